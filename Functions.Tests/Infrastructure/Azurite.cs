@@ -1,0 +1,68 @@
+using System.Diagnostics;
+
+namespace Functions.Tests.Infrastructure;
+
+/// <summary>A real Azurite (from the repository's node_modules) on free loopback ports, in memory, for one fixture.</summary>
+public sealed class Azurite : IAsyncDisposable
+{
+    const string Account = "devstoreaccount1";
+    const string Key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    readonly Process _process;
+    public int BlobPort { get; }
+    public int QueuePort { get; }
+    public int TablePort { get; }
+
+    public string ConnectionString =>
+        $"DefaultEndpointsProtocol=http;AccountName={Account};AccountKey={Key};" +
+        $"BlobEndpoint=http://127.0.0.1:{BlobPort}/{Account};QueueEndpoint=http://127.0.0.1:{QueuePort}/{Account};" +
+        $"TableEndpoint=http://127.0.0.1:{TablePort}/{Account};";
+
+    Azurite(Process process, int blob, int queue, int table) => (_process, BlobPort, QueuePort, TablePort) = (process, blob, queue, table);
+
+    public static async Task<Azurite> StartAsync()
+    {
+        var script = Path.Combine(RepositoryRoot.Path, "node_modules", "azurite", "dist", "src", "azurite.js");
+        if (!File.Exists(script))
+            throw new InvalidOperationException($"Azurite is not installed ({script} is missing): run 'npm ci' in {RepositoryRoot.Path}.");
+
+        var (blob, queue, table) = (FreePort.Next(), FreePort.Next(), FreePort.Next());
+        var start = new ProcessStartInfo("node")
+        {
+            ArgumentList =
+            {
+                script, "--inMemoryPersistence", "--silent", "--skipApiVersionCheck", "--disableProductStyleUrl",
+                "--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1", "--tableHost", "127.0.0.1",
+                "--blobPort", blob.ToString(), "--queuePort", queue.ToString(), "--tablePort", table.ToString(),
+            },
+            WorkingDirectory = Path.GetTempPath(),
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        var process = Process.Start(start) ?? throw new InvalidOperationException("node could not be started.");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var azurite = new Azurite(process, blob, queue, table);
+        foreach (var port in new[] { blob, queue, table })
+            await FreePort.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(30));
+        return azurite;
+    }
+
+    /// <summary>Stops the emulator: what a storage outage looks like to the app.</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        _process.WaitForExit(5000);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Kill();
+        _process.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

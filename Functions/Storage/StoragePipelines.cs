@@ -1,0 +1,38 @@
+using Azure.Core;
+using Azure.Core.Pipeline;
+
+namespace Functions.Storage;
+
+/// <summary>Builds one Azure.Core pipeline per storage service: retries, timeouts, auth, version, counting.</summary>
+public sealed class StoragePipelines(StorageAccount account, StorageRequestCounter counter)
+{
+    // Blob and Queue share the data-plane version; Table keeps its own OData versioning.
+    const string BlobQueueVersion = "2024-11-04";
+    const string TableVersion = "2019-02-02";
+    const string TokenScope = "https://storage.azure.com/.default";
+
+    public StorageAccount Account => account;
+
+    public HttpPipeline Create(StorageService service)
+    {
+        var options = new StorageClientOptions();
+        options.Retry.MaxRetries = 3;
+        options.Retry.Mode = RetryMode.Exponential;
+        options.Retry.Delay = TimeSpan.FromMilliseconds(200);
+        options.Retry.MaxDelay = TimeSpan.FromSeconds(5);
+        options.Retry.NetworkTimeout = TimeSpan.FromSeconds(30);
+        options.Diagnostics.IsTelemetryEnabled = false;
+
+        HttpPipelinePolicy auth = account.UsesSharedKey
+            ? new SharedKeyPolicy(service, account.AccountName!, account.AccountKey!)
+            : new BearerTokenAuthenticationPolicy(account.Credential!, TokenScope);
+
+        var version = service == StorageService.Table ? TableVersion : BlobQueueVersion;
+        return HttpPipelineBuilder.Build(options,
+            perCallPolicies: [new StorageHeadersPolicy(version)],
+            perRetryPolicies: [counter.Policy, auth],
+            responseClassifier: new ResponseClassifier());
+    }
+
+    sealed class StorageClientOptions : ClientOptions;
+}

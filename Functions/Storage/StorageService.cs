@@ -1,0 +1,3 @@
+namespace Functions.Storage;
+
+public enum StorageService { Blob, Queue, Table }
