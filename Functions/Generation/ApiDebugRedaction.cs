@@ -1,0 +1,65 @@
+using System.Buffers.Text;
+using System.Text.Json.Nodes;
+
+namespace Functions.Generation;
+
+/// <summary>
+/// Makes a call safe to show: credentials become "***" and Base64 payloads become their length,
+/// so apiDebug never carries a secret or megabytes of image data.
+/// </summary>
+public static class ApiDebugRedaction
+{
+    const string Hidden = "***";
+    const int LongestPlainString = 256;
+
+    static readonly HashSet<string> SecretHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "authorization", "proxy-authorization", "x-api-key", "api-key", "cookie", "set-cookie", "x-admin-key", "ocp-apim-subscription-key",
+    };
+
+    static readonly string[] SecretNameParts = ["token", "secret", "password", "apikey", "api_key", "authorization"];
+
+    public static ApiDebugInfo Create(string url, string method, IEnumerable<KeyValuePair<string, string>> headers, JsonObject requestBody,
+        int status, JsonObject responseBody, TimeSpan duration, bool usedFallback = false, string? fallbackReason = null) =>
+        new(Url(url), method,
+            headers.ToDictionary(h => h.Key, h => SecretHeaders.Contains(h.Key) ? Hidden : h.Value, StringComparer.OrdinalIgnoreCase),
+            (JsonObject)Body(requestBody)!, status, (JsonObject)Body(responseBody)!, Math.Round(duration.TotalMilliseconds, 1),
+            usedFallback, fallbackReason);
+
+    /// <summary>Redacts a JSON body: secret-named fields and Base64 blobs anywhere in it.</summary>
+    public static JsonNode? Body(JsonNode? node) => node switch
+    {
+        JsonObject obj => new JsonObject(obj.Select(p => KeyValuePair.Create(p.Key,
+            IsSecretName(p.Key) && p.Value is JsonValue ? JsonValue.Create(Hidden) : Body(p.Value)))),
+        JsonArray array => new JsonArray(array.Select(Body).ToArray()),
+        JsonValue value when value.TryGetValue<string>(out var text) => JsonValue.Create(String(text)),
+        _ => node?.DeepClone(),
+    };
+
+    /// <summary>A long Base64 string (or data URL) becomes a note of its decoded size.</summary>
+    public static string String(string text)
+    {
+        if (text.Length <= LongestPlainString) return text;
+        var payload = text.StartsWith("data:", StringComparison.Ordinal) && text.IndexOf(',') is var comma and > 0 ? text[(comma + 1)..] : text;
+        return Base64.IsValid(payload, out var decodedLength) ? $"<base64: {decodedLength} bytes>" : text;
+    }
+
+    // Query-string credentials (?key=..., ?api_key=...) are hidden too.
+    static string Url(string url)
+    {
+        var question = url.IndexOf('?');
+        if (question < 0) return url;
+        var query = url[(question + 1)..].Split('&').Select(pair =>
+        {
+            var name = pair.Split('=', 2)[0];
+            return IsSecretName(name) || name.Equals("key", StringComparison.OrdinalIgnoreCase) ? $"{name}={Hidden}" : pair;
+        });
+        return url[..question] + "?" + string.Join('&', query);
+    }
+
+    static bool IsSecretName(string name)
+    {
+        var lower = name.ToLowerInvariant().Replace("-", "");
+        return SecretHeaders.Contains(name) || SecretNameParts.Any(part => lower.Contains(part.Replace("-", "")));
+    }
+}

@@ -1,0 +1,26 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Functions.Generation;
+using Functions.Jobs;
+using Functions.Kiapi;
+using Functions.Kioai;
+
+namespace Functions.Hosting;
+
+/// <summary>Source-generated JSON for every type the app writes or stores: no reflection at startup.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(ErrorResponse))]
+[JsonSerializable(typeof(SuccessResponse))]
+[JsonSerializable(typeof(HealthStatus))]
+[JsonSerializable(typeof(TokenStatusResponse))]
+[JsonSerializable(typeof(SetTokenBody))]
+[JsonSerializable(typeof(GenerateImageResponse))]
+[JsonSerializable(typeof(ImageHistoryResponse))]
+[JsonSerializable(typeof(GenerationRequest))]
+[JsonSerializable(typeof(JobResult))]
+[JsonSerializable(typeof(KiapiJob))]
+[JsonSerializable(typeof(KiapiError))]
+[JsonSerializable(typeof(KiapiValidationError))]
+[JsonSerializable(typeof(JsonObject))]
+public sealed partial class AppJsonContext : JsonSerializerContext;

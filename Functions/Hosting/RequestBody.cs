@@ -1,0 +1,51 @@
+using System.Buffers;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Functions.Hosting;
+
+/// <summary>Reads a JSON body with a size bound, so that an oversized or malformed body is a clear 4xx and never a 500.</summary>
+public static class RequestBody
+{
+    public sealed record Failure(string Code, string Message);
+
+    public static async Task<(JsonDocument? Document, Failure? Error)> ReadJsonAsync(HttpRequest request, long maxBytes,
+        CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > maxBytes) return (null, TooLarge(maxBytes));
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            limit.MaxRequestBodySize = maxBytes + 1;
+
+        var buffer = new ArrayBufferWriter<byte>(request.ContentLength is { } length and > 0 ? (int)length : 4096);
+        try
+        {
+            while (true)
+            {
+                var read = await request.Body.ReadAsync(buffer.GetMemory(16 * 1024), cancellationToken);
+                if (read == 0) break;
+                buffer.Advance(read);
+                if (buffer.WrittenCount > maxBytes) return (null, TooLarge(maxBytes));
+            }
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, TooLarge(maxBytes));
+        }
+
+        if (buffer.WrittenCount == 0) return (null, new Failure("invalid_json", "The request body is empty; send a JSON object."));
+        try
+        {
+            var document = JsonDocument.Parse(buffer.WrittenMemory, new JsonDocumentOptions { MaxDepth = 32 });
+            if (document.RootElement.ValueKind == JsonValueKind.Object) return (document, null);
+            document.Dispose();
+            return (null, new Failure("invalid_json", "The request body must be a JSON object."));
+        }
+        catch (JsonException e)
+        {
+            return (null, new Failure("invalid_json", $"The request body is not valid JSON: {e.Message}"));
+        }
+    }
+
+    static Failure TooLarge(long maxBytes) =>
+        new("body_too_large", $"The request body is larger than the limit of {maxBytes} bytes.");
+}

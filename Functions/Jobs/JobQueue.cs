@@ -1,0 +1,21 @@
+using Functions.Storage;
+
+namespace Functions.Jobs;
+
+/// <summary>Puts job ids on the jobs queue and wakes this instance's listener, so that a new job waits for no poll.</summary>
+public sealed class JobQueue(QueueStorage queues)
+{
+    readonly SemaphoreSlim _wake = new(0, 1);
+
+    public async Task EnqueueAsync(string jobId, TimeSpan? delay, CancellationToken cancellationToken)
+    {
+        await queues.SendAsync(StorageNames.JobsQueue, jobId, delay, cancellationToken);
+        if (delay is null or { Ticks: 0 } && _wake.CurrentCount == 0)
+        {
+            try { _wake.Release(); } catch (SemaphoreFullException) { } // already awake
+        }
+    }
+
+    /// <summary>Waits until new work was enqueued here or the timeout passes.</summary>
+    public Task WaitForWorkAsync(TimeSpan timeout, CancellationToken cancellationToken) => _wake.WaitAsync(timeout, cancellationToken);
+}

@@ -1,0 +1,7 @@
+using Functions.Generation;
+
+namespace Functions.Jobs;
+
+/// <summary>What a succeeded generation job produced.</summary>
+public sealed record JobResult(long ImageId, string FileId, long ImageBytes, int Width, int Height, string ContentType, DateTimeOffset CreatedAt,
+    ApiDebugInfo ApiDebug);

@@ -1,0 +1,60 @@
+using System.Text.RegularExpressions;
+using Functions.Files;
+using Functions.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Net.Http.Headers;
+
+namespace Functions.Kiapi;
+
+public static partial class DownloadFile
+{
+    /// <summary>
+    /// Streams a file's bytes from Blob storage with its type, length and ETag; honours a single byte range (206) and
+    /// If-None-Match (304). Files are immutable, so public ones may be cached for a year.
+    /// </summary>
+    public static async Task<Results<EmptyHttpResult, JsonHttpResult<KiapiError>, JsonHttpResult<KiapiValidationError>>> Handle(
+        string file_id, HttpContext context, FileStore files, CancellationToken cancellationToken)
+    {
+        if (!FileIds.IsFileId(file_id)) return KiapiErrors.InvalidPath("file_id", "^file_[0-9a-f]+$", file_id);
+        var request = context.Request;
+        var range = SingleRange().Match(request.Headers.Range.ToString()) is { Success: true } m ? m.Value : null;
+        var ifNoneMatch = request.Headers.IfNoneMatch.ToString() is { Length: > 0 } tag ? tag : null;
+
+        BlobDownload? download;
+        try
+        {
+            download = await files.OpenAsync(file_id, range, ifNoneMatch, cancellationToken);
+        }
+        catch (StorageException e) when (e.Status == StatusCodes.Status416RangeNotSatisfiable)
+        {
+            var size = (await files.GetAsync(file_id, cancellationToken))?.Size ?? 0;
+            context.Response.Headers.ContentRange = $"bytes */{size}";
+            return KiapiErrors.Of(StatusCodes.Status416RangeNotSatisfiable, $"Range {range} is outside the file's {size} bytes");
+        }
+        if (download is null) return KiapiErrors.NotFound($"File {file_id} not found");
+
+        using (download)
+        {
+            var response = context.Response;
+            response.StatusCode = download.Status;
+            response.Headers.ETag = download.ETag;
+            response.Headers.CacheControl = FileStore.IsPrivate(download) ? "private, max-age=3600" : "public, max-age=31536000, immutable";
+            response.Headers.AcceptRanges = "bytes";
+            if (download.LastModified is { } modified) response.Headers.LastModified = modified.ToString("R");
+            if (download.Status == StatusCodes.Status304NotModified) return TypedResults.Empty;
+
+            response.ContentType = download.ContentType;
+            response.ContentLength = download.ContentLength;
+            if (download.ContentRange is { } contentRange) response.Headers.ContentRange = contentRange;
+            response.Headers[HeaderNames.ContentDisposition] = $"inline; filename=\"{file_id}{Extension(download.ContentType)}\"";
+            await download.Content.CopyToAsync(response.Body, cancellationToken);
+            return TypedResults.Empty;
+        }
+    }
+
+    static string Extension(string contentType) => "." + Generation.ImageFormats.ExtensionOf(contentType);
+
+    // One range only ("bytes=0-99", "bytes=100-", "bytes=-500"); anything else is ignored and the whole file is served.
+    [GeneratedRegex(@"^bytes=(\d+-\d*|-\d+)$")]
+    private static partial Regex SingleRange();
+}

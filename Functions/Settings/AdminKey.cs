@@ -1,0 +1,101 @@
+using System.Security.Cryptography;
+using System.Text;
+using Functions.Hosting;
+using Functions.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Functions.Settings;
+
+/// <summary>
+/// Checks the admin key. The key is the setting Auth:AdminKey; with none set and local generation on, the first start
+/// makes one, keeps only its SHA-256 in the settings table, and prints the key once.
+/// </summary>
+public sealed class AdminKey(IOptions<AuthOptions> options, TableStorage tables, StorageBootstrap bootstrap,
+    IAdminKeyAnnouncer announcer)
+{
+    const string Partition = "admin";
+    const string Row = "key";
+    readonly SemaphoreSlim _gate = new(1, 1);
+    byte[]? _storedHash;
+
+    public bool IsConfigured => !string.IsNullOrEmpty(options.Value.AdminKey);
+
+    public async Task<bool> IsValidAsync(string? presented, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(presented)) return false;
+        var presentedHash = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
+        if (IsConfigured)
+            return CryptographicOperations.FixedTimeEquals(presentedHash, SHA256.HashData(Encoding.UTF8.GetBytes(options.Value.AdminKey!)));
+        var stored = await LoadOrCreateAsync(cancellationToken);
+        return stored is not null && CryptographicOperations.FixedTimeEquals(presentedHash, stored);
+    }
+
+    /// <summary>Makes sure a local key exists when one should be generated; the startup service calls it, so the key prints early.</summary>
+    public async Task<byte[]?> LoadOrCreateAsync(CancellationToken cancellationToken)
+    {
+        if (IsConfigured || !options.Value.GenerateLocalAdminKey) return null;
+        if (_storedHash is not null) return _storedHash;
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_storedHash is not null) return _storedHash;
+            await bootstrap.EnsureCreatedAsync(cancellationToken);
+            var row = await tables.GetAsync(StorageNames.SettingsTable, Partition, Row, cancellationToken: cancellationToken);
+            if (row?.GetString("Sha256") is { } hex) return _storedHash = Convert.FromHexString(hex);
+
+            var key = "adm_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+            var hash = SHA256.HashData(Encoding.UTF8.GetBytes(key));
+            try
+            {
+                await tables.InsertAsync(StorageNames.SettingsTable,
+                    new TableEntity(Partition, Row) { ["Sha256"] = Convert.ToHexStringLower(hash) }, cancellationToken);
+            }
+            catch (StorageException e) when (e.IsConflict)
+            {
+                return await LoadOrCreateAfterRaceAsync(cancellationToken); // another instance made one first
+            }
+            announcer.Announce(key);
+            return _storedHash = hash;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    async Task<byte[]?> LoadOrCreateAfterRaceAsync(CancellationToken cancellationToken)
+    {
+        var row = await tables.GetAsync(StorageNames.SettingsTable, Partition, Row, cancellationToken: cancellationToken);
+        return _storedHash = row?.GetString("Sha256") is { } hex ? Convert.FromHexString(hex) : null;
+    }
+
+    /// <summary>Generates the local key at startup, in the background, and warns when admin operations are locked.</summary>
+    internal sealed class Startup(AdminKey adminKey, IOptions<AuthOptions> options, ILogger<Startup> logger) : BackgroundService
+    {
+        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            if (!adminKey.IsConfigured && !options.Value.GenerateLocalAdminKey)
+            {
+                logger.LogWarning("No admin key is set (Auth:AdminKey): token and key management answer 401 until one is.");
+                return;
+            }
+            try { await adminKey.LoadOrCreateAsync(stoppingToken); }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Could not prepare the local admin key yet; the first admin request will try again.");
+            }
+        }
+    }
+}
+
+/// <summary>Where a generated admin key is shown, once: the console, never the log pipeline (which may ship to the cloud).</summary>
+public interface IAdminKeyAnnouncer
+{
+    void Announce(string key);
+}
+
+sealed class ConsoleAdminKeyAnnouncer : IAdminKeyAnnouncer
+{
+    public void Announce(string key) => Console.Out.WriteLine(
+        $"\n  Admin key generated for this local store (shown once, keep it): {key}\n  Send it as the X-Admin-Key header to /api/config/*.\n");
+}
