@@ -41,7 +41,8 @@ public static class ApiDebugRedaction
     {
         if (text.Length <= LongestPlainString) return text;
         var payload = text.StartsWith("data:", StringComparison.Ordinal) && text.IndexOf(',') is var comma and > 0 ? text[(comma + 1)..] : text;
-        return Base64.IsValid(payload, out var decodedLength) ? $"<base64: {decodedLength} bytes>" : text;
+        // Base64.IsValid skips white space, which would let long prose pass for Base64.
+        return !payload.Any(char.IsWhiteSpace) && Base64.IsValid(payload, out var decodedLength) ? $"<base64: {decodedLength} bytes>" : text;
     }
 
     // Query-string credentials (?key=..., ?api_key=...) are hidden too.

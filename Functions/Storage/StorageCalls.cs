@@ -18,7 +18,16 @@ static class StorageCalls
         message.Request.Method = method;
         message.Request.Uri.Reset(uri);
         configure?.Invoke(message.Request);
-        await pipeline.SendAsync(message, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await pipeline.SendAsync(message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is AggregateException or RequestFailedException or HttpRequestException or IOException
+                                  && !cancellationToken.IsCancellationRequested)
+        {
+            // Retries exhausted without an answer: Azure.Core reports this as an AggregateException of transport errors.
+            throw new StorageException(0, "StorageUnreachable", $"{method} {uri.GetLeftPart(UriPartial.Path)}: {e.Message}");
+        }
 
         var response = message.Response;
         if (expected.Contains(response.Status)) return response;

@@ -1,0 +1,62 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Functions.Tests.Infrastructure;
+
+namespace Functions.Tests.Api;
+
+public sealed class NoSyncWaitFixture : AppFixture
+{
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Generation:SyncWaitSeconds"] = "0" };
+}
+
+public sealed class AsyncJobTests(NoSyncWaitFixture app) : IClassFixture<NoSyncWaitFixture>
+{
+    [Fact]
+    public async Task Job_outliving_the_wait_bound_answers_202_and_polls_to_success()
+    {
+        var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "slow one", style = "anime" });
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.NotNull(response.Headers.RetryAfter);
+        var location = response.Headers.Location!;
+        Assert.Matches("^/api/v1/jobs/job_[0-9a-f]+$", location.AbsolutePath);
+        var accepted = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("queued", accepted.GetProperty("status").GetString());
+        Assert.Equal(location.AbsolutePath.Split('/')[^1], accepted.GetProperty("id").GetString());
+
+        var job = await PollAsync(location.AbsolutePath);
+
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        Assert.Equal(1.0, job.GetProperty("progress").GetDouble());
+        Assert.Equal("done", job.GetProperty("progress_label").GetString());
+        Assert.True(job.GetProperty("finished_at").GetDouble() >= job.GetProperty("started_at").GetDouble());
+        Assert.True(job.GetProperty("started_at").GetDouble() >= job.GetProperty("created_at").GetDouble());
+        Assert.Equal(JsonValueKind.Null, job.GetProperty("error").ValueKind);
+        Assert.Equal("slow one", job.GetProperty("params").GetProperty("prompt").GetString());
+        var fileId = job.GetProperty("artifacts")[0].GetString()!;
+        Assert.Equal(fileId, job.GetProperty("result").GetProperty("file_id").GetString());
+        var bytes = await app.Client.GetByteArrayAsync($"/api/v1/files/{fileId}/download");
+        PngChecker.Check(bytes);
+        Assert.Equal(bytes.Length, job.GetProperty("result").GetProperty("image_bytes").GetInt64());
+
+        var history = await app.Client.GetFromJsonAsync<JsonElement>("/api/images/history");
+        Assert.Contains(history.GetProperty("images").EnumerateArray(),
+            i => i.GetProperty("id").GetInt64() == job.GetProperty("result").GetProperty("image_id").GetInt64());
+    }
+
+    async Task<JsonElement> PollAsync(string path)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var response = await app.Client.GetAsync(path);
+            var job = await response.Content.ReadFromJsonAsync<JsonElement>();
+            if (response.StatusCode == HttpStatusCode.OK) return job;
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            Assert.NotNull(response.Headers.RetryAfter);
+            Assert.True(DateTime.UtcNow < deadline, $"job still {job.GetProperty("status")} after 30 s");
+            await Task.Delay(100);
+        }
+    }
+}

@@ -1,0 +1,76 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Functions.Tests.Infrastructure;
+
+namespace Functions.Tests.Api;
+
+public sealed class ConfigTokenTests(AppFixture app) : IClassFixture<AppFixture>
+{
+    HttpRequestMessage Request(HttpMethod method, string? key = AppFixture.AdminKey, string? body = null)
+    {
+        var request = new HttpRequestMessage(method, "/api/config/token");
+        if (key is not null) request.Headers.Add("X-Admin-Key", key);
+        if (body is not null) request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        return request;
+    }
+
+    [Theory]
+    [InlineData("GET", null)]
+    [InlineData("POST", null)]
+    [InlineData("DELETE", null)]
+    [InlineData("GET", "wrong-key")]
+    [InlineData("POST", "wrong-key")]
+    public async Task Token_operations_without_the_admin_key_answer_401(string method, string? key)
+    {
+        var response = await app.Client.SendAsync(Request(new HttpMethod(method), key, """{"token":"abc123456789"}"""));
+
+        await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.Unauthorized, "unauthorized");
+    }
+
+    [Fact]
+    public async Task Saved_token_is_reported_masked_and_removed()
+    {
+        const string token = "gg-secret-token-0123456789abcd";
+
+        var saved = await app.Client.SendAsync(Request(HttpMethod.Post, body: JsonSerializer.Serialize(new { token })));
+        var status = await app.Client.SendAsync(Request(HttpMethod.Get));
+        var statusText = await status.Content.ReadAsStringAsync();
+        var removed = await app.Client.SendAsync(Request(HttpMethod.Delete));
+        var after = await (await app.Client.SendAsync(Request(HttpMethod.Get))).Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.True((await saved.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("success").GetBoolean());
+        var json = JsonDocument.Parse(statusText).RootElement;
+        Assert.True(json.GetProperty("configured").GetBoolean());
+        Assert.Equal("****abcd", json.GetProperty("token").GetString());
+        Assert.DoesNotContain("secret", statusText);
+        Assert.True((await removed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("success").GetBoolean());
+        Assert.False(after.GetProperty("configured").GetBoolean());
+    }
+
+    [Theory]
+    [InlineData("""{"token":""}""", "missing_token")]
+    [InlineData("""{"token":"   "}""", "missing_token")]
+    [InlineData("""{}""", "missing_token")]
+    [InlineData("""{"token":12}""", "invalid_type")]
+    [InlineData("""{"token":"abc\u0007def"}""", "invalid_token")]
+    [InlineData("""{"token":"abc""", "invalid_json")]
+    public async Task Bad_token_answers_400(string body, string error)
+    {
+        var response = await app.Client.SendAsync(Request(HttpMethod.Post, body: body));
+
+        await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.BadRequest, error);
+    }
+
+    [Fact]
+    public async Task Token_over_4_KiB_answers_400_and_one_of_4_KiB_is_kept()
+    {
+        var tooLong = await app.Client.SendAsync(Request(HttpMethod.Post, body: JsonSerializer.Serialize(new { token = new string('t', 4097) })));
+        var atLimit = await app.Client.SendAsync(Request(HttpMethod.Post, body: JsonSerializer.Serialize(new { token = new string('t', 4096) })));
+
+        await GenerateImageTests.AssertKioaiError(tooLong, HttpStatusCode.BadRequest, "token_too_long");
+        Assert.Equal(HttpStatusCode.OK, atLimit.StatusCode);
+        await app.Client.SendAsync(Request(HttpMethod.Delete));
+    }
+}

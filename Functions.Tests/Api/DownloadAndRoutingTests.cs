@@ -1,0 +1,109 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Functions.Tests.Infrastructure;
+
+namespace Functions.Tests.Api;
+
+public sealed class DownloadAndRoutingTests(AppFixture app) : IClassFixture<AppFixture>
+{
+    async Task<string> NewImagePathAsync() =>
+        new Uri((await app.GenerateAsync(new { prompt = "download me" })).GetProperty("imageUrl").GetString()!).PathAndQuery;
+
+    [Fact]
+    public async Task Download_sends_type_length_etag_and_cache_headers()
+    {
+        var response = await app.Client.GetAsync(await NewImagePathAsync());
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("image/png", response.Content.Headers.ContentType!.MediaType);
+        Assert.Equal(bytes.Length, response.Content.Headers.ContentLength);
+        Assert.NotNull(response.Headers.ETag);
+        Assert.Contains("immutable", response.Headers.CacheControl!.ToString());
+        Assert.Contains("bytes", response.Headers.AcceptRanges);
+    }
+
+    [Fact]
+    public async Task Range_request_answers_206_with_that_range()
+    {
+        var path = await NewImagePathAsync();
+        var full = await app.Client.GetByteArrayAsync(path);
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Range = new RangeHeaderValue(8, 23);
+
+        var response = await app.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.PartialContent, response.StatusCode);
+        Assert.Equal(full[8..24], await response.Content.ReadAsByteArrayAsync());
+        Assert.Equal($"bytes 8-23/{full.Length}", response.Content.Headers.ContentRange!.ToString());
+    }
+
+    [Fact]
+    public async Task Range_past_the_end_answers_416()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, await NewImagePathAsync());
+        request.Headers.Range = new RangeHeaderValue(100_000_000, null);
+
+        var response = await app.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Matching_etag_answers_304()
+    {
+        var path = await NewImagePathAsync();
+        var first = await app.Client.GetAsync(path);
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.IfNoneMatch.Add(first.Headers.ETag!);
+
+        var response = await app.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.NotModified, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Unknown_file_answers_404_and_malformed_id_422_in_the_kiapi_shape()
+    {
+        var missing = await app.Client.GetAsync("/api/v1/files/file_0123456789abcdef/download");
+        var malformed = await app.Client.GetAsync("/api/v1/files/not-a-file/download");
+
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal(JsonValueKind.String, (await missing.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").ValueKind);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, malformed.StatusCode);
+        var detail = (await malformed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail")[0];
+        Assert.Equal("file_id", detail.GetProperty("loc")[1].GetString());
+    }
+
+    [Fact]
+    public async Task Unknown_routes_and_methods_answer_in_the_surface_shape()
+    {
+        await GenerateImageTests.AssertKioaiError(await app.Client.GetAsync("/api/nothing-here"), HttpStatusCode.NotFound, "not_found");
+        await GenerateImageTests.AssertKioaiError(await app.Client.PutAsync("/api/images/generate", null), HttpStatusCode.MethodNotAllowed, "method_not_allowed");
+        var kiapi = await app.Client.GetAsync("/api/v1/nothing-here");
+        Assert.Equal(HttpStatusCode.NotFound, kiapi.StatusCode);
+        Assert.Equal(JsonValueKind.String, (await kiapi.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").ValueKind);
+    }
+
+    [Fact]
+    public async Task Healthz_answers_ok_while_storage_answers()
+    {
+        var response = await app.Client.GetAsync("/api/healthz");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("ok", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Unknown_job_answers_404_and_malformed_job_id_422()
+    {
+        var missing = await app.Client.GetAsync("/api/v1/jobs/job_00000000000000000000");
+        var malformed = await app.Client.GetAsync("/api/v1/jobs/JOB-1");
+
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, malformed.StatusCode);
+        Assert.Equal("job_id", (await malformed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail")[0].GetProperty("loc")[1].GetString());
+    }
+}

@@ -1,0 +1,141 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Functions.Tests.Infrastructure;
+using Functions.Tests.Unit;
+
+namespace Functions.Tests.Api;
+
+public sealed class GenerateImageTests(AppFixture app) : IClassFixture<AppFixture>
+{
+    [Fact]
+    public async Task Generate_answers_200_with_the_contract_fields_and_a_url_that_serves_the_png()
+    {
+        var json = await app.GenerateAsync(new { prompt = "a lighthouse at dusk", style = "watercolor", aspectRatio = "16:9" });
+
+        Assert.True(json.GetProperty("id").GetInt64() > 0);
+        Assert.Equal("a lighthouse at dusk", json.GetProperty("prompt").GetString());
+        Assert.Equal(("watercolor", "16:9", "grok"),
+            (json.GetProperty("style").GetString(), json.GetProperty("aspectRatio").GetString(), json.GetProperty("model").GetString()));
+        Assert.EndsWith("Z", json.GetProperty("createdAt").GetString());
+        Assert.Equal(TimeSpan.Zero, DateTimeOffset.Parse(json.GetProperty("createdAt").GetString()!).Offset);
+
+        var debug = json.GetProperty("apiDebug");
+        Assert.StartsWith("offline://", debug.GetProperty("requestUrl").GetString());
+        foreach (var field in new[] { "requestMethod", "requestHeaders", "requestBody", "responseStatus", "responseBody", "durationMs", "usedFallback" })
+            Assert.True(debug.TryGetProperty(field, out _), $"apiDebug.{field}");
+
+        var imageUrl = new Uri(json.GetProperty("imageUrl").GetString()!);
+        Assert.True(imageUrl.IsAbsoluteUri);
+        var image = await app.Client.GetAsync(imageUrl.PathAndQuery);
+        Assert.Equal("image/png", image.Content.Headers.ContentType!.MediaType);
+        var info = PngChecker.Check(await image.Content.ReadAsByteArrayAsync());
+        Assert.Equal((1024, 576), (info.Width, info.Height));
+    }
+
+    [Fact]
+    public async Task Nano_banana_resolution_sets_the_size()
+    {
+        var json = await app.GenerateAsync(new { prompt = "tiles", model = "nano-banana-pro", resolution = "2K", aspectRatio = "3:4" });
+
+        var image = await app.Client.GetByteArrayAsync(new Uri(json.GetProperty("imageUrl").GetString()!).PathAndQuery);
+        var info = PngChecker.Check(image);
+        Assert.Equal((1536, 2048), (info.Width, info.Height));
+    }
+
+    [Fact]
+    public async Task Reference_image_is_accepted_and_elided_from_api_debug()
+    {
+        var reference = Convert.ToBase64String(GenerateImageValidatorTests.TinyPng);
+
+        var json = await app.GenerateAsync(new { prompt = "like this", referenceImageBase64 = reference, referenceImageMime = "image/png" });
+
+        var body = json.GetProperty("apiDebug").GetProperty("requestBody").GetRawText();
+        Assert.DoesNotContain(reference, body);
+        Assert.Contains("<base64: ", body);
+    }
+
+    [Theory]
+    [InlineData("{not json", "invalid_json")]
+    [InlineData("[1,2]", "invalid_json")]
+    [InlineData("", "invalid_json")]
+    [InlineData("""{"prompt": 5}""", "invalid_type")]
+    [InlineData("""{"style": "anime"}""", "missing_prompt")]
+    [InlineData("""{"prompt": "  "}""", "missing_prompt")]
+    [InlineData("""{"prompt": "x", "style": "pixel"}""", "invalid_value")]
+    [InlineData("""{"prompt": "x", "aspectRatio": "5:4"}""", "invalid_value")]
+    [InlineData("""{"prompt": "x", "model": "dall-e-3"}""", "invalid_value")]
+    [InlineData("""{"prompt": "x", "resolution": "2K"}""", "resolution_not_supported")]
+    [InlineData("""{"prompt": "x", "isPrivate": 1}""", "invalid_type")]
+    [InlineData("""{"prompt": "x", "referenceImageBase64": "%%%"}""", "invalid_base64")]
+    [InlineData("""{"prompt": "x", "referenceImageBase64": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC", "referenceImageMime": "image/jpeg"}""", "media_type_mismatch")]
+    [InlineData("""{"prompt": "x", "referenceImageBase64": "R0lGODlhAQABAAAAACw=", "referenceImageMime": "image/gif"}""", "unsupported_media_type")]
+    public async Task Bad_input_answers_400_with_the_kioai_error_shape(string body, string error)
+    {
+        var response = await app.Client.PostAsync("/api/images/generate", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        await AssertKioaiError(response, HttpStatusCode.BadRequest, error);
+    }
+
+    [Fact]
+    public async Task Prompt_over_4000_characters_answers_400()
+    {
+        var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = new string('p', 4001) });
+
+        await AssertKioaiError(response, HttpStatusCode.BadRequest, "prompt_too_long");
+    }
+
+    [Fact]
+    public async Task Reference_image_over_10_MiB_answers_400()
+    {
+        var big = new byte[10 * 1024 * 1024 + 10];
+        GenerateImageValidatorTests.TinyPng.CopyTo(big, 0);
+
+        var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "x", referenceImageBase64 = Convert.ToBase64String(big) });
+
+        await AssertKioaiError(response, HttpStatusCode.BadRequest, "reference_image_too_large");
+    }
+
+    [Fact]
+    public async Task Body_over_the_size_bound_answers_400()
+    {
+        var body = "{\"prompt\":\"x\",\"pad\":\"" + new string('a', 15 * 1024 * 1024) + "\"}";
+
+        var response = await app.Client.PostAsync("/api/images/generate", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        await AssertKioaiError(response, HttpStatusCode.BadRequest, "body_too_large");
+    }
+
+    [Fact]
+    public async Task Fifty_parallel_generates_give_fifty_distinct_increasing_ids_rows_and_blobs()
+    {
+        var before = await HistoryTotalAsync();
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => app.GenerateAsync(new { prompt = $"parallel {i}" })));
+
+        var ids = results.Select(r => r.GetProperty("id").GetInt64()).ToList();
+        Assert.Equal(50, ids.Distinct().Count());
+        Assert.Equal(before + 50, await HistoryTotalAsync());
+        var history = await app.Client.GetFromJsonAsync<JsonElement>("/api/images/history?limit=50");
+        Assert.Equal(ids.Order().Reverse(), history.GetProperty("images").EnumerateArray().Select(i => i.GetProperty("id").GetInt64()));
+        var downloads = await Task.WhenAll(results.Select(r =>
+            app.Client.GetAsync(new Uri(r.GetProperty("imageUrl").GetString()!).PathAndQuery)));
+        Assert.All(downloads, d => Assert.Equal(HttpStatusCode.OK, d.StatusCode));
+        Assert.Equal(50, results.Select(r => r.GetProperty("imageUrl").GetString()).Distinct().Count());
+    }
+
+    async Task<long> HistoryTotalAsync() =>
+        (await app.Client.GetFromJsonAsync<JsonElement>("/api/images/history")).GetProperty("total").GetInt64();
+
+    internal static async Task AssertKioaiError(HttpResponseMessage response, HttpStatusCode status, string error)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(status == response.StatusCode, $"expected {(int)status}, got {(int)response.StatusCode}: {text}");
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        var json = JsonDocument.Parse(text).RootElement;
+        Assert.Equal(error, json.GetProperty("error").GetString());
+        Assert.False(string.IsNullOrWhiteSpace(json.GetProperty("message").GetString()));
+        Assert.False(json.TryGetProperty("title", out _), "problem details leaked");
+    }
+}

@@ -1,0 +1,99 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Functions.Tests.Infrastructure;
+
+namespace Functions.Tests.Api;
+
+public sealed class HistoryAndDeleteTests(AppFixture app) : IClassFixture<AppFixture>
+{
+    async Task<JsonElement> HistoryAsync(string query = "") =>
+        await app.Client.GetFromJsonAsync<JsonElement>("/api/images/history" + query);
+
+    static long[] Ids(JsonElement history) => history.GetProperty("images").EnumerateArray().Select(i => i.GetProperty("id").GetInt64()).ToArray();
+
+    [Fact]
+    public async Task History_is_newest_first_pages_with_limit_and_offset_and_hides_private_images()
+    {
+        var made = new List<long>();
+        for (var i = 0; i < 5; i++) made.Add((await app.GenerateAsync(new { prompt = $"history {i}" })).GetProperty("id").GetInt64());
+        var secret = (await app.GenerateAsync(new { prompt = "private one", isPrivate = true })).GetProperty("id").GetInt64();
+
+        var all = await HistoryAsync("?limit=100");
+        var firstTwo = await HistoryAsync("?limit=2");
+        var nextTwo = await HistoryAsync("?limit=2&offset=2");
+        var beyond = await HistoryAsync("?offset=100000");
+
+        var publicIds = Ids(all);
+        Assert.Equal(publicIds.OrderDescending(), publicIds);
+        Assert.Subset(publicIds.ToHashSet(), made.ToHashSet());
+        Assert.DoesNotContain(secret, publicIds);
+        Assert.Equal(publicIds.Length, all.GetProperty("total").GetInt64());
+        Assert.Equal(publicIds[..2], Ids(firstTwo));
+        Assert.Equal(publicIds[2..4], Ids(nextTwo));
+        Assert.Empty(Ids(beyond));
+        var record = all.GetProperty("images")[0];
+        foreach (var field in new[] { "id", "imageUrl", "prompt", "style", "aspectRatio", "model", "isPrivate", "createdAt" })
+            Assert.True(record.TryGetProperty(field, out _), field);
+    }
+
+    [Theory]
+    [InlineData("?limit=0", "invalid_limit")]
+    [InlineData("?limit=101", "invalid_limit")]
+    [InlineData("?limit=abc", "invalid_limit")]
+    [InlineData("?limit=1.5", "invalid_limit")]
+    [InlineData("?limit=", "invalid_limit")]
+    [InlineData("?limit=1&limit=2", "invalid_limit")]
+    [InlineData("?offset=-1", "invalid_offset")]
+    [InlineData("?offset=x", "invalid_offset")]
+    public async Task Bad_paging_answers_400(string query, string error)
+    {
+        var response = await app.Client.GetAsync("/api/images/history" + query);
+
+        await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.BadRequest, error);
+    }
+
+    [Fact]
+    public async Task Delete_removes_the_row_and_the_blob()
+    {
+        var image = await app.GenerateAsync(new { prompt = "to delete" });
+        var id = image.GetProperty("id").GetInt64();
+        var download = new Uri(image.GetProperty("imageUrl").GetString()!).PathAndQuery;
+        var totalBefore = (await HistoryAsync()).GetProperty("total").GetInt64();
+
+        var deleted = await app.Client.DeleteAsync($"/api/images/{id}");
+        var again = await app.Client.DeleteAsync($"/api/images/{id}");
+
+        Assert.True((await deleted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("success").GetBoolean());
+        await GenerateImageTests.AssertKioaiError(again, HttpStatusCode.NotFound, "not_found");
+        Assert.Equal(HttpStatusCode.NotFound, (await app.Client.GetAsync(download)).StatusCode);
+        Assert.DoesNotContain(id, Ids(await HistoryAsync("?limit=100")));
+        Assert.Equal(totalBefore - 1, (await HistoryAsync()).GetProperty("total").GetInt64());
+    }
+
+    [Fact]
+    public async Task Delete_of_a_private_image_works_by_id()
+    {
+        var id = (await app.GenerateAsync(new { prompt = "private to delete", isPrivate = true })).GetProperty("id").GetInt64();
+
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.DeleteAsync($"/api/images/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await app.Client.DeleteAsync($"/api/images/{id}")).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("abc")]
+    [InlineData("1.5")]
+    [InlineData("-3")]
+    [InlineData("0")]
+    [InlineData("99999999999999999999999")]
+    public async Task Delete_with_a_non_integer_id_answers_400(string id)
+    {
+        await GenerateImageTests.AssertKioaiError(await app.Client.DeleteAsync($"/api/images/{id}"), HttpStatusCode.BadRequest, "invalid_id");
+    }
+
+    [Fact]
+    public async Task Delete_of_a_missing_image_answers_404()
+    {
+        await GenerateImageTests.AssertKioaiError(await app.Client.DeleteAsync("/api/images/987654"), HttpStatusCode.NotFound, "not_found");
+    }
+}

@@ -1,0 +1,19 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Functions.Tests.Infrastructure;
+
+/// <summary>The real app, in process, on a given storage, with settings and service overrides for one test class.</summary>
+public sealed class AppFactory(string storageConnection, IReadOnlyDictionary<string, string?> settings,
+    Action<IServiceCollection>? services = null) : WebApplicationFactory<Program>
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Development");
+        builder.UseSetting("AzureWebJobsStorage", storageConnection);
+        foreach (var (key, value) in settings) builder.UseSetting(key, value);
+        if (services is not null) builder.ConfigureTestServices(services);
+    }
+}

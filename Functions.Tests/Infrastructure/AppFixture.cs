@@ -1,0 +1,42 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Functions.Tests.Infrastructure;
+
+/// <summary>An Azurite of its own and the app on it; subclasses change settings. One per test class.</summary>
+public class AppFixture : IAsyncLifetime
+{
+    public const string AdminKey = "test-admin-key-0123456789";
+
+    public Azurite Azurite { get; private set; } = null!;
+    public AppFactory App { get; private set; } = null!;
+    public HttpClient Client { get; private set; } = null!;
+
+    protected virtual IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>();
+
+    public async Task InitializeAsync()
+    {
+        Azurite = await Azurite.StartAsync();
+        var settings = new Dictionary<string, string?> { ["Auth:AdminKey"] = AdminKey };
+        foreach (var (key, value) in Settings) settings[key] = value;
+        App = new AppFactory(Azurite.ConnectionString, settings);
+        Client = App.CreateClient();
+    }
+
+    public T Service<T>() where T : notnull => (T)App.Services.GetService(typeof(T))!;
+
+    public async Task<JsonElement> GenerateAsync(object body)
+    {
+        var response = await Client.PostAsJsonAsync("/api/images/generate", body);
+        var json = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(response.IsSuccessStatusCode, $"generate answered {(int)response.StatusCode}: {json}");
+        return json;
+    }
+
+    public async Task DisposeAsync()
+    {
+        Client.Dispose();
+        await App.DisposeAsync();
+        await Azurite.DisposeAsync();
+    }
+}

@@ -1,0 +1,97 @@
+using System.Text.Json;
+using Functions.Kioai;
+
+namespace Functions.Tests.Unit;
+
+public sealed class GenerateImageValidatorTests
+{
+    internal static readonly byte[] TinyPng = Convert.FromBase64String(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC");
+
+    static (GenerateImageInput? Input, ErrorResponse? Error) Validate(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return GenerateImageValidator.Validate(document.RootElement);
+    }
+
+    static string ErrorOf(string json) => Validate(json).Error?.Error ?? "no error";
+
+    [Fact]
+    public void Prompt_alone_takes_the_contract_defaults()
+    {
+        var (input, error) = Validate("""{"prompt":"a cat"}""");
+
+        Assert.Null(error);
+        Assert.Equal(("a cat", "realistic", "1:1", "grok", null, false), (input!.Prompt, input.Style, input.AspectRatio, input.Model, input.Resolution, input.IsPrivate));
+    }
+
+    [Theory]
+    [InlineData("""{}""", "missing_prompt")]
+    [InlineData("""{"prompt":null}""", "missing_prompt")]
+    [InlineData("""{"prompt":"   \n "}""", "missing_prompt")]
+    [InlineData("""{"prompt":42}""", "invalid_type")]
+    [InlineData("""{"prompt":"x","style":"pixel"}""", "invalid_value")]
+    [InlineData("""{"prompt":"x","style":7}""", "invalid_type")]
+    [InlineData("""{"prompt":"x","aspectRatio":"5:4"}""", "invalid_value")]
+    [InlineData("""{"prompt":"x","model":"dall-e"}""", "invalid_value")]
+    [InlineData("""{"prompt":"x","model":"nano-banana-pro","resolution":"8K"}""", "invalid_value")]
+    [InlineData("""{"prompt":"x","model":"grok","resolution":"2K"}""", "resolution_not_supported")]
+    [InlineData("""{"prompt":"x","isPrivate":"yes"}""", "invalid_type")]
+    [InlineData("""{"prompt":"x","seed":-1}""", "invalid_value")]
+    [InlineData("""{"prompt":"x","seed":1.5}""", "invalid_type")]
+    [InlineData("""{"prompt":"x","referenceImageBase64":"not base64!"}""", "invalid_base64")]
+    [InlineData("""{"prompt":"x","referenceImageBase64":123}""", "invalid_type")]
+    [InlineData("""{"prompt":"x","referenceImageBase64":"AAAA"}""", "unsupported_media_type")]
+    public void Each_bad_field_has_its_error(string json, string expected)
+    {
+        Assert.Equal(expected, ErrorOf(json));
+    }
+
+    [Fact]
+    public void Prompt_of_4000_characters_passes_and_4001_does_not()
+    {
+        Assert.Equal("no error", ErrorOf(JsonSerializer.Serialize(new { prompt = new string('a', 4000) })));
+        Assert.Equal("prompt_too_long", ErrorOf(JsonSerializer.Serialize(new { prompt = new string('a', 4001) })));
+    }
+
+    [Fact]
+    public void Prompt_length_counts_characters_not_utf16_units()
+    {
+        Assert.Equal("no error", ErrorOf(JsonSerializer.Serialize(new { prompt = string.Concat(Enumerable.Repeat("😀", 4000)) })));
+    }
+
+    [Fact]
+    public void Resolution_passes_for_nano_banana_models()
+    {
+        Assert.Equal("4K", Validate("""{"prompt":"x","model":"nano-banana-2","resolution":"4K"}""").Input!.Resolution);
+    }
+
+    [Fact]
+    public void Reference_image_is_decoded_and_its_type_detected_or_checked()
+    {
+        var base64 = Convert.ToBase64String(TinyPng);
+
+        var detected = Validate($$"""{"prompt":"x","referenceImageBase64":"{{base64}}"}""").Input!;
+        var declared = Validate($$"""{"prompt":"x","referenceImageBase64":"{{base64}}","referenceImageMime":"image/PNG"}""").Input!;
+        var dataUrl = Validate($$"""{"prompt":"x","referenceImageBase64":"data:image/png;base64,{{base64}}"}""").Input!;
+
+        Assert.Equal(TinyPng, detected.ReferenceImage);
+        Assert.Equal(("image/png", "image/png", "image/png"), (detected.ReferenceMime, declared.ReferenceMime, dataUrl.ReferenceMime));
+    }
+
+    [Fact]
+    public void Reference_image_type_must_be_accepted_and_match_the_bytes()
+    {
+        var base64 = Convert.ToBase64String(TinyPng);
+        Assert.Equal("media_type_mismatch", ErrorOf($$"""{"prompt":"x","referenceImageBase64":"{{base64}}","referenceImageMime":"image/jpeg"}"""));
+        Assert.Equal("unsupported_media_type", ErrorOf($$"""{"prompt":"x","referenceImageBase64":"{{base64}}","referenceImageMime":"image/gif"}"""));
+    }
+
+    [Fact]
+    public void Reference_image_over_10_MiB_is_refused()
+    {
+        var big = new byte[GenerateImageValidator.MaxReferenceBytes + 1];
+        TinyPng.CopyTo(big, 0);
+        Assert.Equal("reference_image_too_large", ErrorOf(JsonSerializer.Serialize(new { prompt = "x", referenceImageBase64 = Convert.ToBase64String(big) })));
+    }
+}

@@ -1,0 +1,50 @@
+using System.Text.Json.Nodes;
+using Functions.Generation;
+using Functions.Settings;
+
+namespace Functions.Tests.Unit;
+
+public sealed class RedactionTests
+{
+    [Fact]
+    public void Credentials_in_headers_body_and_query_become_stars()
+    {
+        var debug = ApiDebugRedaction.Create("https://up.example/v1/gen?key=sekrit&size=1",
+            "POST",
+            [new("Authorization", "Bearer sk-live-123"), new("x-api-key", "k-456"), new("Content-Type", "application/json")],
+            new JsonObject { ["prompt"] = "hi", ["api_key"] = "k-789", ["nested"] = new JsonObject { ["access_token"] = "t-000" } },
+            200, new JsonObject(), TimeSpan.FromMilliseconds(12.34));
+
+        var all = debug.RequestUrl + string.Join(",", debug.RequestHeaders.Values) + debug.RequestBody.ToJsonString();
+        Assert.DoesNotContain("sekrit", all);
+        Assert.DoesNotContain("sk-live-123", all);
+        Assert.DoesNotContain("k-456", all);
+        Assert.DoesNotContain("k-789", all);
+        Assert.DoesNotContain("t-000", all);
+        Assert.Equal("***", debug.RequestHeaders["Authorization"]);
+        Assert.Equal("application/json", debug.RequestHeaders["Content-Type"]);
+        Assert.Equal("hi", (string)debug.RequestBody["prompt"]!);
+        Assert.Equal(12.3, debug.DurationMs);
+    }
+
+    [Fact]
+    public void Base64_payloads_become_their_length()
+    {
+        var payload = Convert.ToBase64String(new byte[3000]);
+
+        Assert.Equal("<base64: 3000 bytes>", ApiDebugRedaction.String(payload));
+        Assert.Equal("<base64: 3000 bytes>", ApiDebugRedaction.String("data:image/png;base64," + payload));
+        Assert.Equal("short text", ApiDebugRedaction.String("short text"));
+        var prose = string.Join(" ", Enumerable.Repeat("a long prompt with spaces", 20));
+        Assert.Equal(prose, ApiDebugRedaction.String(prose));
+    }
+
+    [Theory]
+    [InlineData("abc", "****")]
+    [InlineData("abcdefgh", "****gh")]
+    [InlineData("sk-0123456789abcdef", "****cdef")]
+    public void Mask_shows_at_most_the_last_four_characters(string secret, string masked)
+    {
+        Assert.Equal(masked, SecretMask.Mask(secret));
+    }
+}
