@@ -8,21 +8,29 @@ namespace Functions.Jobs;
 /// Standalone, this process takes its own jobs off the queue with bounded concurrency, keeping each message hidden
 /// while its job runs. Under the Functions host the queue trigger does this instead (and this listener is off).
 /// </summary>
-public sealed class QueueListener(
-    QueueStorage queues, JobQueue jobQueue, JobWorker worker, StorageBootstrap bootstrap,
-    IOptions<WorkerOptions> options, ILogger<QueueListener> logger) : BackgroundService
+public sealed class QueueListener(IServiceProvider services, IOptions<WorkerOptions> options, ILogger<QueueListener> logger)
+    : BackgroundService
 {
     static readonly TimeSpan FirstIdleDelay = TimeSpan.FromMilliseconds(100);
     readonly WorkerOptions _options = options.Value;
     TimeSpan Visibility => TimeSpan.FromSeconds(_options.VisibilityTimeoutSeconds);
 
+    QueueStorage _queues = null!;
+    JobQueue _jobQueue = null!;
+    JobWorker _worker = null!;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Hosted services start before the server listens: build the storage stack after that, not on the cold-start path.
+        await Task.Yield();
         if (!_options.ListenerEnabled)
         {
             logger.LogInformation("Queue listener off: the Functions host's queue trigger delivers jobs");
             return;
         }
+        (_queues, _jobQueue, _worker) = (services.GetRequiredService<QueueStorage>(), services.GetRequiredService<JobQueue>(),
+            services.GetRequiredService<JobWorker>());
+        var bootstrap = services.GetRequiredService<StorageBootstrap>();
         var slots = new SemaphoreSlim(_options.Concurrency, _options.Concurrency);
         var running = new HashSet<Task>();
         var idle = FirstIdleDelay;
@@ -35,7 +43,7 @@ public sealed class QueueListener(
             {
                 await bootstrap.EnsureCreatedAsync(stoppingToken);
                 // A receive that got fewer messages than it asked for drained the queue: wait for new work before asking again.
-                if (drained) await jobQueue.WaitForWorkAsync(idle, stoppingToken);
+                if (drained) await _jobQueue.WaitForWorkAsync(idle, stoppingToken);
                 await slots.WaitAsync(stoppingToken);
                 var free = 1;
                 while (free < 32 && slots.Wait(0)) free++;
@@ -77,7 +85,7 @@ public sealed class QueueListener(
         IReadOnlyList<QueueMessage> messages = [];
         try
         {
-            messages = await queues.ReceiveAsync(StorageNames.JobsQueue, free, Visibility, stoppingToken);
+            messages = await _queues.ReceiveAsync(StorageNames.JobsQueue, free, Visibility, stoppingToken);
             return messages;
         }
         finally
@@ -93,21 +101,21 @@ public sealed class QueueListener(
         var renewal = RenewAsync(lease, renewing.Token);
         try
         {
-            var outcome = await worker.ProcessAsync(message.Text, message.DequeueCount, stoppingToken);
+            var outcome = await _worker.ProcessAsync(message.Text, message.DequeueCount, stoppingToken);
             await renewing.CancelAsync();
             await renewal;
             switch (outcome)
             {
                 case WorkOutcome.Done:
-                    await queues.DeleteAsync(StorageNames.JobsQueue, message.MessageId, lease.PopReceipt, CancellationToken.None);
+                    await _queues.DeleteAsync(StorageNames.JobsQueue, message.MessageId, lease.PopReceipt, CancellationToken.None);
                     break;
                 case WorkOutcome.Poison:
-                    await queues.SendAsync(StorageNames.JobsPoisonQueue, message.Text, cancellationToken: CancellationToken.None);
-                    await queues.DeleteAsync(StorageNames.JobsQueue, message.MessageId, lease.PopReceipt, CancellationToken.None);
+                    await _queues.SendAsync(StorageNames.JobsPoisonQueue, message.Text, cancellationToken: CancellationToken.None);
+                    await _queues.DeleteAsync(StorageNames.JobsQueue, message.MessageId, lease.PopReceipt, CancellationToken.None);
                     break;
                 case WorkOutcome.Retry:
                     var backoff = TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, message.DequeueCount)));
-                    await queues.UpdateVisibilityAsync(StorageNames.JobsQueue, message with { PopReceipt = lease.PopReceipt }, backoff,
+                    await _queues.UpdateVisibilityAsync(StorageNames.JobsQueue, message with { PopReceipt = lease.PopReceipt }, backoff,
                         CancellationToken.None);
                     break;
             }
@@ -132,7 +140,7 @@ public sealed class QueueListener(
             while (true)
             {
                 await Task.Delay(Visibility / 2, cancellationToken);
-                lease.PopReceipt = await queues.UpdateVisibilityAsync(StorageNames.JobsQueue,
+                lease.PopReceipt = await _queues.UpdateVisibilityAsync(StorageNames.JobsQueue,
                     lease.Message with { PopReceipt = lease.PopReceipt }, Visibility, cancellationToken);
             }
         }

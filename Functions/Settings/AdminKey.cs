@@ -70,10 +70,12 @@ public sealed class AdminKey(IOptions<AuthOptions> options, TableStorage tables,
     }
 
     /// <summary>Generates the local key at startup, in the background, and warns when admin operations are locked.</summary>
-    internal sealed class Startup(AdminKey adminKey, IOptions<AuthOptions> options, ILogger<Startup> logger) : BackgroundService
+    internal sealed class Startup(IServiceProvider services, IOptions<AuthOptions> options, ILogger<Startup> logger) : BackgroundService
     {
         protected override async Task ExecuteAsync(CancellationToken stoppingToken)
         {
+            await Task.Yield(); // off the cold-start path: the storage stack is built after the server listens
+            var adminKey = services.GetRequiredService<AdminKey>();
             if (!adminKey.IsConfigured && !options.Value.GenerateLocalAdminKey)
             {
                 logger.LogWarning("No admin key is set (Auth:AdminKey): token and key management answer 401 until one is.");

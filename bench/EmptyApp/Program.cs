@@ -1,0 +1,3 @@
+var app = WebApplication.CreateSlimBuilder(args).Build();
+app.MapGet("/api/healthz", () => Results.Text("{\"status\":\"ok\"}", "application/json"));
+app.Run();

@@ -1,0 +1,81 @@
+using System.Text;
+using Functions.Tests.Infrastructure;
+
+namespace Functions.Bench;
+
+/// <summary>
+/// Figures for bench/RESULTS.md, measured on the machine this runs on. bench/run.sh publishes both apps and calls
+/// <c>Functions.Bench &lt;Functions.dll&gt; &lt;EmptyApp.dll&gt;</c>.
+/// </summary>
+static class BenchMain
+{
+    static async Task<int> Main(string[] args)
+    {
+        if (args.Length < 2)
+        {
+            Console.Error.WriteLine("usage: Functions.Bench <Functions.dll> <EmptyApp.dll>   (bench/run.sh publishes both)");
+            return 2;
+        }
+        var (appDll, emptyDll) = (Path.GetFullPath(args[0]), Path.GetFullPath(args[1]));
+        var report = new StringBuilder();
+        void Line(string text)
+        {
+            Console.WriteLine(text);
+            report.AppendLine(text);
+        }
+
+        await using var azurite = await Azurite.StartAsync();
+        Line($"Machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        Line("");
+
+        // Cold start: process start to the first 200 from /api/healthz, median of 11 starts each, alternating.
+        var (appStart, emptyStart) = await ColdStart.MediansAsync(appDll, emptyDll, azurite.ConnectionString, 11);
+        Line("| cold start (median of 11, alternating) | ms |");
+        Line("|---|---|");
+        Line($"| empty ASP.NET Core app | {emptyStart:F0} |");
+        Line($"| this app | {appStart:F0} |");
+        Line($"| ratio (target at most 1.5) | {appStart / emptyStart:F2} |");
+        Line("");
+
+        await using (var app = await AppProcess.StartAsync(appDll, azurite.ConnectionString))
+        {
+            using var client = new HttpClient { BaseAddress = app.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
+            await Load.RunAsync(client, 16, 64, "/api/images/generate", Load.Generate); // warm-up
+            Line("| sync generate, offline renderer, 1K (1024x1024) | requests | p50 ms | p99 ms | req/s |");
+            Line("|---|---|---|---|---|");
+            foreach (var (concurrency, count) in new[] { (1, 200), (16, 480) })
+            {
+                var result = await Load.RunAsync(client, concurrency, count, "/api/images/generate", Load.Generate);
+                Line($"| concurrency {concurrency} | {count} | {result.P50:F1} | {result.P99:F1} | {result.Throughput:F1} |");
+            }
+            Line("");
+        }
+
+        // Storage requests per generation: the in-process app's own counting policy, over sequential generations.
+        var perGeneration = await InProcess.StorageRequestsPerGenerationAsync(azurite.ConnectionString, 50);
+        Line($"Storage requests per sync generation (mean of 50 sequential, listener polls included; target at most 8): {perGeneration:F2}");
+        Line("");
+
+        // History first page with 100 and with 10,000 images, in a store of its own.
+        await using var historyStore = await Azurite.StartAsync();
+        await using var historyApp = await AppProcess.StartAsync(appDll, historyStore.ConnectionString);
+        using var historyClient = new HttpClient { BaseAddress = historyApp.BaseAddress };
+        var pages = new List<(int Images, double P50, double P99)>();
+        foreach (var total in new[] { 100, 10_000 })
+        {
+            await InProcess.SeedHistoryAsync(historyStore.ConnectionString, total);
+            await Load.RunAsync(historyClient, 1, 20, "/api/images/history?limit=20", null);
+            var result = await Load.RunAsync(historyClient, 1, 300, "/api/images/history?limit=20", null);
+            pages.Add((total, result.P50, result.P99));
+        }
+        Line("| first history page (limit 20), concurrency 1, 300 requests | p50 ms | p99 ms |");
+        Line("|---|---|---|");
+        foreach (var page in pages) Line($"| {page.Images:N0} images | {page.P50:F2} | {page.P99:F2} |");
+        Line($"| ratio 10,000 / 100 at p50 (target at most 1.5) | {pages[1].P50 / pages[0].P50:F2} | |");
+
+        var resultsFile = Path.Combine(RepositoryRoot.Path, "bench", "last-run.md");
+        await File.WriteAllTextAsync(resultsFile, report.ToString());
+        Console.WriteLine($"\n(written to {resultsFile})");
+        return 0;
+    }
+}

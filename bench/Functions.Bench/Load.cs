@@ -1,0 +1,36 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+
+namespace Functions.Bench;
+
+static class Load
+{
+    public sealed record Result(double P50, double P99, double Throughput);
+
+    public static readonly Func<int, HttpContent> Generate = i => JsonContent.Create(new { prompt = $"benchmark image {i}", style = "digital_art" });
+
+    /// <summary>Sends <paramref name="count"/> requests from <paramref name="concurrency"/> loops; every answer must be a success.</summary>
+    public static async Task<Result> RunAsync(HttpClient client, int concurrency, int count, string path, Func<int, HttpContent>? body)
+    {
+        var latencies = new double[count];
+        var next = -1;
+        var total = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+            {
+                var clock = Stopwatch.StartNew();
+                using var response = body is null ? await client.GetAsync(path) : await client.PostAsync(path, body(i));
+                await response.Content.ReadAsByteArrayAsync();
+                latencies[i] = clock.Elapsed.TotalMilliseconds;
+                if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{path} answered {(int)response.StatusCode}");
+            }
+        }));
+        var seconds = total.Elapsed.TotalSeconds;
+        Array.Sort(latencies);
+        return new Result(Percentile(latencies, 0.50), Percentile(latencies, 0.99), count / seconds);
+    }
+
+    static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+}
