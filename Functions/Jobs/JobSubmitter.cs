@@ -17,7 +17,24 @@ public sealed class JobSubmitter(JobStore jobs, JobQueue queue, JobCompletions c
         var job = new JobRecord(JobIds.New(now), JobStatus.Queued, request, now);
         if (willWait) _ = completions.Register(job.Id);
         job = await jobs.CreateAsync(job, cancellationToken);
-        await queue.EnqueueAsync(job.Id, delay: null, cancellationToken);
+        try
+        {
+            await queue.EnqueueAsync(job.Id, delay: null, cancellationToken);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Without its message the job would stay queued forever: end it now, as far as storage lets us.
+            try
+            {
+                await jobs.ReplaceAsync(job with
+                {
+                    Status = JobStatus.Failed, ErrorCode = "enqueue_failed", Error = "The job could not be queued.",
+                    FinishedAt = clock.GetUtcNow(), ProgressLabel = "failed",
+                }, CancellationToken.None);
+            }
+            catch (StorageException) { }
+            throw;
+        }
         return job;
     }
 
