@@ -9,6 +9,18 @@ scripts/ensure-tools.sh
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 azurite_pid=""
+app_pid=""
+stop() {
+  if [ -n "$app_pid" ]; then kill "$app_pid" 2>/dev/null || true; wait "$app_pid" 2>/dev/null || true; fi
+  if [ -n "$azurite_pid" ]; then
+    # Azurite closes its services on a signal but its node process may linger: ask, then insist.
+    kill -INT "$azurite_pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$azurite_pid" 2>/dev/null || return 0; sleep 0.1; done
+    kill -KILL "$azurite_pid" 2>/dev/null || true
+  fi
+}
+trap stop EXIT
+trap 'exit 130' INT TERM
 if port_open 10000 && port_open 10001 && port_open 10002; then
   echo "Storage ports 10000-10002 already answer: using the emulator that is running there."
 else
@@ -16,10 +28,12 @@ else
   node node_modules/azurite/dist/src/azurite.js --silent --skipApiVersionCheck --location .azurite \
     --blobHost 127.0.0.1 --queueHost 127.0.0.1 --tableHost 127.0.0.1 > .azurite/azurite.log 2>&1 &
   azurite_pid=$!
-  trap '[ -n "$azurite_pid" ] && kill "$azurite_pid" 2>/dev/null' EXIT
   for _ in $(seq 1 100); do port_open 10002 && break; sleep 0.1; done
   port_open 10002 || { echo "Azurite did not start; see .azurite/azurite.log" >&2; exit 1; }
   echo "Azurite started (blob 10000, queue 10001, table 10002; data in .azurite/)."
 fi
 
-dotnet run --project Functions --launch-profile Functions -- "$@"
+# In the background and waited for, so that a signal to this script stops the app and Azurite at once.
+dotnet run --project Functions --launch-profile Functions -- "$@" &
+app_pid=$!
+wait "$app_pid"

@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -23,4 +24,11 @@ namespace Functions.Hosting;
 [JsonSerializable(typeof(KiapiError))]
 [JsonSerializable(typeof(KiapiValidationError))]
 [JsonSerializable(typeof(JsonObject))]
-public sealed partial class AppJsonContext : JsonSerializerContext;
+public sealed partial class AppJsonContext : JsonSerializerContext
+{
+    /// <summary>For responses: quotes and plus signs stay readable in messages (still valid, safely escaped JSON).</summary>
+    public static AppJsonContext Api { get; } = new(new JsonSerializerOptions(JsonSerializerDefaults.Web)
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}

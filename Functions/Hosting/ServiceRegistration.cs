@@ -24,7 +24,11 @@ public static class ServiceRegistration
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section);
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section);
 
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, AppJsonContext.Default));
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, AppJsonContext.Api);
+            o.SerializerOptions.Encoder = AppJsonContext.Api.Options.Encoder;
+        });
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = GenerateImageValidator.MaxBodyBytes + 1);
 
         services.AddSingleton(TimeProvider.System);

@@ -16,7 +16,7 @@ public static class GetJob
 
         var ended = job.Status.IsTerminal();
         if (!ended) request.HttpContext.Response.Headers.RetryAfter = "2";
-        return TypedResults.Json(job.ToKiapi(id => urls.FileDownload(request, id)), AppJsonContext.Default.KiapiJob,
+        return TypedResults.Json(job.ToKiapi(id => urls.FileDownload(request, id)), AppJsonContext.Api.KiapiJob,
             statusCode: ended ? StatusCodes.Status200OK : StatusCodes.Status202Accepted);
     }
 }

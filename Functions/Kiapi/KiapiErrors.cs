@@ -7,12 +7,12 @@ namespace Functions.Kiapi;
 public static class KiapiErrors
 {
     public static JsonHttpResult<KiapiError> Of(int status, string detail) =>
-        TypedResults.Json(new KiapiError(detail), AppJsonContext.Default.KiapiError, statusCode: status);
+        TypedResults.Json(new KiapiError(detail), AppJsonContext.Api.KiapiError, statusCode: status);
 
     public static JsonHttpResult<KiapiError> NotFound(string detail) => Of(StatusCodes.Status404NotFound, detail);
 
     /// <summary>422 with one validation issue, for a path parameter that does not match its pattern.</summary>
     public static JsonHttpResult<KiapiValidationError> InvalidPath(string name, string pattern, string input) =>
         TypedResults.Json(new KiapiValidationError([new KiapiValidationIssue(["path", name], $"String should match pattern '{pattern}'",
-            "string_pattern_mismatch", input)]), AppJsonContext.Default.KiapiValidationError, statusCode: StatusCodes.Status422UnprocessableEntity);
+            "string_pattern_mismatch", input)]), AppJsonContext.Api.KiapiValidationError, statusCode: StatusCodes.Status422UnprocessableEntity);
 }

@@ -10,7 +10,7 @@ public static class KiapiJobs
     /// <summary>A stored job in the kiapi Job shape; params never include the reference image's bytes.</summary>
     public static KiapiJob ToKiapi(this JobRecord job, Func<string, string> fileUrl)
     {
-        var parameters = JsonSerializer.SerializeToNode(job.Request, AppJsonContext.Default.GenerationRequest)!.AsObject();
+        var parameters = JsonSerializer.SerializeToNode(job.Request, AppJsonContext.Api.GenerationRequest)!.AsObject();
         JsonObject? result = job.Result is { } r
             ? new JsonObject
             {

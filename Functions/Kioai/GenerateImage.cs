@@ -63,7 +63,7 @@ public static class GenerateImage
     {
         request.HttpContext.Response.Headers.Location = urls.Job(request, job.Id);
         request.HttpContext.Response.Headers.RetryAfter = "2";
-        return TypedResults.Json(job.ToKiapi(id => urls.FileDownload(request, id)), AppJsonContext.Default.KiapiJob,
+        return TypedResults.Json(job.ToKiapi(id => urls.FileDownload(request, id)), AppJsonContext.Api.KiapiJob,
             statusCode: StatusCodes.Status202Accepted);
     }
 }

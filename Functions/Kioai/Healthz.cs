@@ -16,12 +16,12 @@ public static class Healthz
         try
         {
             await tables.GetAsync(StorageNames.SettingsTable, "health", "probe", cancellationToken: timeout.Token);
-            return TypedResults.Json(new HealthStatus("ok"), AppJsonContext.Default.HealthStatus);
+            return TypedResults.Json(new HealthStatus("ok"), AppJsonContext.Api.HealthStatus);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             logger.LogWarning("Health check: storage did not answer: {Reason}", e.Message);
-            return TypedResults.Json(new HealthStatus("unavailable"), AppJsonContext.Default.HealthStatus,
+            return TypedResults.Json(new HealthStatus("unavailable"), AppJsonContext.Api.HealthStatus,
                 statusCode: StatusCodes.Status503ServiceUnavailable);
         }
     }

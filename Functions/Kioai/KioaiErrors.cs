@@ -8,7 +8,7 @@ namespace Functions.Kioai;
 public static class KioaiErrors
 {
     public static JsonHttpResult<ErrorResponse> Of(int status, string error, string message) =>
-        TypedResults.Json(new ErrorResponse(error, message), AppJsonContext.Default.ErrorResponse, statusCode: status);
+        TypedResults.Json(new ErrorResponse(error, message), AppJsonContext.Api.ErrorResponse, statusCode: status);
 
     public static JsonHttpResult<ErrorResponse> BadRequest(string error, string message) => Of(StatusCodes.Status400BadRequest, error, message);
 
