@@ -35,4 +35,27 @@ public sealed class ImageHistoryTests(StorageFixture storage) : IClassFixture<St
         Assert.Equal(40, added.Select(e => e.Id).Distinct().Count());
         Assert.Equal(before + 30, (await a.ListPublicAsync(1, 0, default)).Total);
     }
+
+    [Fact]
+    public async Task The_first_page_follows_what_other_instances_add_and_delete()
+    {
+        await storage.Tables.CreateTableIfNotExistsAsync(StorageNames.HistoryTable);
+        var (reader, writer) = (new ImageHistory(storage.Tables), new ImageHistory(storage.Tables));
+        var added = await writer.AddAsync(Image("job_cc01"), default);
+        var first = await reader.ListPublicAsync(5, 0, default);
+        Assert.Equal(added.Id, first.Images[0].Id);
+        Assert.Equal(first.Images.Select(i => i.Id), (await reader.ListPublicAsync(5, 0, default)).Images.Select(i => i.Id));
+
+        var newer = await writer.AddAsync(Image("job_cc02"), default);
+        var afterAdd = await reader.ListPublicAsync(5, 0, default);
+        Assert.Equal([newer.Id, added.Id], afterAdd.Images.Take(2).Select(i => i.Id));
+        Assert.Equal(first.Total + 1, afterAdd.Total);
+        Assert.Single((await reader.ListPublicAsync(1, 0, default)).Images);
+        Assert.Equal(2, (await reader.ListPublicAsync(2, 0, default)).Images.Count); // a longer page than the one kept is read anew
+
+        await writer.DeleteAsync(newer.Id, default);
+        var afterDelete = await reader.ListPublicAsync(5, 0, default);
+        Assert.Equal(added.Id, afterDelete.Images[0].Id);
+        Assert.Equal(first.Total, afterDelete.Total);
+    }
 }

@@ -24,6 +24,9 @@ public sealed class ImageHistory(TableStorage tables)
 
     readonly SemaphoreSlim _writer = new(1, 1);
     TableEntity? _counter; // the last counter row this instance wrote or read, with its ETag
+    volatile CachedPage? _firstPage; // the newest public images as of one counter ETag
+
+    sealed record CachedPage(string Version, int Limit, IReadOnlyList<ImageEntry> Images, long Total);
 
     /// <summary>Adds the image a job made and gives it the next id; adding for the same job again returns the first entry.</summary>
     public async Task<ImageEntry> AddAsync(ImageEntry image, CancellationToken cancellationToken)
@@ -66,21 +69,40 @@ public sealed class ImageHistory(TableStorage tables)
     /// <summary>The public images, newest first, and how many there are; never reads more than offset keys plus one page.</summary>
     public async Task<HistoryPage> ListPublicAsync(int limit, int offset, CancellationToken cancellationToken)
     {
+        if (offset == 0) return await FirstPageAsync(limit, cancellationToken);
         var counterTask = tables.GetAsync(Table, Partition, CounterKey, cancellationToken: cancellationToken);
-        var after = offset > 0 ? await SkipAsync(offset, cancellationToken) : null;
-        var images = new List<ImageEntry>(limit);
-        if (offset == 0 || after is not null)
-        {
-            var filter = RangeFilter(after);
-            string? token = null;
-            do
-            {
-                var page = await tables.QueryAsync(Table, filter, top: limit - images.Count, continuationToken: token, cancellationToken: cancellationToken);
-                images.AddRange(page.Entities.Select(ImageEntry.FromEntity));
-                token = page.ContinuationToken;
-            } while (token is not null && images.Count < limit);
-        }
+        var after = await SkipAsync(offset, cancellationToken);
+        var images = after is null ? [] : await ReadPublicAsync(after, limit, cancellationToken);
         return new HistoryPage(images, Count(await counterTask, "PublicCount"));
+    }
+
+    // Every history write rewrites the counter row in the same transaction, so while its ETag is unchanged the first
+    // page is too: one point read then serves it, whatever the size of the history.
+    async Task<HistoryPage> FirstPageAsync(int limit, CancellationToken cancellationToken)
+    {
+        var counter = await tables.GetAsync(Table, Partition, CounterKey, cancellationToken: cancellationToken);
+        var version = counter?.ETag ?? "";
+        if (_firstPage is { } cached && cached.Version == version && (cached.Limit >= limit || cached.Images.Count < cached.Limit))
+            return new HistoryPage([.. cached.Images.Take(limit)], cached.Total);
+
+        var images = await ReadPublicAsync(after: null, limit, cancellationToken);
+        var page = new CachedPage(version, limit, images, Count(counter, "PublicCount"));
+        _firstPage = page;
+        return new HistoryPage(images, page.Total);
+    }
+
+    async Task<List<ImageEntry>> ReadPublicAsync(string? after, int limit, CancellationToken cancellationToken)
+    {
+        var images = new List<ImageEntry>(limit);
+        var filter = RangeFilter(after);
+        string? token = null;
+        do
+        {
+            var page = await tables.QueryAsync(Table, filter, top: limit - images.Count, continuationToken: token, cancellationToken: cancellationToken);
+            images.AddRange(page.Entities.Select(ImageEntry.FromEntity));
+            token = page.ContinuationToken;
+        } while (token is not null && images.Count < limit);
+        return images;
     }
 
     /// <summary>Removes an image's row; null when there is none. The caller removes its file.</summary>
