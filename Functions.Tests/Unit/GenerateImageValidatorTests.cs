@@ -1,5 +1,7 @@
 using System.Text.Json;
+using Functions.Generation;
 using Functions.Kioai;
+using Functions.Tests.Infrastructure;
 
 namespace Functions.Tests.Unit;
 
@@ -8,10 +10,12 @@ public sealed class GenerateImageValidatorTests
     internal static readonly byte[] TinyPng = Convert.FromBase64String(
         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC");
 
+    static readonly ModelCatalog Catalog = ShippedCatalog.Load();
+
     static (GenerateImageInput? Input, ErrorResponse? Error) Validate(string json)
     {
         using var document = JsonDocument.Parse(json);
-        return GenerateImageValidator.Validate(document.RootElement);
+        return GenerateImageValidator.Validate(document.RootElement, Catalog);
     }
 
     static string ErrorOf(string json) => Validate(json).Error?.Error ?? "no error";

@@ -5,12 +5,10 @@ namespace Functions.Tests.Unit;
 
 public sealed class OfflineRendererTests
 {
-    static readonly OfflineRenderer Renderer = new();
-
     static Task<GeneratedImage> RenderAsync(string prompt = "a red fox", string style = "realistic", string model = "grok",
         long? seed = null, string ratio = "1:1", string? resolution = null, byte[]? reference = null) =>
-        Renderer.GenerateAsync(new ProviderRequest(new GenerationRequest(prompt, style, ratio, model, resolution, false, seed, null),
-            ImageDimensions.For(ratio, resolution), reference), CancellationToken.None);
+        Task.FromResult(OfflineRenderer.Render(new ProviderRequest(new GenerationRequest(prompt, style, ratio, model, resolution, false, seed, null),
+            ImageDimensions.For(ratio, resolution), reference)));
 
     [Fact]
     public async Task Same_inputs_render_the_same_bytes()

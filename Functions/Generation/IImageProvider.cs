@@ -3,19 +3,44 @@ namespace Functions.Generation;
 /// <summary>What a provider is asked to make: the request, its pixel size and the reference image's bytes if any.</summary>
 public sealed record ProviderRequest(GenerationRequest Request, ImageDimensions Size, ReadOnlyMemory<byte>? ReferenceImage);
 
+/// <summary>One model of the catalog as a provider sees it: the request, the catalog entry and the credential.</summary>
+public sealed record ProviderCall(ProviderRequest Input, string Model, ModelEntry Entry, string Token)
+{
+    public string UpstreamModel => string.IsNullOrEmpty(Entry.UpstreamModel) ? Model : Entry.UpstreamModel;
+}
+
 /// <summary>The image a provider made, and the call that made it (already redacted).</summary>
 public sealed record GeneratedImage(byte[] Bytes, string ContentType, int Width, int Height, ApiDebugInfo Debug);
 
-/// <summary>An image source: the offline renderer or an upstream AI provider.</summary>
+/// <summary>Where a provider's work stands: done with an image, or running upstream under a task id to check again.</summary>
+public sealed record ProviderStep(GeneratedImage? Image, string? TaskId, double Progress, ApiDebugInfo? Debug)
+{
+    public static ProviderStep Done(GeneratedImage image) => new(image, null, 1, image.Debug);
+    /// <summary>Still running upstream; a negative progress means unknown (the check itself failed and will be repeated).</summary>
+    public static ProviderStep Pending(string taskId, double progress, ApiDebugInfo? debug) => new(null, taskId, progress, debug);
+}
+
+/// <summary>
+/// An image source: the offline renderer or an upstream. A synchronous one answers <see cref="SubmitAsync"/> with the
+/// image; an asynchronous one with a task id that <see cref="CheckAsync"/> then follows, one call per check.
+/// </summary>
 public interface IImageProvider
 {
     string Name { get; }
 
-    Task<GeneratedImage> GenerateAsync(ProviderRequest request, CancellationToken cancellationToken);
+    Task<ProviderStep> SubmitAsync(ProviderCall call, CancellationToken cancellationToken);
+
+    Task<ProviderStep> CheckAsync(ProviderCall call, string taskId, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"{Name} answers at once; it has no task to check.");
 }
 
-/// <summary>A generation that cannot succeed by trying again (bad input, content filter, missing credentials).</summary>
-public sealed class GenerationFailedException(string code, string message) : Exception(message)
+/// <summary>
+/// A generation that did not produce an image. <see cref="Retryable"/> failures (timeouts, 429, 5xx, an open circuit)
+/// move the job to its next fallback model; the others (content filter, bad request, credentials, credit) end it.
+/// The code decides the client's status (see <see cref="GenerationErrors"/>).
+/// </summary>
+public sealed class GenerationFailedException(string code, string message, bool retryable = false) : Exception(message)
 {
     public string Code { get; } = code;
+    public bool Retryable { get; } = retryable;
 }

@@ -1,26 +1,68 @@
+using Microsoft.Extensions.Options;
+
 namespace Functions.Generation;
 
-/// <summary>The kioai models and what each takes: the one place that maps a model to its upstream provider.</summary>
-public static class ModelCatalog
+/// <summary>One public model, as configured under <c>Models:{name}</c>: who makes it and what it takes.</summary>
+public sealed class ModelEntry
 {
-    public const string Geminigen = "geminigen";
+    /// <summary>geminigen, siliconflow or openai.</summary>
+    public string Provider { get; set; } = "";
+
+    /// <summary>The upstream's model id; the public name when empty.</summary>
+    public string? UpstreamModel { get; set; }
+
+    /// <summary>The upstream path under the provider's base URL (geminigen: generate_image, imagen/grok, meta_ai/generate).</summary>
+    public string? Endpoint { get; set; }
+
+    /// <summary>What the upstream takes for the picture's shape: ratios ("16:9"), sizes ("1024x1536") or orientations ("landscape").</summary>
+    public List<string> Shapes { get; set; } = [];
+
+    /// <summary>The resolutions it takes ("1K", "2K", "4K"); none means the request may not name one.</summary>
+    public List<string> Resolutions { get; set; } = [];
+
+    public bool TakesReference { get; set; }
+
+    /// <summary>OpenAI-compatible only: the response_format to ask for; none for GPT image models, which always answer in Base64.</summary>
+    public string? ResponseFormat { get; set; }
+
+    /// <summary>The models to try, in order, when this one fails in a way that another might not.</summary>
+    public List<string> Fallbacks { get; set; } = [];
+}
+
+/// <summary>
+/// The public models, from configuration (section <c>Models</c>; the defaults are in appsettings.json), and the
+/// request enums of the kioai contract, which do not depend on the model.
+/// </summary>
+public sealed class ModelCatalog
+{
+    public const string Section = "Models";
 
     public static readonly IReadOnlyList<string> Styles =
         ["none", "realistic", "anime", "artistic", "cartoon", "sketch", "oil_painting", "watercolor", "digital_art"];
 
     public static readonly IReadOnlyList<string> AspectRatios = ["1:1", "16:9", "9:16", "4:3", "3:4", "2:3", "3:2"];
-
-    public static readonly IReadOnlyList<string> Models =
-        ["grok", "meta", "imagen-pro", "imagen-4", "imagen-flash", "nano-banana-pro", "nano-banana-2"];
-
     public static readonly IReadOnlyList<string> Resolutions = ["1K", "2K", "4K"];
 
     public const string DefaultStyle = "realistic";
     public const string DefaultAspectRatio = "1:1";
     public const string DefaultModel = "grok";
 
-    /// <summary>Only the Nano Banana models take a resolution.</summary>
-    public static bool TakesResolution(string model) => model is "nano-banana-pro" or "nano-banana-2";
+    readonly Dictionary<string, ModelEntry> _models;
 
-    public static string ProviderOf(string model) => Geminigen;
+    public ModelCatalog(IOptions<Dictionary<string, ModelEntry>> models)
+    {
+        _models = new Dictionary<string, ModelEntry>(models.Value, StringComparer.Ordinal);
+        foreach (var (name, entry) in _models)
+            foreach (var fallback in entry.Fallbacks.Where(f => !_models.ContainsKey(f)))
+                throw new InvalidOperationException($"Models:{name}:Fallbacks names '{fallback}', which is not in the catalog.");
+        Names = [.. _models.Keys.Order(StringComparer.Ordinal)];
+    }
+
+    public IReadOnlyList<string> Names { get; }
+
+    public ModelEntry? Find(string model) => _models.GetValueOrDefault(model);
+
+    /// <summary>The model and then its fallbacks, each once.</summary>
+    public IReadOnlyList<string> ChainOf(string model) =>
+        _models.TryGetValue(model, out var entry) ? [.. new[] { model }.Concat(entry.Fallbacks).Distinct(StringComparer.Ordinal)] : [model];
 }

@@ -14,7 +14,10 @@ public sealed class OfflineRenderer : IImageProvider
 
     public string Name => ProviderName;
 
-    public Task<GeneratedImage> GenerateAsync(ProviderRequest request, CancellationToken cancellationToken)
+    public Task<ProviderStep> SubmitAsync(ProviderCall call, CancellationToken cancellationToken) =>
+        Task.FromResult(ProviderStep.Done(Render(call.Input)));
+
+    public static GeneratedImage Render(ProviderRequest request)
     {
         var started = Stopwatch.GetTimestamp();
         var r = request.Request;
@@ -34,7 +37,7 @@ public sealed class OfflineRenderer : IImageProvider
             $"offline://renderer/{Uri.EscapeDataString(r.Model)}", "POST", [], body, 200,
             new JsonObject { ["contentType"] = ImageFormats.Png, ["bytes"] = png.Length, ["width"] = width, ["height"] = height },
             Stopwatch.GetElapsedTime(started));
-        return Task.FromResult(new GeneratedImage(png, ImageFormats.Png, width, height, debug));
+        return new GeneratedImage(png, ImageFormats.Png, width, height, debug);
     }
 
     static ulong SeedOf(GenerationRequest r, ReadOnlyMemory<byte>? reference)

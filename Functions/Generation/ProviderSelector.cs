@@ -4,19 +4,27 @@ using Microsoft.Extensions.Options;
 
 namespace Functions.Generation;
 
+/// <summary>One model of a job's plan, with the provider that makes it and the token it goes with.</summary>
+public sealed record PlannedModel(string Model, ModelEntry Entry, IImageProvider Provider, string Token);
+
 /// <summary>
-/// Picks who makes an image: the model's upstream provider when its token is configured and the provider is available,
-/// else the offline renderer when it is enabled; else nobody, and the request is refused with token_not_configured.
+/// Plans who makes an image: the model and then its fallbacks, each kept only when its provider has a token; when none
+/// has, the offline renderer if it is enabled; else nobody, and the request is refused with token_not_configured.
 /// </summary>
-public sealed class ProviderSelector(IEnumerable<IImageProvider> providers, UpstreamTokens tokens, IOptions<GenerationOptions> options)
+public sealed class ProviderSelector(IEnumerable<IImageProvider> providers, UpstreamTokens tokens, ModelCatalog catalog, IOptions<GenerationOptions> options)
 {
     readonly Dictionary<string, IImageProvider> _byName = providers.ToDictionary(p => p.Name, StringComparer.Ordinal);
 
-    public async Task<IImageProvider?> SelectAsync(string model, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<PlannedModel>> PlanAsync(string model, CancellationToken cancellationToken)
     {
-        var upstream = ModelCatalog.ProviderOf(model);
-        if (_byName.TryGetValue(upstream, out var provider) && await tokens.GetAsync(upstream, cancellationToken) is not null)
-            return provider;
-        return options.Value.OfflineRenderer ? _byName[OfflineRenderer.ProviderName] : null;
+        var plan = new List<PlannedModel>();
+        foreach (var name in catalog.ChainOf(model))
+        {
+            if (catalog.Find(name) is not { } entry || !_byName.TryGetValue(entry.Provider, out var provider)) continue;
+            if (await tokens.GetAsync(entry.Provider, cancellationToken) is { } token) plan.Add(new PlannedModel(name, entry, provider, token));
+        }
+        if (plan.Count == 0 && options.Value.OfflineRenderer)
+            plan.Add(new PlannedModel(model, catalog.Find(model) ?? new ModelEntry(), _byName[OfflineRenderer.ProviderName], ""));
+        return plan;
     }
 }

@@ -20,8 +20,10 @@ namespace Functions.Hosting;
 [JsonSerializable(typeof(ImageHistoryResponse))]
 [JsonSerializable(typeof(GenerationRequest))]
 [JsonSerializable(typeof(JobResult))]
+[JsonSerializable(typeof(UpstreamCheckpoint))]
 [JsonSerializable(typeof(KiapiJob))]
 [JsonSerializable(typeof(KiapiError))]
+[JsonSerializable(typeof(ModelList))]
 [JsonSerializable(typeof(KiapiValidationError))]
 [JsonSerializable(typeof(JsonObject))]
 public sealed partial class AppJsonContext : JsonSerializerContext

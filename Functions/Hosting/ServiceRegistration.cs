@@ -1,10 +1,12 @@
 using Functions.Files;
 using Functions.Generation;
+using Functions.Generation.Providers;
 using Functions.Images;
 using Functions.Jobs;
 using Functions.Kioai;
 using Functions.Settings;
 using Functions.Storage;
+using Microsoft.Extensions.Options;
 
 namespace Functions.Hosting;
 
@@ -22,6 +24,14 @@ public static class ServiceRegistration
             .Validate(o => o.MaxDequeueCount >= 1, "Worker:MaxDequeueCount must be at least 1.")
             .ValidateOnStart();
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section);
+        services.AddOptions<ProviderOptions>().BindConfiguration(ProviderOptions.Section);
+        services.AddOptions<UpstreamOptions>().BindConfiguration(UpstreamOptions.Section)
+            .Validate(o => o.AttemptTimeoutSeconds > 0 && o.DeadlineSeconds > 0 && o.MaxImageBytes > 0 && o.MaxRetries >= 0,
+                "Upstream: AttemptTimeoutSeconds, DeadlineSeconds and MaxImageBytes must be positive, MaxRetries 0 or more.")
+            .Validate(o => o.PollMinSeconds >= 0 && o.PollMaxSeconds >= o.PollMinSeconds && o.PollMaxSeconds <= 600,
+                "Upstream: PollMinSeconds must be 0 or more and at most PollMaxSeconds, which is at most 600.")
+            .ValidateOnStart();
+        services.AddOptions<Dictionary<string, ModelEntry>>().BindConfiguration(ModelCatalog.Section);
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section);
 
         services.ConfigureHttpJsonOptions(o =>
@@ -42,13 +52,22 @@ public static class ServiceRegistration
         services.AddHostedService<AdminKey.Startup>();
         services.AddSingleton<PublicUrls>();
 
+        services.AddSingleton<ModelCatalog>();
         services.AddSingleton<IImageProvider, OfflineRenderer>();
+        services.AddSingleton<IImageProvider, GeminigenProvider>();
+        services.AddSingleton<IImageProvider, SiliconFlowProvider>();
+        services.AddSingleton<IImageProvider, OpenAiCompatibleProvider>();
         services.AddSingleton<ProviderSelector>();
+        services.AddSingleton<UpstreamImages>();
+        // Polly bounds each attempt; the client itself never times out on its own.
+        services.AddSingleton(_ => new UpstreamHttp(new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+            { Timeout = Timeout.InfiniteTimeSpan }, _.GetRequiredService<IOptions<UpstreamOptions>>(), _.GetRequiredService<ILogger<UpstreamHttp>>()));
 
         services.AddSingleton<JobStore>();
         services.AddSingleton<JobQueue>();
         services.AddSingleton<JobCompletions>();
         services.AddSingleton<JobSubmitter>();
+        services.AddSingleton<GenerationRunner>();
         services.AddSingleton<JobWorker>();
         services.AddHostedService<QueueListener>();
         return builder;

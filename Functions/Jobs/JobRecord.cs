@@ -19,6 +19,7 @@ public sealed record JobRecord(
     DateTimeOffset? StartedAt = null,
     DateTimeOffset? FinishedAt = null,
     int Attempts = 0,
+    UpstreamCheckpoint? Upstream = null,
     string? ETag = null)
 {
     public const string Type = "image_generation";
@@ -37,6 +38,7 @@ public sealed record JobRecord(
         ["StartedAt"] = StartedAt,
         ["FinishedAt"] = FinishedAt,
         ["Attempts"] = Attempts,
+        ["Upstream"] = Upstream is null ? null : JsonSerializer.Serialize(Upstream, AppJsonContext.Default.UpstreamCheckpoint),
     };
 
     internal static JobRecord FromEntity(TableEntity e) => new(
@@ -52,5 +54,6 @@ public sealed record JobRecord(
         e.GetDateTime("StartedAt"),
         e.GetDateTime("FinishedAt"),
         (int)(e.GetInt64("Attempts") ?? 0),
+        e.GetString("Upstream") is { } upstream ? JsonSerializer.Deserialize(upstream, AppJsonContext.Default.UpstreamCheckpoint) : null,
         e.ETag);
 }

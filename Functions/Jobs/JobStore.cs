@@ -38,5 +38,22 @@ public sealed class JobStore(TableStorage tables)
         return job with { ETag = entity.ETag };
     }
 
+    /// <summary>Applies a change with the job's ETag; on a conflict re-reads and applies it again, unless the job has ended meanwhile.</summary>
+    public async Task<JobRecord> UpdateAsync(JobRecord job, Func<JobRecord, JobRecord> change, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await ReplaceAsync(change(job), cancellationToken);
+            }
+            catch (StorageException e) when (e.IsPreconditionFailed && attempt < 5)
+            {
+                job = await GetAsync(job.Id, cancellationToken) ?? throw new InvalidOperationException($"Job {job.Id} vanished.");
+                if (job.Status.IsTerminal()) return job;
+            }
+        }
+    }
+
     public void Forget(string jobId) => _created.TryRemove(jobId, out _);
 }

@@ -15,7 +15,7 @@ public static class GenerateImage
     /// else 202 with Location and Retry-After pointing at the job.
     /// </summary>
     public static async Task<Results<Ok<GenerateImageResponse>, JsonHttpResult<KiapiJob>, JsonHttpResult<ErrorResponse>>> Handle(
-        HttpRequest request, ProviderSelector providers, FileStore files, JobSubmitter submitter, PublicUrls urls,
+        HttpRequest request, ModelCatalog catalog, ProviderSelector providers, FileStore files, JobSubmitter submitter, PublicUrls urls,
         IOptions<GenerationOptions> options, TimeProvider clock, CancellationToken cancellationToken)
     {
         var (document, failure) = await RequestBody.ReadJsonAsync(request, GenerateImageValidator.MaxBodyBytes, cancellationToken);
@@ -23,14 +23,14 @@ public static class GenerateImage
         GenerateImageInput input;
         using (document)
         {
-            var (validated, error) = GenerateImageValidator.Validate(document!.RootElement);
+            var (validated, error) = GenerateImageValidator.Validate(document!.RootElement, catalog);
             if (error is not null) return KioaiErrors.BadRequest(error);
             input = validated!;
         }
 
-        if (await providers.SelectAsync(input.Model, cancellationToken) is null)
-            return KioaiErrors.BadRequest("token_not_configured",
-                "No upstream token is configured (POST /api/config/token) and the offline renderer is off (Generation:OfflineRenderer).");
+        if ((await providers.PlanAsync(input.Model, cancellationToken)).Count == 0)
+            return KioaiErrors.BadRequest(GenerationErrors.TokenNotConfigured, $"No token is configured for the provider of '{input.Model}' or its " +
+                "fallbacks (POST /api/config/token, /api/config/providers/{provider}/token) and the offline renderer is off (Generation:OfflineRenderer).");
 
         string? referenceId = null;
         if (input.ReferenceImage is { } reference)

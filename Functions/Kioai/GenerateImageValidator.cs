@@ -12,7 +12,7 @@ public static class GenerateImageValidator
     /// <summary>The body bound: a maximal Base64 reference image plus a maximal (escaped) prompt and the other fields.</summary>
     public const long MaxBodyBytes = (MaxReferenceBytes + 2) / 3 * 4 + 256 * 1024;
 
-    public static (GenerateImageInput? Input, ErrorResponse? Error) Validate(JsonElement body)
+    public static (GenerateImageInput? Input, ErrorResponse? Error) Validate(JsonElement body, ModelCatalog catalog)
     {
         var error = ReadString(body, "prompt", out var prompt);
         if (error is not null) return (null, error);
@@ -23,15 +23,19 @@ public static class GenerateImageValidator
 
         if (ReadEnum(body, "style", ModelCatalog.Styles, ModelCatalog.DefaultStyle, out var style) is { } styleError) return (null, styleError);
         if (ReadEnum(body, "aspectRatio", ModelCatalog.AspectRatios, ModelCatalog.DefaultAspectRatio, out var ratio) is { } ratioError) return (null, ratioError);
-        if (ReadEnum(body, "model", ModelCatalog.Models, ModelCatalog.DefaultModel, out var model) is { } modelError) return (null, modelError);
+        if (ReadEnum(body, "model", catalog.Names, ModelCatalog.DefaultModel, out var model) is { } modelError) return (null, modelError);
+        var entry = catalog.Find(model!)!;
         if (ReadEnum(body, "resolution", ModelCatalog.Resolutions, null, out var resolution) is { } resolutionError) return (null, resolutionError);
-        if (resolution is not null && !ModelCatalog.TakesResolution(model!))
-            return (null, new ErrorResponse("resolution_not_supported",
-                $"Model '{model}' takes no resolution; only nano-banana-pro and nano-banana-2 do."));
+        if (resolution is not null && !entry.Resolutions.Contains(resolution))
+            return (null, new ErrorResponse("resolution_not_supported", entry.Resolutions.Count == 0
+                ? $"Model '{model}' takes no resolution."
+                : $"Model '{model}' takes resolution {string.Join(", ", entry.Resolutions)}, not {resolution}."));
 
         if (ReadBool(body, "isPrivate", out var isPrivate) is { } privateError) return (null, privateError);
         if (ReadSeed(body, out var seed) is { } seedError) return (null, seedError);
         if (ReadReference(body, out var reference, out var mime) is { } referenceError) return (null, referenceError);
+        if (reference is not null && !entry.TakesReference)
+            return (null, new ErrorResponse("reference_not_supported", $"Model '{model}' takes no reference image."));
 
         return (new GenerateImageInput(prompt, style!, ratio!, model!, resolution, isPrivate, seed, reference, mime), null);
     }

@@ -12,6 +12,9 @@ public static class KioaiApi
         config.MapGet("/token", GetConfigToken.Handle).WithName("GetConfigToken").WithSummary("Get API token status");
         config.MapPost("/token", SetConfigToken.Handle).WithName("SetConfigToken").WithSummary("Set API token");
         config.MapDelete("/token", DeleteConfigToken.Handle).WithName("DeleteConfigToken").WithSummary("Delete API token");
+        config.MapGet("/providers/{provider}/token", GetProviderToken.Handle).WithName("GetProviderToken").WithSummary("Get a provider's token status");
+        config.MapPost("/providers/{provider}/token", SetProviderToken.Handle).WithName("SetProviderToken").WithSummary("Set a provider's token");
+        config.MapDelete("/providers/{provider}/token", DeleteProviderToken.Handle).WithName("DeleteProviderToken").WithSummary("Delete a provider's token");
 
         var images = api.MapGroup("/images").WithTags("images");
         images.MapPost("/generate", GenerateImage.Handle).WithName("GenerateImage").WithSummary("Generate image");

@@ -1,3 +1,4 @@
+using Functions.Generation;
 using Functions.Hosting;
 using Functions.Jobs;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -16,14 +17,10 @@ public static class KioaiErrors
 
     public static JsonHttpResult<ErrorResponse> NotFound(string message) => Of(StatusCodes.Status404NotFound, "not_found", message);
 
-    /// <summary>A job that ended without an image: the client's fault (400) or ours (500), by the job's error code.</summary>
+    /// <summary>A job that ended without an image, with the status its error code means (see <see cref="GenerationErrors"/>).</summary>
     public static JsonHttpResult<ErrorResponse> ForEndedJob(JobRecord job) => job.Status switch
     {
         JobStatus.Canceled => Of(StatusCodes.Status409Conflict, "job_canceled", $"Job {job.Id} was canceled."),
-        _ => job.ErrorCode switch
-        {
-            "token_not_configured" or "reference_not_found" => BadRequest(job.ErrorCode, job.Error ?? job.ErrorCode),
-            _ => Of(StatusCodes.Status500InternalServerError, job.ErrorCode ?? "generation_failed", job.Error ?? "The generation failed."),
-        },
+        _ => Of(GenerationErrors.StatusOf(job.ErrorCode), job.ErrorCode ?? "generation_failed", job.Error ?? "The generation failed."),
     };
 }

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using Functions.Generation;
+using Functions.Generation.Providers;
 using Functions.Hosting;
 using Functions.Settings;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -12,15 +12,19 @@ public static class SetConfigToken
     public const int MaxTokenBytes = 4096;
 
     /// <summary>Saves the geminigen token (trimmed); 400 for a missing, blank, over-4-KiB or control-character token.</summary>
-    public static async Task<Results<Ok<SuccessResponse>, JsonHttpResult<ErrorResponse>>> Handle(
-        HttpRequest request, UpstreamTokens tokens, CancellationToken cancellationToken)
+    public static Task<Results<Ok<SuccessResponse>, JsonHttpResult<ErrorResponse>>> Handle(
+        HttpRequest request, UpstreamTokens tokens, CancellationToken cancellationToken) =>
+        SaveAsync(request, tokens, GeminigenProvider.ProviderName, cancellationToken);
+
+    internal static async Task<Results<Ok<SuccessResponse>, JsonHttpResult<ErrorResponse>>> SaveAsync(
+        HttpRequest request, UpstreamTokens tokens, string provider, CancellationToken cancellationToken)
     {
         var (document, failure) = await RequestBody.ReadJsonAsync(request, MaxTokenBytes * 6 + 1024, cancellationToken);
         if (failure is not null) return KioaiErrors.BadRequest(failure.Code, failure.Message);
         using (document)
         {
             if (Validate(document!.RootElement, out var token) is { } error) return KioaiErrors.BadRequest(error);
-            await tokens.SetAsync(ModelCatalog.Geminigen, token!, cancellationToken);
+            await tokens.SetAsync(provider, token!, cancellationToken);
             return TypedResults.Ok(new SuccessResponse(true, "Token saved."));
         }
     }

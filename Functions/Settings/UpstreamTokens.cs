@@ -1,19 +1,28 @@
 using System.Collections.Concurrent;
+using Functions.Generation.Providers;
 using Functions.Storage;
+using Microsoft.Extensions.Options;
 
 namespace Functions.Settings;
 
 /// <summary>
-/// Upstream tokens, one row per provider in the settings table. Reads are cached briefly, so that a generate does not
-/// pay a storage read; a change made here shows at once, one made on another instance within <see cref="CacheFor"/>.
+/// Upstream tokens, one row per provider in the settings table; a token saved here wins over one in app settings
+/// (<c>Providers:{Name}:Token</c>), which serves when none is saved. Reads are cached briefly, so that a generate does
+/// not pay a storage read; a change made here shows at once, one made on another instance within <see cref="CacheFor"/>.
 /// </summary>
-public sealed class UpstreamTokens(TableStorage tables, StorageBootstrap bootstrap, TimeProvider clock)
+public sealed class UpstreamTokens(TableStorage tables, StorageBootstrap bootstrap, IOptions<ProviderOptions> settings, TimeProvider clock)
 {
+    /// <summary>The providers that take a token, as they appear in /api/config/providers/{provider}/token.</summary>
+    public static readonly IReadOnlyList<string> Providers = [GeminigenProvider.ProviderName, SiliconFlowProvider.ProviderName, OpenAiCompatibleProvider.ProviderName];
+
     const string Partition = "tokens";
     static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(30);
     readonly ConcurrentDictionary<string, (string? Token, DateTimeOffset ReadAt)> _cache = new();
 
-    public async Task<string?> GetAsync(string provider, CancellationToken cancellationToken)
+    public async Task<string?> GetAsync(string provider, CancellationToken cancellationToken) =>
+        await GetSavedAsync(provider, cancellationToken) ?? FromSettings(provider);
+
+    async Task<string?> GetSavedAsync(string provider, CancellationToken cancellationToken)
     {
         if (_cache.TryGetValue(provider, out var cached) && clock.GetUtcNow() - cached.ReadAt < CacheFor) return cached.Token;
         var row = await tables.GetAsync(StorageNames.SettingsTable, Partition, provider, cancellationToken: cancellationToken);
@@ -21,6 +30,14 @@ public sealed class UpstreamTokens(TableStorage tables, StorageBootstrap bootstr
         _cache[provider] = (token, clock.GetUtcNow());
         return token;
     }
+
+    string? FromSettings(string provider) => (provider switch
+    {
+        GeminigenProvider.ProviderName => settings.Value.Geminigen.Token,
+        SiliconFlowProvider.ProviderName => settings.Value.SiliconFlow.Token,
+        OpenAiCompatibleProvider.ProviderName => settings.Value.OpenAI.Token,
+        _ => null,
+    }) is { Length: > 0 } token ? token.Trim() : null;
 
     public async Task SetAsync(string provider, string token, CancellationToken cancellationToken)
     {

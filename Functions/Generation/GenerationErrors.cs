@@ -1,0 +1,26 @@
+namespace Functions.Generation;
+
+/// <summary>The error codes a job can end with, and the HTTP status each means to a client: whose fault it was.</summary>
+public static class GenerationErrors
+{
+    public const string TokenNotConfigured = "token_not_configured";
+    public const string ReferenceNotFound = "reference_not_found";
+    public const string ContentFiltered = "content_filtered";
+    public const string UpstreamRejected = "upstream_rejected";
+    public const string UpstreamUnauthorized = "upstream_unauthorized";
+    public const string UpstreamNoCredit = "upstream_no_credit";
+    public const string UpstreamRateLimited = "upstream_rate_limited";
+    public const string UpstreamError = "upstream_error";
+    public const string UpstreamTimeout = "upstream_timeout";
+    public const string ProviderUnavailable = "provider_unavailable";
+    public const string InvalidUpstreamImage = "invalid_upstream_image";
+
+    public static int StatusOf(string? code) => code switch
+    {
+        TokenNotConfigured or ReferenceNotFound or ContentFiltered or UpstreamRejected => StatusCodes.Status400BadRequest,
+        UpstreamTimeout => StatusCodes.Status504GatewayTimeout,
+        ProviderUnavailable => StatusCodes.Status503ServiceUnavailable,
+        UpstreamUnauthorized or UpstreamNoCredit or UpstreamRateLimited or UpstreamError or InvalidUpstreamImage => StatusCodes.Status502BadGateway,
+        _ => StatusCodes.Status500InternalServerError,
+    };
+}

@@ -1,0 +1,159 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+
+namespace Functions.Generation.Providers;
+
+/// <summary>
+/// geminigen.ai, asynchronous: a multipart POST answers with a history record (status 1), and
+/// <c>GET /history/{uuid}</c> is checked until status 2 (image URLs) or 3 (an error code). A saved token that is a JWT
+/// goes to the website API as Bearer; any other to the public API as x-api-key (setting <c>Providers:Geminigen:Auth</c>).
+/// </summary>
+public sealed class GeminigenProvider(UpstreamHttp http, UpstreamImages images, IOptions<ProviderOptions> providers)
+    : IImageProvider
+{
+    public const string ProviderName = "geminigen";
+    const string ImagenEndpoint = "generate_image";
+    readonly GeminigenOptions _options = providers.Value.Geminigen;
+
+    public string Name => ProviderName;
+
+    public async Task<ProviderStep> SubmitAsync(ProviderCall call, CancellationToken cancellationToken)
+    {
+        var (url, fields) = (SubmitUrl(call), FieldsOf(call));
+        var response = await http.SendAsync(Name, () =>
+        {
+            var form = new MultipartFormDataContent();
+            foreach (var (name, value) in fields) form.Add(new StringContent(value), name);
+            if (call.Input.ReferenceImage is { } reference)
+            {
+                var file = new ReadOnlyMemoryContent(reference);
+                file.Headers.ContentType = new MediaTypeHeaderValue(ImageFormats.Detect(reference.Span) ?? "application/octet-stream");
+                form.Add(file, "files", "reference");
+            }
+            return Authorized(new HttpRequestMessage(HttpMethod.Post, url) { Content = form }, call.Token);
+        }, cancellationToken);
+        return await StepAsync(call, response, cancellationToken);
+    }
+
+    public async Task<ProviderStep> CheckAsync(ProviderCall call, string taskId, CancellationToken cancellationToken)
+    {
+        var url = $"{BaseOf(call.Token)}/history/{Uri.EscapeDataString(taskId)}";
+        UpstreamResponse response;
+        try
+        {
+            response = await http.SendAsync(Name, () => Authorized(new HttpRequestMessage(HttpMethod.Get, url), call.Token), cancellationToken);
+        }
+        catch (GenerationFailedException e) when (e.Retryable)
+        {
+            return ProviderStep.Pending(taskId, -1, null); // a failed check is not a failed task: check again, until the deadline
+        }
+        if (response.Status is HttpStatusCode.TooManyRequests or >= HttpStatusCode.InternalServerError) return ProviderStep.Pending(taskId, -1, null);
+        return await StepAsync(call, response, cancellationToken);
+    }
+
+    async Task<ProviderStep> StepAsync(ProviderCall call, UpstreamResponse response, CancellationToken cancellationToken)
+    {
+        var json = response.Json();
+        if (!response.IsSuccess) throw Failure((int)response.Status, json?["detail"]);
+        if (json is not JsonObject record) throw UpstreamFailures.Malformed(Name, "a body that is not a history record");
+
+        var debug = Debug(call, response, record);
+        var status = record["status"] is JsonValue s && s.TryGetValue<int>(out var value) ? value : -1;
+        switch (status)
+        {
+            case 2:
+                var imageUrl = UpstreamFailures.Text((record["generated_image"] as JsonArray)?.FirstOrDefault(), "image_url")
+                    ?? throw UpstreamFailures.Malformed(Name, "a completed record without generated_image[].image_url");
+                var (bytes, type) = await images.DownloadAsync(imageUrl, cancellationToken);
+                return ProviderStep.Done(UpstreamFailures.Image(bytes, type, debug));
+            case 3:
+                throw Failure(200, record);
+            case 0 or 1:
+                var uuid = UpstreamFailures.Text(record, "uuid") ?? throw UpstreamFailures.Malformed(Name, "a record without a uuid");
+                var percent = record["status_percentage"] is JsonValue p && p.TryGetValue<double>(out var pct) ? pct : 0;
+                return ProviderStep.Pending(uuid, Math.Clamp(percent / 100, 0, 0.99), debug);
+            default:
+                throw UpstreamFailures.Malformed(Name, $"a record in an unknown status ({record["status"]?.ToJsonString() ?? "none"})");
+        }
+    }
+
+    /// <summary>An error body ({"detail": {"error_code", "message" | "error_message"}}) or a failed record, to a failure.</summary>
+    GenerationFailedException Failure(int httpStatus, JsonNode? detail)
+    {
+        var code = UpstreamFailures.Text(detail, "error_code");
+        var message = UpstreamFailures.Text(detail, "message") ?? UpstreamFailures.Text(detail, "error_message")
+            ?? (detail is JsonValue text && text.TryGetValue<string>(out var plain) ? plain : null);
+        var reason = $"geminigen: {code ?? httpStatus.ToString()}" + (message is null ? "" : $": {message}");
+        return code switch
+        {
+            "GEMINI_RAI_MEDIA_FILTERED" => new(GenerationErrors.ContentFiltered, reason),
+            "API_KEY_REQUIRED" or "API_KEY_NOT_FOUND" => new(GenerationErrors.UpstreamUnauthorized, reason),
+            "NOT_ENOUGH_CREDIT" or "PREMIUM_PLAN_REQUIRED" => new(GenerationErrors.UpstreamNoCredit, reason),
+            "GEMINI_RATE_LIMIT" or "RATE_LIMIT_ERROR" => new(GenerationErrors.UpstreamRateLimited, reason, retryable: true),
+            "TEXT_TOO_LONG" or "MAXIMUM_FILE_SIZE_EXCEED" or "FILE_TYPE_NOT_ALLOWED" => new(GenerationErrors.UpstreamRejected, reason),
+            // The plan's limit of concurrent generations: busy now, fine later.
+            _ when httpStatus == 400 && message?.Contains("concurrent", StringComparison.OrdinalIgnoreCase) == true =>
+                new(GenerationErrors.UpstreamRateLimited, reason, retryable: true),
+            _ when httpStatus is 200 or >= 500 || code == "SYSTEM_ERROR" => new(GenerationErrors.UpstreamError, reason, retryable: true),
+            _ => UpstreamFailures.FromStatus(Name, (HttpStatusCode)httpStatus, code, message),
+        };
+    }
+
+    List<(string Name, string Value)> FieldsOf(ProviderCall call)
+    {
+        var request = call.Input.Request;
+        var shape = UpstreamMapping.NearestShape(call.Entry.Shapes, request.AspectRatio);
+        List<(string, string)> fields = [("prompt", request.Prompt)];
+        if (EndpointOf(call) == ImagenEndpoint)
+        {
+            fields.Add(("model", call.UpstreamModel));
+            fields.Add(("aspect_ratio", shape));
+            fields.Add(("style", UpstreamMapping.GeminigenStyles.GetValueOrDefault(request.Style, "None")));
+            fields.Add(("output_format", "png"));
+            if (call.Entry.Resolutions.Count > 0) fields.Add(("resolution", request.Resolution ?? call.Entry.Resolutions[0]));
+        }
+        else
+        {
+            fields.Add(("orientation", shape));
+            fields.Add(("num_result", "1"));
+        }
+        return fields;
+    }
+
+    ApiDebugInfo Debug(ProviderCall call, UpstreamResponse response, JsonObject record)
+    {
+        var body = new JsonObject();
+        foreach (var (name, value) in FieldsOf(call)) body[name] = value;
+        if (call.Input.ReferenceImage is { } reference) body["files"] = $"<file: {reference.Length} bytes>";
+        return ApiDebugRedaction.Create(SubmitUrl(call), "POST",
+            [KeyValuePair.Create(UsesBearer(call.Token) ? "Authorization" : "x-api-key", call.Token)], body,
+            (int)response.Status, record, response.Duration);
+    }
+
+    HttpRequestMessage Authorized(HttpRequestMessage message, string token)
+    {
+        if (UsesBearer(token)) message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        else message.Headers.Add("x-api-key", token);
+        return message;
+    }
+
+    string SubmitUrl(ProviderCall call) => $"{BaseOf(call.Token)}/{EndpointOf(call)}";
+
+    static string EndpointOf(ProviderCall call) => (call.Entry.Endpoint ?? ImagenEndpoint).Trim('/');
+
+    string BaseOf(string token) => (UsesBearer(token) ? _options.WebBaseUrl : _options.BaseUrl).TrimEnd('/');
+
+    bool UsesBearer(string token) => _options.Auth.ToLowerInvariant() switch
+    {
+        "bearer" => true,
+        "apikey" => false,
+        _ => IsJwt(token),
+    };
+
+    /// <summary>Three non-empty Base64url parts separated by dots.</summary>
+    public static bool IsJwt(string token) =>
+        token.Split('.') is [var a, var b, var c] && new[] { a, b, c }.All(part =>
+            part.Length > 0 && part.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '-' or '_' or '='));
+}

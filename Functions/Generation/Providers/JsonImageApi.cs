@@ -1,0 +1,30 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Functions.Generation.Providers;
+
+/// <summary>The shared call of the JSON image APIs (SiliconFlow, OpenAI-compatible): a Bearer POST to images/generations.</summary>
+static class JsonImageApi
+{
+    public static async Task<(UpstreamResponse Response, JsonNode? Json, ApiDebugInfo Debug)> PostAsync(
+        UpstreamHttp http, string provider, string baseUrl, ProviderCall call, JsonObject body, CancellationToken cancellationToken)
+    {
+        var url = $"{baseUrl.TrimEnd('/')}/{(call.Entry.Endpoint ?? "images/generations").Trim('/')}";
+        var payload = Encoding.UTF8.GetBytes(body.ToJsonString());
+        var response = await http.SendAsync(provider, () =>
+        {
+            var message = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(payload) };
+            message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", call.Token);
+            return message;
+        }, cancellationToken);
+        var json = response.Json();
+        var debug = ApiDebugRedaction.Create(url, "POST", [KeyValuePair.Create("Authorization", "Bearer " + call.Token)], body,
+            (int)response.Status, json as JsonObject ?? new JsonObject { ["body"] = $"<{response.Body.Length} bytes, not JSON>" }, response.Duration);
+        return (response, json, debug);
+    }
+
+    public static string DataUrl(ReadOnlyMemory<byte> image) =>
+        $"data:{ImageFormats.Detect(image.Span) ?? "application/octet-stream"};base64,{Convert.ToBase64String(image.Span)}";
+}

@@ -1,0 +1,48 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+
+namespace Functions.Generation.Providers;
+
+/// <summary>
+/// Any OpenAI-compatible image API (OpenAI, AIImg, gateways), synchronous: <c>POST /images/generations</c> answers
+/// <c>data[0]</c> with <c>b64_json</c> or a <c>url</c>. Errors are <c>{"error": {"message", "type", "code"}}</c>.
+/// </summary>
+public sealed class OpenAiCompatibleProvider(
+    UpstreamHttp http, UpstreamImages images, IOptions<ProviderOptions> providers, IOptions<UpstreamOptions> upstream) : IImageProvider
+{
+    public const string ProviderName = "openai";
+
+    public string Name => ProviderName;
+
+    public async Task<ProviderStep> SubmitAsync(ProviderCall call, CancellationToken cancellationToken)
+    {
+        var request = call.Input.Request;
+        var body = new JsonObject
+        {
+            ["model"] = call.UpstreamModel, ["prompt"] = UpstreamMapping.StyledPrompt(request), ["n"] = 1,
+            ["size"] = UpstreamMapping.NearestShape(call.Entry.Shapes, request.AspectRatio),
+        };
+        if (call.Entry.ResponseFormat is { Length: > 0 } format) body["response_format"] = format;
+
+        var (response, json, debug) = await JsonImageApi.PostAsync(http, Name, providers.Value.OpenAI.BaseUrl, call, body, cancellationToken);
+        if (!response.IsSuccess)
+        {
+            var error = json?["error"];
+            var (code, message) = (UpstreamFailures.Text(error, "code"), UpstreamFailures.Text(error, "message"));
+            throw code switch
+            {
+                "content_policy_violation" or "moderation_blocked" => new GenerationFailedException(GenerationErrors.ContentFiltered, $"openai: {message}"),
+                "insufficient_quota" or "billing_hard_limit_reached" => new GenerationFailedException(GenerationErrors.UpstreamNoCredit, $"openai: {message}"),
+                _ => UpstreamFailures.FromStatus(Name, response.Status, code, message),
+            };
+        }
+
+        var image = (json?["data"] as JsonArray)?.FirstOrDefault();
+        var (bytes, type) = UpstreamFailures.Text(image, "b64_json") is { } base64
+            ? UpstreamFailures.DecodeImage(Name, base64, upstream.Value.MaxImageBytes)
+            : UpstreamFailures.Text(image, "url") is { } url
+                ? await images.DownloadAsync(url, cancellationToken)
+                : throw UpstreamFailures.Malformed(Name, "no data[].b64_json or data[].url");
+        return ProviderStep.Done(UpstreamFailures.Image(bytes, type, debug));
+    }
+}

@@ -1,0 +1,61 @@
+namespace Functions.Generation.Providers;
+
+/// <summary>Where each upstream is and, optionally, its token from app settings (section <c>Providers</c>).</summary>
+public sealed class ProviderOptions
+{
+    public const string Section = "Providers";
+
+    public GeminigenOptions Geminigen { get; set; } = new();
+    public UpstreamEndpoint SiliconFlow { get; set; } = new() { BaseUrl = "https://api.siliconflow.com/v1" };
+    public UpstreamEndpoint OpenAI { get; set; } = new() { BaseUrl = "https://api.openai.com/v1" };
+}
+
+public class UpstreamEndpoint
+{
+    public string BaseUrl { get; set; } = "";
+
+    /// <summary>Used when no token was saved through the API; the saved one wins.</summary>
+    public string? Token { get; set; }
+}
+
+public sealed class GeminigenOptions : UpstreamEndpoint
+{
+    public GeminigenOptions() => BaseUrl = "https://api.geminigen.ai/uapi/v1";
+
+    /// <summary>The website API, used with a logged-in account's JWT.</summary>
+    public string WebBaseUrl { get; set; } = "https://api.geminigen.ai/api";
+
+    /// <summary>auto (a JWT goes to the website API as Bearer, anything else to the public API as x-api-key), apikey or bearer.</summary>
+    public string Auth { get; set; } = "auto";
+}
+
+/// <summary>How upstream calls are bounded and retried (section <c>Upstream</c>).</summary>
+public sealed class UpstreamOptions
+{
+    public const string Section = "Upstream";
+
+    /// <summary>One attempt's bound, body included.</summary>
+    public double AttemptTimeoutSeconds { get; set; } = 120;
+    public int MaxRetries { get; set; } = 2;
+    public double RetryBaseDelaySeconds { get; set; } = 1;
+
+    /// <summary>Retry-After beyond this is not waited for: the job moves to its fallback instead.</summary>
+    public double MaxRetryDelaySeconds { get; set; } = 10;
+
+    /// <summary>The circuit opens when half the calls in this window fail, after at least BreakerMinimumCalls.</summary>
+    public double BreakerWindowSeconds { get; set; } = 30;
+    public int BreakerMinimumCalls { get; set; } = 6;
+    public double BreakSeconds { get; set; } = 30;
+
+    /// <summary>First and longest wait between checks on an asynchronous upstream task.</summary>
+    public double PollMinSeconds { get; set; } = 2;
+    public double PollMaxSeconds { get; set; } = 10;
+
+    /// <summary>After this long since its first submit a job fails as timed out.</summary>
+    public double DeadlineSeconds { get; set; } = 600;
+
+    public long MaxImageBytes { get; set; } = 50L * 1024 * 1024;
+
+    /// <summary>Lets image URLs point at loopback and private addresses; for tests and private gateways only.</summary>
+    public bool AllowPrivateAddresses { get; set; }
+}

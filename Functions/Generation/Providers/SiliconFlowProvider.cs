@@ -1,0 +1,45 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+
+namespace Functions.Generation.Providers;
+
+/// <summary>
+/// SiliconFlow, synchronous: <c>POST /images/generations</c> answers with image URLs that expire within the hour, so
+/// the image is fetched at once. Errors are <c>{"code", "message", "data"}</c>; 403 means permission or balance.
+/// </summary>
+public sealed class SiliconFlowProvider(UpstreamHttp http, UpstreamImages images, IOptions<ProviderOptions> providers) : IImageProvider
+{
+    public const string ProviderName = "siliconflow";
+
+    public string Name => ProviderName;
+
+    public async Task<ProviderStep> SubmitAsync(ProviderCall call, CancellationToken cancellationToken)
+    {
+        var request = call.Input.Request;
+        var body = new JsonObject
+        {
+            ["model"] = call.UpstreamModel, ["prompt"] = UpstreamMapping.StyledPrompt(request),
+            ["image_size"] = UpstreamMapping.NearestShape(call.Entry.Shapes, request.AspectRatio), ["batch_size"] = 1,
+        };
+        if (request.Seed is { } seed) body["seed"] = seed % 10_000_000_000;
+        if (call.Input.ReferenceImage is { } reference) body["image"] = JsonImageApi.DataUrl(reference);
+
+        var (response, json, debug) = await JsonImageApi.PostAsync(http, Name, providers.Value.SiliconFlow.BaseUrl, call, body, cancellationToken);
+        if (!response.IsSuccess)
+        {
+            var message = UpstreamFailures.Text(json, "message");
+            var code = json?["code"]?.ToJsonString();
+            throw (int)response.Status switch
+            {
+                403 => new GenerationFailedException(GenerationErrors.UpstreamNoCredit, $"siliconflow answered 403 {code}: {message}"),
+                400 when message?.Contains("sensitive", StringComparison.OrdinalIgnoreCase) == true =>
+                    new GenerationFailedException(GenerationErrors.ContentFiltered, $"siliconflow: {message}"),
+                _ => UpstreamFailures.FromStatus(Name, response.Status, code, message),
+            };
+        }
+        var url = UpstreamFailures.Text((json?["images"] as JsonArray)?.FirstOrDefault(), "url")
+            ?? throw UpstreamFailures.Malformed(Name, "no images[].url");
+        var (bytes, type) = await images.DownloadAsync(url, cancellationToken);
+        return ProviderStep.Done(UpstreamFailures.Image(bytes, type, debug));
+    }
+}

@@ -1,0 +1,49 @@
+using System.Net;
+using System.Text.Json.Nodes;
+
+namespace Functions.Generation.Providers;
+
+/// <summary>The failure rules every upstream shares; each provider adds its own error codes before falling back on these.</summary>
+public static class UpstreamFailures
+{
+    /// <summary>By HTTP status: 429 and 5xx are worth a fallback; 401/403 (credentials), 402 (credit) and other 4xx end the job.</summary>
+    public static GenerationFailedException FromStatus(string provider, HttpStatusCode status, string? code, string? message)
+    {
+        var reason = $"{provider} answered {(int)status}" + (code is null ? "" : $" {code}") + (message is null ? "" : $": {message}");
+        return (int)status switch
+        {
+            401 or 403 => new(GenerationErrors.UpstreamUnauthorized, reason),
+            402 => new(GenerationErrors.UpstreamNoCredit, reason),
+            429 => new(GenerationErrors.UpstreamRateLimited, reason, retryable: true),
+            >= 500 => new(GenerationErrors.UpstreamError, reason, retryable: true),
+            _ => new(GenerationErrors.UpstreamRejected, reason),
+        };
+    }
+
+    public static GenerationFailedException Malformed(string provider, string what) =>
+        new(GenerationErrors.UpstreamError, $"{provider} answered with {what}.", retryable: true);
+
+    /// <summary>A string member of a JSON object, whatever its nesting; null when absent or not a string.</summary>
+    public static string? Text(JsonNode? node, string name) =>
+        node is JsonObject obj && obj[name] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+
+    /// <summary>Decodes an image answered in Base64 and checks that it is one, within the size cap.</summary>
+    public static (byte[] Bytes, string ContentType) DecodeImage(string provider, string base64, long maxBytes)
+    {
+        if ((long)base64.Length / 4 * 3 > maxBytes)
+            throw new GenerationFailedException(GenerationErrors.InvalidUpstreamImage, $"{provider}'s image is larger than {maxBytes} bytes.", retryable: true);
+        var bytes = new byte[base64.Length / 4 * 3 + 3];
+        if (!Convert.TryFromBase64String(base64, bytes, out var written))
+            throw Malformed(provider, "an image that is not valid Base64");
+        bytes = bytes[..written];
+        var type = ImageFormats.Detect(bytes)
+            ?? throw new GenerationFailedException(GenerationErrors.InvalidUpstreamImage, $"{provider}'s Base64 image is not an image.", retryable: true);
+        return (bytes, type);
+    }
+
+    public static GeneratedImage Image(byte[] bytes, string contentType, ApiDebugInfo debug)
+    {
+        var (width, height) = ImageFormats.SizeOf(bytes);
+        return new GeneratedImage(bytes, contentType, width, height, debug);
+    }
+}

@@ -1,0 +1,115 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace Functions.Generation.Providers;
+
+/// <summary>An upstream's answer, read whole within its attempt's time bound.</summary>
+public sealed record UpstreamResponse(HttpStatusCode Status, byte[] Body, TimeSpan? RetryAfter, TimeSpan Duration)
+{
+    public bool IsSuccess => (int)Status is >= 200 and < 300;
+
+    /// <summary>The body as JSON, or null when it is not JSON (a proxy's HTML page, a truncated answer).</summary>
+    public JsonNode? Json()
+    {
+        try { return JsonNode.Parse(Body); }
+        catch (System.Text.Json.JsonException) { return null; }
+    }
+}
+
+/// <summary>
+/// Sends upstream API calls through one Polly pipeline per provider: a time bound per attempt (the body included),
+/// retries with jitter that honour Retry-After, and a circuit breaker. Transport trouble comes out as a retryable
+/// <see cref="GenerationFailedException"/>; an HTTP error status comes out as a response, for the provider to read.
+/// </summary>
+public sealed class UpstreamHttp(HttpClient http, IOptions<UpstreamOptions> options, ILogger<UpstreamHttp> logger)
+{
+    readonly UpstreamOptions _options = options.Value;
+    readonly ConcurrentDictionary<string, ResiliencePipeline<UpstreamResponse>> _pipelines = new();
+
+    public async Task<UpstreamResponse> SendAsync(string provider, Func<HttpRequestMessage> request, CancellationToken cancellationToken)
+    {
+        var pipeline = _pipelines.GetOrAdd(provider, _ => Build());
+        try
+        {
+            return await pipeline.ExecuteAsync(async token =>
+            {
+                using var message = request();
+                var started = TimeProvider.System.GetTimestamp();
+                using var response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, token);
+                await response.Content.LoadIntoBufferAsync(MaxBodyBytes, token);
+                var body = await response.Content.ReadAsByteArrayAsync(token);
+                return new UpstreamResponse(response.StatusCode, body, RetryAfterOf(response.Headers), TimeProvider.System.GetElapsedTime(started));
+            }, cancellationToken);
+        }
+        catch (BrokenCircuitException)
+        {
+            throw new GenerationFailedException(GenerationErrors.ProviderUnavailable,
+                $"{provider} is failing; calls to it are paused for a while.", retryable: true);
+        }
+        catch (TimeoutRejectedException)
+        {
+            throw new GenerationFailedException(GenerationErrors.UpstreamTimeout,
+                $"{provider} did not answer within {_options.AttemptTimeoutSeconds:0.#} s.", retryable: true);
+        }
+        catch (HttpRequestException e)
+        {
+            logger.LogWarning("{Provider} could not be reached: {Reason}", provider, e.Message);
+            throw new GenerationFailedException(GenerationErrors.UpstreamError, $"{provider} could not be reached: {e.Message}", retryable: true);
+        }
+    }
+
+    // An image answered in Base64 is a third larger than the image.
+    long MaxBodyBytes => _options.MaxImageBytes / 3 * 4 + 1024 * 1024;
+
+    ResiliencePipeline<UpstreamResponse> Build()
+    {
+        var builder = new ResiliencePipelineBuilder<UpstreamResponse>();
+        if (_options.MaxRetries > 0)
+            builder.AddRetry(new RetryStrategyOptions<UpstreamResponse>
+            {
+                ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome) && !AsksTooLongAWait(args.Outcome.Result)),
+                MaxRetryAttempts = _options.MaxRetries,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = TimeSpan.FromSeconds(_options.RetryBaseDelaySeconds),
+                MaxDelay = TimeSpan.FromSeconds(_options.MaxRetryDelaySeconds),
+                DelayGenerator = args => ValueTask.FromResult(args.Outcome.Result?.RetryAfter),
+            });
+        return builder
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions<UpstreamResponse>
+            {
+                ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome)),
+                FailureRatio = 0.5,
+                MinimumThroughput = Math.Max(2, _options.BreakerMinimumCalls),
+                SamplingDuration = TimeSpan.FromSeconds(Math.Max(0.5, _options.BreakerWindowSeconds)),
+                BreakDuration = TimeSpan.FromSeconds(Math.Max(0.5, _options.BreakSeconds)),
+            })
+            .AddTimeout(TimeSpan.FromSeconds(_options.AttemptTimeoutSeconds))
+            .Build();
+    }
+
+    // Worth another try: no answer in time, no connection, rate limited, or the upstream's own failure.
+    static bool IsTransient(Outcome<UpstreamResponse> outcome) => outcome.Exception switch
+    {
+        HttpRequestException or TimeoutRejectedException => true,
+        null => outcome.Result is { Status: HttpStatusCode.TooManyRequests } or { Status: >= HttpStatusCode.InternalServerError },
+        _ => false,
+    };
+
+    bool AsksTooLongAWait(UpstreamResponse? response) =>
+        response?.RetryAfter is { } wait && wait > TimeSpan.FromSeconds(_options.MaxRetryDelaySeconds);
+
+    static TimeSpan? RetryAfterOf(HttpResponseHeaders headers) => headers.RetryAfter switch
+    {
+        { Delta: { } delta } => delta,
+        { Date: { } date } => date - DateTimeOffset.UtcNow is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero,
+        _ => null,
+    };
+}
