@@ -128,7 +128,7 @@ public sealed class GenerateImageTests(AppFixture app) : IClassFixture<AppFixtur
     async Task<long> HistoryTotalAsync() =>
         (await app.Client.GetFromJsonAsync<JsonElement>("/api/images/history")).GetProperty("total").GetInt64();
 
-    internal static async Task AssertKioaiError(HttpResponseMessage response, HttpStatusCode status, string error)
+    internal static async Task<JsonElement> AssertKioaiError(HttpResponseMessage response, HttpStatusCode status, string error)
     {
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(status == response.StatusCode, $"expected {(int)status}, got {(int)response.StatusCode}: {text}");
@@ -137,5 +137,6 @@ public sealed class GenerateImageTests(AppFixture app) : IClassFixture<AppFixtur
         Assert.Equal(error, json.GetProperty("error").GetString());
         Assert.False(string.IsNullOrWhiteSpace(json.GetProperty("message").GetString()));
         Assert.False(json.TryGetProperty("title", out _), "problem details leaked");
+        return json.Clone();
     }
 }

@@ -2,12 +2,13 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Functions.Tests.Infrastructure;
 
 /// <summary>The real app, in process, on a given storage, with settings and service overrides for one test class.</summary>
 public sealed class AppFactory(string storageConnection, IReadOnlyDictionary<string, string?> settings,
-    Action<IServiceCollection>? services = null) : WebApplicationFactory<Program>
+    Action<IServiceCollection>? services = null, Action<ILoggingBuilder>? logging = null) : WebApplicationFactory<Program>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -15,5 +16,6 @@ public sealed class AppFactory(string storageConnection, IReadOnlyDictionary<str
         builder.UseSetting("AzureWebJobsStorage", storageConnection);
         foreach (var (key, value) in settings) builder.UseSetting(key, value);
         if (services is not null) builder.ConfigureTestServices(services);
+        if (logging is not null) builder.ConfigureLogging(logging);
     }
 }

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 
 namespace Functions.Tests.Infrastructure;
 
@@ -14,12 +15,14 @@ public class AppFixture : IAsyncLifetime
 
     protected virtual IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>();
 
+    protected virtual void ConfigureLogging(ILoggingBuilder logging) { }
+
     public async Task InitializeAsync()
     {
         Azurite = await Azurite.StartAsync();
         var settings = new Dictionary<string, string?> { ["Auth:AdminKey"] = AdminKey };
         foreach (var (key, value) in Settings) settings[key] = value;
-        App = new AppFactory(Azurite.ConnectionString, settings);
+        App = new AppFactory(Azurite.ConnectionString, settings, logging: ConfigureLogging);
         Client = App.CreateClient();
     }
 
@@ -33,7 +36,7 @@ public class AppFixture : IAsyncLifetime
         return json;
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         Client.Dispose();
         await App.DisposeAsync();

@@ -63,6 +63,11 @@ public sealed class GenerationRunner(
                 job = await SaveAsync(job, checkpoint, job.Progress, cancellationToken) ?? throw new StaleDeliveryException();
                 continue;
             }
+            catch (GenerationFailedException e) when (planned.Provider is not OfflineRenderer)
+            {
+                // The job ends here: say which model failed, and what happened to the ones before it.
+                throw new GenerationFailedException(e.Code, Join(checkpoint.FallbackReason, $"{planned.Model}: {e.Message}"));
+            }
 
             if (step.Image is { } image)
             {

@@ -1,0 +1,36 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace Functions.Tests.Fakes;
+
+/// <summary>
+/// SiliconFlow: POST /v1/images/generations (Bearer, JSON) answers images[].url at once, URLs that expire; errors are
+/// {"code", "message", "data"} with 400 (bad parameters), 401 (key), 403 (balance), 429 and 503.
+/// </summary>
+public sealed class FakeSiliconFlow : FakeUpstream
+{
+    public const string Key = "sk-sf-test-4b8e2d1c90";
+
+    protected override void Map(WebApplication app) => app.MapPost("/v1/images/generations", async context =>
+    {
+        await RecordAsync(context.Request);
+        if (context.Request.Headers.Authorization.ToString() != "Bearer " + Key)
+        {
+            await Results.Json(Error(401, "20001", "Invalid token"), statusCode: 401).ExecuteAsync(context);
+            return;
+        }
+        var fault = NextFault(context.Request.Path);
+        if (fault is { } f && await TryWriteCommonFaultAsync(context, f, Error)) return;
+        switch (fault)
+        {
+            case Fault.NoCredit: await Results.Json(Error(403, "30001", "Sorry, your account balance is insufficient"), statusCode: 403).ExecuteAsync(context); return;
+            case Fault.BadRequest: await Results.Json(Error(400, "20012", "Model does not exist. Please check it carefully."), statusCode: 400).ExecuteAsync(context); return;
+            case Fault.BadCredentials: await Results.Json(Error(401, "20001", "Invalid token"), statusCode: 401).ExecuteAsync(context); return;
+        }
+        context.Response.Headers["x-siliconcloud-trace-id"] = Guid.NewGuid().ToString("N");
+        var url = ImageUrl(fault is Fault.ExpiredUrl or Fault.NotAnImage or Fault.OversizedImage ? fault : null);
+        await Results.Json(new { images = new[] { new { url } }, timings = new { inference = 0.42 }, seed = 4242 }).ExecuteAsync(context);
+    });
+
+    static object Error(int status, string code, string message) => new { code = int.TryParse(code, out var number) ? number : 50000, message, data = (object?)null };
+}

@@ -1,0 +1,159 @@
+using System.Collections.Concurrent;
+using Functions.Generation;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Functions.Tests.Fakes;
+
+/// <summary>What a fake upstream does instead of its normal answer, on demand.</summary>
+public enum Fault
+{
+    RateLimited, ServerError, Unavailable, Hang, MalformedJson, SlowBody, OversizedImage, NotAnImage, ExpiredUrl,
+    ContentFiltered, BadCredentials, NoCredit, ConcurrencyLimit, BadRequest, TaskFails,
+}
+
+/// <summary>One request a fake received: method, path, headers and (form or JSON) fields.</summary>
+public sealed record FakeRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers, IReadOnlyDictionary<string, string> Fields);
+
+/// <summary>
+/// A provider's API on loopback, speaking its documented protocol, with faults on demand: <see cref="Fail"/> makes the
+/// next requests to a path (prefix) answer with a fault. It serves the images it hands out under /img/.
+/// </summary>
+public abstract class FakeUpstream : IAsyncDisposable
+{
+    readonly WebApplication _app;
+    readonly List<(string PathPrefix, Fault Fault, int Remaining)> _faults = [];
+    public ConcurrentQueue<FakeRequest> Requests { get; } = new();
+
+    /// <summary>The image every successful generation answers with: a real 8x6 PNG.</summary>
+    public static readonly byte[] Image = PngEncoder.EncodeRgb(Enumerable.Range(0, 8 * 6 * 3).Select(i => (byte)(i * 5)).ToArray(), 8, 6);
+
+    /// <summary>How long a hang or a slow body lasts: longer than any attempt timeout the tests set.</summary>
+    public static readonly TimeSpan HangFor = TimeSpan.FromSeconds(30);
+
+    protected FakeUpstream()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        _app = builder.Build();
+        _app.MapGet("/img/{name}", ServeImageAsync);
+        Map(_app);
+        _app.StartAsync().GetAwaiter().GetResult();
+        BaseUrl = _app.Urls.First();
+    }
+
+    public string BaseUrl { get; }
+
+    protected abstract void Map(WebApplication app);
+
+    public void Fail(string pathPrefix, Fault fault, int times = int.MaxValue)
+    {
+        lock (_faults) _faults.Add((pathPrefix, fault, times));
+    }
+
+    public void ClearFaults()
+    {
+        lock (_faults) _faults.Clear();
+    }
+
+    public int CountOf(string pathPrefix) => Requests.Count(r => r.Path.StartsWith(pathPrefix, StringComparison.Ordinal));
+
+    protected Fault? NextFault(string path)
+    {
+        lock (_faults)
+        {
+            var index = _faults.FindIndex(f => path.StartsWith(f.PathPrefix, StringComparison.Ordinal) && f.Remaining > 0);
+            if (index < 0) return null;
+            var rule = _faults[index];
+            _faults[index] = rule with { Remaining = rule.Remaining - 1 };
+            return rule.Fault;
+        }
+    }
+
+    protected async Task<FakeRequest> RecordAsync(HttpRequest request)
+    {
+        var fields = new Dictionary<string, string>();
+        if (request.HasFormContentType)
+        {
+            var form = await request.ReadFormAsync();
+            foreach (var (key, value) in form) fields[key] = value.ToString();
+            foreach (var file in form.Files) fields[file.Name] = $"<file {file.Length} bytes {file.ContentType}>";
+        }
+        else if (request.ContentType?.StartsWith("application/json") == true)
+        {
+            using var json = await System.Text.Json.JsonDocument.ParseAsync(request.Body);
+            foreach (var property in json.RootElement.EnumerateObject())
+                fields[property.Name] = property.Value.ValueKind == System.Text.Json.JsonValueKind.String ? property.Value.GetString()! : property.Value.GetRawText();
+        }
+        var recorded = new FakeRequest(request.Method, request.Path, request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), fields);
+        Requests.Enqueue(recorded);
+        return recorded;
+    }
+
+    /// <summary>The faults every provider shares, written in the provider's error shape; false when the fault is the provider's own.</summary>
+    protected async Task<bool> TryWriteCommonFaultAsync(HttpContext context, Fault fault, Func<int, string, string, object> errorBody)
+    {
+        var response = context.Response;
+        switch (fault)
+        {
+            case Fault.RateLimited:
+                response.Headers.RetryAfter = "1";
+                await Results.Json(errorBody(429, "RATE_LIMIT_ERROR", "Too many requests"), statusCode: 429).ExecuteAsync(context);
+                return true;
+            case Fault.ServerError:
+                await Results.Json(errorBody(500, "SYSTEM_ERROR", "Internal error"), statusCode: 500).ExecuteAsync(context);
+                return true;
+            case Fault.Unavailable:
+                await Results.Json(errorBody(503, "SYSTEM_ERROR", "Service overloaded"), statusCode: 503).ExecuteAsync(context);
+                return true;
+            case Fault.Hang:
+                await Task.Delay(HangFor, context.RequestAborted).ContinueWith(_ => { });
+                return true;
+            case Fault.MalformedJson:
+                response.ContentType = "application/json";
+                await response.WriteAsync("{\"status\": 1, \"uuid\": ");
+                return true;
+            case Fault.SlowBody:
+                response.ContentType = "application/json";
+                await response.WriteAsync("{\"padding\": \"");
+                await response.Body.FlushAsync();
+                await Task.Delay(HangFor, context.RequestAborted).ContinueWith(_ => { });
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>A URL of this fake's image, carrying the fault the image route should show.</summary>
+    protected string ImageUrl(Fault? fault) => $"{BaseUrl}/img/{Guid.NewGuid():N}.png" + (fault is { } f ? $"?fault={f}" : "");
+
+    static async Task ServeImageAsync(HttpContext context)
+    {
+        var fault = Enum.TryParse<Fault>(context.Request.Query["fault"], out var f) ? f : (Fault?)null;
+        var response = context.Response;
+        response.ContentType = "image/png";
+        switch (fault)
+        {
+            case Fault.NotAnImage:
+                await response.WriteAsync("<html><body>Expired or missing</body></html>");
+                break;
+            case Fault.OversizedImage:
+                await response.Body.WriteAsync(Image.AsMemory(0, 16));
+                await response.Body.WriteAsync(new byte[3 * 1024 * 1024]);
+                break;
+            case Fault.ExpiredUrl:
+                response.StatusCode = 403;
+                response.ContentType = "application/xml";
+                await response.WriteAsync("<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>");
+                break;
+            default:
+                await response.Body.WriteAsync(Image);
+                break;
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+}

@@ -1,0 +1,80 @@
+using System.Collections.Concurrent;
+using Functions.Tests.Infrastructure;
+using Microsoft.Extensions.Logging;
+
+namespace Functions.Tests.Fakes;
+
+/// <summary>
+/// The app with every provider pointed at its fake and every token set in app settings, the offline renderer off,
+/// short time bounds, checks without delay, and every log line kept (to prove no secret reaches a log).
+/// </summary>
+public class ProviderFixture : AppFixture
+{
+    public FakeGeminigen Geminigen { get; } = new();
+    public FakeSiliconFlow SiliconFlow { get; } = new();
+    public FakeOpenAi OpenAi { get; } = new();
+    public ConcurrentQueue<string> Logs { get; } = new();
+
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["Generation:OfflineRenderer"] = "false",
+        ["Providers:Geminigen:BaseUrl"] = Geminigen.BaseUrl + "/uapi/v1",
+        ["Providers:Geminigen:WebBaseUrl"] = Geminigen.BaseUrl + "/api",
+        ["Providers:Geminigen:Token"] = FakeGeminigen.ApiKey,
+        ["Providers:SiliconFlow:BaseUrl"] = SiliconFlow.BaseUrl + "/v1",
+        ["Providers:SiliconFlow:Token"] = FakeSiliconFlow.Key,
+        ["Providers:OpenAI:BaseUrl"] = OpenAi.BaseUrl + "/v1",
+        ["Providers:OpenAI:Token"] = FakeOpenAi.Key,
+        // A catalog entry from configuration alone: an OpenAI-compatible model that answers with URLs.
+        ["Models:dall-e-3:Provider"] = "openai",
+        ["Models:dall-e-3:Shapes:0"] = "1024x1024",
+        ["Models:dall-e-3:Shapes:1"] = "1792x1024",
+        ["Models:dall-e-3:ResponseFormat"] = "url",
+        ["Upstream:AttemptTimeoutSeconds"] = "1.5",
+        ["Upstream:MaxRetries"] = "1",
+        ["Upstream:RetryBaseDelaySeconds"] = "0.05",
+        ["Upstream:MaxRetryDelaySeconds"] = "2",
+        ["Upstream:BreakerMinimumCalls"] = BreakerMinimumCalls,
+        ["Upstream:PollMinSeconds"] = "0",
+        ["Upstream:PollMaxSeconds"] = "0",
+        ["Upstream:DeadlineSeconds"] = "8",
+        ["Upstream:MaxImageBytes"] = (1024 * 1024).ToString(),
+        ["Upstream:AllowPrivateAddresses"] = AllowPrivateAddresses,
+        ["Generation:SyncWaitSeconds"] = "30",
+    };
+
+    protected virtual string BreakerMinimumCalls => "1000";
+    protected virtual string AllowPrivateAddresses => "true";
+
+    protected override void ConfigureLogging(ILoggingBuilder logging) => logging.AddProvider(new CollectingLoggerProvider(Logs));
+
+    public void ClearFaults()
+    {
+        Geminigen.ClearFaults();
+        SiliconFlow.ClearFaults();
+        OpenAi.ClearFaults();
+        Geminigen.Hold = false;
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await Geminigen.DisposeAsync();
+        await SiliconFlow.DisposeAsync();
+        await OpenAi.DisposeAsync();
+    }
+}
+
+sealed class CollectingLoggerProvider(ConcurrentQueue<string> lines) : ILoggerProvider
+{
+    public ILogger CreateLogger(string categoryName) => new Collector(categoryName, lines);
+    public void Dispose() { }
+
+    sealed class Collector(string category, ConcurrentQueue<string> lines) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {exception}");
+    }
+}

@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Functions.Tests.Api;
+using Functions.Tests.Fakes;
+
+namespace Functions.Tests.Providers;
+
+/// <summary>Every upstream fault ends in a fallback success or in the documented error, within its deadline.</summary>
+public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixture>
+{
+    const string Grok = "/uapi/v1/imagen/grok";
+    const string Meta = "/uapi/v1/meta_ai/generate";
+
+    [Theory]
+    [InlineData(Fault.ServerError)]
+    [InlineData(Fault.Unavailable)]
+    [InlineData(Fault.Hang)]
+    [InlineData(Fault.MalformedJson)]
+    [InlineData(Fault.SlowBody)]
+    [InlineData(Fault.ConcurrencyLimit)]
+    [InlineData(Fault.RateLimited)]
+    [InlineData(Fault.OversizedImage)]
+    [InlineData(Fault.NotAnImage)]
+    [InlineData(Fault.TaskFails)]
+    public async Task A_retryable_fault_moves_the_job_to_its_fallback(Fault fault)
+    {
+        app.ClearFaults();
+        app.Geminigen.Fail(Grok, fault);
+        var metaBefore = app.Geminigen.CountOf(Meta);
+
+        var json = await app.GenerateAsync(new { prompt = $"fallback after {fault}", model = "grok" });
+
+        var debug = json.GetProperty("apiDebug");
+        Assert.True(debug.GetProperty("usedFallback").GetBoolean());
+        Assert.StartsWith("grok: ", debug.GetProperty("fallbackReason").GetString());
+        Assert.EndsWith(Meta, debug.GetProperty("requestUrl").GetString());
+        Assert.Equal(metaBefore + 1, app.Geminigen.CountOf(Meta));
+        Assert.Equal("grok", json.GetProperty("model").GetString()); // the model asked for; apiDebug says who made it
+    }
+
+    [Fact]
+    public async Task A_429_with_Retry_After_is_retried_after_the_wait_without_a_fallback()
+    {
+        app.ClearFaults();
+        app.Geminigen.Fail(Grok, Fault.RateLimited, times: 1);
+        var before = app.Geminigen.Requests.Count;
+
+        var json = await app.GenerateAsync(new { prompt = "rate limited once", model = "grok" });
+
+        Assert.False(json.GetProperty("apiDebug").GetProperty("usedFallback").GetBoolean());
+        var submits = app.Geminigen.Requests.Skip(before).Where(r => r.Path == Grok).ToList();
+        Assert.Equal(2, submits.Count);
+        Assert.Equal(0, app.Geminigen.Requests.Skip(before).Count(r => r.Path == Meta));
+    }
+
+    [Theory]
+    [InlineData(Fault.ContentFiltered, HttpStatusCode.BadRequest, "content_filtered", "GEMINI_RAI_MEDIA_FILTERED")]
+    [InlineData(Fault.BadCredentials, HttpStatusCode.BadGateway, "upstream_unauthorized", "API_KEY_NOT_FOUND")]
+    [InlineData(Fault.NoCredit, HttpStatusCode.BadGateway, "upstream_no_credit", "Not enough credit")]
+    [InlineData(Fault.BadRequest, HttpStatusCode.BadRequest, "upstream_rejected", "Prompt is too long")]
+    public async Task A_final_fault_fails_the_job_with_the_upstreams_reason_and_no_fallback(Fault fault, HttpStatusCode status, string code, string reason)
+    {
+        app.ClearFaults();
+        app.Geminigen.Fail(Grok, fault);
+        var metaBefore = app.Geminigen.CountOf(Meta);
+
+        var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = $"final {fault}", model = "grok" });
+
+        var error = await GenerateImageTests.AssertKioaiError(response, status, code);
+        Assert.Contains(reason, error.GetProperty("message").GetString());
+        Assert.Equal(metaBefore, app.Geminigen.CountOf(Meta));
+    }
+
+    [Theory]
+    [InlineData(Fault.ServerError, HttpStatusCode.BadGateway, "upstream_error")]
+    [InlineData(Fault.Hang, HttpStatusCode.GatewayTimeout, "upstream_timeout")]
+    public async Task When_the_whole_chain_fails_the_last_failure_is_the_answer(Fault fault, HttpStatusCode status, string code)
+    {
+        app.ClearFaults();
+        app.Geminigen.Fail(Grok, fault);
+        app.Geminigen.Fail(Meta, fault);
+        var clock = Stopwatch.StartNew();
+
+        var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = $"all {fault}", model = "grok" });
+
+        var error = await GenerateImageTests.AssertKioaiError(response, status, code);
+        Assert.Contains("meta", error.GetProperty("message").GetString());
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public async Task A_task_that_never_finishes_fails_as_timed_out_at_the_deadline()
+    {
+        app.ClearFaults();
+        app.Geminigen.Hold = true;
+        try
+        {
+            var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "forever", model = "imagen-flash" });
+            await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.GatewayTimeout, "upstream_timeout");
+        }
+        finally
+        {
+            app.Geminigen.Hold = false;
+        }
+    }
+
+    [Fact]
+    public async Task A_failing_check_is_retried_and_the_task_still_completes()
+    {
+        app.ClearFaults();
+        app.Geminigen.Fail("/uapi/v1/history/", Fault.Unavailable, times: 3);
+        var json = await app.GenerateAsync(new { prompt = "flaky checks", model = "imagen-4" });
+        Assert.False(json.GetProperty("apiDebug").GetProperty("usedFallback").GetBoolean());
+    }
+
+    [Theory]
+    [InlineData(Fault.ExpiredUrl)]
+    [InlineData(Fault.NotAnImage)]
+    [InlineData(Fault.OversizedImage)]
+    [InlineData(Fault.Unavailable)]
+    public async Task SiliconFlow_faults_fall_back_to_the_other_model(Fault fault)
+    {
+        app.ClearFaults();
+        app.SiliconFlow.Fail("/v1/images/generations", fault, times: fault == Fault.Unavailable ? 2 : 1);
+        var json = await app.GenerateAsync(new { prompt = $"sf {fault}", model = "Kwai-Kolors/Kolors" });
+        var debug = json.GetProperty("apiDebug");
+        Assert.True(debug.GetProperty("usedFallback").GetBoolean());
+        Assert.Equal("Qwen/Qwen-Image", JsonSerializer.Deserialize<JsonElement>(debug.GetProperty("requestBody").GetRawText()).GetProperty("model").GetString());
+    }
+
+    [Theory]
+    [InlineData(Fault.NoCredit, HttpStatusCode.BadGateway, "upstream_no_credit")]
+    [InlineData(Fault.BadRequest, HttpStatusCode.BadRequest, "upstream_rejected")]
+    [InlineData(Fault.BadCredentials, HttpStatusCode.BadGateway, "upstream_unauthorized")]
+    public async Task SiliconFlow_final_errors_answer_with_their_status(Fault fault, HttpStatusCode status, string code)
+    {
+        app.ClearFaults();
+        app.SiliconFlow.Fail("/v1/images/generations", fault);
+        var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = $"sf {fault}", model = "Qwen/Qwen-Image" });
+        await GenerateImageTests.AssertKioaiError(response, status, code);
+    }
+
+    [Theory]
+    [InlineData(Fault.ContentFiltered, HttpStatusCode.BadRequest, "content_filtered")]
+    [InlineData(Fault.NoCredit, HttpStatusCode.BadGateway, "upstream_no_credit")]
+    [InlineData(Fault.NotAnImage, HttpStatusCode.BadGateway, "invalid_upstream_image")]
+    [InlineData(Fault.ServerError, HttpStatusCode.BadGateway, "upstream_error")]
+    public async Task OpenAi_errors_answer_with_their_status(Fault fault, HttpStatusCode status, string code)
+    {
+        app.ClearFaults();
+        app.OpenAi.Fail("/v1/images/generations", fault);
+        var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = $"oa {fault}", model = "gpt-image-1" });
+        await GenerateImageTests.AssertKioaiError(response, status, code);
+    }
+}

@@ -1,0 +1,103 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Functions.Tests.Api;
+using Functions.Tests.Fakes;
+
+namespace Functions.Tests.Providers;
+
+/// <summary>Every model of the catalog, through POST /api/images/generate, against its fake upstream's protocol.</summary>
+public sealed class ModelEndToEndTests(ProviderFixture app) : IClassFixture<ProviderFixture>
+{
+    [Theory]
+    [InlineData("grok", "/uapi/v1/imagen/grok", "orientation", "portrait")]
+    [InlineData("meta", "/uapi/v1/meta_ai/generate", "orientation", "portrait")]
+    [InlineData("imagen-pro", "/uapi/v1/generate_image", "aspect_ratio", "3:4")]
+    [InlineData("imagen-4", "/uapi/v1/generate_image", "aspect_ratio", "3:4")]
+    [InlineData("imagen-flash", "/uapi/v1/generate_image", "aspect_ratio", "3:4")]
+    [InlineData("nano-banana-pro", "/uapi/v1/generate_image", "aspect_ratio", "3:4")]
+    [InlineData("nano-banana-2", "/uapi/v1/generate_image", "aspect_ratio", "3:4")]
+    [InlineData("Kwai-Kolors/Kolors", "/v1/images/generations", "image_size", "960x1280")]
+    [InlineData("Qwen/Qwen-Image", "/v1/images/generations", "image_size", "1056x1584")]
+    [InlineData("gpt-image-1", "/v1/images/generations", "size", "1024x1536")]
+    [InlineData("gpt-image-1-mini", "/v1/images/generations", "size", "1024x1536")]
+    [InlineData("dall-e-3", "/v1/images/generations", "size", "1024x1024")]
+    public async Task Every_model_generates_through_its_upstream_protocol(string model, string path, string shapeField, string shape)
+    {
+        app.ClearFaults();
+        var fake = FakeOf(model);
+        var before = fake.Requests.Count;
+
+        var json = await app.GenerateAsync(new { prompt = $"a lighthouse by {model}", model, aspectRatio = "2:3", style = "watercolor" });
+
+        var submit = fake.Requests.Skip(before).First(r => r.Method == "POST");
+        Assert.Equal(path, submit.Path);
+        Assert.Equal(shape, submit.Fields[shapeField]);
+        Assert.Equal(model, json.GetProperty("model").GetString());
+        var image = await app.Client.GetByteArrayAsync(new Uri(json.GetProperty("imageUrl").GetString()!).PathAndQuery);
+        Assert.Equal(FakeUpstream.Image, image);
+
+        var debug = json.GetProperty("apiDebug");
+        Assert.EndsWith(path, debug.GetProperty("requestUrl").GetString());
+        Assert.False(debug.GetProperty("usedFallback").GetBoolean());
+        Assert.DoesNotContain(FakeGeminigen.ApiKey, json.GetRawText());
+    }
+
+    [Fact]
+    public async Task Styles_and_models_are_mapped_by_the_tables()
+    {
+        app.ClearFaults();
+        var before = app.Geminigen.Requests.Count;
+        await app.GenerateAsync(new { prompt = "tiles", model = "nano-banana-pro", resolution = "2K", style = "realistic", aspectRatio = "16:9" });
+        var sent = app.Geminigen.Requests.Skip(before).First(r => r.Method == "POST").Fields;
+        Assert.Equal(("nano-banana-pro", "Photorealistic", "16:9", "2K", "png"),
+            (sent["model"], sent["style"], sent["aspect_ratio"], sent["resolution"], sent["output_format"]));
+
+        var sfBefore = app.SiliconFlow.Requests.Count;
+        await app.GenerateAsync(new { prompt = "a cat", model = "Kwai-Kolors/Kolors", style = "anime", seed = 77 });
+        var sf = app.SiliconFlow.Requests.Skip(sfBefore).First().Fields;
+        Assert.Equal(("Kwai-Kolors/Kolors", "a cat, anime style", "1024x1024", "77"), (sf["model"], sf["prompt"], sf["image_size"], sf["seed"]));
+    }
+
+    [Fact]
+    public async Task A_reference_image_travels_to_the_upstream()
+    {
+        app.ClearFaults();
+        var before = app.Geminigen.Requests.Count;
+        await app.GenerateAsync(new { prompt = "like this", model = "grok",
+            referenceImageBase64 = Convert.ToBase64String(FakeUpstream.Image), referenceImageMime = "image/png" });
+        var sent = app.Geminigen.Requests.Skip(before).First(r => r.Method == "POST").Fields;
+        Assert.Equal($"<file {FakeUpstream.Image.Length} bytes image/png>", sent["files"]);
+    }
+
+    [Fact]
+    public async Task A_model_that_takes_no_reference_or_resolution_answers_400()
+    {
+        var reference = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "x", model = "gpt-image-1",
+            referenceImageBase64 = Convert.ToBase64String(FakeUpstream.Image), referenceImageMime = "image/png" });
+        await GenerateImageTests.AssertKioaiError(reference, HttpStatusCode.BadRequest, "reference_not_supported");
+        var resolution = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "x", model = "Qwen/Qwen-Image", resolution = "2K" });
+        await GenerateImageTests.AssertKioaiError(resolution, HttpStatusCode.BadRequest, "resolution_not_supported");
+        var unknown = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "x", model = "dall-e-9" });
+        await GenerateImageTests.AssertKioaiError(unknown, HttpStatusCode.BadRequest, "invalid_value");
+    }
+
+    [Fact]
+    public async Task The_catalog_is_listed_in_the_openai_list_shape()
+    {
+        var list = await app.Client.GetFromJsonAsync<JsonElement>("/api/v1/models");
+        Assert.Equal("list", list.GetProperty("object").GetString());
+        var models = list.GetProperty("data").EnumerateArray().ToDictionary(m => m.GetProperty("id").GetString()!, m => m.GetProperty("owned_by").GetString());
+        Assert.Equal("geminigen", models["grok"]);
+        Assert.Equal("siliconflow", models["Kwai-Kolors/Kolors"]);
+        Assert.Equal("openai", models["dall-e-3"]);
+        Assert.All(list.GetProperty("data").EnumerateArray(), m => Assert.Equal("model", m.GetProperty("object").GetString()));
+    }
+
+    FakeUpstream FakeOf(string model) => model switch
+    {
+        "Kwai-Kolors/Kolors" or "Qwen/Qwen-Image" => app.SiliconFlow,
+        "gpt-image-1" or "gpt-image-1-mini" or "dall-e-3" => app.OpenAi,
+        _ => app.Geminigen,
+    };
+}
