@@ -20,9 +20,20 @@ public class AppFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Azurite = await Azurite.StartAsync();
-        var settings = new Dictionary<string, string?> { ["Auth:AdminKey"] = AdminKey };
-        foreach (var (key, value) in Settings) settings[key] = value;
-        App = new AppFactory(Azurite.ConnectionString, settings, logging: ConfigureLogging);
+        _settings = new Dictionary<string, string?> { ["Auth:AdminKey"] = AdminKey };
+        foreach (var (key, value) in Settings) _settings[key] = value;
+        App = new AppFactory(Azurite.ConnectionString, _settings, logging: ConfigureLogging);
+        Client = App.CreateClient();
+    }
+
+    Dictionary<string, string?> _settings = null!;
+
+    /// <summary>Stops the app (its listener and any job it was running) and starts a new one on the same storage.</summary>
+    public async Task RestartAppAsync()
+    {
+        Client.Dispose();
+        await App.DisposeAsync();
+        App = new AppFactory(Azurite.ConnectionString, _settings, logging: ConfigureLogging);
         Client = App.CreateClient();
     }
 

@@ -1,0 +1,88 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Functions.Tests.Api;
+using Functions.Tests.Fakes;
+using Functions.Tests.Infrastructure;
+
+namespace Functions.Tests.Providers;
+
+/// <summary>A token per provider: saved ones win over app settings; a JWT goes to geminigen's website API; no secret leaks.</summary>
+public sealed class ProviderTokenTests(ProviderFixture app) : IClassFixture<ProviderFixture>
+{
+    async Task<HttpResponseMessage> AdminAsync(HttpMethod method, string path, object? body = null, string? key = AppFixture.AdminKey)
+    {
+        var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        if (key is not null) request.Headers.Add("X-Admin-Key", key);
+        return await app.Client.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task A_saved_jwt_goes_to_the_website_api_as_bearer_and_deleting_it_restores_the_settings_key()
+    {
+        app.ClearFaults();
+        Assert.Equal(HttpStatusCode.OK, (await AdminAsync(HttpMethod.Post, "/api/config/token", new { token = FakeGeminigen.Jwt })).StatusCode);
+        var before = app.Geminigen.Requests.Count;
+
+        var json = await app.GenerateAsync(new { prompt = "via the website", model = "grok" });
+
+        var sent = app.Geminigen.Requests.Skip(before).ToList();
+        Assert.Equal("/api/imagen/grok", sent[0].Path);
+        Assert.Equal("Bearer " + FakeGeminigen.Jwt, sent[0].Headers["Authorization"]);
+        Assert.All(sent.Skip(1), r => Assert.StartsWith("/api/history/", r.Path));
+        Assert.Equal("***", json.GetProperty("apiDebug").GetProperty("requestHeaders").GetProperty("Authorization").GetString());
+
+        Assert.Equal(HttpStatusCode.OK, (await AdminAsync(HttpMethod.Delete, "/api/config/token")).StatusCode);
+        before = app.Geminigen.Requests.Count;
+        await app.GenerateAsync(new { prompt = "via the public api", model = "grok" });
+        Assert.Equal("/uapi/v1/imagen/grok", app.Geminigen.Requests.Skip(before).First().Path);
+    }
+
+    [Fact]
+    public async Task Each_provider_has_its_own_token_endpoints()
+    {
+        app.ClearFaults();
+        var status = await (await AdminAsync(HttpMethod.Get, "/api/config/providers/siliconflow/token")).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(status.GetProperty("configured").GetBoolean()); // from app settings
+        Assert.EndsWith(FakeSiliconFlow.Key[^4..], status.GetProperty("token").GetString());
+        Assert.DoesNotContain(FakeSiliconFlow.Key, status.GetRawText());
+
+        Assert.Equal(HttpStatusCode.OK, (await AdminAsync(HttpMethod.Post, "/api/config/providers/siliconflow/token", new { token = "sk-wrong-key-000" })).StatusCode);
+        var rejected = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "wrong key", model = "Qwen/Qwen-Image" });
+        await GenerateImageTests.AssertKioaiError(rejected, HttpStatusCode.BadGateway, "upstream_unauthorized");
+
+        Assert.Equal(HttpStatusCode.OK, (await AdminAsync(HttpMethod.Delete, "/api/config/providers/siliconflow/token")).StatusCode);
+        await app.GenerateAsync(new { prompt = "right key again", model = "Qwen/Qwen-Image" });
+    }
+
+    [Fact]
+    public async Task Provider_token_endpoints_refuse_unknown_providers_bad_tokens_and_missing_keys()
+    {
+        await GenerateImageTests.AssertKioaiError(await AdminAsync(HttpMethod.Get, "/api/config/providers/nope/token"), HttpStatusCode.NotFound, "not_found");
+        await GenerateImageTests.AssertKioaiError(await AdminAsync(HttpMethod.Post, "/api/config/providers/openai/token", new { token = " " }),
+            HttpStatusCode.BadRequest, "missing_token");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await AdminAsync(HttpMethod.Get, "/api/config/providers/openai/token", key: null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await AdminAsync(HttpMethod.Delete, "/api/config/providers/openai/token", key: "wrong")).StatusCode);
+    }
+
+    [Fact]
+    public async Task No_token_or_key_appears_in_logs_api_debug_or_responses()
+    {
+        app.ClearFaults();
+        var answers = new List<string>();
+        foreach (var model in new[] { "grok", "imagen-4", "Kwai-Kolors/Kolors", "gpt-image-1", "dall-e-3" })
+            answers.Add((await app.GenerateAsync(new { prompt = $"secret check {model}", model })).GetRawText());
+        app.OpenAi.Fail("/v1/images/generations", Fault.BadRequest, times: 1);
+        answers.Add(await (await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "error path", model = "gpt-image-1" })).Content.ReadAsStringAsync());
+        answers.Add(await app.Client.GetStringAsync("/api/images/history?limit=100"));
+
+        var secrets = new[] { FakeGeminigen.ApiKey, FakeGeminigen.Jwt, FakeSiliconFlow.Key, FakeOpenAi.Key, AppFixture.AdminKey };
+        var logs = string.Join('\n', app.Logs);
+        Assert.NotEmpty(app.Logs);
+        foreach (var secret in secrets)
+        {
+            Assert.DoesNotContain(secret, logs);
+            Assert.All(answers, answer => Assert.DoesNotContain(secret, answer));
+        }
+    }
+}

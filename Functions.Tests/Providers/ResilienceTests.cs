@@ -1,0 +1,55 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using Functions.Tests.Api;
+using Functions.Tests.Fakes;
+
+namespace Functions.Tests.Providers;
+
+/// <summary>A provider's circuit opens after enough failures: calls then fail fast with 503 and never reach it.</summary>
+public sealed class CircuitBreakerFixture : ProviderFixture
+{
+    protected override string BreakerMinimumCalls => "2";
+}
+
+public sealed class CircuitBreakerTests(CircuitBreakerFixture app) : IClassFixture<CircuitBreakerFixture>
+{
+    [Fact]
+    public async Task After_repeated_failures_the_circuit_opens_and_answers_503_without_calling_the_upstream()
+    {
+        app.OpenAi.Fail("/v1/images/generations", Fault.ServerError);
+        var first = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "breaks", model = "gpt-image-1" });
+        await GenerateImageTests.AssertKioaiError(first, HttpStatusCode.BadGateway, "upstream_error");
+        var calls = app.OpenAi.Requests.Count;
+
+        var clock = Stopwatch.StartNew();
+        var second = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "fails fast", model = "gpt-image-1" });
+
+        await GenerateImageTests.AssertKioaiError(second, HttpStatusCode.ServiceUnavailable, "provider_unavailable");
+        Assert.Equal(calls, app.OpenAi.Requests.Count);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+
+        // Another provider's circuit is its own.
+        var other = await app.GenerateAsync(new { prompt = "still fine", model = "Qwen/Qwen-Image" });
+        Assert.False(other.GetProperty("apiDebug").GetProperty("usedFallback").GetBoolean());
+    }
+}
+
+/// <summary>Image URLs at loopback or private addresses are refused unless a setting allows them.</summary>
+public sealed class StrictImagesFixture : ProviderFixture
+{
+    protected override string AllowPrivateAddresses => "false";
+}
+
+public sealed class StrictImageTests(StrictImagesFixture app) : IClassFixture<StrictImagesFixture>
+{
+    [Fact]
+    public async Task An_image_url_at_a_private_address_is_refused()
+    {
+        var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "points home", model = "Qwen/Qwen-Image" });
+
+        var error = await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.BadGateway, "invalid_upstream_image");
+        Assert.Contains("loopback or private address", error.GetProperty("message").GetString());
+        Assert.Equal(0, app.SiliconFlow.CountOf("/img/"));
+    }
+}

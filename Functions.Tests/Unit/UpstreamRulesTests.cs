@@ -1,0 +1,48 @@
+using System.Net;
+using Functions.Generation.Providers;
+
+namespace Functions.Tests.Unit;
+
+public sealed class UpstreamRulesTests
+{
+    [Theory]
+    [InlineData("2:3", "portrait")]
+    [InlineData("16:9", "landscape")]
+    [InlineData("4:3", "landscape")]
+    [InlineData("1:1", "square")]
+    public void Orientations_are_picked_by_nearest_ratio(string ratio, string expected) =>
+        Assert.Equal(expected, UpstreamMapping.NearestShape(["landscape", "portrait", "square"], ratio));
+
+    [Theory]
+    [InlineData("2:3", "3:4")]
+    [InlineData("3:2", "4:3")]
+    [InlineData("16:9", "16:9")]
+    public void Unlisted_ratios_go_to_the_nearest_listed_one(string ratio, string expected) =>
+        Assert.Equal(expected, UpstreamMapping.NearestShape(["1:1", "16:9", "9:16", "4:3", "3:4"], ratio));
+
+    [Theory]
+    [InlineData("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", true)]
+    [InlineData("gg-plain-api-key", false)]
+    [InlineData("a.b", false)]
+    [InlineData("a..c", false)]
+    [InlineData("a.b c.d", false)]
+    public void A_jwt_is_three_base64url_parts(string token, bool isJwt) => Assert.Equal(isJwt, GeminigenProvider.IsJwt(token));
+
+    [Theory]
+    [InlineData("127.0.0.1", true)]
+    [InlineData("10.1.2.3", true)]
+    [InlineData("172.20.0.1", true)]
+    [InlineData("192.168.1.1", true)]
+    [InlineData("169.254.169.254", true)]
+    [InlineData("100.64.0.1", true)]
+    [InlineData("0.0.0.0", true)]
+    [InlineData("::1", true)]
+    [InlineData("fd00::1", true)]
+    [InlineData("fe80::1", true)]
+    [InlineData("::ffff:10.0.0.1", true)]
+    [InlineData("8.8.8.8", false)]
+    [InlineData("172.32.0.1", false)]
+    [InlineData("2606:4700::1111", false)]
+    public void Private_addresses_are_recognised(string address, bool isPrivate) =>
+        Assert.Equal(isPrivate, UpstreamImages.IsPrivate(IPAddress.Parse(address)));
+}
