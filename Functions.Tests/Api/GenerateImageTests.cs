@@ -25,6 +25,7 @@ public sealed class GenerateImageTests(AppFixture app) : IClassFixture<AppFixtur
         Assert.StartsWith("offline://", debug.GetProperty("requestUrl").GetString());
         foreach (var field in new[] { "requestMethod", "requestHeaders", "requestBody", "responseStatus", "responseBody", "durationMs", "usedFallback" })
             Assert.True(debug.TryGetProperty(field, out _), $"apiDebug.{field}");
+        Assert.False(debug.GetProperty("requestBody").TryGetProperty("referenceImage", out _), "no reference was sent");
 
         var imageUrl = new Uri(json.GetProperty("imageUrl").GetString()!);
         Assert.True(imageUrl.IsAbsoluteUri);

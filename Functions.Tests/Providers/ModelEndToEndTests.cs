@@ -33,6 +33,7 @@ public sealed class ModelEndToEndTests(ProviderFixture app) : IClassFixture<Prov
         var submit = fake.Requests.Skip(before).First(r => r.Method == "POST");
         Assert.Equal(path, submit.Path);
         Assert.Equal(shape, submit.Fields[shapeField]);
+        Assert.False(submit.Fields.ContainsKey("files") || submit.Fields.ContainsKey("image"), "a reference was sent without one");
         Assert.Equal(model, json.GetProperty("model").GetString());
         var image = await app.Client.GetByteArrayAsync(new Uri(json.GetProperty("imageUrl").GetString()!).PathAndQuery);
         Assert.Equal(FakeUpstream.Image, image);

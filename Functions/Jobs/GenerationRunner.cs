@@ -34,7 +34,10 @@ public sealed class GenerationRunner(
         if (index < 0)
             throw new GenerationFailedException(GenerationErrors.TokenNotConfigured, $"The token for {checkpoint.Provider} was removed while the job ran.");
 
-        var input = new ProviderRequest(request, ImageDimensions.For(request.AspectRatio, request.Resolution), await ReferenceAsync(request, cancellationToken));
+        // A null array would convert to empty memory, not to "no reference".
+        var reference = await ReferenceAsync(request, cancellationToken);
+        var input = new ProviderRequest(request, ImageDimensions.For(request.AspectRatio, request.Resolution),
+            reference is null ? (ReadOnlyMemory<byte>?)null : reference);
         while (true)
         {
             var planned = plan[index];
