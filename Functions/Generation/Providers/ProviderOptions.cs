@@ -44,7 +44,7 @@ public sealed class UpstreamOptions
 
     /// <summary>The circuit opens when half the calls in this window fail, after at least BreakerMinimumCalls.</summary>
     public double BreakerWindowSeconds { get; set; } = 30;
-    public int BreakerMinimumCalls { get; set; } = 6;
+    public int BreakerMinimumCalls { get; set; } = 10;
     public double BreakSeconds { get; set; } = 30;
 
     /// <summary>First and longest wait between checks on an asynchronous upstream task.</summary>

@@ -51,7 +51,7 @@ public sealed class UpstreamHttp(HttpClient http, IOptions<UpstreamOptions> opti
         catch (BrokenCircuitException)
         {
             throw new GenerationFailedException(GenerationErrors.ProviderUnavailable,
-                $"{provider} is failing; calls to it are paused for a while.", retryable: true);
+                $"{provider} is failing; calls to it are paused for a while", retryable: true);
         }
         catch (TimeoutRejectedException)
         {
