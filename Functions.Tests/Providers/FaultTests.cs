@@ -131,27 +131,18 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
     }
 
     [Theory]
-    [InlineData(Fault.NoCredit, HttpStatusCode.BadGateway, "upstream_no_credit")]
-    [InlineData(Fault.BadRequest, HttpStatusCode.BadRequest, "upstream_rejected")]
-    [InlineData(Fault.BadCredentials, HttpStatusCode.BadGateway, "upstream_unauthorized")]
-    public async Task SiliconFlow_final_errors_answer_with_their_status(Fault fault, HttpStatusCode status, string code)
+    [InlineData("Qwen/Qwen-Image", Fault.NoCredit, HttpStatusCode.BadGateway, "upstream_no_credit")]
+    [InlineData("Qwen/Qwen-Image", Fault.BadRequest, HttpStatusCode.BadRequest, "upstream_rejected")]
+    [InlineData("Qwen/Qwen-Image", Fault.BadCredentials, HttpStatusCode.BadGateway, "upstream_unauthorized")]
+    [InlineData("gpt-image-1", Fault.ContentFiltered, HttpStatusCode.BadRequest, "content_filtered")]
+    [InlineData("gpt-image-1", Fault.NoCredit, HttpStatusCode.BadGateway, "upstream_no_credit")]
+    [InlineData("gpt-image-1", Fault.NotAnImage, HttpStatusCode.BadGateway, "invalid_upstream_image")]
+    [InlineData("gpt-image-1", Fault.ServerError, HttpStatusCode.BadGateway, "upstream_error")]
+    public async Task SiliconFlow_and_OpenAi_errors_answer_with_their_status(string model, Fault fault, HttpStatusCode status, string code)
     {
         app.ClearFaults();
-        app.SiliconFlow.Fail("/v1/images/generations", fault);
-        var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = $"sf {fault}", model = "Qwen/Qwen-Image" });
-        await GenerateImageTests.AssertKioaiError(response, status, code);
-    }
-
-    [Theory]
-    [InlineData(Fault.ContentFiltered, HttpStatusCode.BadRequest, "content_filtered")]
-    [InlineData(Fault.NoCredit, HttpStatusCode.BadGateway, "upstream_no_credit")]
-    [InlineData(Fault.NotAnImage, HttpStatusCode.BadGateway, "invalid_upstream_image")]
-    [InlineData(Fault.ServerError, HttpStatusCode.BadGateway, "upstream_error")]
-    public async Task OpenAi_errors_answer_with_their_status(Fault fault, HttpStatusCode status, string code)
-    {
-        app.ClearFaults();
-        app.OpenAi.Fail("/v1/images/generations", fault);
-        var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = $"oa {fault}", model = "gpt-image-1" });
+        (model == "gpt-image-1" ? (FakeUpstream)app.OpenAi : app.SiliconFlow).Fail("/v1/images/generations", fault);
+        var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = $"{model} {fault}", model });
         await GenerateImageTests.AssertKioaiError(response, status, code);
     }
 }
