@@ -13,14 +13,8 @@ public sealed class FakeOpenAi : FakeUpstream
 
     protected override void Map(WebApplication app) => app.MapPost("/v1/images/generations", async context =>
     {
-        var request = await RecordAsync(context.Request);
-        if (context.Request.Headers.Authorization.ToString() != "Bearer " + Key)
-        {
-            await Results.Json(Error(401, "invalid_api_key", "Incorrect API key provided"), statusCode: 401).ExecuteAsync(context);
-            return;
-        }
-        var fault = NextFault(context.Request.Path);
-        if (fault is { } f && await TryWriteCommonFaultAsync(context, f, Error)) return;
+        if (await BeginBearerCallAsync(context, Key, Error, Error(401, "invalid_api_key", "Incorrect API key provided")) is not { } call) return;
+        var (request, fault) = call;
         switch (fault)
         {
             case Fault.ContentFiltered:

@@ -13,14 +13,8 @@ public sealed class FakeSiliconFlow : FakeUpstream
 
     protected override void Map(WebApplication app) => app.MapPost("/v1/images/generations", async context =>
     {
-        await RecordAsync(context.Request);
-        if (context.Request.Headers.Authorization.ToString() != "Bearer " + Key)
-        {
-            await Results.Json(Error(401, "20001", "Invalid token"), statusCode: 401).ExecuteAsync(context);
-            return;
-        }
-        var fault = NextFault(context.Request.Path);
-        if (fault is { } f && await TryWriteCommonFaultAsync(context, f, Error)) return;
+        if (await BeginBearerCallAsync(context, Key, Error, Error(401, "20001", "Invalid token")) is not { } call) return;
+        var fault = call.Fault;
         switch (fault)
         {
             case Fault.NoCredit: await Results.Json(Error(403, "30001", "Sorry, your account balance is insufficient"), statusCode: 403).ExecuteAsync(context); return;

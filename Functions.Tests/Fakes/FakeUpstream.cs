@@ -93,6 +93,24 @@ public abstract class FakeUpstream : IAsyncDisposable
         return recorded;
     }
 
+    /// <summary>
+    /// The start every Bearer-keyed JSON API shares: record the request, refuse a wrong key with 401, write the shared
+    /// faults. Null when the answer is already written; else the request and the fault left for the provider to show.
+    /// </summary>
+    protected async Task<(FakeRequest Request, Fault? Fault)?> BeginBearerCallAsync(
+        HttpContext context, string key, Func<int, string, string, object> errorBody, object unauthorizedBody)
+    {
+        var request = await RecordAsync(context.Request);
+        if (context.Request.Headers.Authorization.ToString() != "Bearer " + key)
+        {
+            await Results.Json(unauthorizedBody, statusCode: 401).ExecuteAsync(context);
+            return null;
+        }
+        var fault = NextFault(context.Request.Path);
+        if (fault is { } f && await TryWriteCommonFaultAsync(context, f, errorBody)) return null;
+        return (request, fault);
+    }
+
     /// <summary>The faults every provider shares, written in the provider's error shape; false when the fault is the provider's own.</summary>
     protected async Task<bool> TryWriteCommonFaultAsync(HttpContext context, Fault fault, Func<int, string, string, object> errorBody)
     {
