@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Functions.Tests.Infrastructure;
@@ -17,12 +18,15 @@ public class AppFixture : IAsyncLifetime
 
     protected virtual void ConfigureLogging(ILoggingBuilder logging) { }
 
+    /// <summary>For true seams only (a provider that always throws, a clock).</summary>
+    protected virtual void ConfigureServices(IServiceCollection services) { }
+
     public async Task InitializeAsync()
     {
         Azurite = await Azurite.StartAsync();
         _settings = new Dictionary<string, string?> { ["Auth:AdminKey"] = AdminKey };
         foreach (var (key, value) in Settings) _settings[key] = value;
-        App = new AppFactory(Azurite.ConnectionString, _settings, logging: ConfigureLogging);
+        App = new AppFactory(Azurite.ConnectionString, _settings, ConfigureServices, ConfigureLogging);
         Client = App.CreateClient();
     }
 
@@ -33,7 +37,7 @@ public class AppFixture : IAsyncLifetime
     {
         Client.Dispose();
         await App.DisposeAsync();
-        App = new AppFactory(Azurite.ConnectionString, _settings, logging: ConfigureLogging);
+        App = new AppFactory(Azurite.ConnectionString, _settings, ConfigureServices, ConfigureLogging);
         Client = App.CreateClient();
     }
 

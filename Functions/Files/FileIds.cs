@@ -15,10 +15,14 @@ public static partial class FileIds
         return inverted.ToString("x12") + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
     }
 
+    public static string New(DateTimeOffset now) => "file_" + NewHex(now);
+
     public static string FileIdForJob(string jobId) => "file_" + jobId["job_".Length..];
 
     public static bool IsFileId(string? id) => id is not null && FileIdPattern().IsMatch(id);
 
-    [GeneratedRegex("^file_[0-9a-f]+$")]
+    public const string Pattern = "^file_[0-9a-f]+$";
+
+    [GeneratedRegex(Pattern)]
     private static partial Regex FileIdPattern();
 }

@@ -12,6 +12,8 @@ public sealed class FileStore(BlobStorage blobs)
     const string FilenameKey = "filename";
     const string CreatedKey = "created";
     const string PrivateKey = "private";
+    /// <summary>The metadata key naming the job that made a generated file.</summary>
+    public const string JobKey = "job";
 
     public async Task<StoredFile> SaveAsync(string fileId, ReadOnlyMemory<byte> bytes, string contentType, string filename,
         DateTimeOffset createdAt, bool isPrivate, IReadOnlyDictionary<string, string>? meta = null, CancellationToken cancellationToken = default)
@@ -38,10 +40,31 @@ public sealed class FileStore(BlobStorage blobs)
         return buffer.ToArray();
     }
 
-    public async Task<StoredFile?> GetAsync(string fileId, CancellationToken cancellationToken)
+    public async Task<StoredFile?> GetAsync(string fileId, CancellationToken cancellationToken) =>
+        await blobs.GetPropertiesAsync(StorageNames.FilesContainer, fileId, cancellationToken) is { } properties
+            ? FromBlob(fileId, properties)
+            : null;
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> files newest first (file ids sort that way) that <paramref name="visible"/> lets
+    /// through, from <paramref name="marker"/> on; the marker for the next page is null on the last one.
+    /// </summary>
+    public async Task<(IReadOnlyList<StoredFile> Files, string? NextMarker)> ListAsync(string? marker, int limit,
+        Func<StoredFile, bool> visible, CancellationToken cancellationToken)
     {
-        var properties = await blobs.GetPropertiesAsync(StorageNames.FilesContainer, fileId, cancellationToken);
-        if (properties is null) return null;
+        var found = new List<StoredFile>();
+        do
+        {
+            // Ask for no more than the page still needs, so that the marker never skips a file.
+            var page = await blobs.ListAsync(StorageNames.FilesContainer, "file_", marker, limit - found.Count, cancellationToken);
+            found.AddRange(page.Blobs.Select(b => FromBlob(b.Name, b.Properties)).Where(visible));
+            marker = page.NextMarker;
+        } while (marker is not null && found.Count < limit);
+        return (found, marker);
+    }
+
+    static StoredFile FromBlob(string fileId, BlobProperties properties)
+    {
         var meta = properties.Metadata;
         var created = long.TryParse(meta.GetValueOrDefault(CreatedKey), out var ms) ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : DateTimeOffset.UnixEpoch;
         return new StoredFile(fileId, meta.GetValueOrDefault(FilenameKey, fileId), properties.ContentType, properties.ContentLength, created,

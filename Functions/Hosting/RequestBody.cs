@@ -9,10 +9,11 @@ public static class RequestBody
 {
     public sealed record Failure(string Code, string Message);
 
-    public static async Task<(JsonDocument? Document, Failure? Error)> ReadJsonAsync(HttpRequest request, long maxBytes,
+    /// <summary>The body parsed, with its raw bytes (an idempotency key compares them), or why it was refused.</summary>
+    public static async Task<(JsonDocument? Document, Failure? Error, ReadOnlyMemory<byte> Bytes)> ReadJsonAsync(HttpRequest request, long maxBytes,
         CancellationToken cancellationToken)
     {
-        if (request.ContentLength > maxBytes) return (null, TooLarge(maxBytes));
+        if (request.ContentLength > maxBytes) return (null, TooLarge(maxBytes), default);
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = maxBytes + 1;
 
@@ -24,25 +25,25 @@ public static class RequestBody
                 var read = await request.Body.ReadAsync(buffer.GetMemory(16 * 1024), cancellationToken);
                 if (read == 0) break;
                 buffer.Advance(read);
-                if (buffer.WrittenCount > maxBytes) return (null, TooLarge(maxBytes));
+                if (buffer.WrittenCount > maxBytes) return (null, TooLarge(maxBytes), default);
             }
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return (null, TooLarge(maxBytes));
+            return (null, TooLarge(maxBytes), default);
         }
 
-        if (buffer.WrittenCount == 0) return (null, new Failure("invalid_json", "The request body is empty; send a JSON object."));
+        if (buffer.WrittenCount == 0) return (null, new Failure("invalid_json", "The request body is empty; send a JSON object."), default);
         try
         {
             var document = JsonDocument.Parse(buffer.WrittenMemory, new JsonDocumentOptions { MaxDepth = 32 });
-            if (document.RootElement.ValueKind == JsonValueKind.Object) return (document, null);
+            if (document.RootElement.ValueKind == JsonValueKind.Object) return (document, null, buffer.WrittenMemory);
             document.Dispose();
-            return (null, new Failure("invalid_json", "The request body must be a JSON object."));
+            return (null, new Failure("invalid_json", "The request body must be a JSON object."), default);
         }
         catch (JsonException e)
         {
-            return (null, new Failure("invalid_json", $"The request body is not valid JSON: {e.Message}"));
+            return (null, new Failure("invalid_json", $"The request body is not valid JSON: {e.Message}"), default);
         }
     }
 

@@ -22,6 +22,7 @@ public static class ServiceRegistration
             .Validate(o => o.Concurrency is >= 1 and <= 64, "Worker:Concurrency must be 1 to 64.")
             .Validate(o => o.VisibilityTimeoutSeconds is >= 10 and <= 3600, "Worker:VisibilityTimeoutSeconds must be 10 to 3600.")
             .Validate(o => o.MaxDequeueCount >= 1, "Worker:MaxDequeueCount must be at least 1.")
+            .Validate(o => o.JobDeadlineSeconds >= 1 && o.SweepIntervalSeconds >= 1, "Worker:JobDeadlineSeconds and SweepIntervalSeconds must be positive.")
             .ValidateOnStart();
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section);
         services.AddOptions<ProviderOptions>().BindConfiguration(ProviderOptions.Section);
@@ -66,10 +67,12 @@ public static class ServiceRegistration
         services.AddSingleton<JobStore>();
         services.AddSingleton<JobQueue>();
         services.AddSingleton<JobCompletions>();
+        services.AddSingleton<IdempotencyKeys>();
         services.AddSingleton<JobSubmitter>();
         services.AddSingleton<GenerationRunner>();
         services.AddSingleton<JobWorker>();
         services.AddHostedService<QueueListener>();
+        services.AddHostedService<JobSweeper>();
         return builder;
     }
 

@@ -151,6 +151,10 @@ public sealed class ImageHistory(TableStorage tables)
         }
     }
 
+    /// <summary>Removes the image a job made, if it made one (its marker says which); null when there is none.</summary>
+    public async Task<ImageEntry?> DeleteByJobAsync(string jobId, CancellationToken cancellationToken) =>
+        await FindByJobAsync(jobId, cancellationToken) is { } entry ? await DeleteAsync(entry.Id, cancellationToken) : null;
+
     async Task<ImageEntry?> FindByJobAsync(string jobId, CancellationToken cancellationToken)
     {
         var marker = await tables.GetAsync(Table, Partition, MarkerKey(jobId), cancellationToken: cancellationToken);

@@ -120,13 +120,21 @@ public sealed class GenerationRunner(
         await files.SaveAsync(fileId, image.Bytes, image.ContentType, $"{fileId}.{ImageFormats.ExtensionOf(image.ContentType)}", now,
             request.IsPrivate, new Dictionary<string, string>
             {
-                ["kind"] = "generated", ["job"] = job.Id, ["model"] = request.Model, ["provider"] = provider,
+                ["kind"] = "generated", [FileStore.JobKey] = job.Id, ["model"] = request.Model, ["provider"] = provider,
                 ["width"] = image.Width.ToString(), ["height"] = image.Height.ToString(),
             }, cancellationToken);
 
         var entry = await history.AddAsync(new ImageEntry(0, fileId, request.Prompt, request.Style, request.AspectRatio, request.Model,
             request.IsPrivate, null, now, job.Id), cancellationToken);
         return new JobResult(entry.Id, fileId, image.Bytes.Length, image.Width, image.Height, image.ContentType, entry.CreatedAt, image.Debug);
+    }
+
+    /// <summary>Undoes <see cref="StoreAsync"/> for a job that ended otherwise meanwhile (canceled, past its deadline, deleted).</summary>
+    public async Task DiscardAsync(string jobId, CancellationToken cancellationToken)
+    {
+        var removed = await history.DeleteByJobAsync(jobId, cancellationToken);
+        var deleted = await files.DeleteAsync(FileIds.FileIdForJob(jobId), cancellationToken);
+        if (removed is not null || deleted) logger.LogInformation("Job {JobId} ended without its image; the stored image was removed", jobId);
     }
 
     static string Join(string? earlier, string reason) => earlier is null ? reason : $"{earlier}; {reason}";

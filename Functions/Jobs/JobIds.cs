@@ -10,6 +10,8 @@ public static partial class JobIds
 
     public static bool IsJobId(string? id) => id is not null && JobIdPattern().IsMatch(id);
 
-    [GeneratedRegex("^job_[0-9a-f]+$")]
+    public const string Pattern = "^job_[0-9a-f]+$";
+
+    [GeneratedRegex(Pattern)]
     private static partial Regex JobIdPattern();
 }

@@ -38,8 +38,11 @@ public sealed class JobStore(TableStorage tables)
         return job with { ETag = entity.ETag };
     }
 
-    /// <summary>Applies a change with the job's ETag; on a conflict re-reads and applies it again, unless the job has ended meanwhile.</summary>
-    public async Task<JobRecord> UpdateAsync(JobRecord job, Func<JobRecord, JobRecord> change, CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies a change with the job's ETag; on a conflict re-reads and applies it again, unless the job has ended
+    /// meanwhile (then the ended job is returned unchanged). Null when the job was deleted meanwhile.
+    /// </summary>
+    public async Task<JobRecord?> UpdateAsync(JobRecord job, Func<JobRecord, JobRecord> change, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -47,12 +50,57 @@ public sealed class JobStore(TableStorage tables)
             {
                 return await ReplaceAsync(change(job), cancellationToken);
             }
-            catch (StorageException e) when (e.IsPreconditionFailed && attempt < 5)
+            catch (StorageException e) when ((e.IsPreconditionFailed || e.IsNotFound) && attempt < 5)
             {
-                job = await GetAsync(job.Id, cancellationToken) ?? throw new InvalidOperationException($"Job {job.Id} vanished.");
-                if (job.Status.IsTerminal()) return job;
+                var current = await GetAsync(job.Id, cancellationToken);
+                if (current is null || current.Status.IsTerminal()) return current;
+                job = current;
             }
         }
+    }
+
+    /// <summary>Removes an ended job's row, if nobody changed it since it was read; a 412 <see cref="StorageException"/> otherwise.</summary>
+    public Task<bool> DeleteAsync(JobRecord job, CancellationToken cancellationToken) =>
+        tables.DeleteAsync(StorageNames.JobsTable, job.Id, JobRecord.RowKey, job.ETag ?? "*", cancellationToken);
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> jobs newest first (job ids sort that way), after the job id <paramref name="after"/>,
+    /// only those in <paramref name="status"/> when given and only those <paramref name="visible"/> lets through;
+    /// one more than the limit is read to tell whether a next page exists.
+    /// </summary>
+    public async Task<(IReadOnlyList<JobRecord> Jobs, bool HasMore)> ListAsync(JobStatus? status, string? after, int limit,
+        Func<JobRecord, bool> visible, CancellationToken cancellationToken)
+    {
+        var conditions = new List<string>();
+        if (after is not null) conditions.Add($"PartitionKey gt {TableStorage.Quote(after)}");
+        if (status is { } s) conditions.Add($"Status eq {TableStorage.Quote(s.ToWire())}");
+        var filter = conditions.Count == 0 ? null : string.Join(" and ", conditions);
+
+        var found = new List<JobRecord>();
+        string? token = null;
+        do
+        {
+            var page = await tables.QueryAsync(StorageNames.JobsTable, filter, top: limit + 1 - found.Count,
+                continuationToken: token, cancellationToken: cancellationToken);
+            found.AddRange(page.Entities.Select(JobRecord.FromEntity).Where(visible));
+            token = page.ContinuationToken;
+        } while (token is not null && found.Count <= limit);
+        return (found.Take(limit).ToList(), found.Count > limit);
+    }
+
+    /// <summary>Jobs created before <paramref name="createdBefore"/> that have not ended: the ones past their deadline.</summary>
+    public async Task<IReadOnlyList<JobRecord>> ListUnfinishedAsync(DateTimeOffset createdBefore, CancellationToken cancellationToken)
+    {
+        var filter = $"(Status eq 'queued' or Status eq 'running') and CreatedAt lt datetime'{createdBefore.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}'";
+        var found = new List<JobRecord>();
+        string? token = null;
+        do
+        {
+            var page = await tables.QueryAsync(StorageNames.JobsTable, filter, continuationToken: token, cancellationToken: cancellationToken);
+            found.AddRange(page.Entities.Select(JobRecord.FromEntity));
+            token = page.ContinuationToken;
+        } while (token is not null);
+        return found;
     }
 
     public void Forget(string jobId) => _created.TryRemove(jobId, out _);

@@ -25,7 +25,14 @@ public sealed class JobWorker(
         }
         if (job.Status.IsTerminal())
         {
+            // Ended without an image (canceled, past its deadline) while a delivery that died may have stored one.
+            if (job.Status != JobStatus.Succeeded && job.StartedAt is not null) await runner.DiscardAsync(job.Id, cancellationToken);
             completions.Complete(job);
+            return WorkOutcome.Done;
+        }
+        if (clock.GetUtcNow() > job.CreatedAt.AddSeconds(options.Value.JobDeadlineSeconds))
+        {
+            await FailAndDiscardAsync(job, (GenerationErrors.DeadlineExceeded, JobSweeper.DeadlineReason(options.Value)), cancellationToken);
             return WorkOutcome.Done;
         }
         var scheduled = job.Upstream?.Checks ?? 0;
@@ -44,18 +51,19 @@ public sealed class JobWorker(
         if (dequeueCount > options.Value.MaxDequeueCount)
         {
             var reason = $"gave up after {dequeueCount - 1} attempts" + (job.Error is null ? "" : $": {job.Error}");
-            await FinishAsync(job, j => j with { Status = JobStatus.Failed, ErrorCode = "attempts_exhausted", Error = reason }, cancellationToken);
+            await FailAndDiscardAsync(job, (GenerationErrors.AttemptsExhausted, reason), cancellationToken);
             return WorkOutcome.Poison;
         }
 
         if (job.Status == JobStatus.Queued || dequeueCount > 1)
         {
-            job = await jobs.UpdateAsync(job, j => j with
+            var claimed = await jobs.UpdateAsync(job, j => j with
             {
                 Status = JobStatus.Running, StartedAt = j.StartedAt ?? clock.GetUtcNow(), Attempts = j.Attempts + 1,
                 ProgressLabel = j.Upstream is null ? "running" : j.ProgressLabel, Progress = j.Progress ?? 0.1,
             }, cancellationToken);
-            if (job.Status.IsTerminal()) return WorkOutcome.Done;
+            if (claimed is null || claimed.Status.IsTerminal()) return WorkOutcome.Done;
+            job = claimed;
         }
 
         try
@@ -67,7 +75,14 @@ public sealed class JobWorker(
                 await queue.EnqueueAsync(JobMessages.Check(job.Id, step.Check), step.Delay, cancellationToken);
                 return WorkOutcome.Done;
             }
-            await FinishAsync(job, j => j with { Status = JobStatus.Succeeded, Result = result, Error = null, ErrorCode = null }, cancellationToken);
+            var finished = await FinishAsync(job, j => j with { Status = JobStatus.Succeeded, Result = result, Error = null, ErrorCode = null }, cancellationToken);
+            if (finished?.Status != JobStatus.Succeeded)
+            {
+                // Canceled, failed by the deadline sweep or deleted while the image was stored: it must not stay.
+                logger.LogInformation("Job {JobId} ended as {Status} while its image was stored", job.Id, finished?.Status.ToWire() ?? "deleted");
+                await runner.DiscardAsync(job.Id, cancellationToken);
+                return WorkOutcome.Done;
+            }
             logger.LogInformation("Job {JobId} succeeded: image {ImageId}, {Bytes} bytes", job.Id, result.ImageId, result.ImageBytes);
             return WorkOutcome.Done;
         }
@@ -89,12 +104,22 @@ public sealed class JobWorker(
         }
     }
 
-    async Task FinishAsync(JobRecord job, Func<JobRecord, JobRecord> change, CancellationToken cancellationToken)
+    // For ends that may follow a delivery that died mid-store: whatever it stored goes.
+    async Task FailAndDiscardAsync(JobRecord job, (string Code, string Reason) error, CancellationToken cancellationToken)
+    {
+        logger.LogWarning("Job {JobId} failed: {Code} {Reason}", job.Id, error.Code, error.Reason);
+        await FinishAsync(job, j => j with { Status = JobStatus.Failed, ErrorCode = error.Code, Error = error.Reason }, cancellationToken);
+        if (job.StartedAt is not null) await runner.DiscardAsync(job.Id, cancellationToken);
+    }
+
+    /// <summary>The job as it ended: with this change, or as something else ended it first; null when it was deleted.</summary>
+    async Task<JobRecord?> FinishAsync(JobRecord job, Func<JobRecord, JobRecord> change, CancellationToken cancellationToken)
     {
         var finished = await jobs.UpdateAsync(job, j => change(j) with
         {
             FinishedAt = clock.GetUtcNow(), Progress = 1, ProgressLabel = change(j).Status == JobStatus.Succeeded ? "done" : "failed",
         }, cancellationToken);
-        completions.Complete(finished);
+        if (finished is not null) completions.Complete(finished);
+        return finished;
     }
 }

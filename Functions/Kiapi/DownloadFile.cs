@@ -15,7 +15,7 @@ public static partial class DownloadFile
     public static async Task<Results<EmptyHttpResult, JsonHttpResult<KiapiError>, JsonHttpResult<KiapiValidationError>>> Handle(
         string file_id, HttpContext context, FileStore files, CancellationToken cancellationToken)
     {
-        if (!FileIds.IsFileId(file_id)) return KiapiErrors.InvalidPath("file_id", "^file_[0-9a-f]+$", file_id);
+        if (!FileIds.IsFileId(file_id)) return KiapiErrors.InvalidPath("file_id", FileIds.Pattern, file_id);
         var request = context.Request;
         var range = SingleRange().Match(request.Headers.Range.ToString()) is { Success: true } m ? m.Value : null;
         var ifNoneMatch = request.Headers.IfNoneMatch.ToString() is { Length: > 0 } tag ? tag : null;

@@ -10,7 +10,7 @@ public static class GetJob
     public static async Task<Results<JsonHttpResult<KiapiJob>, JsonHttpResult<KiapiError>, JsonHttpResult<KiapiValidationError>>> Handle(
         string job_id, HttpRequest request, JobStore jobs, PublicUrls urls, CancellationToken cancellationToken)
     {
-        if (!JobIds.IsJobId(job_id)) return KiapiErrors.InvalidPath("job_id", "^job_[0-9a-f]+$", job_id);
+        if (!JobIds.IsJobId(job_id)) return KiapiErrors.InvalidPath("job_id", JobIds.Pattern, job_id);
         var job = await jobs.GetAsync(job_id, cancellationToken);
         if (job is null) return KiapiErrors.NotFound($"Job {job_id} not found");
 

@@ -13,6 +13,10 @@ public static class KiapiErrors
 
     /// <summary>422 with one validation issue, for a path parameter that does not match its pattern.</summary>
     public static JsonHttpResult<KiapiValidationError> InvalidPath(string name, string pattern, string input) =>
-        TypedResults.Json(new KiapiValidationError([new KiapiValidationIssue(["path", name], $"String should match pattern '{pattern}'",
-            "string_pattern_mismatch", input)]), AppJsonContext.Api.KiapiValidationError, statusCode: StatusCodes.Status422UnprocessableEntity);
+        Invalid("path", name, $"String should match pattern '{pattern}'", "string_pattern_mismatch", input);
+
+    /// <summary>422 with one validation issue at <paramref name="location"/> ("path", "query", "body").</summary>
+    public static JsonHttpResult<KiapiValidationError> Invalid(string location, string name, string message, string type, string? input) =>
+        TypedResults.Json(new KiapiValidationError([new KiapiValidationIssue([location, name], message, type, input)]),
+            AppJsonContext.Api.KiapiValidationError, statusCode: StatusCodes.Status422UnprocessableEntity);
 }

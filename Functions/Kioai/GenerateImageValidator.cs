@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Functions.Files;
 using Functions.Generation;
 
 namespace Functions.Kioai;
@@ -34,10 +35,15 @@ public static class GenerateImageValidator
         if (ReadBool(body, "isPrivate", out var isPrivate) is { } privateError) return (null, privateError);
         if (ReadSeed(body, out var seed) is { } seedError) return (null, seedError);
         if (ReadReference(body, out var reference, out var mime) is { } referenceError) return (null, referenceError);
-        if (reference is not null && !entry.TakesReference)
+        if (ReadString(body, "referenceFileId", out var referenceFileId) is { } fileIdError) return (null, fileIdError);
+        if (referenceFileId is not null && !FileIds.IsFileId(referenceFileId))
+            return (null, new ErrorResponse("invalid_value", $"referenceFileId '{referenceFileId}' is not a file id (file_ and hex digits)."));
+        if (referenceFileId is not null && reference is not null)
+            return (null, new ErrorResponse("conflicting_reference", "Send either referenceImageBase64 or referenceFileId, not both."));
+        if ((reference is not null || referenceFileId is not null) && !entry.TakesReference)
             return (null, new ErrorResponse("reference_not_supported", $"Model '{model}' takes no reference image."));
 
-        return (new GenerateImageInput(prompt, style!, ratio!, model!, resolution, isPrivate, seed, reference, mime), null);
+        return (new GenerateImageInput(prompt, style!, ratio!, model!, resolution, isPrivate, seed, reference, mime, referenceFileId), null);
     }
 
     static ErrorResponse? ReadString(JsonElement body, string name, out string? value)

@@ -19,7 +19,7 @@ public static class SetConfigToken
     internal static async Task<Results<Ok<SuccessResponse>, JsonHttpResult<ErrorResponse>>> SaveAsync(
         HttpRequest request, UpstreamTokens tokens, string provider, CancellationToken cancellationToken)
     {
-        var (document, failure) = await RequestBody.ReadJsonAsync(request, MaxTokenBytes * 6 + 1024, cancellationToken);
+        var (document, failure, _) = await RequestBody.ReadJsonAsync(request, MaxTokenBytes * 6 + 1024, cancellationToken);
         if (failure is not null) return KioaiErrors.BadRequest(failure.Code, failure.Message);
         using (document)
         {

@@ -1,6 +1,7 @@
 using Azure;
 using Azure.Core;
 using Azure.Core.Pipeline;
+using System.Xml.Linq;
 
 namespace Functions.Storage;
 
@@ -12,6 +13,11 @@ public sealed record BlobDownload(
 }
 
 public sealed record BlobProperties(string ContentType, long ContentLength, string? ETag, IReadOnlyDictionary<string, string> Metadata);
+
+public sealed record BlobItem(string Name, BlobProperties Properties);
+
+/// <summary>One page of a listing, in name order; pass <see cref="NextMarker"/> back for the next page.</summary>
+public sealed record BlobPage(IReadOnlyList<BlobItem> Blobs, string? NextMarker);
 
 /// <summary>The Blob REST operations the app uses: containers, block blobs, ranged reads, deletes.</summary>
 public sealed class BlobStorage(StoragePipelines pipelines)
@@ -81,6 +87,30 @@ public sealed class BlobStorage(StoragePipelines pipelines)
                 response.Headers.ContentLength ?? 0, StorageCalls.ETagOf(response), MetadataOf(response));
         }
         catch (StorageException e) when (e.IsNotFound) { return null; }
+    }
+
+    /// <summary>Lists blobs (with their properties and metadata) whose names start with <paramref name="prefix"/>, in name order.</summary>
+    public async Task<BlobPage> ListAsync(string container, string? prefix, string? marker, int maxResults,
+        CancellationToken cancellationToken = default)
+    {
+        var query = $"restype=container&comp=list&include=metadata&maxresults={Math.Clamp(maxResults, 1, 5000)}";
+        if (prefix is not null) query += "&prefix=" + Uri.EscapeDataString(prefix);
+        if (marker is not null) query += "&marker=" + Uri.EscapeDataString(marker);
+        using var response = await StorageCalls.SendAsync(_pipeline, RequestMethod.Get, Url(container, null, query), null,
+            cancellationToken, expected: 200).ConfigureAwait(false);
+
+        var root = XDocument.Parse(response.Content.ToString()).Root!;
+        var blobs = root.Element("Blobs")?.Elements("Blob").Select(blob =>
+        {
+            var properties = blob.Element("Properties");
+            return new BlobItem(blob.Element("Name")!.Value, new BlobProperties(
+                properties?.Element("Content-Type")?.Value ?? "application/octet-stream",
+                long.TryParse(properties?.Element("Content-Length")?.Value, out var length) ? length : 0,
+                properties?.Element("Etag")?.Value,
+                blob.Element("Metadata")?.Elements().ToDictionary(m => m.Name.LocalName.ToLowerInvariant(), m => m.Value)
+                ?? new Dictionary<string, string>()));
+        }).ToList() ?? [];
+        return new BlobPage(blobs, root.Element("NextMarker")?.Value is { Length: > 0 } next ? next : null);
     }
 
     /// <summary>Deletes a blob; false when there was none.</summary>

@@ -9,6 +9,9 @@ public sealed class StorageBootstrap(BlobStorage blobs, TableStorage tables, Que
     readonly SemaphoreSlim _gate = new(1, 1);
     volatile bool _ready;
 
+    /// <summary>Whether this process has created (or found) every container, table and queue.</summary>
+    public bool IsReady => _ready;
+
     public async ValueTask EnsureCreatedAsync(CancellationToken cancellationToken = default)
     {
         if (_ready) return;
@@ -21,6 +24,7 @@ public sealed class StorageBootstrap(BlobStorage blobs, TableStorage tables, Que
                 tables.CreateTableIfNotExistsAsync(StorageNames.HistoryTable, cancellationToken),
                 tables.CreateTableIfNotExistsAsync(StorageNames.JobsTable, cancellationToken),
                 tables.CreateTableIfNotExistsAsync(StorageNames.SettingsTable, cancellationToken),
+                tables.CreateTableIfNotExistsAsync(StorageNames.IdempotencyTable, cancellationToken),
                 queues.CreateQueueIfNotExistsAsync(StorageNames.JobsQueue, cancellationToken),
                 queues.CreateQueueIfNotExistsAsync(StorageNames.JobsPoisonQueue, cancellationToken));
             _ready = true;

@@ -7,6 +7,7 @@ public static class StorageNames
     public const string HistoryTable = "images";
     public const string JobsTable = "jobs";
     public const string SettingsTable = "settings";
+    public const string IdempotencyTable = "idempotency";
     public const string JobsQueue = "generation-jobs";
     // The Functions queue trigger's own convention for messages that keep failing.
     public const string JobsPoisonQueue = "generation-jobs-poison";

@@ -1,0 +1,173 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Functions.Tests.Infrastructure;
+
+namespace Functions.Tests.Api;
+
+public sealed class JobsApiTests(AppFixture app) : IClassFixture<AppFixture>
+{
+    [Fact]
+    public async Task Prefer_respond_async_answers_202_at_once_with_the_job_where_to_poll_and_statusQueryGetUri()
+    {
+        var response = await SubmitAsyncAsync(app.Client, new { prompt = "async please", style = "anime" });
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Equal("respond-async", response.Headers.GetValues("Preference-Applied").Single());
+        Assert.NotNull(response.Headers.RetryAfter);
+        var accepted = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var location = response.Headers.Location!;
+        Assert.True(location.IsAbsoluteUri);
+        Assert.Equal(location.ToString(), accepted.GetProperty("statusQueryGetUri").GetString());
+        Assert.Equal($"/api/v1/jobs/{accepted.GetProperty("id").GetString()}", location.AbsolutePath);
+        Assert.Equal("queued", accepted.GetProperty("status").GetString());
+
+        var job = await PollAsync(app.Client, location.AbsolutePath);
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        Assert.False(job.TryGetProperty("statusQueryGetUri", out _));
+        PngChecker.Check(await app.Client.GetByteArrayAsync(job.GetProperty("result").GetProperty("image_url").GetString()));
+    }
+
+    [Fact]
+    public async Task Prefer_wait_zero_shortens_the_sync_wait_to_nothing()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/images/generate") { Content = JsonContent.Create(new { prompt = "no wait" }) };
+        request.Headers.Add("Prefer", "wait=0");
+
+        var response = await app.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        await PollAsync(app.Client, response.Headers.Location!.AbsolutePath);
+    }
+
+    [Fact]
+    public async Task Jobs_list_newest_first_in_pages_filters_by_status_and_hides_private_jobs()
+    {
+        var mine = new List<string>();
+        foreach (var prompt in new[] { "list one", "list two", "list three" })
+            mine.Add(await SubmitAndFinishAsync(app.Client, new { prompt }));
+        var hidden = await SubmitAndFinishAsync(app.Client, new { prompt = "list private", isPrivate = true });
+
+        var seen = new List<string>();
+        string? token = null;
+        var pages = 0;
+        do
+        {
+            var page = await app.Client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs?limit=2{(token is null ? "" : "&continuation_token=" + token)}");
+            Assert.Equal("list", page.GetProperty("object").GetString());
+            var data = page.GetProperty("data").EnumerateArray().ToList();
+            Assert.InRange(data.Count, 1, 2);
+            seen.AddRange(data.Select(j => j.GetProperty("id").GetString()!));
+            token = page.GetProperty("continuation_token").GetString();
+            Assert.Equal(token is not null, page.GetProperty("has_more").GetBoolean());
+            pages++;
+        } while (token is not null);
+
+        Assert.True(pages >= 2);
+        Assert.Equal(seen.Count, seen.Distinct().Count());
+        Assert.Equal(seen.OrderBy(id => id, StringComparer.Ordinal), seen); // ids sort newest first
+        Assert.Equal(((IEnumerable<string>)mine).Reverse(), seen.Where(mine.Contains));
+        Assert.DoesNotContain(hidden, seen);
+
+        var succeeded = await app.Client.GetFromJsonAsync<JsonElement>("/api/v1/jobs?status=succeeded&limit=100");
+        Assert.All(succeeded.GetProperty("data").EnumerateArray(), j => Assert.Equal("succeeded", j.GetProperty("status").GetString()));
+        Assert.Contains(succeeded.GetProperty("data").EnumerateArray(), j => j.GetProperty("id").GetString() == mine[0]);
+        var canceled = await app.Client.GetFromJsonAsync<JsonElement>("/api/v1/jobs?status=canceled");
+        Assert.DoesNotContain(canceled.GetProperty("data").EnumerateArray(), j => mine.Contains(j.GetProperty("id").GetString()!));
+    }
+
+    [Theory]
+    [InlineData("/api/v1/jobs?status=done", "query", "status")]
+    [InlineData("/api/v1/jobs?status=QUEUED", "query", "status")]
+    [InlineData("/api/v1/jobs?limit=0", "query", "limit")]
+    [InlineData("/api/v1/jobs?limit=101", "query", "limit")]
+    [InlineData("/api/v1/jobs?limit=ten", "query", "limit")]
+    [InlineData("/api/v1/jobs?continuation_token=abc", "query", "continuation_token")]
+    [InlineData("/api/v1/jobs/job_XYZ", "path", "job_id")]
+    [InlineData("/api/v1/jobs/123", "path", "job_id")]
+    public async Task Malformed_job_queries_and_ids_get_422_in_the_validation_shape(string url, string location, string name)
+    {
+        var response = await app.Client.GetAsync(url);
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        var issue = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail")[0];
+        Assert.Equal([location, name], issue.GetProperty("loc").EnumerateArray().Select(e => e.GetString()));
+        Assert.False(string.IsNullOrEmpty(issue.GetProperty("msg").GetString()));
+    }
+
+    [Fact]
+    public async Task Delete_with_a_malformed_id_is_422_and_an_unknown_job_404()
+    {
+        var malformed = await app.Client.DeleteAsync("/api/v1/jobs/job-1");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, malformed.StatusCode);
+
+        var unknown = await app.Client.DeleteAsync("/api/v1/jobs/job_0123456789abcdef0123");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Contains("not found", (await unknown.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task Deleting_an_ended_job_forgets_it_and_keeps_its_image()
+    {
+        var jobId = await SubmitAndFinishAsync(app.Client, new { prompt = "forget me" });
+        var job = await app.Client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{jobId}");
+        var fileId = job.GetProperty("result").GetProperty("file_id").GetString();
+
+        var response = await app.Client.DeleteAsync($"/api/v1/jobs/{jobId}");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(body.GetProperty("deleted").GetBoolean());
+        Assert.False(body.GetProperty("was_running").GetBoolean());
+        Assert.Equal(jobId, body.GetProperty("job_id").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await app.Client.GetAsync($"/api/v1/jobs/{jobId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync($"/api/v1/files/{fileId}/download")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Health_reports_ok_warm_queue_length_storage_and_memory()
+    {
+        var response = await app.Client.GetAsync("/api/health");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var health = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("ok", health.GetProperty("status").GetString());
+        Assert.True(health.GetProperty("warm").GetBoolean());
+        Assert.True(health.GetProperty("queue_len").GetInt64() >= 0);
+        Assert.Equal("ok", health.GetProperty("storage").GetString());
+        Assert.True(health.GetProperty("memory").GetProperty("budget_gb").GetDouble() > 0);
+        Assert.Equal(JsonValueKind.Array, health.GetProperty("memory").GetProperty("loaded").ValueKind);
+    }
+
+    public static async Task<HttpResponseMessage> SubmitAsyncAsync(HttpClient client, object body, string? idempotencyKey = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/images/generate") { Content = JsonContent.Create(body) };
+        request.Headers.Add("Prefer", "respond-async");
+        if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
+        return await client.SendAsync(request);
+    }
+
+    /// <summary>Submits with respond-async, polls the job to its end and returns its id.</summary>
+    public static async Task<string> SubmitAndFinishAsync(HttpClient client, object body)
+    {
+        var response = await SubmitAsyncAsync(client, body);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var job = await PollAsync(client, response.Headers.Location!.AbsolutePath);
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        return job.GetProperty("id").GetString()!;
+    }
+
+    public static async Task<JsonElement> PollAsync(HttpClient client, string path, int seconds = 30)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (true)
+        {
+            var response = await client.GetAsync(path);
+            var job = await response.Content.ReadFromJsonAsync<JsonElement>();
+            if (response.StatusCode == HttpStatusCode.OK) return job;
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            Assert.True(DateTime.UtcNow < deadline, $"job still {job.GetProperty("status")} after {seconds} s");
+            await Task.Delay(50);
+        }
+    }
+}

@@ -1,0 +1,25 @@
+using Functions.Files;
+using Functions.Hosting;
+using Functions.Images;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Functions.Kiapi;
+
+public static class DeleteFile
+{
+    /// <summary>
+    /// Deletes a file's bytes and record. A generated image leaves the history first, so that no history entry ever
+    /// points at bytes that are gone. 404 unknown, 422 malformed id.
+    /// </summary>
+    public static async Task<Results<JsonHttpResult<KiapiFileDeleted>, JsonHttpResult<KiapiError>, JsonHttpResult<KiapiValidationError>>> Handle(
+        string file_id, FileStore files, ImageHistory history, CancellationToken cancellationToken)
+    {
+        if (!FileIds.IsFileId(file_id)) return KiapiErrors.InvalidPath("file_id", FileIds.Pattern, file_id);
+        var file = await files.GetAsync(file_id, cancellationToken);
+        if (file is null) return KiapiErrors.NotFound($"File {file_id} not found");
+
+        if (file.Meta.GetValueOrDefault(FileStore.JobKey) is { } jobId) await history.DeleteByJobAsync(jobId, cancellationToken);
+        if (!await files.DeleteAsync(file_id, cancellationToken)) return KiapiErrors.NotFound($"File {file_id} not found");
+        return TypedResults.Json(new KiapiFileDeleted(true, file_id), AppJsonContext.Api.KiapiFileDeleted);
+    }
+}

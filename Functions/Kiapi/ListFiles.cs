@@ -1,0 +1,32 @@
+using Functions.Files;
+using Functions.Hosting;
+using Functions.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Functions.Kiapi;
+
+public static class ListFiles
+{
+    /// <summary>
+    /// Files newest first (uploads and generated images), a page at a time. Private files (private generations,
+    /// reference images sent inline) are not listed; whoever holds a private file's id can still read it.
+    /// </summary>
+    public static async Task<Results<JsonHttpResult<KiapiFileList>, JsonHttpResult<KiapiValidationError>>> Handle(
+        string? limit, string? continuation_token, FileStore files, StorageBootstrap bootstrap, CancellationToken cancellationToken)
+    {
+        if (ListQuery.Read(limit, continuation_token, out var pageSize) is { } invalid) return invalid;
+        await bootstrap.EnsureCreatedAsync(cancellationToken);
+        try
+        {
+            var (page, next) = await files.ListAsync(continuation_token, pageSize, file => !file.IsPrivate, cancellationToken);
+            return TypedResults.Json(new KiapiFileList("list", [.. page.Select(f => f.ToKiapi())], next is not null, next),
+                AppJsonContext.Api.KiapiFileList);
+        }
+        catch (StorageException e) when (e.Status == StatusCodes.Status400BadRequest && continuation_token is not null)
+        {
+            // Blob storage refuses a marker it did not issue.
+            return KiapiErrors.Invalid("query", "continuation_token", "Input should be the continuation_token of a previous page",
+                "invalid_token", continuation_token);
+        }
+    }
+}

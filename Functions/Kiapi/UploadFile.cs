@@ -1,0 +1,87 @@
+using System.Globalization;
+using Functions.Files;
+using Functions.Generation;
+using Functions.Hosting;
+using Functions.Kioai;
+using Functions.Storage;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Functions.Kiapi;
+
+public static class UploadFile
+{
+    /// <summary>Uploads are references for generations, so they share the reference image's bound.</summary>
+    public const int MaxBytes = GenerateImageValidator.MaxReferenceBytes;
+    const int MaxFilenameLength = 255;
+    const long MaxBodyBytes = MaxBytes + 64 * 1024; // the file plus the multipart framing
+
+    static readonly FormOptions Form = new() { MultipartBodyLengthLimit = MaxBodyBytes, ValueCountLimit = 16, BufferBodyLengthLimit = MaxBodyBytes };
+
+    /// <summary>
+    /// Stores the multipart field <c>file</c> as a new file and returns its FileRecord. Only png, jpeg and webp images
+    /// (by their bytes, not by what the client claims) up to 10 MiB. 415 for another type or body, 413 too large,
+    /// 422 without the field or with an empty file.
+    /// </summary>
+    public static async Task<Results<JsonHttpResult<KiapiFile>, JsonHttpResult<KiapiError>, JsonHttpResult<KiapiValidationError>>> Handle(
+        HttpRequest request, FileStore files, StorageBootstrap bootstrap, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        if (!request.HasFormContentType || !request.ContentType!.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+            return KiapiErrors.Of(StatusCodes.Status415UnsupportedMediaType, "Send the file as multipart/form-data in a field named 'file'.");
+        if (request.ContentLength > MaxBodyBytes) return TooLarge();
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            limit.MaxRequestBodySize = MaxBodyBytes;
+
+        IFormFile? upload;
+        try
+        {
+            upload = (await request.ReadFormAsync(Form, cancellationToken)).Files.GetFile("file");
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return TooLarge();
+        }
+        catch (InvalidDataException e) when (e.Message.Contains("limit", StringComparison.OrdinalIgnoreCase))
+        {
+            return TooLarge();
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or BadHttpRequestException)
+        {
+            return KiapiErrors.Invalid("body", "file", $"The multipart body could not be read: {e.Message}", "value_error", null);
+        }
+
+        if (upload is null) return KiapiErrors.Invalid("body", "file", "Field required", "missing", null);
+        if (upload.Length == 0) return KiapiErrors.Invalid("body", "file", "The file is empty", "value_error", upload.FileName);
+        if (upload.Length > MaxBytes) return TooLarge();
+
+        var bytes = new byte[upload.Length];
+        await using (var stream = upload.OpenReadStream()) await stream.ReadExactlyAsync(bytes, cancellationToken);
+        var type = ImageFormats.Detect(bytes);
+        if (type is null || !ImageFormats.Accepted.Contains(type))
+            return KiapiErrors.Of(StatusCodes.Status415UnsupportedMediaType,
+                $"The file is {type ?? "not a recognized image"}; upload one of: {string.Join(", ", ImageFormats.Accepted)}.");
+
+        await bootstrap.EnsureCreatedAsync(cancellationToken);
+        var now = clock.GetUtcNow();
+        var fileId = FileIds.New(now);
+        var (width, height) = ImageFormats.SizeOf(bytes);
+        var stored = await files.SaveAsync(fileId, bytes, type, FilenameOf(upload.FileName, fileId, type), now, isPrivate: false,
+            new Dictionary<string, string>
+            {
+                ["kind"] = "upload", ["width"] = width.ToString(CultureInfo.InvariantCulture), ["height"] = height.ToString(CultureInfo.InvariantCulture),
+            }, cancellationToken);
+        return TypedResults.Json(stored.ToKiapi(), AppJsonContext.Api.KiapiFile);
+    }
+
+    // The client's name without any path, as printable ASCII (blob metadata is an HTTP header), at most 255 characters.
+    static string FilenameOf(string? given, string fileId, string type)
+    {
+        var name = Path.GetFileName((given ?? "").Replace('\\', '/'));
+        name = new string([.. name.Where(c => c is >= ' ' and <= '~' and not '"')]).Trim();
+        if (name.Length > MaxFilenameLength) name = name[^MaxFilenameLength..];
+        return name.Length > 0 ? name : $"{fileId}.{ImageFormats.ExtensionOf(type)}";
+    }
+
+    static JsonHttpResult<KiapiError> TooLarge() =>
+        KiapiErrors.Of(StatusCodes.Status413PayloadTooLarge, $"The file is larger than the limit of {MaxBytes / (1024 * 1024)} MiB.");
+}
