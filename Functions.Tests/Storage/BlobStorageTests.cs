@@ -27,6 +27,24 @@ public sealed class BlobStorageTests(StorageFixture storage) : IClassFixture<Sto
     }
 
     [Fact]
+    public async Task Listing_pages_through_a_prefix_in_name_order_with_properties_and_metadata()
+    {
+        await storage.Blobs.CreateContainerIfNotExistsAsync("listing");
+        foreach (var name in new[] { "p-3", "p-1", "q-1", "p-2" })
+            await storage.Blobs.UploadAsync("listing", name, new byte[name.Length], "image/png", new Dictionary<string, string> { ["Kind"] = name });
+
+        var first = await storage.Blobs.ListAsync("listing", "p-", marker: null, maxResults: 2);
+        var second = await storage.Blobs.ListAsync("listing", "p-", first.NextMarker, maxResults: 2);
+
+        Assert.Equal(["p-1", "p-2"], first.Blobs.Select(b => b.Name));
+        Assert.NotNull(first.NextMarker);
+        Assert.Equal(["p-3"], second.Blobs.Select(b => b.Name));
+        Assert.Null(second.NextMarker);
+        var blob = second.Blobs[0].Properties;
+        Assert.Equal(("image/png", 3L, "p-3"), (blob.ContentType, blob.ContentLength, blob.Metadata["kind"]));
+    }
+
+    [Fact]
     public async Task Ranged_download_returns_only_the_range()
     {
         await storage.Blobs.CreateContainerIfNotExistsAsync("blobs");

@@ -1,0 +1,172 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Functions.Generation;
+using Functions.Tests.Infrastructure;
+
+namespace Functions.Tests.Api;
+
+public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
+{
+    static readonly byte[] Png = PngEncoder.EncodeRgb(new byte[4 * 3 * 3], 4, 3);
+
+    [Fact]
+    public async Task An_uploaded_image_gets_a_record_can_be_read_downloaded_and_deleted()
+    {
+        var response = await UploadAsync(Png, "holiday photo.png", "application/octet-stream");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var record = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var fileId = record.GetProperty("file_id").GetString()!;
+        Assert.Matches("^file_[0-9a-f]+$", fileId);
+        Assert.Equal("holiday photo.png", record.GetProperty("filename").GetString());
+        Assert.Equal("image/png", record.GetProperty("content_type").GetString()); // from the bytes, not the client's claim
+        Assert.Equal(Png.Length, record.GetProperty("size").GetInt64());
+        Assert.InRange(record.GetProperty("created_at").GetDouble(), DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 60, DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 60);
+        Assert.Equal(4, record.GetProperty("meta").GetProperty("width").GetInt32());
+        Assert.Equal("upload", record.GetProperty("meta").GetProperty("kind").GetString());
+
+        var read = await app.Client.GetFromJsonAsync<JsonElement>($"/api/v1/files/{fileId}");
+        Assert.Equal(record.ToString(), read.ToString());
+        Assert.Equal(Png, await app.Client.GetByteArrayAsync($"/api/v1/files/{fileId}/download"));
+
+        var deleted = await app.Client.DeleteAsync($"/api/v1/files/{fileId}");
+        Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+        var body = await deleted.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(body.GetProperty("deleted").GetBoolean());
+        Assert.Equal(fileId, body.GetProperty("file_id").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await app.Client.GetAsync($"/api/v1/files/{fileId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await app.Client.DeleteAsync($"/api/v1/files/{fileId}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Files_list_newest_first_in_pages_with_uploads_and_generated_images_but_not_private_ones()
+    {
+        var uploaded = new List<string>();
+        for (var i = 0; i < 3; i++)
+            uploaded.Add((await (await UploadAsync(Png, $"page{i}.png")).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("file_id").GetString()!);
+        var generated = await app.GenerateAsync(new { prompt = "listed" });
+        var generatedFile = generated.GetProperty("imageUrl").GetString()!.Split('/')[^2];
+        var hidden = await app.GenerateAsync(new { prompt = "not listed", isPrivate = true });
+        var hiddenFile = hidden.GetProperty("imageUrl").GetString()!.Split('/')[^2];
+
+        var seen = new List<string>();
+        string? token = null;
+        do
+        {
+            var page = await app.Client.GetFromJsonAsync<JsonElement>($"/api/v1/files?limit=2{(token is null ? "" : "&continuation_token=" + Uri.EscapeDataString(token))}");
+            Assert.Equal("list", page.GetProperty("object").GetString());
+            var data = page.GetProperty("data").EnumerateArray().ToList();
+            Assert.True(data.Count <= 2);
+            seen.AddRange(data.Select(f => f.GetProperty("file_id").GetString()!));
+            token = page.GetProperty("continuation_token").GetString();
+            Assert.Equal(token is not null, page.GetProperty("has_more").GetBoolean());
+        } while (token is not null);
+
+        Assert.Equal(seen.Count, seen.Distinct().Count());
+        Assert.Equal(seen.OrderBy(id => id, StringComparer.Ordinal), seen);
+        Assert.Equal([generatedFile, .. ((IEnumerable<string>)uploaded).Reverse()], seen.Where(id => uploaded.Contains(id) || id == generatedFile));
+        Assert.DoesNotContain(hiddenFile, seen);
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync($"/api/v1/files/{hiddenFile}")).StatusCode); // readable by id
+    }
+
+    [Fact]
+    public async Task Deleting_a_generated_file_takes_its_image_out_of_the_history()
+    {
+        var generated = await app.GenerateAsync(new { prompt = "delete my file" });
+        var fileId = generated.GetProperty("imageUrl").GetString()!.Split('/')[^2];
+        var file = await app.Client.GetFromJsonAsync<JsonElement>($"/api/v1/files/{fileId}");
+        Assert.Equal("generated", file.GetProperty("meta").GetProperty("kind").GetString());
+
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.DeleteAsync($"/api/v1/files/{fileId}")).StatusCode);
+
+        var history = await app.Client.GetFromJsonAsync<JsonElement>("/api/images/history?limit=100");
+        Assert.DoesNotContain(history.GetProperty("images").EnumerateArray(), i => i.GetProperty("id").GetInt64() == generated.GetProperty("id").GetInt64());
+    }
+
+    [Fact]
+    public async Task An_uploaded_file_can_be_the_reference_of_a_generation()
+    {
+        var upload = await (await UploadAsync(Png, "ref.png")).Content.ReadFromJsonAsync<JsonElement>();
+        var fileId = upload.GetProperty("file_id").GetString();
+
+        var withFile = await app.GenerateAsync(new { prompt = "from a file", model = "nano-banana-2", referenceFileId = fileId });
+        var inline = await app.GenerateAsync(new { prompt = "from a file", model = "nano-banana-2",
+            referenceImageBase64 = Convert.ToBase64String(Png), referenceImageMime = "image/png" });
+        var without = await app.GenerateAsync(new { prompt = "from a file", model = "nano-banana-2" });
+
+        // The offline renderer derives its seed from the reference: the same image by id or inline, another one without.
+        var bytes = await Task.WhenAll(new[] { withFile, inline, without }.Select(g => app.Client.GetByteArrayAsync(g.GetProperty("imageUrl").GetString())));
+        Assert.Equal(bytes[1], bytes[0]);
+        Assert.NotEqual(bytes[2], bytes[0]);
+    }
+
+    [Theory]
+    [InlineData("{\"prompt\":\"x\",\"model\":\"nano-banana-2\",\"referenceFileId\":\"file_00ff00ff00ff00ff00ff\"}", "reference_not_found")]
+    [InlineData("{\"prompt\":\"x\",\"model\":\"nano-banana-2\",\"referenceFileId\":\"photo.png\"}", "invalid_value")]
+    [InlineData("{\"prompt\":\"x\",\"model\":\"nano-banana-2\",\"referenceFileId\":7}", "invalid_type")]
+    [InlineData("{\"prompt\":\"x\",\"model\":\"Qwen/Qwen-Image\",\"referenceFileId\":\"file_00ff00ff00ff00ff00ff\"}", "reference_not_supported")]
+    [InlineData("{\"prompt\":\"x\",\"model\":\"nano-banana-2\",\"referenceFileId\":\"file_00ff00ff00ff00ff00ff\",\"referenceImageBase64\":\"iVBORw0KGgo=\"}", "conflicting_reference")]
+    public async Task A_bad_referenceFileId_is_a_400_with_its_reason(string body, string error)
+    {
+        var response = await app.Client.PostAsync("/api/images/generate", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(error, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task Uploads_that_are_not_a_supported_image_or_too_large_or_missing_are_refused_in_the_kiapi_shape()
+    {
+        await AssertDetailAsync(await UploadAsync("GIF89a\x01\0\x01\0"u8.ToArray(), "a.gif"), HttpStatusCode.UnsupportedMediaType);
+        await AssertDetailAsync(await UploadAsync("%PDF-1.7 hello"u8.ToArray(), "image.png", "image/png"), HttpStatusCode.UnsupportedMediaType);
+        await AssertDetailAsync(await UploadAsync([.. Png, .. new byte[10 * 1024 * 1024]], "big.png"), HttpStatusCode.RequestEntityTooLarge);
+        await AssertDetailAsync(await app.Client.PostAsJsonAsync("/api/v1/files", new { file = "x" }), HttpStatusCode.UnsupportedMediaType);
+
+        using var wrongField = new MultipartFormDataContent { { new ByteArrayContent(Png), "image", "a.png" } };
+        await AssertIssueAsync(await app.Client.PostAsync("/api/v1/files", wrongField), "missing");
+        await AssertIssueAsync(await UploadAsync([], "empty.png"), "value_error");
+    }
+
+    [Theory]
+    [InlineData("GET", "/api/v1/files/file_XYZ")]
+    [InlineData("DELETE", "/api/v1/files/nope")]
+    [InlineData("GET", "/api/v1/files?limit=0")]
+    [InlineData("GET", "/api/v1/files?continuation_token=")]
+    public async Task Malformed_file_ids_and_queries_get_422(string method, string url)
+    {
+        var response = await app.Client.SendAsync(new HttpRequestMessage(new HttpMethod(method), url));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Equal(JsonValueKind.Array, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").ValueKind);
+    }
+
+    [Fact]
+    public async Task An_unknown_file_is_404_in_the_kiapi_shape()
+    {
+        await AssertDetailAsync(await app.Client.GetAsync("/api/v1/files/file_00ff00ff00ff00ff00ff"), HttpStatusCode.NotFound);
+        await AssertDetailAsync(await app.Client.DeleteAsync("/api/v1/files/file_00ff00ff00ff00ff00ff"), HttpStatusCode.NotFound);
+    }
+
+    Task<HttpResponseMessage> UploadAsync(byte[] bytes, string filename, string contentType = "image/png")
+    {
+        var part = new ByteArrayContent(bytes);
+        part.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        return app.Client.PostAsync("/api/v1/files", new MultipartFormDataContent { { part, "file", filename } });
+    }
+
+    static async Task AssertDetailAsync(HttpResponseMessage response, HttpStatusCode status)
+    {
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal(JsonValueKind.String, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").ValueKind);
+    }
+
+    static async Task AssertIssueAsync(HttpResponseMessage response, string type)
+    {
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        var issue = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail")[0];
+        Assert.Equal(["body", "file"], issue.GetProperty("loc").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(type, issue.GetProperty("type").GetString());
+    }
+}

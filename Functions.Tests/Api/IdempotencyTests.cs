@@ -1,0 +1,106 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Functions.Tests.Infrastructure;
+
+namespace Functions.Tests.Api;
+
+public sealed class IdempotencyTests(AppFixture app) : IClassFixture<AppFixture>
+{
+    [Fact]
+    public async Task The_same_key_and_body_twice_answers_with_the_first_image_and_generates_once()
+    {
+        var key = Guid.NewGuid().ToString();
+        var first = await GenerateAsync(new { prompt = "once only" }, key);
+        var second = await GenerateAsync(new { prompt = "once only" }, key);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.False(first.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal("true", second.Headers.GetValues("Idempotent-Replayed").Single());
+        var a = await first.Content.ReadFromJsonAsync<JsonElement>();
+        var b = await second.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(a.ToString(), b.ToString());
+        Assert.Equal(1, await CountJobsAsync("once only"));
+    }
+
+    [Fact]
+    public async Task The_same_key_with_another_body_is_409_and_creates_nothing()
+    {
+        var key = Guid.NewGuid().ToString();
+        await GenerateAsync(new { prompt = "first body" }, key);
+
+        var response = await GenerateAsync(new { prompt = "second body" }, key);
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        var error = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("idempotency_key_reused", error.GetProperty("error").GetString());
+        Assert.Equal(0, await CountJobsAsync("second body"));
+    }
+
+    [Fact]
+    public async Task Concurrent_requests_with_one_key_share_one_job()
+    {
+        var key = Guid.NewGuid().ToString();
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => GenerateAsync(new { prompt = "racing with one key" }, key, respondAsync: true)));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.Accepted, r.StatusCode));
+        var jobIds = await Task.WhenAll(responses.Select(async r => (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()));
+        Assert.Single(jobIds.Distinct());
+        await JobsApiTests.PollAsync(app.Client, $"/api/v1/jobs/{jobIds[0]}");
+        Assert.Equal(1, await CountJobsAsync("racing with one key"));
+        var history = await app.Client.GetFromJsonAsync<JsonElement>("/api/images/history?limit=100");
+        Assert.Single(history.GetProperty("images").EnumerateArray(), i => i.GetProperty("prompt").GetString() == "racing with one key");
+    }
+
+    [Fact]
+    public async Task A_replay_of_a_respond_async_request_returns_the_same_job()
+    {
+        var key = Guid.NewGuid().ToString();
+        var first = await (await GenerateAsync(new { prompt = "async replay" }, key, respondAsync: true)).Content.ReadFromJsonAsync<JsonElement>();
+        await JobsApiTests.PollAsync(app.Client, $"/api/v1/jobs/{first.GetProperty("id").GetString()}");
+
+        // Once the job has ended, the replay answers with its result.
+        var replay = await GenerateAsync(new { prompt = "async replay" }, key, respondAsync: true);
+
+        Assert.Equal(HttpStatusCode.OK, replay.StatusCode);
+        Assert.Equal(1, await CountJobsAsync("async replay"));
+    }
+
+    [Theory]
+    [InlineData("tab\there")]
+    [InlineData("é")]
+    public async Task A_key_that_is_not_printable_ascii_is_400(string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/images/generate") { Content = JsonContent.Create(new { prompt = "x" }) };
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", key);
+
+        var response = await app.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("invalid_idempotency_key", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task A_key_over_255_characters_is_400()
+    {
+        var response = await GenerateAsync(new { prompt = "x" }, new string('k', 256));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    async Task<HttpResponseMessage> GenerateAsync(object body, string key, bool respondAsync = false)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/images/generate") { Content = JsonContent.Create(body) };
+        request.Headers.Add("Idempotency-Key", key);
+        if (respondAsync) request.Headers.Add("Prefer", "respond-async");
+        return await app.Client.SendAsync(request);
+    }
+
+    async Task<int> CountJobsAsync(string prompt)
+    {
+        var jobs = await app.Client.GetFromJsonAsync<JsonElement>("/api/v1/jobs?limit=100");
+        return jobs.GetProperty("data").EnumerateArray().Count(j => j.GetProperty("params").GetProperty("prompt").GetString() == prompt);
+    }
+}
