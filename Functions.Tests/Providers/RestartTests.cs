@@ -4,6 +4,7 @@ using System.Text.Json;
 using Functions.Files;
 using Functions.Jobs;
 using Functions.Tests.Fakes;
+using Functions.Tests.Infrastructure;
 
 namespace Functions.Tests.Providers;
 
@@ -30,13 +31,13 @@ public sealed class RestartTests(RestartFixture app) : IClassFixture<RestartFixt
         var jobId = jobUrl.Split('/')[^1];
 
         // Wait until the upstream has the task and the job has recorded it, then stop the app mid-job.
-        await WaitUntilAsync(async () => (await app.Service<JobStore>().GetAsync(jobId, default))?.Upstream?.TaskId is not null);
+        await Eventually.HoldsAsync(async () => (await app.Service<JobStore>().GetAsync(jobId, default))?.Upstream?.TaskId is not null);
         Assert.Equal(1, app.Geminigen.Submits);
         await app.RestartAppAsync();
         app.Geminigen.Hold = false;
 
         JsonElement job = default;
-        await WaitUntilAsync(async () =>
+        await Eventually.HoldsAsync(async () =>
         {
             job = await app.Client.GetFromJsonAsync<JsonElement>(jobUrl);
             return job.GetProperty("status").GetString() is "succeeded" or "failed";
@@ -47,15 +48,5 @@ public sealed class RestartTests(RestartFixture app) : IClassFixture<RestartFixt
         var history = await app.Client.GetFromJsonAsync<JsonElement>("/api/images/history?limit=100");
         Assert.Equal(1, history.GetProperty("total").GetInt64());
         Assert.NotNull(await app.Service<FileStore>().GetAsync(FileIds.FileIdForJob(jobId), default));
-    }
-
-    static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out waiting");
-            await Task.Delay(100);
-        }
     }
 }

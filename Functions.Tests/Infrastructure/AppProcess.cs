@@ -1,0 +1,82 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace Functions.Tests.Infrastructure;
+
+/// <summary>
+/// The app started as its own process (`dotnet Functions.dll`) on a free loopback port, as it runs for real, with
+/// settings as environment variables and its console output kept. <see cref="Kill"/> is a crash: SIGKILL, no shutdown.
+/// </summary>
+public sealed class AppProcess : IAsyncDisposable
+{
+    readonly Process _process;
+    public Uri BaseAddress { get; }
+    public ConcurrentQueue<string> Output { get; }
+
+    AppProcess(Process process, Uri baseAddress, ConcurrentQueue<string> output) => (_process, BaseAddress, Output) = (process, baseAddress, output);
+
+    /// <summary>The app the test project was built with (its output holds Functions.dll and its settings files).</summary>
+    public static string BuiltDll => Path.Combine(AppContext.BaseDirectory, "Functions.dll");
+
+    public static Process Start(string dll, string storage, int port, IReadOnlyDictionary<string, string>? settings = null,
+        ConcurrentQueue<string>? output = null)
+    {
+        var start = new ProcessStartInfo("dotnet", [dll])
+        {
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        start.Environment["AzureWebJobsStorage"] = storage;
+        start.Environment["Auth__AdminKey"] = "process-admin-key";
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        start.Environment["Logging__Console__FormatterName"] = "simple";
+        start.Environment["Logging__Console__FormatterOptions__SingleLine"] = "true";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) start.Environment[key.Replace(":", "__")] = value;
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) output?.Enqueue(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) output?.Enqueue(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    public static async Task<AppProcess> StartAsync(string dll, string storage, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var port = FreePort.Next();
+        var output = new ConcurrentQueue<string>();
+        var app = new AppProcess(Start(dll, storage, port, settings, output), new Uri($"http://127.0.0.1:{port}"), output);
+        using var client = app.CreateClient();
+        for (var i = 0; i < 600; i++)
+        {
+            if (app._process.HasExited) break;
+            try
+            {
+                if ((await client.GetAsync("/api/healthz")).IsSuccessStatusCode) return app;
+            }
+            catch (HttpRequestException) { }
+            await Task.Delay(50);
+        }
+        await app.DisposeAsync();
+        throw new InvalidOperationException($"The app did not become healthy in 30 s:\n{string.Join('\n', output)}");
+    }
+
+    public HttpClient CreateClient() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+
+    /// <summary>SIGKILL: the process dies at once, mid-request, with nothing flushed or shut down.</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        _process.WaitForExit(5000);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Kill();
+        _process.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

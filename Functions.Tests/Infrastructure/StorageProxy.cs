@@ -1,0 +1,90 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+
+namespace Functions.Tests.Infrastructure;
+
+/// <summary>One storage request as the proxy saw it.</summary>
+public sealed record ProxiedRequest(string Method, string Target, string Body);
+
+/// <summary>
+/// A loopback HTTP proxy in front of one Azurite service that passes every request through unchanged (SharedKey
+/// signatures cover the path, not the host), except one it is told to hold: that request never reaches storage, so a
+/// test can kill the app at an exact point of its work, knowing what was written and what was not.
+/// </summary>
+public sealed class StorageProxy : IAsyncDisposable
+{
+    static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase) { "Transfer-Encoding", "Connection", "Keep-Alive", "Host" };
+
+    readonly WebApplication _app;
+    readonly HttpClient _client = new(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
+    readonly Uri _target;
+    Func<ProxiedRequest, bool>? _hold;
+    TaskCompletionSource<ProxiedRequest> _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public int Port { get; }
+
+    public StorageProxy(int targetPort)
+    {
+        _target = new Uri($"http://127.0.0.1:{targetPort}");
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null);
+        builder.Logging.ClearProviders();
+        _app = builder.Build();
+        _app.Run(ForwardAsync);
+        _app.StartAsync().GetAwaiter().GetResult();
+        Port = new Uri(_app.Urls.First()).Port;
+    }
+
+    /// <summary>Holds the first request that matches, for ever; the returned task completes when it arrives.</summary>
+    public Task<ProxiedRequest> HoldFirst(Func<ProxiedRequest, bool> match)
+    {
+        _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        _hold = match;
+        return _held.Task;
+    }
+
+    public void PassAll() => _hold = null;
+
+    async Task ForwardAsync(HttpContext context)
+    {
+        var request = context.Request;
+        var target = context.Features.Get<IHttpRequestFeature>()!.RawTarget; // undecoded, exactly as signed
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer);
+        var body = buffer.ToArray();
+        var seen = new ProxiedRequest(request.Method, target, System.Text.Encoding.UTF8.GetString(body));
+
+        if (_hold is { } hold && hold(seen))
+        {
+            _hold = null;
+            _held.TrySetResult(seen);
+            await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { });
+            return; // never forwarded
+        }
+
+        using var message = new HttpRequestMessage(new HttpMethod(request.Method), new Uri(_target, target));
+        if (body.Length > 0 || request.ContentLength is not null) message.Content = new ByteArrayContent(body);
+        foreach (var (name, values) in request.Headers)
+        {
+            if (HopByHop.Contains(name) || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)) continue;
+            if (!message.Headers.TryAddWithoutValidation(name, (IEnumerable<string>)values)) message.Content?.Headers.TryAddWithoutValidation(name, (IEnumerable<string>)values);
+        }
+        using var response = await _client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, context.RequestAborted);
+        context.Response.StatusCode = (int)response.StatusCode;
+        foreach (var (name, values) in response.Headers.Concat(response.Content.Headers))
+            if (!HopByHop.Contains(name)) context.Response.Headers[name] = values.ToArray();
+        if (request.Method != "HEAD" && response.StatusCode != HttpStatusCode.NoContent && response.StatusCode != HttpStatusCode.NotModified)
+            await response.Content.CopyToAsync(context.Response.Body);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        _client.Dispose();
+    }
+}

@@ -1,0 +1,148 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Functions.Files;
+using Functions.Storage;
+using Functions.Tests.Api;
+using Functions.Tests.Fakes;
+using Functions.Tests.Infrastructure;
+
+namespace Functions.Tests.Processes;
+
+/// <summary>
+/// The app as a separate process on Azurite, its table requests through a <see cref="StorageProxy"/>, generating with
+/// the fake geminigen (an asynchronous upstream, which lets a job be held). Each test kills the process (SIGKILL) at
+/// one point of a job, starts a new one, and checks the job still ends once: one history row, one blob, one submit.
+/// </summary>
+public abstract class CrashTest : IAsyncLifetime
+{
+    protected Azurite Azurite { get; private set; } = null!;
+    protected StorageProxy TableProxy { get; private set; } = null!;
+    protected FakeGeminigen Geminigen { get; } = new();
+    protected AppProcess App { get; private set; } = null!;
+    protected HttpClient Client { get; private set; } = null!;
+    BlobStorage _blobs = null!;
+
+    public async Task InitializeAsync()
+    {
+        Azurite = await Azurite.StartAsync();
+        TableProxy = new StorageProxy(Azurite.TablePort);
+        _blobs = new BlobStorage(new StoragePipelines(StorageAccount.FromConnectionString(Azurite.ConnectionString), new StorageRequestCounter()));
+        await StartAppAsync();
+    }
+
+    async Task StartAppAsync()
+    {
+        var storage = Azurite.ConnectionString.Replace($"127.0.0.1:{Azurite.TablePort}/", $"127.0.0.1:{TableProxy.Port}/");
+        App = await AppProcess.StartAsync(AppProcess.BuiltDll, storage, new Dictionary<string, string>
+        {
+            ["Generation:OfflineRenderer"] = "false",
+            ["Providers:Geminigen:BaseUrl"] = Geminigen.BaseUrl + "/uapi/v1",
+            ["Providers:Geminigen:Token"] = FakeGeminigen.ApiKey,
+            ["Upstream:AllowPrivateAddresses"] = "true",
+            ["Upstream:PollMinSeconds"] = "0.2",
+            ["Upstream:PollMaxSeconds"] = "0.2",
+            ["Worker:VisibilityTimeoutSeconds"] = "10",
+        });
+        Client = App.CreateClient();
+    }
+
+    /// <summary>Submits a job, lets <paramref name="crashPoint"/> bring it to where the process dies, kills it, restarts.</summary>
+    protected async Task<string> CrashAndRestartAsync(Func<string, Task> crashPoint)
+    {
+        var accepted = await JobsApiTests.SubmitAsyncAsync(Client, new { prompt = "survives a crash", model = "imagen-4" });
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        var jobId = accepted.Headers.Location!.AbsolutePath.Split('/')[^1];
+
+        await crashPoint(jobId).WaitAsync(TimeSpan.FromSeconds(30));
+        App.Kill();
+        Client.Dispose();
+        TableProxy.PassAll();
+        Geminigen.Hold = false;
+        await StartAppAsync();
+        return jobId;
+    }
+
+    protected async Task AssertEndedOnceAsync(string jobId)
+    {
+        var job = await JobsApiTests.PollAsync(Client, $"/api/v1/jobs/{jobId}", seconds: 60);
+        Assert.True(job.GetProperty("status").GetString() == "succeeded", job.ToString());
+        Assert.Equal(1, Geminigen.Submits);
+
+        var history = await Client.GetFromJsonAsync<JsonElement>("/api/images/history?limit=100");
+        Assert.Equal(1, history.GetProperty("total").GetInt64());
+        Assert.Equal(job.GetProperty("result").GetProperty("image_id").GetInt64(), history.GetProperty("images")[0].GetProperty("id").GetInt64());
+
+        var blobs = await _blobs.ListAsync(StorageNames.FilesContainer, null, null, 100);
+        Assert.Equal([FileIds.FileIdForJob(jobId)], blobs.Blobs.Select(b => b.Name));
+        Assert.Equal(0, (await Client.GetFromJsonAsync<JsonElement>("/api/health")).GetProperty("queue_len").GetInt64());
+    }
+
+    protected Task<bool> BlobExistsAsync(string jobId) =>
+        _blobs.GetPropertiesAsync(StorageNames.FilesContainer, FileIds.FileIdForJob(jobId)).ContinueWith(t => t.Result is not null);
+
+    public async Task DisposeAsync()
+    {
+        Client.Dispose();
+        await App.DisposeAsync();
+        await TableProxy.DisposeAsync();
+        await Geminigen.DisposeAsync();
+        await Azurite.DisposeAsync();
+    }
+}
+
+public sealed class CrashAfterUpstreamSubmitTests : CrashTest
+{
+    [Fact]
+    public async Task Killed_after_the_upstream_submit_the_job_resumes_its_task_and_ends_once()
+    {
+        Geminigen.Hold = true;
+
+        var jobId = await CrashAndRestartAsync(async jobId =>
+        {
+            // The submit is done and its task id saved in the job's checkpoint.
+            await Eventually.HoldsAsync(async () =>
+                (await Client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{jobId}")).GetProperty("progress_label").GetString() == "generating");
+            Assert.Equal(1, Geminigen.Submits);
+        });
+
+        await AssertEndedOnceAsync(jobId);
+    }
+}
+
+public sealed class CrashAfterBlobWriteTests : CrashTest
+{
+    [Fact]
+    public async Task Killed_after_the_blob_write_the_job_ends_once()
+    {
+        // The history transaction is the next write after the blob: hold it, and die there.
+        var historyWrite = TableProxy.HoldFirst(r => r.Method == "POST" && r.Target.Contains("$batch"));
+
+        var jobId = await CrashAndRestartAsync(async jobId =>
+        {
+            await historyWrite;
+            Assert.True(await BlobExistsAsync(jobId));
+            Assert.Equal(0, (await Client.GetFromJsonAsync<JsonElement>("/api/images/history")).GetProperty("total").GetInt64());
+        });
+
+        await AssertEndedOnceAsync(jobId);
+    }
+}
+
+public sealed class CrashAfterHistoryWriteTests : CrashTest
+{
+    [Fact]
+    public async Task Killed_after_the_history_write_the_job_ends_once()
+    {
+        // The job's "succeeded" write follows the history transaction: hold it, and die there.
+        var finish = TableProxy.HoldFirst(r => r.Method == "PUT" && r.Body.Contains("\"succeeded\""));
+
+        var jobId = await CrashAndRestartAsync(async jobId =>
+        {
+            await finish;
+            Assert.Equal(1, (await Client.GetFromJsonAsync<JsonElement>("/api/images/history")).GetProperty("total").GetInt64());
+        });
+
+        await AssertEndedOnceAsync(jobId);
+    }
+}
