@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Functions.Files;
 using Functions.Tests.Api;
-using Functions.Tests.Fakes;
+using Functions.Tests.Providers;
 using Functions.Tests.Infrastructure;
 
 namespace Functions.Tests.Jobs;
@@ -88,17 +88,7 @@ public sealed class CancelRunningTests(GatedProviderFixture app) : IClassFixture
     }
 }
 
-public sealed class HeldUpstreamFixture : ProviderFixture
-{
-    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>(base.Settings)
-    {
-        ["Generation:SyncWaitSeconds"] = "0",
-        ["Upstream:PollMinSeconds"] = "0.2",
-        ["Upstream:PollMaxSeconds"] = "0.2",
-    };
-}
-
-public sealed class CancelWaitingUpstreamTests(HeldUpstreamFixture app) : IClassFixture<HeldUpstreamFixture>
+public sealed class CancelWaitingUpstreamTests(RestartFixture app) : IClassFixture<RestartFixture>
 {
     [Fact]
     public async Task A_job_canceled_while_the_upstream_works_stops_at_its_next_check_and_stores_nothing()
@@ -113,9 +103,10 @@ public sealed class CancelWaitingUpstreamTests(HeldUpstreamFixture app) : IClass
         Assert.True((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("was_running").GetBoolean());
         var checksAtCancel = app.Geminigen.CountOf("/uapi/v1/history");
         app.Geminigen.Hold = false;
-        await Task.Delay(1500); // several check intervals
+        await Task.Delay(1500); // many check intervals
 
-        Assert.Equal(checksAtCancel, app.Geminigen.CountOf("/uapi/v1/history"));
+        // At most the one check that read the job just before the cancel; its checkpoint write then failed.
+        Assert.InRange(app.Geminigen.CountOf("/uapi/v1/history"), checksAtCancel, checksAtCancel + 1);
         Assert.Equal(1, app.Geminigen.Submits);
         Assert.Equal("canceled", (await app.Client.GetFromJsonAsync<JsonElement>(path)).GetProperty("status").GetString());
         Assert.Equal(0, (await app.Client.GetFromJsonAsync<JsonElement>("/api/images/history")).GetProperty("total").GetInt64());

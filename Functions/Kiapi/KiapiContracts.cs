@@ -37,12 +37,16 @@ public sealed record KiapiValidationIssue(
 /// <summary>HTTPValidationError: the 422 body.</summary>
 public sealed record KiapiValidationError([property: JsonPropertyName("detail")] IReadOnlyList<KiapiValidationIssue> Detail);
 
-/// <summary>A list page: OpenAI's envelope, with has_more and the token that fetches the next page (null on the last).</summary>
-public sealed record KiapiJobList(
-    [property: JsonPropertyName("object")] string Object,
-    [property: JsonPropertyName("data")] IReadOnlyList<KiapiJob> Data,
+/// <summary>A list page (JobListResponse, FileListResponse): OpenAI's envelope, with has_more and the token that fetches the next page (null on the last).</summary>
+public sealed record KiapiList<T>(
+    [property: JsonPropertyName("data")] IReadOnlyList<T> Data,
     [property: JsonPropertyName("has_more")] bool HasMore,
-    [property: JsonPropertyName("continuation_token")] string? ContinuationToken);
+    [property: JsonPropertyName("continuation_token")] string? ContinuationToken)
+{
+    [JsonPropertyName("object")]
+    [JsonPropertyOrder(-1)]
+    public string Object => "list";
+}
 
 public sealed record KiapiJobDeleted(
     [property: JsonPropertyName("deleted")] bool Deleted,
@@ -57,12 +61,6 @@ public sealed record KiapiFile(
     [property: JsonPropertyName("size")] long Size,
     [property: JsonPropertyName("created_at")] double CreatedAt,
     [property: JsonPropertyName("meta")] JsonObject Meta);
-
-public sealed record KiapiFileList(
-    [property: JsonPropertyName("object")] string Object,
-    [property: JsonPropertyName("data")] IReadOnlyList<KiapiFile> Data,
-    [property: JsonPropertyName("has_more")] bool HasMore,
-    [property: JsonPropertyName("continuation_token")] string? ContinuationToken);
 
 public sealed record KiapiFileDeleted(
     [property: JsonPropertyName("deleted")] bool Deleted,

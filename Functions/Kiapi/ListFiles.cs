@@ -11,7 +11,7 @@ public static class ListFiles
     /// Files newest first (uploads and generated images), a page at a time. Private files (private generations,
     /// reference images sent inline) are not listed; whoever holds a private file's id can still read it.
     /// </summary>
-    public static async Task<Results<JsonHttpResult<KiapiFileList>, JsonHttpResult<KiapiValidationError>>> Handle(
+    public static async Task<Results<JsonHttpResult<KiapiList<KiapiFile>>, JsonHttpResult<KiapiValidationError>>> Handle(
         string? limit, string? continuation_token, FileStore files, StorageBootstrap bootstrap, CancellationToken cancellationToken)
     {
         if (ListQuery.Read(limit, continuation_token, out var pageSize) is { } invalid) return invalid;
@@ -19,8 +19,8 @@ public static class ListFiles
         try
         {
             var (page, next) = await files.ListAsync(continuation_token, pageSize, file => !file.IsPrivate, cancellationToken);
-            return TypedResults.Json(new KiapiFileList("list", [.. page.Select(f => f.ToKiapi())], next is not null, next),
-                AppJsonContext.Api.KiapiFileList);
+            return TypedResults.Json(new KiapiList<KiapiFile>([.. page.Select(f => f.ToKiapi())], next is not null, next),
+                AppJsonContext.Api.KiapiListKiapiFile);
         }
         catch (StorageException e) when (e.Status == StatusCodes.Status400BadRequest && continuation_token is not null)
         {

@@ -11,7 +11,7 @@ public static class ListJobs
     /// Jobs newest first, optionally only those in one status, a page at a time; the continuation token is the last
     /// job id of the page. Jobs of private generations are not listed (an anonymous caller never sees private work).
     /// </summary>
-    public static async Task<Results<JsonHttpResult<KiapiJobList>, JsonHttpResult<KiapiValidationError>>> Handle(
+    public static async Task<Results<JsonHttpResult<KiapiList<KiapiJob>>, JsonHttpResult<KiapiValidationError>>> Handle(
         string? status, string? limit, string? continuation_token, HttpRequest request, JobStore jobs, PublicUrls urls, StorageBootstrap bootstrap,
         CancellationToken cancellationToken)
     {
@@ -30,7 +30,7 @@ public static class ListJobs
 
         await bootstrap.EnsureCreatedAsync(cancellationToken);
         var (page, hasMore) = await jobs.ListAsync(only, continuation_token, pageSize, job => !job.Request.IsPrivate, cancellationToken);
-        return TypedResults.Json(new KiapiJobList("list", [.. page.Select(job => job.ToKiapi(id => urls.FileDownload(request, id)))],
-            hasMore, hasMore ? page[^1].Id : null), AppJsonContext.Api.KiapiJobList);
+        return TypedResults.Json(new KiapiList<KiapiJob>([.. page.Select(job => job.ToKiapi(id => urls.FileDownload(request, id)))],
+            hasMore, hasMore ? page[^1].Id : null), AppJsonContext.Api.KiapiListKiapiJob);
     }
 }

@@ -13,7 +13,7 @@ static class BenchMain
     {
         if (args.Length < 2)
         {
-            Console.Error.WriteLine("usage: Functions.Bench <Functions.dll> <EmptyApp.dll> [cold-start]   (bench/run.sh publishes both)");
+            Console.Error.WriteLine("usage: Functions.Bench <Functions.dll> <EmptyApp.dll> [cold-start|jobs]   (bench/run.sh publishes both)");
             return 2;
         }
         var (appDll, emptyDll) = (Path.GetFullPath(args[0]), Path.GetFullPath(args[1]));
@@ -24,9 +24,11 @@ static class BenchMain
             report.AppendLine(text);
         }
 
+        var only = args.ElementAtOrDefault(2);
         await using var azurite = await Azurite.StartAsync();
         Line($"Machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         Line("");
+        if (only == "jobs") return await JobsAsync(appDll, Line, report);
 
         // Cold start: process start to the first 200 from /api/healthz, median of 11 starts each, alternating.
         var (appStart, emptyStart) = await ColdStart.MediansAsync(appDll, emptyDll, azurite.ConnectionString, 11);
@@ -36,7 +38,7 @@ static class BenchMain
         Line($"| this app | {appStart:F0} |");
         Line($"| ratio (target at most 1.5) | {appStart / emptyStart:F2} |");
         Line("");
-        if (args is [_, _, "cold-start"]) return 0; // a quick check while working on startup
+        if (only == "cold-start") return 0; // a quick check while working on startup
 
         await using (var app = await AppProcess.StartAsync(appDll, azurite.ConnectionString))
         {
@@ -73,6 +75,20 @@ static class BenchMain
         Line("|---|---|---|");
         foreach (var page in pages) Line($"| {page.Images:N0} images | {page.P50:F2} | {page.P99:F2} |");
         Line($"| ratio 10,000 / 100 at p50 (target at most 1.5) | {pages[1].P50 / pages[0].P50:F2} | |");
+        Line("");
+        return await JobsAsync(appDll, Line, report);
+    }
+
+    static async Task<int> JobsAsync(string appDll, Action<string> Line, StringBuilder report)
+    {
+        // Async submits and end-to-end jobs, each configuration on an Azurite of its own.
+        Line("| async jobs, offline renderer, 1K, 400 submits from 16 loops | accepted/s | submit p50 ms | submit p99 ms | done end to end, jobs/s |");
+        Line("|---|---|---|---|---|");
+        foreach (var processes in new[] { 1, 2 })
+        {
+            var figures = await JobsBench.RunAsync(appDll, processes, 400);
+            Line($"| {processes} app process{(processes > 1 ? "es" : "")} | {figures.Accept.Throughput:F1} | {figures.Accept.P50:F1} | {figures.Accept.P99:F1} | {figures.JobsPerSecond:F1} |");
+        }
 
         var resultsFile = Path.Combine(RepositoryRoot.Path, "bench", "last-run.md");
         await File.WriteAllTextAsync(resultsFile, report.ToString());

@@ -10,7 +10,11 @@ static class Load
     public static readonly Func<int, HttpContent> Generate = i => JsonContent.Create(new { prompt = $"benchmark image {i}", style = "digital_art" });
 
     /// <summary>Sends <paramref name="count"/> requests from <paramref name="concurrency"/> loops; every answer must be a success.</summary>
-    public static async Task<Result> RunAsync(HttpClient client, int concurrency, int count, string path, Func<int, HttpContent>? body)
+    public static Task<Result> RunAsync(HttpClient client, int concurrency, int count, string path, Func<int, HttpContent>? body) =>
+        RunAsync([client], concurrency, count, path, body);
+
+    /// <summary>The same, the i-th request going to the (i mod n)-th client: load spread over several instances.</summary>
+    public static async Task<Result> RunAsync(HttpClient[] clients, int concurrency, int count, string path, Func<int, HttpContent>? body)
     {
         var latencies = new double[count];
         var next = -1;
@@ -21,6 +25,7 @@ static class Load
             while ((i = Interlocked.Increment(ref next)) < count)
             {
                 var clock = Stopwatch.StartNew();
+                var client = clients[i % clients.Length];
                 using var response = body is null ? await client.GetAsync(path) : await client.PostAsync(path, body(i));
                 await response.Content.ReadAsByteArrayAsync();
                 latencies[i] = clock.Elapsed.TotalMilliseconds;
