@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Functions.Jobs;
+using Functions.Storage;
 using Functions.Tests.Infrastructure;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -23,7 +25,15 @@ public sealed class FunctionJsonTests(AppFixture app) : IClassFixture<AppFixture
         var functions = Directory.GetDirectories(TriggersFolder).Select(dir =>
         {
             using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "function.json")));
-            var bindings = json.RootElement.GetProperty("bindings").EnumerateArray().ToList();
+            var bindings = json.RootElement.GetProperty("bindings").EnumerateArray().Select(b => b.Clone()).ToList();
+            if (bindings.Any(b => b.GetProperty("type").GetString() == "queueTrigger"))
+            {
+                // The host posts each message to /{function name}.
+                var queue = Assert.Single(bindings);
+                Assert.Equal(("in", ProcessJob.BindingName, StorageNames.JobsQueue, "AzureWebJobsStorage"), (queue.GetProperty("direction").GetString(),
+                    queue.GetProperty("name").GetString(), queue.GetProperty("queueName").GetString(), queue.GetProperty("connection").GetString()));
+                return (Name: Path.GetFileName(dir), Route: Path.GetFileName(dir), Methods: new[] { "post" });
+            }
             var trigger = bindings.Single(b => b.GetProperty("type").GetString() == "httpTrigger");
             Assert.Equal("in", trigger.GetProperty("direction").GetString());
             Assert.Single(bindings, b => b.GetProperty("type").GetString() == "http" && b.GetProperty("direction").GetString() == "out");

@@ -32,6 +32,8 @@ namespace Functions.Hosting;
 [JsonSerializable(typeof(ModelList))]
 [JsonSerializable(typeof(KiapiValidationError))]
 [JsonSerializable(typeof(JsonObject))]
+[JsonSerializable(typeof(HostInvocation))]
+[JsonSerializable(typeof(HostInvocationResult))]
 public sealed partial class AppJsonContext : JsonSerializerContext
 {
     /// <summary>For responses: quotes and plus signs stay readable in messages (still valid, safely escaped JSON).</summary>

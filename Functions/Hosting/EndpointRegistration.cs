@@ -1,3 +1,4 @@
+using Functions.Jobs;
 using Functions.Kiapi;
 using Functions.Kioai;
 
@@ -9,6 +10,8 @@ public static class EndpointRegistration
     {
         app.MapKioaiApi();
         app.MapKiapiApi();
+        // The queue trigger's invocations from the Functions host (Triggers/ProcessJob/function.json).
+        app.MapPost("/" + ProcessJob.FunctionName, ProcessJob.Handle).WithName(ProcessJob.FunctionName).ExcludeFromDescription();
         return app;
     }
 }

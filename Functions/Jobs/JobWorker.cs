@@ -96,6 +96,13 @@ public sealed class JobWorker(
             await FinishAsync(job, j => j with { Status = JobStatus.Failed, ErrorCode = e.Code, Error = e.Message }, cancellationToken);
             return WorkOutcome.Done;
         }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && dequeueCount >= options.Value.MaxDequeueCount)
+        {
+            // The last delivery the queue allows (the Functions host moves the message to poison after it): end the job here.
+            logger.LogError(e, "Job {JobId} attempt {Attempt} failed; no attempts left", job.Id, dequeueCount);
+            await FailAndDiscardAsync(job, (GenerationErrors.AttemptsExhausted, $"gave up after {dequeueCount} attempts: {e.Message}"), CancellationToken.None);
+            return WorkOutcome.Poison;
+        }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             logger.LogError(e, "Job {JobId} attempt {Attempt} failed; it will be retried", job.Id, dequeueCount);
