@@ -3,8 +3,11 @@ using Azure.Core.Pipeline;
 
 namespace Functions.Storage;
 
-/// <summary>Builds one Azure.Core pipeline per storage service: retries, timeouts, auth, version, counting.</summary>
-public sealed class StoragePipelines(StorageAccount account, StorageRequestCounter counter)
+/// <summary>
+/// Builds one Azure.Core pipeline per storage service: retries, timeouts, auth, version, counting. The transport is
+/// Azure.Core's HTTP client unless a test gives its own.
+/// </summary>
+public sealed class StoragePipelines(StorageAccount account, StorageRequestCounter counter, HttpPipelineTransport? transport = null)
 {
     // Blob and Queue share the data-plane version; Table keeps its own OData versioning.
     const string BlobQueueVersion = "2024-11-04";
@@ -16,6 +19,7 @@ public sealed class StoragePipelines(StorageAccount account, StorageRequestCount
     public HttpPipeline Create(StorageService service)
     {
         var options = new StorageClientOptions();
+        if (transport is not null) options.Transport = transport;
         options.Retry.MaxRetries = 3;
         options.Retry.Mode = RetryMode.Exponential;
         options.Retry.Delay = TimeSpan.FromMilliseconds(200);
