@@ -1,0 +1,106 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Functions.Tests.Infrastructure;
+
+namespace Functions.Tests.Host;
+
+/// <summary>
+/// Structure checks of infra/main.bicep, which cannot be compiled here (no Bicep compiler installs): parameters,
+/// app settings, role assignments, hardening and the absence of keys, read from the template's text.
+/// </summary>
+public sealed partial class InfrastructureTests
+{
+    static readonly string Template = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "infra", "main.bicep"));
+    static readonly string Code = string.Join('\n', Template.Split('\n').Select(line => line.Split("//")[0])); // comments out
+
+    [Fact]
+    public void Every_parameter_is_used_and_the_parameters_file_sets_only_declared_ones()
+    {
+        var parameters = ParamDeclaration().Matches(Code).Select(m => m.Groups[1].Value).ToList();
+        Assert.NotEmpty(parameters);
+        foreach (var name in parameters)
+            Assert.True(Regex.Matches(Code, $@"\b{name}\b").Count >= 2, $"parameter {name} is declared but never used");
+
+        using var file = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryRoot.Path, "infra", "main.parameters.json")));
+        Assert.All(file.RootElement.GetProperty("parameters").EnumerateObject(), p => Assert.Contains(p.Name, parameters));
+    }
+
+    [Fact]
+    public void Every_setting_the_app_reads_is_set_by_the_template_identity_based()
+    {
+        using var sample = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryRoot.Path, "local.settings.sample.json")));
+        var settings = AppSettingNames();
+        foreach (var key in sample.RootElement.GetProperty("Values").EnumerateObject().Select(p => p.Name))
+        {
+            // Flex sets the runtime in functionAppConfig; storage is set identity-based below; secrets are set after deployment.
+            if (key is "FUNCTIONS_WORKER_RUNTIME" or "AzureWebJobsStorage" or "Auth__AdminKey" || key.EndsWith("__Token", StringComparison.Ordinal)) continue;
+            Assert.Contains(key, settings);
+        }
+        foreach (var key in new[] { "blobServiceUri", "queueServiceUri", "tableServiceUri", "credential" })
+            Assert.Contains($"AzureWebJobsStorage__{key}", settings);
+        Assert.Contains("{ name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }", Code);
+        Assert.Contains("{ name: 'Worker__ListenerEnabled', value: 'false' }", Code);
+        Assert.DoesNotContain("AzureWebJobsStorage", settings.Where(s => !s.StartsWith("AzureWebJobsStorage__", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void No_setting_or_output_holds_a_key_or_a_connection_string_with_one()
+    {
+        foreach (var forbidden in new[] { "listKeys", "AccountKey", "SharedAccessSignature", "primaryKey", "secondaryKey", "listConnectionStrings" })
+            Assert.DoesNotContain(forbidden, Code, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("'AzureWebJobsStorage'", Code);
+    }
+
+    [Fact]
+    public void The_app_identity_gets_the_three_storage_roles_and_publishes_metrics()
+    {
+        var assignments = RoleAssignment().Matches(Code).Select(m => m.Groups[1].Value).ToList();
+        Assert.Equal(4, assignments.Count);
+        Assert.All(assignments, body => Assert.Contains("principalId: functionApp.identity.principalId", body));
+
+        string ScopeOf(string roleVariable) => Assert.Single(assignments, a => a.Contains($"roleDefinitions', {roleVariable})")) is var body
+            ? Regex.Match(body, @"scope: (\w+)").Groups[1].Value : "";
+        Assert.Equal("storage", ScopeOf("storageBlobDataOwner"));
+        Assert.Equal("storage", ScopeOf("storageQueueDataContributor"));
+        Assert.Equal("storage", ScopeOf("storageTableDataContributor"));
+        Assert.Equal("insights", ScopeOf("monitoringMetricsPublisher"));
+        // The built-in role ids, as Azure defines them.
+        Assert.Contains("var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'", Code);
+        Assert.Contains("var storageQueueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'", Code);
+        Assert.Contains("var storageTableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'", Code);
+        Assert.Contains("var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'", Code);
+    }
+
+    [Fact]
+    public void Resources_are_plain_declarations_with_explicit_api_versions_and_the_required_hardening()
+    {
+        Assert.DoesNotContain("module ", Code);
+        var resources = Regex.Matches(Code, @"^resource \w+ '([^']+)'", RegexOptions.Multiline).Select(m => m.Groups[1].Value).ToList();
+        Assert.All(resources, type => Assert.Matches(@"^[\w./]+@\d{4}-\d{2}-\d{2}(-preview)?$", type));
+        foreach (var type in new[] { "Microsoft.Web/serverfarms", "Microsoft.Web/sites", "Microsoft.Storage/storageAccounts",
+                     "Microsoft.OperationalInsights/workspaces", "Microsoft.Insights/components" })
+            Assert.Contains(resources, r => r.StartsWith(type + "@", StringComparison.Ordinal));
+
+        foreach (var required in new[]
+                 {
+                     "name: 'FC1'", "tier: 'FlexConsumption'", "kind: 'functionapp,linux'", "identity: { type: 'SystemAssigned' }",
+                     "name: 'dotnet-isolated'", "version: '10.0'", "allowSharedKeyAccess: false", "allowBlobPublicAccess: false",
+                     "minimumTlsVersion: 'TLS1_2'", "DisableLocalAuth: true", "authentication: { type: 'SystemAssignedIdentity' }",
+                     "name: deploymentContainer", "name: imagesContainer", "output functionAppUrl string", "output functionAppName string",
+                 })
+            Assert.Contains(required, Code);
+        Assert.Contains("var imagesContainer = 'images'", Code);
+        Assert.Equal("images", Functions.Storage.StorageNames.FilesContainer);
+    }
+
+    static List<string> AppSettingNames() => AppSetting().Matches(Code).Select(m => m.Groups[1].Value).ToList();
+
+    [GeneratedRegex(@"^param (\w+) ", RegexOptions.Multiline)]
+    private static partial Regex ParamDeclaration();
+
+    [GeneratedRegex(@"\{ name: '([^']+)', value: ")]
+    private static partial Regex AppSetting();
+
+    [GeneratedRegex(@"^resource \w+ 'Microsoft\.Authorization/roleAssignments@[^']+' = \{(.*?)^\}", RegexOptions.Multiline | RegexOptions.Singleline)]
+    private static partial Regex RoleAssignment();
+}

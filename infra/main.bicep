@@ -1,0 +1,221 @@
+// The image-generation service on Azure Functions Flex Consumption: a Linux function app whose system-assigned
+// identity reaches storage and Application Insights without any key. Plain resources with explicit API versions,
+// so the template reads without a compiler. Deployed by infra/deploy.sh (README, "Deploy to Azure").
+
+@description('Region for every resource.')
+param location string = resourceGroup().location
+
+@description('Base name: the function app is named after it; storage, plan and monitoring derive their names from it.')
+@minLength(3)
+@maxLength(40)
+param appName string = 'imggen-${uniqueString(resourceGroup().id)}'
+
+@description('Flex Consumption scale-out bound.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Memory per instance (MB): 512, 2048 or 4096.')
+@allowed([512, 2048, 4096])
+param instanceMemoryMB int = 2048
+
+@description('How long Log Analytics keeps logs (days).')
+@minValue(30)
+@maxValue(730)
+param logRetentionDays int = 30
+
+@description('Public base URL for links the API returns (a custom domain or front door); empty: the request host.')
+param publicBaseUrl string = ''
+
+var storageName = take(toLower(replace('st${appName}', '-', '')), 24)
+var deploymentContainer = 'app-package'
+var imagesContainer = 'images' // Functions/Storage/StorageNames.cs FilesContainer
+
+// Built-in role definition ids.
+var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+var storageQueueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+var storageTableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
+
+resource logs 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+  name: 'log-${appName}'
+  location: location
+  properties: {
+    sku: { name: 'PerGB2018' }
+    retentionInDays: logRetentionDays
+  }
+}
+
+resource insights 'Microsoft.Insights/components@2020-02-02' = {
+  name: 'appi-${appName}'
+  location: location
+  kind: 'web'
+  properties: {
+    Application_Type: 'web'
+    WorkspaceResourceId: logs.id
+    DisableLocalAuth: true // telemetry only with the app's Entra identity
+  }
+}
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  name: storageName
+  location: location
+  kind: 'StorageV2'
+  sku: { name: 'Standard_LRS' }
+  properties: {
+    allowSharedKeyAccess: false
+    allowBlobPublicAccess: false
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    defaultToOAuthAuthentication: true
+  }
+}
+
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource packageContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: deploymentContainer
+  properties: { publicAccess: 'None' }
+}
+
+resource imagesBlobContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: imagesContainer
+  properties: { publicAccess: 'None' }
+}
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: 'plan-${appName}'
+  location: location
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  properties: {
+    reserved: true // Linux
+  }
+}
+
+resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
+  name: appName
+  location: location
+  kind: 'functionapp,linux'
+  identity: { type: 'SystemAssigned' }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storage.properties.primaryEndpoints.blob}${deploymentContainer}'
+          authentication: { type: 'SystemAssignedIdentity' }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      // The custom handler runs on the .NET runtime image, as the official .NET custom-handler sample on Flex does.
+      runtime: {
+        name: 'dotnet-isolated'
+        version: '10.0'
+      }
+    }
+    siteConfig: {
+      minTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      appSettings: [
+        // Storage through the app's identity: no connection string, no key (Functions' identity-based connection).
+        { name: 'AzureWebJobsStorage__blobServiceUri', value: storage.properties.primaryEndpoints.blob }
+        { name: 'AzureWebJobsStorage__queueServiceUri', value: storage.properties.primaryEndpoints.queue }
+        { name: 'AzureWebJobsStorage__tableServiceUri', value: storage.properties.primaryEndpoints.table }
+        { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
+        { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
+        { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD' }
+        { name: 'ASPNETCORE_ENVIRONMENT', value: 'Production' }
+        { name: 'Generation__SyncWaitSeconds', value: '50' }
+        { name: 'Generation__OfflineRenderer', value: 'false' }
+        // The host's queue trigger delivers jobs; MaxDequeueCount matches host.json's queues.maxDequeueCount.
+        { name: 'Worker__ListenerEnabled', value: 'false' }
+        { name: 'Worker__Concurrency', value: '4' }
+        { name: 'Worker__VisibilityTimeoutSeconds', value: '60' }
+        { name: 'Worker__MaxDequeueCount', value: '5' }
+        { name: 'Worker__MaxPollIntervalMilliseconds', value: '2000' }
+        { name: 'Worker__JobDeadlineSeconds', value: '1800' }
+        { name: 'Worker__SweepIntervalSeconds', value: '60' }
+        { name: 'Auth__GenerateLocalAdminKey', value: 'false' } // deploy.sh sets Auth__AdminKey after deployment
+        { name: 'Providers__Geminigen__BaseUrl', value: 'https://api.geminigen.ai/uapi/v1' }
+        { name: 'Providers__Geminigen__WebBaseUrl', value: 'https://api.geminigen.ai/api' }
+        { name: 'Providers__Geminigen__Auth', value: 'auto' }
+        { name: 'Providers__SiliconFlow__BaseUrl', value: 'https://api.siliconflow.com/v1' }
+        { name: 'Providers__OpenAI__BaseUrl', value: 'https://api.openai.com/v1' }
+        { name: 'Upstream__AttemptTimeoutSeconds', value: '120' }
+        { name: 'Upstream__MaxRetries', value: '2' }
+        { name: 'Upstream__RetryBaseDelaySeconds', value: '1' }
+        { name: 'Upstream__MaxRetryDelaySeconds', value: '10' }
+        { name: 'Upstream__BreakerWindowSeconds', value: '30' }
+        { name: 'Upstream__BreakerMinimumCalls', value: '10' }
+        { name: 'Upstream__BreakSeconds', value: '30' }
+        { name: 'Upstream__PollMinSeconds', value: '2' }
+        { name: 'Upstream__PollMaxSeconds', value: '10' }
+        { name: 'Upstream__DeadlineSeconds', value: '600' }
+        { name: 'Upstream__MaxImageBytes', value: '52428800' }
+        { name: 'Upstream__AllowPrivateAddresses', value: 'false' }
+        { name: 'Api__PublicBaseUrl', value: publicBaseUrl }
+      ]
+    }
+  }
+  dependsOn: [packageContainer, imagesBlobContainer]
+}
+
+// The app's identity: full data access to blobs (images and its own package), queues (jobs) and tables (history,
+// jobs, settings), and publishing telemetry to Application Insights.
+resource blobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, functionApp.id, storageBlobDataOwner)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataOwner)
+    principalId: functionApp.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource queueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, functionApp.id, storageQueueDataContributor)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageQueueDataContributor)
+    principalId: functionApp.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource tableContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, functionApp.id, storageTableDataContributor)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageTableDataContributor)
+    principalId: functionApp.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource metricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(insights.id, functionApp.id, monitoringMetricsPublisher)
+  scope: insights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', monitoringMetricsPublisher)
+    principalId: functionApp.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+output functionAppName string = functionApp.name
+output functionAppUrl string = 'https://${functionApp.properties.defaultHostName}'
+output storageAccountName string = storage.name
