@@ -7,13 +7,12 @@ namespace Functions.Tests.Infrastructure;
 /// The app started as its own process (`dotnet Functions.dll`) on a free loopback port, as it runs for real, with
 /// settings as environment variables and its console output kept. <see cref="Kill"/> is a crash: SIGKILL, no shutdown.
 /// </summary>
-public sealed class AppProcess : IAsyncDisposable
+public sealed class AppProcess : OwnedProcess
 {
-    readonly Process _process;
     public Uri BaseAddress { get; }
     public ConcurrentQueue<string> Output { get; }
 
-    AppProcess(Process process, Uri baseAddress, ConcurrentQueue<string> output) => (_process, BaseAddress, Output) = (process, baseAddress, output);
+    AppProcess(Process process, Uri baseAddress, ConcurrentQueue<string> output) : base(process) => (BaseAddress, Output) = (baseAddress, output);
 
     /// <summary>The app the test project was built with (its output holds Functions.dll and its settings files).</summary>
     public static string BuiltDll => Path.Combine(AppContext.BaseDirectory, "Functions.dll");
@@ -52,7 +51,7 @@ public sealed class AppProcess : IAsyncDisposable
         using var client = app.CreateClient();
         for (var i = 0; i < 600; i++)
         {
-            if (app._process.HasExited) break;
+            if (app.Process.HasExited) break;
             try
             {
                 if ((await client.GetAsync("/api/healthz")).IsSuccessStatusCode) return app;
@@ -65,18 +64,4 @@ public sealed class AppProcess : IAsyncDisposable
     }
 
     public HttpClient CreateClient() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
-
-    /// <summary>SIGKILL: the process dies at once, mid-request, with nothing flushed or shut down.</summary>
-    public void Kill()
-    {
-        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
-        _process.WaitForExit(5000);
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        Kill();
-        _process.Dispose();
-        return ValueTask.CompletedTask;
-    }
 }

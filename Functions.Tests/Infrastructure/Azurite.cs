@@ -3,12 +3,11 @@ using System.Diagnostics;
 namespace Functions.Tests.Infrastructure;
 
 /// <summary>A real Azurite (from the repository's node_modules) on free loopback ports, in memory, for one fixture.</summary>
-public sealed class Azurite : IAsyncDisposable
+public sealed class Azurite : OwnedProcess
 {
     const string Account = "devstoreaccount1";
     const string Key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
-    readonly Process _process;
     public int BlobPort { get; }
     public int QueuePort { get; }
     public int TablePort { get; }
@@ -18,7 +17,7 @@ public sealed class Azurite : IAsyncDisposable
         $"BlobEndpoint=http://127.0.0.1:{BlobPort}/{Account};QueueEndpoint=http://127.0.0.1:{QueuePort}/{Account};" +
         $"TableEndpoint=http://127.0.0.1:{TablePort}/{Account};";
 
-    Azurite(Process process, int blob, int queue, int table) => (_process, BlobPort, QueuePort, TablePort) = (process, blob, queue, table);
+    Azurite(Process process, int blob, int queue, int table) : base(process) => (BlobPort, QueuePort, TablePort) = (blob, queue, table);
 
     public static async Task<Azurite> StartAsync()
     {
@@ -50,19 +49,5 @@ public sealed class Azurite : IAsyncDisposable
         foreach (var port in new[] { blob, queue, table })
             await FreePort.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(30));
         return azurite;
-    }
-
-    /// <summary>Stops the emulator: what a storage outage looks like to the app.</summary>
-    public void Kill()
-    {
-        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
-        _process.WaitForExit(5000);
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        Kill();
-        _process.Dispose();
-        return ValueTask.CompletedTask;
     }
 }
