@@ -19,12 +19,26 @@ public sealed class Azurite : OwnedProcess
 
     Azurite(Process process, int blob, int queue, int table) : base(process) => (BlobPort, QueuePort, TablePort) = (blob, queue, table);
 
+    /// <summary>
+    /// Starts an emulator on three free ports. A port can be taken by another process between being found free and
+    /// being bound (many tests start processes at once); the emulator then exits, and is started again on new ports.
+    /// </summary>
     public static async Task<Azurite> StartAsync()
     {
         var script = Path.Combine(RepositoryRoot.Path, "node_modules", "azurite", "dist", "src", "azurite.js");
         if (!File.Exists(script))
             throw new InvalidOperationException($"Azurite is not installed ({script} is missing): run 'npm ci' in {RepositoryRoot.Path}.");
+        for (var attempt = 1; ; attempt++)
+        {
+            var azurite = Start(script);
+            if (await azurite.WaitUntilListeningAsync()) return azurite;
+            await azurite.DisposeAsync();
+            if (attempt == 3) throw new InvalidOperationException("Azurite exited before it listened, three times.");
+        }
+    }
 
+    static Azurite Start(string script)
+    {
         var (blob, queue, table) = (FreePort.Next(), FreePort.Next(), FreePort.Next());
         var start = new ProcessStartInfo("node")
         {
@@ -45,9 +59,14 @@ public sealed class Azurite : OwnedProcess
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        var azurite = new Azurite(process, blob, queue, table);
-        foreach (var port in new[] { blob, queue, table })
-            await FreePort.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(30));
-        return azurite;
+        return new Azurite(process, blob, queue, table);
+    }
+
+    // False when the emulator exited first (a port was taken), rather than waiting out the timeout.
+    async Task<bool> WaitUntilListeningAsync()
+    {
+        foreach (var port in new[] { BlobPort, QueuePort, TablePort })
+            if (!await FreePort.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(30), () => !Process.HasExited)) return false;
+        return true;
     }
 }

@@ -5,14 +5,23 @@ namespace Functions.Tests.Infrastructure;
 
 static class FreePort
 {
+    static readonly HashSet<int> Given = [];
+
+    /// <summary>A loopback port free now and never handed out before in this process, so two fixtures never share one.</summary>
     public static int Next()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            lock (Given)
+                if (Given.Add(port)) return port;
+        }
     }
 
-    public static async Task WaitUntilListeningAsync(int port, TimeSpan timeout)
+    /// <summary>True once something listens on the port; false as soon as <paramref name="alive"/> says the listener died.</summary>
+    public static async Task<bool> WaitUntilListeningAsync(int port, TimeSpan timeout, Func<bool>? alive = null)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
@@ -21,10 +30,11 @@ static class FreePort
             {
                 using var client = new TcpClient();
                 await client.ConnectAsync(IPAddress.Loopback, port);
-                return;
+                return true;
             }
             catch (SocketException) when (DateTime.UtcNow < deadline)
             {
+                if (alive is not null && !alive()) return false;
                 await Task.Delay(50);
             }
         }
