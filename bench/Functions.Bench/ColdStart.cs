@@ -1,48 +1,79 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
 using Functions.Tests.Infrastructure;
 
 namespace Functions.Bench;
 
 static class ColdStart
 {
+    static readonly byte[] HealthzRequest = Encoding.ASCII.GetBytes("GET /api/healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+
+    /// <summary>An app to start: its dll and whether it runs as the Functions host starts it (on FUNCTIONS_CUSTOMHANDLER_PORT).</summary>
+    public sealed record Candidate(string Dll, bool UnderFunctionsHost = false);
+
     /// <summary>
-    /// Median milliseconds from process start to the first 200 from /api/healthz, for two apps started in turn
-    /// (A, B, A, B, ...) so that drift in the machine's load touches both alike.
+    /// Median milliseconds from process start to the first 200 from /api/healthz for each app, started in turn
+    /// (A, B, C, A, B, C, ...) so that drift in the machine's load touches all alike.
     /// </summary>
-    public static async Task<(double First, double Second)> MediansAsync(string firstDll, string secondDll, string storage, int runs)
+    public static async Task<double[]> MediansAsync(IReadOnlyList<Candidate> candidates, string storage, int runs)
     {
-        var (first, second) = (new List<double>(), new List<double>());
+        var times = candidates.Select(_ => new List<double>()).ToArray();
         for (var run = 0; run < runs; run++)
-        {
-            first.Add(await OnceAsync(firstDll, storage));
-            second.Add(await OnceAsync(secondDll, storage));
-        }
-        return (Median(first), Median(second));
+            for (var i = 0; i < candidates.Count; i++)
+                times[i].Add(await OnceAsync(candidates[i], storage));
+        return times.Select(Median).ToArray();
     }
 
-    static async Task<double> OnceAsync(string dll, string storage)
+    static async Task<double> OnceAsync(Candidate candidate, string storage)
     {
-        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var port = FreePort.Next();
+        // The host hands the app its port in FUNCTIONS_CUSTOMHANDLER_PORT, which also turns the queue listener off.
+        var settings = candidate.UnderFunctionsHost ? new Dictionary<string, string> { ["FUNCTIONS_CUSTOMHANDLER_PORT"] = $"{port}" } : null;
         var clock = Stopwatch.StartNew();
-        using var process = AppProcess.Start(dll, storage, port);
+        using var process = AppProcess.Start(candidate.Dll, storage, port, settings);
         try
         {
             while (clock.Elapsed < TimeSpan.FromSeconds(30))
             {
-                try
-                {
-                    if ((await client.GetAsync($"http://127.0.0.1:{port}/api/healthz")).IsSuccessStatusCode) return clock.Elapsed.TotalMilliseconds;
-                }
-                catch (HttpRequestException) { await Task.Delay(2); }
+                if (await HealthzStatusAsync(port) == 200) return clock.Elapsed.TotalMilliseconds;
+                await Task.Delay(1);
             }
-            throw new InvalidOperationException($"{dll} did not answer /api/healthz within 30 s.");
+            throw new InvalidOperationException($"{candidate.Dll} did not answer /api/healthz within 30 s.");
         }
         finally
         {
             process.Kill(entireProcessTree: true);
             process.WaitForExit(5000);
         }
+    }
+
+    /// <summary>
+    /// One raw HTTP/1.1 request, or 0 while nothing listens. A refused connect costs a system call, where HttpClient
+    /// would throw and catch an exception per attempt and take CPU from the app being measured on a small machine.
+    /// </summary>
+    static async Task<int> HealthzStatusAsync(int port)
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
+        }
+        catch (SocketException)
+        {
+            return 0;
+        }
+        // A server that accepts but never answers must not hang the benchmark.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await socket.SendAsync(HealthzRequest, timeout.Token);
+        var response = new MemoryStream();
+        var buffer = new byte[4096];
+        int read;
+        while ((read = await socket.ReceiveAsync(buffer, timeout.Token)) > 0) response.Write(buffer, 0, read);
+        // "HTTP/1.1 200 OK": the status code is the second word of the status line.
+        var statusLine = Encoding.ASCII.GetString(response.GetBuffer(), 0, (int)Math.Min(response.Length, 32));
+        return statusLine.Split(' ') is [_, var code, ..] && int.TryParse(code, out var status) ? status : 0;
     }
 
     static double Median(List<double> values)
