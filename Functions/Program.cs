@@ -1,13 +1,9 @@
 using Functions.Hosting;
+using Microsoft.Azure.Functions.Worker.Builder;
 
-var builder = WebApplication.CreateSlimBuilder(args);
-builder.ConfigureListenAddress();
-builder.AddApplicationServices();
-
-var app = builder.Build();
-app.UseSurfaceErrors();
-app.MapApplicationEndpoints();
-app.Run();
-
-/// <summary>The app's entry point; public so that tests and benchmarks can host it.</summary>
-public partial class Program;
+// Under the Functions host: the isolated worker with ASP.NET Core integration. Functions.LocalHost runs the same functions without it.
+var builder = FunctionsApplication.CreateBuilder(args);
+builder.ConfigureFunctionsWebApplication();
+builder.UseMiddleware<SurfaceErrorsMiddleware>();
+builder.Services.AddImageService(builder.Configuration);
+builder.Build().Run();

@@ -17,7 +17,7 @@ public static partial class FileIds
 
     public static string New(DateTimeOffset now) => "file_" + NewHex(now);
 
-    public static string FileIdForJob(string jobId) => "file_" + jobId["job_".Length..];
+    public static string FileIdForJob(string jobId) => "file_" + Jobs.JobIds.DigitsOf(jobId);
 
     public static bool IsFileId(string? id) => id is not null && FileIdPattern().IsMatch(id);
 

@@ -12,10 +12,14 @@ public sealed record ProviderCall(ProviderRequest Input, string Model, ModelEntr
 /// <summary>The image a provider made, and the call that made it (already redacted).</summary>
 public sealed record GeneratedImage(byte[] Bytes, string ContentType, int Width, int Height, ApiDebugInfo Debug);
 
-/// <summary>Where a provider's work stands: done with an image, or running upstream under a task id to check again.</summary>
-public sealed record ProviderStep(GeneratedImage? Image, string? TaskId, double Progress, ApiDebugInfo? Debug)
+/// <summary>
+/// Where a provider's work stands: done with an image, done with an image still at the upstream's URL (fetched by the
+/// caller, so that fetching and storing are one step), or running upstream under a task id to check again.
+/// </summary>
+public sealed record ProviderStep(GeneratedImage? Image, string? TaskId, double Progress, ApiDebugInfo? Debug, string? ImageUrl = null)
 {
     public static ProviderStep Done(GeneratedImage image) => new(image, null, 1, image.Debug);
+    public static ProviderStep Ready(string imageUrl, ApiDebugInfo debug) => new(null, null, 1, debug, imageUrl);
     /// <summary>Still running upstream; a negative progress means unknown (the check itself failed and will be repeated).</summary>
     public static ProviderStep Pending(string taskId, double progress, ApiDebugInfo? debug) => new(null, taskId, progress, debug);
 }
@@ -27,6 +31,9 @@ public sealed record ProviderStep(GeneratedImage? Image, string? TaskId, double 
 public interface IImageProvider
 {
     string Name { get; }
+
+    /// <summary>Whether it answers with a task to check (a long generation, orchestrated) rather than with the image.</summary>
+    bool Asynchronous => false;
 
     Task<ProviderStep> SubmitAsync(ProviderCall call, CancellationToken cancellationToken);
 

@@ -20,7 +20,6 @@ namespace Functions.Hosting;
 [JsonSerializable(typeof(ImageHistoryResponse))]
 [JsonSerializable(typeof(GenerationRequest))]
 [JsonSerializable(typeof(JobResult))]
-[JsonSerializable(typeof(UpstreamCheckpoint))]
 [JsonSerializable(typeof(KiapiJob))]
 [JsonSerializable(typeof(KiapiError))]
 [JsonSerializable(typeof(KiapiList<KiapiJob>))]
@@ -32,8 +31,6 @@ namespace Functions.Hosting;
 [JsonSerializable(typeof(ModelList))]
 [JsonSerializable(typeof(KiapiValidationError))]
 [JsonSerializable(typeof(JsonObject))]
-[JsonSerializable(typeof(HostInvocation))]
-[JsonSerializable(typeof(HostInvocationResult))]
 public sealed partial class AppJsonContext : JsonSerializerContext
 {
     /// <summary>For responses: quotes and plus signs stay readable in messages (still valid, safely escaped JSON).</summary>

@@ -13,25 +13,6 @@ public sealed class GenerationOptions
     public bool OfflineRenderer { get; set; }
 }
 
-public sealed class WorkerOptions
-{
-    public const string Section = "Worker";
-
-    /// <summary>Whether this process runs its own queue listener; off under the Functions host, whose queue trigger does it.</summary>
-    public bool ListenerEnabled { get; set; } = true;
-
-    public int Concurrency { get; set; } = 4;
-    public int VisibilityTimeoutSeconds { get; set; } = 60;
-    public int MaxDequeueCount { get; set; } = 5;
-    public int MaxPollIntervalMilliseconds { get; set; } = 2000;
-
-    /// <summary>A job not ended this long after it was created fails as deadline_exceeded (queue wait included).</summary>
-    public int JobDeadlineSeconds { get; set; } = 1800;
-
-    /// <summary>How often each instance looks for jobs past their deadline whose messages are gone.</summary>
-    public int SweepIntervalSeconds { get; set; } = 60;
-}
-
 public sealed class AuthOptions
 {
     public const string Section = "Auth";

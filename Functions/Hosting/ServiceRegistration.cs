@@ -12,17 +12,11 @@ namespace Functions.Hosting;
 
 public static class ServiceRegistration
 {
-    public static WebApplicationBuilder AddApplicationServices(this WebApplicationBuilder builder)
+    /// <summary>The app's one composition root: the Functions worker and the local host both call it.</summary>
+    public static IServiceCollection AddImageService(this IServiceCollection services, IConfiguration configuration)
     {
-        var services = builder.Services;
         services.AddOptions<GenerationOptions>().BindConfiguration(GenerationOptions.Section)
             .Validate(o => o.SyncWaitSeconds is >= 0 and <= 220, "Generation:SyncWaitSeconds must be 0 to 220 (Azure cuts responses at 230 s).")
-            .ValidateOnStart();
-        services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section)
-            .Validate(o => o.Concurrency is >= 1 and <= 64, "Worker:Concurrency must be 1 to 64.")
-            .Validate(o => o.VisibilityTimeoutSeconds is >= 10 and <= 3600, "Worker:VisibilityTimeoutSeconds must be 10 to 3600.")
-            .Validate(o => o.MaxDequeueCount >= 1, "Worker:MaxDequeueCount must be at least 1.")
-            .Validate(o => o.JobDeadlineSeconds >= 1 && o.SweepIntervalSeconds >= 1, "Worker:JobDeadlineSeconds and SweepIntervalSeconds must be positive.")
             .ValidateOnStart();
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section);
         services.AddOptions<ProviderOptions>().BindConfiguration(ProviderOptions.Section);
@@ -40,10 +34,9 @@ public static class ServiceRegistration
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, AppJsonContext.Api);
             o.SerializerOptions.Encoder = AppJsonContext.Api.Options.Encoder;
         });
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = GenerateImageValidator.MaxBodyBytes + 1);
 
         services.AddSingleton(TimeProvider.System);
-        services.AddStorage(builder.Configuration);
+        services.AddStorage(configuration);
 
         services.AddSingleton<FileStore>();
         services.AddSingleton<ImageHistory>();
@@ -64,16 +57,14 @@ public static class ServiceRegistration
         services.AddSingleton(_ => new UpstreamHttp(new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
             { Timeout = Timeout.InfiniteTimeSpan }, _.GetRequiredService<IOptions<UpstreamOptions>>(), _.GetRequiredService<ILogger<UpstreamHttp>>()));
 
-        services.AddSingleton<JobStore>();
-        services.AddSingleton<JobQueue>();
-        services.AddSingleton<JobCompletions>();
+        services.AddSingleton<ImageKeeper>();
+        services.AddSingleton<FileReferences>();
+        services.AddSingleton<InlineGeneration>();
         services.AddSingleton<IdempotencyKeys>();
         services.AddSingleton<JobSubmitter>();
-        services.AddSingleton<GenerationRunner>();
-        services.AddSingleton<JobWorker>();
-        services.AddHostedService<QueueListener>();
-        services.AddHostedService<JobSweeper>();
-        return builder;
+        services.AddSingleton<AdminOnly>();
+        services.AddSingleton<StorageProbe>();
+        return services;
     }
 
     static void AddStorage(this IServiceCollection services, IConfiguration configuration)

@@ -1,3 +1,4 @@
+using Azure;
 using Functions.Kiapi;
 using Functions.Kioai;
 using Functions.Storage;
@@ -6,30 +7,35 @@ using Microsoft.AspNetCore.Diagnostics;
 namespace Functions.Hosting;
 
 /// <summary>
-/// Errors that no handler wrote (unknown route, wrong method, an exception) still answer in the shape of the surface
-/// the request came to: kiapi's {"detail"} under /api/v1, kioai's ErrorResponse elsewhere. Never problem details.
+/// Errors that no function wrote (an exception; under the local host also an unknown route or a wrong method) still
+/// answer in the shape of the surface the request came to: kiapi's {"detail"} under /api/v1, kioai's ErrorResponse
+/// elsewhere. Never problem details, never a storage service's own error text.
 /// </summary>
 public static class SurfaceErrors
 {
-    public static WebApplication UseSurfaceErrors(this WebApplication app)
+    /// <summary>For an ASP.NET Core host (the local host): exceptions and bodiless error statuses.</summary>
+    public static IApplicationBuilder UseSurfaceErrors(this IApplicationBuilder app)
     {
-        app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = WriteExceptionAsync });
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            ExceptionHandler = context => WriteExceptionAsync(context, context.Features.Get<IExceptionHandlerFeature>()?.Error),
+        });
         app.UseStatusCodePages(context => WriteAsync(context.HttpContext, context.HttpContext.Response.StatusCode, null));
         return app;
     }
 
-    static Task WriteExceptionAsync(HttpContext context)
+    public static Task WriteExceptionAsync(HttpContext context, Exception? error)
     {
-        var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
         var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SurfaceErrors));
         var (status, code, message) = error switch
         {
             BadHttpRequestException bad => (bad.StatusCode, "bad_request", bad.Message),
-            StorageException { IsTransient: true } =>
+            StorageException { IsTransient: true } or RequestFailedException { Status: 0 or >= 500 } =>
                 (StatusCodes.Status503ServiceUnavailable, "storage_unavailable", "Storage is not reachable right now; try again shortly."),
             _ => (StatusCodes.Status500InternalServerError, "internal_error", "An unexpected error occurred; it has been logged."),
         };
         if (status >= 500) logger.LogError(error, "Request {Method} {Path} failed", context.Request.Method, context.Request.Path);
+        context.Response.Clear();
         context.Response.StatusCode = status;
         return WriteAsync(context, status, (code, message));
     }

@@ -3,10 +3,19 @@ using Functions.Files;
 
 namespace Functions.Jobs;
 
+/// <summary>
+/// Job ids are orchestration instance ids: "job_", a visibility digit (0 public, 1 private, so that the public list is
+/// one id-prefix query), then the digits of a file id (newest first in key order; see <see cref="FileIds.NewHex"/>).
+/// </summary>
 public static partial class JobIds
 {
-    /// <summary>A new job id: newest first in key order (see <see cref="FileIds.NewHex"/>).</summary>
-    public static string New(DateTimeOffset now) => "job_" + FileIds.NewHex(now);
+    public const string PublicPrefix = "job_0";
+    const string PrivatePrefix = "job_1";
+
+    public static string New(DateTimeOffset now, bool isPrivate) => (isPrivate ? PrivatePrefix : PublicPrefix) + FileIds.NewHex(now);
+
+    /// <summary>The digits a job's image file shares with its job.</summary>
+    public static string DigitsOf(string jobId) => jobId[PublicPrefix.Length..];
 
     public static bool IsJobId(string? id) => id is not null && JobIdPattern().IsMatch(id);
 

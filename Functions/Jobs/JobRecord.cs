@@ -1,59 +1,50 @@
-using System.Text.Json;
 using Functions.Generation;
-using Functions.Hosting;
-using Functions.Storage;
+using Microsoft.DurableTask.Client;
 
 namespace Functions.Jobs;
 
-/// <summary>A job as stored: one row in the jobs table, keyed by its id, changed only with its ETag.</summary>
+/// <summary>A job as clients see it, read from its orchestration instance: status, request, progress, result or error.</summary>
 public sealed record JobRecord(
     string Id,
     JobStatus Status,
     GenerationRequest Request,
     DateTimeOffset CreatedAt,
-    string ProgressLabel = "queued",
+    string ProgressLabel,
     double? Progress = null,
     JobResult? Result = null,
     string? Error = null,
     string? ErrorCode = null,
     DateTimeOffset? StartedAt = null,
-    DateTimeOffset? FinishedAt = null,
-    int Attempts = 0,
-    UpstreamCheckpoint? Upstream = null,
-    string? ETag = null)
+    DateTimeOffset? FinishedAt = null)
 {
     public const string Type = "image_generation";
-    internal const string RowKey = "job";
+    public const string CanceledMessage = "Canceled by a DELETE request.";
 
-    internal TableEntity ToEntity() => new(Id, RowKey)
+    /// <summary>From an instance read with its inputs and outputs. Canceled is Terminated; a failure's code is in the custom status.</summary>
+    public static JobRecord From(OrchestrationMetadata instance)
     {
-        ["Status"] = Status.ToWire(),
-        ["ProgressLabel"] = ProgressLabel,
-        ["Progress"] = Progress,
-        ["Request"] = JsonSerializer.Serialize(Request, AppJsonContext.Default.GenerationRequest),
-        ["Result"] = Result is null ? null : JsonSerializer.Serialize(Result, AppJsonContext.Default.JobResult),
-        ["Error"] = Error,
-        ["ErrorCode"] = ErrorCode,
-        ["CreatedAt"] = CreatedAt,
-        ["StartedAt"] = StartedAt,
-        ["FinishedAt"] = FinishedAt,
-        ["Attempts"] = Attempts,
-        ["Upstream"] = Upstream is null ? null : JsonSerializer.Serialize(Upstream, AppJsonContext.Default.UpstreamCheckpoint),
-    };
-
-    internal static JobRecord FromEntity(TableEntity e) => new(
-        e.PartitionKey,
-        JobStatusExtensions.TryParseWire(e.GetString("Status"), out var status) ? status : JobStatus.Failed,
-        JsonSerializer.Deserialize(e.GetString("Request") ?? "{}", AppJsonContext.Default.GenerationRequest)!,
-        e.GetDateTime("CreatedAt") ?? DateTimeOffset.UnixEpoch,
-        e.GetString("ProgressLabel") ?? "queued",
-        e.GetDouble("Progress"),
-        e.GetString("Result") is { } result ? JsonSerializer.Deserialize(result, AppJsonContext.Default.JobResult) : null,
-        e.GetString("Error"),
-        e.GetString("ErrorCode"),
-        e.GetDateTime("StartedAt"),
-        e.GetDateTime("FinishedAt"),
-        (int)(e.GetInt64("Attempts") ?? 0),
-        e.GetString("Upstream") is { } upstream ? JsonSerializer.Deserialize(upstream, AppJsonContext.Default.UpstreamCheckpoint) : null,
-        e.ETag);
+        var status = instance.RuntimeStatus switch
+        {
+            OrchestrationRuntimeStatus.Pending => JobStatus.Queued,
+            OrchestrationRuntimeStatus.Completed => JobStatus.Succeeded,
+            OrchestrationRuntimeStatus.Failed => JobStatus.Failed,
+            OrchestrationRuntimeStatus.Terminated => JobStatus.Canceled,
+            _ => JobStatus.Running,
+        };
+        var progress = instance.SerializedCustomStatus is null ? null : instance.ReadCustomStatusAs<JobProgress>();
+        var request = instance.ReadInputAs<GenerationJob>()?.Request
+                      ?? throw new InvalidOperationException($"Job {instance.InstanceId} has no input.");
+        var ended = status.IsTerminal();
+        var (code, error) = status switch
+        {
+            JobStatus.Failed => (progress?.ErrorCode ?? "generation_failed", progress?.Error ?? instance.FailureDetails?.ErrorMessage ?? "The generation failed."),
+            JobStatus.Canceled => (GenerationErrors.Canceled, CanceledMessage),
+            _ => ((string?)null, (string?)null),
+        };
+        return new JobRecord(instance.InstanceId, status, request, instance.CreatedAt,
+            status switch { JobStatus.Queued => "queued", JobStatus.Canceled => "canceled", JobStatus.Failed => "failed", _ => progress?.Label ?? "running" },
+            status == JobStatus.Succeeded ? 1 : progress?.Progress,
+            status == JobStatus.Succeeded ? instance.ReadOutputAs<JobResult>() : null,
+            error, code, progress?.StartedAt, ended ? instance.LastUpdatedAt : null);
+    }
 }

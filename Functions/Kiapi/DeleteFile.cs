@@ -3,16 +3,20 @@ using Functions.Hosting;
 using Functions.Images;
 using Microsoft.AspNetCore.Http.HttpResults;
 
+using Microsoft.Azure.Functions.Worker;
+
 namespace Functions.Kiapi;
 
-public static class DeleteFile
+public sealed class DeleteFile(FileStore files, ImageHistory history)
 {
     /// <summary>
     /// Deletes a file's bytes and record. A generated image leaves the history first, so that no history entry ever
     /// points at bytes that are gone. 404 unknown, 422 malformed id.
     /// </summary>
-    public static async Task<Results<JsonHttpResult<KiapiFileDeleted>, JsonHttpResult<KiapiError>, JsonHttpResult<KiapiValidationError>>> Handle(
-        string file_id, FileStore files, ImageHistory history, CancellationToken cancellationToken)
+    [Function(nameof(DeleteFile))]
+    public async Task<Results<JsonHttpResult<KiapiFileDeleted>, JsonHttpResult<KiapiError>, JsonHttpResult<KiapiValidationError>>> Run(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "v1/files/{file_id}")] HttpRequest request, string file_id,
+        CancellationToken cancellationToken)
     {
         if (!FileIds.IsFileId(file_id)) return KiapiErrors.InvalidPath("file_id", FileIds.Pattern, file_id);
         var file = await files.GetAsync(file_id, cancellationToken);

@@ -4,17 +4,22 @@ using Functions.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
 
+using Microsoft.Azure.Functions.Worker;
+
 namespace Functions.Kiapi;
 
-public static partial class DownloadFile
+public sealed partial class DownloadFile(FileStore files)
 {
     /// <summary>
     /// Streams a file's bytes from Blob storage with its type, length and ETag; honours a single byte range (206) and
     /// If-None-Match (304). Files are immutable, so public ones may be cached for a year.
     /// </summary>
-    public static async Task<Results<EmptyHttpResult, JsonHttpResult<KiapiError>, JsonHttpResult<KiapiValidationError>>> Handle(
-        string file_id, HttpContext context, FileStore files, CancellationToken cancellationToken)
+    [Function(nameof(DownloadFile))]
+    public async Task<Results<EmptyHttpResult, JsonHttpResult<KiapiError>, JsonHttpResult<KiapiValidationError>>> Run(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "v1/files/{file_id}/download")] HttpRequest httpRequest, string file_id,
+        CancellationToken cancellationToken)
     {
+        var context = httpRequest.HttpContext;
         if (!FileIds.IsFileId(file_id)) return KiapiErrors.InvalidPath("file_id", FileIds.Pattern, file_id);
         var request = context.Request;
         var range = SingleRange().Match(request.Headers.Range.ToString()) is { Success: true } m ? m.Value : null;

@@ -1,38 +1,41 @@
 using Functions.Hosting;
-using Functions.Kioai;
-using Functions.Storage;
+using Functions.Jobs;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
 
 namespace Functions.Kiapi;
 
-public static class Health
+public sealed class Health(StorageProbe storage, ILogger<Health> logger)
 {
     static readonly TimeSpan StorageTimeout = TimeSpan.FromSeconds(3);
     const double BytesPerGb = 1024.0 * 1024 * 1024;
+    const int QueueCountLimit = 1000;
 
     /// <summary>
     /// The kiapi HealthResponse: ok and 200 while storage answers (503 "degraded" when it does not), warm once the
-    /// storage resources exist, queue_len the jobs queue's approximate length. There are no resident models, so memory
-    /// reports this process: its working set against the memory the runtime may use.
+    /// storage resources exist, queue_len the public jobs not yet started (counted up to 1,000). There are no resident
+    /// models, so memory reports this process: its working set against the memory the runtime may use. HEAD: no body.
     /// </summary>
-    public static async Task<JsonHttpResult<KiapiHealth>> Handle(
-        QueueStorage queues, TableStorage tables, StorageBootstrap bootstrap, ILogger<KiapiHealth> logger, CancellationToken cancellationToken)
+    [Function(nameof(Health))]
+    public async Task<JsonHttpResult<KiapiHealth>> Run(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "health")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(StorageTimeout);
         var memory = new KiapiMemory([], Environment.WorkingSet / BytesPerGb, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / BytesPerGb);
         try
         {
-            await bootstrap.EnsureCreatedAsync(timeout.Token);
-            var probe = Healthz.ProbeStorageAsync(tables, timeout.Token);
-            var length = await queues.GetApproximateCountAsync(StorageNames.JobsQueue, timeout.Token);
+            var probe = storage.ProbeAsync(timeout.Token);
+            var queued = await durable.CountQueuedAsync(QueueCountLimit, timeout.Token);
             await probe;
-            return TypedResults.Json(new KiapiHealth("ok", true, length, "ok", memory), AppJsonContext.Api.KiapiHealth);
+            return TypedResults.Json(new KiapiHealth("ok", true, queued, "ok", memory), AppJsonContext.Api.KiapiHealth);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             logger.LogWarning("Health: storage did not answer: {Reason}", e.Message);
-            return TypedResults.Json(new KiapiHealth("degraded", bootstrap.IsReady, 0, "unavailable", memory), AppJsonContext.Api.KiapiHealth,
+            return TypedResults.Json(new KiapiHealth("degraded", storage.IsReady, 0, "unavailable", memory), AppJsonContext.Api.KiapiHealth,
                 statusCode: StatusCodes.Status503ServiceUnavailable);
         }
     }

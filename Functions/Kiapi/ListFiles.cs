@@ -3,17 +3,21 @@ using Functions.Hosting;
 using Functions.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
+using Microsoft.Azure.Functions.Worker;
+
 namespace Functions.Kiapi;
 
-public static class ListFiles
+public sealed class ListFiles(FileStore files, StorageBootstrap bootstrap)
 {
     /// <summary>
     /// Files newest first (uploads and generated images), a page at a time. Private files (private generations,
     /// reference images sent inline) are not listed; whoever holds a private file's id can still read it.
     /// </summary>
-    public static async Task<Results<JsonHttpResult<KiapiList<KiapiFile>>, JsonHttpResult<KiapiValidationError>>> Handle(
-        string? limit, string? continuation_token, FileStore files, StorageBootstrap bootstrap, CancellationToken cancellationToken)
+    [Function(nameof(ListFiles))]
+    public async Task<Results<JsonHttpResult<KiapiList<KiapiFile>>, JsonHttpResult<KiapiValidationError>>> Run(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/files")] HttpRequest request, CancellationToken cancellationToken)
     {
+        var (limit, continuation_token) = ListQuery.Of(request);
         if (ListQuery.Read(limit, continuation_token, out var pageSize) is { } invalid) return invalid;
         await bootstrap.EnsureCreatedAsync(cancellationToken);
         try

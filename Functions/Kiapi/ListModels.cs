@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Functions.Generation;
 using Functions.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Azure.Functions.Worker;
 
 namespace Functions.Kiapi;
 
@@ -18,10 +19,11 @@ public sealed record ModelList(
     [property: JsonPropertyName("object")] string Object,
     [property: JsonPropertyName("data")] IReadOnlyList<ModelInfo> Data);
 
-public static class ListModels
+public sealed class ListModels(ModelCatalog catalog)
 {
     /// <summary>The model catalog in OpenAI's list shape; owned_by is the provider that makes the model.</summary>
-    public static JsonHttpResult<ModelList> Handle(ModelCatalog catalog) =>
+    [Function(nameof(ListModels))]
+    public JsonHttpResult<ModelList> Run([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/models")] HttpRequest request) =>
         TypedResults.Json(new ModelList("list", [.. catalog.Names.Select(name => Info(name, catalog.Find(name)!))]), AppJsonContext.Api.ModelList);
 
     static ModelInfo Info(string name, ModelEntry entry) =>

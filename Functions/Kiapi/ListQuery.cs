@@ -1,6 +1,8 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 
+using Microsoft.Azure.Functions.Worker;
+
 namespace Functions.Kiapi;
 
 /// <summary>The list endpoints' shared query: limit (1 to 100, default 20) and the continuation token of the previous page.</summary>
@@ -9,6 +11,12 @@ public static class ListQuery
     public const int DefaultLimit = 20;
     public const int MaxLimit = 100;
     const int MaxTokenLength = 1024;
+
+    /// <summary>The raw query values (limit, continuation_token); the last one when a name repeats.</summary>
+    public static (string? Limit, string? ContinuationToken) Of(HttpRequest request) =>
+        (Last(request, "limit"), Last(request, "continuation_token"));
+
+    static string? Last(HttpRequest request, string name) => request.Query.TryGetValue(name, out var values) ? values[^1] : null;
 
     public static JsonHttpResult<KiapiValidationError>? Read(string? limitText, string? token, out int limit)
     {

@@ -7,9 +7,11 @@ using Functions.Storage;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 
+using Microsoft.Azure.Functions.Worker;
+
 namespace Functions.Kiapi;
 
-public static class UploadFile
+public sealed class UploadFile(FileStore files, StorageBootstrap bootstrap, TimeProvider clock)
 {
     /// <summary>Uploads are references for generations, so they share the reference image's bound.</summary>
     public const int MaxBytes = GenerateImageValidator.MaxReferenceBytes;
@@ -23,8 +25,9 @@ public static class UploadFile
     /// (by their bytes, not by what the client claims) up to 10 MiB. 415 for another type or body, 413 too large,
     /// 422 without the field or with an empty file.
     /// </summary>
-    public static async Task<Results<JsonHttpResult<KiapiFile>, JsonHttpResult<KiapiError>, JsonHttpResult<KiapiValidationError>>> Handle(
-        HttpRequest request, FileStore files, StorageBootstrap bootstrap, TimeProvider clock, CancellationToken cancellationToken)
+    [Function(nameof(UploadFile))]
+    public async Task<Results<JsonHttpResult<KiapiFile>, JsonHttpResult<KiapiError>, JsonHttpResult<KiapiValidationError>>> Run(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/files")] HttpRequest request, CancellationToken cancellationToken)
     {
         if (!request.HasFormContentType || !request.ContentType!.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
             return KiapiErrors.Of(StatusCodes.Status415UnsupportedMediaType, "Send the file as multipart/form-data in a field named 'file'.");

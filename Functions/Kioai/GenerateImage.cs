@@ -4,27 +4,32 @@ using Functions.Hosting;
 using Functions.Jobs;
 using Functions.Kiapi;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Options;
 
 namespace Functions.Kioai;
 
-public static class GenerateImage
+/// <summary>
+/// POST /api/images/generate. A plan of synchronous providers runs inside this function and answers 200 with the
+/// image. An asynchronous upstream, <c>Prefer: respond-async</c> or an <c>Idempotency-Key</c> makes it a job (an
+/// orchestration): 202 at once when asked, else a wait up to the sync bound (<c>Prefer: wait=n</c> shortens it), then
+/// 200 with the image or 202 with Location and Retry-After. With an <c>Idempotency-Key</c>, a repeat of the same body
+/// within 24 h answers for the first request's job (<c>Idempotent-Replayed: true</c>); another body gets 409.
+/// </summary>
+public sealed class GenerateImage(
+    ModelCatalog catalog, ProviderSelector providers, InlineGeneration inline, JobSubmitter submitter, IdempotencyKeys keys, FileStore files,
+    PublicUrls urls, IOptions<GenerationOptions> options, TimeProvider clock)
 {
-    /// <summary>
-    /// Validates, submits a job and waits for it up to the sync bound: 200 with the image when it ends in time, else 202
-    /// with Location and Retry-After pointing at the job. <c>Prefer: respond-async</c> answers 202 at once;
-    /// <c>Prefer: wait=n</c> shortens the wait. With an <c>Idempotency-Key</c>, a repeat of the same body within 24 h
-    /// answers for the first request's job (<c>Idempotent-Replayed: true</c>); another body with that key gets 409.
-    /// </summary>
-    public static async Task<Results<Ok<GenerateImageResponse>, JsonHttpResult<KiapiJob>, JsonHttpResult<ErrorResponse>>> Handle(
-        HttpRequest request, ModelCatalog catalog, ProviderSelector providers, FileStore files, JobSubmitter submitter,
-        JobStore jobs, IdempotencyKeys keys, PublicUrls urls, IOptions<GenerationOptions> options, TimeProvider clock,
-        CancellationToken cancellationToken)
+    [Function(nameof(GenerateImage))]
+    public async Task<Results<Ok<GenerateImageResponse>, JsonHttpResult<KiapiJob>, JsonHttpResult<ErrorResponse>>> Run(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "images/generate")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
     {
-        var key = request.Headers["Idempotency-Key"].ToString() is { Length: > 0 } given ? given : null;
+        var key = request.Headers.TryGetValue("Idempotency-Key", out var keyValues) ? keyValues.ToString() : null;
         if (key is not null && !IdempotencyKeys.IsValid(key))
             return KioaiErrors.BadRequest("invalid_idempotency_key",
-                $"Idempotency-Key must be 1 to {IdempotencyKeys.MaxKeyLength} printable ASCII characters.");
+                $"Idempotency-Key must be 1 to {IdempotencyKeys.MaxKeyLength} printable ASCII characters (and one header).");
         var (document, failure, body) = await RequestBody.ReadJsonAsync(request, GenerateImageValidator.MaxBodyBytes, cancellationToken);
         if (failure is not null) return KioaiErrors.BadRequest(failure.Code, failure.Message);
         GenerateImageInput input;
@@ -40,22 +45,53 @@ public static class GenerateImage
         if (idempotency is not null && await keys.FindAsync(idempotency.Key, cancellationToken) is { } used)
         {
             if (used.BodyHash != idempotency.BodyHash) return KeyReused(idempotency.Key);
-            if (await jobs.GetAsync(used.JobId, cancellationToken) is { } earlier)
-                return await AnswerAsync(request, new Submission(earlier, Replayed: true), prefer, submitter, urls, options.Value, cancellationToken);
+            if (await durable.GetJobAsync(used.JobId, cancellationToken) is { } earlier)
+                return await AnswerAsync(request, durable, new Submission(earlier, Replayed: true), prefer, cancellationToken);
         }
 
-        if ((await providers.PlanAsync(input.Model, cancellationToken)).Count == 0)
+        var plan = await providers.PlanAsync(input.Model, cancellationToken);
+        if (plan.Count == 0)
             return KioaiErrors.BadRequest(GenerationErrors.TokenNotConfigured, $"No token is configured for the provider of '{input.Model}' or its " +
                 "fallbacks (POST /api/config/token, /api/config/providers/{provider}/token) and the offline renderer is off (Generation:OfflineRenderer).");
+        if (await CheckReferenceFileAsync(input, cancellationToken) is { } referenceError) return referenceError;
 
-        var (referenceId, referenceError) = await ReferenceAsync(input, files, clock, cancellationToken);
-        if (referenceError is not null) return referenceError;
+        if (idempotency is null && !prefer.RespondAsync && InlineGeneration.CanRun(plan))
+            return await RunInlineAsync(request, input, plan, cancellationToken);
+        return await SubmitAsync(request, durable, input, plan, idempotency, prefer, cancellationToken);
+    }
 
+    async Task<Results<Ok<GenerateImageResponse>, JsonHttpResult<KiapiJob>, JsonHttpResult<ErrorResponse>>> RunInlineAsync(
+        HttpRequest request, GenerateImageInput input, IReadOnlyList<PlannedModel> plan, CancellationToken cancellationToken)
+    {
+        var reference = input.ReferenceImage is { } bytes ? (ReadOnlyMemory<byte>?)bytes
+            : input.ReferenceFileId is { } fileId ? await files.ReadAllAsync(fileId, cancellationToken) : null;
+        var generation = RequestOf(input, input.ReferenceFileId);
+        try
+        {
+            return Succeeded(request, generation, await inline.RunAsync(generation, plan, reference, cancellationToken));
+        }
+        catch (GenerationFailedException e)
+        {
+            return KioaiErrors.Of(GenerationErrors.StatusOf(e.Code), e.Code, e.Message);
+        }
+    }
+
+    async Task<Results<Ok<GenerateImageResponse>, JsonHttpResult<KiapiJob>, JsonHttpResult<ErrorResponse>>> SubmitAsync(
+        HttpRequest request, DurableTaskClient durable, GenerateImageInput input, IReadOnlyList<PlannedModel> plan,
+        IdempotencyRequest? idempotency, PreferHeader prefer, CancellationToken cancellationToken)
+    {
+        // An inline reference is kept as a private file: the job's activities read it by id.
+        var referenceId = input.ReferenceFileId;
+        if (input.ReferenceImage is { } inlineReference)
+        {
+            referenceId = FileIds.New(clock.GetUtcNow());
+            await files.SaveAsync(referenceId, inlineReference, input.ReferenceMime!, $"reference.{ImageFormats.ExtensionOf(input.ReferenceMime!)}",
+                clock.GetUtcNow(), isPrivate: true, new Dictionary<string, string> { ["kind"] = "reference" }, cancellationToken);
+        }
         Submission submission;
         try
         {
-            submission = await submitter.SubmitAsync(new GenerationRequest(input.Prompt, input.Style, input.AspectRatio, input.Model,
-                input.Resolution, input.IsPrivate, input.Seed, referenceId), willWait: !prefer.RespondAsync, idempotency, cancellationToken);
+            submission = await submitter.SubmitAsync(durable, RequestOf(input, referenceId), plan, idempotency, cancellationToken);
         }
         catch (IdempotencyKeyReusedException)
         {
@@ -64,13 +100,12 @@ public static class GenerateImage
         }
         // A concurrent request with the same key won: the reference stored for this one is not needed.
         if (submission.Replayed && input.ReferenceImage is not null) await files.DeleteAsync(referenceId!, CancellationToken.None);
-        return await AnswerAsync(request, submission, prefer, submitter, urls, options.Value, cancellationToken);
+        return await AnswerAsync(request, durable, submission, prefer, cancellationToken);
     }
 
     /// <summary>202 at once when asked and the job has not ended; otherwise wait up to the bound, then answer as the job ended.</summary>
-    static async Task<Results<Ok<GenerateImageResponse>, JsonHttpResult<KiapiJob>, JsonHttpResult<ErrorResponse>>> AnswerAsync(
-        HttpRequest request, Submission submission, PreferHeader prefer, JobSubmitter submitter, PublicUrls urls,
-        GenerationOptions options, CancellationToken cancellationToken)
+    async Task<Results<Ok<GenerateImageResponse>, JsonHttpResult<KiapiJob>, JsonHttpResult<ErrorResponse>>> AnswerAsync(
+        HttpRequest request, DurableTaskClient durable, Submission submission, PreferHeader prefer, CancellationToken cancellationToken)
     {
         var job = submission.Job;
         if (submission.Replayed) request.HttpContext.Response.Headers["Idempotent-Replayed"] = "true";
@@ -79,47 +114,34 @@ public static class GenerateImage
             request.HttpContext.Response.Headers["Preference-Applied"] = "respond-async";
             return Accepted(request, urls, job);
         }
-
-        try
-        {
-            var bound = Math.Min(prefer.WaitSeconds ?? options.SyncWaitSeconds, options.SyncWaitSeconds);
-            var ended = job.Status.IsTerminal() ? job : await submitter.WaitAsync(job.Id, TimeSpan.FromSeconds(bound), cancellationToken);
-            if (ended is null) return Accepted(request, urls, job);
-            if (ended.Status != JobStatus.Succeeded || ended.Result is not { } result) return KioaiErrors.ForEndedJob(ended);
-
-            var r = ended.Request;
-            return TypedResults.Ok(new GenerateImageResponse(result.ImageId, urls.FileDownload(request, result.FileId), r.Prompt, r.Style,
-                r.AspectRatio, r.Model, result.CreatedAt.UtcDateTime, result.ApiDebug));
-        }
-        finally
-        {
-            submitter.StopWaiting(job.Id);
-        }
+        var bound = Math.Min(prefer.WaitSeconds ?? options.Value.SyncWaitSeconds, options.Value.SyncWaitSeconds);
+        var ended = job.Status.IsTerminal() ? job : await durable.WaitForJobAsync(job.Id, TimeSpan.FromSeconds(bound), clock, cancellationToken);
+        if (ended is null) return Accepted(request, urls, job);
+        if (ended.Status != JobStatus.Succeeded || ended.Result is not { } result) return KioaiErrors.ForEndedJob(ended);
+        return Succeeded(request, ended.Request, result);
     }
 
-    /// <summary>The reference's file id: an inline image is stored as a new private file; a named file must exist and be an accepted image.</summary>
-    static async Task<(string? FileId, JsonHttpResult<ErrorResponse>? Error)> ReferenceAsync(
-        GenerateImageInput input, FileStore files, TimeProvider clock, CancellationToken cancellationToken)
+    Ok<GenerateImageResponse> Succeeded(HttpRequest request, GenerationRequest r, JobResult result) =>
+        TypedResults.Ok(new GenerateImageResponse(result.ImageId, urls.FileDownload(request, result.FileId), r.Prompt, r.Style,
+            r.AspectRatio, r.Model, result.CreatedAt.UtcDateTime, result.ApiDebug));
+
+    /// <summary>A named reference file must exist and be an accepted image within the reference bound.</summary>
+    async Task<JsonHttpResult<ErrorResponse>?> CheckReferenceFileAsync(GenerateImageInput input, CancellationToken cancellationToken)
     {
-        if (input.ReferenceImage is { } inline)
-        {
-            var fileId = FileIds.New(clock.GetUtcNow());
-            await files.SaveAsync(fileId, inline, input.ReferenceMime!, $"reference.{ImageFormats.ExtensionOf(input.ReferenceMime!)}",
-                clock.GetUtcNow(), isPrivate: true, new Dictionary<string, string> { ["kind"] = "reference" }, cancellationToken);
-            return (fileId, null);
-        }
-        if (input.ReferenceFileId is not { } named) return (null, null);
-
+        if (input.ReferenceFileId is not { } named) return null;
         var file = await files.GetAsync(named, cancellationToken);
-        if (file is null) return (null, KioaiErrors.BadRequest(GenerationErrors.ReferenceNotFound, $"referenceFileId {named} does not exist."));
+        if (file is null) return KioaiErrors.BadRequest(GenerationErrors.ReferenceNotFound, $"referenceFileId {named} does not exist.");
         if (!ImageFormats.Accepted.Contains(file.ContentType))
-            return (null, KioaiErrors.BadRequest("unsupported_media_type",
-                $"File {named} is {file.ContentType}; a reference must be one of: {string.Join(", ", ImageFormats.Accepted)}."));
+            return KioaiErrors.BadRequest("unsupported_media_type",
+                $"File {named} is {file.ContentType}; a reference must be one of: {string.Join(", ", ImageFormats.Accepted)}.");
         if (file.Size > GenerateImageValidator.MaxReferenceBytes)
-            return (null, KioaiErrors.BadRequest("reference_image_too_large",
-                $"File {named} is larger than {GenerateImageValidator.MaxReferenceBytes / (1024 * 1024)} MiB."));
-        return (named, null);
+            return KioaiErrors.BadRequest("reference_image_too_large",
+                $"File {named} is larger than {GenerateImageValidator.MaxReferenceBytes / (1024 * 1024)} MiB.");
+        return null;
     }
+
+    static GenerationRequest RequestOf(GenerateImageInput input, string? referenceId) =>
+        new(input.Prompt, input.Style, input.AspectRatio, input.Model, input.Resolution, input.IsPrivate, input.Seed, referenceId);
 
     static JsonHttpResult<ErrorResponse> KeyReused(string key) =>
         KioaiErrors.Of(StatusCodes.Status409Conflict, "idempotency_key_reused", new IdempotencyKeyReusedException(key).Message);

@@ -1,21 +1,23 @@
 using Functions.Hosting;
-using Functions.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Azure.Functions.Worker;
 
 namespace Functions.Kioai;
 
-public static class Healthz
+public sealed class Healthz(StorageProbe storage, ILogger<Healthz> logger)
 {
     static readonly TimeSpan StorageTimeout = TimeSpan.FromSeconds(3);
 
-    /// <summary>200 {"status":"ok"} when storage answers within a few seconds; 503 {"status":"unavailable"} when it does not.</summary>
-    public static async Task<JsonHttpResult<HealthStatus>> Handle(TableStorage tables, ILogger<HealthStatus> logger, CancellationToken cancellationToken)
+    /// <summary>200 {"status":"ok"} when storage answers within a few seconds; 503 {"status":"unavailable"} when it does not. HEAD: the same, no body.</summary>
+    [Function(nameof(Healthz))]
+    public async Task<JsonHttpResult<HealthStatus>> Run(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "healthz")] HttpRequest request, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(StorageTimeout);
         try
         {
-            await ProbeStorageAsync(tables, timeout.Token);
+            await storage.ProbeAsync(timeout.Token);
             return TypedResults.Json(new HealthStatus("ok"), AppJsonContext.Api.HealthStatus);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
@@ -25,8 +27,4 @@ public static class Healthz
                 statusCode: StatusCodes.Status503ServiceUnavailable);
         }
     }
-
-    /// <summary>One point read of a row that need not exist: it proves storage answers and signs our requests.</summary>
-    internal static Task ProbeStorageAsync(TableStorage tables, CancellationToken cancellationToken) =>
-        tables.GetAsync(StorageNames.SettingsTable, "health", "probe", cancellationToken: cancellationToken);
 }

@@ -10,7 +10,7 @@ namespace Functions.Generation.Providers;
 /// <c>GET /history/{uuid}</c> is checked until status 2 (image URLs) or 3 (an error code). A saved token that is a JWT
 /// goes to the website API as Bearer; any other to the public API as x-api-key (setting <c>Providers:Geminigen:Auth</c>).
 /// </summary>
-public sealed class GeminigenProvider(UpstreamHttp http, UpstreamImages images, IOptions<ProviderOptions> providers)
+public sealed class GeminigenProvider(UpstreamHttp http, IOptions<ProviderOptions> providers)
     : IImageProvider
 {
     public const string ProviderName = "geminigen";
@@ -18,6 +18,8 @@ public sealed class GeminigenProvider(UpstreamHttp http, UpstreamImages images, 
     readonly GeminigenOptions _options = providers.Value.Geminigen;
 
     public string Name => ProviderName;
+
+    public bool Asynchronous => true;
 
     public async Task<ProviderStep> SubmitAsync(ProviderCall call, CancellationToken cancellationToken)
     {
@@ -34,7 +36,7 @@ public sealed class GeminigenProvider(UpstreamHttp http, UpstreamImages images, 
             }
             return Authorized(new HttpRequestMessage(HttpMethod.Post, url) { Content = form }, call.Token);
         }, cancellationToken);
-        return await StepAsync(call, response, cancellationToken);
+        return Step(call, response);
     }
 
     public async Task<ProviderStep> CheckAsync(ProviderCall call, string taskId, CancellationToken cancellationToken)
@@ -50,10 +52,10 @@ public sealed class GeminigenProvider(UpstreamHttp http, UpstreamImages images, 
             return ProviderStep.Pending(taskId, -1, null); // a failed check is not a failed task: check again, until the deadline
         }
         if (response.Status is HttpStatusCode.TooManyRequests or >= HttpStatusCode.InternalServerError) return ProviderStep.Pending(taskId, -1, null);
-        return await StepAsync(call, response, cancellationToken);
+        return Step(call, response);
     }
 
-    async Task<ProviderStep> StepAsync(ProviderCall call, UpstreamResponse response, CancellationToken cancellationToken)
+    ProviderStep Step(ProviderCall call, UpstreamResponse response)
     {
         var json = response.Json();
         if (!response.IsSuccess) throw Failure((int)response.Status, json?["detail"]);
@@ -66,8 +68,7 @@ public sealed class GeminigenProvider(UpstreamHttp http, UpstreamImages images, 
             case 2:
                 var imageUrl = UpstreamFailures.Text((record["generated_image"] as JsonArray)?.FirstOrDefault(), "image_url")
                     ?? throw UpstreamFailures.Malformed(Name, "a completed record without generated_image[].image_url");
-                var (bytes, type) = await images.DownloadAsync(imageUrl, cancellationToken);
-                return ProviderStep.Done(UpstreamFailures.Image(bytes, type, debug));
+                return ProviderStep.Ready(imageUrl, debug);
             case 3:
                 throw Failure(200, record);
             case 0 or 1:

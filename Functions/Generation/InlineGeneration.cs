@@ -1,0 +1,43 @@
+using Functions.Jobs;
+
+namespace Functions.Generation;
+
+/// <summary>
+/// A short generation inside its HTTP request: the plan's synchronous providers in turn (a retryable failure moves to
+/// the next), then the image and its history row. Storage requests: the file and the history transaction.
+/// </summary>
+public sealed class InlineGeneration(ImageKeeper keeper, ILogger<InlineGeneration> logger)
+{
+    /// <summary>Whether the plan can run inline: every model answers at once, none needs a task to be checked.</summary>
+    public static bool CanRun(IReadOnlyList<PlannedModel> plan) => plan.All(p => !p.Provider.Asynchronous);
+
+    /// <summary>The stored image, or a <see cref="GenerationFailedException"/> naming the model that failed and why earlier ones were left.</summary>
+    public async Task<JobResult> RunAsync(GenerationRequest request, IReadOnlyList<PlannedModel> plan, ReadOnlyMemory<byte>? reference,
+        CancellationToken cancellationToken)
+    {
+        var input = new ProviderRequest(request, ImageDimensions.For(request.AspectRatio, request.Resolution), reference);
+        string? reasons = null;
+        for (var index = 0; ; index++)
+        {
+            var planned = plan[index];
+            ProviderStep step;
+            try
+            {
+                step = await planned.Provider.SubmitAsync(new ProviderCall(input, planned.Model, planned.Entry, planned.Token), cancellationToken);
+            }
+            catch (GenerationFailedException e) when (e.Retryable && index + 1 < plan.Count)
+            {
+                logger.LogWarning("{Model} failed ({Code}: {Reason}); falling back to {Next}", planned.Model, e.Code, e.Message, plan[index + 1].Model);
+                reasons = FallbackReasons.Join(reasons, planned.Model, e.Message);
+                continue;
+            }
+            catch (GenerationFailedException e) when (planned.Provider is not OfflineRenderer)
+            {
+                throw new GenerationFailedException(e.Code, FallbackReasons.Join(reasons, planned.Model, e.Message));
+            }
+            var image = step.Image ?? throw new InvalidOperationException($"{planned.Provider.Name} did not answer at once.");
+            var debug = image.Debug with { UsedFallback = index > 0, FallbackReason = reasons };
+            return await keeper.StoreAsync(request, planned.Provider.Name, image with { Debug = debug }, cancellationToken);
+        }
+    }
+}

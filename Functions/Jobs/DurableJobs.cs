@@ -1,0 +1,96 @@
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+
+namespace Functions.Jobs;
+
+/// <summary>The jobs API's reads and writes of orchestration instances, through the Durable client.</summary>
+public static class DurableJobs
+{
+    /// <summary>How long a DELETE waits for the engine to stop a running job before it removes what the job stored.</summary>
+    static readonly TimeSpan TerminateWait = TimeSpan.FromSeconds(15);
+
+    public static Task ScheduleJobAsync(this DurableTaskClient client, string jobId, GenerationJob job, CancellationToken cancellationToken) =>
+        client.ScheduleNewOrchestrationInstanceAsync(GenerationOrchestrator.Name, job, new StartOrchestrationOptions(jobId), cancellationToken);
+
+    public static async Task<JobRecord?> GetJobAsync(this DurableTaskClient client, string jobId, CancellationToken cancellationToken) =>
+        await client.GetInstanceAsync(jobId, getInputsAndOutputs: true, cancellationToken) is { } instance && IsJob(instance)
+            ? JobRecord.From(instance)
+            : null;
+
+    /// <summary>
+    /// The job once it has ended, or null when <paramref name="bound"/> passes first. Reads the instance's status
+    /// (one small read each) at growing intervals: 50 ms doubling to 1 s, so a fast job answers fast and a slow one costs little.
+    /// </summary>
+    public static async Task<JobRecord?> WaitForJobAsync(this DurableTaskClient client, string jobId, TimeSpan bound, TimeProvider clock,
+        CancellationToken cancellationToken)
+    {
+        var deadline = clock.GetUtcNow() + bound;
+        var pause = TimeSpan.FromMilliseconds(50);
+        while (true)
+        {
+            var instance = await client.GetInstanceAsync(jobId, getInputsAndOutputs: false, cancellationToken);
+            if (instance is null) return null;
+            if (instance.IsCompleted) return await client.GetJobAsync(jobId, cancellationToken);
+            var remaining = deadline - clock.GetUtcNow();
+            if (remaining <= TimeSpan.Zero) return null;
+            await Task.Delay(pause < remaining ? pause : remaining, clock, cancellationToken);
+            pause = TimeSpan.FromMilliseconds(Math.Min(pause.TotalMilliseconds * 2, 1000));
+        }
+    }
+
+    /// <summary>Public jobs newest first (instance ids sort so), optionally in one status; a page and the token of the next.</summary>
+    public static async Task<(IReadOnlyList<JobRecord> Jobs, string? Next)> ListJobsAsync(this DurableTaskClient client, JobStatus? status,
+        string? continuationToken, int pageSize, CancellationToken cancellationToken)
+    {
+        var query = new OrchestrationQuery
+        {
+            InstanceIdPrefix = JobIds.PublicPrefix,
+            Statuses = status is { } only ? [RuntimeStatusOf(only)] : null,
+            PageSize = pageSize,
+            ContinuationToken = continuationToken,
+            FetchInputsAndOutputs = true,
+        };
+        await foreach (var page in client.GetAllInstancesAsync(query).AsPages(continuationToken, pageSize).WithCancellation(cancellationToken))
+            return ([.. page.Values.Where(IsJob).Select(JobRecord.From)], string.IsNullOrEmpty(page.ContinuationToken) ? null : page.ContinuationToken);
+        return ([], null);
+    }
+
+    /// <summary>How many public jobs wait to start (at most <paramref name="upTo"/>).</summary>
+    public static async Task<int> CountQueuedAsync(this DurableTaskClient client, int upTo, CancellationToken cancellationToken)
+    {
+        var count = 0;
+        var query = new OrchestrationQuery { InstanceIdPrefix = JobIds.PublicPrefix, Statuses = [OrchestrationRuntimeStatus.Pending], PageSize = upTo };
+        await foreach (var _ in client.GetAllInstancesAsync(query).WithCancellation(cancellationToken))
+            if (++count >= upTo) break;
+        return count;
+    }
+
+    /// <summary>
+    /// Stops a job that has not ended and waits until the engine has stopped it, so that removing what it stored
+    /// afterwards cannot be undone by a step still running (a Store that lands later removes its own image).
+    /// </summary>
+    public static async Task<bool> CancelJobAsync(this DurableTaskClient client, string jobId, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        await client.TerminateInstanceAsync(jobId, JobRecord.CanceledMessage, cancellationToken);
+        var deadline = clock.GetUtcNow() + TerminateWait;
+        while (clock.GetUtcNow() < deadline)
+        {
+            var instance = await client.GetInstanceAsync(jobId, getInputsAndOutputs: false, cancellationToken);
+            if (instance is null || instance.RuntimeStatus == OrchestrationRuntimeStatus.Terminated) return true;
+            if (instance.IsCompleted) return false; // it ended on its own first
+            await Task.Delay(TimeSpan.FromMilliseconds(100), clock, cancellationToken);
+        }
+        return false;
+    }
+
+    static bool IsJob(OrchestrationMetadata instance) => instance.Name == GenerationOrchestrator.Name;
+
+    static OrchestrationRuntimeStatus RuntimeStatusOf(JobStatus status) => status switch
+    {
+        JobStatus.Queued => OrchestrationRuntimeStatus.Pending,
+        JobStatus.Running => OrchestrationRuntimeStatus.Running,
+        JobStatus.Succeeded => OrchestrationRuntimeStatus.Completed,
+        JobStatus.Failed => OrchestrationRuntimeStatus.Failed,
+        _ => OrchestrationRuntimeStatus.Terminated,
+    };
+}

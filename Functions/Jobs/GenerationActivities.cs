@@ -1,0 +1,97 @@
+using Functions.Generation;
+using Functions.Generation.Providers;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+
+namespace Functions.Jobs;
+
+/// <summary>
+/// The orchestration's side effects, each idempotent by job id. Provider failures come back as data
+/// (<see cref="StepFailure"/>); anything else throws and the orchestrator's retry policy runs the activity again.
+/// </summary>
+public sealed class GenerationActivities(ProviderSelector providers, FileReferences references, UpstreamImages images, ImageKeeper keeper,
+    ILogger<GenerationActivities> logger)
+{
+    public const string Submit = "SubmitGeneration";
+    public const string Check = "CheckGeneration";
+    public const string Store = "StoreGeneration";
+    public const string Discard = "DiscardGeneration";
+
+    /// <summary>Sends the job to its model's upstream: a task id to check, or (a synchronous provider) the image, stored at once.</summary>
+    [Function(Submit)]
+    public Task<UpstreamStep> SubmitGeneration([ActivityTrigger] UpstreamCall call, [DurableClient] DurableTaskClient client) =>
+        StepAsync(call, client, (planned, input) => planned.Provider.SubmitAsync(input, CancellationToken.None));
+
+    /// <summary>Asks the upstream how its task is doing; a failed check is not a failed task (the provider says pending).</summary>
+    [Function(Check)]
+    public Task<UpstreamStep> CheckGeneration([ActivityTrigger] UpstreamCall call, [DurableClient] DurableTaskClient client) =>
+        StepAsync(call, client, (planned, input) => planned.Provider.CheckAsync(input, call.TaskId!, CancellationToken.None));
+
+    /// <summary>Fetches a finished task's image (URL and size rules of <see cref="UpstreamImages"/>) and keeps it.</summary>
+    [Function(Store)]
+    public async Task<UpstreamStep> StoreGeneration([ActivityTrigger] StoreCall store, [DurableClient] DurableTaskClient client)
+    {
+        var call = store.Call;
+        try
+        {
+            var planned = await PlannedAsync(call);
+            var (bytes, type) = await images.DownloadAsync(store.Image.Url, CancellationToken.None);
+            var image = UpstreamFailures.Image(bytes, type, store.Image.Debug);
+            return await KeepAsync(call, client, planned.Provider.Name, image);
+        }
+        catch (GenerationFailedException e)
+        {
+            return new UpstreamStep(Failure: StepFailure.Of(e));
+        }
+    }
+
+    /// <summary>Removes what a job stored, for a job that ended without its image.</summary>
+    [Function(Discard)]
+    public Task DiscardGeneration([ActivityTrigger] string jobId) => keeper.DiscardAsync(jobId, CancellationToken.None);
+
+    async Task<UpstreamStep> StepAsync(UpstreamCall call, DurableTaskClient client, Func<PlannedModel, ProviderCall, Task<ProviderStep>> send)
+    {
+        try
+        {
+            var planned = await PlannedAsync(call);
+            var reference = await references.ReadAsync(call.Request.ReferenceFileId, CancellationToken.None);
+            var input = new ProviderCall(new ProviderRequest(call.Request, ImageDimensions.For(call.Request.AspectRatio, call.Request.Resolution),
+                reference), planned.Model, planned.Entry, planned.Token);
+            var step = await send(planned, input);
+            if (step.Image is { } image) return await KeepAsync(call, client, planned.Provider.Name, image);
+            if (step.ImageUrl is { } url) return new UpstreamStep(Ready: new ReadyImage(url, step.Debug!));
+            return new UpstreamStep(TaskId: step.TaskId, Progress: step.Progress >= 0 ? step.Progress : null);
+        }
+        catch (GenerationFailedException e)
+        {
+            return new UpstreamStep(Failure: StepFailure.Of(e));
+        }
+    }
+
+    /// <summary>The model this step is for, as the plan has it now (a token removed meanwhile ends the job).</summary>
+    async Task<PlannedModel> PlannedAsync(UpstreamCall call)
+    {
+        var plan = await providers.PlanAsync(call.Request.Model, CancellationToken.None);
+        return plan.ElementAtOrDefault(call.ModelIndex) is { } planned && planned.Model == call.Model
+            ? planned
+            : throw new GenerationFailedException(GenerationErrors.TokenNotConfigured, $"The token for {call.Model} was removed while the job ran.");
+    }
+
+    /// <summary>
+    /// Stores the image, then looks at the job once more: a job canceled meanwhile (terminated while this ran) keeps
+    /// nothing, whichever of the two removals (the canceler's or this one) comes last.
+    /// </summary>
+    async Task<UpstreamStep> KeepAsync(UpstreamCall call, DurableTaskClient client, string provider, GeneratedImage image)
+    {
+        var debug = image.Debug with { UsedFallback = call.ModelIndex > 0, FallbackReason = call.FallbackReason };
+        var stored = await keeper.StoreForJobAsync(call.JobId, call.Request, provider, image with { Debug = debug }, CancellationToken.None);
+        var job = await client.GetInstanceAsync(call.JobId, getInputsAndOutputs: false);
+        if (job is null || job.RuntimeStatus == OrchestrationRuntimeStatus.Terminated)
+        {
+            logger.LogInformation("Job {JobId} was canceled while its image was stored", call.JobId);
+            await keeper.DiscardAsync(call.JobId, CancellationToken.None);
+        }
+        return new UpstreamStep(Stored: stored);
+    }
+
+}

@@ -1,0 +1,46 @@
+using Functions.Generation;
+
+namespace Functions.Jobs;
+
+/// <summary>
+/// An orchestrated generation's input, fixed when it is scheduled so that every replay sees the same values: the request,
+/// the planned models (the requested one, then its fallbacks that had a token) and the timings in force.
+/// </summary>
+public sealed record GenerationJob(GenerationRequest Request, IReadOnlyList<string> Models, JobTimings Timings);
+
+/// <summary>The deadline of the whole upstream work and the back-off between checks (Upstream:* settings).</summary>
+public sealed record JobTimings(double DeadlineSeconds, double PollMinSeconds, double PollMaxSeconds)
+{
+    /// <summary>2 s, 3 s, 4.5 s ... up to the maximum, by default.</summary>
+    public TimeSpan CheckDelay(int check) => TimeSpan.FromSeconds(Math.Min(PollMaxSeconds, PollMinSeconds * Math.Pow(1.5, check - 1)));
+}
+
+/// <summary>The orchestration's custom status: progress and its label, and once failed, why (the error code decides the status a client sees).</summary>
+public sealed record JobProgress(string Label, double? Progress = null, DateTimeOffset? StartedAt = null, string? ErrorCode = null, string? Error = null);
+
+/// <summary>An activity's input: which job, which model of its plan, the upstream task once submitted, why earlier models were left.</summary>
+public sealed record UpstreamCall(string JobId, GenerationRequest Request, int ModelIndex, string Model, string? TaskId = null,
+    string? FallbackReason = null);
+
+/// <summary>The Store activity's input: the call that made the image, and where the image is.</summary>
+public sealed record StoreCall(UpstreamCall Call, ReadyImage Image);
+
+/// <summary>A finished upstream task's image, still at the upstream, for the Store activity to fetch.</summary>
+public sealed record ReadyImage(string Url, ApiDebugInfo Debug);
+
+/// <summary>What an upstream step gave: a task still running, an image to fetch, an image already stored, or a failure.</summary>
+public sealed record UpstreamStep(
+    string? TaskId = null, double? Progress = null, ReadyImage? Ready = null, JobResult? Stored = null, StepFailure? Failure = null);
+
+/// <summary>A generation failure as data, so the orchestrator decides (fallback or end) without exceptions crossing activities.</summary>
+public sealed record StepFailure(string Code, string Message, bool Retryable)
+{
+    public static StepFailure Of(GenerationFailedException e) => new(e.Code, e.Message, e.Retryable);
+}
+
+/// <summary>The fallback chain's shared rule for why earlier models were left.</summary>
+public static class FallbackReasons
+{
+    public static string Join(string? earlier, string model, string reason) =>
+        earlier is null ? $"{model}: {reason}" : $"{earlier}; {model}: {reason}";
+}
