@@ -18,9 +18,8 @@ public static class GenerationOrchestrator
         maxNumberOfAttempts: 4, firstRetryInterval: TimeSpan.FromSeconds(2), backoffCoefficient: 2));
 
     [Function(Name)]
-    public static async Task<JobResult> Run([OrchestrationTrigger] TaskOrchestrationContext context)
+    public static async Task<JobResult> Run([OrchestrationTrigger] TaskOrchestrationContext context, GenerationJob job)
     {
-        var job = context.GetInput<GenerationJob>() ?? throw new InvalidOperationException("An orchestration without its job.");
         var started = context.CurrentUtcDateTime;
         context.SetCustomStatus(new JobProgress("running", 0, started));
 

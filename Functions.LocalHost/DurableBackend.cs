@@ -1,0 +1,128 @@
+using System.Net;
+using System.Net.Sockets;
+using DurableTask.AzureStorage;
+using DurableTask.Core;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Testing.Sidecar.Grpc;
+using Microsoft.DurableTask.Worker;
+
+namespace Functions.LocalHost;
+
+/// <summary>
+/// The Durable backend the Functions host would give the app: DurableTask.AzureStorage over AzureWebJobsStorage (the
+/// engine and storage layout of the Durable extension), served over the Durable Task gRPC protocol by
+/// <see cref="TaskHubGrpcServer"/> on a loopback port, with the app's orchestrators and activities registered on a
+/// gRPC worker and a gRPC client for the functions that take <c>[DurableClient]</c>.
+/// </summary>
+public static class DurableBackend
+{
+    public static WebApplicationBuilder AddFunctionsApp(this WebApplicationBuilder builder, FunctionCatalog catalog)
+    {
+        var services = builder.Services;
+        services.AddSingleton(catalog);
+        var settings = DurableStorage.Settings(builder.Configuration, catalog.Host);
+        var sidecar = new DurableSidecar(settings, FreeLoopbackPort());
+        services.AddSingleton(sidecar);
+        services.AddHostedService(_ => sidecar);
+
+        var channel = GrpcChannel.ForAddress(sidecar.Address);
+        services.AddDurableTaskWorker(worker =>
+        {
+            worker.UseGrpc(channel);
+            worker.AddTasks(registry =>
+            {
+                foreach (var function in catalog.Orchestrators) registry.AddOrchestrator(function.Name, new FunctionOrchestrator(function));
+                foreach (var function in catalog.Activities) registry.AddActivity(function.Name, services => new FunctionActivity(function, services));
+            });
+        });
+        services.AddDurableTaskClient(client => client.UseGrpc(channel));
+        return builder;
+    }
+
+    static int FreeLoopbackPort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    /// <summary>An orchestrator function as the Durable worker runs it: the static method, given the context.</summary>
+    sealed class FunctionOrchestrator(FunctionInfo function) : ITaskOrchestrator
+    {
+        public Type InputType => function.InputType;
+        public Type OutputType => function.OutputType;
+
+        public Task<object?> RunAsync(TaskOrchestrationContext context, object? input) =>
+            function.InvokeAsync(EmptyServices.Instance, (_, source) => source switch
+            {
+                ParameterSource.OrchestrationContext => context,
+                ParameterSource.OrchestrationInput => input,
+                _ => throw new NotSupportedException($"{source} in an orchestrator"),
+            });
+    }
+
+    /// <summary>An activity function: a new instance of its class from the worker's services, given its input and the Durable client.</summary>
+    sealed class FunctionActivity(FunctionInfo function, IServiceProvider services) : ITaskActivity
+    {
+        public Type InputType => function.InputType;
+        public Type OutputType => function.OutputType;
+
+        public Task<object?> RunAsync(TaskActivityContext context, object? input) =>
+            function.InvokeAsync(services, (_, source) => source switch
+            {
+                ParameterSource.ActivityInput => input,
+                ParameterSource.DurableClient => services.GetRequiredService<DurableTaskClient>(),
+                ParameterSource.CancellationToken => CancellationToken.None,
+                _ => throw new NotSupportedException($"{source} in an activity"),
+            });
+    }
+
+    sealed class EmptyServices : IServiceProvider
+    {
+        public static readonly EmptyServices Instance = new();
+        public object? GetService(Type serviceType) => null;
+    }
+}
+
+/// <summary>
+/// The gRPC sidecar: its own small web host (HTTP/2 on loopback), so that it runs the same whether the local host
+/// listens on Kestrel or, in tests, on an in-memory test server.
+/// </summary>
+public sealed class DurableSidecar(AzureStorageOrchestrationServiceSettings settings, int port) : IHostedService, IAsyncDisposable
+{
+    WebApplication? _host;
+    AzureStorageOrchestrationService? _service;
+
+    public string Address { get; } = $"http://127.0.0.1:{port}";
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _service = new AzureStorageOrchestrationService(settings);
+        await _service.CreateIfNotExistsAsync();
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http2));
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter("Grpc", LogLevel.Warning);
+        builder.Services.AddGrpc();
+        builder.Services.AddSingleton<IOrchestrationService>(_service);
+        builder.Services.AddSingleton<IOrchestrationServiceClient>(_service);
+        builder.Services.AddSingleton<TaskHubGrpcServer>();
+        _host = builder.Build();
+        _host.MapGrpcService<TaskHubGrpcServer>();
+        await _host.StartAsync(cancellationToken);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_host is not null) await _host.StopAsync(cancellationToken);
+        if (_service is not null) await _service.StopAsync(isForced: true);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_host is not null) await _host.DisposeAsync();
+    }
+}

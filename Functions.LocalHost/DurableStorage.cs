@@ -1,0 +1,30 @@
+using Azure.Identity;
+using DurableTask.AzureStorage;
+
+namespace Functions.LocalHost;
+
+/// <summary>DurableTask.AzureStorage settings from AzureWebJobsStorage and host.json, tuned so that a restarted host resumes quickly.</summary>
+public static class DurableStorage
+{
+    public static AzureStorageOrchestrationServiceSettings Settings(IConfiguration configuration, HostJson host)
+    {
+        var connection = configuration["AzureWebJobsStorage"];
+        var accountName = configuration["AzureWebJobsStorage:accountName"];
+        var durable = configuration.GetSection("DurableTask");
+        return new AzureStorageOrchestrationServiceSettings
+        {
+            TaskHubName = durable["HubName"] ?? host.HubName,
+            PartitionCount = host.PartitionCount,
+            StorageAccountClientProvider = !string.IsNullOrEmpty(connection) ? new StorageAccountClientProvider(connection)
+                : !string.IsNullOrEmpty(accountName) ? new StorageAccountClientProvider(accountName, new DefaultAzureCredential())
+                : throw new InvalidOperationException("No storage is configured: set AzureWebJobsStorage (UseDevelopmentStorage=true locally)."),
+            // Idle polling backs off to this; the default 30 s would make a quiet local host slow to pick up work.
+            MaxQueuePollingInterval = TimeSpan.FromSeconds(durable.GetValue("MaxQueuePollingIntervalSeconds", 1.0)),
+            // A work item held by a process that died reappears after this (DTFx's default is 5 minutes).
+            WorkItemQueueVisibilityTimeout = TimeSpan.FromSeconds(durable.GetValue("VisibilityTimeoutSeconds", 15.0)),
+            ControlQueueVisibilityTimeout = TimeSpan.FromSeconds(durable.GetValue("VisibilityTimeoutSeconds", 15.0)),
+            MaxConcurrentTaskActivityWorkItems = 16,
+            MaxConcurrentTaskOrchestrationWorkItems = 16,
+        };
+    }
+}
