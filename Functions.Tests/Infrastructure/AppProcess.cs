@@ -4,7 +4,7 @@ using System.Diagnostics;
 namespace Functions.Tests.Infrastructure;
 
 /// <summary>
-/// The app started as its own process (`dotnet Functions.dll`) on a free loopback port, as it runs for real, with
+/// The app in its local host, started as its own process (`dotnet Functions.LocalHost.dll`) on a free loopback port, as it runs for real, with
 /// settings as environment variables and its console output kept. <see cref="Kill"/> is a crash: SIGKILL, no shutdown.
 /// </summary>
 public sealed class AppProcess : OwnedProcess
@@ -14,8 +14,8 @@ public sealed class AppProcess : OwnedProcess
 
     AppProcess(Process process, Uri baseAddress, ConcurrentQueue<string> output) : base(process) => (BaseAddress, Output) = (baseAddress, output);
 
-    /// <summary>The app the test project was built with (its output holds Functions.dll and its settings files).</summary>
-    public static string BuiltDll => Path.Combine(AppContext.BaseDirectory, "Functions.dll");
+    /// <summary>The local host the test project was built with (its output holds Functions.LocalHost.dll, the app and its settings files).</summary>
+    public static string BuiltDll => Path.Combine(AppContext.BaseDirectory, "Functions.LocalHost.dll");
 
     public static Process Start(string dll, string storage, int port, IReadOnlyDictionary<string, string>? settings = null,
         ConcurrentQueue<string>? output = null)

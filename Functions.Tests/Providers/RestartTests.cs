@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Functions.Files;
-using Functions.Jobs;
 using Functions.Tests.Fakes;
 using Functions.Tests.Infrastructure;
 
@@ -14,7 +13,7 @@ public sealed class RestartFixture : ProviderFixture
     protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>(base.Settings)
     {
         ["Generation:SyncWaitSeconds"] = "0",
-        ["Worker:VisibilityTimeoutSeconds"] = "10",
+        ["DurableTask:VisibilityTimeoutSeconds"] = "5",
         ["Upstream:DeadlineSeconds"] = "120",
     };
 }
@@ -30,8 +29,9 @@ public sealed class RestartTests(RestartFixture app) : IClassFixture<RestartFixt
         var jobUrl = accepted.Headers.Location!.PathAndQuery;
         var jobId = jobUrl.Split('/')[^1];
 
-        // Wait until the upstream has the task and the job has recorded it, then stop the app mid-job.
-        await Eventually.HoldsAsync(async () => (await app.Service<JobStore>().GetAsync(jobId, default))?.Upstream?.TaskId is not null);
+        // Wait until the upstream has the task and the orchestration has recorded it, then stop the app mid-job.
+        await Eventually.HoldsAsync(async () =>
+            (await app.Client.GetFromJsonAsync<JsonElement>(jobUrl)).GetProperty("progress_label").GetString() == "generating");
         Assert.Equal(1, app.Geminigen.Submits);
         await app.RestartAppAsync();
         app.Geminigen.Hold = false;
