@@ -8,51 +8,30 @@ using Functions.Tests.Infrastructure;
 
 namespace Functions.Tests.Jobs;
 
-/// <summary>No worker: jobs stay queued until the test acts on them.</summary>
-public sealed class StoppedWorkerFixture : AppFixture
+/// <summary>The gated provider, and requests that wait for their jobs.</summary>
+public sealed class GatedWaitingFixture : GatedProviderFixture
 {
-    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Worker:ListenerEnabled"] = "false" };
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Generation:SyncWaitSeconds"] = "20" };
 }
 
-public sealed class CancelQueuedTests(StoppedWorkerFixture app) : IClassFixture<StoppedWorkerFixture>
+public sealed class CancelWaitedTests(GatedWaitingFixture app) : IClassFixture<GatedWaitingFixture>
 {
-    [Fact]
-    public async Task A_queued_job_is_canceled_stays_readable_as_canceled_and_a_second_delete_forgets_it()
-    {
-        var accepted = await JobsApiTests.SubmitAsyncAsync(app.Client, new { prompt = "never runs" });
-        var path = accepted.Headers.Location!.AbsolutePath;
-
-        var response = await app.Client.DeleteAsync(path);
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.True(body.GetProperty("deleted").GetBoolean());
-        Assert.False(body.GetProperty("was_running").GetBoolean());
-        var job = await app.Client.GetFromJsonAsync<JsonElement>(path);
-        Assert.Equal("canceled", job.GetProperty("status").GetString());
-        Assert.Equal(JsonValueKind.Number, job.GetProperty("finished_at").ValueKind);
-        var canceled = await app.Client.GetFromJsonAsync<JsonElement>("/api/v1/jobs?status=canceled");
-        Assert.Contains(canceled.GetProperty("data").EnumerateArray(), j => path.EndsWith(j.GetProperty("id").GetString()!));
-
-        Assert.Equal(HttpStatusCode.OK, (await app.Client.DeleteAsync(path)).StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, (await app.Client.GetAsync(path)).StatusCode);
-    }
-
     [Fact]
     public async Task A_request_waiting_on_its_job_answers_409_job_canceled_when_the_job_is_canceled()
     {
-        var waiting = app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "waiting, then canceled" });
-        string? jobId = null;
-        for (var i = 0; i < 100 && jobId is null; i++, await Task.Delay(50))
-        {
-            var queued = await app.Client.GetFromJsonAsync<JsonElement>("/api/v1/jobs?status=queued&limit=100");
-            jobId = queued.GetProperty("data").EnumerateArray()
-                .Where(j => j.GetProperty("params").GetProperty("prompt").GetString() == "waiting, then canceled")
-                .Select(j => j.GetProperty("id").GetString()).FirstOrDefault();
-        }
-        Assert.NotNull(jobId);
+        app.Reset();
+        // An Idempotency-Key makes the generation a job that the request waits for.
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/images/generate")
+            { Content = JsonContent.Create(new { prompt = "waiting, then canceled" }) };
+        request.Headers.Add("Idempotency-Key", "wait-then-cancel");
+        var waiting = app.Client.SendAsync(request);
+        await app.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var running = await app.Client.GetFromJsonAsync<JsonElement>("/api/v1/jobs?status=running&limit=100");
+        var jobId = running.GetProperty("data").EnumerateArray()
+            .Single(j => j.GetProperty("params").GetProperty("prompt").GetString() == "waiting, then canceled").GetProperty("id").GetString();
 
         await app.Client.DeleteAsync($"/api/v1/jobs/{jobId}");
+        app.Gate.SetResult();
 
         var response = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
@@ -85,6 +64,12 @@ public sealed class CancelRunningTests(GatedProviderFixture app) : IClassFixture
         var history = await app.Client.GetFromJsonAsync<JsonElement>("/api/images/history?limit=100");
         Assert.Equal(0, history.GetProperty("total").GetInt64());
         Assert.Equal(HttpStatusCode.NotFound, (await app.Client.GetAsync($"/api/v1/files/{fileId}")).StatusCode);
+        var canceled = await app.Client.GetFromJsonAsync<JsonElement>("/api/v1/jobs?status=canceled");
+        Assert.Contains(canceled.GetProperty("data").EnumerateArray(), j => j.GetProperty("id").GetString() == jobId);
+
+        // A second DELETE forgets the ended job.
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.DeleteAsync(path)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await app.Client.GetAsync(path)).StatusCode);
     }
 }
 
@@ -105,7 +90,7 @@ public sealed class CancelWaitingUpstreamTests(RestartFixture app) : IClassFixtu
         app.Geminigen.Hold = false;
         await Task.Delay(1500); // many check intervals
 
-        // At most the one check that read the job just before the cancel; its checkpoint write then failed.
+        // At most the one check that was running when the orchestration was stopped.
         Assert.InRange(app.Geminigen.CountOf("/uapi/v1/history"), checksAtCancel, checksAtCancel + 1);
         Assert.Equal(1, app.Geminigen.Submits);
         Assert.Equal("canceled", (await app.Client.GetFromJsonAsync<JsonElement>(path)).GetProperty("status").GetString());

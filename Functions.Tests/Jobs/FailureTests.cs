@@ -2,82 +2,80 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Functions.Generation;
-using Functions.Storage;
 using Functions.Tests.Api;
 using Functions.Tests.Infrastructure;
 using Moq;
 
 namespace Functions.Tests.Jobs;
 
-/// <summary>A provider that always throws something unexpected, and few deliveries allowed.</summary>
+/// <summary>A provider that always throws something unexpected (not a generation failure).</summary>
 public sealed class AlwaysThrowingFixture : SeamProviderFixture
 {
-    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
-    {
-        ["Generation:SyncWaitSeconds"] = "0",
-        ["Worker:MaxDequeueCount"] = "2",
-    };
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Generation:SyncWaitSeconds"] = "0" };
 
     public AlwaysThrowingFixture() =>
         Provider.Setup(p => p.SubmitAsync(It.IsAny<ProviderCall>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(new InvalidOperationException("the seam always breaks"));
 }
 
-public sealed class PoisonTests(AlwaysThrowingFixture app) : IClassFixture<AlwaysThrowingFixture>
+public sealed class ActivityFailureTests(AlwaysThrowingFixture app) : IClassFixture<AlwaysThrowingFixture>
 {
     [Fact]
-    public async Task A_message_that_keeps_failing_fails_its_job_with_the_reason_and_goes_to_the_poison_queue()
+    public async Task An_activity_that_keeps_throwing_is_retried_then_fails_its_job_with_the_reason()
     {
         var accepted = await JobsApiTests.SubmitAsyncAsync(app.Client, new { prompt = "always breaks" });
-        var jobId = accepted.Headers.Location!.AbsolutePath.Split('/')[^1];
 
-        var job = await JobsApiTests.PollAsync(app.Client, accepted.Headers.Location.AbsolutePath, seconds: 40);
+        var job = await JobsApiTests.PollAsync(app.Client, accepted.Headers.Location!.AbsolutePath, seconds: 40);
 
         Assert.Equal("failed", job.GetProperty("status").GetString());
-        Assert.Contains("gave up after 2 attempts", job.GetProperty("error").GetString());
+        Assert.Contains("gave up after 3 attempts", job.GetProperty("error").GetString());
         Assert.Contains("the seam always breaks", job.GetProperty("error").GetString());
-        app.Provider.Verify(p => p.SubmitAsync(It.IsAny<ProviderCall>(), It.IsAny<CancellationToken>()), Times.Exactly(2));
-        // The job fails first; its message moves to the poison queue right after.
-        var queues = app.Service<QueueStorage>();
-        IReadOnlyList<QueueMessage> poison = [];
-        await Eventually.HoldsAsync(async () => (poison = await queues.ReceiveAsync(StorageNames.JobsPoisonQueue, 32, TimeSpan.FromSeconds(1))).Count > 0);
-        Assert.Equal([jobId], poison.Select(m => m.Text));
-        await Eventually.HoldsAsync(async () => await queues.GetApproximateCountAsync(StorageNames.JobsQueue) == 0);
+        app.Provider.Verify(p => p.SubmitAsync(It.IsAny<ProviderCall>(), It.IsAny<CancellationToken>()), Times.Exactly(3));
+        var queued = await app.Client.GetFromJsonAsync<JsonElement>("/api/v1/jobs?status=queued");
+        Assert.Empty(queued.GetProperty("data").EnumerateArray());
     }
 }
 
-/// <summary>No worker, a two-second job deadline and a sweep every second.</summary>
-public sealed class ShortDeadlineFixture : AppFixture
+/// <summary>An asynchronous provider whose task never finishes, and a two-second deadline.</summary>
+public sealed class NeverFinishingFixture : SeamProviderFixture
 {
     protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
-        ["Worker:ListenerEnabled"] = "false",
-        ["Worker:JobDeadlineSeconds"] = "2",
-        ["Worker:SweepIntervalSeconds"] = "1",
+        ["Upstream:DeadlineSeconds"] = "2",
+        ["Upstream:PollMinSeconds"] = "0.2",
+        ["Upstream:PollMaxSeconds"] = "0.2",
     };
+
+    public NeverFinishingFixture()
+    {
+        Provider.Setup(p => p.Asynchronous).Returns(true);
+        Provider.Setup(p => p.SubmitAsync(It.IsAny<ProviderCall>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync(ProviderStep.Pending("task-1", 0.1, null));
+        Provider.Setup(p => p.CheckAsync(It.IsAny<ProviderCall>(), "task-1", It.IsAny<CancellationToken>()))
+            .ReturnsAsync(ProviderStep.Pending("task-1", 0.2, null));
+    }
 }
 
-public sealed class DeadlineTests(ShortDeadlineFixture app) : IClassFixture<ShortDeadlineFixture>
+public sealed class DeadlineTests(NeverFinishingFixture app) : IClassFixture<NeverFinishingFixture>
 {
     [Fact]
-    public async Task A_job_nobody_runs_is_failed_by_the_sweep_once_past_its_deadline()
+    public async Task A_job_whose_task_never_finishes_fails_at_its_deadline_as_upstream_timeout()
     {
-        var accepted = await JobsApiTests.SubmitAsyncAsync(app.Client, new { prompt = "nobody runs me" });
+        var accepted = await JobsApiTests.SubmitAsyncAsync(app.Client, new { prompt = "never finishes" });
 
         var job = await JobsApiTests.PollAsync(app.Client, accepted.Headers.Location!.AbsolutePath, seconds: 15);
 
         Assert.Equal("failed", job.GetProperty("status").GetString());
-        Assert.Contains("Worker:JobDeadlineSeconds", job.GetProperty("error").GetString());
-        var running = await app.Client.GetFromJsonAsync<JsonElement>("/api/v1/jobs?status=queued");
-        Assert.Empty(running.GetProperty("data").EnumerateArray());
+        Assert.Contains("Upstream:DeadlineSeconds", job.GetProperty("error").GetString());
+        app.Provider.Verify(p => p.CheckAsync(It.IsAny<ProviderCall>(), "task-1", It.IsAny<CancellationToken>()), Times.AtLeast(2));
     }
 
     [Fact]
-    public async Task A_sync_request_whose_job_passes_its_deadline_answers_504_deadline_exceeded()
+    public async Task A_sync_request_whose_job_passes_its_deadline_answers_504_upstream_timeout()
     {
         var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "waits past the deadline" });
 
         Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
-        Assert.Equal(GenerationErrors.DeadlineExceeded, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
+        Assert.Equal(GenerationErrors.UpstreamTimeout, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
     }
 }

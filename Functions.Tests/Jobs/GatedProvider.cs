@@ -28,7 +28,7 @@ public abstract class SeamProviderFixture : AppFixture
 }
 
 /// <summary>Calls wait at a gate the test opens, so a job can be caught while it runs.</summary>
-public sealed class GatedProviderFixture : SeamProviderFixture
+public class GatedProviderFixture : SeamProviderFixture
 {
     public TaskCompletionSource Gate { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     public TaskCompletionSource Entered { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -15,15 +15,13 @@ public static class GenerationErrors
     public const string ProviderUnavailable = "provider_unavailable";
     public const string InvalidUpstreamImage = "invalid_upstream_image";
     // The pipeline's own ends, not a provider's.
-    public const string DeadlineExceeded = "deadline_exceeded";
     public const string AttemptsExhausted = "attempts_exhausted";
-    public const string EnqueueFailed = "enqueue_failed";
     public const string Canceled = "canceled";
 
     public static int StatusOf(string? code) => code switch
     {
         TokenNotConfigured or ReferenceNotFound or ContentFiltered or UpstreamRejected => StatusCodes.Status400BadRequest,
-        UpstreamTimeout or DeadlineExceeded => StatusCodes.Status504GatewayTimeout,
+        UpstreamTimeout => StatusCodes.Status504GatewayTimeout,
         ProviderUnavailable => StatusCodes.Status503ServiceUnavailable,
         UpstreamUnauthorized or UpstreamNoCredit or UpstreamRateLimited or UpstreamError or InvalidUpstreamImage => StatusCodes.Status502BadGateway,
         _ => StatusCodes.Status500InternalServerError,

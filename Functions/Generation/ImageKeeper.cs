@@ -1,6 +1,7 @@
 using Functions.Files;
 using Functions.Images;
 using Functions.Jobs;
+using Functions.Storage;
 
 namespace Functions.Generation;
 
@@ -8,7 +9,7 @@ namespace Functions.Generation;
 /// Keeps a generated image: its bytes as a file, then its history row. Two storage requests. Idempotent by key: a job's
 /// file is named after the job and the history keeps one row per key, so a repeated Store finds what the first wrote.
 /// </summary>
-public sealed class ImageKeeper(FileStore files, ImageHistory history, TimeProvider clock, ILogger<ImageKeeper> logger)
+public sealed class ImageKeeper(FileStore files, ImageHistory history, StorageBootstrap bootstrap, TimeProvider clock, ILogger<ImageKeeper> logger)
 {
     /// <summary>Stores an inline generation's image under a new file id, which is also its history key.</summary>
     public Task<JobResult> StoreAsync(GenerationRequest request, string provider, GeneratedImage image, CancellationToken cancellationToken)
@@ -26,6 +27,7 @@ public sealed class ImageKeeper(FileStore files, ImageHistory history, TimeProvi
     async Task<JobResult> StoreAsync(string fileId, string key, GenerationRequest request, string provider, GeneratedImage image,
         Dictionary<string, string> metadata, CancellationToken cancellationToken)
     {
+        await bootstrap.EnsureCreatedAsync(cancellationToken);
         var now = clock.GetUtcNow();
         metadata["kind"] = "generated";
         metadata["model"] = request.Model;

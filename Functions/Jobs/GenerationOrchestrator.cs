@@ -14,8 +14,9 @@ public static class GenerationOrchestrator
     public const string Name = nameof(GenerationOrchestrator);
 
     // An activity that throws (not a provider failure: storage down, a bug) is tried again before the job fails.
+    const int ActivityAttempts = 3;
     static readonly TaskOptions ActivityRetries = TaskOptions.FromRetryPolicy(new RetryPolicy(
-        maxNumberOfAttempts: 4, firstRetryInterval: TimeSpan.FromSeconds(2), backoffCoefficient: 2));
+        maxNumberOfAttempts: ActivityAttempts, firstRetryInterval: TimeSpan.FromSeconds(1), backoffCoefficient: 2));
 
     [Function(Name)]
     public static async Task<JobResult> Run([OrchestrationTrigger] TaskOrchestrationContext context, GenerationJob job)
@@ -36,7 +37,16 @@ public static class GenerationOrchestrator
                 $"The generation did not finish within {job.Timings.DeadlineSeconds:0} s (Upstream:DeadlineSeconds).");
         }
         stop.Cancel();
-        var outcome = await work;
+        UpstreamStep outcome;
+        try
+        {
+            outcome = await work;
+        }
+        catch (TaskFailedException e)
+        {
+            return Fail(context, started, GenerationErrors.AttemptsExhausted,
+                $"The generation gave up after {ActivityAttempts} attempts of {e.TaskName}: {e.FailureDetails.ErrorMessage}");
+        }
         if (outcome.Failure is { } failure) return Fail(context, started, failure.Code, failure.Message);
         context.SetCustomStatus(new JobProgress("succeeded", 1, started));
         return outcome.Stored!;

@@ -3,6 +3,7 @@ using Functions.Generation;
 using Functions.Hosting;
 using Functions.Jobs;
 using Functions.Kiapi;
+using Functions.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
@@ -18,8 +19,8 @@ namespace Functions.Kioai;
 /// within 24 h answers for the first request's job (<c>Idempotent-Replayed: true</c>); another body gets 409.
 /// </summary>
 public sealed class GenerateImage(
-    ModelCatalog catalog, ProviderSelector providers, InlineGeneration inline, JobSubmitter submitter, IdempotencyKeys keys, FileStore files,
-    PublicUrls urls, IOptions<GenerationOptions> options, TimeProvider clock)
+    ModelCatalog catalog, ProviderSelector providers, InlineGeneration inline, JobSubmitter submitter, IdempotencyKeys keys, FileStore files, FileReferences references,
+    StorageBootstrap bootstrap, PublicUrls urls, IOptions<GenerationOptions> options, TimeProvider clock)
 {
     [Function(nameof(GenerateImage))]
     public async Task<Results<Ok<GenerateImageResponse>, JsonHttpResult<KiapiJob>, JsonHttpResult<ErrorResponse>>> Run(
@@ -40,6 +41,7 @@ public sealed class GenerateImage(
             input = validated!;
         }
         var idempotency = key is null ? null : new IdempotencyRequest(key, IdempotencyKeys.HashOf(body.Span));
+        await bootstrap.EnsureCreatedAsync(cancellationToken);
         var prefer = PreferHeader.Of(request);
 
         if (idempotency is not null && await keys.FindAsync(idempotency.Key, cancellationToken) is { } used)
@@ -63,11 +65,10 @@ public sealed class GenerateImage(
     async Task<Results<Ok<GenerateImageResponse>, JsonHttpResult<KiapiJob>, JsonHttpResult<ErrorResponse>>> RunInlineAsync(
         HttpRequest request, GenerateImageInput input, IReadOnlyList<PlannedModel> plan, CancellationToken cancellationToken)
     {
-        var reference = input.ReferenceImage is { } bytes ? (ReadOnlyMemory<byte>?)bytes
-            : input.ReferenceFileId is { } fileId ? await files.ReadAllAsync(fileId, cancellationToken) : null;
         var generation = RequestOf(input, input.ReferenceFileId);
         try
         {
+            var reference = input.ReferenceImage is { } bytes ? bytes : await references.ReadAsync(input.ReferenceFileId, cancellationToken);
             return Succeeded(request, generation, await inline.RunAsync(generation, plan, reference, cancellationToken));
         }
         catch (GenerationFailedException e)

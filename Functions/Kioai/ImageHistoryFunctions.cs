@@ -2,13 +2,14 @@ using System.Globalization;
 using Functions.Files;
 using Functions.Hosting;
 using Functions.Images;
+using Functions.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Azure.Functions.Worker;
 
 namespace Functions.Kioai;
 
 /// <summary>The history: list (newest first, public images only for an anonymous caller) and delete.</summary>
-public sealed class ImageHistoryFunctions(ImageHistory history, FileStore files, PublicUrls urls)
+public sealed class ImageHistoryFunctions(ImageHistory history, FileStore files, PublicUrls urls, StorageBootstrap bootstrap)
 {
     public const int DefaultLimit = 20;
     public const int MaxLimit = 100;
@@ -20,6 +21,7 @@ public sealed class ImageHistoryFunctions(ImageHistory history, FileStore files,
         if (ReadInt(request, "limit", DefaultLimit, 1, MaxLimit, out var limit) is { } limitError) return limitError;
         if (ReadInt(request, "offset", 0, 0, int.MaxValue, out var offset) is { } offsetError) return offsetError;
 
+        await bootstrap.EnsureCreatedAsync(cancellationToken);
         var page = await history.ListPublicAsync(limit, offset, cancellationToken);
         var images = page.Images.Select(i => new ImageRecord(i.Id, urls.FileDownload(request, i.FileId), i.Prompt, i.Style, i.AspectRatio,
             i.Model, i.IsPrivate, i.UserId, i.CreatedAt.UtcDateTime)).ToList();
