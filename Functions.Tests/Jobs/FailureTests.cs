@@ -28,9 +28,10 @@ public sealed class ActivityFailureTests(AlwaysThrowingFixture app) : IClassFixt
         var job = await JobsApiTests.PollAsync(app.Client, accepted.Headers.Location!.AbsolutePath, seconds: 40);
 
         Assert.Equal("failed", job.GetProperty("status").GetString());
-        Assert.Contains("gave up after 3 attempts", job.GetProperty("error").GetString());
-        Assert.Contains("the seam always breaks", job.GetProperty("error").GetString());
-        app.Provider.Verify(p => p.SubmitAsync(It.IsAny<ProviderCall>(), It.IsAny<CancellationToken>()), Times.Exactly(3));
+        Assert.Contains("gave up after 4 attempts at SubmitGeneration", job.GetProperty("error").GetString());
+        // What broke is logged, never shown: it may be a storage service's own text.
+        Assert.DoesNotContain("the seam always breaks", job.GetProperty("error").GetString());
+        app.Provider.Verify(p => p.SubmitAsync(It.IsAny<ProviderCall>(), It.IsAny<CancellationToken>()), Times.Exactly(4));
         var queued = await app.Client.GetFromJsonAsync<JsonElement>("/api/v1/jobs?status=queued");
         Assert.Empty(queued.GetProperty("data").EnumerateArray());
     }

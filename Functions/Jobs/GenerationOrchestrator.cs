@@ -14,9 +14,9 @@ public static class GenerationOrchestrator
     public const string Name = nameof(GenerationOrchestrator);
 
     // An activity that throws (not a provider failure: storage down, a bug) is tried again before the job fails.
-    const int ActivityAttempts = 3;
+    const int Attempts = 4;
     static readonly TaskOptions ActivityRetries = TaskOptions.FromRetryPolicy(new RetryPolicy(
-        maxNumberOfAttempts: ActivityAttempts, firstRetryInterval: TimeSpan.FromSeconds(1), backoffCoefficient: 2));
+        maxNumberOfAttempts: Attempts, firstRetryInterval: TimeSpan.FromSeconds(2), backoffCoefficient: 2));
 
     [Function(Name)]
     public static async Task<JobResult> Run([OrchestrationTrigger] TaskOrchestrationContext context, GenerationJob job)
@@ -29,23 +29,21 @@ public static class GenerationOrchestrator
         var work = RunPlanAsync(context, job, started, stop.Token);
         if (await Task.WhenAny(work, deadline) == deadline)
         {
-            // Let the current step end (a timer is canceled, an activity finishes), then undo whatever it stored.
+            // Let the current step end (a timer is canceled, an activity finishes; no step starts after it), then undo whatever it stored.
             stop.Cancel();
-            try { await work; } catch (TaskCanceledException) { }
+            try { await work; } catch (Exception e) when (e is OperationCanceledException or TaskFailedException) { }
             await context.CallActivityAsync(GenerationActivities.Discard, context.InstanceId, ActivityRetries);
             return Fail(context, started, GenerationErrors.UpstreamTimeout,
                 $"The generation did not finish within {job.Timings.DeadlineSeconds:0} s (Upstream:DeadlineSeconds).");
         }
         stop.Cancel();
         UpstreamStep outcome;
-        try
-        {
-            outcome = await work;
-        }
+        try { outcome = await work; }
         catch (TaskFailedException e)
         {
-            return Fail(context, started, GenerationErrors.AttemptsExhausted,
-                $"The generation gave up after {ActivityAttempts} attempts of {e.TaskName}: {e.FailureDetails.ErrorMessage}");
+            // A step kept throwing: keep nothing it may have stored, and name the step without its error text (it may be storage's).
+            await context.CallActivityAsync(GenerationActivities.Discard, context.InstanceId, ActivityRetries);
+            return Fail(context, started, GenerationErrors.AttemptsExhausted, $"The job gave up after {Attempts} attempts at {e.TaskName}.");
         }
         if (outcome.Failure is { } failure) return Fail(context, started, failure.Code, failure.Message);
         context.SetCustomStatus(new JobProgress("succeeded", 1, started));
@@ -75,19 +73,26 @@ public static class GenerationOrchestrator
     static async Task<UpstreamStep> RunModelAsync(TaskOrchestrationContext context, UpstreamCall call, JobTimings timings, DateTime started,
         CancellationToken stop)
     {
-        var step = await context.CallActivityAsync<UpstreamStep>(GenerationActivities.Submit, call, ActivityRetries);
+        var step = await StepAsync(context, GenerationActivities.Submit, call, stop);
         for (var check = 1; step.TaskId is { } taskId && step.Failure is null && step.Stored is null && step.Ready is null; check++)
         {
             if (step.Progress is { } progress) context.SetCustomStatus(new JobProgress("generating", progress, started));
             await context.CreateTimer(timings.CheckDelay(check), stop);
-            step = await context.CallActivityAsync<UpstreamStep>(GenerationActivities.Check, call with { TaskId = taskId }, ActivityRetries);
+            step = await StepAsync(context, GenerationActivities.Check, call with { TaskId = taskId }, stop);
         }
         if (step.Ready is { } ready)
         {
             context.SetCustomStatus(new JobProgress("storing", 0.99, started));
-            step = await context.CallActivityAsync<UpstreamStep>(GenerationActivities.Store, new StoreCall(call, ready), ActivityRetries);
+            step = await StepAsync(context, GenerationActivities.Store, new StoreCall(call, ready), stop);
         }
         return step;
+    }
+
+    // Once the deadline has passed no step starts: no upstream task is paid for, no image stored only to be discarded.
+    static Task<UpstreamStep> StepAsync(TaskOrchestrationContext context, string activity, object input, CancellationToken stop)
+    {
+        stop.ThrowIfCancellationRequested();
+        return context.CallActivityAsync<UpstreamStep>(activity, input, ActivityRetries);
     }
 
     static JobResult Fail(TaskOrchestrationContext context, DateTime started, string code, string message)

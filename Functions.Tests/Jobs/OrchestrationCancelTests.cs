@@ -1,0 +1,56 @@
+using Functions.Jobs;
+using Functions.Tests.Infrastructure;
+using Microsoft.DurableTask.Client;
+
+namespace Functions.Tests.Jobs;
+
+/// <summary>A DELETE terminates the instance: the orchestration stops wherever it is and starts nothing more.</summary>
+public sealed class OrchestrationCancelTests(OrchestrationHost host) : IClassFixture<OrchestrationHost>
+{
+    const string Submit = GenerationActivities.Submit, Store = GenerationActivities.Store;
+    static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task A_job_terminated_while_it_waits_to_check_ends_canceled_and_checks_no_more()
+    {
+        // A check timer long enough that the termination lands while it runs.
+        var timings = new JobTimings(DeadlineSeconds: 30, PollMinSeconds: 1.5, PollMaxSeconds: 1.5);
+        var steps = new FakeSteps { Submit = _ => FakeSteps.Pending("task-canceled"), Check = call => FakeSteps.Pending(call.TaskId!) };
+
+        var jobId = await host.StartAsync(steps, timings, "async-model");
+        await steps.WaitingToCheck.Task.WaitAsync(Bound);
+        await host.Client.TerminateInstanceAsync(jobId, JobRecord.CanceledMessage);
+        var ended = await host.EndedAsync(jobId);
+        await Task.Delay(TimeSpan.FromSeconds(2)); // past the timer's due time: had it woken the orchestration, a check would show
+
+        Assert.Equal(OrchestrationRuntimeStatus.Terminated, ended.RuntimeStatus);
+        Assert.Equal(JobStatus.Canceled, JobRecord.From(ended).Status);
+        Assert.Equal([Submit], steps.Started);
+    }
+
+    [Fact]
+    public async Task A_job_terminated_while_it_stores_ends_canceled_and_its_finished_store_does_not_revive_it()
+    {
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var steps = new FakeSteps
+        {
+            Submit = _ => FakeSteps.Ready(),
+            Store = async _ => { entered.SetResult(); await gate.Task; return FakeSteps.StoredStep("file-canceled"); },
+        };
+
+        var jobId = await host.StartAsync(steps, new JobTimings(30, 0.05, 0.05), "async-model");
+        await entered.Task.WaitAsync(Bound);
+        await host.Client.TerminateInstanceAsync(jobId, JobRecord.CanceledMessage);
+        var ended = await host.EndedAsync(jobId);
+        gate.SetResult();
+        await Eventually.HoldsAsync(() => Task.FromResult(steps.Timeline.Contains($"{Store} returned")), Bound);
+        await Task.Delay(TimeSpan.FromSeconds(0.5)); // time for the engine to receive the late result
+
+        Assert.Equal(OrchestrationRuntimeStatus.Terminated, ended.RuntimeStatus);
+        var after = await host.Client.GetInstanceAsync(jobId, getInputsAndOutputs: true);
+        Assert.Equal(OrchestrationRuntimeStatus.Terminated, after!.RuntimeStatus);
+        Assert.DoesNotContain("file-canceled", after.SerializedOutput ?? "");
+        Assert.Equal([Submit, Store], steps.Started); // the orchestration discards nothing itself: the canceler and the Store activity do
+    }
+}

@@ -1,0 +1,93 @@
+using Functions.Generation;
+using Functions.Jobs;
+using Microsoft.DurableTask.Client;
+
+namespace Functions.Tests.Jobs;
+
+/// <summary>The deadline timer raced against the work: it ends the job as upstream_timeout and keeps nothing stored.</summary>
+public sealed class OrchestrationDeadlineTests(OrchestrationHost host) : IClassFixture<OrchestrationHost>
+{
+    const string Submit = GenerationActivities.Submit, Check = GenerationActivities.Check, Store = GenerationActivities.Store,
+        Discard = GenerationActivities.Discard;
+    static readonly JobTimings HalfSecond = new(DeadlineSeconds: 0.5, PollMinSeconds: 0.05, PollMaxSeconds: 0.1);
+    static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task A_model_still_pending_at_the_deadline_fails_the_job_as_upstream_timeout_and_its_stored_leftovers_are_discarded()
+    {
+        var steps = new FakeSteps { Submit = _ => FakeSteps.Pending("task-slow"), Check = call => FakeSteps.Pending(call.TaskId!) };
+
+        var ended = await host.EndedAsync(await host.StartAsync(steps, HalfSecond, "slow-model"));
+
+        Assert.Equal(OrchestrationRuntimeStatus.Failed, ended.RuntimeStatus);
+        Assert.Equal(TimeSpan.FromSeconds(0.5), steps.Timers.First());
+        Assert.NotEmpty(steps.CallsTo(Check)); // it was pending, and checked, when the deadline came
+        Assert.DoesNotContain(Store, steps.Started);
+        Assert.Equal(Discard, steps.Started[^1]);
+        Assert.Equal(steps.JobId, steps.CallsTo(Discard).Single().JobId);
+        var job = JobRecord.From(ended);
+        Assert.Equal((JobStatus.Failed, GenerationErrors.UpstreamTimeout), (job.Status, job.ErrorCode));
+        Assert.Contains("Upstream:DeadlineSeconds", job.Error);
+    }
+
+    [Fact]
+    public async Task A_store_running_at_the_deadline_is_awaited_and_then_discarded()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var steps = new FakeSteps
+        {
+            Submit = _ => FakeSteps.Ready(),
+            Store = async _ => { await gate.Task; return FakeSteps.StoredStep("file-late"); },
+        };
+
+        var jobId = await host.StartAsync(steps, HalfSecond, "slow-store-model");
+        await steps.DeadlinePassed.Task.WaitAsync(Bound);
+        gate.SetResult();
+        var ended = await host.EndedAsync(jobId);
+
+        Assert.Equal(OrchestrationRuntimeStatus.Failed, ended.RuntimeStatus);
+        Assert.Equal(GenerationErrors.UpstreamTimeout, JobRecord.From(ended).ErrorCode);
+        Assert.Equal([Submit, $"{Submit} returned", Store, $"{Store} returned", Discard, $"{Discard} returned"], steps.Timeline);
+    }
+
+    [Fact]
+    public async Task A_retryable_failure_after_the_deadline_starts_no_fallback_model()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var steps = new FakeSteps
+        {
+            Submit = async call =>
+            {
+                if (call.Model == "first-model") await gate.Task;
+                return await FakeSteps.Failed(GenerationErrors.UpstreamRateLimited, "HTTP 429", retryable: true);
+            },
+        };
+
+        var jobId = await host.StartAsync(steps, HalfSecond, "first-model", "second-model");
+        await steps.DeadlinePassed.Task.WaitAsync(Bound);
+        gate.SetResult();
+        var ended = await host.EndedAsync(jobId);
+
+        Assert.Equal(GenerationErrors.UpstreamTimeout, JobRecord.From(ended).ErrorCode);
+        Assert.Equal([Submit, Discard], steps.Started); // no upstream task paid for after the job has ended
+    }
+
+    [Fact]
+    public async Task An_image_ready_after_the_deadline_is_not_stored()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var steps = new FakeSteps
+        {
+            Submit = _ => FakeSteps.Pending("task-late"),
+            Check = async _ => { await gate.Task; return await FakeSteps.Ready(); },
+        };
+
+        var jobId = await host.StartAsync(steps, HalfSecond, "late-model");
+        await steps.DeadlinePassed.Task.WaitAsync(Bound);
+        gate.SetResult();
+        var ended = await host.EndedAsync(jobId);
+
+        Assert.Equal(GenerationErrors.UpstreamTimeout, JobRecord.From(ended).ErrorCode);
+        Assert.Equal([Submit, Check, Discard], steps.Started); // a history row that would show, then vanish, is never written
+    }
+}
