@@ -107,7 +107,7 @@ public sealed class DurableSidecar(AzureStorageOrchestrationServiceSettings sett
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http2));
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter("Grpc", LogLevel.Warning);
         builder.Services.AddGrpc();
-        builder.Services.AddSingleton<IOrchestrationService>(_service);
+        builder.Services.AddSingleton<IOrchestrationService>(new StopSafeOrchestrationService(_service));
         builder.Services.AddSingleton<IOrchestrationServiceClient>(_service);
         builder.Services.AddSingleton<TaskHubGrpcServer>();
         _host = builder.Build();
@@ -115,10 +115,10 @@ public sealed class DurableSidecar(AzureStorageOrchestrationServiceSettings sett
         await _host.StartAsync(cancellationToken);
     }
 
+    // Stopping the sidecar's host stops its dispatchers and the engine (see StopSafeOrchestrationService).
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         if (_host is not null) await _host.StopAsync(cancellationToken);
-        if (_service is not null) await _service.StopAsync(isForced: true);
     }
 
     public async ValueTask DisposeAsync()

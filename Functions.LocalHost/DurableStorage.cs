@@ -23,6 +23,10 @@ public static class DurableStorage
             // A work item held by a process that died reappears after this (DTFx's default is 5 minutes).
             WorkItemQueueVisibilityTimeout = TimeSpan.FromSeconds(durable.GetValue("VisibilityTimeoutSeconds", 15.0)),
             ControlQueueVisibilityTimeout = TimeSpan.FromSeconds(durable.GetValue("VisibilityTimeoutSeconds", 15.0)),
+            // A partition held by a process that died is taken over after this (DTFx's default is 30 s).
+            LeaseInterval = TimeSpan.FromSeconds(durable.GetValue("LeaseSeconds", 15.0)),
+            LeaseRenewInterval = TimeSpan.FromSeconds(durable.GetValue("LeaseSeconds", 15.0) / 3),
+            LeaseAcquireInterval = TimeSpan.FromSeconds(durable.GetValue("LeaseSeconds", 15.0) / 3),
             MaxConcurrentTaskActivityWorkItems = 16,
             MaxConcurrentTaskOrchestrationWorkItems = 16,
         };

@@ -42,7 +42,8 @@ public abstract class CrashTest : IAsyncLifetime
             ["Upstream:AllowPrivateAddresses"] = "true",
             ["Upstream:PollMinSeconds"] = "0.2",
             ["Upstream:PollMaxSeconds"] = "0.2",
-            ["Worker:VisibilityTimeoutSeconds"] = "10",
+            ["DurableTask:VisibilityTimeoutSeconds"] = "5",
+            ["DurableTask:LeaseSeconds"] = "6",
         });
         Client = App.CreateClient();
     }
@@ -115,8 +116,8 @@ public sealed class CrashAfterBlobWriteTests : CrashTest
     [Fact]
     public async Task Killed_after_the_blob_write_the_job_ends_once()
     {
-        // The history transaction is the next write after the blob: hold it, and die there.
-        var historyWrite = TableProxy.HoldFirst(r => r.Method == "POST" && r.Target.Contains("$batch"));
+        // The Store activity's history transaction is the next write after its blob: hold it, and die there.
+        var historyWrite = TableProxy.HoldFirst(r => r.Method == "POST" && r.Target.Contains("$batch") && r.Body.Contains("/images"));
 
         var jobId = await CrashAndRestartAsync(async jobId =>
         {
@@ -134,8 +135,8 @@ public sealed class CrashAfterHistoryWriteTests : CrashTest
     [Fact]
     public async Task Killed_after_the_history_write_the_job_ends_once()
     {
-        // The job's "succeeded" write follows the history transaction: hold it, and die there.
-        var finish = TableProxy.HoldFirst(r => r.Method == "PUT" && r.Body.Contains("\"succeeded\""));
+        // The orchestration's record of the finished Store follows the history transaction: hold it, and die there.
+        var finish = TableProxy.HoldFirst(r => r.Target.Contains("$batch") && r.Body.Contains("TaskCompleted") && r.Body.Contains("ImageId"));
 
         var jobId = await CrashAndRestartAsync(async jobId =>
         {

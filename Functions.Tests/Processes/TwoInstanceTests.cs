@@ -2,13 +2,12 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Functions.Storage;
 using Functions.Tests.Api;
 using Functions.Tests.Infrastructure;
 
 namespace Functions.Tests.Processes;
 
-/// <summary>Two app processes on one Azurite share one queue, as instances of one Functions app do.</summary>
+/// <summary>Two local hosts on one Azurite share one task hub, as instances of one Functions app do.</summary>
 public sealed partial class TwoInstanceTests : IAsyncLifetime
 {
     const int Jobs = 100;
@@ -18,7 +17,7 @@ public sealed partial class TwoInstanceTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _azurite = await Azurite.StartAsync();
-        var settings = new Dictionary<string, string> { ["Logging:LogLevel:Functions.Jobs.JobWorker"] = "Information" };
+        var settings = new Dictionary<string, string> { ["Logging:LogLevel:Functions.Jobs.GenerationActivities"] = "Information" };
         _apps = await Task.WhenAll(AppProcess.StartAsync(AppProcess.BuiltDll, _azurite.ConnectionString, settings),
             AppProcess.StartAsync(AppProcess.BuiltDll, _azurite.ConnectionString, settings));
     }
@@ -51,21 +50,19 @@ public sealed partial class TwoInstanceTests : IAsyncLifetime
         var history = await clients[0].GetFromJsonAsync<JsonElement>("/api/images/history?limit=1");
         Assert.Equal(Jobs, history.GetProperty("total").GetInt64());
 
-        // Each job was run to its end by exactly one process, and both processes took part.
+        // Each job's image was stored by exactly one process, once, and both processes took part.
         var doneBy = _apps.Select(a => a.Output.Select(line => Succeeded().Match(line)).Where(m => m.Success).Select(m => m.Groups[1].Value).ToList()).ToArray();
         var all = doneBy.SelectMany(d => d).ToList();
         Assert.Equal(jobIds.Order(), all.Order());
         Assert.All(doneBy, d => Assert.NotEmpty(d));
 
-        foreach (var queue in new[] { StorageNames.JobsQueue, StorageNames.JobsPoisonQueue })
-        {
-            var queues = new QueueStorage(new StoragePipelines(StorageAccount.FromConnectionString(_azurite.ConnectionString), new StorageRequestCounter()));
-            Assert.Equal(0, await queues.GetApproximateCountAsync(queue));
-        }
+        Assert.Equal(0, (await clients[0].GetFromJsonAsync<JsonElement>("/api/health")).GetProperty("queue_len").GetInt64());
+        foreach (var status in new[] { "queued", "running" })
+            Assert.Empty((await clients[1].GetFromJsonAsync<JsonElement>($"/api/v1/jobs?status={status}")).GetProperty("data").EnumerateArray());
         foreach (var client in clients) client.Dispose();
     }
 
-    [GeneratedRegex(@"Job (job_[0-9a-f]+) succeeded")]
+    [GeneratedRegex(@"Job (job_[0-9a-f]+) stored its image")]
     private static partial Regex Succeeded();
 
     public async Task DisposeAsync()
