@@ -45,8 +45,10 @@ public sealed record FunctionCatalog(IReadOnlyList<FunctionInfo> Functions, Host
     public IEnumerable<FunctionInfo> Orchestrators => Functions.Where(f => f.Trigger == OrchestrationTrigger);
     public IEnumerable<FunctionInfo> Activities => Functions.Where(f => f.Trigger == ActivityTrigger);
 
-    public static FunctionCatalog Of(Assembly assembly, HostJson host) => new(
-        [.. assembly.GetExportedTypes()
+    public static FunctionCatalog Of(Assembly assembly, HostJson host) => Of(assembly.GetExportedTypes(), host);
+
+    public static FunctionCatalog Of(IEnumerable<Type> types, HostJson host) => new(
+        [.. types
             .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly))
             .Where(m => m.GetCustomAttribute<FunctionAttribute>() is not null)
             .Select(Describe)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the deployable package: publishes the app framework-dependent for linux-x64 with ReadyToRun into the
-# Functions app root (host.json, one folder per function, the app's files) and zips it for deployment.
+# Builds the deployable package: publishes the isolated-worker app framework-dependent for linux-x64 with ReadyToRun.
+# The publish output is the Functions app root (host.json, functions.metadata, worker.config.json, extensions.json and
+# .azurefunctions/ beside the app), and the zip of it is what a deployment takes.
 # Usage: scripts/package.sh [output folder]   (default: artifacts/; writes <out>/app/ and <out>/functions.zip)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,12 +12,11 @@ mkdir -p "$out"
 dotnet publish Functions/Functions.csproj -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
   -o "$out/app" --nologo -v quiet
 
-# The project copies host.json and Triggers/<Function>/function.json to the output's root; check before zipping.
-test -f "$out/app/host.json" || { echo "host.json is missing from the app root" >&2; exit 1; }
-for dir in Functions/Triggers/*/; do
-  name=$(basename "$dir")
-  test -f "$out/app/$name/function.json" || { echo "$name/function.json is missing from the app root" >&2; exit 1; }
+# What the Functions host reads from the app root; check before zipping.
+for file in host.json functions.metadata worker.config.json extensions.json Functions.dll; do
+  test -f "$out/app/$file" || { echo "$file is missing from the app root" >&2; exit 1; }
 done
+test -d "$out/app/.azurefunctions" || { echo ".azurefunctions/ is missing from the app root" >&2; exit 1; }
 
 # The zip's root is the app root, as Functions deployments expect.
 if command -v zip > /dev/null; then

@@ -25,7 +25,7 @@ public sealed class AsyncJobTests(NoSyncWaitFixture app) : IClassFixture<NoSyncW
         Assert.Equal("queued", accepted.GetProperty("status").GetString());
         Assert.Equal(location.AbsolutePath.Split('/')[^1], accepted.GetProperty("id").GetString());
 
-        var job = await PollAsync(location.AbsolutePath);
+        var job = await JobsApiTests.PollAsync(app.Client, location.AbsolutePath);
 
         Assert.Equal("succeeded", job.GetProperty("status").GetString());
         Assert.Equal(1.0, job.GetProperty("progress").GetDouble());
@@ -43,20 +43,5 @@ public sealed class AsyncJobTests(NoSyncWaitFixture app) : IClassFixture<NoSyncW
         var history = await app.Client.GetFromJsonAsync<JsonElement>("/api/images/history");
         Assert.Contains(history.GetProperty("images").EnumerateArray(),
             i => i.GetProperty("id").GetInt64() == job.GetProperty("result").GetProperty("image_id").GetInt64());
-    }
-
-    async Task<JsonElement> PollAsync(string path)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            var response = await app.Client.GetAsync(path);
-            var job = await response.Content.ReadFromJsonAsync<JsonElement>();
-            if (response.StatusCode == HttpStatusCode.OK) return job;
-            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-            Assert.NotNull(response.Headers.RetryAfter);
-            Assert.True(DateTime.UtcNow < deadline, $"job still {job.GetProperty("status")} after 30 s");
-            await Task.Delay(100);
-        }
     }
 }

@@ -2,19 +2,20 @@ using System.Diagnostics;
 using System.IO.Compression;
 using System.Reflection.PortableExecutable;
 using System.Text.Json;
+using Functions.LocalHost;
 using Functions.Tests.Infrastructure;
 
 namespace Functions.Tests.Host;
 
-/// <summary>Runs scripts/package.sh as a user would and checks the Functions app root and the zip it makes.</summary>
-public sealed class PackageTests : IDisposable
+/// <summary>scripts/package.sh run once, as a user would: the app root it publishes and the zip it makes.</summary>
+public sealed class PackageFixture : IAsyncLifetime
 {
-    readonly string _out = Path.Combine(Path.GetTempPath(), "package-test-" + Guid.NewGuid().ToString("N"));
+    public string Out { get; } = Path.Combine(Path.GetTempPath(), "package-test-" + Guid.NewGuid().ToString("N"));
+    public string Root => Path.Combine(Out, "app");
 
-    [Fact]
-    public async Task The_package_is_a_framework_dependent_ReadyToRun_app_root_with_host_json_and_every_function()
+    public async Task InitializeAsync()
     {
-        var start = new ProcessStartInfo("bash", [Path.Combine(RepositoryRoot.Path, "scripts", "package.sh"), _out])
+        var start = new ProcessStartInfo("bash", [Path.Combine(RepositoryRoot.Path, "scripts", "package.sh"), Out])
         {
             WorkingDirectory = RepositoryRoot.Path, RedirectStandardOutput = true, RedirectStandardError = true,
         };
@@ -23,12 +24,27 @@ public sealed class PackageTests : IDisposable
         var errors = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
         Assert.True(process.ExitCode == 0, await output + await errors);
+    }
 
-        var root = Path.Combine(_out, "app");
+    public Task DisposeAsync()
+    {
+        if (Directory.Exists(Out)) Directory.Delete(Out, recursive: true);
+        return Task.CompletedTask;
+    }
+}
+
+public sealed class PackageTests(PackageFixture package) : IClassFixture<PackageFixture>
+{
+    [Fact]
+    public void The_package_is_a_framework_dependent_ReadyToRun_isolated_worker_app_root()
+    {
+        var root = package.Root;
         Assert.Equal(File.ReadAllText(Path.Combine(RepositoryRoot.Path, "host.json")), File.ReadAllText(Path.Combine(root, "host.json")));
-        foreach (var function in Directory.GetDirectories(Path.Combine(RepositoryRoot.Path, "Functions", "Triggers")))
-            Assert.Equal(File.ReadAllText(Path.Combine(function, "function.json")),
-                File.ReadAllText(Path.Combine(root, Path.GetFileName(function), "function.json")));
+        using (var worker = JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "worker.config.json"))))
+            Assert.Equal("Functions.dll", worker.RootElement.GetProperty("description").GetProperty("defaultWorkerPath").GetString());
+        using (var extensions = JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "extensions.json"))))
+            Assert.Contains(extensions.RootElement.GetProperty("extensions").EnumerateArray(), e => e.GetProperty("name").GetString() == "DurableTask");
+        Assert.True(Directory.EnumerateFiles(Path.Combine(root, ".azurefunctions")).Any());
 
         // Framework-dependent: the runtime config names the shared framework, and no runtime is bundled.
         using (var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "Functions.runtimeconfig.json"))))
@@ -44,16 +60,33 @@ public sealed class PackageTests : IDisposable
             Assert.Equal(Machine.Amd64, (Machine)((ushort)pe.PEHeaders.CoffHeader.Machine ^ 0x7B79)); // R2R's Linux OS tag
         }
 
-        using var zip = ZipFile.OpenRead(Path.Combine(_out, "functions.zip"));
+        using var zip = ZipFile.OpenRead(Path.Combine(package.Out, "functions.zip"));
         var entries = zip.Entries.Select(e => e.FullName.Replace('\\', '/')).ToHashSet();
-        Assert.Contains("host.json", entries);
-        Assert.Contains("Functions.dll", entries);
-        Assert.Contains("ProcessJob/function.json", entries);
+        foreach (var file in new[] { "host.json", "functions.metadata", "worker.config.json", "extensions.json", "Functions.dll" })
+            Assert.Contains(file, entries);
+        Assert.Contains(entries, e => e.StartsWith(".azurefunctions/"));
         Assert.Equal(Directory.GetFiles(root, "*", SearchOption.AllDirectories).Length, entries.Count(e => !e.EndsWith('/')));
     }
 
-    public void Dispose()
+    [Fact]
+    public void Functions_metadata_lists_every_function_the_local_host_serves_with_the_same_route_and_methods()
     {
-        if (Directory.Exists(_out)) Directory.Delete(_out, recursive: true);
+        var catalog = FunctionCatalog.Of(typeof(Functions.Kioai.GenerateImage).Assembly, HostJson.Load(Path.Combine(RepositoryRoot.Path, "host.json")));
+        using var metadata = JsonDocument.Parse(File.ReadAllText(Path.Combine(package.Root, "functions.metadata")));
+        var published = metadata.RootElement.EnumerateArray().ToDictionary(f => f.GetProperty("name").GetString()!, f => f.GetProperty("bindings")
+            .EnumerateArray().Single(b => b.GetProperty("type").GetString()!.EndsWith("Trigger")));
+
+        Assert.Equal(catalog.Functions.Select(f => f.Name).Order(), published.Keys.Order());
+        foreach (var function in catalog.Functions)
+        {
+            var trigger = published[function.Name];
+            Assert.Equal(function.Trigger, trigger.GetProperty("type").GetString());
+            if (function.Trigger != FunctionCatalog.HttpTrigger) continue;
+            Assert.Equal(function.Route, trigger.GetProperty("route").GetString());
+            Assert.Equal(function.HttpMethods.Order(), trigger.GetProperty("methods").EnumerateArray().Select(m => m.GetString()!.ToUpperInvariant()).Order());
+        }
+        Assert.Single(catalog.Orchestrators);
+        Assert.Equal(["CheckGeneration", "DiscardGeneration", "StoreGeneration", "SubmitGeneration"], catalog.Activities.Select(a => a.Name).Order());
+        Assert.Equal(20, catalog.Http.Count());
     }
 }

@@ -49,6 +49,8 @@ public sealed class CancelRunningTests(GatedProviderFixture app) : IClassFixture
         var path = accepted.Headers.Location!.AbsolutePath;
         var jobId = path.Split('/')[^1];
         await app.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        // The engine records the instance as running just after it hands out the first step.
+        await Eventually.HoldsAsync(async () => (await app.Client.GetFromJsonAsync<JsonElement>(path)).GetProperty("status").GetString() == "running");
 
         var response = await app.Client.DeleteAsync(path);
         app.Gate.SetResult();

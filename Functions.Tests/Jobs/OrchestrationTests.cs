@@ -21,7 +21,7 @@ public sealed class OrchestrationTests(OrchestrationHost host) : IClassFixture<O
         Assert.Equal(OrchestrationRuntimeStatus.Completed, ended.RuntimeStatus);
         Assert.Equal("file-sync", ended.ReadOutputAs<JobResult>()!.FileId);
         var progress = ended.ReadCustomStatusAs<JobProgress>()!;
-        Assert.Equal(("succeeded", 1.0), (progress.Label, progress.Progress));
+        Assert.Equal(("done", 1.0), (progress.Label, progress.Progress));
         Assert.NotNull(progress.StartedAt);
         Assert.Equal([Submit], steps.Started);
         Assert.Equal([TimeSpan.FromSeconds(30)], steps.Timers); // the deadline, and no check
@@ -67,7 +67,7 @@ public sealed class OrchestrationTests(OrchestrationHost host) : IClassFixture<O
             Assert.True(checks[i] - answered[i] >= TimeSpan.FromSeconds(delays[i] - 0.01), $"check {i + 1} came {checks[i] - answered[i]} after the step before it");
         Assert.Equal(["generating 0.1", "generating 0.3", "generating 0.5", "generating 0.7", "generating 0.9", "storing 0.99"],
             seen.Select(p => $"{p?.Label} {p?.Progress:0.##}"));
-        Assert.Equal(("succeeded", 1.0), (ended.ReadCustomStatusAs<JobProgress>()!.Label, ended.ReadCustomStatusAs<JobProgress>()!.Progress));
+        Assert.Equal(("done", 1.0), (ended.ReadCustomStatusAs<JobProgress>()!.Label, ended.ReadCustomStatusAs<JobProgress>()!.Progress));
     }
 
     [Fact]

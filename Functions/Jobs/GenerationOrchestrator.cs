@@ -46,7 +46,7 @@ public static class GenerationOrchestrator
             return Fail(context, started, GenerationErrors.AttemptsExhausted, $"The job gave up after {Attempts} attempts at {e.TaskName}.");
         }
         if (outcome.Failure is { } failure) return Fail(context, started, failure.Code, failure.Message);
-        context.SetCustomStatus(new JobProgress("succeeded", 1, started));
+        context.SetCustomStatus(new JobProgress("done", 1, started));
         return outcome.Stored!;
     }
 

@@ -22,7 +22,9 @@ public sealed class DeleteFile(FileStore files, ImageHistory history)
         var file = await files.GetAsync(file_id, cancellationToken);
         if (file is null) return KiapiErrors.NotFound($"File {file_id} not found");
 
-        if (file.Meta.GetValueOrDefault(FileStore.JobKey) is { } jobId) await history.DeleteByJobAsync(jobId, cancellationToken);
+        // A generated image's history row is keyed by its job, or (an inline generation) by its own file id.
+        if (file.Meta.GetValueOrDefault("kind") == "generated")
+            await history.DeleteByJobAsync(file.Meta.GetValueOrDefault(FileStore.JobKey) ?? file_id, cancellationToken);
         if (!await files.DeleteAsync(file_id, cancellationToken)) return KiapiErrors.NotFound($"File {file_id} not found");
         return TypedResults.Json(new KiapiFileDeleted(true, file_id), AppJsonContext.Api.KiapiFileDeleted);
     }

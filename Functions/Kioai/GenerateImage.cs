@@ -57,7 +57,8 @@ public sealed class GenerateImage(
                 "fallbacks (POST /api/config/token, /api/config/providers/{provider}/token) and the offline renderer is off (Generation:OfflineRenderer).");
         if (await CheckReferenceFileAsync(input, cancellationToken) is { } referenceError) return referenceError;
 
-        if (idempotency is null && !prefer.RespondAsync && InlineGeneration.CanRun(plan))
+        // Inline: synchronous providers, and a client that waits (no respond-async, no key to replay, a wait bound above 0).
+        if (idempotency is null && !prefer.RespondAsync && WaitBound(prefer) > 0 && InlineGeneration.CanRun(plan))
             return await RunInlineAsync(request, input, plan, cancellationToken);
         return await SubmitAsync(request, durable, input, plan, idempotency, prefer, cancellationToken);
     }
@@ -115,12 +116,15 @@ public sealed class GenerateImage(
             request.HttpContext.Response.Headers["Preference-Applied"] = "respond-async";
             return Accepted(request, urls, job);
         }
-        var bound = Math.Min(prefer.WaitSeconds ?? options.Value.SyncWaitSeconds, options.Value.SyncWaitSeconds);
-        var ended = job.Status.IsTerminal() ? job : await durable.WaitForJobAsync(job.Id, TimeSpan.FromSeconds(bound), clock, cancellationToken);
+        var ended = job.Status.IsTerminal() ? job
+            : await durable.WaitForJobAsync(job.Id, TimeSpan.FromSeconds(WaitBound(prefer)), clock, cancellationToken);
         if (ended is null) return Accepted(request, urls, job);
         if (ended.Status != JobStatus.Succeeded || ended.Result is not { } result) return KioaiErrors.ForEndedJob(ended);
         return Succeeded(request, ended.Request, result);
     }
+
+    /// <summary>How long the client waits: the sync bound (Generation:SyncWaitSeconds), or less when <c>Prefer: wait=n</c> asks.</summary>
+    int WaitBound(PreferHeader prefer) => Math.Min(prefer.WaitSeconds ?? options.Value.SyncWaitSeconds, options.Value.SyncWaitSeconds);
 
     Ok<GenerateImageResponse> Succeeded(HttpRequest request, GenerationRequest r, JobResult result) =>
         TypedResults.Ok(new GenerateImageResponse(result.ImageId, urls.FileDownload(request, result.FileId), r.Prompt, r.Style,
