@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Deploys infrastructure and code: creates the resource group, deploys infra/main.bicep with main.parameters.json,
-# builds the package (scripts/package.sh), uploads it, and sets an admin key. Needs the Azure CLI, logged in
-# (az login), and the .NET 10 SDK.
+# Deploys infrastructure and code: creates the resource group, deploys infra/main.bicep with main.parameters.json (a
+# Flex Consumption isolated-worker app whose managed identity reaches storage, no keys), builds the package
+# (scripts/package.sh), uploads it, and sets an admin key. Needs the Azure CLI, logged in (az login), and the .NET 10 SDK.
 # Usage: infra/deploy.sh <resource group> [location]   (location default: westeurope; AppName=... to choose the app's name)
 set -euo pipefail
 cd "$(dirname "$0")/.."

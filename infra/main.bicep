@@ -1,6 +1,7 @@
-// The image-generation service on Azure Functions Flex Consumption: a Linux function app whose system-assigned
-// identity reaches storage and Application Insights without any key. Plain resources with explicit API versions,
-// so the template reads without a compiler. Deployed by infra/deploy.sh (README, "Deploy to Azure").
+// The image-generation service on Azure Functions Flex Consumption: an isolated-worker .NET 10 function app with a
+// Durable orchestration, whose system-assigned identity reaches storage and Application Insights without any key.
+// Plain resources with explicit API versions and no registry modules, because no Bicep compiler can be installed
+// where this is built: tests check its structure as text. Deployed by infra/deploy.sh (README, "Deploy to Azure").
 
 @description('Region for every resource.')
 param location string = resourceGroup().location
@@ -121,7 +122,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
       }
-      // The custom handler runs on the .NET runtime image, as the official .NET custom-handler sample on Flex does.
+      // Flex takes the language stack here, not from app settings: FUNCTIONS_WORKER_RUNTIME (and its _VERSION) are in
+      // the "Flex Consumption plan deprecations" of the app settings reference, replaced by runtime.name and .version.
       runtime: {
         name: 'dotnet-isolated'
         version: '10.0'
@@ -131,24 +133,18 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'
       appSettings: [
-        // Storage through the app's identity: no connection string, no key (Functions' identity-based connection).
-        { name: 'AzureWebJobsStorage__blobServiceUri', value: storage.properties.primaryEndpoints.blob }
-        { name: 'AzureWebJobsStorage__queueServiceUri', value: storage.properties.primaryEndpoints.queue }
-        { name: 'AzureWebJobsStorage__tableServiceUri', value: storage.properties.primaryEndpoints.table }
+        // The host, the Durable extension and the app's storage clients all read AzureWebJobsStorage; with the
+        // identity no key exists. The account name gives the endpoints (Durable docs, "Configure Durable Functions
+        // with managed identity": AzureWebJobsStorage__accountName), and credential=managedidentity selects the
+        // managed identity, not the default credential chain (functions-reference, "Common properties for
+        // identity-based connections").
+        { name: 'AzureWebJobsStorage__accountName', value: storage.name }
         { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
         { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
         { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD' }
         { name: 'ASPNETCORE_ENVIRONMENT', value: 'Production' }
         { name: 'Generation__SyncWaitSeconds', value: '50' }
         { name: 'Generation__OfflineRenderer', value: 'false' }
-        // The host's queue trigger delivers jobs; MaxDequeueCount matches host.json's queues.maxDequeueCount.
-        { name: 'Worker__ListenerEnabled', value: 'false' }
-        { name: 'Worker__Concurrency', value: '4' }
-        { name: 'Worker__VisibilityTimeoutSeconds', value: '60' }
-        { name: 'Worker__MaxDequeueCount', value: '5' }
-        { name: 'Worker__MaxPollIntervalMilliseconds', value: '2000' }
-        { name: 'Worker__JobDeadlineSeconds', value: '1800' }
-        { name: 'Worker__SweepIntervalSeconds', value: '60' }
         { name: 'Auth__GenerateLocalAdminKey', value: 'false' } // deploy.sh sets Auth__AdminKey after deployment
         { name: 'Providers__Geminigen__BaseUrl', value: 'https://api.geminigen.ai/uapi/v1' }
         { name: 'Providers__Geminigen__WebBaseUrl', value: 'https://api.geminigen.ai/api' }
@@ -174,8 +170,14 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   dependsOn: [packageContainer, imagesBlobContainer]
 }
 
-// The app's identity: full data access to blobs (images and its own package), queues (jobs) and tables (history,
-// jobs, settings), and publishing telemetry to Application Insights.
+// The app's identity, on the storage account. The "Functions host storage" permissions table (learn.microsoft.com/
+// azure/azure-functions/functions-reference, "Connecting to host storage with an identity"): the host needs Storage
+// Blob Data Owner; the Durable Functions row adds Storage Blob Data Contributor (within Owner), Storage Queue Data
+// Contributor and Storage Table Data Contributor, because "Durable Functions uses blobs, queues, and tables to
+// coordinate activity functions and maintain orchestration state" (task hub queues, instance and history tables,
+// lease and large-message blobs); the quickstart "Configure Durable Functions with managed identity" lists the same
+// three. They also cover the app's own blobs and tables (images, history, files, settings) and Flex reading its
+// package. Monitoring Metrics Publisher: telemetry to Application Insights with local auth off.
 resource blobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage.id, functionApp.id, storageBlobDataOwner)
   scope: storage

@@ -6,7 +6,8 @@ namespace Functions.Tests.Host;
 
 /// <summary>
 /// Structure checks of infra/main.bicep, which cannot be compiled here (no Bicep compiler installs): parameters,
-/// app settings, role assignments, hardening and the absence of keys, read from the template's text.
+/// runtime, identity-based app settings, the roles the Durable extension needs, hardening and the absence of keys,
+/// read from the template's text.
 /// </summary>
 public sealed partial class InfrastructureTests
 {
@@ -36,27 +37,52 @@ public sealed partial class InfrastructureTests
             if (key is "FUNCTIONS_WORKER_RUNTIME" or "AzureWebJobsStorage" or "Auth__AdminKey" || key.EndsWith("__Token", StringComparison.Ordinal)) continue;
             Assert.Contains(key, settings);
         }
-        foreach (var key in new[] { "blobServiceUri", "queueServiceUri", "tableServiceUri", "credential" })
-            Assert.Contains($"AzureWebJobsStorage__{key}", settings);
+        // Host storage, the Durable task hub and the app's clients: the account's name and the managed identity, nothing else.
+        Assert.Equal(["AzureWebJobsStorage__accountName", "AzureWebJobsStorage__credential"],
+            settings.Where(s => s.StartsWith("AzureWebJobsStorage", StringComparison.Ordinal)).Order());
+        Assert.Contains("{ name: 'AzureWebJobsStorage__accountName', value: storage.name }", Code);
         Assert.Contains("{ name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }", Code);
-        Assert.Contains("{ name: 'Worker__ListenerEnabled', value: 'false' }", Code);
-        Assert.DoesNotContain("AzureWebJobsStorage", settings.Where(s => !s.StartsWith("AzureWebJobsStorage__", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void The_local_sample_is_an_isolated_worker_app_on_the_storage_emulator()
+    {
+        using var sample = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryRoot.Path, "local.settings.sample.json")));
+        var values = sample.RootElement.GetProperty("Values");
+        Assert.Equal("dotnet-isolated", values.GetProperty("FUNCTIONS_WORKER_RUNTIME").GetString());
+        Assert.Equal("UseDevelopmentStorage=true", values.GetProperty("AzureWebJobsStorage").GetString());
+    }
+
+    [Fact]
+    public void The_runtime_is_dotnet_isolated_10_in_functionAppConfig_and_no_app_setting_Flex_deprecates()
+    {
+        var runtime = BlockAfter(BlockAfter(Code, "functionAppConfig: {"), "runtime: {");
+        Assert.Matches(@"^\s*name: 'dotnet-isolated'\s+version: '10\.0'\s*$", runtime);
+        // "Flex Consumption plan deprecations" (Functions app settings reference): the runtime and the package live elsewhere.
+        foreach (var deprecated in new[] { "FUNCTIONS_WORKER_RUNTIME", "FUNCTIONS_WORKER_RUNTIME_VERSION", "FUNCTIONS_EXTENSION_VERSION",
+                     "WEBSITE_RUN_FROM_PACKAGE", "WEBSITE_CONTENTSHARE", "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING", "SCM_DO_BUILD_DURING_DEPLOYMENT" })
+            Assert.DoesNotContain(deprecated, AppSettingNames());
+        Assert.DoesNotContain("linuxFxVersion", Code, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("netFrameworkVersion", Code, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
     public void No_setting_or_output_holds_a_key_or_a_connection_string_with_one()
     {
-        foreach (var forbidden in new[] { "listKeys", "AccountKey", "SharedAccessSignature", "primaryKey", "secondaryKey", "listConnectionStrings" })
+        foreach (var forbidden in new[] { "listKeys", "AccountKey", "SharedAccessSignature", "primaryKey", "secondaryKey", "listConnectionStrings", "listAccountSas" })
             Assert.DoesNotContain(forbidden, Code, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("'AzureWebJobsStorage'", Code);
+        Assert.DoesNotContain("connectionStrings:", Code);
+        Assert.Contains("allowSharedKeyAccess: false", BlockAfter(Code, "resource storage 'Microsoft.Storage/storageAccounts@"));
     }
 
     [Fact]
-    public void The_app_identity_gets_the_three_storage_roles_and_publishes_metrics()
+    public void The_app_identity_gets_the_three_storage_roles_Durable_needs_and_publishes_metrics()
     {
         var assignments = RoleAssignment().Matches(Code).Select(m => m.Groups[1].Value).ToList();
         Assert.Equal(4, assignments.Count);
         Assert.All(assignments, body => Assert.Contains("principalId: functionApp.identity.principalId", body));
+        Assert.All(assignments, body => Assert.Contains("principalType: 'ServicePrincipal'", body));
 
         string ScopeOf(string roleVariable) => Assert.Single(assignments, a => a.Contains($"roleDefinitions', {roleVariable})")) is var body
             ? Regex.Match(body, @"scope: (\w+)").Groups[1].Value : "";
@@ -69,6 +95,8 @@ public sealed partial class InfrastructureTests
         Assert.Contains("var storageQueueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'", Code);
         Assert.Contains("var storageTableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'", Code);
         Assert.Contains("var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'", Code);
+        // Why these three: the Durable docs, cited where the roles are assigned.
+        Assert.Contains("Configure Durable Functions with managed identity", Template);
     }
 
     [Fact]
@@ -94,6 +122,20 @@ public sealed partial class InfrastructureTests
     }
 
     static List<string> AppSettingNames() => AppSetting().Matches(Code).Select(m => m.Groups[1].Value).ToList();
+
+    /// <summary>The body of the first { } block that starts with <paramref name="header"/> (braces balanced).</summary>
+    static string BlockAfter(string text, string header)
+    {
+        var start = text.IndexOf(header, StringComparison.Ordinal);
+        Assert.True(start >= 0, $"'{header}' not found");
+        var open = text.IndexOf('{', start);
+        for (int i = open, depth = 0; i < text.Length; i++)
+        {
+            depth += text[i] switch { '{' => 1, '}' => -1, _ => 0 };
+            if (depth == 0) return text[(open + 1)..i];
+        }
+        throw new InvalidOperationException($"'{header}' block is not closed");
+    }
 
     [GeneratedRegex(@"^param (\w+) ", RegexOptions.Multiline)]
     private static partial Regex ParamDeclaration();

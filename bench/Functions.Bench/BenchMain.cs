@@ -1,33 +1,29 @@
-using System.Text;
 using Functions.Tests.Infrastructure;
 
 namespace Functions.Bench;
 
 /// <summary>
-/// Figures for bench/RESULTS.md, measured on the machine this runs on. bench/run.sh publishes both apps and calls
-/// <c>Functions.Bench &lt;Functions.dll&gt; &lt;EmptyApp.dll&gt;</c>.
+/// Figures for bench/RESULTS.md, measured on the machine this runs on. bench/run.sh publishes the apps and calls
+/// <c>Functions.Bench &lt;Functions.dll&gt; &lt;EmptyApp.dll&gt;</c> or <c>Functions.Bench gateway &lt;Functions.dll&gt; &lt;FakeOpenAi.dll&gt;</c>.
 /// </summary>
 static class BenchMain
 {
     static async Task<int> Main(string[] args)
     {
+        if (args is ["gateway", var gatewayApp, var upstream, ..]) return await GatewayAsync(gatewayApp, upstream, args.ElementAtOrDefault(3) == "smoke");
         if (args.Length < 2)
         {
-            Console.Error.WriteLine("usage: Functions.Bench <Functions.dll> <EmptyApp.dll> [cold-start|jobs]   (bench/run.sh publishes both)");
+            Console.Error.WriteLine("usage: Functions.Bench <Functions.dll> <EmptyApp.dll> [cold-start|jobs]\n" +
+                                    "       Functions.Bench gateway <Functions.dll> <FakeOpenAi.dll> [smoke]   (bench/run.sh publishes them)");
             return 2;
         }
         var (appDll, emptyDll) = (Path.GetFullPath(args[0]), Path.GetFullPath(args[1]));
-        var report = new StringBuilder();
-        void Line(string text)
-        {
-            Console.WriteLine(text);
-            report.AppendLine(text);
-        }
+        var report = new Report();
+        Action<string> Line = report.Line;
 
         var only = args.ElementAtOrDefault(2);
         await using var azurite = await Azurite.StartAsync();
-        Line($"Machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-        Line("");
+        report.Machine();
         if (only == "jobs") return await JobsAsync(appDll, Line, report);
 
         // Cold start: process start to the first 200 from /api/healthz, median of 15 starts each, alternating.
@@ -82,7 +78,16 @@ static class BenchMain
         return await JobsAsync(appDll, Line, report);
     }
 
-    static async Task<int> JobsAsync(string appDll, Action<string> Line, StringBuilder report)
+    /// <summary>The Portkey comparison (<see cref="GatewayBench"/>); "smoke" only checks that it runs, its figures are not results.</summary>
+    static async Task<int> GatewayAsync(string appDll, string upstreamDll, bool smoke)
+    {
+        var report = new Report();
+        report.Machine(smoke ? "; SMOKE RUN: too few requests for figures" : "");
+        await GatewayBench.RunAsync(Path.GetFullPath(appDll), Path.GetFullPath(upstreamDll), smoke ? GatewayBench.Smoke : GatewayBench.Full, report.Line);
+        return await report.WriteAsync();
+    }
+
+    static async Task<int> JobsAsync(string appDll, Action<string> Line, Report report)
     {
         // Async submits and end-to-end jobs, each configuration on an Azurite of its own.
         Line("| async jobs, offline renderer, 1K, 400 submits from 16 loops | accepted/s | submit p50 ms | submit p99 ms | done end to end, jobs/s |");
@@ -93,9 +98,6 @@ static class BenchMain
             Line($"| {processes} app process{(processes > 1 ? "es" : "")} | {figures.Accept.Throughput:F1} | {figures.Accept.P50:F1} | {figures.Accept.P99:F1} | {figures.JobsPerSecond:F1} |");
         }
 
-        var resultsFile = Path.Combine(RepositoryRoot.Path, "bench", "last-run.md");
-        await File.WriteAllTextAsync(resultsFile, report.ToString());
-        Console.WriteLine($"\n(written to {resultsFile})");
-        return 0;
+        return await report.WriteAsync();
     }
 }

@@ -7,6 +7,9 @@ static class Load
 {
     public sealed record Result(double P50, double P99, double Throughput);
 
+    /// <summary>The raw figures of one run: each request's latency (ms) and the run's wall-clock seconds.</summary>
+    public sealed record Sample(double[] Latencies, double Seconds);
+
     public static readonly Func<int, HttpContent> Generate = i => JsonContent.Create(new { prompt = $"benchmark image {i}", style = "digital_art" });
 
     /// <summary>Sends <paramref name="count"/> requests from <paramref name="concurrency"/> loops; every answer must be a success.</summary>
@@ -14,7 +17,10 @@ static class Load
         RunAsync([client], concurrency, count, path, body);
 
     /// <summary>The same, the i-th request going to the (i mod n)-th client: load spread over several instances.</summary>
-    public static async Task<Result> RunAsync(HttpClient[] clients, int concurrency, int count, string path, Func<int, HttpContent>? body)
+    public static async Task<Result> RunAsync(HttpClient[] clients, int concurrency, int count, string path, Func<int, HttpContent>? body) =>
+        Summarize(await SampleAsync(clients, concurrency, count, path, body));
+
+    public static async Task<Sample> SampleAsync(HttpClient[] clients, int concurrency, int count, string path, Func<int, HttpContent>? body)
     {
         var latencies = new double[count];
         var next = -1;
@@ -32,9 +38,14 @@ static class Load
                 if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{path} answered {(int)response.StatusCode}");
             }
         }));
-        var seconds = total.Elapsed.TotalSeconds;
-        Array.Sort(latencies);
-        return new Result(Percentile(latencies, 0.50), Percentile(latencies, 0.99), count / seconds);
+        return new Sample(latencies, total.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Percentiles over every request of the samples; throughput over their summed wall-clock time.</summary>
+    public static Result Summarize(params IReadOnlyCollection<Sample> samples)
+    {
+        var sorted = samples.SelectMany(s => s.Latencies).Order().ToArray();
+        return new Result(Percentile(sorted, 0.50), Percentile(sorted, 0.99), sorted.Length / samples.Sum(s => s.Seconds));
     }
 
     static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
