@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Azure.Storage.Queues.Models;
 using Functions.Generation;
 using Functions.Storage;
 using Functions.Tests.Api;
@@ -25,7 +26,7 @@ public sealed class QueueTriggerTests(UnderHostFixture app) : IClassFixture<Unde
         var path = accepted.Headers.Location!.AbsolutePath;
         var message = await TakeMessageAsync(app, path.Split('/')[^1]);
 
-        var response = await app.Client.PostAsJsonAsync("/ProcessJob", (object)Envelope(message.Text, message.DequeueCount), JsonSerializerOptions.Default);
+        var response = await app.Client.PostAsJsonAsync("/ProcessJob", (object)Envelope(message.MessageText, message.DequeueCount), JsonSerializerOptions.Default);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
@@ -46,7 +47,7 @@ public sealed class QueueTriggerTests(UnderHostFixture app) : IClassFixture<Unde
 
         var job = await app.Client.GetFromJsonAsync<JsonElement>(accepted.Headers.Location!.AbsolutePath);
         Assert.Equal("queued", job.GetProperty("status").GetString());
-        Assert.True(await app.Service<QueueStorage>().GetApproximateCountAsync(StorageNames.JobsQueue) >= 1);
+        Assert.True((await app.Queue(StorageNames.JobsQueue).GetPropertiesAsync()).Value.ApproximateMessagesCount >= 1);
     }
 
     [Theory]
@@ -64,10 +65,10 @@ public sealed class QueueTriggerTests(UnderHostFixture app) : IClassFixture<Unde
     /// <summary>Takes the job's message off the queue, as the host would before invoking the function.</summary>
     internal static async Task<QueueMessage> TakeMessageAsync(AppFixture app, string jobId)
     {
-        var queues = app.Service<QueueStorage>();
+        var queue = app.Queue(StorageNames.JobsQueue);
         QueueMessage? found = null;
         await Eventually.HoldsAsync(async () =>
-            (found = (await queues.ReceiveAsync(StorageNames.JobsQueue, 32, TimeSpan.FromSeconds(30))).FirstOrDefault(m => m.Text == jobId)) is not null);
+            (found = (await queue.ReceiveMessagesAsync(32, TimeSpan.FromSeconds(30))).Value.FirstOrDefault(m => m.MessageText == jobId)) is not null);
         return found!;
     }
 
@@ -112,13 +113,13 @@ public sealed class QueueTriggerFailureTests(UnderHostFailingFixture app) : ICla
         var path = accepted.Headers.Location!.AbsolutePath;
         var message = await QueueTriggerTests.TakeMessageAsync(app, path.Split('/')[^1]);
 
-        var first = await app.Client.PostAsJsonAsync("/ProcessJob", (object)QueueTriggerTests.Envelope(message.Text, 1), JsonSerializerOptions.Default);
+        var first = await app.Client.PostAsJsonAsync("/ProcessJob", (object)QueueTriggerTests.Envelope(message.MessageText, 1), JsonSerializerOptions.Default);
         Assert.Equal(HttpStatusCode.InternalServerError, first.StatusCode);
         Assert.Equal(JsonValueKind.Null, (await first.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("ReturnValue").ValueKind);
         Assert.Equal("running", (await app.Client.GetFromJsonAsync<JsonElement>(path)).GetProperty("status").GetString());
 
         // The host's second delivery is the last (maxDequeueCount 2): the job fails, and the non-2xx sends the message to poison.
-        var last = await app.Client.PostAsJsonAsync("/ProcessJob", (object)QueueTriggerTests.Envelope(message.Text, 2), JsonSerializerOptions.Default);
+        var last = await app.Client.PostAsJsonAsync("/ProcessJob", (object)QueueTriggerTests.Envelope(message.MessageText, 2), JsonSerializerOptions.Default);
         Assert.True(last.StatusCode == HttpStatusCode.InternalServerError, await last.Content.ReadAsStringAsync());
         var job = await app.Client.GetFromJsonAsync<JsonElement>(path);
         Assert.True(job.GetProperty("status").GetString() == "failed", job + await last.Content.ReadAsStringAsync());

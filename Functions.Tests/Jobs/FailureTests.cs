@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Azure.Storage.Queues.Models;
 using Functions.Generation;
 using Functions.Storage;
 using Functions.Tests.Api;
@@ -38,11 +39,11 @@ public sealed class PoisonTests(AlwaysThrowingFixture app) : IClassFixture<Alway
         Assert.Contains("the seam always breaks", job.GetProperty("error").GetString());
         app.Provider.Verify(p => p.SubmitAsync(It.IsAny<ProviderCall>(), It.IsAny<CancellationToken>()), Times.Exactly(2));
         // The job fails first; its message moves to the poison queue right after.
-        var queues = app.Service<QueueStorage>();
-        IReadOnlyList<QueueMessage> poison = [];
-        await Eventually.HoldsAsync(async () => (poison = await queues.ReceiveAsync(StorageNames.JobsPoisonQueue, 32, TimeSpan.FromSeconds(1))).Count > 0);
-        Assert.Equal([jobId], poison.Select(m => m.Text));
-        await Eventually.HoldsAsync(async () => await queues.GetApproximateCountAsync(StorageNames.JobsQueue) == 0);
+        QueueMessage[] poison = [];
+        await Eventually.HoldsAsync(async () =>
+            (poison = (await app.Queue(StorageNames.JobsPoisonQueue).ReceiveMessagesAsync(32, TimeSpan.FromSeconds(1))).Value).Length > 0);
+        Assert.Equal([jobId], poison.Select(m => m.MessageText));
+        await Eventually.HoldsAsync(async () => (await app.Queue(StorageNames.JobsQueue).GetPropertiesAsync()).Value.ApproximateMessagesCount == 0);
     }
 }
 

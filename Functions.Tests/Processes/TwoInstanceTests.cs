@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Azure.Storage.Queues;
 using Functions.Storage;
 using Functions.Tests.Api;
 using Functions.Tests.Infrastructure;
@@ -59,8 +60,7 @@ public sealed partial class TwoInstanceTests : IAsyncLifetime
 
         foreach (var queue in new[] { StorageNames.JobsQueue, StorageNames.JobsPoisonQueue })
         {
-            var queues = new QueueStorage(new StoragePipelines(StorageAccount.FromConnectionString(_azurite.ConnectionString), new StorageRequestCounter()));
-            Assert.Equal(0, await queues.GetApproximateCountAsync(queue));
+            Assert.Equal(0, (await new QueueClient(_azurite.ConnectionString, queue).GetPropertiesAsync()).Value.ApproximateMessagesCount);
         }
         foreach (var client in clients) client.Dispose();
     }

@@ -43,7 +43,7 @@ public static class ServiceRegistration
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = GenerateImageValidator.MaxBodyBytes + 1);
 
         services.AddSingleton(TimeProvider.System);
-        services.AddStorage(builder.Configuration);
+        services.AddAppStorage(builder.Configuration);
 
         services.AddSingleton<FileStore>();
         services.AddSingleton<ImageHistory>();
@@ -74,16 +74,5 @@ public static class ServiceRegistration
         services.AddHostedService<QueueListener>();
         services.AddHostedService<JobSweeper>();
         return builder;
-    }
-
-    static void AddStorage(this IServiceCollection services, IConfiguration configuration)
-    {
-        services.AddSingleton(_ => StorageAccount.FromConfiguration(configuration));
-        services.AddSingleton<StorageRequestCounter>();
-        services.AddSingleton<StoragePipelines>();
-        services.AddSingleton<BlobStorage>();
-        services.AddSingleton<TableStorage>();
-        services.AddSingleton<QueueStorage>();
-        services.AddSingleton<StorageBootstrap>();
     }
 }

@@ -1,8 +1,8 @@
+using Azure;
 using Functions.Files;
 using Functions.Generation;
 using Functions.Generation.Providers;
 using Functions.Images;
-using Functions.Storage;
 using Microsoft.Extensions.Options;
 
 namespace Functions.Jobs;
@@ -99,7 +99,7 @@ public sealed class GenerationRunner(
         {
             return await jobs.ReplaceAsync(job with { Upstream = checkpoint, Progress = progress, ProgressLabel = "generating" }, cancellationToken);
         }
-        catch (StorageException e) when (e.IsPreconditionFailed)
+        catch (RequestFailedException e) when (e.Status == StatusCodes.Status412PreconditionFailed)
         {
             logger.LogInformation("Job {JobId} was advanced by another delivery; this one stops", job.Id);
             return null;

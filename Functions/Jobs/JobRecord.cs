@@ -1,7 +1,7 @@
 using System.Text.Json;
+using Azure.Data.Tables;
 using Functions.Generation;
 using Functions.Hosting;
-using Functions.Storage;
 
 namespace Functions.Jobs;
 
@@ -45,15 +45,15 @@ public sealed record JobRecord(
         e.PartitionKey,
         JobStatusExtensions.TryParseWire(e.GetString("Status"), out var status) ? status : JobStatus.Failed,
         JsonSerializer.Deserialize(e.GetString("Request") ?? "{}", AppJsonContext.Default.GenerationRequest)!,
-        e.GetDateTime("CreatedAt") ?? DateTimeOffset.UnixEpoch,
+        e.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.UnixEpoch,
         e.GetString("ProgressLabel") ?? "queued",
         e.GetDouble("Progress"),
         e.GetString("Result") is { } result ? JsonSerializer.Deserialize(result, AppJsonContext.Default.JobResult) : null,
         e.GetString("Error"),
         e.GetString("ErrorCode"),
-        e.GetDateTime("StartedAt"),
-        e.GetDateTime("FinishedAt"),
-        (int)(e.GetInt64("Attempts") ?? 0),
+        e.GetDateTimeOffset("StartedAt"),
+        e.GetDateTimeOffset("FinishedAt"),
+        e.GetInt32("Attempts") ?? 0,
         e.GetString("Upstream") is { } upstream ? JsonSerializer.Deserialize(upstream, AppJsonContext.Default.UpstreamCheckpoint) : null,
-        e.ETag);
+        e.ETag.ToString());
 }

@@ -49,7 +49,7 @@ public sealed class JobSubmitter(
                     FinishedAt = clock.GetUtcNow(), ProgressLabel = "failed",
                 }, CancellationToken.None);
             }
-            catch (StorageException) { }
+            catch (Exception e) when (StorageFaults.IsStorage(e)) { }
             throw;
         }
         return new Submission(job, Replayed: false);

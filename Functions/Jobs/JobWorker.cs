@@ -1,5 +1,6 @@
 using Functions.Generation;
 using Functions.Hosting;
+using Functions.Storage;
 using Microsoft.Extensions.Options;
 
 namespace Functions.Jobs;
@@ -100,13 +101,13 @@ public sealed class JobWorker(
         {
             // The last delivery the queue allows (the Functions host moves the message to poison after it): end the job here.
             logger.LogError(e, "Job {JobId} attempt {Attempt} failed; no attempts left", job.Id, dequeueCount);
-            await FailAndDiscardAsync(job, (GenerationErrors.AttemptsExhausted, $"gave up after {dequeueCount} attempts: {e.Message}"), CancellationToken.None);
+            await FailAndDiscardAsync(job, (GenerationErrors.AttemptsExhausted, $"gave up after {dequeueCount} attempts: {StorageFaults.PublicMessage(e)}"), CancellationToken.None);
             return WorkOutcome.Poison;
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             logger.LogError(e, "Job {JobId} attempt {Attempt} failed; it will be retried", job.Id, dequeueCount);
-            await jobs.UpdateAsync(job, j => j with { Error = e.Message, ProgressLabel = "retrying" }, CancellationToken.None);
+            await jobs.UpdateAsync(job, j => j with { Error = StorageFaults.PublicMessage(e), ProgressLabel = "retrying" }, CancellationToken.None);
             return WorkOutcome.Retry;
         }
     }

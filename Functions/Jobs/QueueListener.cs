@@ -1,3 +1,6 @@
+using Azure;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
 using Functions.Hosting;
 using Functions.Storage;
 using Microsoft.Extensions.Options;
@@ -15,7 +18,8 @@ public sealed class QueueListener(IServiceProvider services, IOptions<WorkerOpti
     readonly WorkerOptions _options = options.Value;
     TimeSpan Visibility => TimeSpan.FromSeconds(_options.VisibilityTimeoutSeconds);
 
-    QueueStorage _queues = null!;
+    QueueClient _queue = null!;
+    QueueClient _poison = null!;
     JobQueue _jobQueue = null!;
     JobWorker _worker = null!;
 
@@ -28,7 +32,8 @@ public sealed class QueueListener(IServiceProvider services, IOptions<WorkerOpti
             logger.LogInformation("Queue listener off: the Functions host's queue trigger delivers jobs");
             return;
         }
-        (_queues, _jobQueue, _worker) = (services.GetRequiredService<QueueStorage>(), services.GetRequiredService<JobQueue>(),
+        (_queue, _poison, _jobQueue, _worker) = (services.GetRequiredKeyedService<QueueClient>(StorageNames.JobsQueue),
+            services.GetRequiredKeyedService<QueueClient>(StorageNames.JobsPoisonQueue), services.GetRequiredService<JobQueue>(),
             services.GetRequiredService<JobWorker>());
         var bootstrap = services.GetRequiredService<StorageBootstrap>();
         var slots = new SemaphoreSlim(_options.Concurrency, _options.Concurrency);
@@ -85,7 +90,7 @@ public sealed class QueueListener(IServiceProvider services, IOptions<WorkerOpti
         IReadOnlyList<QueueMessage> messages = [];
         try
         {
-            messages = await _queues.ReceiveAsync(StorageNames.JobsQueue, free, Visibility, stoppingToken);
+            messages = (await _queue.ReceiveMessagesAsync(free, Visibility, stoppingToken)).Value;
             return messages;
         }
         finally
@@ -101,35 +106,41 @@ public sealed class QueueListener(IServiceProvider services, IOptions<WorkerOpti
         var renewal = RenewAsync(lease, renewing.Token);
         try
         {
-            var outcome = await _worker.ProcessAsync(message.Text, message.DequeueCount, stoppingToken);
+            var outcome = await _worker.ProcessAsync(message.MessageText, message.DequeueCount, stoppingToken);
             await renewing.CancelAsync();
             await renewal;
             switch (outcome)
             {
                 case WorkOutcome.Done:
-                    await _queues.DeleteAsync(StorageNames.JobsQueue, message.MessageId, lease.PopReceipt, CancellationToken.None);
+                    await DeleteAsync(message, lease);
                     break;
                 case WorkOutcome.Poison:
-                    await _queues.SendAsync(StorageNames.JobsPoisonQueue, message.Text, cancellationToken: CancellationToken.None);
-                    await _queues.DeleteAsync(StorageNames.JobsQueue, message.MessageId, lease.PopReceipt, CancellationToken.None);
+                    await _poison.SendMessageAsync(message.MessageText, TimeSpan.Zero, TimeSpan.FromSeconds(-1), CancellationToken.None);
+                    await DeleteAsync(message, lease);
                     break;
                 case WorkOutcome.Retry:
                     var backoff = TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, message.DequeueCount)));
-                    await _queues.UpdateVisibilityAsync(StorageNames.JobsQueue, message with { PopReceipt = lease.PopReceipt }, backoff,
-                        CancellationToken.None);
+                    await _queue.UpdateMessageAsync(message.MessageId, lease.PopReceipt, (string?)null, backoff, CancellationToken.None);
                     break;
             }
         }
         catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
         {
             // The message reappears when its visibility lapses, and the next delivery resumes the job.
-            logger.LogError(e, "Message {MessageId} for job {JobId} left for redelivery", message.MessageId, message.Text);
+            logger.LogError(e, "Message {MessageId} for job {JobId} left for redelivery", message.MessageId, message.MessageText);
         }
         finally
         {
             await renewing.CancelAsync();
             slots.Release();
         }
+    }
+
+    // A message already gone (its visibility lapsed and another worker took and ended it) counts as deleted.
+    async Task DeleteAsync(QueueMessage message, MessageLease lease)
+    {
+        try { await _queue.DeleteMessageAsync(message.MessageId, lease.PopReceipt, CancellationToken.None); }
+        catch (RequestFailedException e) when (e.Status == StatusCodes.Status404NotFound) { }
     }
 
     // Keeps the message hidden while its job runs past half the visibility timeout.
@@ -140,8 +151,8 @@ public sealed class QueueListener(IServiceProvider services, IOptions<WorkerOpti
             while (true)
             {
                 await Task.Delay(Visibility / 2, cancellationToken);
-                lease.PopReceipt = await _queues.UpdateVisibilityAsync(StorageNames.JobsQueue,
-                    lease.Message with { PopReceipt = lease.PopReceipt }, Visibility, cancellationToken);
+                lease.PopReceipt = (await _queue.UpdateMessageAsync(lease.Message.MessageId, lease.PopReceipt, (string?)null, Visibility,
+                    cancellationToken)).Value.PopReceipt;
             }
         }
         catch (OperationCanceledException) { }

@@ -1,7 +1,7 @@
+using Azure;
 using Functions.Generation;
 using Functions.Hosting;
 using Functions.Jobs;
-using Functions.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Functions.Kiapi;
@@ -38,7 +38,7 @@ public static class CancelJob
                 logger.LogInformation("Job {JobId} canceled while {Status}", job_id, job.Status.ToWire());
                 return Answer(job_id, wasRunning: job.Status == JobStatus.Running);
             }
-            catch (StorageException e) when (e.IsPreconditionFailed)
+            catch (RequestFailedException e) when (e.Status == StatusCodes.Status412PreconditionFailed)
             {
                 // The worker moved the job meanwhile: look again.
             }

@@ -1,3 +1,5 @@
+using Azure.Data.Tables;
+using Azure.Storage.Queues;
 using Functions.Hosting;
 using Functions.Kioai;
 using Functions.Storage;
@@ -16,7 +18,8 @@ public static class Health
     /// reports this process: its working set against the memory the runtime may use.
     /// </summary>
     public static async Task<JsonHttpResult<KiapiHealth>> Handle(
-        QueueStorage queues, TableStorage tables, StorageBootstrap bootstrap, ILogger<KiapiHealth> logger, CancellationToken cancellationToken)
+        [FromKeyedServices(StorageNames.JobsQueue)] QueueClient queue, [FromKeyedServices(StorageNames.SettingsTable)] TableClient settings,
+        StorageBootstrap bootstrap, ILogger<KiapiHealth> logger, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(StorageTimeout);
@@ -24,8 +27,8 @@ public static class Health
         try
         {
             await bootstrap.EnsureCreatedAsync(timeout.Token);
-            var probe = Healthz.ProbeStorageAsync(tables, timeout.Token);
-            var length = await queues.GetApproximateCountAsync(StorageNames.JobsQueue, timeout.Token);
+            var probe = Healthz.ProbeStorageAsync(settings, timeout.Token);
+            var length = (await queue.GetPropertiesAsync(timeout.Token)).Value.ApproximateMessagesCount;
             await probe;
             return TypedResults.Json(new KiapiHealth("ok", true, length, "ok", memory), AppJsonContext.Api.KiapiHealth);
         }

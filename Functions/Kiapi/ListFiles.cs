@@ -1,3 +1,4 @@
+using Azure;
 using Functions.Files;
 using Functions.Hosting;
 using Functions.Storage;
@@ -22,7 +23,7 @@ public static class ListFiles
             return TypedResults.Json(new KiapiList<KiapiFile>([.. page.Select(f => f.ToKiapi())], next is not null, next),
                 AppJsonContext.Api.KiapiListKiapiFile);
         }
-        catch (StorageException e) when (e.Status == StatusCodes.Status400BadRequest && continuation_token is not null)
+        catch (RequestFailedException e) when (e.Status == StatusCodes.Status400BadRequest && continuation_token is not null)
         {
             // Blob storage refuses a marker it did not issue.
             return KiapiErrors.Invalid("query", "continuation_token", "Input should be the continuation_token of a previous page",

@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using Functions.Hosting;
 using Functions.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -9,13 +10,13 @@ public static class Healthz
     static readonly TimeSpan StorageTimeout = TimeSpan.FromSeconds(3);
 
     /// <summary>200 {"status":"ok"} when storage answers within a few seconds; 503 {"status":"unavailable"} when it does not.</summary>
-    public static async Task<JsonHttpResult<HealthStatus>> Handle(TableStorage tables, ILogger<HealthStatus> logger, CancellationToken cancellationToken)
+    public static async Task<JsonHttpResult<HealthStatus>> Handle([FromKeyedServices(StorageNames.SettingsTable)] TableClient settings, ILogger<HealthStatus> logger, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(StorageTimeout);
         try
         {
-            await ProbeStorageAsync(tables, timeout.Token);
+            await ProbeStorageAsync(settings, timeout.Token);
             return TypedResults.Json(new HealthStatus("ok"), AppJsonContext.Api.HealthStatus);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
@@ -27,6 +28,6 @@ public static class Healthz
     }
 
     /// <summary>One point read of a row that need not exist: it proves storage answers and signs our requests.</summary>
-    internal static Task ProbeStorageAsync(TableStorage tables, CancellationToken cancellationToken) =>
-        tables.GetAsync(StorageNames.SettingsTable, "health", "probe", cancellationToken: cancellationToken);
+    internal static Task ProbeStorageAsync(TableClient settings, CancellationToken cancellationToken) =>
+        settings.GetEntityIfExistsAsync<TableEntity>("health", "probe", cancellationToken: cancellationToken);
 }

@@ -1,10 +1,14 @@
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+
 namespace Functions.Storage;
 
 /// <summary>
-/// Creates the containers, tables and queues once per process, on first use; a failed attempt (storage not up yet)
-/// is retried by the next caller rather than remembered.
+/// Creates the containers, tables and queues once per process, on first use rather than at startup; a failed attempt
+/// (storage not up yet) is retried by the next caller rather than remembered.
 /// </summary>
-public sealed class StorageBootstrap(BlobStorage blobs, TableStorage tables, QueueStorage queues)
+public sealed class StorageBootstrap(BlobServiceClient blobs, TableServiceClient tables, QueueServiceClient queues)
 {
     readonly SemaphoreSlim _gate = new(1, 1);
     volatile bool _ready;
@@ -20,13 +24,11 @@ public sealed class StorageBootstrap(BlobStorage blobs, TableStorage tables, Que
         {
             if (_ready) return;
             await Task.WhenAll(
-                blobs.CreateContainerIfNotExistsAsync(StorageNames.FilesContainer, cancellationToken),
-                tables.CreateTableIfNotExistsAsync(StorageNames.HistoryTable, cancellationToken),
-                tables.CreateTableIfNotExistsAsync(StorageNames.JobsTable, cancellationToken),
-                tables.CreateTableIfNotExistsAsync(StorageNames.SettingsTable, cancellationToken),
-                tables.CreateTableIfNotExistsAsync(StorageNames.IdempotencyTable, cancellationToken),
-                queues.CreateQueueIfNotExistsAsync(StorageNames.JobsQueue, cancellationToken),
-                queues.CreateQueueIfNotExistsAsync(StorageNames.JobsPoisonQueue, cancellationToken));
+            [
+                blobs.GetBlobContainerClient(StorageNames.FilesContainer).CreateIfNotExistsAsync(cancellationToken: cancellationToken),
+                .. StorageNames.Tables.Select(table => tables.CreateTableIfNotExistsAsync(table, cancellationToken)),
+                .. StorageNames.Queues.Select(queue => queues.GetQueueClient(queue).CreateIfNotExistsAsync(cancellationToken: cancellationToken)),
+            ]);
             _ready = true;
         }
         finally

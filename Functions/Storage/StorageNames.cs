@@ -1,6 +1,6 @@
 namespace Functions.Storage;
 
-/// <summary>Every container, table and queue the app uses, in one place (see DESIGN.md, "Data").</summary>
+/// <summary>Every container, table and queue the app uses, in one place (see DESIGN.md, "Data"); each is also its client's DI key.</summary>
 public static class StorageNames
 {
     public const string FilesContainer = "images";
@@ -11,4 +11,7 @@ public static class StorageNames
     public const string JobsQueue = "generation-jobs";
     // The Functions queue trigger's own convention for messages that keep failing.
     public const string JobsPoisonQueue = "generation-jobs-poison";
+
+    public static readonly IReadOnlyList<string> Tables = [HistoryTable, JobsTable, SettingsTable, IdempotencyTable];
+    public static readonly IReadOnlyList<string> Queues = [JobsQueue, JobsPoisonQueue];
 }

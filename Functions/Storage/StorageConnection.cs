@@ -1,0 +1,56 @@
+using Azure.Core;
+using Azure.Identity;
+
+namespace Functions.Storage;
+
+/// <summary>
+/// Where storage is and how to reach it, read as the Functions host reads its <c>AzureWebJobsStorage</c> connection:
+/// a connection string (locally: <c>UseDevelopmentStorage=true</c> or Azurite's explicit endpoints), or in Azure the
+/// identity-based settings <c>__accountName</c> or <c>__blobServiceUri</c>/<c>__queueServiceUri</c>/<c>__tableServiceUri</c>,
+/// with <c>__credential</c> and <c>__clientId</c>.
+/// </summary>
+public sealed record StorageConnection(string? ConnectionString, Uri? BlobUri, Uri? QueueUri, Uri? TableUri, TokenCredential? Credential)
+{
+    public const string SettingName = "AzureWebJobsStorage";
+
+    public static StorageConnection FromConfiguration(IConfiguration configuration, string name = SettingName)
+    {
+        var connectionString = configuration[name];
+        if (!string.IsNullOrWhiteSpace(connectionString)) return new(connectionString, null, null, null, null);
+
+        var section = configuration.GetSection(name);
+        if (section.Exists()) return FromIdentitySettings(section, name);
+
+        throw new InvalidOperationException(
+            $"No storage is configured: set '{name}' to a connection string (UseDevelopmentStorage=true locally) " +
+            $"or set '{name}__blobServiceUri', '{name}__queueServiceUri' and '{name}__tableServiceUri'.");
+    }
+
+    static StorageConnection FromIdentitySettings(IConfigurationSection section, string name)
+    {
+        var accountName = section["accountName"];
+        Uri EndpointOf(string setting, string service)
+        {
+            var value = section[setting];
+            if (!string.IsNullOrWhiteSpace(value)) return new Uri(value.TrimEnd('/') + "/");
+            if (!string.IsNullOrWhiteSpace(accountName)) return new Uri($"https://{accountName}.{service}.core.windows.net/");
+            throw new InvalidOperationException($"Identity-based storage needs '{name}__{setting}' or '{name}__accountName'.");
+        }
+
+        return new(null, EndpointOf("blobServiceUri", "blob"), EndpointOf("queueServiceUri", "queue"), EndpointOf("tableServiceUri", "table"),
+            CredentialOf(section["credential"], section["clientId"]));
+    }
+
+    // Functions' identity-based connections: "managedidentity" (optionally a user-assigned clientId), else the default chain.
+    static TokenCredential CredentialOf(string? credential, string? clientId)
+    {
+        if (string.Equals(credential, "managedidentity", StringComparison.OrdinalIgnoreCase))
+            return new ManagedIdentityCredential(string.IsNullOrWhiteSpace(clientId)
+                ? ManagedIdentityId.SystemAssigned
+                : ManagedIdentityId.FromUserAssignedClientId(clientId));
+
+        return string.IsNullOrWhiteSpace(clientId)
+            ? new DefaultAzureCredential()
+            : new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = clientId });
+    }
+}
