@@ -5,26 +5,31 @@ using Azure.Core.Pipeline;
 namespace Functions.Tests.Storage;
 
 /// <summary>
-/// Stands in for a storage account that cannot be reached from here: keeps every request sent and answers each with
-/// what <paramref name="answer"/> says (status and body).
+/// Stands in for a storage account, or for part of one: keeps every request sent and answers each with what
+/// <paramref name="answer"/> says (status and body), or, where it says null, lets the request through to the real service.
 /// </summary>
-public sealed class RecordingTransport(Func<Request, (int Status, string Body)> answer) : HttpPipelineTransport
+public sealed class RecordingTransport(Func<Request, (int Status, string Body)?> answer) : HttpPipelineTransport
 {
     public List<(string Host, string? Authorization, string? Version)> Requests { get; } = [];
+
+    /// <summary>An error as each service writes it: Table in OData JSON, Blob and Queue in XML.</summary>
+    public static (int Status, string Body)? Error(Request request, int status, string message) =>
+        request.Headers.TryGetValue("Accept", out var accept) && accept.Contains("json", StringComparison.OrdinalIgnoreCase)
+            ? (status, $"{{\"odata.error\":{{\"code\":\"Refused\",\"message\":{{\"lang\":\"en-US\",\"value\":\"{message}\"}}}}}}")
+            : (status, $"<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>Refused</Code><Message>{message}</Message></Error>");
 
     public override Request CreateRequest() => HttpClientTransport.Shared.CreateRequest();
 
     public override void Process(HttpMessage message) => ProcessAsync(message).AsTask().GetAwaiter().GetResult();
 
-    public override ValueTask ProcessAsync(HttpMessage message)
+    public override async ValueTask ProcessAsync(HttpMessage message)
     {
         var request = message.Request;
         request.Headers.TryGetValue("Authorization", out var authorization);
         request.Headers.TryGetValue("x-ms-version", out var version);
         lock (Requests) Requests.Add((request.Uri.Host!, authorization, version));
-        var (status, body) = answer(request);
-        message.Response = new CannedResponse(status, body);
-        return ValueTask.CompletedTask;
+        if (answer(request) is { } canned) message.Response = new CannedResponse(canned.Status, canned.Body);
+        else await HttpClientTransport.Shared.ProcessAsync(message);
     }
 
     sealed class CannedResponse(int status, string body) : Response

@@ -15,7 +15,7 @@ public sealed class StorageFaultTests
 
     static (ServiceProvider Services, RecordingTransport Transport) StorageAnswering(int status)
     {
-        var transport = new RecordingTransport(_ => (status, $"{{\"odata.error\":{{\"code\":\"Refused\",\"message\":{{\"lang\":\"en-US\",\"value\":\"{StorageText}\"}}}}}}"));
+        var transport = new RecordingTransport(request => RecordingTransport.Error(request, status, StorageText));
         var collection = new ServiceCollection().AddLogging()
             .AddAppStorage(IdentityAuthTests.Settings(("AzureWebJobsStorage", "UseDevelopmentStorage=true")));
         collection.AddAzureClients(clients => clients.ConfigureDefaults(options => options.Transport = transport));

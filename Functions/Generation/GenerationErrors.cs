@@ -19,6 +19,7 @@ public static class GenerationErrors
     public const string AttemptsExhausted = "attempts_exhausted";
     public const string EnqueueFailed = "enqueue_failed";
     public const string Canceled = "canceled";
+    public const string InternalError = "internal_error";
 
     public static int StatusOf(string? code) => code switch
     {

@@ -97,6 +97,13 @@ public sealed class JobWorker(
             await FinishAsync(job, j => j with { Status = JobStatus.Failed, ErrorCode = e.Code, Error = e.Message }, cancellationToken);
             return WorkOutcome.Done;
         }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && StorageFaults.IsRefusal(e))
+        {
+            // Storage refused a request of ours (a 4xx): every redelivery would be refused the same way, so the job ends now.
+            logger.LogError(e, "Job {JobId}: storage refused a request; the job fails", job.Id);
+            await FailAndDiscardAsync(job, (GenerationErrors.InternalError, StorageFaults.PublicMessage(e)), CancellationToken.None);
+            return WorkOutcome.Done;
+        }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested && dequeueCount >= options.Value.MaxDequeueCount)
         {
             // The last delivery the queue allows (the Functions host moves the message to poison after it): end the job here.

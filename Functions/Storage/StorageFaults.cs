@@ -17,6 +17,9 @@ public static class StorageFaults
         _ => false,
     };
 
+    /// <summary>Storage answered that it will not take a request of ours (a 4xx): sending it again would not help.</summary>
+    public static bool IsRefusal(Exception e) => e is RequestFailedException { Status: >= 400 and < 500 };
+
     /// <summary>Whether the exception came from storage at all (an outage, or a request of ours that it refused).</summary>
     public static bool IsStorage(Exception e) => e is RequestFailedException || IsOutage(e);
 
