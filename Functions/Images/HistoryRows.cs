@@ -1,15 +1,10 @@
-using Azure;
-using Azure.Data.Tables;
+using Functions.Storage;
 
 namespace Functions.Images;
 
 /// <summary>An image row of the history partition (<c>pub-</c> or <c>prv-</c> and the inverted id).</summary>
-public sealed record ImageRow : ITableEntity
+public sealed record ImageRow : TableRow
 {
-    public string PartitionKey { get; set; } = "";
-    public string RowKey { get; set; } = "";
-    public DateTimeOffset? Timestamp { get; set; }
-    public ETag ETag { get; set; }
     public long Id { get; set; }
     public string FileId { get; set; } = "";
     public string Prompt { get; set; } = "";
@@ -32,23 +27,15 @@ public sealed record ImageRow : ITableEntity
 }
 
 /// <summary>The history's <c>counter</c> row: the next id and the counts, rewritten by every history write.</summary>
-public sealed record CounterRow : ITableEntity
+public sealed record CounterRow : TableRow
 {
-    public string PartitionKey { get; set; } = "";
-    public string RowKey { get; set; } = "";
-    public DateTimeOffset? Timestamp { get; set; }
-    public ETag ETag { get; set; }
     public long NextId { get; set; } = 1;
     public long PublicCount { get; set; }
     public long PrivateCount { get; set; }
 }
 
 /// <summary>A <c>job-{job id}</c> marker: which image a job produced, so that a retried job never adds a second row.</summary>
-public sealed record MarkerRow : ITableEntity
+public sealed record MarkerRow : TableRow
 {
-    public string PartitionKey { get; set; } = "";
-    public string RowKey { get; set; } = "";
-    public DateTimeOffset? Timestamp { get; set; }
-    public ETag ETag { get; set; }
     public long ImageId { get; set; }
 }

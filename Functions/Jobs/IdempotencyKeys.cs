@@ -67,12 +67,8 @@ public sealed class IdempotencyKeys([FromKeyedServices(StorageNames.IdempotencyT
 }
 
 /// <summary>A key's binding as stored: partition = SHA-256 of the key, row <c>key</c>.</summary>
-public sealed record KeyRow : ITableEntity
+public sealed record KeyRow : TableRow
 {
-    public string PartitionKey { get; set; } = "";
-    public string RowKey { get; set; } = "";
-    public DateTimeOffset? Timestamp { get; set; }
-    public ETag ETag { get; set; }
     public string JobId { get; set; } = "";
     public string BodyHash { get; set; } = "";
     public DateTimeOffset CreatedAt { get; set; }

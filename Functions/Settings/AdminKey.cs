@@ -92,12 +92,8 @@ public sealed class AdminKey(IOptions<AuthOptions> options, [FromKeyedServices(S
 }
 
 /// <summary>A generated admin key, kept only as its SHA-256: row <c>admin/key</c> of the settings table.</summary>
-public sealed record AdminKeyRow : ITableEntity
+public sealed record AdminKeyRow : TableRow
 {
-    public string PartitionKey { get; set; } = "";
-    public string RowKey { get; set; } = "";
-    public DateTimeOffset? Timestamp { get; set; }
-    public ETag ETag { get; set; }
     public string? Sha256 { get; set; }
 }
 

@@ -60,12 +60,8 @@ public sealed class UpstreamTokens([FromKeyedServices(StorageNames.SettingsTable
 }
 
 /// <summary>A saved upstream token: partition <c>tokens</c>, one row per provider.</summary>
-public sealed record TokenRow : ITableEntity
+public sealed record TokenRow : TableRow
 {
-    public string PartitionKey { get; set; } = "";
-    public string RowKey { get; set; } = "";
-    public DateTimeOffset? Timestamp { get; set; }
-    public ETag ETag { get; set; }
     public string? Value { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 }
