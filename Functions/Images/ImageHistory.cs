@@ -101,7 +101,7 @@ public sealed class ImageHistory([FromKeyedServices(StorageNames.HistoryTable)] 
         do
         {
             var page = await table.PageAsync<ImageRow>(PublicRange(after), limit - images.Count, token, null, cancellationToken);
-            images.AddRange(page.Values.Select(row => row.ToEntry()));
+            images.AddRange(page.Rows.Select(row => row.ToEntry()));
             token = page.ContinuationToken;
         } while (token is not null && images.Count < limit);
         return images;
@@ -184,8 +184,8 @@ public sealed class ImageHistory([FromKeyedServices(StorageNames.HistoryTable)] 
         {
             var page = await table.PageAsync<TableEntity>(PublicRange(after: null), Math.Min(1000, offset - skipped), token, ["RowKey"],
                 cancellationToken);
-            skipped += page.Values.Count;
-            if (page.Values.Count > 0) last = page.Values[^1].RowKey;
+            skipped += page.Rows.Count;
+            if (page.Rows.Count > 0) last = page.Rows[^1].RowKey;
             token = page.ContinuationToken;
         } while (token is not null && skipped < offset);
         return skipped == offset ? last : null;

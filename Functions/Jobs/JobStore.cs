@@ -83,7 +83,7 @@ public sealed class JobStore([FromKeyedServices(StorageNames.JobsTable)] TableCl
         do
         {
             var page = await table.PageAsync<TableEntity>(filter, limit + 1 - found.Count, token, null, cancellationToken);
-            found.AddRange(page.Values.Select(JobRecord.FromEntity).Where(visible));
+            found.AddRange(page.Rows.Select(JobRecord.FromEntity).Where(visible));
             token = page.ContinuationToken;
         } while (token is not null && found.Count <= limit);
         return (found.Take(limit).ToList(), found.Count > limit);
@@ -99,7 +99,7 @@ public sealed class JobStore([FromKeyedServices(StorageNames.JobsTable)] TableCl
         do
         {
             var page = await table.PageAsync<TableEntity>(filter, 1000, token, null, cancellationToken);
-            found.AddRange(page.Values.Select(JobRecord.FromEntity));
+            found.AddRange(page.Rows.Select(JobRecord.FromEntity));
             token = page.ContinuationToken;
         } while (token is not null);
         return found;

@@ -9,9 +9,20 @@ namespace Functions.Storage;
 /// identity-based settings <c>__accountName</c> or <c>__blobServiceUri</c>/<c>__queueServiceUri</c>/<c>__tableServiceUri</c>,
 /// with <c>__credential</c> and <c>__clientId</c>.
 /// </summary>
-public sealed record StorageConnection(string? ConnectionString, Uri? BlobUri, Uri? QueueUri, Uri? TableUri, TokenCredential? Credential)
+public sealed class StorageConnection
 {
     public const string SettingName = "AzureWebJobsStorage";
+
+    // A class, not a record: a record's ToString would print the connection string, account key included.
+    StorageConnection(string? connectionString, Uri? blobUri, Uri? queueUri, Uri? tableUri, TokenCredential? credential) =>
+        (ConnectionString, BlobUri, QueueUri, TableUri, Credential) = (connectionString, blobUri, queueUri, tableUri, credential);
+
+    /// <summary>The connection string, when storage is reached with one (then the other members are null).</summary>
+    public string? ConnectionString { get; }
+    public Uri? BlobUri { get; }
+    public Uri? QueueUri { get; }
+    public Uri? TableUri { get; }
+    public TokenCredential? Credential { get; }
 
     public static StorageConnection FromConfiguration(IConfiguration configuration, string name = SettingName)
     {
