@@ -108,7 +108,8 @@ public sealed class JobWorker(
         {
             // The last delivery the queue allows (the Functions host moves the message to poison after it): end the job here.
             logger.LogError(e, "Job {JobId} attempt {Attempt} failed; no attempts left", job.Id, dequeueCount);
-            await FailAndDiscardAsync(job, (GenerationErrors.AttemptsExhausted, $"gave up after {dequeueCount} attempts: {StorageFaults.PublicMessage(e)}"), CancellationToken.None);
+            await FailAndDiscardAsync(job, (GenerationErrors.AttemptsExhausted, $"gave up after {dequeueCount} attempts: {StorageFaults.PublicMessage(e)}"),
+                CancellationToken.None);
             return WorkOutcome.Poison;
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)

@@ -10,7 +10,8 @@ public static class Healthz
     static readonly TimeSpan StorageTimeout = TimeSpan.FromSeconds(3);
 
     /// <summary>200 {"status":"ok"} when storage answers within a few seconds; 503 {"status":"unavailable"} when it does not.</summary>
-    public static async Task<JsonHttpResult<HealthStatus>> Handle([FromKeyedServices(StorageNames.SettingsTable)] TableClient settings, ILogger<HealthStatus> logger, CancellationToken cancellationToken)
+    public static async Task<JsonHttpResult<HealthStatus>> Handle(
+        [FromKeyedServices(StorageNames.SettingsTable)] TableClient settings, ILogger<HealthStatus> logger, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(StorageTimeout);
