@@ -1,4 +1,4 @@
-using Azure.Identity;
+using Functions.Storage;
 using DurableTask.AzureStorage;
 
 namespace Functions.LocalHost;
@@ -8,16 +8,15 @@ public static class DurableStorage
 {
     public static AzureStorageOrchestrationServiceSettings Settings(IConfiguration configuration, HostJson host)
     {
-        var connection = configuration["AzureWebJobsStorage"];
-        var accountName = configuration["AzureWebJobsStorage:accountName"];
+        var storage = StorageConnection.FromConfiguration(configuration);
         var durable = configuration.GetSection("DurableTask");
         return new AzureStorageOrchestrationServiceSettings
         {
             TaskHubName = durable["HubName"] ?? host.HubName,
             PartitionCount = host.PartitionCount,
-            StorageAccountClientProvider = !string.IsNullOrEmpty(connection) ? new StorageAccountClientProvider(connection)
-                : !string.IsNullOrEmpty(accountName) ? new StorageAccountClientProvider(accountName, new DefaultAzureCredential())
-                : throw new InvalidOperationException("No storage is configured: set AzureWebJobsStorage (UseDevelopmentStorage=true locally)."),
+            // The same connection the app's own storage uses: a connection string, or identity-based endpoints and credential.
+            StorageAccountClientProvider = storage.ConnectionString is { } connection ? new StorageAccountClientProvider(connection)
+                : new StorageAccountClientProvider(storage.BlobUri!, storage.QueueUri!, storage.TableUri!, storage.Credential!),
             // Idle polling backs off to this; the default 30 s would make a quiet local host slow to pick up work.
             MaxQueuePollingInterval = TimeSpan.FromSeconds(durable.GetValue("MaxQueuePollingIntervalSeconds", 1.0)),
             // A work item held by a process that died reappears after this (DTFx's default is 5 minutes).

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 using Functions.Files;
 using Functions.Storage;
 using Functions.Tests.Api;
@@ -21,13 +23,13 @@ public abstract class CrashTest : IAsyncLifetime
     protected FakeGeminigen Geminigen { get; } = new();
     protected AppProcess App { get; private set; } = null!;
     protected HttpClient Client { get; private set; } = null!;
-    BlobStorage _blobs = null!;
+    BlobContainerClient _files = null!;
 
     public async Task InitializeAsync()
     {
         Azurite = await Azurite.StartAsync();
         TableProxy = new StorageProxy(Azurite.TablePort);
-        _blobs = new BlobStorage(new StoragePipelines(StorageAccount.FromConnectionString(Azurite.ConnectionString), new StorageRequestCounter()));
+        _files = new BlobContainerClient(Azurite.ConnectionString, StorageNames.FilesContainer);
         await StartAppAsync();
     }
 
@@ -74,13 +76,13 @@ public abstract class CrashTest : IAsyncLifetime
         Assert.Equal(1, history.GetProperty("total").GetInt64());
         Assert.Equal(job.GetProperty("result").GetProperty("image_id").GetInt64(), history.GetProperty("images")[0].GetProperty("id").GetInt64());
 
-        var blobs = await _blobs.ListAsync(StorageNames.FilesContainer, null, null, 100);
-        Assert.Equal([FileIds.FileIdForJob(jobId)], blobs.Blobs.Select(b => b.Name));
+        var blobs = new List<string>();
+        await foreach (var blob in _files.GetBlobsAsync(new GetBlobsOptions())) blobs.Add(blob.Name);
+        Assert.Equal([FileIds.FileIdForJob(jobId)], blobs);
         Assert.Equal(0, (await Client.GetFromJsonAsync<JsonElement>("/api/health")).GetProperty("queue_len").GetInt64());
     }
 
-    protected Task<bool> BlobExistsAsync(string jobId) =>
-        _blobs.GetPropertiesAsync(StorageNames.FilesContainer, FileIds.FileIdForJob(jobId)).ContinueWith(t => t.Result is not null);
+    protected async Task<bool> BlobExistsAsync(string jobId) => await _files.GetBlobClient(FileIds.FileIdForJob(jobId)).ExistsAsync();
 
     public async Task DisposeAsync()
     {

@@ -1,21 +1,25 @@
-using Azure;
 using Azure.Core;
-using Azure.Core.Pipeline;
+using Azure.Data.Tables;
 using Azure.Identity;
+using Azure.Storage.Blobs;
+using Functions.Files;
+using Functions.Jobs;
 using Functions.Storage;
+using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Moq;
 
 namespace Functions.Tests.Storage;
 
 /// <summary>
 /// The identity-based settings a Functions app in Azure has: they select Entra ID tokens, and every request on every
-/// service carries the bearer token and the x-ms-version that token auth needs. A fake credential and a recording
-/// transport stand in for Entra ID and the storage account (true seams: neither can be reached here).
+/// service carries the bearer token and an x-ms-version. A fake credential and a recording transport stand in for
+/// Entra ID and the storage account (true seams: neither can be reached here), given the standard Microsoft.Extensions.Azure way.
 /// </summary>
 public sealed class IdentityAuthTests
 {
-    static IConfiguration Settings(params (string Key, string Value)[] values) =>
+    internal static IConfiguration Settings(params (string Key, string Value)[] values) =>
         new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value))).Build();
 
     static readonly (string, string)[] IdentitySettings =
@@ -27,92 +31,81 @@ public sealed class IdentityAuthTests
     ];
 
     [Fact]
-    public void Identity_settings_select_token_auth_with_the_managed_identity_and_the_given_endpoints()
+    public void Identity_settings_select_the_managed_identity_and_the_given_endpoints()
     {
-        var account = StorageAccount.FromConfiguration(Settings(IdentitySettings));
+        var connection = StorageConnection.FromConfiguration(Settings(IdentitySettings));
 
-        Assert.False(account.UsesSharedKey);
-        Assert.IsType<ManagedIdentityCredential>(account.Credential);
+        Assert.Null(connection.ConnectionString);
+        Assert.IsType<ManagedIdentityCredential>(connection.Credential);
         Assert.Equal(("https://acct.blob.core.windows.net/", "https://acct.queue.core.windows.net/", "https://acct.table.core.windows.net/"),
-            (account.BlobEndpoint.ToString(), account.QueueEndpoint.ToString(), account.TableEndpoint.ToString()));
+            (connection.BlobUri!.ToString(), connection.QueueUri!.ToString(), connection.TableUri!.ToString()));
     }
 
     [Fact]
     public void An_account_name_alone_derives_the_three_endpoints_and_a_client_id_selects_a_user_assigned_identity()
     {
-        var account = StorageAccount.FromConfiguration(Settings(("AzureWebJobsStorage:accountName", "acct"),
+        var connection = StorageConnection.FromConfiguration(Settings(("AzureWebJobsStorage:accountName", "acct"),
             ("AzureWebJobsStorage:credential", "managedidentity"), ("AzureWebJobsStorage:clientId", "00000000-0000-0000-0000-000000000001")));
 
-        Assert.Equal("https://acct.table.core.windows.net/", account.TableEndpoint.ToString());
-        Assert.IsType<ManagedIdentityCredential>(account.Credential);
-        Assert.False(account.UsesSharedKey);
+        Assert.Equal(("https://acct.blob.core.windows.net/", "https://acct.queue.core.windows.net/", "https://acct.table.core.windows.net/"),
+            (connection.BlobUri!.ToString(), connection.QueueUri!.ToString(), connection.TableUri!.ToString()));
+        Assert.IsType<ManagedIdentityCredential>(connection.Credential);
     }
 
     [Fact]
-    public void A_connection_string_wins_and_uses_the_shared_key()
+    public void A_connection_string_wins_and_needs_no_credential()
     {
-        var account = StorageAccount.FromConfiguration(Settings([("AzureWebJobsStorage", "UseDevelopmentStorage=true"), .. IdentitySettings]));
+        var connection = StorageConnection.FromConfiguration(Settings([("AzureWebJobsStorage", "UseDevelopmentStorage=true"), .. IdentitySettings]));
 
-        Assert.True(account.UsesSharedKey);
-        Assert.Null(account.Credential);
+        Assert.Equal("UseDevelopmentStorage=true", connection.ConnectionString);
+        Assert.Null(connection.Credential);
     }
 
     [Fact]
-    public async Task Every_service_sends_the_bearer_token_for_storage_and_its_api_version()
+    public void With_no_storage_setting_the_app_says_what_to_set()
     {
-        var parsed = StorageAccount.FromConfiguration(Settings(IdentitySettings));
+        var error = Assert.Throws<InvalidOperationException>(() => new ServiceCollection().AddAppStorage(Settings()));
+
+        Assert.Contains("No storage is configured: set 'AzureWebJobsStorage' to a connection string", error.Message);
+    }
+
+    [Fact]
+    public void The_development_connection_string_puts_every_client_on_the_emulators_endpoints()
+    {
+        using var services = new ServiceCollection().AddLogging()
+            .AddAppStorage(Settings(("AzureWebJobsStorage", "UseDevelopmentStorage=true"))).BuildServiceProvider();
+
+        Assert.Equal("http://127.0.0.1:10000/devstoreaccount1/images",
+            services.GetRequiredKeyedService<BlobContainerClient>(StorageNames.FilesContainer).Uri.ToString());
+        Assert.All(StorageNames.Tables, table =>
+            Assert.Equal(table, services.GetRequiredKeyedService<TableClient>(table).Name));
+    }
+
+    [Fact]
+    public async Task Every_service_sends_the_bearer_token_for_storage_and_an_api_version_and_each_request_is_counted()
+    {
         var credential = new Mock<TokenCredential>();
         credential.Setup(c => c.GetTokenAsync(It.IsAny<TokenRequestContext>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync(new AccessToken("fake-entra-token", DateTimeOffset.UtcNow.AddHours(1)));
-        var transport = new RecordingTransport();
-        var pipelines = new StoragePipelines(new StorageAccount
+        var transport = new RecordingTransport(request => (request.Uri.Host!.StartsWith("acct.table", StringComparison.Ordinal) ? 204 : 201, ""));
+        var collection = new ServiceCollection().AddLogging().AddAppStorage(Settings(IdentitySettings));
+        collection.AddAzureClients(clients =>
         {
-            BlobEndpoint = parsed.BlobEndpoint, QueueEndpoint = parsed.QueueEndpoint, TableEndpoint = parsed.TableEndpoint, Credential = credential.Object,
-        }, new StorageRequestCounter(), transport);
+            clients.UseCredential(credential.Object);
+            clients.ConfigureDefaults(options => options.Transport = transport);
+        });
+        using var services = collection.BuildServiceProvider();
 
-        await new BlobStorage(pipelines).UploadAsync("images", "file_01", new byte[] { 1 }, "image/png");
-        await new QueueStorage(pipelines).SendAsync("generation-jobs", "job_01");
-        await new TableStorage(pipelines).InsertAsync("jobs", new TableEntity("job_01", "job"));
+        await new FileStore(services.GetRequiredKeyedService<BlobContainerClient>(StorageNames.FilesContainer))
+            .SaveAsync("file_01", new byte[] { 1 }, "image/png", "f.png", DateTimeOffset.UtcNow, isPrivate: false);
+        await new IdempotencyKeys(services.GetRequiredKeyedService<TableClient>(StorageNames.IdempotencyTable), TimeProvider.System)
+            .BindAsync("key", new KeyUse("job_01", "hash", DateTimeOffset.UtcNow), _ => Task.FromResult(true), default);
 
-        Assert.Equal(["acct.blob.core.windows.net", "acct.queue.core.windows.net", "acct.table.core.windows.net"], transport.Requests.Select(r => r.Host));
+        Assert.Equal(["acct.blob.core.windows.net", "acct.table.core.windows.net"], transport.Requests.Select(r => r.Host));
         Assert.All(transport.Requests, r => Assert.Equal("Bearer fake-entra-token", r.Authorization));
-        Assert.Equal(["2024-11-04", "2024-11-04", "2019-02-02"], transport.Requests.Select(r => r.Version));
+        Assert.All(transport.Requests, r => Assert.False(string.IsNullOrEmpty(r.Version)));
+        Assert.Equal(2, services.GetRequiredService<StorageRequestCounter>().Count);
         credential.Verify(c => c.GetTokenAsync(It.Is<TokenRequestContext>(t => t.Scopes.SequenceEqual(new[] { "https://storage.azure.com/.default" })),
             It.IsAny<CancellationToken>()), Times.AtLeastOnce);
-    }
-
-    /// <summary>Answers every request with the status its operation expects, and keeps what was sent.</summary>
-    sealed class RecordingTransport : HttpPipelineTransport
-    {
-        public List<(string Host, string? Authorization, string? Version)> Requests { get; } = [];
-
-        public override Request CreateRequest() => HttpClientTransport.Shared.CreateRequest();
-
-        public override void Process(HttpMessage message) => ProcessAsync(message).AsTask().GetAwaiter().GetResult();
-
-        public override ValueTask ProcessAsync(HttpMessage message)
-        {
-            var request = message.Request;
-            request.Headers.TryGetValue("Authorization", out var authorization);
-            request.Headers.TryGetValue("x-ms-version", out var version);
-            var host = request.Uri.Host!;
-            Requests.Add((host, authorization, version));
-            var status = host.StartsWith("acct.table", StringComparison.Ordinal) ? 204 : 201;
-            message.Response = new CannedResponse(status);
-            return ValueTask.CompletedTask;
-        }
-    }
-
-    sealed class CannedResponse(int status) : Response
-    {
-        public override int Status => status;
-        public override string ReasonPhrase => "";
-        public override Stream? ContentStream { get; set; } = new MemoryStream();
-        public override string ClientRequestId { get; set; } = "";
-        public override void Dispose() { }
-        protected override bool TryGetHeader(string name, out string value) { value = ""; return false; }
-        protected override bool TryGetHeaderValues(string name, out IEnumerable<string> values) { values = []; return false; }
-        protected override bool ContainsHeader(string name) => false;
-        protected override IEnumerable<HttpHeader> EnumerateHeaders() => [];
     }
 }

@@ -5,18 +5,19 @@ namespace Functions.Tests.Storage;
 
 public sealed class ImageHistoryTests(StorageFixture storage) : IClassFixture<StorageFixture>
 {
+    ImageHistory NewInstance() => new(storage.Table(StorageNames.HistoryTable));
+
     static ImageEntry Image(string jobId, bool isPrivate = false) =>
         new(0, "file_" + jobId[4..], "p", "realistic", "1:1", "grok", isPrivate, null, DateTimeOffset.UtcNow, jobId);
 
     [Fact]
     public async Task Adding_for_the_same_job_twice_keeps_one_row_and_one_id()
     {
-        await storage.Tables.CreateTableIfNotExistsAsync(StorageNames.HistoryTable);
-        var history = new ImageHistory(storage.Tables);
+        var history = NewInstance();
         var before = (await history.ListPublicAsync(1, 0, default)).Total;
 
         var first = await history.AddAsync(Image("job_aa01"), default);
-        var second = await new ImageHistory(storage.Tables).AddAsync(Image("job_aa01"), default); // another instance, e.g. after a crash
+        var second = await NewInstance().AddAsync(Image("job_aa01"), default); // another instance, e.g. after a crash
 
         Assert.Equal(first.Id, second.Id);
         Assert.Equal(before + 1, (await history.ListPublicAsync(1, 0, default)).Total);
@@ -25,8 +26,7 @@ public sealed class ImageHistoryTests(StorageFixture storage) : IClassFixture<St
     [Fact]
     public async Task Two_instances_writing_at_once_never_share_an_id_and_keep_the_count()
     {
-        await storage.Tables.CreateTableIfNotExistsAsync(StorageNames.HistoryTable);
-        var (a, b) = (new ImageHistory(storage.Tables), new ImageHistory(storage.Tables));
+        var (a, b) = (NewInstance(), NewInstance());
         var before = (await a.ListPublicAsync(1, 0, default)).Total;
 
         var added = await Task.WhenAll(Enumerable.Range(0, 40).Select(i =>
@@ -39,8 +39,7 @@ public sealed class ImageHistoryTests(StorageFixture storage) : IClassFixture<St
     [Fact]
     public async Task The_first_page_follows_what_other_instances_add_and_delete()
     {
-        await storage.Tables.CreateTableIfNotExistsAsync(StorageNames.HistoryTable);
-        var (reader, writer) = (new ImageHistory(storage.Tables), new ImageHistory(storage.Tables));
+        var (reader, writer) = (NewInstance(), NewInstance());
         var added = await writer.AddAsync(Image("job_cc01"), default);
         var first = await reader.ListPublicAsync(5, 0, default);
         Assert.Equal(added.Id, first.Images[0].Id);
@@ -57,5 +56,62 @@ public sealed class ImageHistoryTests(StorageFixture storage) : IClassFixture<St
         var afterDelete = await reader.ListPublicAsync(5, 0, default);
         Assert.Equal(added.Id, afterDelete.Images[0].Id);
         Assert.Equal(first.Total, afterDelete.Total);
+    }
+
+    [Fact]
+    public async Task With_its_counter_cached_an_add_is_one_storage_request_for_row_marker_and_counter()
+    {
+        var history = NewInstance();
+        await history.AddAsync(Image("job_dd01"), default); // reads the counter once
+
+        var before = storage.Counter.Count;
+        var added = await history.AddAsync(Image("job_dd02"), default);
+
+        Assert.Equal(1, storage.Counter.Count - before);
+        Assert.Equal(added.Id, (await history.ListPublicAsync(1, 0, default)).Images[0].Id);
+    }
+
+    [Fact]
+    public async Task Private_images_are_never_listed_nor_counted_as_public()
+    {
+        var history = NewInstance();
+        var before = await history.ListPublicAsync(100, 0, default);
+
+        var hidden = await history.AddAsync(Image("job_ee01", isPrivate: true), default);
+        var shown = await history.AddAsync(Image("job_ee02"), default);
+        var after = await history.ListPublicAsync(100, 0, default);
+
+        Assert.Equal(before.Total + 1, after.Total);
+        Assert.Contains(after.Images, i => i.Id == shown.Id);
+        Assert.DoesNotContain(after.Images, i => i.Id == hidden.Id);
+    }
+
+    [Fact]
+    public async Task Offsets_page_through_public_images_newest_first()
+    {
+        var history = NewInstance();
+        foreach (var i in Enumerable.Range(0, 5)) await history.AddAsync(Image($"job_ff{i:x2}"), default);
+        var all = (await history.ListPublicAsync(100, 0, default)).Images.Select(i => i.Id).ToList();
+
+        var second = await history.ListPublicAsync(2, 2, default);
+        var beyond = await history.ListPublicAsync(2, all.Count, default);
+
+        Assert.Equal(all.OrderDescending(), all);
+        Assert.Equal(all.Skip(2).Take(2), second.Images.Select(i => i.Id));
+        Assert.Equal(all.Count, second.Total);
+        Assert.Empty(beyond.Images);
+    }
+
+    [Fact]
+    public async Task Deleting_a_jobs_image_removes_its_row_and_marker_so_the_job_may_store_again()
+    {
+        var history = NewInstance();
+        var first = await history.AddAsync(Image("job_ab01"), default);
+
+        Assert.Equal(first.Id, (await history.DeleteByJobAsync("job_ab01", default))?.Id);
+        Assert.Null(await history.DeleteByJobAsync("job_ab01", default));
+        Assert.Null(await history.DeleteAsync(first.Id, default));
+        var again = await history.AddAsync(Image("job_ab01"), default);
+        Assert.True(again.Id > first.Id);
     }
 }

@@ -1,27 +1,53 @@
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
 using Functions.Storage;
 using Functions.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Functions.Tests.Storage;
 
+/// <summary>An Azurite of its own and the app's storage registration on it (the same clients, options and counter the app uses).</summary>
 public sealed class StorageFixture : IAsyncLifetime
 {
     Azurite? _azurite;
-    public StorageRequestCounter Counter { get; } = new();
-    public BlobStorage Blobs { get; private set; } = null!;
-    public TableStorage Tables { get; private set; } = null!;
-    public QueueStorage Queues { get; private set; } = null!;
+    ServiceProvider _services = null!;
+
+    public StorageRequestCounter Counter => _services.GetRequiredService<StorageRequestCounter>();
+    public StorageBootstrap Bootstrap => _services.GetRequiredService<StorageBootstrap>();
+    public TableClient Table(string name) => _services.GetRequiredKeyedService<TableClient>(name);
+    public QueueClient Queue(string name) => _services.GetRequiredKeyedService<QueueClient>(name);
+    public BlobContainerClient Files => _services.GetRequiredKeyedService<BlobContainerClient>(StorageNames.FilesContainer);
+    public string ConnectionString => _azurite!.ConnectionString;
+
+    /// <summary>A queue of its own for one test, with the app's client options.</summary>
+    public async Task<QueueClient> NewQueueAsync()
+    {
+        var queue = _services.GetRequiredService<QueueServiceClient>().GetQueueClient("q" + Guid.NewGuid().ToString("N")[..12]);
+        await queue.CreateAsync();
+        return queue;
+    }
 
     public async Task InitializeAsync()
     {
         _azurite = await Azurite.StartAsync();
-        var pipelines = new StoragePipelines(StorageAccount.FromConnectionString(_azurite.ConnectionString), Counter);
-        Blobs = new BlobStorage(pipelines);
-        Tables = new TableStorage(pipelines);
-        Queues = new QueueStorage(pipelines);
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection([new KeyValuePair<string, string?>(StorageConnection.SettingName, _azurite.ConnectionString)]).Build();
+        _services = new ServiceCollection().AddLogging().AddAppStorage(configuration).BuildServiceProvider();
+        await Bootstrap.EnsureCreatedAsync();
     }
 
     public async Task DisposeAsync()
     {
+        await _services.DisposeAsync();
         if (_azurite is not null) await _azurite.DisposeAsync();
     }
+}
+
+/// <summary>A clock a test moves by hand.</summary>
+public sealed class ManualClock(DateTimeOffset now) : TimeProvider
+{
+    public DateTimeOffset Now { get; set; } = now;
+    public override DateTimeOffset GetUtcNow() => Now;
 }

@@ -36,7 +36,7 @@ public static class ServiceRegistration
         });
 
         services.AddSingleton(TimeProvider.System);
-        services.AddStorage(configuration);
+        services.AddAppStorage(configuration);
 
         services.AddSingleton<FileStore>();
         services.AddSingleton<ImageHistory>();
@@ -65,16 +65,5 @@ public static class ServiceRegistration
         services.AddSingleton<AdminOnly>();
         services.AddSingleton<StorageProbe>();
         return services;
-    }
-
-    static void AddStorage(this IServiceCollection services, IConfiguration configuration)
-    {
-        services.AddSingleton(_ => StorageAccount.FromConfiguration(configuration));
-        services.AddSingleton<StorageRequestCounter>();
-        services.AddSingleton<StoragePipelines>();
-        services.AddSingleton<BlobStorage>();
-        services.AddSingleton<TableStorage>();
-        services.AddSingleton<QueueStorage>();
-        services.AddSingleton<StorageBootstrap>();
     }
 }

@@ -1,4 +1,3 @@
-using Azure;
 using Functions.Kiapi;
 using Functions.Kioai;
 using Functions.Storage;
@@ -30,7 +29,7 @@ public static class SurfaceErrors
         var (status, code, message) = error switch
         {
             BadHttpRequestException bad => (bad.StatusCode, "bad_request", bad.Message),
-            StorageException { IsTransient: true } or RequestFailedException { Status: 0 or >= 500 } =>
+            not null when StorageFaults.IsOutage(error) =>
                 (StatusCodes.Status503ServiceUnavailable, "storage_unavailable", "Storage is not reachable right now; try again shortly."),
             _ => (StatusCodes.Status500InternalServerError, "internal_error", "An unexpected error occurred; it has been logged."),
         };

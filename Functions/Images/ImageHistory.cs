@@ -1,4 +1,6 @@
 using System.Globalization;
+using Azure;
+using Azure.Data.Tables;
 using Functions.Storage;
 
 namespace Functions.Images;
@@ -13,20 +15,20 @@ public sealed record HistoryPage(IReadOnlyList<ImageEntry> Images, long Total);
 /// <item><c>job-{job id}</c>: which image a job produced, so that a retried job never adds a second row.</item>
 /// </list>
 /// </summary>
-public sealed class ImageHistory(TableStorage tables)
+public sealed class ImageHistory([FromKeyedServices(StorageNames.HistoryTable)] TableClient table)
 {
-    const string Table = StorageNames.HistoryTable;
     const string Partition = "history";
     const string CounterKey = "counter";
     const string PublicPrefix = "pub-";
+    const string PublicEnd = "pub."; // the first key after every "pub-…" key
     const string PrivatePrefix = "prv-";
     const int MaxAttempts = 50;
 
     readonly SemaphoreSlim _writer = new(1, 1);
-    TableEntity? _counter; // the last counter row this instance wrote or read, with its ETag
+    CounterRow? _counter; // the last counter row this instance wrote or read, with its ETag
     volatile CachedPage? _firstPage; // the newest public images as of one counter ETag
 
-    sealed record CachedPage(string Version, int Limit, IReadOnlyList<ImageEntry> Images, long Total);
+    sealed record CachedPage(ETag Version, int Limit, IReadOnlyList<ImageEntry> Images, long Total);
 
     /// <summary>Adds the image a job made and gives it the next id; adding for the same job again returns the first entry.</summary>
     public async Task<ImageEntry> AddAsync(ImageEntry image, CancellationToken cancellationToken)
@@ -36,26 +38,27 @@ public sealed class ImageHistory(TableStorage tables)
         {
             for (var attempt = 0; attempt < MaxAttempts; attempt++)
             {
-                var counter = _counter ??= await tables.GetAsync(Table, Partition, CounterKey, cancellationToken: cancellationToken);
-                var entry = image with { Id = counter?.GetInt64("NextId") ?? 1 };
-                var next = Counter(entry.Id + 1, Count(counter, "PublicCount") + (entry.IsPrivate ? 0 : 1),
-                    Count(counter, "PrivateCount") + (entry.IsPrivate ? 1 : 0));
-                var marker = new TableEntity(Partition, MarkerKey(entry.JobId)) { ["ImageId"] = entry.Id };
+                var counter = _counter ??= await ReadCounterAsync(cancellationToken);
+                var entry = image with { Id = counter?.NextId ?? 1 };
+                var next = Counter(entry.Id + 1, Count(counter?.PublicCount) + (entry.IsPrivate ? 0 : 1),
+                    Count(counter?.PrivateCount) + (entry.IsPrivate ? 1 : 0));
+                var marker = new MarkerRow { PartitionKey = Partition, RowKey = MarkerKey(entry.JobId), ImageId = entry.Id };
                 try
                 {
-                    await tables.SubmitTransactionAsync(Table,
+                    var written = await table.SubmitTransactionAsync(
                     [
-                        new(TableBatchKind.Insert, entry.ToEntity(Partition, RowKey(entry.Id, entry.IsPrivate))),
-                        new(TableBatchKind.Insert, marker),
-                        counter is null ? new(TableBatchKind.Insert, next) : new(TableBatchKind.Replace, next, counter.ETag),
+                        new(TableTransactionActionType.Add, ImageRow.Of(entry, Partition, RowKey(entry.Id, entry.IsPrivate))),
+                        new(TableTransactionActionType.Add, marker),
+                        counter is null ? new(TableTransactionActionType.Add, next) : new(TableTransactionActionType.UpdateReplace, next, counter.ETag),
                     ], cancellationToken);
-                    _counter = next;
+                    _counter = next with { ETag = written.Value[2].Headers.ETag ?? default };
                     return entry;
                 }
-                catch (StorageException e) when (e.IsPreconditionFailed || e.IsConflict)
+                catch (RequestFailedException e) when (e.Status is StatusCodes.Status412PreconditionFailed or StatusCodes.Status409Conflict)
                 {
                     _counter = null; // another writer moved the counter, or this job is already stored
-                    if (e.IsConflict && await FindByJobAsync(image.JobId, cancellationToken) is { } existing) return existing;
+                    if (e.Status == StatusCodes.Status409Conflict && await FindByJobAsync(image.JobId, cancellationToken) is { } existing)
+                        return existing;
                 }
             }
             throw new InvalidOperationException($"The history counter stayed contended for {MaxAttempts} attempts.");
@@ -70,23 +73,23 @@ public sealed class ImageHistory(TableStorage tables)
     public async Task<HistoryPage> ListPublicAsync(int limit, int offset, CancellationToken cancellationToken)
     {
         if (offset == 0) return await FirstPageAsync(limit, cancellationToken);
-        var counterTask = tables.GetAsync(Table, Partition, CounterKey, cancellationToken: cancellationToken);
+        var counterTask = ReadCounterAsync(cancellationToken);
         var after = await SkipAsync(offset, cancellationToken);
         var images = after is null ? [] : await ReadPublicAsync(after, limit, cancellationToken);
-        return new HistoryPage(images, Count(await counterTask, "PublicCount"));
+        return new HistoryPage(images, Count((await counterTask)?.PublicCount));
     }
 
     // Every history write rewrites the counter row in the same transaction, so while its ETag is unchanged the first
     // page is too: one point read then serves it, whatever the size of the history.
     async Task<HistoryPage> FirstPageAsync(int limit, CancellationToken cancellationToken)
     {
-        var counter = await tables.GetAsync(Table, Partition, CounterKey, cancellationToken: cancellationToken);
-        var version = counter?.ETag ?? "";
+        var counter = await ReadCounterAsync(cancellationToken);
+        var version = counter?.ETag ?? default;
         if (_firstPage is { } cached && cached.Version == version && (cached.Limit >= limit || cached.Images.Count < cached.Limit))
             return new HistoryPage([.. cached.Images.Take(limit)], cached.Total);
 
         var images = await ReadPublicAsync(after: null, limit, cancellationToken);
-        var page = new CachedPage(version, limit, images, Count(counter, "PublicCount"));
+        var page = new CachedPage(version, limit, images, Count(counter?.PublicCount));
         _firstPage = page;
         return new HistoryPage(images, page.Total);
     }
@@ -94,12 +97,11 @@ public sealed class ImageHistory(TableStorage tables)
     async Task<List<ImageEntry>> ReadPublicAsync(string? after, int limit, CancellationToken cancellationToken)
     {
         var images = new List<ImageEntry>(limit);
-        var filter = RangeFilter(after);
         string? token = null;
         do
         {
-            var page = await tables.QueryAsync(Table, filter, top: limit - images.Count, continuationToken: token, cancellationToken: cancellationToken);
-            images.AddRange(page.Entities.Select(ImageEntry.FromEntity));
+            var page = await table.PageAsync<ImageRow>(PublicRange(after), limit - images.Count, token, null, cancellationToken);
+            images.AddRange(page.Rows.Select(row => row.ToEntry()));
             token = page.ContinuationToken;
         } while (token is not null && images.Count < limit);
         return images;
@@ -108,37 +110,34 @@ public sealed class ImageHistory(TableStorage tables)
     /// <summary>Removes an image's row; null when there is none. The caller removes its file.</summary>
     public async Task<ImageEntry?> DeleteAsync(long id, CancellationToken cancellationToken)
     {
-        var found = await Task.WhenAll(
-            tables.GetAsync(Table, Partition, RowKey(id, isPrivate: false), cancellationToken: cancellationToken),
-            tables.GetAsync(Table, Partition, RowKey(id, isPrivate: true), cancellationToken: cancellationToken));
-        if (found.FirstOrDefault(e => e is not null) is not { } row) return null;
-        var entry = ImageEntry.FromEntity(row);
+        if (await FindAsync(id, cancellationToken) is not { } row) return null;
+        var entry = row.ToEntry();
 
         await _writer.WaitAsync(cancellationToken);
         try
         {
             for (var attempt = 0; attempt < MaxAttempts; attempt++)
             {
-                var counter = _counter ??= await tables.GetAsync(Table, Partition, CounterKey, cancellationToken: cancellationToken);
+                var counter = _counter ??= await ReadCounterAsync(cancellationToken);
                 if (counter is null) return null;
-                var next = Counter(counter.GetInt64("NextId") ?? 1,
-                    Count(counter, "PublicCount") - (entry.IsPrivate ? 0 : 1), Count(counter, "PrivateCount") - (entry.IsPrivate ? 1 : 0));
+                var next = Counter(counter.NextId,
+                    Count(counter.PublicCount) - (entry.IsPrivate ? 0 : 1), Count(counter.PrivateCount) - (entry.IsPrivate ? 1 : 0));
                 try
                 {
-                    await tables.SubmitTransactionAsync(Table,
+                    var written = await table.SubmitTransactionAsync(
                     [
-                        new(TableBatchKind.Delete, new TableEntity(Partition, row.RowKey)),
-                        new(TableBatchKind.Delete, new TableEntity(Partition, MarkerKey(entry.JobId))),
-                        new(TableBatchKind.Replace, next, counter.ETag),
+                        new(TableTransactionActionType.Delete, new TableEntity(Partition, row.RowKey)),
+                        new(TableTransactionActionType.Delete, new TableEntity(Partition, MarkerKey(entry.JobId))),
+                        new(TableTransactionActionType.UpdateReplace, next, counter.ETag),
                     ], cancellationToken);
-                    _counter = next;
+                    _counter = next with { ETag = written.Value[2].Headers.ETag ?? default };
                     return entry;
                 }
-                catch (StorageException e) when (e.IsPreconditionFailed)
+                catch (RequestFailedException e) when (e.Status == StatusCodes.Status412PreconditionFailed)
                 {
                     _counter = null;
                 }
-                catch (StorageException e) when (e.IsNotFound)
+                catch (RequestFailedException e) when (e.Status == StatusCodes.Status404NotFound)
                 {
                     return null; // deleted meanwhile by another request
                 }
@@ -157,12 +156,23 @@ public sealed class ImageHistory(TableStorage tables)
 
     async Task<ImageEntry?> FindByJobAsync(string jobId, CancellationToken cancellationToken)
     {
-        var marker = await tables.GetAsync(Table, Partition, MarkerKey(jobId), cancellationToken: cancellationToken);
-        if (marker?.GetInt64("ImageId") is not { } id) return null;
-        var rows = await Task.WhenAll(
-            tables.GetAsync(Table, Partition, RowKey(id, false), cancellationToken: cancellationToken),
-            tables.GetAsync(Table, Partition, RowKey(id, true), cancellationToken: cancellationToken));
-        return rows.FirstOrDefault(r => r is not null) is { } row ? ImageEntry.FromEntity(row) : null;
+        var marker = await table.GetEntityIfExistsAsync<MarkerRow>(Partition, MarkerKey(jobId), cancellationToken: cancellationToken);
+        return marker.HasValue && await FindAsync(marker.Value!.ImageId, cancellationToken) is { } row ? row.ToEntry() : null;
+    }
+
+    // An image is public or private: both keys are read at once.
+    async Task<ImageRow?> FindAsync(long id, CancellationToken cancellationToken)
+    {
+        var found = await Task.WhenAll(
+            table.GetEntityIfExistsAsync<ImageRow>(Partition, RowKey(id, isPrivate: false), cancellationToken: cancellationToken),
+            table.GetEntityIfExistsAsync<ImageRow>(Partition, RowKey(id, isPrivate: true), cancellationToken: cancellationToken));
+        return found.FirstOrDefault(row => row.HasValue)?.Value;
+    }
+
+    async Task<CounterRow?> ReadCounterAsync(CancellationToken cancellationToken)
+    {
+        var counter = await table.GetEntityIfExistsAsync<CounterRow>(Partition, CounterKey, cancellationToken: cancellationToken);
+        return counter.HasValue ? counter.Value : null;
     }
 
     // Walks past the first offset public keys (keys only) and returns the last one; null when there are fewer.
@@ -172,23 +182,23 @@ public sealed class ImageHistory(TableStorage tables)
         var skipped = 0;
         do
         {
-            var page = await tables.QueryAsync(Table, RangeFilter(null), select: "RowKey", top: Math.Min(1000, offset - skipped),
-                continuationToken: token, cancellationToken: cancellationToken);
-            skipped += page.Entities.Count;
-            if (page.Entities.Count > 0) last = page.Entities[^1].RowKey;
+            var page = await table.PageAsync<TableEntity>(PublicRange(after: null), Math.Min(1000, offset - skipped), token, ["RowKey"],
+                cancellationToken);
+            skipped += page.Rows.Count;
+            if (page.Rows.Count > 0) last = page.Rows[^1].RowKey;
             token = page.ContinuationToken;
         } while (token is not null && skipped < offset);
         return skipped == offset ? last : null;
     }
 
-    static string RangeFilter(string? after) =>
-        $"PartitionKey eq '{Partition}' and RowKey {(after is null ? "ge" : "gt")} {TableStorage.Quote(after ?? PublicPrefix)} " +
-        $"and RowKey lt '{PublicPrefix[..^1]}.'";
+    static string PublicRange(string? after) => after is null
+        ? TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and RowKey ge {PublicPrefix} and RowKey lt {PublicEnd}")
+        : TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and RowKey gt {after} and RowKey lt {PublicEnd}");
 
-    static TableEntity Counter(long nextId, long publicCount, long privateCount) =>
-        new(Partition, CounterKey) { ["NextId"] = nextId, ["PublicCount"] = publicCount, ["PrivateCount"] = privateCount };
+    static CounterRow Counter(long nextId, long publicCount, long privateCount) =>
+        new() { PartitionKey = Partition, RowKey = CounterKey, NextId = nextId, PublicCount = publicCount, PrivateCount = privateCount };
 
-    static long Count(TableEntity? counter, string name) => Math.Max(0, counter?.GetInt64(name) ?? 0);
+    static long Count(long? count) => Math.Max(0, count ?? 0);
 
     // Inverted and zero-padded, so that the newest (highest) id sorts first.
     static string RowKey(long id, bool isPrivate) =>

@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
+using Azure;
+using Azure.Data.Tables;
 using Functions.Storage;
 
 namespace Functions.Jobs;
@@ -12,7 +14,7 @@ public sealed record KeyUse(string JobId, string BodyHash, DateTimeOffset Create
 /// to one job for <see cref="Lifetime"/>. The row is inserted, never blindly written, so of concurrent requests with
 /// one key exactly one binds it; an expired binding is replaced under its ETag.
 /// </summary>
-public sealed class IdempotencyKeys(TableStorage tables, TimeProvider clock)
+public sealed class IdempotencyKeys([FromKeyedServices(StorageNames.IdempotencyTable)] TableClient table, TimeProvider clock)
 {
     public static readonly TimeSpan Lifetime = TimeSpan.FromHours(24);
     public const int MaxKeyLength = 255;
@@ -26,8 +28,8 @@ public sealed class IdempotencyKeys(TableStorage tables, TimeProvider clock)
     /// <summary>The key's live binding; null when the key is new or its binding expired.</summary>
     public async Task<KeyUse?> FindAsync(string key, CancellationToken cancellationToken)
     {
-        var row = await tables.GetAsync(StorageNames.IdempotencyTable, Partition(key), RowKey, cancellationToken: cancellationToken);
-        return row is null ? null : Live(row);
+        var row = await table.GetEntityIfExistsAsync<KeyRow>(Partition(key), RowKey, cancellationToken: cancellationToken);
+        return row.HasValue ? Live(row.Value!) : null;
     }
 
     /// <summary>
@@ -36,34 +38,38 @@ public sealed class IdempotencyKeys(TableStorage tables, TimeProvider clock)
     /// </summary>
     public async Task<KeyUse> BindAsync(string key, KeyUse use, Func<string, Task<bool>> jobExists, CancellationToken cancellationToken)
     {
-        var entity = new TableEntity(Partition(key), RowKey) { ["JobId"] = use.JobId, ["BodyHash"] = use.BodyHash, ["CreatedAt"] = use.CreatedAt };
+        var binding = new KeyRow { PartitionKey = Partition(key), RowKey = RowKey, JobId = use.JobId, BodyHash = use.BodyHash, CreatedAt = use.CreatedAt };
         while (true)
         {
             try
             {
-                await tables.InsertAsync(StorageNames.IdempotencyTable, entity, cancellationToken);
+                await table.AddEntityAsync(binding, cancellationToken);
                 return use;
             }
-            catch (StorageException e) when (e.IsConflict) { }
+            catch (RequestFailedException e) when (e.Status == StatusCodes.Status409Conflict) { }
 
-            var row = await tables.GetAsync(StorageNames.IdempotencyTable, entity.PartitionKey, RowKey, cancellationToken: cancellationToken);
-            if (row is null) continue; // removed meanwhile: insert again
-            if (Live(row) is { } earlier && await jobExists(earlier.JobId)) return earlier;
+            var row = await table.GetEntityIfExistsAsync<KeyRow>(binding.PartitionKey, RowKey, cancellationToken: cancellationToken);
+            if (!row.HasValue) continue; // removed meanwhile: insert again
+            if (Live(row.Value!) is { } earlier && await jobExists(earlier.JobId)) return earlier;
             try
             {
                 // Expired, or its job was deleted: the key is free again.
-                await tables.ReplaceAsync(StorageNames.IdempotencyTable, entity, row.ETag!, cancellationToken);
+                await table.UpdateEntityAsync(binding, row.Value!.ETag, TableUpdateMode.Replace, cancellationToken);
                 return use;
             }
-            catch (StorageException e) when (e.IsPreconditionFailed) { } // another request took it: look again
+            catch (RequestFailedException e) when (e.Status == StatusCodes.Status412PreconditionFailed) { } // another request took it: look again
         }
     }
 
-    KeyUse? Live(TableEntity row)
-    {
-        var created = row.GetDateTime("CreatedAt") ?? DateTimeOffset.UnixEpoch;
-        return clock.GetUtcNow() - created > Lifetime ? null : new KeyUse(row.GetString("JobId") ?? "", row.GetString("BodyHash") ?? "", created);
-    }
+    KeyUse? Live(KeyRow row) => clock.GetUtcNow() - row.CreatedAt > Lifetime ? null : new KeyUse(row.JobId, row.BodyHash, row.CreatedAt);
 
     static string Partition(string key) => HashOf(Encoding.UTF8.GetBytes(key));
+}
+
+/// <summary>A key's binding as stored: partition = SHA-256 of the key, row <c>key</c>.</summary>
+public sealed record KeyRow : TableRow
+{
+    public string JobId { get; set; } = "";
+    public string BodyHash { get; set; } = "";
+    public DateTimeOffset CreatedAt { get; set; }
 }

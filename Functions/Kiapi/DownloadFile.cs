@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
+using Azure;
 using Functions.Files;
-using Functions.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
 
@@ -25,12 +25,12 @@ public sealed partial class DownloadFile(FileStore files)
         var range = SingleRange().Match(request.Headers.Range.ToString()) is { Success: true } m ? m.Value : null;
         var ifNoneMatch = request.Headers.IfNoneMatch.ToString() is { Length: > 0 } tag ? tag : null;
 
-        BlobDownload? download;
+        FileDownload? download;
         try
         {
             download = await files.OpenAsync(file_id, range, ifNoneMatch, cancellationToken);
         }
-        catch (StorageException e) when (e.Status == StatusCodes.Status416RangeNotSatisfiable)
+        catch (RequestFailedException e) when (e.Status == StatusCodes.Status416RangeNotSatisfiable)
         {
             var size = (await files.GetAsync(file_id, cancellationToken))?.Size ?? 0;
             context.Response.Headers.ContentRange = $"bytes */{size}";

@@ -1,3 +1,4 @@
+using Azure;
 using Functions.Files;
 using Functions.Hosting;
 using Functions.Storage;
@@ -26,7 +27,7 @@ public sealed class ListFiles(FileStore files, StorageBootstrap bootstrap)
             return TypedResults.Json(new KiapiList<KiapiFile>([.. page.Select(f => f.ToKiapi())], next is not null, next),
                 AppJsonContext.Api.KiapiListKiapiFile);
         }
-        catch (StorageException e) when (e.Status == StatusCodes.Status400BadRequest && continuation_token is not null)
+        catch (RequestFailedException e) when (e.Status == StatusCodes.Status400BadRequest && continuation_token is not null)
         {
             // Blob storage refuses a marker it did not issue.
             return KiapiErrors.Invalid("query", "continuation_token", "Input should be the continuation_token of a previous page",

@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
+using Azure;
+using Azure.Data.Tables;
 using Functions.Hosting;
 using Functions.Storage;
 using Microsoft.Extensions.Options;
@@ -10,7 +12,7 @@ namespace Functions.Settings;
 /// Checks the admin key. The key is the setting Auth:AdminKey; with none set and local generation on, the first start
 /// makes one, keeps only its SHA-256 in the settings table, and prints the key once.
 /// </summary>
-public sealed class AdminKey(IOptions<AuthOptions> options, TableStorage tables, StorageBootstrap bootstrap,
+public sealed class AdminKey(IOptions<AuthOptions> options, [FromKeyedServices(StorageNames.SettingsTable)] TableClient settingsTable, StorageBootstrap bootstrap,
     IAdminKeyAnnouncer announcer)
 {
     const string Partition = "admin";
@@ -40,19 +42,18 @@ public sealed class AdminKey(IOptions<AuthOptions> options, TableStorage tables,
         {
             if (_storedHash is not null) return _storedHash;
             await bootstrap.EnsureCreatedAsync(cancellationToken);
-            var row = await tables.GetAsync(StorageNames.SettingsTable, Partition, Row, cancellationToken: cancellationToken);
-            if (row?.GetString("Sha256") is { } hex) return _storedHash = Convert.FromHexString(hex);
+            if (await ReadHashAsync(cancellationToken) is { } stored) return _storedHash = stored;
 
             var key = "adm_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
             var hash = SHA256.HashData(Encoding.UTF8.GetBytes(key));
             try
             {
-                await tables.InsertAsync(StorageNames.SettingsTable,
-                    new TableEntity(Partition, Row) { ["Sha256"] = Convert.ToHexStringLower(hash) }, cancellationToken);
+                await settingsTable.AddEntityAsync(new AdminKeyRow { PartitionKey = Partition, RowKey = Row, Sha256 = Convert.ToHexStringLower(hash) },
+                    cancellationToken);
             }
-            catch (StorageException e) when (e.IsConflict)
+            catch (RequestFailedException e) when (e.Status == StatusCodes.Status409Conflict)
             {
-                return await LoadOrCreateAfterRaceAsync(cancellationToken); // another instance made one first
+                return _storedHash = await ReadHashAsync(cancellationToken); // another instance made one first
             }
             announcer.Announce(key);
             return _storedHash = hash;
@@ -63,10 +64,10 @@ public sealed class AdminKey(IOptions<AuthOptions> options, TableStorage tables,
         }
     }
 
-    async Task<byte[]?> LoadOrCreateAfterRaceAsync(CancellationToken cancellationToken)
+    async Task<byte[]?> ReadHashAsync(CancellationToken cancellationToken)
     {
-        var row = await tables.GetAsync(StorageNames.SettingsTable, Partition, Row, cancellationToken: cancellationToken);
-        return _storedHash = row?.GetString("Sha256") is { } hex ? Convert.FromHexString(hex) : null;
+        var row = await settingsTable.GetEntityIfExistsAsync<AdminKeyRow>(Partition, Row, cancellationToken: cancellationToken);
+        return row.HasValue && row.Value!.Sha256 is { } hex ? Convert.FromHexString(hex) : null;
     }
 
     /// <summary>Generates the local key at startup, in the background, and warns when admin operations are locked.</summary>
@@ -88,6 +89,12 @@ public sealed class AdminKey(IOptions<AuthOptions> options, TableStorage tables,
             }
         }
     }
+}
+
+/// <summary>A generated admin key, kept only as its SHA-256: row <c>admin/key</c> of the settings table.</summary>
+public sealed record AdminKeyRow : TableRow
+{
+    public string? Sha256 { get; set; }
 }
 
 /// <summary>Where a generated admin key is shown, once: the console, never the log pipeline (which may ship to the cloud).</summary>

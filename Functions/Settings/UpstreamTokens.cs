@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using Azure;
+using Azure.Data.Tables;
 using Functions.Generation.Providers;
 using Functions.Storage;
 using Microsoft.Extensions.Options;
@@ -10,7 +12,7 @@ namespace Functions.Settings;
 /// (<c>Providers:{Name}:Token</c>), which serves when none is saved. Reads are cached briefly, so that a generate does
 /// not pay a storage read; a change made here shows at once, one made on another instance within <see cref="CacheFor"/>.
 /// </summary>
-public sealed class UpstreamTokens(TableStorage tables, StorageBootstrap bootstrap, IOptions<ProviderOptions> settings, TimeProvider clock)
+public sealed class UpstreamTokens([FromKeyedServices(StorageNames.SettingsTable)] TableClient settingsTable, StorageBootstrap bootstrap, IOptions<ProviderOptions> settings, TimeProvider clock)
 {
     /// <summary>The providers that take a token, as they appear in /api/config/providers/{provider}/token.</summary>
     public static readonly IReadOnlyList<string> Providers = [GeminigenProvider.ProviderName, SiliconFlowProvider.ProviderName, OpenAiCompatibleProvider.ProviderName];
@@ -25,8 +27,8 @@ public sealed class UpstreamTokens(TableStorage tables, StorageBootstrap bootstr
     async Task<string?> GetSavedAsync(string provider, CancellationToken cancellationToken)
     {
         if (_cache.TryGetValue(provider, out var cached) && clock.GetUtcNow() - cached.ReadAt < CacheFor) return cached.Token;
-        var row = await tables.GetAsync(StorageNames.SettingsTable, Partition, provider, cancellationToken: cancellationToken);
-        var token = row?.GetString("Value");
+        var row = await settingsTable.GetEntityIfExistsAsync<TokenRow>(Partition, provider, cancellationToken: cancellationToken);
+        var token = row.HasValue ? row.Value!.Value : null;
         _cache[provider] = (token, clock.GetUtcNow());
         return token;
     }
@@ -42,8 +44,8 @@ public sealed class UpstreamTokens(TableStorage tables, StorageBootstrap bootstr
     public async Task SetAsync(string provider, string token, CancellationToken cancellationToken)
     {
         await bootstrap.EnsureCreatedAsync(cancellationToken);
-        await tables.UpsertAsync(StorageNames.SettingsTable,
-            new TableEntity(Partition, provider) { ["Value"] = token, ["UpdatedAt"] = clock.GetUtcNow() }, cancellationToken);
+        await settingsTable.UpsertEntityAsync(new TokenRow { PartitionKey = Partition, RowKey = provider, Value = token, UpdatedAt = clock.GetUtcNow() },
+            TableUpdateMode.Replace, cancellationToken);
         _cache[provider] = (token, clock.GetUtcNow());
     }
 
@@ -51,8 +53,15 @@ public sealed class UpstreamTokens(TableStorage tables, StorageBootstrap bootstr
     public async Task<bool> DeleteAsync(string provider, CancellationToken cancellationToken)
     {
         await bootstrap.EnsureCreatedAsync(cancellationToken);
-        var deleted = await tables.DeleteAsync(StorageNames.SettingsTable, Partition, provider, cancellationToken: cancellationToken);
+        var deleted = await settingsTable.DeleteEntityAsync(Partition, provider, ETag.All, cancellationToken);
         _cache[provider] = (null, clock.GetUtcNow());
-        return deleted;
+        return deleted.Status != StatusCodes.Status404NotFound;
     }
+}
+
+/// <summary>A saved upstream token: partition <c>tokens</c>, one row per provider.</summary>
+public sealed record TokenRow : TableRow
+{
+    public string? Value { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
 }

@@ -1,15 +1,18 @@
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
+
 namespace Functions.Storage;
 
 /// <summary>
-/// Creates the containers, tables and queues once per process, on first use; a failed attempt (storage not up yet)
-/// is retried by the next caller rather than remembered.
+/// Creates the container and tables once per process, on first use rather than at startup; a failed attempt
+/// (storage not up yet) is retried by the next caller rather than remembered.
 /// </summary>
-public sealed class StorageBootstrap(BlobStorage blobs, TableStorage tables, QueueStorage queues)
+public sealed class StorageBootstrap(BlobServiceClient blobs, TableServiceClient tables)
 {
     readonly SemaphoreSlim _gate = new(1, 1);
     volatile bool _ready;
 
-    /// <summary>Whether this process has created (or found) every container, table and queue.</summary>
+    /// <summary>Whether this process has created (or found) every container and table.</summary>
     public bool IsReady => _ready;
 
     public async ValueTask EnsureCreatedAsync(CancellationToken cancellationToken = default)
@@ -20,13 +23,10 @@ public sealed class StorageBootstrap(BlobStorage blobs, TableStorage tables, Que
         {
             if (_ready) return;
             await Task.WhenAll(
-                blobs.CreateContainerIfNotExistsAsync(StorageNames.FilesContainer, cancellationToken),
-                tables.CreateTableIfNotExistsAsync(StorageNames.HistoryTable, cancellationToken),
-                tables.CreateTableIfNotExistsAsync(StorageNames.JobsTable, cancellationToken),
-                tables.CreateTableIfNotExistsAsync(StorageNames.SettingsTable, cancellationToken),
-                tables.CreateTableIfNotExistsAsync(StorageNames.IdempotencyTable, cancellationToken),
-                queues.CreateQueueIfNotExistsAsync(StorageNames.JobsQueue, cancellationToken),
-                queues.CreateQueueIfNotExistsAsync(StorageNames.JobsPoisonQueue, cancellationToken));
+            [
+                blobs.GetBlobContainerClient(StorageNames.FilesContainer).CreateIfNotExistsAsync(cancellationToken: cancellationToken),
+                .. StorageNames.Tables.Select(table => tables.CreateTableIfNotExistsAsync(table, cancellationToken)),
+            ]);
             _ready = true;
         }
         finally

@@ -10,6 +10,7 @@ public sealed class StorageRequestCounter
 
     public long Count => Interlocked.Read(ref _count);
 
+    /// <summary>A policy for every storage client's pipeline, placed per retry so that each attempt counts.</summary>
     internal HttpPipelinePolicy Policy => new CountingPolicy(this);
 
     sealed class CountingPolicy(StorageRequestCounter counter) : HttpPipelineSynchronousPolicy

@@ -1,0 +1,94 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Functions.Tests.Fakes;
+using Functions.Tests.Infrastructure;
+using Functions.Tests.Storage;
+using Azure.Core;
+using Microsoft.Extensions.Azure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Functions.Tests.Api;
+
+/// <summary>The app on a storage account that answers every request with one status: a true seam, set the SDK's way (its transport).</summary>
+public abstract class MisbehavingStorageFixture(int status) : AppFixture
+{
+    public const string StorageText = "The table 'idempotency' of account devstoreaccount1 refused this; RequestId:5c1d";
+    public ConcurrentQueue<string> Logs { get; } = new();
+
+    protected override void ConfigureLogging(ILoggingBuilder logging) => logging.AddProvider(new CollectingLoggerProvider(Logs));
+
+    protected override void ConfigureServices(IServiceCollection services) =>
+        services.AddAzureClients(clients => clients.ConfigureDefaults(options => options.Transport = new RecordingTransport(request =>
+            RecordingTransport.Error(request, status, StorageText))));
+}
+
+public sealed class RefusingStorageFixture() : MisbehavingStorageFixture(400);
+
+public sealed class FailingStorageFixture() : MisbehavingStorageFixture(503);
+
+public sealed class RefusingStorageTests(RefusingStorageFixture app) : IClassFixture<RefusingStorageFixture>
+{
+    [Fact]
+    public async Task A_storage_refusal_answers_500_at_once_in_each_surfaces_shape_without_the_storages_text()
+    {
+        var clock = Stopwatch.StartNew();
+        var generate = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "refused" });
+        var jobs = await app.Client.GetAsync("/api/v1/jobs");
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+        var kioai = await GenerateImageTests.AssertKioaiError(generate, HttpStatusCode.InternalServerError, "internal_error");
+        Assert.DoesNotContain("RequestId", kioai.GetRawText());
+        Assert.Equal(HttpStatusCode.InternalServerError, jobs.StatusCode);
+        var kiapi = await jobs.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(JsonValueKind.String, kiapi.GetProperty("detail").ValueKind);
+        Assert.DoesNotContain("RequestId", kiapi.GetRawText());
+        Assert.Contains(app.Logs, line => line.Contains(MisbehavingStorageFixture.StorageText)); // kept for whoever runs the service
+    }
+}
+
+public sealed class FailingStorageTests(FailingStorageFixture app) : IClassFixture<FailingStorageFixture>
+{
+    [Fact]
+    public async Task A_storage_that_keeps_answering_503_makes_every_surface_answer_503_storage_unavailable_within_seconds()
+    {
+        var clock = Stopwatch.StartNew();
+        var generate = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "storage down" });
+        var files = await app.Client.GetAsync("/api/v1/files");
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+        var kioai = await GenerateImageTests.AssertKioaiError(generate, HttpStatusCode.ServiceUnavailable, "storage_unavailable");
+        Assert.DoesNotContain("RequestId", kioai.GetRawText());
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, files.StatusCode);
+        Assert.DoesNotContain("RequestId", (await files.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+    }
+}
+
+/// <summary>The app on real Azurite, except that storage refuses the history transaction (as it did a row too large).</summary>
+public sealed class RefusedHistoryWriteFixture : AppFixture
+{
+    protected override void ConfigureServices(IServiceCollection services) =>
+        services.AddAzureClients(clients => clients.ConfigureDefaults(options => options.Transport = new RecordingTransport(request =>
+            request.Method == RequestMethod.Post && request.Uri.Path.EndsWith("/$batch", StringComparison.Ordinal)
+                ? RecordingTransport.Error(request, 400, MisbehavingStorageFixture.StorageText)
+                : null)));
+}
+
+public sealed class RefusedHistoryWriteTests(RefusedHistoryWriteFixture app) : IClassFixture<RefusedHistoryWriteFixture>
+{
+    [Fact]
+    public async Task A_refused_history_write_ends_the_generation_at_once_with_500_and_keeps_nothing()
+    {
+        var clock = Stopwatch.StartNew();
+        var generate = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "refused by storage" });
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}"); // not after the queue's redeliveries
+        var error = await GenerateImageTests.AssertKioaiError(generate, HttpStatusCode.InternalServerError, "internal_error");
+        Assert.DoesNotContain("RequestId", error.GetRawText());
+        Assert.Equal(0, (await app.Client.GetFromJsonAsync<JsonElement>("/api/images/history")).GetProperty("total").GetInt64());
+        Assert.Empty((await app.Client.GetFromJsonAsync<JsonElement>("/api/v1/files")).GetProperty("data").EnumerateArray());
+    }
+}

@@ -1,0 +1,55 @@
+using Functions.Jobs;
+using Functions.Storage;
+
+namespace Functions.Tests.Storage;
+
+public sealed class IdempotencyKeysTests(StorageFixture storage) : IClassFixture<StorageFixture>
+{
+    readonly ManualClock _clock = new(DateTimeOffset.UtcNow);
+
+    IdempotencyKeys NewInstance() => new(storage.Table(StorageNames.IdempotencyTable), _clock);
+
+    KeyUse Use(string jobId) => new(jobId, "body-" + jobId, _clock.GetUtcNow());
+
+    static Task<bool> Exists(string _) => Task.FromResult(true);
+
+    [Fact]
+    public async Task Of_concurrent_requests_with_one_key_exactly_one_binds_it_and_all_see_that_binding()
+    {
+        var key = "key-" + Guid.NewGuid();
+
+        var bound = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => NewInstance().BindAsync(key, Use($"job_{i:x20}"), Exists, default)));
+
+        var winner = Assert.Single(bound.Select(b => b.JobId).Distinct());
+        Assert.Equal(winner, (await NewInstance().FindAsync(key, default))?.JobId);
+    }
+
+    [Fact]
+    public async Task A_binding_expires_after_24_hours_and_the_key_binds_again()
+    {
+        var key = "key-" + Guid.NewGuid();
+        var keys = NewInstance();
+        await keys.BindAsync(key, Use("job_00000000000000000001"), Exists, default);
+
+        _clock.Now += IdempotencyKeys.Lifetime + TimeSpan.FromMinutes(1);
+
+        Assert.Null(await keys.FindAsync(key, default));
+        Assert.Equal("job_00000000000000000002", (await keys.BindAsync(key, Use("job_00000000000000000002"), Exists, default)).JobId);
+        Assert.Equal("job_00000000000000000002", (await keys.FindAsync(key, default))?.JobId);
+    }
+
+    [Fact]
+    public async Task A_binding_whose_job_was_deleted_gives_way()
+    {
+        var key = "any 'quoted' key / with # odd characters";
+        var keys = NewInstance();
+        await keys.BindAsync(key, Use("job_00000000000000000003"), Exists, default);
+
+        var kept = await keys.BindAsync(key, Use("job_00000000000000000004"), Exists, default);
+        var replaced = await keys.BindAsync(key, Use("job_00000000000000000005"), _ => Task.FromResult(false), default);
+
+        Assert.Equal("job_00000000000000000003", kept.JobId);
+        Assert.Equal("job_00000000000000000005", replaced.JobId);
+        Assert.Equal("body-job_00000000000000000005", (await keys.FindAsync(key, default))?.BodyHash);
+    }
+}

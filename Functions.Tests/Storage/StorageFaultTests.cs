@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using Azure.Data.Tables;
+using Functions.Settings;
+using Functions.Storage;
+using Microsoft.Extensions.Azure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Functions.Tests.Storage;
+
+/// <summary>How the app's storage clients behave when storage fails: a short retry budget, and errors whose text stays ours.</summary>
+public sealed class StorageFaultTests
+{
+    const string StorageText = "The property value exceeds the maximum allowed size; RequestId:0f3a";
+
+    static (ServiceProvider Services, RecordingTransport Transport) StorageAnswering(int status)
+    {
+        var transport = new RecordingTransport(request => RecordingTransport.Error(request, status, StorageText));
+        var collection = new ServiceCollection().AddLogging()
+            .AddAppStorage(IdentityAuthTests.Settings(("AzureWebJobsStorage", "UseDevelopmentStorage=true")));
+        collection.AddAzureClients(clients => clients.ConfigureDefaults(options => options.Transport = transport));
+        return (collection.BuildServiceProvider(), transport);
+    }
+
+    static UpstreamTokens Tokens(IServiceProvider services) => new(services.GetRequiredKeyedService<TableClient>(StorageNames.SettingsTable),
+        services.GetRequiredService<StorageBootstrap>(), Options.Create(new Generation.Providers.ProviderOptions()), TimeProvider.System);
+
+    [Fact]
+    public async Task A_storage_5xx_is_tried_three_times_within_a_second_or_two_and_reads_as_an_outage()
+    {
+        var (services, transport) = StorageAnswering(503);
+        using var _ = services;
+        var clock = Stopwatch.StartNew();
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => Tokens(services).GetAsync("openai", default));
+
+        Assert.Equal(3, transport.Requests.Count);
+        Assert.Equal(3, services.GetRequiredService<StorageRequestCounter>().Count);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"took {clock.Elapsed}");
+        Assert.True(StorageFaults.IsOutage(error));
+        Assert.DoesNotContain(StorageText, StorageFaults.PublicMessage(error));
+    }
+
+    [Fact]
+    public async Task A_storage_4xx_is_not_retried_and_its_text_never_becomes_a_public_message()
+    {
+        var (services, transport) = StorageAnswering(400);
+        using var _ = services;
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => Tokens(services).GetAsync("openai", default));
+
+        Assert.Single(transport.Requests);
+        Assert.Contains(StorageText, error.Message); // the log keeps it
+        Assert.False(StorageFaults.IsOutage(error));
+        Assert.True(StorageFaults.IsStorage(error));
+        Assert.DoesNotContain(StorageText, StorageFaults.PublicMessage(error));
+    }
+}

@@ -1,3 +1,0 @@
-namespace Functions.Storage;
-
-public enum StorageService { Blob, Queue, Table }
