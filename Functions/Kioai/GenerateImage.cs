@@ -97,27 +97,31 @@ public static class GenerateImage
         }
     }
 
-    /// <summary>The reference's file id: an inline image is stored as a new private file; a named file must exist and be an accepted image.</summary>
+    /// <summary>The reference's file id: an inline image is stored as a new private file; a named file must exist and be an accepted image that decodes.</summary>
     static async Task<(string? FileId, JsonHttpResult<ErrorResponse>? Error)> ReferenceAsync(
         GenerateImageInput input, FileStore files, TimeProvider clock, CancellationToken cancellationToken)
     {
         if (input.ReferenceImage is { } inline)
         {
             var fileId = FileIds.New(clock.GetUtcNow());
-            await files.SaveAsync(fileId, inline, input.ReferenceMime!, $"reference.{ImageFormats.ExtensionOf(input.ReferenceMime!)}",
-                clock.GetUtcNow(), isPrivate: true, new Dictionary<string, string> { ["kind"] = "reference" }, cancellationToken);
+            var type = input.ReferenceInfo!.ContentType;
+            await files.SaveAsync(fileId, inline, type, $"reference.{ImageFormats.ExtensionOf(type)}",
+                clock.GetUtcNow(), isPrivate: true, input.ReferenceInfo.Meta("reference"), cancellationToken);
             return (fileId, null);
         }
         if (input.ReferenceFileId is not { } named) return (null, null);
 
+        var notFound = KioaiErrors.BadRequest(GenerationErrors.ReferenceNotFound, $"referenceFileId {named} does not exist.");
         var file = await files.GetAsync(named, cancellationToken);
-        if (file is null) return (null, KioaiErrors.BadRequest(GenerationErrors.ReferenceNotFound, $"referenceFileId {named} does not exist."));
-        if (!ImageFormats.Accepted.Contains(file.ContentType))
-            return (null, KioaiErrors.BadRequest("unsupported_media_type",
-                $"File {named} is {file.ContentType}; a reference must be one of: {string.Join(", ", ImageFormats.Accepted)}."));
+        if (file is null) return (null, notFound);
         if (file.Size > GenerateImageValidator.MaxReferenceBytes)
             return (null, KioaiErrors.BadRequest("reference_image_too_large",
                 $"File {named} is larger than {GenerateImageValidator.MaxReferenceBytes / (1024 * 1024)} MiB."));
+        // The stored bytes are checked as an inline reference would be: a file stored before that check must not slip through.
+        if (await files.ReadAllAsync(named, cancellationToken) is not { } stored) return (null, notFound);
+        var check = ImageInspector.Inspect(stored, ImageFormats.Accepted);
+        if (check.Image is null)
+            return (null, KioaiErrors.BadRequest(GenerateImageValidator.ReferenceRefused(check) with { Message = $"File {named}: {check.Message}" }));
         return (named, null);
     }
 
