@@ -34,14 +34,16 @@ public static class GenerateImageValidator
 
         if (ReadBool(body, "isPrivate", out var isPrivate) is { } privateError) return (null, privateError);
         if (ReadSeed(body, out var seed) is { } seedError) return (null, seedError);
-        if (ReadReference(body, out var reference, out var referenceInfo) is { } referenceError) return (null, referenceError);
         if (ReadString(body, "referenceFileId", out var referenceFileId) is { } fileIdError) return (null, fileIdError);
         if (referenceFileId is not null && !FileIds.IsFileId(referenceFileId))
             return (null, new ErrorResponse("invalid_value", $"referenceFileId '{referenceFileId}' is not a file id (file_ and hex digits)."));
-        if (referenceFileId is not null && reference is not null)
+        // Both ways of giving a reference, or a model without references, are refused before an image is decoded.
+        var inline = body.TryGetProperty("referenceImageBase64", out var given) && given.ValueKind != JsonValueKind.Null;
+        if (referenceFileId is not null && inline)
             return (null, new ErrorResponse("conflicting_reference", "Send either referenceImageBase64 or referenceFileId, not both."));
-        if ((reference is not null || referenceFileId is not null) && !entry.TakesReference)
+        if ((inline || referenceFileId is not null) && !entry.TakesReference)
             return (null, new ErrorResponse("reference_not_supported", $"Model '{model}' takes no reference image."));
+        if (ReadReference(body, out var reference, out var referenceInfo) is { } referenceError) return (null, referenceError);
 
         return (new GenerateImageInput(prompt, style!, ratio!, model!, resolution, isPrivate, seed, reference, referenceInfo, referenceFileId), null);
     }
