@@ -19,6 +19,19 @@ public sealed class ImageInspectorTests
         Assert.Equal(ImageProblem.None, check.Problem);
     }
 
+    [Theory]
+    [InlineData(SKColorType.Gray8, SKAlphaType.Opaque)]
+    [InlineData(SKColorType.RgbaF16, SKAlphaType.Premul)]
+    [InlineData(SKColorType.Rgba8888, SKAlphaType.Unpremul)]
+    public void Grey_16_bit_and_translucent_pngs_decode(SKColorType colorType, SKAlphaType alphaType)
+    {
+        using var bitmap = new SKBitmap(new SKImageInfo(20, 10, colorType, alphaType));
+        bitmap.Erase(new SKColor(10, 200, 30, 128));
+        using var png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+
+        Assert.Equal(new ImageInfo("image/png", 20, 10), ImageInspector.Inspect(png.ToArray(), ImageFormats.Accepted).Image);
+    }
+
     [Fact]
     public void The_png_signature_followed_by_garbage_is_not_an_image()
     {

@@ -56,9 +56,11 @@ public static class ImageInspector
             return ImageCheck.Refused(ImageProblem.TooLarge, $"The image is {info.Width} x {info.Height} pixels; the limit is " +
                 $"{MaxSide} pixels a side and {MaxPixels / 1_000_000} megapixels.");
 
-        // The pixels live in native memory for the decode only: at most MaxPixels x 4 bytes, freed at once.
-        using var pixels = new SKBitmap(codec.Info);
-        var decoded = pixels.GetPixels() == IntPtr.Zero ? SKCodecResult.InternalError : codec.GetPixels(codec.Info, pixels.GetPixels());
+        // Decoded to 8 bits a channel (a 16-bit PNG would take twice that), in native memory freed at once: at most MaxPixels x 4 bytes.
+        var target = new SKImageInfo(info.Width, info.Height, SKColorType.Rgba8888,
+            codec.Info.AlphaType == SKAlphaType.Opaque ? SKAlphaType.Opaque : SKAlphaType.Premul);
+        using var pixels = new SKBitmap(target);
+        var decoded = pixels.GetPixels() == IntPtr.Zero ? SKCodecResult.InternalError : codec.GetPixels(target, pixels.GetPixels());
         return decoded == SKCodecResult.Success
             ? new ImageCheck(info, ImageProblem.None, "")
             : ImageCheck.Refused(ImageProblem.Undecodable, $"The {info.ContentType} image is damaged or truncated: it does not decode ({decoded}).");
