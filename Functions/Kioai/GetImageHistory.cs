@@ -1,5 +1,6 @@
 using Functions.Hosting;
 using Functions.Images;
+using Functions.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Functions.Kioai;
@@ -11,10 +12,11 @@ public static class GetImageHistory
 
     /// <summary>The images the caller may see, newest first; an anonymous caller sees public images only.</summary>
     public static async Task<Results<Ok<ImageHistoryResponse>, JsonHttpResult<ErrorResponse>>> Handle(
-        HttpRequest request, ImageHistory history, PublicUrls urls, CancellationToken cancellationToken)
+        HttpRequest request, ImageHistory history, PublicUrls urls, StorageBootstrap bootstrap, CancellationToken cancellationToken)
     {
         if (ReadInt(request, "limit", DefaultLimit, 1, MaxLimit, out var limit) is { } limitError) return limitError;
         if (ReadInt(request, "offset", 0, 0, int.MaxValue, out var offset) is { } offsetError) return offsetError;
+        await bootstrap.EnsureCreatedAsync(cancellationToken); // a first request on new storage may come before anything created the table
 
         var page = await history.ListPublicAsync(limit, offset, cancellationToken);
         var images = page.Images.Select(i => new ImageRecord(i.Id, urls.FileDownload(request, i.FileId), i.Prompt, i.Style, i.AspectRatio,
