@@ -25,6 +25,24 @@ public sealed class RendererOffTests(RendererOffFixture app) : IClassFixture<Ren
     }
 }
 
+/// <summary>As under the Functions host: no in-process queue listener, so nothing creates the tables at startup.</summary>
+public sealed class ListenerOffFixture : AppFixture
+{
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Worker:ListenerEnabled"] = "false" };
+}
+
+public sealed class NewStorageTests(ListenerOffFixture app) : IClassFixture<ListenerOffFixture>
+{
+    [Fact]
+    public async Task The_history_is_empty_not_an_error_when_it_is_the_first_request_on_new_storage()
+    {
+        var response = await app.Client.GetAsync("/api/images/history");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(0, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("total").GetInt64());
+    }
+}
+
 public sealed class StorageOutageTests : IAsyncLifetime
 {
     Azurite _azurite = null!;

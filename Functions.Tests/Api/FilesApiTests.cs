@@ -9,7 +9,7 @@ namespace Functions.Tests.Api;
 
 public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
 {
-    static readonly byte[] Png = PngEncoder.EncodeRgb(new byte[4 * 3 * 3], 4, 3);
+    static readonly byte[] Png = TestImages.Png(4, 3);
 
     [Fact]
     public async Task An_uploaded_image_gets_a_record_can_be_read_downloaded_and_deleted()

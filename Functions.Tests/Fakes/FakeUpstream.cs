@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Functions.Generation;
+using Functions.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -28,7 +28,7 @@ public abstract class FakeUpstream : IAsyncDisposable
     public ConcurrentQueue<FakeRequest> Requests { get; } = new();
 
     /// <summary>The image every successful generation answers with: a real 8x6 PNG.</summary>
-    public static readonly byte[] Image = PngEncoder.EncodeRgb(Enumerable.Range(0, 8 * 6 * 3).Select(i => (byte)(i * 5)).ToArray(), 8, 6);
+    public static readonly byte[] Image = TestImages.Png(8, 6);
 
     /// <summary>How long a hang or a slow body lasts: longer than any attempt timeout the tests set.</summary>
     public static readonly TimeSpan HangFor = TimeSpan.FromSeconds(30);

@@ -52,6 +52,7 @@ public sealed class PackageTests(PackageFixture package) : IClassFixture<Package
                 .Select(f => f.GetProperty("name").GetString()));
         Assert.False(File.Exists(Path.Combine(root, "libcoreclr.so")));
         Assert.True(File.Exists(Path.Combine(root, "appsettings.json")));
+        Assert.True(File.Exists(Path.Combine(root, "libSkiaSharp.so")), "SkiaSharp's native library (rendering, image checks) is not in the app root");
 
         // ReadyToRun: the assembly carries precompiled native code for linux-x64.
         using (var pe = new PEReader(File.OpenRead(Path.Combine(root, "Functions.dll"))))

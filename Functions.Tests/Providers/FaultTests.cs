@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Functions.Tests.Api;
 using Functions.Tests.Fakes;
+using Functions.Tests.Infrastructure;
 
 namespace Functions.Tests.Providers;
 
@@ -35,6 +36,7 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
         var debug = json.GetProperty("apiDebug");
         Assert.True(debug.GetProperty("usedFallback").GetBoolean());
         Assert.StartsWith("grok: ", debug.GetProperty("fallbackReason").GetString());
+        Assert.Empty(OpenApiContract.Kioai.Check(System.Text.Json.Nodes.JsonNode.Parse(json.GetRawText()), "GenerateImageResponse"));
         Assert.EndsWith(Meta, debug.GetProperty("requestUrl").GetString());
         Assert.Equal(metaBefore + 1, app.Geminigen.CountOf(Meta));
         Assert.Equal("grok", json.GetProperty("model").GetString()); // the model asked for; apiDebug says who made it

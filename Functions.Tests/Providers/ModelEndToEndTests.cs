@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Functions.Tests.Api;
 using Functions.Tests.Fakes;
+using Functions.Tests.Infrastructure;
 
 namespace Functions.Tests.Providers;
 
@@ -58,6 +59,24 @@ public sealed class ModelEndToEndTests(ProviderFixture app) : IClassFixture<Prov
         await app.GenerateAsync(new { prompt = "a cat", model = "Kwai-Kolors/Kolors", style = "anime", seed = 77 });
         var sf = app.SiliconFlow.Requests.Skip(sfBefore).First().Fields;
         Assert.Equal(("Kwai-Kolors/Kolors", "a cat, anime style", "1024x1024", "77"), (sf["model"], sf["prompt"], sf["image_size"], sf["seed"]));
+    }
+
+    [Theory]
+    [InlineData("Kwai-Kolors/Kolors")]
+    [InlineData("Qwen/Qwen-Image")]
+    public async Task SiliconFlow_gets_the_steps_and_guidance_it_requires_from_the_catalog(string model)
+    {
+        app.ClearFaults();
+        var entry = ShippedCatalog.Load().Find(model)!;
+        var before = app.SiliconFlow.Requests.Count;
+
+        await app.GenerateAsync(new { prompt = "a heron", model }); // the fake answers 400 to a request without them
+
+        var sent = app.SiliconFlow.Requests.Skip(before).First().Fields;
+        Assert.NotNull(entry.InferenceSteps);
+        Assert.NotNull(entry.GuidanceScale);
+        Assert.Equal(entry.InferenceSteps!.Value, int.Parse(sent["num_inference_steps"]));
+        Assert.Equal(entry.GuidanceScale!.Value, double.Parse(sent["guidance_scale"], System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Fact]

@@ -46,6 +46,10 @@ public sealed class GenerateImageValidatorTests
     [InlineData("""{"prompt":"x","referenceImageBase64":"not base64!"}""", "invalid_base64")]
     [InlineData("""{"prompt":"x","referenceImageBase64":123}""", "invalid_type")]
     [InlineData("""{"prompt":"x","referenceImageBase64":"AAAA"}""", "unsupported_media_type")]
+    [InlineData("""{"prompt":"x","referenceImageBase64":""}""", "invalid_value")]
+    [InlineData("""{"prompt":"x","referenceImageBase64":"  "}""", "invalid_value")]
+    [InlineData("""{"prompt":"x","referenceImageBase64":"data:image/png;base64,"}""", "invalid_value")]
+    [InlineData("""{"prompt":"x","referenceImageBase64":null}""", "no error")]
     public void Each_bad_field_has_its_error(string json, string expected)
     {
         Assert.Equal(expected, ErrorOf(json));
@@ -80,7 +84,8 @@ public sealed class GenerateImageValidatorTests
         var dataUrl = Validate($$"""{"prompt":"x","referenceImageBase64":"data:image/png;base64,{{base64}}"}""").Input!;
 
         Assert.Equal(TinyPng, detected.ReferenceImage);
-        Assert.Equal(("image/png", "image/png", "image/png"), (detected.ReferenceMime, declared.ReferenceMime, dataUrl.ReferenceMime));
+        Assert.Equal(new ImageInfo("image/png", 1, 1), detected.ReferenceInfo);
+        Assert.Equal((detected.ReferenceInfo, detected.ReferenceInfo), (declared.ReferenceInfo, dataUrl.ReferenceInfo));
     }
 
     [Fact]
@@ -89,6 +94,18 @@ public sealed class GenerateImageValidatorTests
         var base64 = Convert.ToBase64String(TinyPng);
         Assert.Equal("media_type_mismatch", ErrorOf($$"""{"prompt":"x","referenceImageBase64":"{{base64}}","referenceImageMime":"image/jpeg"}"""));
         Assert.Equal("unsupported_media_type", ErrorOf($$"""{"prompt":"x","referenceImageBase64":"{{base64}}","referenceImageMime":"image/gif"}"""));
+    }
+
+    [Fact]
+    public void A_reference_that_only_looks_like_an_image_is_refused_for_what_it_is()
+    {
+        static string Of(byte[] bytes) => ErrorOf(JsonSerializer.Serialize(new { prompt = "x", referenceImageBase64 = Convert.ToBase64String(bytes) }));
+        var jpeg = TestImages.Encode(40, 30, SkiaSharp.SKEncodedImageFormat.Jpeg);
+
+        Assert.Equal("invalid_image", Of(TestImages.PngSignatureThenGarbage()));
+        Assert.Equal("invalid_image", Of(jpeg[..(jpeg.Length / 2)]));
+        Assert.Equal("reference_image_too_large", Of(TestImages.PngDeclaring(100_000, 100_000)));
+        Assert.Equal("unsupported_media_type", Of(Convert.FromBase64String("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")));
     }
 
     [Fact]

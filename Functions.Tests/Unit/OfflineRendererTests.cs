@@ -5,40 +5,71 @@ namespace Functions.Tests.Unit;
 
 public sealed class OfflineRendererTests
 {
-    static Task<GeneratedImage> RenderAsync(string prompt = "a red fox", string style = "realistic", string model = "grok",
-        long? seed = null, string ratio = "1:1", string? resolution = null, byte[]? reference = null) =>
-        Task.FromResult(OfflineRenderer.Render(new ProviderRequest(new GenerationRequest(prompt, style, ratio, model, resolution, false, seed, null),
-            ImageDimensions.For(ratio, resolution), reference)));
+    static GeneratedImage Render(string prompt = "a red fox", string style = "realistic", string model = "grok",
+        long? seed = null, string ratio = "1:1", string? resolution = null, byte[]? reference = null, string contentType = ImageFormats.Png) =>
+        OfflineRenderer.Render(new ProviderRequest(new GenerationRequest(prompt, style, ratio, model, resolution, false, seed, null),
+            ImageDimensions.For(ratio, resolution), reference), contentType);
 
-    [Fact]
-    public async Task Same_inputs_render_the_same_bytes()
+    [Theory]
+    [InlineData("realistic", null)]
+    [InlineData("sketch", null)]
+    [InlineData("cartoon", 42L)]
+    public void Same_prompt_and_seed_render_the_same_bytes(string style, long? seed)
     {
-        Assert.Equal((await RenderAsync()).Bytes, (await RenderAsync()).Bytes);
+        Assert.Equal(Render(style: style, seed: seed).Bytes, Render(style: style, seed: seed).Bytes);
     }
 
     [Fact]
-    public async Task Prompt_style_model_seed_and_reference_each_change_the_image()
+    public void Prompt_style_model_seed_and_reference_each_change_the_image()
     {
-        var baseline = (await RenderAsync()).Bytes;
-        Assert.NotEqual(baseline, (await RenderAsync(prompt: "a blue fox")).Bytes);
-        Assert.NotEqual(baseline, (await RenderAsync(style: "anime")).Bytes);
-        Assert.NotEqual(baseline, (await RenderAsync(model: "meta")).Bytes);
-        Assert.NotEqual(baseline, (await RenderAsync(seed: 7)).Bytes);
-        Assert.NotEqual(baseline, (await RenderAsync(reference: [1, 2, 3])).Bytes);
+        var baseline = Render().Bytes;
+        Assert.NotEqual(baseline, Render(prompt: "a blue fox").Bytes);
+        Assert.NotEqual(baseline, Render(style: "anime").Bytes);
+        Assert.NotEqual(baseline, Render(model: "meta").Bytes);
+        Assert.NotEqual(baseline, Render(seed: 7).Bytes);
+        Assert.NotEqual(baseline, Render(reference: [1, 2, 3]).Bytes);
     }
 
     [Theory]
     [InlineData("16:9", null, 1024, 576)]
     [InlineData("2:3", "2K", 1365, 2048)]
-    public async Task Renders_a_valid_png_of_the_requested_size(string ratio, string? resolution, int width, int height)
+    public void Renders_a_valid_png_of_the_requested_size(string ratio, string? resolution, int width, int height)
     {
-        var image = await RenderAsync(ratio: ratio, resolution: resolution, model: "nano-banana-pro");
+        var image = Render(ratio: ratio, resolution: resolution, model: "nano-banana-pro");
 
         var info = PngChecker.Check(image.Bytes);
         Assert.Equal((width, height), (info.Width, info.Height));
-        Assert.Equal(ImageFormats.Png, image.ContentType);
+        Assert.Equal((ImageFormats.Png, width, height), (image.ContentType, image.Width, image.Height));
         Assert.StartsWith("offline://renderer/", image.Debug.RequestUrl);
         Assert.Equal(200, image.Debug.ResponseStatus);
         Assert.False(image.Debug.UsedFallback);
+    }
+
+    [Theory]
+    [InlineData(ImageFormats.Png)]
+    [InlineData(ImageFormats.Jpeg)]
+    [InlineData(ImageFormats.Webp)]
+    public void The_encoder_is_chosen_by_content_type(string contentType)
+    {
+        var image = Render(ratio: "4:3", contentType: contentType);
+
+        Assert.Equal(new ImageInfo(contentType, 1024, 768), ImageInspector.Inspect(image.Bytes, ImageFormats.Accepted).Image);
+        Assert.Equal(contentType, image.ContentType);
+    }
+
+    [Fact]
+    public void A_type_the_encoder_does_not_know_is_refused()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => Render(contentType: ImageFormats.Gif));
+    }
+
+    [Fact]
+    public void Sketch_is_grey_and_cartoon_has_few_levels()
+    {
+        using var sketch = SkiaSharp.SKBitmap.Decode(Render(style: "sketch").Bytes);
+        using var cartoon = SkiaSharp.SKBitmap.Decode(Render(style: "cartoon").Bytes);
+
+        Assert.All(sketch.Pixels, p => Assert.True(p.Red == p.Green && p.Green == p.Blue));
+        Assert.All(cartoon.Pixels, p => Assert.True(p.Red % 51 == 0 && p.Green % 51 == 0 && p.Blue % 51 == 0));
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 
 namespace Functions.Generation;
 
@@ -12,4 +13,5 @@ public sealed record ApiDebugInfo(
     JsonObject ResponseBody,
     double DurationMs,
     bool UsedFallback,
-    string? FallbackReason);
+    // A string in the kioai contract, never null: absent when nothing fell back.
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? FallbackReason);

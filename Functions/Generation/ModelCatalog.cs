@@ -25,6 +25,12 @@ public sealed class ModelEntry
     /// <summary>OpenAI-compatible only: the response_format to ask for; none for GPT image models, which always answer in Base64.</summary>
     public string? ResponseFormat { get; set; }
 
+    /// <summary>SiliconFlow only (required there): denoising steps, 1 to 100.</summary>
+    public int? InferenceSteps { get; set; }
+
+    /// <summary>SiliconFlow only (required there): how closely the image follows the prompt, 0 to 20.</summary>
+    public double? GuidanceScale { get; set; }
+
     /// <summary>The models to try, in order, when this one fails in a way that another might not.</summary>
     public List<string> Fallbacks { get; set; } = [];
 }
@@ -53,8 +59,14 @@ public sealed class ModelCatalog
     {
         _models = new Dictionary<string, ModelEntry>(models.Value, StringComparer.Ordinal);
         foreach (var (name, entry) in _models)
+        {
             foreach (var fallback in entry.Fallbacks.Where(f => !_models.ContainsKey(f)))
                 throw new InvalidOperationException($"Models:{name}:Fallbacks names '{fallback}', which is not in the catalog.");
+            if (entry.InferenceSteps is < 1 or > 100)
+                throw new InvalidOperationException($"Models:{name}:InferenceSteps is {entry.InferenceSteps}; SiliconFlow takes 1 to 100.");
+            if (entry.GuidanceScale is < 0 or > 20 || entry.GuidanceScale is double.NaN)
+                throw new InvalidOperationException($"Models:{name}:GuidanceScale is {entry.GuidanceScale}; SiliconFlow takes 0 to 20.");
+        }
         Names = [.. _models.Keys.Order(StringComparer.Ordinal)];
     }
 

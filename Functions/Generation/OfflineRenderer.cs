@@ -1,12 +1,13 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
+using SkiaSharp;
 
 namespace Functions.Generation;
 
 /// <summary>
-/// The built-in provider: renders a real PNG (a gradient with soft shapes in a palette chosen by the style), the same
-/// bytes every time for the same prompt, style, model, seed, size and reference. No network, no key.
+/// The built-in provider: draws with SkiaSharp a gradient with soft discs in a palette chosen by the style, and encodes
+/// it (PNG), the same bytes every time for the same prompt, style, model, seed, size and reference. No network, no key.
 /// </summary>
 public sealed class OfflineRenderer : IImageProvider
 {
@@ -17,15 +18,15 @@ public sealed class OfflineRenderer : IImageProvider
     public Task<ProviderStep> SubmitAsync(ProviderCall call, CancellationToken cancellationToken) =>
         Task.FromResult(ProviderStep.Done(Render(call.Input)));
 
-    public static GeneratedImage Render(ProviderRequest request)
+    /// <summary>Renders the request; PNG unless another type the encoder knows is asked for.</summary>
+    public static GeneratedImage Render(ProviderRequest request, string contentType = ImageFormats.Png)
     {
         var started = Stopwatch.GetTimestamp();
         var r = request.Request;
         var seed = r.Seed ?? (long)(SeedOf(r, request.ReferenceImage) % ((ulong)uint.MaxValue + 1)); // in the range a client may send back
         var (width, height) = (request.Size.Width, request.Size.Height);
 
-        var pixels = Render(width, height, r.Style, (ulong)seed);
-        var png = PngEncoder.EncodeRgb(pixels, width, height);
+        var encoded = Render(width, height, r.Style, (ulong)seed, contentType);
 
         var body = new JsonObject
         {
@@ -35,9 +36,9 @@ public sealed class OfflineRenderer : IImageProvider
         if (request.ReferenceImage is { } reference) body["referenceImage"] = $"<base64: {reference.Length} bytes>";
         var debug = ApiDebugRedaction.Create(
             $"offline://renderer/{Uri.EscapeDataString(r.Model)}", "POST", [], body, 200,
-            new JsonObject { ["contentType"] = ImageFormats.Png, ["bytes"] = png.Length, ["width"] = width, ["height"] = height },
+            new JsonObject { ["contentType"] = contentType, ["bytes"] = encoded.Length, ["width"] = width, ["height"] = height },
             Stopwatch.GetElapsedTime(started));
-        return new GeneratedImage(png, ImageFormats.Png, width, height, debug);
+        return new GeneratedImage(encoded, contentType, width, height, debug);
     }
 
     static ulong SeedOf(GenerationRequest r, ReadOnlyMemory<byte>? reference)
@@ -52,75 +53,63 @@ public sealed class OfflineRenderer : IImageProvider
         return hash;
     }
 
-    static byte[] Render(int width, int height, string style, ulong seed)
+    static byte[] Render(int width, int height, string style, ulong seed, string contentType)
     {
         var random = new SplitMix64(seed);
         var palette = PaletteOf(style, random);
-        var pixels = new byte[width * height * 3];
+        using var surface = SKSurface.Create(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque))
+            ?? throw new InvalidOperationException($"SkiaSharp could not make a {width} x {height} surface.");
+        var canvas = surface.Canvas;
 
-        // Background: a linear gradient at a seeded angle.
+        // Background: a linear gradient at a seeded angle, across the whole picture.
         var angle = random.NextDouble() * Math.PI * 2;
         var (dx, dy) = (Math.Cos(angle), Math.Sin(angle));
         var span = Math.Abs(dx) * width + Math.Abs(dy) * height;
         var offset = Math.Min(0, dx * width) + Math.Min(0, dy * height);
-        for (var y = 0; y < height; y++)
-        {
-            var row = y * width * 3;
-            for (var x = 0; x < width; x++)
-            {
-                var t = (x * dx + y * dy - offset) / span;
-                var i = row + x * 3;
-                for (var c = 0; c < 3; c++) pixels[i + c] = (byte)(palette[0][c] + (palette[1][c] - palette[0][c]) * t);
-            }
-        }
+        using (var gradient = SKShader.CreateLinearGradient(new SKPoint((float)(dx * offset), (float)(dy * offset)),
+                   new SKPoint((float)(dx * (offset + span)), (float)(dy * (offset + span))), [palette[0], palette[1]], SKShaderTileMode.Clamp))
+        using (var background = new SKPaint { Shader = gradient })
+            canvas.DrawPaint(background);
 
-        // Soft discs in the palette's accents.
+        // Soft discs in the palette's accents, fading out from the centre. No anti-aliasing: the rim is transparent anyway.
         var longSide = Math.Max(width, height);
         var count = 6 + (int)(random.Next() % 8);
+        using var disc = new SKPaint();
         for (var n = 0; n < count; n++)
         {
             var color = palette[2 + (int)(random.Next() % (ulong)(palette.Length - 2))];
-            var (cx, cy) = (random.NextDouble() * width, random.NextDouble() * height);
-            var radius = longSide * (0.05 + random.NextDouble() * 0.25);
+            var center = new SKPoint((float)(random.NextDouble() * width), (float)(random.NextDouble() * height));
+            var radius = (float)(longSide * (0.05 + random.NextDouble() * 0.25));
             var opacity = 0.35 + random.NextDouble() * 0.5;
-            Disc(pixels, width, height, cx, cy, radius, color, opacity);
+            using var shader = SKShader.CreateRadialGradient(center, radius,
+                [.. FalloffStops.Select(d => color.WithAlpha((byte)Math.Round(255 * (1 - d) * (1 - d) * opacity)))], FalloffStops, SKShaderTileMode.Clamp);
+            disc.Shader = shader;
+            canvas.DrawCircle(center, radius, disc);
         }
 
-        if (style is "cartoon" or "sketch") Posterize(pixels, style == "sketch");
-        return pixels;
+        using var pixels = surface.PeekPixels();
+        if (style is "cartoon" or "sketch") Posterize(pixels.GetPixelSpan(), grayscale: style == "sketch");
+        return ImageEncoder.Encode(pixels, contentType);
     }
 
-    static void Disc(byte[] pixels, int width, int height, double cx, double cy, double radius, byte[] color, double opacity)
-    {
-        var (x0, x1) = (Math.Max(0, (int)(cx - radius)), Math.Min(width - 1, (int)(cx + radius)));
-        var (y0, y1) = (Math.Max(0, (int)(cy - radius)), Math.Min(height - 1, (int)(cy + radius)));
-        var inverse = 1 / radius;
-        for (var y = y0; y <= y1; y++)
-        for (var x = x0; x <= x1; x++)
-        {
-            var d = Math.Sqrt((x - cx) * (x - cx) + (y - cy) * (y - cy)) * inverse;
-            if (d >= 1) continue;
-            var a = (1 - d) * (1 - d) * opacity;
-            var i = (y * width + x) * 3;
-            for (var c = 0; c < 3; c++) pixels[i + c] = (byte)(pixels[i + c] + (color[c] - pixels[i + c]) * a);
-        }
-    }
+    /// <summary>Where a disc's opacity is sampled: (1 - d)^2 from the centre (d = 0) to the rim (d = 1).</summary>
+    static readonly float[] FalloffStops = [0, 0.125f, 0.25f, 0.375f, 0.5f, 0.625f, 0.75f, 0.875f, 1];
 
-    static void Posterize(byte[] pixels, bool grayscale)
+    /// <summary>
+    /// Six levels per channel (cartoon), in grey for sketch, over the drawn RGBA pixels: one pass in place costs a tenth
+    /// of a colour-filtered layer in SkiaSharp's raster pipeline.
+    /// </summary>
+    static void Posterize(Span<byte> rgba, bool grayscale)
     {
-        for (var i = 0; i < pixels.Length; i += 3)
+        for (var i = 0; i < rgba.Length; i += 4)
         {
-            if (grayscale)
-            {
-                var gray = (byte)(0.299 * pixels[i] + 0.587 * pixels[i + 1] + 0.114 * pixels[i + 2]);
-                pixels[i] = pixels[i + 1] = pixels[i + 2] = gray;
-            }
-            for (var c = 0; c < 3; c++) pixels[i + c] = (byte)(pixels[i + c] / 51 * 51);
+            if (grayscale) rgba[i] = rgba[i + 1] = rgba[i + 2] = (byte)(0.299 * rgba[i] + 0.587 * rgba[i + 1] + 0.114 * rgba[i + 2]);
+            for (var c = 0; c < 3; c++) rgba[i + c] = (byte)(rgba[i + c] / 51 * 51);
         }
     }
 
     // Background pair first, then accents; the seed shifts every channel a little so that prompts differ.
-    static byte[][] PaletteOf(string style, SplitMix64 random)
+    static SKColor[] PaletteOf(string style, SplitMix64 random)
     {
         int[][] basePalette = style switch
         {
@@ -134,7 +123,11 @@ public sealed class OfflineRenderer : IImageProvider
             "digital_art" => [[10, 10, 40], [50, 20, 90], [255, 40, 200], [0, 240, 255], [250, 250, 120]],
             _ => [[200, 200, 205], [120, 125, 140], [60, 70, 90], [230, 230, 235], [160, 140, 120]],
         };
-        return basePalette.Select(rgb => rgb.Select(v => (byte)Math.Clamp(v + (int)(random.Next() % 41) - 20, 0, 255)).ToArray()).ToArray();
+        return [.. basePalette.Select(rgb =>
+        {
+            var c = rgb.Select(v => (byte)Math.Clamp(v + (int)(random.Next() % 41) - 20, 0, 255)).ToArray();
+            return new SKColor(c[0], c[1], c[2]);
+        })];
     }
 
     sealed class SplitMix64(ulong state)

@@ -1,10 +1,14 @@
 using System.Buffers;
+using System.Text.Unicode;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace Functions.Hosting;
 
-/// <summary>Reads a JSON body with a size bound, so that an oversized or malformed body is a clear 4xx and never a 500.</summary>
+/// <summary>
+/// Reads a JSON body with a size bound, so that an oversized or malformed body is a clear 4xx and never a 500: UTF-8
+/// only (RFC 8259), every string decodable, so that handlers may read any string without an exception.
+/// </summary>
 public static class RequestBody
 {
     public sealed record Failure(string Code, string Message);
@@ -14,6 +18,7 @@ public static class RequestBody
         CancellationToken cancellationToken)
     {
         if (request.ContentLength > maxBytes) return (null, TooLarge(maxBytes), default);
+        if (JsonText.CharsetProblem(request.ContentType) is { } charset) return (null, new Failure("unsupported_charset", charset), default);
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = maxBytes + 1;
 
@@ -34,12 +39,17 @@ public static class RequestBody
         }
 
         if (buffer.WrittenCount == 0) return (null, new Failure("invalid_json", "The request body is empty; send a JSON object."), default);
+        if (!Utf8.IsValid(buffer.WrittenSpan)) return (null, new Failure("invalid_json", "The request body is not valid UTF-8."), default);
         try
         {
             var document = JsonDocument.Parse(buffer.WrittenMemory, new JsonDocumentOptions { MaxDepth = 32 });
-            if (document.RootElement.ValueKind == JsonValueKind.Object) return (document, null, buffer.WrittenMemory);
+            var problem = document.RootElement.ValueKind != JsonValueKind.Object ? "The request body must be a JSON object."
+                : JsonText.FirstUndecodableString(document.RootElement) is { } where
+                    ? $"The request body has a string that is not valid Unicode (a lone surrogate escape such as \\ud800) at {where}."
+                    : null;
+            if (problem is null) return (document, null, buffer.WrittenMemory);
             document.Dispose();
-            return (null, new Failure("invalid_json", "The request body must be a JSON object."), default);
+            return (null, new Failure("invalid_json", problem), default);
         }
         catch (JsonException e)
         {

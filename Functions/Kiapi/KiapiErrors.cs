@@ -1,3 +1,4 @@
+using Functions.Generation;
 using Functions.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -10,6 +11,10 @@ public static class KiapiErrors
         TypedResults.Json(new KiapiError(detail), AppJsonContext.Api.KiapiError, statusCode: status);
 
     public static JsonHttpResult<KiapiError> NotFound(string detail) => Of(StatusCodes.Status404NotFound, detail);
+
+    /// <summary>Bytes refused as an image: 413 over the pixel bounds, else 415 (not an accepted image, or one that does not decode).</summary>
+    public static JsonHttpResult<KiapiError> ForImage(ImageCheck check) =>
+        Of(check.Problem == ImageProblem.TooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status415UnsupportedMediaType, check.Message);
 
     /// <summary>422 with one validation issue, for a path parameter that does not match its pattern.</summary>
     public static JsonHttpResult<KiapiValidationError> InvalidPath(string name, string pattern, string input) =>

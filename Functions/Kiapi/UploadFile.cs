@@ -1,4 +1,3 @@
-using System.Globalization;
 using Functions.Files;
 using Functions.Generation;
 using Functions.Hosting;
@@ -22,8 +21,9 @@ public sealed class UploadFile(FileStore files, StorageBootstrap bootstrap, Time
 
     /// <summary>
     /// Stores the multipart field <c>file</c> as a new file and returns its FileRecord. Only png, jpeg and webp images
-    /// (by their bytes, not by what the client claims) up to 10 MiB. 415 for another type or body, 413 too large,
-    /// 422 without the field or with an empty file.
+    /// that decode (by their bytes, not by what the client claims) up to 10 MiB and within the pixel bounds. 415 for
+    /// another type, a body that is no image, or one that does not decode; 413 too large (bytes or pixels); 422 without
+    /// the field or with an empty file.
     /// </summary>
     [Function(nameof(UploadFile))]
     public async Task<Results<JsonHttpResult<KiapiFile>, JsonHttpResult<KiapiError>, JsonHttpResult<KiapiValidationError>>> Run(
@@ -59,20 +59,14 @@ public sealed class UploadFile(FileStore files, StorageBootstrap bootstrap, Time
 
         var bytes = new byte[upload.Length];
         await using (var stream = upload.OpenReadStream()) await stream.ReadExactlyAsync(bytes, cancellationToken);
-        var type = ImageFormats.Detect(bytes);
-        if (type is null || !ImageFormats.Accepted.Contains(type))
-            return KiapiErrors.Of(StatusCodes.Status415UnsupportedMediaType,
-                $"The file is {type ?? "not a recognized image"}; upload one of: {string.Join(", ", ImageFormats.Accepted)}.");
+        var check = ImageInspector.Inspect(bytes, ImageFormats.Accepted);
+        if (check.Image is not { } image) return KiapiErrors.ForImage(check);
 
         await bootstrap.EnsureCreatedAsync(cancellationToken);
         var now = clock.GetUtcNow();
         var fileId = FileIds.New(now);
-        var (width, height) = ImageFormats.SizeOf(bytes);
-        var stored = await files.SaveAsync(fileId, bytes, type, FilenameOf(upload.FileName, fileId, type), now, isPrivate: false,
-            new Dictionary<string, string>
-            {
-                ["kind"] = "upload", ["width"] = width.ToString(CultureInfo.InvariantCulture), ["height"] = height.ToString(CultureInfo.InvariantCulture),
-            }, cancellationToken);
+        var stored = await files.SaveAsync(fileId, bytes, image.ContentType, FilenameOf(upload.FileName, fileId, image.ContentType), now,
+            isPrivate: false, image.Meta("upload"), cancellationToken);
         return TypedResults.Json(stored.ToKiapi(), AppJsonContext.Api.KiapiFile);
     }
 

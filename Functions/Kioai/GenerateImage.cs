@@ -19,7 +19,7 @@ namespace Functions.Kioai;
 /// within 24 h answers for the first request's job (<c>Idempotent-Replayed: true</c>); another body gets 409.
 /// </summary>
 public sealed class GenerateImage(
-    ModelCatalog catalog, ProviderSelector providers, InlineGeneration inline, JobSubmitter submitter, IdempotencyKeys keys, FileStore files, FileReferences references,
+    ModelCatalog catalog, ProviderSelector providers, InlineGeneration inline, JobSubmitter submitter, IdempotencyKeys keys, FileStore files,
     StorageBootstrap bootstrap, PublicUrls urls, IOptions<GenerationOptions> options, TimeProvider clock)
 {
     [Function(nameof(GenerateImage))]
@@ -55,22 +55,22 @@ public sealed class GenerateImage(
         if (plan.Count == 0)
             return KioaiErrors.BadRequest(GenerationErrors.TokenNotConfigured, $"No token is configured for the provider of '{input.Model}' or its " +
                 "fallbacks (POST /api/config/token, /api/config/providers/{provider}/token) and the offline renderer is off (Generation:OfflineRenderer).");
-        if (await CheckReferenceFileAsync(input, cancellationToken) is { } referenceError) return referenceError;
+        var (namedReference, referenceError) = await ReadReferenceFileAsync(input, cancellationToken);
+        if (referenceError is not null) return referenceError;
 
         // Inline: synchronous providers, and a client that waits (no respond-async, no key to replay, a wait bound above 0).
         if (idempotency is null && !prefer.RespondAsync && WaitBound(prefer) > 0 && InlineGeneration.CanRun(plan))
-            return await RunInlineAsync(request, input, plan, cancellationToken);
+            return await RunInlineAsync(request, input, plan, input.ReferenceImage ?? namedReference, cancellationToken);
         return await SubmitAsync(request, durable, input, plan, idempotency, prefer, cancellationToken);
     }
 
     async Task<Results<Ok<GenerateImageResponse>, JsonHttpResult<KiapiJob>, JsonHttpResult<ErrorResponse>>> RunInlineAsync(
-        HttpRequest request, GenerateImageInput input, IReadOnlyList<PlannedModel> plan, CancellationToken cancellationToken)
+        HttpRequest request, GenerateImageInput input, IReadOnlyList<PlannedModel> plan, byte[]? reference, CancellationToken cancellationToken)
     {
         var generation = RequestOf(input, input.ReferenceFileId);
         try
         {
-            var reference = input.ReferenceImage is { } bytes ? bytes : await references.ReadAsync(input.ReferenceFileId, cancellationToken);
-            return Succeeded(request, generation, await inline.RunAsync(generation, plan, reference, cancellationToken));
+            return Succeeded(request, generation, await inline.RunAsync(generation, plan, reference is null ? (ReadOnlyMemory<byte>?)null : reference, cancellationToken));
         }
         catch (GenerationFailedException e)
         {
@@ -87,8 +87,9 @@ public sealed class GenerateImage(
         if (input.ReferenceImage is { } inlineReference)
         {
             referenceId = FileIds.New(clock.GetUtcNow());
-            await files.SaveAsync(referenceId, inlineReference, input.ReferenceMime!, $"reference.{ImageFormats.ExtensionOf(input.ReferenceMime!)}",
-                clock.GetUtcNow(), isPrivate: true, new Dictionary<string, string> { ["kind"] = "reference" }, cancellationToken);
+            var type = input.ReferenceInfo!.ContentType;
+            await files.SaveAsync(referenceId, inlineReference, type, $"reference.{ImageFormats.ExtensionOf(type)}",
+                clock.GetUtcNow(), isPrivate: true, input.ReferenceInfo.Meta("reference"), cancellationToken);
         }
         Submission submission;
         try
@@ -130,19 +131,24 @@ public sealed class GenerateImage(
         TypedResults.Ok(new GenerateImageResponse(result.ImageId, urls.FileDownload(request, result.FileId), r.Prompt, r.Style,
             r.AspectRatio, r.Model, result.CreatedAt.UtcDateTime, result.ApiDebug));
 
-    /// <summary>A named reference file must exist and be an accepted image within the reference bound.</summary>
-    async Task<JsonHttpResult<ErrorResponse>?> CheckReferenceFileAsync(GenerateImageInput input, CancellationToken cancellationToken)
+    /// <summary>
+    /// A named reference file's bytes: it must exist, be within the reference bound and decode as an accepted image,
+    /// checked as an inline reference would be, so a file stored before that check cannot slip through.
+    /// </summary>
+    async Task<(byte[]? Bytes, JsonHttpResult<ErrorResponse>? Error)> ReadReferenceFileAsync(GenerateImageInput input, CancellationToken cancellationToken)
     {
-        if (input.ReferenceFileId is not { } named) return null;
+        if (input.ReferenceFileId is not { } named) return (null, null);
+        var notFound = KioaiErrors.BadRequest(GenerationErrors.ReferenceNotFound, $"referenceFileId {named} does not exist.");
         var file = await files.GetAsync(named, cancellationToken);
-        if (file is null) return KioaiErrors.BadRequest(GenerationErrors.ReferenceNotFound, $"referenceFileId {named} does not exist.");
-        if (!ImageFormats.Accepted.Contains(file.ContentType))
-            return KioaiErrors.BadRequest("unsupported_media_type",
-                $"File {named} is {file.ContentType}; a reference must be one of: {string.Join(", ", ImageFormats.Accepted)}.");
+        if (file is null) return (null, notFound);
         if (file.Size > GenerateImageValidator.MaxReferenceBytes)
-            return KioaiErrors.BadRequest("reference_image_too_large",
-                $"File {named} is larger than {GenerateImageValidator.MaxReferenceBytes / (1024 * 1024)} MiB.");
-        return null;
+            return (null, KioaiErrors.BadRequest("reference_image_too_large",
+                $"File {named} is larger than {GenerateImageValidator.MaxReferenceBytes / (1024 * 1024)} MiB."));
+        if (await files.ReadAllAsync(named, cancellationToken) is not { } stored) return (null, notFound);
+        var check = ImageInspector.Inspect(stored, ImageFormats.Accepted);
+        return check.Image is null
+            ? (null, KioaiErrors.BadRequest(GenerateImageValidator.ReferenceRefused(check) with { Message = $"File {named}: {check.Message}" }))
+            : (stored, null);
     }
 
     static GenerationRequest RequestOf(GenerateImageInput input, string? referenceId) =>

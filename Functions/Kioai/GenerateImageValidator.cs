@@ -34,16 +34,18 @@ public static class GenerateImageValidator
 
         if (ReadBool(body, "isPrivate", out var isPrivate) is { } privateError) return (null, privateError);
         if (ReadSeed(body, out var seed) is { } seedError) return (null, seedError);
-        if (ReadReference(body, out var reference, out var mime) is { } referenceError) return (null, referenceError);
         if (ReadString(body, "referenceFileId", out var referenceFileId) is { } fileIdError) return (null, fileIdError);
         if (referenceFileId is not null && !FileIds.IsFileId(referenceFileId))
             return (null, new ErrorResponse("invalid_value", $"referenceFileId '{referenceFileId}' is not a file id (file_ and hex digits)."));
-        if (referenceFileId is not null && reference is not null)
+        // Both ways of giving a reference, or a model without references, are refused before an image is decoded.
+        var inline = body.TryGetProperty("referenceImageBase64", out var given) && given.ValueKind != JsonValueKind.Null;
+        if (referenceFileId is not null && inline)
             return (null, new ErrorResponse("conflicting_reference", "Send either referenceImageBase64 or referenceFileId, not both."));
-        if ((reference is not null || referenceFileId is not null) && !entry.TakesReference)
+        if ((inline || referenceFileId is not null) && !entry.TakesReference)
             return (null, new ErrorResponse("reference_not_supported", $"Model '{model}' takes no reference image."));
+        if (ReadReference(body, out var reference, out var referenceInfo) is { } referenceError) return (null, referenceError);
 
-        return (new GenerateImageInput(prompt, style!, ratio!, model!, resolution, isPrivate, seed, reference, mime, referenceFileId), null);
+        return (new GenerateImageInput(prompt, style!, ratio!, model!, resolution, isPrivate, seed, reference, referenceInfo, referenceFileId), null);
     }
 
     static ErrorResponse? ReadString(JsonElement body, string name, out string? value)
@@ -84,13 +86,13 @@ public static class GenerateImageValidator
         return null;
     }
 
-    static ErrorResponse? ReadReference(JsonElement body, out byte[]? bytes, out string? mime)
+    static ErrorResponse? ReadReference(JsonElement body, out byte[]? bytes, out ImageInfo? image)
     {
         bytes = null;
-        mime = null;
+        image = null;
         if (ReadString(body, "referenceImageMime", out var declared) is { } mimeError) return mimeError;
         if (ReadString(body, "referenceImageBase64", out var base64) is { } base64Error) return base64Error;
-        if (string.IsNullOrEmpty(base64)) return null;
+        if (base64 is null) return null;
 
         // A data URL carries its own type: "data:image/png;base64,...."
         if (base64.StartsWith("data:", StringComparison.OrdinalIgnoreCase))
@@ -107,26 +109,33 @@ public static class GenerateImageValidator
         var buffer = new byte[base64.Length / 4 * 3 + 3];
         if (!Convert.TryFromBase64String(base64, buffer, out var written))
             return new ErrorResponse("invalid_base64", "referenceImageBase64 is not valid Base64.");
+        // An empty image is a mistake, not "no reference": leave the field out for that.
+        if (written == 0) return new ErrorResponse("invalid_value", "referenceImageBase64 is empty; send an image, or leave the field out.");
         if (written > MaxReferenceBytes) return TooLarge();
         bytes = buffer.AsSpan(0, written).ToArray();
 
-        var detected = ImageFormats.Detect(bytes);
+        string? mime = null;
         if (declared is not null)
         {
             mime = ImageFormats.Normalize(declared);
             if (!ImageFormats.Accepted.Contains(mime))
                 return new ErrorResponse("unsupported_media_type", $"referenceImageMime '{declared}' is not one of: {string.Join(", ", ImageFormats.Accepted)}.");
-            if (detected != mime)
-                return new ErrorResponse("media_type_mismatch",
-                    $"referenceImageMime says {mime} but the bytes are {(detected ?? "not a recognized image")}.");
-            return null;
         }
-        if (detected is null || !ImageFormats.Accepted.Contains(detected))
-            return new ErrorResponse("unsupported_media_type",
-                $"The reference image is {(detected ?? "not a recognized image")}; send one of: {string.Join(", ", ImageFormats.Accepted)}.");
-        mime = detected;
+        var check = ImageInspector.Inspect(bytes, ImageFormats.Accepted);
+        if (check.Image is null) return ReferenceRefused(check);
+        if (mime is not null && mime != check.Image.ContentType)
+            return new ErrorResponse("media_type_mismatch", $"referenceImageMime says {mime} but the bytes are {check.Image.ContentType}.");
+        image = check.Image;
         return null;
     }
+
+    /// <summary>A reference (inline or a stored file) that is no usable image: too many pixels, another type, or bytes that do not decode.</summary>
+    public static ErrorResponse ReferenceRefused(ImageCheck check) => check.Problem switch
+    {
+        ImageProblem.TooLarge => new("reference_image_too_large", check.Message),
+        ImageProblem.Undecodable => new("invalid_image", check.Message),
+        _ => new("unsupported_media_type", check.Message),
+    };
 
     static ErrorResponse TooLarge() =>
         new("reference_image_too_large", $"The reference image is larger than {MaxReferenceBytes / (1024 * 1024)} MiB.");

@@ -1,12 +1,14 @@
+using System.Text.Json.Serialization;
 using Functions.Generation;
 
 namespace Functions.Kioai;
 
-// The kioai API's schemas (specs/kioai-api.openapi.yaml), field for field; serialized camelCase.
+// The kioai API's schemas (specs/kioai-api.openapi.yaml), field for field; serialized camelCase. A field the contract
+// types as a string without "nullable" is left out when it has no value, never written as null.
 
 public sealed record ErrorResponse(string Error, string Message);
 
-public sealed record SuccessResponse(bool Success, string? Message = null);
+public sealed record SuccessResponse(bool Success, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Message = null);
 
 public sealed record HealthStatus(string Status);
 

@@ -31,7 +31,7 @@ public sealed class GeminigenProvider(UpstreamHttp http, IOptions<ProviderOption
             if (call.Input.ReferenceImage is { } reference)
             {
                 var file = new ReadOnlyMemoryContent(reference);
-                file.Headers.ContentType = new MediaTypeHeaderValue(ImageFormats.Detect(reference.Span) ?? "application/octet-stream");
+                file.Headers.ContentType = new MediaTypeHeaderValue(ImageInspector.ReadHeader(reference.Span)?.ContentType ?? "application/octet-stream");
                 form.Add(file, "files", "reference");
             }
             return Authorized(new HttpRequestMessage(HttpMethod.Post, url) { Content = form }, call.Token);

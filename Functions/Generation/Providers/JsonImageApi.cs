@@ -26,5 +26,5 @@ static class JsonImageApi
     }
 
     public static string DataUrl(ReadOnlyMemory<byte> image) =>
-        $"data:{ImageFormats.Detect(image.Span) ?? "application/octet-stream"};base64,{Convert.ToBase64String(image.Span)}";
+        $"data:{ImageInspector.ReadHeader(image.Span)?.ContentType ?? "application/octet-stream"};base64,{Convert.ToBase64String(image.Span)}";
 }

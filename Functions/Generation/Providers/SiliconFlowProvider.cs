@@ -11,6 +11,10 @@ public sealed class SiliconFlowProvider(UpstreamHttp http, UpstreamImages images
 {
     public const string ProviderName = "siliconflow";
 
+    /// <summary>SiliconFlow's documented defaults, for a catalog entry that names none: the API requires both fields.</summary>
+    public const int DefaultInferenceSteps = 20;
+    public const double DefaultGuidanceScale = 7.5;
+
     public string Name => ProviderName;
 
     public async Task<ProviderStep> SubmitAsync(ProviderCall call, CancellationToken cancellationToken)
@@ -20,6 +24,8 @@ public sealed class SiliconFlowProvider(UpstreamHttp http, UpstreamImages images
         {
             ["model"] = call.UpstreamModel, ["prompt"] = UpstreamMapping.StyledPrompt(request),
             ["image_size"] = UpstreamMapping.NearestShape(call.Entry.Shapes, request.AspectRatio), ["batch_size"] = 1,
+            ["num_inference_steps"] = call.Entry.InferenceSteps ?? DefaultInferenceSteps,
+            ["guidance_scale"] = call.Entry.GuidanceScale ?? DefaultGuidanceScale,
         };
         if (request.Seed is { } seed) body["seed"] = seed % 10_000_000_000;
         if (call.Input.ReferenceImage is { } reference) body["image"] = JsonImageApi.DataUrl(reference);

@@ -28,7 +28,7 @@ public static class UpstreamFailures
         node is JsonObject obj && obj[name] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 
     /// <summary>Decodes an image answered in Base64 and checks that it is one, within the size cap.</summary>
-    public static (byte[] Bytes, string ContentType) DecodeImage(string provider, string base64, long maxBytes)
+    public static (byte[] Bytes, ImageInfo Info) DecodeImage(string provider, string base64, long maxBytes)
     {
         if ((long)base64.Length / 4 * 3 > maxBytes)
             throw new GenerationFailedException(GenerationErrors.InvalidUpstreamImage, $"{provider}'s image is larger than {maxBytes} bytes.", retryable: true);
@@ -36,14 +36,11 @@ public static class UpstreamFailures
         if (!Convert.TryFromBase64String(base64, bytes, out var written))
             throw Malformed(provider, "an image that is not valid Base64");
         bytes = bytes[..written];
-        var type = ImageFormats.Detect(bytes)
-            ?? throw new GenerationFailedException(GenerationErrors.InvalidUpstreamImage, $"{provider}'s Base64 image is not an image.", retryable: true);
-        return (bytes, type);
+        var check = ImageInspector.Inspect(bytes, ImageFormats.FromUpstream);
+        return check.Image is { } info ? (bytes, info)
+            : throw new GenerationFailedException(GenerationErrors.InvalidUpstreamImage, $"{provider}'s Base64 image was refused: {check.Message}", retryable: true);
     }
 
-    public static GeneratedImage Image(byte[] bytes, string contentType, ApiDebugInfo debug)
-    {
-        var (width, height) = ImageFormats.SizeOf(bytes);
-        return new GeneratedImage(bytes, contentType, width, height, debug);
-    }
+    public static GeneratedImage Image(byte[] bytes, ImageInfo info, ApiDebugInfo debug) =>
+        new(bytes, info.ContentType, info.Width, info.Height, debug);
 }

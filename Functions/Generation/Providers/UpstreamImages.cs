@@ -25,7 +25,7 @@ public sealed class UpstreamImages : IDisposable
         }) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
-    public async Task<(byte[] Bytes, string ContentType)> DownloadAsync(string url, CancellationToken cancellationToken)
+    public async Task<(byte[] Bytes, ImageInfo Info)> DownloadAsync(string url, CancellationToken cancellationToken)
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             throw Refused($"the image URL '{Shorten(url)}' is not an http or https URL");
@@ -48,10 +48,11 @@ public sealed class UpstreamImages : IDisposable
                 buffer.Write(chunk, 0, read);
             }
             var bytes = buffer.ToArray();
-            var detected = ImageFormats.Detect(bytes) ?? throw Refused("the bytes at the image URL are not an image");
+            var check = ImageInspector.Inspect(bytes, ImageFormats.FromUpstream);
+            var detected = check.Image ?? throw Refused($"the bytes at the image URL are no usable image ({check.Message.TrimEnd('.')})");
             var declared = response.Content.Headers.ContentType?.MediaType is { } mediaType ? ImageFormats.Normalize(mediaType) : null;
-            if (declared is not null && declared.StartsWith("image/", StringComparison.Ordinal) && declared != detected)
-                throw Refused($"the image URL says {declared} but sent {detected}");
+            if (declared is not null && declared.StartsWith("image/", StringComparison.Ordinal) && declared != detected.ContentType)
+                throw Refused($"the image URL says {declared} but sent {detected.ContentType}");
             return (bytes, detected);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

@@ -1,0 +1,69 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using Functions.Tests.Infrastructure;
+
+namespace Functions.Tests.Api;
+
+/// <summary>Every endpoint that reads a JSON body (generate, the token endpoints) refuses text that is not UTF-8 with a 400.</summary>
+public sealed class JsonBodyEncodingTests(AppFixture app) : IClassFixture<AppFixture>
+{
+    public static TheoryData<string> JsonEndpoints => ["/api/images/generate", "/api/config/token", "/api/config/providers/siliconflow/token"];
+
+    static readonly byte[] InvalidUtf8 = [.. "{\"prompt\":\"caf"u8, 0xC3, 0x28, .. "\",\"token\":\"abc\"}"u8];
+
+    [Theory]
+    [MemberData(nameof(JsonEndpoints))]
+    public async Task Invalid_utf8_answers_400_invalid_json(string path)
+    {
+        var error = await GenerateImageTests.AssertKioaiError(await PostAsync(path, InvalidUtf8), HttpStatusCode.BadRequest, "invalid_json");
+
+        Assert.Contains("UTF-8", error.GetProperty("message").GetString());
+    }
+
+    [Theory]
+    [InlineData("/api/images/generate", """{"prompt":"\ud800"}""")]
+    [InlineData("/api/images/generate", """{"prompt":"a\udc00b"}""")]
+    [InlineData("/api/images/generate", """{"prompt":"x","\ud800":1}""")]
+    [InlineData("/api/images/generate", """{"prompt":"x","extra":["ok","\udbff"]}""")]
+    [InlineData("/api/config/token", """{"token":"abc\ud800def"}""")]
+    [InlineData("/api/config/providers/siliconflow/token", """{"token":"\udfff"}""")]
+    public async Task A_lone_surrogate_escape_answers_400_invalid_json(string path, string body)
+    {
+        var error = await GenerateImageTests.AssertKioaiError(await PostAsync(path, Encoding.UTF8.GetBytes(body)), HttpStatusCode.BadRequest, "invalid_json");
+
+        Assert.Contains("surrogate", error.GetProperty("message").GetString());
+    }
+
+    [Theory]
+    [InlineData("/api/images/generate", "iso-8859-1")]
+    [InlineData("/api/images/generate", "utf-16")]
+    [InlineData("/api/config/token", "windows-1252")]
+    [InlineData("/api/config/providers/siliconflow/token", "utf-16")]
+    public async Task A_charset_other_than_utf8_answers_400_unsupported_charset(string path, string charset)
+    {
+        var body = Encoding.GetEncoding(charset == "utf-16" ? "utf-16" : "iso-8859-1").GetBytes("""{"prompt":"café","token":"abcdef123456"}""");
+
+        var error = await GenerateImageTests.AssertKioaiError(await PostAsync(path, body, $"application/json; charset={charset}"),
+            HttpStatusCode.BadRequest, "unsupported_charset");
+
+        Assert.Contains(charset, error.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task Utf8_however_spelled_and_escaped_surrogate_pairs_are_fine()
+    {
+        var response = await PostAsync("/api/images/generate", Encoding.UTF8.GetBytes("""{"prompt":"a fox \ud83e\udd8a, café"}"""), "application/json; charset=\"UTF-8\"");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync("/api/images/generate", Encoding.UTF8.GetBytes("""{"prompt":"plain"}"""), "application/json")).StatusCode);
+    }
+
+    Task<HttpResponseMessage> PostAsync(string path, byte[] body, string contentType = "application/json; charset=utf-8")
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        request.Headers.Add("X-Admin-Key", AppFixture.AdminKey);
+        return app.Client.SendAsync(request);
+    }
+}

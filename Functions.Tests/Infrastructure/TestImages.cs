@@ -1,0 +1,57 @@
+using System.Buffers.Binary;
+using System.Text;
+using SkiaSharp;
+
+namespace Functions.Tests.Infrastructure;
+
+/// <summary>Images for tests: real ones of any size and type (encoded by SkiaSharp), and crafted headers.</summary>
+public static class TestImages
+{
+    public static readonly byte[] PngSignature = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
+
+    /// <summary>A small gradient, encoded as <paramref name="format"/>.</summary>
+    public static byte[] Encode(int width, int height, SKEncodedImageFormat format = SKEncodedImageFormat.Png)
+    {
+        using var bitmap = new SKBitmap(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque);
+        for (var y = 0; y < height; y++)
+            for (var x = 0; x < width; x++)
+                bitmap.SetPixel(x, y, new SKColor((byte)(x * 255 / width), (byte)(y * 255 / height), 128));
+        using var data = bitmap.Encode(format, 90);
+        return data.ToArray();
+    }
+
+    public static byte[] Png(int width, int height) => Encode(width, height);
+
+    /// <summary>
+    /// A well-formed PNG whose header declares <paramref name="width"/> x <paramref name="height"/> (every chunk's CRC
+    /// right), with one tiny IDAT: a decoder that trusted the header would ask for width x height x 4 bytes.
+    /// </summary>
+    public static byte[] PngDeclaring(int width, int height)
+    {
+        var output = new MemoryStream();
+        output.Write(PngSignature);
+        var header = new byte[13];
+        BinaryPrimitives.WriteInt32BigEndian(header, width);
+        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), height);
+        header[8] = 8; // bit depth
+        header[9] = 2; // truecolour
+        Chunk(output, "IHDR", header);
+        Chunk(output, "IDAT", [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]); // an empty zlib stream
+        Chunk(output, "IEND", []);
+        return output.ToArray();
+    }
+
+    /// <summary>The PNG signature followed by bytes that are no PNG at all.</summary>
+    public static byte[] PngSignatureThenGarbage() => [.. PngSignature, .. Enumerable.Range(0, 300).Select(i => (byte)(i * 37 + 11))];
+
+    static void Chunk(Stream output, string type, byte[] data)
+    {
+        var word = new byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(word, data.Length);
+        output.Write(word);
+        var typed = Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
+        output.Write(typed);
+        BinaryPrimitives.WriteUInt32BigEndian(word, PngChecker.Crc(typed));
+        output.Write(word);
+    }
+}

@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using Functions.Generation;
+using Functions.Tests.Infrastructure;
+using SkiaSharp;
+
+namespace Functions.Tests.Unit;
+
+public sealed class ImageInspectorTests
+{
+    [Theory]
+    [InlineData(SKEncodedImageFormat.Png, "image/png")]
+    [InlineData(SKEncodedImageFormat.Jpeg, "image/jpeg")]
+    [InlineData(SKEncodedImageFormat.Webp, "image/webp")]
+    public void A_whole_image_gives_its_type_and_size_from_the_codec(SKEncodedImageFormat format, string type)
+    {
+        var check = ImageInspector.Inspect(TestImages.Encode(37, 21, format), ImageFormats.Accepted);
+
+        Assert.Equal(new ImageInfo(type, 37, 21), check.Image);
+        Assert.Equal(ImageProblem.None, check.Problem);
+    }
+
+    [Theory]
+    [InlineData(SKColorType.Gray8, SKAlphaType.Opaque)]
+    [InlineData(SKColorType.RgbaF16, SKAlphaType.Premul)]
+    [InlineData(SKColorType.Rgba8888, SKAlphaType.Unpremul)]
+    public void Grey_16_bit_and_translucent_pngs_decode(SKColorType colorType, SKAlphaType alphaType)
+    {
+        using var bitmap = new SKBitmap(new SKImageInfo(20, 10, colorType, alphaType));
+        bitmap.Erase(new SKColor(10, 200, 30, 128));
+        using var png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+
+        Assert.Equal(new ImageInfo("image/png", 20, 10), ImageInspector.Inspect(png.ToArray(), ImageFormats.Accepted).Image);
+    }
+
+    [Fact]
+    public void The_png_signature_followed_by_garbage_is_not_an_image()
+    {
+        var check = ImageInspector.Inspect(TestImages.PngSignatureThenGarbage(), ImageFormats.Accepted);
+
+        Assert.Null(check.Image);
+        Assert.Equal(ImageProblem.Undecodable, check.Problem);
+        Assert.Null(ImageInspector.ReadHeader(TestImages.PngSignatureThenGarbage()));
+    }
+
+    [Theory]
+    [InlineData(SKEncodedImageFormat.Png)]
+    [InlineData(SKEncodedImageFormat.Jpeg)]
+    [InlineData(SKEncodedImageFormat.Webp)]
+    public void A_truncated_image_whose_header_is_whole_does_not_decode(SKEncodedImageFormat format)
+    {
+        var whole = TestImages.Encode(64, 48, format);
+
+        var check = ImageInspector.Inspect(whole[..(whole.Length * 2 / 3)], ImageFormats.Accepted);
+
+        Assert.Equal(ImageProblem.Undecodable, check.Problem);
+        Assert.Contains("does not decode", check.Message);
+    }
+
+    [Fact]
+    public void A_png_declaring_100000_pixels_a_side_is_refused_from_its_header_without_allocating_its_pixels()
+    {
+        var bomb = TestImages.PngDeclaring(100_000, 100_000);
+        Assert.Equal(new ImageInfo("image/png", 100_000, 100_000), ImageInspector.ReadHeader(bomb)); // the header is well-formed
+        var processBefore = Process.GetCurrentProcess().PrivateMemorySize64;
+        var managedBefore = GC.GetAllocatedBytesForCurrentThread();
+        var clock = Stopwatch.StartNew();
+
+        var check = ImageInspector.Inspect(bomb, ImageFormats.Accepted);
+
+        Assert.True(clock.ElapsedMilliseconds < 500, $"took {clock.ElapsedMilliseconds} ms");
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - managedBefore < 1024 * 1024);
+        Assert.True(Process.GetCurrentProcess().PrivateMemorySize64 - processBefore < 64L * 1024 * 1024, "native memory grew by its pixels");
+        Assert.Equal(ImageProblem.TooLarge, check.Problem);
+        Assert.Contains("100000 x 100000", check.Message);
+    }
+
+    [Theory]
+    [InlineData(16_385, 1)]      // one pixel over a side
+    [InlineData(8_000, 8_000)]   // 64 megapixels with both sides within bounds
+    public void Sides_over_16384_or_more_than_50_megapixels_are_too_large(int width, int height)
+    {
+        Assert.Equal(ImageProblem.TooLarge, ImageInspector.Inspect(TestImages.PngDeclaring(width, height), ImageFormats.Accepted).Problem);
+    }
+
+    [Fact]
+    public void An_image_at_the_bounds_is_not_refused_for_its_size()
+    {
+        // 16384 x 3051 is just under 50 megapixels; the crafted IDAT is empty, so it fails later, at decoding.
+        Assert.Equal(ImageProblem.Undecodable, ImageInspector.Inspect(TestImages.PngDeclaring(16_384, 3_051), ImageFormats.Accepted).Problem);
+    }
+
+    [Fact]
+    public void A_gif_is_an_image_of_a_type_not_accepted_and_text_is_no_image()
+    {
+        var gif = ImageInspector.Inspect(Convert.FromBase64String("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=="), ImageFormats.Accepted);
+        Assert.Equal(ImageProblem.UnsupportedType, gif.Problem);
+        Assert.Contains("image/gif", gif.Message);
+
+        Assert.Equal(ImageProblem.NotAnImage, ImageInspector.Inspect("%PDF-1.7 hello"u8, ImageFormats.Accepted).Problem);
+        Assert.Equal(ImageProblem.NotAnImage, ImageInspector.Inspect([], ImageFormats.Accepted).Problem);
+        Assert.Equal("image/gif", ImageInspector.Inspect(Convert.FromBase64String("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=="),
+            ImageFormats.FromUpstream).Image!.ContentType);
+    }
+}

@@ -1,0 +1,31 @@
+using Functions.Generation;
+using Functions.Tests.Infrastructure;
+using Microsoft.Extensions.Options;
+
+namespace Functions.Tests.Unit;
+
+public sealed class ModelCatalogTests
+{
+    [Fact]
+    public void Every_shipped_siliconflow_model_names_its_steps_and_guidance()
+    {
+        var catalog = ShippedCatalog.Load();
+
+        var siliconFlow = catalog.Names.Select(catalog.Find).Where(e => e!.Provider == "siliconflow").ToList();
+        Assert.NotEmpty(siliconFlow);
+        Assert.All(siliconFlow, e => Assert.True(e!.InferenceSteps is >= 1 and <= 100 && e.GuidanceScale is >= 0 and <= 20));
+    }
+
+    [Theory]
+    [InlineData(0, 7.5)]
+    [InlineData(101, 7.5)]
+    [InlineData(20, -1)]
+    [InlineData(20, 21)]
+    public void Steps_or_guidance_out_of_siliconflows_range_stop_the_app_at_startup(int steps, double guidance)
+    {
+        var models = new Dictionary<string, ModelEntry> { ["sf"] = new() { Provider = "siliconflow", InferenceSteps = steps, GuidanceScale = guidance } };
+
+        var error = Assert.Throws<InvalidOperationException>(() => new ModelCatalog(Options.Create(models)));
+        Assert.StartsWith("Models:sf:", error.Message);
+    }
+}

@@ -1,0 +1,90 @@
+using SkiaSharp;
+
+namespace Functions.Generation;
+
+/// <summary>What an image is, by its codec: media type and pixel size.</summary>
+public sealed record ImageInfo(string ContentType, int Width, int Height)
+{
+    /// <summary>The file metadata every stored image carries: its kind (upload, reference, generated) and its size.</summary>
+    public Dictionary<string, string> Meta(string kind) => new()
+    {
+        ["kind"] = kind, ["width"] = Width.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["height"] = Height.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+}
+
+/// <summary>Why bytes were refused as an image; each surface turns it into its own status and error.</summary>
+public enum ImageProblem { None, NotAnImage, UnsupportedType, TooLarge, Undecodable }
+
+/// <summary>The outcome of <see cref="ImageInspector.Inspect"/>: the image, or the problem and a sentence for the client.</summary>
+public readonly record struct ImageCheck(ImageInfo? Image, ImageProblem Problem, string Message)
+{
+    public static ImageCheck Refused(ImageProblem problem, string message) => new(null, problem, message);
+}
+
+/// <summary>
+/// The one check of image bytes, with SkiaSharp's codecs: the header first (type and size, no pixels), refusing a type
+/// not accepted or a size over the bounds before any pixel memory is taken, then a full decode, so that only images
+/// that really decode are stored. Type and size always come from the codec, never from what a client declared.
+/// </summary>
+public static class ImageInspector
+{
+    public const int MaxSide = 16_384;
+    public const long MaxPixels = 50_000_000;
+
+    /// <summary>Type and size from the header alone; null when no codec recognizes the bytes.</summary>
+    public static ImageInfo? ReadHeader(ReadOnlySpan<byte> bytes)
+    {
+        using var codec = Open(bytes, out _);
+        return codec is null ? null : InfoOf(codec);
+    }
+
+    public static ImageCheck Inspect(ReadOnlySpan<byte> bytes, IReadOnlyCollection<string> accepted)
+    {
+        var kinds = string.Join(", ", accepted.Select(ImageFormats.ExtensionOf));
+        using var codec = Open(bytes, out var opened);
+        if (codec is null)
+            return ImageCheck.Refused(opened == SKCodecResult.Unimplemented ? ImageProblem.NotAnImage : ImageProblem.Undecodable,
+                opened == SKCodecResult.Unimplemented
+                    ? $"The bytes are not a recognized image; send one of: {kinds}."
+                    : $"The bytes look like an image but its header does not decode ({opened}); send a whole {kinds} image.");
+
+        var info = InfoOf(codec);
+        if (!accepted.Contains(info.ContentType))
+            return ImageCheck.Refused(ImageProblem.UnsupportedType, $"The image is {info.ContentType}; send one of: {kinds}.");
+        if (info.Width > MaxSide || info.Height > MaxSide || (long)info.Width * info.Height > MaxPixels)
+            return ImageCheck.Refused(ImageProblem.TooLarge, $"The image is {info.Width} x {info.Height} pixels; the limit is " +
+                $"{MaxSide} pixels a side and {MaxPixels / 1_000_000} megapixels.");
+
+        // Decoded to 8 bits a channel (a 16-bit PNG would take twice that), in native memory freed at once: at most MaxPixels x 4 bytes.
+        var target = new SKImageInfo(info.Width, info.Height, SKColorType.Rgba8888,
+            codec.Info.AlphaType == SKAlphaType.Opaque ? SKAlphaType.Opaque : SKAlphaType.Premul);
+        using var pixels = new SKBitmap(target);
+        var decoded = pixels.GetPixels() == IntPtr.Zero ? SKCodecResult.InternalError : codec.GetPixels(target, pixels.GetPixels());
+        return decoded == SKCodecResult.Success
+            ? new ImageCheck(info, ImageProblem.None, "")
+            : ImageCheck.Refused(ImageProblem.Undecodable, $"The {info.ContentType} image is damaged or truncated: it does not decode ({decoded}).");
+    }
+
+    static SKCodec? Open(ReadOnlySpan<byte> bytes, out SKCodecResult result)
+    {
+        result = SKCodecResult.Unimplemented;
+        if (bytes.IsEmpty) return null;
+        using var data = SKData.CreateCopy(bytes);
+        var stream = new SKMemoryStream(data);
+        var codec = SKCodec.Create(stream, out result); // the codec owns the stream from here
+        if (codec is null) stream.Dispose();
+        return codec;
+    }
+
+    static ImageInfo InfoOf(SKCodec codec) => new(ContentTypeOf(codec.EncodedFormat), codec.Info.Width, codec.Info.Height);
+
+    static string ContentTypeOf(SKEncodedImageFormat format) => format switch
+    {
+        SKEncodedImageFormat.Png => ImageFormats.Png,
+        SKEncodedImageFormat.Jpeg => ImageFormats.Jpeg,
+        SKEncodedImageFormat.Webp => ImageFormats.Webp,
+        SKEncodedImageFormat.Gif => ImageFormats.Gif,
+        _ => $"image/{format.ToString().ToLowerInvariant()}",
+    };
+}

@@ -1,0 +1,71 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Microsoft.Net.Http.Headers;
+
+namespace Functions.Hosting;
+
+/// <summary>The text rules of a JSON body beyond its syntax: the charset it declares, and strings that decode.</summary>
+public static class JsonText
+{
+    /// <summary>Why a Content-Type's charset is refused (JSON between systems is UTF-8), or null when it is UTF-8 or absent.</summary>
+    public static string? CharsetProblem(string? contentType)
+    {
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var media) || media.Charset.Length == 0) return null;
+        var charset = HeaderUtilities.RemoveQuotes(media.Charset).ToString();
+        return charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase) ? null
+            : $"The request body must be UTF-8 JSON; the Content-Type declares charset={charset}.";
+    }
+
+    /// <summary>
+    /// The JSON path of the first string (a value or a property name) that cannot become a .NET string, such as a lone
+    /// surrogate escape ("\ud800"); null when every string decodes. Only strings with escapes are decoded to find out.
+    /// </summary>
+    public static string? FirstUndecodableString(JsonElement element) => Find(element) is { } path ? "$" + path : null;
+
+    // The path below this element, built only on the way back from a find.
+    static string? Find(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                return IsEscaped(JsonMarshal.GetRawUtf8Value(element)) && !Decodes(element) ? "" : null;
+            case JsonValueKind.Array:
+                var index = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (Find(item) is { } inner) return $"[{index}]{inner}";
+                    index++;
+                }
+                return null;
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    if (IsEscaped(JsonMarshal.GetRawUtf8PropertyName(property)) && !Decodes(property)) return " (a property name)";
+                    if (Find(property.Value) is { } inner) return $".{property.Name}{inner}";
+                }
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    // Unescaped text was checked as UTF-8 with the whole body; only an escape can still fail to decode.
+    static bool IsEscaped(ReadOnlySpan<byte> raw) => raw.Contains((byte)'\\');
+
+    static bool Decodes(JsonElement value) => Try(() => value.GetString());
+
+    static bool Decodes(JsonProperty property) => Try(() => property.Name);
+
+    static bool Try(Func<string?> decode)
+    {
+        try
+        {
+            decode();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+}
