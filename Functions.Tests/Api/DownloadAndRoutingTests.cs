@@ -41,14 +41,82 @@ public sealed class DownloadAndRoutingTests(AppFixture app) : IClassFixture<AppF
     }
 
     [Fact]
-    public async Task Range_past_the_end_answers_416()
+    public async Task A_suffix_range_answers_206_with_the_last_bytes()
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, await NewImagePathAsync());
-        request.Headers.Range = new RangeHeaderValue(100_000_000, null);
+        var path = await NewImagePathAsync();
+        var full = await app.Client.GetByteArrayAsync(path);
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Range = new RangeHeaderValue(null, 10);
+
+        var response = await app.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.PartialContent, response.StatusCode);
+        Assert.Equal(full[^10..], await response.Content.ReadAsByteArrayAsync());
+        Assert.Equal($"bytes {full.Length - 10}-{full.Length - 1}/{full.Length}", response.Content.Headers.ContentRange!.ToString());
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(100_000_000)]
+    public async Task A_range_from_the_size_or_past_it_answers_416_in_the_kiapi_shape(long pastSize)
+    {
+        var path = await NewImagePathAsync();
+        var size = (await app.Client.GetByteArrayAsync(path)).Length;
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Range = new RangeHeaderValue(size + pastSize, null);
 
         var response = await app.Client.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, response.StatusCode);
+        Assert.Equal($"bytes */{size}", response.Content.Headers.ContentRange!.ToString());
+        Assert.Equal(JsonValueKind.String, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").ValueKind);
+    }
+
+    [Fact]
+    public async Task A_range_with_an_if_range_that_no_longer_matches_answers_the_whole_file()
+    {
+        var path = await NewImagePathAsync();
+        var full = await app.Client.GetByteArrayAsync(path);
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Range = new RangeHeaderValue(0, 9);
+        request.Headers.IfRange = new RangeConditionHeaderValue(new EntityTagHeaderValue("\"some-older-version\""));
+
+        var response = await app.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(full, await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task A_range_with_a_matching_if_range_answers_206()
+    {
+        var path = await NewImagePathAsync();
+        var first = await app.Client.GetAsync(path);
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Range = new RangeHeaderValue(0, 9);
+        request.Headers.IfRange = new RangeConditionHeaderValue(first.Headers.ETag!);
+
+        var response = await app.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.PartialContent, response.StatusCode);
+        Assert.Equal(10, (await response.Content.ReadAsByteArrayAsync()).Length);
+    }
+
+    [Theory]
+    [InlineData("download")]
+    [InlineData("api/health")]
+    [InlineData("api/healthz")]
+    public async Task HEAD_answers_200_with_the_headers_and_no_body(string what)
+    {
+        var path = what == "download" ? await NewImagePathAsync() : "/" + what;
+        var get = await app.Client.GetAsync(path);
+
+        var head = await app.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, path));
+
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+        Assert.Equal(get.Content.Headers.ContentType, head.Content.Headers.ContentType);
+        if (what == "download") Assert.Equal(get.Content.Headers.ContentLength, head.Content.Headers.ContentLength);
     }
 
     [Fact]

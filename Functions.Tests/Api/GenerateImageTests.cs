@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Functions.Kioai;
 using Functions.Tests.Infrastructure;
 using Functions.Tests.Unit;
 
@@ -33,6 +34,22 @@ public sealed class GenerateImageTests(AppFixture app) : IClassFixture<AppFixtur
         Assert.Equal("image/png", image.Content.Headers.ContentType!.MediaType);
         var info = PngChecker.Check(await image.Content.ReadAsByteArrayAsync());
         Assert.Equal((1024, 576), (info.Width, info.Height));
+    }
+
+    [Fact]
+    public async Task A_prompt_of_4000_emoji_generates_inline_and_as_a_job_and_keeps_every_character()
+    {
+        var prompt = string.Concat(Enumerable.Repeat("\U0001F98A", GenerateImageValidator.MaxPromptLength));
+
+        var inline = await app.GenerateAsync(new { prompt });
+        var accepted = await JobsApiTests.SubmitAsyncAsync(app.Client, new { prompt });
+        var job = await JobsApiTests.PollAsync(app.Client, accepted.Headers.Location!.AbsolutePath);
+
+        Assert.Equal(prompt, inline.GetProperty("prompt").GetString());
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        Assert.Equal(prompt, job.GetProperty("params").GetProperty("prompt").GetString());
+        var history = await app.Client.GetFromJsonAsync<JsonElement>("/api/images/history?limit=100");
+        Assert.Equal(2, history.GetProperty("images").EnumerateArray().Count(i => i.GetProperty("prompt").GetString() == prompt));
     }
 
     [Fact]

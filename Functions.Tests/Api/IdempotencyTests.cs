@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Functions.Jobs;
 using Functions.Tests.Infrastructure;
 
 namespace Functions.Tests.Api;
@@ -52,7 +53,7 @@ public sealed class IdempotencyTests(AppFixture app) : IClassFixture<AppFixture>
             if (r.StatusCode == HttpStatusCode.Accepted) return body.GetProperty("id").GetString()!;
             Assert.Equal(HttpStatusCode.OK, r.StatusCode);
             Assert.Equal("true", r.Headers.GetValues("Idempotent-Replayed").Single());
-            return "job_" + body.GetProperty("imageUrl").GetString()!.Split('/')[^2]["file_".Length..];
+            return JobIds.PublicPrefix + body.GetProperty("imageUrl").GetString()!.Split('/')[^2]["file_".Length..];
         }));
         Assert.Single(jobIds.Distinct());
         await JobsApiTests.PollAsync(app.Client, $"/api/v1/jobs/{jobIds[0]}");

@@ -34,25 +34,21 @@ public sealed partial class FileStore([FromKeyedServices(StorageNames.FilesConta
     }
 
     /// <summary>
-    /// Streams a file, or the one byte range <paramref name="range"/> names ("bytes=0-99", "bytes=100-", "bytes=-500");
-    /// null when it does not exist. An unsatisfiable range throws a <see cref="RequestFailedException"/> with status 416.
+    /// A file's record and a seekable stream over its bytes that reads only what is asked of it (so that a byte range
+    /// costs only that range), pinned to the version read here; null when it does not exist.
     /// </summary>
-    public async Task<FileDownload?> OpenAsync(string fileId, string? range, string? ifNoneMatch, CancellationToken cancellationToken)
+    public async Task<FileContent?> OpenReadAsync(string fileId, CancellationToken cancellationToken)
     {
         var blob = container.GetBlobClient(fileId);
         try
         {
-            var options = new BlobDownloadOptions
+            var properties = (await blob.GetPropertiesAsync(cancellationToken: cancellationToken)).Value;
+            var content = await blob.OpenReadAsync(new BlobOpenReadOptions(allowModifications: false)
             {
-                Range = await RangeOfAsync(blob, range, cancellationToken),
-                Conditions = ifNoneMatch is null ? null : new BlobRequestConditions { IfNoneMatch = new ETag(ifNoneMatch) },
-            };
-            var download = await blob.DownloadStreamingAsync(options, cancellationToken);
-            if (download.GetRawResponse() is { Status: StatusCodes.Status304NotModified } notModified) return NotModified(notModified, ifNoneMatch!);
-            var details = download.Value.Details;
-            return new FileDownload(download.GetRawResponse().Status, download.Value.Content ?? Stream.Null,
-                details.ContentType ?? "application/octet-stream", details.ContentLength, details.ContentRange,
-                details.ETag.ToString(), details.LastModified, MetadataOf(details.Metadata));
+                BufferSize = ReadBufferBytes, Conditions = new BlobRequestConditions { IfMatch = properties.ETag },
+            }, cancellationToken);
+            return new FileContent(FromBlob(fileId, properties.ContentType, properties.ContentLength, properties.Metadata), content,
+                properties.ETag.ToString("H"), properties.LastModified);
         }
         catch (RequestFailedException e) when (e.Status == StatusCodes.Status404NotFound)
         {
@@ -60,35 +56,8 @@ public sealed partial class FileStore([FromKeyedServices(StorageNames.FilesConta
         }
     }
 
-    // A 304 has no body, so the SDK gives no download details: what it has is in the headers. Without an ETag among
-    // them (the emulator sends none), the one tag the client sent is the file's, since it matched.
-    static FileDownload NotModified(Response response, string ifNoneMatch) => new(StatusCodes.Status304NotModified, Stream.Null,
-        "application/octet-stream", 0, null,
-        response.Headers.ETag?.ToString() ?? (ifNoneMatch.Contains(',') || ifNoneMatch.Trim() == "*" ? null : ifNoneMatch.Trim()),
-        response.Headers.TryGetValue("Last-Modified", out var modified) && DateTimeOffset.TryParse(modified, CultureInfo.InvariantCulture, out var at) ? at : null,
-        response.Headers.Where(h => h.Name.StartsWith("x-ms-meta-", StringComparison.OrdinalIgnoreCase))
-            .ToDictionary(h => h.Name["x-ms-meta-".Length..].ToLowerInvariant(), h => h.Value));
-
-    // Blob storage takes an offset and a length; a suffix range ("the last n bytes") needs the blob's size first.
-    // Digits too long for a number are past any end: a first byte that far is unsatisfiable, a last byte or suffix that far is the end.
-    static async Task<HttpRange> RangeOfAsync(BlobClient blob, string? range, CancellationToken cancellationToken)
-    {
-        if (range is null || ByteRange().Match(range) is not { Success: true } match) return default;
-        if (match.Groups["first"].Success)
-        {
-            if (!long.TryParse(match.Groups["first"].ValueSpan, CultureInfo.InvariantCulture, out var first)) throw Unsatisfiable(range);
-            if (!match.Groups["last"].Success || !long.TryParse(match.Groups["last"].ValueSpan, CultureInfo.InvariantCulture, out var last))
-                return new HttpRange(first);
-            return last >= first ? new HttpRange(first, last - first + 1) : default; // last before first: not a range, the whole file
-        }
-        var suffix = long.TryParse(match.Groups["suffix"].ValueSpan, CultureInfo.InvariantCulture, out var n) ? n : long.MaxValue;
-        var size = (await blob.GetPropertiesAsync(cancellationToken: cancellationToken)).Value.ContentLength;
-        if (suffix == 0 || size == 0) throw Unsatisfiable(range);
-        return new HttpRange(Math.Max(0, size - suffix), Math.Min(suffix, size));
-    }
-
-    static RequestFailedException Unsatisfiable(string range) =>
-        new(StatusCodes.Status416RangeNotSatisfiable, $"Range {range} selects no byte of the file.");
+    // Large enough that an image is read in a request or two.
+    const int ReadBufferBytes = 4 * 1024 * 1024;
 
     public async Task<byte[]?> ReadAllAsync(string fileId, CancellationToken cancellationToken)
     {
@@ -155,8 +124,5 @@ public sealed partial class FileStore([FromKeyedServices(StorageNames.FilesConta
         await container.GetBlobClient(fileId).DeleteIfExistsAsync(cancellationToken: cancellationToken);
 
     /// <summary>Whether a file may be served to anyone holding its URL; private files carry Cache-Control private.</summary>
-    public static bool IsPrivate(FileDownload download) => download.Metadata.GetValueOrDefault(PrivateKey) == "true";
 
-    [GeneratedRegex(@"^bytes=(?:(?<first>\d+)-(?<last>\d+)?|-(?<suffix>\d+))$")]
-    private static partial Regex ByteRange();
 }

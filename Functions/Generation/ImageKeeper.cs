@@ -12,10 +12,20 @@ namespace Functions.Generation;
 public sealed class ImageKeeper(FileStore files, ImageHistory history, StorageBootstrap bootstrap, TimeProvider clock, ILogger<ImageKeeper> logger)
 {
     /// <summary>Stores an inline generation's image under a new file id, which is also its history key.</summary>
-    public Task<JobResult> StoreAsync(GenerationRequest request, string provider, GeneratedImage image, CancellationToken cancellationToken)
+    public async Task<JobResult> StoreAsync(GenerationRequest request, string provider, GeneratedImage image, CancellationToken cancellationToken)
     {
         var fileId = FileIds.New(clock.GetUtcNow());
-        return StoreAsync(fileId, fileId, request, provider, image, new Dictionary<string, string>(), cancellationToken);
+        try
+        {
+            return await StoreAsync(fileId, fileId, request, provider, image, new Dictionary<string, string>(), cancellationToken);
+        }
+        catch (Exception)
+        {
+            // No file without its history row. (A job's Store is retried under the same name, then discarded.)
+            try { await files.DeleteAsync(fileId, CancellationToken.None); }
+            catch (Exception e) { logger.LogWarning("The file {FileId} of a failed generation could not be removed: {Reason}", fileId, e.Message); }
+            throw;
+        }
     }
 
     /// <summary>Stores a job's image; the file id comes from the job id, so a retried activity overwrites the same file.</summary>

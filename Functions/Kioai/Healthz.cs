@@ -13,6 +13,7 @@ public sealed class Healthz(StorageProbe storage, ILogger<Healthz> logger)
     public async Task<JsonHttpResult<HealthStatus>> Run(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "healthz")] HttpRequest request, CancellationToken cancellationToken)
     {
+        request.OmitBodyOfHead();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(StorageTimeout);
         try
