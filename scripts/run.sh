@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the service locally: Azurite on its usual ports (data kept in .azurite/) and the app on http://localhost:7071,
-# in Development (offline renderer on, a local admin key generated and printed on first start).
+# Runs the service locally: Azurite on its usual ports (data kept in .azurite/) and the Functions app in its local host
+# (Functions.LocalHost: the same functions and Durable orchestrations, without Core Tools) on http://localhost:7071, in
+# Development (offline renderer on, a local admin key generated and printed on first start).
 # Extra arguments go to the app, e.g. scripts/run.sh --urls http://0.0.0.0:8080
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +35,6 @@ else
 fi
 
 # In the background and waited for, so that a signal to this script stops the app and Azurite at once.
-dotnet run --project Functions --launch-profile Functions -- "$@" &
+ASPNETCORE_ENVIRONMENT=Development DOTNET_ENVIRONMENT=Development dotnet run --project Functions.LocalHost -- "$@" &
 app_pid=$!
 wait "$app_pid"
