@@ -4,63 +4,93 @@ namespace Functions.Bench;
 
 /// <summary>
 /// Figures for bench/RESULTS.md, measured on the machine this runs on. bench/run.sh publishes the apps and calls
-/// <c>Functions.Bench &lt;Functions.dll&gt; &lt;EmptyApp.dll&gt;</c> or <c>Functions.Bench gateway &lt;Functions.dll&gt; &lt;FakeOpenAi.dll&gt;</c>.
+/// <c>Functions.Bench &lt;Functions.LocalHost.dll&gt; &lt;EmptyApp.dll&gt; &lt;FakeOpenAi.dll&gt; [part]</c> or
+/// <c>Functions.Bench gateway &lt;Functions.LocalHost.dll&gt; &lt;FakeOpenAi.dll&gt; [smoke]</c>.
 /// </summary>
 static class BenchMain
 {
     static async Task<int> Main(string[] args)
     {
         if (args is ["gateway", var gatewayApp, var upstream, ..]) return await GatewayAsync(gatewayApp, upstream, args.ElementAtOrDefault(3) == "smoke");
-        if (args.Length < 2)
+        if (args.Length < 3)
         {
-            Console.Error.WriteLine("usage: Functions.Bench <Functions.dll> <EmptyApp.dll> [cold-start|jobs]\n" +
-                                    "       Functions.Bench gateway <Functions.dll> <FakeOpenAi.dll> [smoke]   (bench/run.sh publishes them)");
+            Console.Error.WriteLine("usage: Functions.Bench <Functions.LocalHost.dll> <EmptyApp.dll> <FakeOpenAi.dll> [cold-start|inline|history|jobs]\n" +
+                                    "       Functions.Bench gateway <Functions.LocalHost.dll> <FakeOpenAi.dll> [smoke]   (bench/run.sh publishes them)");
             return 2;
         }
-        var (appDll, emptyDll) = (Path.GetFullPath(args[0]), Path.GetFullPath(args[1]));
+        var (appDll, emptyDll, upstreamDll) = (Path.GetFullPath(args[0]), Path.GetFullPath(args[1]), Path.GetFullPath(args[2]));
+        var only = args.ElementAtOrDefault(3);
+        bool Runs(string part) => only is null || only == part;
         var report = new Report();
-        Action<string> Line = report.Line;
-
-        var only = args.ElementAtOrDefault(2);
-        await using var azurite = await Azurite.StartAsync();
         report.Machine();
-        if (only == "jobs") return await JobsAsync(appDll, Line, report);
 
-        // Cold start: process start to the first 200 from /api/healthz, median of 15 starts each, alternating.
-        var starts = await ColdStart.MediansAsync(
-            [new(emptyDll), new(appDll), new(appDll, UnderFunctionsHost: true)], azurite.ConnectionString, 15);
-        var (emptyStart, appStart, hostedStart) = (starts[0], starts[1], starts[2]);
+        await using (var azurite = await Azurite.StartAsync())
+        {
+            if (Runs("cold-start")) await ColdStartAsync(appDll, emptyDll, azurite.ConnectionString, report.Line);
+            if (Runs("inline")) await InlineAsync(appDll, upstreamDll, azurite.ConnectionString, report.Line);
+        }
+        if (Runs("history")) await HistoryAsync(appDll, report.Line);
+        if (Runs("jobs")) await JobsAsync(appDll, report.Line);
+        return await report.WriteAsync();
+    }
+
+    /// <summary>Process start to the first 200 from /api/healthz, median of 15 starts each, alternating.</summary>
+    static async Task ColdStartAsync(string appDll, string emptyDll, string storage, Action<string> Line)
+    {
+        var starts = await ColdStart.MediansAsync([emptyDll, appDll], storage, 15);
         Line("| cold start (median of 15, alternating), target at most 1.5x the empty app | ms | ratio |");
         Line("|---|---|---|");
-        Line($"| empty ASP.NET Core app | {emptyStart:F0} | 1.00 |");
-        Line($"| this app, standalone (queue listener on) | {appStart:F0} | {appStart / emptyStart:F2} |");
-        Line($"| this app, as the Functions host starts it (FUNCTIONS_CUSTOMHANDLER_PORT, listener off) | {hostedStart:F0} | {hostedStart / emptyStart:F2} |");
+        Line($"| empty ASP.NET Core app | {starts[0]:F0} | 1.00 |");
+        Line($"| the local host (Functions.LocalHost, Durable worker and sidecar included) | {starts[1]:F0} | {starts[1] / starts[0]:F2} |");
         Line("");
-        if (only == "cold-start") return 0; // a quick check while working on startup
+    }
 
-        await using (var app = await AppProcess.StartAsync(appDll, azurite.ConnectionString))
+    /// <summary>Inline generations (offline renderer, gpt-image-1 on the fake upstream), the local host's memory, and storage requests per generation.</summary>
+    static async Task InlineAsync(string appDll, string upstreamDll, string storage, Action<string> Line)
+    {
+        await using var upstream = await GatewayBench.StartUpstreamAsync(upstreamDll);
+        var openAi = GatewayBench.OpenAiSettings(upstream);
+        var bodies = new[] { ("offline renderer, 1K (1024x1024)", Load.Generate), ("gpt-image-1, zero-latency fake OpenAI upstream", Load.GenerateWith("gpt-image-1")) };
+        await using (var app = await ServerProcess.StartLocalHostAsync(appDll, storage, openAi))
         {
-            using var client = new HttpClient { BaseAddress = app.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
-            await Load.RunAsync(client, 16, 64, "/api/images/generate", Load.Generate); // warm-up
-            Line("| sync generate, offline renderer, 1K (1024x1024) | requests | p50 ms | p99 ms | req/s |");
+            using var client = app.CreateClient();
+            (await client.PostAsync("/api/images/generate", Load.Generate(0))).EnsureSuccessStatusCode();
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            var idle = app.ResidentMegabytes;
+            Line("| inline generate | requests | p50 ms | p99 ms | req/s |");
             Line("|---|---|---|---|---|");
-            foreach (var (concurrency, count) in new[] { (1, 200), (16, 480) })
+            foreach (var (name, body) in bodies)
             {
-                var result = await Load.RunAsync(client, concurrency, count, "/api/images/generate", Load.Generate);
-                Line($"| concurrency {concurrency} | {count} | {result.P50:F1} | {result.P99:F1} | {result.Throughput:F1} |");
+                await Load.RunAsync(client, 16, 64, "/api/images/generate", body); // warm-up
+                foreach (var (concurrency, count) in new[] { (1, 200), (16, 480) })
+                {
+                    var result = await Load.RunAsync(client, concurrency, count, "/api/images/generate", body);
+                    Line($"| {name}, concurrency {concurrency} | {count} | {result.P50:F1} | {result.P99:F1} | {result.Throughput:F1} |");
+                }
             }
+            Line("");
+            Line("| local host RSS (VmRSS, whole process) | MB |");
+            Line("|---|---|");
+            Line($"| idle: after start, one generation and 2 s | {idle:F0} |");
+            Line($"| after the concurrency-16 runs above | {app.ResidentMegabytes:F0} |");
             Line("");
         }
 
-        // Storage requests per generation: the in-process app's own counting policy, over sequential generations.
-        var perGeneration = await InProcess.StorageRequestsPerGenerationAsync(azurite.ConnectionString, 50);
-        Line($"Storage requests per sync generation (mean of 50 sequential, listener polls included; target at most 8): {perGeneration:F2}");
+        // The in-process local host's own counting policy, over sequential generations.
+        foreach (var (name, body) in bodies)
+        {
+            var perGeneration = await InProcess.StorageRequestsPerGenerationAsync(storage, 50, body, openAi);
+            Line($"Storage requests per inline generation, {name} (mean of 50 sequential; target at most 3): {perGeneration:F2}");
+        }
         Line("");
+    }
 
-        // History first page with 100 and with 10,000 images, in a store of its own.
+    /// <summary>History first page with 100 and with 10,000 images, in a store of its own.</summary>
+    static async Task HistoryAsync(string appDll, Action<string> Line)
+    {
         await using var historyStore = await Azurite.StartAsync();
-        await using var historyApp = await AppProcess.StartAsync(appDll, historyStore.ConnectionString);
-        using var historyClient = new HttpClient { BaseAddress = historyApp.BaseAddress };
+        await using var historyApp = await ServerProcess.StartLocalHostAsync(appDll, historyStore.ConnectionString);
+        using var historyClient = historyApp.CreateClient();
         var pages = new List<(int Images, double P50, double P99)>();
         foreach (var total in new[] { 100, 10_000 })
         {
@@ -75,7 +105,22 @@ static class BenchMain
         foreach (var page in pages) Line($"| {page.Images:N0} images | {page.P50:F2} | {page.P99:F2} |");
         Line($"| ratio 10,000 / 100 at p50 (target at most 1.5) | {pages[1].P50 / pages[0].P50:F2} | |");
         Line("");
-        return await JobsAsync(appDll, Line, report);
+    }
+
+    /// <summary>Orchestrated jobs, each configuration on an Azurite of its own.</summary>
+    static async Task JobsAsync(string appDll, Action<string> Line)
+    {
+        const int jobs = 240;
+        Line($"| orchestrated generate (Prefer: respond-async, offline renderer, 1K), {jobs} jobs from 16 loops | submit p50 ms | submit p99 ms " +
+             "| submit-to-succeeded p50 ms | submit-to-succeeded p99 ms | jobs/s |");
+        Line("|---|---|---|---|---|---|");
+        foreach (var processes in new[] { 1, 2 })
+        {
+            var figures = await JobsBench.RunAsync(appDll, processes, jobs);
+            Line($"| {processes} local-host process{(processes > 1 ? "es" : "")} | {figures.Submit.P50:F1} | {figures.Submit.P99:F1} " +
+                 $"| {figures.SubmitToSucceeded.P50:F1} | {figures.SubmitToSucceeded.P99:F1} | {figures.JobsPerSecond:F1} |");
+        }
+        Line("");
     }
 
     /// <summary>The Portkey comparison (<see cref="GatewayBench"/>); "smoke" only checks that it runs, its figures are not results.</summary>
@@ -84,20 +129,6 @@ static class BenchMain
         var report = new Report();
         report.Machine(smoke ? "; SMOKE RUN: too few requests for figures" : "");
         await GatewayBench.RunAsync(Path.GetFullPath(appDll), Path.GetFullPath(upstreamDll), smoke ? GatewayBench.Smoke : GatewayBench.Full, report.Line);
-        return await report.WriteAsync();
-    }
-
-    static async Task<int> JobsAsync(string appDll, Action<string> Line, Report report)
-    {
-        // Async submits and end-to-end jobs, each configuration on an Azurite of its own.
-        Line("| async jobs, offline renderer, 1K, 400 submits from 16 loops | accepted/s | submit p50 ms | submit p99 ms | done end to end, jobs/s |");
-        Line("|---|---|---|---|---|");
-        foreach (var processes in new[] { 1, 2 })
-        {
-            var figures = await JobsBench.RunAsync(appDll, processes, 400);
-            Line($"| {processes} app process{(processes > 1 ? "es" : "")} | {figures.Accept.Throughput:F1} | {figures.Accept.P50:F1} | {figures.Accept.P99:F1} | {figures.JobsPerSecond:F1} |");
-        }
-
         return await report.WriteAsync();
     }
 }

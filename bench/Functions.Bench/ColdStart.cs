@@ -10,14 +10,11 @@ static class ColdStart
 {
     static readonly byte[] HealthzRequest = Encoding.ASCII.GetBytes("GET /api/healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
 
-    /// <summary>An app to start: its dll and whether it runs as the Functions host starts it (on FUNCTIONS_CUSTOMHANDLER_PORT).</summary>
-    public sealed record Candidate(string Dll, bool UnderFunctionsHost = false);
-
     /// <summary>
     /// Median milliseconds from process start to the first 200 from /api/healthz for each app, started in turn
     /// (A, B, C, A, B, C, ...) so that drift in the machine's load touches all alike.
     /// </summary>
-    public static async Task<double[]> MediansAsync(IReadOnlyList<Candidate> candidates, string storage, int runs)
+    public static async Task<double[]> MediansAsync(IReadOnlyList<string> candidates, string storage, int runs)
     {
         var times = candidates.Select(_ => new List<double>()).ToArray();
         for (var run = 0; run < runs; run++)
@@ -26,13 +23,11 @@ static class ColdStart
         return times.Select(Median).ToArray();
     }
 
-    static async Task<double> OnceAsync(Candidate candidate, string storage)
+    static async Task<double> OnceAsync(string dll, string storage)
     {
         var port = FreePort.Next();
-        // The host hands the app its port in FUNCTIONS_CUSTOMHANDLER_PORT, which also turns the queue listener off.
-        var settings = candidate.UnderFunctionsHost ? new Dictionary<string, string> { ["FUNCTIONS_CUSTOMHANDLER_PORT"] = $"{port}" } : null;
         var clock = Stopwatch.StartNew();
-        using var process = AppProcess.Start(candidate.Dll, storage, port, settings);
+        using var process = AppProcess.Start(dll, storage, port);
         try
         {
             while (clock.Elapsed < TimeSpan.FromSeconds(30))
@@ -40,7 +35,7 @@ static class ColdStart
                 if (await HealthzStatusAsync(port) == 200) return clock.Elapsed.TotalMilliseconds;
                 await Task.Delay(1);
             }
-            throw new InvalidOperationException($"{candidate.Dll} did not answer /api/healthz within 30 s.");
+            throw new InvalidOperationException($"{dll} did not answer /api/healthz within 30 s.");
         }
         finally
         {

@@ -18,7 +18,7 @@ static class GatewayBench
     public static readonly Plan Full = new(WarmUp: 200, AtOne: 300, AtSixteen: 960, Rounds: 3, Bound: TimeSpan.FromMinutes(15));
     public static readonly Plan Smoke = new(WarmUp: 16, AtOne: 20, AtSixteen: 64, Rounds: 1, Bound: TimeSpan.FromMinutes(5));
 
-    const string UpstreamToken = "sk-bench-fake-upstream"; // bench/FakeOpenAi's key: Portkey and the app must forward it
+    public const string UpstreamToken = "sk-bench-fake-upstream"; // bench/FakeOpenAi's key: Portkey and the app must forward it
     const string Model = "gpt-image-1";
 
     sealed record Route(string Name, HttpClient Client, string Path, Func<int, HttpContent> Body, string Marker);
@@ -39,11 +39,10 @@ static class GatewayBench
         try
         {
             var azurite = Own(await Azurite.StartAsync());
-            var upstream = Own(await ServerProcess.StartAsync("the fake upstream", "dotnet",
-                port => [upstreamDll, "--urls", $"http://127.0.0.1:{port}"], "/answered"));
+            var upstream = Own(await StartUpstreamAsync(upstreamDll));
             var portkey = Own(await ServerProcess.StartAsync("the Portkey gateway", "node",
                 port => ["--import", "./bench/portkey-loopback.mjs", PortkeyScript, $"--port={port}", "--headless"], "/"));
-            var app = Own(await StartAppAsync(appDll, azurite.ConnectionString, new Uri(upstream.BaseAddress, "/v1")));
+            var app = Own(await ServerProcess.StartLocalHostAsync(appDll, azurite.ConnectionString, OpenAiSettings(upstream)));
             await MeasureAsync(upstream, portkey, app, plan, line).WaitAsync(plan.Bound);
         }
         finally
@@ -53,17 +52,16 @@ static class GatewayBench
         }
     }
 
-    /// <summary>
-    /// How the app under test is started: the one place to change when Functions.LocalHost replaces `dotnet
-    /// Functions.dll` (bench/run.sh's publish_app chooses what is published). Its OpenAI-compatible provider points at
-    /// the fake, with the fake's token from settings, so gpt-image-1 is generated there.
-    /// </summary>
-    static Task<AppProcess> StartAppAsync(string appDll, string storage, Uri openAiBaseUrl) =>
-        AppProcess.StartAsync(appDll, storage, new Dictionary<string, string>
-        {
-            ["Providers:OpenAI:BaseUrl"] = openAiBaseUrl.ToString(),
-            ["Providers:OpenAI:Token"] = UpstreamToken,
-        });
+    /// <summary>The app's OpenAI-compatible provider on the fake, with the fake's token from settings, so gpt-image-1 is generated there.</summary>
+    public static Dictionary<string, string> OpenAiSettings(ServerProcess upstream) => new()
+    {
+        ["Providers:OpenAI:BaseUrl"] = new Uri(upstream.BaseAddress, "/v1").ToString(),
+        ["Providers:OpenAI:Token"] = UpstreamToken,
+    };
+
+    /// <summary>The fake upstream, published by bench/run.sh, on a free loopback port.</summary>
+    public static Task<ServerProcess> StartUpstreamAsync(string upstreamDll) =>
+        ServerProcess.StartAsync("the fake upstream", "dotnet", port => [upstreamDll, "--urls", $"http://127.0.0.1:{port}"], "/answered");
 
     static string PortkeyScript => Path.Combine(RepositoryRoot.Path, "node_modules", "@portkey-ai", "gateway", "build", "start-server.js");
 
@@ -73,7 +71,7 @@ static class GatewayBench
         return package.RootElement.GetProperty("version").GetString()!;
     }
 
-    static async Task MeasureAsync(ServerProcess upstream, ServerProcess portkey, AppProcess app, Plan plan, Action<string> line)
+    static async Task MeasureAsync(ServerProcess upstream, ServerProcess portkey, ServerProcess app, Plan plan, Action<string> line)
     {
         using var counter = Client(upstream.BaseAddress);
         var upstreamRequest = (int i) => JsonContent.Create(new { model = Model, prompt = $"benchmark image {i}", size = "1024x1024" });
@@ -85,7 +83,7 @@ static class GatewayBench
                     ("x-portkey-provider", "openai"), ("x-portkey-custom-host", new Uri(upstream.BaseAddress, "/v1").ToString())),
                 "/v1/images/generations", upstreamRequest, "b64_json"),
             new("this app, sync generate (stores the image)", Client(app.BaseAddress), "/api/images/generate",
-                i => JsonContent.Create(new { prompt = $"benchmark image {i}", model = Model, aspectRatio = "1:1" }), "\"imageUrl\""),
+                Load.GenerateWith(Model), "\"imageUrl\""),
         ];
         try
         {

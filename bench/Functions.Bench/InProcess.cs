@@ -7,29 +7,37 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Functions.Bench;
 
-/// <summary>The app hosted in this process, where its services (the request counter, the history) can be read.</summary>
+/// <summary>The app in its local host, hosted in this process, where its services (the request counter, the history) can be read.</summary>
 static class InProcess
 {
-    sealed class Factory(string storage) : WebApplicationFactory<Program>
+    sealed class Factory(string storage, IReadOnlyDictionary<string, string>? settings = null) : WebApplicationFactory<Functions.LocalHost.FunctionCatalog>
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             builder.UseEnvironment("Development");
+            builder.UseContentRoot(AppContext.BaseDirectory); // the Functions app's settings files, copied beside the local host
             builder.UseSetting("AzureWebJobsStorage", storage);
             builder.UseSetting("Auth:AdminKey", "bench-admin-key");
             builder.UseSetting("Logging:LogLevel:Default", "Warning");
+            foreach (var (key, value) in settings ?? new Dictionary<string, string>()) builder.UseSetting(key, value);
         }
     }
 
-    public static async Task<double> StorageRequestsPerGenerationAsync(string storage, int generations)
+    /// <summary>
+    /// The app's own count of storage requests (every client's pipeline, retries included) per inline generation of
+    /// <paramref name="body"/>, over sequential generations after a warm-up. The Durable backend's own storage clients
+    /// are not counted: an inline generation makes no orchestration.
+    /// </summary>
+    public static async Task<double> StorageRequestsPerGenerationAsync(string storage, int generations, Func<int, HttpContent> body,
+        IReadOnlyDictionary<string, string>? settings = null)
     {
-        await using var factory = new Factory(storage);
+        await using var factory = new Factory(storage, settings);
         using var client = factory.CreateClient();
         var counter = factory.Services.GetRequiredService<StorageRequestCounter>();
-        for (var i = 0; i < 5; i++) (await client.PostAsync("/api/images/generate", Load.Generate(i))).EnsureSuccessStatusCode();
+        for (var i = 0; i < 5; i++) (await client.PostAsync("/api/images/generate", body(i))).EnsureSuccessStatusCode();
 
         var before = counter.Count;
-        for (var i = 0; i < generations; i++) (await client.PostAsync("/api/images/generate", Load.Generate(i))).EnsureSuccessStatusCode();
+        for (var i = 0; i < generations; i++) (await client.PostAsync("/api/images/generate", body(i))).EnsureSuccessStatusCode();
         return (counter.Count - before) / (double)generations;
     }
 

@@ -1,53 +1,72 @@
 using System.Diagnostics;
+using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Functions.Tests.Infrastructure;
 
 namespace Functions.Bench;
 
-/// <summary>The async contract under load: how fast jobs are accepted, and how fast they are done, by one or two processes.</summary>
+/// <summary>
+/// Orchestrated generation under load: generate with <c>Prefer: respond-async</c> on the offline renderer makes a
+/// Durable orchestration (job); 16 loops each submit one, poll its Location until it has succeeded, then submit the next.
+/// </summary>
 static class JobsBench
 {
-    public sealed record Figures(int Processes, Load.Result Accept, double JobsPerSecond);
+    public sealed record Figures(int Processes, Load.Result Submit, Load.Result SubmitToSucceeded, double JobsPerSecond);
+
+    static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
 
     /// <summary>
-    /// On a fresh Azurite with <paramref name="processes"/> app processes: <paramref name="count"/> submits with
-    /// Prefer: respond-async from 16 loops spread over the processes (accept rate and latency), then the time until
-    /// the history holds every image (end-to-end jobs per second, offline renderer, 1K).
+    /// On a fresh Azurite with <paramref name="processes"/> local-host processes: <paramref name="count"/> jobs from 16
+    /// loops spread round-robin over the processes. Submit latency (until the 202), submit-to-succeeded latency, and
+    /// jobs per second over the whole run.
     /// </summary>
     public static async Task<Figures> RunAsync(string appDll, int processes, int count)
     {
         await using var azurite = await Azurite.StartAsync();
-        var apps = await Task.WhenAll(Enumerable.Range(0, processes).Select(_ => AppProcess.StartAsync(appDll, azurite.ConnectionString)));
+        var apps = await Task.WhenAll(Enumerable.Range(0, processes).Select(_ => ServerProcess.StartLocalHostAsync(appDll, azurite.ConnectionString)));
+        var clients = apps.Select(a => { var c = a.CreateClient(); c.DefaultRequestHeaders.Add("Prefer", "respond-async"); return c; }).ToArray();
         try
         {
-            var clients = apps.Select(a => { var c = a.CreateClient(); c.DefaultRequestHeaders.Add("Prefer", "respond-async"); return c; }).ToArray();
-            await WarmUpAsync(clients);
-            var before = await TotalImagesAsync(clients[0]);
-
+            await SampleAsync(clients, 4, 8 * processes); // neither JIT nor first connections nor partition leases count
             var clock = Stopwatch.StartNew();
-            var accept = await Load.RunAsync(clients, 16, count, "/api/images/generate", Load.Generate);
-            while (await TotalImagesAsync(clients[0]) < before + count)
-            {
-                if (clock.Elapsed > TimeSpan.FromMinutes(5)) throw new TimeoutException("The jobs did not finish within 5 minutes.");
-                await Task.Delay(20);
-            }
-            return new Figures(processes, accept, count / clock.Elapsed.TotalSeconds);
+            var (submit, done) = await SampleAsync(clients, 16, count).WaitAsync(TimeSpan.FromMinutes(5));
+            var seconds = clock.Elapsed.TotalSeconds;
+            return new Figures(processes, Load.Summarize(new Load.Sample(submit, seconds)), Load.Summarize(new Load.Sample(done, seconds)), count / seconds);
         }
         finally
         {
+            foreach (var client in clients) client.Dispose();
             foreach (var app in apps) await app.DisposeAsync();
         }
     }
 
-    // A few jobs through every process first, so that neither JIT nor first connections count.
-    static async Task WarmUpAsync(HttpClient[] clients)
+    static async Task<(double[] Submit, double[] Done)> SampleAsync(HttpClient[] clients, int concurrency, int count)
     {
-        var before = await TotalImagesAsync(clients[0]);
-        await Load.RunAsync(clients, 4, 8 * clients.Length, "/api/images/generate", Load.Generate);
-        while (await TotalImagesAsync(clients[0]) < before + 8 * clients.Length) await Task.Delay(20);
+        var (submit, done) = (new double[count], new double[count]);
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+            {
+                var client = clients[i % clients.Length];
+                var clock = Stopwatch.StartNew();
+                using var accepted = await client.PostAsync("/api/images/generate", Load.Generate(i));
+                submit[i] = clock.Elapsed.TotalMilliseconds;
+                if (accepted.StatusCode != HttpStatusCode.Accepted || accepted.Headers.Location is not { } location)
+                    throw new InvalidOperationException($"A submit answered {(int)accepted.StatusCode}: {await accepted.Content.ReadAsStringAsync()}");
+                while (await StatusAsync(client, location) is var status && status != "succeeded")
+                {
+                    if (status is "failed" or "canceled") throw new InvalidOperationException($"Job {location} ended {status}.");
+                    await Task.Delay(PollInterval);
+                }
+                done[i] = clock.Elapsed.TotalMilliseconds;
+            }
+        }));
+        return (submit, done);
     }
 
-    static async Task<long> TotalImagesAsync(HttpClient client) =>
-        (await client.GetFromJsonAsync<JsonElement>("/api/images/history?limit=1")).GetProperty("total").GetInt64();
+    static async Task<string?> StatusAsync(HttpClient client, Uri location) =>
+        (await client.GetFromJsonAsync<JsonElement>(location)).GetProperty("status").GetString();
 }

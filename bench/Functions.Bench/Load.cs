@@ -10,7 +10,12 @@ static class Load
     /// <summary>The raw figures of one run: each request's latency (ms) and the run's wall-clock seconds.</summary>
     public sealed record Sample(double[] Latencies, double Seconds);
 
+    /// <summary>A generate body for the default model (geminigen's, without a token: the offline renderer in Development).</summary>
     public static readonly Func<int, HttpContent> Generate = i => JsonContent.Create(new { prompt = $"benchmark image {i}", style = "digital_art" });
+
+    /// <summary>A generate body for <paramref name="model"/>, e.g. gpt-image-1 on the fake OpenAI upstream.</summary>
+    public static Func<int, HttpContent> GenerateWith(string model) =>
+        i => JsonContent.Create(new { prompt = $"benchmark image {i}", model, aspectRatio = "1:1" });
 
     /// <summary>Sends <paramref name="count"/> requests from <paramref name="concurrency"/> loops; every answer must be a success.</summary>
     public static Task<Result> RunAsync(HttpClient client, int concurrency, int count, string path, Func<int, HttpContent>? body) =>
