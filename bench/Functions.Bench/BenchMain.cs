@@ -54,11 +54,14 @@ static class BenchMain
         await using (var app = await ServerProcess.StartLocalHostAsync(appDll, storage, openAi))
         {
             using var client = app.CreateClient();
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            var started = app.ResidentMegabytes;
             (await client.PostAsync("/api/images/generate", Load.Generate(0))).EnsureSuccessStatusCode();
             await Task.Delay(TimeSpan.FromSeconds(2));
             var idle = app.ResidentMegabytes;
             Line("| inline generate | requests | p50 ms | p99 ms | req/s |");
             Line("|---|---|---|---|---|");
+            var afterSixteen = new List<(string Name, double Megabytes)>();
             foreach (var (name, body) in bodies)
             {
                 await Load.RunAsync(client, 16, 64, "/api/images/generate", body); // warm-up
@@ -67,12 +70,14 @@ static class BenchMain
                     var result = await Load.RunAsync(client, concurrency, count, "/api/images/generate", body);
                     Line($"| {name}, concurrency {concurrency} | {count} | {result.P50:F1} | {result.P99:F1} | {result.Throughput:F1} |");
                 }
+                afterSixteen.Add((name, app.ResidentMegabytes));
             }
             Line("");
             Line("| local host RSS (VmRSS, whole process) | MB |");
             Line("|---|---|");
-            Line($"| idle: after start, one generation and 2 s | {idle:F0} |");
-            Line($"| after the concurrency-16 runs above | {app.ResidentMegabytes:F0} |");
+            Line($"| idle: after start (one /api/healthz) and 2 s | {started:F0} |");
+            Line($"| idle: then one generation (offline renderer) and 2 s | {idle:F0} |");
+            foreach (var (name, megabytes) in afterSixteen) Line($"| then after the {name} runs above (concurrency 16 last) | {megabytes:F0} |");
             Line("");
         }
 
