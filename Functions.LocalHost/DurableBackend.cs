@@ -24,11 +24,11 @@ public static class DurableBackend
         var services = builder.Services;
         services.AddSingleton(catalog);
         var settings = DurableStorage.Settings(builder.Configuration, catalog.Host);
-        var sidecar = new DurableSidecar(settings, FreeLoopbackPort());
-        services.AddSingleton(sidecar);
-        services.AddHostedService(_ => sidecar);
+        var port = FreeLoopbackPort();
+        services.AddSingleton(provider => new DurableSidecar(settings, port, provider.GetRequiredService<ILogger<DurableSidecar>>()));
+        services.AddHostedService(provider => provider.GetRequiredService<DurableSidecar>());
 
-        var channel = GrpcChannel.ForAddress(sidecar.Address);
+        var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
         services.AddDurableTaskWorker(worker =>
         {
             worker.UseGrpc(channel);
@@ -89,40 +89,75 @@ public static class DurableBackend
 
 /// <summary>
 /// The gRPC sidecar: its own small web host (HTTP/2 on loopback), so that it runs the same whether the local host
-/// listens on Kestrel or, in tests, on an in-memory test server.
+/// listens on Kestrel or, in tests, on an in-memory test server. It starts in the background, so that the local host
+/// listens (and answers what needs no Durable backend) while the task hub is created; a function that takes a
+/// <c>[DurableClient]</c> waits for <see cref="Ready"/>. Storage that is not up yet is tried again until it is.
 /// </summary>
-public sealed class DurableSidecar(AzureStorageOrchestrationServiceSettings settings, int port) : IHostedService, IAsyncDisposable
+public sealed class DurableSidecar(AzureStorageOrchestrationServiceSettings settings, int port, ILogger<DurableSidecar> logger)
+    : IHostedService, IAsyncDisposable
 {
+    static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(10);
+    readonly CancellationTokenSource _stopping = new();
+    Task _starting = Task.CompletedTask;
     WebApplication? _host;
-    AzureStorageOrchestrationService? _service;
 
     public string Address { get; } = $"http://127.0.0.1:{port}";
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>Completes once the task hub exists and the sidecar listens.</summary>
+    public Task Ready => _starting;
+
+    public Task StartAsync(CancellationToken cancellationToken)
     {
-        _service = new AzureStorageOrchestrationService(settings);
-        await _service.CreateIfNotExistsAsync();
+        _starting = Task.Run(() => StartWithRetriesAsync(_stopping.Token), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    async Task StartWithRetriesAsync(CancellationToken stopping)
+    {
+        for (var delay = TimeSpan.FromSeconds(1); ; delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks)))
+        {
+            try
+            {
+                await StartHostAsync(stopping);
+                return;
+            }
+            catch (Exception e) when (!stopping.IsCancellationRequested)
+            {
+                logger.LogWarning("The Durable backend could not start ({Reason}); trying again in {Delay} s", e.Message, delay.TotalSeconds);
+                await Task.Delay(delay, stopping);
+            }
+        }
+    }
+
+    async Task StartHostAsync(CancellationToken stopping)
+    {
+        var service = new AzureStorageOrchestrationService(settings);
+        await service.CreateIfNotExistsAsync();
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http2));
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter("Grpc", LogLevel.Warning);
         builder.Services.AddGrpc();
-        builder.Services.AddSingleton<IOrchestrationService>(new StopSafeOrchestrationService(_service));
-        builder.Services.AddSingleton<IOrchestrationServiceClient>(_service);
+        builder.Services.AddSingleton<IOrchestrationService>(new StopSafeOrchestrationService(service));
+        builder.Services.AddSingleton<IOrchestrationServiceClient>(service);
         builder.Services.AddSingleton<TaskHubGrpcServer>();
-        _host = builder.Build();
-        _host.MapGrpcService<TaskHubGrpcServer>();
-        await _host.StartAsync(cancellationToken);
+        var host = builder.Build();
+        host.MapGrpcService<TaskHubGrpcServer>();
+        await host.StartAsync(stopping);
+        _host = host;
     }
 
     // Stopping the sidecar's host stops its dispatchers and the engine (see StopSafeOrchestrationService).
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        await _stopping.CancelAsync();
+        try { await _starting; } catch (OperationCanceledException) { }
         if (_host is not null) await _host.StopAsync(cancellationToken);
     }
 
     public async ValueTask DisposeAsync()
     {
         if (_host is not null) await _host.DisposeAsync();
+        _stopping.Dispose();
     }
 }

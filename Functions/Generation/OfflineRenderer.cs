@@ -15,8 +15,21 @@ public sealed class OfflineRenderer : IImageProvider
 
     public string Name => ProviderName;
 
-    public Task<ProviderStep> SubmitAsync(ProviderCall call, CancellationToken cancellationToken) =>
-        Task.FromResult(ProviderStep.Done(Render(call.Input)));
+    // Rendering is CPU-bound: more renders at once than cores only add pixel buffers in memory, not speed.
+    static readonly SemaphoreSlim Renders = new(Environment.ProcessorCount, Environment.ProcessorCount);
+
+    public async Task<ProviderStep> SubmitAsync(ProviderCall call, CancellationToken cancellationToken)
+    {
+        await Renders.WaitAsync(cancellationToken);
+        try
+        {
+            return ProviderStep.Done(Render(call.Input));
+        }
+        finally
+        {
+            Renders.Release();
+        }
+    }
 
     /// <summary>Renders the request; PNG unless another type the encoder knows is asked for.</summary>
     public static GeneratedImage Render(ProviderRequest request, string contentType = ImageFormats.Png)
