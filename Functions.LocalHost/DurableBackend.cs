@@ -28,17 +28,19 @@ public static class DurableBackend
         services.AddSingleton(provider => new DurableSidecar(settings, port, provider.GetRequiredService<ILogger<DurableSidecar>>()));
         services.AddHostedService(provider => provider.GetRequiredService<DurableSidecar>());
 
-        var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
+        // One channel each: the worker's first attempts, before the sidecar listens, put its channel in reconnect
+        // back-off, and the client's calls (made only once the sidecar is ready) must not inherit that.
+        var address = $"http://127.0.0.1:{port}";
         services.AddDurableTaskWorker(worker =>
         {
-            worker.UseGrpc(channel);
+            worker.UseGrpc(GrpcChannel.ForAddress(address));
             worker.AddTasks(registry =>
             {
                 foreach (var function in catalog.Orchestrators) registry.AddOrchestrator(function.Name, new FunctionOrchestrator(function));
                 foreach (var function in catalog.Activities) registry.AddActivity(function.Name, services => new FunctionActivity(function, services));
             });
         });
-        services.AddDurableTaskClient(client => client.UseGrpc(channel));
+        services.AddDurableTaskClient(client => client.UseGrpc(GrpcChannel.ForAddress(address)));
         return builder;
     }
 
