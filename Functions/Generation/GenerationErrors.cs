@@ -17,7 +17,6 @@ public static class GenerationErrors
     // The pipeline's own ends, not a provider's.
     public const string AttemptsExhausted = "attempts_exhausted";
     public const string Canceled = "canceled";
-    public const string InternalError = "internal_error";
 
     public static int StatusOf(string? code) => code switch
     {
