@@ -6,7 +6,7 @@ using Functions.LocalHost;
 var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.ConfigureListenAddress();
 builder.Services.AddImageService(builder.Configuration);
-builder.AddFunctionsApp(FunctionCatalog.Of(typeof(Functions.Kioai.GenerateImage).Assembly, HostJson.Load()));
+builder.AddFunctionsApp(FunctionCatalog.Of(typeof(Functions.Generation.GenerateImage).Assembly, HostJson.Load()));
 
 var app = builder.Build();
 app.UseSurfaceErrors();

@@ -1,8 +1,8 @@
-using System.Net;
 using System.Net.Http.Json;
+using System.Net;
 using System.Text.Json;
-using Functions.Settings;
 using Functions.Tests.Infrastructure;
+using Functions.Tokens;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Functions.Tests.Api;

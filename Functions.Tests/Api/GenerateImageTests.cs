@@ -1,8 +1,8 @@
-using System.Net;
 using System.Net.Http.Json;
-using System.Text;
+using System.Net;
 using System.Text.Json;
-using Functions.Kioai;
+using System.Text;
+using Functions.Generation;
 using Functions.Tests.Infrastructure;
 using Functions.Tests.Unit;
 

@@ -1,8 +1,8 @@
 using Functions.LocalHost;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
-using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask;
 
 namespace Functions.Tests.Host;
 
@@ -70,7 +70,7 @@ public sealed class FunctionCatalogTests
     [Fact]
     public void The_app_has_only_functions_the_local_host_can_run()
     {
-        var catalog = FunctionCatalog.Of(typeof(Functions.Kioai.GenerateImage).Assembly, Host);
+        var catalog = FunctionCatalog.Of(typeof(Functions.Generation.GenerateImage).Assembly, Host);
         Assert.NotEmpty(catalog.Http);
     }
 }

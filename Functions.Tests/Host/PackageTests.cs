@@ -72,7 +72,7 @@ public sealed class PackageTests(PackageFixture package) : IClassFixture<Package
     [Fact]
     public void Functions_metadata_lists_every_function_the_local_host_serves_with_the_same_route_and_methods()
     {
-        var catalog = FunctionCatalog.Of(typeof(Functions.Kioai.GenerateImage).Assembly, HostJson.Load(Path.Combine(RepositoryRoot.Path, "host.json")));
+        var catalog = FunctionCatalog.Of(typeof(Functions.Generation.GenerateImage).Assembly, HostJson.Load(Path.Combine(RepositoryRoot.Path, "host.json")));
         using var metadata = JsonDocument.Parse(File.ReadAllText(Path.Combine(package.Root, "functions.metadata")));
         var published = metadata.RootElement.EnumerateArray().ToDictionary(f => f.GetProperty("name").GetString()!, f => f.GetProperty("bindings")
             .EnumerateArray().Single(b => b.GetProperty("type").GetString()!.EndsWith("Trigger")));

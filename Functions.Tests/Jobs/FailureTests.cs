@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Functions.Generation;
 using Functions.Tests.Api;
-using Functions.Tests.Infrastructure;
 using Moq;
 
 namespace Functions.Tests.Jobs;

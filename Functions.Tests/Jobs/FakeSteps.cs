@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Functions.Generation;
+using Functions.Contracts.Kioai;
 using Functions.Jobs;
 
 namespace Functions.Tests.Jobs;

@@ -1,7 +1,8 @@
+using Functions.Contracts.Kioai;
 using Functions.Generation;
 using Functions.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.DependencyInjection;
 using Moq;
 
 namespace Functions.Tests.Jobs;

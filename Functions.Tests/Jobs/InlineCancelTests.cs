@@ -1,6 +1,5 @@
 using System.Net.Http.Json;
 using Functions.Generation;
-using Functions.Tests.Infrastructure;
 using Moq;
 
 namespace Functions.Tests.Jobs;

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using Functions.Generation;
 using Functions.Jobs;
 using Functions.Tests.Infrastructure;
-using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Testing;
 

@@ -1,4 +1,4 @@
-using Functions.Images;
+using Functions.History;
 using Functions.Storage;
 
 namespace Functions.Tests.Storage;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Azure.Data.Tables;
-using Functions.Settings;
 using Functions.Storage;
+using Functions.Tokens;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;

@@ -1,6 +1,6 @@
 using Functions.Generation.Providers;
-using Functions.Settings;
 using Functions.Storage;
+using Functions.Tokens;
 using Microsoft.Extensions.Options;
 
 namespace Functions.Tests.Storage;

@@ -1,6 +1,6 @@
 using System.Text.Json;
+using Functions.Contracts.Kioai;
 using Functions.Generation;
-using Functions.Kioai;
 using Functions.Tests.Infrastructure;
 
 namespace Functions.Tests.Unit;

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Functions.Generation;
-using Functions.Settings;
+using Functions.Tokens;
 
 namespace Functions.Tests.Unit;
 

@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Text.Json.Nodes;
+using Functions.Contracts.Kioai;
 
 namespace Functions.Generation;
 

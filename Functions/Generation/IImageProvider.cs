@@ -1,3 +1,5 @@
+using Functions.Contracts.Kioai;
+
 namespace Functions.Generation;
 
 /// <summary>What a provider is asked to make: the request, its pixel size and the reference image's bytes if any.</summary>

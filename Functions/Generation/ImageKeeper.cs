@@ -1,5 +1,5 @@
 using Functions.Files;
-using Functions.Images;
+using Functions.History;
 using Functions.Jobs;
 using Functions.Storage;
 

@@ -1,5 +1,5 @@
 using Functions.Hosting;
-using Functions.Settings;
+using Functions.Tokens;
 using Microsoft.Extensions.Options;
 
 namespace Functions.Generation;

@@ -1,11 +1,11 @@
 using System.Text.Encodings.Web;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using System.Text.Json;
+using Functions.Contracts.Kiapi;
+using Functions.Contracts.Kioai;
 using Functions.Generation;
 using Functions.Jobs;
-using Functions.Kiapi;
-using Functions.Kioai;
 
 namespace Functions.Hosting;
 

@@ -1,11 +1,11 @@
 using Functions.Files;
-using Functions.Generation;
 using Functions.Generation.Providers;
-using Functions.Images;
+using Functions.Generation;
+using Functions.Health;
+using Functions.History;
 using Functions.Jobs;
-using Functions.Kioai;
-using Functions.Settings;
 using Functions.Storage;
+using Functions.Tokens;
 using Microsoft.Extensions.Options;
 
 namespace Functions.Hosting;

@@ -1,5 +1,5 @@
-using Functions.Kiapi;
-using Functions.Kioai;
+using Functions.Contracts.Kiapi;
+using Functions.Contracts.Kioai;
 using Functions.Storage;
 using Microsoft.AspNetCore.Diagnostics;
 

@@ -1,3 +1,4 @@
+using Functions.Contracts.Kioai;
 using Functions.Generation;
 
 namespace Functions.Jobs;

@@ -1,4 +1,4 @@
-using Functions.Generation;
+using Functions.Contracts.Kioai;
 
 namespace Functions.Jobs;
 

@@ -1,5 +1,5 @@
 using System.Net.Http.Json;
-using Functions.Images;
+using Functions.History;
 using Functions.Storage;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;

@@ -1,6 +1,7 @@
-using System.Net;
 using System.Net.Http.Headers;
+using System.Net;
 using System.Text.Json.Nodes;
+using Functions.Contracts.Kioai;
 using Microsoft.Extensions.Options;
 
 namespace Functions.Generation.Providers;

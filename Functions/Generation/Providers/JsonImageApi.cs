@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json.Nodes;
+using System.Text;
+using Functions.Contracts.Kioai;
 
 namespace Functions.Generation.Providers;
 

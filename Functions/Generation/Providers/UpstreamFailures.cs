@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Functions.Contracts.Kioai;
 
 namespace Functions.Generation.Providers;
 

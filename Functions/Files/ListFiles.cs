@@ -1,0 +1,36 @@
+using Azure;
+using Functions.Contracts.Kiapi;
+using Functions.Hosting;
+using Functions.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Azure.Functions.Worker;
+
+namespace Functions.Files;
+
+public sealed class ListFiles(FileStore files, StorageBootstrap bootstrap)
+{
+    /// <summary>
+    /// Files newest first (uploads and generated images), a page at a time. Private files (private generations,
+    /// reference images sent inline) are not listed; whoever holds a private file's id can still read it.
+    /// </summary>
+    [Function(nameof(ListFiles))]
+    public async Task<Results<JsonHttpResult<KiapiList<KiapiFile>>, JsonHttpResult<KiapiValidationError>>> Run(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/files")] HttpRequest request, CancellationToken cancellationToken)
+    {
+        var (limit, continuation_token) = ListQuery.Of(request);
+        if (ListQuery.Read(limit, continuation_token, out var pageSize) is { } invalid) return invalid;
+        await bootstrap.EnsureCreatedAsync(cancellationToken);
+        try
+        {
+            var (page, next) = await files.ListAsync(continuation_token, pageSize, file => !file.IsPrivate, cancellationToken);
+            return TypedResults.Json(new KiapiList<KiapiFile>([.. page.Select(f => f.ToKiapi())], next is not null, next),
+                AppJsonContext.Api.KiapiListKiapiFile);
+        }
+        catch (RequestFailedException e) when (e.Status == StatusCodes.Status400BadRequest && continuation_token is not null)
+        {
+            // Blob storage refuses a marker it did not issue.
+            return KiapiErrors.Invalid("query", "continuation_token", "Input should be the continuation_token of a previous page",
+                "invalid_token", continuation_token);
+        }
+    }
+}

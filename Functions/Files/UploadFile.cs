@@ -1,0 +1,86 @@
+using Functions.Contracts.Kiapi;
+using Functions.Generation;
+using Functions.Hosting;
+using Functions.Storage;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Azure.Functions.Worker;
+
+namespace Functions.Files;
+
+public sealed class UploadFile(FileStore files, StorageBootstrap bootstrap, TimeProvider clock)
+{
+    /// <summary>Uploads are references for generations, so they share the reference image's bound.</summary>
+    public const int MaxBytes = GenerateImageValidator.MaxReferenceBytes;
+    const int MaxFilenameLength = 255;
+    const long MaxBodyBytes = MaxBytes + 64 * 1024; // the file plus the multipart framing
+
+    static readonly FormOptions Form = new() { MultipartBodyLengthLimit = MaxBodyBytes, ValueCountLimit = 16, BufferBodyLengthLimit = MaxBodyBytes };
+
+    /// <summary>
+    /// Stores the multipart field <c>file</c> as a new file and returns its FileRecord. Only png, jpeg and webp images
+    /// that decode (by their bytes, not by what the client claims) up to 10 MiB and within the pixel bounds. 415 for
+    /// another type, a body that is no image, or one that does not decode; 413 too large (bytes or pixels); 422 without
+    /// the field or with an empty file.
+    /// </summary>
+    [Function(nameof(UploadFile))]
+    public async Task<Results<JsonHttpResult<KiapiFile>, JsonHttpResult<KiapiError>, JsonHttpResult<KiapiValidationError>>> Run(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/files")] HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (!request.HasFormContentType || !request.ContentType!.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+            return KiapiErrors.Of(StatusCodes.Status415UnsupportedMediaType, "Send the file as multipart/form-data in a field named 'file'.");
+        if (request.ContentLength > MaxBodyBytes) return TooLarge();
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            limit.MaxRequestBodySize = MaxBodyBytes;
+
+        IFormFile? upload;
+        try
+        {
+            upload = (await request.ReadFormAsync(Form, cancellationToken)).Files.GetFile("file");
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return TooLarge();
+        }
+        catch (InvalidDataException e) when (e.Message.Contains("limit", StringComparison.OrdinalIgnoreCase))
+        {
+            return TooLarge();
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or BadHttpRequestException)
+        {
+            return KiapiErrors.Invalid("body", "file", $"The multipart body could not be read: {e.Message}", "value_error", null);
+        }
+
+        if (upload is null) return KiapiErrors.Invalid("body", "file", "Field required", "missing", null);
+        if (upload.Length == 0) return KiapiErrors.Invalid("body", "file", "The file is empty", "value_error", upload.FileName);
+        if (upload.Length > MaxBytes) return TooLarge();
+
+        var bytes = new byte[upload.Length];
+        await using (var stream = upload.OpenReadStream()) await stream.ReadExactlyAsync(bytes, cancellationToken);
+        var check = ImageInspector.Inspect(bytes, ImageFormats.Accepted);
+        if (check.Image is not { } image) return ImageRefused(check);
+
+        await bootstrap.EnsureCreatedAsync(cancellationToken);
+        var now = clock.GetUtcNow();
+        var fileId = FileIds.New(now);
+        var stored = await files.SaveAsync(fileId, bytes, image.ContentType, FilenameOf(upload.FileName, fileId, image.ContentType), now,
+            isPrivate: false, image.Meta("upload"), cancellationToken);
+        return TypedResults.Json(stored.ToKiapi(), AppJsonContext.Api.KiapiFile);
+    }
+
+    // The client's name without any path, as printable ASCII (blob metadata is an HTTP header), at most 255 characters.
+    static string FilenameOf(string? given, string fileId, string type)
+    {
+        var name = Path.GetFileName((given ?? "").Replace('\\', '/'));
+        name = new string([.. name.Where(c => c is >= ' ' and <= '~' and not '"')]).Trim();
+        if (name.Length > MaxFilenameLength) name = name[^MaxFilenameLength..];
+        return name.Length > 0 ? name : $"{fileId}.{ImageFormats.ExtensionOf(type)}";
+    }
+
+    static JsonHttpResult<KiapiError> TooLarge() =>
+        KiapiErrors.Of(StatusCodes.Status413PayloadTooLarge, $"The file is larger than the limit of {MaxBytes / (1024 * 1024)} MiB.");
+
+    /// <summary>Bytes refused as an image: 413 over the pixel bounds, else 415 (not an accepted image, or one that does not decode).</summary>
+    static JsonHttpResult<KiapiError> ImageRefused(ImageCheck check) =>
+        KiapiErrors.Of(check.Problem == ImageProblem.TooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status415UnsupportedMediaType, check.Message);
+}

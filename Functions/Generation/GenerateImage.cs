@@ -1,0 +1,176 @@
+using Functions.Contracts.Kiapi;
+using Functions.Contracts.Kioai;
+using Functions.Files;
+using Functions.Hosting;
+using Functions.Jobs;
+using Functions.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Options;
+
+namespace Functions.Generation;
+
+/// <summary>
+/// POST /api/images/generate. A plan of synchronous providers runs inside this function and answers 200 with the
+/// image. An asynchronous upstream, <c>Prefer: respond-async</c> or an <c>Idempotency-Key</c> makes it a job (an
+/// orchestration): 202 at once when asked, else a wait up to the sync bound (<c>Prefer: wait=n</c> shortens it), then
+/// 200 with the image or 202 with Location and Retry-After. With an <c>Idempotency-Key</c>, a repeat of the same body
+/// within 24 h answers for the first request's job (<c>Idempotent-Replayed: true</c>); another body gets 409.
+/// </summary>
+public sealed class GenerateImage(
+    ModelCatalog catalog, ProviderSelector providers, InlineGeneration inline, JobSubmitter submitter, IdempotencyKeys keys, FileStore files,
+    StorageBootstrap bootstrap, PublicUrls urls, IOptions<GenerationOptions> options, TimeProvider clock)
+{
+    [Function(nameof(GenerateImage))]
+    public async Task<Results<Ok<GenerateImageResponse>, JsonHttpResult<KiapiJob>, JsonHttpResult<ErrorResponse>>> Run(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "images/generate")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
+    {
+        var key = request.Headers.TryGetValue("Idempotency-Key", out var keyValues) ? keyValues.ToString() : null;
+        if (key is not null && !IdempotencyKeys.IsValid(key))
+            return KioaiErrors.BadRequest("invalid_idempotency_key",
+                $"Idempotency-Key must be 1 to {IdempotencyKeys.MaxKeyLength} printable ASCII characters (and one header).");
+        var (document, failure, body) = await RequestBody.ReadJsonAsync(request, GenerateImageValidator.MaxBodyBytes, cancellationToken);
+        if (failure is not null) return KioaiErrors.BadRequest(failure.Code, failure.Message);
+        GenerateImageInput input;
+        using (document)
+        {
+            var (validated, error) = GenerateImageValidator.Validate(document!.RootElement, catalog);
+            if (error is not null) return KioaiErrors.BadRequest(error);
+            input = validated!;
+        }
+        var idempotency = key is null ? null : new IdempotencyRequest(key, IdempotencyKeys.HashOf(body.Span));
+        await bootstrap.EnsureCreatedAsync(cancellationToken);
+        var prefer = PreferHeader.Of(request);
+
+        if (idempotency is not null && await keys.FindAsync(idempotency.Key, cancellationToken) is { } used)
+        {
+            if (used.BodyHash != idempotency.BodyHash) return KeyReused(idempotency.Key);
+            if (await durable.GetJobAsync(used.JobId, cancellationToken) is { } earlier)
+                return await AnswerAsync(request, durable, new Submission(earlier, Replayed: true), prefer, cancellationToken);
+        }
+
+        var plan = await providers.PlanAsync(input.Model, cancellationToken);
+        if (plan.Count == 0)
+            return KioaiErrors.BadRequest(GenerationErrors.TokenNotConfigured, $"No token is configured for the provider of '{input.Model}' or its " +
+                "fallbacks (POST /api/config/token, /api/config/providers/{provider}/token) and the offline renderer is off (Generation:OfflineRenderer).");
+        var (namedReference, referenceError) = await ReadReferenceFileAsync(input, cancellationToken);
+        if (referenceError is not null) return referenceError;
+
+        // Inline: synchronous providers, and a client that waits (no respond-async, no key to replay, a wait bound above 0).
+        if (idempotency is null && !prefer.RespondAsync && WaitBound(prefer) > 0 && InlineGeneration.CanRun(plan))
+            return await RunInlineAsync(request, input, plan, input.ReferenceImage ?? namedReference, cancellationToken);
+        return await SubmitAsync(request, durable, input, plan, idempotency, prefer, cancellationToken);
+    }
+
+    async Task<Results<Ok<GenerateImageResponse>, JsonHttpResult<KiapiJob>, JsonHttpResult<ErrorResponse>>> RunInlineAsync(
+        HttpRequest request, GenerateImageInput input, IReadOnlyList<PlannedModel> plan, byte[]? reference, CancellationToken cancellationToken)
+    {
+        var generation = RequestOf(input, input.ReferenceFileId);
+        try
+        {
+            return Succeeded(request, generation, await inline.RunAsync(generation, plan, reference is null ? (ReadOnlyMemory<byte>?)null : reference, cancellationToken));
+        }
+        catch (GenerationFailedException e)
+        {
+            return KioaiErrors.Of(GenerationErrors.StatusOf(e.Code), e.Code, e.Message);
+        }
+    }
+
+    async Task<Results<Ok<GenerateImageResponse>, JsonHttpResult<KiapiJob>, JsonHttpResult<ErrorResponse>>> SubmitAsync(
+        HttpRequest request, DurableTaskClient durable, GenerateImageInput input, IReadOnlyList<PlannedModel> plan,
+        IdempotencyRequest? idempotency, PreferHeader prefer, CancellationToken cancellationToken)
+    {
+        // An inline reference is kept as a private file: the job's activities read it by id.
+        var referenceId = input.ReferenceFileId;
+        if (input.ReferenceImage is { } inlineReference)
+        {
+            referenceId = FileIds.New(clock.GetUtcNow());
+            var type = input.ReferenceInfo!.ContentType;
+            await files.SaveAsync(referenceId, inlineReference, type, $"reference.{ImageFormats.ExtensionOf(type)}",
+                clock.GetUtcNow(), isPrivate: true, input.ReferenceInfo.Meta("reference"), cancellationToken);
+        }
+        Submission submission;
+        try
+        {
+            submission = await submitter.SubmitAsync(durable, RequestOf(input, referenceId), plan, idempotency, cancellationToken);
+        }
+        catch (IdempotencyKeyReusedException)
+        {
+            if (input.ReferenceImage is not null) await files.DeleteAsync(referenceId!, CancellationToken.None);
+            return KeyReused(idempotency!.Key);
+        }
+        // A concurrent request with the same key won: the reference stored for this one is not needed.
+        if (submission.Replayed && input.ReferenceImage is not null) await files.DeleteAsync(referenceId!, CancellationToken.None);
+        return await AnswerAsync(request, durable, submission, prefer, cancellationToken);
+    }
+
+    /// <summary>202 at once when asked and the job has not ended; otherwise wait up to the bound, then answer as the job ended.</summary>
+    async Task<Results<Ok<GenerateImageResponse>, JsonHttpResult<KiapiJob>, JsonHttpResult<ErrorResponse>>> AnswerAsync(
+        HttpRequest request, DurableTaskClient durable, Submission submission, PreferHeader prefer, CancellationToken cancellationToken)
+    {
+        var job = submission.Job;
+        if (submission.Replayed) request.HttpContext.Response.Headers["Idempotent-Replayed"] = "true";
+        if (prefer.RespondAsync && !job.Status.IsTerminal())
+        {
+            request.HttpContext.Response.Headers["Preference-Applied"] = "respond-async";
+            return Accepted(request, urls, job);
+        }
+        var ended = job.Status.IsTerminal() ? job
+            : await durable.WaitForJobAsync(job.Id, TimeSpan.FromSeconds(WaitBound(prefer)), clock, cancellationToken);
+        if (ended is null) return Accepted(request, urls, job);
+        if (ended.Status != JobStatus.Succeeded || ended.Result is not { } result) return ErrorOf(ended);
+        return Succeeded(request, ended.Request, result);
+    }
+
+    /// <summary>How long the client waits: the sync bound (Generation:SyncWaitSeconds), or less when <c>Prefer: wait=n</c> asks.</summary>
+    int WaitBound(PreferHeader prefer) => Math.Min(prefer.WaitSeconds ?? options.Value.SyncWaitSeconds, options.Value.SyncWaitSeconds);
+
+    Ok<GenerateImageResponse> Succeeded(HttpRequest request, GenerationRequest r, JobResult result) =>
+        TypedResults.Ok(new GenerateImageResponse(result.ImageId, urls.FileDownload(request, result.FileId), r.Prompt, r.Style,
+            r.AspectRatio, r.Model, result.CreatedAt.UtcDateTime, result.ApiDebug));
+
+    /// <summary>
+    /// A named reference file's bytes: it must exist, be within the reference bound and decode as an accepted image,
+    /// checked as an inline reference would be, so a file stored before that check cannot slip through.
+    /// </summary>
+    async Task<(byte[]? Bytes, JsonHttpResult<ErrorResponse>? Error)> ReadReferenceFileAsync(GenerateImageInput input, CancellationToken cancellationToken)
+    {
+        if (input.ReferenceFileId is not { } named) return (null, null);
+        var notFound = KioaiErrors.BadRequest(GenerationErrors.ReferenceNotFound, $"referenceFileId {named} does not exist.");
+        var file = await files.GetAsync(named, cancellationToken);
+        if (file is null) return (null, notFound);
+        if (file.Size > GenerateImageValidator.MaxReferenceBytes)
+            return (null, KioaiErrors.BadRequest("reference_image_too_large",
+                $"File {named} is larger than {GenerateImageValidator.MaxReferenceBytes / (1024 * 1024)} MiB."));
+        if (await files.ReadAllAsync(named, cancellationToken) is not { } stored) return (null, notFound);
+        var check = ImageInspector.Inspect(stored, ImageFormats.Accepted);
+        return check.Image is null
+            ? (null, KioaiErrors.BadRequest(GenerateImageValidator.ReferenceRefused(check) with { Message = $"File {named}: {check.Message}" }))
+            : (stored, null);
+    }
+
+    static GenerationRequest RequestOf(GenerateImageInput input, string? referenceId) =>
+        new(input.Prompt, input.Style, input.AspectRatio, input.Model, input.Resolution, input.IsPrivate, input.Seed, referenceId);
+
+    static JsonHttpResult<ErrorResponse> KeyReused(string key) =>
+        KioaiErrors.Of(StatusCodes.Status409Conflict, "idempotency_key_reused", new IdempotencyKeyReusedException(key).Message);
+
+    /// <summary>The async request-reply answer: 202, the job, where to poll it (Location, and statusQueryGetUri in the body) and how soon.</summary>
+    public static JsonHttpResult<KiapiJob> Accepted(HttpRequest request, PublicUrls urls, JobRecord job)
+    {
+        var location = urls.Job(request, job.Id);
+        request.HttpContext.Response.Headers.Location = location;
+        request.HttpContext.Response.Headers.RetryAfter = "2";
+        return TypedResults.Json(job.ToKiapi(id => urls.FileDownload(request, id)) with { StatusQueryGetUri = location },
+            AppJsonContext.Api.KiapiJob, statusCode: StatusCodes.Status202Accepted);
+    }
+
+    /// <summary>A job that ended without an image, with the status its error code means (see <see cref="GenerationErrors"/>).</summary>
+    static JsonHttpResult<ErrorResponse> ErrorOf(JobRecord job) => job.Status switch
+    {
+        JobStatus.Canceled => KioaiErrors.Of(StatusCodes.Status409Conflict, "job_canceled", $"Job {job.Id} was canceled."),
+        _ => KioaiErrors.Of(GenerationErrors.StatusOf(job.ErrorCode), job.ErrorCode ?? "generation_failed", job.Error ?? "The generation failed."),
+    };
+}

@@ -1,0 +1,154 @@
+using System.Text.Json;
+using Functions.Contracts.Kioai;
+using Functions.Files;
+
+namespace Functions.Generation;
+
+/// <summary>The one validator of GenerateImageBody: every rule of the contract and every bound, with a clear error per case.</summary>
+public static class GenerateImageValidator
+{
+    public const int MaxPromptLength = 4000;
+    public const int MaxReferenceBytes = 10 * 1024 * 1024;
+    /// <summary>The body bound: a maximal Base64 reference image plus a maximal (escaped) prompt and the other fields.</summary>
+    public const long MaxBodyBytes = (MaxReferenceBytes + 2) / 3 * 4 + 256 * 1024;
+
+    public static (GenerateImageInput? Input, ErrorResponse? Error) Validate(JsonElement body, ModelCatalog catalog)
+    {
+        var error = ReadString(body, "prompt", out var prompt);
+        if (error is not null) return (null, error);
+        if (string.IsNullOrWhiteSpace(prompt)) return (null, new ErrorResponse("missing_prompt", "prompt is required and must not be blank."));
+        var promptLength = prompt.EnumerateRunes().Count();
+        if (promptLength > MaxPromptLength)
+            return (null, new ErrorResponse("prompt_too_long", $"prompt has {promptLength} characters; the limit is {MaxPromptLength}."));
+
+        if (ReadEnum(body, "style", ModelCatalog.Styles, ModelCatalog.DefaultStyle, out var style) is { } styleError) return (null, styleError);
+        if (ReadEnum(body, "aspectRatio", ModelCatalog.AspectRatios, ModelCatalog.DefaultAspectRatio, out var ratio) is { } ratioError) return (null, ratioError);
+        if (ReadEnum(body, "model", catalog.Names, ModelCatalog.DefaultModel, out var model) is { } modelError) return (null, modelError);
+        var entry = catalog.Find(model!)!;
+        if (ReadEnum(body, "resolution", ModelCatalog.Resolutions, null, out var resolution) is { } resolutionError) return (null, resolutionError);
+        if (resolution is not null && !entry.Resolutions.Contains(resolution))
+            return (null, new ErrorResponse("resolution_not_supported", entry.Resolutions.Count == 0
+                ? $"Model '{model}' takes no resolution."
+                : $"Model '{model}' takes resolution {string.Join(", ", entry.Resolutions)}, not {resolution}."));
+
+        if (ReadBool(body, "isPrivate", out var isPrivate) is { } privateError) return (null, privateError);
+        if (ReadSeed(body, out var seed) is { } seedError) return (null, seedError);
+        if (ReadString(body, "referenceFileId", out var referenceFileId) is { } fileIdError) return (null, fileIdError);
+        if (referenceFileId is not null && !FileIds.IsFileId(referenceFileId))
+            return (null, new ErrorResponse("invalid_value", $"referenceFileId '{referenceFileId}' is not a file id (file_ and hex digits)."));
+        // Both ways of giving a reference, or a model without references, are refused before an image is decoded.
+        var inline = body.TryGetProperty("referenceImageBase64", out var given) && given.ValueKind != JsonValueKind.Null;
+        if (referenceFileId is not null && inline)
+            return (null, new ErrorResponse("conflicting_reference", "Send either referenceImageBase64 or referenceFileId, not both."));
+        if ((inline || referenceFileId is not null) && !entry.TakesReference)
+            return (null, new ErrorResponse("reference_not_supported", $"Model '{model}' takes no reference image."));
+        if (ReadReference(body, out var reference, out var referenceInfo) is { } referenceError) return (null, referenceError);
+
+        return (new GenerateImageInput(prompt, style!, ratio!, model!, resolution, isPrivate, seed, reference, referenceInfo, referenceFileId), null);
+    }
+
+    static ErrorResponse? ReadString(JsonElement body, string name, out string? value)
+    {
+        value = null;
+        if (!body.TryGetProperty(name, out var element) || element.ValueKind == JsonValueKind.Null) return null;
+        if (element.ValueKind != JsonValueKind.String) return WrongType(name, "a string", element);
+        value = element.GetString();
+        return null;
+    }
+
+    static ErrorResponse? ReadEnum(JsonElement body, string name, IReadOnlyList<string> allowed, string? fallback, out string? value)
+    {
+        var error = ReadString(body, name, out value);
+        if (error is not null) return error;
+        value ??= fallback;
+        if (value is null || allowed.Contains(value)) return null;
+        return new ErrorResponse("invalid_value", $"{name} '{value}' is not one of: {string.Join(", ", allowed)}.");
+    }
+
+    static ErrorResponse? ReadBool(JsonElement body, string name, out bool value)
+    {
+        value = false;
+        if (!body.TryGetProperty(name, out var element) || element.ValueKind == JsonValueKind.Null) return null;
+        if (element.ValueKind is not (JsonValueKind.True or JsonValueKind.False)) return WrongType(name, "a boolean", element);
+        value = element.GetBoolean();
+        return null;
+    }
+
+    // seed is our extension (not in the kioai contract): it makes the offline renderer's output chosen, not derived.
+    static ErrorResponse? ReadSeed(JsonElement body, out long? seed)
+    {
+        seed = null;
+        if (!body.TryGetProperty("seed", out var element) || element.ValueKind == JsonValueKind.Null) return null;
+        if (element.ValueKind != JsonValueKind.Number || !element.TryGetInt64(out var value)) return WrongType("seed", "an integer", element);
+        if (value is < 0 or > uint.MaxValue) return new ErrorResponse("invalid_value", $"seed must be between 0 and {uint.MaxValue}.");
+        seed = value;
+        return null;
+    }
+
+    static ErrorResponse? ReadReference(JsonElement body, out byte[]? bytes, out ImageInfo? image)
+    {
+        bytes = null;
+        image = null;
+        if (ReadString(body, "referenceImageMime", out var declared) is { } mimeError) return mimeError;
+        if (ReadString(body, "referenceImageBase64", out var base64) is { } base64Error) return base64Error;
+        if (base64 is null) return null;
+
+        // A data URL carries its own type: "data:image/png;base64,...."
+        if (base64.StartsWith("data:", StringComparison.OrdinalIgnoreCase))
+        {
+            var comma = base64.IndexOf(',');
+            if (comma < 0 || !base64[..comma].EndsWith(";base64", StringComparison.OrdinalIgnoreCase))
+                return new ErrorResponse("invalid_base64", "referenceImageBase64 is a data URL without a ';base64,' payload.");
+            declared ??= base64[5..comma][..^";base64".Length];
+            base64 = base64[(comma + 1)..];
+        }
+
+        if (base64.Length > (MaxReferenceBytes + 2) / 3 * 4 + 1024)
+            return TooLarge();
+        var buffer = new byte[base64.Length / 4 * 3 + 3];
+        if (!Convert.TryFromBase64String(base64, buffer, out var written))
+            return new ErrorResponse("invalid_base64", "referenceImageBase64 is not valid Base64.");
+        // An empty image is a mistake, not "no reference": leave the field out for that.
+        if (written == 0) return new ErrorResponse("invalid_value", "referenceImageBase64 is empty; send an image, or leave the field out.");
+        if (written > MaxReferenceBytes) return TooLarge();
+        bytes = buffer.AsSpan(0, written).ToArray();
+
+        string? mime = null;
+        if (declared is not null)
+        {
+            mime = ImageFormats.Normalize(declared);
+            if (!ImageFormats.Accepted.Contains(mime))
+                return new ErrorResponse("unsupported_media_type", $"referenceImageMime '{declared}' is not one of: {string.Join(", ", ImageFormats.Accepted)}.");
+        }
+        var check = ImageInspector.Inspect(bytes, ImageFormats.Accepted);
+        if (check.Image is null) return ReferenceRefused(check);
+        if (mime is not null && mime != check.Image.ContentType)
+            return new ErrorResponse("media_type_mismatch", $"referenceImageMime says {mime} but the bytes are {check.Image.ContentType}.");
+        image = check.Image;
+        return null;
+    }
+
+    /// <summary>A reference (inline or a stored file) that is no usable image: too many pixels, another type, or bytes that do not decode.</summary>
+    public static ErrorResponse ReferenceRefused(ImageCheck check) => check.Problem switch
+    {
+        ImageProblem.TooLarge => new("reference_image_too_large", check.Message),
+        ImageProblem.Undecodable => new("invalid_image", check.Message),
+        _ => new("unsupported_media_type", check.Message),
+    };
+
+    static ErrorResponse TooLarge() =>
+        new("reference_image_too_large", $"The reference image is larger than {MaxReferenceBytes / (1024 * 1024)} MiB.");
+
+    static ErrorResponse WrongType(string name, string expected, JsonElement actual) =>
+        new("invalid_type", $"{name} must be {expected}, not {Describe(actual.ValueKind)}.");
+
+    static string Describe(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
+}

@@ -1,0 +1,67 @@
+using Functions.Contracts.Kiapi;
+using Functions.Contracts.Kioai;
+using Functions.Hosting;
+using Functions.Jobs;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+
+namespace Functions.Health;
+
+/// <summary>Health in the two surfaces' shapes: kioai's /api/healthz and kiapi's /api/health; both answer HEAD without a body.</summary>
+public sealed class HealthFunctions(StorageProbe storage, ILogger<HealthFunctions> logger)
+{
+    static readonly TimeSpan StorageTimeout = TimeSpan.FromSeconds(3);
+    const double BytesPerGb = 1024.0 * 1024 * 1024;
+    const int QueueCountLimit = 1000;
+
+    /// <summary>200 {"status":"ok"} when storage answers within a few seconds; 503 {"status":"unavailable"} when it does not. HEAD: the same, no body.</summary>
+    [Function("Healthz")]
+    public async Task<JsonHttpResult<HealthStatus>> Healthz(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "healthz")] HttpRequest request, CancellationToken cancellationToken)
+    {
+        request.OmitBodyOfHead();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(StorageTimeout);
+        try
+        {
+            await storage.ProbeAsync(timeout.Token);
+            return TypedResults.Json(new HealthStatus("ok"), AppJsonContext.Api.HealthStatus);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning("Health check: storage did not answer: {Reason}", e.Message);
+            return TypedResults.Json(new HealthStatus("unavailable"), AppJsonContext.Api.HealthStatus,
+                statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+    }
+
+    /// <summary>
+    /// The kiapi HealthResponse: ok and 200 while storage answers (503 "degraded" when it does not), warm once the
+    /// storage resources exist, queue_len the public jobs not yet started (counted up to 1,000). There are no resident
+    /// models, so memory reports this process: its working set against the memory the runtime may use. HEAD: no body.
+    /// </summary>
+    [Function("Health")]
+    public async Task<JsonHttpResult<KiapiHealth>> Health(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "health")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
+    {
+        request.OmitBodyOfHead();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(StorageTimeout);
+        var memory = new KiapiMemory([], Environment.WorkingSet / BytesPerGb, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / BytesPerGb);
+        try
+        {
+            var probe = storage.ProbeAsync(timeout.Token);
+            var queued = await durable.CountQueuedAsync(QueueCountLimit, timeout.Token);
+            await probe;
+            return TypedResults.Json(new KiapiHealth("ok", true, queued, "ok", memory), AppJsonContext.Api.KiapiHealth);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning("Health: storage did not answer: {Reason}", e.Message);
+            return TypedResults.Json(new KiapiHealth("degraded", storage.IsReady, 0, "unavailable", memory), AppJsonContext.Api.KiapiHealth,
+                statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+    }
+}

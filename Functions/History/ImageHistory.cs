@@ -1,0 +1,208 @@
+using System.Globalization;
+using Azure;
+using Azure.Data.Tables;
+using Functions.Storage;
+
+namespace Functions.History;
+
+public sealed record HistoryPage(IReadOnlyList<ImageEntry> Images, long Total);
+
+/// <summary>
+/// The image history in one Table partition, laid out so that every write is one entity-group transaction:
+/// <list type="bullet">
+/// <item><c>counter</c>: the next id and the public and private counts (ETag-guarded, cached per instance);</item>
+/// <item><c>pub-{inverted id}</c> / <c>prv-{inverted id}</c>: the images, newest first in key order, by visibility;</item>
+/// <item><c>job-{job id}</c>: which image a job produced, so that a retried job never adds a second row.</item>
+/// </list>
+/// </summary>
+public sealed class ImageHistory([FromKeyedServices(StorageNames.HistoryTable)] TableClient table)
+{
+    const string Partition = "history";
+    const string CounterKey = "counter";
+    const string PublicPrefix = "pub-";
+    const string PublicEnd = "pub."; // the first key after every "pub-…" key
+    const string PrivatePrefix = "prv-";
+    const int MaxAttempts = 50;
+
+    readonly SemaphoreSlim _writer = new(1, 1);
+    CounterRow? _counter; // the last counter row this instance wrote or read, with its ETag
+    volatile CachedPage? _firstPage; // the newest public images as of one counter ETag
+
+    sealed record CachedPage(ETag Version, int Limit, IReadOnlyList<ImageEntry> Images, long Total);
+
+    /// <summary>Adds the image a job made and gives it the next id; adding for the same job again returns the first entry.</summary>
+    public async Task<ImageEntry> AddAsync(ImageEntry image, CancellationToken cancellationToken)
+    {
+        await _writer.WaitAsync(cancellationToken);
+        try
+        {
+            for (var attempt = 0; attempt < MaxAttempts; attempt++)
+            {
+                var counter = _counter ??= await ReadCounterAsync(cancellationToken);
+                var entry = image with { Id = counter?.NextId ?? 1 };
+                var next = Counter(entry.Id + 1, Count(counter?.PublicCount) + (entry.IsPrivate ? 0 : 1),
+                    Count(counter?.PrivateCount) + (entry.IsPrivate ? 1 : 0));
+                var marker = new MarkerRow { PartitionKey = Partition, RowKey = MarkerKey(entry.JobId), ImageId = entry.Id };
+                try
+                {
+                    var written = await table.SubmitTransactionAsync(
+                    [
+                        new(TableTransactionActionType.Add, ImageRow.Of(entry, Partition, RowKey(entry.Id, entry.IsPrivate))),
+                        new(TableTransactionActionType.Add, marker),
+                        counter is null ? new(TableTransactionActionType.Add, next) : new(TableTransactionActionType.UpdateReplace, next, counter.ETag),
+                    ], cancellationToken);
+                    _counter = next with { ETag = written.Value[2].Headers.ETag ?? default };
+                    return entry;
+                }
+                catch (RequestFailedException e) when (e.Status is StatusCodes.Status412PreconditionFailed or StatusCodes.Status409Conflict)
+                {
+                    _counter = null; // another writer moved the counter, or this job is already stored
+                    if (e.Status == StatusCodes.Status409Conflict && await FindByJobAsync(image.JobId, cancellationToken) is { } existing)
+                        return existing;
+                }
+            }
+            throw new InvalidOperationException($"The history counter stayed contended for {MaxAttempts} attempts.");
+        }
+        finally
+        {
+            _writer.Release();
+        }
+    }
+
+    /// <summary>The public images, newest first, and how many there are; never reads more than offset keys plus one page.</summary>
+    public async Task<HistoryPage> ListPublicAsync(int limit, int offset, CancellationToken cancellationToken)
+    {
+        if (offset == 0) return await FirstPageAsync(limit, cancellationToken);
+        var counterTask = ReadCounterAsync(cancellationToken);
+        var after = await SkipAsync(offset, cancellationToken);
+        var images = after is null ? [] : await ReadPublicAsync(after, limit, cancellationToken);
+        return new HistoryPage(images, Count((await counterTask)?.PublicCount));
+    }
+
+    // Every history write rewrites the counter row in the same transaction, so while its ETag is unchanged the first
+    // page is too: one point read then serves it, whatever the size of the history.
+    async Task<HistoryPage> FirstPageAsync(int limit, CancellationToken cancellationToken)
+    {
+        var counter = await ReadCounterAsync(cancellationToken);
+        var version = counter?.ETag ?? default;
+        if (_firstPage is { } cached && cached.Version == version && (cached.Limit >= limit || cached.Images.Count < cached.Limit))
+            return new HistoryPage([.. cached.Images.Take(limit)], cached.Total);
+
+        var images = await ReadPublicAsync(after: null, limit, cancellationToken);
+        var page = new CachedPage(version, limit, images, Count(counter?.PublicCount));
+        _firstPage = page;
+        return new HistoryPage(images, page.Total);
+    }
+
+    async Task<List<ImageEntry>> ReadPublicAsync(string? after, int limit, CancellationToken cancellationToken)
+    {
+        var images = new List<ImageEntry>(limit);
+        string? token = null;
+        do
+        {
+            var page = await table.PageAsync<ImageRow>(PublicRange(after), limit - images.Count, token, null, cancellationToken);
+            images.AddRange(page.Rows.Select(row => row.ToEntry()));
+            token = page.ContinuationToken;
+        } while (token is not null && images.Count < limit);
+        return images;
+    }
+
+    /// <summary>Removes an image's row; null when there is none. The caller removes its file.</summary>
+    public async Task<ImageEntry?> DeleteAsync(long id, CancellationToken cancellationToken)
+    {
+        if (await FindAsync(id, cancellationToken) is not { } row) return null;
+        var entry = row.ToEntry();
+
+        await _writer.WaitAsync(cancellationToken);
+        try
+        {
+            for (var attempt = 0; attempt < MaxAttempts; attempt++)
+            {
+                var counter = _counter ??= await ReadCounterAsync(cancellationToken);
+                if (counter is null) return null;
+                var next = Counter(counter.NextId,
+                    Count(counter.PublicCount) - (entry.IsPrivate ? 0 : 1), Count(counter.PrivateCount) - (entry.IsPrivate ? 1 : 0));
+                try
+                {
+                    var written = await table.SubmitTransactionAsync(
+                    [
+                        new(TableTransactionActionType.Delete, new TableEntity(Partition, row.RowKey)),
+                        new(TableTransactionActionType.Delete, new TableEntity(Partition, MarkerKey(entry.JobId))),
+                        new(TableTransactionActionType.UpdateReplace, next, counter.ETag),
+                    ], cancellationToken);
+                    _counter = next with { ETag = written.Value[2].Headers.ETag ?? default };
+                    return entry;
+                }
+                catch (RequestFailedException e) when (e.Status == StatusCodes.Status412PreconditionFailed)
+                {
+                    _counter = null;
+                }
+                catch (RequestFailedException e) when (e.Status == StatusCodes.Status404NotFound)
+                {
+                    return null; // deleted meanwhile by another request
+                }
+            }
+            throw new InvalidOperationException($"The history counter stayed contended for {MaxAttempts} attempts.");
+        }
+        finally
+        {
+            _writer.Release();
+        }
+    }
+
+    /// <summary>Removes the image a job made, if it made one (its marker says which); null when there is none.</summary>
+    public async Task<ImageEntry?> DeleteByJobAsync(string jobId, CancellationToken cancellationToken) =>
+        await FindByJobAsync(jobId, cancellationToken) is { } entry ? await DeleteAsync(entry.Id, cancellationToken) : null;
+
+    async Task<ImageEntry?> FindByJobAsync(string jobId, CancellationToken cancellationToken)
+    {
+        var marker = await table.GetEntityIfExistsAsync<MarkerRow>(Partition, MarkerKey(jobId), cancellationToken: cancellationToken);
+        return marker.HasValue && await FindAsync(marker.Value!.ImageId, cancellationToken) is { } row ? row.ToEntry() : null;
+    }
+
+    // An image is public or private: both keys are read at once.
+    async Task<ImageRow?> FindAsync(long id, CancellationToken cancellationToken)
+    {
+        var found = await Task.WhenAll(
+            table.GetEntityIfExistsAsync<ImageRow>(Partition, RowKey(id, isPrivate: false), cancellationToken: cancellationToken),
+            table.GetEntityIfExistsAsync<ImageRow>(Partition, RowKey(id, isPrivate: true), cancellationToken: cancellationToken));
+        return found.FirstOrDefault(row => row.HasValue)?.Value;
+    }
+
+    async Task<CounterRow?> ReadCounterAsync(CancellationToken cancellationToken)
+    {
+        var counter = await table.GetEntityIfExistsAsync<CounterRow>(Partition, CounterKey, cancellationToken: cancellationToken);
+        return counter.HasValue ? counter.Value : null;
+    }
+
+    // Walks past the first offset public keys (keys only) and returns the last one; null when there are fewer.
+    async Task<string?> SkipAsync(int offset, CancellationToken cancellationToken)
+    {
+        string? last = null, token = null;
+        var skipped = 0;
+        do
+        {
+            var page = await table.PageAsync<TableEntity>(PublicRange(after: null), Math.Min(1000, offset - skipped), token, ["RowKey"],
+                cancellationToken);
+            skipped += page.Rows.Count;
+            if (page.Rows.Count > 0) last = page.Rows[^1].RowKey;
+            token = page.ContinuationToken;
+        } while (token is not null && skipped < offset);
+        return skipped == offset ? last : null;
+    }
+
+    static string PublicRange(string? after) => after is null
+        ? TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and RowKey ge {PublicPrefix} and RowKey lt {PublicEnd}")
+        : TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and RowKey gt {after} and RowKey lt {PublicEnd}");
+
+    static CounterRow Counter(long nextId, long publicCount, long privateCount) =>
+        new() { PartitionKey = Partition, RowKey = CounterKey, NextId = nextId, PublicCount = publicCount, PrivateCount = privateCount };
+
+    static long Count(long? count) => Math.Max(0, count ?? 0);
+
+    // Inverted and zero-padded, so that the newest (highest) id sorts first.
+    static string RowKey(long id, bool isPrivate) =>
+        (isPrivate ? PrivatePrefix : PublicPrefix) + (long.MaxValue - id).ToString("D19", CultureInfo.InvariantCulture);
+
+    static string MarkerKey(string jobId) => "job-" + jobId;
+}

@@ -1,0 +1,55 @@
+using System.Globalization;
+using Functions.Contracts.Kioai;
+using Functions.Files;
+using Functions.Hosting;
+using Functions.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Azure.Functions.Worker;
+
+namespace Functions.History;
+
+/// <summary>The history: list (newest first, public images only for an anonymous caller) and delete.</summary>
+public sealed class ImageHistoryFunctions(ImageHistory history, FileStore files, PublicUrls urls, StorageBootstrap bootstrap)
+{
+    public const int DefaultLimit = 20;
+    public const int MaxLimit = 100;
+
+    [Function("GetImageHistory")]
+    public async Task<Results<Ok<ImageHistoryResponse>, JsonHttpResult<ErrorResponse>>> GetImageHistory(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "images/history")] HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (ReadInt(request, "limit", DefaultLimit, 1, MaxLimit, out var limit) is { } limitError) return limitError;
+        if (ReadInt(request, "offset", 0, 0, int.MaxValue, out var offset) is { } offsetError) return offsetError;
+
+        await bootstrap.EnsureCreatedAsync(cancellationToken);
+        var page = await history.ListPublicAsync(limit, offset, cancellationToken);
+        var images = page.Images.Select(i => new ImageRecord(i.Id, urls.FileDownload(request, i.FileId), i.Prompt, i.Style, i.AspectRatio,
+            i.Model, i.IsPrivate, i.UserId, i.CreatedAt.UtcDateTime)).ToList();
+        return TypedResults.Ok(new ImageHistoryResponse(images, page.Total));
+    }
+
+    /// <summary>Removes the history row, then the image's bytes; 404 when there is no such image, 400 for a non-integer id.</summary>
+    [Function("DeleteImage")]
+    public async Task<Results<Ok<SuccessResponse>, JsonHttpResult<ErrorResponse>>> DeleteImage(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "images/{id}")] HttpRequest request, string id,
+        CancellationToken cancellationToken)
+    {
+        if (!long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var imageId) || imageId <= 0)
+            return KioaiErrors.BadRequest("invalid_id", $"The image id must be a positive integer, not '{id}'.");
+
+        var deleted = await history.DeleteAsync(imageId, cancellationToken);
+        if (deleted is null) return KioaiErrors.NotFound($"Image {imageId} does not exist.");
+        await files.DeleteAsync(deleted.FileId, cancellationToken);
+        return TypedResults.Ok(new SuccessResponse(true, $"Image {imageId} deleted."));
+    }
+
+    static JsonHttpResult<ErrorResponse>? ReadInt(HttpRequest request, string name, int fallback, int min, int max, out int value)
+    {
+        value = fallback;
+        if (!request.Query.TryGetValue(name, out var values)) return null;
+        if (values.Count == 1 && int.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out value) && value >= min && value <= max)
+            return null;
+        var range = max == int.MaxValue ? $"{min} or more" : $"from {min} to {max}";
+        return KioaiErrors.BadRequest($"invalid_{name}", $"{name} must be one whole number {range}, not '{values}'.");
+    }
+}

@@ -1,0 +1,93 @@
+using Functions.Contracts.Kiapi;
+using Functions.Generation;
+using Functions.Hosting;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+
+namespace Functions.Jobs;
+
+/// <summary>The jobs API over the generation orchestrations: a job is an orchestration instance, its id the instance id.</summary>
+public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, TimeProvider clock, ILogger<JobFunctions> logger)
+{
+    /// <summary>
+    /// Jobs newest first, optionally only those in one status, a page at a time. Jobs of private generations are not
+    /// listed (an anonymous caller never sees private work).
+    /// </summary>
+    [Function("ListJobs")]
+    public async Task<Results<JsonHttpResult<KiapiList<KiapiJob>>, JsonHttpResult<KiapiValidationError>>> ListJobs(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/jobs")] HttpRequest request,
+        [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
+    {
+        var (limit, token) = ListQuery.Of(request);
+        if (ListQuery.Read(limit, token, out var pageSize) is { } invalid) return invalid;
+        JobStatus? only = null;
+        if (request.Query.TryGetValue("status", out var statusValues))
+        {
+            if (!JobStatusExtensions.TryParseWire(statusValues[^1], out var parsed))
+                return KiapiErrors.Invalid("query", "status", "Input should be 'queued', 'running', 'succeeded', 'failed' or 'canceled'",
+                    "enum", statusValues[^1]);
+            only = parsed;
+        }
+        if (token is not null && ContinuationTokens.Decode(token) is null) return InvalidToken(token);
+
+        try
+        {
+            var (page, next) = await durable.ListJobsAsync(only, token is null ? null : ContinuationTokens.Decode(token), pageSize, cancellationToken);
+            return TypedResults.Json(new KiapiList<KiapiJob>([.. page.Select(job => job.ToKiapi(id => urls.FileDownload(request, id)))],
+                next is not null, next is null ? null : ContinuationTokens.Encode(next)), AppJsonContext.Api.KiapiListKiapiJob);
+        }
+        catch (Exception e) when (token is not null && !cancellationToken.IsCancellationRequested && e is not OperationCanceledException)
+        {
+            // The engine refuses a token it did not issue (a well-formed Base64 of something else).
+            logger.LogInformation("Job list refused a continuation token: {Reason}", e.Message);
+            return InvalidToken(token);
+        }
+    }
+
+    /// <summary>The job: 200 with it (Retry-After while it has not ended), 404 unknown, 422 malformed id.</summary>
+    [Function("GetJob")]
+    public async Task<Results<JsonHttpResult<KiapiJob>, JsonHttpResult<KiapiError>, JsonHttpResult<KiapiValidationError>>> GetJob(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/jobs/{job_id}")] HttpRequest request, string job_id,
+        [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
+    {
+        if (!JobIds.IsJobId(job_id)) return KiapiErrors.InvalidPath("job_id", JobIds.Pattern, job_id);
+        var job = await durable.GetJobAsync(job_id, cancellationToken);
+        if (job is null) return KiapiErrors.NotFound($"Job {job_id} not found");
+        if (!job.Status.IsTerminal()) request.HttpContext.Response.Headers.RetryAfter = "2";
+        return TypedResults.Json(job.ToKiapi(id => urls.FileDownload(request, id)), AppJsonContext.Api.KiapiJob);
+    }
+
+    /// <summary>
+    /// DELETE on a job that has not ended cancels it: its orchestration is stopped and nothing it made is kept; the
+    /// canceled job stays readable, so whoever polls it learns why it ended. DELETE on an ended job forgets its record
+    /// (purges the instance; its image stays in the history and the files). 404 unknown, 422 malformed id.
+    /// </summary>
+    [Function("CancelJob")]
+    public async Task<Results<JsonHttpResult<KiapiJobDeleted>, JsonHttpResult<KiapiError>, JsonHttpResult<KiapiValidationError>>> CancelJob(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "v1/jobs/{job_id}")] HttpRequest request, string job_id,
+        [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
+    {
+        if (!JobIds.IsJobId(job_id)) return KiapiErrors.InvalidPath("job_id", JobIds.Pattern, job_id);
+        var job = await durable.GetInstanceAsync(job_id, getInputsAndOutputs: false, cancellationToken);
+        if (job is null || job.Name != GenerationOrchestrator.Name) return KiapiErrors.NotFound($"Job {job_id} not found");
+        if (job.IsCompleted)
+        {
+            await durable.PurgeInstanceAsync(job_id, cancellation: cancellationToken);
+            return Deleted(job_id, wasRunning: false);
+        }
+        // Once asked, the cancel is carried through even if the client goes away.
+        if (await durable.CancelJobAsync(job_id, clock, CancellationToken.None))
+            await keeper.DiscardAsync(job_id, CancellationToken.None);
+        else
+            logger.LogWarning("Job {JobId} was not stopped in time or ended first; what it stored stays", job_id);
+        logger.LogInformation("Job {JobId} canceled while {Status}", job_id, job.RuntimeStatus);
+        return Deleted(job_id, wasRunning: job.RuntimeStatus != OrchestrationRuntimeStatus.Pending);
+    }
+
+    static JsonHttpResult<KiapiJobDeleted> Deleted(string jobId, bool wasRunning) =>
+        TypedResults.Json(new KiapiJobDeleted(true, jobId, wasRunning), AppJsonContext.Api.KiapiJobDeleted);
+
+    static JsonHttpResult<KiapiValidationError> InvalidToken(string token) =>
+        KiapiErrors.Invalid("query", "continuation_token", "Input should be the continuation_token of a previous page", "invalid_token", token);
+}

@@ -1,0 +1,110 @@
+using System.Security.Cryptography;
+using System.Text;
+using Azure;
+using Azure.Data.Tables;
+using Functions.Hosting;
+using Functions.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Functions.Tokens;
+
+/// <summary>
+/// Checks the admin key. The key is the setting Auth:AdminKey; with none set and local generation on, the first start
+/// makes one, keeps only its SHA-256 in the settings table, and prints the key once.
+/// </summary>
+public sealed class AdminKey(IOptions<AuthOptions> options, [FromKeyedServices(StorageNames.SettingsTable)] TableClient settingsTable, StorageBootstrap bootstrap,
+    IAdminKeyAnnouncer announcer)
+{
+    const string Partition = "admin";
+    const string Row = "key";
+    readonly SemaphoreSlim _gate = new(1, 1);
+    byte[]? _storedHash;
+
+    public bool IsConfigured => !string.IsNullOrEmpty(options.Value.AdminKey);
+
+    public async Task<bool> IsValidAsync(string? presented, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(presented)) return false;
+        var presentedHash = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
+        if (IsConfigured)
+            return CryptographicOperations.FixedTimeEquals(presentedHash, SHA256.HashData(Encoding.UTF8.GetBytes(options.Value.AdminKey!)));
+        var stored = await LoadOrCreateAsync(cancellationToken);
+        return stored is not null && CryptographicOperations.FixedTimeEquals(presentedHash, stored);
+    }
+
+    /// <summary>Makes sure a local key exists when one should be generated; the startup service calls it, so the key prints early.</summary>
+    public async Task<byte[]?> LoadOrCreateAsync(CancellationToken cancellationToken)
+    {
+        if (IsConfigured || !options.Value.GenerateLocalAdminKey) return null;
+        if (_storedHash is not null) return _storedHash;
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_storedHash is not null) return _storedHash;
+            await bootstrap.EnsureCreatedAsync(cancellationToken);
+            if (await ReadHashAsync(cancellationToken) is { } stored) return _storedHash = stored;
+
+            var key = "adm_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+            var hash = SHA256.HashData(Encoding.UTF8.GetBytes(key));
+            try
+            {
+                await settingsTable.AddEntityAsync(new AdminKeyRow { PartitionKey = Partition, RowKey = Row, Sha256 = Convert.ToHexStringLower(hash) },
+                    cancellationToken);
+            }
+            catch (RequestFailedException e) when (e.Status == StatusCodes.Status409Conflict)
+            {
+                return _storedHash = await ReadHashAsync(cancellationToken); // another instance made one first
+            }
+            announcer.Announce(key);
+            return _storedHash = hash;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    async Task<byte[]?> ReadHashAsync(CancellationToken cancellationToken)
+    {
+        var row = await settingsTable.GetEntityIfExistsAsync<AdminKeyRow>(Partition, Row, cancellationToken: cancellationToken);
+        return row.HasValue && row.Value!.Sha256 is { } hex ? Convert.FromHexString(hex) : null;
+    }
+
+    /// <summary>Generates the local key at startup, in the background, and warns when admin operations are locked.</summary>
+    internal sealed class Startup(IServiceProvider services, IOptions<AuthOptions> options, ILogger<Startup> logger) : BackgroundService
+    {
+        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            await Task.Yield(); // off the cold-start path: the storage stack is built after the server listens
+            var adminKey = services.GetRequiredService<AdminKey>();
+            if (!adminKey.IsConfigured && !options.Value.GenerateLocalAdminKey)
+            {
+                logger.LogWarning("No admin key is set (Auth:AdminKey): token and key management answer 401 until one is.");
+                return;
+            }
+            try { await adminKey.LoadOrCreateAsync(stoppingToken); }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Could not prepare the local admin key yet; the first admin request will try again.");
+            }
+        }
+    }
+}
+
+/// <summary>A generated admin key, kept only as its SHA-256: row <c>admin/key</c> of the settings table.</summary>
+public sealed record AdminKeyRow : TableRow
+{
+    public string? Sha256 { get; set; }
+}
+
+/// <summary>Where a generated admin key is shown, once: the console, never the log pipeline (which may ship to the cloud).</summary>
+public interface IAdminKeyAnnouncer
+{
+    void Announce(string key);
+}
+
+sealed class ConsoleAdminKeyAnnouncer : IAdminKeyAnnouncer
+{
+    public void Announce(string key) => Console.Out.WriteLine(
+        $"\n  Admin key generated for this local store (shown once, keep it): {key}\n  Send it as the X-Admin-Key header to /api/config/*.\n");
+}

@@ -1,0 +1,19 @@
+using Functions.Contracts.Kioai;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Functions.Tokens;
+
+/// <summary>The admin-key rule of the config functions: X-Admin-Key must hold the admin key (compared in constant time).</summary>
+public sealed class AdminOnly(AdminKey adminKey)
+{
+    public const string Header = "X-Admin-Key";
+
+    /// <summary>Null when the caller holds the admin key; else the 401 to answer.</summary>
+    public async Task<JsonHttpResult<ErrorResponse>?> RejectAsync(HttpRequest request)
+    {
+        var presented = request.Headers[Header].ToString();
+        if (await adminKey.IsValidAsync(presented, request.HttpContext.RequestAborted)) return null;
+        return KioaiErrors.Of(StatusCodes.Status401Unauthorized, "unauthorized",
+            string.IsNullOrEmpty(presented) ? $"This operation needs the admin key in the {Header} header." : "The admin key is not valid.");
+    }
+}

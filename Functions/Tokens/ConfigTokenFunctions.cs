@@ -1,0 +1,96 @@
+using System.Text.Json;
+using System.Text;
+using Functions.Contracts.Kioai;
+using Functions.Generation.Providers;
+using Functions.Hosting;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Azure.Functions.Worker;
+
+namespace Functions.Tokens;
+
+/// <summary>
+/// Upstream tokens, admin only: /api/config/token is geminigen's, /api/config/providers/{provider}/token every
+/// provider's (an unknown provider is a 404). Tokens are shown masked, never in full.
+/// </summary>
+public sealed class ConfigTokenFunctions(UpstreamTokens tokens, AdminOnly admin)
+{
+    public const int MaxTokenBytes = 4096;
+
+    [Function("GetConfigToken")]
+    public Task<Results<Ok<TokenStatusResponse>, JsonHttpResult<ErrorResponse>>> GetConfigToken(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "config/token")] HttpRequest request) =>
+        StatusAsync(request, GeminigenProvider.ProviderName);
+
+    [Function("SetConfigToken")]
+    public Task<Results<Ok<SuccessResponse>, JsonHttpResult<ErrorResponse>>> SetConfigToken(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "config/token")] HttpRequest request) =>
+        SaveAsync(request, GeminigenProvider.ProviderName);
+
+    [Function("DeleteConfigToken")]
+    public Task<Results<Ok<SuccessResponse>, JsonHttpResult<ErrorResponse>>> DeleteConfigToken(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "config/token")] HttpRequest request) =>
+        DeleteAsync(request, GeminigenProvider.ProviderName);
+
+    [Function("GetProviderToken")]
+    public Task<Results<Ok<TokenStatusResponse>, JsonHttpResult<ErrorResponse>>> GetProviderToken(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "config/providers/{provider}/token")] HttpRequest request, string provider) =>
+        StatusAsync(request, provider);
+
+    [Function("SetProviderToken")]
+    public Task<Results<Ok<SuccessResponse>, JsonHttpResult<ErrorResponse>>> SetProviderToken(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "config/providers/{provider}/token")] HttpRequest request, string provider) =>
+        SaveAsync(request, provider);
+
+    [Function("DeleteProviderToken")]
+    public Task<Results<Ok<SuccessResponse>, JsonHttpResult<ErrorResponse>>> DeleteProviderToken(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "config/providers/{provider}/token")] HttpRequest request, string provider) =>
+        DeleteAsync(request, provider);
+
+    async Task<Results<Ok<TokenStatusResponse>, JsonHttpResult<ErrorResponse>>> StatusAsync(HttpRequest request, string provider)
+    {
+        if (await RefuseAsync(request, provider) is { } refused) return refused;
+        var token = await tokens.GetAsync(provider, request.HttpContext.RequestAborted);
+        return TypedResults.Ok(new TokenStatusResponse(token is not null, token is null ? null : SecretMask.Mask(token)));
+    }
+
+    /// <summary>Saves the token (trimmed); 400 for a missing, blank, over-4-KiB or control-character token.</summary>
+    async Task<Results<Ok<SuccessResponse>, JsonHttpResult<ErrorResponse>>> SaveAsync(HttpRequest request, string provider)
+    {
+        if (await RefuseAsync(request, provider) is { } refused) return refused;
+        var (document, failure, _) = await RequestBody.ReadJsonAsync(request, MaxTokenBytes * 6 + 1024, request.HttpContext.RequestAborted);
+        if (failure is not null) return KioaiErrors.BadRequest(failure.Code, failure.Message);
+        using (document)
+        {
+            if (Validate(document!.RootElement, out var token) is { } error) return KioaiErrors.BadRequest(error);
+            await tokens.SetAsync(provider, token!, request.HttpContext.RequestAborted);
+            return TypedResults.Ok(new SuccessResponse(true, "Token saved."));
+        }
+    }
+
+    /// <summary>Removes the saved token; succeeds whether or not one was set, and says which.</summary>
+    async Task<Results<Ok<SuccessResponse>, JsonHttpResult<ErrorResponse>>> DeleteAsync(HttpRequest request, string provider)
+    {
+        if (await RefuseAsync(request, provider) is { } refused) return refused;
+        var removed = await tokens.DeleteAsync(provider, request.HttpContext.RequestAborted);
+        return TypedResults.Ok(new SuccessResponse(true, removed ? "Token removed." : "No token was saved."));
+    }
+
+    async Task<JsonHttpResult<ErrorResponse>?> RefuseAsync(HttpRequest request, string provider) =>
+        await admin.RejectAsync(request) ?? (UpstreamTokens.Providers.Contains(provider) ? null
+            : KioaiErrors.NotFound($"There is no provider '{provider}'; the providers are {string.Join(", ", UpstreamTokens.Providers)}."));
+
+    /// <summary>The one token rule, shared by every provider's token endpoint.</summary>
+    public static ErrorResponse? Validate(JsonElement body, out string? token)
+    {
+        token = null;
+        if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("token", out var element) || element.ValueKind == JsonValueKind.Null)
+            return new ErrorResponse("missing_token", "token is required.");
+        if (element.ValueKind != JsonValueKind.String) return new ErrorResponse("invalid_type", "token must be a string.");
+        token = element.GetString()!.Trim();
+        if (token.Length == 0) return new ErrorResponse("missing_token", "token must not be empty or blank.");
+        if (Encoding.UTF8.GetByteCount(token) > MaxTokenBytes)
+            return new ErrorResponse("token_too_long", $"token is longer than {MaxTokenBytes} bytes.");
+        if (token.Any(char.IsControl)) return new ErrorResponse("invalid_token", "token must not contain control characters.");
+        return null;
+    }
+}

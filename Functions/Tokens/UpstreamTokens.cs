@@ -1,0 +1,67 @@
+using System.Collections.Concurrent;
+using Azure;
+using Azure.Data.Tables;
+using Functions.Generation.Providers;
+using Functions.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Functions.Tokens;
+
+/// <summary>
+/// Upstream tokens, one row per provider in the settings table; a token saved here wins over one in app settings
+/// (<c>Providers:{Name}:Token</c>), which serves when none is saved. Reads are cached briefly, so that a generate does
+/// not pay a storage read; a change made here shows at once, one made on another instance within <see cref="CacheFor"/>.
+/// </summary>
+public sealed class UpstreamTokens([FromKeyedServices(StorageNames.SettingsTable)] TableClient settingsTable, StorageBootstrap bootstrap, IOptions<ProviderOptions> settings, TimeProvider clock)
+{
+    /// <summary>The providers that take a token, as they appear in /api/config/providers/{provider}/token.</summary>
+    public static readonly IReadOnlyList<string> Providers = [GeminigenProvider.ProviderName, SiliconFlowProvider.ProviderName, OpenAiCompatibleProvider.ProviderName];
+
+    const string Partition = "tokens";
+    static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(30);
+    readonly ConcurrentDictionary<string, (string? Token, DateTimeOffset ReadAt)> _cache = new();
+
+    public async Task<string?> GetAsync(string provider, CancellationToken cancellationToken) =>
+        await GetSavedAsync(provider, cancellationToken) ?? FromSettings(provider);
+
+    async Task<string?> GetSavedAsync(string provider, CancellationToken cancellationToken)
+    {
+        if (_cache.TryGetValue(provider, out var cached) && clock.GetUtcNow() - cached.ReadAt < CacheFor) return cached.Token;
+        var row = await settingsTable.GetEntityIfExistsAsync<TokenRow>(Partition, provider, cancellationToken: cancellationToken);
+        var token = row.HasValue ? row.Value!.Value : null;
+        _cache[provider] = (token, clock.GetUtcNow());
+        return token;
+    }
+
+    string? FromSettings(string provider) => (provider switch
+    {
+        GeminigenProvider.ProviderName => settings.Value.Geminigen.Token,
+        SiliconFlowProvider.ProviderName => settings.Value.SiliconFlow.Token,
+        OpenAiCompatibleProvider.ProviderName => settings.Value.OpenAI.Token,
+        _ => null,
+    }) is { Length: > 0 } token ? token.Trim() : null;
+
+    public async Task SetAsync(string provider, string token, CancellationToken cancellationToken)
+    {
+        await bootstrap.EnsureCreatedAsync(cancellationToken);
+        await settingsTable.UpsertEntityAsync(new TokenRow { PartitionKey = Partition, RowKey = provider, Value = token, UpdatedAt = clock.GetUtcNow() },
+            TableUpdateMode.Replace, cancellationToken);
+        _cache[provider] = (token, clock.GetUtcNow());
+    }
+
+    /// <summary>Removes the token; false when none was set.</summary>
+    public async Task<bool> DeleteAsync(string provider, CancellationToken cancellationToken)
+    {
+        await bootstrap.EnsureCreatedAsync(cancellationToken);
+        var deleted = await settingsTable.DeleteEntityAsync(Partition, provider, ETag.All, cancellationToken);
+        _cache[provider] = (null, clock.GetUtcNow());
+        return deleted.Status != StatusCodes.Status404NotFound;
+    }
+}
+
+/// <summary>A saved upstream token: partition <c>tokens</c>, one row per provider.</summary>
+public sealed record TokenRow : TableRow
+{
+    public string? Value { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}
