@@ -1,0 +1,53 @@
+using Functions.Contracts.Kiapi;
+using Functions.History;
+using Functions.Hosting;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Azure.Functions.Worker;
+
+namespace Functions.Files;
+
+/// <summary>One file by its id: read its record, or delete it. 422 for a malformed id, 404 for an unknown one.</summary>
+public sealed class FileFunctions(FileStore files, ImageHistory history)
+{
+    /// <summary>A file's record (FileRecord).</summary>
+    [Function("GetFile")]
+    public async Task<Results<JsonHttpResult<KiapiFile>, JsonHttpResult<KiapiError>, JsonHttpResult<KiapiValidationError>>> GetFile(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/files/{file_id}")] HttpRequest request, string file_id,
+        CancellationToken cancellationToken)
+    {
+        var (file, error, notFound) = await FindAsync(file_id, cancellationToken);
+        if (error is not null) return error;
+        if (notFound is not null) return notFound;
+        return TypedResults.Json(file!.ToKiapi(), AppJsonContext.Api.KiapiFile);
+    }
+
+    /// <summary>
+    /// Deletes a file's bytes and record. A generated image leaves the history first, so that no history entry ever
+    /// points at bytes that are gone.
+    /// </summary>
+    [Function("DeleteFile")]
+    public async Task<Results<JsonHttpResult<KiapiFileDeleted>, JsonHttpResult<KiapiError>, JsonHttpResult<KiapiValidationError>>> DeleteFile(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "v1/files/{file_id}")] HttpRequest request, string file_id,
+        CancellationToken cancellationToken)
+    {
+        var (file, error, notFound) = await FindAsync(file_id, cancellationToken);
+        if (error is not null) return error;
+        if (notFound is not null) return notFound;
+
+        // A generated image's history row is keyed by its job, or (an inline generation) by its own file id.
+        if (file!.Meta.GetValueOrDefault("kind") == "generated")
+            await history.DeleteByJobAsync(file.Meta.GetValueOrDefault(FileStore.JobKey) ?? file_id, cancellationToken);
+        if (!await files.DeleteAsync(file_id, cancellationToken)) return NotFound(file_id);
+        return TypedResults.Json(new KiapiFileDeleted(true, file_id), AppJsonContext.Api.KiapiFileDeleted);
+    }
+
+    async Task<(StoredFile? File, JsonHttpResult<KiapiValidationError>? Invalid, JsonHttpResult<KiapiError>? NotFound)> FindAsync(
+        string fileId, CancellationToken cancellationToken)
+    {
+        if (!FileIds.IsFileId(fileId)) return (null, KiapiErrors.InvalidPath("file_id", FileIds.Pattern, fileId), null);
+        var file = await files.GetAsync(fileId, cancellationToken);
+        return file is null ? (null, null, NotFound(fileId)) : (file, null, null);
+    }
+
+    static JsonHttpResult<KiapiError> NotFound(string fileId) => KiapiErrors.NotFound($"File {fileId} not found");
+}
