@@ -25,7 +25,8 @@ public static class DurableBackend
         services.AddSingleton(catalog);
         var settings = DurableStorage.Settings(builder.Configuration, catalog.Host);
         var port = FreeLoopbackPort();
-        services.AddSingleton(provider => new DurableSidecar(settings, port, provider.GetRequiredService<ILogger<DurableSidecar>>()));
+        var ready = new SidecarReadiness();
+        services.AddSingleton(provider => new DurableSidecar(settings, port, ready, provider.GetRequiredService<ILogger<DurableSidecar>>()));
         services.AddHostedService(provider => provider.GetRequiredService<DurableSidecar>());
 
         // One channel each: the worker's first attempts, before the sidecar listens, put its channel in reconnect
@@ -40,7 +41,9 @@ public static class DurableBackend
                 foreach (var function in catalog.Activities) registry.AddActivity(function.Name, services => new FunctionActivity(function, services));
             });
         });
-        services.AddDurableTaskClient(client => client.UseGrpc(GrpcChannel.ForAddress(address)));
+        // The client's calls wait for the sidecar (a function that never calls it, such as an inline generation, never waits).
+        services.AddDurableTaskClient(client => client.UseGrpc(GrpcChannel.ForAddress(address,
+            new GrpcChannelOptions { HttpHandler = new WaitForSidecarHandler(ready) { InnerHandler = new HttpClientHandler() } })));
         return builder;
     }
 
@@ -92,11 +95,11 @@ public static class DurableBackend
 /// <summary>
 /// The gRPC sidecar: its own small web host (HTTP/2 on loopback), so that it runs the same whether the local host
 /// listens on Kestrel or, in tests, on an in-memory test server. It starts in the background, so that the local host
-/// listens (and answers what needs no Durable backend) while the task hub is created; a function that takes a
-/// <c>[DurableClient]</c> waits for <see cref="Ready"/>. Storage that is not up yet is tried again until it is.
+/// listens (and answers what needs no Durable backend) while the task hub is created; the Durable client's calls wait
+/// for it (<see cref="WaitForSidecarHandler"/>). Storage that is not up yet is tried again until it is.
 /// </summary>
-public sealed class DurableSidecar(AzureStorageOrchestrationServiceSettings settings, int port, ILogger<DurableSidecar> logger)
-    : IHostedService, IAsyncDisposable
+public sealed class DurableSidecar(AzureStorageOrchestrationServiceSettings settings, int port, SidecarReadiness ready,
+    ILogger<DurableSidecar> logger) : IHostedService, IAsyncDisposable
 {
     static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(10);
     readonly CancellationTokenSource _stopping = new();
@@ -105,8 +108,6 @@ public sealed class DurableSidecar(AzureStorageOrchestrationServiceSettings sett
 
     public string Address { get; } = $"http://127.0.0.1:{port}";
 
-    /// <summary>Completes once the task hub exists and the sidecar listens.</summary>
-    public Task Ready => _starting;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -147,13 +148,15 @@ public sealed class DurableSidecar(AzureStorageOrchestrationServiceSettings sett
         host.MapGrpcService<TaskHubGrpcServer>();
         await host.StartAsync(stopping);
         _host = host;
+        ready.Started();
     }
 
     // Stopping the sidecar's host stops its dispatchers and the engine (see StopSafeOrchestrationService).
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stopping.CancelAsync();
-        try { await _starting; } catch (OperationCanceledException) { }
+        // A start still under way is waited for within the shutdown bound, however it ends (storage may be gone too).
+        try { await _starting.WaitAsync(cancellationToken); } catch (Exception e) { logger.LogDebug("The Durable backend's start ended with the stop: {Reason}", e.Message); }
         if (_host is not null) await _host.StopAsync(cancellationToken);
     }
 
@@ -161,5 +164,38 @@ public sealed class DurableSidecar(AzureStorageOrchestrationServiceSettings sett
     {
         if (_host is not null) await _host.DisposeAsync();
         _stopping.Dispose();
+    }
+}
+
+/// <summary>Set once the sidecar listens.</summary>
+public sealed class SidecarReadiness
+{
+    readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task WhenStarted => _started.Task;
+
+    public void Started() => _started.TrySetResult();
+}
+
+/// <summary>
+/// The Durable client's HTTP/2 calls wait for the sidecar to listen, at most 20 s; then the call fails as the engine
+/// being unavailable (503 to a client, see SurfaceErrors).
+/// </summary>
+sealed class WaitForSidecarHandler(SidecarReadiness ready) : DelegatingHandler
+{
+    static readonly TimeSpan StartWait = TimeSpan.FromSeconds(20);
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ready.WhenStarted.WaitAsync(StartWait, cancellationToken);
+        }
+        catch (TimeoutException e)
+        {
+            // What gRPC reads as the server being unavailable.
+            throw new HttpRequestException("The Durable backend has not started yet.", e);
+        }
+        return await base.SendAsync(request, cancellationToken);
     }
 }

@@ -16,12 +16,8 @@ public static class FunctionEndpoints
         return app;
     }
 
-    // How long a request that needs the Durable backend waits for it to start before answering 503.
-    static readonly TimeSpan DurableStartWait = TimeSpan.FromSeconds(20);
-
     static async Task InvokeAsync(FunctionInfo function, HttpContext context)
     {
-        if (function.Parameters.Contains(ParameterSource.DurableClient)) await DurableReadyAsync(context);
         var result = await function.InvokeAsync(context.RequestServices, (parameter, source) => source switch
         {
             ParameterSource.HttpRequest => context.Request,
@@ -32,18 +28,5 @@ public static class FunctionEndpoints
         });
         // As the Worker's ASP.NET Core integration does: an IResult is executed against the request's context.
         if (result is IResult answer) await answer.ExecuteAsync(context);
-    }
-
-    static async Task DurableReadyAsync(HttpContext context)
-    {
-        try
-        {
-            await context.RequestServices.GetRequiredService<DurableSidecar>().Ready.WaitAsync(DurableStartWait, context.RequestAborted);
-        }
-        catch (TimeoutException)
-        {
-            // Read as a storage outage (503): the backend is waiting for its storage.
-            throw new Azure.RequestFailedException(StatusCodes.Status503ServiceUnavailable, "The Durable backend has not started yet.");
-        }
     }
 }

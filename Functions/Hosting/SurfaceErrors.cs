@@ -1,6 +1,7 @@
 using Functions.Contracts.Kiapi;
 using Functions.Contracts.Kioai;
 using Functions.Storage;
+using Grpc.Core;
 using Microsoft.AspNetCore.Diagnostics;
 
 namespace Functions.Hosting;
@@ -31,6 +32,9 @@ public static class SurfaceErrors
             BadHttpRequestException bad => (bad.StatusCode, "bad_request", bad.Message),
             not null when StorageFaults.IsOutage(error) =>
                 (StatusCodes.Status503ServiceUnavailable, "storage_unavailable", "Storage is not reachable right now; try again shortly."),
+            // The Durable backend (the Functions host's extension, or the local host's sidecar) did not answer.
+            RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded } =>
+                (StatusCodes.Status503ServiceUnavailable, "jobs_unavailable", "The job engine is not reachable right now; try again shortly."),
             _ => (StatusCodes.Status500InternalServerError, "internal_error", "An unexpected error occurred; it has been logged."),
         };
         if (status >= 500) logger.LogError(error, "Request {Method} {Path} failed", context.Request.Method, context.Request.Path);
