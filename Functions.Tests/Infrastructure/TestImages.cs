@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using System.Text;
 using SkiaSharp;
 
@@ -51,7 +52,7 @@ public static class TestImages
         output.Write(word);
         var typed = Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
         output.Write(typed);
-        BinaryPrimitives.WriteUInt32BigEndian(word, PngChecker.Crc(typed));
+        BinaryPrimitives.WriteUInt32BigEndian(word, Crc32.HashToUInt32(typed));
         output.Write(word);
     }
 }

@@ -17,7 +17,7 @@ public sealed partial class TwoInstanceTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _azurite = await Azurite.StartAsync();
-        var settings = new Dictionary<string, string> { ["Logging:LogLevel:Functions.Jobs.GenerationActivities"] = "Information" };
+        var settings = new Dictionary<string, string> { ["Logging:LogLevel:Functions.Generation.ImageKeeper"] = "Information" };
         _apps = await Task.WhenAll(AppProcess.StartAsync(AppProcess.BuiltDll, _azurite.ConnectionString, settings),
             AppProcess.StartAsync(AppProcess.BuiltDll, _azurite.ConnectionString, settings));
     }

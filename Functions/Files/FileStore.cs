@@ -18,8 +18,28 @@ public sealed partial class FileStore([FromKeyedServices(StorageNames.FilesConta
     /// <summary>The metadata key naming the job that made a generated file.</summary>
     public const string JobKey = "job";
 
-    public async Task<StoredFile> SaveAsync(string fileId, ReadOnlyMemory<byte> bytes, string contentType, string filename,
-        DateTimeOffset createdAt, bool isPrivate, IReadOnlyDictionary<string, string>? meta = null, CancellationToken cancellationToken = default)
+    public Task<StoredFile> SaveAsync(string fileId, ReadOnlyMemory<byte> bytes, string contentType, string filename,
+        DateTimeOffset createdAt, bool isPrivate, IReadOnlyDictionary<string, string>? meta = null, CancellationToken cancellationToken = default) =>
+        WriteAsync(fileId, bytes, contentType, filename, createdAt, isPrivate, meta, conditions: null, cancellationToken);
+
+    /// <summary>Saves a file only if none has its id; null when one had (a job step that ran again keeps the first image).</summary>
+    public async Task<StoredFile?> TryCreateAsync(string fileId, ReadOnlyMemory<byte> bytes, string contentType, string filename,
+        DateTimeOffset createdAt, bool isPrivate, IReadOnlyDictionary<string, string> meta, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await WriteAsync(fileId, bytes, contentType, filename, createdAt, isPrivate, meta,
+                new BlobRequestConditions { IfNoneMatch = ETag.All }, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == StatusCodes.Status409Conflict)
+        {
+            return null;
+        }
+    }
+
+    async Task<StoredFile> WriteAsync(string fileId, ReadOnlyMemory<byte> bytes, string contentType, string filename,
+        DateTimeOffset createdAt, bool isPrivate, IReadOnlyDictionary<string, string>? meta, BlobRequestConditions? conditions,
+        CancellationToken cancellationToken)
     {
         var metadata = new Dictionary<string, string>(meta ?? new Dictionary<string, string>())
         {
@@ -27,8 +47,10 @@ public sealed partial class FileStore([FromKeyedServices(StorageNames.FilesConta
             [CreatedKey] = createdAt.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture),
             [PrivateKey] = isPrivate ? "true" : "false",
         };
-        await container.GetBlobClient(fileId).UploadAsync(BinaryData.FromBytes(bytes),
-            new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = contentType }, Metadata = metadata }, cancellationToken);
+        await container.GetBlobClient(fileId).UploadAsync(BinaryData.FromBytes(bytes), new BlobUploadOptions
+        {
+            HttpHeaders = new BlobHttpHeaders { ContentType = contentType }, Metadata = metadata, Conditions = conditions,
+        }, cancellationToken);
         return new StoredFile(fileId, filename, contentType, bytes.Length, createdAt, isPrivate, meta ?? new Dictionary<string, string>());
     }
 

@@ -1,3 +1,5 @@
+using System.Globalization;
+using Functions.Contracts.Kioai;
 using Functions.Files;
 using Functions.History;
 using Functions.Jobs;
@@ -14,10 +16,13 @@ public sealed class ImageKeeper(FileStore files, ImageHistory history, StorageBo
     /// <summary>Stores an inline generation's image under a new file id, which is also its history key.</summary>
     public async Task<JobResult> StoreAsync(GenerationRequest request, string provider, GeneratedImage image, CancellationToken cancellationToken)
     {
+        await bootstrap.EnsureCreatedAsync(cancellationToken);
         var fileId = FileIds.New(clock.GetUtcNow());
         try
         {
-            return await StoreAsync(fileId, fileId, request, provider, image, new Dictionary<string, string>(), cancellationToken);
+            var file = await files.SaveAsync(fileId, image.Bytes, image.ContentType, FilenameOf(fileId, image), clock.GetUtcNow(),
+                request.IsPrivate, MetadataOf(request, provider, image), cancellationToken);
+            return await AddHistoryAsync(file, fileId, request, image.Debug, cancellationToken);
         }
         catch (Exception)
         {
@@ -28,27 +33,52 @@ public sealed class ImageKeeper(FileStore files, ImageHistory history, StorageBo
         }
     }
 
-    /// <summary>Stores a job's image; the file id comes from the job id, so a retried activity overwrites the same file.</summary>
-    public Task<JobResult> StoreForJobAsync(string jobId, GenerationRequest request, string provider, GeneratedImage image,
-        CancellationToken cancellationToken) =>
-        StoreAsync(FileIds.FileIdForJob(jobId), jobId, request, provider, image, new Dictionary<string, string> { [FileStore.JobKey] = jobId },
-            cancellationToken);
-
-    async Task<JobResult> StoreAsync(string fileId, string key, GenerationRequest request, string provider, GeneratedImage image,
-        Dictionary<string, string> metadata, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores a job's image under a file id made from the job id. The first write wins: a Store that runs again (Durable
+    /// runs an activity at least once) keeps the file and history row the first one wrote, and answers with them.
+    /// </summary>
+    public async Task<JobResult> StoreForJobAsync(string jobId, GenerationRequest request, string provider, GeneratedImage image,
+        CancellationToken cancellationToken)
     {
         await bootstrap.EnsureCreatedAsync(cancellationToken);
-        var now = clock.GetUtcNow();
-        metadata["kind"] = "generated";
-        metadata["model"] = request.Model;
-        metadata["provider"] = provider;
-        metadata["width"] = image.Width.ToString();
-        metadata["height"] = image.Height.ToString();
-        await files.SaveAsync(fileId, image.Bytes, image.ContentType, $"{fileId}.{ImageFormats.ExtensionOf(image.ContentType)}", now,
+        var fileId = FileIds.FileIdForJob(jobId);
+        var metadata = MetadataOf(request, provider, image);
+        metadata[FileStore.JobKey] = jobId;
+        var file = await files.TryCreateAsync(fileId, image.Bytes, image.ContentType, FilenameOf(fileId, image), clock.GetUtcNow(),
             request.IsPrivate, metadata, cancellationToken);
-        var entry = await history.AddAsync(new ImageEntry(0, fileId, request.Prompt, request.Style, request.AspectRatio, request.Model,
-            request.IsPrivate, null, now, key), cancellationToken);
-        return new JobResult(entry.Id, fileId, image.Bytes.Length, image.Width, image.Height, image.ContentType, entry.CreatedAt, image.Debug);
+        if (file is not null)
+        {
+            logger.LogInformation("Job {JobId} stored its image as {FileId}", jobId, fileId);
+        }
+        else
+        {
+            // Gone again means a cancel removed it meanwhile: fail this run, so that the retry writes it or finds the job ended.
+            file = await files.GetAsync(fileId, cancellationToken)
+                ?? throw new InvalidOperationException($"The file {fileId} was removed while its job stored it.");
+            logger.LogInformation("Job {JobId} ran its store again; it keeps the image {FileId} stored first", jobId, fileId);
+        }
+        return await AddHistoryAsync(file, jobId, request, image.Debug, cancellationToken);
+    }
+
+    static string FilenameOf(string fileId, GeneratedImage image) => $"{fileId}.{ImageFormats.ExtensionOf(image.ContentType)}";
+
+    static Dictionary<string, string> MetadataOf(GenerationRequest request, string provider, GeneratedImage image) => new()
+    {
+        ["kind"] = "generated", ["model"] = request.Model, ["provider"] = provider,
+        [WidthKey] = image.Width.ToString(CultureInfo.InvariantCulture), [HeightKey] = image.Height.ToString(CultureInfo.InvariantCulture),
+    };
+
+    const string WidthKey = "width";
+    const string HeightKey = "height";
+
+    /// <summary>Adds the history row of a stored file (its size, type and dimensions are the file's) and answers with both.</summary>
+    async Task<JobResult> AddHistoryAsync(StoredFile file, string key, GenerationRequest request, ApiDebugInfo debug,
+        CancellationToken cancellationToken)
+    {
+        var entry = await history.AddAsync(new ImageEntry(0, file.FileId, request.Prompt, request.Style, request.AspectRatio, request.Model,
+            request.IsPrivate, null, clock.GetUtcNow(), key), cancellationToken);
+        int Dimension(string name) => int.TryParse(file.Meta.GetValueOrDefault(name), CultureInfo.InvariantCulture, out var n) ? n : 0;
+        return new JobResult(entry.Id, file.FileId, file.Size, Dimension(WidthKey), Dimension(HeightKey), file.ContentType, entry.CreatedAt, debug);
     }
 
     /// <summary>Undoes <see cref="StoreForJobAsync"/> for a job that ended otherwise (canceled, past its deadline): history row first, then the file.</summary>

@@ -85,7 +85,6 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
     {
         var debug = image.Debug with { UsedFallback = call.ModelIndex > 0, FallbackReason = call.FallbackReason };
         var stored = await keeper.StoreForJobAsync(call.JobId, call.Request, provider, image with { Debug = debug }, CancellationToken.None);
-        logger.LogInformation("Job {JobId} stored its image as {FileId} (image {ImageId})", call.JobId, stored.FileId, stored.ImageId);
         var job = await client.GetInstanceAsync(call.JobId, getInputsAndOutputs: false);
         if (job is null || job.RuntimeStatus == OrchestrationRuntimeStatus.Terminated)
         {

@@ -1,3 +1,4 @@
+using Functions.Tests.Fakes;
 using Functions.Tests.Infrastructure;
 
 namespace Functions.Bench;
@@ -112,17 +113,26 @@ static class BenchMain
         Line("");
     }
 
-    /// <summary>Orchestrated jobs, each configuration on an Azurite of its own.</summary>
+    /// <summary>Orchestrated jobs, each configuration on an Azurite of its own: the offline renderer, then a fake geminigen.</summary>
     static async Task JobsAsync(string appDll, Action<string> Line)
     {
         const int jobs = 240;
-        Line($"| orchestrated generate (Prefer: respond-async, offline renderer, 1K), {jobs} jobs from 16 loops | submit p50 ms | submit p99 ms " +
-             "| submit-to-succeeded p50 ms | submit-to-succeeded p99 ms | jobs/s |");
-        Line("|---|---|---|---|---|---|");
-        foreach (var processes in new[] { 1, 2 })
+        await using var geminigen = new FakeGeminigen();
+        var runs = new (JobsBench.Upstream Upstream, int Processes)[]
         {
-            var figures = await JobsBench.RunAsync(appDll, processes, jobs);
-            Line($"| {processes} local-host process{(processes > 1 ? "es" : "")} | {figures.Submit.P50:F1} | {figures.Submit.P99:F1} " +
+            (JobsBench.Offline, 1), (JobsBench.Offline, 2),
+            (JobsBench.Geminigen(geminigen, "fake geminigen, the app's check timing (first check 2 s after the submit)"), 1),
+            (JobsBench.Geminigen(geminigen, "fake geminigen, the app's check timing (first check 2 s after the submit)"), 2),
+            (JobsBench.Geminigen(geminigen, "fake geminigen, first check at once (Upstream:PollMinSeconds=0)",
+                new Dictionary<string, string> { ["Upstream:PollMinSeconds"] = "0" }), 1),
+        };
+        Line($"| orchestrated generate (Prefer: respond-async), {jobs} jobs from 16 loops | processes | submit p50 ms | submit p99 ms " +
+             "| submit-to-succeeded p50 ms | submit-to-succeeded p99 ms | jobs/s |");
+        Line("|---|---|---|---|---|---|---|");
+        foreach (var (upstream, processes) in runs)
+        {
+            var figures = await JobsBench.RunAsync(appDll, upstream, processes, jobs);
+            Line($"| {upstream.Name} | {processes} | {figures.Submit.P50:F1} | {figures.Submit.P99:F1} " +
                  $"| {figures.SubmitToSucceeded.P50:F1} | {figures.SubmitToSucceeded.P99:F1} | {figures.JobsPerSecond:F1} |");
         }
         Line("");
