@@ -22,13 +22,19 @@ public sealed record FunctionInfo(string Name, MethodInfo Method, string Trigger
     /// <summary>Runs the function: a new instance of its class per invocation (as the worker does), arguments from <paramref name="argumentFor"/>.</summary>
     public async Task<object?> InvokeAsync(IServiceProvider services, Func<ParameterInfo, ParameterSource, object?> argumentFor)
     {
-        var target = Method.IsStatic ? null : ActivatorUtilities.CreateInstance(services, Method.DeclaringType!);
-        var arguments = Method.GetParameters().Zip(Parameters, argumentFor).ToArray();
+        var target = _create?.Invoke(services, null);
+        var arguments = new object?[Parameters.Count];
+        for (var i = 0; i < arguments.Length; i++) arguments[i] = argumentFor(_parameters[i], Parameters[i]);
         var returned = Method.Invoke(target, BindingFlags.DoNotWrapExceptions, null, arguments, null);
         if (returned is not Task task) return returned;
         await task;
-        return Method.ReturnType.IsGenericType ? task.GetType().GetProperty(nameof(Task<object>.Result))!.GetValue(task) : null;
+        return _result?.GetValue(task);
     }
+
+    // Reflection done once per function, not per invocation.
+    readonly ObjectFactory? _create = Method.IsStatic ? null : ActivatorUtilities.CreateFactory(Method.DeclaringType!, Type.EmptyTypes);
+    readonly ParameterInfo[] _parameters = Method.GetParameters();
+    readonly PropertyInfo? _result = Method.ReturnType.IsGenericType ? Method.ReturnType.GetProperty(nameof(Task<object>.Result)) : null;
 }
 
 /// <summary>

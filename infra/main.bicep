@@ -143,6 +143,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
         { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD' }
         { name: 'ASPNETCORE_ENVIRONMENT', value: 'Production' }
+        { name: 'MALLOC_ARENA_MAX', value: '2' } // glibc arenas: less resident memory, as scripts/run.sh (bench/RESULTS.md, "Memory")
         { name: 'Generation__SyncWaitSeconds', value: '50' }
         { name: 'Generation__OfflineRenderer', value: 'false' }
         { name: 'Auth__GenerateLocalAdminKey', value: 'false' } // deploy.sh sets Auth__AdminKey after deployment

@@ -34,6 +34,9 @@ else
   echo "Azurite started (blob 10000, queue 10001, table 10002; data in .azurite/)."
 fi
 
+# glibc keeps an arena per contending thread (up to 8 per core) and seldom gives their memory back: two arenas keep
+# the host's resident memory about 35 MB lower after concurrent renders (bench/RESULTS.md, "Memory"). Azure: main.bicep.
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 # In the background and waited for, so that a signal to this script stops the app and Azurite at once.
 ASPNETCORE_ENVIRONMENT=Development DOTNET_ENVIRONMENT=Development dotnet run --project Functions.LocalHost -- "$@" &
 app_pid=$!

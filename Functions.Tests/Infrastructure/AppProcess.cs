@@ -30,6 +30,7 @@ public sealed class AppProcess : OwnedProcess
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         start.Environment["AzureWebJobsStorage"] = storage;
+        start.Environment["MALLOC_ARENA_MAX"] = "2"; // as scripts/run.sh and the Azure app settings start it
         start.Environment["Auth__AdminKey"] = "process-admin-key";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         start.Environment["Logging__Console__FormatterName"] = "simple";

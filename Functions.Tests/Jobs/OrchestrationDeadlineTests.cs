@@ -9,7 +9,8 @@ public sealed class OrchestrationDeadlineTests(OrchestrationHost host) : IClassF
 {
     const string Submit = GenerationActivities.Submit, Check = GenerationActivities.Check, Store = GenerationActivities.Store,
         Discard = GenerationActivities.Discard;
-    static readonly JobTimings HalfSecond = new(DeadlineSeconds: 0.5, PollMinSeconds: 0.05, PollMaxSeconds: 0.1);
+    // Long enough that the first steps start before the deadline however busy the machine is (each test needs one in flight).
+    static readonly JobTimings Timings = new(DeadlineSeconds: 2, PollMinSeconds: 0.05, PollMaxSeconds: 0.1);
     static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
 
     [Fact]
@@ -17,10 +18,10 @@ public sealed class OrchestrationDeadlineTests(OrchestrationHost host) : IClassF
     {
         var steps = new FakeSteps { Submit = _ => FakeSteps.Pending("task-slow"), Check = call => FakeSteps.Pending(call.TaskId!) };
 
-        var ended = await host.EndedAsync(await host.StartAsync(steps, HalfSecond, "slow-model"));
+        var ended = await host.EndedAsync(await host.StartAsync(steps, Timings, "slow-model"));
 
         Assert.Equal(OrchestrationRuntimeStatus.Failed, ended.RuntimeStatus);
-        Assert.Equal(TimeSpan.FromSeconds(0.5), steps.Timers.First());
+        Assert.Equal(TimeSpan.FromSeconds(Timings.DeadlineSeconds), steps.Timers.First());
         Assert.NotEmpty(steps.CallsTo(Check)); // it was pending, and checked, when the deadline came
         Assert.DoesNotContain(Store, steps.Started);
         Assert.Equal(Discard, steps.Started[^1]);
@@ -40,7 +41,7 @@ public sealed class OrchestrationDeadlineTests(OrchestrationHost host) : IClassF
             Store = async _ => { await gate.Task; return FakeSteps.StoredStep("file-late"); },
         };
 
-        var jobId = await host.StartAsync(steps, HalfSecond, "slow-store-model");
+        var jobId = await host.StartAsync(steps, Timings, "slow-store-model");
         await steps.DeadlinePassed.Task.WaitAsync(Bound);
         gate.SetResult();
         var ended = await host.EndedAsync(jobId);
@@ -63,7 +64,7 @@ public sealed class OrchestrationDeadlineTests(OrchestrationHost host) : IClassF
             },
         };
 
-        var jobId = await host.StartAsync(steps, HalfSecond, "first-model", "second-model");
+        var jobId = await host.StartAsync(steps, Timings, "first-model", "second-model");
         await steps.DeadlinePassed.Task.WaitAsync(Bound);
         gate.SetResult();
         var ended = await host.EndedAsync(jobId);
@@ -82,7 +83,7 @@ public sealed class OrchestrationDeadlineTests(OrchestrationHost host) : IClassF
             Check = async _ => { await gate.Task; return await FakeSteps.Ready(); },
         };
 
-        var jobId = await host.StartAsync(steps, HalfSecond, "late-model");
+        var jobId = await host.StartAsync(steps, Timings, "late-model");
         await steps.DeadlinePassed.Task.WaitAsync(Bound);
         gate.SetResult();
         var ended = await host.EndedAsync(jobId);
