@@ -24,6 +24,25 @@ public abstract class MisbehavingStorageFixture(int status) : AppFixture
     protected override void ConfigureServices(IServiceCollection services) =>
         services.AddAzureClients(clients => clients.ConfigureDefaults(options => options.Transport = new RecordingTransport(request =>
             RecordingTransport.Error(request, status, StorageText))));
+
+    /// <summary>
+    /// A generate (kioai) and a file listing (kiapi: it reads the app's own storage, where the jobs API reads the task
+    /// hub's) both answer <paramref name="expected"/> within seconds, in their surface's shape, without the storage's text.
+    /// </summary>
+    public async Task AssertBothSurfacesAnswerAsync(HttpStatusCode expected, string kioaiCode)
+    {
+        var clock = Stopwatch.StartNew();
+        var generate = await Client.PostAsJsonAsync("/api/images/generate", new { prompt = $"storage answers {status}" });
+        var files = await Client.GetAsync("/api/v1/files");
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+        var kioai = await GenerateImageTests.AssertKioaiError(generate, expected, kioaiCode);
+        Assert.DoesNotContain("RequestId", kioai.GetRawText());
+        Assert.Equal(expected, files.StatusCode);
+        var kiapi = await files.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(JsonValueKind.String, kiapi.GetProperty("detail").ValueKind);
+        Assert.DoesNotContain("RequestId", kiapi.GetRawText());
+    }
 }
 
 public sealed class RefusingStorageFixture() : MisbehavingStorageFixture(400);
@@ -35,18 +54,7 @@ public sealed class RefusingStorageTests(RefusingStorageFixture app) : IClassFix
     [Fact]
     public async Task A_storage_refusal_answers_500_at_once_in_each_surfaces_shape_without_the_storages_text()
     {
-        var clock = Stopwatch.StartNew();
-        var generate = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "refused" });
-        // The files API reads the app's own storage (the jobs API reads the Durable task hub's).
-        var jobs = await app.Client.GetAsync("/api/v1/files");
-
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
-        var kioai = await GenerateImageTests.AssertKioaiError(generate, HttpStatusCode.InternalServerError, "internal_error");
-        Assert.DoesNotContain("RequestId", kioai.GetRawText());
-        Assert.Equal(HttpStatusCode.InternalServerError, jobs.StatusCode);
-        var kiapi = await jobs.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.Equal(JsonValueKind.String, kiapi.GetProperty("detail").ValueKind);
-        Assert.DoesNotContain("RequestId", kiapi.GetRawText());
+        await app.AssertBothSurfacesAnswerAsync(HttpStatusCode.InternalServerError, "internal_error");
         Assert.Contains(app.Logs, line => line.Contains(MisbehavingStorageFixture.StorageText)); // kept for whoever runs the service
     }
 }
@@ -54,18 +62,8 @@ public sealed class RefusingStorageTests(RefusingStorageFixture app) : IClassFix
 public sealed class FailingStorageTests(FailingStorageFixture app) : IClassFixture<FailingStorageFixture>
 {
     [Fact]
-    public async Task A_storage_that_keeps_answering_503_makes_every_surface_answer_503_storage_unavailable_within_seconds()
-    {
-        var clock = Stopwatch.StartNew();
-        var generate = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "storage down" });
-        var files = await app.Client.GetAsync("/api/v1/files");
-
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
-        var kioai = await GenerateImageTests.AssertKioaiError(generate, HttpStatusCode.ServiceUnavailable, "storage_unavailable");
-        Assert.DoesNotContain("RequestId", kioai.GetRawText());
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, files.StatusCode);
-        Assert.DoesNotContain("RequestId", (await files.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
-    }
+    public async Task A_storage_that_keeps_answering_503_makes_every_surface_answer_503_storage_unavailable_within_seconds() =>
+        await app.AssertBothSurfacesAnswerAsync(HttpStatusCode.ServiceUnavailable, "storage_unavailable");
 }
 
 /// <summary>The app on real Azurite, except that storage refuses the history transaction (as it did a row too large).</summary>
