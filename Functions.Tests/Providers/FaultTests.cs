@@ -14,34 +14,6 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
     internal const string Grok = "/uapi/v1/imagen/grok";
     internal const string Meta = "/uapi/v1/meta_ai/generate";
 
-    [Theory]
-    [InlineData(Fault.ServerError)]
-    [InlineData(Fault.Unavailable)]
-    [InlineData(Fault.Hang)]
-    [InlineData(Fault.MalformedJson)]
-    [InlineData(Fault.SlowBody)]
-    [InlineData(Fault.ConcurrencyLimit)]
-    [InlineData(Fault.RateLimited)]
-    [InlineData(Fault.OversizedImage)]
-    [InlineData(Fault.NotAnImage)]
-    [InlineData(Fault.TaskFails)]
-    public async Task A_retryable_fault_moves_the_job_to_its_fallback(Fault fault)
-    {
-        app.ClearFaults();
-        app.Geminigen.Fail(Grok, fault);
-        var metaBefore = app.Geminigen.CountOf(Meta);
-
-        var json = await app.GenerateAsync(new { prompt = $"fallback after {fault}", model = "grok" });
-
-        var debug = json.GetProperty("apiDebug");
-        Assert.True(debug.GetProperty("usedFallback").GetBoolean());
-        Assert.StartsWith("grok: ", debug.GetProperty("fallbackReason").GetString());
-        Assert.Empty(OpenApiContract.Kioai.Check(System.Text.Json.Nodes.JsonNode.Parse(json.GetRawText()), "GenerateImageResponse"));
-        Assert.EndsWith(Meta, debug.GetProperty("requestUrl").GetString());
-        Assert.Equal(metaBefore + 1, app.Geminigen.CountOf(Meta));
-        Assert.Equal("grok", json.GetProperty("model").GetString()); // the model asked for; apiDebug says who made it
-    }
-
     [Fact]
     public async Task A_429_with_Retry_After_is_retried_after_the_wait_without_a_fallback()
     {
@@ -134,7 +106,7 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
 
 /// <summary>
 /// The provider fixture with a deadline well past a whole chain of hanging attempts (two models, two 1.5 s attempts
-/// each, about 7 s), so that on a busy machine the chain's own last failure, not the deadline, ends the job.
+/// each, about 7 s), so that on a busy machine the chain, not the deadline, ends the job.
 /// </summary>
 public sealed class LongDeadlineProviderFixture : ProviderFixture
 {
@@ -142,9 +114,38 @@ public sealed class LongDeadlineProviderFixture : ProviderFixture
         new Dictionary<string, string?>(base.Settings) { ["Upstream:DeadlineSeconds"] = "30" };
 }
 
-public sealed class ChainFaultTests(LongDeadlineProviderFixture app) : IClassFixture<LongDeadlineProviderFixture>
+/// <summary>Faults whose retries take seconds: the job falls back, or the whole chain fails with its last failure.</summary>
+public sealed class FallbackChainTests(LongDeadlineProviderFixture app) : IClassFixture<LongDeadlineProviderFixture>
 {
     const string Grok = FaultTests.Grok, Meta = FaultTests.Meta;
+
+    [Theory]
+    [InlineData(Fault.ServerError)]
+    [InlineData(Fault.Unavailable)]
+    [InlineData(Fault.Hang)]
+    [InlineData(Fault.MalformedJson)]
+    [InlineData(Fault.SlowBody)]
+    [InlineData(Fault.ConcurrencyLimit)]
+    [InlineData(Fault.RateLimited)]
+    [InlineData(Fault.OversizedImage)]
+    [InlineData(Fault.NotAnImage)]
+    [InlineData(Fault.TaskFails)]
+    public async Task A_retryable_fault_moves_the_job_to_its_fallback(Fault fault)
+    {
+        app.ClearFaults();
+        app.Geminigen.Fail(Grok, fault);
+        var metaBefore = app.Geminigen.CountOf(Meta);
+
+        var json = await app.GenerateAsync(new { prompt = $"fallback after {fault}", model = "grok" });
+
+        var debug = json.GetProperty("apiDebug");
+        Assert.True(debug.GetProperty("usedFallback").GetBoolean());
+        Assert.StartsWith("grok: ", debug.GetProperty("fallbackReason").GetString());
+        Assert.Empty(OpenApiContract.Kioai.Check(System.Text.Json.Nodes.JsonNode.Parse(json.GetRawText()), "GenerateImageResponse"));
+        Assert.EndsWith(Meta, debug.GetProperty("requestUrl").GetString());
+        Assert.Equal(metaBefore + 1, app.Geminigen.CountOf(Meta));
+        Assert.Equal("grok", json.GetProperty("model").GetString()); // the model asked for; apiDebug says who made it
+    }
 
     [Theory]
     [InlineData(Fault.ServerError, HttpStatusCode.BadGateway, "upstream_error")]
