@@ -26,9 +26,16 @@ public sealed class CancelWaitedTests(GatedWaitingFixture app) : IClassFixture<G
         request.Headers.Add("Idempotency-Key", "wait-then-cancel");
         var waiting = app.Client.SendAsync(request);
         await app.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        var running = await app.Client.GetFromJsonAsync<JsonElement>("/api/v1/jobs?status=running&limit=100");
-        var jobId = running.GetProperty("data").EnumerateArray()
-            .Single(j => j.GetProperty("params").GetProperty("prompt").GetString() == "waiting, then canceled").GetProperty("id").GetString();
+        // The engine records the instance as running just after it hands out the first step.
+        string? jobId = null;
+        await Eventually.HoldsAsync(async () =>
+        {
+            var running = await app.Client.GetFromJsonAsync<JsonElement>("/api/v1/jobs?status=running&limit=100");
+            jobId = running.GetProperty("data").EnumerateArray()
+                .Where(j => j.GetProperty("params").GetProperty("prompt").GetString() == "waiting, then canceled")
+                .Select(j => j.GetProperty("id").GetString()).SingleOrDefault();
+            return jobId is not null;
+        });
 
         await app.Client.DeleteAsync($"/api/v1/jobs/{jobId}");
         app.Gate.SetResult();
