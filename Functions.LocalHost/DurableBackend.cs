@@ -102,12 +102,15 @@ public sealed class DurableSidecar(AzureStorageOrchestrationServiceSettings sett
     ILogger<DurableSidecar> logger) : IHostedService, IAsyncDisposable
 {
     static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(10);
-    readonly CancellationTokenSource _stopping = new();
+    static readonly TimeSpan ShutdownBound = TimeSpan.FromSeconds(5);
+    readonly CancellationTokenSource _stopping = new(); // never disposed: a stop may come after the dispose (see StopAsync)
+    // Under WebApplicationFactory the app's own Run stops and disposes the host while the factory stops it too.
+    readonly SemaphoreSlim _lifecycle = new(1, 1);
     Task _starting = Task.CompletedTask;
     WebApplication? _host;
+    bool _disposed;
 
     public string Address { get; } = $"http://127.0.0.1:{port}";
-
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -155,15 +158,48 @@ public sealed class DurableSidecar(AzureStorageOrchestrationServiceSettings sett
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stopping.CancelAsync();
-        // A start still under way is waited for within the shutdown bound, however it ends (storage may be gone too).
-        try { await _starting.WaitAsync(cancellationToken); } catch (Exception e) { logger.LogDebug("The Durable backend's start ended with the stop: {Reason}", e.Message); }
-        if (_host is not null) await _host.StopAsync(cancellationToken);
+        await WaitForStartAsync(cancellationToken);
+        try
+        {
+            await _lifecycle.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning("The Durable backend was still stopping or being disposed when the shutdown bound passed");
+            return;
+        }
+        try
+        {
+            if (!_disposed && _host is not null) await _host.StopAsync(cancellationToken);
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    // A start still under way is waited for within the shutdown bound, however it ends (storage may be gone too).
+    async Task WaitForStartAsync(CancellationToken cancellationToken)
+    {
+        try { await _starting.WaitAsync(cancellationToken); }
+        catch (Exception e) { logger.LogDebug("The Durable backend's start ended with the stop: {Reason}", e.Message); }
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_host is not null) await _host.DisposeAsync();
-        _stopping.Dispose();
+        await _stopping.CancelAsync();
+        using (var bound = new CancellationTokenSource(ShutdownBound)) await WaitForStartAsync(bound.Token);
+        await _lifecycle.WaitAsync();
+        try
+        {
+            if (_disposed) return;
+            _disposed = true;
+            if (_host is not null) await _host.DisposeAsync();
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
     }
 }
 
