@@ -11,7 +11,7 @@ public sealed class IdempotencyKeysTests(StorageFixture storage) : IClassFixture
 
     KeyUse Use(string jobId) => new(jobId, "body-" + jobId, _clock.GetUtcNow());
 
-    static Task<bool> Exists(string _) => Task.FromResult(true);
+    static Task<bool> Exists(KeyUse _) => Task.FromResult(true);
 
     [Fact]
     public async Task Of_concurrent_requests_with_one_key_exactly_one_binds_it_and_all_see_that_binding()

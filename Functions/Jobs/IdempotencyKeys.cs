@@ -36,7 +36,7 @@ public sealed class IdempotencyKeys([FromKeyedServices(StorageNames.IdempotencyT
     /// Binds the key to <paramref name="use"/> unless it is bound to a job that still exists; returns the binding
     /// that holds, ours or the earlier one.
     /// </summary>
-    public async Task<KeyUse> BindAsync(string key, KeyUse use, Func<string, Task<bool>> jobExists, CancellationToken cancellationToken)
+    public async Task<KeyUse> BindAsync(string key, KeyUse use, Func<KeyUse, Task<bool>> jobExists, CancellationToken cancellationToken)
     {
         var binding = new KeyRow { PartitionKey = Partition(key), RowKey = RowKey, JobId = use.JobId, BodyHash = use.BodyHash, CreatedAt = use.CreatedAt };
         while (true)
@@ -50,7 +50,7 @@ public sealed class IdempotencyKeys([FromKeyedServices(StorageNames.IdempotencyT
 
             var row = await table.GetEntityIfExistsAsync<KeyRow>(binding.PartitionKey, RowKey, cancellationToken: cancellationToken);
             if (!row.HasValue) continue; // removed meanwhile: insert again
-            if (Live(row.Value!) is { } earlier && await jobExists(earlier.JobId)) return earlier;
+            if (Live(row.Value!) is { } earlier && await jobExists(earlier)) return earlier;
             try
             {
                 // Expired, or its job was deleted: the key is free again.

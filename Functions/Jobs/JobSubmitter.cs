@@ -21,8 +21,9 @@ public sealed class IdempotencyKeyReusedException(string key)
 /// </summary>
 public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions> upstream, TimeProvider clock)
 {
-    // How long a binding without its orchestration is given to get one: the winner schedules right after binding.
-    static readonly TimeSpan ScheduleGrace = TimeSpan.FromSeconds(5);
+    // How long after binding a key the winner may take to schedule its job (longer than a Durable client's call may
+    // wait for the backend to start); an older binding without its job (deleted, or its request died) is free.
+    static readonly TimeSpan ScheduleGrace = TimeSpan.FromSeconds(30);
 
     public async Task<Submission> SubmitAsync(DurableTaskClient durable, GenerationRequest request, IReadOnlyList<PlannedModel> plan,
         IdempotencyRequest? idempotency, CancellationToken cancellationToken)
@@ -32,7 +33,7 @@ public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions>
         if (idempotency is not null)
         {
             var bound = await keys.BindAsync(idempotency.Key, new KeyUse(jobId, idempotency.BodyHash, now),
-                id => AppearsAsync(durable, id, cancellationToken), cancellationToken);
+                earlier => AppearsAsync(durable, earlier, cancellationToken), cancellationToken);
             if (bound.JobId != jobId)
             {
                 if (bound.BodyHash != idempotency.BodyHash) throw new IdempotencyKeyReusedException(idempotency.Key);
@@ -49,13 +50,13 @@ public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions>
         return new Submission(new JobRecord(jobId, JobStatus.Queued, request, now, "queued"), Replayed: false);
     }
 
-    /// <summary>Whether a key's job exists, waiting a little for one that is being scheduled right now.</summary>
-    async Task<bool> AppearsAsync(DurableTaskClient durable, string jobId, CancellationToken cancellationToken)
+    /// <summary>Whether a key's job exists, waiting for one that may still be being scheduled.</summary>
+    async Task<bool> AppearsAsync(DurableTaskClient durable, KeyUse binding, CancellationToken cancellationToken)
     {
-        var until = clock.GetUtcNow() + ScheduleGrace;
+        var until = binding.CreatedAt + ScheduleGrace;
         while (true)
         {
-            if (await durable.GetInstanceAsync(jobId, getInputsAndOutputs: false, cancellationToken) is not null) return true;
+            if (await durable.GetInstanceAsync(binding.JobId, getInputsAndOutputs: false, cancellationToken) is not null) return true;
             if (clock.GetUtcNow() >= until) return false;
             await Task.Delay(TimeSpan.FromMilliseconds(250), clock, cancellationToken);
         }

@@ -1,0 +1,65 @@
+using Functions.Generation;
+using Functions.Generation.Providers;
+using Functions.Jobs;
+using Functions.Storage;
+using Functions.Tests.Storage;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Converters;
+using Microsoft.Extensions.Options;
+using Moq;
+
+namespace Functions.Tests.Jobs;
+
+/// <summary>How long a key's binding waits for its job: 30 s after it was made, so a slow first schedule is not taken over.</summary>
+public sealed class JobSubmitterTests(StorageFixture storage) : IClassFixture<StorageFixture>
+{
+    static readonly GenerationRequest Request = new("a lighthouse", "none", "1:1", "offline", null, false, null, null);
+    readonly IdempotencyKeys _keys = new(storage.Table(StorageNames.IdempotencyTable), TimeProvider.System);
+    readonly Mock<DurableTaskClient> _durable = new("test");
+
+    JobSubmitter Submitter() => new(_keys, Options.Create(new UpstreamOptions()), TimeProvider.System);
+
+    Task<Submission> SubmitAsync(string key) =>
+        Submitter().SubmitAsync(_durable.Object, Request, [], new IdempotencyRequest(key, "body"), default);
+
+    [Fact]
+    public async Task A_binding_older_than_the_grace_whose_job_is_gone_is_taken_over_at_once()
+    {
+        var key = "stale-" + Guid.NewGuid();
+        await _keys.BindAsync(key, new KeyUse(JobIds.New(DateTimeOffset.UtcNow.AddSeconds(-31), false), "body", DateTimeOffset.UtcNow.AddSeconds(-31)),
+            _ => Task.FromResult(true), default);
+
+        var started = DateTime.UtcNow;
+        var submission = await SubmitAsync(key);
+
+        Assert.False(submission.Replayed);
+        Assert.Equal(submission.Job.Id, (await _keys.FindAsync(key, default))?.JobId);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(5), "a stale binding is not waited for");
+    }
+
+    [Fact]
+    public async Task A_fresh_binding_whose_job_appears_late_is_shared_not_taken_over()
+    {
+        var key = "fresh-" + Guid.NewGuid();
+        var earlier = JobIds.New(DateTimeOffset.UtcNow, false);
+        await _keys.BindAsync(key, new KeyUse(earlier, "body", DateTimeOffset.UtcNow), _ => Task.FromResult(true), default);
+        var job = new GenerationJob(Request, ["offline"], new JobTimings(30, 2, 10));
+        var instance = new OrchestrationMetadata(GenerationOrchestrator.Name, earlier)
+        {
+            RuntimeStatus = OrchestrationRuntimeStatus.Pending,
+            DataConverter = JsonDataConverter.Default,
+            SerializedInput = JsonDataConverter.Default.Serialize(job),
+        };
+        var lookups = 0;
+        // The winner's schedule lands 6 s later (its first Durable call waited for the backend to start).
+        _durable.Setup(d => d.GetInstanceAsync(earlier, It.IsAny<bool>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync(() => ++lookups < 24 ? null : instance);
+
+        var submission = await SubmitAsync(key);
+
+        Assert.True(submission.Replayed);
+        Assert.Equal(earlier, submission.Job.Id);
+        Assert.Equal(earlier, (await _keys.FindAsync(key, default))?.JobId);
+    }
+}
