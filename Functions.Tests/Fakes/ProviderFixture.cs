@@ -37,7 +37,7 @@ public class ProviderFixture : AppFixture
         ["Upstream:BreakerMinimumCalls"] = BreakerMinimumCalls,
         ["Upstream:PollMinSeconds"] = "0",
         ["Upstream:PollMaxSeconds"] = "0",
-        ["Upstream:DeadlineSeconds"] = "8",
+        ["Upstream:DeadlineSeconds"] = "15", // room for a busy machine; the never-finishing task's test waits it out
         ["Upstream:MaxImageBytes"] = (1024 * 1024).ToString(),
         ["Upstream:AllowPrivateAddresses"] = AllowPrivateAddresses,
         ["Generation:SyncWaitSeconds"] = "30",

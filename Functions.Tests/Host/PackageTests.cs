@@ -22,7 +22,15 @@ public sealed class PackageFixture : IAsyncLifetime
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(10)); // a Release publish beside the other tests
+        }
+        catch (TimeoutException)
+        {
+            process.Kill(entireProcessTree: true); // before DisposeAsync removes its output
+            throw;
+        }
         Assert.True(process.ExitCode == 0, await output + await errors);
     }
 

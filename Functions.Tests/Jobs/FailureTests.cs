@@ -36,12 +36,12 @@ public sealed class ActivityFailureTests(AlwaysThrowingFixture app) : IClassFixt
     }
 }
 
-/// <summary>An asynchronous provider whose task never finishes, and a two-second deadline.</summary>
+/// <summary>An asynchronous provider whose task never finishes, and a five-second deadline (room for several checks on a busy machine).</summary>
 public sealed class NeverFinishingFixture : SeamProviderFixture
 {
     protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
-        ["Upstream:DeadlineSeconds"] = "2",
+        ["Upstream:DeadlineSeconds"] = "5",
         ["Upstream:PollMinSeconds"] = "0.2",
         ["Upstream:PollMaxSeconds"] = "0.2",
     };
@@ -63,7 +63,7 @@ public sealed class DeadlineTests(NeverFinishingFixture app) : IClassFixture<Nev
     {
         var accepted = await JobsApiTests.SubmitAsyncAsync(app.Client, new { prompt = "never finishes" });
 
-        var job = await JobsApiTests.PollAsync(app.Client, accepted.Headers.Location!.AbsolutePath, seconds: 15);
+        var job = await JobsApiTests.PollAsync(app.Client, accepted.Headers.Location!.AbsolutePath, seconds: 30);
 
         Assert.Equal("failed", job.GetProperty("status").GetString());
         Assert.Contains("Upstream:DeadlineSeconds", job.GetProperty("error").GetString());

@@ -1,8 +1,11 @@
+using System.Collections.Concurrent;
 using Functions.Contracts.Kioai;
 using Functions.Generation;
+using Functions.Tests.Fakes;
 using Functions.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Moq;
 
 namespace Functions.Tests.Jobs;
@@ -33,6 +36,9 @@ public class GatedProviderFixture : SeamProviderFixture
 {
     public TaskCompletionSource Gate { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     public TaskCompletionSource Entered { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    public ConcurrentQueue<string> Logs { get; } = new();
+
+    protected override void ConfigureLogging(ILoggingBuilder logging) => logging.AddProvider(new CollectingLoggerProvider(Logs));
 
     protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Generation:SyncWaitSeconds"] = "0" };
 

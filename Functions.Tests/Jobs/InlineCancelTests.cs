@@ -35,7 +35,7 @@ public sealed class InlineCancelTests(HangingProviderFixture app) : IClassFixtur
     {
         using var leaving = new CancellationTokenSource();
         var request = app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "nobody waits for me" }, leaving.Token);
-        await app.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await app.Entered.Task.WaitAsync(TimeSpan.FromSeconds(30));
 
         leaving.Cancel();
 

@@ -50,8 +50,12 @@ public sealed partial class TwoInstanceTests : IAsyncLifetime
         var history = await clients[0].GetFromJsonAsync<JsonElement>("/api/images/history?limit=1");
         Assert.Equal(Jobs, history.GetProperty("total").GetInt64());
 
-        // Each job's image was stored by exactly one process, once, and both processes took part.
-        var doneBy = _apps.Select(a => a.Output.Select(line => Succeeded().Match(line)).Where(m => m.Success).Select(m => m.Groups[1].Value).ToList()).ToArray();
+        // Each job's image was stored by exactly one process, once, and both processes took part. The lines come
+        // through each process's console logger and a pipe, so the last ones may still be on their way.
+        List<string>[] StoredBy() => [.. _apps.Select(a => a.Output.Select(line => Succeeded().Match(line)).Where(m => m.Success).Select(m => m.Groups[1].Value).ToList())];
+        await Eventually.HoldsAsync(() => Task.FromResult(StoredBy().Sum(d => d.Count) >= Jobs), TimeSpan.FromSeconds(10));
+        await Task.Delay(500); // a line stored twice would show by now
+        var doneBy = StoredBy();
         var all = doneBy.SelectMany(d => d).ToList();
         Assert.Equal(jobIds.Order(), all.Order());
         Assert.All(doneBy, d => Assert.NotEmpty(d));
