@@ -36,6 +36,17 @@ public sealed class JsonBodyEncodingTests(AppFixture app) : IClassFixture<AppFix
     }
 
     [Theory]
+    [InlineData("/api/images/generate", """{"prompt":"harmless","prompt":"other"}""")]
+    [InlineData("/api/images/generate", """{"prompt":"x","model":"grok","model":"imagen-4"}""")]
+    [InlineData("/api/config/token", """{"token":"abcdef123456","token":"ghijkl789012"}""")]
+    public async Task A_name_twice_in_one_object_answers_400_invalid_json(string path, string body)
+    {
+        var error = await GenerateImageTests.AssertKioaiError(await PostAsync(path, Encoding.UTF8.GetBytes(body)), HttpStatusCode.BadRequest, "invalid_json");
+
+        Assert.Contains("uplicate", error.GetProperty("message").GetString());
+    }
+
+    [Theory]
     [InlineData("/api/images/generate", "iso-8859-1")]
     [InlineData("/api/images/generate", "utf-16")]
     [InlineData("/api/config/token", "windows-1252")]

@@ -7,7 +7,8 @@ namespace Functions.Hosting;
 
 /// <summary>
 /// Reads a JSON body with a size bound, so that an oversized or malformed body is a clear 4xx and never a 500: UTF-8
-/// only (RFC 8259), every string decodable, so that handlers may read any string without an exception.
+/// only (RFC 8259), every string decodable, so that handlers may read any string without an exception, and no name
+/// twice in one object (parsers disagree on which one wins).
 /// </summary>
 public static class RequestBody
 {
@@ -42,11 +43,9 @@ public static class RequestBody
         if (!Utf8.IsValid(buffer.WrittenSpan)) return (null, new Failure("invalid_json", "The request body is not valid UTF-8."), default);
         try
         {
-            var document = JsonDocument.Parse(buffer.WrittenMemory, new JsonDocumentOptions { MaxDepth = 32 });
+            var document = JsonDocument.Parse(buffer.WrittenMemory, new JsonDocumentOptions { MaxDepth = 32, AllowDuplicateProperties = false });
             var problem = document.RootElement.ValueKind != JsonValueKind.Object ? "The request body must be a JSON object."
-                : JsonText.FirstUndecodableString(document.RootElement) is { } where
-                    ? $"The request body has a string that is not valid Unicode (a lone surrogate escape such as \\ud800) at {where}."
-                    : null;
+                : JsonText.FirstUndecodableString(document.RootElement) is { } where ? Undecodable($" at {where}") : null;
             if (problem is null) return (document, null, buffer.WrittenMemory);
             document.Dispose();
             return (null, new Failure("invalid_json", problem), default);
@@ -55,7 +54,15 @@ public static class RequestBody
         {
             return (null, new Failure("invalid_json", $"The request body is not valid JSON: {e.Message}"), default);
         }
+        catch (InvalidOperationException)
+        {
+            // The duplicate-name check decodes every property name, and a lone surrogate escape in one cannot be.
+            return (null, new Failure("invalid_json", Undecodable(" in a property name")), default);
+        }
     }
+
+    static string Undecodable(string where) =>
+        $"The request body has a string that is not valid Unicode (a lone surrogate escape such as \\ud800){where}.";
 
     static Failure TooLarge(long maxBytes) =>
         new("body_too_large", $"The request body is larger than the limit of {maxBytes} bytes.");
