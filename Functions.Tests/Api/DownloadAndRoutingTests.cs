@@ -87,6 +87,23 @@ public sealed class DownloadAndRoutingTests(AppFixture app) : IClassFixture<AppF
         Assert.Equal(full, await response.Content.ReadAsByteArrayAsync());
     }
 
+    [Theory]
+    [InlineData("items=0-9")] // a unit the server does not know is ignored (RFC 9110, 14.2)
+    [InlineData("bytes=9-2")] // an invalid range is ignored
+    [InlineData("bytes=0-0,5-6")] // several ranges are not served
+    public async Task A_range_the_server_does_not_serve_answers_the_whole_file(string range)
+    {
+        var path = await NewImagePathAsync();
+        var full = await app.Client.GetByteArrayAsync(path);
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.TryAddWithoutValidation("Range", range);
+
+        var response = await app.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(full, await response.Content.ReadAsByteArrayAsync());
+    }
+
     [Fact]
     public async Task A_range_with_a_matching_if_range_answers_206()
     {

@@ -24,6 +24,8 @@ public sealed class DownloadFile(FileStore files)
         var file = content.File;
         var response = request.HttpContext.Response;
         response.Headers.CacheControl = file.IsPrivate ? "private, max-age=3600" : "public, max-age=31536000, immutable";
+        // The file result applies a range whatever its unit; RFC 9110 (14.2) says to ignore a unit one does not know.
+        if (request.Headers.Range.Count > 0 && !IsByteRange(request)) request.Headers.Remove(HeaderNames.Range);
         if (Unsatisfiable(request, content) is { } range)
         {
             await content.Content.DisposeAsync();
@@ -35,13 +37,17 @@ public sealed class DownloadFile(FileStore files)
             entityTag: EntityTagHeaderValue.Parse(content.ETag), enableRangeProcessing: true);
     }
 
+    static bool IsByteRange(HttpRequest request) =>
+        RangeHeaderValue.TryParse(request.Headers.Range.ToString(), out var header) && header.Unit.Equals("bytes", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>
     /// A single range the file cannot satisfy (its first byte past the end), when the range applies (no If-Range, or
     /// one that still names this version). The file result would answer it with an empty 416; kiapi's has a body.
     /// </summary>
     static string? Unsatisfiable(HttpRequest request, FileContent content)
     {
-        if (!RangeHeaderValue.TryParse(request.Headers.Range.ToString(), out var header) || header.Unit != "bytes" || header.Ranges.Count != 1) return null;
+        // Any range left is a byte range (see IsByteRange).
+        if (!RangeHeaderValue.TryParse(request.Headers.Range.ToString(), out var header) || header.Ranges.Count != 1) return null;
         var ifRange = request.Headers.IfRange.ToString();
         if (ifRange.Length > 0 && ifRange != content.ETag) return null;
         var range = header.Ranges.Single();
