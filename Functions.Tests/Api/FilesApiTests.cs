@@ -133,6 +133,8 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
     [InlineData("DELETE", "/api/v1/files/nope")]
     [InlineData("GET", "/api/v1/files?limit=0")]
     [InlineData("GET", "/api/v1/files?continuation_token=")]
+    [InlineData("GET", "/api/v1/files?continuation_token=zzz")]
+    [InlineData("GET", "/api/v1/files?continuation_token=%00")]
     public async Task Malformed_file_ids_and_queries_get_422(string method, string url)
     {
         var response = await app.Client.SendAsync(new HttpRequestMessage(new HttpMethod(method), url));

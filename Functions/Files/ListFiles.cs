@@ -18,19 +18,17 @@ public sealed class ListFiles(FileStore files, StorageBootstrap bootstrap)
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/files")] HttpRequest request, CancellationToken cancellationToken)
     {
         var (limit, continuation_token) = ListQuery.Of(request);
-        if (ListQuery.Read(limit, continuation_token, out var pageSize) is { } invalid) return invalid;
+        if (ListQuery.Read(limit, continuation_token, out var pageSize, out var marker) is { } invalid) return invalid;
         await bootstrap.EnsureCreatedAsync(cancellationToken);
         try
         {
-            var (page, next) = await files.ListAsync(continuation_token, pageSize, file => !file.IsPrivate, cancellationToken);
-            return TypedResults.Json(new KiapiList<KiapiFile>([.. page.Select(f => f.ToKiapi())], next is not null, next),
+            var (page, next) = await files.ListAsync(marker, pageSize, file => !file.IsPrivate, cancellationToken);
+            return TypedResults.Json(new KiapiList<KiapiFile>([.. page.Select(f => f.ToKiapi())], next is not null, ListQuery.TokenFor(next)),
                 AppJsonContext.Api.KiapiListKiapiFile);
         }
         catch (RequestFailedException e) when (e.Status == StatusCodes.Status400BadRequest && continuation_token is not null)
         {
-            // Blob storage refuses a marker it did not issue.
-            return KiapiErrors.Invalid("query", "continuation_token", "Input should be the continuation_token of a previous page",
-                "invalid_token", continuation_token);
+            return ListQuery.InvalidToken(continuation_token); // blob storage refuses a marker it did not issue
         }
     }
 }

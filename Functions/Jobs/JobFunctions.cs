@@ -20,7 +20,7 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, TimeProvid
         [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
     {
         var (limit, token) = ListQuery.Of(request);
-        if (ListQuery.Read(limit, token, out var pageSize) is { } invalid) return invalid;
+        if (ListQuery.Read(limit, token, out var pageSize, out var position) is { } invalid) return invalid;
         JobStatus? only = null;
         if (request.Query.TryGetValue("status", out var statusValues))
         {
@@ -29,19 +29,17 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, TimeProvid
                     "enum", statusValues[^1]);
             only = parsed;
         }
-        if (token is not null && ContinuationTokens.Decode(token) is null) return InvalidToken(token);
-
         try
         {
-            var (page, next) = await durable.ListJobsAsync(only, token is null ? null : ContinuationTokens.Decode(token), pageSize, cancellationToken);
+            var (page, next) = await durable.ListJobsAsync(only, position, pageSize, cancellationToken);
             return TypedResults.Json(new KiapiList<KiapiJob>([.. page.Select(job => job.ToKiapi(id => urls.FileDownload(request, id)))],
-                next is not null, next is null ? null : ContinuationTokens.Encode(next)), AppJsonContext.Api.KiapiListKiapiJob);
+                next is not null, ListQuery.TokenFor(next)), AppJsonContext.Api.KiapiListKiapiJob);
         }
         catch (Exception e) when (token is not null && !cancellationToken.IsCancellationRequested && e is not OperationCanceledException)
         {
             // The engine refuses a token it did not issue (a well-formed Base64 of something else).
             logger.LogInformation("Job list refused a continuation token: {Reason}", e.Message);
-            return InvalidToken(token);
+            return ListQuery.InvalidToken(token);
         }
     }
 
@@ -88,6 +86,4 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, TimeProvid
     static JsonHttpResult<KiapiJobDeleted> Deleted(string jobId, bool wasRunning) =>
         TypedResults.Json(new KiapiJobDeleted(true, jobId, wasRunning), AppJsonContext.Api.KiapiJobDeleted);
 
-    static JsonHttpResult<KiapiValidationError> InvalidToken(string token) =>
-        KiapiErrors.Invalid("query", "continuation_token", "Input should be the continuation_token of a previous page", "invalid_token", token);
 }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 
-
 namespace Functions.Contracts.Kiapi;
 
 /// <summary>The list endpoints' shared query: limit (1 to 100, default 20) and the continuation token of the previous page.</summary>
@@ -17,9 +16,14 @@ public static class ListQuery
 
     static string? Last(HttpRequest request, string name) => request.Query.TryGetValue(name, out var values) ? values[^1] : null;
 
-    public static JsonHttpResult<KiapiValidationError>? Read(string? limitText, string? token, out int limit)
+    /// <summary>
+    /// The page size, and the storage's position that the token wraps (null for the first page); a 422 when either is
+    /// not what a client of this API could have been given.
+    /// </summary>
+    public static JsonHttpResult<KiapiValidationError>? Read(string? limitText, string? token, out int limit, out string? position)
     {
         limit = DefaultLimit;
+        position = null;
         if (limitText is not null)
         {
             if (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit))
@@ -27,9 +31,15 @@ public static class ListQuery
             if (limit is < 1 or > MaxLimit)
                 return KiapiErrors.Invalid("query", "limit", $"Input should be between 1 and {MaxLimit}", "out_of_range", limitText);
         }
-        if (token is { Length: 0 or > MaxTokenLength })
-            return KiapiErrors.Invalid("query", "continuation_token", "Input should be the continuation_token of a previous page",
-                "invalid_token", token);
-        return null;
+        if (token is null) return null;
+        position = token.Length <= MaxTokenLength ? ContinuationTokens.Decode(token) : null;
+        return position is null ? InvalidToken(token) : null;
     }
+
+    /// <summary>A token this API issued wraps the storage's position, so a page's token is never the storage's own text.</summary>
+    public static string? TokenFor(string? position) => position is null ? null : ContinuationTokens.Encode(position);
+
+    /// <summary>A token that does not decode, or that the storage refused.</summary>
+    public static JsonHttpResult<KiapiValidationError> InvalidToken(string token) =>
+        KiapiErrors.Invalid("query", "continuation_token", "Input should be the continuation_token of a previous page", "invalid_token", token);
 }
