@@ -8,6 +8,7 @@ using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Testing.Sidecar.Grpc;
 using Microsoft.DurableTask.Worker;
+using Microsoft.DurableTask.Worker.Grpc.Internal;
 
 namespace Functions.LocalHost;
 
@@ -23,6 +24,9 @@ public static class DurableBackend
     {
         var services = builder.Services;
         services.AddSingleton(catalog);
+        // The Durable backend's own storage clients log every request (queue polls included) at Information through
+        // Microsoft.Extensions.Azure's event forwarder; DurableTask.AzureStorage reports its storage failures itself.
+        builder.Logging.AddFilter("Azure.Core", LogLevel.Error);
         var settings = DurableStorage.Settings(builder.Configuration, catalog.Host);
         var port = FreeLoopbackPort();
         var ready = new SidecarReadiness();
@@ -34,7 +38,13 @@ public static class DurableBackend
         var address = $"http://127.0.0.1:{port}";
         services.AddDurableTaskWorker(worker =>
         {
-            worker.UseGrpc(GrpcChannel.ForAddress(address));
+            worker.UseGrpc(options =>
+            {
+                options.Channel = GrpcChannel.ForAddress(address);
+                // The sidecar sends no health pings, so an idle stream would be taken for a silently dropped one and
+                // reconnected every 2 minutes; on loopback, in one process, a stream cannot die unnoticed.
+                options.SetSilentDisconnectTimeout(TimeSpan.Zero);
+            });
             worker.AddTasks(registry =>
             {
                 foreach (var function in catalog.Orchestrators) registry.AddOrchestrator(function.Name, new FunctionOrchestrator(function));
