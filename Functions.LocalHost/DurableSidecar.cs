@@ -1,0 +1,151 @@
+using System.Net;
+using DurableTask.AzureStorage;
+using DurableTask.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.DurableTask.Testing.Sidecar.Grpc;
+
+namespace Functions.LocalHost;
+
+/// <summary>
+/// The gRPC sidecar: its own small web host (HTTP/2 on loopback), so that it runs the same whether the local host
+/// listens on Kestrel or, in tests, on an in-memory test server. It starts in the background, so that the local host
+/// listens (and answers what needs no Durable backend) while the task hub is created; the Durable client's calls wait
+/// for it (<see cref="WaitForSidecarHandler"/>). Storage that is not up yet is tried again until it is.
+/// </summary>
+public sealed class DurableSidecar(AzureStorageOrchestrationServiceSettings settings, int port, SidecarReadiness ready,
+    ILogger<DurableSidecar> logger) : IHostedService, IAsyncDisposable
+{
+    static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(10);
+    static readonly TimeSpan ShutdownBound = TimeSpan.FromSeconds(5);
+    readonly CancellationTokenSource _stopping = new(); // never disposed: a stop may come after the dispose (see StopAsync)
+    // Under WebApplicationFactory the app's own Run stops and disposes the host while the factory stops it too.
+    readonly SemaphoreSlim _lifecycle = new(1, 1);
+    Task _starting = Task.CompletedTask;
+    WebApplication? _host;
+    bool _disposed;
+
+    public string Address { get; } = $"http://127.0.0.1:{port}";
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _starting = Task.Run(() => StartWithRetriesAsync(_stopping.Token), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    async Task StartWithRetriesAsync(CancellationToken stopping)
+    {
+        for (var delay = TimeSpan.FromSeconds(1); ; delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks)))
+        {
+            try
+            {
+                await StartHostAsync(stopping);
+                return;
+            }
+            catch (Exception e) when (!stopping.IsCancellationRequested)
+            {
+                logger.LogWarning("The Durable backend could not start ({Reason}); trying again in {Delay} s", e.Message, delay.TotalSeconds);
+                await Task.Delay(delay, stopping);
+            }
+        }
+    }
+
+    async Task StartHostAsync(CancellationToken stopping)
+    {
+        var service = new AzureStorageOrchestrationService(settings);
+        await service.CreateIfNotExistsAsync();
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http2));
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter("Grpc", LogLevel.Warning);
+        builder.Services.AddGrpc();
+        builder.Services.AddSingleton<IOrchestrationService>(new StopSafeOrchestrationService(service));
+        builder.Services.AddSingleton<IOrchestrationServiceClient>(service);
+        builder.Services.AddSingleton<TaskHubGrpcServer>();
+        var host = builder.Build();
+        host.MapGrpcService<TaskHubGrpcServer>();
+        await host.StartAsync(stopping);
+        _host = host;
+        ready.Started();
+    }
+
+    // Stopping the sidecar's host stops its dispatchers and the engine (see StopSafeOrchestrationService).
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        await WaitForStartAsync(cancellationToken);
+        try
+        {
+            await _lifecycle.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning("The Durable backend was still stopping or being disposed when the shutdown bound passed");
+            return;
+        }
+        try
+        {
+            if (!_disposed && _host is not null) await _host.StopAsync(cancellationToken);
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    // A start still under way is waited for within the shutdown bound, however it ends (storage may be gone too).
+    async Task WaitForStartAsync(CancellationToken cancellationToken)
+    {
+        try { await _starting.WaitAsync(cancellationToken); }
+        catch (Exception e) { logger.LogDebug("The Durable backend's start ended with the stop: {Reason}", e.Message); }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        using (var bound = new CancellationTokenSource(ShutdownBound)) await WaitForStartAsync(bound.Token);
+        await _lifecycle.WaitAsync();
+        try
+        {
+            if (_disposed) return;
+            _disposed = true;
+            if (_host is not null) await _host.DisposeAsync();
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+}
+
+/// <summary>Set once the sidecar listens.</summary>
+public sealed class SidecarReadiness
+{
+    readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task WhenStarted => _started.Task;
+
+    public void Started() => _started.TrySetResult();
+}
+
+/// <summary>
+/// The Durable client's HTTP/2 calls wait for the sidecar to listen, at most 20 s; then the call fails as the engine
+/// being unavailable (503 to a client, see SurfaceErrors).
+/// </summary>
+sealed class WaitForSidecarHandler(SidecarReadiness ready) : DelegatingHandler
+{
+    static readonly TimeSpan StartWait = TimeSpan.FromSeconds(20);
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ready.WhenStarted.WaitAsync(StartWait, cancellationToken);
+        }
+        catch (TimeoutException e)
+        {
+            // What gRPC reads as the server being unavailable.
+            throw new HttpRequestException("The Durable backend has not started yet.", e);
+        }
+        return await base.SendAsync(request, cancellationToken);
+    }
+}
