@@ -91,6 +91,19 @@ public sealed class IdempotencyTests(AppFixture app) : IClassFixture<AppFixture>
     }
 
     [Fact]
+    public async Task Two_key_headers_are_400_not_one_key_made_of_both()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/images/generate") { Content = JsonContent.Create(new { prompt = "two keys" }) };
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", ["first-key", "second-key"]);
+
+        var response = await app.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("invalid_idempotency_key", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
+        Assert.Equal(0, await CountJobsAsync("two keys"));
+    }
+
+    [Fact]
     public async Task A_key_over_255_characters_is_400()
     {
         var response = await GenerateAsync(new { prompt = "x" }, new string('k', 256));

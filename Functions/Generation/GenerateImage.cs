@@ -28,9 +28,9 @@ public sealed class GenerateImage(
         [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
     {
         var key = request.Headers.TryGetValue("Idempotency-Key", out var keyValues) ? keyValues.ToString() : null;
-        if (key is not null && !IdempotencyKeys.IsValid(key))
+        if (key is not null && (keyValues.Count > 1 || !IdempotencyKeys.IsValid(key)))
             return KioaiErrors.BadRequest("invalid_idempotency_key",
-                $"Idempotency-Key must be 1 to {IdempotencyKeys.MaxKeyLength} printable ASCII characters (and one header).");
+                $"Idempotency-Key must be 1 to {IdempotencyKeys.MaxKeyLength} printable ASCII characters, in one header.");
         var (document, failure, body) = await RequestBody.ReadJsonAsync(request, GenerateImageValidator.MaxBodyBytes, cancellationToken);
         if (failure is not null) return KioaiErrors.BadRequest(failure.Code, failure.Message);
         GenerateImageInput input;
