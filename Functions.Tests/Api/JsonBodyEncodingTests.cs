@@ -61,6 +61,20 @@ public sealed class JsonBodyEncodingTests(AppFixture app) : IClassFixture<AppFix
         Assert.Contains(charset, error.GetProperty("message").GetString());
     }
 
+    [Theory]
+    [InlineData("/api/images/generate", "gzip")]
+    [InlineData("/api/config/token", "br")]
+    [InlineData("/api/config/providers/siliconflow/token", "identity, deflate")]
+    public async Task A_compressed_body_answers_400_unsupported_content_encoding(string path, string coding)
+    {
+        var body = """{"prompt":"x","token":"abcdef123456"}"""u8.ToArray();
+
+        var error = await GenerateImageTests.AssertKioaiError(await PostAsync(path, body, contentEncoding: coding),
+            HttpStatusCode.BadRequest, "unsupported_content_encoding");
+
+        Assert.Contains(coding.Split(",")[^1].Trim(), error.GetProperty("message").GetString()); // the coding refused
+    }
+
     [Fact]
     public async Task Utf8_however_spelled_and_escaped_surrogate_pairs_are_fine()
     {
@@ -70,10 +84,11 @@ public sealed class JsonBodyEncodingTests(AppFixture app) : IClassFixture<AppFix
         Assert.Equal(HttpStatusCode.OK, (await PostAsync("/api/images/generate", Encoding.UTF8.GetBytes("""{"prompt":"plain"}"""), "application/json")).StatusCode);
     }
 
-    Task<HttpResponseMessage> PostAsync(string path, byte[] body, string contentType = "application/json; charset=utf-8")
+    Task<HttpResponseMessage> PostAsync(string path, byte[] body, string contentType = "application/json; charset=utf-8", string? contentEncoding = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        if (contentEncoding is not null) request.Content.Headers.TryAddWithoutValidation("Content-Encoding", contentEncoding);
         request.Headers.Add("X-Admin-Key", AppFixture.AdminKey);
         return app.Client.SendAsync(request);
     }

@@ -20,6 +20,7 @@ public static class RequestBody
     {
         if (request.ContentLength > maxBytes) return (null, TooLarge(maxBytes), default);
         if (JsonText.CharsetProblem(request.ContentType) is { } charset) return (null, new Failure("unsupported_charset", charset), default);
+        if (EncodingProblem(request) is { } encoding) return (null, new Failure("unsupported_content_encoding", encoding), default);
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = maxBytes + 1;
 
@@ -59,6 +60,15 @@ public static class RequestBody
             // The duplicate-name check decodes every property name, and a lone surrogate escape in one cannot be.
             return (null, new Failure("invalid_json", Undecodable(" in a property name")), default);
         }
+    }
+
+    // Bodies are read as sent: a compressed one would otherwise fail as JSON that is not UTF-8, which misleads.
+    static string? EncodingProblem(HttpRequest request)
+    {
+        var codings = request.Headers.ContentEncoding;
+        var compressed = codings.SelectMany(value => (value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            .Any(coding => !coding.Equals("identity", StringComparison.OrdinalIgnoreCase));
+        return compressed ? $"The request body must not be compressed; Content-Encoding {codings} is not accepted." : null;
     }
 
     static string Undecodable(string where) =>
