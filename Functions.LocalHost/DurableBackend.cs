@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using Grpc.Net.Client;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Worker;
@@ -24,19 +21,18 @@ public static class DurableBackend
         // Microsoft.Extensions.Azure's event forwarder; DurableTask.AzureStorage reports its storage failures itself.
         builder.Logging.AddFilter("Azure.Core", LogLevel.Error);
         var settings = DurableStorage.Settings(builder.Configuration, catalog.Host);
-        var port = FreeLoopbackPort();
+        var endpoint = new SidecarEndpoint();
         var ready = new SidecarReadiness();
-        services.AddSingleton(provider => new DurableSidecar(settings, port, ready, provider.GetRequiredService<ILogger<DurableSidecar>>()));
+        services.AddSingleton(provider => new DurableSidecar(settings, endpoint, ready, provider.GetRequiredService<ILogger<DurableSidecar>>()));
         services.AddHostedService(provider => provider.GetRequiredService<DurableSidecar>());
 
         // One channel each: the worker's first attempts, before the sidecar listens, put its channel in reconnect
         // back-off, and the client's calls (made only once the sidecar is ready) must not inherit that.
-        var address = $"http://127.0.0.1:{port}";
         services.AddDurableTaskWorker(worker =>
         {
             worker.UseGrpc(options =>
             {
-                options.Channel = GrpcChannel.ForAddress(address);
+                options.Channel = endpoint.Channel();
                 // The sidecar sends no health pings, so an idle stream would be taken for a silently dropped one and
                 // reconnected every 2 minutes; on loopback, in one process, a stream cannot die unnoticed.
                 options.SetSilentDisconnectTimeout(TimeSpan.Zero);
@@ -48,16 +44,8 @@ public static class DurableBackend
             });
         });
         // The client's calls wait for the sidecar (a function that never calls it, such as an inline generation, never waits).
-        services.AddDurableTaskClient(client => client.UseGrpc(GrpcChannel.ForAddress(address,
-            new GrpcChannelOptions { HttpHandler = new WaitForSidecarHandler(ready) { InnerHandler = new HttpClientHandler() } })));
+        services.AddDurableTaskClient(client => client.UseGrpc(endpoint.Channel(new WaitForSidecarHandler(ready))));
         return builder;
-    }
-
-    static int FreeLoopbackPort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     /// <summary>An orchestrator function as the Durable worker runs it: the static method, given the context.</summary>

@@ -1,4 +1,3 @@
-using System.Net;
 using DurableTask.AzureStorage;
 using DurableTask.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -7,12 +6,12 @@ using Microsoft.DurableTask.Testing.Sidecar.Grpc;
 namespace Functions.LocalHost;
 
 /// <summary>
-/// The gRPC sidecar: its own small web host (HTTP/2 on loopback), so that it runs the same whether the local host
+/// The gRPC sidecar: its own small web host (HTTP/2 on a loopback port, <see cref="SidecarEndpoint"/>), so that it runs the same whether the local host
 /// listens on Kestrel or, in tests, on an in-memory test server. It starts in the background, so that the local host
 /// listens (and answers what needs no Durable backend) while the task hub is created; the Durable client's calls wait
 /// for it (<see cref="WaitForSidecarHandler"/>). Storage that is not up yet is tried again until it is.
 /// </summary>
-public sealed class DurableSidecar(AzureStorageOrchestrationServiceSettings settings, int port, SidecarReadiness ready,
+public sealed class DurableSidecar(AzureStorageOrchestrationServiceSettings settings, SidecarEndpoint endpoint, SidecarReadiness ready,
     ILogger<DurableSidecar> logger) : IHostedService, IAsyncDisposable
 {
     static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(10);
@@ -24,7 +23,6 @@ public sealed class DurableSidecar(AzureStorageOrchestrationServiceSettings sett
     WebApplication? _host;
     bool _disposed;
 
-    public string Address { get; } = $"http://127.0.0.1:{port}";
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -55,7 +53,7 @@ public sealed class DurableSidecar(AzureStorageOrchestrationServiceSettings sett
         await service.CreateIfNotExistsAsync();
 
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http2));
+        builder.WebHost.ConfigureKestrel(k => k.Listen(SidecarEndpoint.Unbound, l => l.Protocols = HttpProtocols.Http2));
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter("Grpc", LogLevel.Warning);
         builder.Services.AddGrpc();
         builder.Services.AddSingleton<IOrchestrationService>(new StopSafeOrchestrationService(service));
@@ -65,6 +63,7 @@ public sealed class DurableSidecar(AzureStorageOrchestrationServiceSettings sett
         host.MapGrpcService<TaskHubGrpcServer>();
         await host.StartAsync(stopping);
         _host = host;
+        endpoint.Listening(new Uri(host.Urls.Single()).Port);
         ready.Started();
     }
 
