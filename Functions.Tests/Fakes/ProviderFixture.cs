@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using Functions.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
 
@@ -47,6 +48,21 @@ public class ProviderFixture : AppFixture
     protected virtual string AllowPrivateAddresses => "true";
 
     protected override void ConfigureLogging(ILoggingBuilder logging) => logging.AddProvider(new CollectingLoggerProvider(Logs));
+
+    /// <summary>
+    /// Makes <paramref name="upstream"/> fail at <paramref name="path"/>, generates with <paramref name="model"/>, and
+    /// returns the answer and its apiDebug, which must say that the job fell back.
+    /// </summary>
+    public async Task<(JsonElement Answer, JsonElement Debug)> GenerateThroughFallbackAsync(FakeUpstream upstream, string path, Fault fault,
+        string model, int times = int.MaxValue)
+    {
+        ClearFaults();
+        upstream.Fail(path, fault, times);
+        var answer = await GenerateAsync(new { prompt = $"{model} falls back after {fault}", model });
+        var debug = answer.GetProperty("apiDebug");
+        Assert.True(debug.GetProperty("usedFallback").GetBoolean());
+        return (answer, debug);
+    }
 
     public void ClearFaults()
     {

@@ -79,11 +79,8 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
     [InlineData(Fault.Unavailable)]
     public async Task SiliconFlow_faults_fall_back_to_the_other_model(Fault fault)
     {
-        app.ClearFaults();
-        app.SiliconFlow.Fail("/v1/images/generations", fault, times: fault == Fault.Unavailable ? 2 : 1);
-        var json = await app.GenerateAsync(new { prompt = $"sf {fault}", model = "Kwai-Kolors/Kolors" });
-        var debug = json.GetProperty("apiDebug");
-        Assert.True(debug.GetProperty("usedFallback").GetBoolean());
+        var (_, debug) = await app.GenerateThroughFallbackAsync(app.SiliconFlow, "/v1/images/generations", fault, "Kwai-Kolors/Kolors",
+            times: fault == Fault.Unavailable ? 2 : 1);
         Assert.Equal("Qwen/Qwen-Image", JsonSerializer.Deserialize<JsonElement>(debug.GetProperty("requestBody").GetRawText()).GetProperty("model").GetString());
     }
 
@@ -132,14 +129,10 @@ public sealed class FallbackChainTests(LongDeadlineProviderFixture app) : IClass
     [InlineData(Fault.TaskFails)]
     public async Task A_retryable_fault_moves_the_job_to_its_fallback(Fault fault)
     {
-        app.ClearFaults();
-        app.Geminigen.Fail(Grok, fault);
         var metaBefore = app.Geminigen.CountOf(Meta);
 
-        var json = await app.GenerateAsync(new { prompt = $"fallback after {fault}", model = "grok" });
+        var (json, debug) = await app.GenerateThroughFallbackAsync(app.Geminigen, Grok, fault, "grok");
 
-        var debug = json.GetProperty("apiDebug");
-        Assert.True(debug.GetProperty("usedFallback").GetBoolean());
         Assert.StartsWith("grok: ", debug.GetProperty("fallbackReason").GetString());
         Assert.Empty(OpenApiContract.Kioai.Check(System.Text.Json.Nodes.JsonNode.Parse(json.GetRawText()), "GenerateImageResponse"));
         Assert.EndsWith(Meta, debug.GetProperty("requestUrl").GetString());
