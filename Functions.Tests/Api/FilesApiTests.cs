@@ -126,6 +126,9 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
         using var wrongField = new MultipartFormDataContent { { new ByteArrayContent(Png), "image", "a.png" } };
         await AssertIssueAsync(await app.Client.PostAsync("/api/v1/files", wrongField), "missing");
         await AssertIssueAsync(await UploadAsync([], "empty.png"), "value_error");
+
+        using var twoFiles = new MultipartFormDataContent { { new ByteArrayContent(Png), "file", "a.png" }, { new ByteArrayContent(Png), "file", "b.png" } };
+        await AssertIssueAsync(await app.Client.PostAsync("/api/v1/files", twoFiles), "value_error");
     }
 
     [Theory]

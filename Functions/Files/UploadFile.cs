@@ -21,7 +21,7 @@ public sealed class UploadFile(FileStore files, StorageBootstrap bootstrap, Time
     /// Stores the multipart field <c>file</c> as a new file and returns its FileRecord. Only png, jpeg and webp images
     /// that decode (by their bytes, not by what the client claims) up to 10 MiB and within the pixel bounds. 415 for
     /// another type, a body that is no image, or one that does not decode; 413 too large (bytes or pixels); 422 without
-    /// the field or with an empty file.
+    /// the field, with more than one, or with an empty file.
     /// </summary>
     [Function(nameof(UploadFile))]
     public async Task<Results<JsonHttpResult<KiapiFile>, JsonHttpResult<KiapiError>, JsonHttpResult<KiapiValidationError>>> Run(
@@ -33,10 +33,10 @@ public sealed class UploadFile(FileStore files, StorageBootstrap bootstrap, Time
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = MaxBodyBytes;
 
-        IFormFile? upload;
+        IReadOnlyList<IFormFile> uploads;
         try
         {
-            upload = (await request.ReadFormAsync(Form, cancellationToken)).Files.GetFile("file");
+            uploads = (await request.ReadFormAsync(Form, cancellationToken)).Files.GetFiles("file");
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -51,7 +51,10 @@ public sealed class UploadFile(FileStore files, StorageBootstrap bootstrap, Time
             return KiapiErrors.Invalid("body", "file", $"The multipart body could not be read: {e.Message}", "value_error", null);
         }
 
-        if (upload is null) return KiapiErrors.Invalid("body", "file", "Field required", "missing", null);
+        if (uploads.Count == 0) return KiapiErrors.Invalid("body", "file", "Field required", "missing", null);
+        // Taking the first or the last of several would store a file the client may not have meant.
+        if (uploads.Count > 1) return KiapiErrors.Invalid("body", "file", $"Send one file per upload; the body holds {uploads.Count}", "value_error", null);
+        var upload = uploads[0];
         if (upload.Length == 0) return KiapiErrors.Invalid("body", "file", "The file is empty", "value_error", upload.FileName);
         if (upload.Length > MaxBytes) return TooLarge();
 
