@@ -69,18 +69,18 @@ public static class DurableJobs
     /// Stops a job that has not ended and waits until the engine has stopped it, so that removing what it stored
     /// afterwards cannot be undone by a step still running (a Store that lands later removes its own image).
     /// </summary>
-    public static async Task<bool> CancelJobAsync(this DurableTaskClient client, string jobId, TimeProvider clock, CancellationToken cancellationToken)
+    public static async Task<CancelOutcome> CancelJobAsync(this DurableTaskClient client, string jobId, TimeProvider clock, CancellationToken cancellationToken)
     {
         await client.TerminateInstanceAsync(jobId, JobRecord.CanceledMessage, cancellationToken);
         var deadline = clock.GetUtcNow() + TerminateWait;
         while (clock.GetUtcNow() < deadline)
         {
             var instance = await client.GetInstanceAsync(jobId, getInputsAndOutputs: false, cancellationToken);
-            if (instance is null || instance.RuntimeStatus == OrchestrationRuntimeStatus.Terminated) return true;
-            if (instance.IsCompleted) return false; // it ended on its own first
+            if (instance is null || instance.RuntimeStatus == OrchestrationRuntimeStatus.Terminated) return CancelOutcome.Stopped;
+            if (instance.IsCompleted) return CancelOutcome.EndedFirst;
             await Task.Delay(TimeSpan.FromMilliseconds(100), clock, cancellationToken);
         }
-        return false;
+        return CancelOutcome.StillStopping;
     }
 
     static bool IsJob(OrchestrationMetadata instance) => instance.Name == GenerationOrchestrator.Name;
@@ -94,3 +94,6 @@ public static class DurableJobs
         _ => OrchestrationRuntimeStatus.Terminated,
     };
 }
+
+/// <summary>How a cancel went: the engine stopped the job, the job ended on its own first, or it was not stopped within the wait.</summary>
+public enum CancelOutcome { Stopped, EndedFirst, StillStopping }

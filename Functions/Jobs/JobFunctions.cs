@@ -75,12 +75,21 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, TimeProvid
             return Deleted(job_id, wasRunning: false);
         }
         // Once asked, the cancel is carried through even if the client goes away.
-        if (await durable.CancelJobAsync(job_id, clock, CancellationToken.None))
-            await keeper.DiscardAsync(job_id, CancellationToken.None);
-        else
-            logger.LogWarning("Job {JobId} was not stopped in time or ended first; what it stored stays", job_id);
-        logger.LogInformation("Job {JobId} canceled while {Status}", job_id, job.RuntimeStatus);
-        return Deleted(job_id, wasRunning: job.RuntimeStatus != OrchestrationRuntimeStatus.Pending);
+        switch (await durable.CancelJobAsync(job_id, clock, CancellationToken.None))
+        {
+            case CancelOutcome.Stopped:
+                await keeper.DiscardAsync(job_id, CancellationToken.None);
+                logger.LogInformation("Job {JobId} canceled while {Status}", job_id, job.RuntimeStatus);
+                return Deleted(job_id, wasRunning: job.RuntimeStatus != OrchestrationRuntimeStatus.Pending);
+            case CancelOutcome.EndedFirst:
+                // It ended before the cancel reached it: deleted as an ended job is, so that it never shows canceled and succeeded.
+                await durable.PurgeInstanceAsync(job_id, cancellation: CancellationToken.None);
+                logger.LogInformation("Job {JobId} ended before its cancel took effect; it was deleted as an ended job", job_id);
+                return Deleted(job_id, wasRunning: false);
+            default:
+                logger.LogWarning("Job {JobId} was not stopped within the wait; the engine will stop it", job_id);
+                return Deleted(job_id, wasRunning: job.RuntimeStatus != OrchestrationRuntimeStatus.Pending);
+        }
     }
 
     static JsonHttpResult<KiapiJobDeleted> Deleted(string jobId, bool wasRunning) =>
