@@ -47,6 +47,7 @@ public sealed class ConfigTokenTests(AppFixture app) : IClassFixture<AppFixture>
         Assert.DoesNotContain("secret", statusText);
         Assert.True((await removed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("success").GetBoolean());
         Assert.False(after.GetProperty("configured").GetBoolean());
+        Assert.False(after.TryGetProperty("token", out _), "a string in the contract is never null: absent when none is set");
     }
 
     [Theory]
@@ -55,6 +56,7 @@ public sealed class ConfigTokenTests(AppFixture app) : IClassFixture<AppFixture>
     [InlineData("""{}""", "missing_token")]
     [InlineData("""{"token":12}""", "invalid_type")]
     [InlineData("""{"token":"abc\u0007def"}""", "invalid_token")]
+    [InlineData("""{"token":"aaaaaaaaaaaaa\ud83d\ude00bbb"}""", "invalid_token")]
     [InlineData("""{"token":"abc""", "invalid_json")]
     public async Task Bad_token_answers_400(string body, string error)
     {

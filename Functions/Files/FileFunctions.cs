@@ -34,10 +34,11 @@ public sealed class FileFunctions(FileStore files, ImageHistory history)
         if (error is not null) return error;
         if (notFound is not null) return notFound;
 
-        // A generated image's history row is keyed by its job, or (an inline generation) by its own file id.
+        // A generated image's history row is keyed by its job, or (an inline generation) by its own file id. Not stopped
+        // by a client that goes away: the row and its file go together.
         if (file!.Meta.GetValueOrDefault("kind") == "generated")
-            await history.DeleteByJobAsync(file.Meta.GetValueOrDefault(FileStore.JobKey) ?? file_id, cancellationToken);
-        if (!await files.DeleteAsync(file_id, cancellationToken)) return NotFound(file_id);
+            await history.DeleteByJobAsync(file.Meta.GetValueOrDefault(FileStore.JobKey) ?? file_id, CancellationToken.None);
+        if (!await files.DeleteAsync(file_id, CancellationToken.None)) return NotFound(file_id);
         return TypedResults.Json(new KiapiFileDeleted(true, file_id), AppJsonContext.Api.KiapiFileDeleted);
     }
 

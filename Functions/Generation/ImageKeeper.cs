@@ -13,21 +13,29 @@ namespace Functions.Generation;
 /// </summary>
 public sealed class ImageKeeper(FileStore files, ImageHistory history, StorageBootstrap bootstrap, TimeProvider clock, ILogger<ImageKeeper> logger)
 {
-    /// <summary>Stores an inline generation's image under a new file id, which is also its history key.</summary>
+    /// <summary>
+    /// Stores an inline generation's image under a new file id, which is also its history key. Once the image is made,
+    /// a client that goes away no longer stops its storing: a write cut off after the storage committed it would leave
+    /// a history row without its file, or a file without its row.
+    /// </summary>
     public async Task<JobResult> StoreAsync(GenerationRequest request, string provider, GeneratedImage image, CancellationToken cancellationToken)
     {
         await bootstrap.EnsureCreatedAsync(cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
         var fileId = FileIds.New(clock.GetUtcNow());
         try
         {
             var file = await files.SaveAsync(fileId, image.Bytes, image.ContentType, FilenameOf(fileId, image), clock.GetUtcNow(),
-                request.IsPrivate, MetadataOf(request, provider, image), cancellationToken);
-            return await AddHistoryAsync(file, fileId, request, image.Debug, cancellationToken);
+                request.IsPrivate, MetadataOf(request, provider, image), CancellationToken.None);
+            return await AddHistoryAsync(file, fileId, request, image.Debug, CancellationToken.None);
         }
         catch (Exception)
         {
             // No file without its history row. (A job's Store is retried under the same name, then discarded.)
-            try { await files.DeleteAsync(fileId, CancellationToken.None); }
+            try
+            {
+                if (await history.FindByJobAsync(fileId, CancellationToken.None) is null) await files.DeleteAsync(fileId, CancellationToken.None);
+            }
             catch (Exception e) { logger.LogWarning("The file {FileId} of a failed generation could not be removed: {Reason}", fileId, e.Message); }
             throw;
         }

@@ -154,7 +154,8 @@ public sealed class ImageHistory([FromKeyedServices(StorageNames.HistoryTable)] 
     public async Task<ImageEntry?> DeleteByJobAsync(string jobId, CancellationToken cancellationToken) =>
         await FindByJobAsync(jobId, cancellationToken) is { } entry ? await DeleteAsync(entry.Id, cancellationToken) : null;
 
-    async Task<ImageEntry?> FindByJobAsync(string jobId, CancellationToken cancellationToken)
+    /// <summary>The image a job (or an inline generation, by its file id) added; null when it added none.</summary>
+    public async Task<ImageEntry?> FindByJobAsync(string jobId, CancellationToken cancellationToken)
     {
         var marker = await table.GetEntityIfExistsAsync<MarkerRow>(Partition, MarkerKey(jobId), cancellationToken: cancellationToken);
         return marker.HasValue && await FindAsync(marker.Value!.ImageId, cancellationToken) is { } row ? row.ToEntry() : null;

@@ -34,12 +34,13 @@ public sealed class ImageHistoryFunctions(ImageHistory history, FileStore files,
         [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "images/{id}")] HttpRequest request, string id,
         CancellationToken cancellationToken)
     {
-        if (!long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var imageId) || imageId <= 0)
-            return KioaiErrors.BadRequest("invalid_id", $"The image id must be a positive integer, not '{id}'.");
+        if (!long.TryParse(id, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var imageId))
+            return KioaiErrors.BadRequest("invalid_id", $"The image id must be an integer, not '{id}'.");
 
-        var deleted = await history.DeleteAsync(imageId, cancellationToken);
+        // Not stopped by a client that goes away: the row and its file go together.
+        var deleted = imageId > 0 ? await history.DeleteAsync(imageId, CancellationToken.None) : null;
         if (deleted is null) return KioaiErrors.NotFound($"Image {imageId} does not exist.");
-        await files.DeleteAsync(deleted.FileId, cancellationToken);
+        await files.DeleteAsync(deleted.FileId, CancellationToken.None);
         return TypedResults.Ok(new SuccessResponse(true, $"Image {imageId} deleted."));
     }
 

@@ -90,7 +90,9 @@ public sealed class ConfigTokenFunctions(UpstreamTokens tokens, AdminOnly admin)
         if (token.Length == 0) return new ErrorResponse("missing_token", "token must not be empty or blank.");
         if (Encoding.UTF8.GetByteCount(token) > MaxTokenBytes)
             return new ErrorResponse("token_too_long", $"token is longer than {MaxTokenBytes} bytes.");
-        if (token.Any(char.IsControl)) return new ErrorResponse("invalid_token", "token must not contain control characters.");
+        // It goes into an upstream's Authorization header, which carries printable ASCII only.
+        if (!token.All(c => c is >= ' ' and <= '~'))
+            return new ErrorResponse("invalid_token", "token must be printable ASCII (no control characters, no other characters).");
         return null;
     }
 }

@@ -11,7 +11,8 @@ public sealed record SuccessResponse(bool Success, [property: JsonIgnore(Conditi
 
 public sealed record HealthStatus(string Status);
 
-public sealed record TokenStatusResponse(bool Configured, string? Token);
+/// <summary>Token is absent (not null) when none is set: the contract types it as a string.</summary>
+public sealed record TokenStatusResponse(bool Configured, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Token);
 
 public sealed record SetTokenBody(string? Token);
 
