@@ -123,6 +123,10 @@ public sealed class DownloadAndRoutingTests(AppFixture app) : IClassFixture<AppF
     [InlineData("download")]
     [InlineData("api/health")]
     [InlineData("api/healthz")]
+    [InlineData("api/images/history")]
+    [InlineData("api/v1/models")]
+    [InlineData("api/v1/jobs")]
+    [InlineData("api/v1/files")]
     public async Task HEAD_answers_200_with_the_headers_and_no_body(string what)
     {
         var path = what == "download" ? await NewImagePathAsync() : "/" + what;
@@ -170,6 +174,9 @@ public sealed class DownloadAndRoutingTests(AppFixture app) : IClassFixture<AppF
         var kiapi = await app.Client.GetAsync("/api/v1/nothing-here");
         Assert.Equal(HttpStatusCode.NotFound, kiapi.StatusCode);
         Assert.Equal(JsonValueKind.String, (await kiapi.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").ValueKind);
+        var health = await app.Client.PostAsync("/api/health", null); // /health is kiapi's, though not under /v1
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, health.StatusCode);
+        Assert.Equal(JsonValueKind.String, (await health.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").ValueKind);
     }
 
     [Fact]

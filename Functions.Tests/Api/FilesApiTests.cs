@@ -127,6 +127,10 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
         await AssertIssueAsync(await app.Client.PostAsync("/api/v1/files", wrongField), "missing");
         await AssertIssueAsync(await UploadAsync([], "empty.png"), "value_error");
 
+        using var manyParts = new MultipartFormDataContent { { new ByteArrayContent(Png), "file", "a.png" } };
+        for (var i = 0; i < 17; i++) manyParts.Add(new StringContent("v"), $"f{i}");
+        await AssertIssueAsync(await app.Client.PostAsync("/api/v1/files", manyParts), "value_error"); // malformed, not too large
+
         using var twoFiles = new MultipartFormDataContent { { new ByteArrayContent(Png), "file", "a.png" }, { new ByteArrayContent(Png), "file", "b.png" } };
         await AssertIssueAsync(await app.Client.PostAsync("/api/v1/files", twoFiles), "value_error");
     }
@@ -134,6 +138,7 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
     [Theory]
     [InlineData("GET", "/api/v1/files/file_XYZ")]
     [InlineData("DELETE", "/api/v1/files/nope")]
+    [InlineData("GET", "/api/v1/files/file_abc%0a")]
     [InlineData("GET", "/api/v1/files?limit=0")]
     [InlineData("GET", "/api/v1/files?continuation_token=")]
     [InlineData("GET", "/api/v1/files?continuation_token=zzz")]

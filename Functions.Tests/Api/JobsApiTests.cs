@@ -85,6 +85,7 @@ public sealed class JobsApiTests(AppFixture app) : IClassFixture<AppFixture>
     [InlineData("/api/v1/jobs?continuation_token=abc", "query", "continuation_token")]
     [InlineData("/api/v1/jobs/job_XYZ", "path", "job_id")]
     [InlineData("/api/v1/jobs/123", "path", "job_id")]
+    [InlineData("/api/v1/jobs/job_0abc%0A", "path", "job_id")]
     public async Task Malformed_job_queries_and_ids_get_422_in_the_validation_shape(string url, string location, string name)
     {
         var response = await app.Client.GetAsync(url);

@@ -1,3 +1,4 @@
+using Functions.Contracts.Kiapi;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 
@@ -19,7 +20,7 @@ public static partial class FileIds
 
     public static string FileIdForJob(string jobId) => "file_" + Jobs.JobIds.DigitsOf(jobId);
 
-    public static bool IsFileId(string? id) => id is not null && FileIdPattern().IsMatch(id);
+    public static bool IsFileId(string? id) => FileIdPattern().MatchesWhole(id);
 
     public const string Pattern = "^file_[0-9a-f]+$";
 

@@ -42,13 +42,17 @@ public sealed class UploadFile(FileStore files, StorageBootstrap bootstrap, Time
         {
             return TooLarge();
         }
-        catch (InvalidDataException e) when (e.Message.Contains("limit", StringComparison.OrdinalIgnoreCase))
+        catch (InvalidDataException e) when (e.Message.Contains("body length limit", StringComparison.OrdinalIgnoreCase))
         {
             return TooLarge();
         }
         catch (Exception e) when (e is InvalidDataException or IOException or BadHttpRequestException)
         {
-            return KiapiErrors.Invalid("body", "file", $"The multipart body could not be read: {e.Message}", "value_error", null);
+            // The reader's own message may quote the body, so it is not passed on.
+            var reason = e.Message.Contains("limit", StringComparison.OrdinalIgnoreCase)
+                ? $"it has more than {Form.ValueCountLimit} parts, or a boundary or part headers longer than allowed"
+                : "it is not well-formed multipart/form-data";
+            return KiapiErrors.Invalid("body", "file", $"The multipart body could not be read: {reason}", "value_error", null);
         }
 
         if (uploads.Count == 0) return KiapiErrors.Invalid("body", "file", "Field required", "missing", null);

@@ -20,7 +20,6 @@ public sealed class HealthFunctions(StorageProbe storage, ILogger<HealthFunction
     public async Task<JsonHttpResult<HealthStatus>> Healthz(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "healthz")] HttpRequest request, CancellationToken cancellationToken)
     {
-        request.OmitBodyOfHead();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(StorageTimeout);
         try
@@ -46,7 +45,6 @@ public sealed class HealthFunctions(StorageProbe storage, ILogger<HealthFunction
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "health")] HttpRequest request,
         [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
     {
-        request.OmitBodyOfHead();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(StorageTimeout);
         var memory = new KiapiMemory([], Environment.WorkingSet / BytesPerGb, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / BytesPerGb);

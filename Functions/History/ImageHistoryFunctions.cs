@@ -16,7 +16,7 @@ public sealed class ImageHistoryFunctions(ImageHistory history, FileStore files,
 
     [Function("GetImageHistory")]
     public async Task<Results<Ok<ImageHistoryResponse>, JsonHttpResult<ErrorResponse>>> GetImageHistory(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "images/history")] HttpRequest request, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "images/history")] HttpRequest request, CancellationToken cancellationToken)
     {
         if (ReadInt(request, "limit", DefaultLimit, 1, MaxLimit, out var limit) is { } limitError) return limitError;
         if (ReadInt(request, "offset", 0, 0, int.MaxValue, out var offset) is { } offsetError) return offsetError;

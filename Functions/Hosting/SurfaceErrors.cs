@@ -8,14 +8,19 @@ namespace Functions.Hosting;
 
 /// <summary>
 /// Errors that no function wrote (an exception; under the local host also an unknown route or a wrong method) still
-/// answer in the shape of the surface the request came to: kiapi's {"detail"} under /api/v1, kioai's ErrorResponse
-/// elsewhere. Never problem details, never a storage service's own error text.
+/// answer in the shape of the surface the request came to: kiapi's {"detail"} under /api/v1 and at /api/health,
+/// kioai's ErrorResponse elsewhere. A HEAD request's answer never has a body, whichever function or error wrote it. Never problem details, never a storage service's own error text.
 /// </summary>
 public static class SurfaceErrors
 {
     /// <summary>For an ASP.NET Core host (the local host): exceptions and bodiless error statuses.</summary>
     public static IApplicationBuilder UseSurfaceErrors(this IApplicationBuilder app)
     {
+        app.Use((context, next) =>
+        {
+            context.Request.OmitBodyOfHead();
+            return next(context);
+        });
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             ExceptionHandler = context => WriteExceptionAsync(context, context.Features.Get<IExceptionHandlerFeature>()?.Error),
@@ -57,5 +62,5 @@ public static class SurfaceErrors
             : KioaiErrors.Of(status, code, message).ExecuteAsync(context);
     }
 
-    static bool IsKiapi(PathString path) => path.StartsWithSegments("/api/v1");
+    static bool IsKiapi(PathString path) => path.StartsWithSegments("/api/v1") || path.StartsWithSegments("/api/health");
 }

@@ -16,7 +16,7 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, TimeProvid
     /// </summary>
     [Function("ListJobs")]
     public async Task<Results<JsonHttpResult<KiapiList<KiapiJob>>, JsonHttpResult<KiapiValidationError>>> ListJobs(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/jobs")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "v1/jobs")] HttpRequest request,
         [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
     {
         var (limit, token) = ListQuery.Of(request);
@@ -46,7 +46,7 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, TimeProvid
     /// <summary>The job: 200 with it (Retry-After while it has not ended), 404 unknown, 422 malformed id.</summary>
     [Function("GetJob")]
     public async Task<Results<JsonHttpResult<KiapiJob>, JsonHttpResult<KiapiError>, JsonHttpResult<KiapiValidationError>>> GetJob(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/jobs/{job_id}")] HttpRequest request, string job_id,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "v1/jobs/{job_id}")] HttpRequest request, string job_id,
         [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
     {
         if (!JobIds.IsJobId(job_id)) return KiapiErrors.InvalidPath("job_id", JobIds.Pattern, job_id);

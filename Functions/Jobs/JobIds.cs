@@ -1,3 +1,4 @@
+using Functions.Contracts.Kiapi;
 using System.Text.RegularExpressions;
 using Functions.Files;
 
@@ -17,7 +18,7 @@ public static partial class JobIds
     /// <summary>The digits a job's image file shares with its job.</summary>
     public static string DigitsOf(string jobId) => jobId[PublicPrefix.Length..];
 
-    public static bool IsJobId(string? id) => id is not null && JobIdPattern().IsMatch(id);
+    public static bool IsJobId(string? id) => JobIdPattern().MatchesWhole(id);
 
     public const string Pattern = "^job_[0-9a-f]+$";
 

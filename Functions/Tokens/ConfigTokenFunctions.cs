@@ -18,7 +18,7 @@ public sealed class ConfigTokenFunctions(UpstreamTokens tokens, AdminOnly admin)
 
     [Function("GetConfigToken")]
     public Task<Results<Ok<TokenStatusResponse>, JsonHttpResult<ErrorResponse>>> GetConfigToken(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "config/token")] HttpRequest request) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "config/token")] HttpRequest request) =>
         StatusAsync(request, GeminigenProvider.ProviderName);
 
     [Function("SetConfigToken")]
@@ -33,7 +33,7 @@ public sealed class ConfigTokenFunctions(UpstreamTokens tokens, AdminOnly admin)
 
     [Function("GetProviderToken")]
     public Task<Results<Ok<TokenStatusResponse>, JsonHttpResult<ErrorResponse>>> GetProviderToken(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "config/providers/{provider}/token")] HttpRequest request, string provider) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "config/providers/{provider}/token")] HttpRequest request, string provider) =>
         StatusAsync(request, provider);
 
     [Function("SetProviderToken")]
