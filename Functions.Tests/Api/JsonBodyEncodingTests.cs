@@ -47,6 +47,30 @@ public sealed class JsonBodyEncodingTests(AppFixture app) : IClassFixture<AppFix
     }
 
     [Theory]
+    [InlineData("/api/images/generate", "text/plain")]
+    [InlineData("/api/images/generate", "application/x-www-form-urlencoded")]
+    [InlineData("/api/images/generate", "multipart/form-data; boundary=x")]
+    [InlineData("/api/config/token", "text/plain; charset=utf-8")]
+    public async Task A_body_sent_as_another_media_type_than_json_answers_415(string path, string contentType)
+    {
+        var error = await GenerateImageTests.AssertKioaiError(await PostAsync(path, """{"prompt":"x","token":"abcdef123456"}"""u8.ToArray(), contentType),
+            HttpStatusCode.UnsupportedMediaType, "unsupported_content_type");
+
+        Assert.Contains("application/json", error.GetProperty("message").GetString());
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("application/vnd.kioai+json")]
+    public async Task A_json_body_without_a_content_type_or_with_a_json_suffix_type_is_read(string? contentType)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/images/generate") { Content = new ByteArrayContent("""{"prompt":"untyped"}"""u8.ToArray()) };
+        if (contentType is not null) request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.SendAsync(request)).StatusCode);
+    }
+
+    [Theory]
     [InlineData("/api/images/generate", "iso-8859-1")]
     [InlineData("/api/images/generate", "utf-16")]
     [InlineData("/api/config/token", "windows-1252")]

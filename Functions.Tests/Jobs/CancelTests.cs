@@ -69,6 +69,7 @@ public sealed class CancelRunningTests(GatedProviderFixture app) : IClassFixture
         var job = await app.Client.GetFromJsonAsync<JsonElement>(path);
         Assert.Equal("canceled", job.GetProperty("status").GetString());
         Assert.Equal(JsonValueKind.Null, job.GetProperty("result").ValueKind);
+        Assert.Equal(JsonValueKind.Null, job.GetProperty("error").ValueKind); // "Error message when status is failed; otherwise null"
         var history = await app.Client.GetFromJsonAsync<JsonElement>("/api/images/history?limit=100");
         Assert.Equal(0, history.GetProperty("total").GetInt64());
         Assert.Equal(HttpStatusCode.NotFound, (await app.Client.GetAsync($"/api/v1/files/{fileId}")).StatusCode);

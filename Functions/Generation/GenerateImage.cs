@@ -32,7 +32,7 @@ public sealed class GenerateImage(
             return KioaiErrors.BadRequest("invalid_idempotency_key",
                 $"Idempotency-Key must be 1 to {IdempotencyKeys.MaxKeyLength} printable ASCII characters, in one header.");
         var (document, failure, body) = await RequestBody.ReadJsonAsync(request, GenerateImageValidator.MaxBodyBytes, cancellationToken);
-        if (failure is not null) return KioaiErrors.BadRequest(failure.Code, failure.Message);
+        if (failure is not null) return KioaiErrors.Of(failure.Status, failure.Code, failure.Message);
         GenerateImageInput input;
         using (document)
         {

@@ -7,6 +7,20 @@ namespace Functions.Hosting;
 /// <summary>The text rules of a JSON body beyond its syntax: the charset it declares, and strings that decode.</summary>
 public static class JsonText
 {
+    /// <summary>
+    /// Why a Content-Type is refused for a JSON body: another media type than application/json or application/*+json.
+    /// No Content-Type is taken as JSON; a form or text/plain type is not, as a browser sends those cross-site without asking.
+    /// </summary>
+    public static string? MediaTypeProblem(string? contentType)
+    {
+        if (string.IsNullOrEmpty(contentType)) return null;
+        if (MediaTypeHeaderValue.TryParse(contentType, out var media)
+            && (media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+                || (media.Type.Equals("application", StringComparison.OrdinalIgnoreCase) && media.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase))))
+            return null;
+        return $"The request body must be JSON, sent as Content-Type: application/json, not '{contentType}'.";
+    }
+
     /// <summary>Why a Content-Type's charset is refused (JSON between systems is UTF-8), or null when it is UTF-8 or absent.</summary>
     public static string? CharsetProblem(string? contentType)
     {

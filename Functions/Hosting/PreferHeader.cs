@@ -12,10 +12,11 @@ public sealed record PreferHeader(bool RespondAsync, int? WaitSeconds)
         foreach (var value in request.Headers["Prefer"])
             foreach (var part in (value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
             {
-                var preference = part.Split(';')[0].Trim();
-                if (preference.Equals("respond-async", StringComparison.OrdinalIgnoreCase)) respondAsync = true;
-                else if (preference.StartsWith("wait=", StringComparison.OrdinalIgnoreCase)
-                         && int.TryParse(preference[5..].Trim('"'), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
+                // preference = token [ BWS "=" BWS word ]: spaces may stand around the "=".
+                var preference = part.Split(';')[0].Split('=', 2, StringSplitOptions.TrimEntries);
+                if (preference.Length == 1 && preference[0].Equals("respond-async", StringComparison.OrdinalIgnoreCase)) respondAsync = true;
+                else if (preference.Length == 2 && preference[0].Equals("wait", StringComparison.OrdinalIgnoreCase)
+                         && int.TryParse(preference[1].Trim('"'), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
                     wait = seconds;
             }
         return new PreferHeader(respondAsync, wait);

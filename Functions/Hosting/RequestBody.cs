@@ -12,13 +12,15 @@ namespace Functions.Hosting;
 /// </summary>
 public static class RequestBody
 {
-    public sealed record Failure(string Code, string Message);
+    public sealed record Failure(string Code, string Message, int Status = StatusCodes.Status400BadRequest);
 
     /// <summary>The body parsed, with its raw bytes (an idempotency key compares them), or why it was refused.</summary>
     public static async Task<(JsonDocument? Document, Failure? Error, ReadOnlyMemory<byte> Bytes)> ReadJsonAsync(HttpRequest request, long maxBytes,
         CancellationToken cancellationToken)
     {
         if (request.ContentLength > maxBytes) return (null, TooLarge(maxBytes), default);
+        if (JsonText.MediaTypeProblem(request.ContentType) is { } media)
+            return (null, new Failure("unsupported_content_type", media, StatusCodes.Status415UnsupportedMediaType), default);
         if (JsonText.CharsetProblem(request.ContentType) is { } charset) return (null, new Failure("unsupported_charset", charset), default);
         if (EncodingProblem(request) is { } encoding) return (null, new Failure("unsupported_content_encoding", encoding), default);
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)

@@ -20,7 +20,7 @@ public static class KiapiJobs
             : null;
         return new KiapiJob(job.Id, JobRecord.Type, job.Status.ToWire(), parameters, result,
             job.Result is { } done ? [done.FileId] : [],
-            job.Status.IsTerminal() ? job.Error : null,
+            job.Status == JobStatus.Failed ? job.Error : null, // the contract: "Error message when status is failed; otherwise null"
             UnixSeconds(job.CreatedAt), UnixSeconds(job.StartedAt), UnixSeconds(job.FinishedAt), job.Progress, job.ProgressLabel);
     }
 

@@ -58,7 +58,7 @@ public sealed class ConfigTokenFunctions(UpstreamTokens tokens, AdminOnly admin)
     {
         if (await RefuseAsync(request, provider) is { } refused) return refused;
         var (document, failure, _) = await RequestBody.ReadJsonAsync(request, MaxTokenBytes * 6 + 1024, request.HttpContext.RequestAborted);
-        if (failure is not null) return KioaiErrors.BadRequest(failure.Code, failure.Message);
+        if (failure is not null) return KioaiErrors.Of(failure.Status, failure.Code, failure.Message);
         using (document)
         {
             if (Validate(document!.RootElement, out var token) is { } error) return KioaiErrors.BadRequest(error);

@@ -1,0 +1,25 @@
+using Functions.Hosting;
+using Microsoft.AspNetCore.Http;
+
+namespace Functions.Tests.Unit;
+
+public sealed class PreferHeaderTests
+{
+    [Theory]
+    [InlineData("wait=5", false, 5)]
+    [InlineData("wait = 5", false, 5)] // RFC 7240: BWS around "="
+    [InlineData("WAIT=\"7\"", false, 7)]
+    [InlineData("respond-async, wait=3", true, 3)]
+    [InlineData("respond-async;foo=bar", true, null)]
+    [InlineData("wait=-1", false, null)]
+    [InlineData("wait=abc", false, null)]
+    [InlineData("waiting=5", false, null)]
+    [InlineData("respond-async=1", false, null)]
+    public void Reads_respond_async_and_wait(string header, bool respondAsync, int? wait)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Headers["Prefer"] = header;
+
+        Assert.Equal(new PreferHeader(respondAsync, wait), PreferHeader.Of(context.Request));
+    }
+}
