@@ -73,6 +73,33 @@ public sealed class DownloadAndRoutingTests(AppFixture app) : IClassFixture<AppF
     }
 
     [Fact]
+    public async Task An_unsatisfiable_range_with_an_if_range_date_that_matches_answers_416_with_a_body()
+    {
+        var path = await NewImagePathAsync();
+        var first = await app.Client.GetAsync(path);
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Range = new RangeHeaderValue(100_000_000, null);
+        request.Headers.IfRange = new RangeConditionHeaderValue(first.Content.Headers.LastModified!.Value);
+
+        var response = await app.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, response.StatusCode);
+        Assert.Equal(JsonValueKind.String, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").ValueKind);
+    }
+
+    [Fact]
+    public async Task A_matching_if_none_match_answers_304_before_the_range_is_looked_at()
+    {
+        var path = await NewImagePathAsync();
+        var first = await app.Client.GetAsync(path);
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Range = new RangeHeaderValue(100_000_000, null);
+        request.Headers.IfNoneMatch.Add(first.Headers.ETag!);
+
+        Assert.Equal(HttpStatusCode.NotModified, (await app.Client.SendAsync(request)).StatusCode); // RFC 9110, 13.2.2
+    }
+
+    [Fact]
     public async Task A_range_with_an_if_range_that_no_longer_matches_answers_the_whole_file()
     {
         var path = await NewImagePathAsync();

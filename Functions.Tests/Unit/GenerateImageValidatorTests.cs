@@ -33,6 +33,9 @@ public sealed class GenerateImageValidatorTests
     [InlineData("""{}""", "missing_prompt")]
     [InlineData("""{"prompt":null}""", "missing_prompt")]
     [InlineData("""{"prompt":"   \n "}""", "missing_prompt")]
+    [InlineData("""{"prompt":"\u0000"}""", "missing_prompt")]
+    [InlineData("""{"prompt":" \u200b\u2060 "}""", "missing_prompt")] // zero-width characters only
+    [InlineData("""{"prompt":"x","referenceImageMime":"text/html"}""", "unsupported_media_type")] // checked even without an image
     [InlineData("""{"prompt":42}""", "invalid_type")]
     [InlineData("""{"prompt":"x","style":"pixel"}""", "invalid_value")]
     [InlineData("""{"prompt":"x","style":7}""", "invalid_type")]

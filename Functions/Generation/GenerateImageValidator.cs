@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using Functions.Contracts.Kioai;
 using Functions.Files;
@@ -16,7 +18,7 @@ public static class GenerateImageValidator
     {
         var error = ReadString(body, "prompt", out var prompt);
         if (error is not null) return (null, error);
-        if (string.IsNullOrWhiteSpace(prompt)) return (null, new ErrorResponse("missing_prompt", "prompt is required and must not be blank."));
+        if (prompt is null || IsBlank(prompt)) return (null, new ErrorResponse("missing_prompt", "prompt is required and must not be blank."));
         var promptLength = prompt.EnumerateRunes().Count();
         if (promptLength > MaxPromptLength)
             return (null, new ErrorResponse("prompt_too_long", $"prompt has {promptLength} characters; the limit is {MaxPromptLength}."));
@@ -85,12 +87,18 @@ public static class GenerateImageValidator
         return null;
     }
 
+    // Blank: nothing a model could read, only spaces, control characters and invisible format characters (U+200B...).
+    static bool IsBlank(string prompt) => prompt.EnumerateRunes().All(r =>
+        Rune.IsWhiteSpace(r) || Rune.IsControl(r) || Rune.GetUnicodeCategory(r) == UnicodeCategory.Format);
+
     static ErrorResponse? ReadReference(JsonElement body, out byte[]? bytes, out ImageInfo? image)
     {
         bytes = null;
         image = null;
         if (ReadString(body, "referenceImageMime", out var declared) is { } mimeError) return mimeError;
         if (ReadString(body, "referenceImageBase64", out var base64) is { } base64Error) return base64Error;
+        if (declared is not null && !ImageFormats.Accepted.Contains(ImageFormats.Normalize(declared)))
+            return new ErrorResponse("unsupported_media_type", $"referenceImageMime '{declared}' is not one of: {string.Join(", ", ImageFormats.Accepted)}.");
         if (base64 is null) return null;
 
         // A data URL carries its own type: "data:image/png;base64,...."
@@ -113,13 +121,9 @@ public static class GenerateImageValidator
         if (written > MaxReferenceBytes) return TooLarge();
         bytes = buffer.AsSpan(0, written).ToArray();
 
-        string? mime = null;
-        if (declared is not null)
-        {
-            mime = ImageFormats.Normalize(declared);
-            if (!ImageFormats.Accepted.Contains(mime))
-                return new ErrorResponse("unsupported_media_type", $"referenceImageMime '{declared}' is not one of: {string.Join(", ", ImageFormats.Accepted)}.");
-        }
+        var mime = declared is null ? null : ImageFormats.Normalize(declared);
+        if (mime is not null && !ImageFormats.Accepted.Contains(mime))
+            return new ErrorResponse("unsupported_media_type", $"The data URL's type '{declared}' is not one of: {string.Join(", ", ImageFormats.Accepted)}.");
         var check = ImageInspector.Inspect(bytes, ImageFormats.Accepted);
         if (check.Image is null) return ReferenceRefused(check);
         if (mime is not null && mime != check.Image.ContentType)
