@@ -39,6 +39,20 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
         Assert.Equal(HttpStatusCode.NotFound, (await app.Client.DeleteAsync($"/api/v1/files/{fileId}")).StatusCode);
     }
 
+    [Theory]
+    [InlineData("日本語の画像.png", "日本語の画像.png")]
+    [InlineData("café 100%.png", "café 100%.png")]
+    [InlineData("../../etc/x.png", "x.png")]
+    [InlineData("..", null)] // nothing left but dots: the generated name
+    public async Task An_upload_keeps_its_own_filename_in_any_script_without_its_path(string given, string? kept)
+    {
+        var record = await (await UploadAsync(Png, given)).Content.ReadFromJsonAsync<JsonElement>();
+        var fileId = record.GetProperty("file_id").GetString()!;
+
+        Assert.Equal(kept ?? $"{fileId}.png", record.GetProperty("filename").GetString());
+        Assert.Equal(kept ?? $"{fileId}.png", (await app.Client.GetFromJsonAsync<JsonElement>($"/api/v1/files/{fileId}")).GetProperty("filename").GetString());
+    }
+
     [Fact]
     public async Task Files_list_newest_first_in_pages_with_uploads_and_generated_images_but_not_private_ones()
     {

@@ -43,7 +43,7 @@ public sealed partial class FileStore([FromKeyedServices(StorageNames.FilesConta
     {
         var metadata = new Dictionary<string, string>(meta ?? new Dictionary<string, string>())
         {
-            [FilenameKey] = filename,
+            [FilenameKey] = Uri.EscapeDataString(filename), // metadata is an HTTP header: ASCII only
             [CreatedKey] = createdAt.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture),
             [PrivateKey] = isPrivate ? "true" : "false",
         };
@@ -132,7 +132,7 @@ public sealed partial class FileStore([FromKeyedServices(StorageNames.FilesConta
     {
         var meta = MetadataOf(metadata);
         var created = long.TryParse(meta.GetValueOrDefault(CreatedKey), out var ms) ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : DateTimeOffset.UnixEpoch;
-        return new StoredFile(fileId, meta.GetValueOrDefault(FilenameKey, fileId), contentType ?? "application/octet-stream", length, created,
+        return new StoredFile(fileId, Uri.UnescapeDataString(meta.GetValueOrDefault(FilenameKey, fileId)), contentType ?? "application/octet-stream", length, created,
             meta.GetValueOrDefault(PrivateKey) == "true",
             meta.Where(m => m.Key is not (FilenameKey or CreatedKey or PrivateKey)).ToDictionary());
     }

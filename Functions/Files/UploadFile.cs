@@ -75,13 +75,15 @@ public sealed class UploadFile(FileStore files, StorageBootstrap bootstrap, Time
         return TypedResults.Json(stored.ToKiapi(), AppJsonContext.Api.KiapiFile);
     }
 
-    // The client's name without any path, as printable ASCII (blob metadata is an HTTP header), at most 255 characters.
+    // The client's name without any path or control characters, at most 255 characters; the file id's when nothing
+    // is left but dots (".", "..").
     static string FilenameOf(string? given, string fileId, string type)
     {
         var name = Path.GetFileName((given ?? "").Replace('\\', '/'));
-        name = new string([.. name.Where(c => c is >= ' ' and <= '~' and not '"')]).Trim();
+        name = new string([.. name.Where(c => !char.IsControl(c))]).Trim();
         if (name.Length > MaxFilenameLength) name = name[^MaxFilenameLength..];
-        return name.Length > 0 ? name : $"{fileId}.{ImageFormats.ExtensionOf(type)}";
+        if (name.Length > 0 && char.IsLowSurrogate(name[0])) name = name[1..]; // the cut must not split a character
+        return name.Trim('.').Length > 0 ? name : $"{fileId}.{ImageFormats.ExtensionOf(type)}";
     }
 
     static JsonHttpResult<KiapiError> TooLarge() =>

@@ -6,7 +6,17 @@ namespace Functions.Hosting;
 public sealed class PublicUrls(IOptions<ApiOptions> options)
 {
     public string BaseOf(HttpRequest request) =>
-        options.Value.PublicBaseUrl?.TrimEnd('/') ?? $"{request.Scheme}://{request.Host}{request.PathBase}";
+        options.Value.PublicBaseUrl?.TrimEnd('/') ?? $"{request.Scheme}://{HostOf(request)}{request.PathBase}";
+
+    // HTTP/1.0 may leave Host out: then the address the request came in on.
+    static HostString HostOf(HttpRequest request)
+    {
+        if (request.Host.HasValue) return request.Host;
+        var connection = request.HttpContext.Connection;
+        if (connection.LocalIpAddress is not { } address) return new HostString("localhost");
+        var host = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
+        return new HostString(host, connection.LocalPort);
+    }
 
     public string FileDownload(HttpRequest request, string fileId) => $"{BaseOf(request)}/api/v1/files/{fileId}/download";
 
