@@ -82,17 +82,17 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, TimeProvid
                 logger.LogInformation("Job {JobId} canceled while {Status}", job_id, job.RuntimeStatus);
                 return Deleted(job_id, wasRunning: job.RuntimeStatus != OrchestrationRuntimeStatus.Pending);
             case CancelOutcome.EndedFirst:
-                // It ended before the cancel reached it: deleted as an ended job is, so that it never shows canceled and succeeded.
-                await durable.PurgeInstanceAsync(job_id, cancellation: CancellationToken.None);
-                logger.LogInformation("Job {JobId} ended before its cancel took effect; it was deleted as an ended job", job_id);
-                return Deleted(job_id, wasRunning: false);
+                // It ended before the cancel reached it, and stays as it ended: nothing was deleted. (Purging it now would
+                // race the engine, which still has the terminate message to discard and would write the instance back.)
+                logger.LogInformation("Job {JobId} ended before its cancel took effect; it stays as it ended", job_id);
+                return Deleted(job_id, wasRunning: true, deleted: false);
             default:
                 logger.LogWarning("Job {JobId} was not stopped within the wait; the engine will stop it", job_id);
                 return Deleted(job_id, wasRunning: job.RuntimeStatus != OrchestrationRuntimeStatus.Pending);
         }
     }
 
-    static JsonHttpResult<KiapiJobDeleted> Deleted(string jobId, bool wasRunning) =>
-        TypedResults.Json(new KiapiJobDeleted(true, jobId, wasRunning), AppJsonContext.Api.KiapiJobDeleted);
+    static JsonHttpResult<KiapiJobDeleted> Deleted(string jobId, bool wasRunning, bool deleted = true) =>
+        TypedResults.Json(new KiapiJobDeleted(deleted, jobId, wasRunning), AppJsonContext.Api.KiapiJobDeleted);
 
 }
