@@ -32,6 +32,7 @@ public sealed class AsyncJobTests(NoSyncWaitFixture app) : IClassFixture<NoSyncW
         Assert.Equal("done", job.GetProperty("progress_label").GetString());
         Assert.True(job.GetProperty("finished_at").GetDouble() >= job.GetProperty("started_at").GetDouble());
         Assert.True(job.GetProperty("started_at").GetDouble() >= job.GetProperty("created_at").GetDouble());
+        Assert.Equal(accepted.GetProperty("created_at").GetDouble(), job.GetProperty("created_at").GetDouble()); // one clock for both answers
         Assert.Equal(JsonValueKind.Null, job.GetProperty("error").ValueKind);
         Assert.Equal("slow one", job.GetProperty("params").GetProperty("prompt").GetString());
         var fileId = job.GetProperty("artifacts")[0].GetString()!;

@@ -5,9 +5,10 @@ namespace Functions.Jobs;
 
 /// <summary>
 /// An orchestrated generation's input, fixed when it is scheduled so that every replay sees the same values: the request,
-/// the planned models (the requested one, then its fallbacks that had a token) and the timings in force.
+/// the planned models (the requested one, then its fallbacks that had a token), the timings in force, and when it was
+/// submitted (the created_at the 202 showed; the engine's own creation time is a little later).
 /// </summary>
-public sealed record GenerationJob(GenerationRequest Request, IReadOnlyList<string> Models, JobTimings Timings);
+public sealed record GenerationJob(GenerationRequest Request, IReadOnlyList<string> Models, JobTimings Timings, DateTimeOffset? SubmittedAt = null);
 
 /// <summary>The deadline of the whole upstream work and the back-off between checks (Upstream:* settings).</summary>
 public sealed record JobTimings(double DeadlineSeconds, double PollMinSeconds, double PollMaxSeconds)

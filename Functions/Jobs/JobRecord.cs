@@ -32,8 +32,7 @@ public sealed record JobRecord(
             _ => JobStatus.Running,
         };
         var progress = instance.SerializedCustomStatus is null ? null : instance.ReadCustomStatusAs<JobProgress>();
-        var request = instance.ReadInputAs<GenerationJob>()?.Request
-                      ?? throw new InvalidOperationException($"Job {instance.InstanceId} has no input.");
+        var job = instance.ReadInputAs<GenerationJob>() ?? throw new InvalidOperationException($"Job {instance.InstanceId} has no input.");
         var ended = status.IsTerminal();
         var (code, error) = status switch
         {
@@ -41,7 +40,7 @@ public sealed record JobRecord(
             JobStatus.Canceled => (GenerationErrors.Canceled, CanceledMessage),
             _ => ((string?)null, (string?)null),
         };
-        return new JobRecord(instance.InstanceId, status, request, instance.CreatedAt,
+        return new JobRecord(instance.InstanceId, status, job.Request, job.SubmittedAt ?? instance.CreatedAt,
             status switch { JobStatus.Queued => "queued", JobStatus.Canceled => "canceled", JobStatus.Failed => "failed", _ => progress?.Label ?? "running" },
             status == JobStatus.Succeeded ? 1 : progress?.Progress,
             status == JobStatus.Succeeded ? instance.ReadOutputAs<JobResult>() : null,
