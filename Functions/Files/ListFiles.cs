@@ -18,12 +18,12 @@ public sealed class ListFiles(FileStore files, StorageBootstrap bootstrap)
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "v1/files")] HttpRequest request, CancellationToken cancellationToken)
     {
         var (limit, continuation_token) = ListQuery.Of(request);
-        if (ListQuery.Read(limit, continuation_token, out var pageSize, out var marker) is { } invalid) return invalid;
+        if (ListQuery.Read(ListQuery.Files, limit, continuation_token, out var pageSize, out var marker) is { } invalid) return invalid;
         await bootstrap.EnsureCreatedAsync(cancellationToken);
         try
         {
             var (page, next) = await files.ListAsync(marker, pageSize, file => !file.IsPrivate, cancellationToken);
-            return TypedResults.Json(new KiapiList<KiapiFile>([.. page.Select(f => f.ToKiapi())], next is not null, ListQuery.TokenFor(next)),
+            return TypedResults.Json(new KiapiList<KiapiFile>([.. page.Select(f => f.ToKiapi())], next is not null, ListQuery.TokenFor(ListQuery.Files, next)),
                 AppJsonContext.Api.KiapiListKiapiFile);
         }
         catch (RequestFailedException e) when (e.Status == StatusCodes.Status400BadRequest && continuation_token is not null)

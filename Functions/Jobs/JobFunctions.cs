@@ -20,7 +20,7 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, TimeProvid
         [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
     {
         var (limit, token) = ListQuery.Of(request);
-        if (ListQuery.Read(limit, token, out var pageSize, out var position) is { } invalid) return invalid;
+        if (ListQuery.Read(ListQuery.Jobs, limit, token, out var pageSize, out var position) is { } invalid) return invalid;
         JobStatus? only = null;
         if (request.Query.TryGetValue("status", out var statusValues))
         {
@@ -33,7 +33,7 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, TimeProvid
         {
             var (page, next) = await durable.ListJobsAsync(only, position, pageSize, cancellationToken);
             return TypedResults.Json(new KiapiList<KiapiJob>([.. page.Select(job => job.ToKiapi(id => urls.FileDownload(request, id)))],
-                next is not null, ListQuery.TokenFor(next)), AppJsonContext.Api.KiapiListKiapiJob);
+                next is not null, ListQuery.TokenFor(ListQuery.Jobs, next)), AppJsonContext.Api.KiapiListKiapiJob);
         }
         catch (Exception e) when (token is not null && !cancellationToken.IsCancellationRequested && e is not OperationCanceledException)
         {

@@ -3,18 +3,24 @@ using System.Text;
 
 namespace Functions.Contracts.Kiapi;
 
-/// <summary>The engine's continuation tokens travel Base64url-encoded: safe in a query string, and a malformed one is caught before the engine sees it.</summary>
+/// <summary>
+/// The storage's list positions travel Base64url-encoded and tagged with the list they page (files, jobs): safe in a
+/// query string, and a malformed token, or one of the other list, is caught before the storage sees it.
+/// </summary>
 public static class ContinuationTokens
 {
-    public static string Encode(string token) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(token));
+    public static string Encode(string list, string position) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes($"{list}:{position}"));
 
-    public static string? Decode(string token)
+    /// <summary>The position a token of <paramref name="list"/> wraps; null for anything else.</summary>
+    public static string? Decode(string list, string token)
     {
         try
         {
-            var bytes = Base64Url.DecodeFromChars(token);
-            var text = Encoding.UTF8.GetString(bytes);
-            return text.Length > 0 && !text.Contains('\uFFFD') ? text : null;
+            var text = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(token));
+            var prefix = list + ":";
+            return text.StartsWith(prefix, StringComparison.Ordinal) && text.Length > prefix.Length && !text.Contains('\uFFFD')
+                ? text[prefix.Length..]
+                : null;
         }
         catch (FormatException)
         {

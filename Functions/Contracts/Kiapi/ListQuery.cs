@@ -20,7 +20,7 @@ public static class ListQuery
     /// The page size, and the storage's position that the token wraps (null for the first page); a 422 when either is
     /// not what a client of this API could have been given.
     /// </summary>
-    public static JsonHttpResult<KiapiValidationError>? Read(string? limitText, string? token, out int limit, out string? position)
+    public static JsonHttpResult<KiapiValidationError>? Read(string list, string? limitText, string? token, out int limit, out string? position)
     {
         limit = DefaultLimit;
         position = null;
@@ -32,12 +32,15 @@ public static class ListQuery
                 return KiapiErrors.Invalid("query", "limit", $"Input should be between 1 and {MaxLimit}", "out_of_range", limitText);
         }
         if (token is null) return null;
-        position = token.Length <= MaxTokenLength ? ContinuationTokens.Decode(token) : null;
+        position = token.Length <= MaxTokenLength ? ContinuationTokens.Decode(list, token) : null;
         return position is null ? InvalidToken(token) : null;
     }
 
     /// <summary>A token this API issued wraps the storage's position, so a page's token is never the storage's own text.</summary>
-    public static string? TokenFor(string? position) => position is null ? null : ContinuationTokens.Encode(position);
+    public static string? TokenFor(string list, string? position) => position is null ? null : ContinuationTokens.Encode(list, position);
+
+    /// <summary>The lists that page, each token valid for its own only.</summary>
+    public const string Files = "files", Jobs = "jobs";
 
     /// <summary>A token that does not decode, or that the storage refused.</summary>
     public static JsonHttpResult<KiapiValidationError> InvalidToken(string token) =>
