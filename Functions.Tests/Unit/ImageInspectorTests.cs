@@ -32,6 +32,18 @@ public sealed class ImageInspectorTests
         Assert.Equal(new ImageInfo("image/png", 20, 10), ImageInspector.Inspect(png.ToArray(), ImageFormats.Accepted).Image);
     }
 
+    [Theory]
+    [InlineData(SKEncodedImageFormat.Png)]
+    [InlineData(SKEncodedImageFormat.Webp)]
+    public void An_image_followed_by_other_bytes_is_refused(SKEncodedImageFormat format)
+    {
+        var check = ImageInspector.Inspect([.. TestImages.Encode(16, 16, format), .. "PK\u0003\u0004 a zip after the image"u8], ImageFormats.Accepted);
+
+        Assert.Null(check.Image);
+        Assert.Equal(ImageProblem.Undecodable, check.Problem);
+        Assert.Contains("followed by 26 bytes", check.Message);
+    }
+
     [Fact]
     public void The_png_signature_followed_by_garbage_is_not_an_image()
     {

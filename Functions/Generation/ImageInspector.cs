@@ -61,9 +61,34 @@ public static class ImageInspector
             codec.Info.AlphaType == SKAlphaType.Opaque ? SKAlphaType.Opaque : SKAlphaType.Premul);
         using var pixels = new SKBitmap(target);
         var decoded = pixels.GetPixels() == IntPtr.Zero ? SKCodecResult.InternalError : codec.GetPixels(target, pixels.GetPixels());
-        return decoded == SKCodecResult.Success
-            ? new ImageCheck(info, ImageProblem.None, "")
-            : ImageCheck.Refused(ImageProblem.Undecodable, $"The {info.ContentType} image is damaged or truncated: it does not decode ({decoded}).");
+        if (decoded != SKCodecResult.Success)
+            return ImageCheck.Refused(ImageProblem.Undecodable, $"The {info.ContentType} image is damaged or truncated: it does not decode ({decoded}).");
+        return TrailingBytes(bytes, info.ContentType) is > 0 and var extra
+            ? ImageCheck.Refused(ImageProblem.Undecodable, $"The {info.ContentType} image is followed by {extra} bytes that are not part of it; send the image alone.")
+            : new ImageCheck(info, ImageProblem.None, "");
+    }
+
+    /// <summary>
+    /// Bytes after a PNG's IEND chunk or past a WebP's RIFF size, which the codecs ignore: a file that is an image and
+    /// something else would otherwise be stored and served as the image. (JPEG has no reliable end to check against.)
+    /// </summary>
+    static long TrailingBytes(ReadOnlySpan<byte> bytes, string contentType)
+    {
+        if (contentType == ImageFormats.Webp && bytes.Length >= 12)
+        {
+            long riff = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes[4..]);
+            return bytes.Length - (8 + riff + (riff & 1));
+        }
+        if (contentType != ImageFormats.Png) return 0;
+        long at = 8; // the signature, then chunks of length, type, data and CRC
+        while (at + 8 <= bytes.Length)
+        {
+            long length = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(bytes[(int)at..]);
+            var type = bytes.Slice((int)at + 4, 4);
+            at += 12 + length;
+            if (type.SequenceEqual("IEND"u8)) return bytes.Length - at;
+        }
+        return 0; // no IEND: the decode above already judged the image
     }
 
     static SKCodec? Open(ReadOnlySpan<byte> bytes, out SKCodecResult result)
