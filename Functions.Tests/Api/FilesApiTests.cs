@@ -54,6 +54,17 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
     }
 
     [Fact]
+    public async Task A_long_filename_keeps_its_last_255_utf8_bytes_whole_characters_only()
+    {
+        var record = await (await UploadAsync(Png, new string('画', 1000) + "😀.png")).Content.ReadFromJsonAsync<JsonElement>();
+
+        var kept = record.GetProperty("filename").GetString()!;
+        Assert.EndsWith("画😀.png", kept);
+        Assert.InRange(System.Text.Encoding.UTF8.GetByteCount(kept), 250, 255);
+        Assert.DoesNotContain('\uFFFD', kept);
+    }
+
+    [Fact]
     public async Task Files_list_newest_first_in_pages_with_uploads_and_generated_images_but_not_private_ones()
     {
         var uploaded = new List<string>();
@@ -96,6 +107,23 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
 
         var history = await app.Client.GetFromJsonAsync<JsonElement>("/api/images/history?limit=100");
         Assert.DoesNotContain(history.GetProperty("images").EnumerateArray(), i => i.GetProperty("id").GetInt64() == generated.GetProperty("id").GetInt64());
+    }
+
+    [Fact]
+    public async Task Forgetting_a_job_removes_its_inline_reference_copy_but_not_an_uploaded_reference()
+    {
+        var uploaded = (await (await UploadAsync(Png, "mine.png")).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("file_id").GetString()!;
+        var inlineJob = await JobsApiTests.SubmitAndFinishAsync(app.Client, new { prompt = "inline ref", model = "nano-banana-2",
+            referenceImageBase64 = Convert.ToBase64String(Png), referenceImageMime = "image/png" });
+        var namedJob = await JobsApiTests.SubmitAndFinishAsync(app.Client, new { prompt = "named ref", model = "nano-banana-2", referenceFileId = uploaded });
+        var copy = (await app.Client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{inlineJob}")).GetProperty("params").GetProperty("referenceFileId").GetString()!;
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync($"/api/v1/files/{copy}")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.DeleteAsync($"/api/v1/jobs/{inlineJob}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.DeleteAsync($"/api/v1/jobs/{namedJob}")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NotFound, (await app.Client.GetAsync($"/api/v1/files/{copy}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync($"/api/v1/files/{uploaded}")).StatusCode);
     }
 
     [Fact]

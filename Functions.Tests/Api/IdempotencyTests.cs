@@ -76,6 +76,36 @@ public sealed class IdempotencyTests(AppFixture app) : IClassFixture<AppFixture>
         Assert.Equal(1, await CountJobsAsync("async replay"));
     }
 
+    [Fact]
+    public async Task A_key_whose_job_was_deleted_makes_a_new_job_at_once()
+    {
+        var key = Guid.NewGuid().ToString();
+        var first = (await (await GenerateAsync(new { prompt = "deleted job" }, key, respondAsync: true)).Content.ReadFromJsonAsync<JsonElement>())
+            .GetProperty("id").GetString()!;
+        await JobsApiTests.PollAsync(app.Client, $"/api/v1/jobs/{first}");
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.DeleteAsync($"/api/v1/jobs/{first}")).StatusCode);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var again = await GenerateAsync(new { prompt = "deleted job" }, key, respondAsync: true);
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}: the freed key is not waited on");
+        Assert.False(again.Headers.Contains("Idempotent-Replayed"));
+        Assert.NotEqual(first, (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public async Task A_replay_after_its_image_was_deleted_is_409_not_a_dead_link()
+    {
+        var key = Guid.NewGuid().ToString();
+        var image = await (await GenerateAsync(new { prompt = "image deleted later" }, key)).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.DeleteAsync($"/api/images/{image.GetProperty("id").GetInt64()}")).StatusCode);
+
+        var replay = await GenerateAsync(new { prompt = "image deleted later" }, key);
+
+        Assert.Equal(HttpStatusCode.Conflict, replay.StatusCode);
+        Assert.Equal("image_deleted", (await replay.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
+    }
+
     [Theory]
     [InlineData("tab\there")]
     [InlineData("é")]

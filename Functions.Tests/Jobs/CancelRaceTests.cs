@@ -9,6 +9,7 @@ using Functions.Tests.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Converters;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Moq;
@@ -30,6 +31,9 @@ public sealed class CancelRaceTests(StorageFixture storage) : IClassFixture<Stor
             {
                 // Running when the DELETE looks, then completed: the Store won the race against the terminate.
                 RuntimeStatus = ++lookups == 1 ? OrchestrationRuntimeStatus.Running : OrchestrationRuntimeStatus.Completed,
+                DataConverter = JsonDataConverter.Default,
+                SerializedInput = JsonDataConverter.Default.Serialize(new GenerationJob(
+                    new GenerationRequest("raced", "none", "1:1", "grok", null, false, null, null), ["grok"], new JobTimings(30, 2, 10))),
             });
         _durable.Setup(d => d.TerminateInstanceAsync(jobId, It.IsAny<TerminateInstanceOptions>(), It.IsAny<CancellationToken>()))
             .Returns(Task.CompletedTask);
@@ -48,6 +52,23 @@ public sealed class CancelRaceTests(StorageFixture storage) : IClassFixture<Stor
         var files = new FileStore(storage.Files);
         var history = new ImageHistory(storage.Table(StorageNames.HistoryTable));
         var keeper = new ImageKeeper(files, history, storage.Bootstrap, TimeProvider.System, NullLogger<ImageKeeper>.Instance);
-        return new JobFunctions(new PublicUrls(Options.Create(new ApiOptions())), keeper, TimeProvider.System, NullLogger<JobFunctions>.Instance);
+        var keys = new IdempotencyKeys(storage.Table(StorageNames.IdempotencyTable), TimeProvider.System);
+        return new JobFunctions(new PublicUrls(Options.Create(new ApiOptions())), keeper, keys, TimeProvider.System, NullLogger<JobFunctions>.Instance);
+    }
+}
+
+/// <summary>A request waiting on its job tells a job deleted meanwhile from one still running.</summary>
+public sealed class WaitForJobTests
+{
+    [Fact]
+    public async Task A_job_deleted_during_the_wait_is_reported_deleted_not_as_a_timeout()
+    {
+        var durable = new Mock<DurableTaskClient>("test");
+        durable.Setup(d => d.GetInstanceAsync("job_0abc", It.IsAny<bool>(), It.IsAny<CancellationToken>())).ReturnsAsync((OrchestrationMetadata?)null);
+
+        var (ended, deleted) = await durable.Object.WaitForJobAsync("job_0abc", TimeSpan.FromSeconds(5), TimeProvider.System, default);
+
+        Assert.Null(ended);
+        Assert.True(deleted);
     }
 }

@@ -45,6 +45,18 @@ public sealed class ImageInspectorTests
     }
 
     [Fact]
+    public void A_webp_shorter_than_its_riff_size_is_refused()
+    {
+        var webp = TestImages.Encode(16, 16, SKEncodedImageFormat.Webp);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(webp.AsSpan(4), (uint)webp.Length + 1000);
+
+        var check = ImageInspector.Inspect(webp, ImageFormats.Accepted);
+
+        Assert.Null(check.Image);
+        Assert.Contains("truncated", check.Message);
+    }
+
+    [Fact]
     public void The_png_signature_followed_by_garbage_is_not_an_image()
     {
         var check = ImageInspector.Inspect(TestImages.PngSignatureThenGarbage(), ImageFormats.Accepted);

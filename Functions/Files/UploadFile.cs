@@ -12,7 +12,7 @@ public sealed class UploadFile(FileStore files, StorageBootstrap bootstrap, Time
 {
     /// <summary>Uploads are references for generations, so they share the reference image's bound.</summary>
     public const int MaxBytes = GenerateImageValidator.MaxReferenceBytes;
-    const int MaxFilenameLength = 255;
+    const int MaxFilenameBytes = 255; // as UTF-8, like a file system's name; percent-encoded in metadata it stays under 1 KB
     const long MaxBodyBytes = MaxBytes + 64 * 1024; // the file plus the multipart framing
 
     static readonly FormOptions Form = new() { MultipartBodyLengthLimit = MaxBodyBytes, ValueCountLimit = 16, BufferBodyLengthLimit = MaxBodyBytes };
@@ -75,14 +75,13 @@ public sealed class UploadFile(FileStore files, StorageBootstrap bootstrap, Time
         return TypedResults.Json(stored.ToKiapi(), AppJsonContext.Api.KiapiFile);
     }
 
-    // The client's name without any path or control characters, at most 255 characters; the file id's when nothing
-    // is left but dots (".", "..").
+    // The client's name without any path or control characters, its last 255 UTF-8 bytes at most; the file id's when
+    // nothing is left but dots (".", "..").
     static string FilenameOf(string? given, string fileId, string type)
     {
         var name = Path.GetFileName((given ?? "").Replace('\\', '/'));
         name = new string([.. name.Where(c => !char.IsControl(c))]).Trim();
-        if (name.Length > MaxFilenameLength) name = name[^MaxFilenameLength..];
-        if (name.Length > 0 && char.IsLowSurrogate(name[0])) name = name[1..]; // the cut must not split a character
+        while (System.Text.Encoding.UTF8.GetByteCount(name) > MaxFilenameBytes) name = name[(char.IsHighSurrogate(name[0]) ? 2 : 1)..];
         return name.Trim('.').Length > 0 ? name : $"{fileId}.{ImageFormats.ExtensionOf(type)}";
     }
 

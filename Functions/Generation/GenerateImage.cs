@@ -89,7 +89,7 @@ public sealed class GenerateImage(
             referenceId = FileIds.New(clock.GetUtcNow());
             var type = input.ReferenceInfo!.ContentType;
             await files.SaveAsync(referenceId, inlineReference, type, $"reference.{ImageFormats.ExtensionOf(type)}",
-                clock.GetUtcNow(), isPrivate: true, input.ReferenceInfo.Meta("reference"), cancellationToken);
+                clock.GetUtcNow(), isPrivate: true, input.ReferenceInfo.Meta(ImageKeeper.ReferenceKind), cancellationToken);
         }
         Submission submission;
         try
@@ -117,10 +117,16 @@ public sealed class GenerateImage(
             request.HttpContext.Response.Headers["Preference-Applied"] = "respond-async";
             return Accepted(request, urls, job);
         }
-        var ended = job.Status.IsTerminal() ? job
+        var (ended, deleted) = job.Status.IsTerminal() ? (job, false)
             : await durable.WaitForJobAsync(job.Id, TimeSpan.FromSeconds(WaitBound(prefer)), clock, cancellationToken);
+        if (deleted)
+            return KioaiErrors.Of(StatusCodes.Status409Conflict, "job_deleted", $"Job {job.Id} was deleted (DELETE /api/v1/jobs) while this request waited for it.");
         if (ended is null) return Accepted(request, urls, job);
         if (ended.Status != JobStatus.Succeeded || ended.Result is not { } result) return ErrorOf(ended);
+        // A replay answers with the image the key made; if that image has been deleted since, there is none to give.
+        if (submission.Replayed && await files.GetAsync(result.FileId, cancellationToken) is null)
+            return KioaiErrors.Of(StatusCodes.Status409Conflict, "image_deleted",
+                $"The image this Idempotency-Key produced (id {result.ImageId}) was deleted; send a new key to generate again.");
         return Succeeded(request, ended.Request, result);
     }
 

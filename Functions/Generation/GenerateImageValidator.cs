@@ -87,9 +87,13 @@ public static class GenerateImageValidator
         return null;
     }
 
-    // Blank: nothing a model could read, only spaces, control characters and invisible format characters (U+200B...).
+    // Blank: nothing a model could read. Spaces, control and format characters (U+200B...), combining marks with
+    // nothing to combine with, and the characters fonts draw as nothing: the Hangul fillers, the Braille blank,
+    // variation selectors.
     static bool IsBlank(string prompt) => prompt.EnumerateRunes().All(r =>
-        Rune.IsWhiteSpace(r) || Rune.IsControl(r) || Rune.GetUnicodeCategory(r) == UnicodeCategory.Format);
+        Rune.IsWhiteSpace(r) || Rune.IsControl(r)
+        || Rune.GetUnicodeCategory(r) is UnicodeCategory.Format or UnicodeCategory.NonSpacingMark or UnicodeCategory.EnclosingMark
+        || r.Value is 0x115F or 0x1160 or 0x3164 or 0xFFA0 or 0x2800 or (>= 0x180B and <= 0x180F) or (>= 0xFE00 and <= 0xFE0F));
 
     static ErrorResponse? ReadReference(JsonElement body, out byte[]? bytes, out ImageInfo? image)
     {

@@ -63,14 +63,20 @@ public static class ImageInspector
         var decoded = pixels.GetPixels() == IntPtr.Zero ? SKCodecResult.InternalError : codec.GetPixels(target, pixels.GetPixels());
         if (decoded != SKCodecResult.Success)
             return ImageCheck.Refused(ImageProblem.Undecodable, $"The {info.ContentType} image is damaged or truncated: it does not decode ({decoded}).");
-        return TrailingBytes(bytes, info.ContentType) is > 0 and var extra
-            ? ImageCheck.Refused(ImageProblem.Undecodable, $"The {info.ContentType} image is followed by {extra} bytes that are not part of it; send the image alone.")
-            : new ImageCheck(info, ImageProblem.None, "");
+        return TrailingBytes(bytes, info.ContentType) switch
+        {
+            > 0 and var extra => ImageCheck.Refused(ImageProblem.Undecodable,
+                $"The {info.ContentType} image is followed by {extra} bytes that are not part of it; send the image alone."),
+            < 0 and var missing => ImageCheck.Refused(ImageProblem.Undecodable,
+                $"The {info.ContentType} image is truncated: its header counts {-missing} bytes more than were sent."),
+            _ => new ImageCheck(info, ImageProblem.None, ""),
+        };
     }
 
     /// <summary>
     /// Bytes after a PNG's IEND chunk or past a WebP's RIFF size, which the codecs ignore: a file that is an image and
-    /// something else would otherwise be stored and served as the image. (JPEG has no reliable end to check against.)
+    /// something else would otherwise be stored and served as the image. Negative: a WebP shorter than its RIFF size
+    /// says. (JPEG has no reliable end to check against.)
     /// </summary>
     static long TrailingBytes(ReadOnlySpan<byte> bytes, string contentType)
     {

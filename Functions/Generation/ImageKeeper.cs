@@ -89,6 +89,19 @@ public sealed class ImageKeeper(FileStore files, ImageHistory history, StorageBo
         return new JobResult(entry.Id, file.FileId, file.Size, Dimension(WidthKey), Dimension(HeightKey), file.ContentType, entry.CreatedAt, debug);
     }
 
+    /// <summary>
+    /// Removes the private copy of an inline reference image a job was given (kind "reference"), once the job is
+    /// canceled or forgotten; a file the client uploaded and named as the reference is the client's, and stays.
+    /// </summary>
+    public async Task DiscardReferenceAsync(string? referenceFileId, CancellationToken cancellationToken)
+    {
+        if (referenceFileId is null || await files.GetAsync(referenceFileId, cancellationToken) is not { } file) return;
+        if (file.Meta.GetValueOrDefault("kind") == ReferenceKind) await files.DeleteAsync(referenceFileId, cancellationToken);
+    }
+
+    /// <summary>The kind of file an inline reference image is kept as while its job runs.</summary>
+    public const string ReferenceKind = "reference";
+
     /// <summary>Undoes <see cref="StoreForJobAsync"/> for a job that ended otherwise (canceled, past its deadline): history row first, then the file.</summary>
     public async Task DiscardAsync(string jobId, CancellationToken cancellationToken)
     {

@@ -18,21 +18,22 @@ public static class DurableJobs
             : null;
 
     /// <summary>
-    /// The job once it has ended, or null when <paramref name="bound"/> passes first. Reads the instance's status
-    /// (one small read each) at growing intervals: 50 ms doubling to 1 s, so a fast job answers fast and a slow one costs little.
+    /// The job once it has ended; null in <c>Ended</c> when <paramref name="bound"/> passes first, with <c>Deleted</c> when
+    /// the job was deleted meanwhile. Reads the instance's status (one small read each) at growing intervals: 50 ms
+    /// doubling to 1 s, so a fast job answers fast and a slow one costs little.
     /// </summary>
-    public static async Task<JobRecord?> WaitForJobAsync(this DurableTaskClient client, string jobId, TimeSpan bound, TimeProvider clock,
-        CancellationToken cancellationToken)
+    public static async Task<(JobRecord? Ended, bool Deleted)> WaitForJobAsync(this DurableTaskClient client, string jobId, TimeSpan bound,
+        TimeProvider clock, CancellationToken cancellationToken)
     {
         var deadline = clock.GetUtcNow() + bound;
         var pause = TimeSpan.FromMilliseconds(50);
         while (true)
         {
             var instance = await client.GetInstanceAsync(jobId, getInputsAndOutputs: false, cancellationToken);
-            if (instance is null) return null;
-            if (instance.IsCompleted) return await client.GetJobAsync(jobId, cancellationToken);
+            if (instance is null) return (null, true);
+            if (instance.IsCompleted) return await client.GetJobAsync(jobId, cancellationToken) is { } ended ? (ended, false) : (null, true);
             var remaining = deadline - clock.GetUtcNow();
-            if (remaining <= TimeSpan.Zero) return null;
+            if (remaining <= TimeSpan.Zero) return (null, false);
             await Task.Delay(pause < remaining ? pause : remaining, clock, cancellationToken);
             pause = TimeSpan.FromMilliseconds(Math.Min(pause.TotalMilliseconds * 2, 1000));
         }

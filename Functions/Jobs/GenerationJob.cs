@@ -6,9 +6,11 @@ namespace Functions.Jobs;
 /// <summary>
 /// An orchestrated generation's input, fixed when it is scheduled so that every replay sees the same values: the request,
 /// the planned models (the requested one, then its fallbacks that had a token), the timings in force, and when it was
-/// submitted (the created_at the 202 showed; the engine's own creation time is a little later).
+/// submitted (the created_at the 202 showed; the engine's own creation time is a little later), and the hash of the
+/// Idempotency-Key that made it, if any (deleting the job frees the key).
 /// </summary>
-public sealed record GenerationJob(GenerationRequest Request, IReadOnlyList<string> Models, JobTimings Timings, DateTimeOffset? SubmittedAt = null);
+public sealed record GenerationJob(GenerationRequest Request, IReadOnlyList<string> Models, JobTimings Timings, DateTimeOffset? SubmittedAt = null,
+    string? IdempotencyKeyHash = null);
 
 /// <summary>The deadline of the whole upstream work and the back-off between checks (Upstream:* settings).</summary>
 public sealed record JobTimings(double DeadlineSeconds, double PollMinSeconds, double PollMaxSeconds)

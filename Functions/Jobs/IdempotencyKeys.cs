@@ -28,7 +28,7 @@ public sealed class IdempotencyKeys([FromKeyedServices(StorageNames.IdempotencyT
     /// <summary>The key's live binding; null when the key is new or its binding expired.</summary>
     public async Task<KeyUse?> FindAsync(string key, CancellationToken cancellationToken)
     {
-        var row = await table.GetEntityIfExistsAsync<KeyRow>(Partition(key), RowKey, cancellationToken: cancellationToken);
+        var row = await table.GetEntityIfExistsAsync<KeyRow>(HashOfKey(key), RowKey, cancellationToken: cancellationToken);
         return row.HasValue ? Live(row.Value!) : null;
     }
 
@@ -38,7 +38,7 @@ public sealed class IdempotencyKeys([FromKeyedServices(StorageNames.IdempotencyT
     /// </summary>
     public async Task<KeyUse> BindAsync(string key, KeyUse use, Func<KeyUse, Task<bool>> jobExists, CancellationToken cancellationToken)
     {
-        var binding = new KeyRow { PartitionKey = Partition(key), RowKey = RowKey, JobId = use.JobId, BodyHash = use.BodyHash, CreatedAt = use.CreatedAt };
+        var binding = new KeyRow { PartitionKey = HashOfKey(key), RowKey = RowKey, JobId = use.JobId, BodyHash = use.BodyHash, CreatedAt = use.CreatedAt };
         while (true)
         {
             try
@@ -61,9 +61,23 @@ public sealed class IdempotencyKeys([FromKeyedServices(StorageNames.IdempotencyT
         }
     }
 
+    /// <summary>Frees a key bound to <paramref name="jobId"/> (its job was deleted), so that the key's next use makes a new job at once.</summary>
+    public async Task ReleaseAsync(string keyHash, string jobId, CancellationToken cancellationToken)
+    {
+        var row = await table.GetEntityIfExistsAsync<KeyRow>(keyHash, RowKey, cancellationToken: cancellationToken);
+        if (!row.HasValue || row.Value!.JobId != jobId) return; // bound to another job since
+        try
+        {
+            await table.DeleteEntityAsync(keyHash, RowKey, row.Value.ETag, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status is StatusCodes.Status404NotFound or StatusCodes.Status412PreconditionFailed) { }
+    }
+
     KeyUse? Live(KeyRow row) => clock.GetUtcNow() - row.CreatedAt > Lifetime ? null : new KeyUse(row.JobId, row.BodyHash, row.CreatedAt);
 
-    static string Partition(string key) => HashOf(Encoding.UTF8.GetBytes(key));
+    /// <summary>The key's hash, which is also its row's partition.</summary>
+    public static string HashOfKey(string key) => HashOf(Encoding.UTF8.GetBytes(key));
+
 }
 
 /// <summary>A key's binding as stored: partition = SHA-256 of the key, row <c>key</c>.</summary>

@@ -8,7 +8,7 @@ using Microsoft.DurableTask.Client;
 namespace Functions.Jobs;
 
 /// <summary>The jobs API over the generation orchestrations: a job is an orchestration instance, its id the instance id.</summary>
-public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, TimeProvider clock, ILogger<JobFunctions> logger)
+public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, IdempotencyKeys keys, TimeProvider clock, ILogger<JobFunctions> logger)
 {
     /// <summary>
     /// Jobs newest first, optionally only those in one status, a page at a time. Jobs of private generations are not
@@ -67,11 +67,15 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, TimeProvid
         [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
     {
         if (!JobIds.IsJobId(job_id)) return KiapiErrors.InvalidPath("job_id", JobIds.Pattern, job_id);
-        var job = await durable.GetInstanceAsync(job_id, getInputsAndOutputs: false, cancellationToken);
+        var job = await durable.GetInstanceAsync(job_id, getInputsAndOutputs: true, cancellationToken);
         if (job is null || job.Name != GenerationOrchestrator.Name) return KiapiErrors.NotFound($"Job {job_id} not found");
+        var input = job.ReadInputAs<GenerationJob>();
         if (job.IsCompleted)
         {
-            await durable.PurgeInstanceAsync(job_id, cancellation: cancellationToken);
+            // Forgotten: its image stays, what only the job needed goes, and its idempotency key makes a new job next time.
+            await durable.PurgeInstanceAsync(job_id, cancellation: CancellationToken.None);
+            await keeper.DiscardReferenceAsync(input?.Request.ReferenceFileId, CancellationToken.None);
+            if (input?.IdempotencyKeyHash is { } keyHash) await keys.ReleaseAsync(keyHash, job_id, CancellationToken.None);
             return Deleted(job_id, wasRunning: false);
         }
         // Once asked, the cancel is carried through even if the client goes away.
@@ -79,6 +83,7 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, TimeProvid
         {
             case CancelOutcome.Stopped:
                 await keeper.DiscardAsync(job_id, CancellationToken.None);
+                await keeper.DiscardReferenceAsync(input?.Request.ReferenceFileId, CancellationToken.None);
                 logger.LogInformation("Job {JobId} canceled while {Status}", job_id, job.RuntimeStatus);
                 return Deleted(job_id, wasRunning: job.RuntimeStatus != OrchestrationRuntimeStatus.Pending);
             case CancelOutcome.EndedFirst:

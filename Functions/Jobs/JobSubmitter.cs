@@ -45,7 +45,8 @@ public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions>
 
         var options = upstream.Value;
         var job = new GenerationJob(request, [.. plan.Select(p => p.Model)],
-            new JobTimings(options.DeadlineSeconds, options.PollMinSeconds, options.PollMaxSeconds), now);
+            new JobTimings(options.DeadlineSeconds, options.PollMinSeconds, options.PollMaxSeconds), now,
+            idempotency is null ? null : IdempotencyKeys.HashOfKey(idempotency.Key));
         await durable.ScheduleJobAsync(jobId, job, cancellationToken);
         return new Submission(new JobRecord(jobId, JobStatus.Queued, request, now, "queued"), Replayed: false);
     }
