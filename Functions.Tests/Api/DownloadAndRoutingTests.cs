@@ -88,6 +88,20 @@ public sealed class DownloadAndRoutingTests(AppFixture app) : IClassFixture<AppF
     }
 
     [Fact]
+    public async Task A_failed_if_match_answers_412_with_a_body_and_no_attachment_headers()
+    {
+        var path = await NewImagePathAsync();
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.IfMatch.Add(new EntityTagHeaderValue("\"another-version\""));
+
+        var response = await app.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.PreconditionFailed, response.StatusCode);
+        Assert.Null(response.Content.Headers.ContentDisposition);
+        Assert.Equal(JsonValueKind.String, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").ValueKind);
+    }
+
+    [Fact]
     public async Task A_matching_if_none_match_answers_304_before_the_range_is_looked_at()
     {
         var path = await NewImagePathAsync();

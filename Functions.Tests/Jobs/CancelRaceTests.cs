@@ -5,6 +5,7 @@ using Functions.History;
 using Functions.Hosting;
 using Functions.Jobs;
 using Functions.Storage;
+using Functions.Tests.Infrastructure;
 using Functions.Tests.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -45,7 +46,35 @@ public sealed class CancelRaceTests(StorageFixture storage) : IClassFixture<Stor
         Assert.True(deleted.Value.WasRunning);
         // Not purged: the engine has still to discard the terminate message, and would write the instance back.
         _durable.Verify(d => d.PurgeInstanceAsync(jobId, It.IsAny<CancellationToken>()), Times.Never);
+        _durable.Verify(d => d.PurgeInstanceAsync(jobId, It.IsAny<PurgeInstanceOptions>(), It.IsAny<CancellationToken>()), Times.Never);
     }
+
+    [Fact]
+    public async Task A_job_another_request_deleted_during_the_cancel_is_404_and_its_image_is_not_touched()
+    {
+        var jobId = JobIds.New(DateTimeOffset.UtcNow, false);
+        var lookups = 0;
+        _durable.Setup(d => d.GetInstanceAsync(jobId, It.IsAny<bool>(), It.IsAny<CancellationToken>())).ReturnsAsync(() =>
+            ++lookups == 1 ? Running(jobId) : null); // completed and purged by another DELETE in between
+        _durable.Setup(d => d.TerminateInstanceAsync(jobId, It.IsAny<TerminateInstanceOptions>(), It.IsAny<CancellationToken>()))
+            .Returns(Task.CompletedTask);
+        var files = new FileStore(storage.Files);
+        var fileId = FileIds.FileIdForJob(jobId);
+        await files.SaveAsync(fileId, TestImages.Png(2, 2), "image/png", "x.png", DateTimeOffset.UtcNow, false, null, default);
+
+        var result = await Functions().CancelJob(new DefaultHttpContext().Request, jobId, _durable.Object, default);
+
+        Assert.Equal(StatusCodes.Status404NotFound, Assert.IsType<JsonHttpResult<Functions.Contracts.Kiapi.KiapiError>>(result.Result).StatusCode);
+        Assert.NotNull(await files.GetAsync(fileId, default)); // the job that succeeded keeps its image
+    }
+
+    static OrchestrationMetadata Running(string jobId) => new(GenerationOrchestrator.Name, jobId)
+    {
+        RuntimeStatus = OrchestrationRuntimeStatus.Running,
+        DataConverter = JsonDataConverter.Default,
+        SerializedInput = JsonDataConverter.Default.Serialize(new GenerationJob(
+            new GenerationRequest("raced", "none", "1:1", "grok", null, false, null, null), ["grok"], new JobTimings(30, 2, 10))),
+    };
 
     JobFunctions Functions()
     {

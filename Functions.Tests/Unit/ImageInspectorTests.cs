@@ -45,6 +45,15 @@ public sealed class ImageInspectorTests
     }
 
     [Fact]
+    public void A_png_whose_iend_was_replaced_by_other_bytes_is_refused()
+    {
+        var png = TestImages.Encode(16, 16);
+        byte[] withoutEnd = [.. png[..^12], .. "PK\u0003\u0004 a zip where IEND was"u8];
+
+        Assert.Null(ImageInspector.Inspect(withoutEnd, ImageFormats.Accepted).Image);
+    }
+
+    [Fact]
     public void A_webp_shorter_than_its_riff_size_is_refused()
     {
         var webp = TestImages.Encode(16, 16, SKEncodedImageFormat.Webp);

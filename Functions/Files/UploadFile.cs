@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
 using Functions.Contracts.Kiapi;
 using Functions.Generation;
 using Functions.Hosting;
@@ -75,13 +78,18 @@ public sealed class UploadFile(FileStore files, StorageBootstrap bootstrap, Time
         return TypedResults.Json(stored.ToKiapi(), AppJsonContext.Api.KiapiFile);
     }
 
-    // The client's name without any path or control characters, its last 255 UTF-8 bytes at most; the file id's when
-    // nothing is left but dots (".", "..").
+    // The client's name without any path, control or format characters, its last 255 UTF-8 bytes at most (whole
+    // characters); the file id's when nothing is left but dots (".", "..").
     static string FilenameOf(string? given, string fileId, string type)
     {
         var name = Path.GetFileName((given ?? "").Replace('\\', '/'));
-        name = new string([.. name.Where(c => !char.IsControl(c))]).Trim();
-        while (System.Text.Encoding.UTF8.GetByteCount(name) > MaxFilenameBytes) name = name[(char.IsHighSurrogate(name[0]) ? 2 : 1)..];
+        // Control and format characters go: a right-to-left override makes "photo\u202Egnp.exe" read as "photoexe.png".
+        name = new string([.. name.Where(c => !char.IsControl(c) && char.GetUnicodeCategory(c) != UnicodeCategory.Format)]).Trim();
+        var (keep, bytes) = (name.Length, 0);
+        while (keep > 0 && Rune.DecodeLastFromUtf16(name.AsSpan(0, keep), out var rune, out var used) == OperationStatus.Done
+               && bytes + rune.Utf8SequenceLength <= MaxFilenameBytes)
+            (keep, bytes) = (keep - used, bytes + rune.Utf8SequenceLength);
+        name = name[keep..];
         return name.Trim('.').Length > 0 ? name : $"{fileId}.{ImageFormats.ExtensionOf(type)}";
     }
 

@@ -94,7 +94,13 @@ public sealed class GenerateImage(
         Submission submission;
         try
         {
-            submission = await submitter.SubmitAsync(durable, RequestOf(input, referenceId), plan, idempotency, cancellationToken);
+            submission = await submitter.SubmitAsync(durable, RequestOf(input, referenceId), plan, idempotency, cancellationToken,
+                referenceIsCopy: input.ReferenceImage is not null);
+        }
+        catch (JobDeletedException e)
+        {
+            if (input.ReferenceImage is not null) await files.DeleteAsync(referenceId!, CancellationToken.None);
+            return JobDeleted(e);
         }
         catch (IdempotencyKeyReusedException)
         {
@@ -119,8 +125,7 @@ public sealed class GenerateImage(
         }
         var (ended, deleted) = job.Status.IsTerminal() ? (job, false)
             : await durable.WaitForJobAsync(job.Id, TimeSpan.FromSeconds(WaitBound(prefer)), clock, cancellationToken);
-        if (deleted)
-            return KioaiErrors.Of(StatusCodes.Status409Conflict, "job_deleted", $"Job {job.Id} was deleted (DELETE /api/v1/jobs) while this request waited for it.");
+        if (deleted) return JobDeleted(new JobDeletedException(job.Id));
         if (ended is null) return Accepted(request, urls, job);
         if (ended.Status != JobStatus.Succeeded || ended.Result is not { } result) return ErrorOf(ended);
         // A replay answers with the image the key made; if that image has been deleted since, there is none to give.
@@ -159,6 +164,8 @@ public sealed class GenerateImage(
 
     static GenerationRequest RequestOf(GenerateImageInput input, string? referenceId) =>
         new(input.Prompt, input.Style, input.AspectRatio, input.Model, input.Resolution, input.IsPrivate, input.Seed, referenceId);
+
+    static JsonHttpResult<ErrorResponse> JobDeleted(JobDeletedException e) => KioaiErrors.Of(StatusCodes.Status409Conflict, "job_deleted", e.Message);
 
     static JsonHttpResult<ErrorResponse> KeyReused(string key) =>
         KioaiErrors.Of(StatusCodes.Status409Conflict, "idempotency_key_reused", new IdempotencyKeyReusedException(key).Message);

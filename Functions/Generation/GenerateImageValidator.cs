@@ -95,14 +95,17 @@ public static class GenerateImageValidator
         || Rune.GetUnicodeCategory(r) is UnicodeCategory.Format or UnicodeCategory.NonSpacingMark or UnicodeCategory.EnclosingMark
         || r.Value is 0x115F or 0x1160 or 0x3164 or 0xFFA0 or 0x2800 or (>= 0x180B and <= 0x180F) or (>= 0xFE00 and <= 0xFE0F));
 
+    static ErrorResponse? TypeProblem(string? declared, string what) =>
+        declared is null || ImageFormats.Accepted.Contains(ImageFormats.Normalize(declared)) ? null
+            : new ErrorResponse("unsupported_media_type", $"{what} '{declared}' is not one of: {string.Join(", ", ImageFormats.Accepted)}.");
+
     static ErrorResponse? ReadReference(JsonElement body, out byte[]? bytes, out ImageInfo? image)
     {
         bytes = null;
         image = null;
         if (ReadString(body, "referenceImageMime", out var declared) is { } mimeError) return mimeError;
         if (ReadString(body, "referenceImageBase64", out var base64) is { } base64Error) return base64Error;
-        if (declared is not null && !ImageFormats.Accepted.Contains(ImageFormats.Normalize(declared)))
-            return new ErrorResponse("unsupported_media_type", $"referenceImageMime '{declared}' is not one of: {string.Join(", ", ImageFormats.Accepted)}.");
+        if (TypeProblem(declared, "referenceImageMime") is { } typeError) return typeError; // checked even without an image
         if (base64 is null) return null;
 
         // A data URL carries its own type: "data:image/png;base64,...."
@@ -111,7 +114,8 @@ public static class GenerateImageValidator
             var comma = base64.IndexOf(',');
             if (comma < 0 || !base64[..comma].EndsWith(";base64", StringComparison.OrdinalIgnoreCase))
                 return new ErrorResponse("invalid_base64", "referenceImageBase64 is a data URL without a ';base64,' payload.");
-            declared ??= base64[5..comma][..^";base64".Length];
+            if (declared is null && TypeProblem(declared = base64[5..comma][..^";base64".Length], "The data URL's type") is { } urlTypeError)
+                return urlTypeError;
             base64 = base64[(comma + 1)..];
         }
 
@@ -126,8 +130,6 @@ public static class GenerateImageValidator
         bytes = buffer.AsSpan(0, written).ToArray();
 
         var mime = declared is null ? null : ImageFormats.Normalize(declared);
-        if (mime is not null && !ImageFormats.Accepted.Contains(mime))
-            return new ErrorResponse("unsupported_media_type", $"The data URL's type '{declared}' is not one of: {string.Join(", ", ImageFormats.Accepted)}.");
         var check = ImageInspector.Inspect(bytes, ImageFormats.Accepted);
         if (check.Image is null) return ReferenceRefused(check);
         if (mime is not null && mime != check.Image.ContentType)

@@ -75,8 +75,8 @@ public static class ImageInspector
 
     /// <summary>
     /// Bytes after a PNG's IEND chunk or past a WebP's RIFF size, which the codecs ignore: a file that is an image and
-    /// something else would otherwise be stored and served as the image. Negative: a WebP shorter than its RIFF size
-    /// says. (JPEG has no reliable end to check against.)
+    /// something else would otherwise be stored and served as the image; a PNG whose chunks do not end in IEND counts
+    /// as having some. Negative: a WebP shorter than its RIFF size says. (JPEG has no reliable end to check against.)
     /// </summary>
     static long TrailingBytes(ReadOnlySpan<byte> bytes, string contentType)
     {
@@ -86,15 +86,16 @@ public static class ImageInspector
             return bytes.Length - (8 + riff + (riff & 1));
         }
         if (contentType != ImageFormats.Png) return 0;
-        long at = 8; // the signature, then chunks of length, type, data and CRC
-        while (at + 8 <= bytes.Length)
+        long at = 8; // the signature, then chunks of length, type, data and CRC, the last one IEND
+        while (at + 12 <= bytes.Length)
         {
             long length = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(bytes[(int)at..]);
             var type = bytes.Slice((int)at + 4, 4);
             at += 12 + length;
             if (type.SequenceEqual("IEND"u8)) return bytes.Length - at;
         }
-        return 0; // no IEND: the decode above already judged the image
+        // Without a whole IEND (cut off, or other bytes where a chunk should be) everything from there on is not PNG.
+        return Math.Max(bytes.Length - Math.Min(at, bytes.Length), 1);
     }
 
     static SKCodec? Open(ReadOnlySpan<byte> bytes, out SKCodecResult result)

@@ -89,14 +89,14 @@ public sealed class ImageKeeper(FileStore files, ImageHistory history, StorageBo
         return new JobResult(entry.Id, file.FileId, file.Size, Dimension(WidthKey), Dimension(HeightKey), file.ContentType, entry.CreatedAt, debug);
     }
 
-    /// <summary>
-    /// Removes the private copy of an inline reference image a job was given (kind "reference"), once the job is
-    /// canceled or forgotten; a file the client uploaded and named as the reference is the client's, and stays.
-    /// </summary>
-    public async Task DiscardReferenceAsync(string? referenceFileId, CancellationToken cancellationToken)
+    /// <summary>Removes a file only a job used (its copy of an inline reference image) once the job is canceled or forgotten.</summary>
+    public async Task DiscardFileAsync(string fileId, CancellationToken cancellationToken)
     {
-        if (referenceFileId is null || await files.GetAsync(referenceFileId, cancellationToken) is not { } file) return;
-        if (file.Meta.GetValueOrDefault("kind") == ReferenceKind) await files.DeleteAsync(referenceFileId, cancellationToken);
+        try { await files.DeleteAsync(fileId, cancellationToken); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning("The file {FileId} a deleted job no longer needs could not be removed: {Reason}", fileId, e.Message);
+        }
     }
 
     /// <summary>The kind of file an inline reference image is kept as while its job runs.</summary>

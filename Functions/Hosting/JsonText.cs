@@ -8,12 +8,13 @@ namespace Functions.Hosting;
 public static class JsonText
 {
     /// <summary>
-    /// Why a Content-Type is refused for a JSON body: another media type than application/json or application/*+json.
-    /// No Content-Type is taken as JSON; a form or text/plain type is not, as a browser sends those cross-site without asking.
+    /// Why a Content-Type is refused for a JSON body: none, or another media type than application/json or
+    /// application/*+json. A page in a browser can send a form, text/plain or untyped body cross-site without a
+    /// preflight; a JSON type it cannot.
     /// </summary>
     public static string? MediaTypeProblem(string? contentType)
     {
-        if (string.IsNullOrEmpty(contentType)) return null;
+        if (string.IsNullOrEmpty(contentType)) return "The request body must be JSON, sent with Content-Type: application/json; the request has no Content-Type.";
         if (MediaTypeHeaderValue.TryParse(contentType, out var media)
             && (media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
                 || (media.Type.Equals("application", StringComparison.OrdinalIgnoreCase) && media.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase))))

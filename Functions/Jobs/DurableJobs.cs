@@ -77,7 +77,8 @@ public static class DurableJobs
         while (clock.GetUtcNow() < deadline)
         {
             var instance = await client.GetInstanceAsync(jobId, getInputsAndOutputs: false, cancellationToken);
-            if (instance is null || instance.RuntimeStatus == OrchestrationRuntimeStatus.Terminated) return CancelOutcome.Stopped;
+            if (instance is null) return CancelOutcome.Gone; // another request deleted it meanwhile
+            if (instance.RuntimeStatus == OrchestrationRuntimeStatus.Terminated) return CancelOutcome.Stopped;
             if (instance.IsCompleted) return CancelOutcome.EndedFirst;
             await Task.Delay(TimeSpan.FromMilliseconds(100), clock, cancellationToken);
         }
@@ -96,5 +97,5 @@ public static class DurableJobs
     };
 }
 
-/// <summary>How a cancel went: the engine stopped the job, the job ended on its own first, or it was not stopped within the wait.</summary>
-public enum CancelOutcome { Stopped, EndedFirst, StillStopping }
+/// <summary>How a cancel went: the engine stopped the job, the job ended on its own first, another request deleted it, or it was not stopped within the wait.</summary>
+public enum CancelOutcome { Stopped, EndedFirst, Gone, StillStopping }

@@ -6,11 +6,12 @@ namespace Functions.Jobs;
 /// <summary>
 /// An orchestrated generation's input, fixed when it is scheduled so that every replay sees the same values: the request,
 /// the planned models (the requested one, then its fallbacks that had a token), the timings in force, and when it was
-/// submitted (the created_at the 202 showed; the engine's own creation time is a little later), and the hash of the
-/// Idempotency-Key that made it, if any (deleting the job frees the key).
+/// submitted (the created_at the 202 showed; the engine's own creation time is a little later), the hash of the
+/// Idempotency-Key that made it, if any (deleting the job frees the key), and whether its reference file is its own
+/// copy of an inline image (deleting the job removes it) rather than a file the client named.
 /// </summary>
 public sealed record GenerationJob(GenerationRequest Request, IReadOnlyList<string> Models, JobTimings Timings, DateTimeOffset? SubmittedAt = null,
-    string? IdempotencyKeyHash = null);
+    string? IdempotencyKeyHash = null, bool ReferenceIsCopy = false);
 
 /// <summary>The deadline of the whole upstream work and the back-off between checks (Upstream:* settings).</summary>
 public sealed record JobTimings(double DeadlineSeconds, double PollMinSeconds, double PollMaxSeconds)

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Azure;
 using Azure.Data.Tables;
+using Functions.Hosting;
 using Functions.Storage;
 
 namespace Functions.Jobs;
@@ -21,7 +22,7 @@ public sealed class IdempotencyKeys([FromKeyedServices(StorageNames.IdempotencyT
     const string RowKey = "key";
 
     /// <summary>1 to 255 printable ASCII characters, as Stripe and the IETF draft allow.</summary>
-    public static bool IsValid(string key) => key.Length is >= 1 and <= MaxKeyLength && key.All(c => c is >= ' ' and <= '~');
+    public static bool IsValid(string key) => key.Length is >= 1 and <= MaxKeyLength && HeaderText.IsPrintableAscii(key);
 
     public static string HashOf(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
@@ -57,7 +58,8 @@ public sealed class IdempotencyKeys([FromKeyedServices(StorageNames.IdempotencyT
                 await table.UpdateEntityAsync(binding, row.Value!.ETag, TableUpdateMode.Replace, cancellationToken);
                 return use;
             }
-            catch (RequestFailedException e) when (e.Status == StatusCodes.Status412PreconditionFailed) { } // another request took it: look again
+            // Another request took it, or its job's deletion freed it (404): look again.
+            catch (RequestFailedException e) when (e.Status is StatusCodes.Status412PreconditionFailed or StatusCodes.Status404NotFound) { }
         }
     }
 

@@ -1,6 +1,7 @@
 using Functions.Contracts.Kiapi;
 using Functions.Generation;
 using Functions.Hosting;
+using Functions.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
@@ -35,7 +36,8 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, Idempotenc
             return TypedResults.Json(new KiapiList<KiapiJob>([.. page.Select(job => job.ToKiapi(id => urls.FileDownload(request, id)))],
                 next is not null, ListQuery.TokenFor(ListQuery.Jobs, next)), AppJsonContext.Api.KiapiListKiapiJob);
         }
-        catch (Exception e) when (token is not null && !cancellationToken.IsCancellationRequested && e is not OperationCanceledException)
+        catch (Exception e) when (token is not null && !cancellationToken.IsCancellationRequested && e is not OperationCanceledException
+                                  && !StorageFaults.IsOutage(e) && e is not Grpc.Core.RpcException { StatusCode: Grpc.Core.StatusCode.Unavailable or Grpc.Core.StatusCode.DeadlineExceeded })
         {
             // The engine refuses a token it did not issue (a well-formed Base64 of something else).
             logger.LogInformation("Job list refused a continuation token: {Reason}", e.Message);
@@ -72,10 +74,11 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, Idempotenc
         var input = job.ReadInputAs<GenerationJob>();
         if (job.IsCompleted)
         {
-            // Forgotten: its image stays, what only the job needed goes, and its idempotency key makes a new job next time.
-            await durable.PurgeInstanceAsync(job_id, cancellation: CancellationToken.None);
-            await keeper.DiscardReferenceAsync(input?.Request.ReferenceFileId, CancellationToken.None);
+            // Forgotten: its image stays, what only the job needed goes, and its idempotency key makes a new job next
+            // time. The instance goes last, so that a DELETE that fails before it can be sent again.
+            await DiscardReferenceAsync(input, CancellationToken.None);
             if (input?.IdempotencyKeyHash is { } keyHash) await keys.ReleaseAsync(keyHash, job_id, CancellationToken.None);
+            await durable.PurgeInstanceAsync(job_id, cancellation: CancellationToken.None);
             return Deleted(job_id, wasRunning: false);
         }
         // Once asked, the cancel is carried through even if the client goes away.
@@ -83,7 +86,7 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, Idempotenc
         {
             case CancelOutcome.Stopped:
                 await keeper.DiscardAsync(job_id, CancellationToken.None);
-                await keeper.DiscardReferenceAsync(input?.Request.ReferenceFileId, CancellationToken.None);
+                await DiscardReferenceAsync(input, CancellationToken.None);
                 logger.LogInformation("Job {JobId} canceled while {Status}", job_id, job.RuntimeStatus);
                 return Deleted(job_id, wasRunning: job.RuntimeStatus != OrchestrationRuntimeStatus.Pending);
             case CancelOutcome.EndedFirst:
@@ -91,11 +94,17 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, Idempotenc
                 // race the engine, which still has the terminate message to discard and would write the instance back.)
                 logger.LogInformation("Job {JobId} ended before its cancel took effect; it stays as it ended", job_id);
                 return Deleted(job_id, wasRunning: true, deleted: false);
+            case CancelOutcome.Gone:
+                return KiapiErrors.NotFound($"Job {job_id} not found (another request deleted it)");
             default:
                 logger.LogWarning("Job {JobId} was not stopped within the wait; the engine will stop it", job_id);
                 return Deleted(job_id, wasRunning: job.RuntimeStatus != OrchestrationRuntimeStatus.Pending);
         }
     }
+
+    /// <summary>The job's own copy of an inline reference image; a file the client named as the reference is the client's.</summary>
+    Task DiscardReferenceAsync(GenerationJob? input, CancellationToken cancellationToken) =>
+        input is { ReferenceIsCopy: true, Request.ReferenceFileId: { } copy } ? keeper.DiscardFileAsync(copy, cancellationToken) : Task.CompletedTask;
 
     static JsonHttpResult<KiapiJobDeleted> Deleted(string jobId, bool wasRunning, bool deleted = true) =>
         TypedResults.Json(new KiapiJobDeleted(deleted, jobId, wasRunning), AppJsonContext.Api.KiapiJobDeleted);

@@ -11,6 +11,12 @@ public sealed record Submission(JobRecord Job, bool Replayed);
 /// <summary>An Idempotency-Key and the hash of the body that came with it.</summary>
 public sealed record IdempotencyRequest(string Key, string BodyHash);
 
+/// <summary>The job an idempotency key is bound to was deleted while this request looked at it.</summary>
+public sealed class JobDeletedException(string jobId) : Exception($"Job {jobId} was deleted (DELETE /api/v1/jobs) while this request waited for it.")
+{
+    public string JobId { get; } = jobId;
+}
+
 /// <summary>The idempotency key was used within its lifetime for a different body.</summary>
 public sealed class IdempotencyKeyReusedException(string key)
     : Exception($"Idempotency-Key '{key}' was used with a different request body within the last {IdempotencyKeys.Lifetime.TotalHours:0} hours.");
@@ -26,7 +32,7 @@ public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions>
     static readonly TimeSpan ScheduleGrace = TimeSpan.FromSeconds(30);
 
     public async Task<Submission> SubmitAsync(DurableTaskClient durable, GenerationRequest request, IReadOnlyList<PlannedModel> plan,
-        IdempotencyRequest? idempotency, CancellationToken cancellationToken)
+        IdempotencyRequest? idempotency, CancellationToken cancellationToken, bool referenceIsCopy = false)
     {
         var now = clock.GetUtcNow();
         var jobId = JobIds.New(now, request.IsPrivate);
@@ -38,7 +44,7 @@ public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions>
             {
                 if (bound.BodyHash != idempotency.BodyHash) throw new IdempotencyKeyReusedException(idempotency.Key);
                 var earlier = await durable.GetJobAsync(bound.JobId, cancellationToken)
-                              ?? throw new InvalidOperationException($"Job {bound.JobId} of an idempotency key vanished.");
+                              ?? throw new JobDeletedException(bound.JobId); // deleted between the binding's check and this read
                 return new Submission(earlier, Replayed: true);
             }
         }
@@ -46,7 +52,7 @@ public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions>
         var options = upstream.Value;
         var job = new GenerationJob(request, [.. plan.Select(p => p.Model)],
             new JobTimings(options.DeadlineSeconds, options.PollMinSeconds, options.PollMaxSeconds), now,
-            idempotency is null ? null : IdempotencyKeys.HashOfKey(idempotency.Key));
+            idempotency is null ? null : IdempotencyKeys.HashOfKey(idempotency.Key), referenceIsCopy);
         await durable.ScheduleJobAsync(jobId, job, cancellationToken);
         return new Submission(new JobRecord(jobId, JobStatus.Queued, request, now, "queued"), Replayed: false);
     }

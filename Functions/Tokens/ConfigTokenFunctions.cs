@@ -53,7 +53,7 @@ public sealed class ConfigTokenFunctions(UpstreamTokens tokens, AdminOnly admin)
         return TypedResults.Ok(new TokenStatusResponse(token is not null, token is null ? null : SecretMask.Mask(token)));
     }
 
-    /// <summary>Saves the token (trimmed); 400 for a missing, blank, over-4-KiB or control-character token.</summary>
+    /// <summary>Saves the token (trimmed); 400 for a missing, blank, over-4-KiB or not printable ASCII token, 415 for a body that is not JSON.</summary>
     async Task<Results<Ok<SuccessResponse>, JsonHttpResult<ErrorResponse>>> SaveAsync(HttpRequest request, string provider)
     {
         if (await RefuseAsync(request, provider) is { } refused) return refused;
@@ -91,7 +91,7 @@ public sealed class ConfigTokenFunctions(UpstreamTokens tokens, AdminOnly admin)
         if (Encoding.UTF8.GetByteCount(token) > MaxTokenBytes)
             return new ErrorResponse("token_too_long", $"token is longer than {MaxTokenBytes} bytes.");
         // It goes into an upstream's Authorization header, which carries printable ASCII only.
-        if (!token.All(c => c is >= ' ' and <= '~'))
+        if (!HeaderText.IsPrintableAscii(token))
             return new ErrorResponse("invalid_token", "token must be printable ASCII (no control characters, no other characters).");
         return null;
     }
