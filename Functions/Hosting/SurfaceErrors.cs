@@ -37,8 +37,8 @@ public static class SurfaceErrors
             BadHttpRequestException bad => (bad.StatusCode, "bad_request", bad.Message),
             not null when StorageFaults.IsOutage(error) =>
                 (StatusCodes.Status503ServiceUnavailable, "storage_unavailable", "Storage is not reachable right now; try again shortly."),
-            // The Durable backend (the Functions host's extension, or the local host's sidecar) did not answer.
-            RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded } =>
+            // The Durable backend: the Functions host's extension, or the local host's sidecar.
+            not null when IsJobEngineOutage(error) =>
                 (StatusCodes.Status503ServiceUnavailable, "jobs_unavailable", "The job engine is not reachable right now; try again shortly."),
             _ => (StatusCodes.Status500InternalServerError, "internal_error", "An unexpected error occurred; it has been logged."),
         };
@@ -61,6 +61,10 @@ public static class SurfaceErrors
             ? KiapiErrors.Of(status, message).ExecuteAsync(context)
             : KioaiErrors.Of(status, code, message).ExecuteAsync(context);
     }
+
+    /// <summary>The Durable backend did not answer, or the call could not even start (gRPC calls a transport failure before the first byte Internal).</summary>
+    public static bool IsJobEngineOutage(Exception error) =>
+        error is RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded } or RpcException { Status.DebugException: HttpRequestException };
 
     static bool IsKiapi(PathString path) => path.StartsWithSegments("/api/v1") || path.StartsWithSegments("/api/health");
 }

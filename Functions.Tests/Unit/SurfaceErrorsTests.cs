@@ -1,0 +1,19 @@
+using Functions.Hosting;
+using Grpc.Core;
+
+namespace Functions.Tests.Unit;
+
+public sealed class SurfaceErrorsTests
+{
+    [Fact]
+    public void A_job_engine_call_that_could_not_start_is_an_outage_not_an_internal_error()
+    {
+        // What the gRPC client throws when the local host's sidecar has not started within its wait (storage down).
+        var notStarted = new RpcException(new Status(StatusCode.Internal, "Error starting gRPC call.",
+            new HttpRequestException("The Durable backend has not started yet.", new TimeoutException())));
+
+        Assert.True(SurfaceErrors.IsJobEngineOutage(notStarted));
+        Assert.True(SurfaceErrors.IsJobEngineOutage(new RpcException(new Status(StatusCode.Unavailable, "down"))));
+        Assert.False(SurfaceErrors.IsJobEngineOutage(new RpcException(new Status(StatusCode.Internal, "a bug in the engine"))));
+    }
+}
