@@ -142,7 +142,7 @@ sealed class WaitForSidecarHandler(SidecarReadiness ready) : DelegatingHandler
         }
         catch (TimeoutException e)
         {
-            // What gRPC reads as the server being unavailable.
+            // gRPC reports it as a call that could not start (Internal), which SurfaceErrors.IsJobEngineOutage answers with a 503.
             throw new HttpRequestException("The Durable backend has not started yet.", e);
         }
         return await base.SendAsync(request, cancellationToken);
