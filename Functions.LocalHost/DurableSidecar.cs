@@ -127,12 +127,14 @@ public sealed class SidecarReadiness
 }
 
 /// <summary>
-/// The Durable client's HTTP/2 calls wait for the sidecar to listen, at most 20 s; then the call fails as the engine
-/// being unavailable (503 to a client, see SurfaceErrors).
+/// The Durable client's HTTP/2 calls (all unary) wait for the sidecar to listen, at most 20 s, and for its answer, at
+/// most 30 s (storage that hangs would otherwise hang the request); past either, the call fails as the engine being
+/// unavailable (503 to a client, see SurfaceErrors).
 /// </summary>
-sealed class WaitForSidecarHandler(SidecarReadiness ready) : DelegatingHandler
+sealed class WaitForSidecarHandler(SidecarReadiness ready, TimeSpan? answerWait = null) : DelegatingHandler
 {
     static readonly TimeSpan StartWait = TimeSpan.FromSeconds(20);
+    readonly TimeSpan _answerWait = answerWait ?? TimeSpan.FromSeconds(30);
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -145,6 +147,15 @@ sealed class WaitForSidecarHandler(SidecarReadiness ready) : DelegatingHandler
             // gRPC reports it as a call that could not start (Internal), which SurfaceErrors.IsJobEngineOutage answers with a 503.
             throw new HttpRequestException("The Durable backend has not started yet.", e);
         }
-        return await base.SendAsync(request, cancellationToken);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(_answerWait);
+        try
+        {
+            return await base.SendAsync(request, bounded.Token);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new HttpRequestException($"The Durable backend did not answer within {_answerWait.TotalSeconds:0} s.", e);
+        }
     }
 }

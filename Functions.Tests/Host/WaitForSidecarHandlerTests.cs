@@ -1,0 +1,39 @@
+using Functions.LocalHost;
+
+namespace Functions.Tests.Host;
+
+/// <summary>The local host's Durable client never waits without bound: not for the sidecar to start, not for its answer.</summary>
+public sealed class WaitForSidecarHandlerTests
+{
+    [Fact]
+    public async Task A_sidecar_that_does_not_answer_fails_the_call_as_unreachable_within_the_bound()
+    {
+        var ready = new SidecarReadiness();
+        ready.Started();
+        using var client = new HttpClient(new WaitForSidecarHandler(ready, TimeSpan.FromMilliseconds(200)) { InnerHandler = new NeverAnswers() });
+
+        var failure = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync("http://127.0.0.1/durabletask").WaitAsync(TimeSpan.FromSeconds(10)));
+
+        Assert.Contains("did not answer", failure.Message);
+    }
+
+    [Fact]
+    public async Task A_caller_that_gives_up_is_told_so_not_that_the_sidecar_is_down()
+    {
+        var ready = new SidecarReadiness();
+        ready.Started();
+        using var client = new HttpClient(new WaitForSidecarHandler(ready) { InnerHandler = new NeverAnswers() });
+        using var giveUp = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.GetAsync("http://127.0.0.1/durabletask", giveUp.Token));
+    }
+
+    sealed class NeverAnswers : HttpMessageHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            throw new InvalidOperationException("unreachable");
+        }
+    }
+}
