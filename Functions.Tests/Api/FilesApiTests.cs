@@ -45,6 +45,7 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
     [InlineData("../../etc/x.png", "x.png")]
     [InlineData("..", null)] // nothing left but dots: the generated name
     [InlineData("photo\u202Egnp.exe", "photognp.exe")] // no right-to-left override to disguise the name
+    [InlineData("\U0001F468\u200D\U0001F469\u200D\U0001F467.png", "\U0001F468\u200D\U0001F469\u200D\U0001F467.png")] // joiners stay
     public async Task An_upload_keeps_its_own_filename_in_any_script_without_its_path(string given, string? kept)
     {
         var record = await (await UploadAsync(Png, given)).Content.ReadFromJsonAsync<JsonElement>();

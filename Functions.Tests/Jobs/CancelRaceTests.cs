@@ -55,7 +55,7 @@ public sealed class CancelRaceTests(StorageFixture storage) : IClassFixture<Stor
         var jobId = JobIds.New(DateTimeOffset.UtcNow, false);
         var lookups = 0;
         _durable.Setup(d => d.GetInstanceAsync(jobId, It.IsAny<bool>(), It.IsAny<CancellationToken>())).ReturnsAsync(() =>
-            ++lookups == 1 ? Running(jobId) : null); // completed and purged by another DELETE in between
+            ++lookups == 1 ? Instance(jobId) : null); // completed and purged by another DELETE in between
         _durable.Setup(d => d.TerminateInstanceAsync(jobId, It.IsAny<TerminateInstanceOptions>(), It.IsAny<CancellationToken>()))
             .Returns(Task.CompletedTask);
         var files = new FileStore(storage.Files);
@@ -68,9 +68,25 @@ public sealed class CancelRaceTests(StorageFixture storage) : IClassFixture<Stor
         Assert.NotNull(await files.GetAsync(fileId, default)); // the job that succeeded keeps its image
     }
 
-    static OrchestrationMetadata Running(string jobId) => new(GenerationOrchestrator.Name, jobId)
+    [Fact]
+    public async Task Forgetting_a_canceled_job_removes_an_image_its_store_wrote_after_the_cancel()
     {
-        RuntimeStatus = OrchestrationRuntimeStatus.Running,
+        var jobId = JobIds.New(DateTimeOffset.UtcNow, false);
+        _durable.Setup(d => d.GetInstanceAsync(jobId, It.IsAny<bool>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync(Instance(jobId, OrchestrationRuntimeStatus.Terminated));
+        var files = new FileStore(storage.Files);
+        var fileId = FileIds.FileIdForJob(jobId); // a Store that landed after the first DELETE's discard
+        await files.SaveAsync(fileId, TestImages.Png(2, 2), "image/png", "x.png", DateTimeOffset.UtcNow, false, null, default);
+
+        await Functions().CancelJob(new DefaultHttpContext().Request, jobId, _durable.Object, default);
+
+        Assert.Null(await files.GetAsync(fileId, default));
+    }
+
+    static OrchestrationMetadata Instance(string jobId, OrchestrationRuntimeStatus status = OrchestrationRuntimeStatus.Running) =>
+        new(GenerationOrchestrator.Name, jobId)
+    {
+        RuntimeStatus = status,
         DataConverter = JsonDataConverter.Default,
         SerializedInput = JsonDataConverter.Default.Serialize(new GenerationJob(
             new GenerationRequest("raced", "none", "1:1", "grok", null, false, null, null), ["grok"], new JobTimings(30, 2, 10))),

@@ -11,7 +11,7 @@ using Moq;
 
 namespace Functions.Tests.Jobs;
 
-/// <summary>How long a key's binding waits for its job: 30 s after it was made, so a slow first schedule is not taken over.</summary>
+/// <summary>How long a key's binding waits for its job: 90 s after it was made, so a slow first schedule is not taken over.</summary>
 public sealed class JobSubmitterTests(StorageFixture storage) : IClassFixture<StorageFixture>
 {
     static readonly GenerationRequest Request = new("a lighthouse", "none", "1:1", "offline", null, false, null, null);
@@ -27,7 +27,7 @@ public sealed class JobSubmitterTests(StorageFixture storage) : IClassFixture<St
     public async Task A_binding_older_than_the_grace_whose_job_is_gone_is_taken_over_at_once()
     {
         var key = "stale-" + Guid.NewGuid();
-        await _keys.BindAsync(key, new KeyUse(JobIds.New(DateTimeOffset.UtcNow.AddSeconds(-31), false), "body", DateTimeOffset.UtcNow.AddSeconds(-31)),
+        await _keys.BindAsync(key, new KeyUse(JobIds.New(DateTimeOffset.UtcNow.AddSeconds(-91), false), "body", DateTimeOffset.UtcNow.AddSeconds(-91)),
             _ => Task.FromResult(true), default);
 
         var started = DateTime.UtcNow;

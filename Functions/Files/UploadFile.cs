@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 using System.Text;
 using Functions.Contracts.Kiapi;
 using Functions.Generation;
@@ -78,13 +77,14 @@ public sealed class UploadFile(FileStore files, StorageBootstrap bootstrap, Time
         return TypedResults.Json(stored.ToKiapi(), AppJsonContext.Api.KiapiFile);
     }
 
-    // The client's name without any path, control or format characters, its last 255 UTF-8 bytes at most (whole
+    // The client's name without any path, control or bidi control characters, its last 255 UTF-8 bytes at most (whole
     // characters); the file id's when nothing is left but dots (".", "..").
     static string FilenameOf(string? given, string fileId, string type)
     {
         var name = Path.GetFileName((given ?? "").Replace('\\', '/'));
-        // Control and format characters go: a right-to-left override makes "photo\u202Egnp.exe" read as "photoexe.png".
-        name = new string([.. name.Where(c => !char.IsControl(c) && char.GetUnicodeCategory(c) != UnicodeCategory.Format)]).Trim();
+        // Control characters and bidi controls go: a right-to-left override makes "photo\u202Egnp.exe" read as
+        // "photoexe.png". Other format characters stay (joiners belong in Persian, Indic and emoji names).
+        name = new string([.. name.Where(c => !char.IsControl(c) && !IsBidiControl(c))]).Trim();
         var (keep, bytes) = (name.Length, 0);
         while (keep > 0 && Rune.DecodeLastFromUtf16(name.AsSpan(0, keep), out var rune, out var used) == OperationStatus.Done
                && bytes + rune.Utf8SequenceLength <= MaxFilenameBytes)
@@ -92,6 +92,8 @@ public sealed class UploadFile(FileStore files, StorageBootstrap bootstrap, Time
         name = name[keep..];
         return name.Trim('.').Length > 0 ? name : $"{fileId}.{ImageFormats.ExtensionOf(type)}";
     }
+
+    static bool IsBidiControl(char c) => c is '\u061C' or '\u200E' or '\u200F' or (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069');
 
     static JsonHttpResult<KiapiError> TooLarge() =>
         KiapiErrors.Of(StatusCodes.Status413PayloadTooLarge, $"The file is larger than the limit of {MaxBytes / (1024 * 1024)} MiB.");

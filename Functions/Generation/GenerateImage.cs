@@ -123,8 +123,18 @@ public sealed class GenerateImage(
             request.HttpContext.Response.Headers["Preference-Applied"] = "respond-async";
             return Accepted(request, urls, job);
         }
-        var (ended, deleted) = job.Status.IsTerminal() ? (job, false)
-            : await durable.WaitForJobAsync(job.Id, TimeSpan.FromSeconds(WaitBound(prefer)), clock, cancellationToken);
+        JobRecord? ended;
+        bool deleted;
+        try
+        {
+            (ended, deleted) = job.Status.IsTerminal() ? (job, false)
+                : await durable.WaitForJobAsync(job.Id, TimeSpan.FromSeconds(WaitBound(prefer)), clock, cancellationToken);
+        }
+        catch (Exception e) when (SurfaceErrors.IsJobEngineOutage(e))
+        {
+            // The job exists; losing sight of it while waiting must not make the client submit it again.
+            return Accepted(request, urls, job);
+        }
         if (deleted) return JobDeleted(new JobDeletedException(job.Id));
         if (ended is null) return Accepted(request, urls, job);
         if (ended.Status != JobStatus.Succeeded || ended.Result is not { } result) return ErrorOf(ended);

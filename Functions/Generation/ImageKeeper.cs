@@ -90,14 +90,7 @@ public sealed class ImageKeeper(FileStore files, ImageHistory history, StorageBo
     }
 
     /// <summary>Removes a file only a job used (its copy of an inline reference image) once the job is canceled or forgotten.</summary>
-    public async Task DiscardFileAsync(string fileId, CancellationToken cancellationToken)
-    {
-        try { await files.DeleteAsync(fileId, cancellationToken); }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            logger.LogWarning("The file {FileId} a deleted job no longer needs could not be removed: {Reason}", fileId, e.Message);
-        }
-    }
+    public Task DiscardFileAsync(string fileId, CancellationToken cancellationToken) => files.DeleteAsync(fileId, cancellationToken);
 
     /// <summary>The kind of file an inline reference image is kept as while its job runs.</summary>
     public const string ReferenceKind = "reference";

@@ -74,8 +74,10 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, Idempotenc
         var input = job.ReadInputAs<GenerationJob>();
         if (job.IsCompleted)
         {
-            // Forgotten: its image stays, what only the job needed goes, and its idempotency key makes a new job next
+            // Forgotten: its image stays (unless it was canceled: then a Store that landed after the cancel's own
+            // discard is removed now), what only the job needed goes, and its idempotency key makes a new job next
             // time. The instance goes last, so that a DELETE that fails before it can be sent again.
+            if (job.RuntimeStatus == OrchestrationRuntimeStatus.Terminated) await keeper.DiscardAsync(job_id, CancellationToken.None);
             await DiscardReferenceAsync(input, CancellationToken.None);
             if (input?.IdempotencyKeyHash is { } keyHash) await keys.ReleaseAsync(keyHash, job_id, CancellationToken.None);
             await durable.PurgeInstanceAsync(job_id, cancellation: CancellationToken.None);

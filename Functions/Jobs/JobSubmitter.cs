@@ -12,7 +12,7 @@ public sealed record Submission(JobRecord Job, bool Replayed);
 public sealed record IdempotencyRequest(string Key, string BodyHash);
 
 /// <summary>The job an idempotency key is bound to was deleted while this request looked at it.</summary>
-public sealed class JobDeletedException(string jobId) : Exception($"Job {jobId} was deleted (DELETE /api/v1/jobs) while this request waited for it.")
+public sealed class JobDeletedException(string jobId) : Exception($"Job {jobId} was deleted (DELETE /api/v1/jobs) while this request was answering for it; send the request again to make a new job.")
 {
     public string JobId { get; } = jobId;
 }
@@ -27,9 +27,10 @@ public sealed class IdempotencyKeyReusedException(string key)
 /// </summary>
 public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions> upstream, TimeProvider clock)
 {
-    // How long after binding a key the winner may take to schedule its job (longer than a Durable client's call may
-    // wait for the backend to start); an older binding without its job (deleted, or its request died) is free.
-    static readonly TimeSpan ScheduleGrace = TimeSpan.FromSeconds(30);
+    // How long after binding a key the winner may take to schedule its job: well past what one Durable client call may
+    // take (the local host waits 20 s for the backend to start, then 30 s for its answer), since a call cut off there
+    // may still schedule the job. An older binding without its job (deleted, or its request died) is free.
+    static readonly TimeSpan ScheduleGrace = TimeSpan.FromSeconds(90);
 
     public async Task<Submission> SubmitAsync(DurableTaskClient durable, GenerationRequest request, IReadOnlyList<PlannedModel> plan,
         IdempotencyRequest? idempotency, CancellationToken cancellationToken, bool referenceIsCopy = false)
