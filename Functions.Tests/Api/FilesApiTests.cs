@@ -129,6 +129,19 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
     }
 
     [Fact]
+    public async Task A_jobs_private_reference_copy_cannot_be_named_by_another_generation()
+    {
+        var job = await JobsApiTests.SubmitAndFinishAsync(app.Client, new { prompt = "owns its copy", model = "nano-banana-2",
+            referenceImageBase64 = Convert.ToBase64String(Png), referenceImageMime = "image/png" });
+        var copy = (await app.Client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{job}")).GetProperty("params").GetProperty("referenceFileId").GetString();
+
+        var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "borrows it", model = "nano-banana-2", referenceFileId = copy });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("reference_not_found", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
+    }
+
+    [Fact]
     public async Task An_uploaded_file_can_be_the_reference_of_a_generation()
     {
         var upload = await (await UploadAsync(Png, "ref.png")).Content.ReadFromJsonAsync<JsonElement>();

@@ -162,6 +162,10 @@ public sealed class GenerateImage(
         var notFound = KioaiErrors.BadRequest(GenerationErrors.ReferenceNotFound, $"referenceFileId {named} does not exist.");
         var file = await files.GetAsync(named, cancellationToken);
         if (file is null) return (null, notFound);
+        // Another job's own copy of its inline reference goes with that job, so it cannot be this one's reference.
+        if (file.Meta.GetValueOrDefault("kind") == ImageKeeper.ReferenceKind)
+            return (null, KioaiErrors.BadRequest(GenerationErrors.ReferenceNotFound,
+                $"referenceFileId {named} is another job's private copy of its reference image; upload the image (POST /api/v1/files) to name it."));
         if (file.Size > GenerateImageValidator.MaxReferenceBytes)
             return (null, KioaiErrors.BadRequest("reference_image_too_large",
                 $"File {named} is larger than {GenerateImageValidator.MaxReferenceBytes / (1024 * 1024)} MiB."));
