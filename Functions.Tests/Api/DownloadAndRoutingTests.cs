@@ -11,6 +11,21 @@ public sealed class DownloadAndRoutingTests(AppFixture app) : IClassFixture<AppF
     async Task<string> NewImagePathAsync() =>
         new Uri((await app.GenerateAsync(new { prompt = "download me" })).GetProperty("imageUrl").GetString()!).PathAndQuery;
 
+    /// <summary>A GET of the download with the conditional or range headers a test sets.</summary>
+    Task<HttpResponseMessage> DownloadWithAsync(string path, Action<HttpRequestHeaders> headers)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        headers(request.Headers);
+        return app.Client.SendAsync(request);
+    }
+
+    /// <summary>An error answer of the download: its status, and kiapi's {"detail"} body (the file result's own has none).</summary>
+    static async Task AssertDetailAsync(HttpResponseMessage response, HttpStatusCode status)
+    {
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal(JsonValueKind.String, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").ValueKind);
+    }
+
     [Fact]
     public async Task Download_sends_type_length_etag_and_cache_headers()
     {
@@ -62,55 +77,50 @@ public sealed class DownloadAndRoutingTests(AppFixture app) : IClassFixture<AppF
     {
         var path = await NewImagePathAsync();
         var size = (await app.Client.GetByteArrayAsync(path)).Length;
-        var request = new HttpRequestMessage(HttpMethod.Get, path);
-        request.Headers.Range = new RangeHeaderValue(size + pastSize, null);
 
-        var response = await app.Client.SendAsync(request);
+        var response = await DownloadWithAsync(path, h => h.Range = new RangeHeaderValue(size + pastSize, null));
 
-        Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, response.StatusCode);
+        await AssertDetailAsync(response, HttpStatusCode.RequestedRangeNotSatisfiable);
         Assert.Equal($"bytes */{size}", response.Content.Headers.ContentRange!.ToString());
-        Assert.Equal(JsonValueKind.String, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").ValueKind);
     }
 
     [Fact]
     public async Task An_unsatisfiable_range_with_an_if_range_date_that_matches_answers_416_with_a_body()
     {
         var path = await NewImagePathAsync();
-        var first = await app.Client.GetAsync(path);
-        var request = new HttpRequestMessage(HttpMethod.Get, path);
-        request.Headers.Range = new RangeHeaderValue(100_000_000, null);
-        request.Headers.IfRange = new RangeConditionHeaderValue(first.Content.Headers.LastModified!.Value);
+        var lastModified = (await app.Client.GetAsync(path)).Content.Headers.LastModified!.Value;
 
-        var response = await app.Client.SendAsync(request);
+        var response = await DownloadWithAsync(path, h =>
+        {
+            h.Range = new RangeHeaderValue(100_000_000, null);
+            h.IfRange = new RangeConditionHeaderValue(lastModified);
+        });
 
-        Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, response.StatusCode);
-        Assert.Equal(JsonValueKind.String, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").ValueKind);
+        await AssertDetailAsync(response, HttpStatusCode.RequestedRangeNotSatisfiable);
     }
 
     [Fact]
     public async Task A_failed_if_match_answers_412_with_a_body_and_no_attachment_headers()
     {
-        var path = await NewImagePathAsync();
-        var request = new HttpRequestMessage(HttpMethod.Get, path);
-        request.Headers.IfMatch.Add(new EntityTagHeaderValue("\"another-version\""));
+        var response = await DownloadWithAsync(await NewImagePathAsync(), h => h.IfMatch.Add(new EntityTagHeaderValue("\"another-version\"")));
 
-        var response = await app.Client.SendAsync(request);
-
-        Assert.Equal(HttpStatusCode.PreconditionFailed, response.StatusCode);
+        await AssertDetailAsync(response, HttpStatusCode.PreconditionFailed);
         Assert.Null(response.Content.Headers.ContentDisposition);
-        Assert.Equal(JsonValueKind.String, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").ValueKind);
     }
 
     [Fact]
     public async Task A_matching_if_none_match_answers_304_before_the_range_is_looked_at()
     {
         var path = await NewImagePathAsync();
-        var first = await app.Client.GetAsync(path);
-        var request = new HttpRequestMessage(HttpMethod.Get, path);
-        request.Headers.Range = new RangeHeaderValue(100_000_000, null);
-        request.Headers.IfNoneMatch.Add(first.Headers.ETag!);
+        var etag = (await app.Client.GetAsync(path)).Headers.ETag!;
 
-        Assert.Equal(HttpStatusCode.NotModified, (await app.Client.SendAsync(request)).StatusCode); // RFC 9110, 13.2.2
+        var response = await DownloadWithAsync(path, h =>
+        {
+            h.Range = new RangeHeaderValue(100_000_000, null);
+            h.IfNoneMatch.Add(etag);
+        });
+
+        Assert.Equal(HttpStatusCode.NotModified, response.StatusCode); // RFC 9110, 13.2.2
     }
 
     [Fact]

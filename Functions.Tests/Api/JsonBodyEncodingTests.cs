@@ -53,10 +53,8 @@ public sealed class JsonBodyEncodingTests(AppFixture app) : IClassFixture<AppFix
     [InlineData("/api/config/token", "text/plain; charset=utf-8")]
     public async Task A_body_sent_as_another_media_type_than_json_answers_415(string path, string contentType)
     {
-        var error = await GenerateImageTests.AssertKioaiError(await PostAsync(path, """{"prompt":"x","token":"abcdef123456"}"""u8.ToArray(), contentType),
-            HttpStatusCode.UnsupportedMediaType, "unsupported_content_type");
-
-        Assert.Contains("application/json", error.GetProperty("message").GetString());
+        await AssertRefusedAsync(path, """{"prompt":"x","token":"abcdef123456"}"""u8.ToArray(), contentType,
+            HttpStatusCode.UnsupportedMediaType, "unsupported_content_type", "application/json");
     }
 
     [Theory]
@@ -79,10 +77,7 @@ public sealed class JsonBodyEncodingTests(AppFixture app) : IClassFixture<AppFix
     {
         var body = Encoding.GetEncoding(charset == "utf-16" ? "utf-16" : "iso-8859-1").GetBytes("""{"prompt":"café","token":"abcdef123456"}""");
 
-        var error = await GenerateImageTests.AssertKioaiError(await PostAsync(path, body, $"application/json; charset={charset}"),
-            HttpStatusCode.BadRequest, "unsupported_charset");
-
-        Assert.Contains(charset, error.GetProperty("message").GetString());
+        await AssertRefusedAsync(path, body, $"application/json; charset={charset}", HttpStatusCode.BadRequest, "unsupported_charset", charset);
     }
 
     [Theory]
@@ -106,6 +101,13 @@ public sealed class JsonBodyEncodingTests(AppFixture app) : IClassFixture<AppFix
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await PostAsync("/api/images/generate", Encoding.UTF8.GetBytes("""{"prompt":"plain"}"""), "application/json")).StatusCode);
+    }
+
+    /// <summary>A body refused for its Content-Type: the status, the kioai error code, and a message that names the problem.</summary>
+    async Task AssertRefusedAsync(string path, byte[] body, string contentType, HttpStatusCode status, string code, string mentioned)
+    {
+        var error = await GenerateImageTests.AssertKioaiError(await PostAsync(path, body, contentType), status, code);
+        Assert.Contains(mentioned, error.GetProperty("message").GetString());
     }
 
     Task<HttpResponseMessage> PostAsync(string path, byte[] body, string contentType = "application/json; charset=utf-8", string? contentEncoding = null)
