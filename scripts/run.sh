@@ -15,9 +15,9 @@ stop() {
   if [ -n "$app_pid" ]; then kill "$app_pid" 2>/dev/null || true; wait "$app_pid" 2>/dev/null || true; fi
   if [ -n "$azurite_pid" ]; then
     # Azurite closes its three services (saving its data) on a signal, but its node process lingers for seconds after:
-    # ask, wait until it says all three are closed (at most 5 s), then end the process.
+    # ask, wait until it says all three are closed (at most 4 s), then end the process.
     kill -INT "$azurite_pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do
+    for _ in $(seq 1 40); do
       kill -0 "$azurite_pid" 2>/dev/null || return 0
       [ "$(grep -c 'successfully closed' .azurite/azurite.log 2>/dev/null)" -ge 3 ] && break
       sleep 0.1
