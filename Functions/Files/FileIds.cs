@@ -5,15 +5,15 @@ using System.Text.RegularExpressions;
 namespace Functions.Files;
 
 /// <summary>
-/// Ids of the form prefix + 20 hex digits: 12 of inverted milliseconds (so that key order is newest first)
-/// and 8 random. A job's output file shares its job's digits, which makes storing it idempotent.
+/// Ids of the form prefix + 28 hex digits: 12 of inverted milliseconds (so that key order is newest first)
+/// and 16 random (64 bits: a private file or job is read by whoever holds its id). A job's output file shares its job's digits, which makes storing it idempotent.
 /// </summary>
 public static partial class FileIds
 {
     public static string NewHex(DateTimeOffset now)
     {
         var inverted = 0xFFFF_FFFF_FFFFL - now.ToUnixTimeMilliseconds();
-        return inverted.ToString("x12") + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+        return inverted.ToString("x12") + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
     }
 
     public static string New(DateTimeOffset now) => "file_" + NewHex(now);
