@@ -197,6 +197,7 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
     [InlineData("DELETE", "/api/v1/files/nope")]
     [InlineData("GET", "/api/v1/files/file_abc%0a")]
     [InlineData("GET", "/api/v1/files?limit=0")]
+    [InlineData("GET", "/api/v1/files?limit=1%00")]
     [InlineData("GET", "/api/v1/files?continuation_token=")]
     [InlineData("GET", "/api/v1/files?continuation_token=zzz")]
     [InlineData("GET", "/api/v1/files?continuation_token=%00")]

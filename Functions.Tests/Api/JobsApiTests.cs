@@ -82,6 +82,7 @@ public sealed class JobsApiTests(AppFixture app) : IClassFixture<AppFixture>
     [InlineData("/api/v1/jobs?limit=0", "query", "limit")]
     [InlineData("/api/v1/jobs?limit=101", "query", "limit")]
     [InlineData("/api/v1/jobs?limit=ten", "query", "limit")]
+    [InlineData("/api/v1/jobs?limit=1%00", "query", "limit")]
     [InlineData("/api/v1/jobs?continuation_token=abc", "query", "continuation_token")]
     [InlineData("/api/v1/jobs?continuation_token=ZmlsZXM6YWJj", "query", "continuation_token")] // a files list's token
     [InlineData("/api/v1/jobs/job_XYZ", "path", "job_id")]

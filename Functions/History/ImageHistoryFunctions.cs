@@ -34,12 +34,15 @@ public sealed class ImageHistoryFunctions(ImageHistory history, FileStore files,
         [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "images/{id}")] HttpRequest request, string id,
         CancellationToken cancellationToken)
     {
-        if (!long.TryParse(id, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var imageId))
+        if (!WholeNumbers.IsDigits(id.StartsWith('-') ? id.AsSpan(1) : id))
             return KioaiErrors.BadRequest("invalid_id", $"The image id must be an integer, not '{id}'.");
 
-        // Not stopped by a client that goes away: the row and its file go together.
-        var deleted = imageId > 0 ? await history.DeleteAsync(imageId, CancellationToken.None) : null;
-        if (deleted is null) return KioaiErrors.NotFound($"Image {imageId} does not exist.");
+        // Not stopped by a client that goes away: the row and its file go together. An integer no image can have
+        // (zero, negative, past 64 bits) is an image that does not exist, as the contract types the id.
+        var deleted = long.TryParse(id, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var imageId) && imageId > 0
+            ? await history.DeleteAsync(imageId, CancellationToken.None)
+            : null;
+        if (deleted is null) return KioaiErrors.NotFound($"Image {id} does not exist.");
         await files.DeleteAsync(deleted.FileId, CancellationToken.None);
         return TypedResults.Ok(new SuccessResponse(true, $"Image {imageId} deleted."));
     }
@@ -48,7 +51,7 @@ public sealed class ImageHistoryFunctions(ImageHistory history, FileStore files,
     {
         value = fallback;
         if (!request.Query.TryGetValue(name, out var values)) return null;
-        if (values.Count == 1 && int.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out value) && value >= min && value <= max)
+        if (values.Count == 1 && WholeNumbers.TryParse(values[0], out value) && value >= min && value <= max)
             return null;
         var range = max == int.MaxValue ? $"{min} or more" : $"from {min} to {max}";
         return KioaiErrors.BadRequest($"invalid_{name}", $"{name} must be one whole number {range}, not '{values}'.");

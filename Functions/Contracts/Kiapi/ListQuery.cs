@@ -1,4 +1,4 @@
-using System.Globalization;
+using Functions.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Functions.Contracts.Kiapi;
@@ -26,7 +26,7 @@ public static class ListQuery
         position = null;
         if (limitText is not null)
         {
-            if (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out limit))
+            if (!WholeNumbers.TryParse(limitText, out limit))
                 return KiapiErrors.Invalid("query", "limit", "Input should be a valid integer", "int_parsing", limitText);
             if (limit is < 1 or > MaxLimit)
                 return KiapiErrors.Invalid("query", "limit", $"Input should be between 1 and {MaxLimit}", "out_of_range", limitText);

@@ -2,8 +2,8 @@ using System.Text.Json.Serialization;
 
 namespace Functions.Contracts.Kioai;
 
-// The kioai API's schemas (specs/kioai-api.openapi.yaml), field for field; serialized camelCase. A field the contract
-// types as a string without "nullable" is left out when it has no value, never written as null.
+// The kioai API's schemas (specs/kioai-api.openapi.yaml), field for field; serialized camelCase. An optional field
+// without a value is left out, never written as null: the contract is OpenAPI 3.1, where "nullable" means nothing.
 
 public sealed record ErrorResponse(string Error, string Message);
 
@@ -20,6 +20,7 @@ public sealed record GenerateImageResponse(
     long Id, string ImageUrl, string Prompt, string Style, string AspectRatio, string Model, DateTime CreatedAt, ApiDebugInfo ApiDebug);
 
 public sealed record ImageRecord(
-    long Id, string ImageUrl, string Prompt, string Style, string AspectRatio, string Model, bool IsPrivate, long? UserId, DateTime CreatedAt);
+    long Id, string ImageUrl, string Prompt, string Style, string AspectRatio, string Model, bool IsPrivate,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? UserId, DateTime CreatedAt);
 
 public sealed record ImageHistoryResponse(IReadOnlyList<ImageRecord> Images, long Total);
