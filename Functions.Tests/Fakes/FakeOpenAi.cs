@@ -26,6 +26,9 @@ public sealed class FakeOpenAi : FakeUpstream
             case Fault.BadRequest:
                 await Results.Json(Error(400, "invalid_size", "Invalid size"), statusCode: 400).ExecuteAsync(context);
                 return;
+            case Fault.EchoesKey:
+                await Results.Json(Error(400, "invalid_request", $"Key {Key} may not use this model"), statusCode: 400).ExecuteAsync(context);
+                return;
         }
         object data = request.Fields.GetValueOrDefault("response_format") == "url"
             ? new { url = ImageUrl(fault is Fault.NotAnImage or Fault.OversizedImage ? fault : null), revised_prompt = request.Fields["prompt"] }

@@ -12,6 +12,12 @@ public enum Fault
 {
     RateLimited, ServerError, Unavailable, Hang, MalformedJson, SlowBody, OversizedImage, NotAnImage, ExpiredUrl,
     ContentFiltered, BadCredentials, NoCredit, ConcurrencyLimit, BadRequest, TaskFails,
+    /// <summary>JSON that is no object (an array), as an answer or as an error body.</summary>
+    NotAnObject,
+    /// <summary>The image URL announces more bytes than it sends, then drops the connection.</summary>
+    CutOffImage,
+    /// <summary>The upstream quotes the key it was sent in its error message.</summary>
+    EchoesKey,
 }
 
 /// <summary>One request a fake received: method, path, headers and (form or JSON) fields.</summary>
@@ -134,6 +140,10 @@ public abstract class FakeUpstream : IAsyncDisposable
                 response.ContentType = "application/json";
                 await response.WriteAsync("{\"status\": 1, \"uuid\": ");
                 return true;
+            case Fault.NotAnObject:
+                response.ContentType = "application/json";
+                await response.WriteAsync("[1, 2]");
+                return true;
             case Fault.SlowBody:
                 response.ContentType = "application/json";
                 await response.WriteAsync("{\"padding\": \"");
@@ -161,6 +171,13 @@ public abstract class FakeUpstream : IAsyncDisposable
             case Fault.OversizedImage:
                 await response.Body.WriteAsync(Image.AsMemory(0, 16));
                 await response.Body.WriteAsync(new byte[3 * 1024 * 1024]);
+                break;
+            case Fault.CutOffImage:
+                response.ContentLength = Image.Length + 5000;
+                await response.Body.WriteAsync(Image);
+                await response.Body.FlushAsync();
+                await Task.Delay(300); // the reader has the headers and the bytes, and waits for the rest when the connection drops
+                context.Abort();
                 break;
             case Fault.ExpiredUrl:
                 response.StatusCode = 403;

@@ -92,12 +92,29 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
     [InlineData("gpt-image-1", Fault.NoCredit, HttpStatusCode.BadGateway, "upstream_no_credit")]
     [InlineData("gpt-image-1", Fault.NotAnImage, HttpStatusCode.BadGateway, "invalid_upstream_image")]
     [InlineData("gpt-image-1", Fault.ServerError, HttpStatusCode.BadGateway, "upstream_error")]
+    [InlineData("gpt-image-1", Fault.NotAnObject, HttpStatusCode.BadGateway, "upstream_error")] // was a 500: its members were read as an object's
+    [InlineData("Qwen/Qwen-Image", Fault.NotAnObject, HttpStatusCode.BadGateway, "upstream_error")]
+    [InlineData("Qwen/Qwen-Image", Fault.CutOffImage, HttpStatusCode.BadGateway, "invalid_upstream_image")] // was a 500: the IOException escaped
     public async Task SiliconFlow_and_OpenAi_errors_answer_with_their_status(string model, Fault fault, HttpStatusCode status, string code)
     {
         app.ClearFaults();
         (model == "gpt-image-1" ? (FakeUpstream)app.OpenAi : app.SiliconFlow).Fail("/v1/images/generations", fault);
         var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = $"{model} {fault}", model });
         await GenerateImageTests.AssertKioaiError(response, status, code);
+    }
+
+    [Fact]
+    public async Task A_key_the_upstream_quotes_back_is_masked_in_the_answer()
+    {
+        app.ClearFaults();
+        app.OpenAi.Fail("/v1/images/generations", Fault.EchoesKey);
+
+        var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "echoes its key", model = "gpt-image-1" });
+
+        var error = await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.BadRequest, "upstream_rejected");
+        var message = error.GetProperty("message").GetString()!;
+        Assert.DoesNotContain(FakeOpenAi.Key, message);
+        Assert.Contains("Key *** may not use this model", message);
     }
 }
 

@@ -58,9 +58,9 @@ public sealed class GeminigenProvider(UpstreamHttp http, IOptions<ProviderOption
 
     ProviderStep Step(ProviderCall call, UpstreamResponse response)
     {
-        var json = response.Json();
+        var json = response.Json(call.Token);
         if (!response.IsSuccess) throw Failure((int)response.Status, json?["detail"]);
-        if (json is not JsonObject record) throw UpstreamFailures.Malformed(Name, "a body that is not a history record");
+        if (json is not { } record) throw UpstreamFailures.Malformed(Name, "a body that is not a history record");
 
         var debug = Debug(call, response, record);
         var status = record["status"] is JsonValue s && s.TryGetValue<int>(out var value) ? value : -1;
@@ -87,7 +87,7 @@ public sealed class GeminigenProvider(UpstreamHttp http, IOptions<ProviderOption
         var code = UpstreamFailures.Text(detail, "error_code");
         var message = UpstreamFailures.Text(detail, "message") ?? UpstreamFailures.Text(detail, "error_message")
             ?? (detail is JsonValue text && text.TryGetValue<string>(out var plain) ? plain : null);
-        var reason = $"geminigen: {code ?? httpStatus.ToString()}" + (message is null ? "" : $": {message}");
+        var reason = $"geminigen: {code ?? (httpStatus == 200 ? "the task failed" : httpStatus.ToString())}" + (message is null ? "" : $": {message}");
         return code switch
         {
             "GEMINI_RAI_MEDIA_FILTERED" => new(GenerationErrors.ContentFiltered, reason),

@@ -8,7 +8,7 @@ namespace Functions.Generation.Providers;
 /// <summary>The shared call of the JSON image APIs (SiliconFlow, OpenAI-compatible): a Bearer POST to images/generations.</summary>
 static class JsonImageApi
 {
-    public static async Task<(UpstreamResponse Response, JsonNode? Json, ApiDebugInfo Debug)> PostAsync(
+    public static async Task<(UpstreamResponse Response, JsonObject? Json, ApiDebugInfo Debug)> PostAsync(
         UpstreamHttp http, string provider, string baseUrl, ProviderCall call, JsonObject body, CancellationToken cancellationToken)
     {
         var url = $"{baseUrl.TrimEnd('/')}/{(call.Entry.Endpoint ?? "images/generations").Trim('/')}";
@@ -20,9 +20,9 @@ static class JsonImageApi
             message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", call.Token);
             return message;
         }, cancellationToken);
-        var json = response.Json();
+        var json = response.Json(call.Token);
         var debug = ApiDebugRedaction.Create(url, "POST", [KeyValuePair.Create("Authorization", "Bearer " + call.Token)], body,
-            (int)response.Status, json as JsonObject ?? new JsonObject { ["body"] = $"<{response.Body.Length} bytes, not JSON>" }, response.Duration);
+            (int)response.Status, json ?? new JsonObject { ["body"] = $"<{response.Body.Length} bytes, not a JSON object>" }, response.Duration);
         return (response, json, debug);
     }
 

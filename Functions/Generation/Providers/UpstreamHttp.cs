@@ -15,11 +15,40 @@ public sealed record UpstreamResponse(HttpStatusCode Status, byte[] Body, TimeSp
 {
     public bool IsSuccess => (int)Status is >= 200 and < 300;
 
-    /// <summary>The body as JSON, or null when it is not JSON (a proxy's HTML page, a truncated answer).</summary>
-    public JsonNode? Json()
+    /// <summary>
+    /// The body as a JSON object, or null when it is none (a proxy's HTML page, a truncated answer, or JSON of another
+    /// kind: every upstream's answers and errors are objects, and reading a member of an array would throw).
+    /// </summary>
+    public JsonObject? Json(string token)
     {
-        try { return JsonNode.Parse(Body); }
+        JsonObject? json;
+        try { json = JsonNode.Parse(Body) as JsonObject; }
         catch (System.Text.Json.JsonException) { return null; }
+        if (json is not null && token.Length > 0) Mask(json, token);
+        return json;
+    }
+
+    // An upstream may quote the token it was sent (in an error, even in a result): it becomes *** before any message,
+    // apiDebug or log is made of the answer. A body that is no JSON object is never shown.
+    static void Mask(JsonNode node, string token)
+    {
+        var children = node switch
+        {
+            JsonObject obj => obj.Select(member => (Key: (object)member.Key, member.Value)).ToList(),
+            JsonArray array => array.Select((item, index) => (Key: (object)index, Value: item)).ToList(),
+            _ => [],
+        };
+        foreach (var (key, child) in children)
+        {
+            if (child is JsonValue value && value.TryGetValue<string>(out var text))
+            {
+                if (!text.Contains(token, StringComparison.Ordinal)) continue;
+                var masked = JsonValue.Create(text.Replace(token, "***", StringComparison.Ordinal));
+                if (key is string name) node[name] = masked;
+                else node[(int)key] = masked;
+            }
+            else if (child is not null) Mask(child, token);
+        }
     }
 }
 
@@ -43,8 +72,7 @@ public sealed class UpstreamHttp(HttpClient http, IOptions<UpstreamOptions> opti
                 using var message = request();
                 var started = TimeProvider.System.GetTimestamp();
                 using var response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, token);
-                await response.Content.LoadIntoBufferAsync(MaxBodyBytes, token);
-                var body = await response.Content.ReadAsByteArrayAsync(token);
+                var body = await CappedBody.ReadAsync(response.Content, MaxBodyBytes, () => new AnswerTooLargeException(), token);
                 return new UpstreamResponse(response.StatusCode, body, RetryAfterOf(response.Headers), TimeProvider.System.GetElapsedTime(started));
             }, cancellationToken);
         }
@@ -58,12 +86,35 @@ public sealed class UpstreamHttp(HttpClient http, IOptions<UpstreamOptions> opti
             throw new GenerationFailedException(GenerationErrors.UpstreamTimeout,
                 $"{provider} did not answer within {_options.AttemptTimeoutSeconds:0.#} s.", retryable: true);
         }
+        catch (AnswerTooLargeException)
+        {
+            throw new GenerationFailedException(GenerationErrors.InvalidUpstreamImage,
+                $"{provider}'s answer is larger than {MaxBodyBytes} bytes (Upstream:MaxImageBytes in Base64).", retryable: true);
+        }
         catch (HttpRequestException e)
         {
+            // The client gets the kind of failure; the log keeps the detail (addresses of private gateways included).
             logger.LogWarning("{Provider} could not be reached: {Reason}", provider, e.Message);
-            throw new GenerationFailedException(GenerationErrors.UpstreamError, $"{provider} could not be reached: {e.Message}", retryable: true);
+            throw new GenerationFailedException(GenerationErrors.UpstreamError, $"{provider} could not be reached ({Describe(e)})", retryable: true);
+        }
+        catch (IOException e)
+        {
+            logger.LogWarning("{Provider}'s answer broke off: {Reason}", provider, e.Message);
+            throw new GenerationFailedException(GenerationErrors.UpstreamError, $"{provider}'s answer broke off before its end", retryable: true);
         }
     }
+
+    /// <summary>What went wrong on the way, without the exception's text (which names addresses).</summary>
+    public static string Describe(HttpRequestException e) => e.HttpRequestError switch
+    {
+        HttpRequestError.NameResolutionError => "its host name does not resolve",
+        HttpRequestError.ConnectionError => "no connection",
+        HttpRequestError.SecureConnectionError => "the TLS handshake failed",
+        HttpRequestError.ResponseEnded or HttpRequestError.InvalidResponse => "the answer broke off or was no HTTP",
+        _ => "transport error",
+    };
+
+    sealed class AnswerTooLargeException : Exception;
 
     // An image answered in Base64 is a third larger than the image.
     long MaxBodyBytes => _options.MaxImageBytes / 3 * 4 + 1024 * 1024;
@@ -98,7 +149,7 @@ public sealed class UpstreamHttp(HttpClient http, IOptions<UpstreamOptions> opti
     // Worth another try: no answer in time, no connection, rate limited, or the upstream's own failure.
     static bool IsTransient(Outcome<UpstreamResponse> outcome) => outcome.Exception switch
     {
-        HttpRequestException or TimeoutRejectedException => true,
+        HttpRequestException or IOException or TimeoutRejectedException => true,
         null => outcome.Result is { Status: HttpStatusCode.TooManyRequests } or { Status: >= HttpStatusCode.InternalServerError },
         _ => false,
     };

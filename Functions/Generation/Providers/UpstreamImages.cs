@@ -36,18 +36,7 @@ public sealed class UpstreamImages : IDisposable
         {
             using var response = await _http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             if (!response.IsSuccessStatusCode) throw Refused($"the image URL answered {(int)response.StatusCode}");
-            if (response.Content.Headers.ContentLength > _options.MaxImageBytes) throw TooLarge();
-
-            await using var body = await response.Content.ReadAsStreamAsync(timeout.Token);
-            using var buffer = new MemoryStream();
-            var chunk = new byte[81920];
-            int read;
-            while ((read = await body.ReadAsync(chunk, timeout.Token)) > 0)
-            {
-                if (buffer.Length + read > _options.MaxImageBytes) throw TooLarge();
-                buffer.Write(chunk, 0, read);
-            }
-            var bytes = buffer.ToArray();
+            var bytes = await CappedBody.ReadAsync(response.Content, _options.MaxImageBytes, TooLarge, timeout.Token);
             var check = ImageInspector.Inspect(bytes, ImageFormats.FromUpstream);
             var detected = check.Image ?? throw Refused($"the bytes at the image URL are no usable image ({check.Message.TrimEnd('.')})");
             var declared = response.Content.Headers.ContentType?.MediaType is { } mediaType ? ImageFormats.Normalize(mediaType) : null;
@@ -62,7 +51,11 @@ public sealed class UpstreamImages : IDisposable
         }
         catch (HttpRequestException e)
         {
-            throw Refused(e.InnerException is PrivateAddressException refused ? refused.Message : $"the image could not be fetched: {e.Message}");
+            throw Refused(e.InnerException is PrivateAddressException refused ? refused.Message : $"the image could not be fetched ({UpstreamHttp.Describe(e)})");
+        }
+        catch (IOException)
+        {
+            throw Refused("the image's download broke off before its end"); // a connection reset, or fewer bytes than announced
         }
     }
 
