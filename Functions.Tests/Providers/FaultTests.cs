@@ -104,6 +104,21 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
     }
 
     [Fact]
+    public async Task A_fallback_that_takes_no_reference_is_left_out_when_the_request_has_one()
+    {
+        app.ClearFaults();
+        app.SiliconFlow.Fail("/v1/images/generations", Fault.ServerError);
+        var before = app.SiliconFlow.Requests.Count;
+
+        var response = await app.Client.PostAsJsonAsync("/api/images/generate",
+            new { prompt = "keeps its reference", model = "Kwai-Kolors/Kolors", referenceImageBase64 = Convert.ToBase64String(FakeUpstream.Image) });
+
+        await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.BadGateway, "upstream_error");
+        var models = app.SiliconFlow.Requests.Skip(before).Select(r => r.Fields.GetValueOrDefault("model")).Distinct().ToList();
+        Assert.Equal(["Kwai-Kolors/Kolors"], models); // Qwen/Qwen-Image takes no reference
+    }
+
+    [Fact]
     public async Task A_key_the_upstream_quotes_back_is_masked_in_the_answer()
     {
         app.ClearFaults();

@@ -51,7 +51,7 @@ public sealed class GenerateImage(
                 return await AnswerAsync(request, durable, new Submission(earlier, Replayed: true), prefer, cancellationToken);
         }
 
-        var plan = await providers.PlanAsync(input.Model, cancellationToken);
+        var plan = await providers.PlanAsync(input.Model, input.ReferenceImage is not null || input.ReferenceFileId is not null, cancellationToken);
         if (plan.Count == 0)
             return KioaiErrors.BadRequest(GenerationErrors.TokenNotConfigured, $"No token is configured for the provider of '{input.Model}' or its " +
                 "fallbacks (POST /api/config/token, /api/config/providers/{provider}/token) and the offline renderer is off (Generation:OfflineRenderer).");

@@ -1,4 +1,7 @@
+using Functions.Generation.Providers;
+using Functions.Hosting;
 using Functions.Jobs;
+using Microsoft.Extensions.Options;
 
 namespace Functions.Generation;
 
@@ -6,13 +9,32 @@ namespace Functions.Generation;
 /// A short generation inside its HTTP request: the plan's synchronous providers in turn (a retryable failure moves to
 /// the next), then the image and its history row. Storage requests: the file and the history transaction.
 /// </summary>
-public sealed class InlineGeneration(ImageKeeper keeper, ILogger<InlineGeneration> logger)
+public sealed class InlineGeneration(ImageKeeper keeper, IOptions<UpstreamOptions> options, ILogger<InlineGeneration> logger)
 {
+    /// <summary>The whole chain's bound: the job deadline, and never past what the platform lets an answer take.</summary>
+    TimeSpan Bound => TimeSpan.FromSeconds(Math.Min(options.Value.DeadlineSeconds, GenerationOptions.MaxAnswerSeconds));
+
     /// <summary>Whether the plan can run inline: every model answers at once, none needs a task to be checked.</summary>
     public static bool CanRun(IReadOnlyList<PlannedModel> plan) => plan.All(p => !p.Provider.Asynchronous);
 
     /// <summary>The stored image, or a <see cref="GenerationFailedException"/> naming the model that failed and why earlier ones were left.</summary>
     public async Task<JobResult> RunAsync(GenerationRequest request, IReadOnlyList<PlannedModel> plan, ReadOnlyMemory<byte>? reference,
+        CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(Bound);
+        try
+        {
+            return await RunPlanAsync(request, plan, reference, deadline.Token);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new GenerationFailedException(GenerationErrors.UpstreamTimeout,
+                $"The generation did not finish within {Bound.TotalSeconds:0} s (Upstream:DeadlineSeconds, at most {GenerationOptions.MaxAnswerSeconds} inline).");
+        }
+    }
+
+    async Task<JobResult> RunPlanAsync(GenerationRequest request, IReadOnlyList<PlannedModel> plan, ReadOnlyMemory<byte>? reference,
         CancellationToken cancellationToken)
     {
         var input = new ProviderRequest(request, ImageDimensions.For(request.AspectRatio, request.Resolution), reference);

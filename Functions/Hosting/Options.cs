@@ -6,7 +6,10 @@ public sealed class GenerationOptions
 {
     public const string Section = "Generation";
 
-    /// <summary>How long a generate request waits for its job before answering 202 (Azure cuts HTTP responses at 230 s).</summary>
+    /// <summary>The longest an HTTP answer may be held back: Azure cuts HTTP responses at 230 s.</summary>
+    public const int MaxAnswerSeconds = 220;
+
+    /// <summary>How long a generate request waits for its job before answering 202 (at most <see cref="MaxAnswerSeconds"/>).</summary>
     public int SyncWaitSeconds { get; set; } = 50;
 
     /// <summary>Use the built-in offline renderer when no upstream token is configured. On in Development, off otherwise.</summary>

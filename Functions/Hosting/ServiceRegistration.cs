@@ -16,7 +16,8 @@ public static class ServiceRegistration
     public static IServiceCollection AddImageService(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<GenerationOptions>().BindConfiguration(GenerationOptions.Section)
-            .Validate(o => o.SyncWaitSeconds is >= 0 and <= 220, "Generation:SyncWaitSeconds must be 0 to 220 (Azure cuts responses at 230 s).")
+            .Validate(o => o.SyncWaitSeconds >= 0 && o.SyncWaitSeconds <= GenerationOptions.MaxAnswerSeconds,
+                $"Generation:SyncWaitSeconds must be 0 to {GenerationOptions.MaxAnswerSeconds} (Azure cuts responses at 230 s).")
             .ValidateOnStart();
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section);
         services.AddOptions<ProviderOptions>().BindConfiguration(ProviderOptions.Section);

@@ -10,7 +10,7 @@ namespace Functions.Jobs;
 /// (<see cref="StepFailure"/>); anything else throws and the orchestrator's retry policy runs the activity again.
 /// </summary>
 public sealed class GenerationActivities(ProviderSelector providers, FileReferences references, UpstreamImages images, ImageKeeper keeper,
-    ILogger<GenerationActivities> logger)
+    TimeProvider clock, ILogger<GenerationActivities> logger)
 {
     public const string Submit = "SubmitGeneration";
     public const string Check = "CheckGeneration";
@@ -20,22 +20,23 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
     /// <summary>Sends the job to its model's upstream: a task id to check, or (a synchronous provider) the image, stored at once.</summary>
     [Function(Submit)]
     public Task<UpstreamStep> SubmitGeneration([ActivityTrigger] UpstreamCall call, [DurableClient] DurableTaskClient client) =>
-        StepAsync(call, client, (planned, input) => planned.Provider.SubmitAsync(input, CancellationToken.None));
+        StepAsync(call, client, (planned, input, bound) => planned.Provider.SubmitAsync(input, bound));
 
     /// <summary>Asks the upstream how its task is doing; a failed check is not a failed task (the provider says pending).</summary>
     [Function(Check)]
     public Task<UpstreamStep> CheckGeneration([ActivityTrigger] UpstreamCall call, [DurableClient] DurableTaskClient client) =>
-        StepAsync(call, client, (planned, input) => planned.Provider.CheckAsync(input, call.TaskId!, CancellationToken.None));
+        StepAsync(call, client, (planned, input, bound) => planned.Provider.CheckAsync(input, call.TaskId!, bound));
 
     /// <summary>Fetches a finished task's image (URL and size rules of <see cref="UpstreamImages"/>) and keeps it.</summary>
     [Function(Store)]
     public async Task<UpstreamStep> StoreGeneration([ActivityTrigger] StoreCall store, [DurableClient] DurableTaskClient client)
     {
         var call = store.Call;
+        using var bound = UntilDeadline(call);
         try
         {
             var planned = await PlannedAsync(call);
-            var (bytes, type) = await images.DownloadAsync(store.Image.Url, CancellationToken.None);
+            var (bytes, type) = await images.DownloadAsync(store.Image.Url, bound.Token);
             var image = UpstreamFailures.Image(bytes, type, store.Image.Debug);
             return await KeepAsync(call, client, planned.Provider.Name, image);
         }
@@ -43,21 +44,27 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
         {
             return new UpstreamStep(Failure: StepFailure.Of(e));
         }
+        catch (OperationCanceledException) when (bound.IsCancellationRequested)
+        {
+            return PastDeadline(call);
+        }
     }
 
     /// <summary>Removes what a job stored, for a job that ended without its image.</summary>
     [Function(Discard)]
     public Task DiscardGeneration([ActivityTrigger] string jobId) => keeper.DiscardAsync(jobId, CancellationToken.None);
 
-    async Task<UpstreamStep> StepAsync(UpstreamCall call, DurableTaskClient client, Func<PlannedModel, ProviderCall, Task<ProviderStep>> send)
+    async Task<UpstreamStep> StepAsync(UpstreamCall call, DurableTaskClient client,
+        Func<PlannedModel, ProviderCall, CancellationToken, Task<ProviderStep>> send)
     {
+        using var bound = UntilDeadline(call);
         try
         {
             var planned = await PlannedAsync(call);
             var reference = await references.ReadAsync(call.Request.ReferenceFileId, CancellationToken.None);
             var input = new ProviderCall(new ProviderRequest(call.Request, ImageDimensions.For(call.Request.AspectRatio, call.Request.Resolution),
                 reference), planned.Model, planned.Entry, planned.Token);
-            var step = await send(planned, input);
+            var step = await send(planned, input, bound.Token);
             if (step.Image is { } image) return await KeepAsync(call, client, planned.Provider.Name, image);
             if (step.ImageUrl is { } url) return new UpstreamStep(Ready: new ReadyImage(url, step.Debug!));
             return new UpstreamStep(TaskId: step.TaskId, Progress: step.Progress >= 0 ? step.Progress : null);
@@ -66,12 +73,27 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
         {
             return new UpstreamStep(Failure: StepFailure.Of(e));
         }
+        catch (OperationCanceledException) when (bound.IsCancellationRequested)
+        {
+            return PastDeadline(call);
+        }
     }
+
+    /// <summary>Ends a step's upstream calls at the job's deadline (storing what was made is never cut short).</summary>
+    CancellationTokenSource UntilDeadline(UpstreamCall call)
+    {
+        if (call.Deadline is not { } deadline) return new CancellationTokenSource();
+        var left = deadline - clock.GetUtcNow().UtcDateTime;
+        return new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+    }
+
+    static UpstreamStep PastDeadline(UpstreamCall call) =>
+        new(Failure: new StepFailure(GenerationErrors.UpstreamTimeout, $"{call.Model} was still at work at the job's deadline.", Retryable: false));
 
     /// <summary>The model this step is for, as the plan has it now (a token removed meanwhile ends the job).</summary>
     async Task<PlannedModel> PlannedAsync(UpstreamCall call)
     {
-        var plan = await providers.PlanAsync(call.Request.Model, CancellationToken.None);
+        var plan = await providers.PlanAsync(call.Request.Model, call.Request.ReferenceFileId is not null, CancellationToken.None);
         return plan.ElementAtOrDefault(call.ModelIndex) is { } planned && planned.Model == call.Model
             ? planned
             : throw new GenerationFailedException(GenerationErrors.TokenNotConfigured, $"The token for {call.Model} was removed while the job ran.");

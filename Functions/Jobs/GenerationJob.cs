@@ -25,7 +25,7 @@ public sealed record JobProgress(string Label, double? Progress = null, DateTime
 
 /// <summary>An activity's input: which job, which model of its plan, the upstream task once submitted, why earlier models were left.</summary>
 public sealed record UpstreamCall(string JobId, GenerationRequest Request, int ModelIndex, string Model, string? TaskId = null,
-    string? FallbackReason = null);
+    string? FallbackReason = null, DateTime? Deadline = null);
 
 /// <summary>The Store activity's input: the call that made the image, and where the image is.</summary>
 public sealed record StoreCall(UpstreamCall Call, ReadyImage Image);

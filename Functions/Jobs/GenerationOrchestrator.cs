@@ -56,8 +56,10 @@ public static class GenerationOrchestrator
         for (var index = 0; index < job.Models.Count; index++)
         {
             var model = job.Models[index];
-            var step = await RunModelAsync(context, new UpstreamCall(context.InstanceId, job.Request, index, model, FallbackReason: reasons),
-                job.Timings, started, stop);
+            // The deadline goes with each step, so that an upstream call ends with it instead of keeping the deadline timer waiting.
+            var call = new UpstreamCall(context.InstanceId, job.Request, index, model, FallbackReason: reasons,
+                Deadline: started.AddSeconds(job.Timings.DeadlineSeconds));
+            var step = await RunModelAsync(context, call, job.Timings, started, stop);
             if (step.Failure is not { } failure) return step;
             if (failure.Retryable && index + 1 < job.Models.Count)
             {

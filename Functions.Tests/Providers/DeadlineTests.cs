@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Functions.Tests.Api;
+using Functions.Tests.Fakes;
+
+namespace Functions.Tests.Providers;
+
+/// <summary>Attempts far longer than the deadline: the deadline, not the attempt timeout, must end a call that hangs.</summary>
+public sealed class ShortDeadlineProviderFixture : ProviderFixture
+{
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>(base.Settings)
+    {
+        ["Upstream:DeadlineSeconds"] = "3",
+        ["Upstream:AttemptTimeoutSeconds"] = "60",
+    };
+}
+
+/// <summary>Upstream:DeadlineSeconds bounds a whole generation, inline or as a job, even while an upstream call is under way.</summary>
+public sealed class DeadlineTests(ShortDeadlineProviderFixture app) : IClassFixture<ShortDeadlineProviderFixture>
+{
+    // Well under the fake's 30 s hang, well over the 3 s deadline on a busy machine.
+    static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task An_inline_generation_ends_at_the_deadline_while_its_upstream_hangs()
+    {
+        app.ClearFaults();
+        app.SiliconFlow.Fail("/v1/images/generations", Fault.Hang);
+        var clock = Stopwatch.StartNew();
+
+        var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "hangs inline", model = "Qwen/Qwen-Image" });
+
+        var error = await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.GatewayTimeout, "upstream_timeout");
+        Assert.Contains("did not finish within 3 s", error.GetProperty("message").GetString());
+        Assert.True(clock.Elapsed < Bound, $"took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public async Task A_job_ends_at_its_deadline_while_a_synchronous_upstream_hangs()
+    {
+        app.ClearFaults();
+        app.SiliconFlow.Fail("/v1/images/generations", Fault.Hang);
+        var clock = Stopwatch.StartNew();
+
+        var accepted = await app.Client.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/api/images/generate")
+        {
+            Content = JsonContent.Create(new { prompt = "hangs in a job", model = "Qwen/Qwen-Image" }),
+            Headers = { { "Prefer", "respond-async" } },
+        });
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        JsonElement job;
+        do
+        {
+            await Task.Delay(200);
+            job = await app.Client.GetFromJsonAsync<JsonElement>(accepted.Headers.Location);
+        } while (job.GetProperty("status").GetString() is "queued" or "running" && clock.Elapsed < TimeSpan.FromSeconds(45));
+
+        Assert.Equal("failed", job.GetProperty("status").GetString());
+        Assert.Contains("Upstream:DeadlineSeconds", job.GetProperty("error").GetString());
+        Assert.True(clock.Elapsed < Bound, $"took {clock.Elapsed}");
+    }
+}
