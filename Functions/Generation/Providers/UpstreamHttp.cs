@@ -22,7 +22,7 @@ public sealed record UpstreamResponse(HttpStatusCode Status, byte[] Body, TimeSp
     public JsonObject? Json(string token)
     {
         JsonObject? json;
-        try { json = JsonNode.Parse(Body) as JsonObject; }
+        try { json = JsonNode.Parse(Body.AsSpan().StartsWith("\uFEFF"u8) ? Body.AsSpan(3) : Body) as JsonObject; } // a BOM is no JSON, but some servers send one
         catch (System.Text.Json.JsonException) { return null; }
         if (json is not null && token.Length > 0) Mask(json, token);
         return json;

@@ -1,0 +1,44 @@
+using System.Net;
+using System.Text;
+using Functions.Generation.Providers;
+using Functions.Jobs;
+
+namespace Functions.Tests.Unit;
+
+public sealed class UpstreamResponseTests
+{
+    static UpstreamResponse Answer(string body, bool bom = false) =>
+        new(HttpStatusCode.OK, [.. (bom ? "\uFEFF"u8.ToArray() : []), .. Encoding.UTF8.GetBytes(body)], null, TimeSpan.Zero);
+
+    [Fact]
+    public void A_body_that_starts_with_a_byte_order_mark_still_reads_as_json()
+    {
+        Assert.Equal(1, (int)Answer("""{"a": 1}""", bom: true).Json("")!["a"]!);
+    }
+
+    [Theory]
+    [InlineData("[1, 2]")]
+    [InlineData("\"text\"")]
+    [InlineData("{\"cut\": ")]
+    public void A_body_that_is_no_json_object_reads_as_none(string body)
+    {
+        Assert.Null(Answer(body).Json(""));
+    }
+
+    [Fact]
+    public void The_token_is_masked_wherever_the_answer_quotes_it()
+    {
+        var json = Answer("""{"error": {"message": "bad key sk-a\"b"}, "data": [{"note": "sk-a\"b twice sk-a\"b"}]}""").Json("sk-a\"b")!;
+
+        Assert.Equal("bad key ***", (string)json["error"]!["message"]!);
+        Assert.Equal("*** twice ***", (string)json["data"]![0]!["note"]!);
+    }
+
+    [Fact]
+    public void Fallback_reasons_read_as_one_sentence()
+    {
+        var reasons = FallbackReasons.Join(FallbackReasons.Join(null, "grok", "geminigen answered 503."), "meta", "no image.");
+
+        Assert.Equal("grok: geminigen answered 503; meta: no image.", reasons);
+    }
+}
