@@ -31,6 +31,7 @@ public sealed class FakeSiliconFlow : FakeUpstream
             case Fault.NoCredit: await Results.Json(Error(403, "30001", "Sorry, your account balance is insufficient"), statusCode: 403).ExecuteAsync(context); return;
             case Fault.BadRequest: await Results.Json(Error(400, "20012", "Model does not exist. Please check it carefully."), statusCode: 400).ExecuteAsync(context); return;
             case Fault.BadCredentials: await Results.Json(Error(401, "20001", "Invalid token"), statusCode: 401).ExecuteAsync(context); return;
+            case Fault.Forbidden: await Results.Json(Error(403, "30011", "The model is not available for your account"), statusCode: 403).ExecuteAsync(context); return;
         }
         if (await ParameterProblemAsync(context.Request) is { } problem)
         {

@@ -18,6 +18,8 @@ public enum Fault
     CutOffImage,
     /// <summary>The upstream quotes the key it was sent in its error message.</summary>
     EchoesKey,
+    /// <summary>The key may not use this model (a 403 that is no matter of credit).</summary>
+    Forbidden,
 }
 
 /// <summary>One request a fake received: method, path, headers and (form or JSON) fields.</summary>

@@ -88,6 +88,7 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
     [InlineData("Qwen/Qwen-Image", Fault.NoCredit, HttpStatusCode.BadGateway, "upstream_no_credit")]
     [InlineData("Qwen/Qwen-Image", Fault.BadRequest, HttpStatusCode.BadRequest, "upstream_rejected")]
     [InlineData("Qwen/Qwen-Image", Fault.BadCredentials, HttpStatusCode.BadGateway, "upstream_unauthorized")]
+    [InlineData("Qwen/Qwen-Image", Fault.Forbidden, HttpStatusCode.BadGateway, "upstream_unauthorized")] // a 403 about permission, not balance
     [InlineData("gpt-image-1", Fault.ContentFiltered, HttpStatusCode.BadRequest, "content_filtered")]
     [InlineData("gpt-image-1", Fault.NoCredit, HttpStatusCode.BadGateway, "upstream_no_credit")]
     [InlineData("gpt-image-1", Fault.NotAnImage, HttpStatusCode.BadGateway, "invalid_upstream_image")]
