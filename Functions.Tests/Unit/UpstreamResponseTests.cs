@@ -20,6 +20,8 @@ public sealed class UpstreamResponseTests
     [InlineData("[1, 2]")]
     [InlineData("\"text\"")]
     [InlineData("{\"cut\": ")]
+    [InlineData("{\"a\": 1, \"a\": 2}")] // read back, a key given twice throws
+    [InlineData("{\"error\": {\"message\": \"\\ud800 lone\"}}")] // read back, a lone surrogate throws
     public void A_body_that_is_no_json_object_reads_as_none(string body)
     {
         Assert.Null(Answer(body).Json(""));
@@ -40,5 +42,6 @@ public sealed class UpstreamResponseTests
         var reasons = FallbackReasons.Join(FallbackReasons.Join(null, "grok", "geminigen answered 503."), "meta", "no image.");
 
         Assert.Equal("grok: geminigen answered 503; meta: no image.", reasons);
+        Assert.Equal("grok: it said wait...; meta: no", FallbackReasons.Join("grok: it said wait...", "meta", "no")); // an ellipsis stays
     }
 }

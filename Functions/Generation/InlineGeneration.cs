@@ -25,7 +25,7 @@ public sealed class InlineGeneration(ImageKeeper keeper, IOptions<UpstreamOption
         deadline.CancelAfter(Bound);
         try
         {
-            return await RunPlanAsync(request, plan, reference, deadline.Token);
+            return await RunPlanAsync(request, plan, reference, deadline.Token, cancellationToken);
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -34,8 +34,9 @@ public sealed class InlineGeneration(ImageKeeper keeper, IOptions<UpstreamOption
         }
     }
 
+    // The deadline cuts the upstream calls; an image that arrived in time is stored, whatever the deadline does meanwhile.
     async Task<JobResult> RunPlanAsync(GenerationRequest request, IReadOnlyList<PlannedModel> plan, ReadOnlyMemory<byte>? reference,
-        CancellationToken cancellationToken)
+        CancellationToken upstreamDeadline, CancellationToken cancellationToken)
     {
         var input = new ProviderRequest(request, ImageDimensions.For(request.AspectRatio, request.Resolution), reference);
         string? reasons = null;
@@ -45,7 +46,7 @@ public sealed class InlineGeneration(ImageKeeper keeper, IOptions<UpstreamOption
             ProviderStep step;
             try
             {
-                step = await planned.Provider.SubmitAsync(new ProviderCall(input, planned.Model, planned.Entry, planned.Token), cancellationToken);
+                step = await planned.Provider.SubmitAsync(new ProviderCall(input, planned.Model, planned.Entry, planned.Token), upstreamDeadline);
             }
             catch (GenerationFailedException e) when (e.Retryable && index + 1 < plan.Count)
             {

@@ -20,23 +20,22 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
     /// <summary>Sends the job to its model's upstream: a task id to check, or (a synchronous provider) the image, stored at once.</summary>
     [Function(Submit)]
     public Task<UpstreamStep> SubmitGeneration([ActivityTrigger] UpstreamCall call, [DurableClient] DurableTaskClient client) =>
-        StepAsync(call, client, (planned, input, bound) => planned.Provider.SubmitAsync(input, bound));
+        StepAsync(call, client, (planned, input) => BeforeDeadlineAsync(call, bound => planned.Provider.SubmitAsync(input, bound)));
 
     /// <summary>Asks the upstream how its task is doing; a failed check is not a failed task (the provider says pending).</summary>
     [Function(Check)]
     public Task<UpstreamStep> CheckGeneration([ActivityTrigger] UpstreamCall call, [DurableClient] DurableTaskClient client) =>
-        StepAsync(call, client, (planned, input, bound) => planned.Provider.CheckAsync(input, call.TaskId!, bound));
+        StepAsync(call, client, (planned, input) => BeforeDeadlineAsync(call, bound => planned.Provider.CheckAsync(input, call.TaskId!, bound)));
 
     /// <summary>Fetches a finished task's image (URL and size rules of <see cref="UpstreamImages"/>) and keeps it.</summary>
     [Function(Store)]
     public async Task<UpstreamStep> StoreGeneration([ActivityTrigger] StoreCall store, [DurableClient] DurableTaskClient client)
     {
         var call = store.Call;
-        using var bound = UntilDeadline(call);
         try
         {
             var planned = await PlannedAsync(call);
-            var (bytes, type) = await images.DownloadAsync(store.Image.Url, bound.Token);
+            var (bytes, type) = await BeforeDeadlineAsync(call, bound => images.DownloadAsync(store.Image.Url, bound));
             var image = UpstreamFailures.Image(bytes, type, store.Image.Debug);
             return await KeepAsync(call, client, planned.Provider.Name, image);
         }
@@ -44,27 +43,21 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
         {
             return new UpstreamStep(Failure: StepFailure.Of(e));
         }
-        catch (OperationCanceledException) when (bound.IsCancellationRequested)
-        {
-            return PastDeadline(call);
-        }
     }
 
     /// <summary>Removes what a job stored, for a job that ended without its image.</summary>
     [Function(Discard)]
     public Task DiscardGeneration([ActivityTrigger] string jobId) => keeper.DiscardAsync(jobId, CancellationToken.None);
 
-    async Task<UpstreamStep> StepAsync(UpstreamCall call, DurableTaskClient client,
-        Func<PlannedModel, ProviderCall, CancellationToken, Task<ProviderStep>> send)
+    async Task<UpstreamStep> StepAsync(UpstreamCall call, DurableTaskClient client, Func<PlannedModel, ProviderCall, Task<ProviderStep>> send)
     {
-        using var bound = UntilDeadline(call);
         try
         {
             var planned = await PlannedAsync(call);
             var reference = await references.ReadAsync(call.Request.ReferenceFileId, CancellationToken.None);
             var input = new ProviderCall(new ProviderRequest(call.Request, ImageDimensions.For(call.Request.AspectRatio, call.Request.Resolution),
                 reference), planned.Model, planned.Entry, planned.Token);
-            var step = await send(planned, input, bound.Token);
+            var step = await send(planned, input);
             if (step.Image is { } image) return await KeepAsync(call, client, planned.Provider.Name, image);
             if (step.ImageUrl is { } url) return new UpstreamStep(Ready: new ReadyImage(url, step.Debug!));
             return new UpstreamStep(TaskId: step.TaskId, Progress: step.Progress >= 0 ? step.Progress : null);
@@ -73,28 +66,32 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
         {
             return new UpstreamStep(Failure: StepFailure.Of(e));
         }
+    }
+
+    /// <summary>
+    /// An upstream call, cut at the job's deadline so that the orchestrator's deadline timer is not kept waiting on it;
+    /// the storing of what it made is never cut. (A token source takes at most about 49 days: a later deadline is left to the timer.)
+    /// </summary>
+    async Task<T> BeforeDeadlineAsync<T>(UpstreamCall call, Func<CancellationToken, Task<T>> upstream)
+    {
+        var left = call.Deadline is { } deadline ? deadline - clock.GetUtcNow().UtcDateTime : TimeSpan.MaxValue;
+        using var bound = left < TimeSpan.FromDays(49) ? new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero) : new CancellationTokenSource();
+        try
+        {
+            return await upstream(bound.Token);
+        }
         catch (OperationCanceledException) when (bound.IsCancellationRequested)
         {
-            return PastDeadline(call);
+            throw new GenerationFailedException(GenerationErrors.UpstreamTimeout, "The job's deadline came while this call was under way.");
         }
     }
-
-    /// <summary>Ends a step's upstream calls at the job's deadline (storing what was made is never cut short).</summary>
-    CancellationTokenSource UntilDeadline(UpstreamCall call)
-    {
-        if (call.Deadline is not { } deadline) return new CancellationTokenSource();
-        var left = deadline - clock.GetUtcNow().UtcDateTime;
-        return new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero);
-    }
-
-    static UpstreamStep PastDeadline(UpstreamCall call) =>
-        new(Failure: new StepFailure(GenerationErrors.UpstreamTimeout, $"{call.Model} was still at work at the job's deadline.", Retryable: false));
 
     /// <summary>The model this step is for, as the plan has it now (a token removed meanwhile ends the job).</summary>
     async Task<PlannedModel> PlannedAsync(UpstreamCall call)
     {
+        // By name: a job planned by an earlier version may have its models at other places in today's plan.
         var plan = await providers.PlanAsync(call.Request.Model, call.Request.ReferenceFileId is not null, CancellationToken.None);
-        return plan.ElementAtOrDefault(call.ModelIndex) is { } planned && planned.Model == call.Model
+        return plan.FirstOrDefault(p => p.Model == call.Model) is { } planned
             ? planned
             : throw new GenerationFailedException(GenerationErrors.TokenNotConfigured, $"The token for {call.Model} was removed while the job ran.");
     }

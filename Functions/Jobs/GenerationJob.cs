@@ -5,7 +5,7 @@ namespace Functions.Jobs;
 
 /// <summary>
 /// An orchestrated generation's input, fixed when it is scheduled so that every replay sees the same values: the request,
-/// the planned models (the requested one, then its fallbacks that had a token), the timings in force, and when it was
+/// the planned models (the requested one, then its fallbacks that had a token and take the reference, if any), the timings in force, and when it was
 /// submitted (the created_at the 202 showed; the engine's own creation time is a little later), the hash of the
 /// Idempotency-Key that made it, if any (deleting the job frees the key), and whether its reference file is its own
 /// copy of an inline image (deleting the job removes it) rather than a file the client named.
@@ -48,5 +48,5 @@ public static class FallbackReasons
 {
     /// <summary>"grok: reason; meta: reason.": one sentence, the earlier reasons without their closing period.</summary>
     public static string Join(string? earlier, string model, string reason) =>
-        earlier is null ? $"{model}: {reason}" : $"{earlier.TrimEnd('.')}; {model}: {reason}";
+        earlier is null ? $"{model}: {reason}" : $"{(earlier.EndsWith('.') && !earlier.EndsWith("..") ? earlier[..^1] : earlier)}; {model}: {reason}";
 }

@@ -25,16 +25,15 @@ public static class GenerationOrchestrator
         context.SetCustomStatus(new JobProgress("running", 0, started));
 
         using var stop = new CancellationTokenSource();
-        var deadline = context.CreateTimer(started.AddSeconds(job.Timings.DeadlineSeconds), stop.Token);
+        var deadlineAt = started.AddSeconds(job.Timings.DeadlineSeconds);
+        var deadline = context.CreateTimer(deadlineAt, stop.Token);
         var work = RunPlanAsync(context, job, started, stop.Token);
         if (await Task.WhenAny(work, deadline) == deadline)
         {
             // Let the current step end (a timer is canceled, an activity finishes; no step starts after it), then undo whatever it stored.
             stop.Cancel();
             try { await work; } catch (Exception e) when (e is OperationCanceledException or TaskFailedException) { }
-            await context.CallActivityAsync(GenerationActivities.Discard, context.InstanceId, ActivityRetries);
-            return Fail(context, started, GenerationErrors.UpstreamTimeout,
-                $"The generation did not finish within {job.Timings.DeadlineSeconds:0} s (Upstream:DeadlineSeconds).");
+            return await PastDeadlineAsync(context, job, started);
         }
         stop.Cancel();
         UpstreamStep outcome;
@@ -45,6 +44,9 @@ public static class GenerationOrchestrator
             await context.CallActivityAsync(GenerationActivities.Discard, context.InstanceId, ActivityRetries);
             return Fail(context, started, GenerationErrors.AttemptsExhausted, $"The job gave up after {Attempts} attempts at {e.TaskName}.");
         }
+        // A step cut at the deadline may report before the (roughly punctual) deadline timer fires: the same end either way.
+        if (outcome.Failure is { Code: GenerationErrors.UpstreamTimeout } && context.CurrentUtcDateTime >= deadlineAt)
+            return await PastDeadlineAsync(context, job, started);
         if (outcome.Failure is { } failure) return Fail(context, started, failure.Code, failure.Message);
         context.SetCustomStatus(new JobProgress("done", 1, started));
         return outcome.Stored!;
@@ -95,6 +97,13 @@ public static class GenerationOrchestrator
     {
         stop.ThrowIfCancellationRequested();
         return context.CallActivityAsync<UpstreamStep>(activity, input, ActivityRetries);
+    }
+
+    static async Task<JobResult> PastDeadlineAsync(TaskOrchestrationContext context, GenerationJob job, DateTime started)
+    {
+        await context.CallActivityAsync(GenerationActivities.Discard, context.InstanceId, ActivityRetries);
+        return Fail(context, started, GenerationErrors.UpstreamTimeout,
+            $"The generation did not finish within {job.Timings.DeadlineSeconds:0} s (Upstream:DeadlineSeconds).");
     }
 
     static JobResult Fail(TaskOrchestrationContext context, DateTime started, string code, string message)

@@ -10,48 +10,6 @@ using Polly.Timeout;
 
 namespace Functions.Generation.Providers;
 
-/// <summary>An upstream's answer, read whole within its attempt's time bound.</summary>
-public sealed record UpstreamResponse(HttpStatusCode Status, byte[] Body, TimeSpan? RetryAfter, TimeSpan Duration)
-{
-    public bool IsSuccess => (int)Status is >= 200 and < 300;
-
-    /// <summary>
-    /// The body as a JSON object, or null when it is none (a proxy's HTML page, a truncated answer, or JSON of another
-    /// kind: every upstream's answers and errors are objects, and reading a member of an array would throw).
-    /// </summary>
-    public JsonObject? Json(string token)
-    {
-        JsonObject? json;
-        try { json = JsonNode.Parse(Body.AsSpan().StartsWith("\uFEFF"u8) ? Body.AsSpan(3) : Body) as JsonObject; } // a BOM is no JSON, but some servers send one
-        catch (System.Text.Json.JsonException) { return null; }
-        if (json is not null && token.Length > 0) Mask(json, token);
-        return json;
-    }
-
-    // An upstream may quote the token it was sent (in an error, even in a result): it becomes *** before any message,
-    // apiDebug or log is made of the answer. A body that is no JSON object is never shown.
-    static void Mask(JsonNode node, string token)
-    {
-        var children = node switch
-        {
-            JsonObject obj => obj.Select(member => (Key: (object)member.Key, member.Value)).ToList(),
-            JsonArray array => array.Select((item, index) => (Key: (object)index, Value: item)).ToList(),
-            _ => [],
-        };
-        foreach (var (key, child) in children)
-        {
-            if (child is JsonValue value && value.TryGetValue<string>(out var text))
-            {
-                if (!text.Contains(token, StringComparison.Ordinal)) continue;
-                var masked = JsonValue.Create(text.Replace(token, "***", StringComparison.Ordinal));
-                if (key is string name) node[name] = masked;
-                else node[(int)key] = masked;
-            }
-            else if (child is not null) Mask(child, token);
-        }
-    }
-}
-
 /// <summary>
 /// Sends upstream API calls through one Polly pipeline per provider: a time bound per attempt (the body included),
 /// retries with jitter that honour Retry-After, and a circuit breaker. Transport trouble comes out as a retryable
@@ -72,7 +30,7 @@ public sealed class UpstreamHttp(HttpClient http, IOptions<UpstreamOptions> opti
                 using var message = request();
                 var started = TimeProvider.System.GetTimestamp();
                 using var response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, token);
-                var body = await CappedBody.ReadAsync(response.Content, MaxBodyBytes, () => new AnswerTooLargeException(), token);
+                var body = await CappedBody.ReadAsync(response.Content, MaxBodyBytes, () => new AnswerTooLargeException(response.IsSuccessStatusCode), token);
                 return new UpstreamResponse(response.StatusCode, body, RetryAfterOf(response.Headers), TimeProvider.System.GetElapsedTime(started));
             }, cancellationToken);
         }
@@ -86,9 +44,10 @@ public sealed class UpstreamHttp(HttpClient http, IOptions<UpstreamOptions> opti
             throw new GenerationFailedException(GenerationErrors.UpstreamTimeout,
                 $"{provider} did not answer within {_options.AttemptTimeoutSeconds:0.#} s.", retryable: true);
         }
-        catch (AnswerTooLargeException)
+        catch (AnswerTooLargeException e)
         {
-            throw new GenerationFailedException(GenerationErrors.InvalidUpstreamImage,
+            // An answer that big can only carry an image that is too large; an error page that big is the upstream's failure.
+            throw new GenerationFailedException(e.Success ? GenerationErrors.InvalidUpstreamImage : GenerationErrors.UpstreamError,
                 $"{provider}'s answer is larger than {MaxBodyBytes} bytes (Upstream:MaxImageBytes in Base64).", retryable: true);
         }
         catch (HttpRequestException e)
@@ -114,7 +73,10 @@ public sealed class UpstreamHttp(HttpClient http, IOptions<UpstreamOptions> opti
         _ => "transport error",
     };
 
-    sealed class AnswerTooLargeException : Exception;
+    sealed class AnswerTooLargeException(bool success) : Exception
+    {
+        public bool Success => success;
+    }
 
     // An image answered in Base64 is a third larger than the image.
     long MaxBodyBytes => _options.MaxImageBytes / 3 * 4 + 1024 * 1024;

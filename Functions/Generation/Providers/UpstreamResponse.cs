@@ -1,0 +1,76 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Functions.Generation.Providers;
+
+/// <summary>An upstream's answer, read whole within its attempt's time bound.</summary>
+public sealed record UpstreamResponse(HttpStatusCode Status, byte[] Body, TimeSpan? RetryAfter, TimeSpan Duration)
+{
+    static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false };
+
+    public bool IsSuccess => (int)Status is >= 200 and < 300;
+
+    /// <summary>
+    /// The body as a JSON object, or null when it is none: a proxy's HTML page, a truncated answer, JSON of another kind
+    /// (reading a member of an array would throw), or JSON that could not be read back (a key given twice, a lone
+    /// surrogate escape). The token the call was sent with is masked in it.
+    /// </summary>
+    public JsonObject? Json(string token)
+    {
+        var body = Body.AsSpan();
+        if (body.StartsWith("\uFEFF"u8)) body = body[3..]; // a byte-order mark is no JSON, but some servers send one
+        try
+        {
+            if (!EveryStringReads(body)) return null;
+            var json = JsonNode.Parse(body, documentOptions: Strict) as JsonObject;
+            if (json is not null && token.Length > 0 && MayQuote(body, token)) Mask(json, token);
+            return json;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    // Only an escaped string can hold a lone surrogate (raw UTF-8 is checked by the parser), so only those are read.
+    static bool EveryStringReads(ReadOnlySpan<byte> body)
+    {
+        var reader = new Utf8JsonReader(body);
+        while (reader.Read())
+        {
+            if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.PropertyName) || !reader.ValueIsEscaped) continue;
+            try { reader.GetString(); }
+            catch (InvalidOperationException) { return false; }
+        }
+        return true;
+    }
+
+    // The walk is skipped for the usual answer (a large Base64 image, no escapes): the token can only hide in an escape.
+    static bool MayQuote(ReadOnlySpan<byte> body, string token) =>
+        body.IndexOf(Encoding.UTF8.GetBytes(token)) >= 0 || body.IndexOf((byte)'\\') >= 0;
+
+    // An upstream may quote the token it was sent (in an error, even in a result): it becomes *** before any message,
+    // apiDebug or log is made of the answer. A body that is no JSON object is never shown.
+    static void Mask(JsonNode node, string token)
+    {
+        var children = node switch
+        {
+            JsonObject obj => obj.Select(member => (Key: (object)member.Key, member.Value)).ToList(),
+            JsonArray array => array.Select((item, index) => (Key: (object)index, Value: item)).ToList(),
+            _ => [],
+        };
+        foreach (var (key, child) in children)
+        {
+            if (child is JsonValue value && value.TryGetValue<string>(out var text))
+            {
+                if (!text.Contains(token, StringComparison.Ordinal)) continue;
+                var masked = JsonValue.Create(text.Replace(token, "***", StringComparison.Ordinal));
+                if (key is string name) node[name] = masked;
+                else node[(int)key] = masked;
+            }
+            else if (child is not null) Mask(child, token);
+        }
+    }
+}
