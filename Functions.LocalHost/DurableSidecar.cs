@@ -56,7 +56,7 @@ public sealed class DurableSidecar(AzureStorageOrchestrationServiceSettings sett
         builder.WebHost.ConfigureKestrel(k => k.Listen(SidecarEndpoint.Unbound, l => l.Protocols = HttpProtocols.Http2));
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter("Grpc", LogLevel.Warning);
         builder.Services.AddGrpc();
-        builder.Services.AddSingleton<IOrchestrationService>(new StopSafeOrchestrationService(service));
+        builder.Services.AddSingleton<IOrchestrationService>(new SidecarOrchestrationService(service, settings.WorkItemQueueVisibilityTimeout, logger));
         builder.Services.AddSingleton<IOrchestrationServiceClient>(service);
         builder.Services.AddSingleton<TaskHubGrpcServer>();
         var host = builder.Build();
@@ -67,7 +67,7 @@ public sealed class DurableSidecar(AzureStorageOrchestrationServiceSettings sett
         ready.Started();
     }
 
-    // Stopping the sidecar's host stops its dispatchers and the engine (see StopSafeOrchestrationService).
+    // Stopping the sidecar's host stops its dispatchers and the engine (see SidecarOrchestrationService).
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stopping.CancelAsync();

@@ -24,6 +24,19 @@ public sealed class JobSubmitterTests(StorageFixture storage) : IClassFixture<St
         Submitter().SubmitAsync(_durable.Object, Request, [], new IdempotencyRequest(key, "body"), default);
 
     [Fact]
+    public async Task A_schedule_the_engine_did_not_confirm_names_the_job_that_may_run()
+    {
+        _durable.Setup(d => d.ScheduleNewOrchestrationInstanceAsync(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(),
+                It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.DeadlineExceeded, "no answer")));
+
+        var refused = await Assert.ThrowsAsync<JobUnconfirmedException>(() =>
+            Submitter().SubmitAsync(_durable.Object, Request, [], idempotency: null, default));
+
+        Assert.Matches("job job_0[0-9a-f]+ in time, and it may still run", refused.Message);
+    }
+
+    [Fact]
     public async Task A_binding_older_than_the_grace_whose_job_is_gone_is_taken_over_at_once()
     {
         var key = "stale-" + Guid.NewGuid();

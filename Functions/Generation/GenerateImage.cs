@@ -20,7 +20,7 @@ namespace Functions.Generation;
 /// </summary>
 public sealed class GenerateImage(
     ModelCatalog catalog, ProviderSelector providers, InlineGeneration inline, JobSubmitter submitter, IdempotencyKeys keys, FileStore files,
-    StorageBootstrap bootstrap, PublicUrls urls, IOptions<GenerationOptions> options, TimeProvider clock)
+    StorageBootstrap bootstrap, PublicUrls urls, IOptions<GenerationOptions> options, TimeProvider clock, ILogger<GenerateImage> logger)
 {
     [Function(nameof(GenerateImage))]
     public async Task<Results<Ok<GenerateImageResponse>, JsonHttpResult<KiapiJob>, JsonHttpResult<ErrorResponse>>> Run(
@@ -101,6 +101,12 @@ public sealed class GenerateImage(
         {
             if (input.ReferenceImage is not null) await files.DeleteAsync(referenceId!, CancellationToken.None);
             return JobDeleted(e);
+        }
+        catch (JobUnconfirmedException e)
+        {
+            // Not "try again": a repeat could make a second job. The reference copy stays, for the job that may run.
+            logger.LogWarning(e.InnerException, "Job scheduling was not confirmed");
+            return KioaiErrors.Of(StatusCodes.Status503ServiceUnavailable, "jobs_unavailable", e.Message);
         }
         catch (IdempotencyKeyReusedException)
         {

@@ -62,8 +62,15 @@ public static class SurfaceErrors
             : KioaiErrors.Of(status, code, message).ExecuteAsync(context);
     }
 
-    /// <summary>The Durable backend did not answer, or the call could not even start (gRPC calls a transport failure before the first byte Internal).</summary>
-    public static bool IsJobEngineOutage(Exception error) =>
+    /// <summary>
+    /// The Durable backend did not answer, failed while answering (Unknown: its handler threw, as it does when its own
+    /// storage refuses; it is logged in full all the same), or the call could not even start (gRPC calls a transport
+    /// failure before the first byte Internal).
+    /// </summary>
+    public static bool IsJobEngineOutage(Exception error) => IsJobEngineUnreachable(error) || error is RpcException { StatusCode: StatusCode.Unknown };
+
+    /// <summary>The Durable backend did not answer at all (a failure while answering may be about the request, such as a token it cannot read).</summary>
+    public static bool IsJobEngineUnreachable(Exception error) =>
         error is RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded } or RpcException { Status.DebugException: HttpRequestException };
 
     static bool IsKiapi(PathString path) => path.StartsWithSegments("/api/v1") || path.StartsWithSegments("/api/health");

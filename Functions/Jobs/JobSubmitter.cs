@@ -1,5 +1,6 @@
 using Functions.Generation;
 using Functions.Generation.Providers;
+using Functions.Hosting;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Options;
 
@@ -16,6 +17,11 @@ public sealed class JobDeletedException(string jobId) : Exception($"Job {jobId} 
 {
     public string JobId { get; } = jobId;
 }
+
+/// <summary>The job engine did not confirm a job it was asked to schedule: it may run all the same.</summary>
+public sealed class JobUnconfirmedException(string jobId, Exception cause) : Exception(
+    $"The job engine did not confirm job {jobId} in time, and it may still run: look at GET /api/v1/jobs/{jobId} before sending " +
+    "the request again, or send it with an Idempotency-Key, which makes a repeat safe.", cause);
 
 /// <summary>The idempotency key was used within its lifetime for a different body.</summary>
 public sealed class IdempotencyKeyReusedException(string key)
@@ -54,7 +60,14 @@ public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions>
         var job = new GenerationJob(request, [.. plan.Select(p => p.Model)],
             new JobTimings(options.DeadlineSeconds, options.PollMinSeconds, options.PollMaxSeconds), now,
             idempotency is null ? null : IdempotencyKeys.HashOfKey(idempotency.Key), referenceIsCopy);
-        await durable.ScheduleJobAsync(jobId, job, cancellationToken);
+        try
+        {
+            await durable.ScheduleJobAsync(jobId, job, cancellationToken);
+        }
+        catch (Exception e) when (SurfaceErrors.IsJobEngineOutage(e))
+        {
+            throw new JobUnconfirmedException(jobId, e); // a call cut off on its way may have scheduled the job
+        }
         return new Submission(new JobRecord(jobId, JobStatus.Queued, request, now, "queued"), Replayed: false);
     }
 

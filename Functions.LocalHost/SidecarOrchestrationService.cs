@@ -3,13 +3,15 @@ using DurableTask.Core;
 namespace Functions.LocalHost;
 
 /// <summary>
-/// The Durable engine as the sidecar's dispatchers see it, with a stop that is safe at any time. The sidecar starts
-/// its dispatchers only once a worker connects, but stops them on every shutdown, and
-/// AzureStorageOrchestrationService.StopAsync throws when it was never started: from an async void handler, which
-/// would end the process. Everything else is passed through.
+/// The Durable engine as the sidecar's dispatchers see it, with two things they lack. A stop that is safe at any time:
+/// the sidecar starts its dispatchers only once a worker connects, but stops them on every shutdown, and
+/// AzureStorageOrchestrationService.StopAsync throws when it was never started, from an async void handler, which
+/// would end the process. And activity locks renewed while activities run (<see cref="ActivityLockRenewals"/>).
+/// Everything else is passed through.
 /// </summary>
-sealed class StopSafeOrchestrationService(IOrchestrationService inner) : IOrchestrationService
+sealed class SidecarOrchestrationService(IOrchestrationService inner, TimeSpan visibilityTimeout, ILogger logger) : IOrchestrationService
 {
+    readonly ActivityLockRenewals _renewals = new(inner, visibilityTimeout, logger);
     readonly SemaphoreSlim _gate = new(1, 1);
     bool _started;
 
@@ -63,10 +65,22 @@ sealed class StopSafeOrchestrationService(IOrchestrationService inner) : IOrches
     public Task ReleaseTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem) => inner.ReleaseTaskOrchestrationWorkItemAsync(workItem);
     public int TaskActivityDispatcherCount => inner.TaskActivityDispatcherCount;
     public int MaxConcurrentTaskActivityWorkItems => inner.MaxConcurrentTaskActivityWorkItems;
-    public Task<TaskActivityWorkItem> LockNextTaskActivityWorkItem(TimeSpan receiveTimeout, CancellationToken cancellationToken) =>
-        inner.LockNextTaskActivityWorkItem(receiveTimeout, cancellationToken);
+    public async Task<TaskActivityWorkItem> LockNextTaskActivityWorkItem(TimeSpan receiveTimeout, CancellationToken cancellationToken)
+    {
+        var workItem = await inner.LockNextTaskActivityWorkItem(receiveTimeout, cancellationToken);
+        if (workItem is not null) _renewals.Start(workItem);
+        return workItem!;
+    }
     public Task<TaskActivityWorkItem> RenewTaskActivityWorkItemLockAsync(TaskActivityWorkItem workItem) => inner.RenewTaskActivityWorkItemLockAsync(workItem);
-    public Task CompleteTaskActivityWorkItemAsync(TaskActivityWorkItem workItem, TaskMessage responseMessage) =>
-        inner.CompleteTaskActivityWorkItemAsync(workItem, responseMessage);
-    public Task AbandonTaskActivityWorkItemAsync(TaskActivityWorkItem workItem) => inner.AbandonTaskActivityWorkItemAsync(workItem);
+    public async Task CompleteTaskActivityWorkItemAsync(TaskActivityWorkItem workItem, TaskMessage responseMessage)
+    {
+        await _renewals.StopAsync(workItem);
+        await inner.CompleteTaskActivityWorkItemAsync(workItem, responseMessage);
+    }
+
+    public async Task AbandonTaskActivityWorkItemAsync(TaskActivityWorkItem workItem)
+    {
+        await _renewals.StopAsync(workItem);
+        await inner.AbandonTaskActivityWorkItemAsync(workItem);
+    }
 }
