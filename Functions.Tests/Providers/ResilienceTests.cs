@@ -33,6 +33,27 @@ public sealed class CircuitBreakerTests(CircuitBreakerFixture app) : IClassFixtu
         var other = await app.GenerateAsync(new { prompt = "still fine", model = "Qwen/Qwen-Image" });
         Assert.False(other.GetProperty("apiDebug").GetProperty("usedFallback").GetBoolean());
     }
+
+    [Fact]
+    public async Task Failing_checks_of_one_task_do_not_pause_new_submits()
+    {
+        app.ClearFaults();
+        var checksBefore = app.Geminigen.CountOf("/uapi/v1/history/");
+        app.Geminigen.Fail("/uapi/v1/history/", Fault.ServerError, times: 4);
+        var first = await app.Client.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/api/images/generate")
+        {
+            Content = JsonContent.Create(new { prompt = "its checks fail for a while", model = "imagen-4" }),
+            Headers = { { "Prefer", "respond-async" } },
+        });
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        for (var wait = Stopwatch.StartNew(); app.Geminigen.CountOf("/uapi/v1/history/") < checksBefore + 4 && wait.Elapsed < TimeSpan.FromSeconds(10);)
+            await Task.Delay(50);
+
+        // Were checks counted with submits, the four failures would have opened geminigen's circuit: 503 provider_unavailable.
+        var second = await app.GenerateAsync(new { prompt = "a new task meanwhile", model = "imagen-4" });
+
+        Assert.False(second.GetProperty("apiDebug").GetProperty("usedFallback").GetBoolean());
+    }
 }
 
 /// <summary>Image URLs at loopback or private addresses are refused unless a setting allows them.</summary>

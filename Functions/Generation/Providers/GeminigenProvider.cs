@@ -46,7 +46,8 @@ public sealed class GeminigenProvider(UpstreamHttp http, IOptions<ProviderOption
         UpstreamResponse response;
         try
         {
-            response = await http.SendAsync(Name, () => Authorized(new HttpRequestMessage(HttpMethod.Get, url), call.Token), cancellationToken);
+            response = await http.SendAsync(Name, () => Authorized(new HttpRequestMessage(HttpMethod.Get, url), call.Token), cancellationToken,
+                isCheck: true);
         }
         catch (GenerationFailedException e) when (e.Retryable)
         {

@@ -20,9 +20,15 @@ public sealed class UpstreamHttp(HttpClient http, IOptions<UpstreamOptions> opti
     readonly UpstreamOptions _options = options.Value;
     readonly ConcurrentDictionary<string, ResiliencePipeline<UpstreamResponse>> _pipelines = new();
 
-    public async Task<UpstreamResponse> SendAsync(string provider, Func<HttpRequestMessage> request, CancellationToken cancellationToken)
+    /// <summary>
+    /// One call through the provider's pipeline. A status check (<paramref name="isCheck"/>) goes through a pipeline of
+    /// its own without a circuit breaker: checks are already paced by the job's timers and a failed one counts as
+    /// "still pending", so one task whose checks fail must not pause every new submit to the provider.
+    /// </summary>
+    public async Task<UpstreamResponse> SendAsync(string provider, Func<HttpRequestMessage> request, CancellationToken cancellationToken,
+        bool isCheck = false)
     {
-        var pipeline = _pipelines.GetOrAdd(provider, _ => Build());
+        var pipeline = _pipelines.GetOrAdd(isCheck ? provider + " checks" : provider, _ => Build(withBreaker: !isCheck));
         try
         {
             return await pipeline.ExecuteAsync(async token =>
@@ -81,7 +87,7 @@ public sealed class UpstreamHttp(HttpClient http, IOptions<UpstreamOptions> opti
     // An image answered in Base64 is a third larger than the image.
     long MaxBodyBytes => _options.MaxImageBytes / 3 * 4 + 1024 * 1024;
 
-    ResiliencePipeline<UpstreamResponse> Build()
+    ResiliencePipeline<UpstreamResponse> Build(bool withBreaker)
     {
         var builder = new ResiliencePipelineBuilder<UpstreamResponse>();
         if (_options.MaxRetries > 0)
@@ -95,17 +101,16 @@ public sealed class UpstreamHttp(HttpClient http, IOptions<UpstreamOptions> opti
                 MaxDelay = TimeSpan.FromSeconds(_options.MaxRetryDelaySeconds),
                 DelayGenerator = args => ValueTask.FromResult(args.Outcome.Result?.RetryAfter),
             });
-        return builder
-            .AddCircuitBreaker(new CircuitBreakerStrategyOptions<UpstreamResponse>
+        if (withBreaker)
+            builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions<UpstreamResponse>
             {
                 ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome)),
                 FailureRatio = 0.5,
                 MinimumThroughput = Math.Max(2, _options.BreakerMinimumCalls),
                 SamplingDuration = TimeSpan.FromSeconds(Math.Max(0.5, _options.BreakerWindowSeconds)),
                 BreakDuration = TimeSpan.FromSeconds(Math.Max(0.5, _options.BreakSeconds)),
-            })
-            .AddTimeout(TimeSpan.FromSeconds(_options.AttemptTimeoutSeconds))
-            .Build();
+            });
+        return builder.AddTimeout(TimeSpan.FromSeconds(_options.AttemptTimeoutSeconds)).Build();
     }
 
     // Worth another try: no answer in time, no connection, rate limited, or the upstream's own failure.
