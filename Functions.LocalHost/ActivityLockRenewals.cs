@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Azure;
 using DurableTask.Core;
 
 namespace Functions.LocalHost;
@@ -6,23 +7,38 @@ namespace Functions.LocalHost;
 /// <summary>
 /// Keeps the queue message of each running activity invisible to other workers: DurableTask.Core's own dispatcher
 /// renews an activity's lock while it runs, the sidecar's does not, so an activity longer than the visibility timeout
-/// would be run a second time (by this process or another one on the same task hub). Renewed at half the timeout;
-/// a renewal runs to its end before the activity's message is completed or abandoned (the two would race on the
-/// message's pop receipt).
+/// would be run a second time (by this process or another one on the same task hub). Renewed every third of the
+/// timeout, again within a second after a failure; a renewal runs to its end before the activity's message is
+/// completed or abandoned (the two would race on the message's pop receipt). It ends when the activity does, when the
+/// engine no longer has the message, when the process lets go (shutdown), or after the longest an activity can take:
+/// the sidecar may lose an activity (its worker gone) without ever completing or abandoning it, and its message must
+/// then come back to the task hub.
 /// </summary>
-sealed class ActivityLockRenewals(IOrchestrationService engine, TimeSpan visibilityTimeout, ILogger logger)
+sealed class ActivityLockRenewals(IOrchestrationService engine, TimeSpan visibilityTimeout, TimeSpan longestActivity, ILogger logger)
 {
+    static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(1);
     readonly ConcurrentDictionary<string, (CancellationTokenSource Stop, Task Loop)> _running = new();
 
     public void Start(TaskActivityWorkItem workItem)
     {
-        var stop = new CancellationTokenSource();
+        var stop = new CancellationTokenSource(longestActivity);
         _running[workItem.Id] = (stop, Task.Run(() => RenewAsync(workItem, stop.Token)));
     }
 
     public async Task StopAsync(TaskActivityWorkItem workItem)
     {
-        if (!_running.TryRemove(workItem.Id, out var renewal)) return;
+        if (_running.TryRemove(workItem.Id, out var renewal)) await EndAsync(renewal);
+    }
+
+    /// <summary>When the process stops: an activity cut off by the stop must come back after the visibility timeout.</summary>
+    public async Task StopAllAsync()
+    {
+        foreach (var id in _running.Keys)
+            if (_running.TryRemove(id, out var renewal)) await EndAsync(renewal);
+    }
+
+    static async Task EndAsync((CancellationTokenSource Stop, Task Loop) renewal)
+    {
         await renewal.Stop.CancelAsync();
         await renewal.Loop;
         renewal.Stop.Dispose();
@@ -30,24 +46,40 @@ sealed class ActivityLockRenewals(IOrchestrationService engine, TimeSpan visibil
 
     async Task RenewAsync(TaskActivityWorkItem workItem, CancellationToken stop)
     {
-        while (!stop.IsCancellationRequested)
+        var pause = visibilityTimeout / 3;
+        while (true)
         {
             try
             {
-                await Task.Delay(visibilityTimeout / 2, stop);
+                await Task.Delay(pause, stop);
                 var renewed = await engine.RenewTaskActivityWorkItemLockAsync(workItem);
                 // The engine no longer knows the work item (it gave it up): nothing is left to keep.
                 if (renewed.LockedUntilUtc <= DateTime.UtcNow) return;
+                pause = visibilityTimeout / 3;
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
                 return;
             }
+            catch (Exception e) when (IsGone(e))
+            {
+                logger.LogWarning("Activity message {Id} is no longer ours to renew ({Reason})", workItem.Id, e.Message);
+                return;
+            }
             catch (Exception e)
             {
-                // Storage away for a moment: the next renewal may still come in time.
-                logger.LogWarning("Could not renew the lock of activity {Name} ({Reason})", workItem.TaskMessage?.Event?.EventType, e.Message);
+                // Storage away for a moment: try again soon, while the lock still holds.
+                logger.LogWarning("Could not renew the lock of activity message {Id} ({Reason}); trying again", workItem.Id, e.Message);
+                pause = RetryAfterFailure;
             }
         }
+    }
+
+    // Another worker has the message now, or it is gone: renewing again cannot help.
+    static bool IsGone(Exception? error)
+    {
+        for (; error is not null; error = error.InnerException)
+            if (error is RequestFailedException { Status: 404 } or RequestFailedException { ErrorCode: "PopReceiptMismatch" }) return true;
+        return false;
     }
 }

@@ -1,3 +1,4 @@
+using Functions.Generation.Providers;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Worker;
@@ -23,7 +24,10 @@ public static class DurableBackend
         var settings = DurableStorage.Settings(builder.Configuration, catalog.Host);
         var endpoint = new SidecarEndpoint();
         var ready = new SidecarReadiness();
-        services.AddSingleton(provider => new DurableSidecar(settings, endpoint, ready, provider.GetRequiredService<ILogger<DurableSidecar>>()));
+        // Every step of a job ends by its deadline (its upstream call is cut there); a lock held longer is a lost activity's.
+        var upstream = builder.Configuration.GetSection(UpstreamOptions.Section).Get<UpstreamOptions>() ?? new UpstreamOptions();
+        var longestActivity = TimeSpan.FromSeconds(upstream.DeadlineSeconds + 2 * upstream.AttemptTimeoutSeconds + 60);
+        services.AddSingleton(provider => new DurableSidecar(settings, endpoint, ready, longestActivity, provider.GetRequiredService<ILogger<DurableSidecar>>()));
         services.AddHostedService(provider => provider.GetRequiredService<DurableSidecar>());
 
         // One channel each: the worker's first attempts, before the sidecar listens, put its channel in reconnect

@@ -12,7 +12,7 @@ namespace Functions.LocalHost;
 /// for it (<see cref="WaitForSidecarHandler"/>). Storage that is not up yet is tried again until it is.
 /// </summary>
 public sealed class DurableSidecar(AzureStorageOrchestrationServiceSettings settings, SidecarEndpoint endpoint, SidecarReadiness ready,
-    ILogger<DurableSidecar> logger) : IHostedService, IAsyncDisposable
+    TimeSpan longestActivity, ILogger<DurableSidecar> logger) : IHostedService, IAsyncDisposable
 {
     static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(10);
     static readonly TimeSpan ShutdownBound = TimeSpan.FromSeconds(5);
@@ -21,6 +21,7 @@ public sealed class DurableSidecar(AzureStorageOrchestrationServiceSettings sett
     readonly SemaphoreSlim _lifecycle = new(1, 1);
     Task _starting = Task.CompletedTask;
     WebApplication? _host;
+    SidecarOrchestrationService? _engine;
     bool _disposed;
 
 
@@ -55,14 +56,16 @@ public sealed class DurableSidecar(AzureStorageOrchestrationServiceSettings sett
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.ConfigureKestrel(k => k.Listen(SidecarEndpoint.Unbound, l => l.Protocols = HttpProtocols.Http2));
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter("Grpc", LogLevel.Warning);
-        builder.Services.AddGrpc();
-        builder.Services.AddSingleton<IOrchestrationService>(new SidecarOrchestrationService(service, settings.WorkItemQueueVisibilityTimeout, logger));
+        builder.Services.AddGrpc(grpc => grpc.Interceptors.Add<StorageOutageInterceptor>());
+        var engine = new SidecarOrchestrationService(service, settings.WorkItemQueueVisibilityTimeout, longestActivity, logger);
+        builder.Services.AddSingleton<IOrchestrationService>(engine);
         builder.Services.AddSingleton<IOrchestrationServiceClient>(service);
         builder.Services.AddSingleton<TaskHubGrpcServer>();
         var host = builder.Build();
         host.MapGrpcService<TaskHubGrpcServer>();
         await host.StartAsync(stopping);
         _host = host;
+        _engine = engine;
         endpoint.Listening(new Uri(host.Urls.Single()).Port);
         ready.Started();
     }
@@ -83,6 +86,8 @@ public sealed class DurableSidecar(AzureStorageOrchestrationServiceSettings sett
         }
         try
         {
+            // First let go of the running activities' locks: the sidecar's own stop waits for activities it may have lost.
+            if (_engine is not null) await _engine.LetGoOfActivitiesAsync();
             if (!_disposed && _host is not null) await _host.StopAsync(cancellationToken);
         }
         finally
@@ -107,6 +112,7 @@ public sealed class DurableSidecar(AzureStorageOrchestrationServiceSettings sett
         {
             if (_disposed) return;
             _disposed = true;
+            if (_engine is not null) await _engine.LetGoOfActivitiesAsync();
             if (_host is not null) await _host.DisposeAsync();
         }
         finally

@@ -9,9 +9,13 @@ namespace Functions.LocalHost;
 /// would end the process. And activity locks renewed while activities run (<see cref="ActivityLockRenewals"/>).
 /// Everything else is passed through.
 /// </summary>
-sealed class SidecarOrchestrationService(IOrchestrationService inner, TimeSpan visibilityTimeout, ILogger logger) : IOrchestrationService
+sealed class SidecarOrchestrationService(IOrchestrationService inner, TimeSpan visibilityTimeout, TimeSpan longestActivity, ILogger logger)
+    : IOrchestrationService
 {
-    readonly ActivityLockRenewals _renewals = new(inner, visibilityTimeout, logger);
+    readonly ActivityLockRenewals _renewals = new(inner, visibilityTimeout, longestActivity, logger);
+
+    /// <summary>Stops renewing every activity's lock, so that what this process will not finish comes back to the task hub.</summary>
+    public Task LetGoOfActivitiesAsync() => _renewals.StopAllAsync();
     readonly SemaphoreSlim _gate = new(1, 1);
     bool _started;
 
@@ -31,6 +35,7 @@ sealed class SidecarOrchestrationService(IOrchestrationService inner, TimeSpan v
 
     public async Task StopAsync(bool isForced)
     {
+        await _renewals.StopAllAsync();
         await _gate.WaitAsync();
         try
         {

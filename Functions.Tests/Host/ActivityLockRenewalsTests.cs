@@ -20,7 +20,7 @@ public sealed class ActivityLockRenewalsTests
             workItem.LockedUntilUtc = engineKeepsIt ? DateTime.UtcNow.Add(Visibility) : DateTime.UtcNow.AddSeconds(-1);
             return workItem;
         });
-        return (engine, new SidecarOrchestrationService(engine.Object, Visibility, NullLogger.Instance), workItem);
+        return (engine, new SidecarOrchestrationService(engine.Object, Visibility, TimeSpan.FromMinutes(1), NullLogger.Instance), workItem);
     }
 
     static int Renewals(Mock<IOrchestrationService> engine) =>
@@ -37,7 +37,7 @@ public sealed class ActivityLockRenewalsTests
         var whileRunning = Renewals(engine);
         await Task.Delay(Visibility * 2);
 
-        Assert.InRange(whileRunning, 3, 12); // every 100 ms for about 800 ms
+        Assert.InRange(whileRunning, 4, 16); // every 67 ms for about 800 ms
         Assert.Equal(whileRunning, Renewals(engine));
         engine.Verify(e => e.CompleteTaskActivityWorkItemAsync(locked, It.IsAny<TaskMessage>()), Times.Once);
     }
@@ -53,6 +53,19 @@ public sealed class ActivityLockRenewalsTests
 
         Assert.Equal(0, Renewals(engine));
         engine.Verify(e => e.AbandonTaskActivityWorkItemAsync(locked), Times.Once);
+    }
+
+    [Fact]
+    public async Task Stopping_the_engine_lets_a_cut_off_activity_go_so_that_its_message_comes_back()
+    {
+        var (engine, service, _) = Running();
+
+        await service.LockNextTaskActivityWorkItem(TimeSpan.FromSeconds(1), default);
+        await service.LetGoOfActivitiesAsync(); // as the local host does when it stops
+        var atStop = Renewals(engine);
+        await Task.Delay(Visibility * 3);
+
+        Assert.Equal(atStop, Renewals(engine));
     }
 
     [Fact]

@@ -33,7 +33,23 @@ public sealed class JobSubmitterTests(StorageFixture storage) : IClassFixture<St
         var refused = await Assert.ThrowsAsync<JobUnconfirmedException>(() =>
             Submitter().SubmitAsync(_durable.Object, Request, [], idempotency: null, default));
 
-        Assert.Matches("job job_0[0-9a-f]+ in time, and it may still run", refused.Message);
+        Assert.Matches("job job_0[0-9a-f]+ in time, and it may still run: look at GET /api/v1/jobs/job_0", refused.Message);
+    }
+
+    [Fact]
+    public async Task A_schedule_that_never_left_is_the_outage_itself()
+    {
+        // The local host's engine had not started: WaitForSidecarHandler refused the call before sending it.
+        var notStarted = new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.Internal, "Error starting gRPC call.",
+            new HttpRequestException("The Durable backend has not started yet.", new TimeoutException())));
+        _durable.Setup(d => d.ScheduleNewOrchestrationInstanceAsync(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(),
+                It.IsAny<CancellationToken>()))
+            .ThrowsAsync(notStarted);
+
+        var error = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() =>
+            Submitter().SubmitAsync(_durable.Object, Request, [], idempotency: null, default));
+
+        Assert.Same(notStarted, error);
     }
 
     [Fact]

@@ -48,6 +48,7 @@ public sealed class CircuitBreakerTests(CircuitBreakerFixture app) : IClassFixtu
         Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
         for (var wait = Stopwatch.StartNew(); app.Geminigen.CountOf("/uapi/v1/history/") < checksBefore + 4 && wait.Elapsed < TimeSpan.FromSeconds(10);)
             await Task.Delay(50);
+        Assert.True(app.Geminigen.CountOf("/uapi/v1/history/") >= checksBefore + 4, "the failing checks were made");
 
         // Were checks counted with submits, the four failures would have opened geminigen's circuit: 503 provider_unavailable.
         var second = await app.GenerateAsync(new { prompt = "a new task meanwhile", model = "imagen-4" });

@@ -14,8 +14,8 @@ public sealed class SurfaceErrorsTests
 
         Assert.True(SurfaceErrors.IsJobEngineOutage(notStarted));
         Assert.True(SurfaceErrors.IsJobEngineOutage(new RpcException(new Status(StatusCode.Unavailable, "down"))));
-        // What the sidecar answers when its storage refuses connections: its handler threw.
-        Assert.True(SurfaceErrors.IsJobEngineOutage(new RpcException(new Status(StatusCode.Unknown, "Exception was thrown by handler."))));
+        // A handler that threw something else is a bug in the engine (the sidecar reports its storage outages as Unavailable).
+        Assert.False(SurfaceErrors.IsJobEngineOutage(new RpcException(new Status(StatusCode.Unknown, "Exception was thrown by handler."))));
         Assert.False(SurfaceErrors.IsJobEngineOutage(new RpcException(new Status(StatusCode.Internal, "a bug in the engine"))));
     }
 }

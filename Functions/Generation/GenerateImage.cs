@@ -102,6 +102,12 @@ public sealed class GenerateImage(
             if (input.ReferenceImage is not null) await files.DeleteAsync(referenceId!, CancellationToken.None);
             return JobDeleted(e);
         }
+        catch (Exception e) when (SurfaceErrors.IsJobEngineOutage(e))
+        {
+            // Never scheduled: the reference copy has no job to serve. The outage itself answers 503 (SurfaceErrors).
+            if (input.ReferenceImage is not null) await files.DeleteAsync(referenceId!, CancellationToken.None);
+            throw;
+        }
         catch (JobUnconfirmedException e)
         {
             // Not "try again": a repeat could make a second job. The reference copy stays, for the job that may run.

@@ -63,14 +63,10 @@ public static class SurfaceErrors
     }
 
     /// <summary>
-    /// The Durable backend did not answer, failed while answering (Unknown: its handler threw, as it does when its own
-    /// storage refuses; it is logged in full all the same), or the call could not even start (gRPC calls a transport
-    /// failure before the first byte Internal).
+    /// The Durable backend did not answer, said it cannot (Unavailable: the local host's sidecar reports its storage
+    /// outages so), or the call could not even start (gRPC calls a transport failure before the first byte Internal).
     /// </summary>
-    public static bool IsJobEngineOutage(Exception error) => IsJobEngineUnreachable(error) || error is RpcException { StatusCode: StatusCode.Unknown };
-
-    /// <summary>The Durable backend did not answer at all (a failure while answering may be about the request, such as a token it cannot read).</summary>
-    public static bool IsJobEngineUnreachable(Exception error) =>
+    public static bool IsJobEngineOutage(Exception error) =>
         error is RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded } or RpcException { Status.DebugException: HttpRequestException };
 
     static bool IsKiapi(PathString path) => path.StartsWithSegments("/api/v1") || path.StartsWithSegments("/api/health");

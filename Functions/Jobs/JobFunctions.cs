@@ -37,7 +37,7 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, Idempotenc
                 next is not null, ListQuery.TokenFor(ListQuery.Jobs, next)), AppJsonContext.Api.KiapiListKiapiJob);
         }
         catch (Exception e) when (token is not null && !cancellationToken.IsCancellationRequested && e is not OperationCanceledException
-                                  && !StorageFaults.IsOutage(e) && !SurfaceErrors.IsJobEngineUnreachable(e))
+                                  && !StorageFaults.IsOutage(e) && !SurfaceErrors.IsJobEngineOutage(e))
         {
             // The engine refuses a token it did not issue (a well-formed Base64 of something else).
             logger.LogInformation("Job list refused a continuation token: {Reason}", e.Message);

@@ -18,10 +18,11 @@ public sealed class JobDeletedException(string jobId) : Exception($"Job {jobId} 
     public string JobId { get; } = jobId;
 }
 
-/// <summary>The job engine did not confirm a job it was asked to schedule: it may run all the same.</summary>
-public sealed class JobUnconfirmedException(string jobId, Exception cause) : Exception(
-    $"The job engine did not confirm job {jobId} in time, and it may still run: look at GET /api/v1/jobs/{jobId} before sending " +
-    "the request again, or send it with an Idempotency-Key, which makes a repeat safe.", cause);
+/// <summary>The job engine did not confirm a job it was asked to schedule (the call went out): it may run all the same.</summary>
+public sealed class JobUnconfirmedException(string jobId, bool withKey, Exception cause) : Exception(
+    $"The job engine did not confirm job {jobId} in time, and it may still run: " + (withKey
+        ? "send the request again with the same Idempotency-Key, which answers for that job."
+        : $"look at GET /api/v1/jobs/{jobId} before sending the request again (an Idempotency-Key makes such a repeat safe)."), cause);
 
 /// <summary>The idempotency key was used within its lifetime for a different body.</summary>
 public sealed class IdempotencyKeyReusedException(string key)
@@ -64,12 +65,17 @@ public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions>
         {
             await durable.ScheduleJobAsync(jobId, job, cancellationToken);
         }
-        catch (Exception e) when (SurfaceErrors.IsJobEngineOutage(e))
+        catch (Exception e) when (SurfaceErrors.IsJobEngineOutage(e) && !NeverSent(e))
         {
-            throw new JobUnconfirmedException(jobId, e); // a call cut off on its way may have scheduled the job
+            throw new JobUnconfirmedException(jobId, idempotency is not null, e); // a call cut off on its way may have scheduled the job
         }
         return new Submission(new JobRecord(jobId, JobStatus.Queued, request, now, "queued"), Replayed: false);
     }
+
+    // No connection, or the local host's engine had not started: the schedule never left, so nothing can run.
+    static bool NeverSent(Exception e) =>
+        e is Grpc.Core.RpcException { Status.DebugException: HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError }
+            or HttpRequestException { InnerException: TimeoutException } };
 
     /// <summary>Whether a key's job exists, waiting for one that may still be being scheduled.</summary>
     async Task<bool> AppearsAsync(DurableTaskClient durable, KeyUse binding, CancellationToken cancellationToken)

@@ -22,13 +22,14 @@ public sealed class UpstreamHttp(HttpClient http, IOptions<UpstreamOptions> opti
 
     /// <summary>
     /// One call through the provider's pipeline. A status check (<paramref name="isCheck"/>) goes through a pipeline of
-    /// its own without a circuit breaker: checks are already paced by the job's timers and a failed one counts as
-    /// "still pending", so one task whose checks fail must not pause every new submit to the provider.
+    /// its own: no circuit breaker (one task whose checks fail must not pause every new submit to the provider), no
+    /// retries (the job's timers already pace checks, and a failed one counts as "still pending"), and at most
+    /// <see cref="CheckTimeout"/> an attempt (a hanging check would hold an activity slot for every job).
     /// </summary>
     public async Task<UpstreamResponse> SendAsync(string provider, Func<HttpRequestMessage> request, CancellationToken cancellationToken,
         bool isCheck = false)
     {
-        var pipeline = _pipelines.GetOrAdd(isCheck ? provider + " checks" : provider, _ => Build(withBreaker: !isCheck));
+        var pipeline = _pipelines.GetOrAdd(isCheck ? provider + " checks" : provider, _ => isCheck ? BuildForChecks() : Build());
         try
         {
             return await pipeline.ExecuteAsync(async token =>
@@ -87,7 +88,13 @@ public sealed class UpstreamHttp(HttpClient http, IOptions<UpstreamOptions> opti
     // An image answered in Base64 is a third larger than the image.
     long MaxBodyBytes => _options.MaxImageBytes / 3 * 4 + 1024 * 1024;
 
-    ResiliencePipeline<UpstreamResponse> Build(bool withBreaker)
+    static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(15);
+
+    ResiliencePipeline<UpstreamResponse> BuildForChecks() => new ResiliencePipelineBuilder<UpstreamResponse>()
+        .AddTimeout(TimeSpan.FromSeconds(Math.Min(_options.AttemptTimeoutSeconds, CheckTimeout.TotalSeconds)))
+        .Build();
+
+    ResiliencePipeline<UpstreamResponse> Build()
     {
         var builder = new ResiliencePipelineBuilder<UpstreamResponse>();
         if (_options.MaxRetries > 0)
@@ -101,16 +108,17 @@ public sealed class UpstreamHttp(HttpClient http, IOptions<UpstreamOptions> opti
                 MaxDelay = TimeSpan.FromSeconds(_options.MaxRetryDelaySeconds),
                 DelayGenerator = args => ValueTask.FromResult(args.Outcome.Result?.RetryAfter),
             });
-        if (withBreaker)
-            builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions<UpstreamResponse>
+        return builder
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions<UpstreamResponse>
             {
                 ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome)),
                 FailureRatio = 0.5,
                 MinimumThroughput = Math.Max(2, _options.BreakerMinimumCalls),
                 SamplingDuration = TimeSpan.FromSeconds(Math.Max(0.5, _options.BreakerWindowSeconds)),
                 BreakDuration = TimeSpan.FromSeconds(Math.Max(0.5, _options.BreakSeconds)),
-            });
-        return builder.AddTimeout(TimeSpan.FromSeconds(_options.AttemptTimeoutSeconds)).Build();
+            })
+            .AddTimeout(TimeSpan.FromSeconds(_options.AttemptTimeoutSeconds))
+            .Build();
     }
 
     // Worth another try: no answer in time, no connection, rate limited, or the upstream's own failure.

@@ -1,0 +1,34 @@
+using Functions.Storage;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+
+namespace Functions.LocalHost;
+
+/// <summary>
+/// Reports the engine's storage outages to the Durable client as Unavailable. gRPC answers Unknown for any exception a
+/// handler throws, so without this a task hub whose storage refuses connections could not be told from a bug in the
+/// engine: the app answers 503 for the first and 500 for the second (SurfaceErrors).
+/// </summary>
+sealed class StorageOutageInterceptor : Interceptor
+{
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
+        UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            return await continuation(request, context);
+        }
+        catch (Exception e) when (IsStorageOutage(e))
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, "The task hub's storage is not reachable right now."));
+        }
+    }
+
+    // DurableTask.AzureStorage wraps the storage SDK's exceptions in its own.
+    public static bool IsStorageOutage(Exception? error)
+    {
+        for (; error is not null; error = error.InnerException)
+            if (StorageFaults.IsOutage(error)) return true;
+        return false;
+    }
+}
