@@ -24,6 +24,9 @@ public static class SurfaceErrors
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             ExceptionHandler = context => WriteExceptionAsync(context, context.Features.Get<IExceptionHandlerFeature>()?.Error),
+            // WriteExceptionAsync logs what is ours to log (every 5xx, with its exception); the middleware would log each
+            // exception again as "unhandled", a 503 for an outage and a client's bad request included.
+            SuppressDiagnosticsCallback = _ => true,
         });
         app.UseStatusCodePages(context => WriteAsync(context.HttpContext, context.HttpContext.Response.StatusCode, null));
         return app;
