@@ -43,12 +43,13 @@ public sealed class GenerateImage(
         var idempotency = key is null ? null : new IdempotencyRequest(key, IdempotencyKeys.HashOf(body.Span));
         await bootstrap.EnsureCreatedAsync(cancellationToken);
         var prefer = PreferHeader.Of(request);
+        var arrived = clock.GetTimestamp(); // the wait a client asks for counts from here, a slow submit included
 
         if (idempotency is not null && await keys.FindAsync(idempotency.Key, cancellationToken) is { } used)
         {
             if (used.BodyHash != idempotency.BodyHash) return KeyReused(idempotency.Key);
             if (await durable.GetJobAsync(used.JobId, cancellationToken) is { } earlier)
-                return await AnswerAsync(request, durable, new Submission(earlier, Replayed: true), prefer, cancellationToken);
+                return await AnswerAsync(request, durable, new Submission(earlier, Replayed: true), prefer, arrived, cancellationToken);
         }
 
         var plan = await providers.PlanAsync(input.Model, input.ReferenceImage is not null || input.ReferenceFileId is not null, cancellationToken);
@@ -61,7 +62,7 @@ public sealed class GenerateImage(
         // Inline: synchronous providers, and a client that waits (no respond-async, no key to replay, a wait bound above 0).
         if (idempotency is null && !prefer.RespondAsync && WaitBound(prefer) > 0 && InlineGeneration.CanRun(plan))
             return await RunInlineAsync(request, input, plan, input.ReferenceImage ?? namedReference, cancellationToken);
-        return await SubmitAsync(request, durable, input, plan, idempotency, prefer, cancellationToken);
+        return await SubmitAsync(request, durable, input, plan, idempotency, prefer, arrived, cancellationToken);
     }
 
     async Task<Results<Ok<GenerateImageResponse>, JsonHttpResult<KiapiJob>, JsonHttpResult<ErrorResponse>>> RunInlineAsync(
@@ -80,7 +81,7 @@ public sealed class GenerateImage(
 
     async Task<Results<Ok<GenerateImageResponse>, JsonHttpResult<KiapiJob>, JsonHttpResult<ErrorResponse>>> SubmitAsync(
         HttpRequest request, DurableTaskClient durable, GenerateImageInput input, IReadOnlyList<PlannedModel> plan,
-        IdempotencyRequest? idempotency, PreferHeader prefer, CancellationToken cancellationToken)
+        IdempotencyRequest? idempotency, PreferHeader prefer, long arrived, CancellationToken cancellationToken)
     {
         // An inline reference is kept as a private file: the job's activities read it by id.
         var referenceId = input.ReferenceFileId;
@@ -121,12 +122,12 @@ public sealed class GenerateImage(
         }
         // A concurrent request with the same key won: the reference stored for this one is not needed.
         if (submission.Replayed && input.ReferenceImage is not null) await files.DeleteAsync(referenceId!, CancellationToken.None);
-        return await AnswerAsync(request, durable, submission, prefer, cancellationToken);
+        return await AnswerAsync(request, durable, submission, prefer, arrived, cancellationToken);
     }
 
     /// <summary>202 at once when asked and the job has not ended; otherwise wait up to the bound, then answer as the job ended.</summary>
     async Task<Results<Ok<GenerateImageResponse>, JsonHttpResult<KiapiJob>, JsonHttpResult<ErrorResponse>>> AnswerAsync(
-        HttpRequest request, DurableTaskClient durable, Submission submission, PreferHeader prefer, CancellationToken cancellationToken)
+        HttpRequest request, DurableTaskClient durable, Submission submission, PreferHeader prefer, long arrived, CancellationToken cancellationToken)
     {
         var job = submission.Job;
         if (submission.Replayed) request.HttpContext.Response.Headers["Idempotent-Replayed"] = "true";
@@ -140,7 +141,7 @@ public sealed class GenerateImage(
         try
         {
             (ended, deleted) = job.Status.IsTerminal() ? (job, false)
-                : await durable.WaitForJobAsync(job.Id, TimeSpan.FromSeconds(WaitBound(prefer)), clock, cancellationToken);
+                : await durable.WaitForJobAsync(job.Id, TimeSpan.FromSeconds(WaitBound(prefer)) - clock.GetElapsedTime(arrived), clock, cancellationToken);
         }
         catch (Exception e) when (SurfaceErrors.IsJobEngineOutage(e))
         {
