@@ -16,7 +16,9 @@ public class ProviderFixture : AppFixture
     public FakeOpenAi OpenAi { get; } = new();
     public ConcurrentQueue<string> Logs { get; } = new();
 
-    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    protected override IReadOnlyDictionary<string, string?> Settings => Defaults;
+
+    Dictionary<string, string?> Defaults => new()
     {
         ["Generation:OfflineRenderer"] = "false",
         ["Providers:Geminigen:BaseUrl"] = Geminigen.BaseUrl + "/uapi/v1",
@@ -43,6 +45,14 @@ public class ProviderFixture : AppFixture
         ["Upstream:AllowPrivateAddresses"] = AllowPrivateAddresses,
         ["Generation:SyncWaitSeconds"] = "30",
     };
+
+    /// <summary>These settings with some changed: what a fixture for one kind of test overrides Settings with.</summary>
+    protected IReadOnlyDictionary<string, string?> With(params (string Key, string Value)[] changes)
+    {
+        var settings = Defaults; // not Settings: a fixture's override calls this
+        foreach (var (key, value) in changes) settings[key] = value;
+        return settings;
+    }
 
     protected virtual string BreakerMinimumCalls => "1000";
     protected virtual string AllowPrivateAddresses => "true";

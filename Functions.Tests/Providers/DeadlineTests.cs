@@ -10,11 +10,7 @@ namespace Functions.Tests.Providers;
 /// <summary>Attempts far longer than the deadline: the deadline, not the attempt timeout, must end a call that hangs.</summary>
 public sealed class ShortDeadlineProviderFixture : ProviderFixture
 {
-    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>(base.Settings)
-    {
-        ["Upstream:DeadlineSeconds"] = "3",
-        ["Upstream:AttemptTimeoutSeconds"] = "60",
-    };
+    protected override IReadOnlyDictionary<string, string?> Settings => With(("Upstream:DeadlineSeconds", "3"), ("Upstream:AttemptTimeoutSeconds", "60"));
 }
 
 /// <summary>Upstream:DeadlineSeconds bounds a whole generation, inline or as a job, even while an upstream call is under way.</summary>

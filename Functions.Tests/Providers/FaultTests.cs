@@ -141,7 +141,7 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
 public sealed class LongDeadlineProviderFixture : ProviderFixture
 {
     protected override IReadOnlyDictionary<string, string?> Settings =>
-        new Dictionary<string, string?>(base.Settings) { ["Upstream:DeadlineSeconds"] = "30" };
+        With(("Upstream:DeadlineSeconds", "30"));
 }
 
 /// <summary>Faults whose retries take seconds: the job falls back, or the whole chain fails with its last failure.</summary>

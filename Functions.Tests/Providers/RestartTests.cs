@@ -10,12 +10,8 @@ namespace Functions.Tests.Providers;
 /// <summary>Answers 202 at once, and lets an interrupted job's message come back soon.</summary>
 public sealed class RestartFixture : ProviderFixture
 {
-    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>(base.Settings)
-    {
-        ["Generation:SyncWaitSeconds"] = "0",
-        ["DurableTask:VisibilityTimeoutSeconds"] = "5",
-        ["Upstream:DeadlineSeconds"] = "120",
-    };
+    protected override IReadOnlyDictionary<string, string?> Settings =>
+        With(("Generation:SyncWaitSeconds", "0"), ("DurableTask:VisibilityTimeoutSeconds", "5"), ("Upstream:DeadlineSeconds", "120"));
 }
 
 public sealed class RestartTests(RestartFixture app) : IClassFixture<RestartFixture>
