@@ -1,4 +1,3 @@
-using Functions.Generation.Providers;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Worker;
@@ -21,17 +20,15 @@ public static class DurableBackend
         // The Durable backend's own storage clients log every request (queue polls included) at Information through
         // Microsoft.Extensions.Azure's event forwarder; DurableTask.AzureStorage reports its storage failures itself.
         builder.Logging.AddFilter("Azure.Core", LogLevel.Error);
-        var settings = DurableStorage.Settings(builder.Configuration, catalog.Host);
         var endpoint = new SidecarEndpoint();
         var ready = new SidecarReadiness();
-        // Every step of a job ends by its deadline (its upstream call is cut there); a lock held longer is a lost activity's.
-        var upstream = builder.Configuration.GetSection(UpstreamOptions.Section).Get<UpstreamOptions>() ?? new UpstreamOptions();
-        var longestActivity = TimeSpan.FromSeconds(upstream.DeadlineSeconds + 2 * upstream.AttemptTimeoutSeconds + 60);
-        services.AddSingleton(provider => new DurableSidecar(settings, endpoint, ready, longestActivity, provider.GetRequiredService<ILogger<DurableSidecar>>()));
+        services.AddSingleton(provider => new DurableSidecar(provider.GetRequiredService<IConfiguration>(), catalog.Host, endpoint, ready,
+            provider.GetRequiredService<ILogger<DurableSidecar>>()));
         services.AddHostedService(provider => provider.GetRequiredService<DurableSidecar>());
 
-        // One channel each: the worker's first attempts, before the sidecar listens, put its channel in reconnect
-        // back-off, and the client's calls (made only once the sidecar is ready) must not inherit that.
+        // One channel each, so that the worker's reconnect back-off, should its stream break, never holds up the
+        // client's calls. The worker starts once the sidecar listens: before, it could only be refused.
+        var registered = services.Count;
         services.AddDurableTaskWorker(worker =>
         {
             worker.UseGrpc(options =>
@@ -47,8 +44,10 @@ public static class DurableBackend
                 foreach (var function in catalog.Activities) registry.AddActivity(function.Name, services => new FunctionActivity(function, services));
             });
         });
-        // The client's calls wait for the sidecar (a function that never calls it, such as an inline generation, never waits).
-        services.AddDurableTaskClient(client => client.UseGrpc(endpoint.Channel(new WaitForSidecarHandler(ready))));
+        StartedOnceSidecarListens.Wrap(services, registered, ready);
+        // The client's calls wait for the sidecar (a function that never calls it, such as an inline generation, never
+        // waits); its channel is made on first use, off the start's path.
+        services.AddDurableTaskClient(client => client.UseGrpc(options => options.Channel = endpoint.Channel(new WaitForSidecarHandler(ready))));
         return builder;
     }
 

@@ -9,10 +9,11 @@ namespace Functions.LocalHost;
 /// The gRPC sidecar: its own small web host (HTTP/2 on a loopback port, <see cref="SidecarEndpoint"/>), so that it runs the same whether the local host
 /// listens on Kestrel or, in tests, on an in-memory test server. It starts in the background, so that the local host
 /// listens (and answers what needs no Durable backend) while the task hub is created; the Durable client's calls wait
-/// for it (<see cref="WaitForSidecarHandler"/>). Storage that is not up yet is tried again until it is.
+/// for it (<see cref="WaitForSidecarHandler"/>). Storage that is not up yet is tried again until it is. Its settings
+/// are read then too, off the start's path (see <see cref="DurableStorage"/>).
 /// </summary>
-public sealed class DurableSidecar(AzureStorageOrchestrationServiceSettings settings, SidecarEndpoint endpoint, SidecarReadiness ready,
-    TimeSpan longestActivity, ILogger<DurableSidecar> logger) : IHostedService, IAsyncDisposable
+public sealed class DurableSidecar(IConfiguration configuration, HostJson hostJson, SidecarEndpoint endpoint, SidecarReadiness ready,
+    ILogger<DurableSidecar> logger) : IHostedService, IAsyncDisposable
 {
     static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(10);
     static readonly TimeSpan ShutdownBound = TimeSpan.FromSeconds(5);
@@ -50,6 +51,7 @@ public sealed class DurableSidecar(AzureStorageOrchestrationServiceSettings sett
 
     async Task StartHostAsync(CancellationToken stopping)
     {
+        var settings = DurableStorage.Settings(configuration, hostJson);
         var service = new AzureStorageOrchestrationService(settings);
         await service.CreateIfNotExistsAsync();
 
@@ -57,7 +59,8 @@ public sealed class DurableSidecar(AzureStorageOrchestrationServiceSettings sett
         builder.WebHost.ConfigureKestrel(k => k.Listen(SidecarEndpoint.Unbound, l => l.Protocols = HttpProtocols.Http2));
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter("Grpc", LogLevel.Warning);
         builder.Services.AddGrpc(grpc => grpc.Interceptors.Add<StorageOutageInterceptor>());
-        var engine = new SidecarOrchestrationService(service, settings.WorkItemQueueVisibilityTimeout, longestActivity, logger);
+        var engine = new SidecarOrchestrationService(service, settings.WorkItemQueueVisibilityTimeout,
+            DurableStorage.LongestActivity(configuration), logger);
         builder.Services.AddSingleton<IOrchestrationService>(engine);
         builder.Services.AddSingleton<IOrchestrationServiceClient>(service);
         builder.Services.AddSingleton<TaskHubGrpcServer>();

@@ -1,3 +1,4 @@
+using Functions.Generation.Providers;
 using Functions.Storage;
 using DurableTask.AzureStorage;
 
@@ -29,5 +30,15 @@ public static class DurableStorage
             MaxConcurrentTaskActivityWorkItems = 16,
             MaxConcurrentTaskOrchestrationWorkItems = 16,
         };
+    }
+
+    /// <summary>
+    /// The longest a step of a job can hold its work item: every step ends by the job's deadline (its upstream call is
+    /// cut there), plus two attempts and a minute; a lock held longer is a lost activity's.
+    /// </summary>
+    public static TimeSpan LongestActivity(IConfiguration configuration)
+    {
+        var upstream = configuration.GetSection(UpstreamOptions.Section).Get<UpstreamOptions>() ?? new UpstreamOptions();
+        return TimeSpan.FromSeconds(upstream.DeadlineSeconds + 2 * upstream.AttemptTimeoutSeconds + 60);
     }
 }

@@ -1,0 +1,86 @@
+using Functions.LocalHost;
+using Microsoft.DurableTask.Worker;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Functions.Tests.Host;
+
+/// <summary>The local host starts its Durable worker once the sidecar listens, never with the host, and never after a stop.</summary>
+public sealed class StartedOnceSidecarListensTests
+{
+    static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task The_worker_is_made_and_started_only_once_the_sidecar_listens_and_stopped_with_the_host()
+    {
+        var ready = new SidecarReadiness();
+        var worker = new RecordingWorker();
+        var made = 0;
+        using var service = new StartedOnceSidecarListens(() => { made++; return worker; }, ready, NullLogger<StartedOnceSidecarListens>.Instance);
+
+        await service.StartAsync(CancellationToken.None).WaitAsync(Bound);
+        await Task.Delay(100);
+        Assert.Equal(0, made);
+
+        ready.Started();
+        await worker.Started.Task.WaitAsync(Bound);
+        Assert.Equal(1, made);
+
+        await service.StopAsync(CancellationToken.None).WaitAsync(Bound);
+        Assert.True(worker.Stopped);
+    }
+
+    [Fact]
+    public async Task A_stop_before_the_sidecar_listens_never_makes_the_worker()
+    {
+        var ready = new SidecarReadiness();
+        var made = 0;
+        using var service = new StartedOnceSidecarListens(() => { made++; return new RecordingWorker(); }, ready,
+            NullLogger<StartedOnceSidecarListens>.Instance);
+
+        await service.StartAsync(CancellationToken.None);
+        await service.StopAsync(CancellationToken.None).WaitAsync(Bound);
+        ready.Started();
+        await Task.Delay(100);
+
+        Assert.Equal(0, made);
+    }
+
+    [Fact]
+    public void It_takes_the_place_of_the_hosted_service_AddDurableTaskWorker_registers()
+    {
+        var services = new ServiceCollection().AddLogging();
+        services.AddSingleton<IHostedService, RecordingWorker>();
+        var before = services.Count;
+        services.AddDurableTaskWorker(worker => worker.UseGrpc());
+        var position = services.ToList().FindLastIndex(d => d.ServiceType == typeof(IHostedService));
+
+        StartedOnceSidecarListens.Wrap(services, before, new SidecarReadiness());
+
+        using var provider = services.BuildServiceProvider();
+        var hosted = provider.GetServices<IHostedService>().ToList();
+        Assert.Equal(2, hosted.Count);
+        Assert.IsType<RecordingWorker>(hosted[0]);
+        Assert.IsType<StartedOnceSidecarListens>(hosted[1]);
+        Assert.Equal(typeof(IHostedService), services[position].ServiceType);
+    }
+
+    sealed class RecordingWorker : IHostedService
+    {
+        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public bool Stopped { get; private set; }
+
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            Started.TrySetResult();
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken)
+        {
+            Stopped = true;
+            return Task.CompletedTask;
+        }
+    }
+}
