@@ -27,6 +27,9 @@ public static class DurableStorage
             LeaseInterval = TimeSpan.FromSeconds(durable.GetValue("LeaseSeconds", 15.0)),
             LeaseRenewInterval = TimeSpan.FromSeconds(durable.GetValue("LeaseSeconds", 15.0) / 3),
             LeaseAcquireInterval = TimeSpan.FromSeconds(durable.GetValue("LeaseSeconds", 15.0) / 3),
+            // With two instances, a step that stalled between writing its history and its status could otherwise write
+            // "Running" over a job another instance had since finished (seen once in TwoInstanceTests under load).
+            UseInstanceTableEtag = true,
             MaxConcurrentTaskActivityWorkItems = 16,
             MaxConcurrentTaskOrchestrationWorkItems = 16,
         };
