@@ -75,9 +75,10 @@ public sealed class AdminKey(IOptions<AuthOptions> options, [FromKeyedServices(S
     {
         protected override async Task ExecuteAsync(CancellationToken stoppingToken)
         {
+            if (!string.IsNullOrEmpty(options.Value.AdminKey)) return; // a set key needs no storage
             await Task.Yield(); // off the cold-start path: the storage stack is built after the server listens
             var adminKey = services.GetRequiredService<AdminKey>();
-            if (!adminKey.IsConfigured && !options.Value.GenerateLocalAdminKey)
+            if (!options.Value.GenerateLocalAdminKey)
             {
                 logger.LogWarning("No admin key is set (Auth:AdminKey): token and key management answer 401 until one is.");
                 return;
