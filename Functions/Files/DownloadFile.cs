@@ -28,7 +28,7 @@ public sealed class DownloadFile(FileStore files)
         // The file result applies a range whatever its unit; RFC 9110 (14.2) says to ignore a unit one does not know.
         if (request.Headers.Range.Count > 0 && !IsByteRange(request)) request.Headers.Remove(HeaderNames.Range);
         response.Headers[HeaderNames.ContentDisposition] = $"inline; filename=\"{file_id}.{Generation.ImageFormats.ExtensionOf(file.ContentType)}\"";
-        return new FileDownloadResult(TypedResults.Stream(content.Content, file.ContentType, lastModified: content.LastModified,
+        return new FileDownloadResult(file_id, TypedResults.Stream(content.Content, file.ContentType, lastModified: content.LastModified,
             entityTag: EntityTagHeaderValue.Parse(content.ETag), enableRangeProcessing: true), file.Size);
     }
 

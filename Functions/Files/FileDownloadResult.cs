@@ -1,3 +1,4 @@
+using Azure;
 using Functions.Contracts.Kiapi;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
@@ -7,14 +8,32 @@ namespace Functions.Files;
 /// <summary>
 /// A file's bytes through ASP.NET Core's file result, which does the HTTP (preconditions in RFC 9110's order, then
 /// If-Range and the range), except that its 412 and 416 have no body and kiapi's errors have one: those answers get
-/// their detail, the same under either host.
+/// their detail, the same under either host. The bytes are pinned to the version opened (If-Match), so a file deleted
+/// while it is sent answers 404 if nothing was sent yet, and is cut off otherwise: the client sees fewer bytes than the
+/// Content-Length it was given, never another file's.
 /// </summary>
-public sealed class FileDownloadResult(FileStreamHttpResult file, long size) : IResult
+public sealed class FileDownloadResult(string fileId, FileStreamHttpResult file, long size) : IResult
 {
     public async Task ExecuteAsync(HttpContext httpContext)
     {
-        await file.ExecuteAsync(httpContext);
         var response = httpContext.Response;
+        try
+        {
+            await file.ExecuteAsync(httpContext);
+        }
+        catch (RequestFailedException e) when (e.Status is StatusCodes.Status404NotFound or StatusCodes.Status412PreconditionFailed)
+        {
+            if (response.HasStarted)
+            {
+                httpContext.RequestServices.GetRequiredService<ILogger<FileDownloadResult>>()
+                    .LogInformation("File {FileId} was deleted while it was being sent; the download was cut off", fileId);
+                httpContext.Abort();
+                return;
+            }
+            response.Clear();
+            await KiapiErrors.NotFound($"File {fileId} not found").ExecuteAsync(httpContext);
+            return;
+        }
         if (response.StatusCode < StatusCodes.Status400BadRequest || response.HasStarted) return;
         response.ContentLength = null;
         response.Headers.Remove(HeaderNames.ContentDisposition);
