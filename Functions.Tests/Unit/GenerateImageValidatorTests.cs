@@ -113,6 +113,18 @@ public sealed class GenerateImageValidatorTests
     }
 
     [Fact]
+    public void Whitespace_in_the_Base64_does_not_count_toward_the_10_MiB()
+    {
+        // A reference of exactly 10 MiB (its first bytes a PNG's, so it gets past the size to the image check), in 76-character lines.
+        var atLimit = new byte[GenerateImageValidator.MaxReferenceBytes];
+        TinyPng.CopyTo(atLimit, 0);
+        var lines = Convert.ToBase64String(atLimit, Base64FormattingOptions.InsertLineBreaks).Replace("\r\n", " \n");
+
+        Assert.NotEqual("reference_image_too_large", ErrorOf(JsonSerializer.Serialize(new { prompt = "x", referenceImageBase64 = lines })));
+        Assert.Equal("reference_image_too_large", ErrorOf(JsonSerializer.Serialize(new { prompt = "x", referenceImageBase64 = lines + "AAAA" })));
+    }
+
+    [Fact]
     public void Reference_image_over_10_MiB_is_refused()
     {
         var big = new byte[GenerateImageValidator.MaxReferenceBytes + 1];

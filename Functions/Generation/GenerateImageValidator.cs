@@ -119,7 +119,9 @@ public static class GenerateImageValidator
             base64 = base64[(comma + 1)..];
         }
 
-        if (base64.Length > (MaxReferenceBytes + 2) / 3 * 4 + 1024)
+        // Bounds the decoding; whitespace, which Base64 may carry (line breaks), does not count toward the image's size.
+        if (base64.Length - base64.AsSpan().Count(' ') - base64.AsSpan().Count('\n') - base64.AsSpan().Count('\r') - base64.AsSpan().Count('\t')
+            > (MaxReferenceBytes + 2) / 3 * 4)
             return TooLarge();
         var buffer = new byte[base64.Length / 4 * 3 + 3];
         if (!Convert.TryFromBase64String(base64, buffer, out var written))
