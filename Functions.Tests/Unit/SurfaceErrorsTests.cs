@@ -1,5 +1,9 @@
 using Functions.Hosting;
 using Grpc.Core;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Functions.Tests.Unit;
 
@@ -17,5 +21,50 @@ public sealed class SurfaceErrorsTests
         // A handler that threw something else is a bug in the engine (the sidecar reports its storage outages as Unavailable).
         Assert.False(SurfaceErrors.IsJobEngineOutage(new RpcException(new Status(StatusCode.Unknown, "Exception was thrown by handler."))));
         Assert.False(SurfaceErrors.IsJobEngineOutage(new RpcException(new Status(StatusCode.Internal, "a bug in the engine"))));
+    }
+
+    [Fact]
+    public async Task A_client_that_reset_its_connection_mid_body_is_not_logged_as_a_server_error()
+    {
+        var (context, log) = Context();
+
+        await SurfaceErrors.WriteExceptionAsync(context, new ConnectionResetException("Connection reset by peer"));
+
+        Assert.Equal(StatusCodes.Status499ClientClosedRequest, context.Response.StatusCode);
+        Assert.Equal(0, context.Response.Body.Length);
+        Assert.DoesNotContain(log.Levels, level => level >= LogLevel.Warning);
+    }
+
+    [Fact]
+    public async Task A_failure_while_the_client_is_still_there_is_a_logged_500()
+    {
+        var (context, log) = Context();
+
+        await SurfaceErrors.WriteExceptionAsync(context, new IOException("a disk that failed"));
+
+        Assert.Equal(StatusCodes.Status500InternalServerError, context.Response.StatusCode);
+        Assert.Contains(LogLevel.Error, log.Levels);
+    }
+
+    static (DefaultHttpContext Context, RecordingLogs Log) Context()
+    {
+        var log = new RecordingLogs();
+        var services = new ServiceCollection().AddLogging(logging => logging.AddProvider(log)).BuildServiceProvider();
+        var context = new DefaultHttpContext { RequestServices = services };
+        context.Request.Method = "POST";
+        context.Request.Path = "/api/images/generate";
+        context.Response.Body = new MemoryStream();
+        return (context, log);
+    }
+
+    sealed class RecordingLogs : ILoggerProvider, ILogger
+    {
+        public List<LogLevel> Levels { get; } = [];
+        public ILogger CreateLogger(string categoryName) => this;
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Levels.Add(logLevel);
+        public void Dispose() { }
     }
 }

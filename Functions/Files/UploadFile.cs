@@ -48,7 +48,7 @@ public sealed class UploadFile(FileStore files, StorageBootstrap bootstrap, Time
         {
             return TooLarge();
         }
-        catch (Exception e) when (e is InvalidDataException or IOException or BadHttpRequestException)
+        catch (Exception e) when (e is InvalidDataException or IOException && !IsTheClients(e))
         {
             // The reader's own message may quote the body, so it is not passed on.
             var reason = e.Message.Contains("limit", StringComparison.OrdinalIgnoreCase)
@@ -101,4 +101,8 @@ public sealed class UploadFile(FileStore files, StorageBootstrap bootstrap, Time
     /// <summary>Bytes refused as an image: 413 over the pixel bounds, else 415 (not an accepted image, or one that does not decode).</summary>
     static JsonHttpResult<KiapiError> ImageRefused(ImageCheck check) =>
         KiapiErrors.Of(check.Problem == ImageProblem.TooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status415UnsupportedMediaType, check.Message);
+
+    // A body sent too slowly (408), or a client that reset the connection: not a malformed body, so SurfaceErrors answers.
+    static bool IsTheClients(Exception e) =>
+        e is BadHttpRequestException { StatusCode: StatusCodes.Status408RequestTimeout } or Microsoft.AspNetCore.Connections.ConnectionResetException;
 }

@@ -2,6 +2,7 @@ using Functions.Contracts.Kiapi;
 using Functions.Contracts.Kioai;
 using Functions.Storage;
 using Grpc.Core;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Diagnostics;
 
 namespace Functions.Hosting;
@@ -35,6 +36,15 @@ public static class SurfaceErrors
     public static Task WriteExceptionAsync(HttpContext context, Exception? error)
     {
         var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SurfaceErrors));
+        if (ClientWentAway(context, error))
+        {
+            // Nobody is left to answer, and it is not the service's failure.
+            logger.LogInformation("Request {Method} {Path} ended: the client went away ({Reason})", context.Request.Method, context.Request.Path,
+                error?.GetType().Name);
+            context.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
+            context.Abort(); // so that the server does not try to drain a body whose connection is gone
+            return Task.CompletedTask;
+        }
         var (status, code, message) = error switch
         {
             BadHttpRequestException bad => (bad.StatusCode, "bad_request", bad.Message),
@@ -71,6 +81,10 @@ public static class SurfaceErrors
     /// </summary>
     public static bool IsJobEngineOutage(Exception error) =>
         error is RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded } or RpcException { Status.DebugException: HttpRequestException };
+
+    /// <summary>The client reset the connection, or aborted its request, while the request was being read or answered.</summary>
+    static bool ClientWentAway(HttpContext context, Exception? error) =>
+        error is ConnectionResetException || context.RequestAborted.IsCancellationRequested && error is OperationCanceledException or IOException;
 
     static bool IsKiapi(PathString path) => path.StartsWithSegments("/api/v1") || path.StartsWithSegments("/api/health");
 }

@@ -1,0 +1,104 @@
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Functions.Tests.Infrastructure;
+
+namespace Functions.Tests.Processes;
+
+/// <summary>
+/// Clients that send their body too slowly or reset the connection halfway, against the local host's own Kestrel (an
+/// in-memory test server has neither a data rate nor a connection to reset): a 408 in the surface's shape, and no
+/// server error in the log.
+/// </summary>
+public sealed class ClientMisbehaviourTests : IAsyncLifetime
+{
+    Azurite _azurite = null!;
+    AppProcess _app = null!;
+
+    public async Task InitializeAsync()
+    {
+        _azurite = await Azurite.StartAsync();
+        _app = await AppProcess.StartAsync(AppProcess.BuiltDll, _azurite.ConnectionString);
+    }
+
+    [Fact]
+    public async Task A_body_sent_a_byte_a_second_is_a_408_in_the_shape_of_its_surface()
+    {
+        const string part = "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n";
+        var upload = SlowlyAsync("/api/v1/files", "multipart/form-data; boundary=b", part + new string('x', 200) + "\r\n--b--\r\n");
+        var generate = SlowlyAsync("/api/images/generate", "application/json", "{\"prompt\":\"" + new string('x', 200) + "\"}");
+
+        var (uploadStatus, uploadBody) = await upload;
+        var (generateStatus, generateBody) = await generate;
+
+        Assert.Equal((408, JsonValueKind.String), (uploadStatus, JsonDocument.Parse(uploadBody).RootElement.GetProperty("detail").ValueKind));
+        Assert.Equal((408, "bad_request"), (generateStatus, JsonDocument.Parse(generateBody).RootElement.GetProperty("error").GetString()));
+    }
+
+    [Theory]
+    [InlineData("/api/images/generate", "application/json")]
+    [InlineData("/api/v1/files", "multipart/form-data; boundary=b")]
+    public async Task A_client_that_resets_the_connection_halfway_through_its_body_is_no_server_error(string path, string contentType)
+    {
+        using (var socket = await ConnectAsync())
+        {
+            await socket.SendAsync(Encoding.ASCII.GetBytes($"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {contentType}\r\nContent-Length: 100\r\n\r\n0123456789"));
+            await Task.Delay(200);
+            socket.LingerState = new LingerOption(true, 0); // close with a reset
+        }
+        await Task.Delay(1000); // for the log lines to come through
+
+        var errors = _app.Output.Where(line => line.StartsWith("fail:", StringComparison.Ordinal) || line.Contains("ConnectionResetException")).ToList();
+        Assert.True(errors.Count == 0, string.Join('\n', errors));
+        using var client = _app.CreateClient();
+        Assert.True((await client.GetAsync("/api/healthz")).IsSuccessStatusCode);
+    }
+
+    /// <summary>Sends the body a byte a second until the server answers; the status and body of its answer.</summary>
+    async Task<(int Status, string Body)> SlowlyAsync(string path, string contentType, string body)
+    {
+        using var socket = await ConnectAsync();
+        await socket.SendAsync(Encoding.ASCII.GetBytes($"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {contentType}\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n"));
+        var sent = 0;
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (!socket.Poll(TimeSpan.FromSeconds(1), SelectMode.SelectRead))
+        {
+            bound.Token.ThrowIfCancellationRequested();
+            if (sent < body.Length) await socket.SendAsync(Encoding.ASCII.GetBytes(body[sent++..sent]));
+        }
+        var answer = new MemoryStream();
+        var buffer = new byte[4096];
+        int read;
+        while ((read = await socket.ReceiveAsync(buffer, bound.Token)) > 0) answer.Write(buffer, 0, read);
+        var text = Encoding.UTF8.GetString(answer.ToArray());
+        var split = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        var (head, content) = (text[..split], text[(split + 4)..]);
+        return (int.Parse(text.Split(' ')[1]), head.Contains("Transfer-Encoding: chunked", StringComparison.OrdinalIgnoreCase) ? Dechunked(content) : content);
+    }
+
+    static string Dechunked(string content)
+    {
+        var body = new StringBuilder();
+        for (var at = 0; ;)
+        {
+            var line = content.IndexOf("\r\n", at, StringComparison.Ordinal);
+            var size = Convert.ToInt32(content[at..line], 16);
+            if (size == 0) return body.ToString();
+            body.Append(content, line + 2, size);
+            at = line + 2 + size + 2;
+        }
+    }
+
+    async Task<Socket> ConnectAsync()
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(_app.BaseAddress.Host, _app.BaseAddress.Port);
+        return socket;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        await _azurite.DisposeAsync();
+    }
+}
