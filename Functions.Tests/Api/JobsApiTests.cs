@@ -85,6 +85,7 @@ public sealed class JobsApiTests(AppFixture app) : IClassFixture<AppFixture>
     [InlineData("/api/v1/jobs?limit=1%00", "query", "limit")]
     [InlineData("/api/v1/jobs?continuation_token=abc", "query", "continuation_token")]
     [InlineData("/api/v1/jobs?continuation_token=ZmlsZXM6YWJj", "query", "continuation_token")] // a files list's token
+    [InlineData("/api/v1/jobs?continuation_token=am9iczp4", "query", "continuation_token")] // "jobs:x": no check value, once a first page
     [InlineData("/api/v1/jobs/job_XYZ", "path", "job_id")]
     [InlineData("/api/v1/jobs/123", "path", "job_id")]
     [InlineData("/api/v1/jobs/job_0abc%0A", "path", "job_id")]
