@@ -2,7 +2,11 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Functions.Storage;
 using Functions.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Functions.Tests.Api;
 
@@ -126,6 +130,34 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
 
         Assert.Equal(HttpStatusCode.NotFound, (await app.Client.GetAsync($"/api/v1/files/{copy}")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync($"/api/v1/files/{uploaded}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_client_that_goes_away_once_its_request_is_sent_leaves_no_reference_copy_without_a_job()
+    {
+        var body = JsonSerializer.Serialize(new { prompt = "gone", model = "nano-banana-2",
+            referenceImageBase64 = Convert.ToBase64String(Png), referenceImageMime = "image/png" });
+        for (var wait = 0; wait < 30; wait++)
+        {
+            using var gone = new CancellationTokenSource(TimeSpan.FromMilliseconds(wait * 3));
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/images/generate")
+                { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+            request.Headers.Add("Prefer", "respond-async");
+            try { await app.Client.SendAsync(request, gone.Token); }
+            catch (OperationCanceledException) { } // the client went away; the request may still be under way
+        }
+
+        // Every reference copy is owned by a job, once the requests still running have ended.
+        var files = app.App.Services.GetRequiredKeyedService<BlobContainerClient>(StorageNames.FilesContainer);
+        await Eventually.HoldsAsync(async () =>
+        {
+            var copies = new List<string>();
+            await foreach (var blob in files.GetBlobsAsync(new GetBlobsOptions { Traits = BlobTraits.Metadata }))
+                if (blob.Metadata.TryGetValue("kind", out var kind) && kind == "reference") copies.Add(blob.Name);
+            var jobs = await app.Client.GetFromJsonAsync<JsonElement>("/api/v1/jobs?limit=100");
+            var owned = jobs.GetProperty("data").EnumerateArray().Select(j => j.GetProperty("params").GetProperty("referenceFileId").GetString()).ToHashSet();
+            return copies.Count > 0 && copies.All(owned.Contains);
+        }, TimeSpan.FromSeconds(20));
     }
 
     [Fact]

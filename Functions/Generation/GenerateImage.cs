@@ -83,6 +83,10 @@ public sealed class GenerateImage(
         HttpRequest request, DurableTaskClient durable, GenerateImageInput input, IReadOnlyList<PlannedModel> plan,
         IdempotencyRequest? idempotency, PreferHeader prefer, long arrived, CancellationToken cancellationToken)
     {
+        // A request received in full becomes a job whether or not its client stays: cut off between the reference copy
+        // and the schedule, it would leave a copy no job owns, or a job the request does not know was scheduled.
+        // Each call has its own bound (storage retries, the Durable client's waits); only the answer's wait is the client's.
+        var committed = CancellationToken.None;
         // An inline reference is kept as a private file: the job's activities read it by id.
         var referenceId = input.ReferenceFileId;
         if (input.ReferenceImage is { } inlineReference)
@@ -90,12 +94,12 @@ public sealed class GenerateImage(
             referenceId = FileIds.New(clock.GetUtcNow());
             var type = input.ReferenceInfo!.ContentType;
             await files.SaveAsync(referenceId, inlineReference, type, $"reference.{ImageFormats.ExtensionOf(type)}",
-                clock.GetUtcNow(), isPrivate: true, input.ReferenceInfo.Meta(ImageKeeper.ReferenceKind), cancellationToken);
+                clock.GetUtcNow(), isPrivate: true, input.ReferenceInfo.Meta(ImageKeeper.ReferenceKind), committed);
         }
         Submission submission;
         try
         {
-            submission = await submitter.SubmitAsync(durable, RequestOf(input, referenceId), plan, idempotency, cancellationToken,
+            submission = await submitter.SubmitAsync(durable, RequestOf(input, referenceId), plan, idempotency, committed,
                 referenceIsCopy: input.ReferenceImage is not null);
         }
         catch (JobDeletedException e)
