@@ -22,7 +22,8 @@ public static class DurableBackend
         builder.Logging.AddFilter("Azure.Core", LogLevel.Error);
         var endpoint = new SidecarEndpoint();
         var ready = new SidecarReadiness();
-        services.AddSingleton(provider => new DurableSidecar(provider.GetRequiredService<IConfiguration>(), catalog.Host, endpoint, ready,
+        var timings = DurableTimings.From(builder.Configuration);
+        services.AddSingleton(provider => new DurableSidecar(provider.GetRequiredService<IConfiguration>(), catalog.Host, timings, endpoint, ready,
             provider.GetRequiredService<ILogger<DurableSidecar>>()));
         services.AddHostedService(provider => provider.GetRequiredService<DurableSidecar>());
 

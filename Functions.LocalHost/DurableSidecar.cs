@@ -12,8 +12,8 @@ namespace Functions.LocalHost;
 /// for it (<see cref="WaitForSidecarHandler"/>). Storage that is not up yet is tried again until it is. Its settings
 /// are read then too, off the start's path (see <see cref="DurableStorage"/>).
 /// </summary>
-public sealed class DurableSidecar(IConfiguration configuration, HostJson hostJson, SidecarEndpoint endpoint, SidecarReadiness ready,
-    ILogger<DurableSidecar> logger) : IHostedService, IAsyncDisposable
+public sealed class DurableSidecar(IConfiguration configuration, HostJson hostJson, DurableTimings timings, SidecarEndpoint endpoint,
+    SidecarReadiness ready, ILogger<DurableSidecar> logger) : IHostedService, IAsyncDisposable
 {
     static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(10);
     static readonly TimeSpan ShutdownBound = TimeSpan.FromSeconds(5);
@@ -51,7 +51,7 @@ public sealed class DurableSidecar(IConfiguration configuration, HostJson hostJs
 
     async Task StartHostAsync(CancellationToken stopping)
     {
-        var settings = DurableStorage.Settings(configuration, hostJson);
+        var settings = DurableStorage.Settings(configuration, hostJson, timings);
         var service = new AzureStorageOrchestrationService(settings);
         await service.CreateIfNotExistsAsync();
 

@@ -4,32 +4,46 @@ using DurableTask.AzureStorage;
 
 namespace Functions.LocalHost;
 
-/// <summary>DurableTask.AzureStorage settings from AzureWebJobsStorage and host.json, tuned so that a restarted host resumes quickly.</summary>
+/// <summary>The engine's timings and hub name from the <c>DurableTask:*</c> settings; read when the host is built, so that a bad value stops the start.</summary>
+public sealed record DurableTimings(string? HubName, TimeSpan MaxQueuePollingInterval, TimeSpan VisibilityTimeout, TimeSpan Lease)
+{
+    public static DurableTimings From(IConfiguration configuration)
+    {
+        var durable = configuration.GetSection("DurableTask");
+        return new DurableTimings(durable["HubName"],
+            // Idle polling backs off to this; the default 30 s would make a quiet local host slow to pick up work.
+            TimeSpan.FromSeconds(durable.GetValue("MaxQueuePollingIntervalSeconds", 1.0)),
+            // A work item held by a process that died reappears after this (DTFx's default is 5 minutes).
+            TimeSpan.FromSeconds(durable.GetValue("VisibilityTimeoutSeconds", 15.0)),
+            // A partition held by a process that died is taken over after this (DTFx's default is 30 s).
+            TimeSpan.FromSeconds(durable.GetValue("LeaseSeconds", 15.0)));
+    }
+}
+
+/// <summary>
+/// DurableTask.AzureStorage settings from AzureWebJobsStorage, host.json and the timings, tuned so that a restarted
+/// host resumes quickly. Built when the sidecar starts, in the background: making them loads the engine's assemblies.
+/// </summary>
 public static class DurableStorage
 {
-    public static AzureStorageOrchestrationServiceSettings Settings(IConfiguration configuration, HostJson host)
+    public static AzureStorageOrchestrationServiceSettings Settings(IConfiguration configuration, HostJson host, DurableTimings timings)
     {
         var storage = StorageConnection.FromConfiguration(configuration);
-        var durable = configuration.GetSection("DurableTask");
         return new AzureStorageOrchestrationServiceSettings
         {
-            TaskHubName = durable["HubName"] ?? host.HubName,
+            TaskHubName = timings.HubName ?? host.HubName,
             PartitionCount = host.PartitionCount,
             // The same connection the app's own storage uses: a connection string, or identity-based endpoints and credential.
             StorageAccountClientProvider = storage.ConnectionString is { } connection ? new StorageAccountClientProvider(connection)
                 : new StorageAccountClientProvider(storage.BlobUri!, storage.QueueUri!, storage.TableUri!, storage.Credential!),
-            // Idle polling backs off to this; the default 30 s would make a quiet local host slow to pick up work.
-            MaxQueuePollingInterval = TimeSpan.FromSeconds(durable.GetValue("MaxQueuePollingIntervalSeconds", 1.0)),
-            // A work item held by a process that died reappears after this (DTFx's default is 5 minutes).
-            WorkItemQueueVisibilityTimeout = TimeSpan.FromSeconds(durable.GetValue("VisibilityTimeoutSeconds", 15.0)),
-            ControlQueueVisibilityTimeout = TimeSpan.FromSeconds(durable.GetValue("VisibilityTimeoutSeconds", 15.0)),
-            // A partition held by a process that died is taken over after this (DTFx's default is 30 s).
-            LeaseInterval = TimeSpan.FromSeconds(durable.GetValue("LeaseSeconds", 15.0)),
-            LeaseRenewInterval = TimeSpan.FromSeconds(durable.GetValue("LeaseSeconds", 15.0) / 3),
-            LeaseAcquireInterval = TimeSpan.FromSeconds(durable.GetValue("LeaseSeconds", 15.0) / 3),
-            // With two instances, a step that stalled between writing its history and its status could otherwise write
-            // "Running" over a job another instance had since finished (seen once in TwoInstanceTests under load).
-            UseInstanceTableEtag = true,
+            MaxQueuePollingInterval = timings.MaxQueuePollingInterval,
+            WorkItemQueueVisibilityTimeout = timings.VisibilityTimeout,
+            ControlQueueVisibilityTimeout = timings.VisibilityTimeout,
+            LeaseInterval = timings.Lease,
+            LeaseRenewInterval = timings.Lease / 3,
+            LeaseAcquireInterval = timings.Lease / 3,
+            // host.json turns it on for both hosts: see DESIGN.md, "The two hosts".
+            UseInstanceTableEtag = host.UseInstanceTableEtag,
             MaxConcurrentTaskActivityWorkItems = 16,
             MaxConcurrentTaskOrchestrationWorkItems = 16,
         };

@@ -2,8 +2,11 @@ using System.Text.Json;
 
 namespace Functions.LocalHost;
 
-/// <summary>The settings of host.json the local host honours as the Functions host would: the route prefix and the Durable task hub.</summary>
-public sealed record HostJson(string RoutePrefix, string HubName, int PartitionCount)
+/// <summary>
+/// The settings of host.json the local host honours as the Functions host would: the route prefix, the Durable task
+/// hub, and whether the hub's status rows are written under their ETag (DTFx's <c>UseInstanceTableEtag</c>, see DESIGN.md).
+/// </summary>
+public sealed record HostJson(string RoutePrefix, string HubName, int PartitionCount, bool UseInstanceTableEtag = false)
 {
     public static HostJson Load(string? path = null)
     {
@@ -12,9 +15,10 @@ public sealed record HostJson(string RoutePrefix, string HubName, int PartitionC
         var extensions = document.RootElement.TryGetProperty("extensions", out var e) ? e : default;
         var prefix = Find(extensions, "http", "routePrefix")?.GetString() ?? "api";
         var hub = Find(extensions, "durableTask", "hubName")?.GetString() ?? "TestHubName";
-        var partitions = Find(extensions, "durableTask", "storageProvider") is { } provider && provider.TryGetProperty("partitionCount", out var count)
-            ? count.GetInt32() : 4;
-        return new HostJson(prefix.Trim('/'), hub, partitions);
+        var provider = Find(extensions, "durableTask", "storageProvider");
+        var partitions = provider is { } p && p.TryGetProperty("partitionCount", out var count) ? count.GetInt32() : 4;
+        var instanceEtags = provider is { } q && q.TryGetProperty("useInstanceTableEtag", out var etags) && etags.ValueKind == JsonValueKind.True;
+        return new HostJson(prefix.Trim('/'), hub, partitions, instanceEtags);
     }
 
     static JsonElement? Find(JsonElement parent, string section, string name) =>

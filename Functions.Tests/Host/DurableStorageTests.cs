@@ -1,4 +1,5 @@
 using Functions.LocalHost;
+using Functions.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 
 namespace Functions.Tests.Host;
@@ -11,12 +12,20 @@ public sealed class DurableStorageTests
         .Build();
 
     [Fact]
-    public void Instance_status_writes_carry_an_etag_so_a_stalled_instance_cannot_overwrite_a_finished_job()
+    public void Both_hosts_write_instance_status_rows_under_their_ETag_as_the_shipped_host_json_says()
     {
-        var settings = DurableStorage.Settings(Configuration(), new HostJson("api", "hub", 4));
+        var shipped = HostJson.Load(Path.Combine(RepositoryRoot.Path, "host.json"));
 
-        Assert.True(settings.UseInstanceTableEtag);
-        Assert.Equal("hub", settings.TaskHubName);
+        Assert.True(shipped.UseInstanceTableEtag); // the Durable extension reads the same storageProvider setting
+        Assert.True(DurableStorage.Settings(Configuration(), shipped, DurableTimings.From(Configuration())).UseInstanceTableEtag);
+        Assert.False(DurableStorage.Settings(Configuration(), shipped with { UseInstanceTableEtag = false }, DurableTimings.From(Configuration())).UseInstanceTableEtag);
+    }
+
+    [Fact]
+    public void A_bad_DurableTask_timing_fails_when_the_host_is_built_not_in_the_background()
+    {
+        Assert.ThrowsAny<InvalidOperationException>(() => DurableTimings.From(Configuration(("DurableTask:LeaseSeconds", "abc"))));
+        Assert.Equal(TimeSpan.FromSeconds(6), DurableTimings.From(Configuration(("DurableTask:LeaseSeconds", "6"))).Lease);
     }
 
     [Fact]
