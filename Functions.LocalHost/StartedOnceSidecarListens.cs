@@ -2,11 +2,13 @@ namespace Functions.LocalHost;
 
 /// <summary>
 /// The Durable worker's hosted service, made and started in the background once the sidecar listens rather than with
-/// the host: before that its connections can only be refused, and its start and retries would take CPU from the
-/// host's own start (see bench/RESULTS.md, "Cold start"). A stop before then cancels the wait and never starts it.
+/// the host: before that its connections can only be refused, and making it and its first attempts took CPU from the
+/// host's own start (see bench/RESULTS.md, "Cold start"). A stop before then cancels the wait and never starts it. As
+/// the host does for a background service, a worker that fails stops the application: jobs would otherwise wait for
+/// ever on a process that still answers.
 /// </summary>
-sealed class StartedOnceSidecarListens(Func<IHostedService> create, SidecarReadiness ready, ILogger<StartedOnceSidecarListens> logger)
-    : IHostedService, IDisposable
+sealed class StartedOnceSidecarListens(Func<IHostedService> create, SidecarReadiness ready, IHostApplicationLifetime lifetime,
+    ILogger<StartedOnceSidecarListens> logger) : IHostedService, IDisposable
 {
     readonly CancellationTokenSource _stopping = new(); // never disposed: a stop may come after the dispose
     Task _started = Task.CompletedTask;
@@ -20,7 +22,8 @@ sealed class StartedOnceSidecarListens(Func<IHostedService> create, SidecarReadi
         var factory = services[index].ImplementationFactory
             ?? throw new InvalidOperationException("The Durable worker's hosted service is no longer registered through a factory.");
         services[index] = ServiceDescriptor.Singleton<IHostedService>(provider => new StartedOnceSidecarListens(
-            () => (IHostedService)factory(provider), ready, provider.GetRequiredService<ILogger<StartedOnceSidecarListens>>()));
+            () => (IHostedService)factory(provider), ready, provider.GetRequiredService<IHostApplicationLifetime>(),
+            provider.GetRequiredService<ILogger<StartedOnceSidecarListens>>()));
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -39,10 +42,28 @@ sealed class StartedOnceSidecarListens(Func<IHostedService> create, SidecarReadi
         }
         catch (Exception e) when (!_stopping.IsCancellationRequested)
         {
-            // Jobs would wait for ever for a worker that never came: say so, loudly.
-            logger.LogCritical(e, "The Durable worker could not start: jobs will not run until the local host restarts");
+            Failed(e);
             throw;
         }
+        if (_worker is BackgroundService { ExecuteTask: { } running }) _ = WatchAsync(running);
+    }
+
+    async Task WatchAsync(Task running)
+    {
+        try
+        {
+            await running;
+        }
+        catch (Exception e) when (!_stopping.IsCancellationRequested)
+        {
+            Failed(e);
+        }
+    }
+
+    void Failed(Exception e)
+    {
+        logger.LogCritical(e, "The Durable worker failed: jobs cannot run, so the local host stops");
+        lifetime.StopApplication();
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -56,7 +77,7 @@ sealed class StartedOnceSidecarListens(Func<IHostedService> create, SidecarReadi
         {
             return; // never started, failed to (logged), or the stop's own bound passed: nothing to stop
         }
-        await _worker!.StopAsync(cancellationToken);
+        if (_worker is not null) await _worker.StopAsync(cancellationToken); // null: stopped before it was started at all
     }
 
     public void Dispose()

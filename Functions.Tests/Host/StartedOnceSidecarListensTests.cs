@@ -17,7 +17,7 @@ public sealed class StartedOnceSidecarListensTests
         var ready = new SidecarReadiness();
         var worker = new RecordingWorker();
         var made = 0;
-        using var service = new StartedOnceSidecarListens(() => { made++; return worker; }, ready, NullLogger<StartedOnceSidecarListens>.Instance);
+        using var service = new StartedOnceSidecarListens(() => { made++; return worker; }, ready, new Lifetime(), NullLogger<StartedOnceSidecarListens>.Instance);
 
         await service.StartAsync(CancellationToken.None).WaitAsync(Bound);
         await Task.Delay(100);
@@ -36,7 +36,7 @@ public sealed class StartedOnceSidecarListensTests
     {
         var ready = new SidecarReadiness();
         var made = 0;
-        using var service = new StartedOnceSidecarListens(() => { made++; return new RecordingWorker(); }, ready,
+        using var service = new StartedOnceSidecarListens(() => { made++; return new RecordingWorker(); }, ready, new Lifetime(),
             NullLogger<StartedOnceSidecarListens>.Instance);
 
         await service.StartAsync(CancellationToken.None);
@@ -48,9 +48,32 @@ public sealed class StartedOnceSidecarListensTests
     }
 
     [Fact]
+    public async Task A_stop_without_a_start_stops_nothing()
+    {
+        using var service = new StartedOnceSidecarListens(() => new RecordingWorker(), new SidecarReadiness(), new Lifetime(),
+            NullLogger<StartedOnceSidecarListens>.Instance);
+
+        await service.StopAsync(CancellationToken.None).WaitAsync(Bound); // the host stops every service it made, started or not
+    }
+
+    [Fact]
+    public async Task A_worker_that_fails_while_running_stops_the_application()
+    {
+        var ready = new SidecarReadiness();
+        var lifetime = new Lifetime();
+        using var service = new StartedOnceSidecarListens(() => new FailsWhileRunning(), ready, lifetime, NullLogger<StartedOnceSidecarListens>.Instance);
+
+        await service.StartAsync(CancellationToken.None);
+        ready.Started();
+
+        await Task.Delay(Timeout.Infinite, lifetime.ApplicationStopping).ContinueWith(_ => { }).WaitAsync(Bound);
+        await service.StopAsync(CancellationToken.None).WaitAsync(Bound);
+    }
+
+    [Fact]
     public void It_takes_the_place_of_the_hosted_service_AddDurableTaskWorker_registers()
     {
-        var services = new ServiceCollection().AddLogging();
+        var services = new ServiceCollection().AddLogging().AddSingleton<IHostApplicationLifetime, Lifetime>();
         services.AddSingleton<IHostedService, RecordingWorker>();
         var before = services.Count;
         services.AddDurableTaskWorker(worker => worker.UseGrpc());
@@ -64,6 +87,24 @@ public sealed class StartedOnceSidecarListensTests
         Assert.IsType<RecordingWorker>(hosted[0]);
         Assert.IsType<StartedOnceSidecarListens>(hosted[1]);
         Assert.Equal(typeof(IHostedService), services[position].ServiceType);
+    }
+
+    sealed class FailsWhileRunning : BackgroundService
+    {
+        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            await Task.Delay(50, stoppingToken);
+            throw new InvalidOperationException("the worker's stream broke for good");
+        }
+    }
+
+    sealed class Lifetime : IHostApplicationLifetime
+    {
+        readonly CancellationTokenSource _stopping = new();
+        public CancellationToken ApplicationStarted => CancellationToken.None;
+        public CancellationToken ApplicationStopping => _stopping.Token;
+        public CancellationToken ApplicationStopped => CancellationToken.None;
+        public void StopApplication() => _stopping.Cancel();
     }
 
     sealed class RecordingWorker : IHostedService
