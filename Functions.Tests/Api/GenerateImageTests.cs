@@ -116,6 +116,19 @@ public sealed class GenerateImageTests(AppFixture app) : IClassFixture<AppFixtur
     }
 
     [Fact]
+    public async Task A_10_MiB_reference_in_MIME_lines_is_within_both_bounds()
+    {
+        // Exactly 10 MiB, its first bytes a PNG's (the rest zeros, so it is refused as an image, past both size checks).
+        var atLimit = new byte[GenerateImageValidator.MaxReferenceBytes];
+        GenerateImageValidatorTests.TinyPng.CopyTo(atLimit, 0);
+        var lines = Convert.ToBase64String(atLimit, Base64FormattingOptions.InsertLineBreaks); // CRLF every 76 characters
+
+        var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "x", referenceImageBase64 = lines });
+
+        await AssertKioaiError(response, HttpStatusCode.BadRequest, "invalid_image");
+    }
+
+    [Fact]
     public async Task Body_over_the_size_bound_answers_400()
     {
         var body = "{\"prompt\":\"x\",\"pad\":\"" + new string('a', 15 * 1024 * 1024) + "\"}";

@@ -11,8 +11,12 @@ public static class GenerateImageValidator
 {
     public const int MaxPromptLength = 4000;
     public const int MaxReferenceBytes = 10 * 1024 * 1024;
-    /// <summary>The body bound: a maximal Base64 reference image plus a maximal (escaped) prompt and the other fields.</summary>
-    public const long MaxBodyBytes = (MaxReferenceBytes + 2) / 3 * 4 + 256 * 1024;
+    const long MaxReferenceBase64 = (MaxReferenceBytes + 2) / 3 * 4;
+    /// <summary>
+    /// The body bound: a maximal Base64 reference image in MIME's 76-character lines, each break written as an escaped
+    /// CRLF (4 bytes in JSON), plus a maximal (escaped) prompt and the other fields.
+    /// </summary>
+    public const long MaxBodyBytes = MaxReferenceBase64 + (MaxReferenceBase64 / 76 + 1) * 4 + 256 * 1024;
 
     public static (GenerateImageInput? Input, ErrorResponse? Error) Validate(JsonElement body, ModelCatalog catalog)
     {
@@ -121,7 +125,7 @@ public static class GenerateImageValidator
 
         // Bounds the decoding; whitespace, which Base64 may carry (line breaks), does not count toward the image's size.
         if (base64.Length - base64.AsSpan().Count(' ') - base64.AsSpan().Count('\n') - base64.AsSpan().Count('\r') - base64.AsSpan().Count('\t')
-            > (MaxReferenceBytes + 2) / 3 * 4)
+            > MaxReferenceBase64)
             return TooLarge();
         var buffer = new byte[base64.Length / 4 * 3 + 3];
         if (!Convert.TryFromBase64String(base64, buffer, out var written))
