@@ -135,6 +135,15 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
     [Fact]
     public async Task A_client_that_goes_away_once_its_request_is_sent_leaves_no_reference_copy_without_a_job()
     {
+        var files = app.App.Services.GetRequiredKeyedService<BlobContainerClient>(StorageNames.FilesContainer);
+        async Task<List<string>> ReferenceCopiesAsync()
+        {
+            var copies = new List<string>();
+            await foreach (var blob in files.GetBlobsAsync(new GetBlobsOptions { Traits = BlobTraits.Metadata }))
+                if (blob.Metadata.TryGetValue("kind", out var kind) && kind == "reference") copies.Add(blob.Name);
+            return copies;
+        }
+        var earlier = await ReferenceCopiesAsync();
         var body = JsonSerializer.Serialize(new { prompt = "gone", model = "nano-banana-2",
             referenceImageBase64 = Convert.ToBase64String(Png), referenceImageMime = "image/png" });
         for (var wait = 0; wait < 30; wait++)
@@ -147,13 +156,10 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
             catch (OperationCanceledException) { } // the client went away; the request may still be under way
         }
 
-        // Every reference copy is owned by a job, once the requests still running have ended.
-        var files = app.App.Services.GetRequiredKeyedService<BlobContainerClient>(StorageNames.FilesContainer);
+        // Every reference copy these requests made is owned by a (public) job, once the requests still running have ended.
         await Eventually.HoldsAsync(async () =>
         {
-            var copies = new List<string>();
-            await foreach (var blob in files.GetBlobsAsync(new GetBlobsOptions { Traits = BlobTraits.Metadata }))
-                if (blob.Metadata.TryGetValue("kind", out var kind) && kind == "reference") copies.Add(blob.Name);
+            var copies = (await ReferenceCopiesAsync()).Except(earlier).ToList();
             var jobs = await app.Client.GetFromJsonAsync<JsonElement>("/api/v1/jobs?limit=100");
             var owned = jobs.GetProperty("data").EnumerateArray().Select(j => j.GetProperty("params").GetProperty("referenceFileId").GetString()).ToHashSet();
             return copies.Count > 0 && copies.All(owned.Contains);

@@ -22,6 +22,9 @@ public sealed class GenerateImage(
     ModelCatalog catalog, ProviderSelector providers, InlineGeneration inline, JobSubmitter submitter, IdempotencyKeys keys, FileStore files,
     StorageBootstrap bootstrap, PublicUrls urls, IOptions<GenerationOptions> options, TimeProvider clock, ILogger<GenerateImage> logger)
 {
+    /// <summary>How long storing a job's reference copy and scheduling it may take, whatever the client does.</summary>
+    static readonly TimeSpan CommitBound = JobSubmitter.ScheduleGrace + TimeSpan.FromSeconds(30);
+
     [Function(nameof(GenerateImage))]
     public async Task<Results<Ok<GenerateImageResponse>, JsonHttpResult<KiapiJob>, JsonHttpResult<ErrorResponse>>> Run(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "images/generate")] HttpRequest request,
@@ -84,9 +87,11 @@ public sealed class GenerateImage(
         IdempotencyRequest? idempotency, PreferHeader prefer, long arrived, CancellationToken cancellationToken)
     {
         // A request received in full becomes a job whether or not its client stays: cut off between the reference copy
-        // and the schedule, it would leave a copy no job owns, or a job the request does not know was scheduled.
-        // Each call has its own bound (storage retries, the Durable client's waits); only the answer's wait is the client's.
-        var committed = CancellationToken.None;
+        // and the schedule, it would leave a copy no job owns, or a job the request does not know was scheduled. Storage
+        // calls end within their retries and the local host's Durable client within its waits; under the Functions host
+        // the Durable client's calls have no bound of their own, so this one bounds them all (past a key's schedule grace).
+        using var commitBound = new CancellationTokenSource(CommitBound);
+        var committed = commitBound.Token;
         // An inline reference is kept as a private file: the job's activities read it by id.
         var referenceId = input.ReferenceFileId;
         if (input.ReferenceImage is { } inlineReference)
@@ -118,6 +123,14 @@ public sealed class GenerateImage(
             // Not "try again": a repeat could make a second job. The reference copy stays, for the job that may run.
             logger.LogWarning(e.InnerException, "Job scheduling was not confirmed");
             return KioaiErrors.Of(StatusCodes.Status503ServiceUnavailable, "jobs_unavailable", e.Message);
+        }
+        catch (OperationCanceledException) when (commitBound.IsCancellationRequested)
+        {
+            // Not "try again": the job may have been scheduled. The reference copy stays, for the job that may run.
+            logger.LogWarning("Scheduling a job did not finish within {Seconds} s", CommitBound.TotalSeconds);
+            return KioaiErrors.Of(StatusCodes.Status503ServiceUnavailable, "jobs_unavailable",
+                "The job engine did not confirm the job in time, and it may still run: look at GET /api/v1/jobs before sending the request again " +
+                "(an Idempotency-Key makes such a repeat safe).");
         }
         catch (IdempotencyKeyReusedException)
         {

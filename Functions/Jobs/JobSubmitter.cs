@@ -37,7 +37,7 @@ public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions>
     // How long after binding a key the winner may take to schedule its job: well past what one Durable client call may
     // take (the local host waits 20 s for the backend to start, then 30 s for its answer), since a call cut off there
     // may still schedule the job. An older binding without its job (deleted, or its request died) is free.
-    static readonly TimeSpan ScheduleGrace = TimeSpan.FromSeconds(90);
+    public static readonly TimeSpan ScheduleGrace = TimeSpan.FromSeconds(90);
 
     public async Task<Submission> SubmitAsync(DurableTaskClient durable, GenerationRequest request, IReadOnlyList<PlannedModel> plan,
         IdempotencyRequest? idempotency, CancellationToken cancellationToken, bool referenceIsCopy = false)
