@@ -21,6 +21,7 @@ public sealed class FileDownloadResult(string fileId, FileStreamHttpResult file,
         {
             await file.ExecuteAsync(httpContext);
         }
+        // A file is never changed in place (nothing updates a blob's metadata or headers), so a failed If-Match means deleted.
         catch (RequestFailedException e) when (e.Status is StatusCodes.Status404NotFound or StatusCodes.Status412PreconditionFailed)
         {
             if (response.HasStarted)

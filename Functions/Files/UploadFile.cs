@@ -48,7 +48,7 @@ public sealed class UploadFile(FileStore files, StorageBootstrap bootstrap, Time
         {
             return TooLarge();
         }
-        catch (Exception e) when (e is InvalidDataException or IOException && !IsTheClients(e))
+        catch (Exception e) when (e is InvalidDataException or IOException && !IsTheClients(request.HttpContext, e))
         {
             // The reader's own message may quote the body, so it is not passed on.
             var reason = e.Message.Contains("limit", StringComparison.OrdinalIgnoreCase)
@@ -102,7 +102,7 @@ public sealed class UploadFile(FileStore files, StorageBootstrap bootstrap, Time
     static JsonHttpResult<KiapiError> ImageRefused(ImageCheck check) =>
         KiapiErrors.Of(check.Problem == ImageProblem.TooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status415UnsupportedMediaType, check.Message);
 
-    // A body sent too slowly (408), or a client that reset the connection: not a malformed body, so SurfaceErrors answers.
-    static bool IsTheClients(Exception e) =>
-        e is BadHttpRequestException { StatusCode: StatusCodes.Status408RequestTimeout } or Microsoft.AspNetCore.Connections.ConnectionResetException;
+    // A body sent too slowly (408), or a client that went away: not a malformed body, so SurfaceErrors answers.
+    static bool IsTheClients(HttpContext context, Exception e) =>
+        e is BadHttpRequestException { StatusCode: StatusCodes.Status408RequestTimeout } || SurfaceErrors.ClientWentAway(context, e);
 }

@@ -38,9 +38,9 @@ public static class SurfaceErrors
         var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SurfaceErrors));
         if (ClientWentAway(context, error))
         {
-            // Nobody is left to answer, and it is not the service's failure.
-            logger.LogInformation("Request {Method} {Path} ended: the client went away ({Reason})", context.Request.Method, context.Request.Path,
-                error?.GetType().Name);
+            // Nobody is left to answer. A plain reset is the client's doing; anything else is kept, with its stack, in case it was ours.
+            logger.LogInformation(error is ConnectionResetException ? null : error, "Request {Method} {Path} ended: the client went away ({Reason})",
+                context.Request.Method, context.Request.Path, error?.GetType().Name);
             context.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
             context.Abort(); // so that the server does not try to drain a body whose connection is gone
             return Task.CompletedTask;
@@ -83,7 +83,7 @@ public static class SurfaceErrors
         error is RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded } or RpcException { Status.DebugException: HttpRequestException };
 
     /// <summary>The client reset the connection, or aborted its request, while the request was being read or answered.</summary>
-    static bool ClientWentAway(HttpContext context, Exception? error) =>
+    public static bool ClientWentAway(HttpContext context, Exception? error) =>
         error is ConnectionResetException || context.RequestAborted.IsCancellationRequested && error is OperationCanceledException or IOException;
 
     static bool IsKiapi(PathString path) => path.StartsWithSegments("/api/v1") || path.StartsWithSegments("/api/health");

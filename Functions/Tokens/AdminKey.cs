@@ -76,14 +76,13 @@ public sealed class AdminKey(IOptions<AuthOptions> options, [FromKeyedServices(S
         protected override async Task ExecuteAsync(CancellationToken stoppingToken)
         {
             if (!string.IsNullOrEmpty(options.Value.AdminKey)) return; // a set key needs no storage
-            await Task.Yield(); // off the cold-start path: the storage stack is built after the server listens
-            var adminKey = services.GetRequiredService<AdminKey>();
             if (!options.Value.GenerateLocalAdminKey)
             {
                 logger.LogWarning("No admin key is set (Auth:AdminKey): token and key management answer 401 until one is.");
                 return;
             }
-            try { await adminKey.LoadOrCreateAsync(stoppingToken); }
+            await Task.Yield(); // off the cold-start path: the storage stack is built after the server listens
+            try { await services.GetRequiredService<AdminKey>().LoadOrCreateAsync(stoppingToken); }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 logger.LogWarning(e, "Could not prepare the local admin key yet; the first admin request will try again.");
