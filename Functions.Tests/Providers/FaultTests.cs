@@ -174,6 +174,36 @@ public sealed class FallbackChainTests(LongDeadlineProviderFixture app) : IClass
     }
 
     [Theory]
+    [InlineData(Fault.Hang)] // no answer within the attempt's time
+    [InlineData(Fault.SlowBody)] // an answer that broke off
+    [InlineData(Fault.ServerError)] // a 500: the upstream may have failed after starting the task
+    public async Task A_submit_the_upstream_may_have_started_is_not_sent_again(Fault fault)
+    {
+        var (grokBefore, metaBefore) = (app.Geminigen.CountOf(Grok), app.Geminigen.CountOf(Meta));
+
+        await app.GenerateThroughFallbackAsync(app.Geminigen, Grok, fault, "grok", times: 1);
+
+        Assert.Equal(grokBefore + 1, app.Geminigen.CountOf(Grok)); // at most one task paid for on grok
+        Assert.Equal(metaBefore + 1, app.Geminigen.CountOf(Meta));
+    }
+
+    [Theory]
+    [InlineData(Fault.Unavailable)]
+    [InlineData(Fault.RateLimited)]
+    public async Task A_submit_the_upstream_refused_is_sent_again(Fault fault)
+    {
+        app.ClearFaults();
+        app.Geminigen.Fail(Grok, fault, times: 1);
+        var (grokBefore, metaBefore) = (app.Geminigen.CountOf(Grok), app.Geminigen.CountOf(Meta));
+
+        var json = await app.GenerateAsync(new { prompt = $"refused once: {fault}", model = "grok" });
+
+        Assert.False(json.GetProperty("apiDebug").GetProperty("usedFallback").GetBoolean());
+        Assert.Equal(grokBefore + 2, app.Geminigen.CountOf(Grok));
+        Assert.Equal(metaBefore, app.Geminigen.CountOf(Meta));
+    }
+
+    [Theory]
     [InlineData(Fault.ServerError, HttpStatusCode.BadGateway, "upstream_error")]
     [InlineData(Fault.Hang, HttpStatusCode.GatewayTimeout, "upstream_timeout")]
     public async Task When_the_whole_chain_fails_the_last_failure_is_the_answer(Fault fault, HttpStatusCode status, string code)

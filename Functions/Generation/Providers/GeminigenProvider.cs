@@ -36,7 +36,7 @@ public sealed class GeminigenProvider(UpstreamHttp http, IOptions<ProviderOption
                 form.Add(file, "files", "reference");
             }
             return Authorized(new HttpRequestMessage(HttpMethod.Post, url) { Content = form }, call.Token);
-        }, cancellationToken);
+        }, cancellationToken, UpstreamCallKind.StartTask);
         return Step(call, response);
     }
 
@@ -47,7 +47,7 @@ public sealed class GeminigenProvider(UpstreamHttp http, IOptions<ProviderOption
         try
         {
             response = await http.SendAsync(Name, () => Authorized(new HttpRequestMessage(HttpMethod.Get, url), call.Token), cancellationToken,
-                isCheck: true);
+                UpstreamCallKind.Check);
         }
         catch (GenerationFailedException e) when (e.Retryable)
         {

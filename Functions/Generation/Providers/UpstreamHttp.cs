@@ -11,8 +11,8 @@ using Polly.Timeout;
 namespace Functions.Generation.Providers;
 
 /// <summary>
-/// Sends upstream API calls through one Polly pipeline per provider: a time bound per attempt (the body included),
-/// retries with jitter that honour Retry-After, and a circuit breaker. Transport trouble comes out as a retryable
+/// Sends upstream API calls through one Polly pipeline per provider and kind of call (<see cref="UpstreamCallKind"/>): a
+/// time bound per attempt (the body included), retries with jitter that honour Retry-After, and a circuit breaker. Transport trouble comes out as a retryable
 /// <see cref="GenerationFailedException"/>; an HTTP error status comes out as a response, for the provider to read.
 /// </summary>
 public sealed class UpstreamHttp(HttpClient http, IOptions<UpstreamOptions> options, ILogger<UpstreamHttp> logger)
@@ -20,16 +20,11 @@ public sealed class UpstreamHttp(HttpClient http, IOptions<UpstreamOptions> opti
     readonly UpstreamOptions _options = options.Value;
     readonly ConcurrentDictionary<string, ResiliencePipeline<UpstreamResponse>> _pipelines = new();
 
-    /// <summary>
-    /// One call through the provider's pipeline. A status check (<paramref name="isCheck"/>) goes through a pipeline of
-    /// its own: no circuit breaker (one task whose checks fail must not pause every new submit to the provider), no
-    /// retries (the job's timers already pace checks, and a failed one counts as "still pending"), and at most
-    /// <see cref="CheckTimeout"/> an attempt (a hanging check would hold an activity slot for every job).
-    /// </summary>
+    /// <summary>One call through the pipeline of the provider and the call's <paramref name="kind"/>.</summary>
     public async Task<UpstreamResponse> SendAsync(string provider, Func<HttpRequestMessage> request, CancellationToken cancellationToken,
-        bool isCheck = false)
+        UpstreamCallKind kind = UpstreamCallKind.Generate)
     {
-        var pipeline = _pipelines.GetOrAdd(isCheck ? provider + " checks" : provider, _ => isCheck ? BuildForChecks() : Build());
+        var pipeline = _pipelines.GetOrAdd($"{provider} {kind}", _ => kind == UpstreamCallKind.Check ? BuildForChecks() : Build(kind));
         try
         {
             return await pipeline.ExecuteAsync(async token =>
@@ -94,13 +89,14 @@ public sealed class UpstreamHttp(HttpClient http, IOptions<UpstreamOptions> opti
         .AddTimeout(TimeSpan.FromSeconds(Math.Min(_options.AttemptTimeoutSeconds, CheckTimeout.TotalSeconds)))
         .Build();
 
-    ResiliencePipeline<UpstreamResponse> Build()
+    ResiliencePipeline<UpstreamResponse> Build(UpstreamCallKind kind)
     {
         var builder = new ResiliencePipelineBuilder<UpstreamResponse>();
+        Func<Outcome<UpstreamResponse>, bool> worthRetrying = kind == UpstreamCallKind.StartTask ? SurelyNotStarted : IsTransient;
         if (_options.MaxRetries > 0)
             builder.AddRetry(new RetryStrategyOptions<UpstreamResponse>
             {
-                ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome) && !AsksTooLongAWait(args.Outcome.Result)),
+                ShouldHandle = args => ValueTask.FromResult(worthRetrying(args.Outcome) && !AsksTooLongAWait(args.Outcome.Result)),
                 MaxRetryAttempts = _options.MaxRetries,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
@@ -129,6 +125,16 @@ public sealed class UpstreamHttp(HttpClient http, IOptions<UpstreamOptions> opti
         _ => false,
     };
 
+    // A task the upstream may have started would be started (and billed) twice: retried only when no connection was made,
+    // or when the upstream answered that it took nothing on (rate limited, unavailable).
+    static bool SurelyNotStarted(Outcome<UpstreamResponse> outcome) => outcome.Exception switch
+    {
+        HttpRequestException e => e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError
+            or HttpRequestError.SecureConnectionError,
+        null => outcome.Result is { Status: HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable },
+        _ => false,
+    };
+
     bool AsksTooLongAWait(UpstreamResponse? response) =>
         response?.RetryAfter is { } wait && wait > TimeSpan.FromSeconds(_options.MaxRetryDelaySeconds);
 
@@ -138,4 +144,25 @@ public sealed class UpstreamHttp(HttpClient http, IOptions<UpstreamOptions> opti
         { Date: { } date } => date - DateTimeOffset.UtcNow is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero,
         _ => null,
     };
+}
+
+/// <summary>What an upstream call does, which decides how its failures are retried.</summary>
+public enum UpstreamCallKind
+{
+    /// <summary>A call answered with the image: retried on any transient failure, as the providers' own SDKs do.</summary>
+    Generate,
+
+    /// <summary>
+    /// Starts a task that the upstream then runs and bills on its own (geminigen's submit): retried only when the upstream
+    /// surely did not start it, since the upstreams offer no idempotency key. A timeout or an answer that broke off moves
+    /// the job to its fallback instead.
+    /// </summary>
+    StartTask,
+
+    /// <summary>
+    /// A status check: no circuit breaker (one task whose checks fail must not pause every new submit to the provider), no
+    /// retries (the job's timers already pace checks, and a failed one counts as "still pending"), and at most
+    /// <c>CheckTimeout</c> an attempt (a hanging check would hold an activity slot for every job).
+    /// </summary>
+    Check,
 }
