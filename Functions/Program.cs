@@ -1,4 +1,3 @@
-using Functions.Hosting;
 using Microsoft.Azure.Functions.Worker.Builder;
 
 // Under the Functions host: the isolated worker with ASP.NET Core integration. Functions.LocalHost runs the same functions without it.

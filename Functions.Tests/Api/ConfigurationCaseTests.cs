@@ -1,7 +1,3 @@
-using System.Net.Http.Json;
-using System.Net;
-using System.Text.Json;
-using Functions.Tests.Infrastructure;
 using Functions.Tokens;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,11 +1,7 @@
-using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Functions.Storage;
-using Functions.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Functions.Tests.Api;

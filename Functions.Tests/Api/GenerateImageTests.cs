@@ -1,9 +1,5 @@
-using System.Net.Http.Json;
-using System.Net;
-using System.Text.Json;
 using System.Text;
 using Functions.Generation;
-using Functions.Tests.Infrastructure;
 using Functions.Tests.Unit;
 
 namespace Functions.Tests.Api;

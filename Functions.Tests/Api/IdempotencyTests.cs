@@ -1,8 +1,4 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Functions.Jobs;
-using Functions.Tests.Infrastructure;
 
 namespace Functions.Tests.Api;
 

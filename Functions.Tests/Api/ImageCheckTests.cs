@@ -1,11 +1,7 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Functions.Files;
 using Functions.Storage;
-using Functions.Tests.Infrastructure;
 using SkiaSharp;
 
 namespace Functions.Tests.Api;

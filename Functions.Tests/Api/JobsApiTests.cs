@@ -1,8 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
-using Functions.Tests.Infrastructure;
-
 namespace Functions.Tests.Api;
 
 public sealed class JobsApiTests(AppFixture app) : IClassFixture<AppFixture>

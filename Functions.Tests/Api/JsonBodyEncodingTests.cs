@@ -1,7 +1,5 @@
-using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using Functions.Tests.Infrastructure;
 
 namespace Functions.Tests.Api;
 

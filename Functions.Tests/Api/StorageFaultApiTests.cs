@@ -1,10 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Functions.Tests.Fakes;
-using Functions.Tests.Infrastructure;
 using Functions.Tests.Storage;
 using Azure.Core;
 using Microsoft.Extensions.Azure;

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Functions.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 

@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
-using Functions.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
 
 namespace Functions.Tests.Fakes;

@@ -1,5 +1,4 @@
 using Functions.LocalHost;
-using Functions.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 
 namespace Functions.Tests.Host;

@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.IO.Compression;
 using System.Reflection.PortableExecutable;
-using System.Text.Json;
 using Functions.LocalHost;
-using Functions.Tests.Infrastructure;
 
 namespace Functions.Tests.Host;
 

@@ -1,11 +1,9 @@
-using System.Text.Json;
 using Functions.Files;
 using Functions.Generation;
 using Functions.History;
 using Functions.Hosting;
 using Functions.Jobs;
 using Functions.Storage;
-using Functions.Tests.Infrastructure;
 using Functions.Tests.Storage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;

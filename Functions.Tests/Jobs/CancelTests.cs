@@ -1,10 +1,6 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Functions.Files;
 using Functions.Tests.Api;
 using Functions.Tests.Providers;
-using Functions.Tests.Infrastructure;
 
 namespace Functions.Tests.Jobs;
 

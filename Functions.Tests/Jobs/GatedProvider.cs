@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using Functions.Contracts.Kioai;
 using Functions.Generation;
 using Functions.Tests.Fakes;
-using Functions.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;

@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using Functions.Generation;
 using Moq;
 

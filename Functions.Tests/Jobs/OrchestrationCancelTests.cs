@@ -1,5 +1,4 @@
 using Functions.Jobs;
-using Functions.Tests.Infrastructure;
 using Microsoft.DurableTask.Client;
 
 namespace Functions.Tests.Jobs;

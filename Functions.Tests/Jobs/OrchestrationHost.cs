@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Functions.Generation;
 using Functions.Jobs;
-using Functions.Tests.Infrastructure;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Testing;
 

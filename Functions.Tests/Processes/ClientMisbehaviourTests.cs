@@ -1,7 +1,5 @@
 using System.Net.Sockets;
 using System.Text;
-using System.Text.Json;
-using Functions.Tests.Infrastructure;
 
 namespace Functions.Tests.Processes;
 

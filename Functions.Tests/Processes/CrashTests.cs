@@ -1,13 +1,9 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Functions.Files;
 using Functions.Storage;
 using Functions.Tests.Api;
 using Functions.Tests.Fakes;
-using Functions.Tests.Infrastructure;
 
 namespace Functions.Tests.Processes;
 

@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using System.Net;
 using Functions.Tests.Api;
-using Functions.Tests.Infrastructure;
 
 namespace Functions.Tests.Processes;
 

@@ -1,9 +1,5 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Functions.Tests.Api;
-using Functions.Tests.Infrastructure;
 
 namespace Functions.Tests.Processes;
 

@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Functions.Tests.Api;
 using Functions.Tests.Fakes;
 

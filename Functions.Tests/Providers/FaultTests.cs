@@ -1,10 +1,6 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Functions.Tests.Api;
 using Functions.Tests.Fakes;
-using Functions.Tests.Infrastructure;
 
 namespace Functions.Tests.Providers;
 

@@ -1,9 +1,5 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Functions.Files;
 using Functions.Tests.Fakes;
-using Functions.Tests.Infrastructure;
 
 namespace Functions.Tests.Providers;
 

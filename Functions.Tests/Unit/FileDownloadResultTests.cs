@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Azure;
 using Functions.Files;
 using Microsoft.AspNetCore.Http;

@@ -1,7 +1,5 @@
-using System.Text.Json;
 using Functions.Contracts.Kioai;
 using Functions.Generation;
-using Functions.Tests.Infrastructure;
 
 namespace Functions.Tests.Unit;
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Functions.Generation;
-using Functions.Tests.Infrastructure;
 using SkiaSharp;
 
 namespace Functions.Tests.Unit;

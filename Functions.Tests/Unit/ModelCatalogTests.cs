@@ -1,5 +1,4 @@
 using Functions.Generation;
-using Functions.Tests.Infrastructure;
 using Microsoft.Extensions.Options;
 
 namespace Functions.Tests.Unit;

@@ -1,5 +1,4 @@
 using Functions.Generation;
-using Functions.Tests.Infrastructure;
 
 namespace Functions.Tests.Unit;
 

@@ -1,4 +1,3 @@
-using System.Net;
 using Functions.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text;
 using Functions.Generation.Providers;
 using Functions.Jobs;

@@ -1,4 +1,3 @@
-using System.Net;
 using Functions.Generation.Providers;
 
 namespace Functions.Tests.Unit;

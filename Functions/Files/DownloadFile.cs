@@ -1,6 +1,4 @@
 using Functions.Contracts.Kiapi;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Azure.Functions.Worker;
 using Microsoft.Net.Http.Headers;
 
 namespace Functions.Files;

@@ -1,6 +1,5 @@
 using Azure;
 using Functions.Contracts.Kiapi;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
 
 namespace Functions.Files;

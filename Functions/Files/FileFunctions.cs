@@ -1,8 +1,5 @@
 using Functions.Contracts.Kiapi;
 using Functions.History;
-using Functions.Hosting;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Azure.Functions.Worker;
 
 namespace Functions.Files;
 

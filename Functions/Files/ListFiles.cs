@@ -1,9 +1,6 @@
 using Azure;
 using Functions.Contracts.Kiapi;
-using Functions.Hosting;
 using Functions.Storage;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Azure.Functions.Worker;
 
 namespace Functions.Files;
 

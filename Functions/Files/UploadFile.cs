@@ -2,11 +2,8 @@ using System.Buffers;
 using System.Text;
 using Functions.Contracts.Kiapi;
 using Functions.Generation;
-using Functions.Hosting;
 using Functions.Storage;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Azure.Functions.Worker;
 
 namespace Functions.Files;
 

@@ -1,13 +1,9 @@
 using Functions.Contracts.Kiapi;
 using Functions.Contracts.Kioai;
 using Functions.Files;
-using Functions.Hosting;
 using Functions.Jobs;
 using Functions.Storage;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
-using Microsoft.Extensions.Options;
 
 namespace Functions.Generation;
 

@@ -1,7 +1,5 @@
 using Functions.Generation.Providers;
-using Functions.Hosting;
 using Functions.Jobs;
-using Microsoft.Extensions.Options;
 
 namespace Functions.Generation;
 

@@ -1,7 +1,4 @@
 using System.Text.Json.Serialization;
-using Functions.Hosting;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Azure.Functions.Worker;
 
 namespace Functions.Generation;
 

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-
 namespace Functions.Generation;
 
 /// <summary>One public model, as configured under <c>Models:{name}</c>: who makes it and what it takes.</summary>

@@ -1,6 +1,4 @@
-using Functions.Hosting;
 using Functions.Tokens;
-using Microsoft.Extensions.Options;
 
 namespace Functions.Generation;
 

@@ -1,9 +1,6 @@
 using Functions.Contracts.Kiapi;
 using Functions.Contracts.Kioai;
-using Functions.Hosting;
 using Functions.Jobs;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 
 namespace Functions.Health;

@@ -1,10 +1,7 @@
 using System.Globalization;
 using Functions.Contracts.Kioai;
 using Functions.Files;
-using Functions.Hosting;
 using Functions.Storage;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Azure.Functions.Worker;
 
 namespace Functions.History;
 

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-
 namespace Functions.Hosting;
 
 /// <summary>Absolute links the API hands out: the configured public base URL, else the request's own scheme and host.</summary>

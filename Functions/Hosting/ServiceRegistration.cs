@@ -6,7 +6,6 @@ using Functions.History;
 using Functions.Jobs;
 using Functions.Storage;
 using Functions.Tokens;
-using Microsoft.Extensions.Options;
 
 namespace Functions.Hosting;
 

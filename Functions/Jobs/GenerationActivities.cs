@@ -1,6 +1,5 @@
 using Functions.Generation;
 using Functions.Generation.Providers;
-using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 
 namespace Functions.Jobs;

@@ -1,5 +1,4 @@
 using Functions.Generation;
-using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
 
 namespace Functions.Jobs;

@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Azure;
 using Azure.Data.Tables;
-using Functions.Hosting;
 using Functions.Storage;
 
 namespace Functions.Jobs;

@@ -1,9 +1,6 @@
 using Functions.Contracts.Kiapi;
 using Functions.Generation;
-using Functions.Hosting;
 using Functions.Storage;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 
 namespace Functions.Jobs;

@@ -1,8 +1,6 @@
 using Functions.Generation;
 using Functions.Generation.Providers;
-using Functions.Hosting;
 using Microsoft.DurableTask.Client;
-using Microsoft.Extensions.Options;
 
 namespace Functions.Jobs;
 

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using System.Text.Json;
 using Functions.Contracts.Kiapi;
-using Functions.Hosting;
 
 namespace Functions.Jobs;
 

@@ -2,9 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Azure;
 using Azure.Data.Tables;
-using Functions.Hosting;
 using Functions.Storage;
-using Microsoft.Extensions.Options;
 
 namespace Functions.Tokens;
 

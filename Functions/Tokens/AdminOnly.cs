@@ -1,5 +1,4 @@
 using Functions.Contracts.Kioai;
-using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Functions.Tokens;
 

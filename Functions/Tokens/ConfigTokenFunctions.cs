@@ -2,9 +2,6 @@ using System.Text.Json;
 using System.Text;
 using Functions.Contracts.Kioai;
 using Functions.Generation.Providers;
-using Functions.Hosting;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Azure.Functions.Worker;
 
 namespace Functions.Tokens;
 

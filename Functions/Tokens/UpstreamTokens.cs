@@ -3,7 +3,6 @@ using Azure;
 using Azure.Data.Tables;
 using Functions.Generation.Providers;
 using Functions.Storage;
-using Microsoft.Extensions.Options;
 
 namespace Functions.Tokens;
 

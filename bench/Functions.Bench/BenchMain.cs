@@ -1,5 +1,4 @@
 using Functions.Tests.Fakes;
-using Functions.Tests.Infrastructure;
 
 namespace Functions.Bench;
 

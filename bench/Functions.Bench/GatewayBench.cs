@@ -1,7 +1,4 @@
-using System.Net.Http.Json;
 using System.Runtime.InteropServices;
-using System.Text.Json;
-using Functions.Tests.Infrastructure;
 
 namespace Functions.Bench;
 

@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using Functions.History;
 using Functions.Storage;
 using Microsoft.AspNetCore.Hosting;

@@ -1,5 +1,4 @@
 using System.Text;
-using Functions.Tests.Infrastructure;
 
 namespace Functions.Bench;
 

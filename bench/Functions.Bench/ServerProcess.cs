@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Functions.Tests.Infrastructure;
 
 namespace Functions.Bench;
 

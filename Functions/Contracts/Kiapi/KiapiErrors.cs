@@ -1,6 +1,3 @@
-using Functions.Hosting;
-using Microsoft.AspNetCore.Http.HttpResults;
-
 namespace Functions.Contracts.Kiapi;
 
 /// <summary>The jobs-and-files surface's one error writer: FastAPI's {"detail": ...} shapes, as kiapi answers.</summary>

@@ -1,6 +1,3 @@
-using Functions.Hosting;
-using Microsoft.AspNetCore.Http.HttpResults;
-
 namespace Functions.Contracts.Kiapi;
 
 /// <summary>The list endpoints' shared query: limit (1 to 100, default 20) and the continuation token of the previous page.</summary>

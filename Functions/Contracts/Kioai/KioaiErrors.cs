@@ -1,6 +1,3 @@
-using Functions.Hosting;
-using Microsoft.AspNetCore.Http.HttpResults;
-
 namespace Functions.Contracts.Kioai;
 
 /// <summary>The kioai surface's one error writer: ErrorResponse {error, message}, never ASP.NET's problem details.</summary>

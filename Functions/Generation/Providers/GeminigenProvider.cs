@@ -2,7 +2,6 @@ using System.Net.Http.Headers;
 using System.Net;
 using System.Text.Json.Nodes;
 using Functions.Contracts.Kioai;
-using Microsoft.Extensions.Options;
 
 namespace Functions.Generation.Providers;
 
