@@ -109,9 +109,9 @@ public sealed class WaitForJobTests
         var durable = new Mock<DurableTaskClient>("test");
         durable.Setup(d => d.GetInstanceAsync("job_0abc", It.IsAny<bool>(), It.IsAny<CancellationToken>())).ReturnsAsync((OrchestrationMetadata?)null);
 
-        var (ended, deleted) = await durable.Object.WaitForJobAsync("job_0abc", TimeSpan.FromSeconds(5), TimeProvider.System, default);
+        var (job, deleted) = await durable.Object.WaitForJobAsync("job_0abc", TimeSpan.FromSeconds(5), TimeProvider.System, default);
 
-        Assert.Null(ended);
+        Assert.Null(job);
         Assert.True(deleted);
     }
 }

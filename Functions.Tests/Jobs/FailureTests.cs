@@ -56,6 +56,22 @@ public sealed class NeverFinishingFixture : SeamProviderFixture
 public sealed class DeadlineTests(NeverFinishingFixture app) : IClassFixture<NeverFinishingFixture>
 {
     [Fact]
+    public async Task A_202_after_the_wait_shows_the_job_as_it_is_then()
+    {
+        var response = await app.Client.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/api/images/generate")
+        {
+            Content = JsonContent.Create(new { prompt = "still generating after a second" }),
+            Headers = { { "Prefer", "wait=1" } },
+        });
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var job = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("running", job.GetProperty("status").GetString()); // not the "queued" of the moment it was scheduled
+        Assert.Equal(JsonValueKind.Number, job.GetProperty("started_at").ValueKind);
+        Assert.Equal("generating", job.GetProperty("progress_label").GetString());
+    }
+
+    [Fact]
     public async Task A_job_whose_task_never_finishes_fails_at_its_deadline_as_upstream_timeout()
     {
         var accepted = await JobsApiTests.SubmitAsyncAsync(app.Client, new { prompt = "never finishes" });

@@ -149,11 +149,11 @@ public sealed class GenerateImage(
             request.HttpContext.Response.Headers["Preference-Applied"] = "respond-async";
             return Accepted(request, urls, job);
         }
-        JobRecord? ended;
+        JobRecord? current;
         bool deleted;
         try
         {
-            (ended, deleted) = job.Status.IsTerminal() ? (job, false)
+            (current, deleted) = job.Status.IsTerminal() ? (job, false)
                 : await durable.WaitForJobAsync(job.Id, TimeSpan.FromSeconds(WaitBound(prefer)) - clock.GetElapsedTime(arrived), clock, cancellationToken);
         }
         catch (Exception e) when (SurfaceErrors.IsJobEngineOutage(e))
@@ -161,14 +161,14 @@ public sealed class GenerateImage(
             // The job exists; losing sight of it while waiting must not make the client submit it again.
             return Accepted(request, urls, job);
         }
-        if (deleted) return JobDeleted(new JobDeletedException(job.Id));
-        if (ended is null) return Accepted(request, urls, job);
-        if (ended.Status != JobStatus.Succeeded || ended.Result is not { } result) return ErrorOf(ended);
+        if (deleted || current is null) return JobDeleted(new JobDeletedException(job.Id));
+        if (!current.Status.IsTerminal()) return Accepted(request, urls, current); // as it is now: running, with its progress
+        if (current.Status != JobStatus.Succeeded || current.Result is not { } result) return ErrorOf(current);
         // A replay answers with the image the key made; if that image has been deleted since, there is none to give.
         if (submission.Replayed && await files.GetAsync(result.FileId, cancellationToken) is null)
             return KioaiErrors.Of(StatusCodes.Status409Conflict, "image_deleted",
                 $"The image this Idempotency-Key produced (id {result.ImageId}) was deleted; send a new key to generate again.");
-        return Succeeded(request, ended.Request, result);
+        return Succeeded(request, current.Request, result);
     }
 
     /// <summary>How long the client waits: the sync bound (Generation:SyncWaitSeconds), or less when <c>Prefer: wait=n</c> asks.</summary>

@@ -18,11 +18,11 @@ public static class DurableJobs
             : null;
 
     /// <summary>
-    /// The job once it has ended; null in <c>Ended</c> when <paramref name="bound"/> passes first, with <c>Deleted</c> when
-    /// the job was deleted meanwhile. Reads the instance's status (one small read each) at growing intervals: 50 ms
-    /// doubling to 1 s, so a fast job answers fast and a slow one costs little.
+    /// Waits until the job ends or <paramref name="bound"/> passes, then reads it: the job as it is then (ended or not),
+    /// or <c>Deleted</c> when it was deleted meanwhile. Reads the instance's status (one small read each) at growing
+    /// intervals: 50 ms doubling to 1 s, so a fast job answers fast and a slow one costs little.
     /// </summary>
-    public static async Task<(JobRecord? Ended, bool Deleted)> WaitForJobAsync(this DurableTaskClient client, string jobId, TimeSpan bound,
+    public static async Task<(JobRecord? Job, bool Deleted)> WaitForJobAsync(this DurableTaskClient client, string jobId, TimeSpan bound,
         TimeProvider clock, CancellationToken cancellationToken)
     {
         var deadline = clock.GetUtcNow() + bound;
@@ -31,9 +31,9 @@ public static class DurableJobs
         {
             var instance = await client.GetInstanceAsync(jobId, getInputsAndOutputs: false, cancellationToken);
             if (instance is null) return (null, true);
-            if (instance.IsCompleted) return await client.GetJobAsync(jobId, cancellationToken) is { } ended ? (ended, false) : (null, true);
             var remaining = deadline - clock.GetUtcNow();
-            if (remaining <= TimeSpan.Zero) return (null, false);
+            if (instance.IsCompleted || remaining <= TimeSpan.Zero)
+                return await client.GetJobAsync(jobId, cancellationToken) is { } job ? (job, false) : (null, true);
             await Task.Delay(pause < remaining ? pause : remaining, clock, cancellationToken);
             pause = TimeSpan.FromMilliseconds(Math.Min(pause.TotalMilliseconds * 2, 1000));
         }
