@@ -51,6 +51,11 @@ public sealed class ModelEndToEndTests(ProviderFixture app) : IClassFixture<Prov
         Assert.Equal(("nano-banana-pro", "Photorealistic", "16:9", "2K", "png"),
             (sent["model"], sent["style"], sent["aspect_ratio"], sent["resolution"], sent["output_format"]));
 
+        before = app.Geminigen.Requests.Count;
+        var json = await app.GenerateAsync(new { prompt = "tiles", model = "nano-banana-pro" });
+        Assert.DoesNotContain("resolution", app.Geminigen.Requests.Skip(before).First(r => r.Method == "POST").Fields.Keys); // the upstream's default
+        Assert.False(json.GetProperty("apiDebug").GetProperty("requestBody").TryGetProperty("resolution", out _));
+
         var sfBefore = app.SiliconFlow.Requests.Count;
         await app.GenerateAsync(new { prompt = "a cat", model = "Kwai-Kolors/Kolors", style = "anime", seed = 77 });
         var sf = app.SiliconFlow.Requests.Skip(sfBefore).First().Fields;

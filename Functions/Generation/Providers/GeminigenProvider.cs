@@ -114,7 +114,8 @@ public sealed class GeminigenProvider(UpstreamHttp http, IOptions<ProviderOption
             fields.Add(("aspect_ratio", shape));
             fields.Add(("style", UpstreamMapping.GeminigenStyles.GetValueOrDefault(request.Style, "None")));
             fields.Add(("output_format", "png"));
-            if (call.Entry.Resolutions.Count > 0) fields.Add(("resolution", request.Resolution ?? call.Entry.Resolutions[0]));
+            // None asked for (or a fallback that takes none): the upstream's default, 1K.
+            if (request.Resolution is { } resolution && call.Entry.Resolutions.Contains(resolution)) fields.Add(("resolution", resolution));
         }
         else
         {
