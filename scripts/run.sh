@@ -27,7 +27,9 @@ stop() {
 }
 trap stop EXIT
 trap 'exit 130' INT TERM
-if port_open 10000 && port_open 10001 && port_open 10002; then
+if [ -n "${AzureWebJobsStorage:-}" ] && [ "${AzureWebJobsStorage}" != "UseDevelopmentStorage=true" ]; then
+  echo "AzureWebJobsStorage is set: using that storage account, no Azurite started."
+elif port_open 10000 && port_open 10001 && port_open 10002; then
   echo "Storage ports 10000-10002 already answer: using the emulator that is running there."
 else
   mkdir -p .azurite
