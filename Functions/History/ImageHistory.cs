@@ -54,9 +54,10 @@ public sealed class ImageHistory([FromKeyedServices(StorageNames.HistoryTable)] 
                     _counter = next with { ETag = written.Value[2].Headers.ETag ?? default };
                     return entry;
                 }
-                catch (RequestFailedException e) when (e.Status is StatusCodes.Status412PreconditionFailed or StatusCodes.Status409Conflict)
+                catch (RequestFailedException e) when (e.Status is StatusCodes.Status412PreconditionFailed or StatusCodes.Status409Conflict
+                                                       || e.Status == StatusCodes.Status404NotFound && !StorageFaults.IsLostResource(e))
                 {
-                    _counter = null; // another writer moved the counter, or this job is already stored
+                    _counter = null; // another writer moved (or removed) the counter, or this job is already stored
                     if (e.Status == StatusCodes.Status409Conflict && await FindByJobAsync(image.JobId, cancellationToken) is { } existing)
                         return existing;
                 }

@@ -55,7 +55,12 @@ public static class SurfaceErrors
                 (StatusCodes.Status503ServiceUnavailable, "jobs_unavailable", "The job engine is not reachable right now; try again shortly."),
             _ => (StatusCodes.Status500InternalServerError, "internal_error", "An unexpected error occurred; it has been logged."),
         };
-        if (status >= 500) logger.LogError(error, "Request {Method} {Path} failed", context.Request.Method, context.Request.Path);
+        if (error is not null && StorageFaults.IsLostResource(error))
+        {
+            logger.LogWarning("Storage has lost a container or table of the service; it is made again on the next request");
+            context.RequestServices.GetService<StorageBootstrap>()?.Forget();
+        }
+        else if (status >= 500) logger.LogError(error, "Request {Method} {Path} failed", context.Request.Method, context.Request.Path);
         context.Response.Clear();
         context.Response.StatusCode = status;
         return WriteAsync(context, status, (code, message));

@@ -5,7 +5,8 @@ namespace Functions.Storage;
 
 /// <summary>
 /// Creates the container and tables once per process, on first use rather than at startup; a failed attempt
-/// (storage not up yet) is retried by the next caller rather than remembered.
+/// (storage not up yet) is retried by the next caller rather than remembered, and so is one that storage later
+/// lost (<see cref="Forget"/>).
 /// </summary>
 public sealed class StorageBootstrap(BlobServiceClient blobs, TableServiceClient tables)
 {
@@ -14,6 +15,9 @@ public sealed class StorageBootstrap(BlobServiceClient blobs, TableServiceClient
 
     /// <summary>Whether this process has created (or found) every container and table.</summary>
     public bool IsReady => _ready;
+
+    /// <summary>Storage has lost a container or table (<see cref="StorageFaults.IsLostResource"/>): the next caller creates them again.</summary>
+    public void Forget() => _ready = false;
 
     public async ValueTask EnsureCreatedAsync(CancellationToken cancellationToken = default)
     {

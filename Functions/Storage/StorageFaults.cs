@@ -6,19 +6,27 @@ namespace Functions.Storage;
 public static class StorageFaults
 {
     /// <summary>
-    /// Storage gave no answer (connection refused, timeouts) or answered with its own fault (5xx), after the clients'
-    /// retries: the request may succeed later. Azure.Core reports retries that ran out as an AggregateException.
+    /// Storage gave no answer (connection refused, timeouts), answered with its own fault (5xx) after the clients'
+    /// retries, or has lost a container, table or queue of ours: the request may succeed later (what is lost is made
+    /// again, see <see cref="StorageBootstrap.Forget"/>). Azure.Core reports retries that ran out as an AggregateException.
     /// </summary>
     public static bool IsOutage(Exception e) => e switch
     {
-        RequestFailedException failed => failed.Status == 0 || failed.Status >= 500,
+        RequestFailedException failed => failed.Status == 0 || failed.Status >= 500 || IsLostResource(failed),
         AggregateException retries => retries.InnerExceptions.Count > 0
                                       && retries.InnerExceptions.All(inner => inner is OperationCanceledException || IsOutage(inner)),
         _ => false,
     };
 
-    /// <summary>Storage answered that it will not take a request of ours (a 4xx): sending it again would not help.</summary>
-    public static bool IsRefusal(Exception e) => e is RequestFailedException { Status: >= 400 and < 500 };
+    /// <summary>
+    /// A container, table or queue the service made is gone (deleted by hand, or an emulator that restarted empty), or
+    /// still being deleted, when Azure refuses to make it again for a while. Not "no such file" or "no such row", which
+    /// the stores read as absent.
+    /// </summary>
+    public static bool IsLostResource(Exception e) => e is RequestFailedException
+    {
+        Status: 404, ErrorCode: "ContainerNotFound" or "TableNotFound" or "QueueNotFound",
+    } or RequestFailedException { Status: 409, ErrorCode: "ContainerBeingDeleted" or "TableBeingDeleted" or "QueueBeingDeleted" };
 
     /// <summary>Whether the exception came from storage at all (an outage, or a request of ours that it refused).</summary>
     public static bool IsStorage(Exception e) => e is RequestFailedException || IsOutage(e);
