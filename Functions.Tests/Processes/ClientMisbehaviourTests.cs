@@ -30,7 +30,7 @@ public sealed class ClientMisbehaviourTests : IAsyncLifetime
         var (generateStatus, generateBody) = await generate;
 
         Assert.Equal((408, JsonValueKind.String), (uploadStatus, JsonDocument.Parse(uploadBody).RootElement.GetProperty("detail").ValueKind));
-        Assert.Equal((408, "bad_request"), (generateStatus, JsonDocument.Parse(generateBody).RootElement.GetProperty("error").GetString()));
+        Assert.Equal((408, "request_timeout"), (generateStatus, JsonDocument.Parse(generateBody).RootElement.GetProperty("error").GetString()));
     }
 
     [Theory]

@@ -47,6 +47,9 @@ public static class SurfaceErrors
         }
         var (status, code, message) = error switch
         {
+            // The server's minimum data rate (Kestrel's default: 240 bytes a second after a 5 s grace).
+            BadHttpRequestException { StatusCode: StatusCodes.Status408RequestTimeout } =>
+                (StatusCodes.Status408RequestTimeout, "request_timeout", "The request body arrived too slowly; send it at a steady rate."),
             BadHttpRequestException bad => (bad.StatusCode, "bad_request", bad.Message),
             not null when StorageFaults.IsOutage(error) =>
                 (StatusCodes.Status503ServiceUnavailable, "storage_unavailable", "Storage is not reachable right now; try again shortly."),
