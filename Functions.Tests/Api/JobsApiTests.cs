@@ -94,6 +94,22 @@ public sealed class JobsApiTests(AppFixture app) : IClassFixture<AppFixture>
         Assert.False(string.IsNullOrEmpty(issue.GetProperty("msg").GetString()));
     }
 
+    [Theory]
+    [InlineData("-1", "out_of_range")] // an integer, out of range: not "not a valid integer"
+    [InlineData("9223372036854775808", "out_of_range")]
+    [InlineData("ten", "int_parsing")]
+    [InlineData("1.5", "int_parsing")]
+    public async Task A_limit_says_whether_it_is_no_integer_or_out_of_range(string limit, string type)
+    {
+        foreach (var list in new[] { "jobs", "files" })
+        {
+            var response = await app.Client.GetAsync($"/api/v1/{list}?limit={limit}");
+
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+            Assert.Equal(type, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail")[0].GetProperty("type").GetString());
+        }
+    }
+
     [Fact]
     public async Task Delete_with_a_malformed_id_is_422_and_an_unknown_job_404()
     {

@@ -45,6 +45,10 @@ public sealed class GenerateImageValidatorTests
     [InlineData("""{"prompt":"x","isPrivate":"yes"}""", "invalid_type")]
     [InlineData("""{"prompt":"x","seed":-1}""", "invalid_value")]
     [InlineData("""{"prompt":"x","seed":1.5}""", "invalid_type")]
+    [InlineData("""{"prompt":"x","seed":9223372036854775808}""", "invalid_value")] // an integer past 64 bits is out of range, not of another type
+    [InlineData("""{"prompt":"x","seed":1e400}""", "invalid_value")]
+    [InlineData("""{"prompt":"x","seed":1.0}""", "no error")] // JSON's integers include 1.0 and 1e3
+    [InlineData("""{"prompt":"x","seed":1e3}""", "no error")]
     [InlineData("""{"prompt":"x","referenceImageBase64":"not base64!"}""", "invalid_base64")]
     [InlineData("""{"prompt":"x","referenceImageBase64":123}""", "invalid_type")]
     [InlineData("""{"prompt":"x","referenceImageBase64":"AAAA"}""", "unsupported_media_type")]
@@ -55,6 +59,16 @@ public sealed class GenerateImageValidatorTests
     public void Each_bad_field_has_its_error(string json, string expected)
     {
         Assert.Equal(expected, ErrorOf(json));
+    }
+
+    [Fact]
+    public void An_error_quotes_a_huge_value_cut_short()
+    {
+        var error = Validate(JsonSerializer.Serialize(new { prompt = "x", style = new string('x', 100_000) })).Error!;
+
+        Assert.Equal("invalid_value", error.Error);
+        Assert.True(error.Message.Length < 400, $"{error.Message.Length} characters");
+        Assert.Contains("(100000 characters)", error.Message);
     }
 
     [Fact]

@@ -41,7 +41,7 @@ public static class GenerateImageValidator
         if (ReadSeed(body, out var seed) is { } seedError) return (null, seedError);
         if (ReadString(body, "referenceFileId", out var referenceFileId) is { } fileIdError) return (null, fileIdError);
         if (referenceFileId is not null && !FileIds.IsFileId(referenceFileId))
-            return (null, new ErrorResponse("invalid_value", $"referenceFileId '{referenceFileId}' is not a file id (file_ and hex digits)."));
+            return (null, new ErrorResponse("invalid_value", $"referenceFileId '{Echo.Of(referenceFileId)}' is not a file id (file_ and hex digits)."));
         // Both ways of giving a reference, or a model without references, are refused before an image is decoded.
         var inline = body.TryGetProperty("referenceImageBase64", out var given) && given.ValueKind != JsonValueKind.Null;
         if (referenceFileId is not null && inline)
@@ -68,7 +68,7 @@ public static class GenerateImageValidator
         if (error is not null) return error;
         value ??= fallback;
         if (value is null || allowed.Contains(value)) return null;
-        return new ErrorResponse("invalid_value", $"{name} '{value}' is not one of: {string.Join(", ", allowed)}.");
+        return new ErrorResponse("invalid_value", $"{name} '{Echo.Of(value)}' is not one of: {string.Join(", ", allowed)}.");
     }
 
     static ErrorResponse? ReadBool(JsonElement body, string name, out bool value)
@@ -85,10 +85,21 @@ public static class GenerateImageValidator
     {
         seed = null;
         if (!body.TryGetProperty("seed", out var element) || element.ValueKind == JsonValueKind.Null) return null;
-        if (element.ValueKind != JsonValueKind.Number || !element.TryGetInt64(out var value)) return WrongType("seed", "an integer", element);
+        if (element.ValueKind != JsonValueKind.Number || !TryReadWhole(element, out var value)) return WrongType("seed", "an integer", element);
         if (value is < 0 or > uint.MaxValue) return new ErrorResponse("invalid_value", $"seed must be between 0 and {uint.MaxValue}.");
         seed = value;
         return null;
+    }
+
+    // A whole number in any spelling JSON allows (1.0 and 1e3 included); one beyond 64 bits reads as long.MaxValue, out of any range.
+    static bool TryReadWhole(JsonElement number, out long value)
+    {
+        if (number.TryGetInt64(out value)) return true;
+        value = long.MaxValue;
+        if (!number.TryGetDouble(out var real) || !double.IsFinite(real)) return true; // past a double's range: no fraction to speak of
+        if (real != Math.Floor(real)) return false;
+        if (real is >= long.MinValue and < long.MaxValue) value = (long)real;
+        return true;
     }
 
     // Blank: nothing a model could read. Spaces, control and format characters (U+200B...), combining marks with
@@ -101,7 +112,7 @@ public static class GenerateImageValidator
 
     static ErrorResponse? TypeProblem(string? declared, string what) =>
         declared is null || ImageFormats.Accepted.Contains(ImageFormats.Normalize(declared)) ? null
-            : new ErrorResponse("unsupported_media_type", $"{what} '{declared}' is not one of: {string.Join(", ", ImageFormats.Accepted)}.");
+            : new ErrorResponse("unsupported_media_type", $"{what} '{Echo.Of(declared)}' is not one of: {string.Join(", ", ImageFormats.Accepted)}.");
 
     static ErrorResponse? ReadReference(JsonElement body, out byte[]? bytes, out ImageInfo? image)
     {

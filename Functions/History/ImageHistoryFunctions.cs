@@ -31,8 +31,8 @@ public sealed class ImageHistoryFunctions(ImageHistory history, FileStore files,
         [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "images/{id}")] HttpRequest request, string id,
         CancellationToken cancellationToken)
     {
-        if (!WholeNumbers.IsDigits(id.StartsWith('-') ? id.AsSpan(1) : id))
-            return KioaiErrors.BadRequest("invalid_id", $"The image id must be an integer, not '{id}'.");
+        if (!WholeNumbers.IsInteger(id))
+            return KioaiErrors.BadRequest("invalid_id", $"The image id must be an integer, not '{Echo.Of(id)}'.");
 
         // Not stopped by a client that goes away: the row and its file go together. An integer no image can have
         // (zero, negative, past 64 bits) is an image that does not exist, as the contract types the id.
@@ -51,6 +51,6 @@ public sealed class ImageHistoryFunctions(ImageHistory history, FileStore files,
         if (values.Count == 1 && WholeNumbers.TryParse(values[0], out value) && value >= min && value <= max)
             return null;
         var range = max == int.MaxValue ? $"{min} or more" : $"from {min} to {max}";
-        return KioaiErrors.BadRequest($"invalid_{name}", $"{name} must be one whole number {range}, not '{values}'.");
+        return KioaiErrors.BadRequest($"invalid_{name}", $"{name} must be one whole number {range}, not '{Echo.Of(values.ToString())}'.");
     }
 }

@@ -19,7 +19,7 @@ public static class JsonText
             && (media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
                 || (media.Type.Equals("application", StringComparison.OrdinalIgnoreCase) && media.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase))))
             return null;
-        return $"The request body must be JSON, sent as Content-Type: application/json, not '{contentType}'.";
+        return $"The request body must be JSON, sent as Content-Type: application/json, not '{Echo.Of(contentType)}'.";
     }
 
     /// <summary>Why a Content-Type's charset is refused (JSON between systems is UTF-8), or null when it is UTF-8 or absent.</summary>

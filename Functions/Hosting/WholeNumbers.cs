@@ -10,6 +10,9 @@ public static class WholeNumbers
 {
     public static bool IsDigits(ReadOnlySpan<char> text) => !text.IsEmpty && !text.ContainsAnyExceptInRange('0', '9');
 
+    /// <summary>An integer of any size: an optional minus, then ASCII digits.</summary>
+    public static bool IsInteger(ReadOnlySpan<char> text) => IsDigits(text.StartsWith('-') ? text[1..] : text);
+
     public static bool TryParse(string? text, out int value)
     {
         value = 0;

@@ -23,9 +23,9 @@ public static class ListQuery
         position = null;
         if (limitText is not null)
         {
-            if (!WholeNumbers.TryParse(limitText, out limit))
+            if (!WholeNumbers.IsInteger(limitText))
                 return KiapiErrors.Invalid("query", "limit", "Input should be a valid integer", "int_parsing", limitText);
-            if (limit is < 1 or > MaxLimit)
+            if (!WholeNumbers.TryParse(limitText, out limit) || limit is < 1 or > MaxLimit) // negative or past 32 bits included
                 return KiapiErrors.Invalid("query", "limit", $"Input should be between 1 and {MaxLimit}", "out_of_range", limitText);
         }
         if (token is null) return null;

@@ -27,7 +27,7 @@ public sealed class UpstreamImages : IDisposable
     public async Task<(byte[] Bytes, ImageInfo Info)> DownloadAsync(string url, CancellationToken cancellationToken)
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-            throw Refused($"the image URL '{Shorten(url)}' is not an http or https URL");
+            throw Refused($"the image URL '{Echo.Of(url)}' is not an http or https URL");
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(_options.AttemptTimeoutSeconds));
@@ -95,8 +95,6 @@ public sealed class UpstreamImages : IDisposable
 
     static GenerationFailedException Refused(string reason) =>
         new(GenerationErrors.InvalidUpstreamImage, $"The upstream's image was refused: {reason}.", retryable: true);
-
-    static string Shorten(string url) => url.Length <= 80 ? url : url[..80] + "...";
 
     public void Dispose() => _http.Dispose();
 
