@@ -217,6 +217,8 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
         using var wrongField = new MultipartFormDataContent { { new ByteArrayContent(Png), "image", "a.png" } };
         await AssertIssueAsync(await app.Client.PostAsync("/api/v1/files", wrongField), "missing");
         await AssertIssueAsync(await UploadAsync([], "empty.png"), "value_error");
+        using var textField = new MultipartFormDataContent { { new StringContent("not a file"), "file" } };
+        await AssertIssueAsync(await app.Client.PostAsync("/api/v1/files", textField), "value_error"); // there, but no file: not "missing"
 
         using var manyParts = new MultipartFormDataContent { { new ByteArrayContent(Png), "file", "a.png" } };
         for (var i = 0; i < 17; i++) manyParts.Add(new StringContent("v"), $"f{i}");

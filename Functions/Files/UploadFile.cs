@@ -32,10 +32,10 @@ public sealed class UploadFile(FileStore files, StorageBootstrap bootstrap, Time
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = MaxBodyBytes;
 
-        IReadOnlyList<IFormFile> uploads;
+        IFormCollection form;
         try
         {
-            uploads = (await request.ReadFormAsync(Form, cancellationToken)).Files.GetFiles("file");
+            form = await request.ReadFormAsync(Form, cancellationToken);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -54,6 +54,10 @@ public sealed class UploadFile(FileStore files, StorageBootstrap bootstrap, Time
             return KiapiErrors.Invalid("body", "file", $"The multipart body could not be read: {reason}", "value_error", null);
         }
 
+        var uploads = form.Files.GetFiles("file");
+        // A part without a filename (or with an empty one) is a text field, not a file.
+        if (uploads.Count == 0 && form.ContainsKey("file"))
+            return KiapiErrors.Invalid("body", "file", "Expected a file: the 'file' part has no filename", "value_error", null);
         if (uploads.Count == 0) return KiapiErrors.Invalid("body", "file", "Field required", "missing", null);
         // Taking the first or the last of several would store a file the client may not have meant.
         if (uploads.Count > 1) return KiapiErrors.Invalid("body", "file", $"Send one file per upload; the body holds {uploads.Count}", "value_error", null);
