@@ -11,20 +11,48 @@ public sealed class LostStorageFixture : AppFixture;
 public sealed class LostStorageTests(LostStorageFixture app) : IClassFixture<LostStorageFixture>
 {
     [Fact]
-    public async Task A_lost_container_and_table_answer_503_once_then_are_made_again()
+    public async Task A_read_that_finds_the_container_lost_answers_503_once_then_it_is_made_again()
     {
         await app.GenerateAsync(new { prompt = "before the loss" });
-        await new BlobServiceClient(app.Azurite.ConnectionString).DeleteBlobContainerAsync(StorageNames.FilesContainer);
-        await new TableServiceClient(app.Azurite.ConnectionString).DeleteTableAsync(StorageNames.HistoryTable);
+        await LoseAsync();
 
-        var lost = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "finds them gone" });
-        await GenerateImageTests.AssertKioaiError(lost, HttpStatusCode.ServiceUnavailable, "storage_unavailable");
+        var lost = await app.Client.GetAsync("/api/v1/files");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, lost.StatusCode);
+        Assert.Equal(JsonValueKind.String, (await lost.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").ValueKind);
 
-        var again = await app.GenerateAsync(new { prompt = "after the loss" });
-        var history = await app.Client.GetFromJsonAsync<JsonElement>("/api/images/history");
-        Assert.Equal(again.GetProperty("id").GetInt64(), history.GetProperty("images")[0].GetProperty("id").GetInt64());
-        Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync(new Uri(again.GetProperty("imageUrl").GetString()!).AbsolutePath)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync("/api/v1/files")).StatusCode);
     }
+
+    [Fact]
+    public async Task An_image_is_stored_though_its_container_and_table_were_lost_since()
+    {
+        await app.GenerateAsync(new { prompt = "before the loss" });
+        await LoseAsync();
+
+        var image = await app.GenerateAsync(new { prompt = "an image already made is not thrown away" });
+
+        var history = await app.Client.GetFromJsonAsync<JsonElement>("/api/images/history");
+        Assert.Equal(image.GetProperty("id").GetInt64(), history.GetProperty("images")[0].GetProperty("id").GetInt64());
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync(new Uri(image.GetProperty("imageUrl").GetString()!).AbsolutePath)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_jobs_image_is_stored_though_its_container_was_lost_since()
+    {
+        await app.GenerateAsync(new { prompt = "before the loss" });
+        await LoseAsync();
+
+        var accepted = await JobsApiTests.SubmitAsyncAsync(app.Client, new { prompt = "a job after the loss" });
+        var job = await JobsApiTests.PollAsync(app.Client, accepted.Headers.Location!.AbsolutePath);
+
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        var fileId = job.GetProperty("result").GetProperty("file_id").GetString();
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync($"/api/v1/files/{fileId}/download")).StatusCode);
+    }
+
+    Task LoseAsync() => Task.WhenAll(
+        new BlobServiceClient(app.Azurite.ConnectionString).DeleteBlobContainerAsync(StorageNames.FilesContainer),
+        new TableServiceClient(app.Azurite.ConnectionString).DeleteTableAsync(StorageNames.HistoryTable));
 
     [Fact]
     public async Task Health_reports_a_lost_table_then_makes_it_again()

@@ -22,6 +22,11 @@ public sealed class ImageKeeper(FileStore files, ImageHistory history, StorageBo
     {
         await bootstrap.EnsureCreatedAsync(cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
+        return await bootstrap.AgainIfLostAsync(() => StoreNewFileAsync(request, provider, image), CancellationToken.None);
+    }
+
+    async Task<JobResult> StoreNewFileAsync(GenerationRequest request, string provider, GeneratedImage image)
+    {
         var fileId = FileIds.New(clock.GetUtcNow());
         try
         {
@@ -45,10 +50,13 @@ public sealed class ImageKeeper(FileStore files, ImageHistory history, StorageBo
     /// Stores a job's image under a file id made from the job id. The first write wins: a Store that runs again (Durable
     /// runs an activity at least once) keeps the file and history row the first one wrote, and answers with them.
     /// </summary>
-    public async Task<JobResult> StoreForJobAsync(string jobId, GenerationRequest request, string provider, GeneratedImage image,
+    public Task<JobResult> StoreForJobAsync(string jobId, GenerationRequest request, string provider, GeneratedImage image,
+        CancellationToken cancellationToken) =>
+        bootstrap.AgainIfLostAsync(() => StoreJobFileAsync(jobId, request, provider, image, cancellationToken), cancellationToken);
+
+    async Task<JobResult> StoreJobFileAsync(string jobId, GenerationRequest request, string provider, GeneratedImage image,
         CancellationToken cancellationToken)
     {
-        await bootstrap.EnsureCreatedAsync(cancellationToken);
         var fileId = FileIds.FileIdForJob(jobId);
         var metadata = MetadataOf(request, provider, image);
         metadata[FileStore.JobKey] = jobId;

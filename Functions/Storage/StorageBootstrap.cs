@@ -19,6 +19,25 @@ public sealed class StorageBootstrap(BlobServiceClient blobs, TableServiceClient
     /// <summary>Storage has lost a container or table (<see cref="StorageFaults.IsLostResource"/>): the next caller creates them again.</summary>
     public void Forget() => _ready = false;
 
+    /// <summary>
+    /// Runs a write that must not be lost to storage that lost a container or table since this process made them (an
+    /// image already paid for): makes them again and runs it once more.
+    /// </summary>
+    public async Task<T> AgainIfLostAsync<T>(Func<Task<T>> write, CancellationToken cancellationToken)
+    {
+        await EnsureCreatedAsync(cancellationToken);
+        try
+        {
+            return await write();
+        }
+        catch (Exception e) when (StorageFaults.IsLostResource(e))
+        {
+            Forget();
+            await EnsureCreatedAsync(cancellationToken);
+            return await write();
+        }
+    }
+
     public async ValueTask EnsureCreatedAsync(CancellationToken cancellationToken = default)
     {
         if (_ready) return;
