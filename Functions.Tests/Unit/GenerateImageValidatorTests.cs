@@ -49,6 +49,10 @@ public sealed class GenerateImageValidatorTests
     [InlineData("""{"prompt":"x","seed":1e400}""", "invalid_value")]
     [InlineData("""{"prompt":"x","seed":1.0}""", "no error")] // JSON's integers include 1.0 and 1e3
     [InlineData("""{"prompt":"x","seed":1e3}""", "no error")]
+    [InlineData("""{"prompt":"x","seed":12300e-2}""", "no error")]
+    [InlineData("""{"prompt":"x","seed":1e-400}""", "invalid_type")] // a fraction, whatever a double makes of it
+    [InlineData("""{"prompt":"x","seed":1.0000000000000001}""", "invalid_type")]
+    [InlineData("""{"prompt":"x","seed":4294967295.0000001}""", "invalid_type")]
     [InlineData("""{"prompt":"x","referenceImageBase64":"not base64!"}""", "invalid_base64")]
     [InlineData("""{"prompt":"x","referenceImageBase64":123}""", "invalid_type")]
     [InlineData("""{"prompt":"x","referenceImageBase64":"AAAA"}""", "unsupported_media_type")]
@@ -59,6 +63,16 @@ public sealed class GenerateImageValidatorTests
     public void Each_bad_field_has_its_error(string json, string expected)
     {
         Assert.Equal(expected, ErrorOf(json));
+    }
+
+    [Theory]
+    [InlineData("1e3", 1000)]
+    [InlineData("12300e-2", 123)]
+    [InlineData("4294967295.000", 4294967295)]
+    [InlineData("-0.0", 0)]
+    public void A_seed_spelled_as_a_fraction_or_exponent_reads_as_its_integer(string seed, long expected)
+    {
+        Assert.Equal(expected, Validate($$"""{"prompt":"x","seed":{{seed}}}""").Input!.Seed);
     }
 
     [Fact]

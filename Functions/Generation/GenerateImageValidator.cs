@@ -91,14 +91,27 @@ public static class GenerateImageValidator
         return null;
     }
 
-    // A whole number in any spelling JSON allows (1.0 and 1e3 included); one beyond 64 bits reads as long.MaxValue, out of any range.
+    // A whole number in any spelling JSON allows (1.0, 1e3, 12300e-2), decided on its digits, not through a double (which
+    // would round 1.0000000000000001 to 1); one beyond 64 bits reads as long.MaxValue, out of any range.
     static bool TryReadWhole(JsonElement number, out long value)
     {
         if (number.TryGetInt64(out value)) return true;
+        var text = number.GetRawText();
+        var e = text.IndexOfAny(['e', 'E']);
+        var (mantissa, exponentText) = e < 0 ? (text, "0") : (text[..e], text[(e + 1)..]);
+        var dot = mantissa.IndexOf('.');
+        var (whole, fraction) = dot < 0 ? (mantissa, "") : (mantissa[..dot], mantissa[(dot + 1)..]);
+        var digits = (whole.TrimStart('-') + fraction).TrimStart('0');
         value = long.MaxValue;
-        if (!number.TryGetDouble(out var real) || !double.IsFinite(real)) return true; // past a double's range: no fraction to speak of
-        if (real != Math.Floor(real)) return false;
-        if (real is >= long.MinValue and < long.MaxValue) value = (long)real;
+        if (digits.Length == 0) { value = 0; return true; } // zero, however written
+        // The number is significand x 10^shift: whole iff the shift, after the significand's trailing zeros, is not negative.
+        var significand = digits.TrimEnd('0');
+        if (!long.TryParse(exponentText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var exponent))
+            return !exponentText.StartsWith('-'); // 1e99999999999: past 64 bits; 1e-99999999999: a fraction
+        var shift = exponent - fraction.Length + (digits.Length - significand.Length);
+        if (shift < 0) return false;
+        if (significand.Length + shift <= 18)
+            value = long.Parse(significand, CultureInfo.InvariantCulture) * (long)Math.Pow(10, shift) * (whole.StartsWith('-') ? -1 : 1);
         return true;
     }
 
