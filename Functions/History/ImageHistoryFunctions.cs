@@ -39,7 +39,7 @@ public sealed class ImageHistoryFunctions(ImageHistory history, FileStore files,
         var deleted = long.TryParse(id, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var imageId) && imageId > 0
             ? await history.DeleteAsync(imageId, CancellationToken.None)
             : null;
-        if (deleted is null) return KioaiErrors.NotFound($"Image {id} does not exist.");
+        if (deleted is null) return KioaiErrors.NotFound($"Image {Echo.Of(id)} does not exist.");
         await files.DeleteAsync(deleted.FileId, CancellationToken.None);
         return TypedResults.Ok(new SuccessResponse(true, $"Image {imageId} deleted."));
     }
