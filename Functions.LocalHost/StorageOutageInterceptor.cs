@@ -1,3 +1,4 @@
+using Functions.Hosting;
 using Functions.Storage;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
@@ -7,7 +8,8 @@ namespace Functions.LocalHost;
 /// <summary>
 /// Reports the engine's storage outages to the Durable client as Unavailable. gRPC answers Unknown for any exception a
 /// handler throws, so without this a task hub whose storage refuses connections could not be told from a bug in the
-/// engine: the app answers 503 for the first and 500 for the second (SurfaceErrors).
+/// engine: the app answers 503 for the first and 500 for the second (SurfaceErrors). A task hub whose tables or queues
+/// are gone is marked so (<see cref="SurfaceErrors.TaskHubLostTrailer"/>): nothing asked of it was done.
 /// </summary>
 sealed class StorageOutageInterceptor : Interceptor
 {
@@ -18,17 +20,24 @@ sealed class StorageOutageInterceptor : Interceptor
         {
             return await continuation(request, context);
         }
+        catch (Exception e) when (Any(e, StorageFaults.IsLostResource))
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, "The task hub's tables or queues are gone; restart the service to make them again."),
+                new Metadata { { SurfaceErrors.TaskHubLostTrailer, "true" } });
+        }
         catch (Exception e) when (IsStorageOutage(e))
         {
             throw new RpcException(new Status(StatusCode.Unavailable, "The task hub's storage is not reachable right now."));
         }
     }
 
+    public static bool IsStorageOutage(Exception? error) => Any(error, StorageFaults.IsOutage);
+
     // DurableTask.AzureStorage wraps the storage SDK's exceptions in its own.
-    public static bool IsStorageOutage(Exception? error)
+    static bool Any(Exception? error, Func<Exception, bool> test)
     {
         for (; error is not null; error = error.InnerException)
-            if (StorageFaults.IsOutage(error)) return true;
+            if (test(error)) return true;
         return false;
     }
 }

@@ -23,6 +23,18 @@ public sealed class StorageOutageInterceptorTests
     }
 
     [Fact]
+    public async Task A_task_hub_whose_tables_are_gone_is_Unavailable_and_marked_lost()
+    {
+        var lost = new InvalidOperationException("An error occurred while communicating with Azure Storage",
+            new RequestFailedException(404, "The table specified does not exist.", "TableNotFound", null));
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => Call(lost));
+
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.NotNull(error.Trailers.Get(Functions.Hosting.SurfaceErrors.TaskHubLostTrailer));
+    }
+
+    [Fact]
     public async Task Anything_else_the_engine_throws_stays_what_it_is()
     {
         await Assert.ThrowsAsync<NullReferenceException>(() => Call(new NullReferenceException()));

@@ -53,6 +53,21 @@ public sealed class JobSubmitterTests(StorageFixture storage) : IClassFixture<St
     }
 
     [Fact]
+    public async Task A_schedule_refused_by_a_lost_task_hub_is_the_outage_itself()
+    {
+        var lost = new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.Unavailable, "gone"),
+            new Grpc.Core.Metadata { { Functions.Hosting.SurfaceErrors.TaskHubLostTrailer, "true" } });
+        _durable.Setup(d => d.ScheduleNewOrchestrationInstanceAsync(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(),
+                It.IsAny<CancellationToken>()))
+            .ThrowsAsync(lost);
+
+        var error = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() =>
+            Submitter().SubmitAsync(_durable.Object, Request, [], idempotency: null, default));
+
+        Assert.Same(lost, error); // not "unconfirmed, may still run"
+    }
+
+    [Fact]
     public async Task A_binding_older_than_the_grace_whose_job_is_gone_is_taken_over_at_once()
     {
         var key = "stale-" + Guid.NewGuid();

@@ -46,6 +46,18 @@ public sealed class SurfaceErrorsTests
         Assert.Contains(LogLevel.Error, log.Levels);
     }
 
+    [Fact]
+    public async Task A_lost_task_hub_is_a_503_that_says_a_restart_makes_it_again()
+    {
+        var (context, _) = Context();
+
+        await SurfaceErrors.WriteExceptionAsync(context, new RpcException(new Status(StatusCode.Unavailable, "gone"),
+            new Metadata { { SurfaceErrors.TaskHubLostTrailer, "true" } }));
+
+        Assert.Equal(StatusCodes.Status503ServiceUnavailable, context.Response.StatusCode);
+        Assert.Contains("restarts", System.Text.Encoding.UTF8.GetString(((MemoryStream)context.Response.Body).ToArray()));
+    }
+
     static (DefaultHttpContext Context, RecordingLogs Log) Context()
     {
         var log = new RecordingLogs();

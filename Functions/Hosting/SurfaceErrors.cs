@@ -54,6 +54,8 @@ public static class SurfaceErrors
             not null when StorageFaults.IsOutage(error) =>
                 (StatusCodes.Status503ServiceUnavailable, "storage_unavailable", "Storage is not reachable right now; try again shortly."),
             // The Durable backend: the Functions host's extension, or the local host's sidecar.
+            RpcException rpc when rpc.Trailers.Get(TaskHubLostTrailer) is not null =>
+                (StatusCodes.Status503ServiceUnavailable, "jobs_unavailable", "The job engine's storage has lost its task hub; it is made again when the service restarts."),
             not null when IsJobEngineOutage(error) =>
                 (StatusCodes.Status503ServiceUnavailable, "jobs_unavailable", "The job engine is not reachable right now; try again shortly."),
             _ => (StatusCodes.Status500InternalServerError, "internal_error", "An unexpected error occurred; it has been logged."),
@@ -82,6 +84,9 @@ public static class SurfaceErrors
             ? KiapiErrors.Of(status, message).ExecuteAsync(context)
             : KioaiErrors.Of(status, code, message).ExecuteAsync(context);
     }
+
+    /// <summary>The trailer the local host's Durable backend adds when its task hub's tables or queues are gone: it did nothing it was asked.</summary>
+    public const string TaskHubLostTrailer = "task-hub-lost";
 
     /// <summary>
     /// The Durable backend did not answer, said it cannot (Unavailable: the local host's sidecar reports its storage

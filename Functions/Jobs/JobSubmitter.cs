@@ -70,10 +70,11 @@ public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions>
         return new Submission(new JobRecord(jobId, JobStatus.Queued, request, now, "queued"), Replayed: false);
     }
 
-    // No connection, or the local host's engine had not started: the schedule never left, so nothing can run.
-    static bool NeverSent(Exception e) =>
-        e is Grpc.Core.RpcException { Status.DebugException: HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError }
-            or HttpRequestException { InnerException: TimeoutException } };
+    // No connection, the local host's engine had not started, or its task hub is gone: the schedule was not taken, so nothing can run.
+    static bool NeverSent(Exception e) => e is Grpc.Core.RpcException rpc
+        && (rpc is { Status.DebugException: HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError }
+                or HttpRequestException { InnerException: TimeoutException } }
+            || rpc.Trailers.Get(SurfaceErrors.TaskHubLostTrailer) is not null);
 
     /// <summary>Whether a key's job exists, waiting for one that may still be being scheduled.</summary>
     async Task<bool> AppearsAsync(DurableTaskClient durable, KeyUse binding, CancellationToken cancellationToken)
