@@ -37,6 +37,26 @@ public sealed class ImageHistoryTests(StorageFixture storage) : IClassFixture<St
     }
 
     [Fact]
+    public async Task A_counter_row_removed_by_hand_is_counted_again_from_the_images()
+    {
+        var history = NewInstance();
+        await history.AddAsync(Image("job_f0f01"), default);
+        var newest = await history.AddAsync(Image("job_f0f02", isPrivate: true), default);
+        var table = storage.Table(StorageNames.HistoryTable);
+        await table.DeleteEntityAsync("history", "counter");
+
+        var added = await NewInstance().AddAsync(Image("job_f0f03"), default); // an id past every image's, not 1 again
+        var deleted = await NewInstance().DeleteAsync(newest.Id, default);
+
+        Assert.Equal(newest.Id + 1, added.Id);
+        Assert.Equal(newest.Id, deleted?.Id);
+        var publicRows = 0L;
+        await foreach (var _ in table.QueryAsync<Azure.Data.Tables.TableEntity>("PartitionKey eq 'history' and RowKey ge 'pub-' and RowKey lt 'pub.'"))
+            publicRows++;
+        Assert.Equal(publicRows, (await NewInstance().ListPublicAsync(1, 0, default)).Total); // counted from the rows themselves
+    }
+
+    [Fact]
     public async Task The_first_page_follows_what_other_instances_add_and_delete()
     {
         var (reader, writer) = (NewInstance(), NewInstance());

@@ -22,6 +22,7 @@ public sealed class ImageHistory([FromKeyedServices(StorageNames.HistoryTable)] 
     const string PublicPrefix = "pub-";
     const string PublicEnd = "pub."; // the first key after every "pub-…" key
     const string PrivatePrefix = "prv-";
+    const string PrivateEnd = "prv.";
     const int MaxAttempts = 50;
 
     readonly SemaphoreSlim _writer = new(1, 1);
@@ -39,9 +40,10 @@ public sealed class ImageHistory([FromKeyedServices(StorageNames.HistoryTable)] 
             for (var attempt = 0; attempt < MaxAttempts; attempt++)
             {
                 var counter = _counter ??= await ReadCounterAsync(cancellationToken);
-                var entry = image with { Id = counter?.NextId ?? 1 };
-                var next = Counter(entry.Id + 1, Count(counter?.PublicCount) + (entry.IsPrivate ? 0 : 1),
-                    Count(counter?.PrivateCount) + (entry.IsPrivate ? 1 : 0));
+                var current = counter ?? await RecountAsync(cancellationToken);
+                var entry = image with { Id = current.NextId };
+                var next = Counter(entry.Id + 1, Count(current.PublicCount) + (entry.IsPrivate ? 0 : 1),
+                    Count(current.PrivateCount) + (entry.IsPrivate ? 1 : 0));
                 var marker = new MarkerRow { PartitionKey = Partition, RowKey = MarkerKey(entry.JobId), ImageId = entry.Id };
                 try
                 {
@@ -54,10 +56,10 @@ public sealed class ImageHistory([FromKeyedServices(StorageNames.HistoryTable)] 
                     _counter = next with { ETag = written.Value[2].Headers.ETag ?? default };
                     return entry;
                 }
-                catch (RequestFailedException e) when (e.Status is StatusCodes.Status412PreconditionFailed or StatusCodes.Status409Conflict
-                                                       || e.Status == StatusCodes.Status404NotFound && !StorageFaults.IsLostResource(e))
+                catch (RequestFailedException e) when (!StorageFaults.IsLostResource(e)
+                                                       && e.Status is StatusCodes.Status412PreconditionFailed or StatusCodes.Status409Conflict or StatusCodes.Status404NotFound)
                 {
-                    _counter = null; // another writer moved (or removed) the counter, or this job is already stored
+                    _counter = null; // another writer moved (or made, or removed) the counter, or this job is already stored
                     if (e.Status == StatusCodes.Status409Conflict && await FindByJobAsync(image.JobId, cancellationToken) is { } existing)
                         return existing;
                 }
@@ -120,23 +122,24 @@ public sealed class ImageHistory([FromKeyedServices(StorageNames.HistoryTable)] 
             for (var attempt = 0; attempt < MaxAttempts; attempt++)
             {
                 var counter = _counter ??= await ReadCounterAsync(cancellationToken);
-                if (counter is null) return null;
-                var next = Counter(counter.NextId,
-                    Count(counter.PublicCount) - (entry.IsPrivate ? 0 : 1), Count(counter.PrivateCount) - (entry.IsPrivate ? 1 : 0));
+                var current = counter ?? await RecountAsync(cancellationToken);
+                var next = Counter(current.NextId,
+                    Count(current.PublicCount) - (entry.IsPrivate ? 0 : 1), Count(current.PrivateCount) - (entry.IsPrivate ? 1 : 0));
                 try
                 {
                     var written = await table.SubmitTransactionAsync(
                     [
                         new(TableTransactionActionType.Delete, new TableEntity(Partition, row.RowKey)),
                         new(TableTransactionActionType.Delete, new TableEntity(Partition, MarkerKey(entry.JobId))),
-                        new(TableTransactionActionType.UpdateReplace, next, counter.ETag),
+                        counter is null ? new(TableTransactionActionType.Add, next) : new(TableTransactionActionType.UpdateReplace, next, counter.ETag),
                     ], cancellationToken);
                     _counter = next with { ETag = written.Value[2].Headers.ETag ?? default };
                     return entry;
                 }
-                catch (RequestFailedException e) when (e.Status == StatusCodes.Status412PreconditionFailed)
+                catch (RequestFailedException e) when (e.Status is StatusCodes.Status412PreconditionFailed or StatusCodes.Status409Conflict
+                                                       && !StorageFaults.IsLostResource(e))
                 {
-                    _counter = null;
+                    _counter = null; // another writer moved (or made) the counter
                 }
                 catch (RequestFailedException e) when (e.Status == StatusCodes.Status404NotFound)
                 {
@@ -175,6 +178,31 @@ public sealed class ImageHistory([FromKeyedServices(StorageNames.HistoryTable)] 
     {
         var counter = await table.GetEntityIfExistsAsync<CounterRow>(Partition, CounterKey, cancellationToken: cancellationToken);
         return counter.HasValue ? counter.Value : null;
+    }
+
+    // Without its counter row (a new history, or the row removed by hand) the next id and the counts come from the image
+    // keys: two key-only scans, and only then.
+    async Task<CounterRow> RecountAsync(CancellationToken cancellationToken)
+    {
+        var (publicCount, newestPublic) = await CountKeysAsync(PublicPrefix, PublicEnd, cancellationToken);
+        var (privateCount, newestPrivate) = await CountKeysAsync(PrivatePrefix, PrivateEnd, cancellationToken);
+        return Counter(Math.Max(newestPublic, newestPrivate) + 1, publicCount, privateCount);
+    }
+
+    async Task<(long Count, long NewestId)> CountKeysAsync(string prefix, string end, CancellationToken cancellationToken)
+    {
+        long count = 0, newest = 0;
+        string? token = null;
+        do
+        {
+            var page = await table.PageAsync<TableEntity>(
+                TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and RowKey ge {prefix} and RowKey lt {end}"), 1000, token, ["RowKey"],
+                cancellationToken);
+            if (newest == 0 && page.Rows.Count > 0) newest = long.MaxValue - long.Parse(page.Rows[0].RowKey[prefix.Length..], CultureInfo.InvariantCulture);
+            count += page.Rows.Count;
+            token = page.ContinuationToken;
+        } while (token is not null);
+        return (count, newest);
     }
 
     // Walks past the first offset public keys (keys only) and returns the last one; null when there are fewer.
