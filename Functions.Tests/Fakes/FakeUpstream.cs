@@ -15,6 +15,8 @@ public enum Fault
     NotAnObject,
     /// <summary>The image URL announces more bytes than it sends, then drops the connection.</summary>
     CutOffImage,
+    /// <summary>The answer's headers and part of its body, then the connection drops.</summary>
+    BrokenAnswer,
     /// <summary>The upstream quotes the key it was sent in its error message.</summary>
     EchoesKey,
     /// <summary>The key may not use this model (a 403 that is no matter of credit).</summary>
@@ -144,6 +146,13 @@ public abstract class FakeUpstream : IAsyncDisposable
             case Fault.NotAnObject:
                 response.ContentType = "application/json";
                 await response.WriteAsync("[1, 2]");
+                return true;
+            case Fault.BrokenAnswer:
+                response.ContentType = "application/json";
+                response.ContentLength = 1000;
+                await response.WriteAsync("{\"status\": 1, ");
+                await response.Body.FlushAsync();
+                context.Abort();
                 return true;
             case Fault.SlowBody:
                 response.ContentType = "application/json";

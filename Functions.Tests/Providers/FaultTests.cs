@@ -171,7 +171,8 @@ public sealed class FallbackChainTests(LongDeadlineProviderFixture app) : IClass
 
     [Theory]
     [InlineData(Fault.Hang)] // no answer within the attempt's time
-    [InlineData(Fault.SlowBody)] // an answer that broke off
+    [InlineData(Fault.SlowBody)] // an answer that stalls mid-body past the attempt's time
+    [InlineData(Fault.BrokenAnswer)] // an answer that broke off
     [InlineData(Fault.ServerError)] // a 500: the upstream may have failed after starting the task
     public async Task A_submit_the_upstream_may_have_started_is_not_sent_again(Fault fault)
     {
