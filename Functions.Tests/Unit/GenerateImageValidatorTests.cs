@@ -53,6 +53,9 @@ public sealed class GenerateImageValidatorTests
     [InlineData("""{"prompt":"x","seed":1e-400}""", "invalid_type")] // a fraction, whatever a double makes of it
     [InlineData("""{"prompt":"x","seed":1.0000000000000001}""", "invalid_type")]
     [InlineData("""{"prompt":"x","seed":4294967295.0000001}""", "invalid_type")]
+    [InlineData("""{"prompt":"x","seed":-2.2e-9223372036854775808}""", "invalid_type")] // an exponent at 64 bits' edge, no wrap-around
+    [InlineData("""{"prompt":"x","seed":-2e9223372036854775807}""", "invalid_value")]
+    [InlineData("""{"prompt":"x","seed":10e9223372036854775807}""", "invalid_value")]
     [InlineData("""{"prompt":"x","referenceImageBase64":"not base64!"}""", "invalid_base64")]
     [InlineData("""{"prompt":"x","referenceImageBase64":123}""", "invalid_type")]
     [InlineData("""{"prompt":"x","referenceImageBase64":"AAAA"}""", "unsupported_media_type")]

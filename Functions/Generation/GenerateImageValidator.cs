@@ -108,10 +108,10 @@ public static class GenerateImageValidator
         var significand = digits.TrimEnd('0');
         if (!long.TryParse(exponentText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var exponent))
             return !exponentText.StartsWith('-'); // 1e99999999999: past 64 bits; 1e-99999999999: a fraction
-        var shift = exponent - fraction.Length + (digits.Length - significand.Length);
+        var shift = (Int128)exponent - fraction.Length + (digits.Length - significand.Length); // wide: an exponent may be near 64 bits' edge
         if (shift < 0) return false;
-        if (significand.Length + shift <= 18)
-            value = long.Parse(significand, CultureInfo.InvariantCulture) * (long)Math.Pow(10, shift) * (whole.StartsWith('-') ? -1 : 1);
+        if (shift <= 18 - significand.Length)
+            value = long.Parse(significand, CultureInfo.InvariantCulture) * (long)Math.Pow(10, (int)shift) * (whole.StartsWith('-') ? -1 : 1);
         return true;
     }
 
