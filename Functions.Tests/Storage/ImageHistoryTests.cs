@@ -40,10 +40,12 @@ public sealed class ImageHistoryTests(StorageFixture storage) : IClassFixture<St
     public async Task A_counter_row_removed_by_hand_is_counted_again_from_the_images()
     {
         var history = NewInstance();
-        await history.AddAsync(Image("job_f0f01"), default);
+        var first = await history.AddAsync(Image("job_f0f01"), default);
         var newest = await history.AddAsync(Image("job_f0f02", isPrivate: true), default);
         var table = storage.Table(StorageNames.HistoryTable);
         await table.DeleteEntityAsync("history", "counter");
+
+        Assert.Equal(first.Id, (await history.DeleteAsync(first.Id, default))?.Id); // this instance still holds the counter it wrote
 
         var added = await NewInstance().AddAsync(Image("job_f0f03"), default); // an id past every image's, not 1 again
         var deleted = await NewInstance().DeleteAsync(newest.Id, default);

@@ -141,9 +141,11 @@ public sealed class ImageHistory([FromKeyedServices(StorageNames.HistoryTable)] 
                 {
                     _counter = null; // another writer moved (or made) the counter
                 }
-                catch (RequestFailedException e) when (e.Status == StatusCodes.Status404NotFound)
+                catch (RequestFailedException e) when (e.Status == StatusCodes.Status404NotFound && !StorageFaults.IsLostResource(e))
                 {
-                    return null; // deleted meanwhile by another request
+                    // The image deleted meanwhile by another request, or the counter row removed since this instance read it.
+                    _counter = null;
+                    if (await FindAsync(id, cancellationToken) is null) return null;
                 }
             }
             throw new InvalidOperationException($"The history counter stayed contended for {MaxAttempts} attempts.");
