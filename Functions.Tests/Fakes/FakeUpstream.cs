@@ -152,6 +152,7 @@ public abstract class FakeUpstream : IAsyncDisposable
                 response.ContentLength = 1000;
                 await response.WriteAsync("{\"status\": 1, ");
                 await response.Body.FlushAsync();
+                await Task.Delay(300); // the reader has the headers and the first bytes, and waits for the rest when the connection drops
                 context.Abort();
                 return true;
             case Fault.SlowBody:
