@@ -61,10 +61,12 @@ public sealed class JobSubmitterTests(StorageFixture storage) : IClassFixture<St
                 It.IsAny<CancellationToken>()))
             .ThrowsAsync(lost);
 
-        var error = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() =>
-            Submitter().SubmitAsync(_durable.Object, Request, [], idempotency: null, default));
+        var key = "lost-hub-" + Guid.NewGuid();
+
+        var error = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => SubmitAsync(key));
 
         Assert.Same(lost, error); // not "unconfirmed, may still run"
+        Assert.Null(await _keys.FindAsync(key, default)); // freed: its repeat makes a job at once, not after the 90 s grace
     }
 
     [Fact]

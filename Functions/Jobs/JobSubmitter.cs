@@ -1,5 +1,6 @@
 using Functions.Generation;
 using Functions.Generation.Providers;
+using Functions.Storage;
 using Microsoft.DurableTask.Client;
 
 namespace Functions.Jobs;
@@ -67,6 +68,12 @@ public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions>
         {
             throw new JobUnconfirmedException(jobId, idempotency is not null, e); // a call cut off on its way may have scheduled the job
         }
+        catch (Exception e) when (idempotency is not null && NeverSent(e))
+        {
+            // Nothing was scheduled: the key is free again, so that its repeat makes a job at once rather than after the grace.
+            await ReleaseQuietlyAsync(idempotency.Key, jobId);
+            throw;
+        }
         return new Submission(new JobRecord(jobId, JobStatus.Queued, request, now, "queued"), Replayed: false);
     }
 
@@ -75,6 +82,13 @@ public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions>
         && (rpc is { Status.DebugException: HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError }
                 or HttpRequestException { InnerException: TimeoutException } }
             || rpc.Trailers.Get(SurfaceErrors.TaskHubLostTrailer) is not null);
+
+    // Best effort: storage may be down too, and then the schedule grace frees the key all the same.
+    async Task ReleaseQuietlyAsync(string key, string jobId)
+    {
+        try { await keys.ReleaseAsync(IdempotencyKeys.HashOfKey(key), jobId, CancellationToken.None); }
+        catch (Exception e) when (StorageFaults.IsStorage(e)) { }
+    }
 
     /// <summary>Whether a key's job exists, waiting for one that may still be being scheduled.</summary>
     async Task<bool> AppearsAsync(DurableTaskClient durable, KeyUse binding, CancellationToken cancellationToken)
