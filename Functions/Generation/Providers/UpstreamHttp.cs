@@ -17,13 +17,13 @@ namespace Functions.Generation.Providers;
 public sealed class UpstreamHttp(HttpClient http, IOptions<UpstreamOptions> options, ILogger<UpstreamHttp> logger)
 {
     readonly UpstreamOptions _options = options.Value;
-    readonly ConcurrentDictionary<string, ResiliencePipeline<UpstreamResponse>> _pipelines = new();
+    readonly ConcurrentDictionary<(string Provider, UpstreamCallKind Kind), ResiliencePipeline<UpstreamResponse>> _pipelines = new();
 
     /// <summary>One call through the pipeline of the provider and the call's <paramref name="kind"/>.</summary>
     public async Task<UpstreamResponse> SendAsync(string provider, Func<HttpRequestMessage> request, CancellationToken cancellationToken,
         UpstreamCallKind kind = UpstreamCallKind.Generate)
     {
-        var pipeline = _pipelines.GetOrAdd($"{provider} {kind}", _ => kind == UpstreamCallKind.Check ? BuildForChecks() : Build(kind));
+        var pipeline = _pipelines.GetOrAdd((provider, kind), key => key.Kind == UpstreamCallKind.Check ? BuildForChecks() : Build(key.Kind));
         try
         {
             return await pipeline.ExecuteAsync(async token =>
