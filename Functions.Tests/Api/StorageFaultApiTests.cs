@@ -32,6 +32,8 @@ public abstract class MisbehavingStorageFixture(int status) : AppFixture
         var files = await Client.GetAsync("/api/v1/files");
 
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+        // An outage says when to try again; a refusal (500) does not.
+        Assert.Equal(expected == HttpStatusCode.ServiceUnavailable, generate.Headers.RetryAfter is not null && files.Headers.RetryAfter is not null);
         var kioai = await GenerateImageTests.AssertKioaiError(generate, expected, kioaiCode);
         Assert.DoesNotContain("RequestId", kioai.GetRawText());
         Assert.Equal(expected, files.StatusCode);

@@ -56,6 +56,7 @@ public sealed class SurfaceErrorsTests
 
         Assert.Equal(StatusCodes.Status503ServiceUnavailable, context.Response.StatusCode);
         Assert.Contains("restarts", System.Text.Encoding.UTF8.GetString(((MemoryStream)context.Response.Body).ToArray()));
+        Assert.False(context.Response.Headers.ContainsKey("Retry-After")); // trying again soon would not help
     }
 
     static (DefaultHttpContext Context, RecordingLogs Log) Context()

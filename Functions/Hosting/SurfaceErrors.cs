@@ -45,20 +45,20 @@ public static class SurfaceErrors
             context.Abort(); // so that the server does not try to drain a body whose connection is gone
             return Task.CompletedTask;
         }
-        var (status, code, message) = error switch
+        var (status, code, message, passing) = error switch
         {
             // The server's minimum data rate (Kestrel's default: 240 bytes a second after a 5 s grace).
             BadHttpRequestException { StatusCode: StatusCodes.Status408RequestTimeout } =>
-                (StatusCodes.Status408RequestTimeout, "request_timeout", "The request body arrived too slowly; send it at a steady rate."),
-            BadHttpRequestException bad => (bad.StatusCode, "bad_request", bad.Message),
+                (StatusCodes.Status408RequestTimeout, "request_timeout", "The request body arrived too slowly; send it at a steady rate.", false),
+            BadHttpRequestException bad => (bad.StatusCode, "bad_request", bad.Message, false),
             not null when StorageFaults.IsOutage(error) =>
-                (StatusCodes.Status503ServiceUnavailable, "storage_unavailable", "Storage is not reachable right now; try again shortly."),
+                (StatusCodes.Status503ServiceUnavailable, "storage_unavailable", "Storage is not reachable right now; try again shortly.", true),
             // The Durable backend: the Functions host's extension, or the local host's sidecar.
             RpcException rpc when rpc.Trailers.Get(TaskHubLostTrailer) is not null =>
-                (StatusCodes.Status503ServiceUnavailable, "jobs_unavailable", "The job engine's storage has lost its task hub; it is made again when the service restarts."),
+                (StatusCodes.Status503ServiceUnavailable, "jobs_unavailable", "The job engine's storage has lost its task hub; it is made again when the service restarts.", false),
             not null when IsJobEngineOutage(error) =>
-                (StatusCodes.Status503ServiceUnavailable, "jobs_unavailable", "The job engine is not reachable right now; try again shortly."),
-            _ => (StatusCodes.Status500InternalServerError, "internal_error", "An unexpected error occurred; it has been logged."),
+                (StatusCodes.Status503ServiceUnavailable, "jobs_unavailable", "The job engine is not reachable right now; try again shortly.", true),
+            _ => (StatusCodes.Status500InternalServerError, "internal_error", "An unexpected error occurred; it has been logged.", false),
         };
         if (error is not null && StorageFaults.IsLostResource(error))
         {
@@ -68,6 +68,7 @@ public static class SurfaceErrors
         else if (status >= 500) logger.LogError(error, "Request {Method} {Path} failed", context.Request.Method, context.Request.Path);
         context.Response.Clear();
         context.Response.StatusCode = status;
+        if (passing) context.Response.Headers.RetryAfter = OutageRetryAfter; // RFC 9110: when a passing outage is worth another try
         return WriteAsync(context, status, (code, message));
     }
 
@@ -84,6 +85,9 @@ public static class SurfaceErrors
             ? KiapiErrors.Of(status, message).ExecuteAsync(context)
             : KioaiErrors.Of(status, code, message).ExecuteAsync(context);
     }
+
+    // A hint, not a measurement: the storage clients' own retries (about a second) are spent by the time a client sees 503.
+    const string OutageRetryAfter = "5";
 
     /// <summary>The trailer the local host's Durable backend adds when its task hub's tables or queues are gone: it did nothing it was asked.</summary>
     public const string TaskHubLostTrailer = "task-hub-lost";
