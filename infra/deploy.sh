@@ -9,20 +9,32 @@ group=${1:?usage: infra/deploy.sh <resource group> [location]}
 location=${2:-westeurope}
 
 az group create --name "$group" --location "$location" --output none
-params=(--parameters @infra/main.parameters.json)
+output() { az deployment group show --resource-group "$group" --name main --query "properties.outputs.$1.value" --output tsv 2>/dev/null; }
+
+# The admin key for /api/config/*: the app's current one when it has one (a deployment rewrites every app setting, so it
+# goes in with the template), else a new one, printed once at the end.
+key="" new_key=""
+if previous=$(output functionAppName) && [ -n "$previous" ]; then
+  key=$(az functionapp config appsettings list --resource-group "$group" --name "$previous" \
+    --query "[?name=='Auth__AdminKey'].value" --output tsv 2>/dev/null || true)
+fi
+if [ -z "$key" ]; then key=$(openssl rand -hex 24); new_key=1; fi
+
+params=(--parameters @infra/main.parameters.json --parameters adminKey="$key")
 if [ -n "${AppName:-}" ]; then params+=(--parameters appName="$AppName"); fi
 az deployment group create --resource-group "$group" --name main --template-file infra/main.bicep "${params[@]}" --output none
-output() { az deployment group show --resource-group "$group" --name main --query "properties.outputs.$1.value" --output tsv; }
 app=$(output functionAppName)
 url=$(output functionAppUrl)
 
 scripts/package.sh artifacts
-az functionapp deployment source config-zip --resource-group "$group" --name "$app" --src artifacts/functions.zip --output none
+# The platform writes the package with the app's identity, whose role on the storage account may take minutes to apply
+# after a first deployment (a 403 until then): try again, for up to 10 minutes.
+for attempt in $(seq 1 10); do
+  az functionapp deployment source config-zip --resource-group "$group" --name "$app" --src artifacts/functions.zip --output none && break
+  [ "$attempt" -lt 10 ] || { echo "The package upload kept failing." >&2; exit 1; }
+  echo "The package upload failed (a new role assignment may not apply yet); trying again in 60 s." >&2
+  sleep 60
+done
 
-# The admin key for /api/config/*: kept if already set, else generated once and printed.
-if [ -z "$(az functionapp config appsettings list --resource-group "$group" --name "$app" --query "[?name=='Auth__AdminKey'].value" --output tsv)" ]; then
-  key=$(openssl rand -hex 24)
-  az functionapp config appsettings set --resource-group "$group" --name "$app" --settings "Auth__AdminKey=$key" --output none
-  echo "Admin key (shown once; header X-Admin-Key): $key"
-fi
+if [ -n "$new_key" ]; then echo "Admin key (shown once; header X-Admin-Key): $key"; fi
 echo "Deployed $app: $url/api/healthz"

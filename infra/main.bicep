@@ -28,7 +28,15 @@ param logRetentionDays int = 30
 @description('Public base URL for links the API returns (a custom domain or front door); empty: the request host.')
 param publicBaseUrl string = ''
 
-var storageName = take(toLower(replace('st${appName}', '-', '')), 24)
+// Every deployment writes the whole app settings list, so a key set outside the template would be lost on the next one.
+@description('The admin key for /api/config/* (header X-Admin-Key). infra/deploy.sh passes the app\'s current one, or a new one.')
+@secure()
+param adminKey string = ''
+
+// Storage account names are global, 3 to 24 lowercase letters and digits: a short part of the app's name and a suffix
+// unique to the resource group.
+var storageName = 'st${take(toLower(replace(replace(replace(appName, '-', ''), '_', ''), '.', '')), 9)}${uniqueString(resourceGroup().id)}'
+
 var deploymentContainer = 'app-package'
 var imagesContainer = 'images' // Functions/Storage/StorageNames.cs FilesContainer
 
@@ -146,7 +154,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'MALLOC_ARENA_MAX', value: '2' } // glibc arenas: less resident memory, as scripts/run.sh (bench/RESULTS.md, "Memory")
         { name: 'Generation__SyncWaitSeconds', value: '50' }
         { name: 'Generation__OfflineRenderer', value: 'false' }
-        { name: 'Auth__GenerateLocalAdminKey', value: 'false' } // deploy.sh sets Auth__AdminKey after deployment
+        { name: 'Auth__GenerateLocalAdminKey', value: 'false' }
+        { name: 'Auth__AdminKey', value: adminKey }
         { name: 'Providers__Geminigen__BaseUrl', value: 'https://api.geminigen.ai/uapi/v1' }
         { name: 'Providers__Geminigen__WebBaseUrl', value: 'https://api.geminigen.ai/api' }
         { name: 'Providers__Geminigen__Auth', value: 'auto' }

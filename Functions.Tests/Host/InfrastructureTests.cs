@@ -43,6 +43,17 @@ public sealed partial class InfrastructureTests
     }
 
     [Fact]
+    public void The_admin_key_goes_in_with_the_template_as_a_secure_parameter()
+    {
+        // A deployment rewrites every app setting: a key set outside the template would be lost on the next one.
+        Assert.Matches(@"@secure\(\)\s*\nparam adminKey string = ''", Code);
+        Assert.Contains("{ name: 'Auth__AdminKey', value: adminKey }", Code);
+        var deploy = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "infra", "deploy.sh"));
+        Assert.Contains("--parameters adminKey=", deploy);
+        Assert.DoesNotContain("appsettings set", deploy); // nothing set outside the template
+    }
+
+    [Fact]
     public void The_local_sample_is_an_isolated_worker_app_on_the_storage_emulator()
     {
         using var sample = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryRoot.Path, "local.settings.sample.json")));
