@@ -21,6 +21,8 @@ public enum Fault
     EchoesKey,
     /// <summary>The key may not use this model (a 403 that is no matter of credit).</summary>
     Forbidden,
+    /// <summary>A 307 to /elsewhere on the same fake, which records whatever follows it there.</summary>
+    Redirect,
 }
 
 /// <summary>One request a fake received: method, path, headers and (form or JSON) fields.</summary>
@@ -49,6 +51,7 @@ public abstract class FakeUpstream : IAsyncDisposable
         builder.Logging.ClearProviders();
         _app = builder.Build();
         _app.MapGet("/img/{name}", ServeImageAsync);
+        _app.Map("/elsewhere/{**rest}", async context => { await RecordAsync(context.Request); context.Response.StatusCode = 404; });
         Map(_app);
         _app.StartAsync().GetAwaiter().GetResult();
         BaseUrl = _app.Urls.First();
@@ -154,6 +157,10 @@ public abstract class FakeUpstream : IAsyncDisposable
                 await response.Body.FlushAsync();
                 await Task.Delay(300); // the reader has the headers and the first bytes, and waits for the rest when the connection drops
                 context.Abort();
+                return true;
+            case Fault.Redirect:
+                response.StatusCode = StatusCodes.Status307TemporaryRedirect;
+                response.Headers.Location = $"{BaseUrl}/elsewhere{context.Request.Path}";
                 return true;
             case Fault.SlowBody:
                 response.ContentType = "application/json";

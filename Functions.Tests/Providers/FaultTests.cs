@@ -68,6 +68,18 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
         Assert.False(json.GetProperty("apiDebug").GetProperty("usedFallback").GetBoolean());
     }
 
+    [Fact]
+    public async Task A_redirect_is_not_followed_so_the_key_stays_with_the_upstream()
+    {
+        app.ClearFaults();
+        app.Geminigen.Fail(Grok, Fault.Redirect, times: 1);
+
+        var json = await app.GenerateAsync(new { prompt = "redirected", model = "grok" });
+
+        Assert.Equal(0, app.Geminigen.CountOf("/elsewhere")); // geminigen's x-api-key would have gone along
+        Assert.Contains("a redirect, not followed", json.GetProperty("apiDebug").GetProperty("fallbackReason").GetString());
+    }
+
     [Theory]
     [InlineData(Fault.ExpiredUrl)]
     [InlineData(Fault.NotAnImage)]

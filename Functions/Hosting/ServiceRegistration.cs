@@ -53,9 +53,7 @@ public static class ServiceRegistration
         services.AddSingleton<IImageProvider, OpenAiCompatibleProvider>();
         services.AddSingleton<ProviderSelector>();
         services.AddSingleton<UpstreamImages>();
-        // Polly bounds each attempt; the client itself never times out on its own.
-        services.AddSingleton(_ => new UpstreamHttp(new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
-            { Timeout = Timeout.InfiniteTimeSpan }, _.GetRequiredService<IOptions<UpstreamOptions>>(), _.GetRequiredService<ILogger<UpstreamHttp>>()));
+        services.AddSingleton<UpstreamHttp>();
 
         services.AddSingleton<ImageKeeper>();
         services.AddSingleton<FileReferences>();

@@ -16,6 +16,7 @@ public static class UpstreamFailures
             401 or 403 => new(GenerationErrors.UpstreamUnauthorized, reason),
             402 => new(GenerationErrors.UpstreamNoCredit, reason),
             429 => new(GenerationErrors.UpstreamRateLimited, reason, retryable: true),
+            >= 300 and < 400 => new(GenerationErrors.UpstreamError, reason + " (a redirect, not followed: check the provider's base URL)", retryable: true),
             >= 500 => new(GenerationErrors.UpstreamError, reason, retryable: true),
             _ => new(GenerationErrors.UpstreamRejected, reason),
         };

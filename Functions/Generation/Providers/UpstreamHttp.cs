@@ -14,9 +14,14 @@ namespace Functions.Generation.Providers;
 /// time bound per attempt (the body included), retries with jitter that honour Retry-After, and a circuit breaker. Transport trouble comes out as a retryable
 /// <see cref="GenerationFailedException"/>; an HTTP error status comes out as a response, for the provider to read.
 /// </summary>
-public sealed class UpstreamHttp(HttpClient http, IOptions<UpstreamOptions> options, ILogger<UpstreamHttp> logger)
+public sealed class UpstreamHttp(IOptions<UpstreamOptions> options, ILogger<UpstreamHttp> logger) : IDisposable
 {
     readonly UpstreamOptions _options = options.Value;
+
+    // Polly bounds each attempt, so the client never times out on its own. No redirects: .NET strips only Authorization
+    // when it follows one, so geminigen's x-api-key would go to whatever host a 3xx names.
+    readonly HttpClient http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), AllowAutoRedirect = false })
+        { Timeout = Timeout.InfiniteTimeSpan };
     readonly ConcurrentDictionary<(string Provider, UpstreamCallKind Kind), ResiliencePipeline<UpstreamResponse>> _pipelines = new();
 
     /// <summary>One call through the pipeline of the provider and the call's <paramref name="kind"/>.</summary>
@@ -63,6 +68,8 @@ public sealed class UpstreamHttp(HttpClient http, IOptions<UpstreamOptions> opti
             throw new GenerationFailedException(GenerationErrors.UpstreamError, $"{provider}'s answer broke off before its end", retryable: true);
         }
     }
+
+    public void Dispose() => http.Dispose();
 
     /// <summary>What went wrong on the way, without the exception's text (which names addresses).</summary>
     public static string Describe(HttpRequestException e) => e.HttpRequestError switch
