@@ -18,6 +18,7 @@ public sealed class FakeSteps
     public Func<UpstreamCall, Task<UpstreamStep>> Submit { get; init; } = _ => throw new InvalidOperationException("Submit was not expected.");
     public Func<UpstreamCall, Task<UpstreamStep>> Check { get; init; } = _ => throw new InvalidOperationException("Check was not expected.");
     public Func<StoreCall, Task<UpstreamStep>> Store { get; init; } = _ => throw new InvalidOperationException("Store was not expected.");
+    public Func<Task<bool>> Discard { get; init; } = () => Task.FromResult(true);
 
     public ConcurrentQueue<StepCall> Calls { get; } = new();
 

@@ -28,7 +28,7 @@ public sealed class OrchestrationHost : IAsyncLifetime
         registry.AddActivityFunc<StoreCall, UpstreamStep>(GenerationActivities.Store,
             (_, store) => Steps(store.Call.JobId).RecordAsync(GenerationActivities.Store, store.Call.JobId, store.Call, () => Steps(store.Call.JobId).Store(store)));
         registry.AddActivityFunc<string>(GenerationActivities.Discard,
-            (_, jobId) => Steps(jobId).RecordAsync(GenerationActivities.Discard, jobId, null, () => Task.FromResult(true)));
+            (_, jobId) => Steps(jobId).RecordAsync(GenerationActivities.Discard, jobId, null, Steps(jobId).Discard));
     }, new DurableTaskTestHostOptions { Port = FreePort.Next() });
 
     public async Task DisposeAsync()

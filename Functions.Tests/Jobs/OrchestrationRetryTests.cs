@@ -50,4 +50,23 @@ public sealed class OrchestrationRetryTests(OrchestrationHost host) : IClassFixt
         Assert.Contains(Submit, job.Error);
         Assert.DoesNotContain("AccountKey", job.Error);
     }
+
+    [Fact]
+    public async Task A_discard_that_keeps_throwing_still_ends_the_job_with_its_own_reason_not_the_engines_text()
+    {
+        var steps = new FakeSteps
+        {
+            Submit = _ => FakeSteps.Pending("task-1"),
+            Check = _ => FakeSteps.Pending("task-1"),
+            Discard = () => throw new InvalidOperationException("AccountKey=c2VjcmV0 rejected by storage"),
+        };
+
+        var ended = await host.EndedAsync(await host.StartAsync(steps, Patient with { DeadlineSeconds = 1 }, "async-model"));
+
+        Assert.Equal(4, steps.CallsTo(Discard).Count);
+        var job = JobRecord.From(ended);
+        Assert.Equal((JobStatus.Failed, GenerationErrors.UpstreamTimeout), (job.Status, job.ErrorCode));
+        Assert.DoesNotContain("AccountKey", job.Error);
+        Assert.DoesNotContain(Discard, job.Error);
+    }
 }

@@ -224,6 +224,6 @@ public sealed class GenerateImage(
     static JsonHttpResult<ErrorResponse> ErrorOf(JobRecord job) => job.Status switch
     {
         JobStatus.Canceled => KioaiErrors.Of(StatusCodes.Status409Conflict, "job_canceled", $"Job {job.Id} was canceled."),
-        _ => KioaiErrors.Of(GenerationErrors.StatusOf(job.ErrorCode), job.ErrorCode ?? "generation_failed", job.Error ?? "The generation failed."),
+        _ => KioaiErrors.Of(GenerationErrors.StatusOf(job.ErrorCode), job.ErrorCode ?? GenerationErrors.GenerationFailed, job.Error ?? GenerationErrors.GenerationFailedMessage),
     };
 }

@@ -16,6 +16,9 @@ public static class GenerationErrors
     public const string InvalidUpstreamImage = "invalid_upstream_image";
     // The pipeline's own ends, not a provider's.
     public const string AttemptsExhausted = "attempts_exhausted";
+    /// <summary>A failure with no code of its own: the engine ended the job; its text is never shown (it may quote storage).</summary>
+    public const string GenerationFailed = "generation_failed";
+    public const string GenerationFailedMessage = "The generation failed.";
     public const string Canceled = "canceled";
 
     public static int StatusOf(string? code) => code switch

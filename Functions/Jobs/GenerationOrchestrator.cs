@@ -40,7 +40,7 @@ public static class GenerationOrchestrator
         catch (TaskFailedException e)
         {
             // A step kept throwing: keep nothing it may have stored, and name the step without its error text (it may be storage's).
-            await context.CallActivityAsync(GenerationActivities.Discard, context.InstanceId, ActivityRetries);
+            await DiscardAsync(context);
             return Fail(context, started, GenerationErrors.AttemptsExhausted, $"The job gave up after {Attempts} attempts at {e.TaskName}.");
         }
         // A step cut at the deadline may report before the (roughly punctual) deadline timer fires: the same end either way.
@@ -100,9 +100,20 @@ public static class GenerationOrchestrator
 
     static async Task<JobResult> PastDeadlineAsync(TaskOrchestrationContext context, GenerationJob job, DateTime started)
     {
-        await context.CallActivityAsync(GenerationActivities.Discard, context.InstanceId, ActivityRetries);
+        await DiscardAsync(context);
         return Fail(context, started, GenerationErrors.UpstreamTimeout,
             $"The generation did not finish within {job.Timings.DeadlineSeconds:0} s (Upstream:DeadlineSeconds).");
+    }
+
+    // A discard that keeps failing (storage down) must not end the job with the engine's text, which may quote storage's.
+    static async Task DiscardAsync(TaskOrchestrationContext context)
+    {
+        try { await context.CallActivityAsync(GenerationActivities.Discard, context.InstanceId, ActivityRetries); }
+        catch (TaskFailedException e)
+        {
+            context.CreateReplaySafeLogger(nameof(GenerationOrchestrator)).LogWarning(
+                "Job {JobId} could not remove what it stored after {Attempts} attempts: {Reason}", context.InstanceId, Attempts, e.Message);
+        }
     }
 
     static JobResult Fail(TaskOrchestrationContext context, DateTime started, string code, string message)

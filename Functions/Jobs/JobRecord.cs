@@ -36,7 +36,7 @@ public sealed record JobRecord(
         var ended = status.IsTerminal();
         var (code, error) = status switch
         {
-            JobStatus.Failed => (progress?.ErrorCode ?? "generation_failed", progress?.Error ?? instance.FailureDetails?.ErrorMessage ?? "The generation failed."),
+            JobStatus.Failed => (progress?.ErrorCode ?? GenerationErrors.GenerationFailed, progress?.Error ?? GenerationErrors.GenerationFailedMessage),
             JobStatus.Canceled => (GenerationErrors.Canceled, CanceledMessage),
             _ => ((string?)null, (string?)null),
         };
