@@ -36,8 +36,8 @@ public sealed class ImageKeeperTests(StorageFixture storage) : IClassFixture<Sto
     [Fact]
     public async Task Inline_stores_are_two_files_and_two_rows()
     {
-        var first = await NewKeeper().StoreAsync(Request, "offline", Image(100, 64), default);
-        var second = await NewKeeper().StoreAsync(Request, "offline", Image(100, 64), default);
+        var first = await NewKeeper().StoreAsync(Request, "offline", Image(100, 64));
+        var second = await NewKeeper().StoreAsync(Request, "offline", Image(100, 64));
 
         Assert.NotEqual(first.FileId, second.FileId);
         Assert.NotEqual(first.ImageId, second.ImageId);

@@ -15,13 +15,12 @@ public sealed class ImageKeeper(FileStore files, ImageHistory history, StorageBo
 {
     /// <summary>
     /// Stores an inline generation's image under a new file id, which is also its history key. Once the image is made,
-    /// a client that goes away no longer stops its storing: a write cut off after the storage committed it would leave
-    /// a history row without its file, or a file without its row.
+    /// a client that goes away no longer stops its storing: the upstream was paid for it, and a write cut off after the
+    /// storage committed it would leave a history row without its file, or a file without its row.
     /// </summary>
-    public async Task<JobResult> StoreAsync(GenerationRequest request, string provider, GeneratedImage image, CancellationToken cancellationToken)
+    public async Task<JobResult> StoreAsync(GenerationRequest request, string provider, GeneratedImage image)
     {
-        await bootstrap.EnsureCreatedAsync(cancellationToken);
-        cancellationToken.ThrowIfCancellationRequested();
+        await bootstrap.EnsureCreatedAsync(CancellationToken.None);
         return await bootstrap.AgainIfLostAsync(() => StoreNewFileAsync(request, provider, image), CancellationToken.None);
     }
 

@@ -23,7 +23,7 @@ public sealed class InlineGeneration(ImageKeeper keeper, IOptions<UpstreamOption
         deadline.CancelAfter(Bound);
         try
         {
-            return await RunPlanAsync(request, plan, reference, deadline.Token, cancellationToken);
+            return await RunPlanAsync(request, plan, reference, deadline.Token);
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -34,7 +34,7 @@ public sealed class InlineGeneration(ImageKeeper keeper, IOptions<UpstreamOption
 
     // The deadline cuts the upstream calls; an image that arrived in time is stored, whatever the deadline does meanwhile.
     async Task<JobResult> RunPlanAsync(GenerationRequest request, IReadOnlyList<PlannedModel> plan, ReadOnlyMemory<byte>? reference,
-        CancellationToken upstreamDeadline, CancellationToken cancellationToken)
+        CancellationToken upstreamDeadline)
     {
         var input = new ProviderRequest(request, ImageDimensions.For(request.AspectRatio, request.Resolution), reference);
         string? reasons = null;
@@ -58,7 +58,7 @@ public sealed class InlineGeneration(ImageKeeper keeper, IOptions<UpstreamOption
             }
             var image = step.Image ?? throw new InvalidOperationException($"{planned.Provider.Name} did not answer at once.");
             var debug = image.Debug with { UsedFallback = index > 0, FallbackReason = reasons };
-            return await keeper.StoreAsync(request, planned.Provider.Name, image with { Debug = debug }, cancellationToken);
+            return await keeper.StoreAsync(request, planned.Provider.Name, image with { Debug = debug });
         }
     }
 }
