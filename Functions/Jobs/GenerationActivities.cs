@@ -19,12 +19,12 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
     /// <summary>Sends the job to its model's upstream: a task id to check, or (a synchronous provider) the image, stored at once.</summary>
     [Function(Submit)]
     public Task<UpstreamStep> SubmitGeneration([ActivityTrigger] UpstreamCall call, [DurableClient] DurableTaskClient client) =>
-        StepAsync(call, client, (planned, input) => BeforeDeadlineAsync(call, bound => planned.Provider.SubmitAsync(input, bound)));
+        StepAsync(call, client, withReference: true, (planned, input) => BeforeDeadlineAsync(call, bound => planned.Provider.SubmitAsync(input, bound)));
 
     /// <summary>Asks the upstream how its task is doing; a failed check is not a failed task (the provider says pending).</summary>
     [Function(Check)]
     public Task<UpstreamStep> CheckGeneration([ActivityTrigger] UpstreamCall call, [DurableClient] DurableTaskClient client) =>
-        StepAsync(call, client, (planned, input) => BeforeDeadlineAsync(call, bound => planned.Provider.CheckAsync(input, call.TaskId!, bound)));
+        StepAsync(call, client, withReference: false, (planned, input) => BeforeDeadlineAsync(call, bound => planned.Provider.CheckAsync(input, call.TaskId!, bound)));
 
     /// <summary>Fetches a finished task's image (URL and size rules of <see cref="UpstreamImages"/>) and keeps it.</summary>
     [Function(Store)]
@@ -48,12 +48,14 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
     [Function(Discard)]
     public Task DiscardGeneration([ActivityTrigger] string jobId) => keeper.DiscardAsync(jobId, CancellationToken.None);
 
-    async Task<UpstreamStep> StepAsync(UpstreamCall call, DurableTaskClient client, Func<PlannedModel, ProviderCall, Task<ProviderStep>> send)
+    // A check sends no image: the reference (up to 10 MiB) is read for the submit only, not at every check.
+    async Task<UpstreamStep> StepAsync(UpstreamCall call, DurableTaskClient client, bool withReference,
+        Func<PlannedModel, ProviderCall, Task<ProviderStep>> send)
     {
         try
         {
             var planned = await PlannedAsync(call);
-            var reference = await references.ReadAsync(call.Request.ReferenceFileId, CancellationToken.None);
+            var reference = withReference ? await references.ReadAsync(call.Request.ReferenceFileId, CancellationToken.None) : null;
             var input = new ProviderCall(new ProviderRequest(call.Request, ImageDimensions.For(call.Request.AspectRatio, call.Request.Resolution),
                 reference), planned.Model, planned.Entry, planned.Token);
             var step = await send(planned, input);
@@ -111,5 +113,4 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
         }
         return new UpstreamStep(Stored: stored);
     }
-
 }
