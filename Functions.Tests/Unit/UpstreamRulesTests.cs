@@ -39,6 +39,18 @@ public sealed class UpstreamRulesTests
     [InlineData("fd00::1", true)]
     [InlineData("fe80::1", true)]
     [InlineData("::ffff:10.0.0.1", true)]
+    [InlineData("::", true)]
+    [InlineData("168.63.129.16", true)] // Azure's platform endpoint
+    [InlineData("198.18.0.1", true)]
+    [InlineData("192.0.0.170", true)]
+    [InlineData("239.255.255.250", true)]
+    [InlineData("255.255.255.255", true)]
+    [InlineData("::127.0.0.1", true)] // IPv4-compatible
+    [InlineData("64:ff9b::a9fe:a9fe", true)] // NAT64 of 169.254.169.254
+    [InlineData("2002:7f00:1::", true)] // 6to4 of 127.0.0.1
+    [InlineData("ff02::1", true)]
+    [InlineData("64:ff9b::808:808", false)] // NAT64 of 8.8.8.8
+    [InlineData("2002:808:808::", false)]
     [InlineData("8.8.8.8", false)]
     [InlineData("172.32.0.1", false)]
     [InlineData("2606:4700::1111", false)]

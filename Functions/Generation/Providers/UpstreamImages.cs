@@ -78,16 +78,33 @@ public sealed class UpstreamImages : IDisposable
         }
     }
 
-    /// <summary>Loopback, private (RFC 1918, unique local), link-local, carrier-grade NAT and unspecified addresses.</summary>
+    /// <summary>
+    /// Any address that is not a public unicast one: loopback, private, link-local, shared (CGNAT), reserved, multicast,
+    /// Azure's platform address; an IPv4 address carried inside IPv6 (mapped, compatible, NAT64, 6to4) is judged as itself.
+    /// </summary>
     public static bool IsPrivate(IPAddress address)
     {
-        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
-        if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any)) return true;
-        if (address.AddressFamily == AddressFamily.InterNetworkV6)
-            return address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6UniqueLocal;
-        var b = address.GetAddressBytes();
-        return b[0] is 10 or 0 || (b[0] == 172 && b[1] is >= 16 and <= 31) || (b[0] == 192 && b[1] == 168)
-            || (b[0] == 169 && b[1] == 254) || (b[0] == 100 && b[1] is >= 64 and <= 127);
+        var judged = EmbeddedIPv4(address) ?? address;
+        return NotPublic.Any(network => network.Contains(judged));
+    }
+
+    static readonly IPNetwork[] NotPublic = [.. new[]
+    {
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24",
+        "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/3", "168.63.129.16/32",
+        "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8", "64:ff9b:1::/48", "2001::/32",
+    }.Select(IPNetwork.Parse)];
+
+    static readonly IPNetwork Nat64 = IPNetwork.Parse("64:ff9b::/96"), Compatible = IPNetwork.Parse("::/96"), SixToFour = IPNetwork.Parse("2002::/16");
+
+    static IPAddress? EmbeddedIPv4(IPAddress address)
+    {
+        if (address.AddressFamily != AddressFamily.InterNetworkV6) return null;
+        if (address.IsIPv4MappedToIPv6) return address.MapToIPv4();
+        var bytes = address.GetAddressBytes();
+        // :: and ::1 are in the compatible range, and come out as 0.0.0.0 and 0.0.0.1: not public either.
+        if (Nat64.Contains(address) || Compatible.Contains(address)) return new IPAddress(bytes.AsSpan(12, 4));
+        return SixToFour.Contains(address) ? new IPAddress(bytes.AsSpan(2, 4)) : null;
     }
 
     GenerationFailedException TooLarge() =>
