@@ -45,18 +45,21 @@ public sealed class HealthFunctions(StorageProbe storage, ILogger<HealthFunction
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(StorageTimeout);
         var memory = new KiapiMemory([], Environment.WorkingSet / BytesPerGb, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / BytesPerGb);
+        var probe = storage.ProbeAsync(timeout.Token);
+        var queued = durable.CountQueuedAsync(QueueCountLimit, timeout.Token);
         try
         {
-            var probe = storage.ProbeAsync(timeout.Token);
-            var queued = await durable.CountQueuedAsync(QueueCountLimit, timeout.Token);
-            await probe;
-            return TypedResults.Json(new KiapiHealth("ok", true, queued, "ok", memory), AppJsonContext.Api.KiapiHealth);
+            await Task.WhenAll(probe, queued);
+            return TypedResults.Json(new KiapiHealth("ok", true, queued.Result, "ok", memory), AppJsonContext.Api.KiapiHealth);
         }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
-            logger.LogWarning("Health: storage did not answer: {Reason}", e.Message);
-            return TypedResults.Json(new KiapiHealth("degraded", storage.IsReady, 0, "unavailable", memory), AppJsonContext.Api.KiapiHealth,
-                statusCode: StatusCodes.Status503ServiceUnavailable);
+            // Both have ended here: say which one failed, and report storage as it is.
+            var storageUp = probe.IsCompletedSuccessfully;
+            logger.LogWarning("Health: {Part} did not answer: {Reason}", storageUp ? "the job engine" : "storage",
+                (storageUp ? queued.Exception : probe.Exception)?.GetBaseException().Message);
+            return TypedResults.Json(new KiapiHealth("degraded", storage.IsReady, 0, storageUp ? "ok" : "unavailable", memory),
+                AppJsonContext.Api.KiapiHealth, statusCode: StatusCodes.Status503ServiceUnavailable);
         }
     }
 }
