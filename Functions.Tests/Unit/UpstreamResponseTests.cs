@@ -36,6 +36,14 @@ public sealed class UpstreamResponseTests
     }
 
     [Fact]
+    public void A_key_the_upstream_masked_itself_is_masked_whole_since_its_ends_show()
+    {
+        var json = Answer("""{"error": {"message": "Incorrect API key provided: sk-proj-*****************WXYZ. Find yours at ..."}}""").Json("sk-other")!;
+
+        Assert.Equal("Incorrect API key provided: *** Find yours at ...", (string)json["error"]!["message"]!);
+    }
+
+    [Fact]
     public void Fallback_reasons_read_as_one_sentence()
     {
         var reasons = FallbackReasons.Join(FallbackReasons.Join(null, "grok", "geminigen answered 503."), "meta", "no image.");

@@ -2,11 +2,12 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 
 namespace Functions.Generation.Providers;
 
 /// <summary>An upstream's answer, read whole within its attempt's time bound.</summary>
-public sealed record UpstreamResponse(HttpStatusCode Status, byte[] Body, TimeSpan? RetryAfter, TimeSpan Duration)
+public sealed partial record UpstreamResponse(HttpStatusCode Status, byte[] Body, TimeSpan? RetryAfter, TimeSpan Duration)
 {
     static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false };
 
@@ -47,9 +48,10 @@ public sealed record UpstreamResponse(HttpStatusCode Status, byte[] Body, TimeSp
         return true;
     }
 
-    // The walk is skipped for the usual answer (a large Base64 image, no escapes): the token can only hide in an escape.
+    // The walk is skipped for the usual answer (a large Base64 image, no escapes): the token can only hide in an escape,
+    // or in a key the upstream masked itself.
     static bool MayQuote(ReadOnlySpan<byte> body, string token) =>
-        body.IndexOf(Encoding.UTF8.GetBytes(token)) >= 0 || body.IndexOf((byte)'\\') >= 0;
+        body.IndexOf(Encoding.UTF8.GetBytes(token)) >= 0 || body.IndexOf((byte)'\\') >= 0 || body.IndexOf("***"u8) >= 0;
 
     // An upstream may quote the token it was sent (in an error, even in a result): it becomes *** before any message,
     // apiDebug or log is made of the answer. A body that is no JSON object is never shown.
@@ -65,12 +67,16 @@ public sealed record UpstreamResponse(HttpStatusCode Status, byte[] Body, TimeSp
         {
             if (child is JsonValue value && value.TryGetValue<string>(out var text))
             {
-                if (!text.Contains(token, StringComparison.Ordinal)) continue;
-                var masked = JsonValue.Create(text.Replace(token, "***", StringComparison.Ordinal));
-                if (key is string name) node[name] = masked;
-                else node[(int)key] = masked;
+                var masked = SelfMasked().Replace(text.Replace(token, "***", StringComparison.Ordinal), "***");
+                if (masked == text) continue;
+                if (key is string name) node[name] = JsonValue.Create(masked);
+                else node[(int)key] = JsonValue.Create(masked);
             }
             else if (child is not null) Mask(child, token);
         }
     }
+
+    // A key the upstream masked itself (OpenAI: "sk-proj-****...WXYZ") still shows its two ends: the whole word goes.
+    [GeneratedRegex(@"[^\s'""]*\*{3,}[^\s'""]*")]
+    private static partial Regex SelfMasked();
 }
