@@ -34,6 +34,7 @@ public sealed class DownloadAndRoutingTests(AppFixture app) : IClassFixture<AppF
         Assert.NotNull(response.Headers.ETag);
         Assert.Contains("immutable", response.Headers.CacheControl!.ToString());
         Assert.Contains("bytes", response.Headers.AcceptRanges);
+        Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
     }
 
     [Fact]
@@ -132,6 +133,20 @@ public sealed class DownloadAndRoutingTests(AppFixture app) : IClassFixture<AppF
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(full, await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task A_range_under_an_if_range_that_does_not_parse_answers_the_whole_file()
+    {
+        var path = await NewImagePathAsync();
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Range = new RangeHeaderValue(0, 1);
+        request.Headers.TryAddWithoutValidation("If-Range", "yesterday");
+
+        var response = await app.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(await app.Client.GetByteArrayAsync(path), await response.Content.ReadAsByteArrayAsync());
     }
 
     [Theory]

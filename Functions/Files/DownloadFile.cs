@@ -23,12 +23,18 @@ public sealed class DownloadFile(FileStore files)
         var file = content.File;
         var response = request.HttpContext.Response;
         response.Headers.CacheControl = file.IsPrivate ? "private, max-age=3600" : "public, max-age=31536000, immutable";
-        // The file result applies a range whatever its unit; RFC 9110 (14.2) says to ignore a unit one does not know.
-        if (request.Headers.Range.Count > 0 && !IsByteRange(request)) request.Headers.Remove(HeaderNames.Range);
+        // A JPEG may carry other bytes after its image (README): a browser must not guess another type from them.
+        response.Headers.XContentTypeOptions = "nosniff";
+        // The file result applies a range whatever its unit, and under an If-Range it cannot read; RFC 9110 ignores the
+        // first (14.2) and takes the second as false (13.1.5): the whole file either way.
+        if (request.Headers.Range.Count > 0 && (!IsByteRange(request) || !IfRangeReads(request))) request.Headers.Remove(HeaderNames.Range);
         response.Headers[HeaderNames.ContentDisposition] = $"inline; filename=\"{file_id}.{Generation.ImageFormats.ExtensionOf(file.ContentType)}\"";
         return new FileDownloadResult(file_id, TypedResults.Stream(content.Content, file.ContentType, lastModified: content.LastModified,
             entityTag: EntityTagHeaderValue.Parse(content.ETag), enableRangeProcessing: true), file.Size);
     }
+
+    static bool IfRangeReads(HttpRequest request) =>
+        request.Headers.IfRange.Count == 0 || RangeConditionHeaderValue.TryParse(request.Headers.IfRange.ToString(), out _);
 
     static bool IsByteRange(HttpRequest request) =>
         RangeHeaderValue.TryParse(request.Headers.Range.ToString(), out var header) && header.Unit.Equals("bytes", StringComparison.OrdinalIgnoreCase);
