@@ -89,6 +89,30 @@ public sealed class ImageInspectorTests
     }
 
     [Fact]
+    public void A_jpeg_whose_header_claims_far_more_pixels_than_its_bytes_can_hold_is_refused_before_decoding()
+    {
+        var jpeg = TestImages.Encode(64, 48, SKEncodedImageFormat.Jpeg);
+        var sof = jpeg.AsSpan().IndexOf([(byte)0xFF, (byte)0xC0]);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(jpeg.AsSpan(sof + 5), 7000); // height, then width
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(jpeg.AsSpan(sof + 7), 7000);
+
+        var check = ImageInspector.Inspect(jpeg, ImageFormats.Accepted);
+
+        Assert.Equal(ImageProblem.Undecodable, check.Problem);
+        Assert.Contains("cannot hold 7000 x 7000 pixels", check.Message);
+    }
+
+    [Fact]
+    public void A_large_jpeg_of_one_colour_is_not_taken_for_a_truncated_one()
+    {
+        using var bitmap = new SKBitmap(4000, 3000);
+        bitmap.Erase(SKColors.SteelBlue);
+        using var jpeg = bitmap.Encode(SKEncodedImageFormat.Jpeg, 10);
+
+        Assert.Equal(new ImageInfo("image/jpeg", 4000, 3000), ImageInspector.Inspect(jpeg.ToArray(), ImageFormats.Accepted).Image);
+    }
+
+    [Fact]
     public void A_png_declaring_100000_pixels_a_side_is_refused_from_its_header_without_allocating_its_pixels()
     {
         var bomb = TestImages.PngDeclaring(100_000, 100_000);

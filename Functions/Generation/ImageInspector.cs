@@ -56,6 +56,10 @@ public static class ImageInspector
             return ImageCheck.Refused(ImageProblem.TooLarge, $"The image is {info.Width} x {info.Height} pixels; the limit is " +
                 $"{MaxSide} pixels a side and {MaxPixels / 1_000_000} megapixels.");
 
+        if (info.ContentType == ImageFormats.Jpeg && JpegTooShortFor(bytes, info))
+            return ImageCheck.Refused(ImageProblem.Undecodable, $"The image/jpeg image is truncated: {bytes.Length} bytes cannot hold " +
+                $"{info.Width} x {info.Height} pixels.");
+
         // Decoded to 8 bits a channel (a 16-bit PNG would take twice that), in native memory freed at once: at most MaxPixels x 4 bytes.
         var target = new SKImageInfo(info.Width, info.Height, SKColorType.Rgba8888,
             codec.Info.AlphaType == SKAlphaType.Opaque ? SKAlphaType.Opaque : SKAlphaType.Premul);
@@ -96,6 +100,23 @@ public static class ImageInspector
         }
         // Without a whole IEND (cut off, or other bytes where a chunk should be) everything from there on is not PNG.
         return Math.Max(bytes.Length - Math.Min(at, bytes.Length), 1);
+    }
+
+    /// <summary>
+    /// Whether a Huffman-coded JPEG is too short for its header's size: each 8x8 block takes at least one bit, and the
+    /// decoder fills a cut-off scan with grey without saying so (a 500-byte file could claim 7,000 x 7,000 pixels).
+    /// Arithmetic coding (SOF9 to SOF15) has no such floor and is not judged.
+    /// </summary>
+    static bool JpegTooShortFor(ReadOnlySpan<byte> bytes, ImageInfo info)
+    {
+        for (var at = 2; at + 4 <= bytes.Length && bytes[at] == 0xFF; at += 2 + System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(bytes[(at + 2)..]))
+        {
+            var marker = bytes[at + 1];
+            if (marker is 0xC9 or 0xCA or 0xCB or 0xCD or 0xCE or 0xCF || marker == 0xDA) break;
+            if (marker is 0xC0 or 0xC1 or 0xC2 or 0xC3 or 0xC5 or 0xC6 or 0xC7)
+                return bytes.Length < (long)((info.Width + 7) / 8) * ((info.Height + 7) / 8) / 8;
+        }
+        return false;
     }
 
     static SKCodec? Open(ReadOnlySpan<byte> bytes, out SKCodecResult result)
