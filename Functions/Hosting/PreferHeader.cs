@@ -7,7 +7,7 @@ public sealed record PreferHeader(bool RespondAsync, int? WaitSeconds)
 {
     public static PreferHeader Of(HttpRequest request)
     {
-        bool respondAsync = false;
+        bool respondAsync = false, waitSeen = false;
         int? wait = null;
         foreach (var value in request.Headers["Prefer"])
             foreach (var part in (value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
@@ -15,9 +15,13 @@ public sealed record PreferHeader(bool RespondAsync, int? WaitSeconds)
                 // preference = token [ BWS "=" BWS word ]: spaces may stand around the "=".
                 var preference = part.Split(';')[0].Split('=', 2, StringSplitOptions.TrimEntries);
                 if (preference.Length == 1 && preference[0].Equals("respond-async", StringComparison.OrdinalIgnoreCase)) respondAsync = true;
-                else if (preference.Length == 2 && preference[0].Equals("wait", StringComparison.OrdinalIgnoreCase)
-                         && int.TryParse(preference[1].Trim('"'), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
-                    wait = seconds;
+                else if (preference[0].Equals("wait", StringComparison.OrdinalIgnoreCase) && !waitSeen)
+                {
+                    // RFC 7240 (2): of a preference stated more than once, only the first counts.
+                    waitSeen = true;
+                    if (preference.Length == 2 && int.TryParse(preference[1].Trim('"'), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
+                        wait = seconds;
+                }
             }
         return new PreferHeader(respondAsync, wait);
     }
