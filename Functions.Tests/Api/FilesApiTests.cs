@@ -195,6 +195,7 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
     [Theory]
     [InlineData("{\"prompt\":\"x\",\"model\":\"nano-banana-2\",\"referenceFileId\":\"file_00ff00ff00ff00ff00ff\"}", "reference_not_found")]
     [InlineData("{\"prompt\":\"x\",\"model\":\"nano-banana-2\",\"referenceFileId\":\"photo.png\"}", "invalid_value")]
+    [InlineData("{\"prompt\":\"x\",\"model\":\"nano-banana-2\",\"referenceFileId\":\"file_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}", "invalid_value")] // longer than any file id
     [InlineData("{\"prompt\":\"x\",\"model\":\"nano-banana-2\",\"referenceFileId\":7}", "invalid_type")]
     [InlineData("{\"prompt\":\"x\",\"model\":\"Qwen/Qwen-Image\",\"referenceFileId\":\"file_00ff00ff00ff00ff00ff\"}", "reference_not_supported")]
     [InlineData("{\"prompt\":\"x\",\"model\":\"nano-banana-2\",\"referenceFileId\":\"file_00ff00ff00ff00ff00ff\",\"referenceImageBase64\":\"iVBORw0KGgo=\"}", "conflicting_reference")]

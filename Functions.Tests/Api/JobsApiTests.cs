@@ -110,6 +110,25 @@ public sealed class JobsApiTests(AppFixture app) : IClassFixture<AppFixture>
         }
     }
 
+    [Theory]
+    [InlineData("GET", "/api/v1/jobs/job_")]
+    [InlineData("DELETE", "/api/v1/jobs/job_")]
+    [InlineData("GET", "/api/v1/files/file_")]
+    [InlineData("GET", "/api/v1/files/file_{0}/download")]
+    [InlineData("DELETE", "/api/v1/files/file_")]
+    public async Task An_id_longer_than_any_the_service_makes_is_422_string_too_long_before_storage_sees_it(string method, string path)
+    {
+        var digits = new string('a', 5000);
+        var url = path.Contains("{0}") ? string.Format(path, digits) : path + digits;
+
+        var response = await app.Client.SendAsync(new HttpRequestMessage(new HttpMethod(method), url));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        var issue = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail")[0];
+        Assert.Equal("string_too_long", issue.GetProperty("type").GetString());
+        Assert.True(issue.GetProperty("input").GetString()!.Length < 100);
+    }
+
     [Fact]
     public async Task Delete_with_a_malformed_id_is_422_and_an_unknown_job_404()
     {

@@ -16,7 +16,7 @@ public sealed class DownloadFile(FileStore files)
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "v1/files/{file_id}/download")] HttpRequest request, string file_id,
         CancellationToken cancellationToken)
     {
-        if (!FileIds.IsFileId(file_id)) return KiapiErrors.InvalidPath("file_id", FileIds.Pattern, file_id);
+        if (!FileIds.IsFileId(file_id)) return KiapiErrors.InvalidPath("file_id", FileIds.Pattern, FileIds.MaxLength, file_id);
         var content = await files.OpenReadAsync(file_id, cancellationToken);
         if (content is null) return KiapiErrors.NotFound($"File {file_id} not found");
 

@@ -42,7 +42,7 @@ public sealed class FileFunctions(FileStore files, ImageHistory history)
     async Task<(StoredFile? File, JsonHttpResult<KiapiValidationError>? Invalid, JsonHttpResult<KiapiError>? NotFound)> FindAsync(
         string fileId, CancellationToken cancellationToken)
     {
-        if (!FileIds.IsFileId(fileId)) return (null, KiapiErrors.InvalidPath("file_id", FileIds.Pattern, fileId), null);
+        if (!FileIds.IsFileId(fileId)) return (null, KiapiErrors.InvalidPath("file_id", FileIds.Pattern, FileIds.MaxLength, fileId), null);
         var file = await files.GetAsync(fileId, cancellationToken);
         return file is null ? (null, null, NotFound(fileId)) : (file, null, null);
     }

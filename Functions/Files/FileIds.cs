@@ -20,9 +20,12 @@ public static partial class FileIds
 
     public static string FileIdForJob(string jobId) => "file_" + Jobs.JobIds.DigitsOf(jobId);
 
-    public static bool IsFileId(string? id) => FileIdPattern().MatchesWhole(id);
+    public static bool IsFileId(string? id) => id?.Length <= MaxLength && FileIdPattern().MatchesWhole(id);
 
     public const string Pattern = "^file_[0-9a-f]+$";
+
+    /// <summary>Longer than any file or job id the service makes (33): storage refuses names past its own limits with a 400.</summary>
+    public const int MaxLength = 64;
 
     [GeneratedRegex(Pattern)]
     private static partial Regex FileIdPattern();

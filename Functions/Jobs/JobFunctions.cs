@@ -1,4 +1,5 @@
 using Functions.Contracts.Kiapi;
+using Functions.Files;
 using Functions.Generation;
 using Functions.Storage;
 using Microsoft.DurableTask.Client;
@@ -48,7 +49,7 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, Idempotenc
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "v1/jobs/{job_id}")] HttpRequest request, string job_id,
         [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
     {
-        if (!JobIds.IsJobId(job_id)) return KiapiErrors.InvalidPath("job_id", JobIds.Pattern, job_id);
+        if (!JobIds.IsJobId(job_id)) return KiapiErrors.InvalidPath("job_id", JobIds.Pattern, FileIds.MaxLength, job_id);
         var job = await durable.GetJobAsync(job_id, cancellationToken);
         if (job is null) return KiapiErrors.NotFound($"Job {job_id} not found");
         if (!job.Status.IsTerminal()) request.HttpContext.Response.Headers.RetryAfter = "2";
@@ -65,7 +66,7 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, Idempotenc
         [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "v1/jobs/{job_id}")] HttpRequest request, string job_id,
         [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
     {
-        if (!JobIds.IsJobId(job_id)) return KiapiErrors.InvalidPath("job_id", JobIds.Pattern, job_id);
+        if (!JobIds.IsJobId(job_id)) return KiapiErrors.InvalidPath("job_id", JobIds.Pattern, FileIds.MaxLength, job_id);
         var job = await durable.GetInstanceAsync(job_id, getInputsAndOutputs: true, cancellationToken);
         if (job is null || job.Name != GenerationOrchestrator.Name) return KiapiErrors.NotFound($"Job {job_id} not found");
         var input = job.ReadInputAs<GenerationJob>();

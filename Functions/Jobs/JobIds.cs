@@ -18,7 +18,7 @@ public static partial class JobIds
     /// <summary>The digits a job's image file shares with its job.</summary>
     public static string DigitsOf(string jobId) => jobId[PublicPrefix.Length..];
 
-    public static bool IsJobId(string? id) => JobIdPattern().MatchesWhole(id);
+    public static bool IsJobId(string? id) => id?.Length <= FileIds.MaxLength && JobIdPattern().MatchesWhole(id);
 
     public const string Pattern = "^job_[0-9a-f]+$";
 
