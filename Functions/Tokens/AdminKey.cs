@@ -95,7 +95,7 @@ public sealed record AdminKeyRow : TableRow
     public string? Sha256 { get; set; }
 }
 
-/// <summary>Where a generated admin key is shown, once: the console, never the log pipeline (which may ship to the cloud).</summary>
+/// <summary>Where a generated admin key is shown, once: the console, not the app's log pipeline (a key is generated only where Auth:GenerateLocalAdminKey is on, by default in Development).</summary>
 public interface IAdminKeyAnnouncer
 {
     void Announce(string key);
