@@ -1,4 +1,3 @@
-using Azure.Storage.Queues;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -41,9 +40,6 @@ public class AppFixture : IAsyncLifetime
     }
 
     public T Service<T>() where T : notnull => (T)App.Services.GetService(typeof(T))!;
-
-    /// <summary>The app's own client for one of its queues (see StorageNames).</summary>
-    public QueueClient Queue(string name) => App.Services.GetRequiredKeyedService<QueueClient>(name);
 
     public async Task<JsonElement> GenerateAsync(object body)
     {

@@ -1,6 +1,5 @@
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
-using Azure.Storage.Queues;
 using Functions.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,17 +15,8 @@ public sealed class StorageFixture : IAsyncLifetime
     public StorageRequestCounter Counter => _services.GetRequiredService<StorageRequestCounter>();
     public StorageBootstrap Bootstrap => _services.GetRequiredService<StorageBootstrap>();
     public TableClient Table(string name) => _services.GetRequiredKeyedService<TableClient>(name);
-    public QueueClient Queue(string name) => _services.GetRequiredKeyedService<QueueClient>(name);
     public BlobContainerClient Files => _services.GetRequiredKeyedService<BlobContainerClient>(StorageNames.FilesContainer);
     public string ConnectionString => _azurite!.ConnectionString;
-
-    /// <summary>A queue of its own for one test, with the app's client options.</summary>
-    public async Task<QueueClient> NewQueueAsync()
-    {
-        var queue = _services.GetRequiredService<QueueServiceClient>().GetQueueClient("q" + Guid.NewGuid().ToString("N")[..12]);
-        await queue.CreateAsync();
-        return queue;
-    }
 
     public async Task InitializeAsync()
     {

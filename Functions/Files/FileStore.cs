@@ -10,7 +10,7 @@ namespace Functions.Files;
 /// Files are blobs named by their id in the images container; the blob's content type, length and metadata are the
 /// file record, so one write stores a file and one read serves it.
 /// </summary>
-public sealed partial class FileStore([FromKeyedServices(StorageNames.FilesContainer)] BlobContainerClient container)
+public sealed class FileStore([FromKeyedServices(StorageNames.FilesContainer)] BlobContainerClient container)
 {
     const string FilenameKey = "filename";
     const string CreatedKey = "created";
@@ -143,7 +143,4 @@ public sealed partial class FileStore([FromKeyedServices(StorageNames.FilesConta
 
     public async Task<bool> DeleteAsync(string fileId, CancellationToken cancellationToken) =>
         await container.GetBlobClient(fileId).DeleteIfExistsAsync(cancellationToken: cancellationToken);
-
-    /// <summary>Whether a file may be served to anyone holding its URL; private files carry Cache-Control private.</summary>
-
 }

@@ -13,8 +13,6 @@ public static class ImageEncoder
     static readonly SKJpegEncoderOptions Jpeg = new(90, SKJpegEncoderDownsample.Downsample420, SKJpegEncoderAlphaOption.Ignore);
     static readonly SKWebpEncoderOptions Webp = new(SKWebpEncoderCompression.Lossy, 90);
 
-    public static IReadOnlyList<string> Types { get; } = [ImageFormats.Png, ImageFormats.Jpeg, ImageFormats.Webp];
-
     public static byte[] Encode(SKPixmap pixels, string contentType)
     {
         using var data = contentType switch
@@ -22,7 +20,7 @@ public static class ImageEncoder
             ImageFormats.Png => pixels.Encode(Png),
             ImageFormats.Jpeg => pixels.Encode(Jpeg),
             ImageFormats.Webp => pixels.Encode(Webp),
-            _ => throw new ArgumentOutOfRangeException(nameof(contentType), contentType, $"Encodes only {string.Join(", ", Types)}."),
+            _ => throw new ArgumentOutOfRangeException(nameof(contentType), contentType, $"Encodes only {string.Join(", ", ImageFormats.Accepted)}."),
         };
         return data?.ToArray() ?? throw new InvalidOperationException($"SkiaSharp could not encode a {pixels.Width} x {pixels.Height} {contentType}.");
     }

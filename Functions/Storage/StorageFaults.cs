@@ -30,9 +30,4 @@ public static class StorageFaults
 
     /// <summary>Whether the exception came from storage at all (an outage, or a request of ours that it refused).</summary>
     public static bool IsStorage(Exception e) => e is RequestFailedException || IsOutage(e);
-
-    /// <summary>What a client may read about a failure: the exception's message, unless it is storage's.</summary>
-    public static string PublicMessage(Exception e) => IsStorage(e)
-        ? (IsOutage(e) ? "Storage is not reachable right now." : "Storage refused a request of the service.")
-        : e.Message;
 }
