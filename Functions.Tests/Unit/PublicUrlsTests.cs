@@ -30,4 +30,14 @@ public sealed class PublicUrlsTests
 
         Assert.Equal("https://images.example:8443", Urls.BaseOf(context.Request));
     }
+
+    [Fact]
+    public void Links_are_made_from_the_routes_under_host_jsons_prefix()
+    {
+        var context = new DefaultHttpContext { Request = { Scheme = "http", Host = new HostString("localhost", 7071) } };
+
+        Assert.Equal(Routes.Prefix, Functions.LocalHost.HostJson.Load(Path.Combine(RepositoryRoot.Path, "host.json")).RoutePrefix);
+        Assert.Equal("http://localhost:7071/api/v1/jobs/job_0ab", Urls.Job(context.Request, "job_0ab"));
+        Assert.Equal("http://localhost:7071/api/v1/files/file_0ab/download", Urls.FileDownload(context.Request, "file_0ab"));
+    }
 }

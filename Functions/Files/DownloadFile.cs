@@ -13,7 +13,7 @@ public sealed class DownloadFile(FileStore files)
     /// </summary>
     [Function(nameof(DownloadFile))]
     public async Task<Results<FileDownloadResult, JsonHttpResult<KiapiError>, JsonHttpResult<KiapiValidationError>>> Run(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "v1/files/{file_id}/download")] HttpRequest request, string file_id,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = Routes.FileDownload)] HttpRequest request, string file_id,
         CancellationToken cancellationToken)
     {
         if (!FileIds.IsFileId(file_id)) return KiapiErrors.InvalidPath("file_id", FileIds.Pattern, FileIds.MaxLength, file_id);

@@ -9,7 +9,7 @@ public sealed class FileFunctions(FileStore files, ImageHistory history)
     /// <summary>A file's record (FileRecord).</summary>
     [Function("GetFile")]
     public async Task<Results<JsonHttpResult<KiapiFile>, JsonHttpResult<KiapiError>, JsonHttpResult<KiapiValidationError>>> GetFile(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "v1/files/{file_id}")] HttpRequest request, string file_id,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = Routes.File)] HttpRequest request, string file_id,
         CancellationToken cancellationToken)
     {
         var (file, error, notFound) = await FindAsync(file_id, cancellationToken);
@@ -24,7 +24,7 @@ public sealed class FileFunctions(FileStore files, ImageHistory history)
     /// </summary>
     [Function("DeleteFile")]
     public async Task<Results<JsonHttpResult<KiapiFileDeleted>, JsonHttpResult<KiapiError>, JsonHttpResult<KiapiValidationError>>> DeleteFile(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "v1/files/{file_id}")] HttpRequest request, string file_id,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = Routes.File)] HttpRequest request, string file_id,
         CancellationToken cancellationToken)
     {
         var (file, error, notFound) = await FindAsync(file_id, cancellationToken);

@@ -12,7 +12,7 @@ public sealed class ListFiles(FileStore files, StorageBootstrap bootstrap)
     /// </summary>
     [Function(nameof(ListFiles))]
     public async Task<Results<JsonHttpResult<KiapiList<KiapiFile>>, JsonHttpResult<KiapiValidationError>>> Run(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "v1/files")] HttpRequest request, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = Routes.Files)] HttpRequest request, CancellationToken cancellationToken)
     {
         var (limit, continuation_token) = ListQuery.Of(request);
         if (ListQuery.Read(ListQuery.Files, limit, continuation_token, out var pageSize, out var marker) is { } invalid) return invalid;

@@ -24,7 +24,7 @@ public sealed class UploadFile(FileStore files, StorageBootstrap bootstrap, Time
     /// </summary>
     [Function(nameof(UploadFile))]
     public async Task<Results<JsonHttpResult<KiapiFile>, JsonHttpResult<KiapiError>, JsonHttpResult<KiapiValidationError>>> Run(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/files")] HttpRequest request, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = Routes.Files)] HttpRequest request, CancellationToken cancellationToken)
     {
         if (!request.HasFormContentType || !request.ContentType!.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
             return KiapiErrors.Of(StatusCodes.Status415UnsupportedMediaType, "Send the file as multipart/form-data in a field named 'file'.");

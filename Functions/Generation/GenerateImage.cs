@@ -23,7 +23,7 @@ public sealed class GenerateImage(
 
     [Function(nameof(GenerateImage))]
     public async Task<Results<Ok<GenerateImageResponse>, JsonHttpResult<KiapiJob>, JsonHttpResult<ErrorResponse>>> Run(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "images/generate")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = Routes.Generate)] HttpRequest request,
         [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
     {
         var key = request.Headers.TryGetValue("Idempotency-Key", out var keyValues) ? keyValues.ToString() : null;
@@ -215,7 +215,7 @@ public sealed class GenerateImage(
     {
         var location = urls.Job(request, job.Id);
         request.HttpContext.Response.Headers.Location = location;
-        request.HttpContext.Response.Headers.RetryAfter = "2";
+        request.HttpContext.Response.Headers.RetryAfter = JobRecord.PollAfterSeconds;
         return TypedResults.Json(job.ToKiapi(id => urls.FileDownload(request, id)) with { StatusQueryGetUri = location },
             AppJsonContext.Api.KiapiJob, statusCode: StatusCodes.Status202Accepted);
     }

@@ -19,7 +19,7 @@ public sealed class ListModels(ModelCatalog catalog)
 {
     /// <summary>The model catalog in OpenAI's list shape; owned_by is the provider that makes the model.</summary>
     [Function(nameof(ListModels))]
-    public JsonHttpResult<ModelList> Run([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "v1/models")] HttpRequest request) =>
+    public JsonHttpResult<ModelList> Run([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = Routes.Models)] HttpRequest request) =>
         TypedResults.Json(new ModelList("list", [.. catalog.Names.Select(name => Info(name, catalog.Find(name)!))]), AppJsonContext.Api.ModelList);
 
     static ModelInfo Info(string name, ModelEntry entry) =>

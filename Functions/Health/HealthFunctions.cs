@@ -15,7 +15,7 @@ public sealed class HealthFunctions(StorageProbe storage, ILogger<HealthFunction
     /// <summary>200 {"status":"ok"} when storage answers within a few seconds; 503 {"status":"unavailable"} when it does not. HEAD: the same, no body.</summary>
     [Function("Healthz")]
     public async Task<JsonHttpResult<HealthStatus>> Healthz(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "healthz")] HttpRequest request, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = Routes.Healthz)] HttpRequest request, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(StorageTimeout);
@@ -39,7 +39,7 @@ public sealed class HealthFunctions(StorageProbe storage, ILogger<HealthFunction
     /// </summary>
     [Function("Health")]
     public async Task<JsonHttpResult<KiapiHealth>> Health(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "health")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = Routes.Health)] HttpRequest request,
         [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

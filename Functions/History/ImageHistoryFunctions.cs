@@ -13,7 +13,7 @@ public sealed class ImageHistoryFunctions(ImageHistory history, FileStore files,
 
     [Function("GetImageHistory")]
     public async Task<Results<Ok<ImageHistoryResponse>, JsonHttpResult<ErrorResponse>>> GetImageHistory(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "images/history")] HttpRequest request, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = Routes.History)] HttpRequest request, CancellationToken cancellationToken)
     {
         if (ReadInt(request, "limit", DefaultLimit, 1, MaxLimit, out var limit) is { } limitError) return limitError;
         if (ReadInt(request, "offset", 0, 0, int.MaxValue, out var offset) is { } offsetError) return offsetError;
@@ -28,7 +28,7 @@ public sealed class ImageHistoryFunctions(ImageHistory history, FileStore files,
     /// <summary>Removes the history row, then the image's bytes; 404 when there is no such image, 400 for a non-integer id.</summary>
     [Function("DeleteImage")]
     public async Task<Results<Ok<SuccessResponse>, JsonHttpResult<ErrorResponse>>> DeleteImage(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "images/{id}")] HttpRequest request, string id,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = Routes.Image)] HttpRequest request, string id,
         CancellationToken cancellationToken)
     {
         if (!WholeNumbers.IsInteger(id))

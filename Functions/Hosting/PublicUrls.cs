@@ -16,7 +16,7 @@ public sealed class PublicUrls(IOptions<ApiOptions> options)
         return new HostString(host, connection.LocalPort);
     }
 
-    public string FileDownload(HttpRequest request, string fileId) => $"{BaseOf(request)}/api/v1/files/{fileId}/download";
+    public string FileDownload(HttpRequest request, string fileId) => BaseOf(request) + Routes.PathOf(Routes.FileDownload, fileId);
 
-    public string Job(HttpRequest request, string jobId) => $"{BaseOf(request)}/api/v1/jobs/{jobId}";
+    public string Job(HttpRequest request, string jobId) => BaseOf(request) + Routes.PathOf(Routes.Job, jobId);
 }

@@ -81,7 +81,7 @@ public static class SurfaceErrors
             StatusCodes.Status413PayloadTooLarge => ("body_too_large", "The request body is too large."),
             _ => ("error", $"The request failed with status {status}."),
         };
-        return IsKiapi(context.Request.Path)
+        return Routes.IsKiapi(context.Request.Path)
             ? KiapiErrors.Of(status, message).ExecuteAsync(context)
             : KioaiErrors.Of(status, code, message).ExecuteAsync(context);
     }
@@ -102,6 +102,4 @@ public static class SurfaceErrors
     /// <summary>The client reset the connection, or aborted its request, while the request was being read or answered.</summary>
     public static bool ClientWentAway(HttpContext context, Exception? error) =>
         error is ConnectionResetException || context.RequestAborted.IsCancellationRequested && error is OperationCanceledException or IOException;
-
-    static bool IsKiapi(PathString path) => path.StartsWithSegments("/api/v1") || path.StartsWithSegments("/api/health");
 }

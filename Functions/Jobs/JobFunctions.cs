@@ -15,7 +15,7 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, Idempotenc
     /// </summary>
     [Function("ListJobs")]
     public async Task<Results<JsonHttpResult<KiapiList<KiapiJob>>, JsonHttpResult<KiapiValidationError>>> ListJobs(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "v1/jobs")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = Routes.Jobs)] HttpRequest request,
         [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
     {
         var (limit, token) = ListQuery.Of(request);
@@ -46,13 +46,13 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, Idempotenc
     /// <summary>The job: 200 with it (Retry-After while it has not ended), 404 unknown, 422 malformed id.</summary>
     [Function("GetJob")]
     public async Task<Results<JsonHttpResult<KiapiJob>, JsonHttpResult<KiapiError>, JsonHttpResult<KiapiValidationError>>> GetJob(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "v1/jobs/{job_id}")] HttpRequest request, string job_id,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = Routes.Job)] HttpRequest request, string job_id,
         [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
     {
         if (!JobIds.IsJobId(job_id)) return KiapiErrors.InvalidPath("job_id", JobIds.Pattern, FileIds.MaxLength, job_id);
         var job = await durable.GetJobAsync(job_id, cancellationToken);
         if (job is null) return KiapiErrors.NotFound($"Job {job_id} not found");
-        if (!job.Status.IsTerminal()) request.HttpContext.Response.Headers.RetryAfter = "2";
+        if (!job.Status.IsTerminal()) request.HttpContext.Response.Headers.RetryAfter = JobRecord.PollAfterSeconds;
         return TypedResults.Json(job.ToKiapi(id => urls.FileDownload(request, id)), AppJsonContext.Api.KiapiJob);
     }
 
@@ -63,7 +63,7 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, Idempotenc
     /// </summary>
     [Function("CancelJob")]
     public async Task<Results<JsonHttpResult<KiapiJobDeleted>, JsonHttpResult<KiapiError>, JsonHttpResult<KiapiValidationError>>> CancelJob(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "v1/jobs/{job_id}")] HttpRequest request, string job_id,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = Routes.Job)] HttpRequest request, string job_id,
         [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
     {
         if (!JobIds.IsJobId(job_id)) return KiapiErrors.InvalidPath("job_id", JobIds.Pattern, FileIds.MaxLength, job_id);

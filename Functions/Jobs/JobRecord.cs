@@ -20,6 +20,9 @@ public sealed record JobRecord(
     public const string Type = "image_generation";
     public const string CanceledMessage = "Canceled by a DELETE request.";
 
+    /// <summary>The Retry-After a job that has not ended is answered with: how soon to look again, in seconds.</summary>
+    public const string PollAfterSeconds = "2";
+
     /// <summary>From an instance read with its inputs and outputs. Canceled is Terminated; a failure's code is in the custom status.</summary>
     public static JobRecord From(OrchestrationMetadata instance)
     {

@@ -15,32 +15,32 @@ public sealed class ConfigTokenFunctions(UpstreamTokens tokens, AdminOnly admin)
 
     [Function("GetConfigToken")]
     public Task<Results<Ok<TokenStatusResponse>, JsonHttpResult<ErrorResponse>>> GetConfigToken(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "config/token")] HttpRequest request) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = Routes.ConfigToken)] HttpRequest request) =>
         StatusAsync(request, GeminigenProvider.ProviderName);
 
     [Function("SetConfigToken")]
     public Task<Results<Ok<SuccessResponse>, JsonHttpResult<ErrorResponse>>> SetConfigToken(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "config/token")] HttpRequest request) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = Routes.ConfigToken)] HttpRequest request) =>
         SaveAsync(request, GeminigenProvider.ProviderName);
 
     [Function("DeleteConfigToken")]
     public Task<Results<Ok<SuccessResponse>, JsonHttpResult<ErrorResponse>>> DeleteConfigToken(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "config/token")] HttpRequest request) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = Routes.ConfigToken)] HttpRequest request) =>
         DeleteAsync(request, GeminigenProvider.ProviderName);
 
     [Function("GetProviderToken")]
     public Task<Results<Ok<TokenStatusResponse>, JsonHttpResult<ErrorResponse>>> GetProviderToken(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "config/providers/{provider}/token")] HttpRequest request, string provider) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = Routes.ProviderToken)] HttpRequest request, string provider) =>
         StatusAsync(request, provider);
 
     [Function("SetProviderToken")]
     public Task<Results<Ok<SuccessResponse>, JsonHttpResult<ErrorResponse>>> SetProviderToken(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "config/providers/{provider}/token")] HttpRequest request, string provider) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = Routes.ProviderToken)] HttpRequest request, string provider) =>
         SaveAsync(request, provider);
 
     [Function("DeleteProviderToken")]
     public Task<Results<Ok<SuccessResponse>, JsonHttpResult<ErrorResponse>>> DeleteProviderToken(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "config/providers/{provider}/token")] HttpRequest request, string provider) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = Routes.ProviderToken)] HttpRequest request, string provider) =>
         DeleteAsync(request, provider);
 
     async Task<Results<Ok<TokenStatusResponse>, JsonHttpResult<ErrorResponse>>> StatusAsync(HttpRequest request, string provider)
