@@ -27,4 +27,13 @@ public sealed class ModelCatalogTests
         var error = Assert.Throws<InvalidOperationException>(() => new ModelCatalog(Options.Create(models)));
         Assert.StartsWith("Models:sf:", error.Message);
     }
+
+    [Fact]
+    public void A_provider_name_with_a_typo_is_named_as_the_problem_not_taken_for_the_offline_renderer()
+    {
+        var models = new Dictionary<string, ModelEntry> { ["mine"] = new() { Provider = "openAI" } };
+
+        Assert.Equal("Models:mine:Provider is 'openAI'; it must be one of geminigen, siliconflow, openai.", ModelCatalog.ProblemOf(models));
+        Assert.True(new ModelCatalog.Validation().Validate(null, models).Failed);
+    }
 }

@@ -56,16 +56,35 @@ public sealed class ModelCatalog
     public ModelCatalog(IOptions<Dictionary<string, ModelEntry>> models)
     {
         _models = new Dictionary<string, ModelEntry>(models.Value, StringComparer.Ordinal);
-        foreach (var (name, entry) in _models)
-        {
-            foreach (var fallback in entry.Fallbacks.Where(f => !_models.ContainsKey(f)))
-                throw new InvalidOperationException($"Models:{name}:Fallbacks names '{fallback}', which is not in the catalog.");
-            if (entry.InferenceSteps is < 1 or > 100)
-                throw new InvalidOperationException($"Models:{name}:InferenceSteps is {entry.InferenceSteps}; SiliconFlow takes 1 to 100.");
-            if (entry.GuidanceScale is < 0 or > 20 || entry.GuidanceScale is double.NaN)
-                throw new InvalidOperationException($"Models:{name}:GuidanceScale is {entry.GuidanceScale}; SiliconFlow takes 0 to 20.");
-        }
+        if (ProblemOf(_models) is { } problem) throw new InvalidOperationException(problem);
         Names = [.. _models.Keys.Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>The providers a catalog entry may name.</summary>
+    public static readonly IReadOnlyList<string> Providers = ["geminigen", "siliconflow", "openai"];
+
+    /// <summary>What is wrong with a catalog, or null: checked when the app starts (see <see cref="Validation"/>).</summary>
+    public static string? ProblemOf(IReadOnlyDictionary<string, ModelEntry> models)
+    {
+        foreach (var (name, entry) in models)
+        {
+            if (!Providers.Contains(entry.Provider))
+                return $"Models:{name}:Provider is '{entry.Provider}'; it must be one of {string.Join(", ", Providers)}.";
+            foreach (var fallback in entry.Fallbacks.Where(f => !models.ContainsKey(f)))
+                return $"Models:{name}:Fallbacks names '{fallback}', which is not in the catalog.";
+            if (entry.InferenceSteps is < 1 or > 100)
+                return $"Models:{name}:InferenceSteps is {entry.InferenceSteps}; SiliconFlow takes 1 to 100.";
+            if (entry.GuidanceScale is < 0 or > 20 || entry.GuidanceScale is double.NaN)
+                return $"Models:{name}:GuidanceScale is {entry.GuidanceScale}; SiliconFlow takes 0 to 20.";
+        }
+        return null;
+    }
+
+    /// <summary>Runs <see cref="ProblemOf"/> as options validation, so that a bad catalog stops the app when it starts.</summary>
+    public sealed class Validation : IValidateOptions<Dictionary<string, ModelEntry>>
+    {
+        public ValidateOptionsResult Validate(string? name, Dictionary<string, ModelEntry> options) =>
+            ProblemOf(options) is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
     }
 
     public IReadOnlyList<string> Names { get; }

@@ -25,8 +25,11 @@ public static class ServiceRegistration
                 "Upstream: AttemptTimeoutSeconds, DeadlineSeconds and MaxImageBytes must be positive, MaxRetries 0 or more.")
             .Validate(o => o.PollMinSeconds >= 0 && o.PollMaxSeconds >= o.PollMinSeconds && o.PollMaxSeconds <= 600,
                 "Upstream: PollMinSeconds must be 0 or more and at most PollMaxSeconds, which is at most 600.")
+            .Validate(o => o.RetryBaseDelaySeconds >= 0 && o.MaxRetryDelaySeconds >= o.RetryBaseDelaySeconds && o.MaxRetryDelaySeconds <= 86_400,
+                "Upstream: RetryBaseDelaySeconds must be 0 or more and at most MaxRetryDelaySeconds, which is at most a day.")
             .ValidateOnStart();
-        services.AddOptions<Dictionary<string, ModelEntry>>().BindConfiguration(ModelCatalog.Section);
+        services.AddOptions<Dictionary<string, ModelEntry>>().BindConfiguration(ModelCatalog.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<Dictionary<string, ModelEntry>>, ModelCatalog.Validation>();
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section);
 
         services.ConfigureHttpJsonOptions(o =>
