@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -94,16 +96,38 @@ public abstract class FakeUpstream : IAsyncDisposable
             foreach (var (key, value) in form) fields[key] = value.ToString();
             foreach (var file in form.Files) fields[file.Name] = $"<file {file.Length} bytes {file.ContentType}>";
         }
-        else if (request.ContentType?.StartsWith("application/json") == true)
+        else if (await ReadJsonObjectAsync(request) is (JsonObject json, null))
         {
-            using var json = await System.Text.Json.JsonDocument.ParseAsync(request.Body);
-            foreach (var property in json.RootElement.EnumerateObject())
-                fields[property.Name] = property.Value.ValueKind == System.Text.Json.JsonValueKind.String ? property.Value.GetString()! : property.Value.GetRawText();
+            foreach (var (name, value) in json)
+                fields[name] = value?.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : value?.ToJsonString() ?? "null";
         }
         var recorded = new FakeRequest(request.Method, request.Path, request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), fields);
         Requests.Enqueue(recorded);
         return recorded;
     }
+
+    /// <summary>
+    /// The body of a JSON API's request: its object, or why there is none (not sent as application/json, not JSON, not
+    /// an object). Reads from the start, so a request buffered by <see cref="BeginBearerCallAsync"/> can be read again.
+    /// </summary>
+    protected static async Task<(JsonObject? Body, string? Problem)> ReadJsonObjectAsync(HttpRequest request)
+    {
+        if (request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) != true)
+            return (null, $"the body is sent as {request.ContentType ?? "no content type"}, not application/json");
+        if (request.Body.CanSeek) request.Body.Position = 0;
+        try
+        {
+            return await JsonNode.ParseAsync(request.Body) is JsonObject body ? (body, null) : (null, "the body is not a JSON object");
+        }
+        catch (JsonException e)
+        {
+            return (null, $"the body is not JSON ({e.Message})");
+        }
+    }
+
+    /// <summary>Writes a refusal in the provider's error shape: every error answer of every fake goes out here.</summary>
+    protected static Task RejectAsync(HttpContext context, int status, object errorBody) =>
+        Results.Json(errorBody, statusCode: status).ExecuteAsync(context);
 
     /// <summary>
     /// The start every Bearer-keyed JSON API shares: record the request, refuse a wrong key with 401, write the shared
@@ -112,10 +136,11 @@ public abstract class FakeUpstream : IAsyncDisposable
     protected async Task<(FakeRequest Request, Fault? Fault)?> BeginBearerCallAsync(
         HttpContext context, string key, Func<int, string, string, object> errorBody, object unauthorizedBody)
     {
+        context.Request.EnableBuffering(); // read twice: recorded, then checked against the contract
         var request = await RecordAsync(context.Request);
         if (context.Request.Headers.Authorization.ToString() != "Bearer " + key)
         {
-            await Results.Json(unauthorizedBody, statusCode: 401).ExecuteAsync(context);
+            await RejectAsync(context, 401, unauthorizedBody);
             return null;
         }
         var fault = NextFault(context.Request.Path);
@@ -131,13 +156,13 @@ public abstract class FakeUpstream : IAsyncDisposable
         {
             case Fault.RateLimited:
                 response.Headers.RetryAfter = "1";
-                await Results.Json(errorBody(429, "RATE_LIMIT_ERROR", "Too many requests"), statusCode: 429).ExecuteAsync(context);
+                await RejectAsync(context, 429, errorBody(429, "RATE_LIMIT_ERROR", "Too many requests"));
                 return true;
             case Fault.ServerError:
-                await Results.Json(errorBody(500, "SYSTEM_ERROR", "Internal error"), statusCode: 500).ExecuteAsync(context);
+                await RejectAsync(context, 500, errorBody(500, "SYSTEM_ERROR", "Internal error"));
                 return true;
             case Fault.Unavailable:
-                await Results.Json(errorBody(503, "SYSTEM_ERROR", "Service overloaded"), statusCode: 503).ExecuteAsync(context);
+                await RejectAsync(context, 503, errorBody(503, "SYSTEM_ERROR", "Service overloaded"));
                 return true;
             case Fault.Hang:
                 await Task.Delay(HangFor, context.RequestAborted).ContinueWith(_ => { });
