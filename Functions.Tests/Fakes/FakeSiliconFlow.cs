@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
@@ -7,8 +8,8 @@ namespace Functions.Tests.Fakes;
 /// <summary>
 /// SiliconFlow: POST /v1/images/generations (Bearer, JSON) answers images[].url at once, URLs that expire; errors are
 /// {"code", "message", "data"} with 400 (bad parameters), 401 (key), 403 (balance), 429 and 503. A body that breaks
-/// the request schema of specs/siliconflow-images.openapi.json (a required field missing, a value out of range) is a
-/// 400, as the service answers bad parameters.
+/// the request schema of specs/siliconflow-images.openapi.json (not JSON, a required field missing, a value out of
+/// range) or names a model or size the docs do not give is a 400, as the service answers bad parameters.
 /// </summary>
 public sealed class FakeSiliconFlow : FakeUpstream
 {
@@ -17,25 +18,37 @@ public sealed class FakeSiliconFlow : FakeUpstream
     /// <summary>The code this fake gives a parameter error; SiliconFlow documents the shape, not each code.</summary>
     public const int InvalidParameterCode = 20015;
 
+    /// <summary>The code SiliconFlow answers a model it does not have with (UPSTREAMS.md's example).</summary>
+    public const int UnknownModelCode = 20012;
+
     static readonly JsonNode RequestSchema =
         OpenApiContract.SiliconFlow.At("/paths/~1images~1generations/post/requestBody/content/application~1json/schema");
 
+    /// <summary>
+    /// The models UPSTREAMS.md names and the image sizes each takes (the spec's "others" is no size: UPSTREAMS.md lists
+    /// Kolors's five). FLUX.1-schnell's sizes are documented nowhere, so any WxH passes for it.
+    /// </summary>
+    static readonly Dictionary<string, string[]?> ImageSizes = new()
+    {
+        ["Kwai-Kolors/Kolors"] = ["1024x1024", "960x1280", "768x1024", "720x1440", "720x1280"],
+        ["Qwen/Qwen-Image"] = ["1328x1328", "1664x928", "928x1664", "1472x1140", "1140x1472", "1584x1056", "1056x1584"],
+        ["black-forest-labs/FLUX.1-schnell"] = null,
+    };
+
     protected override void Map(WebApplication app) => app.MapPost("/v1/images/generations", async context =>
     {
-        context.Request.EnableBuffering(); // read twice: recorded, then checked against the contract
         if (await BeginBearerCallAsync(context, Key, Error, Error(401, "20001", "Invalid token")) is not { } call) return;
         var fault = call.Fault;
         switch (fault)
         {
-            case Fault.NoCredit: await Results.Json(Error(403, "30001", "Sorry, your account balance is insufficient"), statusCode: 403).ExecuteAsync(context); return;
-            case Fault.BadRequest: await Results.Json(Error(400, "20012", "Model does not exist. Please check it carefully."), statusCode: 400).ExecuteAsync(context); return;
-            case Fault.BadCredentials: await Results.Json(Error(401, "20001", "Invalid token"), statusCode: 401).ExecuteAsync(context); return;
-            case Fault.Forbidden: await Results.Json(Error(403, "30011", "The model is not available for your account"), statusCode: 403).ExecuteAsync(context); return;
+            case Fault.NoCredit: await RejectAsync(context, 403, Error(403, "30001", "Sorry, your account balance is insufficient")); return;
+            case Fault.BadRequest: await RejectAsync(context, 400, Error(400, "20012", "Model does not exist. Please check it carefully.")); return;
+            case Fault.BadCredentials: await RejectAsync(context, 401, Error(401, "20001", "Invalid token")); return;
+            case Fault.Forbidden: await RejectAsync(context, 403, Error(403, "30011", "The model is not available for your account")); return;
         }
         if (await ParameterProblemAsync(context.Request) is { } problem)
         {
-            await Results.Json(new { code = InvalidParameterCode, message = $"Parameter is invalid: {problem}", data = (object?)null }, statusCode: 400)
-                .ExecuteAsync(context);
+            await RejectAsync(context, 400, new { code = problem.Code, message = problem.Message, data = (object?)null });
             return;
         }
         context.Response.Headers["x-siliconcloud-trace-id"] = Guid.NewGuid().ToString("N");
@@ -43,20 +56,30 @@ public sealed class FakeSiliconFlow : FakeUpstream
         await Results.Json(new { images = new[] { new { url } }, timings = new { inference = 0.42 }, seed = 4242 }).ExecuteAsync(context);
     });
 
-    // Enums are not checked: the spec lists Kolors and its sizes only, UPSTREAMS.md documents Qwen-Image's as well.
-    static async Task<string?> ParameterProblemAsync(HttpRequest request)
+    // Fields the schema does not name pass: it does not set additionalProperties to false.
+    static async Task<(int Code, string Message)?> ParameterProblemAsync(HttpRequest request)
     {
-        request.Body.Position = 0;
-        JsonNode? body;
-        try
-        {
-            body = await JsonNode.ParseAsync(request.Body);
-        }
-        catch (System.Text.Json.JsonException e)
-        {
-            return $"the body is not JSON ({e.Message})";
-        }
-        return OpenApiContract.SiliconFlow.Check(body, RequestSchema, enums: false).FirstOrDefault();
+        var (body, notJson) = await ReadJsonObjectAsync(request);
+        if (body is null) return Invalid(notJson!);
+        if (OpenApiContract.SiliconFlow.Check(body, RequestSchema, enums: false).FirstOrDefault() is { } broken) return Invalid(broken);
+        var model = body["model"]!.GetValue<string>();
+        if (!ImageSizes.TryGetValue(model, out var sizes)) return (UnknownModelCode, "Model does not exist. Please check it carefully.");
+        var size = body["image_size"]!.GetValue<string>();
+        if (sizes is null ? !Regex.IsMatch(size, @"^[1-9]\d*x[1-9]\d*$") : !sizes.Contains(size))
+            return Invalid($"image_size '{size}' is not one {model} takes ({(sizes is null ? "WxH" : string.Join(", ", sizes))})");
+        if (body["image"]?.GetValue<string>() is { } image && !IsImageReference(image))
+            return Invalid("image is neither a base64 data URL (data:image/...;base64,...) nor an http(s) URL");
+        return null;
+    }
+
+    static (int, string) Invalid(string problem) => (InvalidParameterCode, $"Parameter is invalid: {problem}");
+
+    /// <summary>UPSTREAMS.md: "base64 data URL or http URL".</summary>
+    static bool IsImageReference(string image)
+    {
+        if (Uri.TryCreate(image, UriKind.Absolute, out var url) && url.Scheme is "http" or "https") return true;
+        var match = Regex.Match(image, @"^data:image/[\w.+-]+;base64,(.+)$", RegexOptions.Singleline);
+        return match.Success && Convert.TryFromBase64String(match.Groups[1].Value, new byte[match.Groups[1].Length], out _);
     }
 
     static object Error(int status, string code, string message) => new { code = int.TryParse(code, out var number) ? number : 50000, message, data = (object?)null };

@@ -1,33 +1,38 @@
-using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using Functions.Tests.Fakes;
 
 namespace Functions.Tests.Providers;
 
 /// <summary>The SiliconFlow fake refuses what its contract refuses, so that a client that drops a required field fails its tests.</summary>
-public sealed class FakeSiliconFlowTests : IAsyncLifetime
+public sealed class FakeSiliconFlowTests : FakeUpstreamTests<FakeSiliconFlow>
 {
-    readonly FakeSiliconFlow _fake = new();
-    readonly HttpClient _client = new();
-
     static JsonObject Valid() => new()
     {
         ["model"] = "Kwai-Kolors/Kolors", ["prompt"] = "a heron", ["image_size"] = "1024x1024", ["batch_size"] = 1,
         ["num_inference_steps"] = 20, ["guidance_scale"] = 7.5,
     };
 
-    [Fact]
-    public async Task A_request_with_every_required_field_in_range_gets_an_image_url()
+    [Theory]
+    [InlineData("model", "\"Qwen/Qwen-Image\"", "image_size", "\"1328x1328\"")]
+    [InlineData("model", "\"black-forest-labs/FLUX.1-schnell\"", "image_size", "\"512x768\"")]
+    [InlineData("image", "\"https://example.com/reference.png\"", "seed", "9999999999")]
+    [InlineData("image", "\"data:image/png;base64,iVBORw0KGgo=\"", "negative_prompt", "\"blur\"")]
+    [InlineData("unlisted_field", "1", "guidance_scale", "20")]
+    public async Task A_request_with_every_required_field_in_range_gets_an_image_url(string field, string json, string other, string otherJson)
     {
-        var response = await PostAsync(Valid());
+        var body = Valid();
+        (body[field], body[other]) = (JsonNode.Parse(json), JsonNode.Parse(otherJson));
+
+        var response = await PostAsync(body);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.StartsWith(_fake.BaseUrl, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("images")[0].GetProperty("url").GetString());
+        Assert.StartsWith(Fake.BaseUrl, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("images")[0].GetProperty("url").GetString());
     }
 
     [Theory]
     [InlineData("num_inference_steps", null)]
     [InlineData("guidance_scale", null)]
+    [InlineData("prompt", null)]
     [InlineData("num_inference_steps", "0")]
     [InlineData("num_inference_steps", "101")]
     [InlineData("num_inference_steps", "2.5")]
@@ -36,33 +41,45 @@ public sealed class FakeSiliconFlowTests : IAsyncLifetime
     [InlineData("guidance_scale", "20.5")]
     [InlineData("batch_size", "5")]
     [InlineData("seed", "10000000000")]
+    [InlineData("image_size", "\"1328x1328\"")] // Qwen-Image's, not Kolors's
+    [InlineData("image_size", "\"others\"")]
+    [InlineData("image", "\"iVBORw0KGgo=\"")] // Base64 without its data URL
+    [InlineData("image", "\"data:image/png;base64,%%%\"")]
+    [InlineData("image", "\"ftp://example.com/reference.png\"")]
     public async Task A_missing_or_out_of_range_parameter_is_a_400_in_siliconflows_error_shape(string field, string? json)
     {
         var body = Valid();
         if (json is null) body.Remove(field);
         else body[field] = JsonNode.Parse(json);
 
-        var response = await PostAsync(body);
+        var error = await RefusalAsync(await PostAsync(body));
 
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        var error = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(FakeSiliconFlow.InvalidParameterCode, error.GetProperty("code").GetInt32());
         Assert.Contains(field, error.GetProperty("message").GetString());
         Assert.Equal(JsonValueKind.Null, error.GetProperty("data").ValueKind);
     }
 
-    Task<HttpResponseMessage> PostAsync(JsonObject body)
+    [Fact]
+    public async Task A_model_the_docs_do_not_name_is_a_400_model_does_not_exist()
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, $"{_fake.BaseUrl}/v1/images/generations") { Content = JsonContent.Create(body) };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", FakeSiliconFlow.Key);
-        return _client.SendAsync(request);
+        var body = Valid();
+        body["model"] = "Kwai-Kolors/Kolors-XL";
+
+        var error = await RefusalAsync(await PostAsync(body));
+
+        Assert.Equal(FakeSiliconFlow.UnknownModelCode, error.GetProperty("code").GetInt32());
     }
 
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
+    [Fact]
+    public async Task A_body_that_is_not_sent_as_json_is_a_400_in_siliconflows_error_shape()
     {
-        _client.Dispose();
-        await _fake.DisposeAsync();
+        var error = await RefusalAsync(await PostAsync("/v1/images/generations", JsonAsText(Valid()), Bearer));
+
+        Assert.Equal(FakeSiliconFlow.InvalidParameterCode, error.GetProperty("code").GetInt32());
+        Assert.Contains("application/json", error.GetProperty("message").GetString());
     }
+
+    static readonly (string, string) Bearer = ("Authorization", "Bearer " + FakeSiliconFlow.Key);
+
+    Task<HttpResponseMessage> PostAsync(JsonObject body) => PostAsync("/v1/images/generations", Json(body), Bearer);
 }

@@ -1,0 +1,44 @@
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+using Functions.Tests.Fakes;
+
+namespace Functions.Tests.Providers;
+
+/// <summary>
+/// A fake upstream on its own, called directly: what the tests that pin a fake's strictness share. Each fake must refuse
+/// what its provider's contract refuses, in the provider's error shape, so that a client sending it fails its tests.
+/// </summary>
+public abstract class FakeUpstreamTests<TFake> : IAsyncLifetime where TFake : FakeUpstream, new()
+{
+    protected TFake Fake { get; } = new();
+    readonly HttpClient _client = new();
+
+    /// <summary>POSTs <paramref name="content"/> to <paramref name="path"/> with <paramref name="auth"/> (a header name and value).</summary>
+    protected Task<HttpResponseMessage> PostAsync(string path, HttpContent content, (string Name, string Value) auth)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, Fake.BaseUrl + path) { Content = content };
+        request.Headers.TryAddWithoutValidation(auth.Name, auth.Value);
+        return _client.SendAsync(request);
+    }
+
+    protected static HttpContent Json(JsonObject body) => JsonContent.Create(body);
+
+    /// <summary>JSON that says it is something else (as a client that forgets the content type sends it).</summary>
+    protected static HttpContent JsonAsText(JsonObject body) => new StringContent(body.ToJsonString(), new MediaTypeHeaderValue("text/plain"));
+
+    /// <summary>The error body of a refusal, after checking its status.</summary>
+    protected static async Task<JsonElement> RefusalAsync(HttpResponseMessage response, HttpStatusCode status = HttpStatusCode.BadRequest)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == status, $"{(int)response.StatusCode}, not {(int)status}: {body}");
+        return JsonDocument.Parse(body).RootElement;
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await Fake.DisposeAsync();
+    }
+}
