@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
@@ -5,11 +7,37 @@ namespace Functions.Tests.Fakes;
 
 /// <summary>
 /// An OpenAI-compatible image API: POST /v1/images/generations answers data[] with b64_json, or with url when the
-/// request asks response_format=url; errors are {"error": {"message", "type", "param", "code"}}.
+/// request asks response_format=url; errors are {"error": {"message", "type", "param", "code"}}. A request OpenAI's
+/// images reference refuses (not JSON, no prompt, a parameter the model does not take, a value out of its range) is
+/// a 400 worded as OpenAI words it.
 /// </summary>
 public sealed class FakeOpenAi : FakeUpstream
 {
     public const string Key = "sk-oa-test-93ab71c2e4";
+
+    /// <summary>What one model takes: each parameter with the values allowed (null: any value of its type), its most images and longest prompt.</summary>
+    sealed record ModelRules(int MaxImages, int MaxPromptLength, Dictionary<string, string[]?> Parameters);
+
+    static ModelRules Rules(int maxImages, int maxPromptLength, params (string Name, string[]? Values)[] own) => new(maxImages, maxPromptLength,
+        new (string Name, string[]? Values)[] { ("prompt", null), ("model", null), ("n", null), ("user", null) }.Concat(own).ToDictionary(p => p.Name, p => p.Values));
+
+    // GPT image models return Base64 always: response_format is no parameter of theirs (OpenAI answers unknown_parameter).
+    // The reference gives output_compression, stream and partial_images ranges the app never sends: their values pass.
+    static readonly ModelRules GptImage = Rules(10, 32000,
+        ("size", ["1024x1024", "1536x1024", "1024x1536", "auto"]), ("quality", ["auto", "high", "medium", "low"]),
+        ("output_format", ["png", "jpeg", "webp"]), ("background", ["transparent", "opaque", "auto"]), ("moderation", ["low", "auto"]),
+        ("output_compression", null), ("stream", null), ("partial_images", null));
+
+    static readonly Dictionary<string, ModelRules> Models = new()
+    {
+        ["gpt-image-1"] = GptImage, ["gpt-image-1-mini"] = GptImage, ["gpt-image-1.5"] = GptImage,
+        ["dall-e-3"] = Rules(1, 4000, ("size", ["1024x1024", "1792x1024", "1024x1792"]), ("quality", ["auto", "hd", "standard"]),
+            ("response_format", ["url", "b64_json"]), ("style", ["vivid", "natural"])),
+        ["dall-e-2"] = Rules(10, 1000, ("size", ["256x256", "512x512", "1024x1024"]), ("quality", ["auto", "standard"]),
+            ("response_format", ["url", "b64_json"])),
+    };
+
+    const string DefaultModel = "dall-e-2";
 
     protected override void Map(WebApplication app) => app.MapPost("/v1/images/generations", async context =>
     {
@@ -17,24 +45,70 @@ public sealed class FakeOpenAi : FakeUpstream
         var (request, fault) = call;
         switch (fault)
         {
-            case Fault.ContentFiltered:
-                await Results.Json(Error(400, "content_policy_violation", "Your request was rejected by the safety system"), statusCode: 400).ExecuteAsync(context);
-                return;
-            case Fault.NoCredit:
-                await Results.Json(Error(429, "insufficient_quota", "You exceeded your current quota"), statusCode: 429).ExecuteAsync(context);
-                return;
-            case Fault.BadRequest:
-                await Results.Json(Error(400, "invalid_size", "Invalid size"), statusCode: 400).ExecuteAsync(context);
-                return;
-            case Fault.EchoesKey:
-                await Results.Json(Error(400, "invalid_request", $"Key {Key} may not use this model"), statusCode: 400).ExecuteAsync(context);
-                return;
+            case Fault.ContentFiltered: await RejectAsync(context, 400, Error(400, "content_policy_violation", "Your request was rejected by the safety system")); return;
+            case Fault.NoCredit: await RejectAsync(context, 429, Error(429, "insufficient_quota", "You exceeded your current quota")); return;
+            case Fault.BadRequest: await RejectAsync(context, 400, Error(400, "invalid_size", "Invalid size")); return;
+            case Fault.EchoesKey: await RejectAsync(context, 400, Error(400, "invalid_request", $"Key {Key} may not use this model")); return;
         }
+        if (await ProblemOfAsync(context.Request) is { } problem)
+        {
+            await RejectAsync(context, 400, Error(400, problem.Code, problem.Message, problem.Param));
+            return;
+        }
+        var prompt = request.Fields["prompt"];
         object data = request.Fields.GetValueOrDefault("response_format") == "url"
-            ? new { url = ImageUrl(fault is Fault.NotAnImage or Fault.OversizedImage ? fault : null), revised_prompt = request.Fields["prompt"] }
-            : new { b64_json = Convert.ToBase64String(fault == Fault.NotAnImage ? "not an image at all"u8.ToArray() : Image), revised_prompt = request.Fields["prompt"] };
+            ? new { url = ImageUrl(fault is Fault.NotAnImage or Fault.OversizedImage ? fault : null), revised_prompt = prompt }
+            : new { b64_json = Convert.ToBase64String(fault == Fault.NotAnImage ? "not an image at all"u8.ToArray() : Image), revised_prompt = prompt };
         await Results.Json(new { created = 1763600000, data = new[] { data }, usage = new { total_tokens = 100 } }).ExecuteAsync(context);
     });
 
-    static object Error(int status, string code, string message) => new { error = new { message, type = status >= 500 ? "server_error" : "invalid_request_error", param = (string?)null, code } };
+    static async Task<(string? Code, string Message, string? Param)?> ProblemOfAsync(HttpRequest request)
+    {
+        var (body, notJson) = await ReadJsonObjectAsync(request);
+        if (body is null)
+            return (null, $"We could not parse the JSON body of your request: {notJson}. The OpenAI API expects a JSON payload.", null);
+        if (body["model"] is { } m && m.GetValueKind() != JsonValueKind.String) return WrongType("model", "a string", m);
+        var model = body["model"]?.GetValue<string>() ?? DefaultModel;
+        if (!Models.TryGetValue(model, out var rules)) return InvalidValue("model", model, Models.Keys);
+        if (!body.ContainsKey("prompt")) return ("missing_required_parameter", "Missing required parameter: 'prompt'.", "prompt");
+
+        foreach (var (name, value) in body)
+        {
+            if (!rules.Parameters.TryGetValue(name, out var allowed)) return ("unknown_parameter", $"Unknown parameter: '{name}'.", name);
+            var kind = value?.GetValueKind();
+            switch (name)
+            {
+                case "n" or "output_compression" or "partial_images":
+                    if (kind != JsonValueKind.Number || !value!.AsValue().TryGetValue<int>(out _)) return WrongType(name, "an integer", value);
+                    break;
+                case "stream":
+                    if (kind is not (JsonValueKind.True or JsonValueKind.False)) return WrongType(name, "a boolean", value);
+                    break;
+                default:
+                    if (kind != JsonValueKind.String) return WrongType(name, "a string", value);
+                    if (allowed is not null && !allowed.Contains(value!.GetValue<string>())) return InvalidValue(name, value.GetValue<string>(), allowed);
+                    break;
+            }
+        }
+        var promptLength = body["prompt"]!.GetValue<string>().EnumerateRunes().Count();
+        if (promptLength > rules.MaxPromptLength)
+            return ("string_above_max_length", $"Invalid 'prompt': string too long. Expected a string with maximum length {rules.MaxPromptLength}, " +
+                $"but got a string with length {promptLength} instead.", "prompt");
+        var n = body["n"]?.GetValue<int>() ?? 1;
+        if (n < 1) return ("integer_below_min_value", $"Invalid 'n': integer below minimum value. Expected a value >= 1, but got {n} instead.", "n");
+        if (n > rules.MaxImages)
+            return ("integer_above_max_value", $"Invalid 'n': integer above maximum value. Expected a value <= {rules.MaxImages}, but got {n} instead.", "n");
+        return null;
+    }
+
+    static (string?, string, string?) WrongType(string name, string expected, JsonNode? value) =>
+        ("invalid_type", $"Invalid type for '{name}': expected {expected}, but got {value?.GetValueKind().ToString().ToLowerInvariant() ?? "null"} instead.", name);
+
+    static (string?, string, string?) InvalidValue(string name, string value, IEnumerable<string> allowed) =>
+        ("invalid_value", $"Invalid value: '{value}'. Supported values are: {string.Join(", ", allowed.Select(a => $"'{a}'"))}.", name);
+
+    static object Error(int status, string? code, string message) => Error(status, code, message, null);
+
+    static object Error(int status, string? code, string message, string? param) =>
+        new { error = new { message, type = status >= 500 ? "server_error" : "invalid_request_error", param, code } };
 }
