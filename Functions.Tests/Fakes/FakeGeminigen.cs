@@ -24,15 +24,51 @@ public sealed class FakeGeminigen : FakeUpstream
 
     public int Submits => Requests.Count(r => r.Method == "POST");
 
+    /// <summary>The code this fake gives a missing or unknown field; UPSTREAMS.md documents the shape, not a code for it.</summary>
+    public const string InvalidFieldCode = "INVALID_PARAMETER";
+
+    /// <summary>The longest prompt taken (TEXT_TOO_LONG beyond): UPSTREAMS.md names the code, not the limit, so none unless a test sets one.</summary>
+    public int? MaxPromptLength { get; set; }
+
+    /// <summary>The largest reference file taken (MAXIMUM_FILE_SIZE_EXCEED beyond): as undocumented as the prompt's limit.</summary>
+    public long? MaxFileBytes { get; set; }
+
+    static readonly string[] Orientations = ["landscape", "portrait", "square"];
+
+    /// <summary>
+    /// The submit endpoints (UPSTREAMS.md) and the values each allows for the fields it documents with values; other
+    /// fields (ref_history, file_urls, ...) pass unchecked, the docs giving no rule for them.
+    /// </summary>
+    static readonly Dictionary<string, Dictionary<string, string[]>> Endpoints = new()
+    {
+        ["generate_image"] = new()
+        {
+            ["model"] = ["nano-banana-pro", "nano-banana-2", "imagen-4", "imagen-pro", "imagen-flash", "imagen-4-fast", "imagen-4-ultra"],
+            ["aspect_ratio"] = ["1:1", "16:9", "9:16", "4:3", "3:4"],
+            ["resolution"] = ["1K", "2K", "4K"],
+            ["output_format"] = ["jpeg", "png"],
+            ["style"] = ["None", "3D Render", "Acrylic", "Anime General", "Creative", "Dynamic", "Fashion", "Game Concept", "Graphic Design 3D",
+                "Illustration", "Photorealistic", "Portrait", "Portrait Cinematic", "Portrait Fashion", "Ray Traced", "Stock Photo", "Watercolor"],
+        },
+        ["imagen/grok"] = new() { ["orientation"] = Orientations, ["num_result"] = Counts(8) },
+        ["meta_ai/generate"] = new() { ["orientation"] = Orientations, ["num_result"] = Counts(4) },
+    };
+
+    static string[] Counts(int max) => [.. Enumerable.Range(1, max).Select(n => n.ToString())];
+
+    // The website API is documented only as mirroring generate_image and history; it is taken to mirror every endpoint (unconfirmed).
     protected override void Map(WebApplication app)
     {
-        app.MapPost("/uapi/v1/{**endpoint}", context => SubmitAsync(context, website: false));
-        app.MapPost("/api/{**endpoint}", context => SubmitAsync(context, website: true));
+        foreach (var endpoint in Endpoints.Keys)
+        {
+            app.MapPost($"/uapi/v1/{endpoint}", context => SubmitAsync(context, endpoint, website: false));
+            app.MapPost($"/api/{endpoint}", context => SubmitAsync(context, endpoint, website: true));
+        }
         app.MapGet("/uapi/v1/history/{uuid}", context => CheckAsync(context, website: false));
         app.MapGet("/api/history/{uuid}", context => CheckAsync(context, website: true));
     }
 
-    async Task SubmitAsync(HttpContext context, bool website)
+    async Task SubmitAsync(HttpContext context, string endpoint, bool website)
     {
         await RecordAsync(context.Request);
         if (!Authorized(context.Request, website)) { await Unauthorized(context); return; }
@@ -42,15 +78,19 @@ public sealed class FakeGeminigen : FakeUpstream
         {
             case Fault.BadCredentials: await Unauthorized(context); return;
             case Fault.NoCredit:
-                await Results.Json(new { detail = new { error_code = "NOT_ENOUGH_CREDIT", error_message = "Not enough credit" } }, statusCode: 403).ExecuteAsync(context);
+                await RejectAsync(context, 403, new { detail = new { error_code = "NOT_ENOUGH_CREDIT", error_message = "Not enough credit" } });
                 return;
             case Fault.ConcurrencyLimit:
-                await Results.Json(new { detail = new { error_code = "SYSTEM_ERROR", message = "You have reached the maximum of concurrent generations for your plan" } },
-                    statusCode: 400).ExecuteAsync(context);
+                await RejectAsync(context, 400, Error(400, "SYSTEM_ERROR", "You have reached the maximum of concurrent generations for your plan"));
                 return;
             case Fault.BadRequest:
-                await Results.Json(new { detail = new { error_code = "TEXT_TOO_LONG", message = "Prompt is too long" } }, statusCode: 400).ExecuteAsync(context);
+                await RejectAsync(context, 400, Error(400, "TEXT_TOO_LONG", "Prompt is too long"));
                 return;
+        }
+        if (await ProblemOfAsync(context.Request, Endpoints[endpoint]) is { } problem)
+        {
+            await RejectAsync(context, 400, Error(400, problem.Code, problem.Message));
+            return;
         }
         var uuid = Guid.NewGuid().ToString();
         _tasks[uuid] = new TaskState(fault);
@@ -65,7 +105,7 @@ public sealed class FakeGeminigen : FakeUpstream
         var uuid = (string)context.Request.RouteValues["uuid"]!;
         if (!_tasks.TryGetValue(uuid, out var task))
         {
-            await Results.Json(new { detail = new { error_code = "HISTORY_NOT_FOUND", message = "No such generation" } }, statusCode: 404).ExecuteAsync(context);
+            await RejectAsync(context, 404, Error(404, "HISTORY_NOT_FOUND", "No such generation"));
             return;
         }
         var polls = Interlocked.Increment(ref task.Polls);
@@ -103,12 +143,32 @@ public sealed class FakeGeminigen : FakeUpstream
 
     static object Error(int status, string code, string message) => new { detail = new { error_code = code, message } };
 
+    /// <summary>What geminigen refuses in a submit: no multipart form, no prompt, a value not documented, a reference that is no image or too large.</summary>
+    async Task<(string Code, string Message)?> ProblemOfAsync(HttpRequest request, Dictionary<string, string[]> allowed)
+    {
+        if (request.ContentType?.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase) != true)
+            return (InvalidFieldCode, $"The body must be multipart/form-data, not {request.ContentType ?? "nothing"}");
+        var form = await request.ReadFormAsync();
+        if (string.IsNullOrEmpty(form["prompt"])) return (InvalidFieldCode, "prompt: field required");
+        if (form["prompt"].ToString().EnumerateRunes().Count() > MaxPromptLength) return ("TEXT_TOO_LONG", "Prompt is too long");
+        foreach (var (field, values) in allowed)
+            if (form.TryGetValue(field, out var value) && !values.Contains(value.ToString()))
+                return (InvalidFieldCode, $"{field}: '{value}' is not one of {string.Join(", ", values)}");
+        foreach (var file in form.Files.GetFiles("files"))
+        {
+            if (file.ContentType?.StartsWith("image/", StringComparison.OrdinalIgnoreCase) != true)
+                return ("FILE_TYPE_NOT_ALLOWED", $"{file.Name}: {file.ContentType ?? "no type"} is not an image");
+            if (file.Length > MaxFileBytes) return ("MAXIMUM_FILE_SIZE_EXCEED", $"{file.Name}: {file.Length} bytes is more than {MaxFileBytes}");
+        }
+        return null;
+    }
+
     static bool Authorized(HttpRequest request, bool website) => website
         ? request.Headers.Authorization.ToString() == "Bearer " + Jwt
         : request.Headers["x-api-key"].ToString() == ApiKey;
 
     static Task Unauthorized(HttpContext context) =>
-        Results.Json(new { detail = new { error_code = "API_KEY_NOT_FOUND", message = "Invalid API key" } }, statusCode: 401).ExecuteAsync(context);
+        RejectAsync(context, 401, Error(401, "API_KEY_NOT_FOUND", "Invalid API key"));
 
     sealed class TaskState(Fault? fault)
     {
