@@ -80,6 +80,19 @@ public sealed class ModelEndToEndTests(ProviderFixture app) : IClassFixture<Prov
         Assert.Equal(entry.GuidanceScale!.Value, double.Parse(sent["guidance_scale"], System.Globalization.CultureInfo.InvariantCulture));
     }
 
+    [Theory]
+    [InlineData("dall-e-3")]
+    [InlineData("gpt-image-1")]
+    public async Task A_prompt_at_the_kioai_limit_with_a_style_still_fits_the_openai_models_limit(string model)
+    {
+        app.ClearFaults();
+        var prompt = new string('p', Functions.Generation.GenerateImageValidator.MaxPromptLength);
+
+        var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt, model, style = "watercolor" });
+
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
+
     [Fact]
     public async Task A_reference_image_travels_to_the_upstream()
     {

@@ -20,6 +20,17 @@ public sealed class UpstreamRulesTests
         Assert.Equal(expected, UpstreamMapping.NearestShape(["1:1", "16:9", "9:16", "4:3", "3:4"], ratio));
 
     [Theory]
+    [InlineData(3979, "a, watercolor painting")] // 4000 with the words
+    [InlineData(3980, "a")]
+    public void Style_words_are_added_only_while_the_prompt_stays_within_4000_characters(int length, string expectedTail)
+    {
+        var prompt = new string('a', length);
+        var styled = UpstreamMapping.StyledPrompt(new Functions.Generation.GenerationRequest(prompt, "watercolor", "1:1", "dall-e-3", null, false, null, null));
+        Assert.EndsWith(expectedTail, styled);
+        Assert.True(styled.Length <= Functions.Generation.GenerateImageValidator.MaxPromptLength);
+    }
+
+    [Theory]
     [InlineData("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", true)]
     [InlineData("gg-plain-api-key", false)]
     [InlineData("a.b", false)]

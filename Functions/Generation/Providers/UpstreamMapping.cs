@@ -23,8 +23,15 @@ public static class UpstreamMapping
         ["watercolor"] = "watercolor painting", ["digital_art"] = "digital art",
     };
 
+    /// <summary>
+    /// The prompt and the style's words, unless they would take it past the kioai limit, which is also dall-e-3's and
+    /// AIImg's (a 4000-character prompt plus ", photorealistic" is refused there): then the prompt alone.
+    /// </summary>
     public static string StyledPrompt(GenerationRequest request) =>
-        PromptStyles.GetValueOrDefault(request.Style, "") is { Length: > 0 } words ? $"{request.Prompt}, {words}" : request.Prompt;
+        PromptStyles.GetValueOrDefault(request.Style, "") is { Length: > 0 } words
+        && request.Prompt.EnumerateRunes().Count() + ", ".Length + words.Length <= GenerateImageValidator.MaxPromptLength
+            ? $"{request.Prompt}, {words}"
+            : request.Prompt;
 
     /// <summary>
     /// The shape the model takes that is nearest the requested ratio (by the log of width over height, so that 2:3
