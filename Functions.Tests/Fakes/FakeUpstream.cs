@@ -94,7 +94,11 @@ public abstract class FakeUpstream : IAsyncDisposable
         {
             var form = await request.ReadFormAsync();
             foreach (var (key, value) in form) fields[key] = value.ToString();
-            foreach (var file in form.Files) fields[file.Name] = $"<file {file.Length} bytes {file.ContentType}>";
+            foreach (var file in form.Files)
+            {
+                fields[file.Name] = $"<file {file.Length} bytes {file.ContentType}>";
+                fields[file.Name + ".disposition"] = file.ContentDisposition;
+            }
         }
         else if (await ReadJsonObjectAsync(request) is (JsonObject json, null))
         {

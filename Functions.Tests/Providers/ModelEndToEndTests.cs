@@ -60,6 +60,10 @@ public sealed class ModelEndToEndTests(ProviderFixture app) : IClassFixture<Prov
         await app.GenerateAsync(new { prompt = "a cat", model = "Kwai-Kolors/Kolors", style = "anime", seed = 77 });
         var sf = app.SiliconFlow.Requests.Skip(sfBefore).First().Fields;
         Assert.Equal(("Kwai-Kolors/Kolors", "a cat, anime style", "1024x1024", "77"), (sf["model"], sf["prompt"], sf["image_size"], sf["seed"]));
+
+        before = app.Geminigen.Requests.Count;
+        await app.GenerateAsync(new { prompt = "a cat", model = "grok", style = "anime" }); // grok takes no style field
+        Assert.Equal("a cat, anime style", app.Geminigen.Requests.Skip(before).First(r => r.Method == "POST").Fields["prompt"]);
     }
 
     [Theory]
@@ -102,6 +106,7 @@ public sealed class ModelEndToEndTests(ProviderFixture app) : IClassFixture<Prov
             referenceImageBase64 = Convert.ToBase64String(FakeUpstream.Image), referenceImageMime = "image/png" });
         var sent = app.Geminigen.Requests.Skip(before).First(r => r.Method == "POST").Fields;
         Assert.Equal($"<file {FakeUpstream.Image.Length} bytes image/png>", sent["files"]);
+        Assert.Equal("form-data; name=\"files\"; filename=\"reference.png\"", sent["files.disposition"]); // no filename* (RFC 7578, 4.2)
     }
 
     [Fact]

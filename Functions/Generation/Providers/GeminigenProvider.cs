@@ -30,9 +30,13 @@ public sealed class GeminigenProvider(UpstreamHttp http, IOptions<ProviderOption
             foreach (var (name, value) in fields) form.Add(new StringContent(value), name);
             if (call.Input.ReferenceImage is { } reference)
             {
+                var type = ImageInspector.ReadHeader(reference.Span)?.ContentType ?? ImageFormats.Png;
                 var file = new ReadOnlyMemoryContent(reference);
-                file.Headers.ContentType = new MediaTypeHeaderValue(ImageInspector.ReadHeader(reference.Span)?.ContentType ?? "application/octet-stream");
-                form.Add(file, "files", "reference");
+                file.Headers.ContentType = new MediaTypeHeaderValue(type);
+                // Quoted name and filename, with the type's extension; no filename* (RFC 7578, 4.2), which .NET adds by itself.
+                file.Headers.ContentDisposition = new ContentDispositionHeaderValue("form-data")
+                    { Name = "\"files\"", FileName = $"\"reference.{ImageFormats.ExtensionOf(type)}\"" };
+                form.Add(file);
             }
             return Authorized(new HttpRequestMessage(HttpMethod.Post, url) { Content = form }, call.Token);
         }, cancellationToken, UpstreamCallKind.StartTask);
@@ -107,8 +111,10 @@ public sealed class GeminigenProvider(UpstreamHttp http, IOptions<ProviderOption
     {
         var request = call.Input.Request;
         var shape = UpstreamMapping.NearestShape(call.Entry.Shapes, request.AspectRatio);
-        List<(string, string)> fields = [("prompt", request.Prompt)];
-        if (EndpointOf(call) == ImagenEndpoint)
+        // grok and meta take no style field: there, as on SiliconFlow and OpenAI, the style's words go in the prompt.
+        var imagen = EndpointOf(call) == ImagenEndpoint;
+        List<(string, string)> fields = [("prompt", imagen ? request.Prompt : UpstreamMapping.StyledPrompt(request))];
+        if (imagen)
         {
             fields.Add(("model", call.UpstreamModel));
             fields.Add(("aspect_ratio", shape));
