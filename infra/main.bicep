@@ -152,27 +152,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD' }
         { name: 'ASPNETCORE_ENVIRONMENT', value: 'Production' }
         { name: 'MALLOC_ARENA_MAX', value: '2' } // glibc arenas: less resident memory, as scripts/run.sh (bench/RESULTS.md, "Memory")
-        { name: 'Generation__SyncWaitSeconds', value: '50' }
-        { name: 'Generation__OfflineRenderer', value: 'false' }
-        { name: 'Auth__GenerateLocalAdminKey', value: 'false' }
+        // Only what differs in Azure: every other setting keeps the default its options class gives (README, "Settings").
         { name: 'Auth__AdminKey', value: adminKey }
-        { name: 'Providers__Geminigen__BaseUrl', value: 'https://api.geminigen.ai/uapi/v1' }
-        { name: 'Providers__Geminigen__WebBaseUrl', value: 'https://api.geminigen.ai/api' }
-        { name: 'Providers__Geminigen__Auth', value: 'auto' }
-        { name: 'Providers__SiliconFlow__BaseUrl', value: 'https://api.siliconflow.com/v1' }
-        { name: 'Providers__OpenAI__BaseUrl', value: 'https://api.openai.com/v1' }
-        { name: 'Upstream__AttemptTimeoutSeconds', value: '120' }
-        { name: 'Upstream__MaxRetries', value: '2' }
-        { name: 'Upstream__RetryBaseDelaySeconds', value: '1' }
-        { name: 'Upstream__MaxRetryDelaySeconds', value: '10' }
-        { name: 'Upstream__BreakerWindowSeconds', value: '30' }
-        { name: 'Upstream__BreakerMinimumCalls', value: '10' }
-        { name: 'Upstream__BreakSeconds', value: '30' }
-        { name: 'Upstream__PollMinSeconds', value: '2' }
-        { name: 'Upstream__PollMaxSeconds', value: '10' }
-        { name: 'Upstream__DeadlineSeconds', value: '600' }
-        { name: 'Upstream__MaxImageBytes', value: '52428800' }
-        { name: 'Upstream__AllowPrivateAddresses', value: 'false' }
         { name: 'Api__PublicBaseUrl', value: publicBaseUrl }
       ]
     }

@@ -25,16 +25,15 @@ public sealed partial class InfrastructureTests
     }
 
     [Fact]
-    public void Every_setting_the_app_reads_is_set_by_the_template_identity_based()
+    public void The_template_and_the_sample_set_only_settings_the_app_or_its_platform_reads_and_storage_identity_based()
     {
         using var sample = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryRoot.Path, "local.settings.sample.json")));
         var settings = AppSettingNames();
-        foreach (var key in sample.RootElement.GetProperty("Values").EnumerateObject().Select(p => p.Name))
-        {
-            // Flex sets the runtime in functionAppConfig; storage is set identity-based below; upstream tokens go in through the API.
-            if (key is "FUNCTIONS_WORKER_RUNTIME" or "AzureWebJobsStorage" || key.EndsWith("__Token", StringComparison.Ordinal)) continue;
-            Assert.Contains(key, settings);
-        }
+        string[] platform = ["FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsStorage", "APPLICATIONINSIGHTS_", "ASPNETCORE_ENVIRONMENT", "MALLOC_ARENA_MAX"];
+        // Defaults live in the options classes alone: a setting here that binds to nothing would be a typo, or a copy gone stale.
+        foreach (var key in settings.Concat(sample.RootElement.GetProperty("Values").EnumerateObject().Select(p => p.Name)))
+            Assert.True(platform.Any(p => key.StartsWith(p, StringComparison.Ordinal)) || AppOptions.Binds(key), $"{key} sets nothing the app reads");
+        Assert.Contains("Auth__AdminKey", settings);
         // Host storage, the Durable task hub and the app's clients: the account's name and the managed identity, nothing else.
         Assert.Equal(["AzureWebJobsStorage__accountName", "AzureWebJobsStorage__credential"],
             settings.Where(s => s.StartsWith("AzureWebJobsStorage", StringComparison.Ordinal)).Order());
