@@ -101,9 +101,10 @@ public sealed class FakeGeminigen : FakeUpstream
     {
         await RecordAsync(context.Request);
         if (!Authorized(context.Request, website)) { await Unauthorized(context); return; }
-        if (NextFault(context.Request.Path) is { } fault && await TryWriteCommonFaultAsync(context, fault, Error)) return;
+        var fault = NextFault(context.Request.Path);
+        if (fault is { } common && await TryWriteCommonFaultAsync(context, common, Error)) return;
         var uuid = (string)context.Request.RouteValues["uuid"]!;
-        if (!_tasks.TryGetValue(uuid, out var task))
+        if (fault == Fault.TaskGone || !_tasks.TryGetValue(uuid, out var task))
         {
             await RejectAsync(context, 404, Error(404, "HISTORY_NOT_FOUND", "No such generation"));
             return;

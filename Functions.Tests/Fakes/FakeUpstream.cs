@@ -25,6 +25,8 @@ public enum Fault
     Forbidden,
     /// <summary>A 307 to /elsewhere on the same fake, which records whatever follows it there.</summary>
     Redirect,
+    /// <summary>geminigen's history answers 404 HISTORY_NOT_FOUND, as for a task it does not know.</summary>
+    TaskGone,
 }
 
 /// <summary>One request a fake received: method, path, headers and (form or JSON) fields.</summary>

@@ -68,6 +68,32 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
         Assert.False(json.GetProperty("apiDebug").GetProperty("usedFallback").GetBoolean());
     }
 
+    [Theory]
+    [InlineData(Fault.MalformedJson)]
+    [InlineData(Fault.NotAnObject)]
+    public async Task A_check_answered_with_something_unreadable_counts_as_pending_and_the_paid_task_is_checked_again(Fault fault)
+    {
+        app.ClearFaults();
+        app.Geminigen.Fail("/uapi/v1/history/", fault, times: 2);
+        var submits = app.Geminigen.CountOf(Grok);
+
+        var json = await app.GenerateAsync(new { prompt = $"unreadable check {fault}", model = "grok" });
+
+        Assert.False(json.GetProperty("apiDebug").GetProperty("usedFallback").GetBoolean()); // was: a second, paid task on meta
+        Assert.Equal(submits + 1, app.Geminigen.CountOf(Grok));
+    }
+
+    [Fact]
+    public async Task A_task_the_upstream_no_longer_knows_falls_back_as_its_failure_not_the_clients()
+    {
+        app.ClearFaults();
+        app.Geminigen.Fail("/uapi/v1/history/", Fault.TaskGone, times: 1);
+
+        var json = await app.GenerateAsync(new { prompt = "a task gone", model = "grok" });
+
+        Assert.Contains("geminigen no longer knows the task", json.GetProperty("apiDebug").GetProperty("fallbackReason").GetString());
+    }
+
     [Fact]
     public async Task A_redirect_is_not_followed_so_the_key_stays_with_the_upstream()
     {

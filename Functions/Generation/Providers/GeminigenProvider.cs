@@ -57,31 +57,40 @@ public sealed class GeminigenProvider(UpstreamHttp http, IOptions<ProviderOption
             return ProviderStep.Pending(taskId, -1, null); // a failed check is not a failed task: check again, until the deadline
         }
         if (response.Status is HttpStatusCode.TooManyRequests or >= HttpStatusCode.InternalServerError) return ProviderStep.Pending(taskId, -1, null);
-        return Step(call, response);
+        // The task is gone upstream: nothing the client did, and another model may still make the image.
+        if (response.Status == HttpStatusCode.NotFound)
+            throw new GenerationFailedException(GenerationErrors.UpstreamError, $"geminigen no longer knows the task {taskId} (404).", retryable: true);
+        return Step(call, response, checkedTask: taskId);
     }
 
-    ProviderStep Step(ProviderCall call, UpstreamResponse response)
+    /// <summary>
+    /// A history record to the next step. An answer that cannot be read fails a submit (another model may do better),
+    /// but counts as "still pending" for a check, as a failed check does: the task, already paid for, is checked again.
+    /// </summary>
+    ProviderStep Step(ProviderCall call, UpstreamResponse response, string? checkedTask = null)
     {
         var json = response.Json(call.Token);
         if (!response.IsSuccess) throw Failure((int)response.Status, json?["detail"]);
-        if (json is not { } record) throw UpstreamFailures.Malformed(Name, "a body that is not a history record");
+        ProviderStep Unreadable(string what) => checkedTask is not null
+            ? ProviderStep.Pending(checkedTask, -1, null)
+            : throw UpstreamFailures.Malformed(Name, what);
+        if (json is not { } record) return Unreadable("a body that is not a history record");
 
         var debug = Debug(call, response, record);
         var status = record["status"] is JsonValue s && s.TryGetValue<int>(out var value) ? value : -1;
         switch (status)
         {
             case 2:
-                var imageUrl = UpstreamFailures.Text((record["generated_image"] as JsonArray)?.FirstOrDefault(), "image_url")
-                    ?? throw UpstreamFailures.Malformed(Name, "a completed record without generated_image[].image_url");
-                return ProviderStep.Ready(imageUrl, debug);
+                var imageUrl = UpstreamFailures.Text((record["generated_image"] as JsonArray)?.FirstOrDefault(), "image_url");
+                return imageUrl is null ? Unreadable("a completed record without generated_image[].image_url") : ProviderStep.Ready(imageUrl, debug);
             case 3:
                 throw Failure(200, record);
             case 0 or 1:
-                var uuid = UpstreamFailures.Text(record, "uuid") ?? throw UpstreamFailures.Malformed(Name, "a record without a uuid");
+                var uuid = UpstreamFailures.Text(record, "uuid") ?? checkedTask;
                 var percent = record["status_percentage"] is JsonValue p && p.TryGetValue<double>(out var pct) ? pct : 0;
-                return ProviderStep.Pending(uuid, Math.Clamp(percent / 100, 0, 0.99), debug);
+                return uuid is null ? Unreadable("a record without a uuid") : ProviderStep.Pending(uuid, Math.Clamp(percent / 100, 0, 0.99), debug);
             default:
-                throw UpstreamFailures.Malformed(Name, $"a record in an unknown status ({record["status"]?.ToJsonString() ?? "none"})");
+                return Unreadable($"a record in an unknown status ({record["status"]?.ToJsonString() ?? "none"})");
         }
     }
 
