@@ -82,3 +82,43 @@ public sealed class ProviderTokenTests(ProviderFixture app) : IClassFixture<Prov
         }
     }
 }
+
+/// <summary>The provider fixture with the offline renderer on and geminigen's token only saved through the API.</summary>
+public sealed class SavedTokenAndRendererFixture : ProviderFixture
+{
+    protected override IReadOnlyDictionary<string, string?> Settings =>
+        With(("Generation:OfflineRenderer", "true"), ("Providers:Geminigen:Token", ""));
+}
+
+public sealed class TokenRemovedMidJobTests(SavedTokenAndRendererFixture app) : IClassFixture<SavedTokenAndRendererFixture>
+{
+    [Fact]
+    public async Task A_token_removed_while_its_task_runs_ends_the_job_as_token_not_configured_not_in_the_offline_renderer()
+    {
+        async Task<HttpStatusCode> TokenAsync(HttpMethod method, object? body = null)
+        {
+            var request = new HttpRequestMessage(method, "/api/config/token") { Content = body is null ? null : JsonContent.Create(body) };
+            request.Headers.Add("X-Admin-Key", AppFixture.AdminKey);
+            return (await app.Client.SendAsync(request)).StatusCode;
+        }
+        Assert.Equal(HttpStatusCode.OK, await TokenAsync(HttpMethod.Post, new { token = FakeGeminigen.ApiKey }));
+        app.Geminigen.Hold = true;
+        try
+        {
+            var submitted = await JobsApiTests.SubmitAsyncAsync(app.Client, new { prompt = "token goes away", model = "grok" });
+            var checks = app.Geminigen.CountOf("/uapi/v1/history/");
+            while (app.Geminigen.CountOf("/uapi/v1/history/") == checks) await Task.Delay(50); // its task is being checked
+            Assert.Equal(HttpStatusCode.OK, await TokenAsync(HttpMethod.Delete));
+            app.Geminigen.Hold = false;
+
+            var job = await JobsApiTests.PollAsync(app.Client, submitted.Headers.Location!.AbsolutePath);
+
+            Assert.Equal("failed", job.GetProperty("status").GetString()); // was: 4 attempts at a check the offline renderer cannot make
+            Assert.Contains("The token for grok was removed while the job ran", job.GetProperty("error").GetString());
+        }
+        finally
+        {
+            app.Geminigen.Hold = false;
+        }
+    }
+}

@@ -33,7 +33,7 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
         var call = store.Call;
         try
         {
-            var planned = await PlannedAsync(call);
+            var planned = await PlannedAsync(call, upstreamOnly: true);
             var (bytes, type) = await BeforeDeadlineAsync(call, bound => images.DownloadAsync(store.Image.Url, bound));
             var image = UpstreamFailures.Image(bytes, type, store.Image.Debug);
             return await KeepAsync(call, client, planned.Provider.Name, image);
@@ -54,7 +54,7 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
     {
         try
         {
-            var planned = await PlannedAsync(call);
+            var planned = await PlannedAsync(call, upstreamOnly: !withReference);
             var reference = withReference ? await references.ReadAsync(call.Request.ReferenceFileId, CancellationToken.None) : null;
             var input = new ProviderCall(new ProviderRequest(call.Request, ImageDimensions.For(call.Request.AspectRatio, call.Request.Resolution),
                 reference), planned.Model, planned.Entry, planned.Token);
@@ -87,12 +87,15 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
         }
     }
 
-    /// <summary>The model this step is for, as the plan has it now (a token removed meanwhile ends the job).</summary>
-    async Task<PlannedModel> PlannedAsync(UpstreamCall call)
+    /// <summary>
+    /// The model this step is for, as the plan has it now: a token removed meanwhile ends the job. A check or a store
+    /// follows an upstream's answer, so the offline renderer (the plan when no token is left) cannot take it over.
+    /// </summary>
+    async Task<PlannedModel> PlannedAsync(UpstreamCall call, bool upstreamOnly)
     {
         // By name: a job planned by an earlier version may have its models at other places in today's plan.
         var plan = await providers.PlanAsync(call.Request.Model, call.Request.ReferenceFileId is not null, CancellationToken.None);
-        return plan.FirstOrDefault(p => p.Model == call.Model) is { } planned
+        return plan.FirstOrDefault(p => p.Model == call.Model && !(upstreamOnly && p.Provider is OfflineRenderer)) is { } planned
             ? planned
             : throw new GenerationFailedException(GenerationErrors.TokenNotConfigured, $"The token for {call.Model} was removed while the job ran.");
     }
