@@ -67,6 +67,27 @@ public sealed class CancelRaceTests(StorageFixture storage) : IClassFixture<Stor
     }
 
     [Fact]
+    public async Task A_cancel_the_engine_has_not_applied_within_the_wait_says_nothing_was_deleted_yet()
+    {
+        var jobId = JobIds.New(DateTimeOffset.UtcNow, false);
+        _durable.Setup(d => d.GetInstanceAsync(jobId, It.IsAny<bool>(), It.IsAny<CancellationToken>())).ReturnsAsync(Instance(jobId));
+        _durable.Setup(d => d.TerminateInstanceAsync(jobId, It.IsAny<TerminateInstanceOptions>(), It.IsAny<CancellationToken>()))
+            .Returns(Task.CompletedTask); // another instance holds the job: it stays Running
+
+        var result = await Functions(new HurriedClock()).CancelJob(new DefaultHttpContext().Request, jobId, _durable.Object, default);
+
+        var deleted = Assert.IsType<JsonHttpResult<Functions.Contracts.Kiapi.KiapiJobDeleted>>(result.Result);
+        Assert.Equal((false, true), (deleted.Value!.Deleted, deleted.Value.WasRunning)); // was: deleted true, while a Store could still land
+    }
+
+    /// <summary>A clock that moves 4 s each time it is read, so that the cancel's 15 s wait ends at once.</summary>
+    sealed class HurriedClock : TimeProvider
+    {
+        DateTimeOffset _now = DateTimeOffset.UtcNow;
+        public override DateTimeOffset GetUtcNow() => _now += TimeSpan.FromSeconds(4);
+    }
+
+    [Fact]
     public async Task Forgetting_a_canceled_job_removes_an_image_its_store_wrote_after_the_cancel()
     {
         var jobId = JobIds.New(DateTimeOffset.UtcNow, false);
@@ -90,13 +111,13 @@ public sealed class CancelRaceTests(StorageFixture storage) : IClassFixture<Stor
             new GenerationRequest("raced", "none", "1:1", "grok", null, false, null, null), ["grok"], new JobTimings(30, 2, 10))),
     };
 
-    JobFunctions Functions()
+    JobFunctions Functions(TimeProvider? clock = null)
     {
         var files = new FileStore(storage.Files);
         var history = new ImageHistory(storage.Table(StorageNames.HistoryTable));
         var keeper = new ImageKeeper(files, history, storage.Bootstrap, TimeProvider.System, NullLogger<ImageKeeper>.Instance);
         var keys = new IdempotencyKeys(storage.Table(StorageNames.IdempotencyTable), TimeProvider.System);
-        return new JobFunctions(new PublicUrls(Options.Create(new ApiOptions())), keeper, keys, TimeProvider.System, NullLogger<JobFunctions>.Instance);
+        return new JobFunctions(new PublicUrls(Options.Create(new ApiOptions())), keeper, keys, clock ?? TimeProvider.System, NullLogger<JobFunctions>.Instance);
     }
 }
 
