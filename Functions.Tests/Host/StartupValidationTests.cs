@@ -1,3 +1,6 @@
+using Functions.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Functions.Tests.Host;
@@ -8,11 +11,15 @@ public sealed class StartupValidationTests
     [Theory]
     [InlineData("Models:mine:Provider", "openAI", "Models:mine:Provider is 'openAI'")]
     [InlineData("Upstream:MaxRetryDelaySeconds", "0.5", "RetryBaseDelaySeconds must be 0 or more and at most MaxRetryDelaySeconds")]
-    public void A_bad_setting_stops_the_host_at_start(string key, string value, string message)
+    public void A_bad_setting_fails_the_checks_the_host_runs_when_it_starts(string key, string value, string message)
     {
-        using var app = new AppFactory("UseDevelopmentStorage=true", new Dictionary<string, string?> { [key] = value });
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(
+            [KeyValuePair.Create("AzureWebJobsStorage", (string?)"UseDevelopmentStorage=true"), KeyValuePair.Create(key, (string?)value)]).Build();
+        using var services = new ServiceCollection().AddLogging().AddSingleton<IConfiguration>(configuration)
+            .AddImageService(configuration).BuildServiceProvider();
 
-        var error = Assert.Throws<OptionsValidationException>(() => app.CreateClient());
+        // What Host.StartAsync runs first, for every ValidateOnStart.
+        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IStartupValidator>().Validate());
 
         Assert.Contains(message, error.Message);
     }
