@@ -28,6 +28,7 @@ public sealed class UploadFile(FileStore files, StorageBootstrap bootstrap, Time
     {
         if (!request.HasFormContentType || !request.ContentType!.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
             return KiapiErrors.Of(StatusCodes.Status415UnsupportedMediaType, "Send the file as multipart/form-data in a field named 'file'.");
+        if (RequestBody.EncodingProblem(request) is { } encoding) return KiapiErrors.Of(StatusCodes.Status415UnsupportedMediaType, encoding);
         if (request.ContentLength > MaxBodyBytes) return TooLarge();
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = MaxBodyBytes;

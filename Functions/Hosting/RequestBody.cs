@@ -65,7 +65,7 @@ public static class RequestBody
     }
 
     // Bodies are read as sent: a compressed one would otherwise fail as JSON that is not UTF-8, which misleads.
-    static string? EncodingProblem(HttpRequest request)
+    public static string? EncodingProblem(HttpRequest request)
     {
         var codings = request.Headers.ContentEncoding;
         var compressed = codings.SelectMany(value => (value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
