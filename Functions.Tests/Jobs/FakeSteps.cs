@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Functions.Contracts.Kioai;
+using Functions.Generation;
 using Functions.Jobs;
 
 namespace Functions.Tests.Jobs;

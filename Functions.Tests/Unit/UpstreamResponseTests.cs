@@ -1,6 +1,6 @@
 using System.Text;
 using Functions.Generation.Providers;
-using Functions.Jobs;
+using Functions.Generation;
 
 namespace Functions.Tests.Unit;
 

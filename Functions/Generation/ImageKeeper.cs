@@ -2,7 +2,6 @@ using System.Globalization;
 using Functions.Contracts.Kioai;
 using Functions.Files;
 using Functions.History;
-using Functions.Jobs;
 using Functions.Storage;
 
 namespace Functions.Generation;

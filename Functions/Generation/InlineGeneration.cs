@@ -1,5 +1,4 @@
 using Functions.Generation.Providers;
-using Functions.Jobs;
 
 namespace Functions.Generation;
 

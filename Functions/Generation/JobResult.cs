@@ -1,7 +1,7 @@
 using Functions.Contracts.Kioai;
 
-namespace Functions.Jobs;
+namespace Functions.Generation;
 
-/// <summary>What a succeeded generation job produced.</summary>
+/// <summary>What a generation stored, inline or in a job: the history image, its file and the call that made it.</summary>
 public sealed record JobResult(long ImageId, string FileId, long ImageBytes, int Width, int Height, string ContentType, DateTimeOffset CreatedAt,
     ApiDebugInfo ApiDebug);
