@@ -15,7 +15,7 @@ namespace Functions.Generation;
 /// within 24 h answers for the first request's job (<c>Idempotent-Replayed: true</c>); another body gets 409.
 /// </summary>
 public sealed class GenerateImage(
-    ModelCatalog catalog, ProviderSelector providers, InlineGeneration inline, JobSubmitter submitter, IdempotencyKeys keys, FileStore files,
+    ModelCatalog catalog, ProviderSelector providers, InlineGeneration inline, JobSubmitter submitter, FileStore files,
     StorageBootstrap bootstrap, PublicUrls urls, IOptions<GenerationOptions> options, TimeProvider clock, ILogger<GenerateImage> logger)
 {
     /// <summary>How long storing a job's reference copy and scheduling it may take, whatever the client does.</summary>
@@ -44,11 +44,13 @@ public sealed class GenerateImage(
         var prefer = PreferHeader.Of(request);
         var arrived = clock.GetTimestamp(); // the wait a client asks for counts from here, a slow submit included
 
-        if (idempotency is not null && await keys.FindAsync(idempotency.Key, cancellationToken) is { } used)
+        if (idempotency is not null)
         {
-            if (used.BodyHash != idempotency.BodyHash) return KeyReused(idempotency.Key);
-            if (await durable.GetJobAsync(used.JobId, cancellationToken) is { } earlier)
-                return await AnswerAsync(request, durable, new Submission(earlier, Replayed: true), prefer, arrived, cancellationToken);
+            // A repeat is answered before anything is planned or read again.
+            Submission? replay;
+            try { replay = await submitter.ReplayAsync(durable, idempotency, cancellationToken); }
+            catch (IdempotencyKeyReusedException) { return KeyReused(idempotency.Key); }
+            if (replay is not null) return await AnswerAsync(request, durable, replay, prefer, arrived, cancellationToken);
         }
 
         var plan = await providers.PlanAsync(input.Model, input.ReferenceImage is not null || input.ReferenceFileId is not null, cancellationToken);

@@ -38,6 +38,19 @@ public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions>
     // may still schedule the job. An older binding without its job (deleted, or its request died) is free.
     public static readonly TimeSpan ScheduleGrace = TimeSpan.FromSeconds(90);
 
+    /// <summary>
+    /// The job an idempotency key already made, answered again; null when the key is unused or its job is gone. A key
+    /// that came with another body throws <see cref="IdempotencyKeyReusedException"/>.
+    /// </summary>
+    public async Task<Submission?> ReplayAsync(DurableTaskClient durable, IdempotencyRequest idempotency, CancellationToken cancellationToken) =>
+        await keys.FindAsync(idempotency.Key, cancellationToken) is { } used ? await ReplayOfAsync(durable, idempotency, used, cancellationToken) : null;
+
+    static async Task<Submission?> ReplayOfAsync(DurableTaskClient durable, IdempotencyRequest idempotency, KeyUse used, CancellationToken cancellationToken)
+    {
+        if (used.BodyHash != idempotency.BodyHash) throw new IdempotencyKeyReusedException(idempotency.Key);
+        return await durable.GetJobAsync(used.JobId, cancellationToken) is { } earlier ? new Submission(earlier, Replayed: true) : null;
+    }
+
     public async Task<Submission> SubmitAsync(DurableTaskClient durable, GenerationRequest request, IReadOnlyList<PlannedModel> plan,
         IdempotencyRequest? idempotency, CancellationToken cancellationToken, bool referenceIsCopy = false)
     {
@@ -47,13 +60,8 @@ public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions>
         {
             var bound = await keys.BindAsync(idempotency.Key, new KeyUse(jobId, idempotency.BodyHash, now),
                 earlier => AppearsAsync(durable, earlier, cancellationToken), cancellationToken);
-            if (bound.JobId != jobId)
-            {
-                if (bound.BodyHash != idempotency.BodyHash) throw new IdempotencyKeyReusedException(idempotency.Key);
-                var earlier = await durable.GetJobAsync(bound.JobId, cancellationToken)
-                              ?? throw new JobDeletedException(bound.JobId); // deleted between the binding's check and this read
-                return new Submission(earlier, Replayed: true);
-            }
+            if (bound.JobId != jobId) // another request holds the key; its job was deleted between the binding's check and this read
+                return await ReplayOfAsync(durable, idempotency, bound, cancellationToken) ?? throw new JobDeletedException(bound.JobId);
         }
 
         var options = upstream.Value;
