@@ -3,6 +3,8 @@ using Functions.Contracts.Kioai;
 using Functions.Files;
 using Functions.History;
 using Functions.Storage;
+using Polly;
+using Polly.Retry;
 
 namespace Functions.Generation;
 
@@ -48,9 +50,19 @@ public sealed class ImageKeeper(FileStore files, ImageHistory history, StorageBo
     /// Stores a job's image under a file id made from the job id. The first write wins: a Store that runs again (Durable
     /// runs an activity at least once) keeps the file and history row the first one wrote, and answers with them.
     /// </summary>
-    public Task<JobResult> StoreForJobAsync(string jobId, GenerationRequest request, string provider, GeneratedImage image,
+    public async Task<JobResult> StoreForJobAsync(string jobId, GenerationRequest request, string provider, GeneratedImage image,
         CancellationToken cancellationToken) =>
-        bootstrap.AgainIfLostAsync(() => StoreJobFileAsync(jobId, request, provider, image, cancellationToken), cancellationToken);
+        await StorageOutages.ExecuteAsync(async token =>
+            await bootstrap.AgainIfLostAsync(() => StoreJobFileAsync(jobId, request, provider, image, token), token), cancellationToken);
+
+    // The image is paid for and held only here: a storage outage is waited out (2, 4, 8 s; the storage clients' own
+    // retries are within a second) before the activity fails, since its next run asks the upstream again, and a
+    // synchronous provider bills that. The store is idempotent by job id, so a write that landed unseen is found.
+    static readonly ResiliencePipeline StorageOutages = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+    {
+        ShouldHandle = new PredicateBuilder().Handle<Exception>(StorageFaults.IsOutage),
+        MaxRetryAttempts = 3, Delay = TimeSpan.FromSeconds(2), BackoffType = DelayBackoffType.Exponential,
+    }).Build();
 
     async Task<JobResult> StoreJobFileAsync(string jobId, GenerationRequest request, string provider, GeneratedImage image,
         CancellationToken cancellationToken)
