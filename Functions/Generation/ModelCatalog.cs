@@ -1,3 +1,5 @@
+using Functions.Tokens;
+
 namespace Functions.Generation;
 
 /// <summary>One public model, as configured under <c>Models:{name}</c>: who makes it and what it takes.</summary>
@@ -60,16 +62,13 @@ public sealed class ModelCatalog
         Names = [.. _models.Keys.Order(StringComparer.Ordinal)];
     }
 
-    /// <summary>The providers a catalog entry may name.</summary>
-    public static readonly IReadOnlyList<string> Providers = ["geminigen", "siliconflow", "openai"];
-
     /// <summary>What is wrong with a catalog, or null: checked when the app starts (see <see cref="Validation"/>).</summary>
     public static string? ProblemOf(IReadOnlyDictionary<string, ModelEntry> models)
     {
         foreach (var (name, entry) in models)
         {
-            if (!Providers.Contains(entry.Provider))
-                return $"Models:{name}:Provider is '{entry.Provider}'; it must be one of {string.Join(", ", Providers)}.";
+            if (!UpstreamTokens.Providers.Contains(entry.Provider))
+                return $"Models:{name}:Provider is '{entry.Provider}'; it must be one of {string.Join(", ", UpstreamTokens.Providers)}.";
             foreach (var fallback in entry.Fallbacks.Where(f => !models.ContainsKey(f)))
                 return $"Models:{name}:Fallbacks names '{fallback}', which is not in the catalog.";
             if (entry.InferenceSteps is < 1 or > 100)
