@@ -88,10 +88,14 @@ public sealed class ImageInspectorTests
         Assert.Contains("does not decode", check.Message);
     }
 
-    [Fact]
-    public void A_jpeg_whose_header_claims_far_more_pixels_than_its_bytes_can_hold_is_refused_before_decoding()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)] // a fill byte before the first marker, which the decoder skips
+    [InlineData(3)]
+    public void A_jpeg_whose_header_claims_far_more_pixels_than_its_bytes_can_hold_is_refused_before_decoding(int fillBytes)
     {
-        var jpeg = TestImages.Encode(64, 48, SKEncodedImageFormat.Jpeg);
+        var encoded = TestImages.Encode(64, 48, SKEncodedImageFormat.Jpeg);
+        var jpeg = (byte[])[.. encoded[..2], .. Enumerable.Repeat((byte)0xFF, fillBytes), .. encoded[2..]];
         var sof = jpeg.AsSpan().IndexOf([(byte)0xFF, (byte)0xC0]);
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(jpeg.AsSpan(sof + 5), 7000); // height, then width
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(jpeg.AsSpan(sof + 7), 7000);

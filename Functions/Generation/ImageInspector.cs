@@ -111,6 +111,7 @@ public static class ImageInspector
     {
         for (var at = 2; at + 4 <= bytes.Length && bytes[at] == 0xFF; at += 2 + System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(bytes[(at + 2)..]))
         {
+            while (at + 4 < bytes.Length && bytes[at + 1] == 0xFF) at++; // fill bytes may stand before any marker (T.81, B.1.1.2)
             var marker = bytes[at + 1];
             if (marker is 0xC9 or 0xCA or 0xCB or 0xCD or 0xCE or 0xCF || marker == 0xDA) break;
             if (marker is 0xC0 or 0xC1 or 0xC2 or 0xC3 or 0xC5 or 0xC6 or 0xC7)
