@@ -40,7 +40,18 @@ public sealed class UpstreamResponseTests
     {
         var json = Answer("""{"error": {"message": "Incorrect API key provided: sk-proj-*****************WXYZ. Find yours at ..."}}""").Json("sk-other")!;
 
-        Assert.Equal("Incorrect API key provided: *** Find yours at ...", (string)json["error"]!["message"]!);
+        Assert.Equal("Incorrect API key provided: ***. Find yours at ...", (string)json["error"]!["message"]!);
+    }
+
+    [Theory]
+    [InlineData("A poster reading ***GRAND OPENING*** in gold")]
+    [InlineData("see https://example.com/a***b?x=1 for details")]
+    [InlineData("rating: ***** (five stars)")]
+    public void Stars_that_mask_no_key_are_left_as_they_are(string text)
+    {
+        var json = Answer($$"""{"revised_prompt": "{{text}}", "note": "a \"quote\""}""").Json("sk-other")!; // the escape makes the walk run
+
+        Assert.Equal(text, (string)json["revised_prompt"]!);
     }
 
     [Fact]

@@ -76,7 +76,8 @@ public sealed partial record UpstreamResponse(HttpStatusCode Status, byte[] Body
         }
     }
 
-    // A key the upstream masked itself (OpenAI: "sk-proj-****...WXYZ") still shows its two ends: the whole word goes.
-    [GeneratedRegex(@"[^\s'""]*\*{3,}[^\s'""]*")]
+    // A key the upstream masked itself (OpenAI: "sk-proj-****...WXYZ") still shows its two ends: the whole key goes.
+    // Key-shaped only (a prefix and a dash or underscore before the stars), so "***NEW***" or a URL's stars stay.
+    [GeneratedRegex(@"(?<![\w*/.-])[A-Za-z][A-Za-z0-9]*[-_][\w-]*\*{3,}\w*")]
     private static partial Regex SelfMasked();
 }
