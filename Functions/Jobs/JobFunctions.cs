@@ -100,7 +100,7 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, Idempotenc
                 // Another instance holds the job (or held it and died): the cancel lands when the engine moves it, and
                 // a step running meanwhile may still store. Nothing is deleted yet; a DELETE once it has ended removes it all.
                 logger.LogWarning("Job {JobId} was not stopped within the wait; the engine will stop it", job_id);
-                return Deleted(job_id, wasRunning: true, deleted: false);
+                return Deleted(job_id, wasRunning: job.RuntimeStatus != OrchestrationRuntimeStatus.Pending, deleted: false);
         }
     }
 

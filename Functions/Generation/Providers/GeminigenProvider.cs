@@ -65,7 +65,8 @@ public sealed class GeminigenProvider(UpstreamHttp http, IOptions<ProviderOption
 
     /// <summary>
     /// A history record to the next step. An answer that cannot be read fails a submit (another model may do better),
-    /// but counts as "still pending" for a check, as a failed check does: the task, already paid for, is checked again.
+    /// but counts as "still pending" for a check, as a failed check does: the task, already paid for, is checked again
+    /// until the job's deadline.
     /// </summary>
     ProviderStep Step(ProviderCall call, UpstreamResponse response, string? checkedTask = null)
     {
@@ -81,8 +82,10 @@ public sealed class GeminigenProvider(UpstreamHttp http, IOptions<ProviderOption
         switch (status)
         {
             case 2:
-                var imageUrl = UpstreamFailures.Text((record["generated_image"] as JsonArray)?.FirstOrDefault(), "image_url");
-                return imageUrl is null ? Unreadable("a completed record without generated_image[].image_url") : ProviderStep.Ready(imageUrl, debug);
+                // Completed is final: a record without its URL will not get one, so another model is tried.
+                var imageUrl = UpstreamFailures.Text((record["generated_image"] as JsonArray)?.FirstOrDefault(), "image_url")
+                    ?? throw UpstreamFailures.Malformed(Name, "a completed record without generated_image[].image_url");
+                return ProviderStep.Ready(imageUrl, debug);
             case 3:
                 throw Failure(200, record);
             case 0 or 1:
