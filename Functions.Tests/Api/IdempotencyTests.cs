@@ -137,6 +137,24 @@ public sealed class IdempotencyTests(AppFixture app) : IClassFixture<AppFixture>
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
 
+    [Fact]
+    public async Task A_key_whose_request_died_before_making_its_job_is_409_in_progress_with_retry_after_not_a_90_s_hang()
+    {
+        var key = Guid.NewGuid().ToString();
+        var body = """{"prompt":"orphaned key"}""";
+        await app.Service<IdempotencyKeys>().BindAsync(key, new KeyUse(JobIds.New(DateTimeOffset.UtcNow, false),
+            IdempotencyKeys.HashOf(System.Text.Encoding.UTF8.GetBytes(body)), DateTimeOffset.UtcNow), _ => Task.FromResult(true), default);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/images/generate") { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.Add("Idempotency-Key", key);
+        request.Headers.Add("Prefer", "respond-async");
+
+        var response = await app.Client.SendAsync(request);
+
+        var error = await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.Conflict, "idempotency_key_in_progress");
+        Assert.InRange(int.Parse(response.Headers.GetValues("Retry-After").Single()), 60, 81);
+        Assert.Contains("send this one again in", error.GetProperty("message").GetString());
+    }
+
     async Task<HttpResponseMessage> GenerateAsync(object body, string key, bool respondAsync = false)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/images/generate") { Content = JsonContent.Create(body) };

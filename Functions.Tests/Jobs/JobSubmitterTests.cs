@@ -85,6 +85,21 @@ public sealed class JobSubmitterTests(StorageFixture storage) : IClassFixture<St
     }
 
     [Fact]
+    public async Task A_fresh_binding_whose_job_never_appears_answers_in_progress_with_the_time_left_not_a_hang()
+    {
+        var key = "orphaned-" + Guid.NewGuid();
+        await _keys.BindAsync(key, new KeyUse(JobIds.New(DateTimeOffset.UtcNow, false), "body", DateTimeOffset.UtcNow), _ => Task.FromResult(true), default);
+        _durable.Setup(d => d.GetInstanceAsync(It.IsAny<string>(), It.IsAny<bool>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync((OrchestrationMetadata?)null); // its request died before it scheduled the job
+
+        var started = DateTime.UtcNow;
+        var error = await Assert.ThrowsAsync<IdempotencyKeyInProgressException>(() => SubmitAsync(key));
+
+        Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromSeconds(9), TimeSpan.FromSeconds(30)); // was: the whole 90 s grace
+        Assert.InRange(error.RetryAfter, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(81));
+    }
+
+    [Fact]
     public async Task A_fresh_binding_whose_job_appears_late_is_shared_not_taken_over()
     {
         var key = "fresh-" + Guid.NewGuid();

@@ -135,6 +135,12 @@ public sealed class GenerateImage(
             if (input.ReferenceImage is not null) await files.DeleteAsync(referenceId!, CancellationToken.None);
             return KeyReused(idempotency!.Key);
         }
+        catch (IdempotencyKeyInProgressException e)
+        {
+            if (input.ReferenceImage is not null) await files.DeleteAsync(referenceId!, CancellationToken.None);
+            request.HttpContext.Response.Headers.RetryAfter = Math.Ceiling(e.RetryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return KioaiErrors.Of(StatusCodes.Status409Conflict, "idempotency_key_in_progress", e.Message);
+        }
         // A concurrent request with the same key won: the reference stored for this one is not needed.
         if (submission.Replayed && input.ReferenceImage is not null) await files.DeleteAsync(referenceId!, CancellationToken.None);
         return await AnswerAsync(request, durable, submission, prefer, arrived, cancellationToken);

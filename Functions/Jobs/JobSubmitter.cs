@@ -23,6 +23,16 @@ public sealed class JobUnconfirmedException(string jobId, bool withKey, Exceptio
         ? "send the request again with the same Idempotency-Key, which answers for that job."
         : $"look at GET /api/v1/jobs/{jobId} before sending the request again (an Idempotency-Key makes such a repeat safe)."), cause);
 
+/// <summary>
+/// The key is bound to a job that has not appeared yet: its request may still be scheduling it, or died before it did.
+/// Sent again after <see cref="RetryAfter"/>, the request answers for that job, or (the binding lapsed) makes its own.
+/// </summary>
+public sealed class IdempotencyKeyInProgressException(string key, TimeSpan retryAfter)
+    : Exception($"Another request with Idempotency-Key '{key}' is still scheduling its job; send this one again in {Math.Ceiling(retryAfter.TotalSeconds):0} s.")
+{
+    public TimeSpan RetryAfter { get; } = retryAfter;
+}
+
 /// <summary>The idempotency key was used within its lifetime for a different body.</summary>
 public sealed class IdempotencyKeyReusedException(string key)
     : Exception($"Idempotency-Key '{key}' was used with a different request body within the last {IdempotencyKeys.Lifetime.TotalHours:0} hours.");
@@ -59,7 +69,7 @@ public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions>
         if (idempotency is not null)
         {
             var bound = await keys.BindAsync(idempotency.Key, new KeyUse(jobId, idempotency.BodyHash, now),
-                earlier => AppearsAsync(durable, earlier, cancellationToken), cancellationToken);
+                earlier => AppearsAsync(durable, earlier, idempotency, cancellationToken), cancellationToken);
             if (bound.JobId != jobId) // another request holds the key; its job was deleted between the binding's check and this read
                 return await ReplayOfAsync(durable, idempotency, bound, cancellationToken) ?? throw new JobDeletedException(bound.JobId);
         }
@@ -98,14 +108,23 @@ public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions>
         catch (Exception e) when (StorageFaults.IsStorage(e)) { }
     }
 
-    /// <summary>Whether a key's job exists, waiting for one that may still be being scheduled.</summary>
-    async Task<bool> AppearsAsync(DurableTaskClient durable, KeyUse binding, CancellationToken cancellationToken)
+    // How long a request waits for another's job to appear before it answers "in progress": a schedule takes well under
+    // a second, so a job missing this long most likely lost its request (a crash), and the client should not hang for the grace.
+    static readonly TimeSpan InProgressWait = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Whether a key's job exists, waiting a little for one that may still be being scheduled; false once the binding's
+    /// grace has passed (the key is free), <see cref="IdempotencyKeyInProgressException"/> when it has not.
+    /// </summary>
+    async Task<bool> AppearsAsync(DurableTaskClient durable, KeyUse binding, IdempotencyRequest idempotency, CancellationToken cancellationToken)
     {
-        var until = binding.CreatedAt + ScheduleGrace;
+        var (lapses, giveUp) = (binding.CreatedAt + ScheduleGrace, clock.GetUtcNow() + InProgressWait);
         while (true)
         {
             if (await durable.GetInstanceAsync(binding.JobId, getInputsAndOutputs: false, cancellationToken) is not null) return true;
-            if (clock.GetUtcNow() >= until) return false;
+            var now = clock.GetUtcNow();
+            if (now >= lapses) return false;
+            if (now >= giveUp) throw new IdempotencyKeyInProgressException(idempotency.Key, lapses - now);
             await Task.Delay(TimeSpan.FromMilliseconds(250), clock, cancellationToken);
         }
     }
