@@ -41,7 +41,7 @@ public sealed class JobSubmitterTests(StorageFixture storage) : IClassFixture<St
     {
         // The local host's engine had not started: WaitForSidecarHandler refused the call before sending it.
         var notStarted = new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.Internal, "Error starting gRPC call.",
-            new HttpRequestException("The Durable backend has not started yet.", new TimeoutException())));
+            new HttpRequestException(HttpRequestError.ConnectionError, "The Durable backend has not started yet.", new TimeoutException())));
         _durable.Setup(d => d.ScheduleNewOrchestrationInstanceAsync(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(),
                 It.IsAny<CancellationToken>()))
             .ThrowsAsync(notStarted);
@@ -112,10 +112,11 @@ public sealed class JobSubmitterTests(StorageFixture storage) : IClassFixture<St
             DataConverter = JsonDataConverter.Default,
             SerializedInput = JsonDataConverter.Default.Serialize(job),
         };
-        var lookups = 0;
-        // The winner's schedule lands 6 s later (its first Durable call waited for the backend to start).
+        // The winner's schedule lands 4 s later (its first Durable call waited for the backend to start), within the 10 s a
+        // request waits for it; by the clock, not by lookups, which a busy machine spaces out.
+        var appears = DateTime.UtcNow.AddSeconds(4);
         _durable.Setup(d => d.GetInstanceAsync(earlier, It.IsAny<bool>(), It.IsAny<CancellationToken>()))
-            .ReturnsAsync(() => ++lookups < 24 ? null : instance);
+            .ReturnsAsync(() => DateTime.UtcNow < appears ? null : instance);
 
         var submission = await SubmitAsync(key);
 
