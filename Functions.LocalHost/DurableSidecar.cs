@@ -66,7 +66,15 @@ public sealed class DurableSidecar(IConfiguration configuration, HostJson hostJs
         builder.Services.AddSingleton<TaskHubGrpcServer>();
         var host = builder.Build();
         host.MapGrpcService<TaskHubGrpcServer>();
-        await host.StartAsync(stopping);
+        try
+        {
+            await host.StartAsync(stopping);
+        }
+        catch
+        {
+            await host.DisposeAsync(); // the next attempt builds its own: this one's port and services are let go
+            throw;
+        }
         _host = host;
         _engine = engine;
         endpoint.Listening(new Uri(host.Urls.Single()).Port);
@@ -153,8 +161,9 @@ sealed class WaitForSidecarHandler(SidecarReadiness ready, TimeSpan? answerWait 
         }
         catch (TimeoutException e)
         {
-            // gRPC reports it as a call that could not start (Internal), which SurfaceErrors.IsJobEngineOutage answers with a 503.
-            throw new HttpRequestException("The Durable backend has not started yet.", e);
+            // gRPC reports it as a call that could not start (Internal), which SurfaceErrors.IsJobEngineOutage answers with a 503;
+            // a connection error, since nothing was sent (JobSubmitter then knows the job cannot exist).
+            throw new HttpRequestException(HttpRequestError.ConnectionError, "The Durable backend has not started yet.", e);
         }
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         bounded.CancelAfter(_answerWait);

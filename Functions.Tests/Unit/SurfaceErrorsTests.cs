@@ -14,7 +14,7 @@ public sealed class SurfaceErrorsTests
     {
         // What the gRPC client throws when the local host's sidecar has not started within its wait (storage down).
         var notStarted = new RpcException(new Status(StatusCode.Internal, "Error starting gRPC call.",
-            new HttpRequestException("The Durable backend has not started yet.", new TimeoutException())));
+            new HttpRequestException(HttpRequestError.ConnectionError, "The Durable backend has not started yet.", new TimeoutException())));
 
         Assert.True(SurfaceErrors.IsJobEngineOutage(notStarted));
         Assert.True(SurfaceErrors.IsJobEngineOutage(new RpcException(new Status(StatusCode.Unavailable, "down"))));

@@ -95,10 +95,10 @@ public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions>
         return new Submission(new JobRecord(jobId, JobStatus.Queued, request, now, "queued"), Replayed: false);
     }
 
-    // No connection, the local host's engine had not started, or its task hub is gone: the schedule was not taken, so nothing can run.
+    // No connection (the local host's engine not started is one too), or its task hub is gone: the schedule was not
+    // taken, so nothing can run.
     static bool NeverSent(Exception e) => e is Grpc.Core.RpcException rpc
-        && (rpc is { Status.DebugException: HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError }
-                or HttpRequestException { InnerException: TimeoutException } }
+        && (rpc is { Status.DebugException: HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } }
             || rpc.Trailers.Get(SurfaceErrors.TaskHubLostTrailer) is not null);
 
     // Best effort: storage may be down too, and then the schedule grace frees the key all the same.
