@@ -151,7 +151,7 @@ public sealed class IdempotencyTests(AppFixture app) : IClassFixture<AppFixture>
         var response = await app.Client.SendAsync(request);
 
         var error = await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.Conflict, "idempotency_key_in_progress");
-        Assert.InRange(int.Parse(response.Headers.GetValues("Retry-After").Single()), 60, 81);
+        Assert.InRange(int.Parse(response.Headers.GetValues("Retry-After").Single()), 30, 66);
         Assert.Contains("send this one again in", error.GetProperty("message").GetString());
     }
 

@@ -109,8 +109,9 @@ public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions>
     }
 
     // How long a request waits for another's job to appear before it answers "in progress": a schedule takes well under
-    // a second, so a job missing this long most likely lost its request (a crash), and the client should not hang for the grace.
-    static readonly TimeSpan InProgressWait = TimeSpan.FromSeconds(10);
+    // a second, or up to 20 s while the local host's backend starts; a job missing longer most likely lost its request
+    // (a crash), and the client should not hang for the whole grace.
+    static readonly TimeSpan InProgressWait = TimeSpan.FromSeconds(25);
 
     /// <summary>
     /// Whether a key's job exists, waiting a little for one that may still be being scheduled; false once the binding's
