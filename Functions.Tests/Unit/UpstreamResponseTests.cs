@@ -44,6 +44,17 @@ public sealed class UpstreamResponseTests
     }
 
     [Theory]
+    [InlineData("Incorrect API key provided: sk-SECRETto...WXYZ", "Incorrect API key provided: ***")] // cut short, both ends kept
+    [InlineData("bad key sk-SECRETtoken1234567890W (cut)", "bad key *** (cut)")] // its first characters
+    [InlineData("the key ending 1234567890WXYZ is revoked", "the key ending *** is revoked")] // its last characters
+    public void A_token_quoted_cut_short_is_masked_by_its_first_or_last_8_characters(string quoted, string shown)
+    {
+        var json = Answer("{\"error\": {\"message\": \"" + quoted + "\"}}").Json("sk-SECRETtoken1234567890WXYZ")!;
+
+        Assert.Equal(shown, (string)json["error"]!["message"]!);
+    }
+
+    [Theory]
     [InlineData("A poster reading ***GRAND OPENING*** in gold")]
     [InlineData("see https://example.com/a***b?x=1 for details")]
     [InlineData("rating: ***** (five stars)")]

@@ -50,8 +50,17 @@ public sealed partial record UpstreamResponse(HttpStatusCode Status, byte[] Body
 
     // The walk is skipped for the usual answer (a large Base64 image, no escapes): the token can only hide in an escape,
     // or in a key the upstream masked itself.
-    static bool MayQuote(ReadOnlySpan<byte> body, string token) =>
-        body.IndexOf(Encoding.UTF8.GetBytes(token)) >= 0 || body.IndexOf((byte)'\\') >= 0 || body.IndexOf("***"u8) >= 0;
+    static bool MayQuote(ReadOnlySpan<byte> body, string token)
+    {
+        if (body.IndexOf(Encoding.UTF8.GetBytes(token)) >= 0 || body.IndexOf((byte)'\\') >= 0 || body.IndexOf("***"u8) >= 0) return true;
+        foreach (var fragment in FragmentsOf(token))
+            if (body.IndexOf(Encoding.UTF8.GetBytes(fragment)) >= 0) return true;
+        return false;
+    }
+
+    // An upstream may quote the token cut short ("sk-SECRETto...WXYZ"): its first or last 8 characters mark the word as
+    // the key's. A token under 12 characters has no fragment long enough to tell from ordinary text.
+    static string[] FragmentsOf(string token) => token.Length >= 12 ? [token[..8], token[^8..]] : [];
 
     // An upstream may quote the token it was sent (in an error, even in a result): it becomes *** before any message,
     // apiDebug or log is made of the answer. A body that is no JSON object is never shown.
@@ -68,6 +77,9 @@ public sealed partial record UpstreamResponse(HttpStatusCode Status, byte[] Body
             if (child is JsonValue value && value.TryGetValue<string>(out var text))
             {
                 var masked = SelfMasked().Replace(text.Replace(token, "***", StringComparison.Ordinal), "***");
+                foreach (var fragment in FragmentsOf(token))
+                    if (masked.Contains(fragment, StringComparison.Ordinal))
+                        masked = Regex.Replace(masked, $"""[^\s'"]*{Regex.Escape(fragment)}[^\s'"]*""", "***");
                 if (masked == text) continue;
                 if (key is string name) node[name] = JsonValue.Create(masked);
                 else node[(int)key] = JsonValue.Create(masked);
