@@ -8,8 +8,8 @@ public sealed class DownloadFile(FileStore files)
     /// <summary>
     /// A file's bytes with its type, length, ETag and Last-Modified. ASP.NET Core's file result does the HTTP: a single
     /// byte range (206, suffix ranges included; 416 with kiapi's body when it selects nothing), If-Range, If-Match and
-    /// If-Unmodified-Since (412), If-None-Match and If-Modified-Since (304), HEAD without a body. Files are immutable,
-    /// so public ones may be cached for a year.
+    /// If-Unmodified-Since (412), If-None-Match and If-Modified-Since (304), HEAD without a body. A file's bytes never
+    /// change, but a file can be deleted: caches keep it an hour at most, then revalidate (a 304 while it exists).
     /// </summary>
     [Function(nameof(DownloadFile))]
     public async Task<Results<FileDownloadResult, JsonHttpResult<KiapiError>, JsonHttpResult<KiapiValidationError>>> Run(
@@ -22,7 +22,7 @@ public sealed class DownloadFile(FileStore files)
 
         var file = content.File;
         var response = request.HttpContext.Response;
-        response.Headers.CacheControl = file.IsPrivate ? "private, max-age=3600" : "public, max-age=31536000, immutable";
+        response.Headers.CacheControl = file.IsPrivate ? "private, max-age=3600" : "public, max-age=3600";
         // A JPEG may carry other bytes after its image (README): a browser must not guess another type from them.
         response.Headers.XContentTypeOptions = "nosniff";
         // The file result applies a range whatever its unit, and under an If-Range it cannot read; RFC 9110 ignores the
