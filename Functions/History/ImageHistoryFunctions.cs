@@ -50,7 +50,6 @@ public sealed class ImageHistoryFunctions(ImageHistory history, FileStore files,
         if (!request.Query.TryGetValue(name, out var values)) return null;
         if (values.Count == 1 && WholeNumbers.TryParse(values[0], out value) && value >= min && value <= max)
             return null;
-        var range = max == int.MaxValue ? $"{min} or more" : $"from {min} to {max}";
-        return KioaiErrors.BadRequest($"invalid_{name}", $"{name} must be one whole number {range}, not '{Echo.Of(values.ToString())}'.");
+        return KioaiErrors.BadRequest($"invalid_{name}", $"{name} must be one whole number from {min} to {max}, not '{Echo.Of(values.ToString())}'.");
     }
 }
