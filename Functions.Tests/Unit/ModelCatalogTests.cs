@@ -29,6 +29,15 @@ public sealed class ModelCatalogTests
     }
 
     [Fact]
+    public void A_shape_the_mapping_cannot_read_is_named_at_start_not_a_500_at_the_first_request()
+    {
+        var models = new Dictionary<string, ModelEntry> { ["mine"] = new() { Provider = "openai", Shapes = ["1024x1024", "1024x1O24"] } };
+
+        Assert.Equal("Models:mine:Shapes has '1024x1O24', which is not a ratio (3:4), a size (768x1024) or landscape, portrait or square.",
+            ModelCatalog.ProblemOf(models));
+    }
+
+    [Fact]
     public void A_provider_name_with_a_typo_is_named_as_the_problem_not_taken_for_the_offline_renderer()
     {
         var models = new Dictionary<string, ModelEntry> { ["mine"] = new() { Provider = "openAI" } };

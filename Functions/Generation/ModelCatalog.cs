@@ -71,6 +71,8 @@ public sealed class ModelCatalog
                 return $"Models:{name}:Provider is '{entry.Provider}'; it must be one of {string.Join(", ", UpstreamTokens.Providers)}.";
             foreach (var fallback in entry.Fallbacks.Where(f => !models.ContainsKey(f)))
                 return $"Models:{name}:Fallbacks names '{fallback}', which is not in the catalog.";
+            foreach (var shape in entry.Shapes.Where(s => !Providers.UpstreamMapping.IsShape(s)))
+                return $"Models:{name}:Shapes has '{shape}', which is not a ratio (3:4), a size (768x1024) or landscape, portrait or square.";
             if (entry.InferenceSteps is < 1 or > 100)
                 return $"Models:{name}:InferenceSteps is {entry.InferenceSteps}; SiliconFlow takes 1 to 100.";
             if (entry.GuidanceScale is < 0 or > 20 || entry.GuidanceScale is double.NaN)

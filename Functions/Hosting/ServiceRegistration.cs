@@ -28,7 +28,9 @@ public static class ServiceRegistration
             .Validate(o => o.RetryBaseDelaySeconds >= 0 && o.MaxRetryDelaySeconds >= o.RetryBaseDelaySeconds && o.MaxRetryDelaySeconds <= 86_400,
                 "Upstream: RetryBaseDelaySeconds must be 0 or more and at most MaxRetryDelaySeconds, which is at most a day.")
             .ValidateOnStart();
-        services.AddOptions<Dictionary<string, ModelEntry>>().BindConfiguration(ModelCatalog.Section).ValidateOnStart();
+        // A misspelt key of an entry (TakesRefrence) stops the app too, rather than being ignored.
+        services.AddOptions<Dictionary<string, ModelEntry>>()
+            .BindConfiguration(ModelCatalog.Section, binder => binder.ErrorOnUnknownConfiguration = true).ValidateOnStart();
         services.AddSingleton<IValidateOptions<Dictionary<string, ModelEntry>>, ModelCatalog.Validation>();
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section);
 

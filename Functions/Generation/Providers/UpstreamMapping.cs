@@ -44,7 +44,13 @@ public static class UpstreamMapping
         return shapes.MinBy(shape => Math.Abs(Math.Log(RatioOf(shape)) - wanted))!;
     }
 
-    static double RatioOf(string shape) => shape switch
+    /// <summary>Whether a catalog shape is one the mapping reads: a ratio ("3:4"), a size ("768x1024") or an orientation.</summary>
+    public static bool IsShape(string shape) => TryRatioOf(shape) is not null;
+
+    static double RatioOf(string shape) =>
+        TryRatioOf(shape) ?? throw new InvalidOperationException($"'{shape}' is not a ratio (3:4), a size (768x1024) or an orientation.");
+
+    static double? TryRatioOf(string shape) => shape switch
     {
         "landscape" => 3.0 / 2,
         "portrait" => 2.0 / 3,
@@ -52,6 +58,6 @@ public static class UpstreamMapping
         _ when shape.Split(':', 'x') is [var w, var h]
                && double.TryParse(w, CultureInfo.InvariantCulture, out var width) && double.TryParse(h, CultureInfo.InvariantCulture, out var height)
                && width > 0 && height > 0 => width / height,
-        _ => throw new InvalidOperationException($"'{shape}' is not a ratio (3:4), a size (768x1024) or an orientation."),
+        _ => null,
     };
 }
