@@ -11,6 +11,7 @@ public sealed class StartupValidationTests
     [Theory]
     [InlineData("Models:mine:Provider", "openAI", "Models:mine:Provider is 'openAI'")]
     [InlineData("Models:grok:TakesRefrence", "false", "TakesRefrence")]
+    [InlineData("Auth:AdminKey", "short-key", "Auth:AdminKey must be at least 16 characters")]
     [InlineData("Upstream:MaxRetryDelaySeconds", "0.5", "RetryBaseDelaySeconds must be 0 or more and at most MaxRetryDelaySeconds")]
     public void A_bad_setting_fails_the_checks_the_host_runs_when_it_starts(string key, string value, string message)
     {

@@ -20,7 +20,9 @@ public sealed class AuthOptions
 {
     public const string Section = "Auth";
 
-    /// <summary>The admin key for token and key management (header X-Admin-Key).</summary>
+    public const int MinAdminKeyLength = 16;
+
+    /// <summary>The admin key for token and key management (header X-Admin-Key); at least <see cref="MinAdminKeyLength"/> characters.</summary>
     public string? AdminKey { get; set; }
 
     /// <summary>With no AdminKey set, generate one on first start, keep its hash, print it once. On in Development.</summary>

@@ -18,7 +18,10 @@ public static class ServiceRegistration
             .Validate(o => o.SyncWaitSeconds >= 0 && o.SyncWaitSeconds <= GenerationOptions.MaxAnswerSeconds,
                 $"Generation:SyncWaitSeconds must be 0 to {GenerationOptions.MaxAnswerSeconds} (Azure cuts responses at 230 s).")
             .ValidateOnStart();
-        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section);
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section)
+            .Validate(o => o.AdminKey is not { Length: > 0 and < AuthOptions.MinAdminKeyLength },
+                $"Auth:AdminKey must be at least {AuthOptions.MinAdminKeyLength} characters: it guards every upstream token, and wrong keys are not throttled.")
+            .ValidateOnStart();
         services.AddOptions<ProviderOptions>().BindConfiguration(ProviderOptions.Section);
         services.AddOptions<UpstreamOptions>().BindConfiguration(UpstreamOptions.Section)
             .Validate(o => o.AttemptTimeoutSeconds > 0 && o.DeadlineSeconds > 0 && o.MaxImageBytes > 0 && o.MaxRetries >= 0,

@@ -16,7 +16,7 @@ static class InProcess
             builder.UseEnvironment("Development");
             builder.UseContentRoot(AppContext.BaseDirectory); // the Functions app's settings files, copied beside the local host
             builder.UseSetting("AzureWebJobsStorage", storage);
-            builder.UseSetting("Auth:AdminKey", "bench-admin-key");
+            builder.UseSetting("Auth:AdminKey", "bench-admin-key-0000");
             builder.UseSetting("Logging:LogLevel:Default", "Warning");
             foreach (var (key, value) in settings ?? new Dictionary<string, string>()) builder.UseSetting(key, value);
         }
