@@ -255,3 +255,21 @@ public sealed class FallbackChainTests(LongDeadlineProviderFixture app) : IClass
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed}");
     }
 }
+
+/// <summary>The provider fixture with dall-e-3's catalog entry pointing at an endpoint the upstream does not have.</summary>
+public sealed class LostEndpointFixture : ProviderFixture
+{
+    protected override IReadOnlyDictionary<string, string?> Settings => With(("Models:dall-e-3:Endpoint", "images/nowhere"));
+}
+
+public sealed class LostEndpointTests(LostEndpointFixture app) : IClassFixture<LostEndpointFixture>
+{
+    [Fact]
+    public async Task An_endpoint_the_upstream_does_not_have_is_its_failure_not_the_clients()
+    {
+        var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "a lost endpoint", model = "dall-e-3" });
+
+        var error = await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.BadGateway, "upstream_error"); // was 400 upstream_rejected
+        Assert.Contains("answered 404", error.GetProperty("message").GetString());
+    }
+}

@@ -7,7 +7,10 @@ namespace Functions.Generation.Providers;
 /// <summary>The failure rules every upstream shares; each provider adds its own error codes before falling back on these.</summary>
 public static class UpstreamFailures
 {
-    /// <summary>By HTTP status: 429 and 5xx are worth a fallback; 401/403 (credentials), 402 (credit) and other 4xx end the job.</summary>
+    /// <summary>
+    /// By HTTP status: 429, 5xx, a redirect, 404 and 408 are worth a fallback; 401/403 (credentials), 402 (credit) and
+    /// other 4xx end the job. A 404 is no fault of the client's: the catalog names an endpoint or model the upstream lacks.
+    /// </summary>
     public static GenerationFailedException FromStatus(string provider, HttpStatusCode status, string? code, string? message)
     {
         var reason = $"{provider} answered {(int)status}" + (code is null ? "" : $" {code}") + (message is null ? "" : $": {message}");
@@ -17,6 +20,8 @@ public static class UpstreamFailures
             402 => new(GenerationErrors.UpstreamNoCredit, reason),
             429 => new(GenerationErrors.UpstreamRateLimited, reason, retryable: true),
             >= 300 and < 400 => new(GenerationErrors.UpstreamError, reason + " (a redirect, not followed: check the provider's base URL)", retryable: true),
+            404 => new(GenerationErrors.UpstreamError, reason + " (no such endpoint or model there: check the catalog's Endpoint and UpstreamModel)", retryable: true),
+            408 => new(GenerationErrors.UpstreamTimeout, reason, retryable: true),
             >= 500 => new(GenerationErrors.UpstreamError, reason, retryable: true),
             _ => new(GenerationErrors.UpstreamRejected, reason),
         };
