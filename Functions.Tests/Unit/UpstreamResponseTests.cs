@@ -54,6 +54,16 @@ public sealed class UpstreamResponseTests
         Assert.Equal(shown, (string)json["error"]!["message"]!);
     }
 
+    [Fact]
+    public void The_fields_an_image_is_read_from_keep_what_only_looks_like_part_of_the_token()
+    {
+        const string jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"; // every JWT starts with eyJhbGci
+        var json = Answer("""{"image_url": "https://cdn.test/i.png?token=eyJhbGciOiJFUzI1NiJ9.other.sig", "detail": "token eyJhbGciOiJIUzI1NiJ9.eyJz..."}""").Json(jwt)!;
+
+        Assert.Equal("https://cdn.test/i.png?token=eyJhbGciOiJFUzI1NiJ9.other.sig", (string)json["image_url"]!);
+        Assert.Equal("token ***", (string)json["detail"]!);
+    }
+
     [Theory]
     [InlineData("A poster reading ***GRAND OPENING*** in gold")]
     [InlineData("see https://example.com/a***b?x=1 for details")]

@@ -76,16 +76,28 @@ public sealed partial record UpstreamResponse(HttpStatusCode Status, byte[] Body
         {
             if (child is JsonValue value && value.TryGetValue<string>(out var text))
             {
-                var masked = SelfMasked().Replace(text.Replace(token, "***", StringComparison.Ordinal), "***");
-                foreach (var fragment in FragmentsOf(token))
-                    if (masked.Contains(fragment, StringComparison.Ordinal))
-                        masked = Regex.Replace(masked, $"""[^\s'"]*{Regex.Escape(fragment)}[^\s'"]*""", "***");
+                var masked = text.Replace(token, "***", StringComparison.Ordinal);
+                if (key is not string field || !ImageFields.Contains(field)) masked = MaskQuotedInPart(masked, token);
                 if (masked == text) continue;
                 if (key is string name) node[name] = JsonValue.Create(masked);
                 else node[(int)key] = JsonValue.Create(masked);
             }
             else if (child is not null) Mask(child, token);
         }
+    }
+
+    // The fields an image is read from: a signed URL may hold another JWT (whose first 8 characters every JWT shares),
+    // and Base64 any 8 characters, so there only the whole token is masked.
+    static readonly HashSet<string> ImageFields = ["url", "image_url", "b64_json"];
+
+    // Text for people: a key the upstream masked itself, or a word holding the token's first or last 8 characters.
+    static string MaskQuotedInPart(string text, string token)
+    {
+        var masked = SelfMasked().Replace(text, "***");
+        foreach (var fragment in FragmentsOf(token))
+            if (masked.Contains(fragment, StringComparison.Ordinal))
+                masked = Regex.Replace(masked, $"""[^\s'"]*{Regex.Escape(fragment)}[^\s'"]*""", "***");
+        return masked;
     }
 
     // A key the upstream masked itself (OpenAI: "sk-proj-****...WXYZ") still shows its two ends: the whole key goes.
