@@ -56,7 +56,8 @@ public sealed class GeminigenProvider(UpstreamHttp http, IOptions<ProviderOption
         {
             return ProviderStep.Pending(taskId, -1, null); // a failed check is not a failed task: check again, until the deadline
         }
-        if (response.Status is HttpStatusCode.TooManyRequests or >= HttpStatusCode.InternalServerError) return ProviderStep.Pending(taskId, -1, null);
+        if (response.Status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests or >= HttpStatusCode.InternalServerError)
+            return ProviderStep.Pending(taskId, -1, null);
         // The task is gone upstream: nothing the client did, and another model may still make the image.
         if (response.Status == HttpStatusCode.NotFound)
             throw new GenerationFailedException(GenerationErrors.UpstreamError, $"geminigen no longer knows the task {taskId} (404).", retryable: true);
