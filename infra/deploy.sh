@@ -18,7 +18,8 @@ if previous=$(output functionAppName) && [ -n "$previous" ]; then
   key=$(az functionapp config appsettings list --resource-group "$group" --name "$previous" \
     --query "[?name=='Auth__AdminKey'].value" --output tsv 2>/dev/null || true)
 fi
-if [ -z "$key" ]; then key=$(openssl rand -hex 24); new_key=1; fi
+# A key under 16 characters no longer starts the app (Auth:AdminKey's rule): it is replaced by a new one too.
+if [ "${#key}" -lt 16 ]; then key=$(openssl rand -hex 24); new_key=1; fi
 
 params=(--parameters @infra/main.parameters.json --parameters adminKey="$key")
 if [ -n "${AppName:-}" ]; then params+=(--parameters appName="$AppName"); fi
