@@ -17,6 +17,7 @@ public static class DurableBackend
     {
         var services = builder.Services;
         services.AddSingleton(catalog);
+        services.AddHostedService<TimerTriggers>(); // the timer functions, each on its schedule
         // The Durable backend's own storage clients log every request (queue polls included) at Information through
         // Microsoft.Extensions.Azure's event forwarder; DurableTask.AzureStorage reports its storage failures itself.
         builder.Logging.AddFilter("Azure.Core", LogLevel.Error);

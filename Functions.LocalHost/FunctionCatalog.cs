@@ -6,11 +6,11 @@ using Microsoft.DurableTask.Client;
 namespace Functions.LocalHost;
 
 /// <summary>How one parameter of a function gets its value.</summary>
-public enum ParameterSource { HttpRequest, RouteValue, CancellationToken, DurableClient, OrchestrationContext, OrchestrationInput, ActivityInput }
+public enum ParameterSource { HttpRequest, RouteValue, CancellationToken, DurableClient, OrchestrationContext, OrchestrationInput, ActivityInput, TimerInfo }
 
-/// <summary>One [Function] method: its trigger, its route and methods (HTTP), and where each of its parameters comes from.</summary>
+/// <summary>One [Function] method: its trigger, its route and methods (HTTP) or schedule (timer), and where each of its parameters comes from.</summary>
 public sealed record FunctionInfo(string Name, MethodInfo Method, string Trigger, string? Route, IReadOnlyList<string> HttpMethods,
-    IReadOnlyList<ParameterSource> Parameters)
+    IReadOnlyList<ParameterSource> Parameters, TimerSchedule? Schedule = null)
 {
     /// <summary>The type of the activity's trigger parameter, or of the orchestrator's input parameter (as the Durable extension binds it).</summary>
     public Type InputType => Method.GetParameters().Zip(Parameters)
@@ -48,10 +48,12 @@ public sealed record FunctionCatalog(IReadOnlyList<FunctionInfo> Functions, Host
     public const string HttpTrigger = "httpTrigger";
     public const string OrchestrationTrigger = "orchestrationTrigger";
     public const string ActivityTrigger = "activityTrigger";
+    public const string TimerTrigger = "timerTrigger";
 
     public IEnumerable<FunctionInfo> Http => Functions.Where(f => f.Trigger == HttpTrigger);
     public IEnumerable<FunctionInfo> Orchestrators => Functions.Where(f => f.Trigger == OrchestrationTrigger);
     public IEnumerable<FunctionInfo> Activities => Functions.Where(f => f.Trigger == ActivityTrigger);
+    public IEnumerable<FunctionInfo> Timers => Functions.Where(f => f.Trigger == TimerTrigger);
 
     public static FunctionCatalog Of(Assembly assembly, HostJson host) => Of(assembly.GetExportedTypes(), host);
 
@@ -68,12 +70,15 @@ public sealed record FunctionCatalog(IReadOnlyList<FunctionInfo> Functions, Host
         var name = method.GetCustomAttribute<FunctionAttribute>()!.Name;
         var http = method.GetParameters().Select(p => p.GetCustomAttribute<HttpTriggerAttribute>()).FirstOrDefault(a => a is not null);
         var routeNames = http?.Route is { } route ? RouteParameters(route) : [];
+        var timer = method.GetParameters().Select(p => p.GetCustomAttribute<TimerTriggerAttribute>()).FirstOrDefault(a => a is not null);
         var trigger = http is not null ? HttpTrigger
             : method.GetParameters().Any(p => p.GetCustomAttribute<OrchestrationTriggerAttribute>() is not null) ? OrchestrationTrigger
             : method.GetParameters().Any(p => p.GetCustomAttribute<ActivityTriggerAttribute>() is not null) ? ActivityTrigger
+            : timer is not null ? TimerTrigger
             : throw new NotSupportedException($"Function {name} has a trigger the local host does not run.");
         var sources = method.GetParameters().Select(p => SourceOf(name, trigger, p, routeNames)).ToList();
-        return new FunctionInfo(name, method, trigger, http?.Route, [.. (http?.Methods ?? []).Select(m => m.ToUpperInvariant())], sources);
+        return new FunctionInfo(name, method, trigger, http?.Route, [.. (http?.Methods ?? []).Select(m => m.ToUpperInvariant())], sources,
+            timer is null ? null : TimerSchedule.Of(name, timer));
     }
 
     static ParameterSource SourceOf(string function, string trigger, ParameterInfo p, IReadOnlySet<string> routeNames) => p switch
@@ -82,6 +87,7 @@ public sealed record FunctionCatalog(IReadOnlyList<FunctionInfo> Functions, Host
         _ when p.GetCustomAttribute<OrchestrationTriggerAttribute>() is not null && p.ParameterType == typeof(TaskOrchestrationContext) =>
             ParameterSource.OrchestrationContext,
         _ when p.GetCustomAttribute<ActivityTriggerAttribute>() is not null => ParameterSource.ActivityInput,
+        _ when p.GetCustomAttribute<TimerTriggerAttribute>() is not null && p.ParameterType == typeof(TimerInfo) => ParameterSource.TimerInfo,
         _ when p.GetCustomAttribute<DurableClientAttribute>() is not null && p.ParameterType == typeof(DurableTaskClient) => ParameterSource.DurableClient,
         _ when p.ParameterType == typeof(CancellationToken) => ParameterSource.CancellationToken,
         _ when p.ParameterType == typeof(string) && routeNames.Contains(p.Name!) => ParameterSource.RouteValue,

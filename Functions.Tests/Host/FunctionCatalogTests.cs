@@ -21,6 +21,28 @@ public sealed class FunctionCatalogTests
 
         [Function("Activity")]
         public Task<string> Activity([ActivityTrigger] int input, [DurableClient] DurableTaskClient client) => Task.FromResult("");
+
+        [Function("Timer")]
+        public Task Timer([TimerTrigger("0 17 * * * *")] TimerInfo timer, [DurableClient] DurableTaskClient client, CancellationToken cancellationToken) =>
+            Task.CompletedTask;
+    }
+
+    public sealed class TimerOnASetting
+    {
+        [Function("Timer")]
+        public void Timer([TimerTrigger("%Sweep:Schedule%")] TimerInfo timer) { }
+    }
+
+    public sealed class TimerOnStartup
+    {
+        [Function("Timer")]
+        public void Timer([TimerTrigger("0 17 * * * *", RunOnStartup = true)] TimerInfo timer) { }
+    }
+
+    public sealed class TimerNotNcrontab
+    {
+        [Function("Timer")]
+        public void Timer([TimerTrigger("0 61 * * * *")] TimerInfo timer) { }
     }
 
     public sealed class UnknownParameter
@@ -55,12 +77,18 @@ public sealed class FunctionCatalogTests
         Assert.Equal(typeof(int), catalog.Orchestrators.Single().OutputType);
         Assert.Equal(typeof(int), catalog.Activities.Single().InputType);
         Assert.Equal([ParameterSource.ActivityInput, ParameterSource.DurableClient], catalog.Activities.Single().Parameters);
+        var timer = catalog.Timers.Single();
+        Assert.Equal([ParameterSource.TimerInfo, ParameterSource.DurableClient, ParameterSource.CancellationToken], timer.Parameters);
+        Assert.Equal(new DateTimeOffset(2026, 11, 26, 18, 17, 0, TimeSpan.Zero), timer.Schedule!.Next(new DateTimeOffset(2026, 11, 26, 17, 17, 0, TimeSpan.Zero)));
     }
 
     [Theory]
     [InlineData(typeof(UnknownParameter), "cannot bind parameter 'context'")]
     [InlineData(typeof(RouteValueNotInRoute), "cannot bind parameter 'id'")]
     [InlineData(typeof(OtherTrigger), "a trigger the local host does not run")]
+    [InlineData(typeof(TimerOnASetting), "'%Sweep:Schedule%' is not an NCRONTAB schedule the local host runs")]
+    [InlineData(typeof(TimerOnStartup), "does not run RunOnStartup timers")]
+    [InlineData(typeof(TimerNotNcrontab), "'0 61 * * * *' is not an NCRONTAB schedule")]
     public void A_function_the_local_host_cannot_run_fails_at_startup(Type functions, string reason)
     {
         var error = Assert.Throws<NotSupportedException>(() => FunctionCatalog.Of([functions], Host));

@@ -88,6 +88,7 @@ public sealed class PackageTests(PackageFixture package) : IClassFixture<Package
         {
             var trigger = published[function.Name];
             Assert.Equal(function.Trigger, trigger.GetProperty("type").GetString());
+            if (function.Trigger == FunctionCatalog.TimerTrigger) Assert.Equal(function.Schedule!.Expression, trigger.GetProperty("schedule").GetString());
             if (function.Trigger != FunctionCatalog.HttpTrigger) continue;
             Assert.Equal(function.Route, trigger.GetProperty("route").GetString());
             Assert.Equal(function.HttpMethods.Order(), trigger.GetProperty("methods").EnumerateArray().Select(m => m.GetString()!.ToUpperInvariant()).Order());
@@ -95,5 +96,6 @@ public sealed class PackageTests(PackageFixture package) : IClassFixture<Package
         Assert.Single(catalog.Orchestrators);
         Assert.Equal(["CheckGeneration", "DiscardGeneration", "StoreGeneration", "SubmitGeneration"], catalog.Activities.Select(a => a.Name).Order());
         Assert.Equal(20, catalog.Http.Count());
+        Assert.Equal(["SweepOrphanFiles"], catalog.Timers.Select(t => t.Name));
     }
 }

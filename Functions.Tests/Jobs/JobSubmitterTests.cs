@@ -21,7 +21,7 @@ public sealed class JobSubmitterTests(StorageFixture storage) : IClassFixture<St
     JobSubmitter Submitter() => new(_keys, Options.Create(new UpstreamOptions()), TimeProvider.System);
 
     Task<Submission> SubmitAsync(string key) =>
-        Submitter().SubmitAsync(_durable.Object, Request, [], new IdempotencyRequest(key, "body"), default);
+        Submitter().SubmitAsync(_durable.Object, JobIds.New(DateTimeOffset.UtcNow, false), Request, [], new IdempotencyRequest(key, "body"), default);
 
     [Fact]
     public async Task A_schedule_the_engine_did_not_confirm_names_the_job_that_may_run()
@@ -31,7 +31,7 @@ public sealed class JobSubmitterTests(StorageFixture storage) : IClassFixture<St
             .ThrowsAsync(new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.DeadlineExceeded, "no answer")));
 
         var refused = await Assert.ThrowsAsync<JobUnconfirmedException>(() =>
-            Submitter().SubmitAsync(_durable.Object, Request, [], idempotency: null, default));
+            Submitter().SubmitAsync(_durable.Object, JobIds.New(DateTimeOffset.UtcNow, false), Request, [], idempotency: null, default));
 
         Assert.Matches("job job_0[0-9a-f]+ in time, and it may still run: look at GET /api/v1/jobs/job_0", refused.Message);
     }
@@ -47,7 +47,7 @@ public sealed class JobSubmitterTests(StorageFixture storage) : IClassFixture<St
             .ThrowsAsync(notStarted);
 
         var error = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() =>
-            Submitter().SubmitAsync(_durable.Object, Request, [], idempotency: null, default));
+            Submitter().SubmitAsync(_durable.Object, JobIds.New(DateTimeOffset.UtcNow, false), Request, [], idempotency: null, default));
 
         Assert.Same(notStarted, error);
     }

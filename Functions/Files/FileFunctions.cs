@@ -33,8 +33,7 @@ public sealed class FileFunctions(FileStore files, ImageHistory history)
 
         // A generated image's history row is keyed by its job, or (an inline generation) by its own file id. Not stopped
         // by a client that goes away: the row and its file go together.
-        if (file!.Meta.GetValueOrDefault("kind") == "generated")
-            await history.DeleteByJobAsync(file.Meta.GetValueOrDefault(FileStore.JobKey) ?? file_id, CancellationToken.None);
+        if (file!.Kind == FileKinds.Generated) await history.DeleteByJobAsync(file.HistoryKey, CancellationToken.None);
         if (!await files.DeleteAsync(file_id, CancellationToken.None)) return NotFound(file_id);
         return TypedResults.Json(new KiapiFileDeleted(true, file_id), AppJsonContext.Api.KiapiFileDeleted);
     }

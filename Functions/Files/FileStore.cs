@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
@@ -126,6 +127,13 @@ public sealed class FileStore([FromKeyedServices(StorageNames.FilesContainer)] B
             }
         } while (marker is not null && found.Count < limit);
         return (found, marker);
+    }
+
+    /// <summary>Every file with its record, newest first; for a sweep, which reads them all.</summary>
+    public async IAsyncEnumerable<StoredFile> AllAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var blob in container.GetBlobsAsync(new GetBlobsOptions { Traits = BlobTraits.Metadata, Prefix = "file_" }, cancellationToken))
+            yield return FromBlob(blob.Name, blob.Properties.ContentType, blob.Properties.ContentLength ?? 0, blob.Metadata);
     }
 
     static StoredFile FromBlob(string fileId, string? contentType, long length, IDictionary<string, string>? metadata)

@@ -75,7 +75,7 @@ public sealed class UploadFile(FileStore files, StorageBootstrap bootstrap, Time
         var now = clock.GetUtcNow();
         var fileId = FileIds.New(now);
         var stored = await files.SaveAsync(fileId, bytes, image.ContentType, FilenameOf(upload.FileName, fileId, image.ContentType), now,
-            isPrivate: false, image.Meta("upload"), cancellationToken);
+            isPrivate: false, image.Meta(FileKinds.Upload), cancellationToken);
         return TypedResults.Json(stored.ToKiapi(), AppJsonContext.Api.KiapiFile);
     }
 

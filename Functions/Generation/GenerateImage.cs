@@ -90,19 +90,23 @@ public sealed class GenerateImage(
         // the Durable client's calls have no bound of their own, so this one bounds them all (past a key's schedule grace).
         using var commitBound = new CancellationTokenSource(CommitBound);
         var committed = commitBound.Token;
-        // An inline reference is kept as a private file: the job's activities read it by id.
+        var jobId = JobIds.New(clock.GetUtcNow(), input.IsPrivate);
+        // An inline reference is kept as a private file: the job's activities read it by id. It names its job, so that
+        // a copy whose job never appeared can be found and removed (OrphanFiles).
         var referenceId = input.ReferenceFileId;
         if (input.ReferenceImage is { } inlineReference)
         {
             referenceId = FileIds.New(clock.GetUtcNow());
             var type = input.ReferenceInfo!.ContentType;
+            var meta = input.ReferenceInfo.Meta(FileKinds.Reference);
+            meta[FileStore.JobKey] = jobId;
             await files.SaveAsync(referenceId, inlineReference, type, $"reference.{ImageFormats.ExtensionOf(type)}",
-                clock.GetUtcNow(), isPrivate: true, input.ReferenceInfo.Meta(ImageKeeper.ReferenceKind), committed);
+                clock.GetUtcNow(), isPrivate: true, meta, committed);
         }
         Submission submission;
         try
         {
-            submission = await submitter.SubmitAsync(durable, RequestOf(input, referenceId), plan, idempotency, committed,
+            submission = await submitter.SubmitAsync(durable, jobId, RequestOf(input, referenceId), plan, idempotency, committed,
                 referenceIsCopy: input.ReferenceImage is not null);
         }
         catch (JobDeletedException e)
@@ -197,7 +201,7 @@ public sealed class GenerateImage(
         var file = await files.GetAsync(named, cancellationToken);
         if (file is null) return (null, notFound);
         // Another job's own copy of its inline reference goes with that job, so it cannot be this one's reference.
-        if (file.Meta.GetValueOrDefault("kind") == ImageKeeper.ReferenceKind)
+        if (file.Kind == FileKinds.Reference)
             return (null, KioaiErrors.BadRequest(GenerationErrors.ReferenceNotFound,
                 $"referenceFileId {named} is another job's private copy of its reference image; upload the image (POST /api/v1/files) to name it."));
         if (file.Size > GenerateImageValidator.MaxReferenceBytes)

@@ -90,7 +90,7 @@ public sealed class ImageKeeper(FileStore files, ImageHistory history, StorageBo
 
     static Dictionary<string, string> MetadataOf(GenerationRequest request, string provider, GeneratedImage image) => new()
     {
-        ["kind"] = "generated", ["model"] = request.Model, ["provider"] = provider,
+        [FileKinds.MetadataKey] = FileKinds.Generated, ["model"] = request.Model, ["provider"] = provider,
         [WidthKey] = image.Width.ToString(CultureInfo.InvariantCulture), [HeightKey] = image.Height.ToString(CultureInfo.InvariantCulture),
     };
 
@@ -109,9 +109,6 @@ public sealed class ImageKeeper(FileStore files, ImageHistory history, StorageBo
 
     /// <summary>Removes a file only a job used (its copy of an inline reference image) once the job is canceled or forgotten.</summary>
     public Task DiscardFileAsync(string fileId, CancellationToken cancellationToken) => files.DeleteAsync(fileId, cancellationToken);
-
-    /// <summary>The kind of file an inline reference image is kept as while its job runs.</summary>
-    public const string ReferenceKind = "reference";
 
     /// <summary>Undoes <see cref="StoreForJobAsync"/> for a job that ended otherwise (canceled, past its deadline): history row first, then the file.</summary>
     public async Task DiscardAsync(string jobId, CancellationToken cancellationToken)

@@ -167,6 +167,18 @@ public sealed class ImageHistory([FromKeyedServices(StorageNames.HistoryTable)] 
         return marker.HasValue && await FindAsync(marker.Value!.ImageId, cancellationToken) is { } row ? row.ToEntry() : null;
     }
 
+    /// <summary>The file of every image, public and private: a scan of the image rows that reads only their file ids.</summary>
+    public async Task<HashSet<string>> FileIdsAsync(CancellationToken cancellationToken)
+    {
+        var fileIds = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (prefix, end) in new[] { (PublicPrefix, PublicEnd), (PrivatePrefix, PrivateEnd) })
+        {
+            var range = TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and RowKey ge {prefix} and RowKey lt {end}");
+            await foreach (var row in table.QueryAsync<ImageRow>(range, 1000, [nameof(ImageRow.FileId)], cancellationToken)) fileIds.Add(row.FileId);
+        }
+        return fileIds;
+    }
+
     // An image is public or private: both keys are read at once.
     async Task<ImageRow?> FindAsync(long id, CancellationToken cancellationToken)
     {

@@ -4,6 +4,7 @@ using Functions.Generation;
 using Functions.Health;
 using Functions.History;
 using Functions.Jobs;
+using Functions.Maintenance;
 using Functions.Storage;
 using Functions.Tokens;
 
@@ -70,6 +71,7 @@ public static class ServiceRegistration
         services.AddSingleton<JobSubmitter>();
         services.AddSingleton<AdminOnly>();
         services.AddSingleton<StorageProbe>();
+        services.AddSingleton<OrphanFiles>();
         return services;
     }
 }

@@ -61,11 +61,11 @@ public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions>
         return await durable.GetJobAsync(used.JobId, cancellationToken) is { } earlier ? new Submission(earlier, Replayed: true) : null;
     }
 
-    public async Task<Submission> SubmitAsync(DurableTaskClient durable, GenerationRequest request, IReadOnlyList<PlannedModel> plan,
+    /// <summary>Schedules <paramref name="request"/> as job <paramref name="jobId"/> (<see cref="JobIds.New"/>), or answers for the job its idempotency key made.</summary>
+    public async Task<Submission> SubmitAsync(DurableTaskClient durable, string jobId, GenerationRequest request, IReadOnlyList<PlannedModel> plan,
         IdempotencyRequest? idempotency, CancellationToken cancellationToken, bool referenceIsCopy = false)
     {
         var now = clock.GetUtcNow();
-        var jobId = JobIds.New(now, request.IsPrivate);
         if (idempotency is not null)
         {
             var bound = await keys.BindAsync(idempotency.Key, new KeyUse(jobId, idempotency.BodyHash, now),

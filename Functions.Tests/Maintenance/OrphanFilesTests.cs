@@ -1,0 +1,100 @@
+using Functions.Files;
+using Functions.Generation;
+using Functions.History;
+using Functions.Jobs;
+using Functions.Maintenance;
+using Functions.Tests.Api;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Moq;
+
+namespace Functions.Tests.Maintenance;
+
+/// <summary>
+/// The orphan sweep, on the real app and its Durable backend: it removes a generated image without its history row
+/// (once its job has ended) and a reference copy whose job never appeared, and nothing a client or a job still owns.
+/// </summary>
+public sealed class OrphanFilesTests(AppFixture app) : IClassFixture<AppFixture>
+{
+    static readonly byte[] Png = TestImages.Png(8, 8);
+    static readonly DateTimeOffset LongAgo = DateTimeOffset.UtcNow - OrphanFiles.MinimumAge - TimeSpan.FromMinutes(5);
+
+    FileStore Files => app.Service<FileStore>();
+    DurableTaskClient Durable => app.Service<DurableTaskClient>();
+
+    async Task<string> StoreAsync(string kind, string? jobId = null, DateTimeOffset? createdAt = null, string? fileId = null)
+    {
+        fileId ??= FileIds.New(DateTimeOffset.UtcNow);
+        var meta = new Dictionary<string, string> { [FileKinds.MetadataKey] = kind };
+        if (jobId is not null) meta[FileStore.JobKey] = jobId;
+        await Files.SaveAsync(fileId, Png, "image/png", "x.png", createdAt ?? LongAgo, isPrivate: kind == FileKinds.Reference, meta);
+        return fileId;
+    }
+
+    [Fact]
+    public async Task A_sweep_removes_only_files_nothing_owns_any_more()
+    {
+        var endedJob = await JobsApiTests.SubmitAndFinishAsync(app.Client, new { prompt = "ended" });
+        // Its image deleted, all but the bytes (storage failed the file's delete), which come back as they were.
+        var endedJobFile = FileIds.FileIdForJob(endedJob);
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.DeleteAsync($"/api/v1/files/{endedJobFile}")).StatusCode);
+        var orphans = new[]
+        {
+            await StoreAsync(FileKinds.Generated), // an inline generation whose history row was never written
+            await StoreAsync(FileKinds.Generated, jobId: endedJob, fileId: endedJobFile), // of a job that ended, its row gone
+            await StoreAsync(FileKinds.Reference, jobId: JobIds.New(DateTimeOffset.UtcNow, false)), // its job never appeared
+        };
+        var withRow = await StoreAsync(FileKinds.Generated);
+        await app.Service<ImageHistory>().AddAsync(new ImageEntry(0, withRow, "kept", "none", "1:1", "grok", false, null, LongAgo, withRow), default);
+        var owned = new[]
+        {
+            withRow,
+            await StoreAsync(FileKinds.Reference, jobId: endedJob), // goes when its job is deleted
+            await StoreAsync(FileKinds.Reference), // a copy from before copies named their job: which job owns it is unknown
+            await StoreAsync(FileKinds.Upload), // a client's
+            await StoreAsync(FileKinds.Generated, createdAt: DateTimeOffset.UtcNow), // its store may be under way
+        };
+
+        var removed = await app.Service<OrphanFiles>().SweepAsync(Durable, default);
+
+        Assert.Equal(orphans.Order(), removed.Order());
+        foreach (var fileId in orphans) Assert.Null(await Files.GetAsync(fileId, default));
+        foreach (var fileId in owned) Assert.NotNull(await Files.GetAsync(fileId, default));
+        Assert.Empty(await app.Service<OrphanFiles>().SweepAsync(Durable, default));
+    }
+
+    [Theory]
+    [InlineData(OrchestrationRuntimeStatus.Running, false)]
+    [InlineData(OrchestrationRuntimeStatus.Pending, false)]
+    [InlineData(OrchestrationRuntimeStatus.Suspended, false)]
+    [InlineData(OrchestrationRuntimeStatus.Completed, true)]
+    [InlineData(OrchestrationRuntimeStatus.Failed, true)]
+    [InlineData(OrchestrationRuntimeStatus.Terminated, true)]
+    public async Task A_generated_image_without_its_row_stays_while_its_job_may_still_write_the_row(OrchestrationRuntimeStatus status, bool removed)
+    {
+        // A job held in one state is simpler to reach on a mocked client than on the engine (the storage is the real one).
+        var jobId = JobIds.New(DateTimeOffset.UtcNow, false);
+        var durable = new Mock<DurableTaskClient>("test");
+        durable.Setup(d => d.GetInstanceAsync(jobId, false, It.IsAny<CancellationToken>()))
+            .ReturnsAsync(new OrchestrationMetadata(GenerationOrchestrator.Name, jobId) { RuntimeStatus = status });
+        var fileId = await StoreAsync(FileKinds.Generated, jobId: jobId, fileId: FileIds.FileIdForJob(jobId));
+
+        var swept = await app.Service<OrphanFiles>().SweepAsync(durable.Object, default);
+
+        Assert.Equal(removed, swept.Contains(fileId));
+        Assert.Equal(removed, await Files.GetAsync(fileId, default) is null);
+        await Files.DeleteAsync(fileId, default); // it has no job on the real engine, where another sweep would take it for an orphan
+    }
+
+    [Fact]
+    public async Task A_reference_copy_names_its_job_so_that_a_sweep_can_tell_whose_it_is()
+    {
+        var job = await JobsApiTests.SubmitAndFinishAsync(app.Client, new { prompt = "with a reference", model = "nano-banana-2",
+            referenceImageBase64 = Convert.ToBase64String(Png), referenceImageMime = "image/png" });
+        var copy = (await app.Client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{job}")).GetProperty("params").GetProperty("referenceFileId").GetString()!;
+
+        var file = await Files.GetAsync(copy, default);
+
+        Assert.Equal((FileKinds.Reference, job), (file!.Kind, file.JobId));
+    }
+}

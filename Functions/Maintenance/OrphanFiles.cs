@@ -1,0 +1,51 @@
+using Functions.Files;
+using Functions.History;
+using Microsoft.DurableTask.Client;
+
+namespace Functions.Maintenance;
+
+/// <summary>
+/// Finds and removes the files nothing owns any more, which a storage outage or a crash can leave behind (DESIGN.md,
+/// "Orphan files"): a generated image without its history row whose job (if it had one) has ended, and the private copy
+/// of an inline reference image whose job never appeared. An upload is never touched, nor a file younger than
+/// <see cref="MinimumAge"/>.
+/// </summary>
+public sealed class OrphanFiles(FileStore files, ImageHistory history, TimeProvider clock, ILogger<OrphanFiles> logger)
+{
+    /// <summary>Far past any store in progress (an inline generation ends within 220 s) and past a key's schedule grace.</summary>
+    public static readonly TimeSpan MinimumAge = TimeSpan.FromHours(1);
+
+    /// <summary>Removes every orphan older than <see cref="MinimumAge"/> and returns their ids.</summary>
+    public async Task<IReadOnlyList<string>> SweepAsync(DurableTaskClient durable, CancellationToken cancellationToken)
+    {
+        var before = clock.GetUtcNow() - MinimumAge;
+        var candidates = new List<StoredFile>();
+        await foreach (var file in files.AllAsync(cancellationToken))
+        {
+            if (file.CreatedAt < before && file.Kind is FileKinds.Generated or FileKinds.Reference) candidates.Add(file);
+        }
+        // Read after the listing, so that a row written after its file is seen; each orphan is then checked on its own.
+        var withRow = candidates.Any(f => f.Kind == FileKinds.Generated) ? await history.FileIdsAsync(cancellationToken) : [];
+        var removed = new List<string>();
+        foreach (var file in candidates)
+        {
+            if (!await IsOrphanAsync(file, withRow, durable, cancellationToken) || !await files.DeleteAsync(file.FileId, cancellationToken)) continue;
+            removed.Add(file.FileId);
+            logger.LogWarning("Removed the orphan file {FileId} ({Kind}, stored {CreatedAt:u}, job {JobId})", file.FileId, file.Kind, file.CreatedAt,
+                file.JobId ?? "none");
+        }
+        logger.LogInformation("Orphan sweep: {Candidates} generated and reference files older than {Hours} h looked at, {Removed} removed",
+            candidates.Count, MinimumAge.TotalHours, removed.Count);
+        return removed;
+    }
+
+    async Task<bool> IsOrphanAsync(StoredFile file, HashSet<string> withRow, DurableTaskClient durable, CancellationToken cancellationToken)
+    {
+        if (file.Kind == FileKinds.Reference)
+            return file.JobId is { } job && await durable.GetInstanceAsync(job, getInputsAndOutputs: false, cancellationToken) is null;
+        if (withRow.Contains(file.FileId)) return false;
+        if (file.JobId is { } owner && await durable.GetInstanceAsync(owner, getInputsAndOutputs: false, cancellationToken) is { IsCompleted: false })
+            return false; // its Store may still write the row
+        return await history.FindByJobAsync(file.HistoryKey, cancellationToken) is not { } row || row.FileId != file.FileId;
+    }
+}
