@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Deploys infrastructure and code: creates the resource group, deploys infra/main.bicep with main.parameters.json (a
 # Flex Consumption isolated-worker app whose managed identity reaches storage, no keys), builds the package
-# (scripts/package.sh), uploads it, and sets an admin key. Needs the Azure CLI, logged in (az login), and the .NET 10 SDK.
+# (scripts/package.sh), uploads it, and sets an admin key. Needs the Azure CLI, logged in (az login), with the right to
+# assign roles on the group (Owner, User Access Administrator or Role Based Access Control Administrator), the .NET 10
+# SDK, openssl, and zip or python3.
 # Usage: infra/deploy.sh <resource group> [location]   (location default: westeurope; AppName=... to choose the app's name)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,22 +12,34 @@ location=${2:-westeurope}
 
 az group create --name "$group" --location "$location" --output none
 output() { az deployment group show --resource-group "$group" --name main --query "properties.outputs.$1.value" --output tsv 2>/dev/null; }
+required_output() {
+  local value
+  value=$(output "$1") && [ -n "$value" ] || { echo "Could not read the deployment's output $1 (az deployment group show)." >&2; return 1; }
+  echo "$value"
+}
 
 # The admin key for /api/config/*: the app's current one when it has one (a deployment rewrites every app setting, so it
 # goes in with the template), else a new one, printed once at the end.
 key="" new_key=""
 if previous=$(output functionAppName) && [ -n "$previous" ]; then
+  # Unreadable is not "none": a new key would replace the one clients use.
   key=$(az functionapp config appsettings list --resource-group "$group" --name "$previous" \
-    --query "[?name=='Auth__AdminKey'].value" --output tsv 2>/dev/null || true)
+    --query "[?name=='Auth__AdminKey'].value" --output tsv) \
+    || { echo "Could not read the admin key of $previous; nothing was changed." >&2; exit 1; }
 fi
 # A key under 16 characters no longer starts the app (Auth:AdminKey's rule): it is replaced by a new one too.
 if [ "${#key}" -lt 16 ]; then key=$(openssl rand -hex 24); new_key=1; fi
 
-params=(--parameters @infra/main.parameters.json --parameters adminKey="$key")
+# The key goes in a parameters file only this user can read, not on a command line that ps shows.
+secret=$(mktemp)
+trap 'rm -f "$secret"' EXIT
+chmod 600 "$secret"
+printf '{"$schema":"https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#","contentVersion":"1.0.0.0","parameters":{"adminKey":{"value":"%s"}}}' "$key" > "$secret"
+params=(--parameters @infra/main.parameters.json --parameters @"$secret")
 if [ -n "${AppName:-}" ]; then params+=(--parameters appName="$AppName"); fi
 az deployment group create --resource-group "$group" --name main --template-file infra/main.bicep "${params[@]}" --output none
-app=$(output functionAppName)
-url=$(output functionAppUrl)
+app=$(required_output functionAppName)
+url=$(required_output functionAppUrl)
 
 scripts/package.sh artifacts
 # The platform writes the package with the app's identity, whose role on the storage account may take minutes to apply

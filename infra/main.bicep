@@ -138,8 +138,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       }
     }
     siteConfig: {
-      minTlsVersion: '1.2'
-      ftpsState: 'Disabled'
+      minTlsVersion: '1.2' // no ftpsState: Flex Consumption has no FTP, and lists the property as not supported
       appSettings: [
         // The host, the Durable extension and the app's storage clients all read AzureWebJobsStorage; with the
         // identity no key exists. The account name gives the endpoints (Durable docs, "Configure Durable Functions

@@ -12,6 +12,10 @@ mkdir -p "$out"
 dotnet publish Functions/Functions.csproj -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
   -o "$out/app" --nologo -v quiet
 
+# The package is for Azure, which runs Production: the local settings (Development storage, the offline renderer, a
+# generated admin key) stay out, so that an app switched to Development there cannot pick them up.
+rm -f "$out/app/appsettings.Development.json"
+
 # What the Functions host reads from the app root; check before zipping.
 for file in host.json functions.metadata worker.config.json extensions.json Functions.dll; do
   test -f "$out/app/$file" || { echo "$file is missing from the app root" >&2; exit 1; }

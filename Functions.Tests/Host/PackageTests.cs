@@ -58,6 +58,7 @@ public sealed class PackageTests(PackageFixture package) : IClassFixture<Package
                 .Select(f => f.GetProperty("name").GetString()));
         Assert.False(File.Exists(Path.Combine(root, "libcoreclr.so")));
         Assert.True(File.Exists(Path.Combine(root, "appsettings.json")));
+        Assert.False(File.Exists(Path.Combine(root, "appsettings.Development.json")), "the package carries the local settings");
         Assert.True(File.Exists(Path.Combine(root, "libSkiaSharp.so")), "SkiaSharp's native library (rendering, image checks) is not in the app root");
 
         // ReadyToRun: the assembly carries precompiled native code for linux-x64.

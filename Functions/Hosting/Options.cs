@@ -33,6 +33,14 @@ public sealed class ApiOptions
 {
     public const string Section = "Api";
 
-    /// <summary>The public base URL for links (imageUrl, Location); by default the request's own scheme and host.</summary>
+    /// <summary>
+    /// The public base URL for links (imageUrl, Location): an absolute http or https URL. Unset or blank (Core Tools
+    /// turns an empty local setting into an empty variable), the request's own scheme and host.
+    /// </summary>
     public string? PublicBaseUrl { get; set; }
+
+    public string? ConfiguredBaseUrl => string.IsNullOrWhiteSpace(PublicBaseUrl) ? null : PublicBaseUrl.Trim().TrimEnd('/');
+
+    public bool IsValid => ConfiguredBaseUrl is not { } url
+        || Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.Query.Length == 0 && uri.Fragment.Length == 0;
 }

@@ -4,7 +4,7 @@ namespace Functions.Hosting;
 public sealed class PublicUrls(IOptions<ApiOptions> options)
 {
     public string BaseOf(HttpRequest request) =>
-        options.Value.PublicBaseUrl?.TrimEnd('/') ?? $"{request.Scheme}://{HostOf(request)}{request.PathBase}";
+        options.Value.ConfiguredBaseUrl ?? $"{request.Scheme}://{HostOf(request)}{request.PathBase}";
 
     // HTTP/1.0 may leave Host out: then the address the request came in on.
     static HostString HostOf(HttpRequest request)

@@ -36,7 +36,9 @@ public static class ServiceRegistration
         services.AddOptions<Dictionary<string, ModelEntry>>()
             .BindConfiguration(ModelCatalog.Section, binder => binder.ErrorOnUnknownConfiguration = true).ValidateOnStart();
         services.AddSingleton<IValidateOptions<Dictionary<string, ModelEntry>>, ModelCatalog.Validation>();
-        services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section);
+        services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section)
+            .Validate(o => o.IsValid, "Api:PublicBaseUrl must be an absolute http or https URL without a query or fragment, such as https://images.example.com.")
+            .ValidateOnStart();
 
         services.ConfigureHttpJsonOptions(o =>
         {
