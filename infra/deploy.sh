@@ -10,7 +10,10 @@ cd "$(dirname "$0")/.."
 group=${1:?usage: infra/deploy.sh <resource group> [location]}
 location=${2:-westeurope}
 
-az group create --name "$group" --location "$location" --output none
+# An existing group keeps its location (az group create refuses another one for it); every resource goes there.
+if ! az group show --name "$group" --output none 2>/dev/null; then
+  az group create --name "$group" --location "$location" --output none
+fi
 output() { az deployment group show --resource-group "$group" --name main --query "properties.outputs.$1.value" --output tsv 2>/dev/null; }
 required_output() {
   local value
