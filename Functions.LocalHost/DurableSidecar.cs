@@ -64,6 +64,8 @@ public sealed class DurableSidecar(IConfiguration configuration, HostJson hostJs
         builder.Services.AddSingleton<IOrchestrationService>(engine);
         builder.Services.AddSingleton<IOrchestrationServiceClient>(service);
         builder.Services.AddSingleton<TaskHubGrpcServer>();
+        // Stopped by the local host, in its order (the worker drained first), never by SIGTERM on its own.
+        builder.Services.AddSingleton<IHostLifetime, StoppedByTheLocalHost>();
         var host = builder.Build();
         host.MapGrpcService<TaskHubGrpcServer>();
         try
@@ -80,6 +82,9 @@ public sealed class DurableSidecar(IConfiguration configuration, HostJson hostJs
         endpoint.Listening(new Uri(host.Urls.Single()).Port);
         ready.Started();
     }
+
+    /// <summary>Lets the work under way be completed and takes no more (<see cref="SidecarOrchestrationService.DrainAsync"/>); before the worker stops.</summary>
+    public Task DrainAsync(CancellationToken cancellationToken) => _engine?.DrainAsync(cancellationToken) ?? Task.CompletedTask;
 
     // Stopping the sidecar's host stops its dispatchers and the engine (see SidecarOrchestrationService).
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -131,6 +136,13 @@ public sealed class DurableSidecar(IConfiguration configuration, HostJson hostJs
             _lifecycle.Release();
         }
     }
+}
+
+/// <summary>The sidecar host's lifetime: no console signals of its own (a SIGTERM would stop it while the worker still delivers).</summary>
+sealed class StoppedByTheLocalHost : IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>Set once the sidecar listens.</summary>

@@ -3,11 +3,11 @@ using DurableTask.Core;
 namespace Functions.LocalHost;
 
 /// <summary>
-/// The Durable engine as the sidecar's dispatchers see it, with two things they lack. A stop that is safe at any time:
+/// The Durable engine as the sidecar's dispatchers see it, with three things they lack. A stop that is safe at any time:
 /// the sidecar starts its dispatchers only once a worker connects, but stops them on every shutdown, and
 /// AzureStorageOrchestrationService.StopAsync throws when it was never started, from an async void handler, which
-/// would end the process. And activity locks renewed while activities run (<see cref="ActivityLockRenewals"/>).
-/// Everything else is passed through.
+/// would end the process. Activity locks renewed while activities run (<see cref="ActivityLockRenewals"/>). And a
+/// drain before the worker stops (<see cref="DrainAsync"/>). Everything else is passed through.
 /// </summary>
 sealed class SidecarOrchestrationService(IOrchestrationService inner, TimeSpan visibilityTimeout, TimeSpan longestActivity, ILogger logger)
     : IOrchestrationService
@@ -18,6 +18,46 @@ sealed class SidecarOrchestrationService(IOrchestrationService inner, TimeSpan v
     public Task LetGoOfActivitiesAsync() => _renewals.StopAllAsync();
     readonly SemaphoreSlim _gate = new(1, 1);
     bool _started;
+    readonly CancellationTokenSource _draining = new();
+    // Work items locked and not yet completed or abandoned (activities, by id: a failed completion is abandoned too) or released (orchestrations).
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _activities = new();
+    int _orchestrations;
+
+    /// <summary>
+    /// Takes no more work and waits, at most until <paramref name="cancellationToken"/>, for the work items under way
+    /// to be completed, while the worker still runs: stopped first, it would cut off the delivery of an activity that
+    /// had finished (a paid upstream call), which then ran again on the next process.
+    /// </summary>
+    public async Task<bool> DrainAsync(CancellationToken cancellationToken)
+    {
+        await _draining.CancelAsync();
+        try
+        {
+            while (!_activities.IsEmpty || Volatile.Read(ref _orchestrations) > 0) await Task.Delay(20, cancellationToken);
+            return true;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning("{Activities} activities and {Orchestrations} orchestration steps were still running at the stop: they run again on the next process",
+                _activities.Count, Volatile.Read(ref _orchestrations));
+            return false;
+        }
+    }
+
+    // While draining, a fetch waits for the dispatcher's own stop (a null work item would only be fetched again at once).
+    async Task<T?> FetchAsync<T>(Func<CancellationToken, Task<T>> fetch, CancellationToken cancellationToken) where T : class
+    {
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _draining.Token);
+        try
+        {
+            if (!_draining.IsCancellationRequested) return await fetch(either.Token);
+        }
+        catch (OperationCanceledException) when (_draining.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+        }
+        await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+        return null;
+    }
 
     public async Task StartAsync()
     {
@@ -58,8 +98,12 @@ sealed class SidecarOrchestrationService(IOrchestrationService inner, TimeSpan v
     public int TaskOrchestrationDispatcherCount => inner.TaskOrchestrationDispatcherCount;
     public int MaxConcurrentTaskOrchestrationWorkItems => inner.MaxConcurrentTaskOrchestrationWorkItems;
     public BehaviorOnContinueAsNew EventBehaviourForContinueAsNew => inner.EventBehaviourForContinueAsNew;
-    public Task<TaskOrchestrationWorkItem> LockNextTaskOrchestrationWorkItemAsync(TimeSpan receiveTimeout, CancellationToken cancellationToken) =>
-        inner.LockNextTaskOrchestrationWorkItemAsync(receiveTimeout, cancellationToken);
+    public async Task<TaskOrchestrationWorkItem> LockNextTaskOrchestrationWorkItemAsync(TimeSpan receiveTimeout, CancellationToken cancellationToken)
+    {
+        var workItem = await FetchAsync(token => inner.LockNextTaskOrchestrationWorkItemAsync(receiveTimeout, token), cancellationToken);
+        if (workItem is not null) Interlocked.Increment(ref _orchestrations);
+        return workItem!;
+    }
     public Task RenewTaskOrchestrationWorkItemLockAsync(TaskOrchestrationWorkItem workItem) => inner.RenewTaskOrchestrationWorkItemLockAsync(workItem);
     public Task CompleteTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem, OrchestrationRuntimeState newOrchestrationRuntimeState,
         IList<TaskMessage> outboundMessages, IList<TaskMessage> orchestratorMessages, IList<TaskMessage> timerMessages,
@@ -67,25 +111,33 @@ sealed class SidecarOrchestrationService(IOrchestrationService inner, TimeSpan v
         inner.CompleteTaskOrchestrationWorkItemAsync(workItem, newOrchestrationRuntimeState, outboundMessages, orchestratorMessages, timerMessages,
             continuedAsNewMessage, orchestrationState);
     public Task AbandonTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem) => inner.AbandonTaskOrchestrationWorkItemAsync(workItem);
-    public Task ReleaseTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem) => inner.ReleaseTaskOrchestrationWorkItemAsync(workItem);
+    public async Task ReleaseTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem)
+    {
+        try { await inner.ReleaseTaskOrchestrationWorkItemAsync(workItem); }
+        finally { Interlocked.Decrement(ref _orchestrations); }
+    }
     public int TaskActivityDispatcherCount => inner.TaskActivityDispatcherCount;
     public int MaxConcurrentTaskActivityWorkItems => inner.MaxConcurrentTaskActivityWorkItems;
     public async Task<TaskActivityWorkItem> LockNextTaskActivityWorkItem(TimeSpan receiveTimeout, CancellationToken cancellationToken)
     {
-        var workItem = await inner.LockNextTaskActivityWorkItem(receiveTimeout, cancellationToken);
-        if (workItem is not null) _renewals.Start(workItem);
-        return workItem!;
+        var workItem = await FetchAsync(token => inner.LockNextTaskActivityWorkItem(receiveTimeout, token), cancellationToken);
+        if (workItem is null) return null!;
+        _activities[workItem.Id] = 0;
+        _renewals.Start(workItem);
+        return workItem;
     }
     public Task<TaskActivityWorkItem> RenewTaskActivityWorkItemLockAsync(TaskActivityWorkItem workItem) => inner.RenewTaskActivityWorkItemLockAsync(workItem);
     public async Task CompleteTaskActivityWorkItemAsync(TaskActivityWorkItem workItem, TaskMessage responseMessage)
     {
         await _renewals.StopAsync(workItem);
-        await inner.CompleteTaskActivityWorkItemAsync(workItem, responseMessage);
+        try { await inner.CompleteTaskActivityWorkItemAsync(workItem, responseMessage); }
+        finally { _activities.TryRemove(workItem.Id, out _); }
     }
 
     public async Task AbandonTaskActivityWorkItemAsync(TaskActivityWorkItem workItem)
     {
         await _renewals.StopAsync(workItem);
-        await inner.AbandonTaskActivityWorkItemAsync(workItem);
+        try { await inner.AbandonTaskActivityWorkItemAsync(workItem); }
+        finally { _activities.TryRemove(workItem.Id, out _); }
     }
 }

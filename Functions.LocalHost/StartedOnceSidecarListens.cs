@@ -5,11 +5,15 @@ namespace Functions.LocalHost;
 /// the host: before that its connections can only be refused, and making it and its first attempts took CPU from the
 /// host's own start (see bench/RESULTS.md, "Cold start"). A stop before then cancels the wait and never starts it. As
 /// the host does for a background service, a worker that fails stops the application: jobs would otherwise wait for
-/// ever on a process that still answers.
+/// ever on a process that still answers. At a stop, the sidecar drains first (at most <see cref="DrainBound"/>), so
+/// that what the worker has finished is delivered before the worker stops.
 /// </summary>
-sealed class StartedOnceSidecarListens(Func<IHostedService> create, SidecarReadiness ready, IHostApplicationLifetime lifetime,
-    ILogger<StartedOnceSidecarListens> logger) : IHostedService, IDisposable
+sealed class StartedOnceSidecarListens(Func<IHostedService> create, SidecarReadiness ready, Func<CancellationToken, Task> drain,
+    IHostApplicationLifetime lifetime, ILogger<StartedOnceSidecarListens> logger) : IHostedService, IDisposable
 {
+    /// <summary>Within the host's 4 s shutdown, leaving the worker and the sidecar time to stop.</summary>
+    public static readonly TimeSpan DrainBound = TimeSpan.FromSeconds(2.5);
+
     readonly CancellationTokenSource _stopping = new(); // never disposed: a stop may come after the dispose
     Task _started = Task.CompletedTask;
     IHostedService? _worker;
@@ -22,7 +26,8 @@ sealed class StartedOnceSidecarListens(Func<IHostedService> create, SidecarReadi
         var factory = services[index].ImplementationFactory
             ?? throw new InvalidOperationException("The Durable worker's hosted service is no longer registered through a factory.");
         services[index] = ServiceDescriptor.Singleton<IHostedService>(provider => new StartedOnceSidecarListens(
-            () => (IHostedService)factory(provider), ready, provider.GetRequiredService<IHostApplicationLifetime>(),
+            () => (IHostedService)factory(provider), ready, token => provider.GetRequiredService<DurableSidecar>().DrainAsync(token),
+            provider.GetRequiredService<IHostApplicationLifetime>(),
             provider.GetRequiredService<ILogger<StartedOnceSidecarListens>>()));
     }
 
@@ -38,7 +43,9 @@ sealed class StartedOnceSidecarListens(Func<IHostedService> create, SidecarReadi
         try
         {
             _worker = create();
-            await _worker.StartAsync(_stopping.Token);
+            // Not the stop's token: a BackgroundService links its stopping token to it, which would cut the worker's
+            // stream at the start of a stop, before the drain lets it deliver what it finished.
+            await _worker.StartAsync(CancellationToken.None);
         }
         catch (Exception e) when (!_stopping.IsCancellationRequested)
         {
@@ -77,7 +84,13 @@ sealed class StartedOnceSidecarListens(Func<IHostedService> create, SidecarReadi
         {
             return; // never started, failed to (logged), or the stop's own bound passed: nothing to stop
         }
-        if (_worker is not null) await _worker.StopAsync(cancellationToken); // null: stopped before it was started at all
+        if (_worker is null) return; // stopped before it was started at all
+        using (var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            bound.CancelAfter(DrainBound);
+            await drain(bound.Token);
+        }
+        await _worker.StopAsync(cancellationToken);
     }
 
     public void Dispose()

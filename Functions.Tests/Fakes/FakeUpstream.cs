@@ -27,6 +27,8 @@ public enum Fault
     Redirect,
     /// <summary>geminigen's history answers 404 HISTORY_NOT_FOUND, as for a task it does not know.</summary>
     TaskGone,
+    /// <summary>The usual answer, <see cref="FakeUpstream.SlowFor"/> late (a Bearer-keyed JSON API's call under way for that long).</summary>
+    Slow,
 }
 
 /// <summary>One request a fake received: method, path, headers and (form or JSON) fields.</summary>
@@ -47,6 +49,9 @@ public abstract class FakeUpstream : IAsyncDisposable
 
     /// <summary>How long a hang or a slow body lasts: longer than any attempt timeout the tests set.</summary>
     public static readonly TimeSpan HangFor = TimeSpan.FromSeconds(30);
+
+    /// <summary>How late a <see cref="Fault.Slow"/> answer comes: long enough to stop a process while the call is under way.</summary>
+    public static readonly TimeSpan SlowFor = TimeSpan.FromSeconds(1);
 
     protected FakeUpstream()
     {
@@ -150,6 +155,11 @@ public abstract class FakeUpstream : IAsyncDisposable
             return null;
         }
         var fault = NextFault(context.Request.Path);
+        if (fault == Fault.Slow)
+        {
+            await Task.Delay(SlowFor, context.RequestAborted);
+            return (request, null);
+        }
         if (fault is { } f && await TryWriteCommonFaultAsync(context, f, errorBody)) return null;
         return (request, fault);
     }

@@ -6,10 +6,14 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Functions.Tests.Host;
 
-/// <summary>The local host starts its Durable worker once the sidecar listens, never with the host, and never after a stop.</summary>
+/// <summary>
+/// The local host starts its Durable worker once the sidecar listens, never with the host, and never after a stop; at a
+/// stop the sidecar drains before the worker stops, within a bound.
+/// </summary>
 public sealed class StartedOnceSidecarListensTests
 {
     static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
+    static readonly Func<CancellationToken, Task> NoDrain = _ => Task.CompletedTask;
 
     [Fact]
     public async Task The_worker_is_made_and_started_only_once_the_sidecar_listens_and_stopped_with_the_host()
@@ -17,7 +21,9 @@ public sealed class StartedOnceSidecarListensTests
         var ready = new SidecarReadiness();
         var worker = new RecordingWorker();
         var made = 0;
-        using var service = new StartedOnceSidecarListens(() => { made++; return worker; }, ready, new Lifetime(), NullLogger<StartedOnceSidecarListens>.Instance);
+        bool? drainedWhileTheWorkerRan = null;
+        using var service = new StartedOnceSidecarListens(() => { made++; return worker; }, ready,
+            _ => { drainedWhileTheWorkerRan = !worker.Stopped; return Task.CompletedTask; }, new Lifetime(), NullLogger<StartedOnceSidecarListens>.Instance);
 
         await service.StartAsync(CancellationToken.None).WaitAsync(Bound);
         await Task.Delay(100);
@@ -29,6 +35,25 @@ public sealed class StartedOnceSidecarListensTests
 
         await service.StopAsync(CancellationToken.None).WaitAsync(Bound);
         Assert.True(worker.Stopped);
+        Assert.True(drainedWhileTheWorkerRan);
+    }
+
+    [Fact]
+    public async Task A_drain_that_does_not_end_is_cut_at_its_bound_and_the_worker_still_stops()
+    {
+        var ready = new SidecarReadiness();
+        var worker = new RecordingWorker();
+        using var service = new StartedOnceSidecarListens(() => worker, ready, token => Task.Delay(Timeout.Infinite, token).ContinueWith(_ => { }),
+            new Lifetime(), NullLogger<StartedOnceSidecarListens>.Instance);
+        await service.StartAsync(CancellationToken.None);
+        ready.Started();
+        await worker.Started.Task.WaitAsync(Bound);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await service.StopAsync(CancellationToken.None).WaitAsync(Bound);
+
+        Assert.True(worker.Stopped);
+        Assert.InRange(clock.Elapsed, StartedOnceSidecarListens.DrainBound - TimeSpan.FromMilliseconds(100), Bound);
     }
 
     [Fact]
@@ -36,7 +61,7 @@ public sealed class StartedOnceSidecarListensTests
     {
         var ready = new SidecarReadiness();
         var made = 0;
-        using var service = new StartedOnceSidecarListens(() => { made++; return new RecordingWorker(); }, ready, new Lifetime(),
+        using var service = new StartedOnceSidecarListens(() => { made++; return new RecordingWorker(); }, ready, NoDrain, new Lifetime(),
             NullLogger<StartedOnceSidecarListens>.Instance);
 
         await service.StartAsync(CancellationToken.None);
@@ -50,7 +75,7 @@ public sealed class StartedOnceSidecarListensTests
     [Fact]
     public async Task A_stop_without_a_start_stops_nothing()
     {
-        using var service = new StartedOnceSidecarListens(() => new RecordingWorker(), new SidecarReadiness(), new Lifetime(),
+        using var service = new StartedOnceSidecarListens(() => new RecordingWorker(), new SidecarReadiness(), NoDrain, new Lifetime(),
             NullLogger<StartedOnceSidecarListens>.Instance);
 
         await service.StopAsync(CancellationToken.None).WaitAsync(Bound); // the host stops every service it made, started or not
@@ -61,7 +86,7 @@ public sealed class StartedOnceSidecarListensTests
     {
         var ready = new SidecarReadiness();
         var lifetime = new Lifetime();
-        using var service = new StartedOnceSidecarListens(() => new FailsWhileRunning(), ready, lifetime, NullLogger<StartedOnceSidecarListens>.Instance);
+        using var service = new StartedOnceSidecarListens(() => new FailsWhileRunning(), ready, NoDrain, lifetime, NullLogger<StartedOnceSidecarListens>.Instance);
 
         await service.StartAsync(CancellationToken.None);
         ready.Started();
