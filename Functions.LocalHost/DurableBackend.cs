@@ -17,7 +17,6 @@ public static class DurableBackend
     {
         var services = builder.Services;
         services.AddSingleton(catalog);
-        services.AddHostedService<TimerTriggers>(); // the timer functions, each on its schedule
         // The Durable backend's own storage clients log every request (queue polls included) at Information through
         // Microsoft.Extensions.Azure's event forwarder; DurableTask.AzureStorage reports its storage failures itself.
         builder.Logging.AddFilter("Azure.Core", LogLevel.Error);
@@ -47,6 +46,8 @@ public static class DurableBackend
             });
         });
         StartedOnceSidecarListens.Wrap(services, registered, ready);
+        // The timer functions, each on its schedule; registered after the worker, so that a stop ends them first.
+        services.AddHostedService<TimerTriggers>();
         // The client's calls wait for the sidecar (a function that never calls it, such as an inline generation, never
         // waits); its channel is made on first use, off the start's path.
         services.AddDurableTaskClient(client => client.UseGrpc(options => options.Channel = endpoint.Channel(new WaitForSidecarHandler(ready))));

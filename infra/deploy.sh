@@ -14,17 +14,26 @@ location=${2:-westeurope}
 if ! az group show --name "$group" --output none 2>/dev/null; then
   az group create --name "$group" --location "$location" --output none
 fi
-output() { az deployment group show --resource-group "$group" --name main --query "properties.outputs.$1.value" --output tsv 2>/dev/null; }
 required_output() {
   local value
-  value=$(output "$1") && [ -n "$value" ] || { echo "Could not read the deployment's output $1 (az deployment group show)." >&2; return 1; }
+  value=$(az deployment group show --resource-group "$group" --name main --query "properties.outputs.$1.value" --output tsv) \
+    && [ -n "$value" ] || { echo "Could not read the deployment's output $1 (az deployment group show)." >&2; return 1; }
   echo "$value"
 }
+
+# The app already in the group, found among its resources rather than in the last deployment's outputs (a deployment
+# that failed has none): the one named AppName, else the one named as the template names it by default (imggen-...).
+sites=$(az resource list --resource-group "$group" --resource-type Microsoft.Web/sites --query "[].name" --output tsv)
+if [ -n "${AppName:-}" ]; then previous=$(grep -Fx -- "$AppName" <<< "$sites" || true); else previous=$(grep '^imggen-' <<< "$sites" || true); fi
+if [ "$(printf '%s' "$previous" | grep -c . || true)" -gt 1 ]; then
+  echo "The group holds several apps ($(echo $previous)); choose one with AppName=..." >&2
+  exit 1
+fi
 
 # The admin key for /api/config/*: the app's current one when it has one (a deployment rewrites every app setting, so it
 # goes in with the template), else a new one, printed once at the end.
 key="" new_key=""
-if previous=$(output functionAppName) && [ -n "$previous" ]; then
+if [ -n "$previous" ]; then
   # Unreadable is not "none": a new key would replace the one clients use.
   key=$(az functionapp config appsettings list --resource-group "$group" --name "$previous" \
     --query "[?name=='Auth__AdminKey'].value" --output tsv) \
@@ -37,7 +46,11 @@ if [ "${#key}" -lt 16 ]; then key=$(openssl rand -hex 24); new_key=1; fi
 secret=$(mktemp)
 trap 'rm -f "$secret"' EXIT
 chmod 600 "$secret"
-printf '{"$schema":"https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#","contentVersion":"1.0.0.0","parameters":{"adminKey":{"value":"%s"}}}' "$key" > "$secret"
+# A key goes in an HTTP header, so it is printable ASCII: JSON needs only its backslashes and quotes escaped.
+if [[ $key =~ [^[:print:]] ]]; then echo "The admin key of $previous holds characters a header cannot carry; set a new one." >&2; exit 1; fi
+escaped=${key//\\/\\\\}
+escaped=${escaped//\"/\\\"}
+printf '{"$schema":"https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#","contentVersion":"1.0.0.0","parameters":{"adminKey":{"value":"%s"}}}' "$escaped" > "$secret"
 params=(--parameters @infra/main.parameters.json --parameters @"$secret")
 if [ -n "${AppName:-}" ]; then params+=(--parameters appName="$AppName"); fi
 az deployment group create --resource-group "$group" --name main --template-file infra/main.bicep "${params[@]}" --output none

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Functions.LocalHost;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -22,14 +23,56 @@ public sealed class TimerTriggersTests
         }
     }
 
+    public static class OnLeapDays
+    {
+        public static readonly ConcurrentQueue<TimerInfo> Runs = new();
+
+        [Function("LeapDay")]
+        public static void LeapDay([TimerTrigger("0 0 0 29 2 *")] TimerInfo timer) => Runs.Enqueue(timer);
+    }
+
+    static TimerTriggers Timers(Type functions, TimeProvider clock, params (string Key, string Value)[] settings) =>
+        new(FunctionCatalog.Of([functions], new HostJson("api", "Hub", 1)), new ServiceCollection().BuildServiceProvider(),
+            new ConfigurationBuilder().AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value))).Build(), clock,
+            NullLogger<TimerTriggers>.Instance);
+
+    [Fact]
+    public async Task A_timer_whose_next_occurrence_is_years_away_waits_for_it_and_runs_then()
+    {
+        // Longer than one timer can wait (about 49 days): it waits in steps.
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero));
+        var timers = Timers(typeof(OnLeapDays), clock);
+        await timers.StartAsync(default);
+
+        await Eventually.HoldsAsync(() =>
+        {
+            if (OnLeapDays.Runs.IsEmpty) clock.Advance(TimeSpan.FromDays(7));
+            return Task.FromResult(!OnLeapDays.Runs.IsEmpty);
+        });
+        await timers.StopAsync(default);
+
+        var run = Assert.Single(OnLeapDays.Runs).ScheduleStatus!.LastUpdated;
+        Assert.Equal((2, 29, 0), (run.Month, run.Day, run.Hour));
+        Assert.False(timers.ExecuteTask!.IsFaulted);
+    }
+
+    [Fact]
+    public async Task A_timer_turned_off_by_the_hosts_setting_is_not_scheduled()
+    {
+        var timers = Timers(typeof(OnLeapDays), TimeProvider.System, ("AzureWebJobs.LeapDay.Disabled", "true"));
+
+        await timers.StartAsync(default);
+
+        await timers.ExecuteTask!.WaitAsync(TimeSpan.FromSeconds(10)); // ends at once: nothing to wait for (an enabled timer waits until 2028)
+        await timers.StopAsync(default);
+    }
+
     [Fact]
     public async Task A_timer_function_runs_at_each_occurrence_once_and_again_after_a_run_that_failed()
     {
         var start = new DateTimeOffset(2026, 11, 26, 12, 0, 3, TimeSpan.Zero);
         var clock = new FakeTimeProvider(start);
-        using var services = new ServiceCollection().BuildServiceProvider();
-        var timers = new TimerTriggers(FunctionCatalog.Of([typeof(EveryTenSeconds)], new HostJson("api", "Hub", 1)), services, clock,
-            NullLogger<TimerTriggers>.Instance);
+        var timers = Timers(typeof(EveryTenSeconds), clock);
         await timers.StartAsync(default);
 
         // A second at a time, so that an occurrence run early, late or twice would show in the times below.

@@ -22,7 +22,9 @@ public class AppFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Azurite = await Azurite.StartAsync();
-        _settings = new Dictionary<string, string?> { ["Auth:AdminKey"] = AdminKey };
+        // The hourly orphan sweep stays out of the tests' way (at minute 17 it would remove files a test keeps old on purpose);
+        // OrphanFilesTests runs it itself.
+        _settings = new Dictionary<string, string?> { ["Auth:AdminKey"] = AdminKey, ["AzureWebJobs.SweepOrphanFiles.Disabled"] = "true" };
         foreach (var (key, value) in Settings) _settings[key] = value;
         App = new AppFactory(Azurite.ConnectionString, _settings, ConfigureServices, ConfigureLogging);
         Client = App.CreateClient();

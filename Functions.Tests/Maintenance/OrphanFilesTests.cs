@@ -51,6 +51,9 @@ public sealed class OrphanFilesTests(AppFixture app) : IClassFixture<AppFixture>
             withRow,
             await StoreAsync(FileKinds.Reference, jobId: endedJob), // goes when its job is deleted
             await StoreAsync(FileKinds.Reference), // a copy from before copies named their job: which job owns it is unknown
+            // Past the day a copy is looked at: its job would have appeared long ago (see ReferenceCheckedUntil).
+            await StoreAsync(FileKinds.Reference, jobId: JobIds.New(DateTimeOffset.UtcNow, false),
+                createdAt: DateTimeOffset.UtcNow - OrphanFiles.ReferenceCheckedUntil - TimeSpan.FromMinutes(5)),
             await StoreAsync(FileKinds.Upload), // a client's
             await StoreAsync(FileKinds.Generated, createdAt: DateTimeOffset.UtcNow), // its store may be under way
         };

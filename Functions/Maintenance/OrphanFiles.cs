@@ -15,14 +15,21 @@ public sealed class OrphanFiles(FileStore files, ImageHistory history, TimeProvi
     /// <summary>Far past any store in progress (an inline generation ends within 220 s) and past a key's schedule grace.</summary>
     public static readonly TimeSpan MinimumAge = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// How long a reference copy is looked at (one instance read each, every sweep): a job appears within seconds of its
+    /// copy or never, and once it has, only its DELETE ends it, which removes the copy first.
+    /// </summary>
+    public static readonly TimeSpan ReferenceCheckedUntil = TimeSpan.FromDays(1);
+
     /// <summary>Removes every orphan older than <see cref="MinimumAge"/> and returns their ids.</summary>
     public async Task<IReadOnlyList<string>> SweepAsync(DurableTaskClient durable, CancellationToken cancellationToken)
     {
-        var before = clock.GetUtcNow() - MinimumAge;
+        var now = clock.GetUtcNow();
         var candidates = new List<StoredFile>();
         await foreach (var file in files.AllAsync(cancellationToken))
         {
-            if (file.CreatedAt < before && file.Kind is FileKinds.Generated or FileKinds.Reference) candidates.Add(file);
+            if (file.CreatedAt >= now - MinimumAge) continue;
+            if (file.Kind == FileKinds.Generated || file.Kind == FileKinds.Reference && file.CreatedAt >= now - ReferenceCheckedUntil) candidates.Add(file);
         }
         // Read after the listing, so that a row written after its file is seen; each orphan is then checked on its own.
         var withRow = candidates.Any(f => f.Kind == FileKinds.Generated) ? await history.FileIdsAsync(cancellationToken) : [];
@@ -34,8 +41,8 @@ public sealed class OrphanFiles(FileStore files, ImageHistory history, TimeProvi
             logger.LogWarning("Removed the orphan file {FileId} ({Kind}, stored {CreatedAt:u}, job {JobId})", file.FileId, file.Kind, file.CreatedAt,
                 file.JobId ?? "none");
         }
-        logger.LogInformation("Orphan sweep: {Candidates} generated and reference files older than {Hours} h looked at, {Removed} removed",
-            candidates.Count, MinimumAge.TotalHours, removed.Count);
+        logger.LogInformation("Orphan sweep: {Candidates} generated images and reference copies looked at, {Removed} removed",
+            candidates.Count, removed.Count);
         return removed;
     }
 
