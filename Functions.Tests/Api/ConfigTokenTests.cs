@@ -72,3 +72,35 @@ public sealed class ConfigTokenTests(AppFixture app) : IClassFixture<AppFixture>
         await app.Client.SendAsync(Request(HttpMethod.Delete));
     }
 }
+
+/// <summary>No admin key set and none generated (Azure before the key is deployed): the token endpoints stay locked.</summary>
+public sealed class NoAdminKeyFixture : AppFixture
+{
+    protected override IReadOnlyDictionary<string, string?> Settings =>
+        new Dictionary<string, string?> { ["Auth:AdminKey"] = "", ["Auth:GenerateLocalAdminKey"] = "false" };
+}
+
+/// <summary>With no admin key to compare against, no key a caller sends is taken for it.</summary>
+public sealed class NoAdminKeyTests(NoAdminKeyFixture app) : IClassFixture<NoAdminKeyFixture>
+{
+    [Theory]
+    [InlineData("GET", "/api/config/token")]
+    [InlineData("POST", "/api/config/token")]
+    [InlineData("DELETE", "/api/config/token")]
+    [InlineData("GET", "/api/config/providers/siliconflow/token")]
+    [InlineData("POST", "/api/config/providers/siliconflow/token")]
+    [InlineData("DELETE", "/api/config/providers/siliconflow/token")]
+    public async Task Any_admin_key_answers_401_when_none_is_configured(string method, string path)
+    {
+        var request = new HttpRequestMessage(new HttpMethod(method), path)
+        {
+            Content = new StringContent("""{"token":"abc123456789"}""", Encoding.UTF8, "application/json"),
+            Headers = { { "X-Admin-Key", "anything" } },
+        };
+
+        var response = await app.Client.SendAsync(request);
+
+        var error = await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.Unauthorized, "unauthorized");
+        Assert.Equal("The admin key is not valid.", error.GetProperty("message").GetString());
+    }
+}
