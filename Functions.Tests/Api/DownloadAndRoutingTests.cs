@@ -38,6 +38,20 @@ public sealed class DownloadAndRoutingTests(AppFixture app) : IClassFixture<AppF
     }
 
     [Fact]
+    public async Task A_private_image_is_downloaded_as_private_so_shared_caches_keep_no_copy()
+    {
+        var path = new Uri((await app.GenerateAsync(new { prompt = "download me privately", isPrivate = true })).GetProperty("imageUrl").GetString()!).PathAndQuery;
+
+        var response = await app.Client.GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var cacheControl = response.Headers.CacheControl!;
+        Assert.True(cacheControl.Private);
+        Assert.False(cacheControl.Public);
+        Assert.Equal(TimeSpan.FromHours(1), cacheControl.MaxAge); // as a public image's: deletable, so an hour at most
+    }
+
+    [Fact]
     public async Task Range_request_answers_206_with_that_range()
     {
         var path = await NewImagePathAsync();
