@@ -29,6 +29,10 @@ public enum Fault
     TaskGone,
     /// <summary>The usual answer, <see cref="FakeUpstream.SlowFor"/> late (a Bearer-keyed JSON API's call under way for that long).</summary>
     Slow,
+    /// <summary>A 408: the upstream gave up waiting for the request.</summary>
+    RequestTimeout,
+    /// <summary>The connection closes before any answer, as when the upstream cannot be reached.</summary>
+    NoAnswer,
 }
 
 /// <summary>One request a fake received: method, path, headers and (form or JSON) fields.</summary>
@@ -176,6 +180,12 @@ public abstract class FakeUpstream : IAsyncDisposable
                 return true;
             case Fault.ServerError:
                 await RejectAsync(context, 500, errorBody(500, "SYSTEM_ERROR", "Internal error"));
+                return true;
+            case Fault.RequestTimeout:
+                await RejectAsync(context, 408, errorBody(408, "REQUEST_TIMEOUT", "Request timed out"));
+                return true;
+            case Fault.NoAnswer:
+                context.Abort();
                 return true;
             case Fault.Unavailable:
                 await RejectAsync(context, 503, errorBody(503, "SYSTEM_ERROR", "Service overloaded"));

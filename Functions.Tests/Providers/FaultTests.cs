@@ -83,6 +83,24 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
         Assert.Equal(submits + 1, app.Geminigen.CountOf(Grok));
     }
 
+    [Theory]
+    [InlineData(Fault.RequestTimeout)] // 408
+    [InlineData(Fault.Hang)] // no answer within the check's time bound
+    [InlineData(Fault.NoAnswer)] // the connection closes, nothing answered
+    [InlineData(Fault.BrokenAnswer)] // an answer that broke off
+    public async Task A_check_that_times_out_or_gets_no_answer_counts_as_pending_and_the_paid_task_is_checked_again(Fault fault)
+    {
+        app.ClearFaults();
+        app.Geminigen.Fail("/uapi/v1/history/", fault, times: 2);
+        var (submits, metaSubmits) = (app.Geminigen.CountOf(Grok), app.Geminigen.CountOf(Meta));
+
+        var json = await app.GenerateAsync(new { prompt = $"check fails: {fault}", model = "grok" });
+
+        Assert.False(json.GetProperty("apiDebug").GetProperty("usedFallback").GetBoolean());
+        Assert.Equal(submits + 1, app.Geminigen.CountOf(Grok));
+        Assert.Equal(metaSubmits, app.Geminigen.CountOf(Meta));
+    }
+
     [Fact]
     public async Task A_task_the_upstream_no_longer_knows_falls_back_as_its_failure_not_the_clients()
     {
