@@ -33,6 +33,17 @@ public sealed class HistoryAndDeleteTests(AppFixture app) : IClassFixture<AppFix
         Assert.False(record.TryGetProperty("userId", out _)); // no user: left out, as null is no integer in OpenAPI 3.1
     }
 
+    [Fact]
+    public async Task History_without_a_limit_answers_a_page_of_20()
+    {
+        await Task.WhenAll(Enumerable.Range(0, 21).Select(i => app.GenerateAsync(new { prompt = $"default page {i}" })));
+
+        var history = await HistoryAsync();
+
+        Assert.True(history.GetProperty("total").GetInt64() >= 21);
+        Assert.Equal(20, Ids(history).Length);
+    }
+
     [Theory]
     [InlineData("?limit=0", "invalid_limit")]
     [InlineData("?limit=101", "invalid_limit")]
