@@ -106,6 +106,24 @@ public sealed class ImageInspectorTests
         Assert.Contains("cannot hold 7000 x 7000 pixels", check.Message);
     }
 
+    [Theory]
+    [InlineData(7_811, false)] // 2000 x 2000 pixels are 62,500 blocks of 8x8: at one bit each, 7,812 bytes at least
+    [InlineData(7_812, true)]
+    public void A_jpeg_is_refused_below_one_bit_per_8x8_block_of_its_header_size_and_taken_from_there(int length, bool taken)
+    {
+        var encoded = TestImages.Encode(64, 48, SKEncodedImageFormat.Jpeg);
+        var sof = encoded.AsSpan().IndexOf([(byte)0xFF, (byte)0xC0]);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(encoded.AsSpan(sof + 5), 2000); // height, then width
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(encoded.AsSpan(sof + 7), 2000);
+        var jpeg = new byte[length]; // after its end, zeros: a JPEG's trailing bytes are not judged
+        encoded.CopyTo(jpeg, 0);
+
+        var check = ImageInspector.Inspect(jpeg, ImageFormats.Accepted);
+
+        Assert.True(taken == check.Image is not null, check.Message);
+        if (!taken) Assert.Contains("cannot hold 2000 x 2000 pixels", check.Message);
+    }
+
     [Fact]
     public void A_large_jpeg_of_one_colour_is_not_taken_for_a_truncated_one()
     {
