@@ -15,11 +15,14 @@ public abstract class MisbehavingStorageFixture(int status) : AppFixture
     public const string StorageText = "The table 'idempotency' of account devstoreaccount1 refused this; RequestId:5c1d";
     public ConcurrentQueue<string> Logs { get; } = new();
 
+    /// <summary>The status storage answers with; a test may change it.</summary>
+    public int Status { get; set; } = status;
+
     protected override void ConfigureLogging(ILoggingBuilder logging) => logging.AddProvider(new CollectingLoggerProvider(Logs));
 
     protected override void ConfigureServices(IServiceCollection services) =>
         services.AddAzureClients(clients => clients.ConfigureDefaults(options => options.Transport = new RecordingTransport(request =>
-            RecordingTransport.Error(request, status, StorageText))));
+            RecordingTransport.Error(request, Status, StorageText))));
 
     /// <summary>
     /// A generate (kioai) and a file listing (kiapi: it reads the app's own storage, where the jobs API reads the task
@@ -28,12 +31,14 @@ public abstract class MisbehavingStorageFixture(int status) : AppFixture
     public async Task AssertBothSurfacesAnswerAsync(HttpStatusCode expected, string kioaiCode)
     {
         var clock = Stopwatch.StartNew();
-        var generate = await Client.PostAsJsonAsync("/api/images/generate", new { prompt = $"storage answers {status}" });
+        var generate = await Client.PostAsJsonAsync("/api/images/generate", new { prompt = $"storage answers {Status}" });
         var files = await Client.GetAsync("/api/v1/files");
 
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
-        // An outage says when to try again; a refusal (500) does not.
-        Assert.Equal(expected == HttpStatusCode.ServiceUnavailable, generate.Headers.RetryAfter is not null && files.Headers.RetryAfter is not null);
+        // An outage says when to try again; a refusal (500) does not. Each answer on its own.
+        var outage = expected == HttpStatusCode.ServiceUnavailable;
+        Assert.Equal(outage, generate.Headers.RetryAfter is not null);
+        Assert.Equal(outage, files.Headers.RetryAfter is not null);
         var kioai = await GenerateImageTests.AssertKioaiError(generate, expected, kioaiCode);
         Assert.DoesNotContain("RequestId", kioai.GetRawText());
         Assert.Equal(expected, files.StatusCode);
@@ -59,9 +64,15 @@ public sealed class RefusingStorageTests(RefusingStorageFixture app) : IClassFix
 
 public sealed class FailingStorageTests(FailingStorageFixture app) : IClassFixture<FailingStorageFixture>
 {
-    [Fact]
-    public async Task A_storage_that_keeps_answering_503_makes_every_surface_answer_503_storage_unavailable_within_seconds() =>
+    [Theory]
+    [InlineData(500)]
+    [InlineData(502)]
+    [InlineData(503)]
+    public async Task A_storage_that_keeps_answering_a_5xx_makes_every_surface_answer_503_storage_unavailable_within_seconds(int status)
+    {
+        app.Status = status;
         await app.AssertBothSurfacesAnswerAsync(HttpStatusCode.ServiceUnavailable, "storage_unavailable");
+    }
 }
 
 /// <summary>The app on real Azurite, except that storage refuses the history transaction (as it did a row too large).</summary>
