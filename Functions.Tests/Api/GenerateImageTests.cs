@@ -82,6 +82,7 @@ public sealed class GenerateImageTests(AppFixture app) : IClassFixture<AppFixtur
     [InlineData("""{"prompt": "x", "model": "dall-e-3"}""", "invalid_value")]
     [InlineData("""{"prompt": "x", "resolution": "2K"}""", "resolution_not_supported")]
     [InlineData("""{"prompt": "x", "isPrivate": 1}""", "invalid_type")]
+    [InlineData("""{"prompt": "x", "seed": 4294967296}""", "invalid_value")] // one past 32 bits
     [InlineData("""{"prompt": "x", "referenceImageBase64": "%%%"}""", "invalid_base64")]
     [InlineData("""{"prompt": "x", "referenceImageBase64": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC", "referenceImageMime": "image/jpeg"}""", "media_type_mismatch")]
     [InlineData("""{"prompt": "x", "referenceImageBase64": "R0lGODlhAQABAAAAACw=", "referenceImageMime": "image/gif"}""", "unsupported_media_type")]

@@ -44,6 +44,8 @@ public sealed class GenerateImageValidatorTests
     [InlineData("""{"prompt":"x","model":"grok","resolution":"2K"}""", "resolution_not_supported")]
     [InlineData("""{"prompt":"x","isPrivate":"yes"}""", "invalid_type")]
     [InlineData("""{"prompt":"x","seed":-1}""", "invalid_value")]
+    [InlineData("""{"prompt":"x","seed":4294967295}""", "no error")]
+    [InlineData("""{"prompt":"x","seed":4294967296}""", "invalid_value")]
     [InlineData("""{"prompt":"x","seed":1.5}""", "invalid_type")]
     [InlineData("""{"prompt":"x","seed":9223372036854775808}""", "invalid_value")] // an integer past 64 bits is out of range, not of another type
     [InlineData("""{"prompt":"x","seed":1e400}""", "invalid_value")]
