@@ -1,6 +1,9 @@
 using Functions.Files;
 using Functions.Tests.Api;
 using Functions.Tests.Providers;
+using Microsoft.DurableTask.Client.Grpc;
+using Microsoft.DurableTask.Worker.Grpc;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Functions.Tests.Jobs;
 
@@ -100,5 +103,88 @@ public sealed class CancelWaitingUpstreamTests(RestartFixture app) : IClassFixtu
         Assert.Equal(1, app.Geminigen.Submits);
         Assert.Equal("canceled", (await app.Client.GetFromJsonAsync<JsonElement>(path)).GetProperty("status").GetString());
         Assert.Equal(0, (await app.Client.GetFromJsonAsync<JsonElement>("/api/images/history")).GetProperty("total").GetInt64());
+    }
+}
+
+/// <summary>
+/// The app whose Durable worker connects to the engine only once a cancel has reached it: until then the engine
+/// starts no job, so every job stays queued.
+/// </summary>
+public sealed class WorkerAfterFirstCancelFixture : AppFixture
+{
+    readonly TaskCompletionSource _canceled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    protected override void ConfigureServices(IServiceCollection services)
+    {
+        services.ConfigureAll<GrpcDurableTaskClientOptions>(options => options.Interceptors.Add(new AfterCalls("TerminateInstance", () => _canceled.TrySetResult())));
+        services.ConfigureAll<GrpcDurableTaskWorkerOptions>(options => options.Interceptors.Add(new HeldCalls("GetWorkItems", () => _canceled.Task)));
+    }
+}
+
+public sealed class CancelQueuedTests(WorkerAfterFirstCancelFixture app) : IClassFixture<WorkerAfterFirstCancelFixture>
+{
+    [Fact]
+    public async Task A_job_not_yet_started_counts_in_queue_len_and_its_cancel_answers_was_running_false()
+    {
+        var path = (await JobsApiTests.SubmitAsyncAsync(app.Client, new { prompt = "never started" })).Headers.Location!.AbsolutePath;
+        Assert.Equal(HttpStatusCode.Accepted, (await JobsApiTests.SubmitAsyncAsync(app.Client, new { prompt = "private, never started", isPrivate = true })).StatusCode);
+        Assert.Equal("queued", (await app.Client.GetFromJsonAsync<JsonElement>(path)).GetProperty("status").GetString());
+        Assert.Equal(1, (await app.Client.GetFromJsonAsync<JsonElement>("/api/health")).GetProperty("queue_len").GetInt64()); // public jobs only
+
+        var response = await app.Client.DeleteAsync(path); // its cancel reaches the engine first, then the worker connects
+
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(body.GetProperty("deleted").GetBoolean(), body.GetRawText()); // the engine stopped it within the wait
+        Assert.False(body.GetProperty("was_running").GetBoolean());
+        Assert.Equal("canceled", (await app.Client.GetFromJsonAsync<JsonElement>(path)).GetProperty("status").GetString());
+        // The engine may have started it as the worker connected: a step that stored meanwhile removes its own image.
+        await Eventually.HoldsAsync(async () =>
+            (await app.Client.GetFromJsonAsync<JsonElement>("/api/images/history")).GetProperty("total").GetInt64() == 0);
+    }
+}
+
+/// <summary>
+/// The app whose Durable worker holds its report of each finished step until the test lets it go: the step has run
+/// (a synchronous provider's image is stored, and the step found its job still running), and the engine has not
+/// recorded it, so the job is still running.
+/// </summary>
+public sealed class HeldStepResultsFixture : AppFixture
+{
+    readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public HeldCalls StepResults { get; }
+
+    public HeldStepResultsFixture() => StepResults = new HeldCalls("CompleteActivityTask", () => _release.Task);
+
+    protected override void ConfigureServices(IServiceCollection services) =>
+        services.ConfigureAll<GrpcDurableTaskWorkerOptions>(options => options.Interceptors.Add(StepResults));
+
+    public override async Task DisposeAsync()
+    {
+        _release.TrySetResult(); // the held reports go on, so the worker stops at once
+        await base.DisposeAsync();
+    }
+}
+
+public sealed class CancelAfterStoreTests(HeldStepResultsFixture app) : IClassFixture<HeldStepResultsFixture>
+{
+    [Fact]
+    public async Task A_job_canceled_after_its_step_stored_the_image_has_the_image_removed_by_the_cancel_itself()
+    {
+        var path = (await JobsApiTests.SubmitAsyncAsync(app.Client, new { prompt = "stored, then canceled" })).Headers.Location!.AbsolutePath;
+        var fileId = FileIds.FileIdForJob(path.Split('/')[^1]);
+        await app.StepResults.Reached.Task.WaitAsync(TimeSpan.FromSeconds(30)); // the first job of a fresh app
+        // The step stored the image and, finding its job running, kept it: its own check is behind it.
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync($"/api/v1/files/{fileId}")).StatusCode);
+        Assert.Equal("running", (await app.Client.GetFromJsonAsync<JsonElement>(path)).GetProperty("status").GetString());
+
+        var response = await app.Client.DeleteAsync(path);
+
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(body.GetProperty("deleted").GetBoolean(), body.GetRawText());
+        Assert.True(body.GetProperty("was_running").GetBoolean());
+        Assert.Equal(HttpStatusCode.NotFound, (await app.Client.GetAsync($"/api/v1/files/{fileId}")).StatusCode);
+        Assert.Equal(0, (await app.Client.GetFromJsonAsync<JsonElement>("/api/images/history")).GetProperty("total").GetInt64());
+        Assert.Equal("canceled", (await app.Client.GetFromJsonAsync<JsonElement>(path)).GetProperty("status").GetString());
     }
 }
