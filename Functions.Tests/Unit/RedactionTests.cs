@@ -27,6 +27,22 @@ public sealed class RedactionTests
         Assert.Equal(12.3, debug.DurationMs);
     }
 
+    [Theory]
+    [InlineData("api_key")]
+    [InlineData("api-key")]
+    [InlineData("access_token")]
+    [InlineData("token")]
+    [InlineData("client_secret")]
+    [InlineData("password")]
+    [InlineData("Key")]
+    public void A_secret_named_query_parameter_is_masked_and_the_others_kept(string name)
+    {
+        var debug = ApiDebugRedaction.Create($"https://gateway.example/v1/images/generations?size=1024&{name}=sekrit-42&n=1", "POST", [],
+            new JsonObject(), 200, new JsonObject(), TimeSpan.Zero);
+
+        Assert.Equal($"https://gateway.example/v1/images/generations?size=1024&{name}=***&n=1", debug.RequestUrl);
+    }
+
     [Fact]
     public void Base64_payloads_become_their_length()
     {
