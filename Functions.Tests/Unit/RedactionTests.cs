@@ -35,6 +35,9 @@ public sealed class RedactionTests
     [InlineData("client_secret")]
     [InlineData("password")]
     [InlineData("Key")]
+    [InlineData("signature")]
+    [InlineData("X-Amz-Signature")] // a presigned URL's: whoever has it has the object
+    [InlineData("sig")] // an Azure SAS's
     public void A_secret_named_query_parameter_is_masked_and_the_others_kept(string name)
     {
         var debug = ApiDebugRedaction.Create($"https://gateway.example/v1/images/generations?size=1024&{name}=sekrit-42&n=1", "POST", [],

@@ -18,7 +18,10 @@ public static class ApiDebugRedaction
         "authorization", "proxy-authorization", "x-api-key", "api-key", "cookie", "set-cookie", "x-admin-key", "ocp-apim-subscription-key",
     };
 
-    static readonly string[] SecretNameParts = ["token", "secret", "password", "apikey", "api_key", "authorization"];
+    static readonly string[] SecretNameParts = ["token", "secret", "password", "apikey", "api_key", "authorization", "signature"];
+
+    // Names too short to look for inside others: a key, and an Azure SAS's signature.
+    static readonly HashSet<string> SecretQueryNames = new(StringComparer.OrdinalIgnoreCase) { "key", "sig" };
 
     public static ApiDebugInfo Create(string url, string method, IEnumerable<KeyValuePair<string, string>> headers, JsonObject requestBody,
         int status, JsonObject responseBody, TimeSpan duration, bool usedFallback = false, string? fallbackReason = null) =>
@@ -46,7 +49,7 @@ public static class ApiDebugRedaction
         return !payload.Any(char.IsWhiteSpace) && Base64.IsValid(payload, out var decodedLength) ? $"<base64: {decodedLength} bytes>" : text;
     }
 
-    // Query-string credentials (?key=..., ?api_key=...) are hidden too.
+    // Query-string credentials (?key=..., ?api_key=..., a signed URL's X-Amz-Signature=... or sig=...) are hidden too.
     static string Url(string url)
     {
         var question = url.IndexOf('?');
@@ -54,7 +57,7 @@ public static class ApiDebugRedaction
         var query = url[(question + 1)..].Split('&').Select(pair =>
         {
             var name = pair.Split('=', 2)[0];
-            return IsSecretName(name) || name.Equals("key", StringComparison.OrdinalIgnoreCase) ? $"{name}={Hidden}" : pair;
+            return IsSecretName(name) || SecretQueryNames.Contains(name) ? $"{name}={Hidden}" : pair;
         });
         return url[..question] + "?" + string.Join('&', query);
     }
