@@ -60,6 +60,10 @@ public sealed class UpstreamRulesTests
     [InlineData("64:ff9b::a9fe:a9fe", true)] // NAT64 of 169.254.169.254
     [InlineData("2002:7f00:1::", true)] // 6to4 of 127.0.0.1
     [InlineData("ff02::1", true)]
+    [InlineData("fec0::1", true)] // site-local
+    [InlineData("64:ff9b:1::a00:1", true)] // local-use NAT64 (RFC 8215)
+    [InlineData("64:ff9b:1::808:808", true)] // local-use NAT64 goes to a local translator, whatever address it carries
+    [InlineData("2001:0:4136:e378:8000:63bf:3fff:fdd2", true)] // Teredo
     [InlineData("64:ff9b::808:808", false)] // NAT64 of 8.8.8.8
     [InlineData("2002:808:808::", false)]
     [InlineData("8.8.8.8", false)]
