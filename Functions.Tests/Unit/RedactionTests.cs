@@ -60,7 +60,12 @@ public sealed class RedactionTests
 
     [Theory]
     [InlineData("abc", "****")]
-    [InlineData("abcdefgh", "****gh")]
+    [InlineData("abcdefg", "****")] // 7: nothing shows
+    [InlineData("abcdefgh", "****gh")] // 8 to 15: two
+    [InlineData("abcdefghijk", "****jk")]
+    [InlineData("abcdefghijkl", "****kl")]
+    [InlineData("abcdefghijklmno", "****no")]
+    [InlineData("abcdefghijklmnop", "****mnop")] // 16 and more: four
     [InlineData("sk-0123456789abcdef", "****cdef")]
     public void Mask_shows_at_most_the_last_four_characters(string secret, string masked)
     {

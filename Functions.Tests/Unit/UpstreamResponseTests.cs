@@ -54,6 +54,16 @@ public sealed class UpstreamResponseTests
         Assert.Equal(shown, (string)json["error"]!["message"]!);
     }
 
+    [Theory]
+    [InlineData("sk-abcdefgh", "bad key sk-abcde... here")] // 11 characters: no part of it is told from ordinary text
+    [InlineData("sk-abcdefghi", "bad key *** here")] // 12: its first 8 mark the word as the key's
+    public void Only_a_token_of_12_characters_or_more_is_masked_by_a_part_of_it(string token, string shown)
+    {
+        var json = Answer("{\"error\": {\"message\": \"bad key sk-abcde... here\"}}").Json(token)!;
+
+        Assert.Equal(shown, (string)json["error"]!["message"]!);
+    }
+
     [Fact]
     public void The_fields_an_image_is_read_from_keep_what_only_looks_like_part_of_the_token()
     {
