@@ -33,6 +33,8 @@ public enum Fault
     RequestTimeout,
     /// <summary>The connection closes before any answer, as when the upstream cannot be reached.</summary>
     NoAnswer,
+    /// <summary>A 429 whose Retry-After asks for a minute: longer than any retry delay the tests allow.</summary>
+    RateLimitedForAMinute,
 }
 
 /// <summary>One request a fake received: method, path, headers and (form or JSON) fields.</summary>
@@ -174,8 +176,8 @@ public abstract class FakeUpstream : IAsyncDisposable
         var response = context.Response;
         switch (fault)
         {
-            case Fault.RateLimited:
-                response.Headers.RetryAfter = "1";
+            case Fault.RateLimited or Fault.RateLimitedForAMinute:
+                response.Headers.RetryAfter = fault == Fault.RateLimited ? "1" : "60";
                 await RejectAsync(context, 429, errorBody(429, "RATE_LIMIT_ERROR", "Too many requests"));
                 return true;
             case Fault.ServerError:

@@ -25,6 +25,22 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
         Assert.Equal(0, app.Geminigen.Requests.Skip(before).Count(r => r.Path == Meta));
     }
 
+    [Fact]
+    public async Task A_429_asking_for_a_longer_wait_than_the_retry_delay_maximum_falls_back_at_once()
+    {
+        app.ClearFaults();
+        app.Geminigen.Fail(Grok, Fault.RateLimitedForAMinute, times: 1);
+        var (grokBefore, metaBefore) = (app.Geminigen.CountOf(Grok), app.Geminigen.CountOf(Meta));
+        var clock = Stopwatch.StartNew();
+
+        var json = await app.GenerateAsync(new { prompt = "rate limited for a minute", model = "grok" });
+
+        Assert.Contains("RATE_LIMIT_ERROR", json.GetProperty("apiDebug").GetProperty("fallbackReason").GetString());
+        Assert.Equal(grokBefore + 1, app.Geminigen.CountOf(Grok)); // not waited for: Upstream:MaxRetryDelaySeconds is 2
+        Assert.Equal(metaBefore + 1, app.Geminigen.CountOf(Meta));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
+    }
+
     [Theory]
     [InlineData(Fault.ContentFiltered, HttpStatusCode.BadRequest, "content_filtered", "GEMINI_RAI_MEDIA_FILTERED")]
     [InlineData(Fault.BadCredentials, HttpStatusCode.BadGateway, "upstream_unauthorized", "API_KEY_NOT_FOUND")]
