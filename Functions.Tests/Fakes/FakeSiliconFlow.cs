@@ -52,7 +52,7 @@ public sealed class FakeSiliconFlow : FakeUpstream
             return;
         }
         context.Response.Headers["x-siliconcloud-trace-id"] = Guid.NewGuid().ToString("N");
-        var url = ImageUrl(fault is Fault.ExpiredUrl or Fault.NotAnImage or Fault.OversizedImage or Fault.CutOffImage ? fault : null);
+        var url = ImageUrl(fault is Fault.ExpiredUrl or Fault.NotAnImage or Fault.OversizedImage or Fault.CutOffImage or Fault.MislabelledImage ? fault : null);
         await Results.Json(new { images = new[] { new { url } }, timings = new { inference = 0.42 }, seed = 4242 }).ExecuteAsync(context);
     });
 

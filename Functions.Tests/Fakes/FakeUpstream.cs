@@ -35,6 +35,8 @@ public enum Fault
     NoAnswer,
     /// <summary>A 429 whose Retry-After asks for a minute: longer than any retry delay the tests allow.</summary>
     RateLimitedForAMinute,
+    /// <summary>The image URL serves the PNG as image/jpeg.</summary>
+    MislabelledImage,
 }
 
 /// <summary>One request a fake received: method, path, headers and (form or JSON) fields.</summary>
@@ -249,6 +251,10 @@ public abstract class FakeUpstream : IAsyncDisposable
                 await response.Body.FlushAsync();
                 await Task.Delay(300); // the reader has the headers and the bytes, and waits for the rest when the connection drops
                 context.Abort();
+                break;
+            case Fault.MislabelledImage:
+                response.ContentType = "image/jpeg";
+                await response.Body.WriteAsync(Image);
                 break;
             case Fault.ExpiredUrl:
                 response.StatusCode = 403;

@@ -152,6 +152,15 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
         Assert.Equal("Qwen/Qwen-Image", JsonSerializer.Deserialize<JsonElement>(debug.GetProperty("requestBody").GetRawText()).GetProperty("model").GetString());
     }
 
+    [Fact]
+    public async Task An_image_url_whose_content_type_disagrees_with_its_bytes_falls_back_naming_both_types()
+    {
+        var (_, debug) = await app.GenerateThroughFallbackAsync(app.SiliconFlow, "/v1/images/generations", Fault.MislabelledImage,
+            "Kwai-Kolors/Kolors", times: 1);
+
+        Assert.Contains("the image URL says image/jpeg but sent image/png", debug.GetProperty("fallbackReason").GetString());
+    }
+
     [Theory]
     [InlineData("Qwen/Qwen-Image", Fault.NoCredit, HttpStatusCode.BadGateway, "upstream_no_credit")]
     [InlineData("Qwen/Qwen-Image", Fault.BadRequest, HttpStatusCode.BadRequest, "upstream_rejected")]
