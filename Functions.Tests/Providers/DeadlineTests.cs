@@ -43,12 +43,7 @@ public sealed class DeadlineTests(ShortDeadlineProviderFixture app) : IClassFixt
             Headers = { { "Prefer", "respond-async" } },
         });
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
-        JsonElement job;
-        do
-        {
-            await Task.Delay(200);
-            job = await app.Client.GetFromJsonAsync<JsonElement>(accepted.Headers.Location);
-        } while (job.GetProperty("status").GetString() is "queued" or "running" && clock.Elapsed < TimeSpan.FromSeconds(45));
+        var job = await JobsApiTests.PollAsync(app.Client, accepted.Headers.Location!.AbsolutePath, seconds: 45);
 
         Assert.Equal("failed", job.GetProperty("status").GetString());
         Assert.Contains("Upstream:DeadlineSeconds", job.GetProperty("error").GetString());

@@ -107,7 +107,7 @@ public sealed class TokenRemovedMidJobTests(SavedTokenAndRendererFixture app) : 
         {
             var submitted = await JobsApiTests.SubmitAsyncAsync(app.Client, new { prompt = "token goes away", model = "grok" });
             var checks = app.Geminigen.CountOf("/uapi/v1/history/");
-            while (app.Geminigen.CountOf("/uapi/v1/history/") == checks) await Task.Delay(50); // its task is being checked
+            await Eventually.HoldsAsync(() => Task.FromResult(app.Geminigen.CountOf("/uapi/v1/history/") > checks)); // its task is being checked
             Assert.Equal(HttpStatusCode.OK, await TokenAsync(HttpMethod.Delete));
             app.Geminigen.Hold = false;
 
