@@ -4,9 +4,9 @@ using System.Text;
 namespace Functions.Tests.Processes;
 
 /// <summary>
-/// Clients that send their body too slowly or reset the connection halfway, against the local host's own Kestrel (an
-/// in-memory test server has neither a data rate nor a connection to reset): a 408 in the surface's shape, and no
-/// server error in the log.
+/// Clients that send their body too slowly, reset the connection halfway or send a header empty, against the local
+/// host's own Kestrel (an in-memory test server has neither a data rate nor a connection to reset, and drops a header
+/// whose value is empty): a 408 or 400 in the surface's shape, and no server error in the log.
 /// </summary>
 public sealed class ClientMisbehaviourTests : IAsyncLifetime
 {
@@ -50,6 +50,20 @@ public sealed class ClientMisbehaviourTests : IAsyncLifetime
         Assert.True(errors.Count == 0, string.Join('\n', errors));
         using var client = _app.CreateClient();
         Assert.True((await client.GetAsync("/api/healthz")).IsSuccessStatusCode);
+    }
+
+    [Fact]
+    public async Task An_empty_idempotency_key_is_400_invalid_idempotency_key_and_makes_no_job()
+    {
+        using var client = _app.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/images/generate") { Content = JsonContent.Create(new { prompt = "empty key" }) };
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", "");
+
+        var response = await client.SendAsync(request);
+
+        await Api.GenerateImageTests.AssertKioaiError(response, HttpStatusCode.BadRequest, "invalid_idempotency_key");
+        Assert.Empty((await client.GetFromJsonAsync<JsonElement>("/api/v1/jobs")).GetProperty("data").EnumerateArray());
+        Assert.Equal(0, (await client.GetFromJsonAsync<JsonElement>("/api/images/history")).GetProperty("total").GetInt64());
     }
 
     /// <summary>Sends the body a byte a second until the server answers; the status and body of its answer.</summary>
