@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using Functions.Files;
+using Functions.Generation;
+using Functions.Hosting;
 using Functions.Storage;
+using Microsoft.Extensions.Options;
 using SkiaSharp;
 
 namespace Functions.Tests.Api;
@@ -101,13 +104,93 @@ public sealed class ImageCheckTests(AppFixture app) : IClassFixture<AppFixture>
         await JobsApiTests.PollAsync(app.Client, response.Headers.Location!.AbsolutePath);
     }
 
-    async Task<int> FileCountAsync() =>
+    [Fact]
+    public async Task Uploads_that_find_the_decode_budget_taken_wait_for_it_and_are_stored()
+    {
+        var budget = app.Service<DecodeBudget>();
+        var whole = await TakeWholeBudgetAsync(app);
+        var uploads = Enumerable.Range(0, 3).Select(i => UploadAsync(TestImages.Encode(20 + i, 10), $"queued-{i}.png")).ToList();
+        try
+        {
+            await Eventually.HoldsAsync(() => Task.FromResult(budget.Waiting == 3)); // one megapixel each, rounded up
+            await Task.Delay(200);
+            Assert.DoesNotContain(uploads, upload => upload.IsCompleted);
+        }
+        finally
+        {
+            whole.Dispose();
+        }
+
+        foreach (var response in await Task.WhenAll(uploads))
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    /// <summary>Takes the app's whole decode budget, as decodes in flight would: until it is disposed, every decode waits.</summary>
+    internal static async Task<System.Threading.RateLimiting.RateLimitLease> TakeWholeBudgetAsync(AppFixture app)
+    {
+        var megapixels = app.Service<IOptions<GenerationOptions>>().Value.DecodeBudgetMegapixels;
+        return await app.Service<DecodeBudget>().AcquireAsync(new ImageInfo(ImageFormats.Png, 1000, 1000 * megapixels), CancellationToken.None);
+    }
+
+    internal static async Task<int> FileCountAsync(AppFixture app) =>
         (await app.Client.GetFromJsonAsync<JsonElement>("/api/v1/files?limit=100")).GetProperty("data").GetArrayLength();
 
-    Task<HttpResponseMessage> UploadAsync(byte[] bytes, string filename)
+    Task<int> FileCountAsync() => FileCountAsync(app);
+
+    Task<HttpResponseMessage> UploadAsync(byte[] bytes, string filename) => UploadAsync(app.Client, bytes, filename);
+
+    internal static Task<HttpResponseMessage> UploadAsync(HttpClient client, byte[] bytes, string filename)
     {
         var part = new ByteArrayContent(bytes);
         part.Headers.ContentType = MediaTypeHeaderValue.Parse("image/png");
-        return app.Client.PostAsync("/api/v1/files", new MultipartFormDataContent { { part, "file", filename } });
+        return client.PostAsync("/api/v1/files", new MultipartFormDataContent { { part, "file", filename } });
+    }
+}
+
+/// <summary>The app with a one-second wait for the decode budget.</summary>
+public sealed class ShortDecodeWaitFixture : AppFixture
+{
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Generation:DecodeWaitSeconds"] = "1" };
+}
+
+/// <summary>A decode budget that stays taken through the wait: 503 with Retry-After in the surface's shape, never a 500 or a hang.</summary>
+public sealed class BusyDecodeTests(ShortDecodeWaitFixture app) : IClassFixture<ShortDecodeWaitFixture>
+{
+    [Fact]
+    public async Task An_upload_that_finds_the_budget_taken_through_the_wait_answers_503_with_Retry_After_in_the_kiapi_shape()
+    {
+        var before = await ImageCheckTests.FileCountAsync(app);
+        HttpResponseMessage response;
+        var clock = Stopwatch.StartNew();
+        using (await ImageCheckTests.TakeWholeBudgetAsync(app))
+            response = await ImageCheckTests.UploadAsync(app.Client, TestImages.Encode(30, 20), "busy.png");
+
+        Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(10));
+        Assert.NotNull(response.Headers.RetryAfter);
+        Assert.Contains("30 x 20 pixels", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+        Assert.Equal(before, await ImageCheckTests.FileCountAsync(app));
+        // Once the budget is free, the same upload is stored.
+        Assert.Equal(HttpStatusCode.OK, (await ImageCheckTests.UploadAsync(app.Client, TestImages.Encode(30, 20), "busy.png")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_reference_inline_or_named_that_finds_the_budget_taken_answers_503_server_busy_with_Retry_After()
+    {
+        var uploaded = await ImageCheckTests.UploadAsync(app.Client, TestImages.Encode(24, 24), "reference.png");
+        var fileId = (await uploaded.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("file_id").GetString();
+        HttpResponseMessage inline, named;
+        using (await ImageCheckTests.TakeWholeBudgetAsync(app))
+        {
+            inline = await app.Client.PostAsJsonAsync("/api/images/generate",
+                new { prompt = "like this", model = "nano-banana-2", referenceImageBase64 = Convert.ToBase64String(TestImages.Encode(24, 24)) });
+            named = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "like this", model = "nano-banana-2", referenceFileId = fileId });
+        }
+
+        foreach (var response in new[] { inline, named })
+        {
+            await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.ServiceUnavailable, "server_busy");
+            Assert.NotNull(response.Headers.RetryAfter);
+        }
     }
 }

@@ -10,18 +10,18 @@ public sealed class GenerateImageValidatorTests
 
     static readonly ModelCatalog Catalog = ShippedCatalog.Load();
 
-    static (GenerateImageInput? Input, ErrorResponse? Error) Validate(string json)
+    static async Task<(GenerateImageInput? Input, ErrorResponse? Error)> ValidateAsync(string json)
     {
         using var document = JsonDocument.Parse(json);
-        return GenerateImageValidator.Validate(document.RootElement, Catalog);
+        return await GenerateImageValidator.ValidateAsync(document.RootElement, Catalog, TestImages.Inspector, CancellationToken.None);
     }
 
-    static string ErrorOf(string json) => Validate(json).Error?.Error ?? "no error";
+    static async Task<string> ErrorOfAsync(string json) => (await ValidateAsync(json)).Error?.Error ?? "no error";
 
     [Fact]
-    public void Prompt_alone_takes_the_contract_defaults()
+    public async Task Prompt_alone_takes_the_contract_defaults()
     {
-        var (input, error) = Validate("""{"prompt":"a cat"}""");
+        var (input, error) = await ValidateAsync("""{"prompt":"a cat"}""");
 
         Assert.Null(error);
         Assert.Equal(("a cat", "realistic", "1:1", "grok", null, false), (input!.Prompt, input.Style, input.AspectRatio, input.Model, input.Resolution, input.IsPrivate));
@@ -65,9 +65,9 @@ public sealed class GenerateImageValidatorTests
     [InlineData("""{"prompt":"x","referenceImageBase64":"  "}""", "invalid_value")]
     [InlineData("""{"prompt":"x","referenceImageBase64":"data:image/png;base64,"}""", "invalid_value")]
     [InlineData("""{"prompt":"x","referenceImageBase64":null}""", "no error")]
-    public void Each_bad_field_has_its_error(string json, string expected)
+    public async Task Each_bad_field_has_its_error(string json, string expected)
     {
-        Assert.Equal(expected, ErrorOf(json));
+        Assert.Equal(expected, await ErrorOfAsync(json));
     }
 
     [Theory]
@@ -75,15 +75,15 @@ public sealed class GenerateImageValidatorTests
     [InlineData("12300e-2", 123)]
     [InlineData("4294967295.000", 4294967295)]
     [InlineData("-0.0", 0)]
-    public void A_seed_spelled_as_a_fraction_or_exponent_reads_as_its_integer(string seed, long expected)
+    public async Task A_seed_spelled_as_a_fraction_or_exponent_reads_as_its_integer(string seed, long expected)
     {
-        Assert.Equal(expected, Validate($$"""{"prompt":"x","seed":{{seed}}}""").Input!.Seed);
+        Assert.Equal(expected, (await ValidateAsync($$"""{"prompt":"x","seed":{{seed}}}""")).Input!.Seed);
     }
 
     [Fact]
-    public void An_error_quotes_a_huge_value_cut_short()
+    public async Task An_error_quotes_a_huge_value_cut_short()
     {
-        var error = Validate(JsonSerializer.Serialize(new { prompt = "x", style = new string('x', 100_000) })).Error!;
+        var error = (await ValidateAsync(JsonSerializer.Serialize(new { prompt = "x", style = new string('x', 100_000) }))).Error!;
 
         Assert.Equal("invalid_value", error.Error);
         Assert.True(error.Message.Length < 400, $"{error.Message.Length} characters");
@@ -91,32 +91,32 @@ public sealed class GenerateImageValidatorTests
     }
 
     [Fact]
-    public void Prompt_of_4000_characters_passes_and_4001_does_not()
+    public async Task Prompt_of_4000_characters_passes_and_4001_does_not()
     {
-        Assert.Equal("no error", ErrorOf(JsonSerializer.Serialize(new { prompt = new string('a', 4000) })));
-        Assert.Equal("prompt_too_long", ErrorOf(JsonSerializer.Serialize(new { prompt = new string('a', 4001) })));
+        Assert.Equal("no error", await ErrorOfAsync(JsonSerializer.Serialize(new { prompt = new string('a', 4000) })));
+        Assert.Equal("prompt_too_long", await ErrorOfAsync(JsonSerializer.Serialize(new { prompt = new string('a', 4001) })));
     }
 
     [Fact]
-    public void Prompt_length_counts_characters_not_utf16_units()
+    public async Task Prompt_length_counts_characters_not_utf16_units()
     {
-        Assert.Equal("no error", ErrorOf(JsonSerializer.Serialize(new { prompt = string.Concat(Enumerable.Repeat("😀", 4000)) })));
+        Assert.Equal("no error", await ErrorOfAsync(JsonSerializer.Serialize(new { prompt = string.Concat(Enumerable.Repeat("😀", 4000)) })));
     }
 
     [Fact]
-    public void Resolution_passes_for_nano_banana_models()
+    public async Task Resolution_passes_for_nano_banana_models()
     {
-        Assert.Equal("4K", Validate("""{"prompt":"x","model":"nano-banana-2","resolution":"4K"}""").Input!.Resolution);
+        Assert.Equal("4K", (await ValidateAsync("""{"prompt":"x","model":"nano-banana-2","resolution":"4K"}""")).Input!.Resolution);
     }
 
     [Fact]
-    public void Reference_image_is_decoded_and_its_type_detected_or_checked()
+    public async Task Reference_image_is_decoded_and_its_type_detected_or_checked()
     {
         var base64 = Convert.ToBase64String(TinyPng);
 
-        var detected = Validate($$"""{"prompt":"x","referenceImageBase64":"{{base64}}"}""").Input!;
-        var declared = Validate($$"""{"prompt":"x","referenceImageBase64":"{{base64}}","referenceImageMime":"image/PNG"}""").Input!;
-        var dataUrl = Validate($$"""{"prompt":"x","referenceImageBase64":"data:image/png;base64,{{base64}}"}""").Input!;
+        var detected = (await ValidateAsync($$"""{"prompt":"x","referenceImageBase64":"{{base64}}"}""")).Input!;
+        var declared = (await ValidateAsync($$"""{"prompt":"x","referenceImageBase64":"{{base64}}","referenceImageMime":"image/PNG"}""")).Input!;
+        var dataUrl = (await ValidateAsync($$"""{"prompt":"x","referenceImageBase64":"data:image/png;base64,{{base64}}"}""")).Input!;
 
         Assert.Equal(TinyPng, detected.ReferenceImage);
         Assert.Equal(new ImageInfo("image/png", 1, 1), detected.ReferenceInfo);
@@ -124,42 +124,42 @@ public sealed class GenerateImageValidatorTests
     }
 
     [Fact]
-    public void Reference_image_type_must_be_accepted_and_match_the_bytes()
+    public async Task Reference_image_type_must_be_accepted_and_match_the_bytes()
     {
         var base64 = Convert.ToBase64String(TinyPng);
-        Assert.Equal("media_type_mismatch", ErrorOf($$"""{"prompt":"x","referenceImageBase64":"{{base64}}","referenceImageMime":"image/jpeg"}"""));
-        Assert.Equal("unsupported_media_type", ErrorOf($$"""{"prompt":"x","referenceImageBase64":"{{base64}}","referenceImageMime":"image/gif"}"""));
+        Assert.Equal("media_type_mismatch", await ErrorOfAsync($$"""{"prompt":"x","referenceImageBase64":"{{base64}}","referenceImageMime":"image/jpeg"}"""));
+        Assert.Equal("unsupported_media_type", await ErrorOfAsync($$"""{"prompt":"x","referenceImageBase64":"{{base64}}","referenceImageMime":"image/gif"}"""));
     }
 
     [Fact]
-    public void A_reference_that_only_looks_like_an_image_is_refused_for_what_it_is()
+    public async Task A_reference_that_only_looks_like_an_image_is_refused_for_what_it_is()
     {
-        static string Of(byte[] bytes) => ErrorOf(JsonSerializer.Serialize(new { prompt = "x", referenceImageBase64 = Convert.ToBase64String(bytes) }));
+        static Task<string> Of(byte[] bytes) => ErrorOfAsync(JsonSerializer.Serialize(new { prompt = "x", referenceImageBase64 = Convert.ToBase64String(bytes) }));
         var jpeg = TestImages.Encode(40, 30, SkiaSharp.SKEncodedImageFormat.Jpeg);
 
-        Assert.Equal("invalid_image", Of(TestImages.PngSignatureThenGarbage()));
-        Assert.Equal("invalid_image", Of(jpeg[..(jpeg.Length / 2)]));
-        Assert.Equal("reference_image_too_large", Of(TestImages.PngDeclaring(100_000, 100_000)));
-        Assert.Equal("unsupported_media_type", Of(Convert.FromBase64String("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")));
+        Assert.Equal("invalid_image", await Of(TestImages.PngSignatureThenGarbage()));
+        Assert.Equal("invalid_image", await Of(jpeg[..(jpeg.Length / 2)]));
+        Assert.Equal("reference_image_too_large", await Of(TestImages.PngDeclaring(100_000, 100_000)));
+        Assert.Equal("unsupported_media_type", await Of(Convert.FromBase64String("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")));
     }
 
     [Fact]
-    public void Whitespace_in_the_Base64_does_not_count_toward_the_10_MiB()
+    public async Task Whitespace_in_the_Base64_does_not_count_toward_the_10_MiB()
     {
         // A reference of exactly 10 MiB (its first bytes a PNG's, so it gets past the size to the image check), in 76-character lines.
         var atLimit = new byte[GenerateImageValidator.MaxReferenceBytes];
         TinyPng.CopyTo(atLimit, 0);
         var lines = Convert.ToBase64String(atLimit, Base64FormattingOptions.InsertLineBreaks).Replace("\r\n", " \n");
 
-        Assert.NotEqual("reference_image_too_large", ErrorOf(JsonSerializer.Serialize(new { prompt = "x", referenceImageBase64 = lines })));
-        Assert.Equal("reference_image_too_large", ErrorOf(JsonSerializer.Serialize(new { prompt = "x", referenceImageBase64 = lines + "AAAA" })));
+        Assert.NotEqual("reference_image_too_large", await ErrorOfAsync(JsonSerializer.Serialize(new { prompt = "x", referenceImageBase64 = lines })));
+        Assert.Equal("reference_image_too_large", await ErrorOfAsync(JsonSerializer.Serialize(new { prompt = "x", referenceImageBase64 = lines + "AAAA" })));
     }
 
     [Fact]
-    public void Reference_image_over_10_MiB_is_refused()
+    public async Task Reference_image_over_10_MiB_is_refused()
     {
         var big = new byte[GenerateImageValidator.MaxReferenceBytes + 1];
         TinyPng.CopyTo(big, 0);
-        Assert.Equal("reference_image_too_large", ErrorOf(JsonSerializer.Serialize(new { prompt = "x", referenceImageBase64 = Convert.ToBase64String(big) })));
+        Assert.Equal("reference_image_too_large", await ErrorOfAsync(JsonSerializer.Serialize(new { prompt = "x", referenceImageBase64 = Convert.ToBase64String(big) })));
     }
 }

@@ -10,9 +10,9 @@ public sealed class ImageInspectorTests
     [InlineData(SKEncodedImageFormat.Png, "image/png")]
     [InlineData(SKEncodedImageFormat.Jpeg, "image/jpeg")]
     [InlineData(SKEncodedImageFormat.Webp, "image/webp")]
-    public void A_whole_image_gives_its_type_and_size_from_the_codec(SKEncodedImageFormat format, string type)
+    public async Task A_whole_image_gives_its_type_and_size_from_the_codec(SKEncodedImageFormat format, string type)
     {
-        var check = ImageInspector.Inspect(TestImages.Encode(37, 21, format), ImageFormats.Accepted);
+        var check = await TestImages.Inspector.InspectAsync(TestImages.Encode(37, 21, format), ImageFormats.Accepted, CancellationToken.None);
 
         Assert.Equal(new ImageInfo(type, 37, 21), check.Image);
         Assert.Equal(ImageProblem.None, check.Problem);
@@ -22,21 +22,21 @@ public sealed class ImageInspectorTests
     [InlineData(SKColorType.Gray8, SKAlphaType.Opaque)]
     [InlineData(SKColorType.RgbaF16, SKAlphaType.Premul)]
     [InlineData(SKColorType.Rgba8888, SKAlphaType.Unpremul)]
-    public void Grey_16_bit_and_translucent_pngs_decode(SKColorType colorType, SKAlphaType alphaType)
+    public async Task Grey_16_bit_and_translucent_pngs_decode(SKColorType colorType, SKAlphaType alphaType)
     {
         using var bitmap = new SKBitmap(new SKImageInfo(20, 10, colorType, alphaType));
         bitmap.Erase(new SKColor(10, 200, 30, 128));
         using var png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
 
-        Assert.Equal(new ImageInfo("image/png", 20, 10), ImageInspector.Inspect(png.ToArray(), ImageFormats.Accepted).Image);
+        Assert.Equal(new ImageInfo("image/png", 20, 10), (await TestImages.Inspector.InspectAsync(png.ToArray(), ImageFormats.Accepted, CancellationToken.None)).Image);
     }
 
     [Theory]
     [InlineData(SKEncodedImageFormat.Png)]
     [InlineData(SKEncodedImageFormat.Webp)]
-    public void An_image_followed_by_other_bytes_is_refused(SKEncodedImageFormat format)
+    public async Task An_image_followed_by_other_bytes_is_refused(SKEncodedImageFormat format)
     {
-        var check = ImageInspector.Inspect([.. TestImages.Encode(16, 16, format), .. "PK\u0003\u0004 a zip after the image"u8], ImageFormats.Accepted);
+        var check = await TestImages.Inspector.InspectAsync((byte[])[.. TestImages.Encode(16, 16, format), .. "PK\u0003\u0004 a zip after the image"u8], ImageFormats.Accepted, CancellationToken.None);
 
         Assert.Null(check.Image);
         Assert.Equal(ImageProblem.Undecodable, check.Problem);
@@ -44,30 +44,30 @@ public sealed class ImageInspectorTests
     }
 
     [Fact]
-    public void A_png_whose_iend_was_replaced_by_other_bytes_is_refused()
+    public async Task A_png_whose_iend_was_replaced_by_other_bytes_is_refused()
     {
         var png = TestImages.Encode(16, 16);
         byte[] withoutEnd = [.. png[..^12], .. "PK\u0003\u0004 a zip where IEND was"u8];
 
-        Assert.Null(ImageInspector.Inspect(withoutEnd, ImageFormats.Accepted).Image);
+        Assert.Null((await TestImages.Inspector.InspectAsync(withoutEnd, ImageFormats.Accepted, CancellationToken.None)).Image);
     }
 
     [Fact]
-    public void A_webp_shorter_than_its_riff_size_is_refused()
+    public async Task A_webp_shorter_than_its_riff_size_is_refused()
     {
         var webp = TestImages.Encode(16, 16, SKEncodedImageFormat.Webp);
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(webp.AsSpan(4), (uint)webp.Length + 1000);
 
-        var check = ImageInspector.Inspect(webp, ImageFormats.Accepted);
+        var check = await TestImages.Inspector.InspectAsync(webp, ImageFormats.Accepted, CancellationToken.None);
 
         Assert.Null(check.Image);
         Assert.Contains("truncated", check.Message);
     }
 
     [Fact]
-    public void The_png_signature_followed_by_garbage_is_not_an_image()
+    public async Task The_png_signature_followed_by_garbage_is_not_an_image()
     {
-        var check = ImageInspector.Inspect(TestImages.PngSignatureThenGarbage(), ImageFormats.Accepted);
+        var check = await TestImages.Inspector.InspectAsync(TestImages.PngSignatureThenGarbage(), ImageFormats.Accepted, CancellationToken.None);
 
         Assert.Null(check.Image);
         Assert.Equal(ImageProblem.Undecodable, check.Problem);
@@ -78,11 +78,11 @@ public sealed class ImageInspectorTests
     [InlineData(SKEncodedImageFormat.Png)]
     [InlineData(SKEncodedImageFormat.Jpeg)]
     [InlineData(SKEncodedImageFormat.Webp)]
-    public void A_truncated_image_whose_header_is_whole_does_not_decode(SKEncodedImageFormat format)
+    public async Task A_truncated_image_whose_header_is_whole_does_not_decode(SKEncodedImageFormat format)
     {
         var whole = TestImages.Encode(64, 48, format);
 
-        var check = ImageInspector.Inspect(whole[..(whole.Length * 2 / 3)], ImageFormats.Accepted);
+        var check = await TestImages.Inspector.InspectAsync(whole[..(whole.Length * 2 / 3)], ImageFormats.Accepted, CancellationToken.None);
 
         Assert.Equal(ImageProblem.Undecodable, check.Problem);
         Assert.Contains("does not decode", check.Message);
@@ -92,7 +92,7 @@ public sealed class ImageInspectorTests
     [InlineData(0)]
     [InlineData(1)] // a fill byte before the first marker, which the decoder skips
     [InlineData(3)]
-    public void A_jpeg_whose_header_claims_far_more_pixels_than_its_bytes_can_hold_is_refused_before_decoding(int fillBytes)
+    public async Task A_jpeg_whose_header_claims_far_more_pixels_than_its_bytes_can_hold_is_refused_before_decoding(int fillBytes)
     {
         var encoded = TestImages.Encode(64, 48, SKEncodedImageFormat.Jpeg);
         var jpeg = (byte[])[.. encoded[..2], .. Enumerable.Repeat((byte)0xFF, fillBytes), .. encoded[2..]];
@@ -100,7 +100,7 @@ public sealed class ImageInspectorTests
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(jpeg.AsSpan(sof + 5), 7000); // height, then width
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(jpeg.AsSpan(sof + 7), 7000);
 
-        var check = ImageInspector.Inspect(jpeg, ImageFormats.Accepted);
+        var check = await TestImages.Inspector.InspectAsync(jpeg, ImageFormats.Accepted, CancellationToken.None);
 
         Assert.Equal(ImageProblem.Undecodable, check.Problem);
         Assert.Contains("cannot hold 7000 x 7000 pixels", check.Message);
@@ -125,17 +125,17 @@ public sealed class ImageInspectorTests
     }
 
     [Fact]
-    public void A_large_jpeg_of_one_colour_is_not_taken_for_a_truncated_one()
+    public async Task A_large_jpeg_of_one_colour_is_not_taken_for_a_truncated_one()
     {
         using var bitmap = new SKBitmap(4000, 3000);
         bitmap.Erase(SKColors.SteelBlue);
         using var jpeg = bitmap.Encode(SKEncodedImageFormat.Jpeg, 10);
 
-        Assert.Equal(new ImageInfo("image/jpeg", 4000, 3000), ImageInspector.Inspect(jpeg.ToArray(), ImageFormats.Accepted).Image);
+        Assert.Equal(new ImageInfo("image/jpeg", 4000, 3000), (await TestImages.Inspector.InspectAsync(jpeg.ToArray(), ImageFormats.Accepted, CancellationToken.None)).Image);
     }
 
     [Fact]
-    public void A_png_declaring_100000_pixels_a_side_is_refused_from_its_header_without_allocating_its_pixels()
+    public async Task A_png_declaring_100000_pixels_a_side_is_refused_from_its_header_without_allocating_its_pixels()
     {
         var bomb = TestImages.PngDeclaring(100_000, 100_000);
         Assert.Equal(new ImageInfo("image/png", 100_000, 100_000), ImageInspector.ReadHeader(bomb)); // the header is well-formed
@@ -143,7 +143,7 @@ public sealed class ImageInspectorTests
         var managedBefore = GC.GetAllocatedBytesForCurrentThread();
         var clock = Stopwatch.StartNew();
 
-        var check = ImageInspector.Inspect(bomb, ImageFormats.Accepted);
+        var check = await TestImages.Inspector.InspectAsync(bomb, ImageFormats.Accepted, CancellationToken.None);
 
         Assert.True(clock.ElapsedMilliseconds < 500, $"took {clock.ElapsedMilliseconds} ms");
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - managedBefore < 1024 * 1024);
@@ -155,28 +155,28 @@ public sealed class ImageInspectorTests
     [Theory]
     [InlineData(16_385, 1)]      // one pixel over a side
     [InlineData(8_000, 8_000)]   // 64 megapixels with both sides within bounds
-    public void Sides_over_16384_or_more_than_50_megapixels_are_too_large(int width, int height)
+    public async Task Sides_over_16384_or_more_than_50_megapixels_are_too_large(int width, int height)
     {
-        Assert.Equal(ImageProblem.TooLarge, ImageInspector.Inspect(TestImages.PngDeclaring(width, height), ImageFormats.Accepted).Problem);
+        Assert.Equal(ImageProblem.TooLarge, (await TestImages.Inspector.InspectAsync(TestImages.PngDeclaring(width, height), ImageFormats.Accepted, CancellationToken.None)).Problem);
     }
 
     [Fact]
-    public void An_image_at_the_bounds_is_not_refused_for_its_size()
+    public async Task An_image_at_the_bounds_is_not_refused_for_its_size()
     {
         // 16384 x 3051 is just under 50 megapixels; the crafted IDAT is empty, so it fails later, at decoding.
-        Assert.Equal(ImageProblem.Undecodable, ImageInspector.Inspect(TestImages.PngDeclaring(16_384, 3_051), ImageFormats.Accepted).Problem);
+        Assert.Equal(ImageProblem.Undecodable, (await TestImages.Inspector.InspectAsync(TestImages.PngDeclaring(16_384, 3_051), ImageFormats.Accepted, CancellationToken.None)).Problem);
     }
 
     [Fact]
-    public void A_gif_is_an_image_of_a_type_not_accepted_and_text_is_no_image()
+    public async Task A_gif_is_an_image_of_a_type_not_accepted_and_text_is_no_image()
     {
-        var gif = ImageInspector.Inspect(Convert.FromBase64String("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=="), ImageFormats.Accepted);
+        var gif = await TestImages.Inspector.InspectAsync(Convert.FromBase64String("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=="), ImageFormats.Accepted, CancellationToken.None);
         Assert.Equal(ImageProblem.UnsupportedType, gif.Problem);
         Assert.Contains("image/gif", gif.Message);
 
-        Assert.Equal(ImageProblem.NotAnImage, ImageInspector.Inspect("%PDF-1.7 hello"u8, ImageFormats.Accepted).Problem);
-        Assert.Equal(ImageProblem.NotAnImage, ImageInspector.Inspect([], ImageFormats.Accepted).Problem);
-        Assert.Equal("image/gif", ImageInspector.Inspect(Convert.FromBase64String("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=="),
-            ImageFormats.FromUpstream).Image!.ContentType);
+        Assert.Equal(ImageProblem.NotAnImage, (await TestImages.Inspector.InspectAsync("%PDF-1.7 hello"u8.ToArray(), ImageFormats.Accepted, CancellationToken.None)).Problem);
+        Assert.Equal(ImageProblem.NotAnImage, (await TestImages.Inspector.InspectAsync(Array.Empty<byte>(), ImageFormats.Accepted, CancellationToken.None)).Problem);
+        Assert.Equal("image/gif", (await TestImages.Inspector.InspectAsync(Convert.FromBase64String("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=="),
+            ImageFormats.FromUpstream, CancellationToken.None)).Image!.ContentType);
     }
 }

@@ -48,11 +48,11 @@ public sealed class OfflineRendererTests
     [InlineData(ImageFormats.Png)]
     [InlineData(ImageFormats.Jpeg)]
     [InlineData(ImageFormats.Webp)]
-    public void The_encoder_is_chosen_by_content_type(string contentType)
+    public async Task The_encoder_is_chosen_by_content_type(string contentType)
     {
         var image = Render(ratio: "4:3", contentType: contentType);
 
-        Assert.Equal(new ImageInfo(contentType, 1024, 768), ImageInspector.Inspect(image.Bytes, ImageFormats.Accepted).Image);
+        Assert.Equal(new ImageInfo(contentType, 1024, 768), (await TestImages.Inspector.InspectAsync(image.Bytes, ImageFormats.Accepted, CancellationToken.None)).Image);
         Assert.Equal(contentType, image.ContentType);
     }
 

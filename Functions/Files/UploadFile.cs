@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http.Features;
 
 namespace Functions.Files;
 
-public sealed class UploadFile(FileStore files, StorageBootstrap bootstrap, TimeProvider clock)
+public sealed class UploadFile(FileStore files, ImageInspector inspector, StorageBootstrap bootstrap, TimeProvider clock)
 {
     /// <summary>Uploads are references for generations, so they share the reference image's bound.</summary>
     public const int MaxBytes = GenerateImageValidator.MaxReferenceBytes;
@@ -68,7 +68,7 @@ public sealed class UploadFile(FileStore files, StorageBootstrap bootstrap, Time
 
         var bytes = new byte[upload.Length];
         await using (var stream = upload.OpenReadStream()) await stream.ReadExactlyAsync(bytes, cancellationToken);
-        var check = ImageInspector.Inspect(bytes, ImageFormats.Accepted);
+        var check = await inspector.InspectAsync(bytes, ImageFormats.Accepted, cancellationToken);
         if (check.Image is not { } image) return ImageRefused(check);
 
         await bootstrap.EnsureCreatedAsync(cancellationToken);

@@ -15,7 +15,7 @@ namespace Functions.Generation;
 /// within 24 h answers for the first request's job (<c>Idempotent-Replayed: true</c>); another body gets 409.
 /// </summary>
 public sealed class GenerateImage(
-    ModelCatalog catalog, ProviderSelector providers, InlineGeneration inline, JobSubmitter submitter, FileStore files,
+    ModelCatalog catalog, ImageInspector inspector, ProviderSelector providers, InlineGeneration inline, JobSubmitter submitter, FileStore files,
     StorageBootstrap bootstrap, PublicUrls urls, IOptions<GenerationOptions> options, TimeProvider clock, ILogger<GenerateImage> logger)
 {
     /// <summary>How long storing a job's reference copy and scheduling it may take, whatever the client does.</summary>
@@ -35,7 +35,7 @@ public sealed class GenerateImage(
         GenerateImageInput input;
         using (document)
         {
-            var (validated, error) = GenerateImageValidator.Validate(document!.RootElement, catalog);
+            var (validated, error) = await GenerateImageValidator.ValidateAsync(document!.RootElement, catalog, inspector, cancellationToken);
             if (error is not null) return KioaiErrors.BadRequest(error);
             input = validated!;
         }
@@ -208,7 +208,7 @@ public sealed class GenerateImage(
             return (null, KioaiErrors.BadRequest("reference_image_too_large",
                 $"File {named} is larger than {GenerateImageValidator.MaxReferenceBytes / (1024 * 1024)} MiB."));
         if (await files.ReadAllAsync(named, cancellationToken) is not { } stored) return (null, notFound);
-        var check = ImageInspector.Inspect(stored, ImageFormats.Accepted);
+        var check = await inspector.InspectAsync(stored, ImageFormats.Accepted, cancellationToken);
         return check.Image is null
             ? (null, KioaiErrors.BadRequest(GenerateImageValidator.ReferenceRefused(check) with { Message = $"File {named}: {check.Message}" }))
             : (stored, null);

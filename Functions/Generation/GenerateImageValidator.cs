@@ -18,7 +18,8 @@ public static class GenerateImageValidator
     /// </summary>
     public const long MaxBodyBytes = MaxReferenceBase64 + (MaxReferenceBase64 / 76 + 1) * 4 + 256 * 1024;
 
-    public static (GenerateImageInput? Input, ErrorResponse? Error) Validate(JsonElement body, ModelCatalog catalog)
+    public static async Task<(GenerateImageInput? Input, ErrorResponse? Error)> ValidateAsync(JsonElement body, ModelCatalog catalog,
+        ImageInspector inspector, CancellationToken cancellationToken)
     {
         var error = ReadString(body, "prompt", out var prompt);
         if (error is not null) return (null, error);
@@ -48,7 +49,17 @@ public static class GenerateImageValidator
             return (null, new ErrorResponse("conflicting_reference", "Send either referenceImageBase64 or referenceFileId, not both."));
         if ((inline || referenceFileId is not null) && !entry.TakesReference)
             return (null, new ErrorResponse("reference_not_supported", $"Model '{model}' takes no reference image."));
-        if (ReadReference(body, out var reference, out var referenceInfo) is { } referenceError) return (null, referenceError);
+        if (ReadReference(body, out var reference, out var declared) is { } referenceError) return (null, referenceError);
+        ImageInfo? referenceInfo = null;
+        if (reference is not null)
+        {
+            // The last rule, as it is the only costly one: the decode, within the process's budget.
+            var check = await inspector.InspectAsync(reference, ImageFormats.Accepted, cancellationToken);
+            if (check.Image is null) return (null, ReferenceRefused(check));
+            if (declared is not null && declared != check.Image.ContentType)
+                return (null, new ErrorResponse("media_type_mismatch", $"referenceImageMime says {declared} but the bytes are {check.Image.ContentType}."));
+            referenceInfo = check.Image;
+        }
 
         return (new GenerateImageInput(prompt, style!, ratio!, model!, resolution, isPrivate, seed, reference, referenceInfo, referenceFileId), null);
     }
@@ -127,10 +138,11 @@ public static class GenerateImageValidator
         declared is null || ImageFormats.Accepted.Contains(ImageFormats.Normalize(declared)) ? null
             : new ErrorResponse("unsupported_media_type", $"{what} '{Echo.Of(declared)}' is not one of: {string.Join(", ", ImageFormats.Accepted)}.");
 
-    static ErrorResponse? ReadReference(JsonElement body, out byte[]? bytes, out ImageInfo? image)
+    /// <summary>The reference's bytes, within the bound, and the type its field or data URL declares (normalized); not yet decoded.</summary>
+    static ErrorResponse? ReadReference(JsonElement body, out byte[]? bytes, out string? mime)
     {
         bytes = null;
-        image = null;
+        mime = null;
         if (ReadString(body, "referenceImageMime", out var declared) is { } mimeError) return mimeError;
         if (ReadString(body, "referenceImageBase64", out var base64) is { } base64Error) return base64Error;
         if (TypeProblem(declared, "referenceImageMime") is { } typeError) return typeError; // checked even without an image
@@ -158,13 +170,7 @@ public static class GenerateImageValidator
         if (written == 0) return new ErrorResponse("invalid_value", "referenceImageBase64 is empty; send an image, or leave the field out.");
         if (written > MaxReferenceBytes) return TooLarge();
         bytes = buffer.AsSpan(0, written).ToArray();
-
-        var mime = declared is null ? null : ImageFormats.Normalize(declared);
-        var check = ImageInspector.Inspect(bytes, ImageFormats.Accepted);
-        if (check.Image is null) return ReferenceRefused(check);
-        if (mime is not null && mime != check.Image.ContentType)
-            return new ErrorResponse("media_type_mismatch", $"referenceImageMime says {mime} but the bytes are {check.Image.ContentType}.");
-        image = check.Image;
+        mime = declared is null ? null : ImageFormats.Normalize(declared);
         return null;
     }
 

@@ -16,7 +16,7 @@ public sealed record ImageInfo(string ContentType, int Width, int Height)
 /// <summary>Why bytes were refused as an image; each surface turns it into its own status and error.</summary>
 public enum ImageProblem { None, NotAnImage, UnsupportedType, TooLarge, Undecodable }
 
-/// <summary>The outcome of <see cref="ImageInspector.Inspect"/>: the image, or the problem and a sentence for the client.</summary>
+/// <summary>The outcome of <see cref="ImageInspector.InspectAsync"/>: the image, or the problem and a sentence for the client.</summary>
 public readonly record struct ImageCheck(ImageInfo? Image, ImageProblem Problem, string Message)
 {
     public static ImageCheck Refused(ImageProblem problem, string message) => new(null, problem, message);
@@ -24,10 +24,11 @@ public readonly record struct ImageCheck(ImageInfo? Image, ImageProblem Problem,
 
 /// <summary>
 /// The one check of image bytes, with SkiaSharp's codecs: the header first (type and size, no pixels), refusing a type
-/// not accepted or a size over the bounds before any pixel memory is taken, then a full decode, so that only images
-/// that really decode are stored. Type and size always come from the codec, never from what a client declared.
+/// not accepted, a size over the bounds or a JPEG too short for its size before any pixel memory is taken, then a full
+/// decode within the process's <see cref="DecodeBudget"/>, so that only images that really decode are stored. Type and
+/// size always come from the codec, never from what a client declared.
 /// </summary>
-public static class ImageInspector
+public sealed class ImageInspector(DecodeBudget budget)
 {
     public const int MaxSide = 16_384;
     public const long MaxPixels = 50_000_000;
@@ -39,7 +40,21 @@ public static class ImageInspector
         return codec is null ? null : InfoOf(codec);
     }
 
-    public static ImageCheck Inspect(ReadOnlySpan<byte> bytes, IReadOnlyCollection<string> accepted)
+    /// <summary>
+    /// The image, or why it is refused. Throws <see cref="DecodeBusyException"/> when the decode budget has no room for
+    /// it within its wait (a refused header never waits).
+    /// </summary>
+    public async Task<ImageCheck> InspectAsync(ReadOnlyMemory<byte> bytes, IReadOnlyCollection<string> accepted, CancellationToken cancellationToken)
+    {
+        var header = CheckHeader(bytes.Span, accepted);
+        if (header.Image is not { } info) return header;
+        // The header's codec, and its copy of the bytes, is let go while this waits; the decode opens its own.
+        using var share = await budget.AcquireAsync(info, cancellationToken);
+        return Decode(bytes.Span, info);
+    }
+
+    /// <summary>Everything the header alone tells: recognized, accepted, within the bounds, and (JPEG) not far too short.</summary>
+    static ImageCheck CheckHeader(ReadOnlySpan<byte> bytes, IReadOnlyCollection<string> accepted)
     {
         var kinds = string.Join(", ", accepted.Select(ImageFormats.ExtensionOf));
         using var codec = Open(bytes, out var opened);
@@ -59,7 +74,15 @@ public static class ImageInspector
         if (info.ContentType == ImageFormats.Jpeg && JpegTooShortFor(bytes, info))
             return ImageCheck.Refused(ImageProblem.Undecodable, $"The image/jpeg image is truncated: {bytes.Length} bytes cannot hold " +
                 $"{info.Width} x {info.Height} pixels.");
+        return new ImageCheck(info, ImageProblem.None, "");
+    }
 
+    /// <summary>The full decode of an image whose header passed, and the check of what follows it.</summary>
+    static ImageCheck Decode(ReadOnlySpan<byte> bytes, ImageInfo info)
+    {
+        using var codec = Open(bytes, out var opened);
+        if (codec is null)
+            return ImageCheck.Refused(ImageProblem.Undecodable, $"The {info.ContentType} image's header does not decode ({opened}).");
         // Decoded to 8 bits a channel (a 16-bit PNG would take twice that), in native memory freed at once: at most MaxPixels x 4 bytes.
         var target = new SKImageInfo(info.Width, info.Height, SKColorType.Rgba8888,
             codec.Info.AlphaType == SKAlphaType.Opaque ? SKAlphaType.Opaque : SKAlphaType.Premul);

@@ -14,6 +14,15 @@ public sealed class GenerationOptions
 
     /// <summary>Use the built-in offline renderer when no upstream token is configured. On in Development, off otherwise.</summary>
     public bool OfflineRenderer { get; set; }
+
+    /// <summary>
+    /// Megapixels the process decodes at once, every image check together (4 bytes a pixel: 100 is 400 MB); at least
+    /// the largest image accepted (<see cref="Generation.ImageInspector.MaxPixels"/>), which must be able to decode.
+    /// </summary>
+    public int DecodeBudgetMegapixels { get; set; } = 2 * (int)(Generation.ImageInspector.MaxPixels / 1_000_000);
+
+    /// <summary>How long an image check waits for its share of the decode budget before its request answers 503 server_busy.</summary>
+    public double DecodeWaitSeconds { get; set; } = 30;
 }
 
 public sealed class AuthOptions

@@ -18,6 +18,10 @@ public static class ServiceRegistration
         services.AddOptions<GenerationOptions>().BindConfiguration(GenerationOptions.Section)
             .Validate(o => o.SyncWaitSeconds >= 0 && o.SyncWaitSeconds <= GenerationOptions.MaxAnswerSeconds,
                 $"Generation:SyncWaitSeconds must be 0 to {GenerationOptions.MaxAnswerSeconds} (Azure cuts responses at 230 s).")
+            .Validate(o => o.DecodeBudgetMegapixels >= DecodeBudget.PermitsFor(ImageInspector.MaxPixels),
+                $"Generation:DecodeBudgetMegapixels must be at least {DecodeBudget.PermitsFor(ImageInspector.MaxPixels)}: the largest image accepted must fit in it.")
+            .Validate(o => o.DecodeWaitSeconds > 0 && o.DecodeWaitSeconds <= GenerationOptions.MaxAnswerSeconds,
+                $"Generation:DecodeWaitSeconds must be above 0 and at most {GenerationOptions.MaxAnswerSeconds} (Azure cuts responses at 230 s).")
             .ValidateOnStart();
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section)
             .Validate(o => o.AdminKey is not { Length: > 0 and < AuthOptions.MinAdminKeyLength },
@@ -66,6 +70,8 @@ public static class ServiceRegistration
         services.AddSingleton<UpstreamImages>();
         services.AddSingleton<UpstreamHttp>();
 
+        services.AddSingleton<DecodeBudget>();
+        services.AddSingleton<ImageInspector>();
         services.AddSingleton<ImageKeeper>();
         services.AddSingleton<FileReferences>();
         services.AddSingleton<InlineGeneration>();

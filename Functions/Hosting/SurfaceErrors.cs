@@ -58,6 +58,8 @@ public static class SurfaceErrors
                 (StatusCodes.Status503ServiceUnavailable, "jobs_unavailable", "The job engine's storage has lost its task hub; it is made again when the service restarts.", false),
             not null when IsJobEngineOutage(error) =>
                 (StatusCodes.Status503ServiceUnavailable, "jobs_unavailable", "The job engine is not reachable right now; try again shortly.", true),
+            // The process's decode budget (DecodeBudget) stayed taken for the whole wait: this request's image may be fine.
+            Generation.DecodeBusyException => (StatusCodes.Status503ServiceUnavailable, "server_busy", error.Message, true),
             _ => (StatusCodes.Status500InternalServerError, "internal_error", "An unexpected error occurred; it has been logged.", false),
         };
         if (error is not null && StorageFaults.IsLostResource(error))
@@ -65,6 +67,8 @@ public static class SurfaceErrors
             logger.LogWarning("Storage has lost a container or table of the service; it is made again on the next request");
             context.RequestServices.GetService<StorageBootstrap>()?.Forget();
         }
+        else if (error is Generation.DecodeBusyException) // load, not a fault: no stack
+            logger.LogWarning("Request {Method} {Path} answered 503: {Reason}", context.Request.Method, context.Request.Path, error.Message);
         else if (status >= 500) logger.LogError(error, "Request {Method} {Path} failed", context.Request.Method, context.Request.Path);
         context.Response.Clear();
         context.Response.StatusCode = status;

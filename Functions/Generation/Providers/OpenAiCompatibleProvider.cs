@@ -7,7 +7,7 @@ namespace Functions.Generation.Providers;
 /// <c>data[0]</c> with <c>b64_json</c> or a <c>url</c>. Errors are <c>{"error": {"message", "type", "code"}}</c>.
 /// </summary>
 public sealed class OpenAiCompatibleProvider(
-    UpstreamHttp http, UpstreamImages images, IOptions<ProviderOptions> providers, IOptions<UpstreamOptions> upstream) : IImageProvider
+    UpstreamHttp http, UpstreamImages images, IOptions<ProviderOptions> providers) : IImageProvider
 {
     public const string ProviderName = "openai";
 
@@ -38,7 +38,7 @@ public sealed class OpenAiCompatibleProvider(
 
         var image = (json?["data"] as JsonArray)?.FirstOrDefault();
         var (bytes, type) = UpstreamFailures.Text(image, "b64_json") is { } base64
-            ? UpstreamFailures.DecodeImage(Name, base64, upstream.Value.MaxImageBytes)
+            ? await images.FromBase64Async(Name, base64, cancellationToken)
             : UpstreamFailures.Text(image, "url") is { } url
                 ? await images.DownloadAsync(url, cancellationToken)
                 : throw UpstreamFailures.Malformed(Name, "no data[].b64_json or data[].url");

@@ -34,20 +34,6 @@ public static class UpstreamFailures
     public static string? Text(JsonNode? node, string name) =>
         node is JsonObject obj && obj[name] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 
-    /// <summary>Decodes an image answered in Base64 and checks that it is one, within the size cap.</summary>
-    public static (byte[] Bytes, ImageInfo Info) DecodeImage(string provider, string base64, long maxBytes)
-    {
-        if ((long)base64.Length / 4 * 3 > maxBytes)
-            throw new GenerationFailedException(GenerationErrors.InvalidUpstreamImage, $"{provider}'s image is larger than {maxBytes} bytes.", retryable: true);
-        var bytes = new byte[base64.Length / 4 * 3 + 3];
-        if (!Convert.TryFromBase64String(base64, bytes, out var written))
-            throw Malformed(provider, "an image that is not valid Base64");
-        bytes = bytes[..written];
-        var check = ImageInspector.Inspect(bytes, ImageFormats.FromUpstream);
-        return check.Image is { } info ? (bytes, info)
-            : throw new GenerationFailedException(GenerationErrors.InvalidUpstreamImage, $"{provider}'s Base64 image was refused: {check.Message}", retryable: true);
-    }
-
     public static GeneratedImage Image(byte[] bytes, ImageInfo info, ApiDebugInfo debug) =>
         new(bytes, info.ContentType, info.Width, info.Height, debug);
 }

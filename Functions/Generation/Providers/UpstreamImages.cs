@@ -4,19 +4,23 @@ using System.Net.Sockets;
 namespace Functions.Generation.Providers;
 
 /// <summary>
-/// Fetches an image an upstream answered with by URL, at once (SiliconFlow's expire within the hour): http or https
-/// only, never to a loopback or private address (checked at connect time, so DNS cannot be used to sneak one in)
-/// unless a setting allows it, within a size cap and a time bound, and only if the bytes are an image of the type
-/// they claim. Every refusal is a retryable <see cref="GenerationFailedException"/>: another model may do better.
+/// The images upstreams answer with, checked by <see cref="ImageInspector"/>: one fetched by URL, at once (SiliconFlow's
+/// expire within the hour): http or https only, never to a loopback or private address (checked at connect time, so
+/// DNS cannot be used to sneak one in) unless a setting allows it, within a size cap and a time bound, and only if the
+/// bytes are an image of the type they claim; or one sent as Base64. Every refusal is a retryable
+/// <see cref="GenerationFailedException"/>: another model may do better. (A decode budget that stays busy is no
+/// refusal: <see cref="DecodeBusyException"/> goes through.)
 /// </summary>
 public sealed class UpstreamImages : IDisposable
 {
     readonly UpstreamOptions _options;
+    readonly ImageInspector _inspector;
     readonly HttpClient _http;
 
-    public UpstreamImages(IOptions<UpstreamOptions> options)
+    public UpstreamImages(IOptions<UpstreamOptions> options, ImageInspector inspector)
     {
         _options = options.Value;
+        _inspector = inspector;
         _http = new HttpClient(new SocketsHttpHandler
         {
             ConnectCallback = ConnectAsync, UseProxy = false, MaxAutomaticRedirections = 3,
@@ -29,6 +33,32 @@ public sealed class UpstreamImages : IDisposable
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             throw Refused($"the image URL '{Echo.Of(url)}' is not an http or https URL");
 
+        var (bytes, declared) = await FetchAsync(uri, cancellationToken);
+        // Past the download's time bound: waiting for the decode budget is not the upstream being slow.
+        var check = await _inspector.InspectAsync(bytes, ImageFormats.FromUpstream, cancellationToken);
+        var detected = check.Image ?? throw Refused($"the bytes at the image URL are no usable image ({check.Message.TrimEnd('.')})");
+        if (declared is not null && declared.StartsWith("image/", StringComparison.Ordinal) && declared != detected.ContentType)
+            throw Refused($"the image URL says {declared} but sent {detected.ContentType}");
+        return (bytes, detected);
+    }
+
+    /// <summary>Decodes an image answered in Base64 and checks that it is one, within the size cap.</summary>
+    public async Task<(byte[] Bytes, ImageInfo Info)> FromBase64Async(string provider, string base64, CancellationToken cancellationToken)
+    {
+        if ((long)base64.Length / 4 * 3 > _options.MaxImageBytes)
+            throw new GenerationFailedException(GenerationErrors.InvalidUpstreamImage, $"{provider}'s image is larger than {_options.MaxImageBytes} bytes.", retryable: true);
+        var bytes = new byte[base64.Length / 4 * 3 + 3];
+        if (!Convert.TryFromBase64String(base64, bytes, out var written))
+            throw UpstreamFailures.Malformed(provider, "an image that is not valid Base64");
+        bytes = bytes[..written];
+        var check = await _inspector.InspectAsync(bytes, ImageFormats.FromUpstream, cancellationToken);
+        return check.Image is { } info ? (bytes, info)
+            : throw new GenerationFailedException(GenerationErrors.InvalidUpstreamImage, $"{provider}'s Base64 image was refused: {check.Message}", retryable: true);
+    }
+
+    /// <summary>The bytes at the URL, within the size cap and the attempt's time bound, and the media type the answer declares.</summary>
+    async Task<(byte[] Bytes, string? Declared)> FetchAsync(Uri uri, CancellationToken cancellationToken)
+    {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(_options.AttemptTimeoutSeconds));
         try
@@ -36,12 +66,7 @@ public sealed class UpstreamImages : IDisposable
             using var response = await _http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             if (!response.IsSuccessStatusCode) throw Refused($"the image URL answered {(int)response.StatusCode}");
             var bytes = await CappedBody.ReadAsync(response.Content, _options.MaxImageBytes, TooLarge, timeout.Token);
-            var check = ImageInspector.Inspect(bytes, ImageFormats.FromUpstream);
-            var detected = check.Image ?? throw Refused($"the bytes at the image URL are no usable image ({check.Message.TrimEnd('.')})");
-            var declared = response.Content.Headers.ContentType?.MediaType is { } mediaType ? ImageFormats.Normalize(mediaType) : null;
-            if (declared is not null && declared.StartsWith("image/", StringComparison.Ordinal) && declared != detected.ContentType)
-                throw Refused($"the image URL says {declared} but sent {detected.ContentType}");
-            return (bytes, detected);
+            return (bytes, response.Content.Headers.ContentType?.MediaType is { } mediaType ? ImageFormats.Normalize(mediaType) : null);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using Functions.Generation;
+using Functions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Functions.Tests.Unit;
+
+/// <summary>The decode budget with a tiny budget: grants, a first-come queue, the bounded wait; and the image check drawing on it.</summary>
+public sealed class DecodeBudgetTests
+{
+    static DecodeBudget Budget(int megapixels, double waitSeconds = 30) =>
+        new(Options.Create(new GenerationOptions { DecodeBudgetMegapixels = megapixels, DecodeWaitSeconds = waitSeconds }));
+
+    /// <summary>An image of this many megapixels (as its header tells).</summary>
+    static ImageInfo Megapixels(int megapixels) => new(ImageFormats.Png, 1000, 1000 * megapixels);
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(1_000_000, 1)]
+    [InlineData(1_000_001, 2)]
+    [InlineData(49_999_999, 50)]
+    [InlineData(ImageInspector.MaxPixels, 50)]
+    public void A_decode_holds_its_megapixels_rounded_up_and_at_least_one(long pixels, int permits)
+    {
+        Assert.Equal(permits, DecodeBudget.PermitsFor(pixels));
+    }
+
+    [Fact]
+    public async Task Decodes_within_the_budget_are_granted_at_once_and_the_rest_wait_first_come_first_served()
+    {
+        using var budget = Budget(3);
+
+        var first = budget.AcquireAsync(Megapixels(2), CancellationToken.None);
+        var second = budget.AcquireAsync(Megapixels(2), CancellationToken.None);
+        var third = budget.AcquireAsync(Megapixels(1), CancellationToken.None); // fits in what is left, but comes after the second
+
+        Assert.True(first.IsCompletedSuccessfully);
+        await Task.Delay(100);
+        Assert.False(second.IsCompleted);
+        Assert.False(third.IsCompleted);
+        Assert.Equal(3, budget.Waiting);
+
+        (await first).Dispose();
+        using var secondShare = await second.WaitAsync(TimeSpan.FromSeconds(5));
+        using var thirdShare = await third.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.True(secondShare.IsAcquired && thirdShare.IsAcquired);
+        Assert.Equal(0, budget.Waiting);
+    }
+
+    [Fact]
+    public async Task A_decode_that_does_not_get_its_share_within_the_wait_is_refused_as_busy_and_leaves_the_queue()
+    {
+        using var budget = Budget(3, waitSeconds: 0.3);
+        using var held = await budget.AcquireAsync(Megapixels(3), CancellationToken.None);
+        var clock = Stopwatch.StartNew();
+
+        var busy = await Assert.ThrowsAsync<DecodeBusyException>(() => budget.AcquireAsync(Megapixels(1), CancellationToken.None));
+
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.25), TimeSpan.FromSeconds(5));
+        Assert.Contains("1000 x 1000 pixels", busy.Message);
+        Assert.Equal(0, budget.Waiting);
+    }
+
+    [Fact]
+    public async Task A_caller_that_gives_up_first_is_canceled_not_busy()
+    {
+        using var budget = Budget(3);
+        using var held = await budget.AcquireAsync(Megapixels(3), CancellationToken.None);
+        using var gone = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => budget.AcquireAsync(Megapixels(1), gone.Token));
+        Assert.Equal(0, budget.Waiting);
+    }
+
+    [Fact]
+    public async Task An_image_check_gives_its_share_back_once_decoded()
+    {
+        using var budget = Budget(3, waitSeconds: 0.3);
+        var inspector = new ImageInspector(budget);
+
+        var check = await inspector.InspectAsync(TestImages.Encode(2000, 1000), ImageFormats.Accepted, CancellationToken.None);
+
+        Assert.Equal(new ImageInfo(ImageFormats.Png, 2000, 1000), check.Image);
+        using var whole = await budget.AcquireAsync(Megapixels(3), CancellationToken.None); // would be refused as busy if a share were kept
+    }
+
+    [Fact]
+    public async Task With_the_budget_taken_an_image_whose_header_is_refused_answers_at_once_and_one_that_would_decode_is_busy()
+    {
+        using var budget = Budget(3, waitSeconds: 0.3);
+        var inspector = new ImageInspector(budget);
+        using var held = await budget.AcquireAsync(Megapixels(3), CancellationToken.None);
+        var clock = Stopwatch.StartNew();
+
+        var bomb = await inspector.InspectAsync(TestImages.PngDeclaring(100_000, 100_000), ImageFormats.Accepted, CancellationToken.None);
+        var gif = await inspector.InspectAsync(Convert.FromBase64String("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=="),
+            ImageFormats.Accepted, CancellationToken.None);
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(0.25), $"took {clock.Elapsed}");
+        Assert.Equal((ImageProblem.TooLarge, ImageProblem.UnsupportedType), (bomb.Problem, gif.Problem));
+        await Assert.ThrowsAsync<DecodeBusyException>(() => inspector.InspectAsync(TestImages.Encode(16, 16), ImageFormats.Accepted, CancellationToken.None));
+    }
+}

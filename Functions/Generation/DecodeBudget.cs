@@ -1,0 +1,56 @@
+using System.Threading.RateLimiting;
+
+namespace Functions.Generation;
+
+/// <summary>
+/// The process's budget of decoded pixels (Generation:DecodeBudgetMegapixels), which every full decode of
+/// <see cref="ImageInspector"/> draws on: one permit per megapixel, rounded up, held while its bitmap lives (4 bytes a
+/// pixel). A 50-megapixel PNG of one colour is well under 1 MiB, so without it a few small requests could make the
+/// process take gigabytes. Decodes that do not fit wait first come, first served (a large image is not overtaken by
+/// small ones), for at most Generation:DecodeWaitSeconds, then fail as <see cref="DecodeBusyException"/>.
+/// </summary>
+public sealed class DecodeBudget(IOptions<GenerationOptions> options) : IDisposable
+{
+    readonly TimeSpan _maxWait = TimeSpan.FromSeconds(options.Value.DecodeWaitSeconds);
+
+    // The queue is bounded by the wait, and the requests and activities that can wait in it by the host's concurrency.
+    readonly ConcurrencyLimiter _limiter = new(new ConcurrencyLimiterOptions
+    {
+        PermitLimit = options.Value.DecodeBudgetMegapixels, QueueLimit = int.MaxValue, QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+    });
+
+    /// <summary>Megapixels asked for by the decodes waiting now.</summary>
+    public long Waiting => _limiter.GetStatistics()?.CurrentQueuedCount ?? 0;
+
+    /// <summary>The permits a decode of this many pixels holds: its megapixels, rounded up, at least one.</summary>
+    public static int PermitsFor(long pixels) => (int)Math.Max(1, (pixels + 999_999) / 1_000_000);
+
+    /// <summary>
+    /// The image's share of the budget, to dispose of once its pixels are freed. Throws <see cref="DecodeBusyException"/>
+    /// when the share is not free within the wait, and OperationCanceledException when the caller gives up first.
+    /// </summary>
+    public async Task<RateLimitLease> AcquireAsync(ImageInfo image, CancellationToken cancellationToken)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        wait.CancelAfter(_maxWait);
+        try
+        {
+            var lease = await _limiter.AcquireAsync(PermitsFor((long)image.Width * image.Height), wait.Token);
+            if (lease.IsAcquired) return lease;
+            lease.Dispose();
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+        }
+        throw new DecodeBusyException(
+            $"The service is checking too many large images to check this one ({image.Width} x {image.Height} pixels) now; try again shortly.");
+    }
+
+    public void Dispose() => _limiter.Dispose();
+}
+
+/// <summary>
+/// An image that could not be checked within the decode budget's wait: the service is busy, the image may be fine.
+/// Requests answer it 503 server_busy with Retry-After (SurfaceErrors); a job tries its step again later.
+/// </summary>
+public sealed class DecodeBusyException(string message) : Exception(message);
