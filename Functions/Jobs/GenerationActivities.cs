@@ -42,6 +42,10 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
         {
             return new UpstreamStep(Failure: StepFailure.Of(e));
         }
+        catch (DecodeBusyException e)
+        {
+            return Busy(call, e);
+        }
     }
 
     /// <summary>Removes what a job stored, for a job that ended without its image.</summary>
@@ -67,6 +71,20 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
         {
             return new UpstreamStep(Failure: StepFailure.Of(e));
         }
+        catch (DecodeBusyException e)
+        {
+            return Busy(call, e);
+        }
+    }
+
+    /// <summary>
+    /// The process had no decode memory to spare for the upstream's image: no fault of the upstream's and no end of the
+    /// job, so the orchestrator runs the step again after a while (not this activity's retries, which are few and end it).
+    /// </summary>
+    UpstreamStep Busy(UpstreamCall call, DecodeBusyException e)
+    {
+        logger.LogWarning("Job {JobId}: {Model}'s image met a busy decode budget; its step runs again ({Reason})", call.JobId, call.Model, e.Message);
+        return new UpstreamStep(Busy: true);
     }
 
     /// <summary>
