@@ -109,7 +109,7 @@ public sealed class ImageInspectorTests
     [Theory]
     [InlineData(7_811, false)] // 2000 x 2000 pixels are 62,500 blocks of 8x8: at one bit each, 7,812 bytes at least
     [InlineData(7_812, true)]
-    public void A_jpeg_is_refused_below_one_bit_per_8x8_block_of_its_header_size_and_taken_from_there(int length, bool taken)
+    public async Task A_jpeg_is_refused_below_one_bit_per_8x8_block_of_its_header_size_and_taken_from_there(int length, bool taken)
     {
         var encoded = TestImages.Encode(64, 48, SKEncodedImageFormat.Jpeg);
         var sof = encoded.AsSpan().IndexOf([(byte)0xFF, (byte)0xC0]);
@@ -118,7 +118,7 @@ public sealed class ImageInspectorTests
         var jpeg = new byte[length]; // after its end, zeros: a JPEG's trailing bytes are not judged
         encoded.CopyTo(jpeg, 0);
 
-        var check = ImageInspector.Inspect(jpeg, ImageFormats.Accepted);
+        var check = await TestImages.Inspector.InspectAsync(jpeg, ImageFormats.Accepted, CancellationToken.None);
 
         Assert.True(taken == check.Image is not null, check.Message);
         if (!taken) Assert.Contains("cannot hold 2000 x 2000 pixels", check.Message);
