@@ -36,6 +36,7 @@ public sealed class BusyDecodeJobTests(BusyDecodeProviderFixture app) : IClassFi
         var job = await JobsApiTests.PollAsync(app.Client, jobPath, seconds: 60);
 
         Assert.True(job.GetProperty("status").GetString() == "succeeded", job.ToString());
+        Assert.StartsWith("file_", job.GetProperty("result").GetProperty("file_id").GetString());
         var submits = upstream.CountOf(submitPath) - submitsBefore;
         Assert.True(model == "grok" ? submits == 1 : submits >= 2, $"{submits} submits");
         if (model == "grok") Assert.Equal(metaBefore, app.Geminigen.CountOf(FaultTests.Meta)); // no fallback either
