@@ -13,6 +13,8 @@ public sealed class StartupValidationTests
     [InlineData("Models:grok:TakesRefrence", "false", "TakesRefrence")]
     [InlineData("Auth:AdminKey", "short-key", "Auth:AdminKey must be at least 16 characters")]
     [InlineData("Upstream:MaxRetryDelaySeconds", "0.5", "RetryBaseDelaySeconds must be 0 or more and at most MaxRetryDelaySeconds")]
+    [InlineData("Generation:DecodeBudgetMegapixels", "49", "Generation:DecodeBudgetMegapixels must be at least 50")]
+    [InlineData("Generation:DecodeWaitSeconds", "0", "Generation:DecodeWaitSeconds must be above 0")]
     [InlineData("Api:PublicBaseUrl", "images.example.com", "Api:PublicBaseUrl must be an absolute http or https URL")]
     [InlineData("Api:PublicBaseUrl", "ftp://images.example.com", "Api:PublicBaseUrl must be an absolute http or https URL")]
     public void A_bad_setting_fails_the_checks_the_host_runs_when_it_starts(string key, string value, string message)
