@@ -26,10 +26,13 @@ sealed class StartedOnceSidecarListens(Func<IHostedService> create, SidecarReadi
         var factory = services[index].ImplementationFactory
             ?? throw new InvalidOperationException("The Durable worker's hosted service is no longer registered through a factory.");
         services[index] = ServiceDescriptor.Singleton<IHostedService>(provider => new StartedOnceSidecarListens(
-            () => (IHostedService)factory(provider), ready, token => provider.GetRequiredService<DurableSidecar>().DrainAsync(token),
+            () => (IHostedService)factory(provider), ready, DrainOf(provider.GetService<DurableSidecar>()),
             provider.GetRequiredService<IHostApplicationLifetime>(),
             provider.GetRequiredService<ILogger<StartedOnceSidecarListens>>()));
     }
+
+    // Resolved with the wrapper, not at the stop: under WebApplicationFactory the provider may be disposed by then.
+    static Func<CancellationToken, Task> DrainOf(DurableSidecar? sidecar) => token => sidecar?.DrainAsync(token) ?? Task.CompletedTask;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -88,7 +91,8 @@ sealed class StartedOnceSidecarListens(Func<IHostedService> create, SidecarReadi
         using (var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
             bound.CancelAfter(DrainBound);
-            await drain(bound.Token);
+            try { await drain(bound.Token); }
+            catch (ObjectDisposedException) { } // the host was disposed meanwhile (WebApplicationFactory stops and disposes at once): nothing to drain
         }
         await _worker.StopAsync(cancellationToken);
     }
