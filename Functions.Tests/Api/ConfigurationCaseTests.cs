@@ -21,13 +21,8 @@ public sealed class RendererOffTests(RendererOffFixture app) : IClassFixture<Ren
     }
 }
 
-/// <summary>As under the Functions host: no in-process queue listener, so nothing creates the tables at startup.</summary>
-public sealed class ListenerOffFixture : AppFixture
-{
-    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Worker:ListenerEnabled"] = "false" };
-}
-
-public sealed class NewStorageTests(ListenerOffFixture app) : IClassFixture<ListenerOffFixture>
+// The fixture's Azurite is new and empty, and nothing creates the tables at startup (StorageBootstrap does on first use).
+public sealed class NewStorageTests(AppFixture app) : IClassFixture<AppFixture>
 {
     [Fact]
     public async Task The_history_is_empty_not_an_error_when_it_is_the_first_request_on_new_storage()
