@@ -15,7 +15,6 @@ namespace Functions.Hosting;
 [JsonSerializable(typeof(SuccessResponse))]
 [JsonSerializable(typeof(HealthStatus))]
 [JsonSerializable(typeof(TokenStatusResponse))]
-[JsonSerializable(typeof(SetTokenBody))]
 [JsonSerializable(typeof(GenerateImageResponse))]
 [JsonSerializable(typeof(ImageHistoryResponse))]
 [JsonSerializable(typeof(GenerationRequest))]

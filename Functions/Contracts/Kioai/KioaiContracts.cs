@@ -14,8 +14,6 @@ public sealed record HealthStatus(string Status);
 /// <summary>Token is absent (not null) when none is set: the contract types it as a string.</summary>
 public sealed record TokenStatusResponse(bool Configured, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Token);
 
-public sealed record SetTokenBody(string? Token);
-
 public sealed record GenerateImageResponse(
     long Id, string ImageUrl, string Prompt, string Style, string AspectRatio, string Model, DateTime CreatedAt, ApiDebugInfo ApiDebug);
 
