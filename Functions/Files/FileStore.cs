@@ -18,6 +18,8 @@ public sealed class FileStore([FromKeyedServices(StorageNames.FilesContainer)] B
     const string PrivateKey = "private";
     /// <summary>The metadata key naming the job that made a generated file.</summary>
     public const string JobKey = "job";
+    /// <summary>The metadata keys of an image's pixel size, as its codec read it (<see cref="Generation.ImageInfo.Meta"/>).</summary>
+    public const string WidthKey = "width", HeightKey = "height";
 
     public Task<StoredFile> SaveAsync(string fileId, ReadOnlyMemory<byte> bytes, string contentType, string filename,
         DateTimeOffset createdAt, bool isPrivate, IReadOnlyDictionary<string, string>? meta = null, CancellationToken cancellationToken = default) =>

@@ -10,7 +10,7 @@ public static class KiapiFiles
     {
         var meta = new JsonObject();
         foreach (var (key, value) in file.Meta)
-            meta[key] = key is "width" or "height" && int.TryParse(value, out var pixels) ? pixels : value;
+            meta[key] = key is FileStore.WidthKey or FileStore.HeightKey && int.TryParse(value, out var pixels) ? pixels : value;
         return new KiapiFile(file.FileId, file.Filename, file.ContentType, file.Size, file.CreatedAt.ToUnixTimeMilliseconds() / 1000.0, meta);
     }
 }

@@ -8,8 +8,8 @@ public sealed record ImageInfo(string ContentType, int Width, int Height)
     /// <summary>The file metadata every stored image carries: its kind (upload, reference, generated) and its size.</summary>
     public Dictionary<string, string> Meta(string kind) => new()
     {
-        [Files.FileKinds.MetadataKey] = kind, ["width"] = Width.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["height"] = Height.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        [Files.FileKinds.MetadataKey] = kind, [Files.FileStore.WidthKey] = Width.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        [Files.FileStore.HeightKey] = Height.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 }
 

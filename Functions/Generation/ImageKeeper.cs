@@ -88,14 +88,13 @@ public sealed class ImageKeeper(FileStore files, ImageHistory history, StorageBo
 
     static string FilenameOf(string fileId, GeneratedImage image) => $"{fileId}.{ImageFormats.ExtensionOf(image.ContentType)}";
 
-    static Dictionary<string, string> MetadataOf(GenerationRequest request, string provider, GeneratedImage image) => new()
+    static Dictionary<string, string> MetadataOf(GenerationRequest request, string provider, GeneratedImage image)
     {
-        [FileKinds.MetadataKey] = FileKinds.Generated, ["model"] = request.Model, ["provider"] = provider,
-        [WidthKey] = image.Width.ToString(CultureInfo.InvariantCulture), [HeightKey] = image.Height.ToString(CultureInfo.InvariantCulture),
-    };
-
-    const string WidthKey = "width";
-    const string HeightKey = "height";
+        var metadata = new ImageInfo(image.ContentType, image.Width, image.Height).Meta(FileKinds.Generated);
+        metadata["model"] = request.Model;
+        metadata["provider"] = provider;
+        return metadata;
+    }
 
     /// <summary>Adds the history row of a stored file (its size, type and dimensions are the file's) and answers with both.</summary>
     async Task<JobResult> AddHistoryAsync(StoredFile file, string key, GenerationRequest request, ApiDebugInfo debug,
@@ -104,7 +103,7 @@ public sealed class ImageKeeper(FileStore files, ImageHistory history, StorageBo
         var entry = await history.AddAsync(new ImageEntry(0, file.FileId, request.Prompt, request.Style, request.AspectRatio, request.Model,
             request.IsPrivate, null, clock.GetUtcNow(), key), cancellationToken);
         int Dimension(string name) => int.TryParse(file.Meta.GetValueOrDefault(name), CultureInfo.InvariantCulture, out var n) ? n : 0;
-        return new JobResult(entry.Id, file.FileId, file.Size, Dimension(WidthKey), Dimension(HeightKey), file.ContentType, entry.CreatedAt, debug);
+        return new JobResult(entry.Id, file.FileId, file.Size, Dimension(FileStore.WidthKey), Dimension(FileStore.HeightKey), file.ContentType, entry.CreatedAt, debug);
     }
 
     /// <summary>Removes a file only a job used (its copy of an inline reference image) once the job is canceled or forgotten.</summary>
