@@ -34,7 +34,7 @@ public static class ContinuationTokens
             return null;
         var position = text[(prefix.Length + CheckHexDigits + 1)..];
         // Storage positions are printable ASCII (Azure's list markers, DTFx's table continuation tokens).
-        if (!position.All(c => c is >= ' ' and <= '~')) return null;
+        if (!HeaderText.IsPrintableAscii(position)) return null;
         return text.AsSpan(prefix.Length, CheckHexDigits).SequenceEqual(Check(list, position)) ? position : null;
     }
 
