@@ -26,7 +26,8 @@ public sealed class SiliconFlowProvider(UpstreamHttp http, UpstreamImages images
             ["num_inference_steps"] = call.Entry.InferenceSteps ?? DefaultInferenceSteps,
             ["guidance_scale"] = call.Entry.GuidanceScale ?? DefaultGuidanceScale,
         };
-        if (request.Seed is { } seed) body["seed"] = seed % 10_000_000_000;
+        // Every seed the API takes (at most 4,294,967,295) is within SiliconFlow's 0 to 9,999,999,999.
+        if (request.Seed is { } seed) body["seed"] = seed;
         if (call.Input.ReferenceImage is { } reference) body["image"] = JsonImageApi.DataUrl(reference);
 
         var (response, json, debug) = await JsonImageApi.PostAsync(http, Name, providers.Value.SiliconFlow.BaseUrl, call, body, cancellationToken);
