@@ -16,7 +16,7 @@ public sealed class FileStore([FromKeyedServices(StorageNames.FilesContainer)] B
     const string FilenameKey = "filename";
     const string CreatedKey = "created";
     const string PrivateKey = "private";
-    /// <summary>The metadata key naming the job that made a generated file.</summary>
+    /// <summary>The metadata key naming the job that made a generated file, or that a reference copy was made for.</summary>
     public const string JobKey = "job";
     /// <summary>The metadata keys of an image's pixel size, as its codec read it (<see cref="Generation.ImageInfo.Meta"/>).</summary>
     public const string WidthKey = "width", HeightKey = "height";

@@ -15,7 +15,7 @@ public static class UpstreamMapping
         ["digital_art"] = "Graphic Design 3D",
     };
 
-    /// <summary>kioai style to words added to the prompt, for upstreams that take no style (SiliconFlow, OpenAI-compatible).</summary>
+    /// <summary>kioai style to words added to the prompt, for upstreams that take no style (geminigen's grok and meta, SiliconFlow, OpenAI-compatible).</summary>
     public static readonly IReadOnlyDictionary<string, string> PromptStyles = new Dictionary<string, string>
     {
         ["none"] = "", ["realistic"] = "photorealistic", ["anime"] = "anime style", ["artistic"] = "artistic",
