@@ -1,7 +1,8 @@
 // The image-generation service on Azure Functions Flex Consumption: an isolated-worker .NET 10 function app with a
 // Durable orchestration, whose system-assigned identity reaches storage and Application Insights without any key.
-// Plain resources with explicit API versions and no registry modules, because no Bicep compiler can be installed
-// where this is built: tests check its structure as text. Deployed by infra/deploy.sh (README, "Deploy to Azure").
+// Plain resources with explicit API versions and no registry modules; Functions.Tests/Host/InfrastructureTests
+// compiles and lints it offline with the Bicep compiler from NuGet, and checks its structure as text.
+// Deployed by infra/deploy.sh (README, "Deploy to Azure").
 
 @description('Region for every resource.')
 param location string = resourceGroup().location
@@ -166,8 +167,9 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
 // Contributor and Storage Table Data Contributor, because "Durable Functions uses blobs, queues, and tables to
 // coordinate activity functions and maintain orchestration state" (task hub queues, instance and history tables,
 // lease and large-message blobs); the quickstart "Configure Durable Functions with managed identity" lists the same
-// three. They also cover the app's own blobs and tables (images, history, files, settings) and Flex reading its
-// package. Monitoring Metrics Publisher: telemetry to Application Insights with local auth off.
+// three. They also cover the app's own container and tables (the images container; the images, settings and
+// idempotency tables: Functions/Storage/StorageNames.cs) and Flex reading its package. Monitoring Metrics
+// Publisher: telemetry to Application Insights with local auth off.
 resource blobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage.id, functionApp.id, storageBlobDataOwner)
   scope: storage
