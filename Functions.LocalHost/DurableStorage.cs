@@ -29,7 +29,7 @@ public static class DurableStorage
     public static AzureStorageOrchestrationServiceSettings Settings(IConfiguration configuration, HostJson host, DurableTimings timings)
     {
         var storage = StorageConnection.FromConfiguration(configuration);
-        return new AzureStorageOrchestrationServiceSettings
+        var settings = new AzureStorageOrchestrationServiceSettings
         {
             TaskHubName = timings.HubName ?? host.HubName,
             PartitionCount = host.PartitionCount,
@@ -44,9 +44,11 @@ public static class DurableStorage
             LeaseAcquireInterval = timings.Lease / 3,
             // host.json turns it on for both hosts: see DESIGN.md, "The two hosts".
             UseInstanceTableEtag = host.UseInstanceTableEtag,
-            MaxConcurrentTaskActivityWorkItems = 16,
-            MaxConcurrentTaskOrchestrationWorkItems = 16,
         };
+        // host.json's maxConcurrentActivityFunctions and maxConcurrentOrchestratorFunctions, as the Durable extension reads them.
+        if (host.MaxConcurrentActivities is { } activities) settings.MaxConcurrentTaskActivityWorkItems = activities;
+        if (host.MaxConcurrentOrchestrations is { } orchestrations) settings.MaxConcurrentTaskOrchestrationWorkItems = orchestrations;
+        return settings;
     }
 
     /// <summary>

@@ -4,9 +4,11 @@ namespace Functions.LocalHost;
 
 /// <summary>
 /// The settings of host.json the local host honours as the Functions host would: the route prefix, the Durable task
-/// hub, and whether the hub's status rows are written under their ETag (DTFx's <c>UseInstanceTableEtag</c>, see DESIGN.md).
+/// hub, whether the hub's status rows are written under their ETag (DTFx's <c>UseInstanceTableEtag</c>, see DESIGN.md),
+/// and how many activities and orchestrations a process runs at once (null when unset: the engine's own default).
 /// </summary>
-public sealed record HostJson(string RoutePrefix, string HubName, int PartitionCount, bool UseInstanceTableEtag = false)
+public sealed record HostJson(string RoutePrefix, string HubName, int PartitionCount, bool UseInstanceTableEtag = false,
+    int? MaxConcurrentActivities = null, int? MaxConcurrentOrchestrations = null)
 {
     public static HostJson Load(string? path = null)
     {
@@ -18,7 +20,9 @@ public sealed record HostJson(string RoutePrefix, string HubName, int PartitionC
         var provider = Find(extensions, "durableTask", "storageProvider");
         var partitions = provider is { } p && p.TryGetProperty("partitionCount", out var count) ? count.GetInt32() : 4;
         var instanceEtags = provider is { } q && q.TryGetProperty("useInstanceTableEtag", out var etags) && etags.ValueKind == JsonValueKind.True;
-        return new HostJson(prefix.Trim('/'), hub, partitions, instanceEtags);
+        var activities = Find(extensions, "durableTask", "maxConcurrentActivityFunctions")?.GetInt32();
+        var orchestrations = Find(extensions, "durableTask", "maxConcurrentOrchestratorFunctions")?.GetInt32();
+        return new HostJson(prefix.Trim('/'), hub, partitions, instanceEtags, activities, orchestrations);
     }
 
     static JsonElement? Find(JsonElement parent, string section, string name) =>

@@ -21,6 +21,16 @@ public sealed class DurableStorageTests
     }
 
     [Fact]
+    public void The_local_host_runs_as_many_activities_and_orchestrations_at_once_as_the_shipped_host_json_says()
+    {
+        var shipped = HostJson.Load(Path.Combine(RepositoryRoot.Path, "host.json"));
+        var settings = DurableStorage.Settings(Configuration(), shipped, DurableTimings.From(Configuration()));
+
+        Assert.Equal(16, settings.MaxConcurrentTaskActivityWorkItems);
+        Assert.Equal(16, settings.MaxConcurrentTaskOrchestrationWorkItems);
+    }
+
+    [Fact]
     public void A_bad_DurableTask_timing_fails_when_the_host_is_built_not_in_the_background()
     {
         Assert.ThrowsAny<InvalidOperationException>(() => DurableTimings.From(Configuration(("DurableTask:LeaseSeconds", "abc"))));
