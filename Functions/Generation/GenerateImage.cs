@@ -103,6 +103,8 @@ public sealed class GenerateImage(
             await files.SaveAsync(referenceId, inlineReference, type, $"reference.{ImageFormats.ExtensionOf(type)}",
                 clock.GetUtcNow(), isPrivate: true, meta, committed);
         }
+        // The inline reference's copy goes when no job of this request will read it; a file the client named stays.
+        Task DropReferenceCopyAsync() => input.ReferenceImage is null ? Task.CompletedTask : files.DeleteAsync(referenceId!, CancellationToken.None);
         Submission submission;
         try
         {
@@ -111,13 +113,13 @@ public sealed class GenerateImage(
         }
         catch (JobDeletedException e)
         {
-            if (input.ReferenceImage is not null) await files.DeleteAsync(referenceId!, CancellationToken.None);
+            await DropReferenceCopyAsync();
             return JobDeleted(e);
         }
         catch (Exception e) when (SurfaceErrors.IsJobEngineOutage(e))
         {
             // Never scheduled: the reference copy has no job to serve. The outage itself answers 503 (SurfaceErrors).
-            if (input.ReferenceImage is not null) await files.DeleteAsync(referenceId!, CancellationToken.None);
+            await DropReferenceCopyAsync();
             throw;
         }
         catch (JobUnconfirmedException e)
@@ -136,17 +138,17 @@ public sealed class GenerateImage(
         }
         catch (IdempotencyKeyReusedException)
         {
-            if (input.ReferenceImage is not null) await files.DeleteAsync(referenceId!, CancellationToken.None);
+            await DropReferenceCopyAsync();
             return KeyReused(idempotency!.Key);
         }
         catch (IdempotencyKeyInProgressException e)
         {
-            if (input.ReferenceImage is not null) await files.DeleteAsync(referenceId!, CancellationToken.None);
+            await DropReferenceCopyAsync();
             request.HttpContext.Response.Headers.RetryAfter = Math.Ceiling(e.RetryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
             return KioaiErrors.Of(StatusCodes.Status409Conflict, "idempotency_key_in_progress", e.Message);
         }
         // A concurrent request with the same key won: the reference stored for this one is not needed.
-        if (submission.Replayed && input.ReferenceImage is not null) await files.DeleteAsync(referenceId!, CancellationToken.None);
+        if (submission.Replayed) await DropReferenceCopyAsync();
         return await AnswerAsync(request, durable, submission, prefer, arrived, cancellationToken);
     }
 
