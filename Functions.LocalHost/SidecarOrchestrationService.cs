@@ -13,15 +13,15 @@ sealed class SidecarOrchestrationService(IOrchestrationService inner, TimeSpan v
     : IOrchestrationService
 {
     readonly ActivityLockRenewals _renewals = new(inner, visibilityTimeout, longestActivity, logger);
-
-    /// <summary>Stops renewing every activity's lock, so that what this process will not finish comes back to the task hub.</summary>
-    public Task LetGoOfActivitiesAsync() => _renewals.StopAllAsync();
     readonly SemaphoreSlim _gate = new(1, 1);
     bool _started;
     readonly CancellationTokenSource _draining = new();
     // Work items locked and not yet completed or abandoned (activities, by id: a failed completion is abandoned too) or released (orchestrations).
     readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _activities = new();
     int _orchestrations;
+
+    /// <summary>Stops renewing every activity's lock, so that what this process will not finish comes back to the task hub.</summary>
+    public Task LetGoOfActivitiesAsync() => _renewals.StopAllAsync();
 
     /// <summary>
     /// Takes no more work and waits, at most until <paramref name="cancellationToken"/>, for the work items under way

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the service locally: Azurite on its usual ports (data kept in .azurite/; none started when AzureWebJobsStorage
-# is set in the environment, which is then used) and the Functions app in its local host
+# is set in the environment to anything but UseDevelopmentStorage=true, which is then used) and the Functions app in its local host
 # (Functions.LocalHost: the same functions and Durable orchestrations, without Core Tools) on http://localhost:7071, in
 # Development (offline renderer on, a local admin key generated and printed on first start).
 # Extra arguments go to the app, e.g. scripts/run.sh --urls http://0.0.0.0:8080

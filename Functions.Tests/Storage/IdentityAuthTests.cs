@@ -67,6 +67,7 @@ public sealed class IdentityAuthTests
         var error = Assert.Throws<InvalidOperationException>(() => new ServiceCollection().AddAppStorage(Settings()));
 
         Assert.Contains("No storage is configured: set 'AzureWebJobsStorage' to a connection string", error.Message);
+        Assert.Contains("'AzureWebJobsStorage__accountName'", error.Message);
     }
 
     [Fact]

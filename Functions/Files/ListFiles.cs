@@ -14,8 +14,8 @@ public sealed class ListFiles(FileStore files, StorageBootstrap bootstrap)
     public async Task<Results<JsonHttpResult<KiapiList<KiapiFile>>, JsonHttpResult<KiapiValidationError>>> Run(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = Routes.Files)] HttpRequest request, CancellationToken cancellationToken)
     {
-        var (limit, continuation_token) = ListQuery.Of(request);
-        if (ListQuery.Read(ListQuery.Files, limit, continuation_token, out var pageSize, out var marker) is { } invalid) return invalid;
+        var (limit, continuationToken) = ListQuery.Of(request);
+        if (ListQuery.Read(ListQuery.Files, limit, continuationToken, out var pageSize, out var marker) is { } invalid) return invalid;
         await bootstrap.EnsureCreatedAsync(cancellationToken);
         try
         {
@@ -23,9 +23,9 @@ public sealed class ListFiles(FileStore files, StorageBootstrap bootstrap)
             return TypedResults.Json(new KiapiList<KiapiFile>([.. page.Select(f => f.ToKiapi())], next is not null, ListQuery.TokenFor(ListQuery.Files, next)),
                 AppJsonContext.Api.KiapiListKiapiFile);
         }
-        catch (RequestFailedException e) when (e.Status == StatusCodes.Status400BadRequest && continuation_token is not null)
+        catch (RequestFailedException e) when (e.Status == StatusCodes.Status400BadRequest && continuationToken is not null)
         {
-            return ListQuery.InvalidToken(continuation_token); // blob storage refuses a marker it did not issue
+            return ListQuery.InvalidToken(continuationToken); // blob storage refuses a marker it did not issue
         }
     }
 }

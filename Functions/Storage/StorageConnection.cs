@@ -35,7 +35,7 @@ public sealed class StorageConnection
 
         throw new InvalidOperationException(
             $"No storage is configured: set '{name}' to a connection string (UseDevelopmentStorage=true locally) " +
-            $"or set '{name}__blobServiceUri', '{name}__queueServiceUri' and '{name}__tableServiceUri'.");
+            $"or, for an identity-based connection, '{name}__accountName' (or '{name}__blobServiceUri', '{name}__queueServiceUri' and '{name}__tableServiceUri').");
     }
 
     static StorageConnection FromIdentitySettings(IConfigurationSection section, string name)

@@ -51,7 +51,7 @@ public sealed class UpstreamOptions
     public double PollMinSeconds { get; set; } = 2;
     public double PollMaxSeconds { get; set; } = 10;
 
-    /// <summary>After this long since its first submit a job fails as timed out.</summary>
+    /// <summary>After this long since the job's orchestration started, a job fails as timed out.</summary>
     public double DeadlineSeconds { get; set; } = 600;
 
     public long MaxImageBytes { get; set; } = 50L * 1024 * 1024;
