@@ -52,6 +52,22 @@ public sealed class ClientMisbehaviourTests : IAsyncLifetime
         Assert.True((await client.GetAsync("/api/healthz")).IsSuccessStatusCode);
     }
 
+    [Theory]
+    [InlineData("/api/images/generate", "")]
+    [InlineData("/api/config/token", "X-Admin-Key: process-admin-key\r\n")]
+    public async Task A_chunk_size_past_31_bits_is_a_400_in_the_kioai_shape_not_a_500(string path, string adminHeader)
+    {
+        using var socket = await ConnectAsync();
+        await socket.SendAsync(Encoding.ASCII.GetBytes($"POST {path} HTTP/1.1\r\nHost: x\r\n{adminHeader}Content-Type: application/json\r\n" +
+            "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n80000000\r\n{}\r\n0\r\n\r\n"));
+
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var (status, body) = await AnswerAsync(socket, bound.Token);
+
+        Assert.Equal((400, "bad_request"), (status, JsonDocument.Parse(body).RootElement.GetProperty("error").GetString()));
+        Assert.DoesNotContain(_app.Output, line => line.StartsWith("fail:", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task An_empty_idempotency_key_is_400_invalid_idempotency_key_and_makes_no_job()
     {
@@ -78,10 +94,16 @@ public sealed class ClientMisbehaviourTests : IAsyncLifetime
             bound.Token.ThrowIfCancellationRequested();
             if (sent < body.Length) await socket.SendAsync(Encoding.ASCII.GetBytes(body[sent++..sent]));
         }
+        return await AnswerAsync(socket, bound.Token);
+    }
+
+    /// <summary>The server's answer on <paramref name="socket"/> (sent with Connection: close): its status and body.</summary>
+    static async Task<(int Status, string Body)> AnswerAsync(Socket socket, CancellationToken cancellationToken)
+    {
         var answer = new MemoryStream();
         var buffer = new byte[4096];
         int read;
-        while ((read = await socket.ReceiveAsync(buffer, bound.Token)) > 0) answer.Write(buffer, 0, read);
+        while ((read = await socket.ReceiveAsync(buffer, cancellationToken)) > 0) answer.Write(buffer, 0, read);
         var text = Encoding.UTF8.GetString(answer.ToArray());
         var split = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
         var (head, content) = (text[..split], text[(split + 4)..]);

@@ -41,6 +41,11 @@ public static class RequestBody
         {
             return (null, TooLarge(maxBytes), default);
         }
+        // Kestrel reports a chunk size past 31 bits as a plain IOException, not the BadHttpRequestException of other bad framing.
+        catch (IOException e) when (e is not BadHttpRequestException && !SurfaceErrors.ClientWentAway(request.HttpContext, e))
+        {
+            return (null, new Failure("bad_request", $"The request body could not be read: {e.Message}"), default);
+        }
 
         if (buffer.WrittenCount == 0) return (null, new Failure("invalid_json", "The request body is empty; send a JSON object."), default);
         if (!Utf8.IsValid(buffer.WrittenSpan)) return (null, new Failure("invalid_json", "The request body is not valid UTF-8."), default);
