@@ -69,6 +69,38 @@ public sealed class ClientMisbehaviourTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Bodies_that_declare_the_largest_length_and_send_none_take_no_memory_from_other_requests()
+    {
+        // A heap of 512 MB: forty bodies of the largest declared length would take 600 MB if buffered by what they declare.
+        await using var app = await AppProcess.StartAsync(AppProcess.BuiltDll, _azurite.ConnectionString,
+            new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = "0x20000000" });
+        var stalled = new List<Socket>();
+        try
+        {
+            for (var i = 0; i < 40; i++)
+            {
+                var socket = await ConnectAsync(app);
+                stalled.Add(socket);
+                await socket.SendAsync(Encoding.ASCII.GetBytes("POST /api/images/generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+                    $"Content-Length: {Generation.GenerateImageValidator.MaxBodyBytes}\r\n\r\n{{\"prompt\":\""));
+            }
+            await Task.Delay(1000);
+            using var client = app.CreateClient();
+
+            // A body of 4 MB, the size of a reference image, sent in full meanwhile.
+            var response = await client.PostAsync("/api/images/generate",
+                new StringContent(new string(' ', 4 << 20) + "{\"prompt\":\"sent in full\"}", Encoding.UTF8, "application/json"));
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.DoesNotContain(app.Output, line => line.Contains(nameof(OutOfMemoryException), StringComparison.Ordinal));
+        }
+        finally
+        {
+            foreach (var socket in stalled) socket.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task An_empty_idempotency_key_is_400_invalid_idempotency_key_and_makes_no_job()
     {
         using var client = _app.CreateClient();
@@ -123,10 +155,12 @@ public sealed class ClientMisbehaviourTests : IAsyncLifetime
         }
     }
 
-    async Task<Socket> ConnectAsync()
+    Task<Socket> ConnectAsync() => ConnectAsync(_app);
+
+    static async Task<Socket> ConnectAsync(AppProcess app)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(_app.BaseAddress.Host, _app.BaseAddress.Port);
+        await socket.ConnectAsync(app.BaseAddress.Host, app.BaseAddress.Port);
         return socket;
     }
 

@@ -12,6 +12,8 @@ namespace Functions.Hosting;
 /// </summary>
 public static class RequestBody
 {
+    const int InitialBufferBytes = 64 * 1024;
+
     public sealed record Failure(string Code, string Message, int Status = StatusCodes.Status400BadRequest);
 
     /// <summary>The body parsed, with its raw bytes (an idempotency key compares them), or why it was refused.</summary>
@@ -26,7 +28,8 @@ public static class RequestBody
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = maxBytes + 1;
 
-        var buffer = new ArrayBufferWriter<byte>(request.ContentLength is { } length and > 0 ? (int)length : 4096);
+        // Grown as bytes arrive: a buffer of the declared length would let bodies that never come hold the heap.
+        var buffer = new ArrayBufferWriter<byte>((int)Math.Clamp(request.ContentLength ?? 0, 4096, InitialBufferBytes));
         try
         {
             while (true)
