@@ -227,6 +227,8 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
 
         using var twoFiles = new MultipartFormDataContent { { new ByteArrayContent(Png), "file", "a.png" }, { new ByteArrayContent(Png), "file", "b.png" } };
         await AssertIssueAsync(await app.Client.PostAsync("/api/v1/files", twoFiles), "value_error");
+        using var fileAndText = new MultipartFormDataContent { { new ByteArrayContent(Png), "file", "a.png" }, { new StringContent("b.png"), "file" } };
+        await AssertIssueAsync(await app.Client.PostAsync("/api/v1/files", fileAndText), "value_error"); // two 'file' fields, one not a file
         using var compressed = new MultipartFormDataContent { { new ByteArrayContent(Png), "file", "a.png" } };
         compressed.Headers.ContentEncoding.Add("gzip"); // was read as if not compressed, then refused as malformed
         await AssertDetailAsync(await app.Client.PostAsync("/api/v1/files", compressed), HttpStatusCode.UnsupportedMediaType);

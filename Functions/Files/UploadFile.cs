@@ -57,11 +57,13 @@ public sealed class UploadFile(FileStore files, ImageInspector inspector, Storag
 
         var uploads = form.Files.GetFiles("file");
         // A part without a filename (or with an empty one) is a text field, not a file.
-        if (uploads.Count == 0 && form.ContainsKey("file"))
+        var texts = form.TryGetValue("file", out var values) ? values.Count : 0;
+        if (uploads.Count == 0 && texts > 0)
             return KiapiErrors.Invalid("body", "file", "Expected a file: the 'file' part has no filename", "value_error", null);
         if (uploads.Count == 0) return KiapiErrors.Invalid("body", "file", "Field required", "missing", null);
-        // Taking the first or the last of several would store a file the client may not have meant.
-        if (uploads.Count > 1) return KiapiErrors.Invalid("body", "file", $"Send one file per upload; the body holds {uploads.Count}", "value_error", null);
+        // Taking the first or the last of several (files or text fields) would store a file the client may not have meant.
+        if (uploads.Count + texts > 1)
+            return KiapiErrors.Invalid("body", "file", $"Send one file per upload; the body holds {uploads.Count + texts} 'file' fields", "value_error", null);
         var upload = uploads[0];
         if (upload.Length == 0) return KiapiErrors.Invalid("body", "file", "The file is empty", "value_error", upload.FileName);
         if (upload.Length > MaxBytes) return TooLarge();
