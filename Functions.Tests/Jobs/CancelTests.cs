@@ -1,9 +1,14 @@
 using Functions.Files;
+using Azure;
+using Azure.Data.Tables;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
 using Functions.Tests.Api;
 using Functions.Tests.Providers;
 using Microsoft.DurableTask.Client.Grpc;
 using Microsoft.DurableTask.Worker.Grpc;
 using Microsoft.Extensions.DependencyInjection;
+using P = Microsoft.DurableTask.Protobuf;
 
 namespace Functions.Tests.Jobs;
 
@@ -140,6 +145,73 @@ public sealed class CancelQueuedTests(WorkerAfterFirstCancelFixture app) : IClas
         // The engine may have started it as the worker connected: a step that stored meanwhile removes its own image.
         await Eventually.HoldsAsync(async () =>
             (await app.Client.GetFromJsonAsync<JsonElement>("/api/images/history")).GetProperty("total").GetInt64() == 0);
+    }
+}
+
+/// <summary>
+/// The app whose engine, for the first cancel, does what DurableTask.AzureStorage does with a terminate it takes
+/// before the job's start message (under load the start message can come back later, when the engine first met it
+/// before the job's instance row existed): it marks the instance row Terminated, with the cancel's reason as its
+/// output, and drops the terminate. Its worker takes no work until the test lets it, so the start comes after.
+/// An audit saw 2 to 4 of 30 jobs canceled while queued run to the end that way, image stored.
+/// </summary>
+public sealed class LoneTerminateFixture : AppFixture
+{
+    readonly TaskCompletionSource _startAllowed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void AllowStart() => _startAllowed.TrySetResult();
+
+    protected override void ConfigureServices(IServiceCollection services)
+    {
+        services.ConfigureAll<GrpcDurableTaskClientOptions>(options => options.Interceptors.Add(new LoneTerminate(this)));
+        services.ConfigureAll<GrpcDurableTaskWorkerOptions>(options => options.Interceptors.Add(new HeldCalls("GetWorkItems", () => _startAllowed.Task)));
+    }
+
+    public override async Task DisposeAsync()
+    {
+        AllowStart();
+        await base.DisposeAsync();
+    }
+
+    sealed class LoneTerminate(LoneTerminateFixture fixture) : Interceptor
+    {
+        int _done;
+
+        public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(TRequest request,
+            ClientInterceptorContext<TRequest, TResponse> context, AsyncUnaryCallContinuation<TRequest, TResponse> continuation)
+        {
+            if (request is not P.TerminateRequest terminate || Interlocked.Exchange(ref _done, 1) == 1) return continuation(request, context);
+            async Task<TResponse> AppliedAsync()
+            {
+                // DurableTask.AzureStorage's UpdateStatusForTerminationAsync, on its Instances table.
+                var instances = new TableClient(fixture.Azurite.ConnectionString, "ImageJobsInstances");
+                await instances.UpdateEntityAsync(new TableEntity(terminate.InstanceId, "")
+                {
+                    ["RuntimeStatus"] = "Terminated", ["CompletedTime"] = DateTime.UtcNow, ["Output"] = terminate.Output,
+                }, ETag.All, TableUpdateMode.Merge);
+                return (TResponse)(object)new P.TerminateResponse();
+            }
+            return new AsyncUnaryCall<TResponse>(AppliedAsync(), Task.FromResult(new Metadata()), () => Status.DefaultSuccess, () => [], () => { });
+        }
+    }
+}
+
+public sealed class CancelBeforeStartTests(LoneTerminateFixture app) : IClassFixture<LoneTerminateFixture>
+{
+    [Fact]
+    public async Task A_job_canceled_before_the_engine_started_it_ends_canceled_and_keeps_nothing_when_it_starts_after_all()
+    {
+        var path = (await JobsApiTests.SubmitAsyncAsync(app.Client, new { prompt = "canceled before its start" })).Headers.Location!.AbsolutePath;
+
+        var body = await (await app.Client.DeleteAsync(path)).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(body.GetProperty("deleted").GetBoolean(), body.GetRawText());
+        Assert.False(body.GetProperty("was_running").GetBoolean());
+
+        app.AllowStart(); // the start message comes after the cancel, and the engine runs the job
+        await Task.Delay(TimeSpan.FromSeconds(6));
+        Assert.Equal("canceled", (await app.Client.GetFromJsonAsync<JsonElement>(path)).GetProperty("status").GetString());
+        Assert.Equal(0, (await app.Client.GetFromJsonAsync<JsonElement>("/api/images/history")).GetProperty("total").GetInt64());
+        Assert.Empty((await app.Client.GetFromJsonAsync<JsonElement>("/api/v1/files")).GetProperty("data").EnumerateArray());
     }
 }
 

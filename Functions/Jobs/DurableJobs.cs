@@ -85,6 +85,15 @@ public static class DurableJobs
         return CancelOutcome.StillStopping;
     }
 
+    /// <summary>
+    /// Whether the job was canceled (or deleted meanwhile): terminated, or running with the cancel's reason as its output.
+    /// DurableTask.AzureStorage applies a terminate it takes before the job's start message to the instance row and drops
+    /// it; the start, when it comes, then runs the job, the row still holding that output.
+    /// </summary>
+    public static async Task<bool> WasCanceledAsync(this DurableTaskClient client, string jobId) =>
+        await client.GetInstanceAsync(jobId, getInputsAndOutputs: true) is not { } job
+        || job.RuntimeStatus == OrchestrationRuntimeStatus.Terminated || !job.IsCompleted && job.SerializedOutput is not null;
+
     static bool IsJob(OrchestrationMetadata instance) => instance.Name == GenerationOrchestrator.Name;
 
     static OrchestrationRuntimeStatus RuntimeStatusOf(JobStatus status) => status switch

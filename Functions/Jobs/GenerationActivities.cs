@@ -18,8 +18,17 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
 
     /// <summary>Sends the job to its model's upstream: a task id to check, or (a synchronous provider) the image, stored at once.</summary>
     [Function(Submit)]
-    public Task<UpstreamStep> SubmitGeneration([ActivityTrigger] UpstreamCall call, [DurableClient] DurableTaskClient client) =>
-        StepAsync(call, client, withReference: true, (planned, input) => BeforeDeadlineAsync(call, bound => planned.Provider.SubmitAsync(input, bound)));
+    public async Task<UpstreamStep> SubmitGeneration([ActivityTrigger] UpstreamCall call, [DurableClient] DurableTaskClient client)
+    {
+        // A job the engine started after its cancel (DurableJobs.WasCanceledAsync) calls no upstream: it is terminated again, now that it runs.
+        if (await client.WasCanceledAsync(call.JobId))
+        {
+            logger.LogInformation("Job {JobId} was canceled before it started; it ends without its submit", call.JobId);
+            await client.TerminateInstanceAsync(call.JobId, JobRecord.CanceledMessage);
+            return new UpstreamStep(Failure: new StepFailure(GenerationErrors.Canceled, JobRecord.CanceledMessage, Retryable: false));
+        }
+        return await StepAsync(call, client, withReference: true, (planned, input) => BeforeDeadlineAsync(call, bound => planned.Provider.SubmitAsync(input, bound)));
+    }
 
     /// <summary>Asks the upstream how its task is doing; a failed check is not a failed task (the provider says pending).</summary>
     [Function(Check)]
@@ -126,8 +135,7 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
     {
         var debug = image.Debug with { UsedFallback = call.ModelIndex > 0, FallbackReason = call.FallbackReason };
         var stored = await keeper.StoreForJobAsync(call.JobId, call.Request, provider, image with { Debug = debug }, CancellationToken.None);
-        var job = await client.GetInstanceAsync(call.JobId, getInputsAndOutputs: false);
-        if (job is null || job.RuntimeStatus == OrchestrationRuntimeStatus.Terminated)
+        if (await client.WasCanceledAsync(call.JobId))
         {
             logger.LogInformation("Job {JobId} was canceled while its image was stored", call.JobId);
             await keeper.DiscardAsync(call.JobId, CancellationToken.None);
