@@ -129,6 +129,20 @@ public sealed class JobsApiTests(AppFixture app) : IClassFixture<AppFixture>
         Assert.True(issue.GetProperty("input").GetString()!.Length < 100);
     }
 
+    [Theory]
+    [InlineData("/api/v1/jobs?limit=")]
+    [InlineData("/api/v1/jobs?status=")]
+    [InlineData("/api/v1/jobs?continuation_token=")]
+    [InlineData("/api/v1/files?limit=")]
+    [InlineData("/api/v1/files?continuation_token=")]
+    public async Task A_long_query_value_is_422_and_quoted_back_cut_short_as_a_long_id_is(string url)
+    {
+        var response = await app.Client.GetAsync(url + new string('9', 5000));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.True((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail")[0].GetProperty("input").GetString()!.Length < 100);
+    }
+
     [Fact]
     public async Task Delete_with_a_malformed_id_is_422_and_an_unknown_job_404()
     {

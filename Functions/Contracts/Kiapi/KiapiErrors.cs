@@ -11,11 +11,11 @@ public static class KiapiErrors
     /// <summary>422 with one validation issue, for a path parameter that does not match its pattern.</summary>
     public static JsonHttpResult<KiapiValidationError> InvalidPath(string name, string pattern, int maxLength, string input) =>
         input.Length > maxLength
-            ? Invalid("path", name, $"String should have at most {maxLength} characters", "string_too_long", Echo.Of(input))
+            ? Invalid("path", name, $"String should have at most {maxLength} characters", "string_too_long", input)
             : Invalid("path", name, $"String should match pattern '{pattern}'", "string_pattern_mismatch", input);
 
-    /// <summary>422 with one validation issue at <paramref name="location"/> ("path", "query", "body").</summary>
+    /// <summary>422 with one validation issue at <paramref name="location"/> ("path", "query", "body"); a long input is quoted cut short.</summary>
     public static JsonHttpResult<KiapiValidationError> Invalid(string location, string name, string message, string type, string? input) =>
-        TypedResults.Json(new KiapiValidationError([new KiapiValidationIssue([location, name], message, type, input)]),
+        TypedResults.Json(new KiapiValidationError([new KiapiValidationIssue([location, name], message, type, input is null ? null : Echo.Of(input))]),
             AppJsonContext.Api.KiapiValidationError, statusCode: StatusCodes.Status422UnprocessableEntity);
 }
