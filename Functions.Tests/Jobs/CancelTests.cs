@@ -5,6 +5,7 @@ using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Functions.Tests.Api;
 using Functions.Tests.Providers;
+using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Client.Grpc;
 using Microsoft.DurableTask.Worker.Grpc;
 using Microsoft.Extensions.DependencyInjection;
@@ -207,8 +208,12 @@ public sealed class CancelBeforeStartTests(LoneTerminateFixture app) : IClassFix
         Assert.True(body.GetProperty("deleted").GetBoolean(), body.GetRawText());
         Assert.False(body.GetProperty("was_running").GetBoolean());
 
+        var allowedAt = DateTimeOffset.UtcNow;
         app.AllowStart(); // the start message comes after the cancel, and the engine runs the job
-        await Task.Delay(TimeSpan.FromSeconds(6));
+        // Until the job has run and ended again (its row was last written by the cancel, before the start).
+        var durable = app.Service<DurableTaskClient>();
+        var jobId = path.Split('/')[^1];
+        await Eventually.HoldsAsync(async () => await durable.GetInstanceAsync(jobId) is { IsCompleted: true } job && job.LastUpdatedAt > allowedAt);
         Assert.Equal("canceled", (await app.Client.GetFromJsonAsync<JsonElement>(path)).GetProperty("status").GetString());
         Assert.Equal(0, (await app.Client.GetFromJsonAsync<JsonElement>("/api/images/history")).GetProperty("total").GetInt64());
         Assert.Empty((await app.Client.GetFromJsonAsync<JsonElement>("/api/v1/files")).GetProperty("data").EnumerateArray());
