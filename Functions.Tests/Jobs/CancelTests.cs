@@ -1,6 +1,9 @@
 using Functions.Files;
 using Azure;
 using Azure.Data.Tables;
+using Azure.Storage.Queues;
+using Functions.Generation;
+using Functions.Jobs;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Functions.Tests.Api;
@@ -217,6 +220,33 @@ public sealed class CancelBeforeStartTests(LoneTerminateFixture app) : IClassFix
         Assert.Equal("canceled", (await app.Client.GetFromJsonAsync<JsonElement>(path)).GetProperty("status").GetString());
         Assert.Equal(0, (await app.Client.GetFromJsonAsync<JsonElement>("/api/images/history")).GetProperty("total").GetInt64());
         Assert.Empty((await app.Client.GetFromJsonAsync<JsonElement>("/api/v1/files")).GetProperty("data").EnumerateArray());
+    }
+}
+
+public sealed class LateSubmitTests(AppFixture app) : IClassFixture<AppFixture>
+{
+    [Fact]
+    public async Task A_submit_that_runs_after_its_job_was_forgotten_calls_no_upstream_and_leaves_the_engine_nothing_to_fail_on()
+    {
+        // Durable runs an activity at least once, and one still queued runs after its job has ended: here after a
+        // DELETE forgot the job (no instance row, no history), as a Submit handed out late would find it.
+        var jobId = JobIds.New(DateTimeOffset.UtcNow, isPrivate: false);
+        var call = new UpstreamCall(jobId, new GenerationRequest("forgotten", "none", "1:1", "grok", null, false, null, null), 0, "grok");
+        var activities = ActivatorUtilities.CreateInstance<GenerationActivities>(app.App.Services);
+
+        var step = await activities.SubmitGeneration(call, app.Service<DurableTaskClient>());
+
+        Assert.Equal(GenerationErrors.Canceled, step.Failure?.Code);
+        // A terminate sent for it would stay: DurableTask.AzureStorage merges it into the missing instance row (404)
+        // and takes the message again every visibility timeout, for as long as the task hub lives.
+        var queues = new QueueServiceClient(app.Azurite.ConnectionString);
+        await Eventually.HoldsAsync(async () =>
+        {
+            var waiting = 0;
+            await foreach (var queue in queues.GetQueuesAsync(prefix: "imagejobs-control"))
+                waiting += (await queues.GetQueueClient(queue.Name).GetPropertiesAsync()).Value.ApproximateMessagesCount;
+            return waiting == 0;
+        });
     }
 }
 

@@ -91,8 +91,11 @@ public static class DurableJobs
     /// it; the start, when it comes, then runs the job, the row still holding that output.
     /// </summary>
     public static async Task<bool> WasCanceledAsync(this DurableTaskClient client, string jobId) =>
-        await client.GetInstanceAsync(jobId, getInputsAndOutputs: true) is not { } job
-        || job.RuntimeStatus == OrchestrationRuntimeStatus.Terminated || !job.IsCompleted && job.SerializedOutput is not null;
+        WasCanceled(await client.GetInstanceAsync(jobId, getInputsAndOutputs: true));
+
+    /// <summary><see cref="WasCanceledAsync"/> of an instance read with its inputs and outputs (null: deleted).</summary>
+    public static bool WasCanceled(OrchestrationMetadata? job) =>
+        job is null || job.RuntimeStatus == OrchestrationRuntimeStatus.Terminated || !job.IsCompleted && job.SerializedOutput is not null;
 
     static bool IsJob(OrchestrationMetadata instance) => instance.Name == GenerationOrchestrator.Name;
 

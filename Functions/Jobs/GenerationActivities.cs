@@ -21,10 +21,14 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
     public async Task<UpstreamStep> SubmitGeneration([ActivityTrigger] UpstreamCall call, [DurableClient] DurableTaskClient client)
     {
         // A job the engine started after its cancel (DurableJobs.WasCanceledAsync) calls no upstream: it is terminated again, now that it runs.
-        if (await client.WasCanceledAsync(call.JobId))
+        var job = await client.GetInstanceAsync(call.JobId, getInputsAndOutputs: true);
+        if (DurableJobs.WasCanceled(job))
         {
-            logger.LogInformation("Job {JobId} was canceled before it started; it ends without its submit", call.JobId);
-            await client.TerminateInstanceAsync(call.JobId, JobRecord.CanceledMessage);
+            logger.LogInformation("Job {JobId} was canceled before its submit; it ends without it", call.JobId);
+            // Not a job that is gone (forgotten): DurableTask.AzureStorage fails on a terminate for an instance with neither
+            // row nor history and takes it again for good. One the row shows terminated is terminated again: the start's
+            // checkpoint sends this step before it writes the row as running.
+            if (job is not null) await client.TerminateInstanceAsync(call.JobId, JobRecord.CanceledMessage);
             return new UpstreamStep(Failure: new StepFailure(GenerationErrors.Canceled, JobRecord.CanceledMessage, Retryable: false));
         }
         return await StepAsync(call, client, withReference: true, (planned, input) => BeforeDeadlineAsync(call, bound => planned.Provider.SubmitAsync(input, bound)));
