@@ -2,6 +2,7 @@ using Functions.Files;
 using Functions.Generation;
 using Functions.History;
 using Functions.Jobs;
+using Functions.LocalHost;
 using Functions.Maintenance;
 using Functions.Tests.Api;
 using Microsoft.DurableTask;
@@ -38,11 +39,16 @@ public sealed class OrphanFilesTests(AppFixture app) : IClassFixture<AppFixture>
         // Its image deleted, all but the bytes (storage failed the file's delete), which come back as they were.
         var endedJobFile = FileIds.FileIdForJob(endedJob);
         Assert.Equal(HttpStatusCode.OK, (await app.Client.DeleteAsync($"/api/v1/files/{endedJobFile}")).StatusCode);
+        // A job (never run here) whose history row names another file: the row does not own this one.
+        var rowElsewhere = JobIds.New(DateTimeOffset.UtcNow, false);
+        await app.Service<ImageHistory>().AddAsync(
+            new ImageEntry(0, FileIds.New(DateTimeOffset.UtcNow), "elsewhere", "none", "1:1", "grok", false, null, LongAgo, rowElsewhere), default);
         var orphans = new[]
         {
             await StoreAsync(FileKinds.Generated), // an inline generation whose history row was never written
             await StoreAsync(FileKinds.Generated, jobId: endedJob, fileId: endedJobFile), // of a job that ended, its row gone
             await StoreAsync(FileKinds.Reference, jobId: JobIds.New(DateTimeOffset.UtcNow, false)), // its job never appeared
+            await StoreAsync(FileKinds.Generated, jobId: rowElsewhere),
         };
         var withRow = await StoreAsync(FileKinds.Generated);
         await app.Service<ImageHistory>().AddAsync(new ImageEntry(0, withRow, "kept", "none", "1:1", "grok", false, null, LongAgo, withRow), default);
@@ -56,6 +62,8 @@ public sealed class OrphanFilesTests(AppFixture app) : IClassFixture<AppFixture>
                 createdAt: DateTimeOffset.UtcNow - OrphanFiles.ReferenceCheckedUntil - TimeSpan.FromMinutes(5)),
             await StoreAsync(FileKinds.Upload), // a client's
             await StoreAsync(FileKinds.Generated, createdAt: DateTimeOffset.UtcNow), // its store may be under way
+            // Past any store in progress, but not yet an hour old.
+            await StoreAsync(FileKinds.Generated, createdAt: DateTimeOffset.UtcNow - OrphanFiles.MinimumAge + TimeSpan.FromMinutes(5)),
         };
 
         var removed = await app.Service<OrphanFiles>().SweepAsync(Durable, default);
@@ -87,6 +95,18 @@ public sealed class OrphanFilesTests(AppFixture app) : IClassFixture<AppFixture>
         Assert.Equal(removed, swept.Contains(fileId));
         Assert.Equal(removed, await Files.GetAsync(fileId, default) is null);
         await Files.DeleteAsync(fileId, default); // it has no job on the real engine, where another sweep would take it for an orphan
+    }
+
+    [Fact]
+    public void The_sweep_runs_every_hour_at_minute_17_UTC()
+    {
+        var sweep = FunctionCatalog.Of(typeof(SweepOrphanFiles).Assembly, new HostJson("api", "Hub", 1)).Timers.Single(t => t.Name == nameof(SweepOrphanFiles));
+        var first = new DateTimeOffset(2026, 11, 26, 23, 17, 0, TimeSpan.Zero); // a Thursday, the day before a month's end
+
+        var runs = new List<DateTimeOffset> { sweep.Schedule!.Next(first.AddMinutes(-30)) };
+        while (runs.Count < 24 * 8) runs.Add(sweep.Schedule.Next(runs[^1]));
+
+        Assert.Equal(Enumerable.Range(0, 24 * 8).Select(hours => first.AddHours(hours)), runs);
     }
 
     [Fact]
