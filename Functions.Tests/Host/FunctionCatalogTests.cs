@@ -39,6 +39,12 @@ public sealed class FunctionCatalogTests
         public void Timer([TimerTrigger("0 17 * * * *", RunOnStartup = true)] TimerInfo timer) { }
     }
 
+    public sealed class TimerWithoutSeconds
+    {
+        [Function("Timer")]
+        public void Timer([TimerTrigger("17 * * * *")] TimerInfo timer) { }
+    }
+
     public sealed class TimerNotNcrontab
     {
         [Function("Timer")]
@@ -79,6 +85,14 @@ public sealed class FunctionCatalogTests
         Assert.Equal([ParameterSource.ActivityInput, ParameterSource.DurableClient], catalog.Activities.Single().Parameters);
         var timer = catalog.Timers.Single();
         Assert.Equal([ParameterSource.TimerInfo, ParameterSource.DurableClient, ParameterSource.CancellationToken], timer.Parameters);
+        Assert.Equal(new DateTimeOffset(2026, 11, 26, 18, 17, 0, TimeSpan.Zero), timer.Schedule!.Next(new DateTimeOffset(2026, 11, 26, 17, 17, 0, TimeSpan.Zero)));
+    }
+
+    [Fact]
+    public void A_timer_schedule_of_five_fields_is_read_without_seconds()
+    {
+        var timer = FunctionCatalog.Of([typeof(TimerWithoutSeconds)], Host).Timers.Single();
+
         Assert.Equal(new DateTimeOffset(2026, 11, 26, 18, 17, 0, TimeSpan.Zero), timer.Schedule!.Next(new DateTimeOffset(2026, 11, 26, 17, 17, 0, TimeSpan.Zero)));
     }
 
