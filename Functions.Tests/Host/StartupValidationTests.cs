@@ -17,16 +17,32 @@ public sealed class StartupValidationTests
     [InlineData("Generation:DecodeWaitSeconds", "0", "Generation:DecodeWaitSeconds must be above 0")]
     [InlineData("Api:PublicBaseUrl", "images.example.com", "Api:PublicBaseUrl must be an absolute http or https URL")]
     [InlineData("Api:PublicBaseUrl", "ftp://images.example.com", "Api:PublicBaseUrl must be an absolute http or https URL")]
+    [InlineData("Api:PublicBaseUrl", "https://images.example.com/?tenant=1", "Api:PublicBaseUrl must be an absolute http or https URL")]
+    [InlineData("Api:PublicBaseUrl", "https://images.example.com/#top", "Api:PublicBaseUrl must be an absolute http or https URL")]
     public void A_bad_setting_fails_the_checks_the_host_runs_when_it_starts(string key, string value, string message)
+    {
+        var error = Assert.ThrowsAny<Exception>(() => Validate(key, value));
+
+        Assert.Contains(message, error.Message);
+    }
+
+    [Theory]
+    [InlineData("")] // Core Tools sets an empty local setting as an empty variable: unset
+    [InlineData("  ")]
+    [InlineData("http://localhost:7071")]
+    [InlineData("https://images.example.com/base/")]
+    public void A_public_base_url_that_is_blank_or_an_http_or_https_base_passes_the_checks(string value)
+    {
+        Validate("Api:PublicBaseUrl", value);
+    }
+
+    // What Host.StartAsync runs first, for every ValidateOnStart.
+    static void Validate(string key, string value)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(
             [KeyValuePair.Create("AzureWebJobsStorage", (string?)"UseDevelopmentStorage=true"), KeyValuePair.Create(key, (string?)value)]).Build();
         using var services = new ServiceCollection().AddLogging().AddSingleton<IConfiguration>(configuration)
             .AddImageService(configuration).BuildServiceProvider();
-
-        // What Host.StartAsync runs first, for every ValidateOnStart.
-        var error = Assert.ThrowsAny<Exception>(() => services.GetRequiredService<IStartupValidator>().Validate());
-
-        Assert.Contains(message, error.Message);
+        services.GetRequiredService<IStartupValidator>().Validate();
     }
 }
