@@ -44,7 +44,7 @@ public sealed class DecodeBudgetTests
         using var secondShare = await second.WaitAsync(TimeSpan.FromSeconds(5));
         using var thirdShare = await third.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.True(secondShare.IsAcquired && thirdShare.IsAcquired);
-        Assert.Equal(0, budget.Waiting);
+        await Eventually.HoldsAsync(() => Task.FromResult(budget.Waiting == 0)); // the limiter counts a wait out just after ending it
     }
 
     [Fact]
@@ -58,7 +58,7 @@ public sealed class DecodeBudgetTests
 
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.25), TimeSpan.FromSeconds(5));
         Assert.Contains("1000 x 1000 pixels", busy.Message);
-        Assert.Equal(0, budget.Waiting);
+        await Eventually.HoldsAsync(() => Task.FromResult(budget.Waiting == 0)); // the limiter counts a wait out just after ending it
     }
 
     [Fact]
@@ -69,7 +69,7 @@ public sealed class DecodeBudgetTests
         using var gone = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => budget.AcquireAsync(Megapixels(1), gone.Token));
-        Assert.Equal(0, budget.Waiting);
+        await Eventually.HoldsAsync(() => Task.FromResult(budget.Waiting == 0)); // the limiter counts a wait out just after ending it
     }
 
     [Fact]
