@@ -21,6 +21,8 @@ public sealed class UpstreamResponseTests
     [InlineData("{\"cut\": ")]
     [InlineData("{\"a\": 1, \"a\": 2}")] // read back, a key given twice throws
     [InlineData("{\"error\": {\"message\": \"\\ud800 lone\"}}")] // read back, a lone surrogate throws
+    [InlineData("{\"data\": [{\"\\udc00\": 1}]}")] // the same in a property name
+    [InlineData("{\"\\ud800\": 1, \"b\": 2}")] // ... which the duplicate-name check meets first
     public void A_body_that_is_no_json_object_reads_as_none(string body)
     {
         Assert.Null(Answer(body).Json(""));

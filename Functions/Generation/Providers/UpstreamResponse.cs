@@ -24,28 +24,20 @@ public sealed partial record UpstreamResponse(HttpStatusCode Status, byte[] Body
         if (body.StartsWith("\uFEFF"u8)) body = body[3..]; // a byte-order mark is no JSON, but some servers send one
         try
         {
-            if (!EveryStringReads(body)) return null;
-            var json = JsonNode.Parse(body, documentOptions: Strict) as JsonObject;
-            if (json is not null && token.Length > 0 && MayQuote(body, token)) Mask(json, token);
+            var root = JsonElement.Parse(body, Strict);
+            if (root.ValueKind != JsonValueKind.Object || JsonText.FirstUndecodableString(root) is not null) return null;
+            var json = JsonObject.Create(root)!;
+            if (token.Length > 0 && MayQuote(body, token)) Mask(json, token);
             return json;
         }
         catch (JsonException)
         {
             return null;
         }
-    }
-
-    // Only an escaped string can hold a lone surrogate (raw UTF-8 is checked by the parser), so only those are read.
-    static bool EveryStringReads(ReadOnlySpan<byte> body)
-    {
-        var reader = new Utf8JsonReader(body);
-        while (reader.Read())
+        catch (InvalidOperationException)
         {
-            if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.PropertyName) || !reader.ValueIsEscaped) continue;
-            try { reader.GetString(); }
-            catch (InvalidOperationException) { return false; }
+            return null; // the duplicate-name check met a property name that does not decode
         }
-        return true;
     }
 
     // The walk is skipped for the usual answer (a large Base64 image, no escapes): the token can only hide in an escape,
