@@ -13,13 +13,12 @@ namespace Functions.Tests.Api;
 public sealed class ImageCheckTests(AppFixture app) : IClassFixture<AppFixture>
 {
     static readonly byte[] Jpeg = TestImages.Encode(40, 30, SKEncodedImageFormat.Jpeg);
-    static readonly byte[] Gif = Convert.FromBase64String("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==");
 
     public static TheoryData<string, byte[], HttpStatusCode> RefusedUploads => new()
     {
         { "garbage after the png signature", TestImages.PngSignatureThenGarbage(), HttpStatusCode.UnsupportedMediaType },
         { "truncated jpeg", Jpeg[..(Jpeg.Length / 2)], HttpStatusCode.UnsupportedMediaType },
-        { "gif", Gif, HttpStatusCode.UnsupportedMediaType },
+        { "gif", TestImages.Gif, HttpStatusCode.UnsupportedMediaType },
         { "text", "just some text, named .png"u8.ToArray(), HttpStatusCode.UnsupportedMediaType },
         { "png declaring 100000 x 100000", TestImages.PngDeclaring(100_000, 100_000), HttpStatusCode.RequestEntityTooLarge },
         { "png declaring 16385 x 16", TestImages.PngDeclaring(16_385, 16), HttpStatusCode.RequestEntityTooLarge },
@@ -57,7 +56,7 @@ public sealed class ImageCheckTests(AppFixture app) : IClassFixture<AppFixture>
     {
         { Convert.ToBase64String(TestImages.PngSignatureThenGarbage()), "invalid_image" },
         { Convert.ToBase64String(Jpeg[..(Jpeg.Length / 2)]), "invalid_image" },
-        { Convert.ToBase64String(Gif), "unsupported_media_type" },
+        { Convert.ToBase64String(TestImages.Gif), "unsupported_media_type" },
         { Convert.ToBase64String(TestImages.PngDeclaring(100_000, 100_000)), "reference_image_too_large" },
         { "", "invalid_value" },
         { "data:image/png;base64,", "invalid_value" },

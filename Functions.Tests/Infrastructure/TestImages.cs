@@ -10,6 +10,9 @@ public static class TestImages
 {
     public static readonly byte[] PngSignature = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
 
+    /// <summary>A 1 x 1 GIF, a type the codecs read that uploads and references do not accept.</summary>
+    public static readonly byte[] Gif = Convert.FromBase64String("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==");
+
     /// <summary>An image check with the app's default decode budget, for tests of the rules rather than of the budget.</summary>
     public static readonly Functions.Generation.ImageInspector Inspector =
         new(new Functions.Generation.DecodeBudget(Microsoft.Extensions.Options.Options.Create(new Functions.Hosting.GenerationOptions())));

@@ -140,7 +140,7 @@ public sealed class GenerateImageValidatorTests
         Assert.Equal("invalid_image", await Of(TestImages.PngSignatureThenGarbage()));
         Assert.Equal("invalid_image", await Of(jpeg[..(jpeg.Length / 2)]));
         Assert.Equal("reference_image_too_large", await Of(TestImages.PngDeclaring(100_000, 100_000)));
-        Assert.Equal("unsupported_media_type", await Of(Convert.FromBase64String("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")));
+        Assert.Equal("unsupported_media_type", await Of(TestImages.Gif));
     }
 
     [Fact]
