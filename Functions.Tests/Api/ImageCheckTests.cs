@@ -20,6 +20,7 @@ public sealed class ImageCheckTests(AppFixture app) : IClassFixture<AppFixture>
         { "truncated jpeg", Jpeg[..(Jpeg.Length / 2)], HttpStatusCode.UnsupportedMediaType },
         { "gif", TestImages.Gif, HttpStatusCode.UnsupportedMediaType },
         { "text", "just some text, named .png"u8.ToArray(), HttpStatusCode.UnsupportedMediaType },
+        { "the first line of a pdf", "%PDF-1.7\n"u8.ToArray(), HttpStatusCode.UnsupportedMediaType },
         { "png declaring 100000 x 100000", TestImages.PngDeclaring(100_000, 100_000), HttpStatusCode.RequestEntityTooLarge },
         { "png declaring 16385 x 16", TestImages.PngDeclaring(16_385, 16), HttpStatusCode.RequestEntityTooLarge },
     };
@@ -57,6 +58,7 @@ public sealed class ImageCheckTests(AppFixture app) : IClassFixture<AppFixture>
         { Convert.ToBase64String(TestImages.PngSignatureThenGarbage()), "invalid_image" },
         { Convert.ToBase64String(Jpeg[..(Jpeg.Length / 2)]), "invalid_image" },
         { Convert.ToBase64String(TestImages.Gif), "unsupported_media_type" },
+        { Convert.ToBase64String("%PDF-1.7\n"u8), "unsupported_media_type" }, // no image at all, not a damaged one
         { Convert.ToBase64String(TestImages.PngDeclaring(100_000, 100_000)), "reference_image_too_large" },
         { "", "invalid_value" },
         { "data:image/png;base64,", "invalid_value" },

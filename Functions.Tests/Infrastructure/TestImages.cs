@@ -50,7 +50,10 @@ public static class TestImages
     }
 
     /// <summary>The PNG signature followed by bytes that are no PNG at all.</summary>
-    public static byte[] PngSignatureThenGarbage() => [.. PngSignature, .. Enumerable.Range(0, 300).Select(i => (byte)(i * 37 + 11))];
+    public static byte[] PngSignatureThenGarbage() => ThenGarbage(PngSignature);
+
+    /// <summary><paramref name="start"/> (a format's signature, say) followed by 300 bytes that are no image at all.</summary>
+    public static byte[] ThenGarbage(params byte[] start) => [.. start, .. Enumerable.Range(0, 300).Select(i => (byte)(i * 37 + 11))];
 
     static void Chunk(Stream output, string type, byte[] data)
     {

@@ -23,10 +23,11 @@ public readonly record struct ImageCheck(ImageInfo? Image, ImageProblem Problem,
 }
 
 /// <summary>
-/// The one check of image bytes, with SkiaSharp's codecs: the header first (type and size, no pixels), refusing a type
-/// not accepted, a size over the bounds or a JPEG too short for its size before any pixel memory is taken, then a full
-/// decode within the process's <see cref="DecodeBudget"/>, so that only images that really decode are stored. Type and
-/// size always come from the codec, never from what a client declared.
+/// The one check of image bytes, with SkiaSharp's codecs: the signature first (bytes that begin as no format those
+/// codecs read are no image), then the header (type and size, no pixels), refusing a type not accepted, a size over the
+/// bounds or a JPEG too short for its size before any pixel memory is taken, then a full decode within the process's
+/// <see cref="DecodeBudget"/>, so that only images that really decode are stored. Type and size always come from the
+/// codec, never from what a client declared.
 /// </summary>
 public sealed class ImageInspector(DecodeBudget budget)
 {
@@ -57,12 +58,12 @@ public sealed class ImageInspector(DecodeBudget budget)
     static ImageCheck CheckHeader(ReadOnlySpan<byte> bytes, IReadOnlyCollection<string> accepted)
     {
         var kinds = string.Join(", ", accepted.Select(ImageFormats.ExtensionOf));
+        if (FormatOfSignature(bytes) is null)
+            return ImageCheck.Refused(ImageProblem.NotAnImage, $"The bytes are not a recognized image; send one of: {kinds}.");
         using var codec = Open(bytes, out var opened);
         if (codec is null)
-            return ImageCheck.Refused(opened == SKCodecResult.Unimplemented ? ImageProblem.NotAnImage : ImageProblem.Undecodable,
-                opened == SKCodecResult.Unimplemented
-                    ? $"The bytes are not a recognized image; send one of: {kinds}."
-                    : $"The bytes look like an image but its header does not decode ({opened}); send a whole {kinds} image.");
+            return ImageCheck.Refused(ImageProblem.Undecodable,
+                $"The bytes look like an image but its header does not decode ({opened}); send a whole {kinds} image.");
 
         var info = InfoOf(codec);
         if (!accepted.Contains(info.ContentType))
@@ -141,6 +142,50 @@ public sealed class ImageInspector(DecodeBudget budget)
                 return bytes.Length < (long)((info.Width + 7) / 8) * ((info.Height + 7) / 8) / 8;
         }
         return false;
+    }
+
+    /// <summary>
+    /// The format that the bytes begin as, of those SkiaSharp's codecs read here, by the signature each codec looks for;
+    /// null: no image. Whether bytes are an image at all is decided by this, not by the codec's answer, which differs
+    /// between builds (SkiaSharp 4 answers IncompleteInput for fewer than 32 bytes of no image, 3.119 Unimplemented).
+    /// A PNG cut off inside its signature still counts as one, as libpng compares only the bytes there are.
+    /// </summary>
+    public static SKEncodedImageFormat? FormatOfSignature(ReadOnlySpan<byte> bytes) => bytes switch
+    {
+        [0x89, ..] when PngSignature.StartsWith(bytes[..Math.Min(bytes.Length, PngSignature.Length)]) => SKEncodedImageFormat.Png,
+        [0xFF, 0xD8, 0xFF, ..] => SKEncodedImageFormat.Jpeg,
+        [(byte)'R', (byte)'I', (byte)'F', (byte)'F', _, _, _, _, (byte)'W', (byte)'E', (byte)'B', (byte)'P', (byte)'V', (byte)'P', ..]
+            => SKEncodedImageFormat.Webp, // the RIFF container, then the first chunk: VP8, VP8L or VP8X
+        [(byte)'G', (byte)'I', (byte)'F', (byte)'8', ..] => SKEncodedImageFormat.Gif,
+        [(byte)'B', (byte)'M', ..] => SKEncodedImageFormat.Bmp,
+        [0, 0, 1 or 2, 0, ..] => SKEncodedImageFormat.Ico, // or a cursor
+        _ when IsWbmpHeader(bytes) => SKEncodedImageFormat.Wbmp,
+        _ => null,
+    };
+
+    static ReadOnlySpan<byte> PngSignature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
+
+    /// <summary>
+    /// WBMP has no magic number; its header is its signature: type 0, a fixed-header byte with only its extension bits
+    /// (0x60) set, then a width and a height of 1 to 65,535.
+    /// </summary>
+    static bool IsWbmpHeader(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes is not [0, var fixedHeader, ..] || (fixedHeader & 0x9F) != 0) return false;
+        var at = 2;
+        return MultiByteInteger(bytes, ref at) >= 1 && MultiByteInteger(bytes, ref at) >= 1;
+    }
+
+    /// <summary>A WBMP integer: 7 bits a byte, the high bit set on all but the last; -1 when cut off or past 65,535.</summary>
+    static int MultiByteInteger(ReadOnlySpan<byte> bytes, ref int at)
+    {
+        for (var value = 0; at < bytes.Length && value <= ushort.MaxValue;)
+        {
+            var b = bytes[at++];
+            value = (value << 7) | (b & 0x7F);
+            if (b < 0x80) return value <= ushort.MaxValue ? value : -1;
+        }
+        return -1;
     }
 
     static SKCodec? Open(ReadOnlySpan<byte> bytes, out SKCodecResult result)
