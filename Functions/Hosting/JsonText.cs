@@ -28,7 +28,7 @@ public static class JsonText
         if (!MediaTypeHeaderValue.TryParse(contentType, out var media) || media.Charset.Length == 0) return null;
         var charset = HeaderUtilities.RemoveQuotes(media.Charset).ToString();
         return charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase) ? null
-            : $"The request body must be UTF-8 JSON; the Content-Type declares charset={charset}.";
+            : $"The request body must be UTF-8 JSON; the Content-Type declares charset={Echo.Of(charset)}.";
     }
 
     /// <summary>

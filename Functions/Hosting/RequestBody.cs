@@ -56,7 +56,7 @@ public static class RequestBody
         {
             var document = JsonDocument.Parse(buffer.WrittenMemory, new JsonDocumentOptions { MaxDepth = 32, AllowDuplicateProperties = false });
             var problem = document.RootElement.ValueKind != JsonValueKind.Object ? "The request body must be a JSON object."
-                : JsonText.FirstUndecodableString(document.RootElement) is { } where ? Undecodable($" at {where}") : null;
+                : JsonText.FirstUndecodableString(document.RootElement) is { } where ? Undecodable($" at {Echo.Of(where)}") : null;
             if (problem is null) return (document, null, buffer.WrittenMemory);
             document.Dispose();
             return (null, new Failure("invalid_json", problem), default);
@@ -78,7 +78,7 @@ public static class RequestBody
         var codings = request.Headers.ContentEncoding;
         var compressed = codings.SelectMany(value => (value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
             .Any(coding => !coding.Equals("identity", StringComparison.OrdinalIgnoreCase));
-        return compressed ? $"The request body must not be compressed; Content-Encoding {codings} is not accepted." : null;
+        return compressed ? $"The request body must not be compressed; Content-Encoding {Echo.Of(codings.ToString())} is not accepted." : null;
     }
 
     static string Undecodable(string where) =>

@@ -80,8 +80,8 @@ public static class SurfaceErrors
     {
         var (code, message) = error ?? status switch
         {
-            StatusCodes.Status404NotFound => ("not_found", $"There is no endpoint at {context.Request.Path}."),
-            StatusCodes.Status405MethodNotAllowed => ("method_not_allowed", $"{context.Request.Method} is not allowed on {context.Request.Path}."),
+            StatusCodes.Status404NotFound => ("not_found", $"There is no endpoint at {Echo.Of(context.Request.Path.Value)}."),
+            StatusCodes.Status405MethodNotAllowed => ("method_not_allowed", $"{Echo.Of(context.Request.Method)} is not allowed on {Echo.Of(context.Request.Path.Value)}."),
             StatusCodes.Status413PayloadTooLarge => ("body_too_large", "The request body is too large."),
             _ => ("error", $"The request failed with status {status}."),
         };
