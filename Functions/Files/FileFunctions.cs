@@ -1,10 +1,11 @@
 using Functions.Contracts.Kiapi;
 using Functions.History;
+using Functions.Maintenance;
 
 namespace Functions.Files;
 
 /// <summary>One file by its id: read its record, or delete it. 422 for a malformed id, 404 for an unknown one.</summary>
-public sealed class FileFunctions(FileStore files, ImageHistory history)
+public sealed class FileFunctions(FileStore files, ImageHistory history, TimeProvider clock)
 {
     /// <summary>A file's record (FileRecord).</summary>
     [Function("GetFile")]
@@ -20,7 +21,7 @@ public sealed class FileFunctions(FileStore files, ImageHistory history)
 
     /// <summary>
     /// Deletes a file's bytes and record. A generated image leaves the history first, so that no history entry ever
-    /// points at bytes that are gone.
+    /// points at bytes that are gone; one still being stored (its file written, its history row not yet) is a 409.
     /// </summary>
     [Function("DeleteFile")]
     public async Task<Results<JsonHttpResult<KiapiFileDeleted>, JsonHttpResult<KiapiError>, JsonHttpResult<KiapiValidationError>>> DeleteFile(
@@ -32,8 +33,13 @@ public sealed class FileFunctions(FileStore files, ImageHistory history)
         if (notFound is not null) return notFound;
 
         // A generated image's history row is keyed by its job, or (an inline generation) by its own file id. Not stopped
-        // by a client that goes away: the row and its file go together.
-        if (file!.Kind == FileKinds.Generated) await history.DeleteByJobAsync(file.HistoryKey, CancellationToken.None);
+        // by a client that goes away: the row and its file go together. An image is stored file first, row second: one
+        // without its row, younger than the orphan sweep's bound, is still being stored, and its row would come after
+        // its bytes were gone.
+        if (file!.Kind == FileKinds.Generated && await history.DeleteByJobAsync(file.HistoryKey, CancellationToken.None) is null
+            && clock.GetUtcNow() - file.CreatedAt < OrphanFiles.MinimumAge)
+            return KiapiErrors.Of(StatusCodes.Status409Conflict,
+                $"File {file_id} is a generated image still being stored (its history entry is not written yet); delete it once its generation has answered or its job has ended");
         if (!await files.DeleteAsync(file_id, CancellationToken.None)) return NotFound(file_id);
         return TypedResults.Json(new KiapiFileDeleted(true, file_id), AppJsonContext.Api.KiapiFileDeleted);
     }
