@@ -101,6 +101,24 @@ public sealed class JsonBodyEncodingTests(AppFixture app) : IClassFixture<AppFix
         Assert.Equal(HttpStatusCode.OK, (await PostAsync("/api/images/generate", Encoding.UTF8.GetBytes("""{"prompt":"plain"}"""), "application/json")).StatusCode);
     }
 
+    [Fact]
+    public async Task A_byte_order_mark_before_the_json_is_ignored()
+    {
+        var response = await PostAsync("/api/images/generate", "\uFEFF{\"prompt\":\"with a mark\"}"u8.ToArray());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("with a mark", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("prompt").GetString());
+    }
+
+    [Theory]
+    [MemberData(nameof(JsonEndpoints))]
+    public async Task A_byte_order_mark_alone_is_an_empty_body(string path)
+    {
+        var error = await GenerateImageTests.AssertKioaiError(await PostAsync(path, "\uFEFF"u8.ToArray()), HttpStatusCode.BadRequest, "invalid_json");
+
+        Assert.Contains("empty", error.GetProperty("message").GetString());
+    }
+
     /// <summary>A body refused for its Content-Type: the status, the kioai error code, and a message that names the problem.</summary>
     async Task AssertRefusedAsync(string path, byte[] body, string contentType, HttpStatusCode status, string code, string mentioned)
     {

@@ -50,14 +50,16 @@ public static class RequestBody
             return (null, new Failure("bad_request", $"The request body could not be read: {e.Message}"), default);
         }
 
-        if (buffer.WrittenCount == 0) return (null, new Failure("invalid_json", "The request body is empty; send a JSON object."), default);
-        if (!Utf8.IsValid(buffer.WrittenSpan)) return (null, new Failure("invalid_json", "The request body is not valid UTF-8."), default);
+        // RFC 8259 lets a parser ignore a byte-order mark, and some clients (Windows PowerShell's files) write one.
+        var json = buffer.WrittenMemory.Span.StartsWith("\uFEFF"u8) ? buffer.WrittenMemory[3..] : buffer.WrittenMemory;
+        if (json.IsEmpty) return (null, new Failure("invalid_json", "The request body is empty; send a JSON object."), default);
+        if (!Utf8.IsValid(json.Span)) return (null, new Failure("invalid_json", "The request body is not valid UTF-8."), default);
         try
         {
-            var document = JsonDocument.Parse(buffer.WrittenMemory, new JsonDocumentOptions { MaxDepth = 32, AllowDuplicateProperties = false });
+            var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 32, AllowDuplicateProperties = false });
             var problem = document.RootElement.ValueKind != JsonValueKind.Object ? "The request body must be a JSON object."
                 : JsonText.FirstUndecodableString(document.RootElement) is { } where ? Undecodable($" at {Echo.Of(where)}") : null;
-            if (problem is null) return (document, null, buffer.WrittenMemory);
+            if (problem is null) return (document, null, json);
             document.Dispose();
             return (null, new Failure("invalid_json", problem), default);
         }
