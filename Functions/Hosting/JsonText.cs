@@ -31,6 +31,9 @@ public static class JsonText
             : $"The request body must be UTF-8 JSON; the Content-Type declares charset={Echo.Of(charset)}.";
     }
 
+    /// <summary>The JSON text without a leading byte-order mark, which RFC 8259 lets a parser ignore (some clients and servers write one).</summary>
+    public static ReadOnlyMemory<byte> WithoutByteOrderMark(ReadOnlyMemory<byte> json) => json.Span.StartsWith("\uFEFF"u8) ? json[3..] : json;
+
     /// <summary>
     /// The JSON path of the first string (a value or a property name) that cannot become a .NET string, such as a lone
     /// surrogate escape ("\ud800"); null when every string decodes. Only strings with escapes are decoded to find out.

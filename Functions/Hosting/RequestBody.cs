@@ -50,8 +50,7 @@ public static class RequestBody
             return (null, new Failure("bad_request", $"The request body could not be read: {e.Message}"), default);
         }
 
-        // RFC 8259 lets a parser ignore a byte-order mark, and some clients (Windows PowerShell's files) write one.
-        var json = buffer.WrittenMemory.Span.StartsWith("\uFEFF"u8) ? buffer.WrittenMemory[3..] : buffer.WrittenMemory;
+        var json = JsonText.WithoutByteOrderMark(buffer.WrittenMemory); // Windows PowerShell writes one into files
         if (json.IsEmpty) return (null, new Failure("invalid_json", "The request body is empty; send a JSON object."), default);
         if (!Utf8.IsValid(json.Span)) return (null, new Failure("invalid_json", "The request body is not valid UTF-8."), default);
         try

@@ -20,8 +20,7 @@ public sealed partial record UpstreamResponse(HttpStatusCode Status, byte[] Body
     /// </summary>
     public JsonObject? Json(string token)
     {
-        var body = Body.AsSpan();
-        if (body.StartsWith("\uFEFF"u8)) body = body[3..]; // a byte-order mark is no JSON, but some servers send one
+        var body = JsonText.WithoutByteOrderMark(Body).Span;
         try
         {
             var root = JsonElement.Parse(body, Strict);
