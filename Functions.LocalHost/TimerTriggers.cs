@@ -1,22 +1,28 @@
+using Azure.Storage.Blobs;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
 
 namespace Functions.LocalHost;
 
 /// <summary>
-/// Runs every timer function on its schedule, as the Functions host's timer trigger does, but without its schedule
-/// monitor or its singleton lock: an occurrence missed while the process was down is not caught up, and each local-host
-/// process runs its own timers, so a timer function must be safe to run twice at once (the app's orphan sweep is). The
-/// host's setting <c>AzureWebJobs.{name}.Disabled</c> = true turns one off here too.
+/// Runs every timer function on its schedule, as the Functions host's timer trigger does, in the one process of the app
+/// that holds the function's <see cref="ListenerLock"/> (the host's singleton listener lock), but without its schedule
+/// monitor: an occurrence missed while no process ran the timer is not caught up. The host's setting
+/// <c>AzureWebJobs.{name}.Disabled</c> = true turns one off here too, and <c>AzureFunctionsWebHost:hostid</c> names
+/// the app in its locks (else the task hub does).
 /// </summary>
 public sealed class TimerTriggers(FunctionCatalog catalog, IServiceProvider services, IConfiguration configuration, TimeProvider clock,
-    ILogger<TimerTriggers> logger) : BackgroundService
+    BlobServiceClient blobs, ILogger<TimerTriggers> logger) : BackgroundService
 {
     // A timer can wait at most about 49 days at once; a schedule's next occurrence may be further away (29 February).
     static readonly TimeSpan LongestWait = TimeSpan.FromDays(1);
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(catalog.Timers.Where(IsEnabled).Select(f => RunAsync(f, stoppingToken)));
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var hostId = (configuration["AzureFunctionsWebHost:hostid"] ?? catalog.Host.HubName).ToLowerInvariant();
+        return Task.WhenAll(catalog.Timers.Where(IsEnabled)
+            .Select(f => new ListenerLock(blobs, hostId, f.Name, logger).HoldAsync(held => RunAsync(f, held), stoppingToken)));
+    }
 
     bool IsEnabled(FunctionInfo function)
     {
@@ -26,7 +32,8 @@ public sealed class TimerTriggers(FunctionCatalog catalog, IServiceProvider serv
         return false;
     }
 
-    async Task RunAsync(FunctionInfo function, CancellationToken stopping)
+    // Until the lock is lost or the host stops (held is canceled then, and with it a run under way).
+    async Task RunAsync(FunctionInfo function, CancellationToken held)
     {
         var schedule = function.Schedule!;
         DateTimeOffset? last = null;
@@ -38,20 +45,20 @@ public sealed class TimerTriggers(FunctionCatalog catalog, IServiceProvider serv
                 var now = clock.GetUtcNow();
                 var due = schedule.Next(last > now ? last.Value : now);
                 for (var wait = due - now; wait > TimeSpan.Zero; wait = due - clock.GetUtcNow())
-                    await Task.Delay(wait < LongestWait ? wait : LongestWait, clock, stopping);
+                    await Task.Delay(wait < LongestWait ? wait : LongestWait, clock, held);
                 await InvokeAsync(function, new TimerInfo
                 {
                     ScheduleStatus = new ScheduleStatus { Last = last?.UtcDateTime ?? default, Next = schedule.Next(due).UtcDateTime, LastUpdated = due.UtcDateTime },
-                }, stopping);
+                }, held);
                 last = due;
             }
         }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (held.IsCancellationRequested)
         {
         }
     }
 
-    async Task InvokeAsync(FunctionInfo function, TimerInfo timer, CancellationToken stopping)
+    async Task InvokeAsync(FunctionInfo function, TimerInfo timer, CancellationToken held)
     {
         try
         {
@@ -59,11 +66,11 @@ public sealed class TimerTriggers(FunctionCatalog catalog, IServiceProvider serv
             {
                 ParameterSource.TimerInfo => timer,
                 ParameterSource.DurableClient => services.GetRequiredService<DurableTaskClient>(),
-                ParameterSource.CancellationToken => stopping,
+                ParameterSource.CancellationToken => held,
                 _ => throw new NotSupportedException($"{source} in a timer function"),
             });
         }
-        catch (Exception e) when (!stopping.IsCancellationRequested)
+        catch (Exception e) when (!held.IsCancellationRequested)
         {
             logger.LogError(e, "The timer function {Function} failed; it runs again at its next occurrence", function.Name);
         }

@@ -1,5 +1,11 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
 using Functions.LocalHost;
+using Functions.Storage;
+using Functions.Tests.Storage;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,9 +16,11 @@ namespace Functions.Tests.Host;
 
 /// <summary>
 /// The local host runs a timer function at each occurrence of its schedule, once each, and on after a run that fails;
-/// at its stop, a run under way is canceled.
+/// at its stop, a run under way is canceled. Of several processes of one app on one storage, only the one holding the
+/// function's lock (a blob lease, as the Functions host's singleton listener lock) runs it. Each test "process" is a
+/// timer loop with its own storage clients, on one real Azurite.
 /// </summary>
-public sealed class TimerTriggersTests
+public sealed class TimerTriggersTests(StorageFixture storage) : IClassFixture<StorageFixture>, IAsyncLifetime
 {
     public static class EveryTenSeconds
     {
@@ -46,10 +54,47 @@ public sealed class TimerTriggersTests
         }
     }
 
-    static TimerTriggers Timers(Type functions, TimeProvider clock, params (string Key, string Value)[] settings) =>
-        new(FunctionCatalog.Of([functions], new HostJson("api", "Hub", 1)), new ServiceCollection().BuildServiceProvider(),
-            new ConfigurationBuilder().AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value))).Build(), clock,
-            NullLogger<TimerTriggers>.Instance);
+    /// <summary>The occurrences one process ran: each process has its own.</summary>
+    public sealed class Occurrences : ConcurrentQueue<DateTime>;
+
+    public sealed class EverySecond(Occurrences runs)
+    {
+        [Function("EverySecond")]
+        public void Run([TimerTrigger("* * * * * *")] TimerInfo timer) => runs.Enqueue(timer.ScheduleStatus!.LastUpdated);
+    }
+
+    readonly List<(TimerTriggers Timers, ServiceProvider Services)> _processes = [];
+    // Each test's processes are one app of their own, so that no test meets another's lock.
+    readonly string _hostId = $"test-{Guid.NewGuid():N}"[..32];
+
+    TimerTriggers Timers(Type functions, TimeProvider clock, params (string Key, string Value)[] settings) => Process(functions, clock, settings).Timers;
+
+    (TimerTriggers Timers, Occurrences Runs) Process(Type functions, TimeProvider clock, params (string Key, string Value)[] settings)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection([new(StorageConnection.SettingName, storage.ConnectionString), new("AzureFunctionsWebHost:hostid", _hostId)])
+            .AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value))).Build();
+        var services = new ServiceCollection().AddLogging().AddAppStorage(configuration).AddSingleton<Occurrences>().BuildServiceProvider();
+        var timers = new TimerTriggers(FunctionCatalog.Of([functions], new HostJson("api", "Hub", 1)), services, configuration, clock,
+            services.GetRequiredService<BlobServiceClient>(), NullLogger<TimerTriggers>.Instance);
+        _processes.Add((timers, services));
+        return (timers, services.GetRequiredService<Occurrences>());
+    }
+
+    // The lock blob where the Functions host keeps it: locks/{hostId}/{the function's full name}.Listener.
+    BlobClient Lock(string function) =>
+        new BlobContainerClient(storage.ConnectionString, ListenerLock.Container).GetBlobClient($"locks/{_hostId}/Host.Functions.{function}.Listener");
+
+    Task HeldAsync(string function) => Eventually.HoldsAsync(async () =>
+        await Lock(function).ExistsAsync() && (await Lock(function).GetPropertiesAsync()).Value.LeaseState == LeaseState.Leased);
+
+    // Holds once the count has not moved for two periods of a one-second schedule.
+    static Task StopsRunningAsync(Occurrences runs, TimeSpan timeout) => Eventually.HoldsAsync(async () =>
+    {
+        var before = runs.Count;
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        return runs.Count == before;
+    }, timeout);
 
     // Moves the fake clock a step at a time until the timers have done what is awaited.
     static Task AdvanceUntilAsync(FakeTimeProvider clock, TimeSpan step, Func<bool> done) => Eventually.HoldsAsync(() =>
@@ -65,6 +110,7 @@ public sealed class TimerTriggersTests
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero));
         var timers = Timers(typeof(OnLeapDays), clock);
         await timers.StartAsync(default);
+        await HeldAsync("LeapDay"); // the timer waits for its lock (on real time) before it reads the clock
 
         await AdvanceUntilAsync(clock, TimeSpan.FromDays(7), () => !OnLeapDays.Runs.IsEmpty);
         await timers.StopAsync(default);
@@ -94,6 +140,7 @@ public sealed class TimerTriggersTests
         var clock = new FakeTimeProvider(start);
         var timers = Timers(typeof(EveryTenSeconds), clock);
         await timers.StartAsync(default);
+        await HeldAsync("Tick");
 
         // A second at a time, so that an occurrence run early, late or twice would show in the times below.
         foreach (var runs in new[] { 1, 2 })
@@ -113,11 +160,100 @@ public sealed class TimerTriggersTests
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 12, 0, 3, TimeSpan.Zero));
         var timers = Timers(typeof(WaitsForItsToken), clock);
         await timers.StartAsync(default);
+        await HeldAsync("Waits");
         await AdvanceUntilAsync(clock, TimeSpan.FromSeconds(1), () => WaitsForItsToken.Running.Task.IsCompleted);
 
         await timers.StopAsync(default).WaitAsync(TimeSpan.FromSeconds(10)); // the host's stop has no bound of its own here
 
         Assert.True((await WaitsForItsToken.Running.Task).IsCancellationRequested);
         Assert.True(timers.ExecuteTask!.IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public async Task Of_two_processes_on_one_storage_only_the_one_holding_the_lock_runs_the_timer()
+    {
+        var (a, b) = (Process(typeof(EverySecond), TimeProvider.System), Process(typeof(EverySecond), TimeProvider.System));
+        await Task.WhenAll(a.Timers.StartAsync(default), b.Timers.StartAsync(default));
+
+        // Eight periods: the other process tries to take the lock every five seconds meanwhile.
+        await Eventually.HoldsAsync(() => Task.FromResult(a.Runs.Count + b.Runs.Count >= 8), TimeSpan.FromSeconds(30));
+        await Task.WhenAll(a.Timers.StopAsync(default), b.Timers.StopAsync(default));
+
+        var (holder, other) = a.Runs.IsEmpty ? (b.Runs, a.Runs) : (a.Runs, b.Runs);
+        Assert.Empty(other);
+        Assert.Equal(holder.Count, holder.Distinct().Count());
+        Assert.Equal(LeaseState.Available, (await Lock("EverySecond").GetPropertiesAsync()).Value.LeaseState); // released at the stop
+    }
+
+    [Fact]
+    public async Task When_the_holder_stops_the_other_process_runs_the_timer_within_a_lease_period()
+    {
+        var (a, b) = (Process(typeof(EverySecond), TimeProvider.System), Process(typeof(EverySecond), TimeProvider.System));
+        await Task.WhenAll(a.Timers.StartAsync(default), b.Timers.StartAsync(default));
+        await Eventually.HoldsAsync(() => Task.FromResult(!a.Runs.IsEmpty || !b.Runs.IsEmpty));
+        var (holder, other) = a.Runs.IsEmpty ? (b, a) : (a, b);
+
+        var stopped = Stopwatch.StartNew();
+        await holder.Timers.StopAsync(default).WaitAsync(TimeSpan.FromSeconds(5));
+        var ranBefore = holder.Runs.Count;
+        Assert.Empty(other.Runs);
+        await Eventually.HoldsAsync(() => Task.FromResult(!other.Runs.IsEmpty), ListenerLock.Period);
+        var tookOver = stopped.Elapsed;
+        await Eventually.HoldsAsync(() => Task.FromResult(other.Runs.Count >= 3));
+        await other.Timers.StopAsync(default);
+
+        Assert.InRange(tookOver, TimeSpan.Zero, ListenerLock.Renewal + TimeSpan.FromSeconds(2)); // released, so taken at the other's next try
+        Assert.Equal(ranBefore, holder.Runs.Count);
+    }
+
+    [Fact]
+    public async Task A_holder_whose_lease_is_broken_stops_running_the_timer_until_it_holds_the_lock_again()
+    {
+        var process = Process(typeof(EverySecond), TimeProvider.System);
+        await process.Timers.StartAsync(default);
+        await Eventually.HoldsAsync(() => Task.FromResult(!process.Runs.IsEmpty));
+
+        // Broken and taken by someone else, as a lease the holder could not renew in time would be.
+        var outside = Lock("EverySecond").GetBlobLeaseClient();
+        await outside.BreakAsync(TimeSpan.Zero);
+        await outside.AcquireAsync(ListenerLock.Period);
+        await StopsRunningAsync(process.Runs, ListenerLock.Renewal * 2 + TimeSpan.FromSeconds(5)); // at its next renewal
+        var stoppedAt = process.Runs.Count;
+        await Task.Delay(ListenerLock.Renewal + TimeSpan.FromSeconds(1)); // past a try to take the lock again, which fails
+        Assert.Equal(stoppedAt, process.Runs.Count);
+
+        await outside.ReleaseAsync();
+        await Eventually.HoldsAsync(() => Task.FromResult(process.Runs.Count > stoppedAt), ListenerLock.Renewal + TimeSpan.FromSeconds(5));
+        await process.Timers.StopAsync(default);
+    }
+
+    [Fact]
+    public async Task A_renewal_storage_does_not_answer_in_time_stops_the_timer_until_storage_answers_again()
+    {
+        var blobPort = new BlobServiceClient(storage.ConnectionString).Uri.Port;
+        await using var proxy = new StorageProxy(blobPort);
+        var throughProxy = storage.ConnectionString.Replace($"127.0.0.1:{blobPort}/", $"127.0.0.1:{proxy.Port}/");
+        var process = Process(typeof(EverySecond), TimeProvider.System, (StorageConnection.SettingName, throughProxy));
+        await process.Timers.StartAsync(default);
+        await Eventually.HoldsAsync(() => Task.FromResult(!process.Runs.IsEmpty));
+
+        // The next lease request is the renewal: it hangs, as storage that accepts a connection and never answers.
+        await proxy.HoldFirst(r => r.Method == "PUT" && r.Target.Contains("comp=lease")).WaitAsync(ListenerLock.Renewal * 2);
+        await StopsRunningAsync(process.Runs, ListenerLock.Renewal * 2); // the renewal is given up before the lease could run out
+        var stoppedAt = process.Runs.Count;
+
+        await Eventually.HoldsAsync(() => Task.FromResult(process.Runs.Count > stoppedAt), ListenerLock.Renewal * 2); // the lease id is still its own
+        await process.Timers.StopAsync(default);
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var (timers, services) in _processes)
+        {
+            await timers.StopAsync(default);
+            await services.DisposeAsync();
+        }
     }
 }
