@@ -1,9 +1,10 @@
 using System.Text.RegularExpressions;
+using Functions.LocalHost;
 using Functions.Tests.Api;
 
 namespace Functions.Tests.Processes;
 
-/// <summary>Two local hosts on one Azurite share one task hub, as instances of one Functions app do.</summary>
+/// <summary>Two local hosts on one Azurite share one task hub and the timers' locks, as instances of one Functions app do.</summary>
 public sealed partial class TwoInstanceTests : IAsyncLifetime
 {
     const int Jobs = 100;
@@ -13,7 +14,11 @@ public sealed partial class TwoInstanceTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _azurite = await Azurite.StartAsync();
-        var settings = new Dictionary<string, string> { ["Logging:LogLevel:Functions.Generation.ImageKeeper"] = "Information" };
+        var settings = new Dictionary<string, string>
+        {
+            ["Logging:LogLevel:Functions.Generation.ImageKeeper"] = "Information",
+            ["Logging:LogLevel:Functions.LocalHost.TimerTriggers"] = "Information",
+        };
         _apps = await Task.WhenAll(AppProcess.StartAsync(AppProcess.BuiltDll, _azurite.ConnectionString, settings),
             AppProcess.StartAsync(AppProcess.BuiltDll, _azurite.ConnectionString, settings));
     }
@@ -60,6 +65,23 @@ public sealed partial class TwoInstanceTests : IAsyncLifetime
         foreach (var status in new[] { "queued", "running" })
             Assert.Empty((await clients[1].GetFromJsonAsync<JsonElement>($"/api/v1/jobs?status={status}")).GetProperty("data").EnumerateArray());
         foreach (var client in clients) client.Dispose();
+    }
+
+    [Theory]
+    [InlineData(true)] // SIGTERM releases the lock: the other takes it at its next try
+    [InlineData(false)] // a crash does not: the other takes it once the lease has run out
+    public async Task One_process_holds_the_sweeps_lock_and_the_other_takes_it_when_that_one_stops(bool terminate)
+    {
+        AppProcess[] Holding() => [.. _apps.Where(a => a.Output.Any(line => line.Contains("holds the lock") && line.Contains("SweepOrphanFiles")))];
+        await Eventually.HoldsAsync(() => Task.FromResult(Holding().Length > 0));
+        await Task.Delay(ListenerLock.Renewal + TimeSpan.FromSeconds(1)); // past the other's next try to take it
+        var holder = Assert.Single(Holding());
+        var other = _apps.Single(a => a != holder);
+
+        if (terminate) Assert.True(await holder.TerminateAsync(TimeSpan.FromSeconds(5)), string.Join('\n', holder.Output.TakeLast(30)));
+        else holder.Kill();
+        var bound = (terminate ? TimeSpan.Zero : ListenerLock.Period) + ListenerLock.Renewal + TimeSpan.FromSeconds(3);
+        await Eventually.HoldsAsync(() => Task.FromResult(Holding().Contains(other)), bound);
     }
 
     [GeneratedRegex(@"Job (job_[0-9a-f]+) stored its image")]
