@@ -111,8 +111,14 @@ public sealed class ListenerLock(BlobServiceClient blobs, string hostId, string 
         }
     }
 
-    // A storage answer's status and code (its message lists every header); else the message (connection refused, timed out).
-    static string Reason(Exception e) => e is RequestFailedException { Status: > 0 } answer ? $"{answer.Status} {answer.ErrorCode}" : e.Message;
+    // In a line: a storage answer's status and code (its message lists every header), the last of the clients' retries.
+    static string Reason(Exception e) => e switch
+    {
+        RequestFailedException { Status: > 0 } answer => $"{answer.Status} {answer.ErrorCode}",
+        AggregateException { InnerExceptions: [.., var last] } => Reason(last),
+        OperationCanceledException => "no answer in time",
+        _ => e.Message,
+    };
 
     static async Task<bool> DelayAsync(TimeSpan delay, CancellationToken stopping)
     {
