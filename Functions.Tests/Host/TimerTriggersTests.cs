@@ -227,15 +227,24 @@ public sealed class TimerTriggersTests(StorageFixture storage) : IClassFixture<S
         await process.Timers.StopAsync(default);
     }
 
-    [Fact]
-    public async Task A_renewal_storage_does_not_answer_in_time_stops_the_timer_until_storage_answers_again()
+    // A process whose blob requests pass through a proxy, once it runs the timer.
+    async Task<(TimerTriggers Timers, Occurrences Runs)> RunningThroughAsync(StorageProxy proxy)
     {
         var blobPort = new BlobServiceClient(storage.ConnectionString).Uri.Port;
-        await using var proxy = new StorageProxy(blobPort);
         var throughProxy = storage.ConnectionString.Replace($"127.0.0.1:{blobPort}/", $"127.0.0.1:{proxy.Port}/");
         var process = Process(typeof(EverySecond), TimeProvider.System, (StorageConnection.SettingName, throughProxy));
         await process.Timers.StartAsync(default);
         await Eventually.HoldsAsync(() => Task.FromResult(!process.Runs.IsEmpty));
+        return process;
+    }
+
+    static StorageProxy ProxyOf(string connectionString) => new(new BlobServiceClient(connectionString).Uri.Port);
+
+    [Fact]
+    public async Task A_renewal_storage_does_not_answer_in_time_stops_the_timer_until_storage_answers_again()
+    {
+        await using var proxy = ProxyOf(storage.ConnectionString);
+        var process = await RunningThroughAsync(proxy);
 
         // The next lease request is the renewal: it hangs, as storage that accepts a connection and never answers.
         await proxy.HoldFirst(r => r.Method == "PUT" && r.Target.Contains("comp=lease")).WaitAsync(ListenerLock.Renewal * 2);
@@ -244,6 +253,20 @@ public sealed class TimerTriggersTests(StorageFixture storage) : IClassFixture<S
 
         await Eventually.HoldsAsync(() => Task.FromResult(process.Runs.Count > stoppedAt), ListenerLock.Renewal * 2); // the lease id is still its own
         await process.Timers.StopAsync(default);
+    }
+
+    [Fact]
+    public async Task A_stop_whose_release_storage_does_not_answer_ends_within_a_second_or_two()
+    {
+        await using var proxy = ProxyOf(storage.ConnectionString);
+        var process = await RunningThroughAsync(proxy);
+
+        var held = proxy.HoldFirst(r => r.Method == "PUT" && r.Target.Contains("comp=lease")); // the release (or a renewal just before it)
+        var stopping = Stopwatch.StartNew();
+        await process.Timers.StopAsync(default).WaitAsync(TimeSpan.FromSeconds(5));
+
+        Assert.True(held.IsCompleted);
+        Assert.InRange(stopping.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(2)); // within the host's 4 s, with the Durable drain after it
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
