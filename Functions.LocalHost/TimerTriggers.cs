@@ -12,7 +12,7 @@ namespace Functions.LocalHost;
 /// the app in its locks (else the task hub does).
 /// </summary>
 public sealed class TimerTriggers(FunctionCatalog catalog, IServiceProvider services, IConfiguration configuration, TimeProvider clock,
-    BlobServiceClient blobs, ILogger<TimerTriggers> logger) : BackgroundService
+    ILogger<TimerTriggers> logger) : BackgroundService
 {
     // A timer can wait at most about 49 days at once; a schedule's next occurrence may be further away (29 February).
     static readonly TimeSpan LongestWait = TimeSpan.FromDays(1);
@@ -20,6 +20,8 @@ public sealed class TimerTriggers(FunctionCatalog catalog, IServiceProvider serv
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var hostId = (configuration["AzureFunctionsWebHost:hostid"] ?? catalog.Host.HubName).ToLowerInvariant();
+        // Not a constructor parameter: the host makes its hosted services on its start path, and ExecuteAsync runs on the pool.
+        var blobs = services.GetRequiredService<BlobServiceClient>();
         return Task.WhenAll(catalog.Timers.Where(IsEnabled)
             .Select(f => new ListenerLock(blobs, hostId, f.Name, logger).HoldAsync(held => RunAsync(f, held), stoppingToken)));
     }

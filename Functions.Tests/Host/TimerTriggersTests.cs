@@ -76,7 +76,7 @@ public sealed class TimerTriggersTests(StorageFixture storage) : IClassFixture<S
             .AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value))).Build();
         var services = new ServiceCollection().AddLogging().AddAppStorage(configuration).AddSingleton<Occurrences>().BuildServiceProvider();
         var timers = new TimerTriggers(FunctionCatalog.Of([functions], new HostJson("api", "Hub", 1)), services, configuration, clock,
-            services.GetRequiredService<BlobServiceClient>(), NullLogger<TimerTriggers>.Instance);
+            NullLogger<TimerTriggers>.Instance);
         _processes.Add((timers, services));
         return (timers, services.GetRequiredService<Occurrences>());
     }
