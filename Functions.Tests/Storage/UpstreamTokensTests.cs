@@ -28,6 +28,13 @@ public sealed class UpstreamTokensTests(StorageFixture storage) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_setting_of_only_spaces_is_no_token()
+    {
+        Assert.Null(await NewInstance(settingToken: "   ").GetAsync("openai", default)); // as a saved token must not be blank
+        Assert.Equal("sk-padded", await NewInstance(settingToken: " sk-padded ").GetAsync("openai", default));
+    }
+
+    [Fact]
     public async Task Reads_are_cached_for_30_seconds_then_see_what_another_instance_saved()
     {
         var reader = NewInstance();

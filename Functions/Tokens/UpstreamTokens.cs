@@ -38,7 +38,7 @@ public sealed class UpstreamTokens([FromKeyedServices(StorageNames.SettingsTable
         SiliconFlowProvider.ProviderName => settings.Value.SiliconFlow.Token,
         OpenAiCompatibleProvider.ProviderName => settings.Value.OpenAI.Token,
         _ => null,
-    }) is { Length: > 0 } token ? token.Trim() : null;
+    })?.Trim() is { Length: > 0 } token ? token : null; // a setting of spaces is none, as a saved token is never blank
 
     public async Task SetAsync(string provider, string token, CancellationToken cancellationToken)
     {
