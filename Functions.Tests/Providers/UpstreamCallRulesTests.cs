@@ -1,0 +1,138 @@
+using Functions.Generation;
+using Functions.Generation.Providers;
+using Functions.Tests.Fakes;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Functions.Tests.Providers;
+
+/// <summary>
+/// The rules every upstream call and image download is held to (<see cref="UpstreamHttp"/>, <see cref="UpstreamImages"/>),
+/// against a scripted loopback server: what is retried, how large an answer may be, which image URLs are fetched.
+/// </summary>
+public sealed class UpstreamCallRulesTests : IAsyncLifetime
+{
+    const long MaxImageBytes = 3 * 1024 * 1024;
+    readonly ScriptedServer _server = new();
+
+    static readonly UpstreamOptions Options = new()
+    {
+        MaxImageBytes = MaxImageBytes, MaxRetries = 1, RetryBaseDelaySeconds = 0.01, AttemptTimeoutSeconds = 2, AllowPrivateAddresses = true,
+    };
+
+    static UpstreamHttp Http() => new(Microsoft.Extensions.Options.Options.Create(Options), NullLogger<UpstreamHttp>.Instance);
+
+    static UpstreamImages Images(long maxImageBytes = MaxImageBytes) =>
+        new(Microsoft.Extensions.Options.Options.Create(new UpstreamOptions
+        {
+            MaxImageBytes = maxImageBytes, AttemptTimeoutSeconds = Options.AttemptTimeoutSeconds, AllowPrivateAddresses = true,
+        }), TestImages.Inspector);
+
+    static readonly byte[] Png = TestImages.Png(8, 6);
+
+    [Fact]
+    public async Task A_task_submit_that_found_no_connection_is_sent_again_since_the_upstream_surely_did_not_start_it()
+    {
+        var closed = $"http://127.0.0.1:{FreePort.Next()}/generate"; // nothing listens there: the connection is refused
+        var open = _server.Serve("/generate", 200, "application/json", """{"status": 1}"""u8.ToArray());
+        var attempts = 0;
+        using var http = Http();
+
+        var response = await http.SendAsync("geminigen", () => new HttpRequestMessage(HttpMethod.Post, ++attempts == 1 ? closed : open),
+            CancellationToken.None, UpstreamCallKind.StartTask);
+
+        Assert.Equal(HttpStatusCode.OK, response.Status);
+        Assert.Equal(2, attempts);
+    }
+
+    [Fact]
+    public async Task An_answer_may_carry_a_base64_image_of_the_largest_size_and_no_more()
+    {
+        var largest = MaxImageBytes / 3 * 4 + 1024 * 1024; // the image in Base64, and a megabyte for the JSON around it
+        var fits = _server.Serve("/fits", 200, "application/json", new byte[largest]);
+        var tooLarge = _server.Serve("/too-large", 200, "application/json", new byte[largest + 1]);
+        var largeError = _server.Serve("/large-error", 500, "text/html", new byte[largest + 1]);
+        using var http = Http();
+
+        var read = await http.SendAsync("openai", () => new HttpRequestMessage(HttpMethod.Post, fits), CancellationToken.None);
+        var refused = await RefusedAsync(() => http.SendAsync("openai", () => new HttpRequestMessage(HttpMethod.Post, tooLarge), CancellationToken.None));
+        var errorPage = await Assert.ThrowsAsync<GenerationFailedException>(() =>
+            http.SendAsync("openai", () => new HttpRequestMessage(HttpMethod.Post, largeError), CancellationToken.None));
+
+        Assert.Equal(largest, read.Body.Length);
+        Assert.Contains("larger than", refused.Message); // an image too large
+        Assert.Equal((GenerationErrors.UpstreamError, true), (errorPage.Code, errorPage.Retryable)); // the upstream's failure
+    }
+
+    [Theory]
+    [InlineData("ftp://127.0.0.1/image.png")]
+    [InlineData("file:///etc/passwd")]
+    public async Task An_image_url_that_is_not_http_or_https_is_refused_as_the_upstreams_failure(string url)
+    {
+        using var images = Images();
+
+        var refused = await RefusedAsync(() => images.DownloadAsync(url, CancellationToken.None));
+
+        Assert.Contains("is not an http or https URL", refused.Message);
+    }
+
+    [Fact]
+    public async Task An_image_at_an_error_status_is_refused_even_when_its_bytes_are_an_image()
+    {
+        var placeholder = _server.Serve("/gone.png", 404, "image/png", Png); // a CDN's "not found" picture
+        using var images = Images();
+
+        var refused = await RefusedAsync(() => images.DownloadAsync(placeholder, CancellationToken.None));
+
+        Assert.Contains("answered 404", refused.Message);
+    }
+
+    [Fact]
+    public async Task An_image_is_fetched_up_to_the_size_cap_and_refused_past_it_even_when_it_decodes()
+    {
+        var url = _server.Serve("/image.png", 200, "image/png", Png);
+        using var atCap = Images(maxImageBytes: Png.Length);
+        using var belowCap = Images(maxImageBytes: Png.Length - 1);
+
+        var (bytes, _) = await atCap.DownloadAsync(url, CancellationToken.None);
+        var refused = await RefusedAsync(() => belowCap.DownloadAsync(url, CancellationToken.None));
+
+        Assert.Equal(Png, bytes);
+        Assert.Contains("Upstream:MaxImageBytes", refused.Message);
+    }
+
+    [Fact]
+    public async Task A_base64_image_past_the_size_cap_is_refused_even_when_it_decodes()
+    {
+        using var images = Images(maxImageBytes: Png.Length - 1);
+
+        var refused = await RefusedAsync(() => images.FromBase64Async("openai", Convert.ToBase64String(Png), CancellationToken.None));
+
+        Assert.Contains($"larger than {Png.Length - 1} bytes", refused.Message);
+    }
+
+    [Fact]
+    public async Task An_image_url_that_never_answers_is_given_up_after_the_attempt_timeout_as_retryable()
+    {
+        var hanging = _server.Serve("/hangs.png", 200, "image/png", body: null);
+        using var images = Images();
+
+        // The bound only keeps a broken rule from hanging the test run; the rule's own bound is the 2 s attempt timeout.
+        var refused = await Assert.ThrowsAsync<GenerationFailedException>(() =>
+            images.DownloadAsync(hanging, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60)));
+
+        Assert.Equal((GenerationErrors.UpstreamTimeout, true), (refused.Code, refused.Retryable));
+    }
+
+    /// <summary>The refusal of an upstream's image: retryable, as another model may do better.</summary>
+    static async Task<GenerationFailedException> RefusedAsync(Func<Task> call)
+    {
+        var refused = await Assert.ThrowsAsync<GenerationFailedException>(call);
+        Assert.Equal((GenerationErrors.InvalidUpstreamImage, true), (refused.Code, refused.Retryable));
+        return refused;
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+}
