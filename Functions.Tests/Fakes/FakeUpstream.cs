@@ -90,6 +90,10 @@ public abstract class FakeUpstream : IAsyncDisposable
 
     public int CountOf(string pathPrefix) => Requests.Count(r => r.Path.StartsWith(pathPrefix, StringComparison.Ordinal));
 
+    /// <summary>How many times an image of this fake was fetched (fetches are not kept in <see cref="Requests"/>).</summary>
+    public int ImagesServed => _imagesServed;
+    int _imagesServed;
+
     protected Fault? NextFault(string path)
     {
         lock (_faults)
@@ -231,8 +235,9 @@ public abstract class FakeUpstream : IAsyncDisposable
     /// <summary>A URL of this fake's image, carrying the fault the image route should show.</summary>
     protected string ImageUrl(Fault? fault) => $"{BaseUrl}/img/{Guid.NewGuid():N}.png" + (fault is { } f ? $"?fault={f}" : "");
 
-    static async Task ServeImageAsync(HttpContext context)
+    async Task ServeImageAsync(HttpContext context)
     {
+        Interlocked.Increment(ref _imagesServed);
         var fault = Enum.TryParse<Fault>(context.Request.Query["fault"], out var f) ? f : (Fault?)null;
         var response = context.Response;
         response.ContentType = "image/png";

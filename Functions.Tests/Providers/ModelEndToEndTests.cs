@@ -100,13 +100,38 @@ public sealed class ModelEndToEndTests(ProviderFixture app) : IClassFixture<Prov
     [Fact]
     public async Task A_reference_image_travels_to_the_upstream()
     {
-        app.ClearFaults();
-        var before = app.Geminigen.Requests.Count;
-        await app.GenerateAsync(new { prompt = "like this", model = "grok",
-            referenceImageBase64 = Convert.ToBase64String(FakeUpstream.Image), referenceImageMime = "image/png" });
-        var sent = app.Geminigen.Requests.Skip(before).First(r => r.Method == "POST").Fields;
+        var sent = await SubmittedWithReferenceAsync(app.Geminigen, "grok");
         Assert.Equal($"<file {FakeUpstream.Image.Length} bytes image/png>", sent["files"]);
         Assert.Equal("form-data; name=\"files\"; filename=\"reference.png\"", sent["files.disposition"]); // no filename* (RFC 7578, 4.2)
+    }
+
+    [Fact]
+    public async Task A_reference_image_travels_to_siliconflow_as_a_data_url()
+    {
+        var sent = await SubmittedWithReferenceAsync(app.SiliconFlow, "Kwai-Kolors/Kolors");
+        Assert.Equal("data:image/png;base64," + Convert.ToBase64String(FakeUpstream.Image), sent["image"]);
+    }
+
+    /// <summary>The fields <paramref name="fake"/> was sent for a generation by <paramref name="model"/> with a reference image.</summary>
+    async Task<IReadOnlyDictionary<string, string>> SubmittedWithReferenceAsync(FakeUpstream fake, string model)
+    {
+        app.ClearFaults();
+        var before = fake.Requests.Count;
+        await app.GenerateAsync(new { prompt = "like this", model,
+            referenceImageBase64 = Convert.ToBase64String(FakeUpstream.Image), referenceImageMime = "image/png" });
+        return fake.Requests.Skip(before).First(r => r.Method == "POST").Fields;
+    }
+
+    [Fact]
+    public async Task A_catalog_entrys_response_format_is_sent_and_the_url_answered_is_fetched()
+    {
+        app.ClearFaults();
+        var (before, fetched) = (app.OpenAi.Requests.Count, app.OpenAi.ImagesServed);
+
+        await app.GenerateAsync(new { prompt = "by url", model = "dall-e-3" });
+
+        Assert.Equal("url", app.OpenAi.Requests.Skip(before).First(r => r.Method == "POST").Fields["response_format"]);
+        Assert.Equal(fetched + 1, app.OpenAi.ImagesServed);
     }
 
     [Fact]

@@ -69,6 +69,6 @@ public sealed class StrictImageTests(StrictImagesFixture app) : IClassFixture<St
 
         var error = await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.BadGateway, "invalid_upstream_image");
         Assert.Contains("loopback or private address", error.GetProperty("message").GetString());
-        Assert.Equal(0, app.SiliconFlow.CountOf("/img/"));
+        Assert.Equal(0, app.SiliconFlow.ImagesServed);
     }
 }
