@@ -114,6 +114,7 @@ public sealed class FakeGeminigen : FakeUpstream
         {
             Fault.ContentFiltered => Failed(uuid, "GEMINI_RAI_MEDIA_FILTERED", "The prompt or image was blocked by the safety filter"),
             Fault.TaskFails => Failed(uuid, "SYSTEM_ERROR", "Generation failed upstream"),
+            Fault.TaskFailsWithoutCode => Failed(uuid, null, "Generation failed upstream"),
             _ when Hold || polls < PollsToFinish => Record(uuid, 1, Math.Min(90, polls * 30)),
             _ => Completed(uuid, ImageUrl(task.Fault is Fault.OversizedImage or Fault.NotAnImage ? task.Fault : null)),
         };
@@ -134,7 +135,7 @@ public sealed class FakeGeminigen : FakeUpstream
         return record;
     }
 
-    static Dictionary<string, object?> Failed(string uuid, string code, string message)
+    static Dictionary<string, object?> Failed(string uuid, string? code, string message)
     {
         var record = Record(uuid, 3, 0);
         record["error_code"] = code;

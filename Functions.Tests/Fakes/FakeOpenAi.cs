@@ -49,6 +49,7 @@ public sealed class FakeOpenAi : FakeUpstream
             case Fault.NoCredit: await RejectAsync(context, 429, Error(429, "insufficient_quota", "You exceeded your current quota")); return;
             case Fault.BadRequest: await RejectAsync(context, 400, Error(400, "invalid_size", "Invalid size")); return;
             case Fault.EchoesKey: await RejectAsync(context, 400, Error(400, "invalid_request", $"Key {Key} may not use this model")); return;
+            case Fault.Forbidden: await RejectAsync(context, 403, Error(403, null, "Your organization must be verified to use this model")); return;
         }
         if (await ProblemOfAsync(context.Request) is { } problem)
         {

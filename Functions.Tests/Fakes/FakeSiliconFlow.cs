@@ -45,6 +45,8 @@ public sealed class FakeSiliconFlow : FakeUpstream
             case Fault.BadRequest: await RejectAsync(context, 400, Error(400, "20012", "Model does not exist. Please check it carefully.")); return;
             case Fault.BadCredentials: await RejectAsync(context, 401, Error(401, "20001", "Invalid token")); return;
             case Fault.Forbidden: await RejectAsync(context, 403, Error(403, "30011", "The model is not available for your account")); return;
+            // UPSTREAMS.md gives no code for a refused prompt; the provider reads "sensitive" in a 400's message.
+            case Fault.ContentFiltered: await RejectAsync(context, 400, Error(400, "20015", "The prompt contains sensitive content")); return;
         }
         if (await ParameterProblemAsync(context.Request) is { } problem)
         {

@@ -37,6 +37,8 @@ public enum Fault
     RateLimitedForAMinute,
     /// <summary>The image URL serves the PNG as image/jpeg.</summary>
     MislabelledImage,
+    /// <summary>A geminigen task that fails (status 3) with no error code, only a message.</summary>
+    TaskFailsWithoutCode,
 }
 
 /// <summary>One request a fake received: method, path, headers and (form or JSON) fields.</summary>

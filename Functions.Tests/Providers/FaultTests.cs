@@ -173,6 +173,8 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
     [InlineData("gpt-image-1", Fault.NotAnObject, HttpStatusCode.BadGateway, "upstream_error")] // was a 500: its members were read as an object's
     [InlineData("Qwen/Qwen-Image", Fault.NotAnObject, HttpStatusCode.BadGateway, "upstream_error")]
     [InlineData("Qwen/Qwen-Image", Fault.CutOffImage, HttpStatusCode.BadGateway, "invalid_upstream_image")] // was a 500: the IOException escaped
+    [InlineData("Qwen/Qwen-Image", Fault.ContentFiltered, HttpStatusCode.BadRequest, "content_filtered")] // a 400 about the prompt, not upstream_rejected
+    [InlineData("gpt-image-1", Fault.Forbidden, HttpStatusCode.BadGateway, "upstream_unauthorized")] // a 403 with no code of its own
     public async Task SiliconFlow_and_OpenAi_errors_answer_with_their_status(string model, Fault fault, HttpStatusCode status, string code)
     {
         app.ClearFaults();
@@ -237,6 +239,7 @@ public sealed class FallbackChainTests(LongDeadlineProviderFixture app) : IClass
     [InlineData(Fault.OversizedImage)]
     [InlineData(Fault.NotAnImage)]
     [InlineData(Fault.TaskFails)]
+    [InlineData(Fault.TaskFailsWithoutCode)] // the upstream's failure, not the client's
     public async Task A_retryable_fault_moves_the_job_to_its_fallback(Fault fault)
     {
         var metaBefore = app.Geminigen.CountOf(Meta);
@@ -299,10 +302,11 @@ public sealed class FallbackChainTests(LongDeadlineProviderFixture app) : IClass
     }
 }
 
-/// <summary>The provider fixture with dall-e-3's catalog entry pointing at an endpoint the upstream does not have.</summary>
+/// <summary>The provider fixture with dall-e-3's and gpt-image-1-mini's catalog entries pointing at an endpoint the upstream does not have.</summary>
 public sealed class LostEndpointFixture : ProviderFixture
 {
-    protected override IReadOnlyDictionary<string, string?> Settings => With(("Models:dall-e-3:Endpoint", "images/nowhere"));
+    protected override IReadOnlyDictionary<string, string?> Settings =>
+        With(("Models:dall-e-3:Endpoint", "images/nowhere"), ("Models:gpt-image-1-mini:Endpoint", "images/nowhere"));
 }
 
 public sealed class LostEndpointTests(LostEndpointFixture app) : IClassFixture<LostEndpointFixture>
@@ -314,5 +318,15 @@ public sealed class LostEndpointTests(LostEndpointFixture app) : IClassFixture<L
 
         var error = await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.BadGateway, "upstream_error"); // was 400 upstream_rejected
         Assert.Contains("answered 404", error.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task A_model_whose_endpoint_is_missing_falls_back_to_the_next()
+    {
+        var json = await app.GenerateAsync(new { prompt = "a lost endpoint, then a good one", model = "gpt-image-1-mini" });
+
+        var debug = json.GetProperty("apiDebug");
+        Assert.True(debug.GetProperty("usedFallback").GetBoolean());
+        Assert.StartsWith("gpt-image-1-mini: openai answered 404", debug.GetProperty("fallbackReason").GetString());
     }
 }
