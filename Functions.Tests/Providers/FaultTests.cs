@@ -184,6 +184,33 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
     }
 
     [Fact]
+    public async Task When_an_inline_chain_fails_the_answer_names_each_model_and_why_it_was_left()
+    {
+        app.ClearFaults();
+        app.SiliconFlow.Fail("/v1/images/generations", Fault.ServerError);
+
+        var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "every model fails inline", model = "Kwai-Kolors/Kolors" });
+
+        var message = (await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.BadGateway, "upstream_error")).GetProperty("message").GetString();
+        Assert.StartsWith("Kwai-Kolors/Kolors: siliconflow answered 500", message);
+        Assert.Contains("; Qwen/Qwen-Image: siliconflow answered 500", message);
+    }
+
+    [Fact]
+    public async Task A_resolution_goes_only_to_the_models_of_the_chain_that_take_one()
+    {
+        app.ClearFaults();
+        app.Geminigen.Fail("/uapi/v1/generate_image", Fault.ServerError, times: 2); // nano-banana-pro, then nano-banana-2: a 500 is not sent again
+        var before = app.Geminigen.Requests.Count;
+
+        await app.GenerateAsync(new { prompt = "in 4K where it can", model = "nano-banana-pro", resolution = "4K" });
+
+        var submits = app.Geminigen.Requests.Skip(before).Where(r => r.Method == "POST").ToList();
+        Assert.Equal(["nano-banana-pro", "nano-banana-2", "imagen-4"], submits.Select(s => s.Fields["model"]));
+        Assert.Equal(["4K", "4K", null], submits.Select(s => s.Fields.GetValueOrDefault("resolution"))); // imagen-4 takes none
+    }
+
+    [Fact]
     public async Task A_fallback_that_takes_no_reference_is_left_out_when_the_request_has_one()
     {
         app.ClearFaults();

@@ -122,3 +122,18 @@ public sealed class TokenRemovedMidJobTests(SavedTokenAndRendererFixture app) : 
         }
     }
 }
+
+/// <summary>The offline renderer stands in only when no model has a token: it is never a fallback that hides a failing upstream.</summary>
+public sealed class RendererBesideTokensTests(SavedTokenAndRendererFixture app) : IClassFixture<SavedTokenAndRendererFixture>
+{
+    [Fact]
+    public async Task A_failing_upstream_with_a_token_answers_its_error_not_an_offline_image()
+    {
+        app.ClearFaults();
+        app.OpenAi.Fail("/v1/images/generations", Fault.ServerError);
+
+        var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "no stand-in", model = "gpt-image-1" });
+
+        await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.BadGateway, "upstream_error");
+    }
+}
