@@ -211,6 +211,49 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
     }
 
     [Fact]
+    public async Task A_running_jobs_progress_is_the_upstreams_percentage_and_a_failed_check_leaves_it_as_it_was()
+    {
+        app.ClearFaults();
+        app.Geminigen.Hold = true; // status 1, 30 % more at each check, up to 90 %
+        string path;
+        try
+        {
+            path = (await JobsApiTests.SubmitAsyncAsync(app.Client, new { prompt = "shows its progress", model = "grok" })).Headers.Location!.AbsolutePath;
+            await Eventually.HoldsAsync(async () => await ProgressAsync(path) is 0.9);
+            app.Geminigen.Fail("/uapi/v1/history/", Fault.Unavailable); // every check fails from here on
+            var checks = app.Geminigen.CountOf("/uapi/v1/history/");
+            // Two failed checks: the job has recorded what the first one left it with.
+            await Eventually.HoldsAsync(() => Task.FromResult(app.Geminigen.CountOf("/uapi/v1/history/") >= checks + 2));
+
+            Assert.Equal(0.9, await ProgressAsync(path)); // not an unknown progress shown as -1
+        }
+        finally
+        {
+            app.ClearFaults();
+        }
+        Assert.Equal("succeeded", (await JobsApiTests.PollAsync(app.Client, path)).GetProperty("status").GetString());
+
+        async Task<double?> ProgressAsync(string job) =>
+            (await app.Client.GetFromJsonAsync<JsonElement>(job)).GetProperty("progress") is { ValueKind: JsonValueKind.Number } p ? p.GetDouble() : null;
+    }
+
+    [Fact]
+    public async Task A_failed_job_is_listed_under_failed_and_not_under_canceled()
+    {
+        app.ClearFaults();
+        app.Geminigen.Fail(Grok, Fault.ContentFiltered);
+        var accepted = await JobsApiTests.SubmitAsyncAsync(app.Client, new { prompt = "listed as failed", model = "grok" });
+        var job = await JobsApiTests.PollAsync(app.Client, accepted.Headers.Location!.AbsolutePath);
+        Assert.Equal("failed", job.GetProperty("status").GetString());
+
+        async Task<IEnumerable<string?>> ListedAsync(string status) =>
+            (await app.Client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs?status={status}&limit=100")).GetProperty("data").EnumerateArray()
+                .Select(j => j.GetProperty("id").GetString());
+        Assert.Contains(job.GetProperty("id").GetString(), await ListedAsync("failed"));
+        Assert.DoesNotContain(job.GetProperty("id").GetString(), await ListedAsync("canceled"));
+    }
+
+    [Fact]
     public async Task A_fallback_that_takes_no_reference_is_left_out_when_the_request_has_one()
     {
         app.ClearFaults();
