@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Functions.Tests.Fakes;
 using Functions.Tests.Storage;
-using Azure.Core;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -80,7 +79,7 @@ public sealed class RefusedHistoryWriteFixture : AppFixture
 {
     protected override void ConfigureServices(IServiceCollection services) =>
         services.AddAzureClients(clients => clients.ConfigureDefaults(options => options.Transport = new RecordingTransport(request =>
-            request.Method == RequestMethod.Post && request.Uri.Path.EndsWith("/$batch", StringComparison.Ordinal)
+            RecordingTransport.IsTableTransaction(request)
                 ? RecordingTransport.Error(request, 400, MisbehavingStorageFixture.StorageText)
                 : null)));
 }

@@ -5,7 +5,6 @@ using Functions.History;
 using Functions.Storage;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
-using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -37,25 +36,56 @@ public sealed class ImageKeeperTests(StorageFixture storage) : IClassFixture<Sto
         Assert.Equal(before + 1, (await history.ListPublicAsync(1, 0, default)).Total);
     }
 
+    /// <summary>A keeper, its history and its files on this Azurite, every storage request of theirs going through <paramref name="transport"/>.</summary>
+    sealed class KeeperOver : IDisposable
+    {
+        readonly ServiceProvider _services;
+
+        public KeeperOver(StorageFixture storage, RecordingTransport transport)
+        {
+            _services = transport.AppStorage(storage.ConnectionString);
+            History = new ImageHistory(_services.GetRequiredKeyedService<TableClient>(StorageNames.HistoryTable));
+            Files = new FileStore(_services.GetRequiredKeyedService<BlobContainerClient>(StorageNames.FilesContainer));
+            Keeper = new ImageKeeper(Files, History, _services.GetRequiredService<StorageBootstrap>(), TimeProvider.System, NullLogger<ImageKeeper>.Instance);
+        }
+
+        public ImageKeeper Keeper { get; }
+        public ImageHistory History { get; }
+        public FileStore Files { get; }
+
+        public void Dispose() => _services.Dispose();
+    }
+
     [Fact]
     public async Task A_job_store_waits_out_a_storage_outage_instead_of_failing_its_activity_into_a_second_upstream_call()
     {
         var failures = 4; // the storage clients' 3 tries of the first write, and one more
-        var transport = new RecordingTransport(request => request.Method == Azure.Core.RequestMethod.Put && request.Uri.Path.Contains("/file_")
-            && Interlocked.Decrement(ref failures) >= 0 ? RecordingTransport.Error(request, 503, "Server busy") : null);
-        var collection = new ServiceCollection().AddLogging()
-            .AddAppStorage(IdentityAuthTests.Settings(("AzureWebJobsStorage", storage.ConnectionString)));
-        collection.AddAzureClients(clients => clients.ConfigureDefaults(options => options.Transport = transport));
-        using var services = collection.BuildServiceProvider();
-        var history = new ImageHistory(services.GetRequiredKeyedService<TableClient>(StorageNames.HistoryTable));
-        var keeper = new ImageKeeper(new FileStore(services.GetRequiredKeyedService<BlobContainerClient>(StorageNames.FilesContainer)), history,
-            services.GetRequiredService<StorageBootstrap>(), TimeProvider.System, NullLogger<ImageKeeper>.Instance);
+        using var over = new KeeperOver(storage, new RecordingTransport(request => request.Method == Azure.Core.RequestMethod.Put
+            && request.Uri.Path.Contains("/file_") && Interlocked.Decrement(ref failures) >= 0 ? RecordingTransport.Error(request, 503, "Server busy") : null));
         var jobId = "job_0" + Guid.NewGuid().ToString("N")[..20];
 
-        var stored = await keeper.StoreForJobAsync(jobId, Request, "openai", Image(100, 64), default);
+        var stored = await over.Keeper.StoreForJobAsync(jobId, Request, "openai", Image(100, 64), default);
 
         Assert.True(failures < 0, "the outage was not reached");
-        Assert.Equal(stored.FileId, (await history.FindByJobAsync(jobId, default))!.FileId);
+        Assert.Equal(stored.FileId, (await over.History.FindByJobAsync(jobId, default))!.FileId);
+    }
+
+    [Fact]
+    public async Task An_inline_store_whose_history_write_landed_unseen_keeps_the_file_its_row_points_at()
+    {
+        // The history transaction lands but its answer is lost, and storage then fails every retry: the store fails,
+        // with a row written after all. Its file must stay with it (removing it would leave a row with a dead link).
+        var request = Request with { Prompt = "landed unseen " + Guid.NewGuid() };
+        var landed = 0;
+        using var over = new KeeperOver(storage, new RecordingTransport(
+            sent => RecordingTransport.IsTableTransaction(sent) && Volatile.Read(ref landed) > 0 ? RecordingTransport.Error(sent, 503, "Server busy") : null,
+            afterSending: sent => RecordingTransport.IsTableTransaction(sent) && Interlocked.Increment(ref landed) == 1
+                ? RecordingTransport.Error(sent, 503, "Server busy") : null));
+
+        await Assert.ThrowsAsync<Azure.RequestFailedException>(() => over.Keeper.StoreAsync(request, "offline", Image(100, 64)));
+
+        var row = (await over.History.ListPublicAsync(100, 0, default)).Images.Single(i => i.Prompt == request.Prompt);
+        Assert.NotNull(await over.Files.GetAsync(row.FileId, default));
     }
 
     [Fact]

@@ -1,14 +1,20 @@
 using Azure;
 using Azure.Core;
 using Azure.Core.Pipeline;
+using Functions.Storage;
+using Microsoft.Extensions.Azure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Functions.Tests.Storage;
 
 /// <summary>
 /// Stands in for a storage account, or for part of one: keeps every request sent and answers each with what
 /// <paramref name="answer"/> says (status and body), or, where it says null, lets the request through to the real service.
+/// Where <paramref name="afterSending"/> says an answer, the request goes through first and its answer is replaced: a
+/// write that landed, whose answer was lost on the way back.
 /// </summary>
-public sealed class RecordingTransport(Func<Request, (int Status, string Body)?> answer) : HttpPipelineTransport
+public sealed class RecordingTransport(Func<Request, (int Status, string Body)?> answer, Func<Request, (int Status, string Body)?>? afterSending = null)
+    : HttpPipelineTransport
 {
     public List<(string Host, string? Authorization, string? Version)> Requests { get; } = [];
 
@@ -17,6 +23,18 @@ public sealed class RecordingTransport(Func<Request, (int Status, string Body)?>
         request.Headers.TryGetValue("Accept", out var accept) && accept.Contains("json", StringComparison.OrdinalIgnoreCase)
             ? (status, $"{{\"odata.error\":{{\"code\":\"Refused\",\"message\":{{\"lang\":\"en-US\",\"value\":\"{message}\"}}}}}}")
             : (status, $"<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>Refused</Code><Message>{message}</Message></Error>");
+
+    /// <summary>The app's storage registration on <paramref name="connectionString"/>, every request of its clients going through this transport.</summary>
+    public ServiceProvider AppStorage(string connectionString)
+    {
+        var collection = new ServiceCollection().AddLogging().AddAppStorage(IdentityAuthTests.Settings(("AzureWebJobsStorage", connectionString)));
+        collection.AddAzureClients(clients => clients.ConfigureDefaults(options => options.Transport = this));
+        return collection.BuildServiceProvider();
+    }
+
+    /// <summary>A Table entity-group transaction (every history write is one).</summary>
+    public static bool IsTableTransaction(Request request) =>
+        request.Method == RequestMethod.Post && request.Uri.Path.EndsWith("/$batch", StringComparison.Ordinal);
 
     public override Request CreateRequest() => HttpClientTransport.Shared.CreateRequest();
 
@@ -28,8 +46,13 @@ public sealed class RecordingTransport(Func<Request, (int Status, string Body)?>
         request.Headers.TryGetValue("Authorization", out var authorization);
         request.Headers.TryGetValue("x-ms-version", out var version);
         lock (Requests) Requests.Add((request.Uri.Host!, authorization, version));
-        if (answer(request) is { } canned) message.Response = new CannedResponse(canned.Status, canned.Body);
-        else await HttpClientTransport.Shared.ProcessAsync(message);
+        if (answer(request) is { } canned)
+        {
+            message.Response = new CannedResponse(canned.Status, canned.Body);
+            return;
+        }
+        await HttpClientTransport.Shared.ProcessAsync(message);
+        if (afterSending?.Invoke(request) is { } lost) message.Response = new CannedResponse(lost.Status, lost.Body);
     }
 
     sealed class CannedResponse(int status, string body) : Response

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Azure.Data.Tables;
 using Functions.Storage;
 using Functions.Tokens;
-using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -16,10 +15,7 @@ public sealed class StorageFaultTests
     static (ServiceProvider Services, RecordingTransport Transport) StorageAnswering(int status)
     {
         var transport = new RecordingTransport(request => RecordingTransport.Error(request, status, StorageText));
-        var collection = new ServiceCollection().AddLogging()
-            .AddAppStorage(IdentityAuthTests.Settings(("AzureWebJobsStorage", "UseDevelopmentStorage=true")));
-        collection.AddAzureClients(clients => clients.ConfigureDefaults(options => options.Transport = transport));
-        return (collection.BuildServiceProvider(), transport);
+        return (transport.AppStorage("UseDevelopmentStorage=true"), transport);
     }
 
     static UpstreamTokens Tokens(IServiceProvider services) => new(services.GetRequiredKeyedService<TableClient>(StorageNames.SettingsTable),
