@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Functions.History;
 using Functions.Storage;
 
@@ -71,8 +72,9 @@ public sealed class ImageHistoryTests(StorageFixture storage) : IClassFixture<St
         var afterAdd = await reader.ListPublicAsync(5, 0, default);
         Assert.Equal([newer.Id, added.Id], afterAdd.Images.Take(2).Select(i => i.Id));
         Assert.Equal(first.Total + 1, afterAdd.Total);
-        Assert.Single((await reader.ListPublicAsync(1, 0, default)).Images);
-        Assert.Equal(2, (await reader.ListPublicAsync(2, 0, default)).Images.Count); // a longer page than the one kept is read anew
+        var shortPage = NewInstance();
+        Assert.Single((await shortPage.ListPublicAsync(1, 0, default)).Images);
+        Assert.Equal(2, (await shortPage.ListPublicAsync(2, 0, default)).Images.Count); // a longer page than the one kept is read anew
 
         await writer.DeleteAsync(newer.Id, default);
         var afterDelete = await reader.ListPublicAsync(5, 0, default);
@@ -115,13 +117,37 @@ public sealed class ImageHistoryTests(StorageFixture storage) : IClassFixture<St
         foreach (var i in Enumerable.Range(0, 5)) await history.AddAsync(Image($"job_ff{i:x2}"), default);
         var all = (await history.ListPublicAsync(100, 0, default)).Images.Select(i => i.Id).ToList();
 
+        var fromSecond = await history.ListPublicAsync(2, 1, default);
         var second = await history.ListPublicAsync(2, 2, default);
         var beyond = await history.ListPublicAsync(2, all.Count, default);
 
         Assert.Equal(all.OrderDescending(), all);
+        Assert.Equal(all.Skip(1).Take(2), fromSecond.Images.Select(i => i.Id));
         Assert.Equal(all.Skip(2).Take(2), second.Images.Select(i => i.Id));
         Assert.Equal(all.Count, second.Total);
         Assert.Empty(beyond.Images);
+    }
+
+    [Fact]
+    public async Task Deleting_an_image_another_instance_deletes_meanwhile_finds_none_and_counts_it_once()
+    {
+        var other = NewInstance();
+        var image = await other.AddAsync(Image("job_ac01"), default);
+        var before = (await other.ListPublicAsync(1, 0, default)).Total;
+        var raced = 0;
+        // The other instance's delete lands between this one's read of the row and its own transaction.
+        using var services = new RecordingTransport(request =>
+        {
+            if (RecordingTransport.IsTableTransaction(request) && Interlocked.Exchange(ref raced, 1) == 0)
+                Task.Run(() => other.DeleteAsync(image.Id, default)).GetAwaiter().GetResult();
+            return null;
+        }).AppStorage(storage.ConnectionString);
+        var history = new ImageHistory(services.GetRequiredKeyedService<Azure.Data.Tables.TableClient>(StorageNames.HistoryTable));
+
+        Assert.Null(await history.DeleteAsync(image.Id, default)); // a 404, not 50 attempts and an error
+
+        Assert.Equal(1, raced);
+        Assert.Equal(before - 1, (await NewInstance().ListPublicAsync(1, 0, default)).Total);
     }
 
     [Fact]
