@@ -99,7 +99,7 @@ public sealed class GeneratedAdminKeyTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _azurite.DisposeAsync();
 
-    sealed class CapturingAnnouncer(List<string> keys) : IAdminKeyAnnouncer
+    internal sealed class CapturingAnnouncer(List<string> keys) : IAdminKeyAnnouncer
     {
         public void Announce(string key)
         {

@@ -1,0 +1,38 @@
+using System.Security.Cryptography;
+using System.Text;
+using Azure.Data.Tables;
+using Functions.Hosting;
+using Functions.Storage;
+using Functions.Tests.Api;
+using Functions.Tokens;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Functions.Tests.Storage;
+
+public sealed class AdminKeyTests(StorageFixture storage) : IClassFixture<StorageFixture>
+{
+    [Fact]
+    public async Task An_instance_that_loses_the_race_to_make_the_local_key_takes_the_key_that_won()
+    {
+        const string winner = "adm_made_by_another_instance";
+        var announced = new List<string>();
+        var raced = 0;
+        // The other instance's key lands between this one's read (no key yet) and its insert, which then meets it.
+        using var services = new RecordingTransport(request =>
+        {
+            if (request.Method == Azure.Core.RequestMethod.Post && request.Uri.Path.EndsWith("/" + StorageNames.SettingsTable, StringComparison.Ordinal)
+                && Interlocked.Exchange(ref raced, 1) == 0)
+                storage.Table(StorageNames.SettingsTable).AddEntity(new AdminKeyRow
+                    { PartitionKey = "admin", RowKey = "key", Sha256 = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(winner))) });
+            return null;
+        }).AppStorage(storage.ConnectionString);
+        var adminKey = new AdminKey(Options.Create(new AuthOptions { GenerateLocalAdminKey = true }),
+            services.GetRequiredKeyedService<TableClient>(StorageNames.SettingsTable), services.GetRequiredService<StorageBootstrap>(),
+            new GeneratedAdminKeyTests.CapturingAnnouncer(announced));
+
+        Assert.True(await adminKey.IsValidAsync(winner, default));
+        Assert.Equal(1, raced);
+        Assert.Empty(announced); // its own key was never kept, so it is never shown
+    }
+}
