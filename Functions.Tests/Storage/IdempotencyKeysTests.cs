@@ -52,4 +52,17 @@ public sealed class IdempotencyKeysTests(StorageFixture storage) : IClassFixture
         Assert.Equal("job_00000000000000000005", replaced.JobId);
         Assert.Equal("body-job_00000000000000000005", (await keys.FindAsync(key, default))?.BodyHash);
     }
+
+    [Fact]
+    public async Task A_late_release_for_a_job_the_key_has_moved_on_from_leaves_the_new_binding()
+    {
+        var key = "key-" + Guid.NewGuid();
+        var keys = NewInstance();
+        await keys.BindAsync(key, Use("job_00000000000000000006"), Exists, default);
+        await keys.BindAsync(key, Use("job_00000000000000000007"), _ => Task.FromResult(false), default); // the first job gone: rebound
+
+        await keys.ReleaseAsync(IdempotencyKeys.HashOfKey(key), "job_00000000000000000006", default); // the first job's DELETE, late
+
+        Assert.Equal("job_00000000000000000007", (await keys.FindAsync(key, default))?.JobId);
+    }
 }
