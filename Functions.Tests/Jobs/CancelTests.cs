@@ -88,6 +88,27 @@ public sealed class CancelRunningTests(GatedProviderFixture app) : IClassFixture
         Assert.Equal(HttpStatusCode.OK, (await app.Client.DeleteAsync(path)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await app.Client.GetAsync(path)).StatusCode);
     }
+
+    [Fact]
+    public async Task A_job_canceled_while_it_runs_removes_its_copy_of_an_inline_reference_image()
+    {
+        app.Reset();
+        var accepted = await JobsApiTests.SubmitAsyncAsync(app.Client, new { prompt = "canceled with its reference", model = "nano-banana-2",
+            referenceImageBase64 = Convert.ToBase64String(Fakes.FakeUpstream.Image), referenceImageMime = "image/png" });
+        var path = accepted.Headers.Location!.AbsolutePath;
+        var jobId = path.Split('/')[^1];
+        await app.Entered.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await Eventually.HoldsAsync(async () => (await app.Client.GetFromJsonAsync<JsonElement>(path)).GetProperty("status").GetString() == "running");
+        var copy = (await app.Client.GetFromJsonAsync<JsonElement>(path)).GetProperty("params").GetProperty("referenceFileId").GetString();
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync($"/api/v1/files/{copy}")).StatusCode);
+
+        var response = await app.Client.DeleteAsync(path);
+        app.Gate.SetResult();
+
+        Assert.True((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("deleted").GetBoolean());
+        Assert.Equal(HttpStatusCode.NotFound, (await app.Client.GetAsync($"/api/v1/files/{copy}")).StatusCode); // not kept until the job is forgotten
+        await Eventually.HoldsAsync(() => Task.FromResult(app.Logs.Any(line => line.Contains($"Job {jobId} ended without its image"))));
+    }
 }
 
 public sealed class CancelWaitingUpstreamTests(RestartFixture app) : IClassFixture<RestartFixture>
