@@ -25,6 +25,21 @@ public sealed class ConfigTokenTests(AppFixture app) : IClassFixture<AppFixture>
         await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.Unauthorized, "unauthorized");
     }
 
+    [Theory]
+    [InlineData(AppFixture.AdminKey)]
+    [InlineData("wrong-key")]
+    public async Task An_admin_key_header_sent_twice_answers_400_and_saves_nothing(string second)
+    {
+        var request = Request(HttpMethod.Post, body: """{"token":"sent-with-two-keys-0123"}""");
+        request.Headers.Add("X-Admin-Key", second);
+
+        var error = await GenerateImageTests.AssertKioaiError(await app.Client.SendAsync(request), HttpStatusCode.BadRequest, "bad_request");
+        var status = await (await app.Client.SendAsync(Request(HttpMethod.Get))).Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Contains("more than once", error.GetProperty("message").GetString());
+        Assert.False(status.GetProperty("configured").GetBoolean());
+    }
+
     [Fact]
     public async Task Saved_token_is_reported_masked_and_removed()
     {

@@ -79,6 +79,15 @@ public sealed class JsonBodyEncodingTests(AppFixture app) : IClassFixture<AppFix
     }
 
     [Theory]
+    [InlineData("application/json; charset=utf-8; charset=iso-8859-1")]
+    [InlineData("application/json; charset=iso-8859-1; CHARSET=utf-8")]
+    [InlineData("application/json; charset=utf-8; charset=utf-8")]
+    public async Task A_charset_declared_twice_answers_400_unsupported_charset(string contentType)
+    {
+        await AssertRefusedAsync("/api/images/generate", """{"prompt":"café"}"""u8.ToArray(), contentType, HttpStatusCode.BadRequest, "unsupported_charset", "more than once");
+    }
+
+    [Theory]
     [InlineData("/api/images/generate", "gzip")]
     [InlineData("/api/config/token", "br")]
     [InlineData("/api/config/providers/siliconflow/token", "identity, deflate")]

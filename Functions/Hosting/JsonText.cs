@@ -26,6 +26,9 @@ public static class JsonText
     public static string? CharsetProblem(string? contentType)
     {
         if (!MediaTypeHeaderValue.TryParse(contentType, out var media) || media.Charset.Length == 0) return null;
+        // The parser reads the first of two charsets, another reader may read the last: the body's text would be in doubt.
+        if (media.Parameters.Count(parameter => parameter.Name.Equals("charset", StringComparison.OrdinalIgnoreCase)) > 1)
+            return $"The Content-Type '{Echo.Of(contentType!)}' declares a charset more than once; declare it once, as utf-8.";
         var charset = HeaderUtilities.RemoveQuotes(media.Charset).ToString();
         return charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase) ? null
             : $"The request body must be UTF-8 JSON; the Content-Type declares charset={Echo.Of(charset)}.";

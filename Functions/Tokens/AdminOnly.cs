@@ -7,9 +7,11 @@ public sealed class AdminOnly(AdminKey adminKey)
 {
     public const string Header = "X-Admin-Key";
 
-    /// <summary>Null when the caller holds the admin key; else the 401 to answer.</summary>
+    /// <summary>Null when the caller holds the admin key; else the 401 to answer (400 when the header comes more than once).</summary>
     public async Task<JsonHttpResult<ErrorResponse>?> RejectAsync(HttpRequest request)
     {
+        if (request.Headers[Header].Count > 1)
+            return KioaiErrors.BadRequest("bad_request", $"The {Header} header appears more than once; send the admin key once.");
         var presented = request.Headers[Header].ToString();
         if (await adminKey.IsValidAsync(presented, request.HttpContext.RequestAborted)) return null;
         return KioaiErrors.Of(StatusCodes.Status401Unauthorized, "unauthorized",
