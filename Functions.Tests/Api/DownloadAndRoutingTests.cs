@@ -134,6 +134,41 @@ public sealed class DownloadAndRoutingTests(AppFixture app) : IClassFixture<AppF
         Assert.Equal(HttpStatusCode.NotModified, response.StatusCode); // RFC 9110, 13.2.2
     }
 
+    [Theory]
+    [InlineData(true, "*", HttpStatusCode.NotModified)]
+    [InlineData(true, null, HttpStatusCode.NotModified)]
+    [InlineData(false, "*", HttpStatusCode.NotModified)]
+    [InlineData(false, "\"another-version\"", HttpStatusCode.OK)]
+    public async Task An_if_match_that_holds_leaves_the_answer_to_if_none_match(bool anyVersion, string? ifNoneMatch, HttpStatusCode expected)
+    {
+        var path = await NewImagePathAsync();
+        var etag = (await app.Client.GetAsync(path)).Headers.ETag!;
+
+        var response = await DownloadWithAsync(path, h =>
+        {
+            h.IfMatch.Add(anyVersion ? EntityTagHeaderValue.Any : etag);
+            h.IfNoneMatch.Add(ifNoneMatch is null ? etag : ifNoneMatch == "*" ? EntityTagHeaderValue.Any : new EntityTagHeaderValue(ifNoneMatch));
+        });
+
+        Assert.Equal(expected, response.StatusCode); // RFC 9110, 13.2.2: If-Match, then If-None-Match
+    }
+
+    [Fact]
+    public async Task An_if_match_that_holds_skips_if_unmodified_since()
+    {
+        var path = await NewImagePathAsync();
+        var first = await app.Client.GetAsync(path);
+
+        var response = await DownloadWithAsync(path, h =>
+        {
+            h.IfMatch.Add(first.Headers.ETag!);
+            h.IfUnmodifiedSince = first.Content.Headers.LastModified!.Value.AddDays(-1);
+        });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode); // RFC 9110, 13.2.2: If-Unmodified-Since only without If-Match
+        Assert.Equal(await first.Content.ReadAsByteArrayAsync(), await response.Content.ReadAsByteArrayAsync());
+    }
+
     [Fact]
     public async Task A_range_with_an_if_range_that_no_longer_matches_answers_the_whole_file()
     {
