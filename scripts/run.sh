@@ -34,9 +34,13 @@ elif port_open 10000 && port_open 10001 && port_open 10002; then
   echo "Storage ports 10000-10002 already answer: using the emulator that is running there."
 else
   mkdir -p .azurite
+  # In a process group of its own (job control on for this one start), so that Ctrl+C reaches the app and not Azurite:
+  # stop() ends the app first, which lets go of its storage leases and locks, and Azurite after it.
+  set -m
   node node_modules/azurite/dist/src/azurite.js --silent --skipApiVersionCheck --location .azurite \
     --blobHost 127.0.0.1 --queueHost 127.0.0.1 --tableHost 127.0.0.1 > .azurite/azurite.log 2>&1 &
   azurite_pid=$!
+  set +m
   for _ in $(seq 1 100); do port_open 10002 && break; sleep 0.1; done
   port_open 10002 || { echo "Azurite did not start; see .azurite/azurite.log" >&2; exit 1; }
   echo "Azurite started (blob 10000, queue 10001, table 10002; data in .azurite/)."
