@@ -38,6 +38,18 @@ public sealed class DownloadAndRoutingTests(AppFixture app) : IClassFixture<AppF
     }
 
     [Fact]
+    public async Task A_download_is_shown_inline_and_named_by_its_file_id_and_type()
+    {
+        var path = await NewImagePathAsync();
+        var fileId = path.Split('/')[^2];
+
+        var disposition = (await app.Client.GetAsync(path)).Content.Headers.ContentDisposition!;
+
+        Assert.Equal("inline", disposition.DispositionType); // a browser shows the image rather than saving it
+        Assert.Equal($"{fileId}.png", disposition.FileName);
+    }
+
+    [Fact]
     public async Task A_private_image_is_downloaded_as_private_so_shared_caches_keep_no_copy()
     {
         var path = new Uri((await app.GenerateAsync(new { prompt = "download me privately", isPrivate = true })).GetProperty("imageUrl").GetString()!).PathAndQuery;
