@@ -132,6 +132,17 @@ public sealed class DownloadAndRoutingTests(AppFixture app) : IClassFixture<AppF
     }
 
     [Fact]
+    public async Task An_if_match_with_the_weak_form_of_the_etag_answers_412()
+    {
+        var path = await NewImagePathAsync();
+        var etag = (await app.Client.GetAsync(path)).Headers.ETag!;
+
+        var response = await DownloadWithAsync(path, h => h.IfMatch.Add(new EntityTagHeaderValue(etag.Tag, isWeak: true)));
+
+        await AssertDetailAsync(response, HttpStatusCode.PreconditionFailed); // RFC 9110, 13.1.1: If-Match compares strongly
+    }
+
+    [Fact]
     public async Task A_matching_if_none_match_answers_304_before_the_range_is_looked_at()
     {
         var path = await NewImagePathAsync();
