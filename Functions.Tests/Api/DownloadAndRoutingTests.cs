@@ -143,6 +143,15 @@ public sealed class DownloadAndRoutingTests(AppFixture app) : IClassFixture<AppF
     }
 
     [Fact]
+    public async Task An_error_answer_of_a_download_is_not_kept_by_caches()
+    {
+        var response = await DownloadWithAsync(await NewImagePathAsync(), h => h.Range = new RangeHeaderValue(100_000_000, null));
+
+        Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, response.StatusCode);
+        Assert.True(response.Headers.CacheControl!.NoStore); // not the file's "public, max-age=3600"
+    }
+
+    [Fact]
     public async Task A_matching_if_none_match_answers_304_before_the_range_is_looked_at()
     {
         var path = await NewImagePathAsync();
