@@ -236,6 +236,7 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
 
     [Theory]
     [InlineData("GET", "/api/v1/files/file_XYZ")]
+    [InlineData("GET", "/api/v1/files/file_00FF00FF00FF00FF00FF")] // the contract's pattern is lower-case hex only
     [InlineData("DELETE", "/api/v1/files/nope")]
     [InlineData("GET", "/api/v1/files/file_abc%0a")]
     [InlineData("GET", "/api/v1/files?limit=0")]
