@@ -234,6 +234,12 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
         await AssertDetailAsync(await app.Client.PostAsync("/api/v1/files", compressed), HttpStatusCode.UnsupportedMediaType);
     }
 
+    [Fact]
+    public async Task An_upload_past_the_pixel_bounds_is_413_not_415()
+    {
+        await AssertDetailAsync(await UploadAsync(TestImages.PngDeclaring(100_000, 100_000), "huge.png"), HttpStatusCode.RequestEntityTooLarge);
+    }
+
     [Theory]
     [InlineData("GET", "/api/v1/files/file_XYZ")]
     [InlineData("GET", "/api/v1/files/file_00FF00FF00FF00FF00FF")] // the contract's pattern is lower-case hex only
