@@ -102,6 +102,15 @@ public sealed class JsonBodyEncodingTests(AppFixture app) : IClassFixture<AppFix
     }
 
     [Fact]
+    public async Task A_json_body_declared_with_the_utf8_alias_is_fine()
+    {
+        // "utf8" is the alias some clients write.
+        var response = await PostAsync("/api/images/generate", Encoding.UTF8.GetBytes("""{"prompt":"alias"}"""), "application/json; charset=utf8");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
     public async Task Utf8_however_spelled_and_escaped_surrogate_pairs_are_fine()
     {
         var response = await PostAsync("/api/images/generate", Encoding.UTF8.GetBytes("""{"prompt":"a fox \ud83e\udd8a, café"}"""), "application/json; charset=\"UTF-8\"");
