@@ -111,6 +111,14 @@ public sealed class JsonBodyEncodingTests(AppFixture app) : IClassFixture<AppFix
     }
 
     [Fact]
+    public async Task An_identity_content_encoding_is_no_compression()
+    {
+        var response = await PostAsync("/api/images/generate", Encoding.UTF8.GetBytes("""{"prompt":"as sent"}"""), contentEncoding: "identity");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
     public async Task Utf8_however_spelled_and_escaped_surrogate_pairs_are_fine()
     {
         var response = await PostAsync("/api/images/generate", Encoding.UTF8.GetBytes("""{"prompt":"a fox \ud83e\udd8a, café"}"""), "application/json; charset=\"UTF-8\"");
