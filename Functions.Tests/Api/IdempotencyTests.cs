@@ -117,6 +117,18 @@ public sealed class IdempotencyTests(AppFixture app) : IClassFixture<AppFixture>
     }
 
     [Fact]
+    public async Task A_key_with_spaces_inside_is_printable_ascii_and_replays()
+    {
+        var key = $"order {Guid.NewGuid()} retry";
+        await GenerateAsync(new { prompt = "spaced key" }, key);
+
+        var second = await GenerateAsync(new { prompt = "spaced key" }, key);
+
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal("true", second.Headers.GetValues("Idempotent-Replayed").Single());
+    }
+
+    [Fact]
     public async Task Two_key_headers_are_400_not_one_key_made_of_both()
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/images/generate") { Content = JsonContent.Create(new { prompt = "two keys" }) };
