@@ -235,6 +235,16 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
     }
 
     [Fact]
+    public async Task A_records_created_at_keeps_the_milliseconds_its_id_was_made_in()
+    {
+        var record = await (await UploadAsync(Png, "now.png")).Content.ReadFromJsonAsync<JsonElement>();
+
+        // The id's first 12 hex digits are the inverted milliseconds of its creation (FileIds).
+        var milliseconds = 0xFFFF_FFFF_FFFFL - Convert.ToInt64(record.GetProperty("file_id").GetString()!["file_".Length..][..12], 16);
+        Assert.Equal(milliseconds / 1000.0, record.GetProperty("created_at").GetDouble());
+    }
+
+    [Fact]
     public async Task An_upload_past_the_pixel_bounds_is_413_not_415()
     {
         await AssertDetailAsync(await UploadAsync(TestImages.PngDeclaring(100_000, 100_000), "huge.png"), HttpStatusCode.RequestEntityTooLarge);
