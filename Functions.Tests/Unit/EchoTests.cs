@@ -1,0 +1,31 @@
+using Functions.Hosting;
+
+namespace Functions.Tests.Unit;
+
+public sealed class EchoTests
+{
+    [Fact]
+    public void A_value_of_up_to_64_characters_is_quoted_whole()
+    {
+        var value = new string('x', 64);
+
+        Assert.Equal(value, Echo.Of(value));
+        Assert.Equal("", Echo.Of(null));
+    }
+
+    [Fact]
+    public void A_longer_value_keeps_its_first_64_characters_and_says_how_long_it_was()
+    {
+        var value = new string('x', 64) + "yz";
+
+        Assert.Equal(new string('x', 64) + "… (66 characters)", Echo.Of(value));
+    }
+
+    [Fact]
+    public void The_cut_never_splits_a_character_made_of_two_utf16_units()
+    {
+        var value = new string('x', 63) + "😀" + "tail"; // the emoji's high surrogate is the 64th unit
+
+        Assert.Equal(new string('x', 63) + "… (69 characters)", Echo.Of(value));
+    }
+}
