@@ -1,4 +1,5 @@
 using DurableTask.Core;
+using DurableTask.Core.History;
 
 namespace Functions.LocalHost;
 
@@ -6,8 +7,9 @@ namespace Functions.LocalHost;
 /// The Durable engine as the sidecar's dispatchers see it, with three things they lack. A stop that is safe at any time:
 /// the sidecar starts its dispatchers only once a worker connects, but stops them on every shutdown, and
 /// AzureStorageOrchestrationService.StopAsync throws when it was never started, from an async void handler, which
-/// would end the process. Activity locks renewed while activities run (<see cref="ActivityLockRenewals"/>). And a
-/// drain before the worker stops (<see cref="DrainAsync"/>). Everything else is passed through.
+/// would end the process. Activity locks renewed while activities run (<see cref="ActivityLockRenewals"/>). A drain
+/// before the worker stops (<see cref="DrainAsync"/>). And the stale messages DTFx's own dispatcher drops, dropped
+/// (<see cref="DropStaleMessages"/>). Everything else is passed through.
 /// </summary>
 sealed class SidecarOrchestrationService(IOrchestrationService inner, TimeSpan visibilityTimeout, TimeSpan longestActivity, ILogger logger)
     : IOrchestrationService
@@ -101,8 +103,37 @@ sealed class SidecarOrchestrationService(IOrchestrationService inner, TimeSpan v
     public async Task<TaskOrchestrationWorkItem> LockNextTaskOrchestrationWorkItemAsync(TimeSpan receiveTimeout, CancellationToken cancellationToken)
     {
         var workItem = await FetchAsync(token => inner.LockNextTaskOrchestrationWorkItemAsync(receiveTimeout, token), cancellationToken);
-        if (workItem is not null) Interlocked.Increment(ref _orchestrations);
-        return workItem!;
+        if (workItem is null) return null!;
+        Interlocked.Increment(ref _orchestrations);
+        DropStaleMessages(workItem, logger);
+        return workItem;
+    }
+
+    /// <summary>
+    /// What DTFx's own dispatcher drops before a step runs (ReconcileMessagesWithState) and the sidecar's does not: a
+    /// second start (a control-queue message whose visibility ran out while it waited on a loaded host is delivered
+    /// again, and the state would then hold two starts: the step fails with "Multiple ExecutionStartedEvent found" each
+    /// time it is tried), and messages of another execution of the instance (a job deleted and submitted again under
+    /// the same id). They are still deleted with the step: the engine deletes the messages it delivered, not this list.
+    /// </summary>
+    internal static void DropStaleMessages(TaskOrchestrationWorkItem workItem, ILogger logger)
+    {
+        if (workItem.NewMessages is not { Count: > 0 } messages) return;
+        var starts = messages.Where(m => m.Event is ExecutionStartedEvent);
+        var started = workItem.OrchestrationRuntimeState?.ExecutionStartedEvent;
+        var execution = (started?.OrchestrationInstance ?? starts.FirstOrDefault()?.OrchestrationInstance)?.ExecutionId;
+        var kept = new List<TaskMessage>(messages.Count);
+        foreach (var message in messages)
+        {
+            var stale = message.Event is ExecutionStartedEvent
+                ? started is not null || kept.Any(m => m.Event is ExecutionStartedEvent)
+                : !string.IsNullOrEmpty(message.OrchestrationInstance?.ExecutionId) && execution is not null && message.OrchestrationInstance.ExecutionId != execution;
+            if (stale)
+                logger.LogWarning("Job {InstanceId}: dropped a {EventType} message that is stale (a start delivered again, or another execution's)",
+                    workItem.InstanceId, message.Event.EventType);
+            else kept.Add(message);
+        }
+        if (kept.Count < messages.Count) workItem.NewMessages = kept;
     }
     public Task RenewTaskOrchestrationWorkItemLockAsync(TaskOrchestrationWorkItem workItem) => inner.RenewTaskOrchestrationWorkItemLockAsync(workItem);
     public Task CompleteTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem, OrchestrationRuntimeState newOrchestrationRuntimeState,
