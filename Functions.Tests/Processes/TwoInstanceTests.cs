@@ -43,7 +43,7 @@ public sealed partial class TwoInstanceTests : IAsyncLifetime
             }
         }));
 
-        var jobs = await Task.WhenAll(jobIds.Select((id, i) => JobsApiTests.PollAsync(clients[(i + 1) % 2], $"/api/v1/jobs/{id}", seconds: 120)));
+        var jobs = await Task.WhenAll(jobIds.Select((id, i) => JobsApiTests.PollAsync(clients[(i + 1) % 2], $"/api/v1/jobs/{id}", seconds: 120, everyMs: 500)));
 
         Assert.All(jobs, j => Assert.Equal("succeeded", j.GetProperty("status").GetString()));
         Assert.Equal(Jobs, jobIds.Distinct().Count());
