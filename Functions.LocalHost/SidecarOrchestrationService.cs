@@ -113,8 +113,9 @@ sealed class SidecarOrchestrationService(IOrchestrationService inner, TimeSpan v
     /// What DTFx's own dispatcher drops before a step runs (ReconcileMessagesWithState) and the sidecar's does not: a
     /// second start (a control-queue message whose visibility ran out while it waited on a loaded host is delivered
     /// again, and the state would then hold two starts: the step fails with "Multiple ExecutionStartedEvent found" each
-    /// time it is tried), and messages of another execution of the instance (a job deleted and submitted again under
-    /// the same id). They are still deleted with the step: the engine deletes the messages it delivered, not this list.
+    /// time it is tried), and messages of another execution of the instance (the app never reuses a job id, so only for
+    /// parity with the Functions host). They are still deleted with the step: the engine deletes the messages it
+    /// delivered, not this list.
     /// </summary>
     internal static void DropStaleMessages(TaskOrchestrationWorkItem workItem, ILogger logger)
     {
