@@ -118,6 +118,20 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
     }
 
     [Fact]
+    public async Task A_rate_limited_check_counts_as_pending_and_the_paid_task_is_checked_again()
+    {
+        app.ClearFaults();
+        app.Geminigen.Fail("/uapi/v1/history/", Fault.RateLimited, times: 2);
+        var (submits, metaSubmits) = (app.Geminigen.CountOf(Grok), app.Geminigen.CountOf(Meta));
+
+        var json = await app.GenerateAsync(new { prompt = "checks rate limited", model = "grok" });
+
+        Assert.False(json.GetProperty("apiDebug").GetProperty("usedFallback").GetBoolean());
+        Assert.Equal(submits + 1, app.Geminigen.CountOf(Grok));
+        Assert.Equal(metaSubmits, app.Geminigen.CountOf(Meta));
+    }
+
+    [Fact]
     public async Task A_task_the_upstream_no_longer_knows_falls_back_as_its_failure_not_the_clients()
     {
         app.ClearFaults();
