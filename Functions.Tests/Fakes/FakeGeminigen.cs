@@ -80,6 +80,9 @@ public sealed class FakeGeminigen : FakeUpstream
             case Fault.NoCredit:
                 await RejectAsync(context, 403, new { detail = new { error_code = "NOT_ENOUGH_CREDIT", error_message = "Not enough credit" } });
                 return;
+            case Fault.PremiumPlanRequired:
+                await RejectAsync(context, 403, Error(403, "PREMIUM_PLAN_REQUIRED", "This model requires a premium plan"));
+                return;
             case Fault.ConcurrencyLimit:
                 await RejectAsync(context, 400, Error(400, "SYSTEM_ERROR", "You have reached the maximum of concurrent generations for your plan"));
                 return;

@@ -39,6 +39,8 @@ public enum Fault
     MislabelledImage,
     /// <summary>A geminigen task that fails (status 3) with no error code, only a message.</summary>
     TaskFailsWithoutCode,
+    /// <summary>The key's plan does not include the model (geminigen's PREMIUM_PLAN_REQUIRED, a 403).</summary>
+    PremiumPlanRequired,
 }
 
 /// <summary>One request a fake received: method, path, headers and (form or JSON) fields.</summary>

@@ -45,6 +45,7 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
     [InlineData(Fault.ContentFiltered, HttpStatusCode.BadRequest, "content_filtered", "GEMINI_RAI_MEDIA_FILTERED")]
     [InlineData(Fault.BadCredentials, HttpStatusCode.BadGateway, "upstream_unauthorized", "API_KEY_NOT_FOUND")]
     [InlineData(Fault.NoCredit, HttpStatusCode.BadGateway, "upstream_no_credit", "Not enough credit")]
+    [InlineData(Fault.PremiumPlanRequired, HttpStatusCode.BadGateway, "upstream_no_credit", "PREMIUM_PLAN_REQUIRED")] // a 403 about the plan, not the key
     [InlineData(Fault.BadRequest, HttpStatusCode.BadRequest, "upstream_rejected", "Prompt is too long")]
     public async Task A_final_fault_fails_the_job_with_the_upstreams_reason_and_no_fallback(Fault fault, HttpStatusCode status, string code, string reason)
     {
