@@ -41,6 +41,10 @@ public enum Fault
     TaskFailsWithoutCode,
     /// <summary>The key's plan does not include the model (geminigen's PREMIUM_PLAN_REQUIRED, a 403).</summary>
     PremiumPlanRequired,
+    /// <summary>OpenAI's moderation of GPT image models refused the prompt (a 400 moderation_blocked).</summary>
+    ModerationBlocked,
+    /// <summary>The account's spending limit is reached (OpenAI's 400 billing_hard_limit_reached).</summary>
+    BillingHardLimit,
 }
 
 /// <summary>One request a fake received: method, path, headers and (form or JSON) fields.</summary>

@@ -183,6 +183,8 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
     [InlineData("Qwen/Qwen-Image", Fault.Forbidden, HttpStatusCode.BadGateway, "upstream_unauthorized")] // a 403 about permission, not balance
     [InlineData("gpt-image-1", Fault.ContentFiltered, HttpStatusCode.BadRequest, "content_filtered")]
     [InlineData("gpt-image-1", Fault.NoCredit, HttpStatusCode.BadGateway, "upstream_no_credit")]
+    [InlineData("gpt-image-1", Fault.BillingHardLimit, HttpStatusCode.BadGateway, "upstream_no_credit")] // a 400 about credit, not the request
+    [InlineData("gpt-image-1", Fault.ModerationBlocked, HttpStatusCode.BadRequest, "content_filtered")]
     [InlineData("gpt-image-1", Fault.NotAnImage, HttpStatusCode.BadGateway, "invalid_upstream_image")]
     [InlineData("gpt-image-1", Fault.ServerError, HttpStatusCode.BadGateway, "upstream_error")]
     [InlineData("gpt-image-1", Fault.NotAnObject, HttpStatusCode.BadGateway, "upstream_error")] // was a 500: its members were read as an object's
