@@ -374,6 +374,7 @@ public sealed class FallbackChainTests(LongDeadlineProviderFixture app) : IClass
     [Theory]
     [InlineData(Fault.ServerError, HttpStatusCode.BadGateway, "upstream_error")]
     [InlineData(Fault.Hang, HttpStatusCode.GatewayTimeout, "upstream_timeout")]
+    [InlineData(Fault.ConcurrencyLimit, HttpStatusCode.BadGateway, "upstream_rate_limited")] // the plan's concurrent generations: busy, not broken
     public async Task When_the_whole_chain_fails_the_last_failure_is_the_answer(Fault fault, HttpStatusCode status, string code)
     {
         app.ClearFaults();
