@@ -43,6 +43,7 @@ public sealed class UpstreamRulesTests
     [InlineData("127.0.0.1", true)]
     [InlineData("10.1.2.3", true)]
     [InlineData("172.20.0.1", true)]
+    [InlineData("172.31.255.255", true)] // the last of 172.16.0.0/12
     [InlineData("192.168.1.1", true)]
     [InlineData("169.254.169.254", true)]
     [InlineData("100.64.0.1", true)]
