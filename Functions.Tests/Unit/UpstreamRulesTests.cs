@@ -30,6 +30,14 @@ public sealed class UpstreamRulesTests
         Assert.True(styled.Length <= Functions.Generation.GenerateImageValidator.MaxPromptLength);
     }
 
+    [Fact]
+    public void Style_words_fit_by_the_prompts_characters_not_its_utf16_units()
+    {
+        var prompt = string.Concat(Enumerable.Repeat("\U0001F98A", 3979)); // 3979 characters, 7958 UTF-16 units
+        var styled = UpstreamMapping.StyledPrompt(new Functions.Generation.GenerationRequest(prompt, "watercolor", "1:1", "dall-e-3", null, false, null, null));
+        Assert.Equal(prompt + ", watercolor painting", styled); // 4000 characters, as the validator counts them
+    }
+
     [Theory]
     [InlineData("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", true)]
     [InlineData("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.Sfl-KxwRJ_SMeKKF2QT4fwpMeJf36POk6yJV_adQssw", true)] // base64url's - and _ in the signature
