@@ -88,6 +88,18 @@ public sealed class UpstreamCallRulesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_image_served_under_a_type_that_is_no_image_type_is_taken_for_what_its_bytes_are()
+    {
+        var url = _server.Serve("/image", 200, "application/octet-stream", Png); // a bucket that does not know what it stores
+        using var images = Images();
+
+        var (bytes, info) = await images.DownloadAsync(url, CancellationToken.None);
+
+        Assert.Equal(Png, bytes);
+        Assert.Equal("image/png", info.ContentType);
+    }
+
+    [Fact]
     public async Task An_image_is_fetched_up_to_the_size_cap_and_refused_past_it_even_when_it_decodes()
     {
         var url = _server.Serve("/image.png", 200, "image/png", Png);
