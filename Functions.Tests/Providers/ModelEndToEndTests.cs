@@ -66,6 +66,17 @@ public sealed class ModelEndToEndTests(ProviderFixture app) : IClassFixture<Prov
         Assert.Equal("a cat, anime style", app.Geminigen.Requests.Skip(before).First(r => r.Method == "POST").Fields["prompt"]);
     }
 
+    [Fact]
+    public async Task A_request_without_a_seed_sends_siliconflow_none_so_that_it_picks_one()
+    {
+        app.ClearFaults();
+        var before = app.SiliconFlow.Requests.Count;
+
+        await app.GenerateAsync(new { prompt = "a heron, any seed", model = "Kwai-Kolors/Kolors" });
+
+        Assert.DoesNotContain("seed", app.SiliconFlow.Requests.Skip(before).First().Fields.Keys);
+    }
+
     [Theory]
     [InlineData("Kwai-Kolors/Kolors")]
     [InlineData("Qwen/Qwen-Image")]
