@@ -123,6 +123,19 @@ public sealed class ModelEndToEndTests(ProviderFixture app) : IClassFixture<Prov
         Assert.Equal("data:image/png;base64," + Convert.ToBase64String(FakeUpstream.Image), sent["image"]);
     }
 
+    [Fact]
+    public async Task A_jpeg_reference_travels_to_siliconflow_as_a_jpeg_data_url()
+    {
+        app.ClearFaults();
+        var jpeg = TestImages.Encode(8, 6, SkiaSharp.SKEncodedImageFormat.Jpeg);
+        var before = app.SiliconFlow.Requests.Count;
+
+        await app.GenerateAsync(new { prompt = "like this jpeg", model = "Kwai-Kolors/Kolors",
+            referenceImageBase64 = Convert.ToBase64String(jpeg), referenceImageMime = "image/jpeg" });
+
+        Assert.Equal("data:image/jpeg;base64," + Convert.ToBase64String(jpeg), app.SiliconFlow.Requests.Skip(before).First().Fields["image"]);
+    }
+
     /// <summary>The fields <paramref name="fake"/> was sent for a generation by <paramref name="model"/> with a reference image.</summary>
     async Task<IReadOnlyDictionary<string, string>> SubmittedWithReferenceAsync(FakeUpstream fake, string model)
     {
