@@ -35,6 +35,8 @@ public enum Fault
     NoAnswer,
     /// <summary>A 429 whose Retry-After asks for a minute: longer than any retry delay the tests allow.</summary>
     RateLimitedForAMinute,
+    /// <summary>A 429 whose Retry-After is an HTTP date an hour from now: the other form of a wait too long to make.</summary>
+    RateLimitedForAnHourByDate,
     /// <summary>The image URL serves the PNG as image/jpeg.</summary>
     MislabelledImage,
     /// <summary>A geminigen task that fails (status 3) with no error code, only a message.</summary>
@@ -192,6 +194,10 @@ public abstract class FakeUpstream : IAsyncDisposable
         {
             case Fault.RateLimited or Fault.RateLimitedForAMinute:
                 response.Headers.RetryAfter = fault == Fault.RateLimited ? "1" : "60";
+                await RejectAsync(context, 429, errorBody(429, "RATE_LIMIT_ERROR", "Too many requests"));
+                return true;
+            case Fault.RateLimitedForAnHourByDate:
+                response.Headers.RetryAfter = DateTimeOffset.UtcNow.AddHours(1).ToString("R");
                 await RejectAsync(context, 429, errorBody(429, "RATE_LIMIT_ERROR", "Too many requests"));
                 return true;
             case Fault.ServerError:

@@ -41,6 +41,20 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
     }
 
+    [Fact]
+    public async Task A_429_asking_to_wait_until_a_date_past_the_retry_delay_maximum_falls_back_at_once()
+    {
+        app.ClearFaults();
+        app.Geminigen.Fail(Grok, Fault.RateLimitedForAnHourByDate, times: 1);
+        var (grokBefore, metaBefore) = (app.Geminigen.CountOf(Grok), app.Geminigen.CountOf(Meta));
+
+        var json = await app.GenerateAsync(new { prompt = "rate limited for an hour, by date", model = "grok" });
+
+        Assert.Contains("RATE_LIMIT_ERROR", json.GetProperty("apiDebug").GetProperty("fallbackReason").GetString());
+        Assert.Equal(grokBefore + 1, app.Geminigen.CountOf(Grok)); // not sent again: the date is past Upstream:MaxRetryDelaySeconds
+        Assert.Equal(metaBefore + 1, app.Geminigen.CountOf(Meta));
+    }
+
     [Theory]
     [InlineData(Fault.ContentFiltered, HttpStatusCode.BadRequest, "content_filtered", "GEMINI_RAI_MEDIA_FILTERED")]
     [InlineData(Fault.BadCredentials, HttpStatusCode.BadGateway, "upstream_unauthorized", "API_KEY_NOT_FOUND")]
