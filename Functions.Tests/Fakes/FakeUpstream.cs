@@ -37,6 +37,8 @@ public enum Fault
     RateLimitedForAMinute,
     /// <summary>A 429 whose Retry-After is an HTTP date an hour from now: the other form of a wait too long to make.</summary>
     RateLimitedForAnHourByDate,
+    /// <summary>A 429 whose Retry-After asks for 2 s: exactly the longest retry delay the provider fixture allows.</summary>
+    RateLimitedForTheLongestWait,
     /// <summary>The image URL serves the PNG as image/jpeg.</summary>
     MislabelledImage,
     /// <summary>A geminigen task that fails (status 3) with no error code, only a message.</summary>
@@ -192,8 +194,8 @@ public abstract class FakeUpstream : IAsyncDisposable
         var response = context.Response;
         switch (fault)
         {
-            case Fault.RateLimited or Fault.RateLimitedForAMinute:
-                response.Headers.RetryAfter = fault == Fault.RateLimited ? "1" : "60";
+            case Fault.RateLimited or Fault.RateLimitedForAMinute or Fault.RateLimitedForTheLongestWait:
+                response.Headers.RetryAfter = fault switch { Fault.RateLimited => "1", Fault.RateLimitedForTheLongestWait => "2", _ => "60" };
                 await RejectAsync(context, 429, errorBody(429, "RATE_LIMIT_ERROR", "Too many requests"));
                 return true;
             case Fault.RateLimitedForAnHourByDate:

@@ -55,6 +55,20 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
         Assert.Equal(metaBefore + 1, app.Geminigen.CountOf(Meta));
     }
 
+    [Fact]
+    public async Task A_429_asking_for_exactly_the_retry_delay_maximum_is_waited_for_without_a_fallback()
+    {
+        app.ClearFaults();
+        app.Geminigen.Fail(Grok, Fault.RateLimitedForTheLongestWait, times: 1); // Retry-After: 2, Upstream:MaxRetryDelaySeconds is 2
+        var (grokBefore, metaBefore) = (app.Geminigen.CountOf(Grok), app.Geminigen.CountOf(Meta));
+
+        var json = await app.GenerateAsync(new { prompt = "rate limited for the longest wait", model = "grok" });
+
+        Assert.False(json.GetProperty("apiDebug").GetProperty("usedFallback").GetBoolean());
+        Assert.Equal(grokBefore + 2, app.Geminigen.CountOf(Grok));
+        Assert.Equal(metaBefore, app.Geminigen.CountOf(Meta));
+    }
+
     [Theory]
     [InlineData(Fault.ContentFiltered, HttpStatusCode.BadRequest, "content_filtered", "GEMINI_RAI_MEDIA_FILTERED")]
     [InlineData(Fault.BadCredentials, HttpStatusCode.BadGateway, "upstream_unauthorized", "API_KEY_NOT_FOUND")]
