@@ -69,6 +69,19 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
         Assert.Equal(metaBefore, app.Geminigen.CountOf(Meta));
     }
 
+    [Fact]
+    public async Task A_429_from_siliconflow_is_retried_without_a_fallback()
+    {
+        app.ClearFaults();
+        app.SiliconFlow.Fail("/v1/images/generations", Fault.RateLimited, times: 1);
+        var before = app.SiliconFlow.CountOf("/v1/images/generations");
+
+        var json = await app.GenerateAsync(new { prompt = "siliconflow rate limited once", model = "Kwai-Kolors/Kolors" });
+
+        Assert.False(json.GetProperty("apiDebug").GetProperty("usedFallback").GetBoolean());
+        Assert.Equal(before + 2, app.SiliconFlow.CountOf("/v1/images/generations"));
+    }
+
     [Theory]
     [InlineData(Fault.ContentFiltered, HttpStatusCode.BadRequest, "content_filtered", "GEMINI_RAI_MEDIA_FILTERED")]
     [InlineData(Fault.BadCredentials, HttpStatusCode.BadGateway, "upstream_unauthorized", "API_KEY_NOT_FOUND")]
