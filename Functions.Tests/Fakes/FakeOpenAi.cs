@@ -61,7 +61,9 @@ public sealed class FakeOpenAi : FakeUpstream
         var prompt = request.Fields["prompt"];
         object data = request.Fields.GetValueOrDefault("response_format") == "url"
             ? new { url = ImageUrl(fault is Fault.NotAnImage or Fault.OversizedImage ? fault : null), revised_prompt = prompt }
-            : new { b64_json = Convert.ToBase64String(fault == Fault.NotAnImage ? "not an image at all"u8.ToArray() : Image), revised_prompt = prompt };
+            : fault == Fault.BothImageForms
+                ? new { b64_json = Convert.ToBase64String(Image), url = ImageUrl(null), revised_prompt = prompt }
+                : new { b64_json = Convert.ToBase64String(fault == Fault.NotAnImage ? "not an image at all"u8.ToArray() : Image), revised_prompt = prompt };
         await Results.Json(new { created = 1763600000, data = new[] { data }, usage = new { total_tokens = 100 } }).ExecuteAsync(context);
     });
 

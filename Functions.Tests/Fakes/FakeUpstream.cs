@@ -39,6 +39,8 @@ public enum Fault
     RateLimitedForAnHourByDate,
     /// <summary>A 429 whose Retry-After asks for 2 s: exactly the longest retry delay the provider fixture allows.</summary>
     RateLimitedForTheLongestWait,
+    /// <summary>An OpenAI-compatible answer that carries the image both as b64_json and as a url.</summary>
+    BothImageForms,
     /// <summary>The image URL serves the PNG as image/jpeg.</summary>
     MislabelledImage,
     /// <summary>A geminigen task that fails (status 3) with no error code, only a message.</summary>

@@ -159,6 +159,19 @@ public sealed class ModelEndToEndTests(ProviderFixture app) : IClassFixture<Prov
     }
 
     [Fact]
+    public async Task An_answer_with_both_b64_json_and_a_url_is_read_from_its_base64_without_a_download()
+    {
+        app.ClearFaults();
+        app.OpenAi.Fail("/v1/images/generations", Fault.BothImageForms, times: 1);
+        var fetched = app.OpenAi.ImagesServed;
+
+        var json = await app.GenerateAsync(new { prompt = "both forms", model = "gpt-image-1" });
+
+        Assert.False(json.GetProperty("apiDebug").GetProperty("usedFallback").GetBoolean());
+        Assert.Equal(fetched, app.OpenAi.ImagesServed);
+    }
+
+    [Fact]
     public async Task A_model_that_takes_no_reference_or_resolution_answers_400()
     {
         var reference = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "x", model = "gpt-image-1",
