@@ -202,3 +202,25 @@ public sealed class ModelEndToEndTests(ProviderFixture app) : IClassFixture<Prov
         _ => app.Geminigen,
     };
 }
+
+/// <summary>The provider fixture with a SiliconFlow model from configuration alone, naming no steps or guidance.</summary>
+public sealed class SiliconFlowDefaultsFixture : ProviderFixture
+{
+    protected override IReadOnlyDictionary<string, string?> Settings =>
+        With(("Models:flux-schnell:Provider", "siliconflow"), ("Models:flux-schnell:UpstreamModel", "black-forest-labs/FLUX.1-schnell"),
+            ("Models:flux-schnell:Shapes:0", "1024x1024"));
+}
+
+public sealed class SiliconFlowDefaultsTests(SiliconFlowDefaultsFixture app) : IClassFixture<SiliconFlowDefaultsFixture>
+{
+    [Fact]
+    public async Task A_siliconflow_model_that_names_no_steps_or_guidance_sends_the_documented_defaults()
+    {
+        var before = app.SiliconFlow.Requests.Count;
+
+        await app.GenerateAsync(new { prompt = "a heron, by the defaults", model = "flux-schnell" });
+
+        var sent = app.SiliconFlow.Requests.Skip(before).First().Fields;
+        Assert.Equal(("20", "7.5"), (sent["num_inference_steps"], sent["guidance_scale"])); // UPSTREAMS.md: default 20 and 7.5
+    }
+}
