@@ -41,6 +41,7 @@ public sealed class UpstreamRulesTests
     [Theory]
     [InlineData("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", true)]
     [InlineData("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.Sfl-KxwRJ_SMeKKF2QT4fwpMeJf36POk6yJV_adQssw", true)] // base64url's - and _ in the signature
+    [InlineData("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0=.c2lnbmF0dXJl", true)] // a part with its Base64 padding kept
     [InlineData("gg-plain-api-key", false)]
     [InlineData("a.b", false)]
     [InlineData("a..c", false)]
