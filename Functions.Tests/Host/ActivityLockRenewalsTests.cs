@@ -77,7 +77,9 @@ public sealed class ActivityLockRenewalsTests
         var (engine, service, _) = Running(engineKeepsIt: false);
 
         await service.LockNextTaskActivityWorkItem(TimeSpan.FromSeconds(1), default);
-        await Task.Delay(Visibility * 3);
+        // Waited for, not timed: under load the first renewal can come later than any fixed delay.
+        await Eventually.HoldsAsync(() => Task.FromResult(Renewals(engine) >= 1));
+        await Task.Delay(Visibility * 2); // six renewal periods
 
         Assert.Equal(1, Renewals(engine));
     }
