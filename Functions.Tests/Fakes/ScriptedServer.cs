@@ -16,7 +16,7 @@ public sealed class ScriptedServer : IAsyncDisposable
     readonly ConcurrentDictionary<string, Answer> _answers = new();
 
     /// <summary>What a path answers; a null body means the server never answers (until the client goes away).</summary>
-    public sealed record Answer(int Status, string ContentType, byte[]? Body);
+    public sealed record Answer(int Status, string ContentType, byte[]? Body, string? Location = null);
 
     public ScriptedServer()
     {
@@ -38,6 +38,13 @@ public sealed class ScriptedServer : IAsyncDisposable
         return BaseUrl + path;
     }
 
+    /// <summary>Makes <paramref name="path"/> answer 302 to <paramref name="to"/> from now on, and returns its URL.</summary>
+    public string Redirect(string path, string to)
+    {
+        _answers[path] = new Answer(StatusCodes.Status302Found, "text/plain", [], to);
+        return BaseUrl + path;
+    }
+
     async Task AnswerAsync(HttpContext context)
     {
         if (!_answers.TryGetValue(context.Request.Path, out var answer))
@@ -52,6 +59,7 @@ public sealed class ScriptedServer : IAsyncDisposable
         }
         context.Response.StatusCode = answer.Status;
         context.Response.ContentType = answer.ContentType;
+        if (answer.Location is { } location) context.Response.Headers.Location = location;
         await context.Response.Body.WriteAsync(answer.Body);
     }
 

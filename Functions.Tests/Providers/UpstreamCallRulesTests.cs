@@ -88,6 +88,21 @@ public sealed class UpstreamCallRulesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_image_url_is_followed_through_three_redirects_and_not_a_fourth()
+    {
+        var image = _server.Serve("/cdn/image.png", 200, "image/png", Png);
+        string Chain(string name, int hops) =>
+            Enumerable.Range(1, hops).Reverse().Aggregate(image, (next, hop) => _server.Redirect($"/{name}/{hop}", next));
+        using var images = Images();
+
+        var (bytes, _) = await images.DownloadAsync(Chain("three", 3), CancellationToken.None);
+        var refused = await RefusedAsync(() => images.DownloadAsync(Chain("four", 4), CancellationToken.None));
+
+        Assert.Equal(Png, bytes);
+        Assert.Contains("answered 302", refused.Message); // a redirect loop ends, and fails over to another model
+    }
+
+    [Fact]
     public async Task An_image_served_under_a_type_that_is_no_image_type_is_taken_for_what_its_bytes_are()
     {
         var url = _server.Serve("/image", 200, "application/octet-stream", Png); // a bucket that does not know what it stores
