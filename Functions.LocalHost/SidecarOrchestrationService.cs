@@ -5,15 +5,19 @@ namespace Functions.LocalHost;
 
 /// <summary>
 /// The Durable engine as the sidecar's dispatchers see it, with three things they lack. A stop that is safe at any time:
-/// the sidecar starts its dispatchers only once a worker connects, but stops them on every shutdown, and
-/// AzureStorageOrchestrationService.StopAsync throws when it was never started, from an async void handler, which
-/// would end the process. Activity locks renewed while activities run (<see cref="ActivityLockRenewals"/>). A drain
+/// the sidecar stops the engine from an async void handler, where an exception ends the process, and
+/// AzureStorageOrchestrationService.StopAsync throws when it was never started (the sidecar starts its dispatchers
+/// only once a worker connects, but stops them on every shutdown) or when its partition manager has not stopped after
+/// 10 minutes (storage gone); so the stop is bounded and only logs what went wrong. Activity locks renewed while activities run (<see cref="ActivityLockRenewals"/>). A drain
 /// before the worker stops (<see cref="DrainAsync"/>). And the stale messages DTFx's own dispatcher drops, dropped
 /// (<see cref="DropStaleMessages"/>). Everything else is passed through.
 /// </summary>
-sealed class SidecarOrchestrationService(IOrchestrationService inner, TimeSpan visibilityTimeout, TimeSpan longestActivity, ILogger logger)
+sealed class SidecarOrchestrationService(IOrchestrationService inner, TimeSpan visibilityTimeout, TimeSpan longestActivity, ILogger logger,
+    TimeSpan? stopBound = null)
     : IOrchestrationService
 {
+    // The process is stopping: past this the engine's leases are left to lapse, as after a crash.
+    readonly TimeSpan _stopBound = stopBound ?? TimeSpan.FromSeconds(15);
     readonly ActivityLockRenewals _renewals = new(inner, visibilityTimeout, longestActivity, logger);
     readonly SemaphoreSlim _gate = new(1, 1);
     bool _started;
@@ -82,8 +86,13 @@ sealed class SidecarOrchestrationService(IOrchestrationService inner, TimeSpan v
         try
         {
             if (!_started) return;
-            await inner.StopAsync(isForced);
             _started = false;
+            await inner.StopAsync(isForced).WaitAsync(_stopBound);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e is TimeoutException ? null : e, "The Durable engine did not stop cleanly ({Reason}); its partition leases lapse on their own",
+                e.Message);
         }
         finally { _gate.Release(); }
     }
