@@ -1,6 +1,8 @@
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
+using Functions.Maintenance;
 using Functions.Storage;
+using Microsoft.DurableTask.Client;
 
 namespace Functions.Tests.Api;
 
@@ -48,6 +50,18 @@ public sealed class LostStorageTests(LostStorageFixture app) : IClassFixture<Los
         Assert.Equal("succeeded", job.GetProperty("status").GetString());
         var fileId = job.GetProperty("result").GetProperty("file_id").GetString();
         Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync($"/api/v1/files/{fileId}/download")).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_orphan_sweep_on_lost_storage_makes_it_again_and_removes_nothing()
+    {
+        await app.GenerateAsync(new { prompt = "before the loss" });
+        await LoseAsync();
+
+        var removed = await app.Service<OrphanFiles>().SweepAsync(app.Service<DurableTaskClient>(), default);
+
+        Assert.Empty(removed);
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync("/api/v1/files")).StatusCode); // made again: no 503 left for a client
     }
 
     Task LoseAsync() => Task.WhenAll(

@@ -1,5 +1,6 @@
 using Functions.Files;
 using Functions.History;
+using Functions.Storage;
 using Microsoft.DurableTask.Client;
 
 namespace Functions.Maintenance;
@@ -10,7 +11,7 @@ namespace Functions.Maintenance;
 /// of an inline reference image whose job never appeared. An upload is never touched, nor a file younger than
 /// <see cref="MinimumAge"/>.
 /// </summary>
-public sealed class OrphanFiles(FileStore files, ImageHistory history, TimeProvider clock, ILogger<OrphanFiles> logger)
+public sealed class OrphanFiles(FileStore files, ImageHistory history, StorageBootstrap bootstrap, TimeProvider clock, ILogger<OrphanFiles> logger)
 {
     /// <summary>Far past any store in progress (an inline generation ends within 220 s) and past a key's schedule grace.</summary>
     public static readonly TimeSpan MinimumAge = TimeSpan.FromHours(1);
@@ -21,8 +22,14 @@ public sealed class OrphanFiles(FileStore files, ImageHistory history, TimeProvi
     /// </summary>
     public static readonly TimeSpan ReferenceCheckedUntil = TimeSpan.FromDays(1);
 
-    /// <summary>Removes every orphan older than <see cref="MinimumAge"/> and returns their ids.</summary>
-    public async Task<IReadOnlyList<string>> SweepAsync(DurableTaskClient durable, CancellationToken cancellationToken)
+    /// <summary>
+    /// Removes every orphan older than <see cref="MinimumAge"/> and returns their ids. On storage that never had the
+    /// container and tables (a fresh account) or lost them, it makes them and finds nothing to remove.
+    /// </summary>
+    public Task<IReadOnlyList<string>> SweepAsync(DurableTaskClient durable, CancellationToken cancellationToken) =>
+        bootstrap.AgainIfLostAsync(() => SweepStoredAsync(durable, cancellationToken), cancellationToken);
+
+    async Task<IReadOnlyList<string>> SweepStoredAsync(DurableTaskClient durable, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         var candidates = new List<StoredFile>();
