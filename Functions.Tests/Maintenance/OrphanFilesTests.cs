@@ -4,6 +4,7 @@ using Functions.History;
 using Functions.Jobs;
 using Functions.LocalHost;
 using Functions.Maintenance;
+using Functions.Storage;
 using Functions.Tests.Api;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
@@ -28,6 +29,8 @@ public sealed class OrphanFilesTests(AppFixture app) : IClassFixture<AppFixture>
         fileId ??= FileIds.New(DateTimeOffset.UtcNow);
         var meta = new Dictionary<string, string> { [FileKinds.MetadataKey] = kind };
         if (jobId is not null) meta[FileStore.JobKey] = jobId;
+        // As the app's writers do before they store a file (when this is the class's first test, nothing has yet).
+        await app.Service<StorageBootstrap>().EnsureCreatedAsync();
         await Files.SaveAsync(fileId, Png, "image/png", "x.png", createdAt ?? LongAgo, isPrivate: kind == FileKinds.Reference, meta);
         return fileId;
     }
