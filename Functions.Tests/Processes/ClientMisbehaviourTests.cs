@@ -68,6 +68,24 @@ public sealed class ClientMisbehaviourTests : IAsyncLifetime
         Assert.DoesNotContain(_app.Output, line => line.StartsWith("fail:", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("/api/images/generate", "application/json")]
+    [InlineData("/api/v1/files", "multipart/form-data; boundary=b")]
+    public async Task A_chunk_size_that_is_not_hex_is_a_400_in_the_shape_of_its_surface(string path, string contentType)
+    {
+        using var socket = await ConnectAsync();
+        await socket.SendAsync(Encoding.ASCII.GetBytes($"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {contentType}\r\n" +
+            "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"));
+
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var (status, body) = await AnswerAsync(socket, bound.Token);
+
+        var error = JsonDocument.Parse(body).RootElement;
+        Assert.Equal(400, status);
+        Assert.Equal(JsonValueKind.String, (path.StartsWith("/api/v1/", StringComparison.Ordinal) ? error.GetProperty("detail") : error.GetProperty("error")).ValueKind);
+        Assert.DoesNotContain(_app.Output, line => line.StartsWith("fail:", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Bodies_that_declare_the_largest_length_and_send_none_take_no_memory_from_other_requests()
     {

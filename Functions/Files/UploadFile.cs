@@ -46,7 +46,8 @@ public sealed class UploadFile(FileStore files, ImageInspector inspector, Storag
         {
             return TooLarge();
         }
-        catch (Exception e) when (e is InvalidDataException or IOException && !IsTheClients(request.HttpContext, e))
+        // Kestrel's BadHttpRequestException (broken chunked framing) is no multipart problem: SurfaceErrors answers 400, as on every surface.
+        catch (Exception e) when (e is InvalidDataException or IOException and not BadHttpRequestException && !IsTheClients(request.HttpContext, e))
         {
             // The reader's own message may quote the body, so it is not passed on.
             var reason = e.Message.Contains("limit", StringComparison.OrdinalIgnoreCase)
