@@ -43,7 +43,9 @@ public sealed partial class TwoInstanceTests : IAsyncLifetime
             }
         }));
 
-        var jobs = await Task.WhenAll(jobIds.Select((id, i) => JobsApiTests.PollAsync(clients[(i + 1) % 2], $"/api/v1/jobs/{id}", seconds: 120, everyMs: 500)));
+        // Generous, and through 503s: on a loaded machine the engine has answered job reads after 30 s (DESIGN.md, "The two hosts").
+        var jobs = await Task.WhenAll(jobIds.Select((id, i) =>
+            JobsApiTests.PollAsync(clients[(i + 1) % 2], $"/api/v1/jobs/{id}", seconds: 240, everyMs: 500, throughOutages: true)));
 
         Assert.All(jobs, j => Assert.Equal("succeeded", j.GetProperty("status").GetString()));
         Assert.Equal(Jobs, jobIds.Distinct().Count());
