@@ -35,6 +35,21 @@ public sealed class SurfaceErrorsTests
         Assert.DoesNotContain(log.Levels, level => level >= LogLevel.Warning);
     }
 
+    [Theory]
+    [InlineData(typeof(IOException))] // the body's read broke off
+    [InlineData(typeof(OperationCanceledException))] // the request's token fired
+    public async Task A_failure_after_the_client_went_away_is_answered_to_nobody_and_logged_as_the_clients_doing(Type thrown)
+    {
+        var (context, log) = Context();
+        context.RequestAborted = new CancellationToken(canceled: true);
+
+        await SurfaceErrors.WriteExceptionAsync(context, (Exception)Activator.CreateInstance(thrown, "gone")!);
+
+        Assert.Equal(StatusCodes.Status499ClientClosedRequest, context.Response.StatusCode);
+        Assert.Equal(0, context.Response.Body.Length);
+        Assert.DoesNotContain(log.Levels, level => level >= LogLevel.Warning);
+    }
+
     [Fact]
     public async Task A_failure_while_the_client_is_still_there_is_a_logged_500()
     {
@@ -57,6 +72,47 @@ public sealed class SurfaceErrorsTests
         Assert.Equal(StatusCodes.Status503ServiceUnavailable, context.Response.StatusCode);
         Assert.Contains("restarts", System.Text.Encoding.UTF8.GetString(((MemoryStream)context.Response.Body).ToArray()));
         Assert.False(context.Response.Headers.ContainsKey("Retry-After")); // trying again soon would not help
+    }
+
+    public static TheoryData<string, Exception, int, string, string?> Errors => new()
+    {
+        { "/api/images/generate", new Azure.RequestFailedException(503, "Server busy"), 503, "storage_unavailable", "5" },
+        { "/api/v1/files", new Azure.RequestFailedException(0, "Connection refused"), 503, "", "5" },
+        { "/api/v1/jobs/job_1", new RpcException(new Status(StatusCode.Unavailable, "down")), 503, "", "5" },
+        { "/api/images/generate", new RpcException(new Status(StatusCode.DeadlineExceeded, "slow")), 503, "jobs_unavailable", "5" },
+        { "/api/images/generate", new Functions.Generation.DecodeBusyException("busy decoding"), 503, "server_busy", "5" },
+        { "/api/images/generate", new BadHttpRequestException("Bad chunk size data.", 400), 400, "bad_request", null },
+        { "/api/v1/files", new BadHttpRequestException("Bad chunk size data.", 400), 400, "", null },
+        { "/api/images/generate", new Azure.RequestFailedException(400, "The table specified does not exist"), 500, "internal_error", null },
+    };
+
+    [Theory]
+    [MemberData(nameof(Errors))]
+    public async Task Each_error_answers_its_status_in_its_surfaces_shape_with_Retry_After_only_for_a_passing_outage(
+        string path, Exception error, int status, string kioaiCode, string? retryAfter)
+    {
+        var (context, _) = Context();
+        context.Request.Path = path;
+        context.Response.Headers.ETag = "\"half-written\""; // what an endpoint had set before it threw
+
+        await SurfaceErrors.WriteExceptionAsync(context, error);
+
+        var body = JsonDocument.Parse(((MemoryStream)context.Response.Body).ToArray()).RootElement;
+        Assert.Equal(status, context.Response.StatusCode);
+        Assert.Equal(retryAfter, context.Response.Headers.RetryAfter.FirstOrDefault());
+        Assert.False(context.Response.Headers.ContainsKey("ETag"));
+        if (path.StartsWith("/api/v1/", StringComparison.Ordinal)) Assert.Equal(JsonValueKind.String, body.GetProperty("detail").ValueKind);
+        else Assert.Equal(kioaiCode, body.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task A_busy_decode_budget_is_logged_as_load_not_as_an_error()
+    {
+        var (context, log) = Context();
+
+        await SurfaceErrors.WriteExceptionAsync(context, new Functions.Generation.DecodeBusyException("busy decoding"));
+
+        Assert.Equal(LogLevel.Warning, log.Levels.Max());
     }
 
     static (DefaultHttpContext Context, RecordingLogs Log) Context()
