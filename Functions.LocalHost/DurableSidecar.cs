@@ -15,7 +15,6 @@ namespace Functions.LocalHost;
 public sealed class DurableSidecar(IConfiguration configuration, HostJson hostJson, DurableTimings timings, SidecarEndpoint endpoint,
     SidecarReadiness ready, ILogger<DurableSidecar> logger) : IHostedService, IAsyncDisposable
 {
-    static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(10);
     static readonly TimeSpan ShutdownBound = TimeSpan.FromSeconds(5);
     readonly CancellationTokenSource _stopping = new(); // never disposed: a stop may come after the dispose (see StopAsync)
     // Under WebApplicationFactory the app's own Run stops and disposes the host while the factory stops it too.
@@ -32,22 +31,10 @@ public sealed class DurableSidecar(IConfiguration configuration, HostJson hostJs
         return Task.CompletedTask;
     }
 
-    async Task StartWithRetriesAsync(CancellationToken stopping)
-    {
-        for (var delay = TimeSpan.FromSeconds(1); ; delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks)))
-        {
-            try
-            {
-                await StartHostAsync(stopping);
-                return;
-            }
-            catch (Exception e) when (!stopping.IsCancellationRequested)
-            {
-                logger.LogWarning("The Durable backend could not start ({Reason}); trying again in {Delay} s", e.Message, delay.TotalSeconds);
-                await Task.Delay(delay, stopping);
-            }
-        }
-    }
+    Task StartWithRetriesAsync(CancellationToken stopping) =>
+        StartRetries.RunAsync(() => StartHostAsync(stopping),
+            (e, delay) => logger.LogWarning("The Durable backend could not start ({Reason}); trying again in {Delay} s", e.Message, delay.TotalSeconds),
+            stopping);
 
     async Task StartHostAsync(CancellationToken stopping)
     {

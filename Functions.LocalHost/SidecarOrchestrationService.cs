@@ -4,16 +4,18 @@ using DurableTask.Core.History;
 namespace Functions.LocalHost;
 
 /// <summary>
-/// The Durable engine as the sidecar's dispatchers see it, with three things they lack. A stop that is safe at any time:
-/// the sidecar stops the engine from an async void handler, where an exception ends the process, and
-/// AzureStorageOrchestrationService.StopAsync throws when it was never started (the sidecar starts its dispatchers
-/// only once a worker connects, but stops them on every shutdown) or when its partition manager has not stopped after
-/// 10 minutes (storage gone); so the stop is bounded and only logs what went wrong. Activity locks renewed while activities run (<see cref="ActivityLockRenewals"/>). A drain
+/// The Durable engine as the sidecar's dispatchers see it, with four things they lack. A start and a stop that are safe
+/// at any time: the sidecar starts and stops the engine from async void handlers, where an exception ends the process.
+/// So a start that fails (storage gone between the task hub's creation and the worker's connection) is tried again
+/// until it succeeds or the stop comes, and a start that comes after the stop (the sidecar starts the engine once a
+/// worker connects, or once its wait for one is cut short by the stop) does nothing. AzureStorageOrchestrationService.StopAsync
+/// throws when it was never started, and when its partition manager has not stopped after 10 minutes (storage gone);
+/// so the stop is bounded and only logs what went wrong. Activity locks renewed while activities run (<see cref="ActivityLockRenewals"/>). A drain
 /// before the worker stops (<see cref="DrainAsync"/>). And the stale messages DTFx's own dispatcher drops, dropped
 /// (<see cref="DropStaleMessages"/>). Everything else is passed through.
 /// </summary>
 sealed class SidecarOrchestrationService(IOrchestrationService inner, TimeSpan visibilityTimeout, TimeSpan longestActivity, ILogger logger,
-    TimeSpan? stopBound = null)
+    TimeSpan? stopBound = null, TimeSpan? firstStartRetry = null)
     : IOrchestrationService
 {
     // The process is stopping: past this the engine's leases are left to lapse, as after a crash.
@@ -21,7 +23,8 @@ sealed class SidecarOrchestrationService(IOrchestrationService inner, TimeSpan v
     readonly ActivityLockRenewals _renewals = new(inner, visibilityTimeout, longestActivity, logger);
     readonly SemaphoreSlim _gate = new(1, 1);
     bool _started;
-    readonly CancellationTokenSource _draining = new();
+    // Cancelled by the drain or the stop: from then on no work is fetched and the engine is not started.
+    readonly CancellationTokenSource _stopping = new();
     // Work items locked and not yet completed or abandoned (activities, by id: a failed completion is abandoned too) or released (orchestrations).
     readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _activities = new();
     int _orchestrations;
@@ -36,7 +39,7 @@ sealed class SidecarOrchestrationService(IOrchestrationService inner, TimeSpan v
     /// </summary>
     public async Task<bool> DrainAsync(CancellationToken cancellationToken)
     {
-        await _draining.CancelAsync();
+        await _stopping.CancelAsync();
         try
         {
             while (!_activities.IsEmpty || Volatile.Read(ref _orchestrations) > 0) await Task.Delay(20, cancellationToken);
@@ -50,15 +53,15 @@ sealed class SidecarOrchestrationService(IOrchestrationService inner, TimeSpan v
         }
     }
 
-    // While draining, a fetch waits for the dispatcher's own stop (a null work item would only be fetched again at once).
+    // Once draining or stopped, a fetch waits for the dispatcher's own stop (a null work item would only be fetched again at once).
     async Task<T?> FetchAsync<T>(Func<CancellationToken, Task<T>> fetch, CancellationToken cancellationToken) where T : class
     {
-        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _draining.Token);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
         try
         {
-            if (!_draining.IsCancellationRequested) return await fetch(either.Token);
+            if (!_stopping.IsCancellationRequested) return await fetch(either.Token);
         }
-        catch (OperationCanceledException) when (_draining.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
         }
         await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
@@ -67,10 +70,24 @@ sealed class SidecarOrchestrationService(IOrchestrationService inner, TimeSpan v
 
     public async Task StartAsync()
     {
+        try
+        {
+            await StartRetries.RunAsync(StartOnceAsync,
+                (e, delay) => logger.LogWarning("The Durable engine could not start ({Reason}); trying again in {Delay} s", e.Message, delay.TotalSeconds),
+                _stopping.Token, firstStartRetry);
+        }
+        catch (Exception e) when (_stopping.IsCancellationRequested)
+        {
+            logger.LogDebug("The Durable engine's start ended with the stop: {Reason}", e.Message);
+        }
+    }
+
+    async Task StartOnceAsync()
+    {
         await _gate.WaitAsync();
         try
         {
-            if (_started) return;
+            if (_started || _stopping.IsCancellationRequested) return;
             await inner.StartAsync();
             _started = true;
         }
@@ -81,8 +98,13 @@ sealed class SidecarOrchestrationService(IOrchestrationService inner, TimeSpan v
 
     public async Task StopAsync(bool isForced)
     {
+        await _stopping.CancelAsync();
         await _renewals.StopAllAsync();
-        await _gate.WaitAsync();
+        if (!await _gate.WaitAsync(_stopBound)) // a start under way is let finish, and then stopped
+        {
+            logger.LogWarning("The Durable engine was still starting or stopping when the stop's bound passed; its partition leases lapse on their own");
+            return;
+        }
         try
         {
             if (!_started) return;
