@@ -28,6 +28,8 @@ stop() {
 }
 trap stop EXIT
 trap 'exit 130' INT TERM
+# Set to nothing counts as not set (the app then takes the emulator from its Development settings).
+[ -n "${AzureWebJobsStorage:-}" ] || unset AzureWebJobsStorage
 if [ -n "${AzureWebJobsStorage:-}" ] && [ "${AzureWebJobsStorage}" != "UseDevelopmentStorage=true" ]; then
   echo "AzureWebJobsStorage is set: using that storage account, no Azurite started."
 elif port_open 10000 && port_open 10001 && port_open 10002; then

@@ -61,10 +61,15 @@ public sealed class IdentityAuthTests
         Assert.Null(connection.Credential);
     }
 
-    [Fact]
-    public void With_no_storage_setting_the_app_says_what_to_set()
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")] // an environment variable set to nothing
+    [InlineData(" ")]
+    public void With_no_storage_setting_the_app_says_what_to_set(string? value)
     {
-        var error = Assert.Throws<InvalidOperationException>(() => new ServiceCollection().AddAppStorage(Settings()));
+        var settings = value is null ? Settings() : Settings(("AzureWebJobsStorage", value));
+
+        var error = Assert.Throws<InvalidOperationException>(() => new ServiceCollection().AddAppStorage(settings));
 
         Assert.Contains("No storage is configured: set 'AzureWebJobsStorage' to a connection string", error.Message);
         Assert.Contains("'AzureWebJobsStorage__accountName'", error.Message);

@@ -31,7 +31,7 @@ public sealed class StorageConnection
         if (!string.IsNullOrWhiteSpace(connectionString)) return new(connectionString, null, null, null, null);
 
         var section = configuration.GetSection(name);
-        if (section.Exists()) return FromIdentitySettings(section, name);
+        if (section.GetChildren().Any()) return FromIdentitySettings(section, name); // an empty value alone is no setting
 
         throw new InvalidOperationException(
             $"No storage is configured: set '{name}' to a connection string (UseDevelopmentStorage=true locally) " +
