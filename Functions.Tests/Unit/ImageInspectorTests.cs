@@ -161,14 +161,17 @@ public sealed class ImageInspectorTests
     }
 
     [Theory]
-    [InlineData(0)]
-    [InlineData(1)] // a fill byte before the first marker, which the decoder skips
-    [InlineData(3)]
-    public async Task A_jpeg_whose_header_claims_far_more_pixels_than_its_bytes_can_hold_is_refused_before_decoding(int fillBytes)
+    [InlineData(0, 0xC0)]
+    [InlineData(1, 0xC0)] // a fill byte before the first marker, which the decoder skips
+    [InlineData(3, 0xC0)]
+    [InlineData(0, 0xC1)] // extended sequential
+    [InlineData(0, 0xC2)] // progressive: every Huffman-coded frame has the floor
+    public async Task A_jpeg_whose_header_claims_far_more_pixels_than_its_bytes_can_hold_is_refused_before_decoding(int fillBytes, int startOfFrame)
     {
         var encoded = TestImages.Encode(64, 48, SKEncodedImageFormat.Jpeg);
         var jpeg = (byte[])[.. encoded[..2], .. Enumerable.Repeat((byte)0xFF, fillBytes), .. encoded[2..]];
         var sof = jpeg.AsSpan().IndexOf([(byte)0xFF, (byte)0xC0]);
+        jpeg[sof + 1] = (byte)startOfFrame;
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(jpeg.AsSpan(sof + 5), 7000); // height, then width
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(jpeg.AsSpan(sof + 7), 7000);
 
@@ -226,17 +229,22 @@ public sealed class ImageInspectorTests
 
     [Theory]
     [InlineData(16_385, 1)]      // one pixel over a side
+    [InlineData(1, 16_385)]      // the other side
     [InlineData(8_000, 8_000)]   // 64 megapixels with both sides within bounds
+    [InlineData(3_561, 14_041)]  // 50,000,001 pixels: one over
     public async Task Sides_over_16384_or_more_than_50_megapixels_are_too_large(int width, int height)
     {
         Assert.Equal(ImageProblem.TooLarge, (await TestImages.Inspector.InspectAsync(TestImages.PngDeclaring(width, height), ImageFormats.Accepted, CancellationToken.None)).Problem);
     }
 
-    [Fact]
-    public async Task An_image_at_the_bounds_is_not_refused_for_its_size()
+    [Theory]
+    [InlineData(16_384, 3_051)]  // a side at its bound, just under 50 megapixels
+    [InlineData(3_051, 16_384)]
+    [InlineData(10_000, 5_000)]  // 50 megapixels exactly
+    public async Task An_image_at_the_bounds_is_not_refused_for_its_size(int width, int height)
     {
-        // 16384 x 3051 is just under 50 megapixels; the crafted IDAT is empty, so it fails later, at decoding.
-        Assert.Equal(ImageProblem.Undecodable, (await TestImages.Inspector.InspectAsync(TestImages.PngDeclaring(16_384, 3_051), ImageFormats.Accepted, CancellationToken.None)).Problem);
+        // The crafted IDAT is empty, so it fails later, at decoding.
+        Assert.Equal(ImageProblem.Undecodable, (await TestImages.Inspector.InspectAsync(TestImages.PngDeclaring(width, height), ImageFormats.Accepted, CancellationToken.None)).Problem);
     }
 
     [Fact]
