@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using SkiaSharp;
 
 namespace Functions.Tests.Api;
 
@@ -37,16 +38,21 @@ public sealed class DownloadAndRoutingTests(AppFixture app) : IClassFixture<AppF
         Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
     }
 
-    [Fact]
-    public async Task A_download_is_shown_inline_and_named_by_its_file_id_and_type()
+    [Theory]
+    [InlineData(null, "png")] // a generated image
+    [InlineData(SKEncodedImageFormat.Jpeg, "jpg")]
+    [InlineData(SKEncodedImageFormat.Webp, "webp")]
+    public async Task A_download_is_shown_inline_and_named_by_its_file_id_and_type(SKEncodedImageFormat? uploaded, string extension)
     {
-        var path = await NewImagePathAsync();
+        var path = uploaded is { } format
+            ? $"/api/v1/files/{(await (await ImageCheckTests.UploadAsync(app.Client, TestImages.Encode(8, 6, format), "photo")).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("file_id").GetString()}/download"
+            : await NewImagePathAsync();
         var fileId = path.Split('/')[^2];
 
         var disposition = (await app.Client.GetAsync(path)).Content.Headers.ContentDisposition!;
 
         Assert.Equal("inline", disposition.DispositionType); // a browser shows the image rather than saving it
-        Assert.Equal($"{fileId}.png", disposition.FileName);
+        Assert.Equal($"{fileId}.{extension}", disposition.FileName);
     }
 
     [Fact]
