@@ -16,11 +16,13 @@ public sealed class DownloadAndRoutingTests(AppFixture app) : IClassFixture<AppF
         return app.Client.SendAsync(request);
     }
 
-    /// <summary>An error answer of the download: its status, and kiapi's {"detail"} body (the file result's own has none).</summary>
-    static async Task AssertDetailAsync(HttpResponseMessage response, HttpStatusCode status)
+    /// <summary>An error answer of the download: its status, and kiapi's {"detail"} body (the file result's own has none), which it returns.</summary>
+    static async Task<string> AssertDetailAsync(HttpResponseMessage response, HttpStatusCode status)
     {
         Assert.Equal(status, response.StatusCode);
-        Assert.Equal(JsonValueKind.String, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").ValueKind);
+        var detail = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail");
+        Assert.Equal(JsonValueKind.String, detail.ValueKind);
+        return detail.GetString()!;
     }
 
     [Fact]
@@ -69,13 +71,15 @@ public sealed class DownloadAndRoutingTests(AppFixture app) : IClassFixture<AppF
         Assert.Equal(TimeSpan.FromHours(1), cacheControl.MaxAge); // as a public image's: deletable, so an hour at most
     }
 
-    [Fact]
-    public async Task Range_request_answers_206_with_that_range()
+    [Theory]
+    [InlineData("bytes=8-23")]
+    [InlineData("BYTES=8-23")] // a range unit is case-insensitive (RFC 9110, 14.1)
+    public async Task Range_request_answers_206_with_that_range(string range)
     {
         var path = await NewImagePathAsync();
         var full = await app.Client.GetByteArrayAsync(path);
         var request = new HttpRequestMessage(HttpMethod.Get, path);
-        request.Headers.Range = new RangeHeaderValue(8, 23);
+        request.Headers.TryAddWithoutValidation("Range", range);
 
         var response = await app.Client.SendAsync(request);
 
@@ -109,8 +113,9 @@ public sealed class DownloadAndRoutingTests(AppFixture app) : IClassFixture<AppF
 
         var response = await DownloadWithAsync(path, h => h.Range = new RangeHeaderValue(size + pastSize, null));
 
-        await AssertDetailAsync(response, HttpStatusCode.RequestedRangeNotSatisfiable);
+        var detail = await AssertDetailAsync(response, HttpStatusCode.RequestedRangeNotSatisfiable);
         Assert.Equal($"bytes */{size}", response.Content.Headers.ContentRange!.ToString());
+        Assert.Contains($"selects no byte of the file's {size} bytes", detail);
     }
 
     [Fact]
