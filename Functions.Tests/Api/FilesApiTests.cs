@@ -217,6 +217,7 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
         await AssertDetailAsync(await UploadAsync("%PDF-1.7 hello"u8.ToArray(), "image.png", "image/png"), HttpStatusCode.UnsupportedMediaType);
         await AssertDetailAsync(await UploadAsync([.. Png, .. new byte[10 * 1024 * 1024]], "big.png"), HttpStatusCode.RequestEntityTooLarge);
         await AssertDetailAsync(await app.Client.PostAsJsonAsync("/api/v1/files", new { file = "x" }), HttpStatusCode.UnsupportedMediaType);
+        await AssertDetailAsync(await app.Client.PostAsync("/api/v1/files", new FormUrlEncodedContent([new("file", "x")])), HttpStatusCode.UnsupportedMediaType); // a form, but no multipart one
 
         using var wrongField = new MultipartFormDataContent { { new ByteArrayContent(Png), "image", "a.png" } };
         await AssertIssueAsync(await app.Client.PostAsync("/api/v1/files", wrongField), "missing");
@@ -235,6 +236,33 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
         using var compressed = new MultipartFormDataContent { { new ByteArrayContent(Png), "file", "a.png" } };
         compressed.Headers.ContentEncoding.Add("gzip"); // was read as if not compressed, then refused as malformed
         await AssertDetailAsync(await app.Client.PostAsync("/api/v1/files", compressed), HttpStatusCode.UnsupportedMediaType);
+    }
+
+    [Theory]
+    [InlineData(16, HttpStatusCode.OK)]
+    [InlineData(17, HttpStatusCode.UnprocessableEntity)]
+    public async Task A_multipart_body_of_16_parts_is_read_and_one_of_17_is_422(int parts, HttpStatusCode status)
+    {
+        using var body = new MultipartFormDataContent { { new ByteArrayContent(Png), "file", "a.png" } };
+        for (var i = 1; i < parts; i++) body.Add(new StringContent("v"), $"f{i}");
+
+        var response = await app.Client.PostAsync("/api/v1/files", body);
+
+        Assert.True(status == response.StatusCode, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        if (status == HttpStatusCode.UnprocessableEntity)
+            Assert.Contains("more than 16 parts", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail")[0].GetProperty("msg").GetString());
+    }
+
+    [Theory]
+    [InlineData(0, HttpStatusCode.OK)]
+    [InlineData(1, HttpStatusCode.RequestEntityTooLarge)]
+    public async Task An_upload_of_10_MiB_is_stored_and_one_byte_more_is_413(int over, HttpStatusCode status)
+    {
+        // The longest name there is, as HttpClient sends it (filename and filename*): the framing does not count against the file.
+        var response = await UploadAsync(TestImages.PngOfLength(10 * 1024 * 1024 + over), string.Concat(Enumerable.Repeat("😀", 64)) + ".png");
+
+        Assert.True(status == response.StatusCode, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        if (status == HttpStatusCode.OK) Assert.Equal(10 * 1024 * 1024, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("size").GetInt64());
     }
 
     [Fact]

@@ -49,6 +49,20 @@ public static class TestImages
         return output.ToArray();
     }
 
+    /// <summary>
+    /// A real 4 x 3 PNG of exactly <paramref name="length"/> bytes: before its IEND, a private ancillary chunk of zeros,
+    /// which decoders skip (at least 100 bytes).
+    /// </summary>
+    public static byte[] PngOfLength(int length)
+    {
+        var png = Png(4, 3);
+        var output = new MemoryStream(length);
+        output.Write(png, 0, png.Length - 12);
+        Chunk(output, "ptSt", new byte[length - png.Length - 12]);
+        output.Write(png, png.Length - 12, 12);
+        return output.ToArray();
+    }
+
     /// <summary>The PNG signature followed by bytes that are no PNG at all.</summary>
     public static byte[] PngSignatureThenGarbage() => ThenGarbage(PngSignature);
 
