@@ -45,6 +45,10 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
     [InlineData("../../etc/x.png", "x.png")]
     [InlineData("..", null)] // nothing left but dots: the generated name
     [InlineData("photo\u202Egnp.exe", "photognp.exe")] // no right-to-left override to disguise the name
+    [InlineData("photo\u2067gnp.exe\u2069", "photognp.exe")] // nor an isolate
+    [InlineData("\u061Cphoto.png", "photo.png")] // nor an Arabic letter mark
+    [InlineData("ph\u0001o\u0085to\u007F.png", "photo.png")] // no control characters, C0 or C1
+    [InlineData("C:\\Users\\me\\photo.png", "photo.png")] // a Windows path too
     [InlineData("\U0001F468\u200D\U0001F469\u200D\U0001F467.png", "\U0001F468\u200D\U0001F469\u200D\U0001F467.png")] // joiners stay
     public async Task An_upload_keeps_its_own_filename_in_any_script_without_its_path(string given, string? kept)
     {
@@ -64,6 +68,9 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
         Assert.EndsWith("画😀.png", kept);
         Assert.InRange(System.Text.Encoding.UTF8.GetByteCount(kept), 250, 255);
         Assert.DoesNotContain('\uFFFD', kept);
+
+        var ascii = await (await UploadAsync(Png, new string('a', 300) + ".png")).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(new string('a', 251) + ".png", ascii.GetProperty("filename").GetString()); // 255 bytes exactly
     }
 
     [Fact]
