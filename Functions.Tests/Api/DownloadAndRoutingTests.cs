@@ -16,11 +16,17 @@ public sealed class DownloadAndRoutingTests(AppFixture app) : IClassFixture<AppF
         return app.Client.SendAsync(request);
     }
 
-    /// <summary>An error answer of the download: its status, and kiapi's {"detail"} body (the file result's own has none), which it returns.</summary>
+    /// <summary>
+    /// An error answer of the download: its status, and kiapi's {"detail"} body (the file result's own has none, and its
+    /// Content-Length of 0 must not stay), which it returns.
+    /// </summary>
     static async Task<string> AssertDetailAsync(HttpResponseMessage response, HttpStatusCode status)
     {
         Assert.Equal(status, response.StatusCode);
-        var detail = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail");
+        var body = await response.Content.ReadAsByteArrayAsync();
+        Assert.True(response.Content.Headers.ContentLength is null || response.Content.Headers.ContentLength == body.Length,
+            $"Content-Length {response.Content.Headers.ContentLength} for a body of {body.Length} bytes");
+        var detail = JsonDocument.Parse(body).RootElement.GetProperty("detail");
         Assert.Equal(JsonValueKind.String, detail.ValueKind);
         return detail.GetString()!;
     }
