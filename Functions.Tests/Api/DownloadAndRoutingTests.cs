@@ -218,19 +218,42 @@ public sealed class DownloadAndRoutingTests(AppFixture app) : IClassFixture<AppF
         Assert.Equal(await first.Content.ReadAsByteArrayAsync(), await response.Content.ReadAsByteArrayAsync());
     }
 
-    [Fact]
-    public async Task A_range_with_an_if_range_that_no_longer_matches_answers_the_whole_file()
+    [Theory]
+    [InlineData(null)] // an entity tag of another version
+    [InlineData(-1)] // a date before the file's Last-Modified
+    [InlineData(1)] // or after it: RFC 9110 (13.1.5) serves the range only on an exact match
+    public async Task A_range_with_an_if_range_that_no_longer_matches_answers_the_whole_file(int? daysFromLastModified)
     {
         var path = await NewImagePathAsync();
-        var full = await app.Client.GetByteArrayAsync(path);
+        var first = await app.Client.GetAsync(path);
+        var full = await first.Content.ReadAsByteArrayAsync();
         var request = new HttpRequestMessage(HttpMethod.Get, path);
         request.Headers.Range = new RangeHeaderValue(0, 9);
-        request.Headers.IfRange = new RangeConditionHeaderValue(new EntityTagHeaderValue("\"some-older-version\""));
+        request.Headers.IfRange = daysFromLastModified is { } days
+            ? new RangeConditionHeaderValue(first.Content.Headers.LastModified!.Value.AddDays(days))
+            : new RangeConditionHeaderValue(new EntityTagHeaderValue("\"some-older-version\""));
 
         var response = await app.Client.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(full, await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task A_range_with_an_if_range_date_that_is_the_files_last_modified_answers_206()
+    {
+        var path = await NewImagePathAsync();
+        var first = await app.Client.GetAsync(path);
+        var full = await first.Content.ReadAsByteArrayAsync();
+
+        var response = await DownloadWithAsync(path, h =>
+        {
+            h.Range = new RangeHeaderValue(0, 9);
+            h.IfRange = new RangeConditionHeaderValue(first.Content.Headers.LastModified!.Value);
+        });
+
+        Assert.Equal(HttpStatusCode.PartialContent, response.StatusCode);
+        Assert.Equal(full[..10], await response.Content.ReadAsByteArrayAsync());
     }
 
     [Fact]

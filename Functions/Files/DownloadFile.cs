@@ -25,9 +25,10 @@ public sealed class DownloadFile(FileStore files)
         response.Headers.CacheControl = file.IsPrivate ? "private, max-age=3600" : "public, max-age=3600";
         // A JPEG may carry other bytes after its image (README): a browser must not guess another type from them.
         response.Headers.XContentTypeOptions = "nosniff";
-        // The file result applies a range whatever its unit, and under an If-Range it cannot read; RFC 9110 ignores the
-        // first (14.2) and takes the second as false (13.1.5): the whole file either way.
-        if (request.Headers.Range.Count > 0 && (!IsByteRange(request) || !IfRangeReads(request))) request.Headers.Remove(HeaderNames.Range);
+        // The file result applies a range whatever its unit, under an If-Range it cannot read, and under an If-Range date
+        // later than the file's; RFC 9110 ignores the first (14.2) and takes the others as false (13.1.5): the whole file.
+        if (request.Headers.Range.Count > 0 && (!IsByteRange(request) || !IfRangeHolds(request, content.LastModified)))
+            request.Headers.Remove(HeaderNames.Range);
         var etag = EntityTagHeaderValue.Parse(content.ETag);
         // The file result lets an If-Match that holds outweigh If-None-Match (a 200 for a 304); RFC 9110 (13.2.2) goes on
         // to If-None-Match and skips If-Unmodified-Since: an If-Match that holds has said all it can.
@@ -45,8 +46,10 @@ public sealed class DownloadFile(FileStore files)
         request.Headers.IfMatch.Count > 0 && EntityTagHeaderValue.TryParseList(request.Headers.IfMatch, out var tags)
         && tags.Any(tag => tag.Equals(EntityTagHeaderValue.Any) || tag.Compare(etag, useStrongComparison: true));
 
-    static bool IfRangeReads(HttpRequest request) =>
-        request.Headers.IfRange.Count == 0 || RangeConditionHeaderValue.TryParse(request.Headers.IfRange.ToString(), out _);
+    // An entity tag is compared by the file result (strongly); a date holds only when it is the Last-Modified sent, to the second.
+    static bool IfRangeHolds(HttpRequest request, DateTimeOffset lastModified) =>
+        request.Headers.IfRange.Count == 0 || RangeConditionHeaderValue.TryParse(request.Headers.IfRange.ToString(), out var condition)
+        && (condition.LastModified is not { } date || date.ToUnixTimeSeconds() == lastModified.ToUnixTimeSeconds());
 
     static bool IsByteRange(HttpRequest request) =>
         RangeHeaderValue.TryParse(request.Headers.Range.ToString(), out var header) && header.Unit.Equals("bytes", StringComparison.OrdinalIgnoreCase);
