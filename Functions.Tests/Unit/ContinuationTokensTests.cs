@@ -27,10 +27,15 @@ public sealed class ContinuationTokensTests
         var token = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(ContinuationTokens.Encode("files", "file_0001")));
 
         Assert.Null(ContinuationTokens.Decode("files", Raw(token.Replace("file_0001", "file_0002"))));
+        Assert.Null(ContinuationTokens.Decode("jobs", Raw("jobs" + token["files".Length..]))); // a files token with its list tag edited
+        Assert.Null(ContinuationTokens.Decode("files", Raw(token[.."files:".Length] + token.Substring("files:".Length, 8) + "-" + token[("files:".Length + 9)..])));
         Assert.Null(ContinuationTokens.Decode("files", Raw("files:file_0001")));
         Assert.Null(ContinuationTokens.Decode("files", Raw("files:")));
         Assert.Null(ContinuationTokens.Decode("files", "not base64url!"));
     }
+
+    [Fact]
+    public void A_token_wraps_no_empty_position() => Assert.Null(ContinuationTokens.Decode("jobs", ContinuationTokens.Encode("jobs", "")));
 
     [Theory]
     [InlineData("file\u0000")]
