@@ -40,4 +40,16 @@ public sealed class AsyncJobTests(NoSyncWaitFixture app) : IClassFixture<NoSyncW
         Assert.Contains(history.GetProperty("images").EnumerateArray(),
             i => i.GetProperty("id").GetInt64() == job.GetProperty("result").GetProperty("image_id").GetInt64());
     }
+
+    [Fact]
+    public async Task Prefer_wait_longer_than_the_sync_bound_does_not_lengthen_the_wait()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/images/generate") { Content = JsonContent.Create(new { prompt = "wait longer?" }) };
+        request.Headers.Add("Prefer", "wait=30");
+
+        var response = await app.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode); // the sync bound here is 0 s: a job at once, not 30 s inline
+        await JobsApiTests.PollAsync(app.Client, response.Headers.Location!.AbsolutePath);
+    }
 }

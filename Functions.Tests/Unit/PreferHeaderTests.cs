@@ -11,6 +11,7 @@ public sealed class PreferHeaderTests
     [InlineData("WAIT=\"7\"", false, 7)]
     [InlineData("respond-async, wait=3", true, 3)]
     [InlineData("respond-async;foo=bar", true, null)]
+    [InlineData("Respond-Async", true, null)] // RFC 7240: preference names are case-insensitive
     [InlineData("wait=0, wait=30", false, 0)] // RFC 7240: only the first instance counts
     [InlineData("wait=abc, wait=30", false, null)]
     [InlineData("wait=-1", false, null)]
