@@ -81,6 +81,7 @@ public sealed class JobsApiTests(AppFixture app) : IClassFixture<AppFixture>
     [InlineData("/api/v1/jobs?continuation_token=abc", "query", "continuation_token")]
     [InlineData("/api/v1/jobs?continuation_token=ZmlsZXM6YWJj", "query", "continuation_token")] // a files list's token
     [InlineData("/api/v1/jobs?continuation_token=am9iczp4", "query", "continuation_token")] // "jobs:x": no check value, once a first page
+    [InlineData("/api/v1/jobs/job_", "path", "job_id")] // no digits
     [InlineData("/api/v1/jobs/job_XYZ", "path", "job_id")]
     [InlineData("/api/v1/jobs/123", "path", "job_id")]
     [InlineData("/api/v1/jobs/job_0abc%0A", "path", "job_id")]
@@ -127,6 +128,34 @@ public sealed class JobsApiTests(AppFixture app) : IClassFixture<AppFixture>
         var issue = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail")[0];
         Assert.Equal("string_too_long", issue.GetProperty("type").GetString());
         Assert.True(issue.GetProperty("input").GetString()!.Length < 100);
+    }
+
+    [Theory]
+    [InlineData("job_0", 64, HttpStatusCode.NotFound, null)] // as long as an id may be: looked up
+    [InlineData("job_X", 64, HttpStatusCode.UnprocessableEntity, "string_pattern_mismatch")]
+    [InlineData("job_0", 65, HttpStatusCode.UnprocessableEntity, "string_too_long")]
+    public async Task An_id_of_the_longest_length_is_looked_up_and_one_over_is_too_long(string prefix, int length, HttpStatusCode status, string? type)
+    {
+        var id = prefix.PadRight(length, 'a');
+
+        foreach (var method in new[] { HttpMethod.Get, HttpMethod.Delete })
+        {
+            var response = await app.Client.SendAsync(new HttpRequestMessage(method, $"/api/v1/jobs/{id}"));
+
+            Assert.Equal(status, response.StatusCode);
+            if (type is not null)
+                Assert.Equal(type, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail")[0].GetProperty("type").GetString());
+        }
+    }
+
+    [Theory]
+    [InlineData("/api/v1/jobs?limit=0&limit=1")]
+    [InlineData("/api/v1/jobs?status=done&status=succeeded")]
+    public async Task Of_a_repeated_query_value_the_last_counts(string url)
+    {
+        var response = await app.Client.GetAsync(url);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
     [Theory]
