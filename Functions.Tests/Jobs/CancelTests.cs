@@ -66,6 +66,11 @@ public sealed class CancelRunningTests(GatedProviderFixture app) : IClassFixture
         await app.Entered.Task.WaitAsync(TimeSpan.FromSeconds(30)); // the first job of a fresh app
         // The engine records the instance as running just after it hands out the first step.
         await Eventually.HoldsAsync(async () => (await app.Client.GetFromJsonAsync<JsonElement>(path)).GetProperty("status").GetString() == "running");
+        var poll = await app.Client.GetAsync(path);
+        Assert.NotNull(poll.Headers.RetryAfter); // while it runs
+        Assert.Equal(JsonValueKind.Null, (await poll.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("finished_at").ValueKind);
+        Assert.Equal([jobId], await JobIdsListedAsync(app.Client, "running"));
+        Assert.Empty(await JobIdsListedAsync(app.Client, "queued"));
 
         var response = await app.Client.DeleteAsync(path);
         app.Gate.SetResult();
@@ -81,13 +86,18 @@ public sealed class CancelRunningTests(GatedProviderFixture app) : IClassFixture
         var history = await app.Client.GetFromJsonAsync<JsonElement>("/api/images/history?limit=100");
         Assert.Equal(0, history.GetProperty("total").GetInt64());
         Assert.Equal(HttpStatusCode.NotFound, (await app.Client.GetAsync($"/api/v1/files/{fileId}")).StatusCode);
-        var canceled = await app.Client.GetFromJsonAsync<JsonElement>("/api/v1/jobs?status=canceled");
-        Assert.Contains(canceled.GetProperty("data").EnumerateArray(), j => j.GetProperty("id").GetString() == jobId);
+        Assert.Contains(jobId, await JobIdsListedAsync(app.Client, "canceled"));
+        Assert.DoesNotContain(jobId, await JobIdsListedAsync(app.Client, "failed"));
 
         // A second DELETE forgets the ended job.
         Assert.Equal(HttpStatusCode.OK, (await app.Client.DeleteAsync(path)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await app.Client.GetAsync(path)).StatusCode);
     }
+
+    /// <summary>The ids of the public jobs <c>GET /api/v1/jobs?status=</c> lists in <paramref name="status"/> (one page of 100).</summary>
+    public static async Task<List<string>> JobIdsListedAsync(HttpClient client, string status) =>
+        [.. (await client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs?status={status}&limit=100")).GetProperty("data").EnumerateArray()
+            .Select(j => j.GetProperty("id").GetString()!)];
 
     [Fact]
     public async Task A_job_canceled_while_it_runs_removes_its_copy_of_an_inline_reference_image()
@@ -158,7 +168,14 @@ public sealed class CancelQueuedTests(WorkerAfterFirstCancelFixture app) : IClas
     {
         var path = (await JobsApiTests.SubmitAsyncAsync(app.Client, new { prompt = "never started" })).Headers.Location!.AbsolutePath;
         Assert.Equal(HttpStatusCode.Accepted, (await JobsApiTests.SubmitAsyncAsync(app.Client, new { prompt = "private, never started", isPrivate = true })).StatusCode);
-        Assert.Equal("queued", (await app.Client.GetFromJsonAsync<JsonElement>(path)).GetProperty("status").GetString());
+        var poll = await app.Client.GetAsync(path);
+        var queued = await poll.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("queued", queued.GetProperty("status").GetString());
+        Assert.NotNull(poll.Headers.RetryAfter); // while it waits
+        Assert.Equal(JsonValueKind.Null, queued.GetProperty("started_at").ValueKind);
+        Assert.Equal(JsonValueKind.Null, queued.GetProperty("finished_at").ValueKind);
+        Assert.Equal([path.Split('/')[^1]], await CancelRunningTests.JobIdsListedAsync(app.Client, "queued")); // the private one is not listed
+        Assert.Empty(await CancelRunningTests.JobIdsListedAsync(app.Client, "running"));
         Assert.Equal(1, (await app.Client.GetFromJsonAsync<JsonElement>("/api/health")).GetProperty("queue_len").GetInt64()); // public jobs only
 
         var response = await app.Client.DeleteAsync(path); // its cancel reaches the engine first, then the worker connects
