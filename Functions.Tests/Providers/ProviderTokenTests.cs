@@ -43,7 +43,8 @@ public sealed class ProviderTokenTests(ProviderFixture app) : IClassFixture<Prov
         Assert.EndsWith(FakeSiliconFlow.Key[^4..], status.GetProperty("token").GetString());
         Assert.DoesNotContain(FakeSiliconFlow.Key, status.GetRawText());
 
-        Assert.Equal(HttpStatusCode.OK, (await AdminAsync(HttpMethod.Post, "/api/config/providers/siliconflow/token", new { token = "sk-wrong-key-000" })).StatusCode);
+        // The name in any case, as the route's own words: the same provider's token.
+        Assert.Equal(HttpStatusCode.OK, (await AdminAsync(HttpMethod.Post, "/api/config/providers/SiliconFlow/token", new { token = "sk-wrong-key-000" })).StatusCode);
         var rejected = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "wrong key", model = "Qwen/Qwen-Image" });
         await GenerateImageTests.AssertKioaiError(rejected, HttpStatusCode.BadGateway, "upstream_unauthorized");
 

@@ -31,17 +31,17 @@ public sealed class ConfigTokenFunctions(UpstreamTokens tokens, AdminOnly admin)
     [Function("GetProviderToken")]
     public Task<Results<Ok<TokenStatusResponse>, JsonHttpResult<ErrorResponse>>> GetProviderToken(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = Routes.ProviderToken)] HttpRequest request, string provider) =>
-        StatusAsync(request, provider);
+        StatusAsync(request, UpstreamTokens.NameOf(provider));
 
     [Function("SetProviderToken")]
     public Task<Results<Ok<SuccessResponse>, JsonHttpResult<ErrorResponse>>> SetProviderToken(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = Routes.ProviderToken)] HttpRequest request, string provider) =>
-        SaveAsync(request, provider);
+        SaveAsync(request, UpstreamTokens.NameOf(provider));
 
     [Function("DeleteProviderToken")]
     public Task<Results<Ok<SuccessResponse>, JsonHttpResult<ErrorResponse>>> DeleteProviderToken(
         [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = Routes.ProviderToken)] HttpRequest request, string provider) =>
-        DeleteAsync(request, provider);
+        DeleteAsync(request, UpstreamTokens.NameOf(provider));
 
     async Task<Results<Ok<TokenStatusResponse>, JsonHttpResult<ErrorResponse>>> StatusAsync(HttpRequest request, string provider)
     {

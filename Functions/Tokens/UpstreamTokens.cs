@@ -16,6 +16,9 @@ public sealed class UpstreamTokens([FromKeyedServices(StorageNames.SettingsTable
     /// <summary>The providers that take a token, as they appear in /api/config/providers/{provider}/token.</summary>
     public static readonly IReadOnlyList<string> Providers = [GeminigenProvider.ProviderName, SiliconFlowProvider.ProviderName, OpenAiCompatibleProvider.ProviderName];
 
+    /// <summary>The provider's name as listed, whatever its case in the path (as the route's own words); unknown names as given.</summary>
+    public static string NameOf(string provider) => Providers.FirstOrDefault(p => p.Equals(provider, StringComparison.OrdinalIgnoreCase)) ?? provider;
+
     const string Partition = "tokens";
     static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(30);
     readonly ConcurrentDictionary<string, (string? Token, DateTimeOffset ReadAt)> _cache = new();
