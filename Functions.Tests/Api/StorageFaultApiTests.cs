@@ -1,10 +1,8 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Functions.Tests.Fakes;
 using Functions.Tests.Storage;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Functions.Tests.Api;
 
@@ -12,12 +10,11 @@ namespace Functions.Tests.Api;
 public abstract class MisbehavingStorageFixture(int status) : AppFixture
 {
     public const string StorageText = "The table 'idempotency' of account devstoreaccount1 refused this; RequestId:5c1d";
-    public ConcurrentQueue<string> Logs { get; } = new();
 
     /// <summary>The status storage answers with; a test may change it.</summary>
     public int Status { get; set; } = status;
 
-    protected override void ConfigureLogging(ILoggingBuilder logging) => logging.AddProvider(new CollectingLoggerProvider(Logs));
+    protected override bool KeepsLogs => true;
 
     protected override void ConfigureServices(IServiceCollection services) =>
         services.AddAzureClients(clients => clients.ConfigureDefaults(options => options.Transport = new RecordingTransport(request =>

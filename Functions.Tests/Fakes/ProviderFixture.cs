@@ -1,6 +1,3 @@
-using System.Collections.Concurrent;
-using Microsoft.Extensions.Logging;
-
 namespace Functions.Tests.Fakes;
 
 /// <summary>
@@ -12,7 +9,6 @@ public class ProviderFixture : AppFixture
     public FakeGeminigen Geminigen { get; } = new();
     public FakeSiliconFlow SiliconFlow { get; } = new();
     public FakeOpenAi OpenAi { get; } = new();
-    public ConcurrentQueue<string> Logs { get; } = new();
 
     protected override IReadOnlyDictionary<string, string?> Settings => Defaults;
 
@@ -55,7 +51,7 @@ public class ProviderFixture : AppFixture
     protected virtual string BreakerMinimumCalls => "1000";
     protected virtual string AllowPrivateAddresses => "true";
 
-    protected override void ConfigureLogging(ILoggingBuilder logging) => logging.AddProvider(new CollectingLoggerProvider(Logs));
+    protected override bool KeepsLogs => true;
 
     /// <summary>
     /// Makes <paramref name="upstream"/> fail at <paramref name="path"/>, generates with <paramref name="model"/>, and
@@ -86,19 +82,5 @@ public class ProviderFixture : AppFixture
         await Geminigen.DisposeAsync();
         await SiliconFlow.DisposeAsync();
         await OpenAi.DisposeAsync();
-    }
-}
-
-sealed class CollectingLoggerProvider(ConcurrentQueue<string> lines) : ILoggerProvider
-{
-    public ILogger CreateLogger(string categoryName) => new Collector(categoryName, lines);
-    public void Dispose() { }
-
-    sealed class Collector(string category, ConcurrentQueue<string> lines) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-        public bool IsEnabled(LogLevel logLevel) => true;
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {exception}");
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Functions.Tests.Infrastructure;
 
@@ -14,7 +15,18 @@ public class AppFixture : IAsyncLifetime
 
     protected virtual IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>();
 
-    protected virtual void ConfigureLogging(ILoggingBuilder logging) { }
+    /// <summary>Whether the app's log records are kept, for tests that read <see cref="Logs"/>.</summary>
+    protected virtual bool KeepsLogs => false;
+
+    readonly FakeLogCollector _logs = new();
+
+    /// <summary>The app's log lines so far, each "level category: message exception"; none unless <see cref="KeepsLogs"/>.</summary>
+    public IEnumerable<string> Logs => _logs.GetSnapshot().Select(r => $"{r.Level} {r.Category}: {r.Message} {r.Exception}");
+
+    void ConfigureLogging(ILoggingBuilder logging)
+    {
+        if (KeepsLogs) logging.AddProvider(new FakeLoggerProvider(_logs));
+    }
 
     /// <summary>For true seams only (a provider that always throws, a clock).</summary>
     protected virtual void ConfigureServices(IServiceCollection services) { }

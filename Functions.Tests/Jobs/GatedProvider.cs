@@ -1,10 +1,8 @@
-using System.Collections.Concurrent;
 using Functions.Contracts.Kioai;
 using Functions.Generation;
 using Functions.Tests.Fakes;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Moq;
 
 namespace Functions.Tests.Jobs;
@@ -35,9 +33,8 @@ public class GatedProviderFixture : SeamProviderFixture
 {
     public TaskCompletionSource Gate { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     public TaskCompletionSource Entered { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    public ConcurrentQueue<string> Logs { get; } = new();
 
-    protected override void ConfigureLogging(ILoggingBuilder logging) => logging.AddProvider(new CollectingLoggerProvider(Logs));
+    protected override bool KeepsLogs => true;
 
     protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Generation:SyncWaitSeconds"] = "0" };
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Functions.Tests.Unit;
 
@@ -32,7 +33,7 @@ public sealed class SurfaceErrorsTests
 
         Assert.Equal(StatusCodes.Status499ClientClosedRequest, context.Response.StatusCode);
         Assert.Equal(0, context.Response.Body.Length);
-        Assert.DoesNotContain(log.Levels, level => level >= LogLevel.Warning);
+        Assert.DoesNotContain(Levels(log), level => level >= LogLevel.Warning);
     }
 
     [Theory]
@@ -47,7 +48,7 @@ public sealed class SurfaceErrorsTests
 
         Assert.Equal(StatusCodes.Status499ClientClosedRequest, context.Response.StatusCode);
         Assert.Equal(0, context.Response.Body.Length);
-        Assert.DoesNotContain(log.Levels, level => level >= LogLevel.Warning);
+        Assert.DoesNotContain(Levels(log), level => level >= LogLevel.Warning);
     }
 
     [Fact]
@@ -58,7 +59,7 @@ public sealed class SurfaceErrorsTests
         await SurfaceErrors.WriteExceptionAsync(context, new IOException("a disk that failed"));
 
         Assert.Equal(StatusCodes.Status500InternalServerError, context.Response.StatusCode);
-        Assert.Contains(LogLevel.Error, log.Levels);
+        Assert.Contains(LogLevel.Error, Levels(log));
     }
 
     [Fact]
@@ -112,13 +113,13 @@ public sealed class SurfaceErrorsTests
 
         await SurfaceErrors.WriteExceptionAsync(context, new Functions.Generation.DecodeBusyException("busy decoding"));
 
-        Assert.Equal(LogLevel.Warning, log.Levels.Max());
+        Assert.Equal(LogLevel.Warning, Levels(log).Max());
     }
 
-    static (DefaultHttpContext Context, RecordingLogs Log) Context()
+    static (DefaultHttpContext Context, FakeLogCollector Log) Context()
     {
-        var log = new RecordingLogs();
-        var services = new ServiceCollection().AddLogging(logging => logging.AddProvider(log)).BuildServiceProvider();
+        var log = new FakeLogCollector();
+        var services = new ServiceCollection().AddLogging(logging => logging.AddProvider(new FakeLoggerProvider(log))).BuildServiceProvider();
         var context = new DefaultHttpContext { RequestServices = services };
         context.Request.Method = "POST";
         context.Request.Path = "/api/images/generate";
@@ -126,14 +127,5 @@ public sealed class SurfaceErrorsTests
         return (context, log);
     }
 
-    sealed class RecordingLogs : ILoggerProvider, ILogger
-    {
-        public List<LogLevel> Levels { get; } = [];
-        public ILogger CreateLogger(string categoryName) => this;
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-        public bool IsEnabled(LogLevel logLevel) => true;
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Levels.Add(logLevel);
-        public void Dispose() { }
-    }
+    static IEnumerable<LogLevel> Levels(FakeLogCollector log) => log.GetSnapshot().Select(record => record.Level);
 }

@@ -26,11 +26,15 @@ public sealed class HealthFunctions(StorageProbe storage, ILogger<HealthFunction
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            logger.LogWarning("Health check: storage did not answer: {Reason}", e.Message);
+            logger.LogWarning("Health check: storage did not answer: {Reason}", ReasonOf(e));
             return TypedResults.Json(new HealthStatus("unavailable"), AppJsonContext.Api.HealthStatus,
                 statusCode: StatusCodes.Status503ServiceUnavailable);
         }
     }
+
+    /// <summary>Why a part did not answer; a call cut by the timeout is canceled (a canceled task holds no exception).</summary>
+    static string ReasonOf(Exception? error) =>
+        error is null or OperationCanceledException ? $"no answer within {StorageTimeout.TotalSeconds:0} s" : error.Message;
 
     /// <summary>
     /// The kiapi HealthResponse: ok and 200 while storage answers (503 "degraded" when it does not), warm once the
@@ -57,7 +61,7 @@ public sealed class HealthFunctions(StorageProbe storage, ILogger<HealthFunction
             // Both have ended here: say which one failed, and report storage as it is.
             var storageUp = probe.IsCompletedSuccessfully;
             logger.LogWarning("Health: {Part} did not answer: {Reason}", storageUp ? "the job engine" : "storage",
-                (storageUp ? queued.Exception : probe.Exception)?.GetBaseException().Message);
+                ReasonOf((storageUp ? queued.Exception : probe.Exception)?.GetBaseException()));
             return TypedResults.Json(new KiapiHealth("degraded", storage.IsReady, 0, storageUp ? "ok" : "unavailable", memory),
                 AppJsonContext.Api.KiapiHealth, statusCode: StatusCodes.Status503ServiceUnavailable);
         }
