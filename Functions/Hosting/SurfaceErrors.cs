@@ -82,7 +82,6 @@ public static class SurfaceErrors
         {
             StatusCodes.Status404NotFound => ("not_found", $"There is no endpoint at {Echo.Of(context.Request.Path.Value)}."),
             StatusCodes.Status405MethodNotAllowed => ("method_not_allowed", $"{Echo.Of(context.Request.Method)} is not allowed on {Echo.Of(context.Request.Path.Value)}."),
-            StatusCodes.Status413PayloadTooLarge => ("body_too_large", "The request body is too large."),
             _ => ("error", $"The request failed with status {status}."),
         };
         return Routes.IsKiapi(context.Request.Path)
