@@ -60,6 +60,18 @@ public sealed class ImageHistoryTests(StorageFixture storage) : IClassFixture<St
     }
 
     [Fact]
+    public async Task An_instance_holding_a_counter_row_since_removed_by_hand_still_adds_past_every_image()
+    {
+        var history = NewInstance();
+        var newest = await history.AddAsync(Image("job_f0f11"), default);
+        await storage.Table(StorageNames.HistoryTable).DeleteEntityAsync("history", "counter");
+
+        var added = await history.AddAsync(Image("job_f0f12"), default); // its replace of the counter it holds meets a 404
+
+        Assert.Equal(newest.Id + 1, added.Id);
+    }
+
+    [Fact]
     public async Task The_first_page_follows_what_other_instances_add_and_delete()
     {
         var (reader, writer) = (NewInstance(), NewInstance());
@@ -111,6 +123,34 @@ public sealed class ImageHistoryTests(StorageFixture storage) : IClassFixture<St
     }
 
     [Fact]
+    public async Task While_the_counter_is_unchanged_a_first_page_is_one_storage_request_and_cut_to_its_limit()
+    {
+        var history = NewInstance();
+        foreach (var i in Enumerable.Range(0, 3)) await history.AddAsync(Image($"job_ad{i:x2}"), default);
+        var kept = await history.ListPublicAsync(5, 0, default);
+
+        var before = storage.Counter.Count;
+        var shorter = await history.ListPublicAsync(2, 0, default);
+
+        Assert.Equal(1, storage.Counter.Count - before); // the counter row's point read, whatever the size of the history
+        Assert.Equal(kept.Images.Take(2).Select(i => i.Id), shorter.Images.Select(i => i.Id));
+        Assert.Equal(kept.Total, shorter.Total);
+    }
+
+    [Fact]
+    public async Task The_file_ids_are_those_of_public_and_private_images()
+    {
+        var history = NewInstance();
+        var shown = await history.AddAsync(Image("job_ae01"), default);
+        var hidden = await history.AddAsync(Image("job_ae02", isPrivate: true), default);
+
+        var fileIds = await history.FileIdsAsync(default);
+
+        Assert.Contains(shown.FileId, fileIds);
+        Assert.Contains(hidden.FileId, fileIds);
+    }
+
+    [Fact]
     public async Task Offsets_page_through_public_images_newest_first()
     {
         var history = NewInstance();
@@ -147,6 +187,18 @@ public sealed class ImageHistoryTests(StorageFixture storage) : IClassFixture<St
         Assert.Null(await history.DeleteAsync(image.Id, default)); // a 404, not 50 attempts and an error
 
         Assert.Equal(1, raced);
+        Assert.Equal(before - 1, (await NewInstance().ListPublicAsync(1, 0, default)).Total);
+    }
+
+    [Fact]
+    public async Task An_instance_deletes_with_a_counter_another_instance_has_moved_since()
+    {
+        var (holder, other) = (NewInstance(), NewInstance());
+        var image = await holder.AddAsync(Image("job_ag01"), default);
+        await other.AddAsync(Image("job_ag02"), default); // the counter holder wrote is no longer the row's: its replace meets a 412
+        var before = (await holder.ListPublicAsync(1, 0, default)).Total;
+
+        Assert.Equal(image.Id, (await holder.DeleteAsync(image.Id, default))?.Id);
         Assert.Equal(before - 1, (await NewInstance().ListPublicAsync(1, 0, default)).Total);
     }
 
