@@ -37,8 +37,9 @@ public sealed class AsyncJobTests(NoSyncWaitFixture app) : IClassFixture<NoSyncW
         Assert.Equal(bytes.Length, job.GetProperty("result").GetProperty("image_bytes").GetInt64());
 
         var history = await app.Client.GetFromJsonAsync<JsonElement>("/api/images/history");
-        Assert.Contains(history.GetProperty("images").EnumerateArray(),
+        var record = Assert.Single(history.GetProperty("images").EnumerateArray(),
             i => i.GetProperty("id").GetInt64() == job.GetProperty("result").GetProperty("image_id").GetInt64());
+        Assert.Equal(job.GetProperty("result").GetProperty("image_url").GetString(), record.GetProperty("imageUrl").GetString()); // its file's, not its job's
     }
 
     [Fact]
