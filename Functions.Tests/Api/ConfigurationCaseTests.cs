@@ -87,6 +87,7 @@ public sealed class GeneratedAdminKeyTests : IAsyncLifetime
             var wrong = new HttpRequestMessage(HttpMethod.Get, "/api/config/token") { Headers = { { "X-Admin-Key", "guess" } } };
             Assert.Equal(HttpStatusCode.Unauthorized, (await client.SendAsync(wrong)).StatusCode); // checking a key loads or makes it
             var key = Assert.Single(_announced);
+            Assert.Matches("^adm_[0-9a-f]{48}$", key); // 192 random bits
             var ok = new HttpRequestMessage(HttpMethod.Get, "/api/config/token") { Headers = { { "X-Admin-Key", key } } };
             Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(ok)).StatusCode);
         }

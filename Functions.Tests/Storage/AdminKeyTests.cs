@@ -35,4 +35,16 @@ public sealed class AdminKeyTests(StorageFixture storage) : IClassFixture<Storag
         Assert.Equal(1, raced);
         Assert.Empty(announced); // its own key was never kept, so it is never shown
     }
+
+    [Fact]
+    public async Task With_local_generation_off_no_key_is_made_nor_shown_and_none_is_valid()
+    {
+        var announced = new List<string>();
+        var adminKey = new AdminKey(Options.Create(new AuthOptions { GenerateLocalAdminKey = false }), storage.Table(StorageNames.SettingsTable),
+            storage.Bootstrap, new GeneratedAdminKeyTests.CapturingAnnouncer(announced));
+
+        Assert.Null(await adminKey.LoadOrCreateAsync(default));
+        Assert.False(await adminKey.IsValidAsync("adm_anything", default));
+        Assert.Empty(announced);
+    }
 }
