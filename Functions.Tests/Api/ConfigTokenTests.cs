@@ -12,17 +12,21 @@ public sealed class ConfigTokenTests(AppFixture app) : IClassFixture<AppFixture>
         return request;
     }
 
+    const string NoKey = "This operation needs the admin key in the X-Admin-Key header.", WrongKey = "The admin key is not valid.";
+
     [Theory]
-    [InlineData("GET", null)]
-    [InlineData("POST", null)]
-    [InlineData("DELETE", null)]
-    [InlineData("GET", "wrong-key")]
-    [InlineData("POST", "wrong-key")]
-    public async Task Token_operations_without_the_admin_key_answer_401(string method, string? key)
+    [InlineData("GET", null, NoKey)]
+    [InlineData("POST", null, NoKey)]
+    [InlineData("DELETE", null, NoKey)]
+    [InlineData("GET", "wrong-key", WrongKey)]
+    [InlineData("POST", "wrong-key", WrongKey)]
+    [InlineData("GET", "test-admin-key-012345678", WrongKey)] // the admin key less its last character
+    public async Task Token_operations_without_the_admin_key_answer_401(string method, string? key, string message)
     {
         var response = await app.Client.SendAsync(Request(new HttpMethod(method), key, """{"token":"abc123456789"}"""));
 
-        await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.Unauthorized, "unauthorized");
+        var error = await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.Unauthorized, "unauthorized");
+        Assert.Equal(message, error.GetProperty("message").GetString());
     }
 
     [Theory]
@@ -45,10 +49,11 @@ public sealed class ConfigTokenTests(AppFixture app) : IClassFixture<AppFixture>
     {
         const string token = "gg-secret-token-0123456789abcd";
 
-        var saved = await app.Client.SendAsync(Request(HttpMethod.Post, body: JsonSerializer.Serialize(new { token })));
+        var saved = await app.Client.SendAsync(Request(HttpMethod.Post, body: JsonSerializer.Serialize(new { token = $" {token}\t" }))); // kept trimmed
         var status = await app.Client.SendAsync(Request(HttpMethod.Get));
         var statusText = await status.Content.ReadAsStringAsync();
-        var removed = await app.Client.SendAsync(Request(HttpMethod.Delete));
+        var removed = await (await app.Client.SendAsync(Request(HttpMethod.Delete))).Content.ReadFromJsonAsync<JsonElement>();
+        var removedAgain = await (await app.Client.SendAsync(Request(HttpMethod.Delete))).Content.ReadFromJsonAsync<JsonElement>();
         var after = await (await app.Client.SendAsync(Request(HttpMethod.Get))).Content.ReadFromJsonAsync<JsonElement>();
 
         Assert.True((await saved.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("success").GetBoolean());
@@ -56,7 +61,10 @@ public sealed class ConfigTokenTests(AppFixture app) : IClassFixture<AppFixture>
         Assert.True(json.GetProperty("configured").GetBoolean());
         Assert.Equal("****abcd", json.GetProperty("token").GetString());
         Assert.DoesNotContain("secret", statusText);
-        Assert.True((await removed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("success").GetBoolean());
+        Assert.True(removed.GetProperty("success").GetBoolean());
+        Assert.Equal("Token removed.", removed.GetProperty("message").GetString());
+        Assert.True(removedAgain.GetProperty("success").GetBoolean()); // removing none succeeds, and says so
+        Assert.Equal("No token was saved.", removedAgain.GetProperty("message").GetString());
         Assert.False(after.GetProperty("configured").GetBoolean());
         Assert.False(after.TryGetProperty("token", out _), "a string in the contract is never null: absent when none is set");
     }
@@ -65,6 +73,7 @@ public sealed class ConfigTokenTests(AppFixture app) : IClassFixture<AppFixture>
     [InlineData("""{"token":""}""", "missing_token")]
     [InlineData("""{"token":"   "}""", "missing_token")]
     [InlineData("""{}""", "missing_token")]
+    [InlineData("""{"token":null}""", "missing_token")]
     [InlineData("""{"token":12}""", "invalid_type")]
     [InlineData("""{"token":"abc\u0007def"}""", "invalid_token")]
     [InlineData("""{"token":"aaaaaaaaaaaaa\ud83d\ude00bbb"}""", "invalid_token")]

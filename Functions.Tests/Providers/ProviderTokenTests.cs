@@ -55,7 +55,10 @@ public sealed class ProviderTokenTests(ProviderFixture app) : IClassFixture<Prov
     [Fact]
     public async Task Provider_token_endpoints_refuse_unknown_providers_bad_tokens_and_missing_keys()
     {
-        await GenerateImageTests.AssertKioaiError(await AdminAsync(HttpMethod.Get, "/api/config/providers/nope/token"), HttpStatusCode.NotFound, "not_found");
+        var unknown = await GenerateImageTests.AssertKioaiError(await AdminAsync(HttpMethod.Get, "/api/config/providers/nope/token"), HttpStatusCode.NotFound, "not_found");
+        Assert.EndsWith("the providers are geminigen, siliconflow, openai.", unknown.GetProperty("message").GetString());
+        // Without the admin key nothing is told, not even which providers there are.
+        await GenerateImageTests.AssertKioaiError(await AdminAsync(HttpMethod.Get, "/api/config/providers/nope/token", key: null), HttpStatusCode.Unauthorized, "unauthorized");
         await GenerateImageTests.AssertKioaiError(await AdminAsync(HttpMethod.Post, "/api/config/providers/openai/token", new { token = " " }),
             HttpStatusCode.BadRequest, "missing_token");
         Assert.Equal(HttpStatusCode.Unauthorized, (await AdminAsync(HttpMethod.Get, "/api/config/providers/openai/token", key: null)).StatusCode);
