@@ -8,7 +8,7 @@ public sealed class ImageHistoryTests(StorageFixture storage) : IClassFixture<St
 {
     ImageHistory NewInstance() => new(storage.Table(StorageNames.HistoryTable));
 
-    static ImageEntry Image(string jobId, bool isPrivate = false) =>
+    internal static ImageEntry Image(string jobId, bool isPrivate = false) =>
         new(0, "file_" + jobId[4..], "p", "realistic", "1:1", "grok", isPrivate, null, DateTimeOffset.UtcNow, jobId);
 
     [Fact]
@@ -213,5 +213,22 @@ public sealed class ImageHistoryTests(StorageFixture storage) : IClassFixture<St
         Assert.Null(await history.DeleteAsync(first.Id, default));
         var again = await history.AddAsync(Image("job_ab01"), default);
         Assert.True(again.Id > first.Id);
+    }
+}
+
+/// <summary>A history longer than one page of keys (1,000), on storage of its own so that the other tests' pages stay short.</summary>
+public sealed class LongImageHistoryTests(StorageFixture storage) : IClassFixture<StorageFixture>
+{
+    [Fact]
+    public async Task An_offset_past_the_first_thousand_keys_reads_on_into_the_next_page()
+    {
+        var history = new ImageHistory(storage.Table(StorageNames.HistoryTable));
+        for (var i = 0; i < 1002; i++)
+            await history.AddAsync(ImageHistoryTests.Image($"job_{i:x4}"), default);
+
+        var page = await history.ListPublicAsync(5, 1001, default); // the 1,000 keys of the first page, then one more
+
+        Assert.Equal(1, Assert.Single(page.Images).Id); // the oldest
+        Assert.Equal(1002, page.Total);
     }
 }
