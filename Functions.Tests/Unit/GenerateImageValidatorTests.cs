@@ -34,6 +34,7 @@ public sealed class GenerateImageValidatorTests
     [InlineData("""{"prompt":"\u0000"}""", "missing_prompt")]
     [InlineData("""{"prompt":" \u200b\u2060 "}""", "missing_prompt")] // zero-width characters only
     [InlineData("""{"prompt":"\u2800\u3164\u115f\u034f"}""", "missing_prompt")] // drawn as nothing
+    [InlineData("""{"prompt":"\u1160\uffa0\u20dd"}""", "missing_prompt")] // a Hangul filler, its halfwidth form, an enclosing mark alone
     [InlineData("""{"prompt":"x","referenceImageMime":"text/html"}""", "unsupported_media_type")] // checked even without an image
     [InlineData("""{"prompt":42}""", "invalid_type")]
     [InlineData("""{"prompt":"x","style":"pixel"}""", "invalid_value")]
