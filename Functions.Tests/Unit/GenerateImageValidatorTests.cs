@@ -44,6 +44,9 @@ public sealed class GenerateImageValidatorTests
     [InlineData("""{"prompt":"x","model":"nano-banana-pro","resolution":"8K"}""", "invalid_value")]
     [InlineData("""{"prompt":"x","model":"grok","resolution":"2K"}""", "resolution_not_supported")]
     [InlineData("""{"prompt":"x","isPrivate":"yes"}""", "invalid_type")]
+    [InlineData("""{"prompt":"x","isPrivate":false}""", "no error")]
+    [InlineData("""{"prompt":"x","isPrivate":null,"seed":null,"style":null,"resolution":null,"referenceImageMime":null,"referenceFileId":null}""", "no error")] // null is left out
+    [InlineData("""{"prompt":"x","seed":"5"}""", "invalid_type")]
     [InlineData("""{"prompt":"x","seed":-1}""", "invalid_value")]
     [InlineData("""{"prompt":"x","seed":4294967295}""", "no error")]
     [InlineData("""{"prompt":"x","seed":4294967296}""", "invalid_value")]
