@@ -56,7 +56,11 @@ public sealed class GenerateImageValidatorTests
     [InlineData("""{"prompt":"x","seed":1.0}""", "no error")] // JSON's integers include 1.0 and 1e3
     [InlineData("""{"prompt":"x","seed":1e3}""", "no error")]
     [InlineData("""{"prompt":"x","seed":12300e-2}""", "no error")]
+    [InlineData("""{"prompt":"x","seed":-1.0}""", "invalid_value")]
+    [InlineData("""{"prompt":"x","seed":-1e0}""", "invalid_value")]
     [InlineData("""{"prompt":"x","seed":1e-400}""", "invalid_type")] // a fraction, whatever a double makes of it
+    [InlineData("""{"prompt":"x","seed":1e-99999999999999999999}""", "invalid_type")] // an exponent past 64 bits
+    [InlineData("""{"prompt":"x","seed":1e99999999999999999999}""", "invalid_value")]
     [InlineData("""{"prompt":"x","seed":1.0000000000000001}""", "invalid_type")]
     [InlineData("""{"prompt":"x","seed":4294967295.0000001}""", "invalid_type")]
     [InlineData("""{"prompt":"x","seed":-2.2e-9223372036854775808}""", "invalid_type")] // an exponent at 64 bits' edge, no wrap-around
@@ -76,6 +80,7 @@ public sealed class GenerateImageValidatorTests
 
     [Theory]
     [InlineData("1e3", 1000)]
+    [InlineData("1E3", 1000)]
     [InlineData("12300e-2", 123)]
     [InlineData("4294967295.000", 4294967295)]
     [InlineData("-0.0", 0)]
