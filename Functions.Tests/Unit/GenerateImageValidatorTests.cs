@@ -132,6 +132,17 @@ public sealed class GenerateImageValidatorTests
         Assert.Equal((detected.ReferenceInfo, detected.ReferenceInfo), (declared.ReferenceInfo, dataUrl.ReferenceInfo));
     }
 
+    [Theory]
+    [InlineData("DATA:image/png;BASE64,", "no error")] // a URL scheme and its ";base64" are read in any case
+    [InlineData("data:image/png;base64", "invalid_base64")] // no comma before the payload
+    [InlineData("data:image/png,", "invalid_base64")] // a payload that is not Base64
+    [InlineData("data:text/html;base64,", "unsupported_media_type")]
+    [InlineData("data:image/jpeg;base64,", "media_type_mismatch")]
+    public async Task A_data_url_is_read_for_its_type_and_its_Base64_payload(string prefix, string expected)
+    {
+        Assert.Equal(expected, await ErrorOfAsync($$"""{"prompt":"x","referenceImageBase64":"{{prefix}}{{Convert.ToBase64String(TinyPng)}}"}"""));
+    }
+
     [Fact]
     public async Task Reference_image_type_must_be_accepted_and_match_the_bytes()
     {
