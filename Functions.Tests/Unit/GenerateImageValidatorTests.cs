@@ -169,7 +169,7 @@ public sealed class GenerateImageValidatorTests
         // A reference of exactly 10 MiB (its first bytes a PNG's, so it gets past the size to the image check), in 76-character lines.
         var atLimit = new byte[GenerateImageValidator.MaxReferenceBytes];
         TinyPng.CopyTo(atLimit, 0);
-        var lines = Convert.ToBase64String(atLimit, Base64FormattingOptions.InsertLineBreaks).Replace("\r\n", " \n");
+        var lines = Convert.ToBase64String(atLimit, Base64FormattingOptions.InsertLineBreaks).Replace("\r\n", " \t\r\n"); // every kind of whitespace Base64 may carry
 
         Assert.NotEqual("reference_image_too_large", await ErrorOfAsync(JsonSerializer.Serialize(new { prompt = "x", referenceImageBase64 = lines })));
         Assert.Equal("reference_image_too_large", await ErrorOfAsync(JsonSerializer.Serialize(new { prompt = "x", referenceImageBase64 = lines + "AAAA" })));
