@@ -18,10 +18,11 @@ public sealed class PreferHeaderTests
     [InlineData("wait=abc", false, null)]
     [InlineData("waiting=5", false, null)]
     [InlineData("respond-async=1", false, null)]
+    [InlineData("wait=4\nrespond-async, wait=9", true, 4)] // two Prefer fields read as one list
     public void Reads_respond_async_and_wait(string header, bool respondAsync, int? wait)
     {
         var context = new DefaultHttpContext();
-        context.Request.Headers["Prefer"] = header;
+        context.Request.Headers["Prefer"] = header.Split('\n');
 
         Assert.Equal(new PreferHeader(respondAsync, wait), PreferHeader.Of(context.Request));
     }
