@@ -20,17 +20,18 @@ public sealed class JsonBodyEncodingTests(AppFixture app) : IClassFixture<AppFix
     }
 
     [Theory]
-    [InlineData("/api/images/generate", """{"prompt":"\ud800"}""")]
-    [InlineData("/api/images/generate", """{"prompt":"a\udc00b"}""")]
-    [InlineData("/api/images/generate", """{"prompt":"x","\ud800":1}""")]
-    [InlineData("/api/images/generate", """{"prompt":"x","extra":["ok","\udbff"]}""")]
-    [InlineData("/api/config/token", """{"token":"abc\ud800def"}""")]
-    [InlineData("/api/config/providers/siliconflow/token", """{"token":"\udfff"}""")]
-    public async Task A_lone_surrogate_escape_answers_400_invalid_json(string path, string body)
+    [InlineData("/api/images/generate", """{"prompt":"\ud800"}""", "at $.prompt")]
+    [InlineData("/api/images/generate", """{"prompt":"a\udc00b"}""", "at $.prompt")]
+    [InlineData("/api/images/generate", """{"prompt":"x","\ud800":1}""", "property name")]
+    [InlineData("/api/images/generate", """{"prompt":"x","extra":["ok","\udbff"]}""", "at $.extra[1]")]
+    [InlineData("/api/config/token", """{"token":"abc\ud800def"}""", "at $.token")]
+    [InlineData("/api/config/providers/siliconflow/token", """{"token":"\udfff"}""", "at $.token")]
+    public async Task A_lone_surrogate_escape_answers_400_invalid_json_that_says_where(string path, string body, string where)
     {
         var error = await GenerateImageTests.AssertKioaiError(await PostAsync(path, Encoding.UTF8.GetBytes(body)), HttpStatusCode.BadRequest, "invalid_json");
 
         Assert.Contains("surrogate", error.GetProperty("message").GetString());
+        Assert.Contains(where, error.GetProperty("message").GetString());
     }
 
     [Theory]
@@ -49,6 +50,7 @@ public sealed class JsonBodyEncodingTests(AppFixture app) : IClassFixture<AppFix
     [InlineData("/api/images/generate", "application/x-www-form-urlencoded")]
     [InlineData("/api/images/generate", "multipart/form-data; boundary=x")]
     [InlineData("/api/config/token", "text/plain; charset=utf-8")]
+    [InlineData("/api/images/generate", "text/x+json")] // a +json suffix counts under application/ only
     public async Task A_body_sent_as_another_media_type_than_json_answers_415(string path, string contentType)
     {
         await AssertRefusedAsync(path, """{"prompt":"x","token":"abcdef123456"}"""u8.ToArray(), contentType,
@@ -58,6 +60,7 @@ public sealed class JsonBodyEncodingTests(AppFixture app) : IClassFixture<AppFix
     [Theory]
     [InlineData(null, HttpStatusCode.UnsupportedMediaType)] // a page can send an untyped body cross-site without a preflight
     [InlineData("application/vnd.kioai+json", HttpStatusCode.OK)]
+    [InlineData("Application/JSON", HttpStatusCode.OK)] // media types are read in any case
     public async Task A_json_body_needs_a_json_content_type(string? contentType, HttpStatusCode expected)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/api/images/generate") { Content = new ByteArrayContent("""{"prompt":"untyped"}"""u8.ToArray()) };
@@ -110,10 +113,12 @@ public sealed class JsonBodyEncodingTests(AppFixture app) : IClassFixture<AppFix
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
-    [Fact]
-    public async Task An_identity_content_encoding_is_no_compression()
+    [Theory]
+    [InlineData("identity")]
+    [InlineData("IDENTITY")] // content codings are read in any case
+    public async Task An_identity_content_encoding_is_no_compression(string coding)
     {
-        var response = await PostAsync("/api/images/generate", Encoding.UTF8.GetBytes("""{"prompt":"as sent"}"""), contentEncoding: "identity");
+        var response = await PostAsync("/api/images/generate", Encoding.UTF8.GetBytes("""{"prompt":"as sent"}"""), contentEncoding: coding);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
