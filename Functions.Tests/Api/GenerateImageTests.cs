@@ -125,14 +125,43 @@ public sealed class GenerateImageTests(AppFixture app) : IClassFixture<AppFixtur
         await AssertKioaiError(response, HttpStatusCode.BadRequest, "invalid_image");
     }
 
-    [Fact]
-    public async Task Body_over_the_size_bound_answers_400()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)] // no Content-Length: the bound holds as the bytes arrive
+    public async Task A_body_of_the_size_bound_is_read_and_one_byte_more_answers_400(bool sized)
     {
-        var body = "{\"prompt\":\"x\",\"pad\":\"" + new string('a', 15 * 1024 * 1024) + "\"}";
+        // README: 10 MiB of Base64 (13,981,016 characters) in 76-character lines, each break an escaped CRLF (4 bytes),
+        // plus 256 KiB; reached with whitespace, which JSON allows between its tokens.
+        const long Bound = 13_981_016 + (13_981_016 / 76 + 1) * 4 + 256 * 1024;
+        static HttpContent BodyOf(long length, bool sized)
+        {
+            var json = new byte[length];
+            Array.Fill(json, (byte)' ');
+            "{\"prompt\":\"at the bound\""u8.CopyTo(json);
+            json[^1] = (byte)'}';
+            HttpContent content = sized ? new ByteArrayContent(json) : new UnsizedContent(json);
+            content.Headers.ContentType = new("application/json");
+            return content;
+        }
 
-        var response = await app.Client.PostAsync("/api/images/generate", new StringContent(body, Encoding.UTF8, "application/json"));
+        using var client = app.App.Server.CreateClient(); // the factory's client buffers a body, and so gives it a length
+        var atBound = await client.PostAsync("/api/images/generate", BodyOf(Bound, sized));
+        var over = await client.PostAsync("/api/images/generate", BodyOf(Bound + 1, sized));
 
-        await AssertKioaiError(response, HttpStatusCode.BadRequest, "body_too_large");
+        Assert.True(atBound.IsSuccessStatusCode, $"{(int)atBound.StatusCode}: {await atBound.Content.ReadAsStringAsync()}");
+        await AssertKioaiError(over, HttpStatusCode.BadRequest, "body_too_large");
+    }
+
+    /// <summary>A body sent without a Content-Length.</summary>
+    sealed class UnsizedContent(byte[] bytes) : HttpContent
+    {
+        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) => stream.WriteAsync(bytes).AsTask();
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
     }
 
     [Fact]
