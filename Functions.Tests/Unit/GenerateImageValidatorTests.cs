@@ -73,6 +73,8 @@ public sealed class GenerateImageValidatorTests
     [InlineData("""{"prompt":"x","referenceImageBase64":"  "}""", "invalid_value")]
     [InlineData("""{"prompt":"x","referenceImageBase64":"data:image/png;base64,"}""", "invalid_value")]
     [InlineData("""{"prompt":"x","referenceImageBase64":null}""", "no error")]
+    [InlineData("""{"prompt":"x","model":"Qwen/Qwen-Image","referenceImageBase64":null}""", "no error")] // no reference for a model without
+    [InlineData("""{"prompt":"x","model":"nano-banana-2","referenceFileId":"file_00ff00ff00ff00ff00ff","referenceImageBase64":null}""", "no error")] // nor a second one
     public async Task Each_bad_field_has_its_error(string json, string expected)
     {
         Assert.Equal(expected, await ErrorOfAsync(json));
