@@ -46,6 +46,19 @@ public sealed class JsonBodyEncodingTests(AppFixture app) : IClassFixture<AppFix
     }
 
     [Theory]
+    [InlineData(31, HttpStatusCode.OK)] // with the body's own object, 32 levels
+    [InlineData(32, HttpStatusCode.BadRequest)]
+    public async Task A_body_nested_deeper_than_32_levels_answers_400_invalid_json(int arrays, HttpStatusCode expected)
+    {
+        var body = $$"""{"prompt":"deep","extra":{{new string('[', arrays)}}{{new string(']', arrays)}}}""";
+
+        var response = await PostAsync("/api/images/generate", Encoding.UTF8.GetBytes(body));
+
+        if (expected == HttpStatusCode.OK) Assert.Equal(expected, response.StatusCode);
+        else Assert.Contains("depth of 32", (await GenerateImageTests.AssertKioaiError(response, expected, "invalid_json")).GetProperty("message").GetString());
+    }
+
+    [Theory]
     [InlineData("/api/images/generate", "text/plain")]
     [InlineData("/api/images/generate", "application/x-www-form-urlencoded")]
     [InlineData("/api/images/generate", "multipart/form-data; boundary=x")]

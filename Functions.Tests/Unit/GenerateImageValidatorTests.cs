@@ -145,6 +145,15 @@ public sealed class GenerateImageValidatorTests
         Assert.Equal(expected, await ErrorOfAsync($$"""{"prompt":"x","referenceImageBase64":"{{prefix}}{{Convert.ToBase64String(TinyPng)}}"}"""));
     }
 
+    [Theory]
+    [InlineData("data:image/jpeg;base64,", "image/png", "no error")]
+    [InlineData("data:image/png;base64,", "image/jpeg", "media_type_mismatch")]
+    public async Task ReferenceImageMime_wins_over_a_data_urls_own_type(string prefix, string mime, string expected)
+    {
+        Assert.Equal(expected, await ErrorOfAsync(
+            $$"""{"prompt":"x","referenceImageBase64":"{{prefix}}{{Convert.ToBase64String(TinyPng)}}","referenceImageMime":"{{mime}}"}"""));
+    }
+
     [Fact]
     public async Task Reference_image_type_must_be_accepted_and_match_the_bytes()
     {
