@@ -44,6 +44,25 @@ public sealed class OfflineRendererTests
         Assert.False(image.Debug.UsedFallback);
     }
 
+    [Fact]
+    public void The_seed_api_debug_shows_is_one_a_client_may_send_and_it_renders_the_same_image()
+    {
+        var chosen = Render(prompt: "a fox without a seed");
+
+        var seed = (long)chosen.Debug.RequestBody["seed"]!;
+        Assert.InRange(seed, 0, uint.MaxValue); // the range generate takes
+        Assert.Equal(chosen.Bytes, Render(prompt: "a fox without a seed", seed: seed).Bytes);
+    }
+
+    [Fact]
+    public async Task A_call_canceled_before_its_turn_is_not_rendered()
+    {
+        var call = new ProviderCall(new ProviderRequest(new GenerationRequest("gone", "realistic", "1:1", "grok", null, false, null, null),
+            ImageDimensions.For("1:1", null), null), "grok", new ModelEntry(), "");
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new OfflineRenderer().SubmitAsync(call, new CancellationToken(canceled: true)));
+    }
+
     [Theory]
     [InlineData(ImageFormats.Png)]
     [InlineData(ImageFormats.Jpeg)]
@@ -54,6 +73,7 @@ public sealed class OfflineRendererTests
 
         Assert.Equal(new ImageInfo(contentType, 1024, 768), (await TestImages.Inspector.InspectAsync(image.Bytes, ImageFormats.Accepted, CancellationToken.None)).Image);
         Assert.Equal(contentType, image.ContentType);
+        Assert.Equal(contentType, (string)image.Debug.ResponseBody["contentType"]!);
     }
 
     [Fact]
