@@ -10,7 +10,7 @@ public sealed class AsyncJobTests(NoSyncWaitFixture app) : IClassFixture<NoSyncW
     [Fact]
     public async Task Job_outliving_the_wait_bound_answers_202_and_polls_to_success()
     {
-        var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "slow one", style = "anime" });
+        var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "slow one", style = "anime", aspectRatio = "16:9" });
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         Assert.NotNull(response.Headers.RetryAfter);
@@ -35,6 +35,9 @@ public sealed class AsyncJobTests(NoSyncWaitFixture app) : IClassFixture<NoSyncW
         var bytes = await app.Client.GetByteArrayAsync($"/api/v1/files/{fileId}/download");
         PngChecker.Check(bytes);
         Assert.Equal(bytes.Length, job.GetProperty("result").GetProperty("image_bytes").GetInt64());
+        var result = job.GetProperty("result");
+        Assert.Equal((1024, 576, "image/png"), // 16:9, as the file's codec read it
+            (result.GetProperty("width").GetInt32(), result.GetProperty("height").GetInt32(), result.GetProperty("content_type").GetString()));
 
         var history = await app.Client.GetFromJsonAsync<JsonElement>("/api/images/history");
         var record = Assert.Single(history.GetProperty("images").EnumerateArray(),
