@@ -15,6 +15,17 @@ public sealed class ModelCatalogTests
         Assert.All(siliconFlow, e => Assert.True(e!.InferenceSteps is >= 1 and <= 100 && e.GuidanceScale is >= 0 and <= 20));
     }
 
+    [Fact]
+    public void A_chain_names_each_model_once_when_the_fallbacks_repeat_one_or_name_the_model_itself()
+    {
+        var models = new Dictionary<string, ModelEntry>
+        {
+            ["a"] = new() { Provider = "openai", Fallbacks = ["b", "a", "b"] }, ["b"] = new() { Provider = "openai" },
+        };
+
+        Assert.Equal(["a", "b"], new ModelCatalog(Options.Create(models)).ChainOf("a"));
+    }
+
     [Theory]
     [InlineData(0, 7.5)]
     [InlineData(101, 7.5)]
