@@ -38,6 +38,7 @@ public sealed class RedactionTests
     [InlineData("signature")]
     [InlineData("X-Amz-Signature")] // a presigned URL's: whoever has it has the object
     [InlineData("sig")] // an Azure SAS's
+    [InlineData("x-goog-api-key")] // Gemini's: "api-key" inside a longer name
     public void A_secret_named_query_parameter_is_masked_and_the_others_kept(string name)
     {
         var debug = ApiDebugRedaction.Create($"https://gateway.example/v1/images/generations?size=1024&{name}=sekrit-42&n=1", "POST", [],
@@ -56,6 +57,17 @@ public sealed class RedactionTests
         Assert.Equal("short text", ApiDebugRedaction.String("short text"));
         var prose = string.Join(" ", Enumerable.Repeat("a long prompt with spaces", 20));
         Assert.Equal(prose, ApiDebugRedaction.String(prose));
+    }
+
+    [Fact]
+    public void Base64_payloads_and_secrets_inside_arrays_are_redacted_too()
+    {
+        var payload = Convert.ToBase64String(new byte[3000]);
+
+        var body = ApiDebugRedaction.Body(new JsonObject { ["data"] = new JsonArray(new JsonObject { ["b64_json"] = payload, ["api_key"] = "k-1" }) });
+
+        var item = body!["data"]![0]!;
+        Assert.Equal(("<base64: 3000 bytes>", "***"), ((string)item["b64_json"]!, (string)item["api_key"]!));
     }
 
     [Theory]
