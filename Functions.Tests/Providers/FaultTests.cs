@@ -220,6 +220,23 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
     }
 
     [Fact]
+    public async Task A_final_fault_of_an_inline_model_is_the_answer_and_its_fallback_is_not_tried()
+    {
+        app.ClearFaults();
+        app.SiliconFlow.Fail("/v1/images/generations", Fault.ContentFiltered, times: 1); // the fallback would answer
+        var before = app.SiliconFlow.Requests.Count;
+
+        var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "filtered, not retried elsewhere", model = "Kwai-Kolors/Kolors" });
+
+        await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.BadRequest, "content_filtered");
+        Assert.Equal(["Kwai-Kolors/Kolors"], SiliconFlowModelsSince(before));
+    }
+
+    /// <summary>The models SiliconFlow was asked for since its request number <paramref name="before"/>, each once.</summary>
+    List<string?> SiliconFlowModelsSince(int before) =>
+        app.SiliconFlow.Requests.Skip(before).Select(r => r.Fields.GetValueOrDefault("model")).Distinct().ToList();
+
+    [Fact]
     public async Task When_an_inline_chain_fails_the_answer_names_each_model_and_why_it_was_left()
     {
         app.ClearFaults();
@@ -300,8 +317,7 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
             new { prompt = "keeps its reference", model = "Kwai-Kolors/Kolors", referenceImageBase64 = Convert.ToBase64String(FakeUpstream.Image) });
 
         await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.BadGateway, "upstream_error");
-        var models = app.SiliconFlow.Requests.Skip(before).Select(r => r.Fields.GetValueOrDefault("model")).Distinct().ToList();
-        Assert.Equal(["Kwai-Kolors/Kolors"], models); // Qwen/Qwen-Image takes no reference
+        Assert.Equal(["Kwai-Kolors/Kolors"], SiliconFlowModelsSince(before)); // Qwen/Qwen-Image takes no reference
     }
 
     [Fact]
@@ -409,11 +425,19 @@ public sealed class FallbackChainTests(LongDeadlineProviderFixture app) : IClass
     }
 }
 
-/// <summary>The provider fixture with dall-e-3's and gpt-image-1-mini's catalog entries pointing at an endpoint the upstream does not have.</summary>
+/// <summary>
+/// The provider fixture with dall-e-3's and gpt-image-1-mini's catalog entries pointing at an endpoint the upstream does
+/// not have, and two OpenAI-compatible models from configuration that do too: one whose chain has two more such models
+/// before a good one, and one that falls back to grok, an asynchronous model.
+/// </summary>
 public sealed class LostEndpointFixture : ProviderFixture
 {
     protected override IReadOnlyDictionary<string, string?> Settings =>
-        With(("Models:dall-e-3:Endpoint", "images/nowhere"), ("Models:gpt-image-1-mini:Endpoint", "images/nowhere"));
+        With(("Models:dall-e-3:Endpoint", "images/nowhere"), ("Models:gpt-image-1-mini:Endpoint", "images/nowhere"),
+            ("Models:lost-twice:Provider", "openai"), ("Models:lost-twice:UpstreamModel", "gpt-image-1"), ("Models:lost-twice:Endpoint", "images/nowhere"),
+            ("Models:lost-twice:Shapes:0", "1024x1024"), ("Models:lost-twice:Fallbacks:0", "gpt-image-1-mini"), ("Models:lost-twice:Fallbacks:1", "gpt-image-1"),
+            ("Models:lost-then-grok:Provider", "openai"), ("Models:lost-then-grok:UpstreamModel", "gpt-image-1"),
+            ("Models:lost-then-grok:Endpoint", "images/nowhere"), ("Models:lost-then-grok:Shapes:0", "1024x1024"), ("Models:lost-then-grok:Fallbacks:0", "grok"));
 }
 
 public sealed class LostEndpointTests(LostEndpointFixture app) : IClassFixture<LostEndpointFixture>
@@ -430,10 +454,35 @@ public sealed class LostEndpointTests(LostEndpointFixture app) : IClassFixture<L
     [Fact]
     public async Task A_model_whose_endpoint_is_missing_falls_back_to_the_next()
     {
-        var json = await app.GenerateAsync(new { prompt = "a lost endpoint, then a good one", model = "gpt-image-1-mini" });
+        var (_, reason) = await GenerateThroughFallbackAsync("a lost endpoint, then a good one", "gpt-image-1-mini");
 
-        var debug = json.GetProperty("apiDebug");
+        Assert.StartsWith("gpt-image-1-mini: openai answered 404", reason);
+    }
+
+    [Fact]
+    public async Task After_two_models_failed_the_fallback_reason_names_both_in_order()
+    {
+        var (debug, reason) = await GenerateThroughFallbackAsync("lost twice, then found", "lost-twice");
+
+        Assert.StartsWith("lost-twice: openai answered 404", reason);
+        Assert.Contains("; gpt-image-1-mini: openai answered 404", reason);
+        Assert.Equal("gpt-image-1", debug.GetProperty("requestBody").GetProperty("model").GetString());
+    }
+
+    [Fact]
+    public async Task A_chain_with_an_asynchronous_fallback_runs_as_a_job_and_reaches_it()
+    {
+        var (debug, reason) = await GenerateThroughFallbackAsync("lost, then grok", "lost-then-grok");
+
+        Assert.StartsWith("lost-then-grok: openai answered 404", reason);
+        Assert.Contains("/imagen/grok", debug.GetProperty("requestUrl").GetString());
+    }
+
+    /// <summary>Generates with <paramref name="model"/> and answers the apiDebug, which must say that it fell back, and why.</summary>
+    async Task<(JsonElement Debug, string? Reason)> GenerateThroughFallbackAsync(string prompt, string model)
+    {
+        var debug = (await app.GenerateAsync(new { prompt, model })).GetProperty("apiDebug");
         Assert.True(debug.GetProperty("usedFallback").GetBoolean());
-        Assert.StartsWith("gpt-image-1-mini: openai answered 404", debug.GetProperty("fallbackReason").GetString());
+        return (debug, debug.GetProperty("fallbackReason").GetString());
     }
 }
