@@ -1,5 +1,6 @@
 using System.Text;
 using Functions.Generation;
+using Functions.Storage;
 using Functions.Tests.Unit;
 
 namespace Functions.Tests.Api;
@@ -180,6 +181,18 @@ public sealed class GenerateImageTests(AppFixture app) : IClassFixture<AppFixtur
             app.Client.GetAsync(new Uri(r.GetProperty("imageUrl").GetString()!).PathAndQuery)));
         Assert.All(downloads, d => Assert.Equal(HttpStatusCode.OK, d.StatusCode));
         Assert.Equal(50, results.Select(r => r.GetProperty("imageUrl").GetString()).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task An_inline_generation_makes_two_storage_requests_the_blob_and_the_history_transaction()
+    {
+        await app.GenerateAsync(new { prompt = "warms the caches" }); // token lookups, the counter row, containers and tables
+        var counter = app.Service<StorageRequestCounter>();
+        var before = counter.Count;
+
+        await app.GenerateAsync(new { prompt = "two requests" });
+
+        Assert.Equal(2, counter.Count - before); // DESIGN.md: storage requests per inline generation
     }
 
     async Task<long> HistoryTotalAsync() =>
