@@ -1,4 +1,5 @@
 using Functions.Files;
+using Functions.Generation;
 
 namespace Functions.Tests.Storage;
 
@@ -23,6 +24,20 @@ public sealed class FileStoreTests(StorageFixture storage) : IClassFixture<Stora
         while (buffer.Length < count && (read = await content.ReadAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, count - buffer.Length)))) > 0)
             buffer.Write(chunk, 0, read);
         return buffer.ToArray();
+    }
+
+    [Fact]
+    public async Task A_reference_read_for_a_job_is_the_files_bytes_and_a_file_gone_meanwhile_is_reference_not_found()
+    {
+        var references = new FileReferences(Files);
+        var id = await SaveAsync();
+
+        Assert.Equal(Bytes, (await references.ReadAsync(id, default))!.Value.ToArray());
+        Assert.Null(await references.ReadAsync(null, default)); // no reference, not an empty one
+        await Files.DeleteAsync(id, default);
+
+        var failure = await Assert.ThrowsAsync<GenerationFailedException>(() => references.ReadAsync(id, default));
+        Assert.Equal((GenerationErrors.ReferenceNotFound, false), (failure.Code, failure.Retryable)); // no fallback would find it either
     }
 
     [Fact]
