@@ -232,6 +232,9 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
         Assert.Equal(["Kwai-Kolors/Kolors"], SiliconFlowModelsSince(before));
     }
 
+    async Task<string?> UploadAsync(byte[] image) =>
+        (await (await ImageCheckTests.UploadAsync(app.Client, image, "reference.png")).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("file_id").GetString();
+
     /// <summary>The models SiliconFlow was asked for since its request number <paramref name="before"/>, each once.</summary>
     List<string?> SiliconFlowModelsSince(int before) =>
         app.SiliconFlow.Requests.Skip(before).Select(r => r.Fields.GetValueOrDefault("model")).Distinct().ToList();
@@ -306,15 +309,19 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
         Assert.DoesNotContain(job.GetProperty("id").GetString(), await ListedAsync("canceled"));
     }
 
-    [Fact]
-    public async Task A_fallback_that_takes_no_reference_is_left_out_when_the_request_has_one()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // named by referenceFileId
+    public async Task A_fallback_that_takes_no_reference_is_left_out_when_the_request_has_one(bool uploaded)
     {
         app.ClearFaults();
+        object body = uploaded
+            ? new { prompt = "keeps its uploaded reference", model = "Kwai-Kolors/Kolors", referenceFileId = await UploadAsync(FakeUpstream.Image) }
+            : new { prompt = "keeps its reference", model = "Kwai-Kolors/Kolors", referenceImageBase64 = Convert.ToBase64String(FakeUpstream.Image) };
         app.SiliconFlow.Fail("/v1/images/generations", Fault.ServerError);
         var before = app.SiliconFlow.Requests.Count;
 
-        var response = await app.Client.PostAsJsonAsync("/api/images/generate",
-            new { prompt = "keeps its reference", model = "Kwai-Kolors/Kolors", referenceImageBase64 = Convert.ToBase64String(FakeUpstream.Image) });
+        var response = await app.Client.PostAsJsonAsync("/api/images/generate", body);
 
         await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.BadGateway, "upstream_error");
         Assert.Equal(["Kwai-Kolors/Kolors"], SiliconFlowModelsSince(before)); // Qwen/Qwen-Image takes no reference
