@@ -55,6 +55,12 @@ public sealed class OfflineRendererTests
     }
 
     [Fact]
+    public void The_request_url_names_the_model_as_one_path_segment()
+    {
+        Assert.Equal("offline://renderer/Kwai-Kolors%2FKolors", Render(model: "Kwai-Kolors/Kolors").Debug.RequestUrl);
+    }
+
+    [Fact]
     public async Task A_call_canceled_before_its_turn_is_not_rendered()
     {
         var call = new ProviderCall(new ProviderRequest(new GenerationRequest("gone", "realistic", "1:1", "grok", null, false, null, null),
