@@ -105,6 +105,18 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
     }
 
     [Fact]
+    public async Task A_generated_files_record_names_its_model_provider_and_size()
+    {
+        var generated = await app.GenerateAsync(new { prompt = "whose image", model = "meta", aspectRatio = "16:9" });
+        var fileId = generated.GetProperty("imageUrl").GetString()!.Split('/')[^2];
+
+        var meta = (await app.Client.GetFromJsonAsync<JsonElement>($"/api/v1/files/{fileId}")).GetProperty("meta");
+
+        Assert.Equal(("generated", "meta", "offline", 1024, 576), (meta.GetProperty("kind").GetString(), meta.GetProperty("model").GetString(),
+            meta.GetProperty("provider").GetString(), meta.GetProperty("width").GetInt32(), meta.GetProperty("height").GetInt32()));
+    }
+
+    [Fact]
     public async Task Deleting_a_generated_file_takes_its_image_out_of_the_history()
     {
         var generated = await app.GenerateAsync(new { prompt = "delete my file" });
