@@ -193,6 +193,10 @@ public sealed class ModelEndToEndTests(ProviderFixture app) : IClassFixture<Prov
         Assert.Equal("siliconflow", models["Kwai-Kolors/Kolors"]);
         Assert.Equal("openai", models["dall-e-3"]);
         Assert.All(list.GetProperty("data").EnumerateArray(), m => Assert.Equal("model", m.GetProperty("object").GetString()));
+        var nanoBanana = list.GetProperty("data").EnumerateArray().Single(m => m.GetProperty("id").GetString() == "nano-banana-pro");
+        Assert.Equal(["nano-banana-2", "imagen-4"], nanoBanana.GetProperty("fallbacks").EnumerateArray().Select(f => f.GetString())); // README's catalog
+        Assert.Equal(["1K", "2K", "4K"], nanoBanana.GetProperty("resolutions").EnumerateArray().Select(r => r.GetString()));
+        Assert.True(nanoBanana.GetProperty("takes_reference").GetBoolean());
     }
 
     FakeUpstream FakeOf(string model) => model switch
