@@ -91,3 +91,29 @@ public sealed class DeadlineTests(NeverFinishingFixture app) : IClassFixture<Nev
         Assert.Equal(GenerationErrors.UpstreamTimeout, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
     }
 }
+
+/// <summary>A provider whose call never answers: it waits until its call is canceled, and says when that happened.</summary>
+public sealed class HangingUpstreamFixture : SeamProviderFixture
+{
+    public TaskCompletionSource Canceled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Upstream:DeadlineSeconds"] = "3" };
+
+    public HangingUpstreamFixture() => SubmitsHangUntilCanceled(Canceled);
+}
+
+public sealed class DeadlineCutTests(HangingUpstreamFixture app) : IClassFixture<HangingUpstreamFixture>
+{
+    [Fact]
+    public async Task An_upstream_call_still_under_way_at_the_deadline_is_cut_there_and_the_job_fails_as_upstream_timeout()
+    {
+        var accepted = await JobsApiTests.SubmitAsyncAsync(app.Client, new { prompt = "the upstream never answers" });
+
+        // Without the cut the deadline timer would wait on the call for ever, and the job would never end.
+        var job = await JobsApiTests.PollAsync(app.Client, accepted.Headers.Location!.AbsolutePath, seconds: 30);
+
+        Assert.Equal("failed", job.GetProperty("status").GetString());
+        Assert.Contains("Upstream:DeadlineSeconds", job.GetProperty("error").GetString());
+        Assert.True(app.Canceled.Task.IsCompleted, "the provider's call was not canceled");
+    }
+}

@@ -22,6 +22,24 @@ public abstract class SeamProviderFixture : AppFixture
         services.AddSingleton(Provider.Object);
     }
 
+    /// <summary>Submits wait until their call is canceled; <paramref name="entered"/> says one began, <paramref name="canceled"/> that one was canceled.</summary>
+    protected void SubmitsHangUntilCanceled(TaskCompletionSource canceled, TaskCompletionSource? entered = null) =>
+        Provider.Setup(p => p.SubmitAsync(It.IsAny<ProviderCall>(), It.IsAny<CancellationToken>()))
+            .Returns(async (ProviderCall _, CancellationToken cancellationToken) =>
+            {
+                entered?.TrySetResult();
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    canceled.TrySetResult();
+                    throw;
+                }
+                return ProviderStep.Done(Image());
+            });
+
     protected static GeneratedImage Image() => new(FakeImage, "image/png", 8, 6,
         new ApiDebugInfo("offline://seam", "POST", new Dictionary<string, string>(), [], 200, [], 1, false, null));
 

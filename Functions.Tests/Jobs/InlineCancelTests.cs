@@ -1,5 +1,3 @@
-using Functions.Generation;
-using Moq;
 
 namespace Functions.Tests.Jobs;
 
@@ -9,22 +7,7 @@ public sealed class HangingProviderFixture : SeamProviderFixture
     public TaskCompletionSource Entered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     public TaskCompletionSource Canceled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public HangingProviderFixture() =>
-        Provider.Setup(p => p.SubmitAsync(It.IsAny<ProviderCall>(), It.IsAny<CancellationToken>()))
-            .Returns(async (ProviderCall _, CancellationToken cancellationToken) =>
-            {
-                Entered.TrySetResult();
-                try
-                {
-                    await Task.Delay(Timeout.Infinite, cancellationToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    Canceled.TrySetResult();
-                    throw;
-                }
-                return ProviderStep.Done(Image());
-            });
+    public HangingProviderFixture() => SubmitsHangUntilCanceled(Canceled, Entered);
 }
 
 public sealed class InlineCancelTests(HangingProviderFixture app) : IClassFixture<HangingProviderFixture>
