@@ -109,6 +109,19 @@ public sealed class OrchestrationTests(OrchestrationHost host) : IClassFixture<O
     }
 
     [Fact]
+    public async Task An_upstreams_own_timeout_before_the_deadline_fails_the_job_as_that_models_failure_and_discards_nothing()
+    {
+        var steps = new FakeSteps { Submit = _ => FakeSteps.Failed(GenerationErrors.UpstreamTimeout, "No answer within 100 s.", retryable: true) };
+
+        var ended = await host.EndedAsync(await host.StartAsync(steps, Quick, "only-model"));
+
+        Assert.Equal(OrchestrationRuntimeStatus.Failed, ended.RuntimeStatus);
+        Assert.Equal([Submit], steps.Started); // not the deadline's end: nothing was stored to discard
+        var job = JobRecord.From(ended);
+        Assert.Equal((JobStatus.Failed, GenerationErrors.UpstreamTimeout, "only-model: No answer within 100 s."), (job.Status, job.ErrorCode, job.Error));
+    }
+
+    [Fact]
     public async Task When_every_model_fails_retryably_the_job_fails_with_the_last_code_and_every_reason_at_whichever_step()
     {
         var steps = new FakeSteps
