@@ -26,6 +26,9 @@ public sealed class FakeSteps
     /// <summary>Each timer the orchestrator asked for, as a delay on its own clock: the deadline first, then one per check.</summary>
     public ConcurrentQueue<TimeSpan> Timers { get; } = new();
 
+    /// <summary>How much later than asked the deadline timer fires, as a loaded engine may fire it.</summary>
+    public TimeSpan DeadlineLag { get; init; }
+
     /// <summary>Set when the orchestrator has seen its deadline timer fire.</summary>
     public TaskCompletionSource DeadlinePassed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

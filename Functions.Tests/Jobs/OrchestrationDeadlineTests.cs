@@ -87,6 +87,53 @@ public sealed class OrchestrationDeadlineTests(OrchestrationHost host) : IClassF
     }
 
     [Fact]
+    public async Task A_step_cut_at_the_deadline_that_answers_before_the_deadline_timer_fires_ends_the_job_as_the_deadline_does()
+    {
+        var steps = new FakeSteps
+        {
+            DeadlineLag = TimeSpan.FromSeconds(5),
+            Submit = async call =>
+            {
+                // The activity's own cut at the deadline (GenerationActivities.BeforeDeadlineAsync), a little after it.
+                var left = call.Deadline!.Value - DateTime.UtcNow;
+                if (left > TimeSpan.Zero) await Task.Delay(left);
+                await Task.Delay(TimeSpan.FromMilliseconds(100));
+                return await FakeSteps.Failed(GenerationErrors.UpstreamTimeout, "The job's deadline came while this call was under way.", retryable: false);
+            },
+        };
+
+        var ended = await host.EndedAsync(await host.StartAsync(steps, Timings, "cut-model"));
+
+        var job = JobRecord.From(ended);
+        Assert.Equal((JobStatus.Failed, GenerationErrors.UpstreamTimeout), (job.Status, job.ErrorCode));
+        Assert.Contains("Upstream:DeadlineSeconds", job.Error);
+        Assert.Equal([Submit, Discard], steps.Started);
+    }
+
+    [Fact]
+    public async Task A_store_that_keeps_throwing_past_the_deadline_still_ends_the_job_as_upstream_timeout_and_discards()
+    {
+        FakeSteps steps = null!;
+        steps = new FakeSteps
+        {
+            Submit = _ => FakeSteps.Ready(),
+            Store = async _ =>
+            {
+                await steps.DeadlinePassed.Task;
+                throw new InvalidOperationException("AccountKey=c2VjcmV0 rejected by storage");
+            },
+        };
+
+        // The store's attempts (2, 4 and 8 s apart) outlast the deadline: about 16 s.
+        var ended = await host.EndedAsync(await host.StartAsync(steps, Timings, "failing-store-model"));
+
+        var job = JobRecord.From(ended);
+        Assert.Equal((JobStatus.Failed, GenerationErrors.UpstreamTimeout), (job.Status, job.ErrorCode));
+        Assert.DoesNotContain("AccountKey", job.Error);
+        Assert.Equal([Submit, Store, Store, Store, Store, Discard], steps.Started);
+    }
+
+    [Fact]
     public async Task An_image_ready_after_the_deadline_is_not_stored()
     {
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

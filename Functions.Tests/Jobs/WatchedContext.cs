@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace Functions.Tests.Jobs;
 
 /// <summary>
-/// The engine's orchestration context passed through unchanged, noting each timer the orchestrator asks for (as a delay
+/// The engine's orchestration context passed through unchanged (but for a deadline lag a test asks for), noting each timer the orchestrator asks for (as a delay
 /// on the orchestration's clock) and when the first one, the deadline, fires, so tests read these instead of racing the wall clock.
 /// </summary>
 sealed class WatchedContext(TaskOrchestrationContext inner, FakeSteps steps) : TaskOrchestrationContext
@@ -20,7 +20,7 @@ sealed class WatchedContext(TaskOrchestrationContext inner, FakeSteps steps) : T
             steps.Timers.Enqueue(fireAt - inner.CurrentUtcDateTime);
             if (!isDeadline) steps.WaitingToCheck.TrySetResult();
         }
-        var timer = inner.CreateTimer(fireAt, cancellationToken);
+        var timer = inner.CreateTimer(isDeadline ? fireAt + steps.DeadlineLag : fireAt, cancellationToken);
         if (isDeadline)
             timer.ContinueWith(t => { if (t.IsCompletedSuccessfully) steps.DeadlinePassed.TrySetResult(); },
                 CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
