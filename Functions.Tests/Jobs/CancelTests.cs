@@ -68,7 +68,10 @@ public sealed class CancelRunningTests(GatedProviderFixture app) : IClassFixture
         await Eventually.HoldsAsync(async () => (await app.Client.GetFromJsonAsync<JsonElement>(path)).GetProperty("status").GetString() == "running");
         var poll = await app.Client.GetAsync(path);
         Assert.NotNull(poll.Headers.RetryAfter); // while it runs
-        Assert.Equal(JsonValueKind.Null, (await poll.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("finished_at").ValueKind);
+        var running = await poll.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(JsonValueKind.Null, running.GetProperty("finished_at").ValueKind);
+        // Started, its first step under way: no longer "queued".
+        Assert.Equal(("running", 0.0), (running.GetProperty("progress_label").GetString(), running.GetProperty("progress").GetDouble()));
         Assert.Equal([jobId], await JobIdsListedAsync(app.Client, "running"));
         Assert.Empty(await JobIdsListedAsync(app.Client, "queued"));
 
