@@ -24,6 +24,25 @@ public sealed class JobSubmitterTests(StorageFixture storage) : IClassFixture<St
         Submitter().SubmitAsync(_durable.Object, JobIds.New(DateTimeOffset.UtcNow, false), Request, [], new IdempotencyRequest(key, "body"), default);
 
     [Fact]
+    public async Task A_scheduled_job_carries_its_plans_model_names_in_order_and_the_upstream_timings_in_force()
+    {
+        object? scheduled = null;
+        _durable.Setup(d => d.ScheduleNewOrchestrationInstanceAsync(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(),
+                It.IsAny<CancellationToken>()))
+            .Callback((TaskName _, object? input, StartOrchestrationOptions? _, CancellationToken _) => scheduled = input)
+            .ReturnsAsync("scheduled");
+        var upstream = new UpstreamOptions { DeadlineSeconds = 120, PollMinSeconds = 1.5, PollMaxSeconds = 8 };
+        PlannedModel[] plan = [.. new[] { "first-model", "fallback-model" }.Select(m => new PlannedModel(m, new ModelEntry(), Mock.Of<IImageProvider>(), "token"))];
+
+        await new JobSubmitter(_keys, Options.Create(upstream), TimeProvider.System)
+            .SubmitAsync(_durable.Object, JobIds.New(DateTimeOffset.UtcNow, false), Request, plan, idempotency: null, default);
+
+        var job = Assert.IsType<GenerationJob>(scheduled);
+        Assert.Equal(["first-model", "fallback-model"], job.Models);
+        Assert.Equal(new JobTimings(DeadlineSeconds: 120, PollMinSeconds: 1.5, PollMaxSeconds: 8), job.Timings);
+    }
+
+    [Fact]
     public async Task A_schedule_the_engine_did_not_confirm_names_the_job_that_may_run()
     {
         _durable.Setup(d => d.ScheduleNewOrchestrationInstanceAsync(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(),
