@@ -1,0 +1,39 @@
+using Functions.Jobs;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Moq;
+
+namespace Functions.Tests.Jobs;
+
+/// <summary>The jobs API's queries of the engine, against pages an engine might answer (a mocked client: the seam is the engine's paging).</summary>
+public sealed class DurableJobsTests
+{
+    readonly Mock<DurableTaskClient> _durable = new("test");
+
+    void EngineAnswers(params Page<OrchestrationMetadata>[] pages) =>
+        _durable.Setup(d => d.GetAllInstancesAsync(It.IsAny<OrchestrationQuery>()))
+            .Returns(Pageable.Create((string? token, CancellationToken _) => Task.FromResult(pages[token is null ? 0 : int.Parse(token)])));
+
+    static OrchestrationMetadata[] Pending(int count) =>
+        [.. Enumerable.Range(0, count).Select(i => new OrchestrationMetadata(GenerationOrchestrator.Name, $"job_0{i:x28}") { RuntimeStatus = OrchestrationRuntimeStatus.Pending })];
+
+    [Fact]
+    public async Task Queued_jobs_are_counted_up_to_the_bound_and_no_further()
+    {
+        EngineAnswers(new Page<OrchestrationMetadata>(Pending(2), "1"), new Page<OrchestrationMetadata>(Pending(2)));
+
+        Assert.Equal(3, await _durable.Object.CountQueuedAsync(upTo: 3, default));
+        Assert.Equal(4, await _durable.Object.CountQueuedAsync(upTo: 10, default));
+    }
+
+    [Fact]
+    public async Task A_last_page_whose_continuation_token_is_empty_has_no_next_page()
+    {
+        EngineAnswers(new Page<OrchestrationMetadata>([], ""));
+
+        var (jobs, next) = await _durable.Object.ListJobsAsync(status: null, continuationToken: null, pageSize: 10, default);
+
+        Assert.Empty(jobs);
+        Assert.Null(next);
+    }
+}
