@@ -49,7 +49,7 @@ public sealed class NeverFinishingFixture : SeamProviderFixture
         Provider.Setup(p => p.SubmitAsync(It.IsAny<ProviderCall>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync(ProviderStep.Pending("task-1", 0.1, null));
         Provider.Setup(p => p.CheckAsync(It.IsAny<ProviderCall>(), "task-1", It.IsAny<CancellationToken>()))
-            .ReturnsAsync(ProviderStep.Pending("task-1", 0.2, null));
+            .ReturnsAsync(ProviderStep.Pending("task-1", -1, null)); // each check fails (the provider's "still running, no progress known")
     }
 }
 
@@ -68,6 +68,8 @@ public sealed class DeadlineTests(NeverFinishingFixture app) : IClassFixture<Nev
         var job = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal("running", job.GetProperty("status").GetString()); // not the "queued" of the moment it was scheduled
         Assert.Equal(JsonValueKind.Number, job.GetProperty("started_at").ValueKind);
+        // Checked several times by now, each check failing: a progress from 0 to 1, never the provider's -1.
+        Assert.InRange(job.GetProperty("progress").GetDouble(), 0, 1);
     }
 
     [Fact]
