@@ -19,6 +19,7 @@ public sealed class IdempotencyTests(AppFixture app) : IClassFixture<AppFixture>
         var b = await second.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(a.ToString(), b.ToString());
         Assert.Equal(1, await CountJobsAsync("once only"));
+        Assert.False(a.GetProperty("apiDebug").GetProperty("usedFallback").GetBoolean()); // made by a job, from its first model
     }
 
     [Fact]
