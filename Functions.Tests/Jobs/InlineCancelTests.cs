@@ -1,4 +1,3 @@
-
 namespace Functions.Tests.Jobs;
 
 /// <summary>A synchronous provider that waits until its call is canceled, and says when that happened.</summary>
