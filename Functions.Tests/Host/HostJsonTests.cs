@@ -1,0 +1,41 @@
+using Functions.LocalHost;
+
+namespace Functions.Tests.Host;
+
+/// <summary>The host.json settings the local host honours, read from files other than the shipped one.</summary>
+public sealed class HostJsonTests
+{
+    static HostJson Read(string json)
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory("hostjson").FullName, "host.json");
+        File.WriteAllText(path, json);
+        return HostJson.Load(path);
+    }
+
+    [Fact]
+    public void A_host_json_without_the_sections_gives_the_defaults_the_Functions_host_has_locally()
+    {
+        Assert.Equal(new HostJson("api", "TestHubName", 4), Read("""{ "version": "2.0" }"""));
+    }
+
+    [Fact]
+    public void Each_setting_is_read_into_its_own_place_and_the_route_prefix_without_its_slashes()
+    {
+        var host = Read("""
+            {
+              "version": "2.0", // comments are allowed, as the Functions host allows them
+              "extensions": {
+                "http": { "routePrefix": "/api/" },
+                "durableTask": {
+                  "hubName": "OtherJobs",
+                  "storageProvider": { "partitionCount": 6, "useInstanceTableEtag": true },
+                  "maxConcurrentActivityFunctions": 3,
+                  "maxConcurrentOrchestratorFunctions": 5
+                }
+              }
+            }
+            """);
+
+        Assert.Equal(new HostJson("api", "OtherJobs", 6, UseInstanceTableEtag: true, MaxConcurrentActivities: 3, MaxConcurrentOrchestrations: 5), host);
+    }
+}
