@@ -19,12 +19,8 @@ public sealed class ActivityFailureTests(AlwaysThrowingFixture app) : IClassFixt
     [Fact]
     public async Task An_activity_that_keeps_throwing_is_retried_then_fails_its_job_with_the_reason()
     {
-        var accepted = await JobsApiTests.SubmitAsyncAsync(app.Client, new { prompt = "always breaks" });
+        var job = await JobFailures.SubmitToFailureAsync(app.Client, "always breaks", "gave up after 4 attempts at SubmitGeneration", seconds: 40);
 
-        var job = await JobsApiTests.PollAsync(app.Client, accepted.Headers.Location!.AbsolutePath, seconds: 40);
-
-        Assert.Equal("failed", job.GetProperty("status").GetString());
-        Assert.Contains("gave up after 4 attempts at SubmitGeneration", job.GetProperty("error").GetString());
         // What broke is logged, never shown: it may be a storage service's own text.
         Assert.DoesNotContain("the seam always breaks", job.GetProperty("error").GetString());
         app.Provider.Verify(p => p.SubmitAsync(It.IsAny<ProviderCall>(), It.IsAny<CancellationToken>()), Times.Exactly(4));
@@ -75,12 +71,8 @@ public sealed class DeadlineTests(NeverFinishingFixture app) : IClassFixture<Nev
     [Fact]
     public async Task A_job_whose_task_never_finishes_fails_at_its_deadline_as_upstream_timeout()
     {
-        var accepted = await JobsApiTests.SubmitAsyncAsync(app.Client, new { prompt = "never finishes" });
+        await JobFailures.SubmitToFailureAsync(app.Client, "never finishes", "Upstream:DeadlineSeconds");
 
-        var job = await JobsApiTests.PollAsync(app.Client, accepted.Headers.Location!.AbsolutePath, seconds: 30);
-
-        Assert.Equal("failed", job.GetProperty("status").GetString());
-        Assert.Contains("Upstream:DeadlineSeconds", job.GetProperty("error").GetString());
         app.Provider.Verify(p => p.CheckAsync(It.IsAny<ProviderCall>(), "task-1", It.IsAny<CancellationToken>()), Times.AtLeast(2));
     }
 
@@ -109,13 +101,22 @@ public sealed class DeadlineCutTests(HangingUpstreamFixture app) : IClassFixture
     [Fact]
     public async Task An_upstream_call_still_under_way_at_the_deadline_is_cut_there_and_the_job_fails_as_upstream_timeout()
     {
-        var accepted = await JobsApiTests.SubmitAsyncAsync(app.Client, new { prompt = "the upstream never answers" });
-
         // Without the cut the deadline timer would wait on the call for ever, and the job would never end.
-        var job = await JobsApiTests.PollAsync(app.Client, accepted.Headers.Location!.AbsolutePath, seconds: 30);
+        await JobFailures.SubmitToFailureAsync(app.Client, "the upstream never answers", "Upstream:DeadlineSeconds");
 
-        Assert.Equal("failed", job.GetProperty("status").GetString());
-        Assert.Contains("Upstream:DeadlineSeconds", job.GetProperty("error").GetString());
         Assert.True(app.Canceled.Task.IsCompleted, "the provider's call was not canceled");
+    }
+}
+
+static class JobFailures
+{
+    /// <summary>Submits a job with respond-async, polls it to its end, checks that it failed saying <paramref name="reason"/>, and returns it.</summary>
+    public static async Task<JsonElement> SubmitToFailureAsync(HttpClient client, string prompt, string reason, int seconds = 30)
+    {
+        var accepted = await JobsApiTests.SubmitAsyncAsync(client, new { prompt });
+        var job = await JobsApiTests.PollAsync(client, accepted.Headers.Location!.AbsolutePath, seconds);
+        Assert.Equal("failed", job.GetProperty("status").GetString());
+        Assert.Contains(reason, job.GetProperty("error").GetString());
+        return job;
     }
 }
