@@ -117,7 +117,9 @@ public sealed class CancelRaceTests(StorageFixture storage) : IClassFixture<Stor
         var history = new ImageHistory(storage.Table(StorageNames.HistoryTable));
         var keeper = new ImageKeeper(files, history, storage.Bootstrap, TimeProvider.System, NullLogger<ImageKeeper>.Instance);
         var keys = new IdempotencyKeys(storage.Table(StorageNames.IdempotencyTable), TimeProvider.System);
-        return new JobFunctions(new PublicUrls(Options.Create(new ApiOptions())), keeper, keys, clock ?? TimeProvider.System, NullLogger<JobFunctions>.Instance);
+        var cancels = new CancelRequests(storage.Table(StorageNames.CancelsTable), storage.Bootstrap);
+        return new JobFunctions(new PublicUrls(Options.Create(new ApiOptions())), keeper, keys, cancels, clock ?? TimeProvider.System,
+            NullLogger<JobFunctions>.Instance);
     }
 }
 

@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using P = Microsoft.DurableTask.Protobuf;
 
 namespace Functions.Tests.Jobs;
 
@@ -66,5 +67,33 @@ public sealed class AfterCalls(string method, Action answered) : Interceptor
             return response;
         }
         return new AsyncUnaryCall<TResponse>(ThenAsync(), call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, call.Dispose);
+    }
+}
+
+/// <summary>
+/// Holds each work item the engine streams to the worker until the gate the test gives for it opens: a seam between
+/// the engine's dispatch of a step and the step's run.
+/// </summary>
+public sealed class HeldWorkItems(Func<P.WorkItem, Task> gate) : Interceptor
+{
+    public override AsyncServerStreamingCall<TResponse> AsyncServerStreamingCall<TRequest, TResponse>(TRequest request,
+        ClientInterceptorContext<TRequest, TResponse> context, AsyncServerStreamingCallContinuation<TRequest, TResponse> continuation)
+    {
+        var call = continuation(request, context);
+        if (context.Method.Name != "GetWorkItems") return call;
+        return new AsyncServerStreamingCall<TResponse>(new GatedStream<TResponse>(call.ResponseStream, gate), call.ResponseHeadersAsync,
+            call.GetStatus, call.GetTrailers, call.Dispose);
+    }
+
+    sealed class GatedStream<T>(IAsyncStreamReader<T> stream, Func<P.WorkItem, Task> gate) : IAsyncStreamReader<T>
+    {
+        public T Current => stream.Current;
+
+        public async Task<bool> MoveNext(CancellationToken cancellationToken)
+        {
+            if (!await stream.MoveNext(cancellationToken)) return false;
+            if (stream.Current is P.WorkItem item) await gate(item).WaitAsync(cancellationToken);
+            return true;
+        }
     }
 }

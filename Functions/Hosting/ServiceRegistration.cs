@@ -76,6 +76,7 @@ public static class ServiceRegistration
         services.AddSingleton<FileReferences>();
         services.AddSingleton<InlineGeneration>();
         services.AddSingleton<IdempotencyKeys>();
+        services.AddSingleton<CancelRequests>();
         services.AddSingleton<JobSubmitter>();
         services.AddSingleton<AdminOnly>();
         services.AddSingleton<StorageProbe>();

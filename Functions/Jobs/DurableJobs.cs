@@ -66,13 +66,16 @@ public static class DurableJobs
         return count;
     }
 
+    /// <summary>Asks the engine to stop a job that has not ended: a message it applies at the job's next step.</summary>
+    public static Task TerminateJobAsync(this DurableTaskClient client, string jobId, CancellationToken cancellationToken) =>
+        client.TerminateInstanceAsync(jobId, JobRecord.CanceledMessage, cancellationToken);
+
     /// <summary>
-    /// Stops a job that has not ended and waits until the engine has stopped it, so that removing what it stored
-    /// afterwards cannot be undone by a step still running (a Store that lands later removes its own image).
+    /// Waits until the engine has stopped a job it was asked to terminate, so that removing what it stored afterwards
+    /// cannot be undone by a step still running (a Store that lands later removes its own image).
     /// </summary>
-    public static async Task<CancelOutcome> CancelJobAsync(this DurableTaskClient client, string jobId, TimeProvider clock, CancellationToken cancellationToken)
+    public static async Task<CancelOutcome> WaitUntilStoppedAsync(this DurableTaskClient client, string jobId, TimeProvider clock, CancellationToken cancellationToken)
     {
-        await client.TerminateInstanceAsync(jobId, JobRecord.CanceledMessage, cancellationToken);
         var deadline = clock.GetUtcNow() + TerminateWait;
         while (clock.GetUtcNow() < deadline)
         {

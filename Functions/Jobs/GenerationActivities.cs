@@ -9,7 +9,7 @@ namespace Functions.Jobs;
 /// (<see cref="StepFailure"/>); anything else throws and the orchestrator's retry policy runs the activity again.
 /// </summary>
 public sealed class GenerationActivities(ProviderSelector providers, FileReferences references, UpstreamImages images, ImageKeeper keeper,
-    TimeProvider clock, ILogger<GenerationActivities> logger)
+    CancelRequests cancels, TimeProvider clock, ILogger<GenerationActivities> logger)
 {
     public const string Submit = "SubmitGeneration";
     public const string Check = "CheckGeneration";
@@ -28,8 +28,15 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
             // Not a job that is gone (forgotten): DurableTask.AzureStorage fails on a terminate for an instance with neither
             // row nor history and takes it again for good. One the row shows terminated is terminated again: the start's
             // checkpoint sends this step before it writes the row as running.
-            if (job is not null) await client.TerminateInstanceAsync(call.JobId, JobRecord.CanceledMessage);
-            return new UpstreamStep(Failure: new StepFailure(GenerationErrors.Canceled, JobRecord.CanceledMessage, Retryable: false));
+            if (job is not null) await client.TerminateJobAsync(call.JobId, CancellationToken.None);
+            return Canceled();
+        }
+        // Nor does a running job whose cancel was asked for: the engine applies its terminate at the job's next step,
+        // after this one, and the orchestrator waits for it. (No second terminate: one left over would outlive a purge.)
+        if (await cancels.WasRequestedAsync(call.JobId, CancellationToken.None))
+        {
+            logger.LogInformation("Job {JobId} was canceled as its submit was sent; it ends without it", call.JobId);
+            return Canceled();
         }
         return await StepAsync(call, client, withReference: true, (planned, input) => BeforeDeadlineAsync(call, bound => planned.Provider.SubmitAsync(input, bound)));
     }
@@ -89,6 +96,9 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
             return Busy(call, e);
         }
     }
+
+    static UpstreamStep Canceled() =>
+        new(Failure: new StepFailure(GenerationErrors.Canceled, JobRecord.CanceledMessage, Retryable: false));
 
     /// <summary>
     /// The process had no decode memory to spare for the upstream's image: no fault of the upstream's and no end of the

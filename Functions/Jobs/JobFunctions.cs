@@ -7,7 +7,8 @@ using Microsoft.DurableTask.Client;
 namespace Functions.Jobs;
 
 /// <summary>The jobs API over the generation orchestrations: a job is an orchestration instance, its id the instance id.</summary>
-public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, IdempotencyKeys keys, TimeProvider clock, ILogger<JobFunctions> logger)
+public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, IdempotencyKeys keys, CancelRequests cancels, TimeProvider clock,
+    ILogger<JobFunctions> logger)
 {
     /// <summary>
     /// Jobs newest first, optionally only those in one status, a page at a time. Jobs of private generations are not
@@ -78,11 +79,12 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, Idempotenc
             if (job.RuntimeStatus == OrchestrationRuntimeStatus.Terminated) await keeper.DiscardAsync(job_id, CancellationToken.None);
             await DiscardReferenceAsync(input, CancellationToken.None);
             if (input?.IdempotencyKeyHash is { } keyHash) await keys.ReleaseAsync(keyHash, job_id, CancellationToken.None);
+            await cancels.ForgetAsync(job_id, CancellationToken.None);
             await durable.PurgeInstanceAsync(job_id, cancellation: CancellationToken.None);
             return Deleted(job_id, wasRunning: false);
         }
         // Once asked, the cancel is carried through even if the client goes away.
-        switch (await durable.CancelJobAsync(job_id, clock, CancellationToken.None))
+        switch (await CancelAsync(job_id, durable))
         {
             case CancelOutcome.Stopped:
                 await keeper.DiscardAsync(job_id, CancellationToken.None);
@@ -95,6 +97,7 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, Idempotenc
                 logger.LogInformation("Job {JobId} ended before its cancel took effect; it stays as it ended", job_id);
                 return Deleted(job_id, wasRunning: true, deleted: false);
             case CancelOutcome.Gone:
+                await cancels.ForgetAsync(job_id, CancellationToken.None);
                 return KiapiErrors.NotFound($"Job {job_id} not found (another request deleted it)");
             default:
                 // Another instance holds the job (or held it and died): the cancel lands when the engine moves it, and
@@ -102,6 +105,25 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, Idempotenc
                 logger.LogWarning("Job {JobId} was not stopped within the wait; the engine will stop it", job_id);
                 return Deleted(job_id, wasRunning: job.RuntimeStatus != OrchestrationRuntimeStatus.Pending, deleted: false);
         }
+    }
+
+    /// <summary>
+    /// Records the cancel before the engine is asked, so that a Submit it dispatches before it applies the terminate
+    /// pays no upstream (<see cref="CancelRequests"/>); a terminate that could not be sent takes the record back.
+    /// </summary>
+    async Task<CancelOutcome> CancelAsync(string jobId, DurableTaskClient durable)
+    {
+        await cancels.RecordAsync(jobId, CancellationToken.None);
+        try
+        {
+            await durable.TerminateJobAsync(jobId, CancellationToken.None);
+        }
+        catch
+        {
+            await cancels.ForgetAsync(jobId, CancellationToken.None);
+            throw;
+        }
+        return await durable.WaitUntilStoppedAsync(jobId, clock, CancellationToken.None);
     }
 
     /// <summary>The job's own copy of an inline reference image; a file the client named as the reference is the client's.</summary>

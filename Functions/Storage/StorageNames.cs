@@ -7,6 +7,7 @@ public static class StorageNames
     public const string HistoryTable = "images";
     public const string SettingsTable = "settings";
     public const string IdempotencyTable = "idempotency";
+    public const string CancelsTable = "cancels";
 
-    public static readonly IReadOnlyList<string> Tables = [HistoryTable, SettingsTable, IdempotencyTable];
+    public static readonly IReadOnlyList<string> Tables = [HistoryTable, SettingsTable, IdempotencyTable, CancelsTable];
 }

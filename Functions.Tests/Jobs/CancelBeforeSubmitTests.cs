@@ -1,0 +1,134 @@
+using Azure.Data.Tables;
+using Functions.Generation;
+using Functions.Storage;
+using Functions.Tests.Api;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Microsoft.DurableTask.Client.Grpc;
+using Microsoft.DurableTask.Worker.Grpc;
+using Microsoft.Extensions.DependencyInjection;
+using Moq;
+using P = Microsoft.DurableTask.Protobuf;
+
+namespace Functions.Tests.Jobs;
+
+/// <summary>
+/// The app whose engine is caught between dispatching a job's Submit and applying its cancel, as a DELETE right after
+/// the 202 finds it: the Submit waits until a DELETE has sent its terminate, and the job's next step (where the engine
+/// would apply the terminate) waits until the Submit has run.
+/// </summary>
+public sealed class SubmitAfterTerminateFixture : SeamProviderFixture
+{
+    readonly TaskCompletionSource _terminateSent = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    readonly TaskCompletionSource _submitRan = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    int _orchestratorSteps;
+    int _terminates;
+
+    /// <summary>Completes when the job's Submit has been dispatched to the worker (and is held).</summary>
+    public TaskCompletionSource SubmitHeld { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public int Terminates => Volatile.Read(ref _terminates);
+
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Generation:SyncWaitSeconds"] = "0" };
+
+    public SubmitAfterTerminateFixture() =>
+        Provider.Setup(p => p.SubmitAsync(It.IsAny<ProviderCall>(), It.IsAny<CancellationToken>())).ReturnsAsync(ProviderStep.Done(Image()));
+
+    protected override void ConfigureServices(IServiceCollection services)
+    {
+        base.ConfigureServices(services);
+        services.ConfigureAll<GrpcDurableTaskClientOptions>(options => options.Interceptors.Add(new AfterCalls("TerminateInstance", () =>
+        {
+            Interlocked.Increment(ref _terminates);
+            _terminateSent.TrySetResult();
+        })));
+        services.ConfigureAll<GrpcDurableTaskWorkerOptions>(options =>
+        {
+            options.Interceptors.Add(new AfterCalls("CompleteActivityTask", () => _submitRan.TrySetResult()));
+            options.Interceptors.Add(new HeldWorkItems(item => item.RequestCase switch
+            {
+                P.WorkItem.RequestOneofCase.ActivityRequest => HoldSubmit(),
+                P.WorkItem.RequestOneofCase.OrchestratorRequest when Interlocked.Increment(ref _orchestratorSteps) > 1 => _submitRan.Task,
+                _ => Task.CompletedTask,
+            }));
+        });
+    }
+
+    Task HoldSubmit()
+    {
+        SubmitHeld.TrySetResult();
+        return _terminateSent.Task;
+    }
+}
+
+public sealed class CancelBeforeSubmitTests(SubmitAfterTerminateFixture app) : IClassFixture<SubmitAfterTerminateFixture>
+{
+    [Fact]
+    public async Task A_submit_dispatched_before_the_engine_applied_the_cancel_calls_no_upstream_and_the_cancel_record_goes_with_the_job()
+    {
+        var path = (await JobsApiTests.SubmitAsyncAsync(app.Client, new { prompt = "canceled as its submit is dispatched" })).Headers.Location!.AbsolutePath;
+        var jobId = path.Split('/')[^1];
+        await app.SubmitHeld.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var canceled = await (await app.Client.DeleteAsync(path)).Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.True(canceled.GetProperty("deleted").GetBoolean(), canceled.GetRawText());
+        Assert.Equal("canceled", (await app.Client.GetFromJsonAsync<JsonElement>(path)).GetProperty("status").GetString());
+        app.Provider.Verify(p => p.SubmitAsync(It.IsAny<ProviderCall>(), It.IsAny<CancellationToken>()), Times.Never());
+        Assert.Equal(1, app.Terminates); // the DELETE's own: the Submit sent none of its own
+        var cancels = new TableClient(app.Azurite.ConnectionString, StorageNames.CancelsTable);
+        Assert.True((await cancels.GetEntityIfExistsAsync<TableEntity>(jobId, "cancel")).HasValue);
+
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.DeleteAsync(path)).StatusCode); // forgets the ended job
+
+        Assert.False((await cancels.GetEntityIfExistsAsync<TableEntity>(jobId, "cancel")).HasValue);
+    }
+}
+
+/// <summary>
+/// The app whose engine cannot be reached for a terminate; everything else works. Its worker takes no work until a
+/// terminate has failed, so the job is still queued when its cancel comes.
+/// </summary>
+public sealed class UnreachableTerminateFixture : AppFixture
+{
+    readonly TaskCompletionSource _terminateFailed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Generation:SyncWaitSeconds"] = "0" };
+
+    protected override void ConfigureServices(IServiceCollection services)
+    {
+        services.ConfigureAll<GrpcDurableTaskClientOptions>(options => options.Interceptors.Add(new FailedTerminates(_terminateFailed)));
+        services.ConfigureAll<GrpcDurableTaskWorkerOptions>(options => options.Interceptors.Add(new HeldCalls("GetWorkItems", () => _terminateFailed.Task)));
+    }
+
+    sealed class FailedTerminates(TaskCompletionSource failed) : Interceptor
+    {
+        public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(TRequest request,
+            ClientInterceptorContext<TRequest, TResponse> context, AsyncUnaryCallContinuation<TRequest, TResponse> continuation)
+        {
+            if (request is not P.TerminateRequest) return continuation(request, context);
+            failed.TrySetResult();
+            throw new RpcException(new Status(StatusCode.Unavailable, "the engine is not reachable"));
+        }
+    }
+}
+
+public sealed class UnsentCancelTests(UnreachableTerminateFixture app) : IClassFixture<UnreachableTerminateFixture>
+{
+    [Fact]
+    public async Task A_cancel_whose_terminate_could_not_be_sent_answers_503_and_leaves_the_job_to_run()
+    {
+        var path = (await JobsApiTests.SubmitAsyncAsync(app.Client, new { prompt = "its cancel never reached the engine" })).Headers.Location!.AbsolutePath;
+
+        var response = await app.Client.DeleteAsync(path);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("The job engine is not reachable right now; try again shortly.",
+            (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+        // Its cancel record was taken back: the job's Submit runs, and the job ends with its image.
+        await Eventually.HoldsAsync(async () =>
+            (await app.Client.GetFromJsonAsync<JsonElement>(path)).GetProperty("status").GetString() == "succeeded");
+        var cancels = new TableClient(app.Azurite.ConnectionString, StorageNames.CancelsTable);
+        Assert.False((await cancels.GetEntityIfExistsAsync<TableEntity>(path.Split('/')[^1], "cancel")).HasValue);
+    }
+}
