@@ -11,6 +11,18 @@ public static class TestImages
     public static readonly byte[] PngSignature = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
 
     /// <summary>A 1 x 1 GIF, a type the codecs read that uploads and references do not accept.</summary>
+    /// <summary>A 32 x 24 progressive JPEG (SOF2, ten scans; libjpeg-turbo's cjpeg -progressive): SkiaSharp encodes baseline only.</summary>
+    public static readonly byte[] ProgressiveJpeg = Convert.FromBase64String(
+        "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAUDBAQEAwUEBAQFBQUGBwwIBwcHBw8LCwkMEQ8SEhEPERETFhwXExQaFRERGCEYGh0dHx8fExciJCIeJBweHx7/" +
+        "2wBDAQUFBQcGBw4ICA4eFBEUHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh7/wgARCAAYACADASIAAhEBAxEB/8QA" +
+        "GAAAAwEBAAAAAAAAAAAAAAAAAAQFAwf/xAAXAQADAQAAAAAAAAAAAAAAAAAEBQYH/9oADAMBAAIQAxAAAAHn71dugElUKzya0wfBbj774LLP/8QAGRAAAwEB" +
+        "AQAAAAAAAAAAAAAAAAEDAhEE/9oACAEBAAEFApeczLKJybMRYpcxLz8WItk4Ch15j14iYif/xAAaEQACAwEBAAAAAAAAAAAAAAAABAECAyFB/9oACAEDAQE/" +
+        "AUHvZkRfENrcEdrH/8QAJREAAQMCAwkAAAAAAAAAAAAAAQIDEQAEQVHwBRIhQnGRobGy/9oACAECAQE/AbraJRDTUTEknCnb9R5j68Dj3Iq4dVvK6/KZFOOK" +
+        "J1lOssK//8QAIBAAAgEDBAMAAAAAAAAAAAAAAAECEiFREBExYXGBsf/aAAgBAQAGPwI4LQL0rSqRhFo+2RR0jdrwjL+H/8QAGxAAAwEBAAMAAAAAAAAAAAAA" +
+        "AAERITEQUZH/2gAIAQEAAT8hQ1Wj2DwCnwEzBUAU1mrqIOBi7tHWUUNdSR8H/9oADAMBAAIAAwAAABDbcB//xAAYEQADAQEAAAAAAAAAAAAAAAAAESEB8P/a" +
+        "AAgBAwEBPxB6BlKK126S3mf/xAAbEQEAAgMBAQAAAAAAAAAAAAABESEAQWFRMf/aAAgBAgEBPxBQHAAzYE3qR6FToO4xm5U9gB5NpvI4syk9W99Zo0Pgbz//" +
+        "xAAfEAEAAgEEAwEAAAAAAAAAAAABABEhMUFRoWFxgcH/2gAIAQEAAT8QIdGUZVeogVJykIPpFzBc04gSzehAvjsZZRBItpKCxj+4YyfWz7Y7fUBZf//Z");
+
     public static readonly byte[] Gif = Convert.FromBase64String("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==");
 
     /// <summary>An image check with the app's default decode budget, for tests of the rules rather than of the budget.</summary>

@@ -200,6 +200,22 @@ public sealed class ImageInspectorTests
     }
 
     [Fact]
+    public async Task A_progressive_jpeg_cut_short_is_refused_though_its_decoder_fills_in_the_missing_scans()
+    {
+        var whole = TestImages.ProgressiveJpeg;
+        var cut = whole[..(whole.Length / 2 + whole.AsSpan(whole.Length / 2).IndexOf([(byte)0xFF, (byte)0xC4]))]; // before a table between two scans
+        var endPutBack = (byte[])[.. cut, 0xFF, 0xD9];
+
+        Assert.Equal(new ImageInfo("image/jpeg", 32, 24), (await TestImages.Inspector.InspectAsync(whole, ImageFormats.Accepted, CancellationToken.None)).Image);
+        var check = await TestImages.Inspector.InspectAsync(cut, ImageFormats.Accepted, CancellationToken.None);
+        Assert.Equal(ImageProblem.Undecodable, check.Problem);
+        Assert.Contains("truncated", check.Message);
+        // What the end marker says is all a JPEG has to go by: put back, the cut scans decode as they are.
+        var putBack = await TestImages.Inspector.InspectAsync(endPutBack, ImageFormats.Accepted, CancellationToken.None);
+        Assert.True(putBack.Image is not null, putBack.Message);
+    }
+
+    [Fact]
     public async Task A_large_jpeg_of_one_colour_is_not_taken_for_a_truncated_one()
     {
         using var bitmap = new SKBitmap(4000, 3000);

@@ -91,6 +91,8 @@ public sealed class ImageInspector(DecodeBudget budget)
         var decoded = pixels.GetPixels() == IntPtr.Zero ? SKCodecResult.InternalError : codec.GetPixels(target, pixels.GetPixels());
         if (decoded != SKCodecResult.Success)
             return ImageCheck.Refused(ImageProblem.Undecodable, $"The {info.ContentType} image is damaged or truncated: it does not decode ({decoded}).");
+        if (info.ContentType == ImageFormats.Jpeg && !JpegHasEnd(bytes))
+            return ImageCheck.Refused(ImageProblem.Undecodable, "The image/jpeg image is truncated: it has no end marker (EOI) after its image data.");
         return TrailingBytes(bytes, info.ContentType) switch
         {
             > 0 and var extra => ImageCheck.Refused(ImageProblem.Undecodable,
@@ -104,7 +106,7 @@ public sealed class ImageInspector(DecodeBudget budget)
     /// <summary>
     /// Bytes after a PNG's IEND chunk or past a WebP's RIFF size, which the codecs ignore: a file that is an image and
     /// something else would otherwise be stored and served as the image; a PNG whose chunks do not end in IEND counts
-    /// as having some. Negative: a WebP shorter than its RIFF size says. (JPEG has no reliable end to check against.)
+    /// as having some. Negative: a WebP shorter than its RIFF size says. (A JPEG may carry other pictures after its end: see JpegHasEnd.)
     /// </summary>
     static long TrailingBytes(ReadOnlySpan<byte> bytes, string contentType)
     {
@@ -131,17 +133,30 @@ public sealed class ImageInspector(DecodeBudget budget)
     /// decoder fills a cut-off scan with grey without saying so (a 500-byte file could claim 7,000 x 7,000 pixels).
     /// Arithmetic coding (SOF9 to SOF15) has no such floor and is not judged.
     /// </summary>
-    static bool JpegTooShortFor(ReadOnlySpan<byte> bytes, ImageInfo info)
+    static bool JpegTooShortFor(ReadOnlySpan<byte> bytes, ImageInfo info) =>
+        JpegLayoutOf(bytes).Frame is 0xC0 or 0xC1 or 0xC2 or 0xC3 or 0xC5 or 0xC6 or 0xC7
+        && bytes.Length < (long)((info.Width + 7) / 8) * ((info.Height + 7) / 8) / 8;
+
+    /// <summary>
+    /// Whether a JPEG has an end marker (EOI) after its first scan. A progressive JPEG's decoder fills in scans that
+    /// were cut off without saying so; an end marker is all there is to tell a whole file by. (The scans' coded data
+    /// cannot hold one: a 0xFF there is followed by 0x00 or a restart marker.)
+    /// </summary>
+    static bool JpegHasEnd(ReadOnlySpan<byte> bytes) =>
+        JpegLayoutOf(bytes).Scan is not -1 and var scan && bytes[scan..].IndexOf([(byte)0xFF, (byte)0xD9]) >= 0;
+
+    /// <summary>The JPEG's frame marker (SOFn) and where its first scan (SOS) begins, from the segments before it; -1 where none is found.</summary>
+    static (int Frame, int Scan) JpegLayoutOf(ReadOnlySpan<byte> bytes)
     {
+        var frame = -1;
         for (var at = 2; at + 4 <= bytes.Length && bytes[at] == 0xFF; at += 2 + System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(bytes[(at + 2)..]))
         {
             while (at + 4 < bytes.Length && bytes[at + 1] == 0xFF) at++; // fill bytes may stand before any marker (T.81, B.1.1.2)
             var marker = bytes[at + 1];
-            if (marker is 0xC9 or 0xCA or 0xCB or 0xCD or 0xCE or 0xCF || marker == 0xDA) break;
-            if (marker is 0xC0 or 0xC1 or 0xC2 or 0xC3 or 0xC5 or 0xC6 or 0xC7)
-                return bytes.Length < (long)((info.Width + 7) / 8) * ((info.Height + 7) / 8) / 8;
+            if (marker == 0xDA) return (frame, at);
+            if (frame == -1 && marker is >= 0xC0 and <= 0xCF and not 0xC4 and not 0xC8 and not 0xCC) frame = marker;
         }
-        return false;
+        return (frame, -1);
     }
 
     /// <summary>
