@@ -25,9 +25,11 @@ public static class JsonText
     /// <summary>Why a Content-Type's charset is refused (JSON between systems is UTF-8), or null when it is UTF-8 or absent.</summary>
     public static string? CharsetProblem(string? contentType)
     {
-        if (!MediaTypeHeaderValue.TryParse(contentType, out var media) || media.Charset.Length == 0) return null;
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var media)) return null;
+        var declared = media.Parameters.Count(parameter => parameter.Name.Equals("charset", StringComparison.OrdinalIgnoreCase));
+        if (declared == 0) return null;
         // The parser reads the first of two charsets, another reader may read the last: the body's text would be in doubt.
-        if (media.Parameters.Count(parameter => parameter.Name.Equals("charset", StringComparison.OrdinalIgnoreCase)) > 1)
+        if (declared > 1)
             return $"The Content-Type '{Echo.Of(contentType!)}' declares a charset more than once; declare it once, as utf-8.";
         var charset = HeaderUtilities.RemoveQuotes(media.Charset).ToString();
         return charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase) ? null
