@@ -27,6 +27,20 @@ public sealed class RedactionTests
         Assert.Equal(12.3, debug.DurationMs);
     }
 
+    [Fact]
+    public void Token_counts_stay_numbers_and_a_string_under_a_tokens_name_is_still_hidden()
+    {
+        var body = ApiDebugRedaction.Body(JsonNode.Parse("""
+            {"usage":{"input_tokens":10,"output_tokens":20,"total_tokens":30},"max_tokens":64,"access_token":12345,"tokens":"sk-live-1"}
+            """))!;
+
+        Assert.Equal(10, (int)body["usage"]!["input_tokens"]!);
+        Assert.Equal(30, (int)body["usage"]!["total_tokens"]!);
+        Assert.Equal(64, (int)body["max_tokens"]!);
+        Assert.Equal("***", (string)body["access_token"]!); // a number, but not a count
+        Assert.Equal("***", (string)body["tokens"]!);
+    }
+
     [Theory]
     [InlineData("api_key")]
     [InlineData("api-key")]

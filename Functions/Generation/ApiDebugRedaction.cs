@@ -34,7 +34,7 @@ public static class ApiDebugRedaction
     public static JsonNode? Body(JsonNode? node) => node switch
     {
         JsonObject obj => new JsonObject(obj.Select(p => KeyValuePair.Create(p.Key,
-            IsSecretName(p.Key) && p.Value is JsonValue ? JsonValue.Create(Hidden) : Body(p.Value)))),
+            IsSecretName(p.Key) && p.Value is JsonValue && !IsTokenCount(p.Key, p.Value) ? JsonValue.Create(Hidden) : Body(p.Value)))),
         JsonArray array => new JsonArray(array.Select(Body).ToArray()),
         JsonValue value when value.TryGetValue<string>(out var text) => JsonValue.Create(String(text)),
         _ => node?.DeepClone(),
@@ -61,6 +61,10 @@ public static class ApiDebugRedaction
         });
         return url[..question] + "?" + string.Join('&', query);
     }
+
+    // A model's usage ("input_tokens": 10, "max_tokens"): counted tokens, not a credential.
+    static bool IsTokenCount(string name, JsonNode value) =>
+        name.EndsWith("tokens", StringComparison.OrdinalIgnoreCase) && value.GetValueKind() == System.Text.Json.JsonValueKind.Number;
 
     static bool IsSecretName(string name)
     {
