@@ -39,7 +39,8 @@ public sealed class FileFunctions(FileStore files, ImageHistory history, TimePro
         if (file!.Kind == FileKinds.Generated && await history.DeleteByJobAsync(file.HistoryKey, CancellationToken.None) is null
             && clock.GetUtcNow() - file.CreatedAt < OrphanFiles.MinimumAge)
             return KiapiErrors.Of(StatusCodes.Status409Conflict,
-                $"File {file_id} is a generated image still being stored (its history entry is not written yet); delete it once its generation has answered or its job has ended");
+                $"File {file_id} is a generated image without its history entry: still being stored, or its image being deleted right now; " +
+                "delete it once its generation has answered or its job has ended");
         if (!await files.DeleteAsync(file_id, CancellationToken.None)) return NotFound(file_id);
         return TypedResults.Json(new KiapiFileDeleted(true, file_id), AppJsonContext.Api.KiapiFileDeleted);
     }
