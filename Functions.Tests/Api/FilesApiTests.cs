@@ -340,6 +340,23 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
         return app.Client.PostAsync("/api/v1/files", new MultipartFormDataContent { { part, "file", filename } });
     }
 
+    [Fact]
+    public async Task An_upload_without_one_multipart_content_type_is_told_what_it_sent()
+    {
+        using var twice = new ByteArrayContent("--XyZ\r\n"u8.ToArray());
+        twice.Headers.TryAddWithoutValidation("Content-Type", ["multipart/form-data; boundary=XyZ", "multipart/form-data; boundary=XyZ"]);
+        using var none = new ByteArrayContent("--XyZ\r\n"u8.ToArray());
+
+        var sentTwice = await app.Client.PostAsync("/api/v1/files", twice);
+        var sentNone = await app.Client.PostAsync("/api/v1/files", none);
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, sentTwice.StatusCode);
+        Assert.Contains("not as 'multipart/form-data; boundary=XyZ,multipart/form-data", // both, as the server joins them
+            (await sentTwice.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, sentNone.StatusCode);
+        Assert.Contains("no Content-Type", (await sentNone.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+    }
+
     static async Task AssertDetailAsync(HttpResponseMessage response, HttpStatusCode status)
     {
         Assert.Equal(status, response.StatusCode);

@@ -27,7 +27,8 @@ public sealed class UploadFile(FileStore files, ImageInspector inspector, Storag
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = Routes.Files)] HttpRequest request, CancellationToken cancellationToken)
     {
         if (!request.HasFormContentType || !request.ContentType!.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
-            return KiapiErrors.Of(StatusCodes.Status415UnsupportedMediaType, "Send the file as multipart/form-data in a field named 'file'.");
+            return KiapiErrors.Of(StatusCodes.Status415UnsupportedMediaType, "Send the file as multipart/form-data in a field named 'file'" +
+                (string.IsNullOrEmpty(request.ContentType) ? "; the request has no Content-Type." : $", not as '{Echo.Of(request.ContentType)}'."));
         if (RequestBody.EncodingProblem(request) is { } encoding) return KiapiErrors.Of(StatusCodes.Status415UnsupportedMediaType, encoding);
         if (request.ContentLength > MaxBodyBytes) return TooLarge();
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
