@@ -1,3 +1,4 @@
+using Azure;
 using DurableTask.Core;
 using Functions.LocalHost;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -9,18 +10,27 @@ namespace Functions.Tests.Host;
 public sealed class ActivityLockRenewalsTests
 {
     static readonly TimeSpan Visibility = TimeSpan.FromMilliseconds(200);
+    // ActivityLockRenewals tries a failed renewal again after a second.
+    static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(1);
+    static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
 
-    static (Mock<IOrchestrationService> Engine, SidecarOrchestrationService Service, TaskActivityWorkItem WorkItem) Running(bool engineKeepsIt = true)
+    static (Mock<IOrchestrationService> Engine, SidecarOrchestrationService Service, TaskActivityWorkItem WorkItem) Running(bool engineKeepsIt = true,
+        TimeSpan? longestActivity = null, TimeSpan? visibility = null)
     {
-        var workItem = new TaskActivityWorkItem { Id = "activity-1", LockedUntilUtc = DateTime.UtcNow.Add(Visibility) };
+        var timeout = visibility ?? Visibility;
+        var workItem = new TaskActivityWorkItem { Id = "activity-1" };
         var engine = new Mock<IOrchestrationService>();
-        engine.Setup(e => e.LockNextTaskActivityWorkItem(It.IsAny<TimeSpan>(), It.IsAny<CancellationToken>())).ReturnsAsync(workItem);
-        engine.Setup(e => e.RenewTaskActivityWorkItemLockAsync(workItem)).ReturnsAsync(() =>
+        engine.Setup(e => e.LockNextTaskActivityWorkItem(It.IsAny<TimeSpan>(), It.IsAny<CancellationToken>())).ReturnsAsync(() =>
         {
-            workItem.LockedUntilUtc = engineKeepsIt ? DateTime.UtcNow.Add(Visibility) : DateTime.UtcNow.AddSeconds(-1);
+            workItem.LockedUntilUtc = DateTime.UtcNow.Add(timeout); // locked when fetched
             return workItem;
         });
-        return (engine, new SidecarOrchestrationService(engine.Object, Visibility, TimeSpan.FromMinutes(1), NullLogger.Instance), workItem);
+        engine.Setup(e => e.RenewTaskActivityWorkItemLockAsync(workItem)).ReturnsAsync(() =>
+        {
+            workItem.LockedUntilUtc = engineKeepsIt ? DateTime.UtcNow.Add(timeout) : DateTime.UtcNow.AddSeconds(-1);
+            return workItem;
+        });
+        return (engine, new SidecarOrchestrationService(engine.Object, timeout, longestActivity ?? TimeSpan.FromMinutes(1), NullLogger.Instance), workItem);
     }
 
     static int Renewals(Mock<IOrchestrationService> engine) =>
@@ -46,6 +56,27 @@ public sealed class ActivityLockRenewalsTests
     }
 
     [Fact]
+    public async Task Each_renewal_comes_while_two_thirds_of_the_lock_are_left()
+    {
+        // Longer than the other tests' timeout: a renewal late by a loaded machine's timer still comes well before the lock runs out.
+        var visibility = TimeSpan.FromSeconds(1.5);
+        var (engine, service, workItem) = Running(visibility: visibility);
+        var leftAtRenewals = new System.Collections.Concurrent.ConcurrentQueue<TimeSpan>();
+        engine.Setup(e => e.RenewTaskActivityWorkItemLockAsync(workItem)).Returns(() =>
+        {
+            leftAtRenewals.Enqueue(workItem.LockedUntilUtc - DateTime.UtcNow); // of the fetch's lock, then of the last renewal's
+            workItem.LockedUntilUtc = DateTime.UtcNow.Add(visibility);
+            return Task.FromResult(workItem);
+        });
+
+        var locked = await service.LockNextTaskActivityWorkItem(TimeSpan.FromSeconds(1), default);
+        await Eventually.HoldsAsync(() => Task.FromResult(leftAtRenewals.Count >= 3));
+        await service.CompleteTaskActivityWorkItemAsync(locked, new TaskMessage());
+
+        Assert.All(leftAtRenewals, left => Assert.True(left > visibility / 3, $"renewed with {left.TotalMilliseconds} ms of the lock left"));
+    }
+
+    [Fact]
     public async Task An_abandoned_activity_is_no_longer_renewed()
     {
         var (engine, service, _) = Running();
@@ -58,13 +89,15 @@ public sealed class ActivityLockRenewalsTests
         engine.Verify(e => e.AbandonTaskActivityWorkItemAsync(locked), Times.Once);
     }
 
-    [Fact]
-    public async Task Stopping_the_engine_lets_a_cut_off_activity_go_so_that_its_message_comes_back()
+    [Theory]
+    [InlineData(true)] // as the local host does when it stops, before the sidecar's own stop
+    [InlineData(false)] // the sidecar's stop of the engine
+    public async Task Stopping_the_engine_lets_a_cut_off_activity_go_so_that_its_message_comes_back(bool lettingGoFirst)
     {
         var (engine, service, _) = Running();
 
         await service.LockNextTaskActivityWorkItem(TimeSpan.FromSeconds(1), default);
-        await service.LetGoOfActivitiesAsync(); // as the local host does when it stops
+        await (lettingGoFirst ? service.LetGoOfActivitiesAsync() : service.StopAsync());
         var atStop = Renewals(engine);
         await Task.Delay(Visibility * 3);
 
@@ -82,5 +115,82 @@ public sealed class ActivityLockRenewalsTests
         await Task.Delay(Visibility * 2); // six renewal periods
 
         Assert.Equal(1, Renewals(engine));
+    }
+
+    [Fact]
+    public async Task A_renewal_under_way_ends_before_the_activitys_message_is_completed()
+    {
+        var (engine, service, workItem) = Running();
+        var renewing = new TaskCompletionSource<TaskActivityWorkItem>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var renewalSent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        engine.Setup(e => e.RenewTaskActivityWorkItemLockAsync(workItem)).Returns(() =>
+        {
+            renewalSent.TrySetResult();
+            return renewing.Task;
+        });
+
+        var locked = await service.LockNextTaskActivityWorkItem(TimeSpan.FromSeconds(1), default);
+        await renewalSent.Task.WaitAsync(Bound);
+        var completing = service.CompleteTaskActivityWorkItemAsync(locked, new TaskMessage());
+        await Task.Delay(100);
+
+        // The two would race on the message's pop receipt: the completion waits for the renewal's answer.
+        Assert.False(completing.IsCompleted);
+        engine.Verify(e => e.CompleteTaskActivityWorkItemAsync(locked, It.IsAny<TaskMessage>()), Times.Never);
+        workItem.LockedUntilUtc = DateTime.UtcNow.Add(Visibility);
+        renewing.SetResult(workItem);
+        await completing.WaitAsync(Bound);
+        engine.Verify(e => e.CompleteTaskActivityWorkItemAsync(locked, It.IsAny<TaskMessage>()), Times.Once);
+    }
+
+    [Fact]
+    public async Task After_a_failed_renewal_the_lock_is_renewed_every_third_of_the_timeout_again()
+    {
+        var (engine, service, workItem) = Running();
+        var failed = 0;
+        engine.Setup(e => e.RenewTaskActivityWorkItemLockAsync(workItem)).Returns(() =>
+        {
+            if (Interlocked.Increment(ref failed) == 1) return Task.FromException<TaskActivityWorkItem>(new RequestFailedException(503, "Server busy"));
+            workItem.LockedUntilUtc = DateTime.UtcNow.Add(Visibility);
+            return Task.FromResult(workItem);
+        });
+
+        await service.LockNextTaskActivityWorkItem(TimeSpan.FromSeconds(1), default);
+        await Eventually.HoldsAsync(() => Task.FromResult(Renewals(engine) >= 2)); // the failure, then its retry a second later
+        // Four more within one retry's wait: at the renewal pace (every 67 ms), not at the retry's (every second).
+        var retried = Renewals(engine);
+        await Eventually.HoldsAsync(() => Task.FromResult(Renewals(engine) >= retried + 4), RetryAfterFailure * 1.5);
+    }
+
+    [Theory]
+    [InlineData(404, "MessageNotFound")] // completed or deleted meanwhile
+    [InlineData(400, "PopReceiptMismatch")] // received by another worker since
+    public async Task A_message_that_is_no_longer_ours_is_not_renewed_again(int status, string code)
+    {
+        var (engine, service, workItem) = Running();
+        // Wrapped, as DurableTask.AzureStorage throws the storage SDK's exceptions.
+        engine.Setup(e => e.RenewTaskActivityWorkItemLockAsync(workItem))
+            .ThrowsAsync(new InvalidOperationException("An error occurred while communicating with Azure Storage", new RequestFailedException(status, "gone", code, null)));
+
+        await service.LockNextTaskActivityWorkItem(TimeSpan.FromSeconds(1), default);
+        await Eventually.HoldsAsync(() => Task.FromResult(Renewals(engine) >= 1));
+        await Task.Delay(RetryAfterFailure * 2); // past a retry after a failure storage may recover from
+
+        Assert.Equal(1, Renewals(engine));
+    }
+
+    [Fact]
+    public async Task An_activity_the_sidecar_lost_is_renewed_no_longer_than_the_longest_an_activity_can_take()
+    {
+        var longest = TimeSpan.FromMilliseconds(500);
+        var (engine, service, _) = Running(longestActivity: longest);
+
+        await service.LockNextTaskActivityWorkItem(TimeSpan.FromSeconds(1), default); // and never completed nor abandoned
+        await Eventually.HoldsAsync(() => Task.FromResult(Renewals(engine) >= 1));
+        await Task.Delay(longest);
+        var atTheBound = Renewals(engine);
+        await Task.Delay(Visibility * 2); // six renewal periods
+
+        Assert.Equal(atTheBound, Renewals(engine));
     }
 }
