@@ -60,6 +60,17 @@ public sealed class SidecarStaleMessagesTests
     }
 
     [Fact]
+    public void Events_for_a_job_with_no_execution_known_yet_are_all_kept()
+    {
+        var messages = new List<TaskMessage> { TimerFired("e1"), TimerFired("e2") };
+        var step = new TaskOrchestrationWorkItem { InstanceId = "job-1", OrchestrationRuntimeState = new OrchestrationRuntimeState(), NewMessages = messages };
+
+        SidecarOrchestrationService.DropStaleMessages(step, NullLogger.Instance);
+
+        Assert.Same(messages, step.NewMessages); // no execution to tell them stale against: the engine decides
+    }
+
+    [Fact]
     public void A_step_with_nothing_stale_keeps_its_list()
     {
         var messages = new List<TaskMessage> { Start("e1"), TimerFired("e1") };
