@@ -96,6 +96,21 @@ public sealed class StartedOnceSidecarListensTests
     }
 
     [Fact]
+    public async Task A_worker_that_fails_to_start_stops_the_application()
+    {
+        var ready = new SidecarReadiness();
+        var lifetime = new Lifetime();
+        using var service = new StartedOnceSidecarListens(() => throw new InvalidOperationException("no worker"), ready, NoDrain, lifetime,
+            NullLogger<StartedOnceSidecarListens>.Instance);
+
+        await service.StartAsync(CancellationToken.None);
+        ready.Started();
+
+        await Task.Delay(Timeout.Infinite, lifetime.ApplicationStopping).ContinueWith(_ => { }).WaitAsync(Bound);
+        await service.StopAsync(CancellationToken.None).WaitAsync(Bound);
+    }
+
+    [Fact]
     public void It_takes_the_place_of_the_hosted_service_AddDurableTaskWorker_registers()
     {
         var services = new ServiceCollection().AddLogging().AddSingleton<IHostApplicationLifetime, Lifetime>();
