@@ -22,10 +22,12 @@ public sealed class WaitForSidecarHandlerTests
     {
         var ready = new SidecarReadiness();
         ready.Started();
-        using var client = new HttpClient(new WaitForSidecarHandler(ready) { InnerHandler = new NeverAnswers() });
+        // An invoker, as gRPC's channel sends through, not an HttpClient: that one reports any failure after its caller gave up as a cancellation.
+        using var invoker = new HttpMessageInvoker(new WaitForSidecarHandler(ready) { InnerHandler = new NeverAnswers() });
         using var giveUp = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.GetAsync("http://127.0.0.1/durabletask", giveUp.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            invoker.SendAsync(new HttpRequestMessage(HttpMethod.Post, "http://127.0.0.1/durabletask"), giveUp.Token));
     }
 
     sealed class NeverAnswers : HttpMessageHandler
