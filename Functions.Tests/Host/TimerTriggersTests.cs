@@ -133,6 +133,30 @@ public sealed class TimerTriggersTests(StorageFixture storage) : IClassFixture<S
         await timers.StopAsync(default);
     }
 
+    [Theory]
+    [InlineData("AzureWebJobs.LeapDay.Disabled", "false")]
+    [InlineData("AzureWebJobs:LeapDay:Disabled", "False")]
+    public async Task A_timer_the_hosts_setting_does_not_turn_off_is_scheduled(string setting, string value)
+    {
+        var timers = Timers(typeof(OnLeapDays), TimeProvider.System, (setting, value));
+
+        await timers.StartAsync(default);
+
+        await HeldAsync("LeapDay"); // it takes its lock to wait for its next occurrence
+        await timers.StopAsync(default);
+    }
+
+    [Fact]
+    public async Task The_lock_is_named_after_the_host_id_in_lower_case_as_the_Functions_host_names_it()
+    {
+        var timers = Timers(typeof(OnLeapDays), TimeProvider.System, ("AzureFunctionsWebHost:hostid", _hostId.ToUpperInvariant()));
+
+        await timers.StartAsync(default);
+
+        await HeldAsync("LeapDay"); // under locks/{the host id in lower case}/
+        await timers.StopAsync(default);
+    }
+
     [Fact]
     public async Task A_timer_function_runs_at_each_occurrence_once_and_again_after_a_run_that_failed()
     {
@@ -252,6 +276,23 @@ public sealed class TimerTriggersTests(StorageFixture storage) : IClassFixture<S
         var stoppedAt = process.Runs.Count;
 
         await Eventually.HoldsAsync(() => Task.FromResult(process.Runs.Count > stoppedAt), ListenerLock.Renewal * 2); // the lease id is still its own
+        await process.Timers.StopAsync(default);
+    }
+
+    [Fact]
+    public async Task After_a_renewal_storage_refused_the_lock_is_held_again_at_the_next_try_as_the_lease_is_still_its_own()
+    {
+        await using var proxy = ProxyOf(storage.ConnectionString);
+        var process = await RunningThroughAsync(proxy);
+
+        // The next lease request is the renewal: refused at once, while the lease still has two thirds of its period to run.
+        await proxy.RefuseFirst(r => r.Method == "PUT" && r.Target.Contains("comp=lease"), HttpStatusCode.BadRequest).WaitAsync(ListenerLock.Renewal * 2);
+        var refused = Stopwatch.StartNew();
+        await StopsRunningAsync(process.Runs, ListenerLock.Renewal);
+        var stoppedAt = process.Runs.Count;
+
+        // Taken again with its own lease id at the next try; another id would be refused until the lease ran out, a try later.
+        await Eventually.HoldsAsync(() => Task.FromResult(process.Runs.Count > stoppedAt), ListenerLock.Renewal + TimeSpan.FromSeconds(2.5) - refused.Elapsed);
         await process.Timers.StopAsync(default);
     }
 

@@ -22,6 +22,7 @@ public sealed class StorageProxy : IAsyncDisposable
     readonly HttpClient _client = new(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
     readonly Uri _target;
     Func<ProxiedRequest, bool>? _hold;
+    HttpStatusCode? _answer; // what the request held is answered with; none: it is held for ever
     TaskCompletionSource<ProxiedRequest> _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public int Port { get; }
@@ -40,9 +41,15 @@ public sealed class StorageProxy : IAsyncDisposable
     }
 
     /// <summary>Holds the first request that matches, for ever; the returned task completes when it arrives.</summary>
-    public Task<ProxiedRequest> HoldFirst(Func<ProxiedRequest, bool> match)
+    public Task<ProxiedRequest> HoldFirst(Func<ProxiedRequest, bool> match) => Intercept(match, answer: null);
+
+    /// <summary>Answers the first request that matches with <paramref name="status"/> at once, as storage that refused it; the returned task completes when it arrives.</summary>
+    public Task<ProxiedRequest> RefuseFirst(Func<ProxiedRequest, bool> match, HttpStatusCode status) => Intercept(match, status);
+
+    Task<ProxiedRequest> Intercept(Func<ProxiedRequest, bool> match, HttpStatusCode? answer)
     {
         _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        _answer = answer;
         _hold = match;
         return _held.Task;
     }
@@ -62,6 +69,11 @@ public sealed class StorageProxy : IAsyncDisposable
         {
             _hold = null;
             _held.TrySetResult(seen);
+            if (_answer is { } status)
+            {
+                context.Response.StatusCode = (int)status;
+                return; // never forwarded
+            }
             await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { });
             return; // never forwarded
         }
