@@ -147,16 +147,16 @@ public sealed class SidecarReadiness
 /// most 30 s (storage that hangs would otherwise hang the request); past either, the call fails as the engine being
 /// unavailable (503 to a client, see SurfaceErrors).
 /// </summary>
-sealed class WaitForSidecarHandler(SidecarReadiness ready, TimeSpan? answerWait = null) : DelegatingHandler
+sealed class WaitForSidecarHandler(SidecarReadiness ready, TimeSpan? answerWait = null, TimeSpan? startWait = null) : DelegatingHandler
 {
-    static readonly TimeSpan StartWait = TimeSpan.FromSeconds(20);
+    readonly TimeSpan _startWait = startWait ?? TimeSpan.FromSeconds(20);
     readonly TimeSpan _answerWait = answerWait ?? TimeSpan.FromSeconds(30);
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         try
         {
-            await ready.WhenStarted.WaitAsync(StartWait, cancellationToken);
+            await ready.WhenStarted.WaitAsync(_startWait, cancellationToken);
         }
         catch (TimeoutException e)
         {

@@ -18,6 +18,36 @@ public sealed class WaitForSidecarHandlerTests
     }
 
     [Fact]
+    public async Task A_sidecar_that_never_starts_fails_the_call_as_never_sent_within_the_bound()
+    {
+        var inner = new CountsCalls();
+        using var client = new HttpClient(new WaitForSidecarHandler(new SidecarReadiness(), startWait: TimeSpan.FromMilliseconds(200)) { InnerHandler = inner });
+
+        var failure = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync("http://127.0.0.1/durabletask").WaitAsync(TimeSpan.FromSeconds(10)));
+
+        Assert.Equal(HttpRequestError.ConnectionError, failure.HttpRequestError); // JobSubmitter: a job that cannot exist, its key freed
+        Assert.Contains("has not started", failure.Message);
+        Assert.Equal(0, inner.Calls);
+    }
+
+    [Fact]
+    public async Task A_call_made_before_the_sidecar_listens_goes_out_once_it_does()
+    {
+        var ready = new SidecarReadiness();
+        var inner = new CountsCalls();
+        using var client = new HttpClient(new WaitForSidecarHandler(ready) { InnerHandler = inner });
+
+        var call = client.GetAsync("http://127.0.0.1/durabletask");
+        await Task.Delay(100);
+        Assert.False(call.IsCompleted);
+        Assert.Equal(0, inner.Calls);
+        ready.Started();
+
+        Assert.Equal(HttpStatusCode.OK, (await call.WaitAsync(TimeSpan.FromSeconds(10))).StatusCode);
+        Assert.Equal(1, inner.Calls);
+    }
+
+    [Fact]
     public async Task A_caller_that_gives_up_is_told_so_not_that_the_sidecar_is_down()
     {
         var ready = new SidecarReadiness();
@@ -28,6 +58,18 @@ public sealed class WaitForSidecarHandlerTests
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
             invoker.SendAsync(new HttpRequestMessage(HttpMethod.Post, "http://127.0.0.1/durabletask"), giveUp.Token));
+    }
+
+    sealed class CountsCalls : HttpMessageHandler
+    {
+        int _calls;
+        public int Calls => Volatile.Read(ref _calls);
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _calls);
+            return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK));
+        }
     }
 
     sealed class NeverAnswers : HttpMessageHandler
