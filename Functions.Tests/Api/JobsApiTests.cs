@@ -225,6 +225,25 @@ public sealed class JobsApiTests(AppFixture app) : IClassFixture<AppFixture>
         return await client.SendAsync(request);
     }
 
+    /// <summary>
+    /// Submits with respond-async and an Idempotency-Key, and sends it again, as a client would, while the answer is a
+    /// 503 (the engine not reachable yet, or slow to confirm on a loaded machine) or a 409 with Retry-After (the key's
+    /// first try still scheduling), until the deadline. The key makes each repeat answer for one job.
+    /// </summary>
+    public static async Task<HttpResponseMessage> SubmitThroughOutagesAsync(HttpClient client, object body, int seconds)
+    {
+        var key = Guid.NewGuid().ToString("N");
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (true)
+        {
+            var response = await SubmitAsyncAsync(client, body, key);
+            var again = response.StatusCode == HttpStatusCode.ServiceUnavailable
+                || response.StatusCode == HttpStatusCode.Conflict && response.Headers.RetryAfter is not null;
+            if (!again || DateTime.UtcNow >= deadline) return response;
+            await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1));
+        }
+    }
+
     /// <summary>Submits with respond-async, polls the job to its end and returns its id.</summary>
     public static async Task<string> SubmitAndFinishAsync(HttpClient client, object body)
     {
