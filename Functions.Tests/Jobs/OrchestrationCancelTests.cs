@@ -1,3 +1,4 @@
+using Functions.Generation;
 using Functions.Jobs;
 using Microsoft.DurableTask.Client;
 
@@ -24,6 +25,49 @@ public sealed class OrchestrationCancelTests(OrchestrationHost host) : IClassFix
 
         Assert.Equal(OrchestrationRuntimeStatus.Terminated, ended.RuntimeStatus);
         Assert.Equal(JobStatus.Canceled, JobRecord.From(ended).Status);
+        Assert.Equal([Submit], steps.Started);
+    }
+
+    [Fact]
+    public async Task A_job_whose_submit_found_a_cancel_submits_again_once_no_terminate_came_and_runs_on()
+    {
+        var submits = 0;
+        var steps = new FakeSteps
+        {
+            Submit = _ => Interlocked.Increment(ref submits) == 1
+                ? FakeSteps.Failed(GenerationErrors.Canceled, JobRecord.CanceledMessage, retryable: false)
+                : FakeSteps.Stored("file-after-cancel"),
+        };
+
+        var ended = await host.EndedAsync(await host.StartAsync(steps, new JobTimings(30, 0.05, 0.05), "sync-model"));
+
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, ended.RuntimeStatus);
+        Assert.Equal([Submit, Submit], steps.Started);
+        Assert.Equal([false, true], steps.CallsTo(Submit).Select(c => c.Call!.AfterCancel)); // the second sends no terminate of its own
+        Assert.Equal(TimeSpan.FromSeconds(1), steps.Timers.Skip(1).Single()); // after the deadline's: the floor of the wait
+    }
+
+    [Fact]
+    public async Task A_job_whose_submit_found_a_cancel_ends_canceled_when_the_terminate_comes_and_submits_no_more()
+    {
+        var returned = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var steps = new FakeSteps
+        {
+            Submit = _ =>
+            {
+                returned.TrySetResult();
+                return FakeSteps.Failed(GenerationErrors.Canceled, JobRecord.CanceledMessage, retryable: false);
+            },
+        };
+        var timings = new JobTimings(DeadlineSeconds: 30, PollMinSeconds: 2, PollMaxSeconds: 2);
+
+        var jobId = await host.StartAsync(steps, timings, "sync-model");
+        await returned.Task.WaitAsync(Bound);
+        await host.Client.TerminateInstanceAsync(jobId, JobRecord.CanceledMessage);
+        var ended = await host.EndedAsync(jobId);
+        await Task.Delay(TimeSpan.FromSeconds(2.5)); // past the wait's end: had it woken the orchestration, a second Submit would show
+
+        Assert.Equal(OrchestrationRuntimeStatus.Terminated, ended.RuntimeStatus);
         Assert.Equal([Submit], steps.Started);
     }
 

@@ -27,8 +27,8 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
             logger.LogInformation("Job {JobId} was canceled before its submit; it ends without it", call.JobId);
             // Not a job that is gone (forgotten): DurableTask.AzureStorage fails on a terminate for an instance with neither
             // row nor history and takes it again for good. One the row shows terminated is terminated again: the start's
-            // checkpoint sends this step before it writes the row as running.
-            if (job is not null) await client.TerminateJobAsync(call.JobId, CancellationToken.None);
+            // checkpoint sends this step before it writes the row as running. Once only: a Submit sent again finds that one on its way.
+            if (job is not null && !call.AfterCancel) await client.TerminateJobAsync(call.JobId, CancellationToken.None);
             return Canceled();
         }
         // Nor does a running job whose cancel was asked for: the engine applies its terminate at the job's next step,

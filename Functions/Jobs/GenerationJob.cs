@@ -18,14 +18,20 @@ public sealed record JobTimings(double DeadlineSeconds, double PollMinSeconds, d
 {
     /// <summary>2 s, 3 s, 4.5 s ... up to the maximum, by default.</summary>
     public TimeSpan CheckDelay(int check) => TimeSpan.FromSeconds(Math.Min(PollMaxSeconds, PollMinSeconds * Math.Pow(1.5, check - 1)));
+
+    /// <summary>How long a job whose Submit found its cancel waits for the cancel's terminate before it submits again: the longest pause between checks, at least 1 s.</summary>
+    public TimeSpan CancelRecheckDelay() => TimeSpan.FromSeconds(Math.Max(1, PollMaxSeconds));
 }
 
 /// <summary>The orchestration's custom status: progress and its label, and once failed, why (the error code decides the status a client sees).</summary>
 public sealed record JobProgress(string Label, double? Progress = null, DateTimeOffset? StartedAt = null, string? ErrorCode = null, string? Error = null);
 
-/// <summary>An activity's input: which job, which model of its plan, the upstream task once submitted, why earlier models were left.</summary>
+/// <summary>
+/// An activity's input: which job, which model of its plan, the upstream task once submitted, why earlier models were
+/// left; <see cref="AfterCancel"/>: a Submit sent again because the terminate of a cancel it found has not come.
+/// </summary>
 public sealed record UpstreamCall(string JobId, GenerationRequest Request, int ModelIndex, string Model, string? TaskId = null,
-    string? FallbackReason = null, DateTime? Deadline = null);
+    string? FallbackReason = null, DateTime? Deadline = null, bool AfterCancel = false);
 
 /// <summary>The Store activity's input: the call that made the image, and where the image is.</summary>
 public sealed record StoreCall(UpstreamCall Call, ReadyImage Image);

@@ -17,9 +17,6 @@ public static class GenerationOrchestrator
     static readonly TaskOptions ActivityRetries = TaskOptions.FromRetryPolicy(new RetryPolicy(
         maxNumberOfAttempts: Attempts, firstRetryInterval: TimeSpan.FromSeconds(2), backoffCoefficient: 2));
 
-    // An event nothing raises: a job canceled before it started waits on it for its terminate.
-    const string CanceledEvent = "canceled";
-
     // After a step's own wait for the decode budget (Generation:DecodeWaitSeconds) has run out.
     static readonly TimeSpan BusyPause = TimeSpan.FromSeconds(5);
 
@@ -67,8 +64,13 @@ public static class GenerationOrchestrator
             var call = new UpstreamCall(context.InstanceId, job.Request, index, model, FallbackReason: reasons,
                 Deadline: started.AddSeconds(job.Timings.DeadlineSeconds));
             var step = await RunModelAsync(context, call, job.Timings, started, stop);
-            // Canceled before it started: its Submit sent the terminate that ends it (as canceled); until the deadline at most.
-            if (step.Failure is { Code: GenerationErrors.Canceled }) await context.WaitForExternalEvent<bool>(CanceledEvent, stop);
+            // Canceled as it started: a terminate on its way ends the job (as canceled) at one of its next steps. One that
+            // has not come after the pause may never come (the DELETE could not send it and took its cancel back): Submit again.
+            while (step.Failure is { Code: GenerationErrors.Canceled })
+            {
+                await context.CreateTimer(job.Timings.CancelRecheckDelay(), stop);
+                step = await RunModelAsync(context, call with { AfterCancel = true }, job.Timings, started, stop);
+            }
             if (step.Failure is not { } failure) return step;
             if (failure.Retryable && index + 1 < job.Models.Count)
             {

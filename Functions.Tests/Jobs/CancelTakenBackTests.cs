@@ -1,0 +1,106 @@
+using Azure.Data.Tables;
+using Functions.Generation;
+using Functions.Jobs;
+using Functions.Storage;
+using Functions.Tests.Api;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Client.Grpc;
+using Microsoft.DurableTask.Worker.Grpc;
+using Microsoft.Extensions.DependencyInjection;
+using Moq;
+using P = Microsoft.DurableTask.Protobuf;
+
+namespace Functions.Tests.Jobs;
+
+/// <summary>
+/// The app whose engine cannot be reached for a terminate, and only after the job's Submit has read the cancel record:
+/// the Submit waits until a DELETE asks for its terminate, and that terminate fails once the Submit has run.
+/// </summary>
+public sealed class TerminateFailsAfterSubmitFixture : SeamProviderFixture
+{
+    readonly TaskCompletionSource _terminateAsked = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    readonly TaskCompletionSource _submitRan = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["Generation:SyncWaitSeconds"] = "0",
+        ["Upstream:PollMinSeconds"] = "0.1",
+        ["Upstream:PollMaxSeconds"] = "0.1", // the wait for a cancel's terminate: its floor, 1 s
+        ["Upstream:DeadlineSeconds"] = "60",
+    };
+
+    public TerminateFailsAfterSubmitFixture() =>
+        Provider.Setup(p => p.SubmitAsync(It.IsAny<ProviderCall>(), It.IsAny<CancellationToken>())).ReturnsAsync(ProviderStep.Done(Image()));
+
+    protected override void ConfigureServices(IServiceCollection services)
+    {
+        base.ConfigureServices(services);
+        services.ConfigureAll<GrpcDurableTaskClientOptions>(options => options.Interceptors.Add(new TerminateFailsAfter(_terminateAsked, _submitRan.Task)));
+        services.ConfigureAll<GrpcDurableTaskWorkerOptions>(options =>
+        {
+            options.Interceptors.Add(new AfterCalls("CompleteActivityTask", () => _submitRan.TrySetResult()));
+            options.Interceptors.Add(new HeldWorkItems(item =>
+                item.RequestCase == P.WorkItem.RequestOneofCase.ActivityRequest ? _terminateAsked.Task : Task.CompletedTask));
+        });
+    }
+
+    sealed class TerminateFailsAfter(TaskCompletionSource asked, Task submitRan) : Interceptor
+    {
+        static readonly Status Unreachable = new(StatusCode.Unavailable, "the engine is not reachable");
+
+        public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(TRequest request,
+            ClientInterceptorContext<TRequest, TResponse> context, AsyncUnaryCallContinuation<TRequest, TResponse> continuation)
+        {
+            if (request is not P.TerminateRequest) return continuation(request, context);
+            async Task<TResponse> FailAsync()
+            {
+                asked.TrySetResult();
+                await submitRan;
+                throw new RpcException(Unreachable);
+            }
+            return new AsyncUnaryCall<TResponse>(FailAsync(), Task.FromResult(new Metadata()), () => Unreachable, () => [], () => { });
+        }
+    }
+}
+
+public sealed class CancelTakenBackTests(TerminateFailsAfterSubmitFixture app) : IClassFixture<TerminateFailsAfterSubmitFixture>
+{
+    [Fact]
+    public async Task A_cancel_taken_back_after_the_submit_read_it_leaves_the_job_to_submit_again_and_succeed()
+    {
+        var path = (await JobsApiTests.SubmitAsyncAsync(app.Client, new { prompt = "its cancel was taken back" })).Headers.Location!.AbsolutePath;
+
+        var response = await app.Client.DeleteAsync(path);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        // The Submit found the record and called no upstream; the terminate never came, so the job submitted again.
+        var job = await JobsApiTests.PollAsync(app.Client, path, seconds: 45);
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        app.Provider.Verify(p => p.SubmitAsync(It.IsAny<ProviderCall>(), It.IsAny<CancellationToken>()), Times.Once());
+        var cancels = new TableClient(app.Azurite.ConnectionString, StorageNames.CancelsTable);
+        Assert.False((await cancels.GetEntityIfExistsAsync<TableEntity>(path.Split('/')[^1], "cancel")).HasValue);
+    }
+
+    [Theory]
+    [InlineData(false, 1)] // the first Submit terminates a job its row shows terminated again: that terminate may have been dropped
+    [InlineData(true, 0)] // one sent again after the wait does not: the first's terminate is on its way, and more could outlive a purge
+    public async Task A_submit_of_a_job_shown_terminated_terminates_it_again_only_the_first_time(bool afterCancel, int terminates)
+    {
+        var jobId = JobIds.New(DateTimeOffset.UtcNow, isPrivate: false);
+        var durable = new Mock<DurableTaskClient>("seam") { CallBase = true }; // its convenience overloads call the abstract ones
+        durable.Setup(c => c.GetInstanceAsync(jobId, true, It.IsAny<CancellationToken>()))
+            .ReturnsAsync(new OrchestrationMetadata(GenerationOrchestrator.Name, jobId) { RuntimeStatus = OrchestrationRuntimeStatus.Terminated });
+        durable.Setup(c => c.TerminateInstanceAsync(jobId, It.IsAny<TerminateInstanceOptions>(), It.IsAny<CancellationToken>())).Returns(Task.CompletedTask);
+        var call = new UpstreamCall(jobId, new GenerationRequest("terminated", "none", "1:1", "grok", null, false, null, null), 0, "grok",
+            AfterCancel: afterCancel);
+        var activities = ActivatorUtilities.CreateInstance<GenerationActivities>(app.App.Services);
+
+        var step = await activities.SubmitGeneration(call, durable.Object);
+
+        Assert.Equal(GenerationErrors.Canceled, step.Failure?.Code);
+        durable.Verify(c => c.TerminateInstanceAsync(jobId, It.IsAny<TerminateInstanceOptions>(), It.IsAny<CancellationToken>()), Times.Exactly(terminates));
+        app.Provider.Verify(p => p.SubmitAsync(It.Is<ProviderCall>(c => c.Input.Request.Prompt == "terminated"), It.IsAny<CancellationToken>()), Times.Never());
+    }
+}
