@@ -13,14 +13,41 @@ using P = Microsoft.DurableTask.Protobuf;
 namespace Functions.Tests.Jobs;
 
 /// <summary>
+/// The app whose job's Submit is held at the worker until a gate of the test opens (<see cref="Hold"/>), with a
+/// synchronous provider that answers at once, and that says when a step's result has reached the engine.
+/// </summary>
+public abstract class HeldSubmitFixture : SeamProviderFixture
+{
+    /// <summary>Completes when a step's result has reached the engine (the first: the Submit's).</summary>
+    protected TaskCompletionSource SubmitRan { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Generation:SyncWaitSeconds"] = "0" };
+
+    protected HeldSubmitFixture() =>
+        Provider.Setup(p => p.SubmitAsync(It.IsAny<ProviderCall>(), It.IsAny<CancellationToken>())).ReturnsAsync(ProviderStep.Done(Image()));
+
+    /// <summary>What each work item the engine streams to the worker waits for.</summary>
+    protected abstract Task Hold(P.WorkItem item);
+
+    protected override void ConfigureServices(IServiceCollection services)
+    {
+        base.ConfigureServices(services);
+        services.ConfigureAll<GrpcDurableTaskWorkerOptions>(options =>
+        {
+            options.Interceptors.Add(new AfterCalls("CompleteActivityTask", () => SubmitRan.TrySetResult()));
+            options.Interceptors.Add(new HeldWorkItems(Hold));
+        });
+    }
+}
+
+/// <summary>
 /// The app whose engine is caught between dispatching a job's Submit and applying its cancel, as a DELETE right after
 /// the 202 finds it: the Submit waits until a DELETE has sent its terminate, and the job's next step (where the engine
 /// would apply the terminate) waits until the Submit has run.
 /// </summary>
-public sealed class SubmitAfterTerminateFixture : SeamProviderFixture
+public sealed class SubmitAfterTerminateFixture : HeldSubmitFixture
 {
     readonly TaskCompletionSource _terminateSent = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    readonly TaskCompletionSource _submitRan = new(TaskCreationOptions.RunContinuationsAsynchronously);
     int _orchestratorSteps;
     int _terminates;
 
@@ -28,11 +55,6 @@ public sealed class SubmitAfterTerminateFixture : SeamProviderFixture
     public TaskCompletionSource SubmitHeld { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public int Terminates => Volatile.Read(ref _terminates);
-
-    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Generation:SyncWaitSeconds"] = "0" };
-
-    public SubmitAfterTerminateFixture() =>
-        Provider.Setup(p => p.SubmitAsync(It.IsAny<ProviderCall>(), It.IsAny<CancellationToken>())).ReturnsAsync(ProviderStep.Done(Image()));
 
     protected override void ConfigureServices(IServiceCollection services)
     {
@@ -42,17 +64,14 @@ public sealed class SubmitAfterTerminateFixture : SeamProviderFixture
             Interlocked.Increment(ref _terminates);
             _terminateSent.TrySetResult();
         })));
-        services.ConfigureAll<GrpcDurableTaskWorkerOptions>(options =>
-        {
-            options.Interceptors.Add(new AfterCalls("CompleteActivityTask", () => _submitRan.TrySetResult()));
-            options.Interceptors.Add(new HeldWorkItems(item => item.RequestCase switch
-            {
-                P.WorkItem.RequestOneofCase.ActivityRequest => HoldSubmit(),
-                P.WorkItem.RequestOneofCase.OrchestratorRequest when Interlocked.Increment(ref _orchestratorSteps) > 1 => _submitRan.Task,
-                _ => Task.CompletedTask,
-            }));
-        });
     }
+
+    protected override Task Hold(P.WorkItem item) => item.RequestCase switch
+    {
+        P.WorkItem.RequestOneofCase.ActivityRequest => HoldSubmit(),
+        P.WorkItem.RequestOneofCase.OrchestratorRequest when Interlocked.Increment(ref _orchestratorSteps) > 1 => SubmitRan.Task,
+        _ => Task.CompletedTask,
+    };
 
     Task HoldSubmit()
     {

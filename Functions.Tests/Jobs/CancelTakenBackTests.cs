@@ -7,7 +7,6 @@ using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Client.Grpc;
-using Microsoft.DurableTask.Worker.Grpc;
 using Microsoft.Extensions.DependencyInjection;
 using Moq;
 using P = Microsoft.DurableTask.Protobuf;
@@ -18,35 +17,37 @@ namespace Functions.Tests.Jobs;
 /// The app whose engine cannot be reached for a terminate, and only after the job's Submit has read the cancel record:
 /// the Submit waits until a DELETE asks for its terminate, and that terminate fails once the Submit has run.
 /// </summary>
-public sealed class TerminateFailsAfterSubmitFixture : SeamProviderFixture
+public sealed class TerminateFailsAfterSubmitFixture : HeldSubmitFixture
 {
     readonly TaskCompletionSource _terminateAsked = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    readonly TaskCompletionSource _submitRan = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    readonly TaskCompletionSource _terminateFailed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    int _upstreamCallsBeforeTheFailure;
 
-    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    /// <summary>Provider calls made before the DELETE's terminate failed: while the job's cancel was recorded.</summary>
+    public int UpstreamCallsBeforeTheFailure => Volatile.Read(ref _upstreamCallsBeforeTheFailure);
+
+    public TerminateFailsAfterSubmitFixture() =>
+        Provider.Setup(p => p.SubmitAsync(It.IsAny<ProviderCall>(), It.IsAny<CancellationToken>()))
+            .Callback(() => { if (!_terminateFailed.Task.IsCompleted) Interlocked.Increment(ref _upstreamCallsBeforeTheFailure); })
+            .ReturnsAsync(ProviderStep.Done(Image()));
+
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>(base.Settings)
     {
-        ["Generation:SyncWaitSeconds"] = "0",
         ["Upstream:PollMinSeconds"] = "0.1",
         ["Upstream:PollMaxSeconds"] = "0.1", // the wait for a cancel's terminate: its floor, 1 s
         ["Upstream:DeadlineSeconds"] = "60",
     };
 
-    public TerminateFailsAfterSubmitFixture() =>
-        Provider.Setup(p => p.SubmitAsync(It.IsAny<ProviderCall>(), It.IsAny<CancellationToken>())).ReturnsAsync(ProviderStep.Done(Image()));
-
     protected override void ConfigureServices(IServiceCollection services)
     {
         base.ConfigureServices(services);
-        services.ConfigureAll<GrpcDurableTaskClientOptions>(options => options.Interceptors.Add(new TerminateFailsAfter(_terminateAsked, _submitRan.Task)));
-        services.ConfigureAll<GrpcDurableTaskWorkerOptions>(options =>
-        {
-            options.Interceptors.Add(new AfterCalls("CompleteActivityTask", () => _submitRan.TrySetResult()));
-            options.Interceptors.Add(new HeldWorkItems(item =>
-                item.RequestCase == P.WorkItem.RequestOneofCase.ActivityRequest ? _terminateAsked.Task : Task.CompletedTask));
-        });
+        services.ConfigureAll<GrpcDurableTaskClientOptions>(options => options.Interceptors.Add(new TerminateFailsAfter(_terminateAsked, SubmitRan.Task, _terminateFailed)));
     }
 
-    sealed class TerminateFailsAfter(TaskCompletionSource asked, Task submitRan) : Interceptor
+    protected override Task Hold(P.WorkItem item) =>
+        item.RequestCase == P.WorkItem.RequestOneofCase.ActivityRequest ? _terminateAsked.Task : Task.CompletedTask;
+
+    sealed class TerminateFailsAfter(TaskCompletionSource asked, Task submitRan, TaskCompletionSource failed) : Interceptor
     {
         static readonly Status Unreachable = new(StatusCode.Unavailable, "the engine is not reachable");
 
@@ -58,6 +59,7 @@ public sealed class TerminateFailsAfterSubmitFixture : SeamProviderFixture
             {
                 asked.TrySetResult();
                 await submitRan;
+                failed.TrySetResult();
                 throw new RpcException(Unreachable);
             }
             return new AsyncUnaryCall<TResponse>(FailAsync(), Task.FromResult(new Metadata()), () => Unreachable, () => [], () => { });
@@ -79,6 +81,7 @@ public sealed class CancelTakenBackTests(TerminateFailsAfterSubmitFixture app) :
         var job = await JobsApiTests.PollAsync(app.Client, path, seconds: 45);
         Assert.Equal("succeeded", job.GetProperty("status").GetString());
         app.Provider.Verify(p => p.SubmitAsync(It.IsAny<ProviderCall>(), It.IsAny<CancellationToken>()), Times.Once());
+        Assert.Equal(0, app.UpstreamCallsBeforeTheFailure);
         var cancels = new TableClient(app.Azurite.ConnectionString, StorageNames.CancelsTable);
         Assert.False((await cancels.GetEntityIfExistsAsync<TableEntity>(path.Split('/')[^1], "cancel")).HasValue);
     }
