@@ -5,8 +5,8 @@ using Functions.Tests.Fakes;
 namespace Functions.Tests.Processes;
 
 /// <summary>
-/// The local host as its own process: SIGTERM stops it cleanly and soon, Durable worker and sidecar included, and a job
-/// step that finishes during the stop is kept rather than run (and paid for) again.
+/// The local host as its own process: SIGTERM stops it cleanly and soon, Durable worker and sidecar included, a job
+/// step that finishes during the stop is kept rather than run (and paid for) again, and one still under way is not waited for.
 /// </summary>
 public sealed class ShutdownTests : IAsyncLifetime
 {
@@ -37,31 +37,55 @@ public sealed class ShutdownTests : IAsyncLifetime
     {
         await using var upstream = new FakeOpenAi();
         upstream.Fail("/v1/images/generations", Fault.Slow, times: 1);
-        var settings = new Dictionary<string, string>
-        {
-            ["Generation:OfflineRenderer"] = "false",
-            ["Providers:OpenAI:BaseUrl"] = upstream.BaseUrl + "/v1",
-            ["Providers:OpenAI:Token"] = FakeOpenAi.Key,
-            ["DurableTask:VisibilityTimeoutSeconds"] = "5",
-            ["DurableTask:LeaseSeconds"] = "6",
-        };
-        string job;
-        await using (var app = await AppProcess.StartAsync(AppProcess.BuiltDll, _azurite.ConnectionString, settings))
-        {
-            using var client = app.CreateClient();
-            var accepted = await JobsApiTests.SubmitAsyncAsync(client, new { prompt = "stopped mid-call", model = "gpt-image-1" });
-            Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
-            job = accepted.Headers.Location!.AbsolutePath;
-            await Eventually.HoldsAsync(() => Task.FromResult(upstream.CountOf("/v1/images/generations") == 1));
 
-            Assert.True(await app.TerminateAsync(TimeSpan.FromSeconds(5)), string.Join('\n', app.Output.TakeLast(30)));
-        }
+        var job = await StopDuringTheCallAsync(upstream, "stopped mid-call");
 
-        await using var next = await AppProcess.StartAsync(AppProcess.BuiltDll, _azurite.ConnectionString, settings);
-        using var nextClient = next.CreateClient();
-        var ended = await JobsApiTests.PollAsync(nextClient, job, seconds: 60);
-        Assert.Equal("succeeded", ended.GetProperty("status").GetString());
+        Assert.Equal("succeeded", (await EndOnTheNextProcessAsync(upstream, job)).GetProperty("status").GetString());
         Assert.Equal(1, upstream.CountOf("/v1/images/generations"));
+    }
+
+    [Fact]
+    public async Task A_job_step_still_under_way_at_the_SIGTERM_does_not_hold_the_stop_and_runs_again_on_the_next_process()
+    {
+        await using var upstream = new FakeOpenAi();
+        upstream.Fail("/v1/images/generations", Fault.Hang, times: 1); // past the stop's bound: the step is lost with the process
+
+        var job = await StopDuringTheCallAsync(upstream, "stopped mid-hang");
+
+        // The lost step comes back to the task hub once its lock lapses, and the next process runs it: a second upstream call.
+        Assert.Equal("succeeded", (await EndOnTheNextProcessAsync(upstream, job)).GetProperty("status").GetString());
+        Assert.Equal(2, upstream.CountOf("/v1/images/generations"));
+    }
+
+    static Dictionary<string, string> SettingsFor(FakeOpenAi upstream) => new()
+    {
+        ["Generation:OfflineRenderer"] = "false",
+        ["Providers:OpenAI:BaseUrl"] = upstream.BaseUrl + "/v1",
+        ["Providers:OpenAI:Token"] = FakeOpenAi.Key,
+        ["DurableTask:VisibilityTimeoutSeconds"] = "5",
+        ["DurableTask:LeaseSeconds"] = "6",
+    };
+
+    /// <summary>Submits a gpt-image-1 job to a new process and sends it SIGTERM while the job's upstream call is under way; the job's path.</summary>
+    async Task<string> StopDuringTheCallAsync(FakeOpenAi upstream, string prompt)
+    {
+        await using var app = await AppProcess.StartAsync(AppProcess.BuiltDll, _azurite.ConnectionString, SettingsFor(upstream));
+        using var client = app.CreateClient();
+        var accepted = await JobsApiTests.SubmitAsyncAsync(client, new { prompt, model = "gpt-image-1" });
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        await Eventually.HoldsAsync(() => Task.FromResult(upstream.CountOf("/v1/images/generations") == 1));
+
+        var clock = Stopwatch.StartNew();
+        Assert.True(await app.TerminateAsync(TimeSpan.FromSeconds(5)), $"still running {clock.Elapsed} after SIGTERM:\n{string.Join('\n', app.Output.TakeLast(30))}");
+        return accepted.Headers.Location!.AbsolutePath;
+    }
+
+    /// <summary>The job as it ends on a process started after the stop.</summary>
+    async Task<JsonElement> EndOnTheNextProcessAsync(FakeOpenAi upstream, string job)
+    {
+        await using var next = await AppProcess.StartAsync(AppProcess.BuiltDll, _azurite.ConnectionString, SettingsFor(upstream));
+        using var client = next.CreateClient();
+        return await JobsApiTests.PollAsync(client, job, seconds: 60);
     }
 
     public Task DisposeAsync() => _azurite.DisposeAsync().AsTask();
