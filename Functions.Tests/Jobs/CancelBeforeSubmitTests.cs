@@ -2,8 +2,6 @@ using Azure.Data.Tables;
 using Functions.Generation;
 using Functions.Storage;
 using Functions.Tests.Api;
-using Grpc.Core;
-using Grpc.Core.Interceptors;
 using Microsoft.DurableTask.Client.Grpc;
 using Microsoft.DurableTask.Worker.Grpc;
 using Microsoft.Extensions.DependencyInjection;
@@ -110,25 +108,14 @@ public sealed class CancelBeforeSubmitTests(SubmitAfterTerminateFixture app) : I
 /// </summary>
 public sealed class UnreachableTerminateFixture : AppFixture
 {
-    readonly TaskCompletionSource _terminateFailed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    readonly UnreachableTerminates _terminates = new();
 
     protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Generation:SyncWaitSeconds"] = "0" };
 
     protected override void ConfigureServices(IServiceCollection services)
     {
-        services.ConfigureAll<GrpcDurableTaskClientOptions>(options => options.Interceptors.Add(new FailedTerminates(_terminateFailed)));
-        services.ConfigureAll<GrpcDurableTaskWorkerOptions>(options => options.Interceptors.Add(new HeldCalls("GetWorkItems", () => _terminateFailed.Task)));
-    }
-
-    sealed class FailedTerminates(TaskCompletionSource failed) : Interceptor
-    {
-        public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(TRequest request,
-            ClientInterceptorContext<TRequest, TResponse> context, AsyncUnaryCallContinuation<TRequest, TResponse> continuation)
-        {
-            if (request is not P.TerminateRequest) return continuation(request, context);
-            failed.TrySetResult();
-            throw new RpcException(new Status(StatusCode.Unavailable, "the engine is not reachable"));
-        }
+        services.ConfigureAll<GrpcDurableTaskClientOptions>(options => options.Interceptors.Add(_terminates));
+        services.ConfigureAll<GrpcDurableTaskWorkerOptions>(options => options.Interceptors.Add(new HeldCalls("GetWorkItems", () => _terminates.Failed.Task)));
     }
 }
 

@@ -3,8 +3,6 @@ using Functions.Generation;
 using Functions.Jobs;
 using Functions.Storage;
 using Functions.Tests.Api;
-using Grpc.Core;
-using Grpc.Core.Interceptors;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Client.Grpc;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,17 +17,19 @@ namespace Functions.Tests.Jobs;
 /// </summary>
 public sealed class TerminateFailsAfterSubmitFixture : HeldSubmitFixture
 {
-    readonly TaskCompletionSource _terminateAsked = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    readonly TaskCompletionSource _terminateFailed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    readonly UnreachableTerminates _terminates;
     int _upstreamCallsBeforeTheFailure;
 
     /// <summary>Provider calls made before the DELETE's terminate failed: while the job's cancel was recorded.</summary>
     public int UpstreamCallsBeforeTheFailure => Volatile.Read(ref _upstreamCallsBeforeTheFailure);
 
-    public TerminateFailsAfterSubmitFixture() =>
+    public TerminateFailsAfterSubmitFixture()
+    {
+        _terminates = new UnreachableTerminates(() => SubmitRan.Task);
         Provider.Setup(p => p.SubmitAsync(It.IsAny<ProviderCall>(), It.IsAny<CancellationToken>()))
-            .Callback(() => { if (!_terminateFailed.Task.IsCompleted) Interlocked.Increment(ref _upstreamCallsBeforeTheFailure); })
+            .Callback(() => { if (!_terminates.Failed.Task.IsCompleted) Interlocked.Increment(ref _upstreamCallsBeforeTheFailure); })
             .ReturnsAsync(ProviderStep.Done(Image()));
+    }
 
     protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>(base.Settings)
     {
@@ -41,30 +41,11 @@ public sealed class TerminateFailsAfterSubmitFixture : HeldSubmitFixture
     protected override void ConfigureServices(IServiceCollection services)
     {
         base.ConfigureServices(services);
-        services.ConfigureAll<GrpcDurableTaskClientOptions>(options => options.Interceptors.Add(new TerminateFailsAfter(_terminateAsked, SubmitRan.Task, _terminateFailed)));
+        services.ConfigureAll<GrpcDurableTaskClientOptions>(options => options.Interceptors.Add(_terminates));
     }
 
     protected override Task Hold(P.WorkItem item) =>
-        item.RequestCase == P.WorkItem.RequestOneofCase.ActivityRequest ? _terminateAsked.Task : Task.CompletedTask;
-
-    sealed class TerminateFailsAfter(TaskCompletionSource asked, Task submitRan, TaskCompletionSource failed) : Interceptor
-    {
-        static readonly Status Unreachable = new(StatusCode.Unavailable, "the engine is not reachable");
-
-        public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(TRequest request,
-            ClientInterceptorContext<TRequest, TResponse> context, AsyncUnaryCallContinuation<TRequest, TResponse> continuation)
-        {
-            if (request is not P.TerminateRequest) return continuation(request, context);
-            async Task<TResponse> FailAsync()
-            {
-                asked.TrySetResult();
-                await submitRan;
-                failed.TrySetResult();
-                throw new RpcException(Unreachable);
-            }
-            return new AsyncUnaryCall<TResponse>(FailAsync(), Task.FromResult(new Metadata()), () => Unreachable, () => [], () => { });
-        }
-    }
+        item.RequestCase == P.WorkItem.RequestOneofCase.ActivityRequest ? _terminates.Asked.Task : Task.CompletedTask;
 }
 
 public sealed class CancelTakenBackTests(TerminateFailsAfterSubmitFixture app) : IClassFixture<TerminateFailsAfterSubmitFixture>

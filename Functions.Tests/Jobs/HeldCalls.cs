@@ -97,3 +97,32 @@ public sealed class HeldWorkItems(Func<P.WorkItem, Task> gate) : Interceptor
         }
     }
 }
+
+/// <summary>
+/// Fails every terminate as the engine being unreachable (503 <c>jobs_unavailable</c> to the DELETE), once the gate the
+/// test gives has opened; everything else goes through.
+/// </summary>
+public sealed class UnreachableTerminates(Func<Task>? gate = null) : Interceptor
+{
+    static readonly Status Unreachable = new(StatusCode.Unavailable, "the engine is not reachable");
+
+    /// <summary>Completes when the first terminate has come (and waits at the gate).</summary>
+    public TaskCompletionSource Asked { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when the first terminate has failed.</summary>
+    public TaskCompletionSource Failed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(TRequest request,
+        ClientInterceptorContext<TRequest, TResponse> context, AsyncUnaryCallContinuation<TRequest, TResponse> continuation)
+    {
+        if (request is not P.TerminateRequest) return continuation(request, context);
+        async Task<TResponse> FailAsync()
+        {
+            Asked.TrySetResult();
+            if (gate is not null) await gate();
+            Failed.TrySetResult();
+            throw new RpcException(Unreachable);
+        }
+        return new AsyncUnaryCall<TResponse>(FailAsync(), Task.FromResult(new Metadata()), () => Unreachable, () => [], () => { });
+    }
+}
