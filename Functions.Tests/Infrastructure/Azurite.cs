@@ -37,6 +37,8 @@ public sealed class Azurite : OwnedProcess
         }
     }
 
+    // --disableTelemetry: Azurite reports every request to Application Insights unless told not to, which costs it more
+    // CPU per generation than the app's own storing (bench/RESULTS.md, "Azurite's telemetry") and sends usage off the machine.
     static Azurite Start(string script)
     {
         var (blob, queue, table) = (FreePort.Next(), FreePort.Next(), FreePort.Next());
@@ -44,7 +46,7 @@ public sealed class Azurite : OwnedProcess
         {
             ArgumentList =
             {
-                script, "--inMemoryPersistence", "--silent", "--skipApiVersionCheck", "--disableProductStyleUrl",
+                script, "--inMemoryPersistence", "--silent", "--skipApiVersionCheck", "--disableProductStyleUrl", "--disableTelemetry",
                 "--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1", "--tableHost", "127.0.0.1",
                 "--blobPort", blob.ToString(), "--queuePort", queue.ToString(), "--tablePort", table.ToString(),
             },
