@@ -137,7 +137,7 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
         var inlineJob = await JobsApiTests.SubmitAndFinishAsync(app.Client, new { prompt = "inline ref", model = "nano-banana-2",
             referenceImageBase64 = Convert.ToBase64String(Png), referenceImageMime = "image/png" });
         var namedJob = await JobsApiTests.SubmitAndFinishAsync(app.Client, new { prompt = "named ref", model = "nano-banana-2", referenceFileId = uploaded });
-        var copy = (await app.Client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{inlineJob}")).GetProperty("params").GetProperty("referenceFileId").GetString()!;
+        var copy = (await app.ReferenceCopyOfAsync(inlineJob))!;
         Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync($"/api/v1/files/{copy}")).StatusCode);
 
         Assert.Equal(HttpStatusCode.OK, (await app.Client.DeleteAsync($"/api/v1/jobs/{inlineJob}")).StatusCode);
@@ -151,11 +151,12 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
     public async Task A_client_that_goes_away_once_its_request_is_sent_leaves_no_reference_copy_without_a_job()
     {
         var files = app.App.Services.GetRequiredKeyedService<BlobContainerClient>(StorageNames.FilesContainer);
-        async Task<List<string>> ReferenceCopiesAsync()
+        // Each copy with the job its metadata names.
+        async Task<List<(string File, string? Job)>> ReferenceCopiesAsync()
         {
-            var copies = new List<string>();
+            var copies = new List<(string, string?)>();
             await foreach (var blob in files.GetBlobsAsync(new GetBlobsOptions { Traits = BlobTraits.Metadata }))
-                if (blob.Metadata.TryGetValue("kind", out var kind) && kind == "reference") copies.Add(blob.Name);
+                if (blob.Metadata.TryGetValue("kind", out var kind) && kind == "reference") copies.Add((blob.Name, blob.Metadata.TryGetValue("job", out var job) ? job : null));
             return copies;
         }
         await app.App.Services.GetRequiredService<StorageBootstrap>().EnsureCreatedAsync(); // when this test runs first
@@ -179,9 +180,33 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
         {
             var copies = (await ReferenceCopiesAsync()).Except(earlier).ToList();
             var jobs = await app.Client.GetFromJsonAsync<JsonElement>("/api/v1/jobs?limit=100");
-            var owned = jobs.GetProperty("data").EnumerateArray().Select(j => j.GetProperty("params").GetProperty("referenceFileId").GetString()).ToHashSet();
-            return copies.Count > 0 && copies.All(owned.Contains);
+            var listed = jobs.GetProperty("data").EnumerateArray().Select(j => j.GetProperty("id").GetString()).ToHashSet();
+            return copies.Count > 0 && copies.All(copy => listed.Contains(copy.Job));
         }, TimeSpan.FromSeconds(20));
+    }
+
+    [Fact]
+    public async Task No_answer_about_a_public_job_shows_the_id_of_its_private_reference_copy()
+    {
+        var uploaded = (await (await UploadAsync(Png, "shared.png")).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("file_id").GetString()!;
+        var accepted = await JobsApiTests.SubmitAsyncAsync(app.Client, new { prompt = "my own photo, as a painting", model = "nano-banana-2",
+            referenceImageBase64 = Convert.ToBase64String(Png), referenceImageMime = "image/png" });
+        var path = accepted.Headers.Location!.AbsolutePath;
+        var copy = await app.ReferenceCopyOfAsync(path.Split('/')[^1]);
+        Assert.NotNull(copy);
+
+        var answers = new List<string> { await accepted.Content.ReadAsStringAsync(), await app.Client.GetStringAsync(path) };
+        await JobsApiTests.PollAsync(app.Client, path);
+        answers.Add(await app.Client.GetStringAsync(path));
+        answers.Add(await app.Client.GetStringAsync("/api/v1/jobs?limit=100"));
+        var named = await JobsApiTests.SubmitAndFinishAsync(app.Client, new { prompt = "from the upload", model = "nano-banana-2", referenceFileId = uploaded });
+
+        Assert.All(answers, answer => Assert.DoesNotContain(copy, answer));
+        var parameters = JsonDocument.Parse(answers[2]).RootElement.GetProperty("params");
+        Assert.Equal(JsonValueKind.Null, parameters.GetProperty("referenceFileId").ValueKind);
+        Assert.Equal(Functions.Jobs.KiapiJobs.InlineReference, parameters.GetProperty("referenceImageBase64").GetString());
+        // A file the client named is its own to show: an upload, listed anyway.
+        Assert.Equal(uploaded, (await app.Client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{named}")).GetProperty("params").GetProperty("referenceFileId").GetString());
     }
 
     [Fact]
@@ -189,7 +214,8 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
     {
         var job = await JobsApiTests.SubmitAndFinishAsync(app.Client, new { prompt = "owns its copy", model = "nano-banana-2",
             referenceImageBase64 = Convert.ToBase64String(Png), referenceImageMime = "image/png" });
-        var copy = (await app.Client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{job}")).GetProperty("params").GetProperty("referenceFileId").GetString();
+        var copy = await app.ReferenceCopyOfAsync(job);
+        Assert.NotNull(copy);
 
         var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "borrows it", model = "nano-banana-2", referenceFileId = copy });
 

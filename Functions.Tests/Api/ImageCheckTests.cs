@@ -97,7 +97,7 @@ public sealed class ImageCheckTests(AppFixture app) : IClassFixture<AppFixture>
             new { prompt = "like this", referenceImageBase64 = Convert.ToBase64String(Jpeg), referenceImageMime = "image/JPG" });
 
         var job = await response.Content.ReadFromJsonAsync<JsonElement>();
-        var referenceId = job.GetProperty("params").GetProperty("referenceFileId").GetString();
+        var referenceId = await app.ReferenceCopyOfAsync(job.GetProperty("id").GetString()!);
         var file = await app.Client.GetFromJsonAsync<JsonElement>($"/api/v1/files/{referenceId}");
         Assert.Equal("image/jpeg", file.GetProperty("content_type").GetString());
         Assert.Equal(("reference", 40, 30), (file.GetProperty("meta").GetProperty("kind").GetString(),

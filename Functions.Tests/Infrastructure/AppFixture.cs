@@ -55,6 +55,14 @@ public class AppFixture : IAsyncLifetime
 
     public T Service<T>() where T : notnull => (T)App.Services.GetService(typeof(T))!;
 
+    /// <summary>The private copy a job keeps of the reference image it was sent inline, read from storage (no answer shows its id); null when none.</summary>
+    public async Task<string?> ReferenceCopyOfAsync(string jobId)
+    {
+        await foreach (var file in Service<Functions.Files.FileStore>().AllAsync(default))
+            if (file.Kind == Functions.Files.FileKinds.Reference && file.JobId == jobId) return file.FileId;
+        return null;
+    }
+
     public async Task<JsonElement> GenerateAsync(object body)
     {
         var response = await Client.PostAsJsonAsync("/api/images/generate", body);

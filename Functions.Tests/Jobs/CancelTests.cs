@@ -112,7 +112,7 @@ public sealed class CancelRunningTests(GatedProviderFixture app) : IClassFixture
         var jobId = path.Split('/')[^1];
         await app.Entered.Task.WaitAsync(TimeSpan.FromSeconds(30));
         await Eventually.HoldsAsync(async () => (await app.Client.GetFromJsonAsync<JsonElement>(path)).GetProperty("status").GetString() == "running");
-        var copy = (await app.Client.GetFromJsonAsync<JsonElement>(path)).GetProperty("params").GetProperty("referenceFileId").GetString();
+        var copy = await app.ReferenceCopyOfAsync(jobId);
         Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync($"/api/v1/files/{copy}")).StatusCode);
 
         var response = await app.Client.DeleteAsync(path);

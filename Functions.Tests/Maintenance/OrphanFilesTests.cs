@@ -117,10 +117,9 @@ public sealed class OrphanFilesTests(AppFixture app) : IClassFixture<AppFixture>
     {
         var job = await JobsApiTests.SubmitAndFinishAsync(app.Client, new { prompt = "with a reference", model = "nano-banana-2",
             referenceImageBase64 = Convert.ToBase64String(Png), referenceImageMime = "image/png" });
-        var copy = (await app.Client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{job}")).GetProperty("params").GetProperty("referenceFileId").GetString()!;
+        var copy = await app.ReferenceCopyOfAsync(job); // the reference file whose metadata names the job
 
-        var file = await Files.GetAsync(copy, default);
-
-        Assert.Equal((FileKinds.Reference, job), (file!.Kind, file.JobId));
+        Assert.NotNull(copy);
+        Assert.True((await Files.GetAsync(copy, default))!.IsPrivate);
     }
 }

@@ -15,7 +15,8 @@ public sealed record JobRecord(
     string? Error = null,
     string? ErrorCode = null,
     DateTimeOffset? StartedAt = null,
-    DateTimeOffset? FinishedAt = null)
+    DateTimeOffset? FinishedAt = null,
+    bool ReferenceIsCopy = false)
 {
     public const string Type = "image_generation";
     public const string CanceledMessage = "Canceled by a DELETE request.";
@@ -47,6 +48,6 @@ public sealed record JobRecord(
             status switch { JobStatus.Queued => "queued", JobStatus.Canceled => "canceled", JobStatus.Failed => "failed", _ => progress?.Label ?? "running" },
             status == JobStatus.Succeeded ? 1 : progress?.Progress,
             status == JobStatus.Succeeded ? instance.ReadOutputAs<JobResult>() : null,
-            error, code, progress?.StartedAt, ended ? instance.LastUpdatedAt : null);
+            error, code, progress?.StartedAt, ended ? instance.LastUpdatedAt : null, job.ReferenceIsCopy);
     }
 }

@@ -92,7 +92,7 @@ public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions>
             await ReleaseQuietlyAsync(idempotency.Key, jobId);
             throw;
         }
-        return new Submission(new JobRecord(jobId, JobStatus.Queued, request, now, "queued"), Replayed: false);
+        return new Submission(new JobRecord(jobId, JobStatus.Queued, request, now, "queued", ReferenceIsCopy: referenceIsCopy), Replayed: false);
     }
 
     // No connection (the local host's engine not started is one too), or its task hub is gone: the schedule was not

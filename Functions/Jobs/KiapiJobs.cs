@@ -6,10 +6,19 @@ namespace Functions.Jobs;
 
 public static class KiapiJobs
 {
+    /// <summary>Stands for the reference image a job was sent inline: neither its bytes nor the id of the private copy it reads.</summary>
+    public const string InlineReference = "<sent inline; not shown>";
+
     /// <summary>A stored job in the kiapi Job shape; params never include the reference image's bytes.</summary>
     public static KiapiJob ToKiapi(this JobRecord job, Func<string, string> fileUrl)
     {
         var parameters = JsonSerializer.SerializeToNode(job.Request, AppJsonContext.Api.GenerationRequest)!.AsObject();
+        // A private file's id is what opens it, and anyone may list a public job: the copy's id stays with the job.
+        if (job.ReferenceIsCopy)
+        {
+            parameters["referenceFileId"] = null;
+            parameters["referenceImageBase64"] = InlineReference;
+        }
         JsonObject? result = job.Result is { } r
             ? new JsonObject
             {
