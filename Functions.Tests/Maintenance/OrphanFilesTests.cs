@@ -51,6 +51,7 @@ public sealed class OrphanFilesTests(AppFixture app) : IClassFixture<AppFixture>
             await StoreAsync(FileKinds.Generated), // an inline generation whose history row was never written
             await StoreAsync(FileKinds.Generated, jobId: endedJob, fileId: endedJobFile), // of a job that ended, its row gone
             await StoreAsync(FileKinds.Reference, jobId: JobIds.New(DateTimeOffset.UtcNow, false)), // its job never appeared
+            await StoreAsync(FileKinds.Reference, jobId: endedJob), // its job has ended: nothing reads it again
             await StoreAsync(FileKinds.Generated, jobId: rowElsewhere),
         };
         var withRow = await StoreAsync(FileKinds.Generated);
@@ -58,7 +59,6 @@ public sealed class OrphanFilesTests(AppFixture app) : IClassFixture<AppFixture>
         var owned = new[]
         {
             withRow,
-            await StoreAsync(FileKinds.Reference, jobId: endedJob), // goes when its job is deleted
             await StoreAsync(FileKinds.Reference), // a copy from before copies named their job: which job owns it is unknown
             // Past the day a copy is looked at: its job would have appeared long ago (see ReferenceCheckedUntil).
             await StoreAsync(FileKinds.Reference, jobId: JobIds.New(DateTimeOffset.UtcNow, false),
@@ -84,20 +84,24 @@ public sealed class OrphanFilesTests(AppFixture app) : IClassFixture<AppFixture>
     [InlineData(OrchestrationRuntimeStatus.Completed, true)]
     [InlineData(OrchestrationRuntimeStatus.Failed, true)]
     [InlineData(OrchestrationRuntimeStatus.Terminated, true)]
-    public async Task A_generated_image_without_its_row_stays_while_its_job_may_still_write_the_row(OrchestrationRuntimeStatus status, bool removed)
+    public async Task A_jobs_image_without_its_row_and_its_reference_copy_stay_while_the_job_may_still_need_them(OrchestrationRuntimeStatus status, bool removed)
     {
         // A job held in one state is simpler to reach on a mocked client than on the engine (the storage is the real one).
         var jobId = JobIds.New(DateTimeOffset.UtcNow, false);
         var durable = new Mock<DurableTaskClient>("test");
         durable.Setup(d => d.GetInstanceAsync(jobId, false, It.IsAny<CancellationToken>()))
             .ReturnsAsync(new OrchestrationMetadata(GenerationOrchestrator.Name, jobId) { RuntimeStatus = status });
-        var fileId = await StoreAsync(FileKinds.Generated, jobId: jobId, fileId: FileIds.FileIdForJob(jobId));
+        // Its Store may still write the image's row; its Submit (or the next model's) may still read the reference.
+        string[] fileIds = [await StoreAsync(FileKinds.Generated, jobId: jobId, fileId: FileIds.FileIdForJob(jobId)), await StoreAsync(FileKinds.Reference, jobId: jobId)];
 
         var swept = await app.Service<OrphanFiles>().SweepAsync(durable.Object, default);
 
-        Assert.Equal(removed, swept.Contains(fileId));
-        Assert.Equal(removed, await Files.GetAsync(fileId, default) is null);
-        await Files.DeleteAsync(fileId, default); // it has no job on the real engine, where another sweep would take it for an orphan
+        foreach (var fileId in fileIds)
+        {
+            Assert.Equal(removed, swept.Contains(fileId));
+            Assert.Equal(removed, await Files.GetAsync(fileId, default) is null);
+            await Files.DeleteAsync(fileId, default); // it has no job on the real engine, where another sweep would take it for an orphan
+        }
     }
 
     [Fact]

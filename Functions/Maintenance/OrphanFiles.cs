@@ -8,8 +8,8 @@ namespace Functions.Maintenance;
 /// <summary>
 /// Finds and removes the files nothing owns any more, which a storage outage or a crash can leave behind (DESIGN.md,
 /// "Orphan files"): a generated image without its history row whose job (if it had one) has ended, and the private copy
-/// of an inline reference image whose job never appeared. An upload is never touched, nor a file younger than
-/// <see cref="MinimumAge"/>.
+/// of an inline reference image whose job never appeared or has ended (nothing reads it again). An upload is never
+/// touched, nor a file younger than <see cref="MinimumAge"/>.
 /// </summary>
 public sealed class OrphanFiles(FileStore files, ImageHistory history, StorageBootstrap bootstrap, TimeProvider clock, ILogger<OrphanFiles> logger)
 {
@@ -18,7 +18,7 @@ public sealed class OrphanFiles(FileStore files, ImageHistory history, StorageBo
 
     /// <summary>
     /// How long a reference copy is looked at (one instance read each, every sweep): a job appears within seconds of its
-    /// copy or never, and once it has, only its DELETE ends it, which removes the copy first.
+    /// copy or never, and ends within its deadline (Upstream:DeadlineSeconds, 600 s by default).
     /// </summary>
     public static readonly TimeSpan ReferenceCheckedUntil = TimeSpan.FromDays(1);
 
@@ -56,7 +56,7 @@ public sealed class OrphanFiles(FileStore files, ImageHistory history, StorageBo
     async Task<bool> IsOrphanAsync(StoredFile file, HashSet<string> withRow, DurableTaskClient durable, CancellationToken cancellationToken)
     {
         if (file.Kind == FileKinds.Reference)
-            return file.JobId is { } job && await durable.GetInstanceAsync(job, getInputsAndOutputs: false, cancellationToken) is null;
+            return file.JobId is { } job && await durable.GetInstanceAsync(job, getInputsAndOutputs: false, cancellationToken) is null or { IsCompleted: true };
         if (withRow.Contains(file.FileId)) return false;
         if (file.JobId is { } owner && await durable.GetInstanceAsync(owner, getInputsAndOutputs: false, cancellationToken) is { IsCompleted: false })
             return false; // its Store may still write the row
