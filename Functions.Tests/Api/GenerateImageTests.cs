@@ -188,11 +188,17 @@ public sealed class GenerateImageTests(AppFixture app) : IClassFixture<AppFixtur
     {
         await app.GenerateAsync(new { prompt = "warms the caches" }); // token lookups, the counter row, containers and tables
         var counter = app.Service<StorageRequestCounter>();
-        var before = counter.Count;
+        var counts = new List<long>();
+        for (var i = 0; i < 3; i++)
+        {
+            var before = counter.Count;
+            await app.GenerateAsync(new { prompt = "two requests" });
+            counts.Add(counter.Count - before);
+        }
 
-        await app.GenerateAsync(new { prompt = "two requests" });
-
-        Assert.Equal(2, counter.Count - before); // DESIGN.md: storage requests per inline generation
+        // DESIGN.md: storage requests per inline generation. The fewest of three: a token read cached by an earlier test
+        // can expire (30 s) during one of them and add its read, as it once did in a slow run.
+        Assert.Equal(2, counts.Min());
     }
 
     async Task<long> HistoryTotalAsync() =>
