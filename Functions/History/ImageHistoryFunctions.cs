@@ -2,11 +2,13 @@ using System.Globalization;
 using Functions.Contracts.Kioai;
 using Functions.Files;
 using Functions.Storage;
+using Functions.Tokens;
 
 namespace Functions.History;
 
 /// <summary>The history: list (newest first, public images only for an anonymous caller) and delete.</summary>
-public sealed class ImageHistoryFunctions(ImageHistory history, FileStore files, PublicUrls urls, StorageBootstrap bootstrap)
+public sealed class ImageHistoryFunctions(ImageHistory history, FileStore files, PublicUrls urls, StorageBootstrap bootstrap,
+    AdminOnly admin, IOptions<AuthOptions> auth)
 {
     public const int DefaultLimit = 20;
     public const int MaxLimit = 100;
@@ -25,12 +27,16 @@ public sealed class ImageHistoryFunctions(ImageHistory history, FileStore files,
         return TypedResults.Ok(new ImageHistoryResponse(images, page.Total));
     }
 
-    /// <summary>Removes the history row, then the image's bytes; 404 when there is no such image, 400 for a non-integer id.</summary>
+    /// <summary>
+    /// Removes the history row, then the image's bytes; 404 when there is no such image, 400 for a non-integer id, 401
+    /// without the admin key when Auth:ImageDeleteNeedsAdminKey is on.
+    /// </summary>
     [Function("DeleteImage")]
     public async Task<Results<Ok<SuccessResponse>, JsonHttpResult<ErrorResponse>>> DeleteImage(
         [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = Routes.Image)] HttpRequest request, string id,
         CancellationToken cancellationToken)
     {
+        if (auth.Value.ImageDeleteNeedsAdminKey && await admin.RejectAsync(request) is { } rejected) return rejected;
         if (!WholeNumbers.IsInteger(id))
             return KioaiErrors.BadRequest("invalid_id", $"The image id must be an integer, not '{Echo.Of(id)}'.");
 

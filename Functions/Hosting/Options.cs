@@ -36,6 +36,12 @@ public sealed class AuthOptions
 
     /// <summary>With no AdminKey set, generate one on first start, keep its hash, print it once. On in Development.</summary>
     public bool GenerateLocalAdminKey { get; set; }
+
+    /// <summary>
+    /// Whether DELETE /api/images/{id} needs the admin key. Off by default, as the kioai contract has it; image ids
+    /// count up from 1, so without it whoever reaches the API can delete every image, private ones included.
+    /// </summary>
+    public bool ImageDeleteNeedsAdminKey { get; set; }
 }
 
 public sealed class ApiOptions
