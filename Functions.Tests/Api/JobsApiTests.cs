@@ -225,6 +225,13 @@ public sealed class JobsApiTests(AppFixture app) : IClassFixture<AppFixture>
         return await client.SendAsync(request);
     }
 
+    /// <summary>Submits a job with <paramref name="prompt"/> (202 at once), then sends its DELETE: the job's path and the DELETE's answer.</summary>
+    public static async Task<(string Path, HttpResponseMessage Deleted)> SubmitThenDeleteAsync(HttpClient client, string prompt)
+    {
+        var path = (await SubmitAsyncAsync(client, new { prompt })).Headers.Location!.AbsolutePath;
+        return (path, await client.DeleteAsync(path));
+    }
+
     /// <summary>
     /// Submits with respond-async and an Idempotency-Key, and sends it again, as a client would, while the answer is a
     /// 503 (the engine not reachable yet, or slow to confirm on a loaded machine) or a 409 with Retry-After (the key's

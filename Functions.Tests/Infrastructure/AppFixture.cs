@@ -55,6 +55,11 @@ public class AppFixture : IAsyncLifetime
 
     public T Service<T>() where T : notnull => (T)App.Services.GetService(typeof(T))!;
 
+    /// <summary>Whether the cancel record a DELETE writes for a job is in storage (read from its table directly).</summary>
+    public async Task<bool> HasCancelRecordAsync(string jobId) =>
+        (await new Azure.Data.Tables.TableClient(Azurite.ConnectionString, Functions.Storage.StorageNames.CancelsTable)
+            .GetEntityIfExistsAsync<Azure.Data.Tables.TableEntity>(jobId, "cancel")).HasValue;
+
     /// <summary>The private copy a job keeps of the reference image it was sent inline, read from storage (no answer shows its id); null when none.</summary>
     public async Task<string?> ReferenceCopyOfAsync(string jobId)
     {

@@ -1,7 +1,6 @@
-using Azure.Data.Tables;
 using Functions.Generation;
-using Functions.Storage;
 using Functions.Tests.Api;
+using Grpc.Core.Interceptors;
 using Microsoft.DurableTask.Client.Grpc;
 using Microsoft.DurableTask.Worker.Grpc;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,9 +26,13 @@ public abstract class HeldSubmitFixture : SeamProviderFixture
     /// <summary>What each work item the engine streams to the worker waits for.</summary>
     protected abstract Task Hold(P.WorkItem item);
 
+    /// <summary>What the app's Durable client calls go through (the DELETE's terminate among them).</summary>
+    protected abstract Interceptor ClientCalls { get; }
+
     protected override void ConfigureServices(IServiceCollection services)
     {
         base.ConfigureServices(services);
+        services.ConfigureAll<GrpcDurableTaskClientOptions>(options => options.Interceptors.Add(ClientCalls));
         services.ConfigureAll<GrpcDurableTaskWorkerOptions>(options =>
         {
             options.Interceptors.Add(new AfterCalls("CompleteActivityTask", () => SubmitRan.TrySetResult()));
@@ -54,15 +57,11 @@ public sealed class SubmitAfterTerminateFixture : HeldSubmitFixture
 
     public int Terminates => Volatile.Read(ref _terminates);
 
-    protected override void ConfigureServices(IServiceCollection services)
+    protected override Interceptor ClientCalls => new AfterCalls("TerminateInstance", () =>
     {
-        base.ConfigureServices(services);
-        services.ConfigureAll<GrpcDurableTaskClientOptions>(options => options.Interceptors.Add(new AfterCalls("TerminateInstance", () =>
-        {
-            Interlocked.Increment(ref _terminates);
-            _terminateSent.TrySetResult();
-        })));
-    }
+        Interlocked.Increment(ref _terminates);
+        _terminateSent.TrySetResult();
+    });
 
     protected override Task Hold(P.WorkItem item) => item.RequestCase switch
     {
@@ -93,12 +92,11 @@ public sealed class CancelBeforeSubmitTests(SubmitAfterTerminateFixture app) : I
         Assert.Equal("canceled", (await app.Client.GetFromJsonAsync<JsonElement>(path)).GetProperty("status").GetString());
         app.Provider.Verify(p => p.SubmitAsync(It.IsAny<ProviderCall>(), It.IsAny<CancellationToken>()), Times.Never());
         Assert.Equal(1, app.Terminates); // the DELETE's own: the Submit sent none of its own
-        var cancels = new TableClient(app.Azurite.ConnectionString, StorageNames.CancelsTable);
-        Assert.True((await cancels.GetEntityIfExistsAsync<TableEntity>(jobId, "cancel")).HasValue);
+        Assert.True(await app.HasCancelRecordAsync(jobId));
 
         Assert.Equal(HttpStatusCode.OK, (await app.Client.DeleteAsync(path)).StatusCode); // forgets the ended job
 
-        Assert.False((await cancels.GetEntityIfExistsAsync<TableEntity>(jobId, "cancel")).HasValue);
+        Assert.False(await app.HasCancelRecordAsync(jobId));
     }
 }
 
@@ -124,9 +122,7 @@ public sealed class UnsentCancelTests(UnreachableTerminateFixture app) : IClassF
     [Fact]
     public async Task A_cancel_whose_terminate_could_not_be_sent_answers_503_and_leaves_the_job_to_run()
     {
-        var path = (await JobsApiTests.SubmitAsyncAsync(app.Client, new { prompt = "its cancel never reached the engine" })).Headers.Location!.AbsolutePath;
-
-        var response = await app.Client.DeleteAsync(path);
+        var (path, response) = await JobsApiTests.SubmitThenDeleteAsync(app.Client, "its cancel never reached the engine");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal("The job engine is not reachable right now; try again shortly.",
@@ -134,7 +130,6 @@ public sealed class UnsentCancelTests(UnreachableTerminateFixture app) : IClassF
         // Its cancel record was taken back: the job's Submit runs, and the job ends with its image.
         await Eventually.HoldsAsync(async () =>
             (await app.Client.GetFromJsonAsync<JsonElement>(path)).GetProperty("status").GetString() == "succeeded");
-        var cancels = new TableClient(app.Azurite.ConnectionString, StorageNames.CancelsTable);
-        Assert.False((await cancels.GetEntityIfExistsAsync<TableEntity>(path.Split('/')[^1], "cancel")).HasValue);
+        Assert.False(await app.HasCancelRecordAsync(path.Split('/')[^1]));
     }
 }

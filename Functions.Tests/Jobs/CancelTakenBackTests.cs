@@ -1,10 +1,8 @@
-using Azure.Data.Tables;
 using Functions.Generation;
 using Functions.Jobs;
-using Functions.Storage;
 using Functions.Tests.Api;
+using Grpc.Core.Interceptors;
 using Microsoft.DurableTask.Client;
-using Microsoft.DurableTask.Client.Grpc;
 using Microsoft.Extensions.DependencyInjection;
 using Moq;
 using P = Microsoft.DurableTask.Protobuf;
@@ -38,11 +36,7 @@ public sealed class TerminateFailsAfterSubmitFixture : HeldSubmitFixture
         ["Upstream:DeadlineSeconds"] = "60",
     };
 
-    protected override void ConfigureServices(IServiceCollection services)
-    {
-        base.ConfigureServices(services);
-        services.ConfigureAll<GrpcDurableTaskClientOptions>(options => options.Interceptors.Add(_terminates));
-    }
+    protected override Interceptor ClientCalls => _terminates;
 
     protected override Task Hold(P.WorkItem item) =>
         item.RequestCase == P.WorkItem.RequestOneofCase.ActivityRequest ? _terminates.Asked.Task : Task.CompletedTask;
@@ -53,9 +47,7 @@ public sealed class CancelTakenBackTests(TerminateFailsAfterSubmitFixture app) :
     [Fact]
     public async Task A_cancel_taken_back_after_the_submit_read_it_leaves_the_job_to_submit_again_and_succeed()
     {
-        var path = (await JobsApiTests.SubmitAsyncAsync(app.Client, new { prompt = "its cancel was taken back" })).Headers.Location!.AbsolutePath;
-
-        var response = await app.Client.DeleteAsync(path);
+        var (path, response) = await JobsApiTests.SubmitThenDeleteAsync(app.Client, "its cancel was taken back");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         // The Submit found the record and called no upstream; the terminate never came, so the job submitted again.
@@ -63,8 +55,7 @@ public sealed class CancelTakenBackTests(TerminateFailsAfterSubmitFixture app) :
         Assert.Equal("succeeded", job.GetProperty("status").GetString());
         app.Provider.Verify(p => p.SubmitAsync(It.IsAny<ProviderCall>(), It.IsAny<CancellationToken>()), Times.Once());
         Assert.Equal(0, app.UpstreamCallsBeforeTheFailure);
-        var cancels = new TableClient(app.Azurite.ConnectionString, StorageNames.CancelsTable);
-        Assert.False((await cancels.GetEntityIfExistsAsync<TableEntity>(path.Split('/')[^1], "cancel")).HasValue);
+        Assert.False(await app.HasCancelRecordAsync(path.Split('/')[^1]));
     }
 
     [Theory]
