@@ -32,19 +32,6 @@ public sealed class OrchestrationDeadlineTests(OrchestrationHost host) : IClassF
     }
 
     [Fact]
-    public async Task A_step_whose_image_stays_busy_ends_at_the_deadline_as_upstream_timeout_and_does_not_run_again()
-    {
-        // The decode budget stays taken: the step would run again after its pause (5 s), which the deadline (2 s) cuts.
-        var steps = new FakeSteps { Submit = _ => Task.FromResult(new UpstreamStep(Busy: true)) };
-
-        var ended = await host.EndedAsync(await host.StartAsync(steps, Timings, "busy-model"));
-
-        Assert.Equal(OrchestrationRuntimeStatus.Failed, ended.RuntimeStatus);
-        Assert.Equal(GenerationErrors.UpstreamTimeout, JobRecord.From(ended).ErrorCode);
-        Assert.Equal([Submit, $"{Submit} returned", Discard, $"{Discard} returned"], steps.Timeline);
-    }
-
-    [Fact]
     public async Task A_store_running_at_the_deadline_is_awaited_and_then_discarded()
     {
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

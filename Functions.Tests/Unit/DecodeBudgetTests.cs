@@ -30,9 +30,9 @@ public sealed class DecodeBudgetTests
     {
         using var budget = Budget(3);
 
-        var first = budget.AcquireAsync(Megapixels(2), CancellationToken.None);
-        var second = budget.AcquireAsync(Megapixels(2), CancellationToken.None);
-        var third = budget.AcquireAsync(Megapixels(1), CancellationToken.None); // fits in what is left, but comes after the second
+        var first = budget.AcquireAsync(Megapixels(2), DecodeWait.Bounded, CancellationToken.None);
+        var second = budget.AcquireAsync(Megapixels(2), DecodeWait.Bounded, CancellationToken.None);
+        var third = budget.AcquireAsync(Megapixels(1), DecodeWait.Bounded, CancellationToken.None); // fits in what is left, but comes after the second
 
         Assert.True(first.IsCompletedSuccessfully);
         await Task.Delay(100);
@@ -51,10 +51,10 @@ public sealed class DecodeBudgetTests
     public async Task A_decode_that_does_not_get_its_share_within_the_wait_is_refused_as_busy_and_leaves_the_queue()
     {
         using var budget = Budget(3, waitSeconds: 0.3);
-        using var held = await budget.AcquireAsync(Megapixels(3), CancellationToken.None);
+        using var held = await budget.AcquireAsync(Megapixels(3), DecodeWait.Bounded, CancellationToken.None);
         var clock = Stopwatch.StartNew();
 
-        var busy = await Assert.ThrowsAsync<DecodeBusyException>(() => budget.AcquireAsync(Megapixels(1), CancellationToken.None));
+        var busy = await Assert.ThrowsAsync<DecodeBusyException>(() => budget.AcquireAsync(Megapixels(1), DecodeWait.Bounded, CancellationToken.None));
 
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.25), TimeSpan.FromSeconds(5));
         Assert.Contains("1000 x 1000 pixels", busy.Message);
@@ -65,11 +65,29 @@ public sealed class DecodeBudgetTests
     public async Task A_caller_that_gives_up_first_is_canceled_not_busy()
     {
         using var budget = Budget(3);
-        using var held = await budget.AcquireAsync(Megapixels(3), CancellationToken.None);
+        using var held = await budget.AcquireAsync(Megapixels(3), DecodeWait.Bounded, CancellationToken.None);
         using var gone = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => budget.AcquireAsync(Megapixels(1), gone.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => budget.AcquireAsync(Megapixels(1), DecodeWait.Bounded, gone.Token));
         await Eventually.HoldsAsync(() => Task.FromResult(budget.Waiting == 0)); // the limiter counts a wait out just after ending it
+    }
+
+    [Fact]
+    public async Task A_paid_image_waits_past_the_bounded_wait_for_as_long_as_its_caller_does()
+    {
+        using var budget = Budget(3, waitSeconds: 0.2);
+        var held = await budget.AcquireAsync(Megapixels(3), DecodeWait.Bounded, CancellationToken.None);
+
+        var freedLater = budget.AcquireAsync(Megapixels(1), DecodeWait.AsLongAsCaller, CancellationToken.None);
+        using var gone = new CancellationTokenSource(TimeSpan.FromSeconds(0.6));
+        var givenUp = budget.AcquireAsync(Megapixels(1), DecodeWait.AsLongAsCaller, gone.Token);
+        await Task.Delay(TimeSpan.FromSeconds(0.4)); // twice the bounded wait
+
+        Assert.False(freedLater.IsCompleted);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => givenUp); // its caller's end, never busy
+        held.Dispose();
+        using var share = await freedLater.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.True(share.IsAcquired);
     }
 
     [Fact]
@@ -78,10 +96,10 @@ public sealed class DecodeBudgetTests
         using var budget = Budget(3, waitSeconds: 0.3);
         var inspector = new ImageInspector(budget);
 
-        var check = await inspector.InspectAsync(TestImages.Encode(2000, 1000), ImageFormats.Accepted, CancellationToken.None);
+        var check = await inspector.InspectAsync(TestImages.Encode(2000, 1000), ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None);
 
         Assert.Equal(new ImageInfo(ImageFormats.Png, 2000, 1000), check.Image);
-        using var whole = await budget.AcquireAsync(Megapixels(3), CancellationToken.None); // would be refused as busy if a share were kept
+        using var whole = await budget.AcquireAsync(Megapixels(3), DecodeWait.Bounded, CancellationToken.None); // would be refused as busy if a share were kept
     }
 
     [Fact]
@@ -89,14 +107,14 @@ public sealed class DecodeBudgetTests
     {
         using var budget = Budget(3, waitSeconds: 0.3);
         var inspector = new ImageInspector(budget);
-        using var held = await budget.AcquireAsync(Megapixels(3), CancellationToken.None);
+        using var held = await budget.AcquireAsync(Megapixels(3), DecodeWait.Bounded, CancellationToken.None);
         var clock = Stopwatch.StartNew();
 
-        var bomb = await inspector.InspectAsync(TestImages.PngDeclaring(100_000, 100_000), ImageFormats.Accepted, CancellationToken.None);
-        var gif = await inspector.InspectAsync(TestImages.Gif, ImageFormats.Accepted, CancellationToken.None);
+        var bomb = await inspector.InspectAsync(TestImages.PngDeclaring(100_000, 100_000), ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None);
+        var gif = await inspector.InspectAsync(TestImages.Gif, ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None);
 
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(0.25), $"took {clock.Elapsed}");
         Assert.Equal((ImageProblem.TooLarge, ImageProblem.UnsupportedType), (bomb.Problem, gif.Problem));
-        await Assert.ThrowsAsync<DecodeBusyException>(() => inspector.InspectAsync(TestImages.Encode(16, 16), ImageFormats.Accepted, CancellationToken.None));
+        await Assert.ThrowsAsync<DecodeBusyException>(() => inspector.InspectAsync(TestImages.Encode(16, 16), ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None));
     }
 }

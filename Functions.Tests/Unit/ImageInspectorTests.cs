@@ -12,7 +12,7 @@ public sealed class ImageInspectorTests
     [InlineData(SKEncodedImageFormat.Webp, "image/webp")]
     public async Task A_whole_image_gives_its_type_and_size_from_the_codec(SKEncodedImageFormat format, string type)
     {
-        var check = await TestImages.Inspector.InspectAsync(TestImages.Encode(37, 21, format), ImageFormats.Accepted, CancellationToken.None);
+        var check = await TestImages.Inspector.InspectAsync(TestImages.Encode(37, 21, format), ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None);
 
         Assert.Equal(new ImageInfo(type, 37, 21), check.Image);
         Assert.Equal(ImageProblem.None, check.Problem);
@@ -28,7 +28,7 @@ public sealed class ImageInspectorTests
         bitmap.Erase(new SKColor(10, 200, 30, 128));
         using var png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
 
-        Assert.Equal(new ImageInfo("image/png", 20, 10), (await TestImages.Inspector.InspectAsync(png.ToArray(), ImageFormats.Accepted, CancellationToken.None)).Image);
+        Assert.Equal(new ImageInfo("image/png", 20, 10), (await TestImages.Inspector.InspectAsync(png.ToArray(), ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None)).Image);
     }
 
     [Theory]
@@ -36,7 +36,7 @@ public sealed class ImageInspectorTests
     [InlineData(SKEncodedImageFormat.Webp)]
     public async Task An_image_followed_by_other_bytes_is_refused(SKEncodedImageFormat format)
     {
-        var check = await TestImages.Inspector.InspectAsync((byte[])[.. TestImages.Encode(16, 16, format), .. "PK\u0003\u0004 a zip after the image"u8], ImageFormats.Accepted, CancellationToken.None);
+        var check = await TestImages.Inspector.InspectAsync((byte[])[.. TestImages.Encode(16, 16, format), .. "PK\u0003\u0004 a zip after the image"u8], ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None);
 
         Assert.Null(check.Image);
         Assert.Equal(ImageProblem.Undecodable, check.Problem);
@@ -49,7 +49,7 @@ public sealed class ImageInspectorTests
         var png = TestImages.Encode(16, 16);
         byte[] withoutEnd = [.. png[..^12], .. "PK\u0003\u0004 a zip where IEND was"u8];
 
-        Assert.Null((await TestImages.Inspector.InspectAsync(withoutEnd, ImageFormats.Accepted, CancellationToken.None)).Image);
+        Assert.Null((await TestImages.Inspector.InspectAsync(withoutEnd, ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None)).Image);
     }
 
     [Fact]
@@ -58,7 +58,7 @@ public sealed class ImageInspectorTests
         var webp = TestImages.Encode(16, 16, SKEncodedImageFormat.Webp);
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(webp.AsSpan(4), (uint)webp.Length + 1000);
 
-        var check = await TestImages.Inspector.InspectAsync(webp, ImageFormats.Accepted, CancellationToken.None);
+        var check = await TestImages.Inspector.InspectAsync(webp, ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None);
 
         Assert.Null(check.Image);
         Assert.Contains("truncated", check.Message);
@@ -67,7 +67,7 @@ public sealed class ImageInspectorTests
     [Fact]
     public async Task The_png_signature_followed_by_garbage_is_not_an_image()
     {
-        var check = await TestImages.Inspector.InspectAsync(TestImages.PngSignatureThenGarbage(), ImageFormats.Accepted, CancellationToken.None);
+        var check = await TestImages.Inspector.InspectAsync(TestImages.PngSignatureThenGarbage(), ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None);
 
         Assert.Null(check.Image);
         Assert.Equal(ImageProblem.Undecodable, check.Problem);
@@ -95,7 +95,7 @@ public sealed class ImageInspectorTests
     [MemberData(nameof(NoImageFormat))]
     public async Task Bytes_that_begin_as_no_image_format_are_no_image_whatever_the_codec_answers(string what, byte[] bytes)
     {
-        var check = await TestImages.Inspector.InspectAsync(bytes, ImageFormats.Accepted, CancellationToken.None);
+        var check = await TestImages.Inspector.InspectAsync(bytes, ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None);
 
         Assert.True(check.Problem == ImageProblem.NotAnImage, $"{what}: {check.Problem}, {check.Message}");
         Assert.Contains("not a recognized image", check.Message);
@@ -117,7 +117,7 @@ public sealed class ImageInspectorTests
     [MemberData(nameof(SignatureThenNoImage))]
     public async Task Bytes_that_begin_as_an_image_format_but_do_not_decode_are_damaged_images(string what, byte[] bytes)
     {
-        var check = await TestImages.Inspector.InspectAsync(bytes, ImageFormats.Accepted, CancellationToken.None);
+        var check = await TestImages.Inspector.InspectAsync(bytes, ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None);
 
         Assert.True(check.Problem == ImageProblem.Undecodable, $"{what}: {check.Problem}, {check.Message}");
         Assert.NotNull(ImageInspector.FormatOfSignature(bytes));
@@ -142,7 +142,7 @@ public sealed class ImageInspectorTests
 
         Assert.Equal(format, codec.EncodedFormat);
         Assert.Equal(format, ImageInspector.FormatOfSignature(image));
-        var check = await TestImages.Inspector.InspectAsync(image, [], CancellationToken.None); // none accepted: each is an image of a type not taken
+        var check = await TestImages.Inspector.InspectAsync(image, [], DecodeWait.Bounded, CancellationToken.None); // none accepted: each is an image of a type not taken
         Assert.Equal(ImageProblem.UnsupportedType, check.Problem);
     }
 
@@ -154,7 +154,7 @@ public sealed class ImageInspectorTests
     {
         var whole = TestImages.Encode(64, 48, format);
 
-        var check = await TestImages.Inspector.InspectAsync(whole[..(whole.Length * 2 / 3)], ImageFormats.Accepted, CancellationToken.None);
+        var check = await TestImages.Inspector.InspectAsync(whole[..(whole.Length * 2 / 3)], ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None);
 
         Assert.Equal(ImageProblem.Undecodable, check.Problem);
         Assert.Contains("does not decode", check.Message);
@@ -175,7 +175,7 @@ public sealed class ImageInspectorTests
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(jpeg.AsSpan(sof + 5), 7000); // height, then width
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(jpeg.AsSpan(sof + 7), 7000);
 
-        var check = await TestImages.Inspector.InspectAsync(jpeg, ImageFormats.Accepted, CancellationToken.None);
+        var check = await TestImages.Inspector.InspectAsync(jpeg, ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None);
 
         Assert.Equal(ImageProblem.Undecodable, check.Problem);
         Assert.Contains("cannot hold 7000 x 7000 pixels", check.Message);
@@ -193,7 +193,7 @@ public sealed class ImageInspectorTests
         var jpeg = new byte[length]; // after its end, zeros: a JPEG's trailing bytes are not judged
         encoded.CopyTo(jpeg, 0);
 
-        var check = await TestImages.Inspector.InspectAsync(jpeg, ImageFormats.Accepted, CancellationToken.None);
+        var check = await TestImages.Inspector.InspectAsync(jpeg, ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None);
 
         Assert.True(taken == check.Image is not null, check.Message);
         if (!taken) Assert.Contains("cannot hold 2000 x 2000 pixels", check.Message);
@@ -206,12 +206,12 @@ public sealed class ImageInspectorTests
         var cut = whole[..(whole.Length / 2 + whole.AsSpan(whole.Length / 2).IndexOf([(byte)0xFF, (byte)0xC4]))]; // before a table between two scans
         var endPutBack = (byte[])[.. cut, 0xFF, 0xD9];
 
-        Assert.Equal(new ImageInfo("image/jpeg", 32, 24), (await TestImages.Inspector.InspectAsync(whole, ImageFormats.Accepted, CancellationToken.None)).Image);
-        var check = await TestImages.Inspector.InspectAsync(cut, ImageFormats.Accepted, CancellationToken.None);
+        Assert.Equal(new ImageInfo("image/jpeg", 32, 24), (await TestImages.Inspector.InspectAsync(whole, ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None)).Image);
+        var check = await TestImages.Inspector.InspectAsync(cut, ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None);
         Assert.Equal(ImageProblem.Undecodable, check.Problem);
         Assert.Contains("truncated", check.Message);
         // What the end marker says is all a JPEG has to go by: put back, the cut scans decode as they are.
-        var putBack = await TestImages.Inspector.InspectAsync(endPutBack, ImageFormats.Accepted, CancellationToken.None);
+        var putBack = await TestImages.Inspector.InspectAsync(endPutBack, ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None);
         Assert.True(putBack.Image is not null, putBack.Message);
     }
 
@@ -222,7 +222,7 @@ public sealed class ImageInspectorTests
         bitmap.Erase(SKColors.SteelBlue);
         using var jpeg = bitmap.Encode(SKEncodedImageFormat.Jpeg, 10);
 
-        Assert.Equal(new ImageInfo("image/jpeg", 4000, 3000), (await TestImages.Inspector.InspectAsync(jpeg.ToArray(), ImageFormats.Accepted, CancellationToken.None)).Image);
+        Assert.Equal(new ImageInfo("image/jpeg", 4000, 3000), (await TestImages.Inspector.InspectAsync(jpeg.ToArray(), ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None)).Image);
     }
 
     [Fact]
@@ -234,7 +234,7 @@ public sealed class ImageInspectorTests
         var managedBefore = GC.GetAllocatedBytesForCurrentThread();
         var clock = Stopwatch.StartNew();
 
-        var check = await TestImages.Inspector.InspectAsync(bomb, ImageFormats.Accepted, CancellationToken.None);
+        var check = await TestImages.Inspector.InspectAsync(bomb, ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None);
 
         Assert.True(clock.ElapsedMilliseconds < 500, $"took {clock.ElapsedMilliseconds} ms");
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - managedBefore < 1024 * 1024);
@@ -250,7 +250,7 @@ public sealed class ImageInspectorTests
     [InlineData(3_561, 14_041)]  // 50,000,001 pixels: one over
     public async Task Sides_over_16384_or_more_than_50_megapixels_are_too_large(int width, int height)
     {
-        Assert.Equal(ImageProblem.TooLarge, (await TestImages.Inspector.InspectAsync(TestImages.PngDeclaring(width, height), ImageFormats.Accepted, CancellationToken.None)).Problem);
+        Assert.Equal(ImageProblem.TooLarge, (await TestImages.Inspector.InspectAsync(TestImages.PngDeclaring(width, height), ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None)).Problem);
     }
 
     [Theory]
@@ -260,18 +260,18 @@ public sealed class ImageInspectorTests
     public async Task An_image_at_the_bounds_is_not_refused_for_its_size(int width, int height)
     {
         // The crafted IDAT is empty, so it fails later, at decoding.
-        Assert.Equal(ImageProblem.Undecodable, (await TestImages.Inspector.InspectAsync(TestImages.PngDeclaring(width, height), ImageFormats.Accepted, CancellationToken.None)).Problem);
+        Assert.Equal(ImageProblem.Undecodable, (await TestImages.Inspector.InspectAsync(TestImages.PngDeclaring(width, height), ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None)).Problem);
     }
 
     [Fact]
     public async Task A_gif_is_an_image_of_a_type_not_accepted_and_text_is_no_image()
     {
-        var gif = await TestImages.Inspector.InspectAsync(TestImages.Gif, ImageFormats.Accepted, CancellationToken.None);
+        var gif = await TestImages.Inspector.InspectAsync(TestImages.Gif, ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None);
         Assert.Equal(ImageProblem.UnsupportedType, gif.Problem);
         Assert.Contains("image/gif", gif.Message);
 
-        Assert.Equal(ImageProblem.NotAnImage, (await TestImages.Inspector.InspectAsync("%PDF-1.7 hello"u8.ToArray(), ImageFormats.Accepted, CancellationToken.None)).Problem);
-        Assert.Equal(ImageProblem.NotAnImage, (await TestImages.Inspector.InspectAsync(Array.Empty<byte>(), ImageFormats.Accepted, CancellationToken.None)).Problem);
-        Assert.Equal("image/gif", (await TestImages.Inspector.InspectAsync(TestImages.Gif, ImageFormats.FromUpstream, CancellationToken.None)).Image!.ContentType);
+        Assert.Equal(ImageProblem.NotAnImage, (await TestImages.Inspector.InspectAsync("%PDF-1.7 hello"u8.ToArray(), ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None)).Problem);
+        Assert.Equal(ImageProblem.NotAnImage, (await TestImages.Inspector.InspectAsync(Array.Empty<byte>(), ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None)).Problem);
+        Assert.Equal("image/gif", (await TestImages.Inspector.InspectAsync(TestImages.Gif, ImageFormats.FromUpstream, DecodeWait.Bounded, CancellationToken.None)).Image!.ContentType);
     }
 }

@@ -77,7 +77,7 @@ public sealed class OfflineRendererTests
     {
         var image = Render(ratio: "4:3", contentType: contentType);
 
-        Assert.Equal(new ImageInfo(contentType, 1024, 768), (await TestImages.Inspector.InspectAsync(image.Bytes, ImageFormats.Accepted, CancellationToken.None)).Image);
+        Assert.Equal(new ImageInfo(contentType, 1024, 768), (await TestImages.Inspector.InspectAsync(image.Bytes, ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None)).Image);
         Assert.Equal(contentType, image.ContentType);
         Assert.Equal(contentType, (string)image.Debug.ResponseBody["contentType"]!);
     }

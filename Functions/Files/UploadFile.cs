@@ -72,7 +72,7 @@ public sealed class UploadFile(FileStore files, ImageInspector inspector, Storag
 
         var bytes = new byte[upload.Length];
         await using (var stream = upload.OpenReadStream()) await stream.ReadExactlyAsync(bytes, cancellationToken);
-        var check = await inspector.InspectAsync(bytes, ImageFormats.Accepted, cancellationToken);
+        var check = await inspector.InspectAsync(bytes, ImageFormats.Accepted, DecodeWait.Bounded, cancellationToken);
         if (check.Image is not { } image) return ImageRefused(check);
 
         await bootstrap.EnsureCreatedAsync(cancellationToken);

@@ -7,7 +7,8 @@ namespace Functions.Generation;
 /// <see cref="ImageInspector"/> draws on: one permit per megapixel, rounded up, held while its bitmap lives (4 bytes a
 /// pixel). A 50-megapixel PNG of one colour is well under 1 MiB, so without it a few small requests could make the
 /// process take gigabytes. Decodes that do not fit wait first come, first served (a large image is not overtaken by
-/// small ones), for at most Generation:DecodeWaitSeconds, then fail as <see cref="DecodeBusyException"/>.
+/// small ones): a client's image for at most Generation:DecodeWaitSeconds, then it fails as <see cref="DecodeBusyException"/>;
+/// an upstream's image (<see cref="DecodeWait.AsLongAsCaller"/>) for as long as its caller waits, as it is paid for.
 /// </summary>
 public sealed class DecodeBudget(IOptions<GenerationOptions> options) : IDisposable
 {
@@ -27,12 +28,12 @@ public sealed class DecodeBudget(IOptions<GenerationOptions> options) : IDisposa
 
     /// <summary>
     /// The image's share of the budget, to dispose of once its pixels are freed. Throws <see cref="DecodeBusyException"/>
-    /// when the share is not free within the wait, and OperationCanceledException when the caller gives up first.
+    /// when a bounded wait ends without the share, and OperationCanceledException when the caller gives up first.
     /// </summary>
-    public async Task<RateLimitLease> AcquireAsync(ImageInfo image, CancellationToken cancellationToken)
+    public async Task<RateLimitLease> AcquireAsync(ImageInfo image, DecodeWait how, CancellationToken cancellationToken)
     {
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        wait.CancelAfter(_maxWait);
+        if (how == DecodeWait.Bounded) wait.CancelAfter(_maxWait);
         try
         {
             var lease = await _limiter.AcquireAsync(PermitsFor((long)image.Width * image.Height), wait.Token);
@@ -49,8 +50,21 @@ public sealed class DecodeBudget(IOptions<GenerationOptions> options) : IDisposa
     public void Dispose() => _limiter.Dispose();
 }
 
+/// <summary>How long a decode waits for its share of the budget.</summary>
+public enum DecodeWait
+{
+    /// <summary>Generation:DecodeWaitSeconds: a client's image (an upload, a reference), which the client can send again.</summary>
+    Bounded,
+
+    /// <summary>
+    /// As long as the caller waits (a job's deadline, an inline generation's bound): an upstream's image, paid for, which a
+    /// second try would pay for again.
+    /// </summary>
+    AsLongAsCaller,
+}
+
 /// <summary>
-/// An image that could not be checked within the decode budget's wait: the service is busy, the image may be fine.
-/// Requests answer it 503 server_busy with Retry-After (SurfaceErrors); a job tries its step again later.
+/// A client's image that could not be checked within the decode budget's wait: the service is busy, the image may be fine.
+/// Requests answer it 503 server_busy with Retry-After (SurfaceErrors).
 /// </summary>
 public sealed class DecodeBusyException(string message) : Exception(message);

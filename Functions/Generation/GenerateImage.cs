@@ -210,7 +210,7 @@ public sealed class GenerateImage(
             return (null, KioaiErrors.BadRequest("reference_image_too_large",
                 $"File {named} is larger than {GenerateImageValidator.MaxReferenceBytes / (1024 * 1024)} MiB."));
         if (await files.ReadAllAsync(named, cancellationToken) is not { } stored) return (null, notFound);
-        var check = await inspector.InspectAsync(stored, ImageFormats.Accepted, cancellationToken);
+        var check = await inspector.InspectAsync(stored, ImageFormats.Accepted, DecodeWait.Bounded, cancellationToken);
         return check.Image is null
             ? (null, KioaiErrors.BadRequest(GenerateImageValidator.ReferenceRefused(check) with { Message = $"File {named}: {check.Message}" }))
             : (stored, null);

@@ -54,7 +54,7 @@ public static class GenerateImageValidator
         if (reference is not null)
         {
             // The last rule, as it is the only costly one: the decode, within the process's budget.
-            var check = await inspector.InspectAsync(reference, ImageFormats.Accepted, cancellationToken);
+            var check = await inspector.InspectAsync(reference, ImageFormats.Accepted, DecodeWait.Bounded, cancellationToken);
             if (check.Image is null) return (null, ReferenceRefused(check));
             if (declared is not null && declared != check.Image.ContentType)
                 return (null, new ErrorResponse("media_type_mismatch", $"referenceImageMime says {declared} but the bytes are {check.Image.ContentType}."));

@@ -43,14 +43,15 @@ public sealed class ImageInspector(DecodeBudget budget)
 
     /// <summary>
     /// The image, or why it is refused. Throws <see cref="DecodeBusyException"/> when the decode budget has no room for
-    /// it within its wait (a refused header never waits).
+    /// it within a bounded wait (a refused header never waits).
     /// </summary>
-    public async Task<ImageCheck> InspectAsync(ReadOnlyMemory<byte> bytes, IReadOnlyCollection<string> accepted, CancellationToken cancellationToken)
+    public async Task<ImageCheck> InspectAsync(ReadOnlyMemory<byte> bytes, IReadOnlyCollection<string> accepted, DecodeWait wait,
+        CancellationToken cancellationToken)
     {
         var header = CheckHeader(bytes.Span, accepted);
         if (header.Image is not { } info) return header;
         // The header's codec, and its copy of the bytes, is let go while this waits; the decode opens its own.
-        using var share = await budget.AcquireAsync(info, cancellationToken);
+        using var share = await budget.AcquireAsync(info, wait, cancellationToken);
         return Decode(bytes.Span, info);
     }
 

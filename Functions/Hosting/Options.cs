@@ -21,7 +21,7 @@ public sealed class GenerationOptions
     /// </summary>
     public int DecodeBudgetMegapixels { get; set; } = 2 * (int)(Generation.ImageInspector.MaxPixels / 1_000_000);
 
-    /// <summary>How long an image check waits for its share of the decode budget before its request answers 503 server_busy.</summary>
+    /// <summary>How long the check of a client's image (an upload, a reference) waits for its share of the decode budget before its request answers 503 server_busy.</summary>
     public double DecodeWaitSeconds { get; set; } = 30;
 }
 

@@ -62,10 +62,6 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
         {
             return new UpstreamStep(Failure: StepFailure.Of(e));
         }
-        catch (DecodeBusyException e)
-        {
-            return Busy(call, e);
-        }
     }
 
     /// <summary>Removes what a job stored, for a job that ended without its image.</summary>
@@ -91,24 +87,10 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
         {
             return new UpstreamStep(Failure: StepFailure.Of(e));
         }
-        catch (DecodeBusyException e)
-        {
-            return Busy(call, e);
-        }
     }
 
     static UpstreamStep Canceled() =>
         new(Failure: new StepFailure(GenerationErrors.Canceled, JobRecord.CanceledMessage, Retryable: false));
-
-    /// <summary>
-    /// The process had no decode memory to spare for the upstream's image: no fault of the upstream's and no end of the
-    /// job, so the orchestrator runs the step again after a while (not this activity's retries, which are few and end it).
-    /// </summary>
-    UpstreamStep Busy(UpstreamCall call, DecodeBusyException e)
-    {
-        logger.LogWarning("Job {JobId}: {Model}'s image met a busy decode budget; its step runs again ({Reason})", call.JobId, call.Model, e.Message);
-        return new UpstreamStep(Busy: true);
-    }
 
     /// <summary>
     /// An upstream call, cut at the job's deadline so that the orchestrator's deadline timer is not kept waiting on it;

@@ -40,11 +40,9 @@ public sealed record StoreCall(UpstreamCall Call, ReadyImage Image);
 public sealed record ReadyImage(string Url, ApiDebugInfo Debug);
 
 /// <summary>
-/// What an upstream step gave: a task still running, an image to fetch, an image already stored, or a failure; or
-/// Busy: the upstream's image could not be checked within the decode budget's wait, and the step is to run again later.
+/// What an upstream step gave: a task still running, an image to fetch, an image already stored, or a failure.
 /// </summary>
-public sealed record UpstreamStep(
-    string? TaskId = null, double? Progress = null, ReadyImage? Ready = null, JobResult? Stored = null, StepFailure? Failure = null, bool Busy = false);
+public sealed record UpstreamStep(string? TaskId = null, double? Progress = null, ReadyImage? Ready = null, JobResult? Stored = null, StepFailure? Failure = null);
 
 /// <summary>A generation failure as data, so the orchestrator decides (fallback or end) without exceptions crossing activities.</summary>
 public sealed record StepFailure(string Code, string Message, bool Retryable)

@@ -17,9 +17,6 @@ public static class GenerationOrchestrator
     static readonly TaskOptions ActivityRetries = TaskOptions.FromRetryPolicy(new RetryPolicy(
         maxNumberOfAttempts: Attempts, firstRetryInterval: TimeSpan.FromSeconds(2), backoffCoefficient: 2));
 
-    // After a step's own wait for the decode budget (Generation:DecodeWaitSeconds) has run out.
-    static readonly TimeSpan BusyPause = TimeSpan.FromSeconds(5);
-
     [Function(Name)]
     public static async Task<JobResult> Run([OrchestrationTrigger] TaskOrchestrationContext context, GenerationJob job)
     {
@@ -102,18 +99,10 @@ public static class GenerationOrchestrator
     }
 
     // Once the deadline has passed no step starts: no upstream task is paid for, no image stored only to be discarded.
-    // A step whose image met a busy decode budget runs again after a pause, as long as the deadline allows.
-    static async Task<UpstreamStep> StepAsync(TaskOrchestrationContext context, string activity, object input, CancellationToken stop)
+    static Task<UpstreamStep> StepAsync(TaskOrchestrationContext context, string activity, object input, CancellationToken stop)
     {
         stop.ThrowIfCancellationRequested();
-        var step = await context.CallActivityAsync<UpstreamStep>(activity, input, ActivityRetries);
-        while (step.Busy)
-        {
-            await context.CreateTimer(BusyPause, stop); // canceled at the deadline, which ends the loop
-            stop.ThrowIfCancellationRequested();
-            step = await context.CallActivityAsync<UpstreamStep>(activity, input, ActivityRetries);
-        }
-        return step;
+        return context.CallActivityAsync<UpstreamStep>(activity, input, ActivityRetries);
     }
 
     static async Task<JobResult> PastDeadlineAsync(TaskOrchestrationContext context, GenerationJob job, DateTime started)

@@ -8,8 +8,8 @@ namespace Functions.Generation.Providers;
 /// expire within the hour): http or https only, never to a loopback or private address (checked at connect time, so
 /// DNS cannot be used to sneak one in) unless a setting allows it, within a size cap and a time bound, and only if the
 /// bytes are an image of the type they claim; or one sent as Base64. Every refusal is a retryable
-/// <see cref="GenerationFailedException"/>: another model may do better. (A decode budget that stays busy is no
-/// refusal: <see cref="DecodeBusyException"/> goes through.)
+/// <see cref="GenerationFailedException"/>: another model may do better. The image is paid for, so its check waits for
+/// the decode budget as long as the caller does (<see cref="DecodeWait.AsLongAsCaller"/>): a busy budget is no refusal.
 /// </summary>
 public sealed class UpstreamImages : IDisposable
 {
@@ -35,7 +35,7 @@ public sealed class UpstreamImages : IDisposable
 
         var (bytes, declared) = await FetchAsync(uri, cancellationToken);
         // Past the download's time bound: waiting for the decode budget is not the upstream being slow.
-        var check = await _inspector.InspectAsync(bytes, ImageFormats.FromUpstream, cancellationToken);
+        var check = await _inspector.InspectAsync(bytes, ImageFormats.FromUpstream, DecodeWait.AsLongAsCaller, cancellationToken);
         var detected = check.Image ?? throw Refused($"the bytes at the image URL are no usable image ({check.Message.TrimEnd('.')})");
         if (declared is not null && declared.StartsWith("image/", StringComparison.Ordinal) && declared != detected.ContentType)
             throw Refused($"the image URL says {declared} but sent {detected.ContentType}");
@@ -51,7 +51,7 @@ public sealed class UpstreamImages : IDisposable
         if (!Convert.TryFromBase64String(base64, bytes, out var written))
             throw UpstreamFailures.Malformed(provider, "an image that is not valid Base64");
         bytes = bytes[..written];
-        var check = await _inspector.InspectAsync(bytes, ImageFormats.FromUpstream, cancellationToken);
+        var check = await _inspector.InspectAsync(bytes, ImageFormats.FromUpstream, DecodeWait.AsLongAsCaller, cancellationToken);
         return check.Image is { } info ? (bytes, info)
             : throw new GenerationFailedException(GenerationErrors.InvalidUpstreamImage, $"{provider}'s Base64 image was refused: {check.Message}", retryable: true);
     }
