@@ -1,5 +1,6 @@
 using Functions.Generation;
 using Functions.Generation.Providers;
+using Functions.Hosting;
 using Microsoft.DurableTask.Client;
 
 namespace Functions.Jobs;
@@ -131,11 +132,28 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
     {
         var debug = image.Debug with { UsedFallback = call.ModelIndex > 0, FallbackReason = call.FallbackReason };
         var stored = await keeper.StoreForJobAsync(call.JobId, call.Request, provider, image with { Debug = debug }, CancellationToken.None);
-        if (await client.WasCanceledAsync(call.JobId))
+        if (await WasCanceledOnceStoredAsync(call.JobId, client))
         {
             logger.LogInformation("Job {JobId} was canceled while its image was stored", call.JobId);
             await keeper.DiscardAsync(call.JobId, CancellationToken.None);
         }
         return new UpstreamStep(Stored: stored);
+    }
+
+    // The image is stored and paid for: a job engine that does not answer now must not fail this step, whose next run
+    // would ask the upstream again (a synchronous provider bills a second image). The cancel record answers instead:
+    // a DELETE writes it before it asks the engine to terminate the job.
+    async Task<bool> WasCanceledOnceStoredAsync(string jobId, DurableTaskClient client)
+    {
+        try
+        {
+            return await client.WasCanceledAsync(jobId);
+        }
+        catch (Exception e) when (SurfaceErrors.IsJobEngineOutage(e))
+        {
+            logger.LogWarning("Job {JobId} stored its image, but the job engine did not answer whether it was canceled meanwhile; its cancel record answers ({Reason})",
+                jobId, e.Message);
+            return await cancels.WasRequestedAsync(jobId, CancellationToken.None);
+        }
     }
 }
