@@ -7,6 +7,7 @@ using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Converters;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using Moq;
 
 namespace Functions.Tests.Jobs;
@@ -40,6 +41,34 @@ public sealed class JobSubmitterTests(StorageFixture storage) : IClassFixture<St
         var job = Assert.IsType<GenerationJob>(scheduled);
         Assert.Equal(["first-model", "fallback-model"], job.Models);
         Assert.Equal(new JobTimings(DeadlineSeconds: 120, PollMinSeconds: 1.5, PollMaxSeconds: 8), job.Timings);
+    }
+
+    [Fact]
+    public async Task A_schedule_with_a_key_is_cut_off_a_third_of_the_keys_grace_before_another_request_may_take_the_key_over()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var called = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _durable.Setup(d => d.ScheduleNewOrchestrationInstanceAsync(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(),
+                It.IsAny<CancellationToken>()))
+            .Returns(async (TaskName _, object? _, StartOrchestrationOptions? _, CancellationToken token) =>
+            {
+                called.TrySetResult();
+                await Task.Delay(Timeout.InfiniteTimeSpan, token); // an engine that never answers
+                return "never";
+            });
+        var submitter = new JobSubmitter(new IdempotencyKeys(storage.Table(StorageNames.IdempotencyTable), clock), Options.Create(new UpstreamOptions()), clock);
+
+        var submit = submitter.SubmitAsync(_durable.Object, JobIds.New(clock.GetUtcNow(), false), Request, [],
+            new IdempotencyRequest($"slow-schedule-{Guid.NewGuid():N}", "body"), default);
+        await called.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        clock.Advance(JobSubmitter.ScheduleBound - TimeSpan.FromSeconds(1));
+        await Task.Delay(200);
+        Assert.False(submit.IsCompleted);
+        clock.Advance(TimeSpan.FromSeconds(1));
+
+        var refused = await Assert.ThrowsAsync<JobUnconfirmedException>(() => submit.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Contains("send the request again with the same Idempotency-Key", refused.Message);
+        Assert.True(JobSubmitter.ScheduleGrace - JobSubmitter.ScheduleBound >= TimeSpan.FromSeconds(30));
     }
 
     [Fact]

@@ -48,6 +48,10 @@ public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions>
     // may still schedule the job. An older binding without its job (deleted, or its request died) is free.
     public static readonly TimeSpan ScheduleGrace = TimeSpan.FromSeconds(90);
 
+    // How long after binding a key its request waits for the schedule call: a third of the grace to spare for a call
+    // cut off here that lands late, so that it lands before another request may take the key over and schedule its own.
+    public static readonly TimeSpan ScheduleBound = TimeSpan.FromSeconds(60);
+
     /// <summary>
     /// The job an idempotency key already made, answered again; null when the key is unused or its job is gone. A key
     /// that came with another body throws <see cref="IdempotencyKeyReusedException"/>.
@@ -78,11 +82,15 @@ public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions>
         var job = new GenerationJob(request, [.. plan.Select(p => p.Model)],
             new JobTimings(options.DeadlineSeconds, options.PollMinSeconds, options.PollMaxSeconds), now,
             idempotency is null ? null : IdempotencyKeys.HashOfKey(idempotency.Key), referenceIsCopy);
+        // Counted from the binding's own time, which its grace counts from too.
+        using var keyBound = idempotency is null ? new CancellationTokenSource() : new CancellationTokenSource(NotBelowZero(now + ScheduleBound - clock.GetUtcNow()), clock);
+        using var scheduleBound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, keyBound.Token);
         try
         {
-            await durable.ScheduleJobAsync(jobId, job, cancellationToken);
+            await durable.ScheduleJobAsync(jobId, job, scheduleBound.Token);
         }
-        catch (Exception e) when (SurfaceErrors.IsJobEngineOutage(e) && !NeverSent(e))
+        catch (Exception e) when ((SurfaceErrors.IsJobEngineOutage(e) && !NeverSent(e))
+                                  || (keyBound.IsCancellationRequested && e is OperationCanceledException or Grpc.Core.RpcException { StatusCode: Grpc.Core.StatusCode.Cancelled }))
         {
             throw new JobUnconfirmedException(jobId, idempotency is not null, e); // a call cut off on its way may have scheduled the job
         }
@@ -94,6 +102,8 @@ public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions>
         }
         return new Submission(new JobRecord(jobId, JobStatus.Queued, request, now, "queued", ReferenceIsCopy: referenceIsCopy), Replayed: false);
     }
+
+    static TimeSpan NotBelowZero(TimeSpan left) => left > TimeSpan.Zero ? left : TimeSpan.Zero;
 
     // No connection (the local host's engine not started is one too), or its task hub is gone: the schedule was not
     // taken, so nothing can run.
