@@ -184,6 +184,23 @@ public sealed class DownloadAndRoutingTests(AppFixture app) : IClassFixture<AppF
     }
 
     [Theory]
+    [InlineData(null, HttpStatusCode.NotModified)]
+    [InlineData("\"another-version\"", HttpStatusCode.OK)]
+    public async Task If_none_match_decides_and_if_modified_since_beside_it_is_not_looked_at(string? ifNoneMatch, HttpStatusCode expected)
+    {
+        var path = await NewImagePathAsync();
+        var first = await app.Client.GetAsync(path);
+
+        var response = await DownloadWithAsync(path, h =>
+        {
+            h.IfNoneMatch.Add(ifNoneMatch is null ? first.Headers.ETag! : new EntityTagHeaderValue(ifNoneMatch));
+            h.IfModifiedSince = ifNoneMatch is null ? first.Content.Headers.LastModified!.Value.AddDays(-1) : first.Content.Headers.LastModified;
+        });
+
+        Assert.Equal(expected, response.StatusCode); // RFC 9110, 13.2.2, step 4: If-Modified-Since only without If-None-Match
+    }
+
+    [Theory]
     [InlineData(true, "*", HttpStatusCode.NotModified)]
     [InlineData(true, null, HttpStatusCode.NotModified)]
     [InlineData(false, "*", HttpStatusCode.NotModified)]
