@@ -126,14 +126,31 @@ public sealed class GenerateImageTests(AppFixture app) : IClassFixture<AppFixtur
         await AssertKioaiError(response, HttpStatusCode.BadRequest, "invalid_image");
     }
 
+    [Fact]
+    public async Task A_10_MiB_reference_written_by_dotnets_default_json_encoder_is_within_the_body_bound()
+    {
+        // Random bytes after a PNG signature: about one Base64 character in 64 is '+', which the default encoder writes as
+        // \u002B. (Refused as an image, past both size checks.)
+        var atLimit = new byte[GenerateImageValidator.MaxReferenceBytes];
+        new Random(11).NextBytes(atLimit);
+        GenerateImageValidatorTests.TinyPng.CopyTo(atLimit, 0);
+        var body = JsonContent.Create(new { prompt = "x", referenceImageBase64 = Convert.ToBase64String(atLimit) });
+        await body.LoadIntoBufferAsync();
+        Assert.True(await body.ReadAsByteArrayAsync() is { Length: > 15_000_000 } json && json.AsSpan().IndexOf("\\u002B"u8) > 0);
+
+        var response = await app.Client.PostAsync("/api/images/generate", body);
+
+        await AssertKioaiError(response, HttpStatusCode.BadRequest, "invalid_image");
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)] // no Content-Length: the bound holds as the bytes arrive
     public async Task A_body_of_the_size_bound_is_read_and_one_byte_more_answers_400(bool sized)
     {
         // README: 10 MiB of Base64 (13,981,016 characters) in 76-character lines, each break an escaped CRLF (4 bytes),
-        // plus 256 KiB; reached with whitespace, which JSON allows between its tokens.
-        const long Bound = 13_981_016 + (13_981_016 / 76 + 1) * 4 + 256 * 1024;
+        // one character in 32 an escaped '+' (5 bytes more), plus 256 KiB; reached with whitespace, which JSON allows between its tokens.
+        const long Bound = 13_981_016 + (13_981_016 / 76 + 1) * 4 + 13_981_016 / 32 * 5 + 256 * 1024;
         static HttpContent BodyOf(long length, bool sized)
         {
             var json = new byte[length];

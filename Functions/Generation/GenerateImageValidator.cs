@@ -14,9 +14,10 @@ public static class GenerateImageValidator
     const long MaxReferenceBase64 = (MaxReferenceBytes + 2) / 3 * 4;
     /// <summary>
     /// The body bound: a maximal Base64 reference image in MIME's 76-character lines, each break written as an escaped
-    /// CRLF (4 bytes in JSON), plus a maximal (escaped) prompt and the other fields.
+    /// CRLF (4 bytes in JSON), with '+' escaped too (System.Text.Json's default writes <c>\u002B</c>, 5 bytes more, and
+    /// an image's Base64 has about one in 64; twice that is allowed), plus a maximal (escaped) prompt and the other fields.
     /// </summary>
-    public const long MaxBodyBytes = MaxReferenceBase64 + (MaxReferenceBase64 / 76 + 1) * 4 + 256 * 1024;
+    public const long MaxBodyBytes = MaxReferenceBase64 + (MaxReferenceBase64 / 76 + 1) * 4 + MaxReferenceBase64 / 32 * 5 + 256 * 1024;
 
     public static async Task<(GenerateImageInput? Input, ErrorResponse? Error)> ValidateAsync(JsonElement body, ModelCatalog catalog,
         ImageInspector inspector, CancellationToken cancellationToken)
