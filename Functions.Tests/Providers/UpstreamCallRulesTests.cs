@@ -129,12 +129,16 @@ public sealed class UpstreamCallRulesTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_base64_image_past_the_size_cap_is_refused_even_when_it_decodes()
+    public async Task A_base64_image_is_taken_up_to_the_size_cap_as_a_download_is_and_refused_past_it_even_when_it_decodes()
     {
-        using var images = Images(maxImageBytes: Png.Length - 1);
+        Assert.NotEqual(0, Png.Length % 3); // its Base64 is padded: the padded length alone would say more bytes than it has
+        using var atCap = Images(maxImageBytes: Png.Length);
+        using var belowCap = Images(maxImageBytes: Png.Length - 1);
 
-        var refused = await RefusedAsync(() => images.FromBase64Async("openai", Convert.ToBase64String(Png), CancellationToken.None));
+        var (bytes, _) = await atCap.FromBase64Async("openai", Convert.ToBase64String(Png), CancellationToken.None);
+        var refused = await RefusedAsync(() => belowCap.FromBase64Async("openai", Convert.ToBase64String(Png), CancellationToken.None));
 
+        Assert.Equal(Png, bytes);
         Assert.Contains($"larger than {Png.Length - 1} bytes", refused.Message);
     }
 

@@ -56,4 +56,13 @@ public sealed class ModelCatalogTests
         Assert.Equal("Models:mine:Provider is 'openAI'; it must be one of geminigen, siliconflow, openai.", ModelCatalog.ProblemOf(models));
         Assert.True(new ModelCatalog.Validation().Validate(null, models).Failed);
     }
+
+    [Fact]
+    public void An_openai_model_said_to_take_a_reference_is_named_at_start_as_it_would_drop_the_reference()
+    {
+        var models = new Dictionary<string, ModelEntry> { ["mine"] = new() { Provider = "openai", TakesReference = true } };
+
+        Assert.Equal("Models:mine:TakesReference is true, but the openai provider sends no reference image (it calls /images/generations only).",
+            ModelCatalog.ProblemOf(models));
+    }
 }

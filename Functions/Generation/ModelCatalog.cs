@@ -73,6 +73,9 @@ public sealed class ModelCatalog
                 return $"Models:{name}:Fallbacks names '{fallback}', which is not in the catalog.";
             foreach (var shape in entry.Shapes.Where(s => !Providers.UpstreamMapping.IsShape(s)))
                 return $"Models:{name}:Shapes has '{shape}', which is not a ratio (3:4), a size (768x1024) or landscape, portrait or square.";
+            // Its one call, POST /images/generations, has no image field: a reference would be dropped without a word.
+            if (entry.TakesReference && entry.Provider == Providers.OpenAiCompatibleProvider.ProviderName)
+                return $"Models:{name}:TakesReference is true, but the openai provider sends no reference image (it calls /images/generations only).";
             if (entry.InferenceSteps is < 1 or > 100)
                 return $"Models:{name}:InferenceSteps is {entry.InferenceSteps}; SiliconFlow takes 1 to 100.";
             if (entry.GuidanceScale is < 0 or > 20 || entry.GuidanceScale is double.NaN)

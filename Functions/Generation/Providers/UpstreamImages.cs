@@ -45,16 +45,20 @@ public sealed class UpstreamImages : IDisposable
     /// <summary>Decodes an image answered in Base64 and checks that it is one, within the size cap.</summary>
     public async Task<(byte[] Bytes, ImageInfo Info)> FromBase64Async(string provider, string base64, CancellationToken cancellationToken)
     {
-        if ((long)base64.Length / 4 * 3 > _options.MaxImageBytes)
-            throw new GenerationFailedException(GenerationErrors.InvalidUpstreamImage, $"{provider}'s image is larger than {_options.MaxImageBytes} bytes.", retryable: true);
+        // Before decoding, by the length (padding makes it up to 2 bytes more than the image); after, exactly, as a download's cap.
+        if ((long)base64.Length / 4 * 3 > _options.MaxImageBytes + 2) throw TooLargeFrom(provider);
         var bytes = new byte[base64.Length / 4 * 3 + 3];
         if (!Convert.TryFromBase64String(base64, bytes, out var written))
             throw UpstreamFailures.Malformed(provider, "an image that is not valid Base64");
+        if (written > _options.MaxImageBytes) throw TooLargeFrom(provider);
         bytes = bytes[..written];
         var check = await _inspector.InspectAsync(bytes, ImageFormats.FromUpstream, DecodeWait.AsLongAsCaller, cancellationToken);
         return check.Image is { } info ? (bytes, info)
             : throw new GenerationFailedException(GenerationErrors.InvalidUpstreamImage, $"{provider}'s Base64 image was refused: {check.Message}", retryable: true);
     }
+
+    GenerationFailedException TooLargeFrom(string provider) =>
+        new(GenerationErrors.InvalidUpstreamImage, $"{provider}'s image is larger than {_options.MaxImageBytes} bytes.", retryable: true);
 
     /// <summary>The bytes at the URL, within the size cap and the attempt's time bound, and the media type the answer declares.</summary>
     async Task<(byte[] Bytes, string? Declared)> FetchAsync(Uri uri, CancellationToken cancellationToken)
