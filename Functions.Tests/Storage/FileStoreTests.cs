@@ -102,4 +102,27 @@ public sealed class FileStoreTests(StorageFixture storage) : IClassFixture<Stora
         Assert.NotNull(first.NextMarker);
         Assert.Equal([ids[0]], second.Files.Select(f => f.FileId));
     }
+
+    [Fact]
+    public async Task The_list_reads_past_hundreds_of_files_it_may_not_show_in_a_few_requests_and_skips_none_it_may()
+    {
+        var suite = Guid.NewGuid().ToString("N");
+        var start = DateTimeOffset.UtcNow.AddDays(1); // newer than any other test's files, so that the list meets these first
+        var meta = new Dictionary<string, string> { ["suite"] = suite };
+        var older = await SaveAsync(isPrivate: false, meta, start);
+        var oldest = await SaveAsync(isPrivate: false, meta, start.AddMilliseconds(-1));
+        for (var batch = 0; batch < 6; batch++)
+            await Task.WhenAll(Enumerable.Range(1, 50).Select(i => SaveAsync(isPrivate: true, meta, start.AddMilliseconds(batch * 50 + i))));
+        var newest = await SaveAsync(isPrivate: false, meta, start.AddSeconds(1));
+        bool Mine(StoredFile file) => file.Meta.GetValueOrDefault("suite") == suite && !file.IsPrivate;
+
+        var before = storage.Counter.Count;
+        var first = await Files.ListAsync(null, 2, Mine, default);
+        var requests = storage.Counter.Count - before;
+        var second = await Files.ListAsync(first.NextMarker, 2, Mine, default);
+
+        Assert.Equal([newest, older], first.Files.Select(f => f.FileId));
+        Assert.True(requests <= 8, $"{requests} requests"); // 300 private files between the two: one request each before
+        Assert.Equal([oldest], second.Files.Select(f => f.FileId));
+    }
 }

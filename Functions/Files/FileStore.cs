@@ -116,19 +116,37 @@ public sealed class FileStore([FromKeyedServices(StorageNames.FilesContainer)] B
         Func<StoredFile, bool> visible, CancellationToken cancellationToken)
     {
         var found = new List<StoredFile>();
-        var listing = new GetBlobsOptions { Traits = BlobTraits.Metadata, Prefix = "file_" };
+        // Past files it may not show (private ones can be most of the newest), the listing reads ever larger pages, so
+        // that thousands of them take a few requests, not one each.
+        var scan = limit;
         do
         {
-            // Ask for no more than the page still needs, so that the marker never skips a file.
-            await foreach (var page in container.GetBlobsAsync(listing, cancellationToken).AsPages(marker, limit - found.Count))
+            var needed = limit - found.Count;
+            var (page, next) = await PageAsync(marker, Math.Max(needed, scan), cancellationToken);
+            var shown = page.Where(visible).ToList();
+            while (shown.Count > needed)
             {
-                found.AddRange(page.Values.Select(b => FromBlob(b.Name, b.Properties.ContentType, b.Properties.ContentLength ?? 0, b.Metadata))
-                    .Where(visible));
-                marker = string.IsNullOrEmpty(page.ContinuationToken) ? null : page.ContinuationToken;
-                break;
+                // The page went past the last file this answer shows: read it again up to that file, so that the marker
+                // the answer gives skips none of the others (again if a newer file came into that stretch meanwhile).
+                (page, next) = await PageAsync(marker, page.IndexOf(shown[needed - 1]) + 1, cancellationToken);
+                shown = [.. page.Where(visible)];
             }
+            found.AddRange(shown);
+            marker = next;
+            scan = Math.Min(scan * 4, MaxListPage);
         } while (marker is not null && found.Count < limit);
         return (found, marker);
+    }
+
+    const int MaxListPage = 5000; // the most blob storage lists in one request
+
+    async Task<(List<StoredFile> Files, string? NextMarker)> PageAsync(string? marker, int size, CancellationToken cancellationToken)
+    {
+        var listing = new GetBlobsOptions { Traits = BlobTraits.Metadata, Prefix = "file_" };
+        await foreach (var page in container.GetBlobsAsync(listing, cancellationToken).AsPages(marker, size))
+            return ([.. page.Values.Select(b => FromBlob(b.Name, b.Properties.ContentType, b.Properties.ContentLength ?? 0, b.Metadata))],
+                string.IsNullOrEmpty(page.ContinuationToken) ? null : page.ContinuationToken);
+        return ([], null);
     }
 
     /// <summary>Every file with its record, newest first; for a sweep, which reads them all.</summary>
