@@ -62,6 +62,21 @@ public sealed class RedactionTests
     }
 
     [Fact]
+    public void A_signed_image_url_in_the_answer_loses_its_signature_as_the_request_url_does()
+    {
+        var answer = new JsonObject
+        {
+            ["data"] = new JsonArray(new JsonObject { ["url"] = "https://files.example/img/1.png?se=2026-11-28&sp=r&sig=c2VrcmV0&rscd=inline" }),
+            ["images"] = new JsonArray(new JsonObject { ["url"] = "https://s3.example/a.png?X-Amz-Credential=AK&X-Amz-Signature=abc123" }),
+        };
+
+        var debug = ApiDebugRedaction.Create("https://gateway.example/v1/images/generations", "POST", [], new JsonObject(), 200, answer, TimeSpan.Zero);
+
+        Assert.Equal("https://files.example/img/1.png?se=2026-11-28&sp=r&sig=***&rscd=inline", (string)debug.ResponseBody["data"]![0]!["url"]!);
+        Assert.Equal("https://s3.example/a.png?X-Amz-Credential=AK&X-Amz-Signature=***", (string)debug.ResponseBody["images"]![0]!["url"]!);
+    }
+
+    [Fact]
     public void Base64_payloads_become_their_length()
     {
         var payload = Convert.ToBase64String(new byte[3000]);

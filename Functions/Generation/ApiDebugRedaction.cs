@@ -5,7 +5,8 @@ using Functions.Contracts.Kioai;
 namespace Functions.Generation;
 
 /// <summary>
-/// Makes a call safe to show: credentials become "***" and Base64 payloads become their length,
+/// Makes a call safe to show: credentials (headers, secret-named fields, a URL's signature, in the request URL and in
+/// any URL of the bodies) become "***" and Base64 payloads become their length,
 /// so apiDebug never carries a secret or megabytes of image data.
 /// </summary>
 public static class ApiDebugRedaction
@@ -40,9 +41,11 @@ public static class ApiDebugRedaction
         _ => node?.DeepClone(),
     };
 
-    /// <summary>A long Base64 string (or data URL) becomes a note of its decoded size.</summary>
+    /// <summary>A URL loses its query-string credentials; a long Base64 string (or data URL) becomes a note of its decoded size.</summary>
     public static string String(string text)
     {
+        // An upstream's answer carries its image's URL, signed (sig=, X-Amz-Signature=) as often as not.
+        if (text.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || text.StartsWith("http://", StringComparison.OrdinalIgnoreCase)) return Url(text);
         if (text.Length <= LongestPlainString) return text;
         var payload = text.StartsWith("data:", StringComparison.Ordinal) && text.IndexOf(',') is var comma and > 0 ? text[(comma + 1)..] : text;
         // Base64.IsValid skips white space, which would let long prose pass for Base64.
