@@ -26,6 +26,9 @@ public sealed class GenerateImage(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = Routes.Generate)] HttpRequest request,
         [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
     {
+        // The bounds count from here: the wait a client asks for (Prefer: wait) and an inline generation's, since the
+        // platform cuts an answer 230 s after the request, however long reading and checking its body took.
+        var arrived = clock.GetTimestamp();
         var key = request.Headers.TryGetValue("Idempotency-Key", out var keyValues) ? keyValues.ToString() : null;
         if (key is not null && (keyValues.Count > 1 || !IdempotencyKeys.IsValid(key)))
             return KioaiErrors.BadRequest("invalid_idempotency_key",
@@ -42,7 +45,6 @@ public sealed class GenerateImage(
         var idempotency = key is null ? null : new IdempotencyRequest(key, IdempotencyKeys.HashOf(body.Span));
         await bootstrap.EnsureCreatedAsync(cancellationToken);
         var prefer = PreferHeader.Of(request);
-        var arrived = clock.GetTimestamp(); // the wait a client asks for counts from here, a slow submit included
 
         if (idempotency is not null)
         {
@@ -62,17 +64,18 @@ public sealed class GenerateImage(
 
         // Inline: synchronous providers, and a client that waits (no respond-async, no key to replay, a wait bound above 0).
         if (idempotency is null && !prefer.RespondAsync && WaitBound(prefer) > 0 && InlineGeneration.CanRun(plan))
-            return await RunInlineAsync(request, input, plan, input.ReferenceImage ?? namedReference, cancellationToken);
+            return await RunInlineAsync(request, input, plan, input.ReferenceImage ?? namedReference, arrived, cancellationToken);
         return await SubmitAsync(request, durable, input, plan, idempotency, prefer, arrived, cancellationToken);
     }
 
     async Task<Results<Ok<GenerateImageResponse>, JsonHttpResult<KiapiJob>, JsonHttpResult<ErrorResponse>>> RunInlineAsync(
-        HttpRequest request, GenerateImageInput input, IReadOnlyList<PlannedModel> plan, byte[]? reference, CancellationToken cancellationToken)
+        HttpRequest request, GenerateImageInput input, IReadOnlyList<PlannedModel> plan, byte[]? reference, long arrived, CancellationToken cancellationToken)
     {
         var generation = RequestOf(input, input.ReferenceFileId);
         try
         {
-            return Succeeded(request, generation, await inline.RunAsync(generation, plan, reference is null ? (ReadOnlyMemory<byte>?)null : reference, cancellationToken));
+            return Succeeded(request, generation, await inline.RunAsync(generation, plan, reference is null ? (ReadOnlyMemory<byte>?)null : reference,
+                clock.GetElapsedTime(arrived), cancellationToken));
         }
         catch (GenerationFailedException e)
         {

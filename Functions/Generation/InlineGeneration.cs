@@ -14,12 +14,15 @@ public sealed class InlineGeneration(ImageKeeper keeper, IOptions<UpstreamOption
     /// <summary>Whether the plan can run inline: every model answers at once, none needs a task to be checked.</summary>
     public static bool CanRun(IReadOnlyList<PlannedModel> plan) => plan.All(p => !p.Provider.Asynchronous);
 
-    /// <summary>The stored image, or a <see cref="GenerationFailedException"/> naming the model that failed and why earlier ones were left.</summary>
+    /// <summary>
+    /// The stored image, or a <see cref="GenerationFailedException"/> naming the model that failed and why earlier ones
+    /// were left. The bound counts from the request's arrival: <paramref name="spent"/> ago.
+    /// </summary>
     public async Task<JobResult> RunAsync(GenerationRequest request, IReadOnlyList<PlannedModel> plan, ReadOnlyMemory<byte>? reference,
-        CancellationToken cancellationToken)
+        TimeSpan spent, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(Bound);
+        deadline.CancelAfter(Bound - spent > TimeSpan.Zero ? Bound - spent : TimeSpan.Zero);
         try
         {
             return await RunPlanAsync(request, plan, reference, deadline.Token);
