@@ -144,6 +144,8 @@ public sealed class GeminigenProvider(UpstreamHttp http, IOptions<ProviderOption
         return fields;
     }
 
+    // The request is the submit's (what was asked for), the response the record just read: the submit's own answer, or
+    // the check that found the task done, with that check's status and duration (README, "Providers and the model catalog").
     ApiDebugInfo Debug(ProviderCall call, UpstreamResponse response, JsonObject record)
     {
         var body = new JsonObject();
