@@ -10,6 +10,9 @@ cd "$(dirname "$0")/.."
 group=${1:?usage: infra/deploy.sh <resource group> [location]}
 location=${2:-westeurope}
 
+# The package first: a machine that cannot build it stops here, before anything is made in Azure.
+scripts/package.sh artifacts
+
 # An existing group keeps its location (az group create refuses another one for it); every resource goes there.
 if ! az group show --name "$group" --output none 2>/dev/null; then
   az group create --name "$group" --location "$location" --output none
@@ -31,7 +34,7 @@ if [ "$(printf '%s' "$previous" | grep -c . || true)" -gt 1 ]; then
 fi
 
 # The admin key for /api/config/*: the app's current one when it has one (a deployment rewrites every app setting, so it
-# goes in with the template), else a new one, printed once at the end.
+# goes in with the template), else a new one, printed once, as soon as the deployment has set it.
 key="" new_key=""
 if [ -n "$previous" ]; then
   # Unreadable is not "none": a new key would replace the one clients use.
@@ -54,10 +57,12 @@ printf '{"$schema":"https://schema.management.azure.com/schemas/2019-04-01/deplo
 params=(--parameters @infra/main.parameters.json --parameters @"$secret")
 if [ -n "${AppName:-}" ]; then params+=(--parameters appName="$AppName"); fi
 az deployment group create --resource-group "$group" --name main --template-file infra/main.bicep "${params[@]}" --output none
+# Now, not at the end: the app holds it from here on, and a failed upload must not leave it unseen (a run after that
+# reads it back and prints nothing).
+if [ -n "$new_key" ]; then echo "Admin key (shown once; header X-Admin-Key): $key"; fi
 app=$(required_output functionAppName)
 url=$(required_output functionAppUrl)
 
-scripts/package.sh artifacts
 # The platform writes the package with the app's identity, whose role on the storage account may take minutes to apply
 # after a first deployment (a 403 until then): try again, for up to 10 minutes.
 for attempt in $(seq 1 10); do
@@ -67,5 +72,4 @@ for attempt in $(seq 1 10); do
   sleep 60
 done
 
-if [ -n "$new_key" ]; then echo "Admin key (shown once; header X-Admin-Key): $key"; fi
 echo "Deployed $app: $url/api/healthz"

@@ -5,9 +5,9 @@
 # Usage: scripts/package.sh [output folder]   (default: artifacts/; writes <out>/app/ and <out>/functions.zip)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=$(realpath -m "${1:-artifacts}")
+mkdir -p "${1:-artifacts}"
+out=$(cd "${1:-artifacts}" && pwd) # absolute (no realpath -m: macOS has none)
 rm -rf "$out/app" "$out/functions.zip"
-mkdir -p "$out"
 
 dotnet publish Functions/Functions.csproj -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
   -o "$out/app" --nologo -v quiet
