@@ -54,6 +54,20 @@ public sealed class TimerTriggersTests(StorageFixture storage) : IClassFixture<S
         }
     }
 
+    public static class FailsOnceCut
+    {
+        public static readonly TaskCompletionSource Running = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // A canceled call may surface as another exception than OperationCanceledException (a gRPC call's RpcException).
+        [Function("FailsOnceCut")]
+        public static async Task Run([TimerTrigger("*/10 * * * * *")] TimerInfo timer, CancellationToken cancellationToken)
+        {
+            Running.TrySetResult();
+            try { await Task.Delay(Timeout.Infinite, cancellationToken); }
+            catch (OperationCanceledException) { throw new InvalidOperationException("the call was canceled"); }
+        }
+    }
+
     /// <summary>The occurrences one process ran: each process has its own.</summary>
     public sealed class Occurrences : ConcurrentQueue<DateTime>;
 
@@ -191,6 +205,21 @@ public sealed class TimerTriggersTests(StorageFixture storage) : IClassFixture<S
 
         Assert.True((await WaitsForItsToken.Running.Task).IsCancellationRequested);
         Assert.True(timers.ExecuteTask!.IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public async Task A_timer_function_that_fails_once_cut_off_by_the_stop_does_not_fail_the_timer_loop_and_the_lock_is_released()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 12, 0, 3, TimeSpan.Zero));
+        var timers = Timers(typeof(FailsOnceCut), clock);
+        await timers.StartAsync(default);
+        await HeldAsync("FailsOnceCut");
+        await AdvanceUntilAsync(clock, TimeSpan.FromSeconds(1), () => FailsOnceCut.Running.Task.IsCompleted);
+
+        await timers.StopAsync(default).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(timers.ExecuteTask!.IsCompletedSuccessfully, timers.ExecuteTask.Exception?.ToString()); // a faulted loop stops the whole host
+        Assert.Equal(LeaseState.Available, (await Lock("FailsOnceCut").GetPropertiesAsync()).Value.LeaseState);
     }
 
     [Fact]
