@@ -80,7 +80,8 @@ public sealed class DurableSidecar(IConfiguration configuration, HostJson hostJs
         await WaitForStartAsync(cancellationToken);
         try
         {
-            await _lifecycle.WaitAsync(cancellationToken);
+            // Taken at once when free, even once the shutdown bound has passed (a wait on a canceled token never is).
+            if (!_lifecycle.Wait(0)) await _lifecycle.WaitAsync(cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

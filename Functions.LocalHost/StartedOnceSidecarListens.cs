@@ -6,7 +6,9 @@ namespace Functions.LocalHost;
 /// host's own start (see bench/RESULTS.md, "Cold start"). A stop before then cancels the wait and never starts it. As
 /// the host does for a background service, a worker that fails stops the application: jobs would otherwise wait for
 /// ever on a process that still answers. At a stop, the sidecar drains first (at most <see cref="DrainBound"/>), so
-/// that what the worker has finished is delivered before the worker stops.
+/// that what the worker has finished is delivered before the worker stops. The drain begins as the application begins
+/// to stop, not when this service's turn comes: the server stops first, and waits for the requests under way (up to
+/// the whole shutdown bound), during which the engine would still take new work and the drain would get no time.
 /// </summary>
 sealed class StartedOnceSidecarListens(Func<IHostedService> create, SidecarReadiness ready, Func<CancellationToken, Task> drain,
     IHostApplicationLifetime lifetime, ILogger<StartedOnceSidecarListens> logger) : IHostedService, IDisposable
@@ -16,7 +18,8 @@ sealed class StartedOnceSidecarListens(Func<IHostedService> create, SidecarReadi
 
     readonly CancellationTokenSource _stopping = new(); // never disposed: a stop may come after the dispose
     Task _started = Task.CompletedTask;
-    IHostedService? _worker;
+    volatile IHostedService? _worker;
+    Lazy<Task>? _drained;
 
     /// <summary>Replaces the one hosted service registered since <paramref name="registeredBefore"/> (AddDurableTaskWorker's) with this wrapper, in place.</summary>
     public static void Wrap(IServiceCollection services, int registeredBefore, SidecarReadiness ready)
@@ -36,8 +39,18 @@ sealed class StartedOnceSidecarListens(Func<IHostedService> create, SidecarReadi
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        _drained = new(() => Task.Run(DrainOnceAsync));
+        lifetime.ApplicationStopping.Register(() => _ = _drained.Value);
         _started = Task.Run(StartWorkerAsync, CancellationToken.None);
         return Task.CompletedTask;
+    }
+
+    async Task DrainOnceAsync()
+    {
+        if (_worker is null) return; // not started: nothing runs
+        using var bound = new CancellationTokenSource(DrainBound);
+        try { await drain(bound.Token); }
+        catch (ObjectDisposedException) { } // the host was disposed meanwhile (WebApplicationFactory stops and disposes at once): nothing to drain
     }
 
     async Task StartWorkerAsync()
@@ -87,14 +100,9 @@ sealed class StartedOnceSidecarListens(Func<IHostedService> create, SidecarReadi
         {
             return; // never started, failed to (logged), or the stop's own bound passed: nothing to stop
         }
-        if (_worker is null) return; // stopped before it was started at all
-        using (var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-        {
-            bound.CancelAfter(DrainBound);
-            try { await drain(bound.Token); }
-            catch (ObjectDisposedException) { } // the host was disposed meanwhile (WebApplicationFactory stops and disposes at once): nothing to drain
-        }
-        await _worker.StopAsync(cancellationToken);
+        if (_worker is not { } worker) return; // stopped before it was started at all
+        await (_drained ?? new(DrainOnceAsync)).Value; // begun when the application began to stop, bounded from then
+        await worker.StopAsync(cancellationToken);
     }
 
     public void Dispose()

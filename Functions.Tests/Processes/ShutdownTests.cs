@@ -57,6 +57,40 @@ public sealed class ShutdownTests : IAsyncLifetime
         Assert.Equal(2, upstream.CountOf("/v1/images/generations"));
     }
 
+    [Fact]
+    public async Task A_generate_waiting_on_its_job_at_the_SIGTERM_answers_202_at_once_and_the_step_finishing_meanwhile_is_kept()
+    {
+        await using var upstream = new FakeOpenAi();
+        upstream.Fail("/v1/images/generations", Fault.Slow, times: 1);
+        string job;
+        await using (var app = await AppProcess.StartAsync(AppProcess.BuiltDll, _azurite.ConnectionString, SettingsFor(upstream)))
+        {
+            using var client = app.CreateClient();
+            // An Idempotency-Key makes a job of it, and the request waits for the job (Generation:SyncWaitSeconds).
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/images/generate")
+            {
+                Content = JsonContent.Create(new { prompt = "waited on at the stop", model = "gpt-image-1" }),
+            };
+            request.Headers.Add("Idempotency-Key", $"stop-{Guid.NewGuid():N}");
+            var waiting = client.SendAsync(request);
+            await Eventually.HoldsAsync(() => Task.FromResult(upstream.CountOf("/v1/images/generations") == 1));
+
+            var clock = Stopwatch.StartNew();
+            var stopped = app.TerminateAsync(TimeSpan.FromSeconds(5));
+            var answer = await waiting.WaitAsync(TimeSpan.FromSeconds(5));
+
+            Assert.True(answer.StatusCode == HttpStatusCode.Accepted, $"{(int)answer.StatusCode} {await answer.Content.ReadAsStringAsync()}");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"answered {clock.Elapsed} after SIGTERM");
+            Assert.True(await stopped, $"still running {clock.Elapsed} after SIGTERM:\n{string.Join('\n', app.Output.TakeLast(30))}");
+            job = answer.Headers.Location!.AbsolutePath;
+        }
+
+        // The step under way at the stop finished within the drain and was delivered: not run, nor paid for, again. (Before
+        // the drain began with the stop, the server's wait for this request let the engine run on, and take new work.)
+        Assert.Equal("succeeded", (await EndOnTheNextProcessAsync(upstream, job)).GetProperty("status").GetString());
+        Assert.Equal(1, upstream.CountOf("/v1/images/generations"));
+    }
+
     static Dictionary<string, string> SettingsFor(FakeOpenAi upstream) => new()
     {
         ["Generation:OfflineRenderer"] = "false",

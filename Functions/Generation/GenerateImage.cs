@@ -16,7 +16,8 @@ namespace Functions.Generation;
 /// </summary>
 public sealed class GenerateImage(
     ModelCatalog catalog, ImageInspector inspector, ProviderSelector providers, InlineGeneration inline, JobSubmitter submitter, FileStore files,
-    StorageBootstrap bootstrap, PublicUrls urls, IOptions<GenerationOptions> options, TimeProvider clock, ILogger<GenerateImage> logger)
+    StorageBootstrap bootstrap, PublicUrls urls, IOptions<GenerationOptions> options, TimeProvider clock, IHostApplicationLifetime lifetime,
+    ILogger<GenerateImage> logger)
 {
     /// <summary>How long storing a job's reference copy and scheduling it may take, whatever the client does.</summary>
     static readonly TimeSpan CommitBound = JobSubmitter.ScheduleGrace + TimeSpan.FromSeconds(30);
@@ -168,12 +169,18 @@ public sealed class GenerateImage(
         }
         JobRecord? current;
         bool deleted;
+        // A stop ends the wait: the job goes on (after a restart, or on another instance) and the client polls it, rather
+        // than the wait holding the server's stop, and with it the job engine's, until the shutdown bound cuts both.
+        var stopping = lifetime.ApplicationStopping;
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping);
         try
         {
             (current, deleted) = job.Status.IsTerminal() ? (job, false)
-                : await durable.WaitForJobAsync(job.Id, TimeSpan.FromSeconds(WaitBound(prefer)) - clock.GetElapsedTime(arrived), clock, cancellationToken);
+                : await durable.WaitForJobAsync(job.Id, TimeSpan.FromSeconds(WaitBound(prefer)) - clock.GetElapsedTime(arrived), clock, waiting.Token);
         }
-        catch (Exception e) when (SurfaceErrors.IsJobEngineOutage(e))
+        catch (Exception e) when (SurfaceErrors.IsJobEngineOutage(e)
+                                  || (stopping.IsCancellationRequested && !cancellationToken.IsCancellationRequested
+                                      && e is OperationCanceledException or Grpc.Core.RpcException { StatusCode: Grpc.Core.StatusCode.Cancelled }))
         {
             // The job exists; losing sight of it while waiting must not make the client submit it again.
             return Accepted(request, urls, job);
