@@ -16,6 +16,7 @@ public sealed class AdminKeyTests(StorageFixture storage) : IClassFixture<Storag
     public async Task An_instance_that_loses_the_race_to_make_the_local_key_takes_the_key_that_won()
     {
         const string winner = "adm_made_by_another_instance";
+        await storage.Table(StorageNames.SettingsTable).DeleteEntityAsync("admin", "key"); // no key yet (a 404 is fine)
         var announced = new List<string>();
         var raced = 0;
         // The other instance's key lands between this one's read (no key yet) and its insert, which then meets it.
@@ -34,6 +35,34 @@ public sealed class AdminKeyTests(StorageFixture storage) : IClassFixture<Storag
         Assert.True(await adminKey.IsValidAsync(winner, default));
         Assert.Equal(1, raced);
         Assert.Empty(announced); // its own key was never kept, so it is never shown
+    }
+
+    [Fact]
+    public async Task A_key_whose_insert_landed_but_whose_answer_was_lost_is_still_shown_once()
+    {
+        var settings = storage.Table(StorageNames.SettingsTable);
+        await settings.DeleteEntityAsync("admin", "key"); // no key yet (a 404 is fine)
+        var announced = new List<string>();
+        var lost = 0;
+        // The insert lands, its answer is lost (a 503 instead), and the storage client sends it again, which meets it: 409.
+        using var services = new RecordingTransport(_ => null, request =>
+            request.Method == Azure.Core.RequestMethod.Post && request.Uri.Path.EndsWith("/" + StorageNames.SettingsTable, StringComparison.Ordinal)
+            && Interlocked.Exchange(ref lost, 1) == 0 ? RecordingTransport.Error(request, 503, "the answer was lost") : null).AppStorage(storage.ConnectionString);
+        var adminKey = new AdminKey(Options.Create(new AuthOptions { GenerateLocalAdminKey = true }),
+            services.GetRequiredKeyedService<TableClient>(StorageNames.SettingsTable), services.GetRequiredService<StorageBootstrap>(),
+            new GeneratedAdminKeyTests.CapturingAnnouncer(announced));
+        try
+        {
+            await adminKey.LoadOrCreateAsync(default);
+
+            Assert.Equal(1, lost);
+            var key = Assert.Single(announced);
+            Assert.True(await adminKey.IsValidAsync(key, default));
+        }
+        finally
+        {
+            await settings.DeleteEntityAsync("admin", "key");
+        }
     }
 
     [Fact]

@@ -46,12 +46,16 @@ public sealed class AdminKey(IOptions<AuthOptions> options, [FromKeyedServices(S
             var hash = SHA256.HashData(Encoding.UTF8.GetBytes(key));
             try
             {
+                // Not cut off by a stop or a client that goes: an insert that lands unseen keeps a key nobody was shown.
                 await settingsTable.AddEntityAsync(new AdminKeyRow { PartitionKey = Partition, RowKey = Row, Sha256 = Convert.ToHexStringLower(hash) },
-                    cancellationToken);
+                    CancellationToken.None);
             }
             catch (RequestFailedException e) when (e.Status == StatusCodes.Status409Conflict)
             {
-                return _storedHash = await ReadHashAsync(cancellationToken); // another instance made one first
+                // Another instance made one first; or this insert landed on an attempt whose answer was lost, and the
+                // client's retry met it: then the key is this one's, to be shown.
+                var winner = await ReadHashAsync(CancellationToken.None);
+                if (winner is null || !CryptographicOperations.FixedTimeEquals(winner, hash)) return _storedHash = winner;
             }
             announcer.Announce(key);
             return _storedHash = hash;
