@@ -179,8 +179,7 @@ public sealed class GenerateImage(
                 : await durable.WaitForJobAsync(job.Id, TimeSpan.FromSeconds(WaitBound(prefer)) - clock.GetElapsedTime(arrived), clock, waiting.Token);
         }
         catch (Exception e) when (SurfaceErrors.IsJobEngineOutage(e)
-                                  || (stopping.IsCancellationRequested && !cancellationToken.IsCancellationRequested
-                                      && e is OperationCanceledException or Grpc.Core.RpcException { StatusCode: Grpc.Core.StatusCode.Cancelled }))
+                                  || (stopping.IsCancellationRequested && !cancellationToken.IsCancellationRequested && SurfaceErrors.IsCancellation(e)))
         {
             // The job exists; losing sight of it while waiting must not make the client submit it again.
             return Accepted(request, urls, job);

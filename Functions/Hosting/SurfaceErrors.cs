@@ -95,6 +95,9 @@ public static class SurfaceErrors
     /// <summary>The trailer the local host's Durable backend adds when its task hub's tables or queues are gone: it did nothing it was asked.</summary>
     public const string TaskHubLostTrailer = "task-hub-lost";
 
+    /// <summary>A call cut off by its token: a gRPC call (the Durable client's) reports it as an RpcException, not as OperationCanceledException.</summary>
+    public static bool IsCancellation(Exception error) => error is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled };
+
     /// <summary>
     /// The Durable backend did not answer, said it cannot (Unavailable: the local host's sidecar reports its storage
     /// outages so), or the call could not even start (gRPC calls a transport failure before the first byte Internal).
