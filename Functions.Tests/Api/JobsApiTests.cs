@@ -1,7 +1,27 @@
+using Functions.Generation;
+
 namespace Functions.Tests.Api;
 
 public sealed class JobsApiTests(AppFixture app) : IClassFixture<AppFixture>
 {
+    [Fact]
+    public async Task A_full_page_of_jobs_with_the_longest_prompts_is_listed_in_one_answer()
+    {
+        // About 100 KB a job with its input and output (the prompt is in both, each emoji escaped in 12 bytes): 45 of
+        // them are over the 4 MiB a gRPC answer may carry, which the engine's one page of 100 was (500 internal_error).
+        var prompt = string.Concat(Enumerable.Repeat("\U0001F600", GenerateImageValidator.MaxPromptLength));
+        var paths = await Task.WhenAll(Enumerable.Range(0, 45).Select(async _ =>
+            (await SubmitAsyncAsync(app.Client, new { prompt })).Headers.Location!.AbsolutePath));
+        foreach (var path in paths) Assert.Equal("succeeded", (await PollAsync(app.Client, path, seconds: 120)).GetProperty("status").GetString());
+
+        var response = await app.Client.GetAsync("/api/v1/jobs?limit=100");
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        var listed = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("data").EnumerateArray()
+            .Select(job => job.GetProperty("id").GetString()!).ToHashSet();
+        Assert.Empty(paths.Select(path => path.Split('/')[^1]).Except(listed)); // every one of them on this page, the newest
+    }
+
     [Fact]
     public async Task Prefer_respond_async_answers_202_at_once_with_the_job_where_to_poll_and_statusQueryGetUri()
     {

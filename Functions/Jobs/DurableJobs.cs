@@ -39,21 +39,36 @@ public static class DurableJobs
         }
     }
 
+    // Jobs are asked of the engine this many at a time: with its input and output a job whose prompt is 4,000 emoji
+    // is about 100 KB, and the Durable client's gRPC channel refuses an answer over 4 MiB (a page of 100 answered 500).
+    const int EnginePage = 20;
+
     /// <summary>Public jobs newest first (instance ids sort so), optionally in one status; a page and the token of the next.</summary>
     public static async Task<(IReadOnlyList<JobRecord> Jobs, string? Next)> ListJobsAsync(this DurableTaskClient client, JobStatus? status,
         string? continuationToken, int pageSize, CancellationToken cancellationToken)
     {
-        var query = new OrchestrationQuery
+        var jobs = new List<JobRecord>(pageSize);
+        var next = continuationToken;
+        do
         {
-            InstanceIdPrefix = JobIds.PublicPrefix,
-            Statuses = status is { } only ? [RuntimeStatusOf(only)] : null,
-            PageSize = pageSize,
-            ContinuationToken = continuationToken,
-            FetchInputsAndOutputs = true,
-        };
-        await foreach (var page in client.GetAllInstancesAsync(query).AsPages(continuationToken, pageSize).WithCancellation(cancellationToken))
-            return ([.. page.Values.Where(IsJob).Select(JobRecord.From)], string.IsNullOrEmpty(page.ContinuationToken) ? null : page.ContinuationToken);
-        return ([], null);
+            var size = Math.Min(EnginePage, pageSize - jobs.Count);
+            var query = new OrchestrationQuery
+            {
+                InstanceIdPrefix = JobIds.PublicPrefix,
+                Statuses = status is { } only ? [RuntimeStatusOf(only)] : null,
+                PageSize = size,
+                ContinuationToken = next,
+                FetchInputsAndOutputs = true,
+            };
+            next = null;
+            await foreach (var page in client.GetAllInstancesAsync(query).AsPages(query.ContinuationToken, size).WithCancellation(cancellationToken))
+            {
+                jobs.AddRange(page.Values.Where(IsJob).Select(JobRecord.From));
+                next = string.IsNullOrEmpty(page.ContinuationToken) ? null : page.ContinuationToken;
+                break;
+            }
+        } while (next is not null && jobs.Count < pageSize);
+        return (jobs, next);
     }
 
     /// <summary>How many public jobs wait to start (at most <paramref name="upTo"/>).</summary>
