@@ -1,3 +1,4 @@
+using System.Text;
 using System.Net.Http.Headers;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
@@ -102,6 +103,34 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
         Assert.Equal([generatedFile, .. ((IEnumerable<string>)uploaded).Reverse()], seen.Where(id => uploaded.Contains(id) || id == generatedFile));
         Assert.DoesNotContain(hiddenFile, seen);
         Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync($"/api/v1/files/{hiddenFile}")).StatusCode); // readable by id
+    }
+
+    [Fact]
+    public async Task No_continuation_token_of_the_files_list_names_a_private_file()
+    {
+        // Private files between public ones, newest last: every walk of the list meets them in its pages.
+        var hidden = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            await UploadAsync(Png, $"public{i}.png");
+            for (var j = 0; j < 3; j++)
+                hidden.Add((await app.GenerateAsync(new { prompt = $"private {i}.{j}", isPrivate = true })).GetProperty("imageUrl").GetString()!.Split('/')[^2]);
+        }
+
+        foreach (var limit in new[] { 1, 2, 3 })
+        {
+            string? token = null;
+            for (var pages = 0; pages < 6; pages++)
+            {
+                var page = await app.Client.GetFromJsonAsync<JsonElement>(
+                    $"/api/v1/files?limit={limit}{(token is null ? "" : "&continuation_token=" + Uri.EscapeDataString(token))}");
+                token = page.GetProperty("continuation_token").GetString();
+                if (token is null) break;
+                // The token's outer layer is Base64url; a storage marker sent as it is shows a blob's name there.
+                var opened = Encoding.UTF8.GetString(System.Buffers.Text.Base64Url.DecodeFromChars(token));
+                Assert.DoesNotContain(hidden, id => opened.Contains(id[5..], StringComparison.Ordinal));
+            }
+        }
     }
 
     [Fact]

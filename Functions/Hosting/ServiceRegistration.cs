@@ -54,6 +54,7 @@ public static class ServiceRegistration
         services.AddAppStorage(configuration);
 
         services.AddSingleton<FileStore>();
+        services.AddSingleton<ListPositions>();
         services.AddSingleton<ImageHistory>();
         services.AddSingleton<UpstreamTokens>();
         services.AddSingleton<AdminKey>();
