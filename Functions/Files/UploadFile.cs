@@ -31,8 +31,9 @@ public sealed class UploadFile(FileStore files, ImageInspector inspector, Storag
                 (string.IsNullOrEmpty(request.ContentType) ? "; the request has no Content-Type." : $", not as '{Echo.Of(request.ContentType)}'."));
         if (RequestBody.EncodingProblem(request) is { } encoding) return KiapiErrors.Of(StatusCodes.Status415UnsupportedMediaType, encoding);
         if (request.ContentLength > MaxBodyBytes) return TooLarge();
+        // The form reader bounds what it reads (Form); Kestrel counts a chunked body's framing too.
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-            limit.MaxRequestBodySize = MaxBodyBytes;
+            limit.MaxRequestBodySize = RequestBody.ServerBound(request, MaxBodyBytes);
 
         IFormCollection form;
         try
@@ -45,6 +46,7 @@ public sealed class UploadFile(FileStore files, ImageInspector inspector, Storag
         }
         catch (InvalidDataException e) when (e.Message.Contains("body length limit", StringComparison.OrdinalIgnoreCase))
         {
+            request.HttpContext.Response.Headers.Connection = "close"; // the rest of a chunked body is not read (see above)
             return TooLarge();
         }
         // Kestrel's BadHttpRequestException (broken chunked framing) is no multipart problem: SurfaceErrors answers 400, as on every surface.

@@ -25,8 +25,10 @@ public static class RequestBody
             return (null, new Failure("unsupported_content_type", media, StatusCodes.Status415UnsupportedMediaType), default);
         if (JsonText.CharsetProblem(request.ContentType) is { } charset) return (null, new Failure("unsupported_charset", charset), default);
         if (EncodingProblem(request) is { } encoding) return (null, new Failure("unsupported_content_encoding", encoding), default);
+        // On a chunked body Kestrel counts the chunks' framing too (a body within the bound sent in 1,000-byte chunks was
+        // refused): it gets twice the bound, room for chunks of 5 bytes or more, and the loop below bounds what is read.
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-            limit.MaxRequestBodySize = maxBytes + 1;
+            limit.MaxRequestBodySize = ServerBound(request, maxBytes + 1);
 
         // Grown as bytes arrive: a buffer of the declared length would let bodies that never come hold the heap.
         var buffer = new ArrayBufferWriter<byte>((int)Math.Clamp(request.ContentLength ?? 0, 4096, InitialBufferBytes));
@@ -37,7 +39,7 @@ public static class RequestBody
                 var read = await request.Body.ReadAsync(buffer.GetMemory(16 * 1024), cancellationToken);
                 if (read == 0) break;
                 buffer.Advance(read);
-                if (buffer.WrittenCount > maxBytes) return (null, TooLarge(maxBytes), default);
+                if (buffer.WrittenCount > maxBytes) return (null, TooLarge(maxBytes, closing: request), default);
             }
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
@@ -84,6 +86,17 @@ public static class RequestBody
 
     static string Undecodable(string where) =>
         $"The request body has a string that is not valid Unicode (a lone surrogate escape such as \\ud800){where}.";
+
+    /// <summary>Kestrel's bound for a body whose content may be <paramref name="bound"/> bytes: twice that when chunked, as it counts the framing too.</summary>
+    public static long ServerBound(HttpRequest request, long bound) => request.ContentLength is null ? 2 * bound : bound;
+
+    // Past the bound the rest is not read: the connection ends with the answer, rather than the server draining the rest
+    // of a chunked body up to its own, larger, bound.
+    static Failure TooLarge(long maxBytes, HttpRequest closing)
+    {
+        closing.HttpContext.Response.Headers.Connection = "close";
+        return TooLarge(maxBytes);
+    }
 
     static Failure TooLarge(long maxBytes) =>
         new("body_too_large", $"The request body is larger than the limit of {maxBytes} bytes.");
