@@ -192,16 +192,22 @@ public sealed class TimerTriggersTests(StorageFixture storage) : IClassFixture<S
         Assert.All(EveryTenSeconds.Runs, r => Assert.False(r.IsPastDue));
     }
 
+    // Starts one process's timers, lets the function's first run begin, then stops them while it runs.
+    async Task<TimerTriggers> StopWhileRunningAsync(Type functions, string function, Task running)
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 12, 0, 3, TimeSpan.Zero));
+        var timers = Timers(functions, clock);
+        await timers.StartAsync(default);
+        await HeldAsync(function);
+        await AdvanceUntilAsync(clock, TimeSpan.FromSeconds(1), () => running.IsCompleted);
+        await timers.StopAsync(default).WaitAsync(TimeSpan.FromSeconds(10)); // the host's stop has no bound of its own here
+        return timers;
+    }
+
     [Fact]
     public async Task A_timer_function_under_way_is_canceled_when_the_host_stops()
     {
-        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 12, 0, 3, TimeSpan.Zero));
-        var timers = Timers(typeof(WaitsForItsToken), clock);
-        await timers.StartAsync(default);
-        await HeldAsync("Waits");
-        await AdvanceUntilAsync(clock, TimeSpan.FromSeconds(1), () => WaitsForItsToken.Running.Task.IsCompleted);
-
-        await timers.StopAsync(default).WaitAsync(TimeSpan.FromSeconds(10)); // the host's stop has no bound of its own here
+        var timers = await StopWhileRunningAsync(typeof(WaitsForItsToken), "Waits", WaitsForItsToken.Running.Task);
 
         Assert.True((await WaitsForItsToken.Running.Task).IsCancellationRequested);
         Assert.True(timers.ExecuteTask!.IsCompletedSuccessfully);
@@ -210,13 +216,7 @@ public sealed class TimerTriggersTests(StorageFixture storage) : IClassFixture<S
     [Fact]
     public async Task A_timer_function_that_fails_once_cut_off_by_the_stop_does_not_fail_the_timer_loop_and_the_lock_is_released()
     {
-        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 12, 0, 3, TimeSpan.Zero));
-        var timers = Timers(typeof(FailsOnceCut), clock);
-        await timers.StartAsync(default);
-        await HeldAsync("FailsOnceCut");
-        await AdvanceUntilAsync(clock, TimeSpan.FromSeconds(1), () => FailsOnceCut.Running.Task.IsCompleted);
-
-        await timers.StopAsync(default).WaitAsync(TimeSpan.FromSeconds(10));
+        var timers = await StopWhileRunningAsync(typeof(FailsOnceCut), "FailsOnceCut", FailsOnceCut.Running.Task);
 
         Assert.True(timers.ExecuteTask!.IsCompletedSuccessfully, timers.ExecuteTask.Exception?.ToString()); // a faulted loop stops the whole host
         Assert.Equal(LeaseState.Available, (await Lock("FailsOnceCut").GetPropertiesAsync()).Value.LeaseState);

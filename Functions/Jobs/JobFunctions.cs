@@ -38,7 +38,7 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, Idempotenc
         catch (Exception e) when (token is not null && !cancellationToken.IsCancellationRequested && e is not OperationCanceledException
                                   && !StorageFaults.IsOutage(e) && !SurfaceErrors.IsJobEngineOutage(e))
         {
-            // The engine refuses a token it did not issue (a well-formed Base64 of something else).
+            // A token whose check value holds but whose position the engine cannot use (made up, or from another task hub).
             logger.LogInformation("Job list refused a continuation token: {Reason}", e.Message);
             return ListQuery.InvalidToken(token);
         }
