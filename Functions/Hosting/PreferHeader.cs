@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 
 namespace Functions.Hosting;
 
@@ -10,19 +11,61 @@ public sealed record PreferHeader(bool RespondAsync, int? WaitSeconds)
         bool respondAsync = false, waitSeen = false;
         int? wait = null;
         foreach (var value in request.Headers["Prefer"])
-            foreach (var part in (value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            foreach (var (name, word) in Preferences(value ?? ""))
             {
-                // preference = token [ BWS "=" BWS word ]: spaces may stand around the "=".
-                var preference = part.Split(';')[0].Split('=', 2, StringSplitOptions.TrimEntries);
-                if (preference.Length == 1 && preference[0].Equals("respond-async", StringComparison.OrdinalIgnoreCase)) respondAsync = true;
-                else if (preference[0].Equals("wait", StringComparison.OrdinalIgnoreCase) && !waitSeen)
+                if (name.Equals("respond-async", StringComparison.OrdinalIgnoreCase) && word is null) respondAsync = true;
+                else if (name.Equals("wait", StringComparison.OrdinalIgnoreCase) && !waitSeen)
                 {
                     // RFC 7240 (2): of a preference stated more than once, only the first counts.
                     waitSeen = true;
-                    if (preference.Length == 2 && int.TryParse(preference[1].Trim('"'), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
-                        wait = seconds;
+                    if (int.TryParse(word, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)) wait = seconds;
                 }
             }
         return new PreferHeader(respondAsync, wait);
+    }
+
+    /// <summary>
+    /// Each preference of a Prefer field: <c>token [ BWS "=" BWS word ] *( OWS ";" [ OWS parameter ] )</c>, comma-separated,
+    /// a word being a token or a quoted string (whose commas and semicolons are its own). Its parameters are left out;
+    /// an empty word is no word (RFC 7240, 2).
+    /// </summary>
+    static IEnumerable<(string Name, string? Word)> Preferences(string field)
+    {
+        var name = new StringBuilder();
+        StringBuilder? word = null;
+        bool quoted = false, inParameters = false;
+        for (var i = 0; i <= field.Length; i++)
+        {
+            var c = i < field.Length ? field[i] : ',';
+            if (i == field.Length) quoted = false; // an unclosed quote ends with the field
+            if (quoted)
+            {
+                if (c == '\\' && i + 1 < field.Length) c = field[++i]; // a quoted pair
+                else if (c == '"') { quoted = false; continue; }
+                if (!inParameters) (word ?? name).Append(c);
+                continue;
+            }
+            switch (c)
+            {
+                case ',':
+                    if (name.ToString().Trim() is { Length: > 0 } preference)
+                        yield return (preference, word?.ToString().Trim() is { Length: > 0 } w ? w : null);
+                    (name, word, inParameters) = (new StringBuilder(), null, false);
+                    break;
+                case ';':
+                    inParameters = true;
+                    break;
+                case '"':
+                    quoted = true;
+                    if (word is null && !inParameters) name.Append(c); // a quoted name is no token: it matches nothing
+                    break;
+                case '=' when !inParameters && word is null:
+                    word = new StringBuilder();
+                    break;
+                default:
+                    if (!inParameters) (word ?? name).Append(c);
+                    break;
+            }
+        }
     }
 }
