@@ -1,3 +1,6 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text;
 using Functions.Generation;
 
 namespace Functions.Tests.Api;
@@ -114,6 +117,25 @@ public sealed class JobsApiTests(AppFixture app) : IClassFixture<AppFixture>
         var issue = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail")[0];
         Assert.Equal([location, name], issue.GetProperty("loc").EnumerateArray().Select(e => e.GetString()));
         Assert.False(string.IsNullOrEmpty(issue.GetProperty("msg").GetString()));
+    }
+
+    [Fact]
+    public async Task A_token_the_service_did_not_seal_for_the_jobs_list_gets_422_even_with_a_right_check_value()
+    {
+        for (var i = 0; i < 3; i++) (await ImageCheckTests.UploadAsync(app.Client, TestImages.Png(2, 2), $"token{i}.png")).EnsureSuccessStatusCode(); // a files list with a next page
+        var filesToken = (await app.Client.GetFromJsonAsync<JsonElement>("/api/v1/files?limit=1")).GetProperty("continuation_token").GetString()!;
+        // The token's earlier form: list, an unkeyed check value and the engine's position in the clear, so anyone could make one up.
+        const string madeUp = "{\"NextPartitionKey\":\"job_0zzzz\",\"NextRowKey\":\"\"}";
+        var check = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("jobs:" + madeUp)))[..8];
+        var earlierForm = Base64Url.EncodeToString(Encoding.UTF8.GetBytes($"jobs:{check}:{madeUp}"));
+
+        foreach (var token in new[] { filesToken, earlierForm, filesToken[..^2] + (filesToken[^2] == 'A' ? "B" : "A") + filesToken[^1] })
+        {
+            var response = await app.Client.GetAsync("/api/v1/jobs?continuation_token=" + token);
+
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+            Assert.Equal("invalid_token", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail")[0].GetProperty("type").GetString());
+        }
     }
 
     [Theory]

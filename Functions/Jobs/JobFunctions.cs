@@ -7,8 +7,8 @@ using Microsoft.DurableTask.Client;
 namespace Functions.Jobs;
 
 /// <summary>The jobs API over the generation orchestrations: a job is an orchestration instance, its id the instance id.</summary>
-public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, IdempotencyKeys keys, CancelRequests cancels, TimeProvider clock,
-    ILogger<JobFunctions> logger)
+public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, IdempotencyKeys keys, CancelRequests cancels, ListPositions positions,
+    TimeProvider clock, ILogger<JobFunctions> logger)
 {
     /// <summary>
     /// Jobs newest first, optionally only those in one status, a page at a time. Jobs of private generations are not
@@ -20,7 +20,7 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, Idempotenc
         [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
     {
         var (limit, token) = ListQuery.Of(request);
-        if (ListQuery.Read(ListQuery.Jobs, limit, token, out var pageSize, out var position) is { } invalid) return invalid;
+        if (ListQuery.Read(limit, token, out var pageSize) is { } invalid) return invalid;
         JobStatus? only = null;
         if (request.Query.TryGetValue("status", out var statusValues))
         {
@@ -29,19 +29,11 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, Idempotenc
                     "enum", statusValues[^1]);
             only = parsed;
         }
-        try
-        {
-            var (page, next) = await durable.ListJobsAsync(only, position, pageSize, cancellationToken);
-            return TypedResults.Json(new KiapiList<KiapiJob>([.. page.Select(job => job.ToKiapi(id => urls.FileDownload(request, id)))],
-                next is not null, ListQuery.TokenFor(ListQuery.Jobs, next)), AppJsonContext.Api.KiapiListKiapiJob);
-        }
-        catch (Exception e) when (token is not null && !cancellationToken.IsCancellationRequested && e is not OperationCanceledException
-                                  && !StorageFaults.IsOutage(e) && !SurfaceErrors.IsJobEngineOutage(e))
-        {
-            // A token whose check value holds but whose position the engine cannot use (made up, or from another task hub).
-            logger.LogInformation("Job list refused a continuation token: {Reason}", e.Message);
-            return ListQuery.InvalidToken(token);
-        }
+        var (valid, position) = await positions.OpenAsync(ListQuery.Jobs, token, cancellationToken);
+        if (!valid) return ListQuery.InvalidToken(token!);
+        var (page, next) = await durable.ListJobsAsync(only, position, pageSize, cancellationToken);
+        return TypedResults.Json(new KiapiList<KiapiJob>([.. page.Select(job => job.ToKiapi(id => urls.FileDownload(request, id)))],
+            next is not null, await positions.SealAsync(ListQuery.Jobs, next, cancellationToken)), AppJsonContext.Api.KiapiListKiapiJob);
     }
 
     /// <summary>The job: 200 with it (Retry-After while it has not ended), 404 unknown, 422 malformed id.</summary>

@@ -14,13 +14,12 @@ public static class ListQuery
     static string? Last(HttpRequest request, string name) => request.Query.TryGetValue(name, out var values) ? values[^1] : null;
 
     /// <summary>
-    /// The page size, and the storage's position that the token wraps (null for the first page); a 422 when either is
-    /// not what a client of this API could have been given.
+    /// The page size; a 422 when it, or the token's length, is not what a client of this API could have been given
+    /// (the token itself is opened by <c>ListPositions</c>).
     /// </summary>
-    public static JsonHttpResult<KiapiValidationError>? Read(string list, string? limitText, string? token, out int limit, out string? position)
+    public static JsonHttpResult<KiapiValidationError>? Read(string? limitText, string? token, out int limit)
     {
         limit = DefaultLimit;
-        position = null;
         if (limitText is not null)
         {
             if (!WholeNumbers.IsInteger(limitText))
@@ -28,18 +27,13 @@ public static class ListQuery
             if (!WholeNumbers.TryParse(limitText, out limit) || limit is < 1 or > MaxLimit) // negative or past 32 bits included
                 return KiapiErrors.Invalid("query", "limit", $"Input should be between 1 and {MaxLimit}", "out_of_range", limitText);
         }
-        if (token is null) return null;
-        position = token.Length <= MaxTokenLength ? ContinuationTokens.Decode(list, token) : null;
-        return position is null ? InvalidToken(token) : null;
+        return token is { Length: > MaxTokenLength } ? InvalidToken(token) : null;
     }
-
-    /// <summary>A token this API issued wraps the storage's position, so a page's token is never the storage's own text.</summary>
-    public static string? TokenFor(string list, string? position) => position is null ? null : ContinuationTokens.Encode(list, position);
 
     /// <summary>The lists that page, each token valid for its own only.</summary>
     public const string Files = "files", Jobs = "jobs";
 
-    /// <summary>A token that does not decode, or that the storage refused.</summary>
+    /// <summary>A token this service did not issue for the list.</summary>
     public static JsonHttpResult<KiapiValidationError> InvalidToken(string token) =>
         KiapiErrors.Invalid("query", "continuation_token", "Input should be the continuation_token of a previous page", "invalid_token", token);
 }
