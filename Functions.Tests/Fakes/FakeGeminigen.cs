@@ -71,12 +71,15 @@ public sealed class FakeGeminigen : FakeUpstream
     async Task SubmitAsync(HttpContext context, string endpoint, bool website)
     {
         await RecordAsync(context.Request);
-        if (!Authorized(context.Request, website)) { await Unauthorized(context); return; }
+        if (!Authorized(context.Request, website)) { await Unauthorized(context, website); return; }
         var fault = NextFault(context.Request.Path);
         if (fault is { } f && await TryWriteCommonFaultAsync(context, f, Error)) return;
         switch (fault)
         {
-            case Fault.BadCredentials: await Unauthorized(context); return;
+            case Fault.BadCredentials: await Unauthorized(context, website); return;
+            case Fault.GeminiRateLimited:
+                await RejectAsync(context, 429, Error(429, "GEMINI_RATE_LIMIT", "Gemini rate limit reached, try again later"));
+                return;
             case Fault.NoCredit:
                 await RejectAsync(context, 403, new { detail = new { error_code = "NOT_ENOUGH_CREDIT", error_message = "Not enough credit" } });
                 return;
@@ -103,7 +106,7 @@ public sealed class FakeGeminigen : FakeUpstream
     async Task CheckAsync(HttpContext context, bool website)
     {
         await RecordAsync(context.Request);
-        if (!Authorized(context.Request, website)) { await Unauthorized(context); return; }
+        if (!Authorized(context.Request, website)) { await Unauthorized(context, website); return; }
         var fault = NextFault(context.Request.Path);
         if (fault is { } common && await TryWriteCommonFaultAsync(context, common, Error)) return;
         var uuid = (string)context.Request.RouteValues["uuid"]!;
@@ -172,8 +175,10 @@ public sealed class FakeGeminigen : FakeUpstream
         ? request.Headers.Authorization.ToString() == "Bearer " + Jwt
         : request.Headers["x-api-key"].ToString() == ApiKey;
 
-    static Task Unauthorized(HttpContext context) =>
-        RejectAsync(context, 401, Error(401, "API_KEY_NOT_FOUND", "Invalid API key"));
+    // No key at all is API_KEY_REQUIRED; a key it does not know, API_KEY_NOT_FOUND (UPSTREAMS.md's codes).
+    static Task Unauthorized(HttpContext context, bool website) => string.IsNullOrEmpty(context.Request.Headers[website ? "Authorization" : "x-api-key"])
+        ? RejectAsync(context, 401, Error(401, "API_KEY_REQUIRED", "An API key is required"))
+        : RejectAsync(context, 401, Error(401, "API_KEY_NOT_FOUND", "Invalid API key"));
 
     sealed class TaskState(Fault? fault)
     {

@@ -49,6 +49,7 @@ public sealed class FakeOpenAi : FakeUpstream
             case Fault.ModerationBlocked: await RejectAsync(context, 400, Error(400, "moderation_blocked", "Your request was rejected by the safety system")); return;
             case Fault.BillingHardLimit: await RejectAsync(context, 400, Error(400, "billing_hard_limit_reached", "Billing hard limit has been reached")); return;
             case Fault.NoCredit: await RejectAsync(context, 429, Error(429, "insufficient_quota", "You exceeded your current quota")); return;
+            case Fault.PaymentRequired: await RejectAsync(context, 402, Error(402, "insufficient_balance", "Insufficient T-coin balance")); return;
             case Fault.BadRequest: await RejectAsync(context, 400, Error(400, "invalid_size", "Invalid size")); return;
             case Fault.EchoesKey: await RejectAsync(context, 400, Error(400, "invalid_request", $"Key {Key} may not use this model")); return;
             case Fault.Forbidden: await RejectAsync(context, 403, Error(403, null, "Your organization must be verified to use this model")); return;

@@ -51,6 +51,14 @@ public enum Fault
     ModerationBlocked,
     /// <summary>The account's spending limit is reached (OpenAI's 400 billing_hard_limit_reached).</summary>
     BillingHardLimit,
+    /// <summary>A 502: the upstream's own model failed (AIImg's, auto-refunded).</summary>
+    BadGateway,
+    /// <summary>A 504: the upstream's gateway gave up waiting (SiliconFlow's "overloaded").</summary>
+    GatewayTimeout,
+    /// <summary>A 402: no balance left (AIImg's "Insufficient T-coin balance").</summary>
+    PaymentRequired,
+    /// <summary>geminigen's own rate limit (429 GEMINI_RATE_LIMIT), apart from the gateway's RATE_LIMIT_ERROR.</summary>
+    GeminiRateLimited,
 }
 
 /// <summary>One request a fake received: method, path, headers and (form or JSON) fields.</summary>
@@ -215,6 +223,12 @@ public abstract class FakeUpstream : IAsyncDisposable
                 return true;
             case Fault.Unavailable:
                 await RejectAsync(context, 503, errorBody(503, "SYSTEM_ERROR", "Service overloaded"));
+                return true;
+            case Fault.BadGateway:
+                await RejectAsync(context, 502, errorBody(502, "SYSTEM_ERROR", "Upstream model failure"));
+                return true;
+            case Fault.GatewayTimeout:
+                await RejectAsync(context, 504, errorBody(504, "SYSTEM_ERROR", "Gateway timeout"));
                 return true;
             case Fault.Hang:
                 await Task.Delay(HangFor, context.RequestAborted).ContinueWith(_ => { });

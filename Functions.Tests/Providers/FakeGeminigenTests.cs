@@ -124,5 +124,17 @@ public sealed class FakeGeminigenTests : FakeUpstreamTests<FakeGeminigen>
     }
 
     /// <summary>geminigen's {"detail": {"error_code", "message"}} of a 400.</summary>
+    [Theory]
+    [InlineData("x-api-key", "", "API_KEY_REQUIRED")]
+    [InlineData("x-api-key", "not-the-key", "API_KEY_NOT_FOUND")]
+    [InlineData("Authorization", "Bearer " + FakeGeminigen.ApiKey, "API_KEY_REQUIRED")] // the public API takes its key in x-api-key only
+    public async Task A_submit_without_its_key_or_with_an_unknown_one_is_a_401_naming_which(string header, string value, string code)
+    {
+        var error = (await RefusalAsync(await PostAsync("/uapi/v1/imagen/grok", Form(("prompt", "a heron")), (header, value)), HttpStatusCode.Unauthorized))
+            .GetProperty("detail");
+
+        Assert.Equal(code, error.GetProperty("error_code").GetString());
+    }
+
     static async Task<JsonElement> ErrorAsync(HttpResponseMessage response) => (await RefusalAsync(response)).GetProperty("detail");
 }

@@ -179,10 +179,11 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
     [InlineData(Fault.Unavailable)]
     [InlineData(Fault.RequestTimeout)] // a 408: the upstream gave up on the request, nothing the client did
     [InlineData(Fault.RateLimited)] // still 429 after its retry: busy now, another model may not be
+    [InlineData(Fault.GatewayTimeout)] // 504, "overloaded" (UPSTREAMS.md), still after its retry
     public async Task SiliconFlow_faults_fall_back_to_the_other_model(Fault fault)
     {
         var (_, debug) = await app.GenerateThroughFallbackAsync(app.SiliconFlow, "/v1/images/generations", fault, "Kwai-Kolors/Kolors",
-            times: fault is Fault.Unavailable or Fault.RateLimited ? 2 : 1);
+            times: fault is Fault.Unavailable or Fault.RateLimited or Fault.GatewayTimeout ? 2 : 1);
         Assert.Equal("Qwen/Qwen-Image", JsonSerializer.Deserialize<JsonElement>(debug.GetProperty("requestBody").GetRawText()).GetProperty("model").GetString());
     }
 
@@ -211,6 +212,9 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
     [InlineData("Qwen/Qwen-Image", Fault.CutOffImage, HttpStatusCode.BadGateway, "invalid_upstream_image")] // was a 500: the IOException escaped
     [InlineData("Qwen/Qwen-Image", Fault.ContentFiltered, HttpStatusCode.BadRequest, "content_filtered")] // a 400 about the prompt, not upstream_rejected
     [InlineData("gpt-image-1", Fault.Forbidden, HttpStatusCode.BadGateway, "upstream_unauthorized")] // a 403 with no code of its own
+    [InlineData("gpt-image-1", Fault.PaymentRequired, HttpStatusCode.BadGateway, "upstream_no_credit")] // AIImg's 402
+    [InlineData("gpt-image-1", Fault.BadGateway, HttpStatusCode.BadGateway, "upstream_error")] // AIImg's 502, still failing after the retry
+    [InlineData("Qwen/Qwen-Image", Fault.GatewayTimeout, HttpStatusCode.BadGateway, "upstream_error")] // SiliconFlow's 504
     public async Task SiliconFlow_and_OpenAi_errors_answer_with_their_status(string model, Fault fault, HttpStatusCode status, string code)
     {
         app.ClearFaults();
@@ -365,6 +369,7 @@ public sealed class FallbackChainTests(LongDeadlineProviderFixture app) : IClass
     [InlineData(Fault.SlowBody)]
     [InlineData(Fault.ConcurrencyLimit)]
     [InlineData(Fault.RateLimited)]
+    [InlineData(Fault.GeminiRateLimited)] // geminigen's own 429 code, not the gateway's
     [InlineData(Fault.OversizedImage)]
     [InlineData(Fault.NotAnImage)]
     [InlineData(Fault.TaskFails)]
