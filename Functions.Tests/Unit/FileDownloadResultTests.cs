@@ -34,6 +34,20 @@ public sealed class FileDownloadResultTests
         Assert.Equal(100, sent.Length);
     }
 
+    [Fact]
+    public async Task A_storage_outage_before_the_first_byte_is_a_503_in_the_kiapi_shape_from_the_result_itself()
+    {
+        // Under the Functions host a result runs after the worker's middleware has returned: nothing else would answer.
+        var (context, sent) = Context();
+        context.Request.Path = "/api/v1/files/file_00000000000000000000000001/download";
+
+        await Download(new DeletedAfter(0, new RequestFailedException(503, "The server is busy."))).ExecuteAsync(context);
+
+        Assert.Equal(StatusCodes.Status503ServiceUnavailable, context.Response.StatusCode);
+        Assert.Equal("5", context.Response.Headers.RetryAfter.ToString());
+        Assert.Equal(JsonValueKind.String, JsonDocument.Parse(sent.ToArray()).RootElement.GetProperty("detail").ValueKind);
+    }
+
     static FileDownloadResult Download(Stream content) =>
         new("file_00000000000000000000000001", TypedResults.Stream(content, "image/png"), Size);
 
@@ -50,11 +64,11 @@ public sealed class FileDownloadResultTests
         return (context, sent);
     }
 
-    /// <summary>Gives <paramref name="bytes"/> bytes, then fails as a read of a deleted blob pinned by If-Match does.</summary>
-    sealed class DeletedAfter(int bytes) : MemoryStream(new byte[Size])
+    /// <summary>Gives <paramref name="bytes"/> bytes, then fails as a read of a deleted blob pinned by If-Match does (or with <paramref name="failure"/>).</summary>
+    sealed class DeletedAfter(int bytes, Exception? failure = null) : MemoryStream(new byte[Size])
     {
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            Position >= bytes ? throw new RequestFailedException(412, "The condition specified using HTTP conditional header(s) is not met.")
+            Position >= bytes ? throw failure ?? new RequestFailedException(412, "The condition specified using HTTP conditional header(s) is not met.")
                 : base.ReadAsync(buffer[..(int)Math.Min(buffer.Length, bytes - Position)], cancellationToken);
 
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>

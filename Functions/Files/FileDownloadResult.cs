@@ -34,6 +34,14 @@ public sealed class FileDownloadResult(string fileId, FileStreamHttpResult file,
             await KiapiErrors.NotFound($"File {fileId} not found").ExecuteAsync(httpContext);
             return;
         }
+        // Answered here, not by the error middleware: under the Functions host a result runs after the worker's
+        // middleware has returned, so an exception from it would reach the client as the host's bare 500.
+        catch (Exception e) when (!response.HasStarted)
+        {
+            response.Clear();
+            await SurfaceErrors.WriteExceptionAsync(httpContext, e);
+            return;
+        }
         if (response.StatusCode < StatusCodes.Status400BadRequest || response.HasStarted) return;
         response.ContentLength = null;
         response.Headers.Remove(HeaderNames.ContentDisposition);
