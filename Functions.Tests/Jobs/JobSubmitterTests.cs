@@ -72,6 +72,31 @@ public sealed class JobSubmitterTests(StorageFixture storage) : IClassFixture<St
     }
 
     [Fact]
+    public async Task A_schedule_without_a_key_is_cut_off_too_and_names_the_job_that_may_run()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var called = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _durable.Setup(d => d.ScheduleNewOrchestrationInstanceAsync(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(),
+                It.IsAny<CancellationToken>()))
+            .Returns(async (TaskName _, object? _, StartOrchestrationOptions? _, CancellationToken token) =>
+            {
+                called.TrySetResult();
+                // As the gRPC client reports a call cut off by its token.
+                try { await Task.Delay(Timeout.InfiniteTimeSpan, token); }
+                catch (OperationCanceledException) { throw new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.Cancelled, "cut off")); }
+                return "never";
+            });
+        var jobId = JobIds.New(clock.GetUtcNow(), false);
+
+        var submit = new JobSubmitter(_keys, Options.Create(new UpstreamOptions()), clock).SubmitAsync(_durable.Object, jobId, Request, [], idempotency: null, default);
+        await called.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        clock.Advance(JobSubmitter.ScheduleBound);
+
+        var refused = await Assert.ThrowsAsync<JobUnconfirmedException>(() => submit.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Contains($"look at GET /api/v1/jobs/{jobId}", refused.Message);
+    }
+
+    [Fact]
     public async Task A_schedule_the_engine_did_not_confirm_names_the_job_that_may_run()
     {
         _durable.Setup(d => d.ScheduleNewOrchestrationInstanceAsync(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(),

@@ -132,13 +132,11 @@ public sealed class GenerateImage(
             logger.LogWarning(e.InnerException, "Job scheduling was not confirmed");
             return KioaiErrors.Of(StatusCodes.Status503ServiceUnavailable, "jobs_unavailable", e.Message);
         }
-        catch (OperationCanceledException) when (commitBound.IsCancellationRequested)
+        catch (Exception e) when (commitBound.IsCancellationRequested && SurfaceErrors.IsCancellation(e))
         {
             // Not "try again": the job may have been scheduled. The reference copy stays, for the job that may run.
-            logger.LogWarning("Scheduling a job did not finish within {Seconds} s", CommitBound.TotalSeconds);
-            return KioaiErrors.Of(StatusCodes.Status503ServiceUnavailable, "jobs_unavailable",
-                "The job engine did not confirm the job in time, and it may still run: look at GET /api/v1/jobs before sending the request again " +
-                "(an Idempotency-Key makes such a repeat safe).");
+            logger.LogWarning("Scheduling job {JobId} did not finish within {Seconds} s", jobId, CommitBound.TotalSeconds);
+            return KioaiErrors.Of(StatusCodes.Status503ServiceUnavailable, "jobs_unavailable", new JobUnconfirmedException(jobId, idempotency is not null, e).Message);
         }
         catch (IdempotencyKeyReusedException)
         {

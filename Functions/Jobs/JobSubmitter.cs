@@ -48,8 +48,9 @@ public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions>
     // may still schedule the job. An older binding without its job (deleted, or its request died) is free.
     public static readonly TimeSpan ScheduleGrace = TimeSpan.FromSeconds(90);
 
-    // How long after binding a key its request waits for the schedule call: a third of the grace to spare for a call
-    // cut off here that lands late, so that it lands before another request may take the key over and schedule its own.
+    // How long a request waits for the schedule call (after binding its key, if any): with a key, a third of the grace
+    // to spare for a call cut off here that lands late, so that it lands before another request may take the key over
+    // and schedule its own; without, so that the client hears which job may run well within its own patience.
     public static readonly TimeSpan ScheduleBound = TimeSpan.FromSeconds(60);
 
     /// <summary>
@@ -83,14 +84,14 @@ public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions>
             new JobTimings(options.DeadlineSeconds, options.PollMinSeconds, options.PollMaxSeconds), now,
             idempotency is null ? null : IdempotencyKeys.HashOfKey(idempotency.Key), referenceIsCopy);
         // Counted from the binding's own time, which its grace counts from too.
-        using var keyBound = idempotency is null ? new CancellationTokenSource() : new CancellationTokenSource(NotBelowZero(now + ScheduleBound - clock.GetUtcNow()), clock);
-        using var scheduleBound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, keyBound.Token);
+        using var cutOff = new CancellationTokenSource(NotBelowZero(now + ScheduleBound - clock.GetUtcNow()), clock);
+        using var scheduleBound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, cutOff.Token);
         try
         {
             await durable.ScheduleJobAsync(jobId, job, scheduleBound.Token);
         }
         catch (Exception e) when ((SurfaceErrors.IsJobEngineOutage(e) && !NeverSent(e))
-                                  || (keyBound.IsCancellationRequested && SurfaceErrors.IsCancellation(e)))
+                                  || (cutOff.IsCancellationRequested && SurfaceErrors.IsCancellation(e)))
         {
             throw new JobUnconfirmedException(jobId, idempotency is not null, e); // a call cut off on its way may have scheduled the job
         }
