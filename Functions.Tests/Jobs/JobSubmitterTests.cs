@@ -24,6 +24,22 @@ public sealed class JobSubmitterTests(StorageFixture storage) : IClassFixture<St
     Task<Submission> SubmitAsync(string key) =>
         Submitter().SubmitAsync(_durable.Object, JobIds.New(DateTimeOffset.UtcNow, false), Request, [], new IdempotencyRequest(key, "body"), default);
 
+    /// <summary>Schedule calls that never answer, cut off by their token as the gRPC client reports it; the task completes at the first call.</summary>
+    TaskCompletionSource EngineNeverAnswers()
+    {
+        var called = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _durable.Setup(d => d.ScheduleNewOrchestrationInstanceAsync(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(),
+                It.IsAny<CancellationToken>()))
+            .Returns(async (TaskName _, object? _, StartOrchestrationOptions? _, CancellationToken token) =>
+            {
+                called.TrySetResult();
+                try { await Task.Delay(Timeout.InfiniteTimeSpan, token); }
+                catch (OperationCanceledException) { throw new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.Cancelled, "cut off")); }
+                return "never";
+            });
+        return called;
+    }
+
     [Fact]
     public async Task A_scheduled_job_carries_its_plans_model_names_in_order_and_the_upstream_timings_in_force()
     {
@@ -47,15 +63,7 @@ public sealed class JobSubmitterTests(StorageFixture storage) : IClassFixture<St
     public async Task A_schedule_with_a_key_is_cut_off_a_third_of_the_keys_grace_before_another_request_may_take_the_key_over()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var called = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _durable.Setup(d => d.ScheduleNewOrchestrationInstanceAsync(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(),
-                It.IsAny<CancellationToken>()))
-            .Returns(async (TaskName _, object? _, StartOrchestrationOptions? _, CancellationToken token) =>
-            {
-                called.TrySetResult();
-                await Task.Delay(Timeout.InfiniteTimeSpan, token); // an engine that never answers
-                return "never";
-            });
+        var called = EngineNeverAnswers();
         var submitter = new JobSubmitter(new IdempotencyKeys(storage.Table(StorageNames.IdempotencyTable), clock), Options.Create(new UpstreamOptions()), clock);
 
         var submit = submitter.SubmitAsync(_durable.Object, JobIds.New(clock.GetUtcNow(), false), Request, [],
@@ -75,17 +83,7 @@ public sealed class JobSubmitterTests(StorageFixture storage) : IClassFixture<St
     public async Task A_schedule_without_a_key_is_cut_off_too_and_names_the_job_that_may_run()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var called = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _durable.Setup(d => d.ScheduleNewOrchestrationInstanceAsync(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(),
-                It.IsAny<CancellationToken>()))
-            .Returns(async (TaskName _, object? _, StartOrchestrationOptions? _, CancellationToken token) =>
-            {
-                called.TrySetResult();
-                // As the gRPC client reports a call cut off by its token.
-                try { await Task.Delay(Timeout.InfiniteTimeSpan, token); }
-                catch (OperationCanceledException) { throw new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.Cancelled, "cut off")); }
-                return "never";
-            });
+        var called = EngineNeverAnswers();
         var jobId = JobIds.New(clock.GetUtcNow(), false);
 
         var submit = new JobSubmitter(_keys, Options.Create(new UpstreamOptions()), clock).SubmitAsync(_durable.Object, jobId, Request, [], idempotency: null, default);
