@@ -30,11 +30,24 @@ sealed class ActivityLockRenewals(IOrchestrationService engine, TimeSpan visibil
         if (_running.TryRemove(workItem.Id, out var renewal)) await EndAsync(renewal);
     }
 
-    /// <summary>When the process stops: an activity cut off by the stop must come back after the visibility timeout.</summary>
-    public async Task StopAllAsync()
+    /// <summary>
+    /// When the process stops: an activity cut off by the stop must come back after the visibility timeout. Renewals
+    /// under way are waited for until <paramref name="cancellationToken"/> only: one may hang on a storage that stopped
+    /// answering, and the stop must not (nothing completes or abandons their messages after this).
+    /// </summary>
+    public async Task StopAllAsync(CancellationToken cancellationToken)
     {
+        var ending = new List<Task>();
         foreach (var id in _running.Keys)
-            if (_running.TryRemove(id, out var renewal)) await EndAsync(renewal);
+            if (_running.TryRemove(id, out var renewal)) ending.Add(EndAsync(renewal));
+        try
+        {
+            await Task.WhenAll(ending).WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning("{Count} activity lock renewals were still under way at the stop's bound; their messages come back on their own", ending.Count(t => !t.IsCompleted));
+        }
     }
 
     static async Task EndAsync((CancellationTokenSource Stop, Task Loop) renewal)

@@ -91,7 +91,7 @@ public sealed class DurableSidecar(IConfiguration configuration, HostJson hostJs
         try
         {
             // First let go of the running activities' locks: the sidecar's own stop waits for activities it may have lost.
-            if (_engine is not null) await _engine.LetGoOfActivitiesAsync();
+            if (_engine is not null) await _engine.LetGoOfActivitiesAsync(cancellationToken);
             if (!_disposed && _host is not null) await _host.StopAsync(cancellationToken);
         }
         finally
@@ -110,13 +110,14 @@ public sealed class DurableSidecar(IConfiguration configuration, HostJson hostJs
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();
-        using (var bound = new CancellationTokenSource(ShutdownBound)) await WaitForStartAsync(bound.Token);
+        using var bound = new CancellationTokenSource(ShutdownBound);
+        await WaitForStartAsync(bound.Token);
         await _lifecycle.WaitAsync();
         try
         {
             if (_disposed) return;
             _disposed = true;
-            if (_engine is not null) await _engine.LetGoOfActivitiesAsync();
+            if (_engine is not null) await _engine.LetGoOfActivitiesAsync(bound.Token);
             if (_host is not null) await _host.DisposeAsync();
         }
         finally

@@ -30,7 +30,7 @@ sealed class SidecarOrchestrationService(IOrchestrationService inner, TimeSpan v
     int _orchestrations;
 
     /// <summary>Stops renewing every activity's lock, so that what this process will not finish comes back to the task hub.</summary>
-    public Task LetGoOfActivitiesAsync() => _renewals.StopAllAsync();
+    public Task LetGoOfActivitiesAsync(CancellationToken cancellationToken) => _renewals.StopAllAsync(cancellationToken);
 
     /// <summary>
     /// Takes no more work and waits, at most until <paramref name="cancellationToken"/>, for the work items under way
@@ -99,7 +99,7 @@ sealed class SidecarOrchestrationService(IOrchestrationService inner, TimeSpan v
     public async Task StopAsync(bool isForced)
     {
         await _stopping.CancelAsync();
-        await _renewals.StopAllAsync();
+        using (var bound = new CancellationTokenSource(_stopBound)) await _renewals.StopAllAsync(bound.Token);
         if (!await _gate.WaitAsync(_stopBound)) // a start under way is let finish, and then stopped
         {
             logger.LogWarning("The Durable engine was still starting or stopping when the stop's bound passed; its partition leases lapse on their own");

@@ -97,11 +97,31 @@ public sealed class ActivityLockRenewalsTests
         var (engine, service, _) = Running();
 
         await service.LockNextTaskActivityWorkItem(TimeSpan.FromSeconds(1), default);
-        await (lettingGoFirst ? service.LetGoOfActivitiesAsync() : service.StopAsync());
+        await (lettingGoFirst ? service.LetGoOfActivitiesAsync(default) : service.StopAsync());
         var atStop = Renewals(engine);
         await Task.Delay(Visibility * 3);
 
         Assert.Equal(atStop, Renewals(engine));
+    }
+
+    [Fact]
+    public async Task Letting_go_at_a_stop_waits_for_a_renewal_that_hangs_only_until_the_stops_bound()
+    {
+        var (engine, service, workItem) = Running();
+        var renewalSent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        engine.Setup(e => e.RenewTaskActivityWorkItemLockAsync(workItem)).Returns(() =>
+        {
+            renewalSent.TrySetResult();
+            return new TaskCompletionSource<TaskActivityWorkItem>().Task; // a storage that stopped answering
+        });
+        await service.LockNextTaskActivityWorkItem(TimeSpan.FromSeconds(1), default);
+        await renewalSent.Task.WaitAsync(Bound);
+        using var stopBound = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+
+        var lettingGo = service.LetGoOfActivitiesAsync(stopBound.Token);
+
+        await lettingGo.WaitAsync(Bound); // returns, without throwing, once the bound has passed
+        Assert.True(stopBound.IsCancellationRequested);
     }
 
     [Fact]
