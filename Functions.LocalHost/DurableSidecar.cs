@@ -15,7 +15,9 @@ namespace Functions.LocalHost;
 public sealed class DurableSidecar(IConfiguration configuration, HostJson hostJson, DurableTimings timings, SidecarEndpoint endpoint,
     SidecarReadiness ready, ILogger<DurableSidecar> logger) : IHostedService, IAsyncDisposable
 {
-    static readonly TimeSpan ShutdownBound = TimeSpan.FromSeconds(5);
+    // As the local host's ShutdownTimeout: a stop and the disposes after it wait for a start under way this long in all.
+    static readonly TimeSpan ShutdownBound = TimeSpan.FromSeconds(4);
+    long _stopDeadline; // Environment.TickCount64 of the first stop or dispose plus ShutdownBound; 0 before
     readonly CancellationTokenSource _stopping = new(); // never disposed: a stop may come after the dispose (see StopAsync)
     // Under WebApplicationFactory the app's own Run stops and disposes the host while the factory stops it too.
     readonly SemaphoreSlim _lifecycle = new(1, 1);
@@ -100,24 +102,35 @@ public sealed class DurableSidecar(IConfiguration configuration, HostJson hostJs
         }
     }
 
-    // A start still under way is waited for within the shutdown bound, however it ends (storage may be gone too).
+    // A start still under way (storage may hang it: the task hub's creation takes no token) is waited for at most until
+    // the shutdown bound counted from the first stop or dispose, however it ends: the DI container disposes this twice
+    // (as itself and as a hosted service), after the stop, and each wait used to take the whole bound again.
     async Task WaitForStartAsync(CancellationToken cancellationToken)
     {
-        try { await _starting.WaitAsync(cancellationToken); }
+        using var left = LeftOfStop(cancellationToken);
+        try { await _starting.WaitAsync(left.Token); }
         catch (Exception e) { logger.LogDebug("The Durable backend's start ended with the stop: {Reason}", e.Message); }
+    }
+
+    CancellationTokenSource LeftOfStop(CancellationToken cancellationToken)
+    {
+        Interlocked.CompareExchange(ref _stopDeadline, Environment.TickCount64 + (long)ShutdownBound.TotalMilliseconds, 0);
+        var left = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        left.CancelAfter(TimeSpan.FromMilliseconds(Math.Max(0, Interlocked.Read(ref _stopDeadline) - Environment.TickCount64)));
+        return left;
     }
 
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();
-        using var bound = new CancellationTokenSource(ShutdownBound);
-        await WaitForStartAsync(bound.Token);
+        await WaitForStartAsync(CancellationToken.None);
         await _lifecycle.WaitAsync();
         try
         {
             if (_disposed) return;
             _disposed = true;
-            if (_engine is not null) await _engine.LetGoOfActivitiesAsync(bound.Token);
+            using var left = LeftOfStop(CancellationToken.None);
+            if (_engine is not null) await _engine.LetGoOfActivitiesAsync(left.Token);
             if (_host is not null) await _host.DisposeAsync();
         }
         finally

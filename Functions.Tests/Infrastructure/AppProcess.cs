@@ -44,7 +44,8 @@ public sealed class AppProcess : OwnedProcess
         return process;
     }
 
-    public static async Task<AppProcess> StartAsync(string dll, string storage, IReadOnlyDictionary<string, string>? settings = null)
+    /// <summary>Starts the app and waits until it is healthy, or with <paramref name="untilHealthy"/> false only until it answers HTTP (its storage may not).</summary>
+    public static async Task<AppProcess> StartAsync(string dll, string storage, IReadOnlyDictionary<string, string>? settings = null, bool untilHealthy = true)
     {
         var port = FreePort.Next();
         var output = new ConcurrentQueue<string>();
@@ -55,13 +56,15 @@ public sealed class AppProcess : OwnedProcess
             if (app.Process.HasExited) break;
             try
             {
-                if ((await client.GetAsync("/api/healthz")).IsSuccessStatusCode) return app;
+                // A route that no function serves answers 404 without touching storage.
+                if (untilHealthy ? (await client.GetAsync("/api/healthz")).IsSuccessStatusCode : (await client.GetAsync("/api/no-such-route")).StatusCode > 0)
+                    return app;
             }
             catch (HttpRequestException) { }
             await Task.Delay(50);
         }
         await app.DisposeAsync();
-        throw new InvalidOperationException($"The app did not become healthy in 30 s:\n{string.Join('\n', output)}");
+        throw new InvalidOperationException($"The app did not {(untilHealthy ? "become healthy" : "answer")} in 30 s:\n{string.Join('\n', output)}");
     }
 
     public HttpClient CreateClient() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };

@@ -33,6 +33,23 @@ public sealed class ShutdownTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SIGTERM_stops_the_local_host_within_5_seconds_while_its_storage_does_not_answer()
+    {
+        // Connections are taken (by the kernel) and never answered: the Durable backend's start hangs on the task hub.
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        var port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+        var storage = System.Text.RegularExpressions.Regex.Replace(_azurite.ConnectionString, @"127\.0\.0\.1:\d+", $"127.0.0.1:{port}");
+        await using var app = await AppProcess.StartAsync(AppProcess.BuiltDll, storage, untilHealthy: false);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+
+        var clock = Stopwatch.StartNew();
+        var stopped = await app.TerminateAsync(TimeSpan.FromSeconds(5));
+
+        Assert.True(stopped, $"still running {clock.Elapsed} after SIGTERM:\n{string.Join('\n', app.Output.TakeLast(30))}");
+    }
+
+    [Fact]
     public async Task A_job_step_that_finishes_during_the_SIGTERM_is_kept_and_the_upstream_is_not_called_again()
     {
         await using var upstream = new FakeOpenAi();
