@@ -20,8 +20,10 @@ public sealed class CancelRaceTests(StorageFixture storage) : IClassFixture<Stor
 {
     readonly Mock<DurableTaskClient> _durable = new("test");
 
-    [Fact]
-    public async Task A_job_that_ended_before_its_cancel_took_effect_is_not_deleted_nor_shown_canceled()
+    [Theory]
+    [InlineData(null)] // the local host's sidecar takes the terminate of an ended instance
+    [InlineData(Grpc.Core.StatusCode.FailedPrecondition)] // the Durable extension refuses it
+    public async Task A_job_that_ended_before_its_cancel_took_effect_is_not_deleted_nor_shown_canceled(Grpc.Core.StatusCode? refusal)
     {
         var jobId = JobIds.New(DateTimeOffset.UtcNow, false);
         var lookups = 0;
@@ -34,8 +36,7 @@ public sealed class CancelRaceTests(StorageFixture storage) : IClassFixture<Stor
                 SerializedInput = JsonDataConverter.Default.Serialize(new GenerationJob(
                     new GenerationRequest("raced", "none", "1:1", "grok", null, false, null, null), ["grok"], new JobTimings(30, 2, 10))),
             });
-        _durable.Setup(d => d.TerminateInstanceAsync(jobId, It.IsAny<TerminateInstanceOptions>(), It.IsAny<CancellationToken>()))
-            .Returns(Task.CompletedTask);
+        TerminateAnswers(jobId, refusal);
 
         var result = await Functions().CancelJob(new DefaultHttpContext().Request, jobId, _durable.Object, default);
 
@@ -47,15 +48,16 @@ public sealed class CancelRaceTests(StorageFixture storage) : IClassFixture<Stor
         _durable.Verify(d => d.PurgeInstanceAsync(jobId, It.IsAny<PurgeInstanceOptions>(), It.IsAny<CancellationToken>()), Times.Never);
     }
 
-    [Fact]
-    public async Task A_job_another_request_deleted_during_the_cancel_is_404_and_its_image_is_not_touched()
+    [Theory]
+    [InlineData(null)]
+    [InlineData(Grpc.Core.StatusCode.NotFound)] // the Durable extension, for an instance that is gone
+    public async Task A_job_another_request_deleted_during_the_cancel_is_404_and_its_image_is_not_touched(Grpc.Core.StatusCode? refusal)
     {
         var jobId = JobIds.New(DateTimeOffset.UtcNow, false);
         var lookups = 0;
         _durable.Setup(d => d.GetInstanceAsync(jobId, It.IsAny<bool>(), It.IsAny<CancellationToken>())).ReturnsAsync(() =>
             ++lookups == 1 ? Instance(jobId) : null); // completed and purged by another DELETE in between
-        _durable.Setup(d => d.TerminateInstanceAsync(jobId, It.IsAny<TerminateInstanceOptions>(), It.IsAny<CancellationToken>()))
-            .Returns(Task.CompletedTask);
+        TerminateAnswers(jobId, refusal);
         var files = new FileStore(storage.Files);
         var fileId = FileIds.FileIdForJob(jobId);
         await files.SaveAsync(fileId, TestImages.Png(2, 2), "image/png", "x.png", DateTimeOffset.UtcNow, false, null, default);
@@ -71,14 +73,18 @@ public sealed class CancelRaceTests(StorageFixture storage) : IClassFixture<Stor
     {
         var jobId = JobIds.New(DateTimeOffset.UtcNow, false);
         _durable.Setup(d => d.GetInstanceAsync(jobId, It.IsAny<bool>(), It.IsAny<CancellationToken>())).ReturnsAsync(Instance(jobId));
-        _durable.Setup(d => d.TerminateInstanceAsync(jobId, It.IsAny<TerminateInstanceOptions>(), It.IsAny<CancellationToken>()))
-            .Returns(Task.CompletedTask); // another instance holds the job: it stays Running
+        TerminateAnswers(jobId, refusal: null); // another instance holds the job: it stays Running
 
         var result = await Functions(new HurriedClock()).CancelJob(new DefaultHttpContext().Request, jobId, _durable.Object, default);
 
         var deleted = Assert.IsType<JsonHttpResult<Functions.Contracts.Kiapi.KiapiJobDeleted>>(result.Result);
         Assert.Equal((false, true), (deleted.Value!.Deleted, deleted.Value.WasRunning)); // was: deleted true, while a Store could still land
     }
+
+    // The overload DurableJobs.TerminateJobAsync calls (with the cancel's reason as the output).
+    void TerminateAnswers(string jobId, Grpc.Core.StatusCode? refusal) =>
+        _durable.Setup(d => d.TerminateInstanceAsync(jobId, It.IsAny<object?>(), It.IsAny<CancellationToken>()))
+            .Returns(refusal is { } status ? Task.FromException(new Grpc.Core.RpcException(new Grpc.Core.Status(status, "refused"))) : Task.CompletedTask);
 
     /// <summary>A clock that moves 4 s each time it is read, so that the cancel's 15 s wait ends at once.</summary>
     sealed class HurriedClock : TimeProvider

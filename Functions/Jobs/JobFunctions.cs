@@ -2,6 +2,7 @@ using Functions.Contracts.Kiapi;
 using Functions.Files;
 using Functions.Generation;
 using Functions.Storage;
+using Grpc.Core;
 using Microsoft.DurableTask.Client;
 
 namespace Functions.Jobs;
@@ -110,6 +111,9 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, Idempotenc
         {
             await durable.TerminateJobAsync(jobId, CancellationToken.None);
         }
+        // The Durable extension refuses to terminate an instance that has ended since it was read, or is gone (the local
+        // host's sidecar takes both): the wait below reads which, as it does after a terminate that came too late.
+        catch (RpcException e) when (e.StatusCode is StatusCode.FailedPrecondition or StatusCode.NotFound) { }
         catch
         {
             await cancels.ForgetAsync(jobId, CancellationToken.None);
