@@ -18,9 +18,11 @@ public sealed class EngineOutageAfterStoreTests(ProviderFixture app) : IClassFix
     const string Generations = "/v1/images/generations";
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task A_submit_that_stored_its_image_as_the_engine_went_down_keeps_it_unless_its_cancel_is_recorded(bool canceled)
+    [InlineData(false, StatusCode.Unavailable)] // the local host's sidecar, storage away
+    [InlineData(true, StatusCode.Unavailable)]
+    [InlineData(false, StatusCode.Unknown)] // the Durable extension's answer to an error of its own
+    [InlineData(true, StatusCode.Internal)]
+    public async Task A_submit_that_stored_its_image_as_the_engine_went_down_keeps_it_unless_its_cancel_is_recorded(bool canceled, StatusCode failure)
     {
         app.ClearFaults();
         var jobId = JobIds.New(DateTimeOffset.UtcNow, isPrivate: false);
@@ -33,7 +35,7 @@ public sealed class EngineOutageAfterStoreTests(ProviderFixture app) : IClassFix
             if (Interlocked.Increment(ref reads) == 1)
                 return new OrchestrationMetadata(GenerationOrchestrator.Name, jobId) { RuntimeStatus = OrchestrationRuntimeStatus.Running };
             if (canceled) await cancels.RecordAsync(jobId, CancellationToken.None); // a DELETE's record, written meanwhile
-            throw new RpcException(new Status(StatusCode.Unavailable, "the job engine is not reachable"));
+            throw new RpcException(new Status(failure, "the job engine is not reachable"));
         });
         var submitsBefore = app.OpenAi.CountOf(Generations);
         var call = new UpstreamCall(jobId, new GenerationRequest("stored as the engine went down", "none", "1:1", "gpt-image-1", null, false, null, null),

@@ -94,12 +94,15 @@ public sealed class JobSubmitterTests(StorageFixture storage) : IClassFixture<St
         Assert.Contains($"look at GET /api/v1/jobs/{jobId}", refused.Message);
     }
 
-    [Fact]
-    public async Task A_schedule_the_engine_did_not_confirm_names_the_job_that_may_run()
+    [Theory]
+    [InlineData(Grpc.Core.StatusCode.DeadlineExceeded)] // no answer in time
+    [InlineData(Grpc.Core.StatusCode.Internal)] // the Durable extension's "Failed to start instance", whatever its cause
+    [InlineData(Grpc.Core.StatusCode.Unknown)]
+    public async Task A_schedule_the_engine_did_not_confirm_names_the_job_that_may_run(Grpc.Core.StatusCode failure)
     {
         _durable.Setup(d => d.ScheduleNewOrchestrationInstanceAsync(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(),
                 It.IsAny<CancellationToken>()))
-            .ThrowsAsync(new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.DeadlineExceeded, "no answer")));
+            .ThrowsAsync(new Grpc.Core.RpcException(new Grpc.Core.Status(failure, "no answer")));
 
         var refused = await Assert.ThrowsAsync<JobUnconfirmedException>(() =>
             Submitter().SubmitAsync(_durable.Object, JobIds.New(DateTimeOffset.UtcNow, false), Request, [], idempotency: null, default));

@@ -105,6 +105,14 @@ public static class SurfaceErrors
     public static bool IsJobEngineOutage(Exception error) =>
         error is RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded } or RpcException { Status.DebugException: HttpRequestException };
 
+    /// <summary>
+    /// The engine failed the call: an outage, or an error of its own, which the Durable extension answers Internal (its
+    /// "Failed to start instance" wraps any cause) or Unknown where the local host's sidecar says Unavailable. For the
+    /// calls whose failure must be taken as "it may have happened" (a schedule) or "do not repeat a paid step" (after a store).
+    /// </summary>
+    public static bool IsJobEngineFailure(Exception error) =>
+        IsJobEngineOutage(error) || error is RpcException { StatusCode: StatusCode.Internal or StatusCode.Unknown };
+
     /// <summary>The client reset the connection, or aborted its request, while the request was being read or answered.</summary>
     public static bool ClientWentAway(HttpContext context, Exception? error) =>
         error is ConnectionResetException || context.RequestAborted.IsCancellationRequested && error is OperationCanceledException or IOException;

@@ -149,7 +149,7 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
         {
             return await client.WasCanceledAsync(jobId);
         }
-        catch (Exception e) when (SurfaceErrors.IsJobEngineOutage(e))
+        catch (Exception e) when (SurfaceErrors.IsJobEngineFailure(e))
         {
             logger.LogWarning("Job {JobId} stored its image, but the job engine did not answer whether it was canceled meanwhile; its cancel record answers ({Reason})",
                 jobId, e.Message);

@@ -90,7 +90,7 @@ public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions>
         {
             await durable.ScheduleJobAsync(jobId, job, scheduleBound.Token);
         }
-        catch (Exception e) when ((SurfaceErrors.IsJobEngineOutage(e) && !NeverSent(e))
+        catch (Exception e) when ((SurfaceErrors.IsJobEngineFailure(e) && !NeverSent(e))
                                   || (cutOff.IsCancellationRequested && SurfaceErrors.IsCancellation(e)))
         {
             throw new JobUnconfirmedException(jobId, idempotency is not null, e); // a call cut off on its way may have scheduled the job
