@@ -52,6 +52,9 @@ public sealed class FakeOpenAi : FakeUpstream
             case Fault.PaymentRequired: await RejectAsync(context, 402, Error(402, "insufficient_balance", "Insufficient T-coin balance")); return;
             case Fault.BadRequest: await RejectAsync(context, 400, Error(400, "invalid_size", "Invalid size")); return;
             case Fault.EchoesKey: await RejectAsync(context, 400, Error(400, "invalid_request", $"Key {Key} may not use this model")); return;
+            case Fault.EchoesPrompt:
+                await RejectAsync(context, 400, Error(400, "invalid_prompt", $"Your prompt was rejected: {request.Fields.GetValueOrDefault("prompt")}"));
+                return;
             case Fault.Forbidden: await RejectAsync(context, 403, Error(403, null, "Your organization must be verified to use this model")); return;
         }
         if (await ProblemOfAsync(context.Request) is { } problem)

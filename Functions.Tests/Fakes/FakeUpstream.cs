@@ -59,6 +59,8 @@ public enum Fault
     PaymentRequired,
     /// <summary>geminigen's own rate limit (429 GEMINI_RATE_LIMIT), apart from the gateway's RATE_LIMIT_ERROR.</summary>
     GeminiRateLimited,
+    /// <summary>A 400 that quotes the whole prompt back (an upstream's "Your prompt was rejected: …").</summary>
+    EchoesPrompt,
 }
 
 /// <summary>One request a fake received: method, path, headers and (form or JSON) fields.</summary>

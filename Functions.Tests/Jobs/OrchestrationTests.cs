@@ -109,6 +109,24 @@ public sealed class OrchestrationTests(OrchestrationHost host) : IClassFixture<O
     }
 
     [Fact]
+    public async Task A_failure_status_stays_within_the_16_KB_the_Durable_extension_allows_however_long_the_reasons()
+    {
+        // Each upstream text capped (GenerationFailedException), six models of them joined, the whole capped again; emoji,
+        // which the status's JSON escapes as 12 characters each (4,000 of them failed the job's every step).
+        var reason = new GenerationFailedException(GenerationErrors.UpstreamError,
+            "upstream says: " + string.Concat(Enumerable.Repeat("\U0001F600", 25_000))).Message;
+        var steps = new FakeSteps { Submit = _ => FakeSteps.Failed(GenerationErrors.UpstreamError, reason, retryable: true) };
+
+        var ended = await host.EndedAsync(await host.StartAsync(steps, Quick, "m1", "m2", "m3", "m4", "m5", "m6"));
+
+        Assert.InRange(reason.Length, GenerationFailedException.MaxMessageChars, GenerationFailedException.MaxMessageChars + 30);
+        Assert.Equal(OrchestrationRuntimeStatus.Failed, ended.RuntimeStatus);
+        Assert.InRange(ended.SerializedCustomStatus!.Length * sizeof(char), 1, 16 * 1024);
+        Assert.StartsWith("m1: upstream says: \U0001F600", ended.ReadCustomStatusAs<JobProgress>()!.Error);
+        Assert.Equal(ended.ReadCustomStatusAs<JobProgress>()!.Error, JobRecord.From(ended).Error);
+    }
+
+    [Fact]
     public async Task An_upstreams_own_timeout_before_the_deadline_fails_the_job_as_that_models_failure_and_discards_nothing()
     {
         var steps = new FakeSteps { Submit = _ => FakeSteps.Failed(GenerationErrors.UpstreamTimeout, "No answer within 100 s.", retryable: true) };

@@ -223,6 +223,25 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
         await GenerateImageTests.AssertKioaiError(response, status, code);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // with a key, a job: its failure once overflowed the job's status (500 generation_failed)
+    public async Task An_upstream_error_quoting_a_long_prompt_answers_as_the_upstreams_refusal_inline_and_as_a_job(bool asJob)
+    {
+        app.ClearFaults();
+        app.OpenAi.Fail("/v1/images/generations", Fault.EchoesPrompt, times: 1);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/images/generate")
+        {
+            Content = JsonContent.Create(new { prompt = "echo " + string.Concat(Enumerable.Repeat("\U0001F600", 3995)), model = "gpt-image-1" }),
+        };
+        if (asJob) request.Headers.Add("Idempotency-Key", $"long-echo-{Guid.NewGuid():N}");
+
+        var error = await GenerateImageTests.AssertKioaiError(await app.Client.SendAsync(request), HttpStatusCode.BadRequest, "upstream_rejected");
+
+        Assert.StartsWith("gpt-image-1: openai answered 400 invalid_prompt: Your prompt was rejected: echo \U0001F600", error.GetProperty("message").GetString());
+        Assert.InRange(error.GetProperty("message").GetString()!.Length, 100, Functions.Generation.GenerationFailedException.MaxMessageChars + 30);
+    }
+
     [Fact]
     public async Task A_final_fault_of_an_inline_model_is_the_answer_and_its_fallback_is_not_tried()
     {

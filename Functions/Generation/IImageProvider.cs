@@ -48,8 +48,17 @@ public interface IImageProvider
 /// move the job to its next fallback model; the others (content filter, bad request, credentials, credit) end it.
 /// The code decides the client's status (see <see cref="GenerationErrors"/>).
 /// </summary>
-public sealed class GenerationFailedException(string code, string message, bool retryable = false) : Exception(message)
+public sealed class GenerationFailedException(string code, string message, bool retryable = false)
+    : Exception(Echo.Of(message, MaxMessageChars))
 {
+    /// <summary>
+    /// An upstream's error text is quoted up to this, and so is a job's failure: it travels in the job's status, which
+    /// DurableTask.AzureStorage keeps in a table property of at most 32K characters (a longer one failed the job's
+    /// every step: 500 generation_failed) and the Durable extension caps at 16 KB, both as serialized, where each
+    /// character outside ASCII is escaped as 6 (1,000 emoji: 12,000 characters).
+    /// </summary>
+    public const int MaxMessageChars = 1000;
+
     public string Code { get; } = code;
     public bool Retryable { get; } = retryable;
 }

@@ -125,7 +125,8 @@ public static class GenerationOrchestrator
 
     static JobResult Fail(TaskOrchestrationContext context, DateTime started, string code, string message)
     {
-        context.SetCustomStatus(new JobProgress("failed", null, started, code, message));
-        throw new GenerationFailedException(code, message);
+        var failure = new GenerationFailedException(code, message); // its message capped, for the status's size limits
+        context.SetCustomStatus(new JobProgress("failed", null, started, code, failure.Message));
+        throw failure;
     }
 }
