@@ -1,5 +1,6 @@
 using Functions.Files;
 using Functions.Generation;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Functions.Tests.Storage;
 
@@ -24,6 +25,25 @@ public sealed class FileStoreTests(StorageFixture storage) : IClassFixture<Stora
         while (buffer.Length < count && (read = await content.ReadAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, count - buffer.Length)))) > 0)
             buffer.Write(chunk, 0, read);
         return buffer.ToArray();
+    }
+
+    [Fact]
+    public async Task A_file_deleted_between_its_record_and_its_bytes_reads_as_not_found()
+    {
+        var id = await SaveAsync();
+        var deleted = 0;
+        // The delete lands between the read of the file's record and the read pinned to its version (If-Match): 412.
+        using var services = new RecordingTransport(request =>
+        {
+            if (request.Headers.TryGetValue("If-Match", out _) && request.Uri.Path.EndsWith("/" + id, StringComparison.Ordinal)
+                && Interlocked.Exchange(ref deleted, 1) == 0)
+                storage.Files.GetBlobClient(id).Delete();
+            return null;
+        }).AppStorage(storage.ConnectionString);
+        var files = new FileStore(services.GetRequiredKeyedService<Azure.Storage.Blobs.BlobContainerClient>(Functions.Storage.StorageNames.FilesContainer));
+
+        Assert.Null(await files.OpenReadAsync(id, default));
+        Assert.Equal(1, deleted);
     }
 
     [Fact]

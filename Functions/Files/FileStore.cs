@@ -74,7 +74,8 @@ public sealed class FileStore([FromKeyedServices(StorageNames.FilesContainer)] B
             return new FileContent(FromBlob(fileId, properties.ContentType, properties.ContentLength, properties.Metadata), content,
                 properties.ETag.ToString("H"), properties.LastModified);
         }
-        catch (RequestFailedException e) when (e.Status == StatusCodes.Status404NotFound)
+        // 412: deleted between the two reads (a file is never changed in place, so a version that no longer holds is gone).
+        catch (RequestFailedException e) when (e.Status is StatusCodes.Status404NotFound or StatusCodes.Status412PreconditionFailed)
         {
             return null;
         }
