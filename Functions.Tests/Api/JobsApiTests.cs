@@ -138,6 +138,17 @@ public sealed class JobsApiTests(AppFixture app) : IClassFixture<AppFixture>
         }
     }
 
+    [Fact]
+    public async Task A_token_pages_only_the_status_filter_it_came_from()
+    {
+        for (var i = 0; i < 2; i++) await SubmitAndFinishAsync(app.Client, new { prompt = $"filtered page {i}" });
+        var token = (await app.Client.GetFromJsonAsync<JsonElement>("/api/v1/jobs?status=succeeded&limit=1")).GetProperty("continuation_token").GetString()!;
+
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync($"/api/v1/jobs?status=succeeded&limit=1&continuation_token={token}")).StatusCode);
+        foreach (var other in new[] { "", "status=failed&", "status=canceled&" }) // once: a page of another listing, jobs skipped
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, (await app.Client.GetAsync($"/api/v1/jobs?{other}continuation_token={token}")).StatusCode);
+    }
+
     [Theory]
     [InlineData("-1", "out_of_range")] // an integer, out of range: not "not a valid integer"
     [InlineData("9223372036854775808", "out_of_range")]

@@ -30,11 +30,13 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, Idempotenc
                     "enum", statusValues[^1]);
             only = parsed;
         }
-        var (valid, position) = await positions.OpenAsync(ListQuery.Jobs, token, cancellationToken);
+        // A token pages the listing it came from: one of another status filter would resume that one's query (and skip jobs).
+        var list = only is { } filter ? $"{ListQuery.Jobs}?status={filter.ToWire()}" : ListQuery.Jobs;
+        var (valid, position) = await positions.OpenAsync(list, token, cancellationToken);
         if (!valid) return ListQuery.InvalidToken(token!);
         var (page, next) = await durable.ListJobsAsync(only, position, pageSize, cancellationToken);
         return TypedResults.Json(new KiapiList<KiapiJob>([.. page.Select(job => job.ToKiapi(id => urls.FileDownload(request, id)))],
-            next is not null, await positions.SealAsync(ListQuery.Jobs, next, cancellationToken)), AppJsonContext.Api.KiapiListKiapiJob);
+            next is not null, await positions.SealAsync(list, next, cancellationToken)), AppJsonContext.Api.KiapiListKiapiJob);
     }
 
     /// <summary>The job: 200 with it (Retry-After while it has not ended), 404 unknown, 422 malformed id.</summary>
