@@ -1,4 +1,5 @@
 using Functions.LocalHost;
+using Microsoft.Extensions.Configuration;
 
 namespace Functions.Tests.Host;
 
@@ -37,5 +38,15 @@ public sealed class HostJsonTests
             """);
 
         Assert.Equal(new HostJson("api", "OtherJobs", 6, UseInstanceTableEtag: true, MaxConcurrentActivities: 3, MaxConcurrentOrchestrations: 5), host);
+    }
+
+    [Fact]
+    public void The_shipped_function_timeout_outlasts_the_longest_step_of_a_job_with_the_default_settings()
+    {
+        // On Azure an activity that passes functionTimeout is cut off and the worker restarts, taking every request with it.
+        using var hostJson = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryRoot.Path, "host.json")));
+        var timeout = TimeSpan.Parse(hostJson.RootElement.GetProperty("functionTimeout").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+
+        Assert.True(DurableStorage.LongestActivity(new ConfigurationBuilder().Build()) < timeout);
     }
 }
