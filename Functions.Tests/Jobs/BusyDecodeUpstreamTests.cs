@@ -19,6 +19,9 @@ public sealed class BusyDecodeUpstreamTests(BusyDecodeProviderFixture app) : ICl
 {
     static readonly TimeSpan Held = TimeSpan.FromSeconds(3); // three bounded waits
 
+    // The upstream's image has reached the budget and waits there: the hold that follows is what it must outlast.
+    Task QueuedOnTheBudgetAsync() => Eventually.HoldsAsync(() => Task.FromResult(app.Service<Functions.Generation.DecodeBudget>().Waiting > 0));
+
     [Theory]
     [InlineData("gpt-image-1", "/v1/images/generations")] // the image comes with the submit (Base64)
     [InlineData("grok", FaultTests.Grok)]                 // the image is fetched by the Store step
@@ -33,6 +36,7 @@ public sealed class BusyDecodeUpstreamTests(BusyDecodeProviderFixture app) : ICl
             var accepted = await JobsApiTests.SubmitAsyncAsync(app.Client, new { prompt = $"{model} while the budget is taken", model });
             Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
             jobPath = accepted.Headers.Location!.AbsolutePath;
+            await QueuedOnTheBudgetAsync();
             await Task.Delay(Held);
             var waiting = await app.Client.GetFromJsonAsync<JsonElement>(jobPath);
             Assert.Contains(waiting.GetProperty("status").GetString(), new[] { "queued", "running" });
@@ -59,6 +63,7 @@ public sealed class BusyDecodeUpstreamTests(BusyDecodeProviderFixture app) : ICl
         using (await ImageCheckTests.TakeWholeBudgetAsync(app))
         {
             generate = app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "inline while the budget is taken", model = "gpt-image-1" });
+            await QueuedOnTheBudgetAsync();
             await Task.Delay(Held);
             Assert.False(generate.IsCompleted);
         }

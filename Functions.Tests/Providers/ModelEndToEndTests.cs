@@ -38,7 +38,7 @@ public sealed class ModelEndToEndTests(ProviderFixture app) : IClassFixture<Prov
         var debug = json.GetProperty("apiDebug");
         Assert.EndsWith(path, debug.GetProperty("requestUrl").GetString());
         Assert.False(debug.GetProperty("usedFallback").GetBoolean());
-        Assert.DoesNotContain(FakeGeminigen.ApiKey, json.GetRawText());
+        Assert.DoesNotContain(fake switch { FakeSiliconFlow => FakeSiliconFlow.Key, FakeOpenAi => FakeOpenAi.Key, _ => FakeGeminigen.ApiKey }, json.GetRawText());
     }
 
     [Fact]
