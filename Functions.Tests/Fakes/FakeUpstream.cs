@@ -200,10 +200,25 @@ public abstract class FakeUpstream : IAsyncDisposable
         return (request, fault);
     }
 
+    /// <summary>The shared faults that are only a status and an error body.</summary>
+    static readonly Dictionary<Fault, (int Status, string Code, string Message)> StatusFaults = new()
+    {
+        [Fault.ServerError] = (500, "SYSTEM_ERROR", "Internal error"),
+        [Fault.RequestTimeout] = (408, "REQUEST_TIMEOUT", "Request timed out"),
+        [Fault.BadGateway] = (502, "SYSTEM_ERROR", "Upstream model failure"),
+        [Fault.Unavailable] = (503, "SYSTEM_ERROR", "Service overloaded"),
+        [Fault.GatewayTimeout] = (504, "SYSTEM_ERROR", "Gateway timeout"),
+    };
+
     /// <summary>The faults every provider shares, written in the provider's error shape; false when the fault is the provider's own.</summary>
     protected async Task<bool> TryWriteCommonFaultAsync(HttpContext context, Fault fault, Func<int, string, string, object> errorBody)
     {
         var response = context.Response;
+        if (StatusFaults.TryGetValue(fault, out var plain))
+        {
+            await RejectAsync(context, plain.Status, errorBody(plain.Status, plain.Code, plain.Message));
+            return true;
+        }
         switch (fault)
         {
             case Fault.RateLimited or Fault.RateLimitedForAMinute or Fault.RateLimitedForTheLongestWait:
@@ -214,23 +229,8 @@ public abstract class FakeUpstream : IAsyncDisposable
                 response.Headers.RetryAfter = DateTimeOffset.UtcNow.AddHours(1).ToString("R");
                 await RejectAsync(context, 429, errorBody(429, "RATE_LIMIT_ERROR", "Too many requests"));
                 return true;
-            case Fault.ServerError:
-                await RejectAsync(context, 500, errorBody(500, "SYSTEM_ERROR", "Internal error"));
-                return true;
-            case Fault.RequestTimeout:
-                await RejectAsync(context, 408, errorBody(408, "REQUEST_TIMEOUT", "Request timed out"));
-                return true;
             case Fault.NoAnswer:
                 context.Abort();
-                return true;
-            case Fault.Unavailable:
-                await RejectAsync(context, 503, errorBody(503, "SYSTEM_ERROR", "Service overloaded"));
-                return true;
-            case Fault.BadGateway:
-                await RejectAsync(context, 502, errorBody(502, "SYSTEM_ERROR", "Upstream model failure"));
-                return true;
-            case Fault.GatewayTimeout:
-                await RejectAsync(context, 504, errorBody(504, "SYSTEM_ERROR", "Gateway timeout"));
                 return true;
             case Fault.Hang:
                 await Task.Delay(HangFor, context.RequestAborted).ContinueWith(_ => { });
