@@ -102,6 +102,18 @@ public sealed class UpstreamCallRulesTests : IAsyncLifetime
         Assert.Contains("answered 302", refused.Message); // a redirect loop ends, and fails over to another model
     }
 
+    [Theory]
+    [InlineData("file:///etc/passwd")]
+    [InlineData("ftp://127.0.0.1/image.png")]
+    [InlineData("http://[::1")] // no URL at all
+    public async Task An_image_url_that_redirects_to_no_http_url_is_refused_as_the_upstreams_failure(string to)
+    {
+        var redirect = _server.Redirect($"/elsewhere/{Guid.NewGuid():N}", to);
+        using var images = Images();
+
+        await RefusedAsync(() => images.DownloadAsync(redirect, CancellationToken.None));
+    }
+
     [Fact]
     public async Task An_image_served_under_a_type_that_is_no_image_type_is_taken_for_what_its_bytes_are()
     {

@@ -41,6 +41,27 @@ public sealed class RedactionTests
         Assert.Equal("***", (string)body["tokens"]!);
     }
 
+    [Fact]
+    public void A_secret_named_member_is_hidden_whole_whatever_its_value_and_token_usage_details_stay()
+    {
+        var body = ApiDebugRedaction.Body(JsonNode.Parse("""
+            {"session_token":["tok-1"],"client_secret":{"value":"cs-2"},"usage":{"input_tokens_details":{"image_tokens":3}}}
+            """))!;
+
+        Assert.Equal("***", (string)body["session_token"]!);
+        Assert.Equal("***", (string)body["client_secret"]!);
+        Assert.Equal(3, (int)body["usage"]!["input_tokens_details"]!["image_tokens"]!);
+    }
+
+    [Fact]
+    public void A_percent_encoded_secret_query_name_is_masked_as_its_plain_name_is()
+    {
+        var debug = ApiDebugRedaction.Create("https://gateway.example/v1/images?api%5Fkey=sekrit-42&Api%4Bey=k&n=1", "POST", [],
+            new JsonObject(), 200, new JsonObject(), TimeSpan.Zero);
+
+        Assert.Equal("https://gateway.example/v1/images?api%5Fkey=***&Api%4Bey=***&n=1", debug.RequestUrl);
+    }
+
     [Theory]
     [InlineData("api_key")]
     [InlineData("api-key")]

@@ -6,8 +6,8 @@ namespace Functions.Tests.Unit;
 
 public sealed class UpstreamResponseTests
 {
-    static UpstreamResponse Answer(string body, bool bom = false) =>
-        new(HttpStatusCode.OK, [.. (bom ? "\uFEFF"u8.ToArray() : []), .. Encoding.UTF8.GetBytes(body)], null, TimeSpan.Zero);
+    static UpstreamResponse Answer(string body, HttpStatusCode status = HttpStatusCode.OK, bool bom = false) =>
+        new(status, [.. (bom ? "\uFEFF"u8.ToArray() : []), .. Encoding.UTF8.GetBytes(body)], null, TimeSpan.Zero);
 
     [Fact]
     public void A_body_that_starts_with_a_byte_order_mark_still_reads_as_json()
@@ -54,6 +54,31 @@ public sealed class UpstreamResponseTests
         var json = Answer("{\"error\": {\"message\": \"" + quoted + "\"}}").Json("sk-SECRETtoken1234567890WXYZ")!;
 
         Assert.Equal(shown, (string)json["error"]!["message"]!);
+    }
+
+    const string PlusSlashKey = "sk+ab/cd+SECRETMIDDLE+zz/yy==";
+
+    [Theory]
+    [InlineData("sk%2Bab%2Fcd%2BSECRETMIDDLE%2Bzz%2Fyy%3D%3D")] // percent-encoded, as in a URL the upstream quotes
+    [InlineData("sk%2bab%2fcd%2bSECRETMIDDLE%2bzz%2fyy%3d%3d")] // ... with lower-case hex
+    [InlineData("SK+AB/CD+SECRETMIDDLE+ZZ/YY==")] // upper-cased
+    [InlineData("sk%2Bab%2Fcd%2BSECRE...")] // percent-encoded and cut short
+    public void A_token_quoted_percent_encoded_or_in_another_case_is_masked_too(string quoted)
+    {
+        var error = Answer("{\"error\": {\"message\": \"Incorrect API key provided: " + quoted + "\"}}", HttpStatusCode.Unauthorized).Json(PlusSlashKey)!;
+        var result = Answer("{\"data\": [], \"note\": \"called with " + quoted + "\"}").Json(PlusSlashKey)!;
+
+        Assert.Equal("Incorrect API key provided: ***", (string)error["error"]!["message"]!);
+        Assert.Equal("called with ***", (string)result["note"]!);
+    }
+
+    [Fact]
+    public void A_token_quoted_as_a_property_name_is_masked_too()
+    {
+        var json = Answer("{\"usage\": {\"keys_seen\": {\"" + PlusSlashKey + "\": 1}}}").Json(PlusSlashKey)!;
+
+        Assert.DoesNotContain("SECRETMIDDLE", json.ToJsonString());
+        Assert.Equal(1, (int)json["usage"]!["keys_seen"]!["***"]!);
     }
 
     [Theory]

@@ -75,6 +75,14 @@ public sealed class UpstreamRulesTests
     [InlineData("64:ff9b:1::a00:1", true)] // local-use NAT64 (RFC 8215)
     [InlineData("64:ff9b:1::808:808", true)] // local-use NAT64 goes to a local translator, whatever address it carries
     [InlineData("2001:0:4136:e378:8000:63bf:3fff:fdd2", true)] // Teredo
+    [InlineData("192.0.2.2", true)] // the documentation ranges (TEST-NET-1, -2, -3; IPv6 2001:db8::/32 and 3fff::/20)
+    [InlineData("198.51.100.7", true)]
+    [InlineData("203.0.113.9", true)]
+    [InlineData("2001:db8::1", true)]
+    [InlineData("3fff::1", true)]
+    [InlineData("192.88.99.1", true)] // the retired 6to4 relay anycast
+    [InlineData("100::1", true)] // discard-only
+    [InlineData("2001:10::1", true)] // IETF protocol assignments (ORCHID and others)
     [InlineData("64:ff9b::808:808", false)] // NAT64 of 8.8.8.8
     [InlineData("2002:808:808::", false)]
     [InlineData("8.8.8.8", false)]

@@ -35,7 +35,7 @@ public static class ApiDebugRedaction
     public static JsonNode? Body(JsonNode? node) => node switch
     {
         JsonObject obj => new JsonObject(obj.Select(p => KeyValuePair.Create(p.Key,
-            IsSecretName(p.Key) && p.Value is JsonValue && !IsTokenCount(p.Key, p.Value) ? JsonValue.Create(Hidden) : Body(p.Value)))),
+            IsSecretName(p.Key) && !IsTokenCount(p.Key, p.Value) ? JsonValue.Create(Hidden) : Body(p.Value)))),
         JsonArray array => new JsonArray(array.Select(Body).ToArray()),
         JsonValue value when value.TryGetValue<string>(out var text) => JsonValue.Create(String(text)),
         _ => node?.DeepClone(),
@@ -60,14 +60,17 @@ public static class ApiDebugRedaction
         var query = url[(question + 1)..].Split('&').Select(pair =>
         {
             var name = pair.Split('=', 2)[0];
-            return IsSecretName(name) || SecretQueryNames.Contains(name) ? $"{name}={Hidden}" : pair;
+            var decoded = Uri.UnescapeDataString(name.Replace('+', ' ')); // api%5Fkey is api_key
+            return IsSecretName(decoded) || SecretQueryNames.Contains(decoded) ? $"{name}={Hidden}" : pair;
         });
         return url[..question] + "?" + string.Join('&', query);
     }
 
-    // A model's usage ("input_tokens": 10, "max_tokens"): counted tokens, not a credential.
-    static bool IsTokenCount(string name, JsonNode value) =>
-        name.EndsWith("tokens", StringComparison.OrdinalIgnoreCase) && value.GetValueKind() == System.Text.Json.JsonValueKind.Number;
+    // A model's usage ("input_tokens": 10, "max_tokens", "input_tokens_details": {...}): counted tokens, not a credential.
+    // Any other value under a secret's name is hidden whole, an array or object included.
+    static bool IsTokenCount(string name, JsonNode? value) =>
+        name.Contains("tokens", StringComparison.OrdinalIgnoreCase)
+        && value?.GetValueKind() is System.Text.Json.JsonValueKind.Number or System.Text.Json.JsonValueKind.Object;
 
     static bool IsSecretName(string name)
     {

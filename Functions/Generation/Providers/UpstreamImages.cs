@@ -85,6 +85,10 @@ public sealed class UpstreamImages : IDisposable
         {
             throw Refused("the image's download broke off before its end"); // a connection reset, or fewer bytes than announced
         }
+        catch (Exception e) when (e is UriFormatException or InvalidOperationException)
+        {
+            throw Refused("the image URL redirected to no http or https URL"); // the handler follows only those; a Location it cannot read throws
+        }
     }
 
     async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
@@ -108,8 +112,8 @@ public sealed class UpstreamImages : IDisposable
     }
 
     /// <summary>
-    /// Any address that is not a public unicast one: loopback, private, link-local, shared (CGNAT), reserved, multicast,
-    /// Azure's platform address; an IPv4 address carried inside IPv6 (mapped, compatible, NAT64, 6to4) is judged as itself.
+    /// Any address that is not a public unicast one: loopback, private, link-local, shared (CGNAT), documentation,
+    /// benchmarking, reserved, multicast, discard-only, IETF protocol assignments (Teredo among them), Azure's platform address; an IPv4 address carried inside IPv6 (mapped, compatible, NAT64, 6to4) is judged as itself.
     /// </summary>
     public static bool IsPrivate(IPAddress address)
     {
@@ -120,8 +124,9 @@ public sealed class UpstreamImages : IDisposable
     static readonly IPNetwork[] NotPublic = [.. new[]
     {
         "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24",
-        "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/3", "168.63.129.16/32",
-        "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8", "64:ff9b:1::/48", "2001::/32",
+        "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/3",
+        "168.63.129.16/32",
+        "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8", "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32", "3fff::/20",
     }.Select(IPNetwork.Parse)];
 
     static readonly IPNetwork Nat64 = IPNetwork.Parse("64:ff9b::/96"), Compatible = IPNetwork.Parse("::/96"), SixToFour = IPNetwork.Parse("2002::/16");

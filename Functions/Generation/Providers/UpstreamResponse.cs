@@ -40,54 +40,77 @@ public sealed partial record UpstreamResponse(HttpStatusCode Status, byte[] Body
     }
 
     // The walk is skipped for the usual answer (a large Base64 image, no escapes): the token can only hide in an escape,
-    // or in a key the upstream masked itself.
+    // in a percent-encoded URL, in another case, or in a key the upstream masked itself.
     static bool MayQuote(ReadOnlySpan<byte> body, string token)
     {
-        if (body.IndexOf(Encoding.UTF8.GetBytes(token)) >= 0 || body.IndexOf((byte)'\\') >= 0 || body.IndexOf("***"u8) >= 0) return true;
-        foreach (var fragment in FragmentsOf(token))
-            if (body.IndexOf(Encoding.UTF8.GetBytes(fragment)) >= 0) return true;
+        if (body.IndexOfAny((byte)'\\', (byte)'%') >= 0 || body.IndexOf("***"u8) >= 0) return true;
+        foreach (var part in PartsOf(token))
+            foreach (var cased in (string[])[part, part.ToUpperInvariant(), part.ToLowerInvariant()])
+                if (body.IndexOf(Encoding.UTF8.GetBytes(cased)) >= 0) return true;
         return false;
     }
+
+    // The forms an upstream quotes the token in: as sent, or percent-encoded in a URL it echoes (JSON escapes are undone
+    // by the parse). Each is matched in any case: an echo may be upper-cased, and percent-encoding's hex digits vary.
+    static string[] FormsOf(string token) => Uri.EscapeDataString(token) is var encoded && encoded != token ? [token, encoded] : [token];
+
+    static IEnumerable<string> PartsOf(string token) => FormsOf(token).SelectMany(form => (string[])[form, .. FragmentsOf(form)]);
 
     // An upstream may quote the token cut short ("sk-SECRETto...WXYZ"): its first or last 8 characters mark the word as
     // the key's. A token under 12 characters has no fragment long enough to tell from ordinary text.
     static string[] FragmentsOf(string token) => token.Length >= 12 ? [token[..8], token[^8..]] : [];
 
-    // An upstream may quote the token it was sent (in an error, even in a result): it becomes *** before any message,
-    // apiDebug or log is made of the answer. A body that is no JSON object is never shown.
+    // An upstream may quote the token it was sent (in an error, even in a result, even as a property name): it becomes
+    // *** before any message, apiDebug or log is made of the answer. A body that is no JSON object is never shown.
     static void Mask(JsonNode node, string token)
     {
-        var children = node switch
+        if (node is JsonArray array)
         {
-            JsonObject obj => obj.Select(member => (Key: (object)member.Key, member.Value)).ToList(),
-            JsonArray array => array.Select((item, index) => (Key: (object)index, Value: item)).ToList(),
-            _ => [],
-        };
-        foreach (var (key, child) in children)
+            for (var i = 0; i < array.Count; i++)
+                if (Masked(array[i], token, imageField: false) is var item && !ReferenceEquals(item, array[i])) array[i] = item;
+            return;
+        }
+        if (node is not JsonObject obj) return;
+        foreach (var (name, child) in obj.ToList())
         {
-            if (child is JsonValue value && value.TryGetValue<string>(out var text))
+            var value = Masked(child, token, ImageFields.Contains(name));
+            var shownName = MaskText(name, token);
+            if (shownName != name)
             {
-                var masked = text.Replace(token, "***", StringComparison.Ordinal);
-                if (key is not string field || !ImageFields.Contains(field)) masked = MaskQuotedInPart(masked, token);
-                if (masked == text) continue;
-                if (key is string name) node[name] = JsonValue.Create(masked);
-                else node[(int)key] = JsonValue.Create(masked);
+                obj.Remove(name);
+                obj[shownName] = value;
             }
-            else if (child is not null) Mask(child, token);
+            else if (!ReferenceEquals(value, child)) obj[name] = value;
         }
     }
 
+    /// <summary>The node as it may be shown: a string masked (a new value), anything else masked within.</summary>
+    static JsonNode? Masked(JsonNode? node, string token, bool imageField)
+    {
+        if (node is JsonValue value && value.TryGetValue<string>(out var text))
+        {
+            var masked = imageField ? MaskWhole(text, token, StringComparison.Ordinal) : MaskText(text, token);
+            return masked == text ? node : JsonValue.Create(masked);
+        }
+        if (node is not null) Mask(node, token);
+        return node;
+    }
+
+    static string MaskWhole(string text, string token, StringComparison comparison) =>
+        FormsOf(token).Aggregate(text, (masked, form) => masked.Replace(form, "***", comparison));
+
     // The fields an image is read from: a signed URL may hold another JWT (whose first 8 characters every JWT shares),
-    // and Base64 any 8 characters, so there only the whole token is masked.
+    // and Base64 any 8 characters, so there only the whole token is masked, as sent.
     static readonly HashSet<string> ImageFields = ["url", "image_url", "b64_json"];
 
-    // Text for people: a key the upstream masked itself, or a word holding the token's first or last 8 characters.
-    static string MaskQuotedInPart(string text, string token)
+    // Text for people: the token in any of its forms, a key the upstream masked itself, or a word holding the first or
+    // last 8 characters of a form of the token.
+    static string MaskText(string text, string token)
     {
-        var masked = SelfMasked().Replace(text, "***");
-        foreach (var fragment in FragmentsOf(token))
-            if (masked.Contains(fragment, StringComparison.Ordinal))
-                masked = Regex.Replace(masked, $"""[^\s'"]*{Regex.Escape(fragment)}[^\s'"]*""", "***");
+        var masked = SelfMasked().Replace(MaskWhole(text, token, StringComparison.OrdinalIgnoreCase), "***");
+        foreach (var fragment in FormsOf(token).SelectMany(FragmentsOf))
+            if (masked.Contains(fragment, StringComparison.OrdinalIgnoreCase))
+                masked = Regex.Replace(masked, $"""[^\s'"]*{Regex.Escape(fragment)}[^\s'"]*""", "***", RegexOptions.IgnoreCase);
         return masked;
     }
 
