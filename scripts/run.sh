@@ -52,7 +52,12 @@ fi
 # glibc keeps an arena per contending thread (up to 8 per core) and seldom gives their memory back: two arenas keep
 # the host's resident memory about 35 MB lower after concurrent renders (bench/RESULTS.md, "Memory"). Azure: main.bicep.
 export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
+# Built first with its output kept in a file (shown only if the build fails): the restore's warnings about package
+# versions a mirror substitutes (NU1603) would otherwise bury the admin key printed on a first start.
+echo "Building the service (Functions.LocalHost)..."
+mkdir -p Functions.LocalHost/obj
+dotnet build Functions.LocalHost -nologo > Functions.LocalHost/obj/run-build.log 2>&1 || { cat Functions.LocalHost/obj/run-build.log >&2; exit 1; }
 # In the background and waited for, so that a signal to this script stops the app and Azurite at once.
-ASPNETCORE_ENVIRONMENT=Development DOTNET_ENVIRONMENT=Development dotnet run --project Functions.LocalHost -- "$@" &
+ASPNETCORE_ENVIRONMENT=Development DOTNET_ENVIRONMENT=Development dotnet run --no-build --project Functions.LocalHost -- "$@" &
 app_pid=$!
 wait "$app_pid"
