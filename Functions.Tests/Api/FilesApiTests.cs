@@ -359,7 +359,7 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
     [InlineData("GET", "/api/v1/files/file_XYZ")]
     [InlineData("GET", "/api/v1/files/file_00FF00FF00FF00FF00FF")] // the contract's pattern is lower-case hex only
     [InlineData("DELETE", "/api/v1/files/nope")]
-    [InlineData("GET", "/api/v1/files/file_" + Hex60)] // 65 characters: past the longest id the API accepts
+    [InlineData("GET", "/api/v1/files/file_" + Hex60 + "X")] // past the longest id, and not of the pattern: the pattern is what is told
     [InlineData("GET", "/api/v1/files/file_abc%0a")]
     [InlineData("GET", "/api/v1/files?limit=0")]
     [InlineData("GET", "/api/v1/files?limit=1%00")]
@@ -383,7 +383,8 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
     {
         await AssertDetailAsync(await app.Client.GetAsync("/api/v1/files/file_00ff00ff00ff00ff00ff"), HttpStatusCode.NotFound);
         await AssertDetailAsync(await app.Client.DeleteAsync("/api/v1/files/file_00ff00ff00ff00ff00ff"), HttpStatusCode.NotFound);
-        await AssertDetailAsync(await app.Client.GetAsync("/api/v1/files/file_" + Hex60[1..]), HttpStatusCode.NotFound); // 64: the longest accepted
+        await AssertDetailAsync(await app.Client.GetAsync("/api/v1/files/file_" + Hex60[1..]), HttpStatusCode.NotFound); // 64: the longest looked up
+        await AssertDetailAsync(await app.Client.GetAsync("/api/v1/files/file_" + Hex60), HttpStatusCode.NotFound); // 65: of the pattern, so no 422
     }
 
     const string Hex60 = "00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff";

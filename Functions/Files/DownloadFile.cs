@@ -16,9 +16,10 @@ public sealed class DownloadFile(FileStore files)
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = Routes.FileDownload)] HttpRequest request, string file_id,
         CancellationToken cancellationToken)
     {
-        if (!FileIds.IsFileId(file_id)) return KiapiErrors.InvalidPath("file_id", FileIds.Pattern, FileIds.MaxLength, file_id);
+        if (!FileIds.IsFileId(file_id))
+            return FileIds.MatchesPattern(file_id) ? FileFunctions.NotFound(file_id) : KiapiErrors.InvalidPath("file_id", FileIds.Pattern, file_id);
         var content = await files.OpenReadAsync(file_id, cancellationToken);
-        if (content is null) return KiapiErrors.NotFound($"File {file_id} not found");
+        if (content is null) return FileFunctions.NotFound(file_id);
 
         var file = content.File;
         var response = request.HttpContext.Response;

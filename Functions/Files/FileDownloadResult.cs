@@ -31,7 +31,7 @@ public sealed class FileDownloadResult(string fileId, FileStreamHttpResult file,
                 return;
             }
             response.Clear();
-            await KiapiErrors.NotFound($"File {fileId} not found").ExecuteAsync(httpContext);
+            await FileFunctions.NotFound(fileId).ExecuteAsync(httpContext);
             return;
         }
         // Answered here, not by the error middleware: under the Functions host a result runs after the worker's

@@ -48,10 +48,12 @@ public sealed class FileFunctions(FileStore files, ImageHistory history, TimePro
     async Task<(StoredFile? File, JsonHttpResult<KiapiValidationError>? Invalid, JsonHttpResult<KiapiError>? NotFound)> FindAsync(
         string fileId, CancellationToken cancellationToken)
     {
-        if (!FileIds.IsFileId(fileId)) return (null, KiapiErrors.InvalidPath("file_id", FileIds.Pattern, FileIds.MaxLength, fileId), null);
+        if (!FileIds.IsFileId(fileId))
+            return FileIds.MatchesPattern(fileId) ? (null, null, NotFound(fileId)) : (null, KiapiErrors.InvalidPath("file_id", FileIds.Pattern, fileId), null);
         var file = await files.GetAsync(fileId, cancellationToken);
         return file is null ? (null, null, NotFound(fileId)) : (file, null, null);
     }
 
-    static JsonHttpResult<KiapiError> NotFound(string fileId) => KiapiErrors.NotFound($"File {fileId} not found");
+    /// <summary>404: no such file, or an id of the contract's shape longer than any the service makes.</summary>
+    public static JsonHttpResult<KiapiError> NotFound(string fileId) => KiapiErrors.NotFound($"File {Echo.Of(fileId)} not found");
 }

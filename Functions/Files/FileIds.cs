@@ -22,9 +22,15 @@ public static partial class FileIds
 
     public static bool IsFileId(string? id) => id?.Length <= MaxLength && FileIdPattern().MatchesWhole(id);
 
+    /// <summary>Has the contract's shape, whatever its length (the contract sets none).</summary>
+    public static bool MatchesPattern(string id) => FileIdPattern().MatchesWhole(id);
+
     public const string Pattern = "^file_[0-9a-f]+$";
 
-    /// <summary>Longer than any file or job id the service makes (33): storage refuses names past its own limits with a 400.</summary>
+    /// <summary>
+    /// Longer than any file or job id the service makes (33): an id past it cannot exist, and is answered so before
+    /// storage sees it, which refuses names past its own limits with a 400.
+    /// </summary>
     public const int MaxLength = 64;
 
     [GeneratedRegex(Pattern)]

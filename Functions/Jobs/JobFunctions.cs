@@ -45,9 +45,9 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, Idempotenc
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = Routes.Job)] HttpRequest request, string job_id,
         [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
     {
-        if (!JobIds.IsJobId(job_id)) return KiapiErrors.InvalidPath("job_id", JobIds.Pattern, FileIds.MaxLength, job_id);
+        if (!JobIds.IsJobId(job_id)) return JobIds.MatchesPattern(job_id) ? JobNotFound(job_id) : KiapiErrors.InvalidPath("job_id", JobIds.Pattern, job_id);
         var job = await durable.GetJobAsync(job_id, cancellationToken);
-        if (job is null) return KiapiErrors.NotFound($"Job {job_id} not found");
+        if (job is null) return JobNotFound(job_id);
         if (!job.Status.IsTerminal()) request.HttpContext.Response.Headers.RetryAfter = JobRecord.PollAfterSeconds;
         return TypedResults.Json(job.ToKiapi(id => urls.FileDownload(request, id)), AppJsonContext.Api.KiapiJob);
     }
@@ -62,9 +62,9 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, Idempotenc
         [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = Routes.Job)] HttpRequest request, string job_id,
         [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
     {
-        if (!JobIds.IsJobId(job_id)) return KiapiErrors.InvalidPath("job_id", JobIds.Pattern, FileIds.MaxLength, job_id);
+        if (!JobIds.IsJobId(job_id)) return JobIds.MatchesPattern(job_id) ? JobNotFound(job_id) : KiapiErrors.InvalidPath("job_id", JobIds.Pattern, job_id);
         var job = await durable.GetInstanceAsync(job_id, getInputsAndOutputs: true, cancellationToken);
-        if (job is null || job.Name != GenerationOrchestrator.Name) return KiapiErrors.NotFound($"Job {job_id} not found");
+        if (job is null || job.Name != GenerationOrchestrator.Name) return JobNotFound(job_id);
         var input = job.ReadInputAs<GenerationJob>();
         if (job.IsCompleted)
         {
@@ -131,4 +131,6 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, Idempotenc
     static JsonHttpResult<KiapiJobDeleted> Deleted(string jobId, bool wasRunning, bool deleted = true) =>
         TypedResults.Json(new KiapiJobDeleted(deleted, jobId, wasRunning), AppJsonContext.Api.KiapiJobDeleted);
 
+    /// <summary>404: no such job, or an id of the contract's shape longer than any the service makes.</summary>
+    static JsonHttpResult<KiapiError> JobNotFound(string jobId) => KiapiErrors.NotFound($"Job {Echo.Of(jobId)} not found");
 }

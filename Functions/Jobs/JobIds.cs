@@ -20,6 +20,9 @@ public static partial class JobIds
 
     public static bool IsJobId(string? id) => id?.Length <= FileIds.MaxLength && JobIdPattern().MatchesWhole(id);
 
+    /// <summary>Has the contract's shape, whatever its length (the contract sets none).</summary>
+    public static bool MatchesPattern(string id) => JobIdPattern().MatchesWhole(id);
+
     public const string Pattern = "^job_[0-9a-f]+$";
 
     [GeneratedRegex(Pattern)]

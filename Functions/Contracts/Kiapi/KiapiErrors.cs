@@ -9,10 +9,8 @@ public static class KiapiErrors
     public static JsonHttpResult<KiapiError> NotFound(string detail) => Of(StatusCodes.Status404NotFound, detail);
 
     /// <summary>422 with one validation issue, for a path parameter that does not match its pattern.</summary>
-    public static JsonHttpResult<KiapiValidationError> InvalidPath(string name, string pattern, int maxLength, string input) =>
-        input.Length > maxLength
-            ? Invalid("path", name, $"String should have at most {maxLength} characters", "string_too_long", input)
-            : Invalid("path", name, $"String should match pattern '{pattern}'", "string_pattern_mismatch", input);
+    public static JsonHttpResult<KiapiValidationError> InvalidPath(string name, string pattern, string input) =>
+        Invalid("path", name, $"String should match pattern '{pattern}'", "string_pattern_mismatch", input);
 
     /// <summary>422 with one validation issue at <paramref name="location"/> ("path", "query", "body"); a long input is quoted cut short.</summary>
     public static JsonHttpResult<KiapiValidationError> Invalid(string location, string name, string message, string type, string? input) =>
