@@ -122,7 +122,12 @@ public sealed class FakeGeminigen : FakeUpstream
             Fault.TaskFails => Failed(uuid, "SYSTEM_ERROR", "Generation failed upstream"),
             Fault.TaskFailsWithoutCode => Failed(uuid, null, "Generation failed upstream"),
             _ when Hold || polls < PollsToFinish => Record(uuid, 1, Math.Min(90, polls * 30)),
-            _ => Completed(uuid, ImageUrl(task.Fault is Fault.OversizedImage or Fault.NotAnImage ? task.Fault : null)),
+            _ => Completed(uuid, ImageUrl(task.Fault is Fault.OversizedImage or Fault.NotAnImage ? task.Fault : null), proseBytes: task.Fault switch
+            {
+                Fault.VerboseRecord => 2_000_000,
+                Fault.OversizedRecord => 5_000_000,
+                _ => 0,
+            }),
         };
         await Results.Json(record).ExecuteAsync(context);
     }
@@ -134,10 +139,11 @@ public sealed class FakeGeminigen : FakeUpstream
         ["created_at"] = "2026-11-20T10:00:00",
     };
 
-    static Dictionary<string, object?> Completed(string uuid, string imageUrl)
+    static Dictionary<string, object?> Completed(string uuid, string imageUrl, int proseBytes = 0)
     {
         var record = Record(uuid, 2, 100);
         record["generated_image"] = new[] { new { image_url = imageUrl, thumbnail_url = imageUrl } };
+        if (proseBytes > 0) record["description"] = string.Concat(Enumerable.Repeat("a lighthouse at dusk, painted in watercolor. ", proseBytes / 45));
         return record;
     }
 

@@ -61,6 +61,10 @@ public enum Fault
     GeminiRateLimited,
     /// <summary>A 400 that quotes the whole prompt back (an upstream's "Your prompt was rejected: …").</summary>
     EchoesPrompt,
+    /// <summary>A geminigen task whose finished record also carries 2 MB of prose (a description of the image, say).</summary>
+    VerboseRecord,
+    /// <summary>The same with 5 MB of prose: past the answer cap of the provider fixture (Upstream:MaxImageBytes 1 MiB, in Base64, and 1 MB).</summary>
+    OversizedRecord,
 }
 
 /// <summary>One request a fake received: method, path, headers and (form or JSON) fields.</summary>

@@ -363,6 +363,31 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
         Assert.DoesNotContain(FakeOpenAi.Key, message);
         Assert.Contains("Key *** may not use this model", message);
     }
+
+    [Fact]
+    public async Task A_finished_task_whose_record_carries_megabytes_of_text_ends_its_job_with_the_image_and_apidebug_shows_it_cut()
+    {
+        app.ClearFaults();
+        app.Geminigen.Fail(Grok, Fault.VerboseRecord, times: 1);
+
+        // The job carries its apiDebug through the job engine, whose messages are bounded (4 MiB): 5 MB kept whole held the job past its deadline.
+        var json = await app.GenerateAsync(new { prompt = "a verbose upstream", model = "grok" });
+
+        var debug = json.GetProperty("apiDebug");
+        Assert.False(debug.GetProperty("usedFallback").GetBoolean());
+        Assert.True(debug.GetRawText().Length < 100_000, $"apiDebug is {debug.GetRawText().Length} characters");
+    }
+
+    [Fact]
+    public async Task A_check_answer_past_the_answer_cap_moves_the_job_to_its_fallback_at_once_not_at_its_deadline()
+    {
+        var clock = Stopwatch.StartNew();
+
+        var (_, debug) = await app.GenerateThroughFallbackAsync(app.Geminigen, Grok, Fault.OversizedRecord, "grok");
+
+        Assert.Contains("larger than", debug.GetProperty("fallbackReason").GetString());
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}"); // the deadline is 15 s
+    }
 }
 
 /// <summary>

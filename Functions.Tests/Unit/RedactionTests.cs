@@ -42,6 +42,32 @@ public sealed class RedactionTests
     }
 
     [Fact]
+    public void A_long_text_is_cut_with_its_length_and_a_prompt_of_4000_emoji_is_shown_whole()
+    {
+        var prose = string.Concat(Enumerable.Repeat("a lighthouse at dusk. ", 1000)); // 22,000 characters
+        var emoji = string.Concat(Enumerable.Repeat("\U0001F3A8", 4000));
+
+        var shown = ApiDebugRedaction.String(prose);
+
+        Assert.Equal(prose[..ApiDebugRedaction.LongestShownString] + $"… ({prose.Length} characters)", shown);
+        Assert.Equal(emoji, ApiDebugRedaction.String(emoji));
+        Assert.EndsWith("(30000 characters)", ApiDebugRedaction.String("https://cdn.example/" + new string('a', 29_980)));
+    }
+
+    [Fact]
+    public void A_body_larger_than_apidebug_shows_is_replaced_by_a_note_of_its_size()
+    {
+        var many = new JsonObject();
+        for (var i = 0; i < 2000; i++) many[$"field{i}"] = "twenty characters ok";
+
+        var debug = ApiDebugRedaction.Create("https://up.example/v1", "POST", [], new JsonObject { ["prompt"] = "hi" }, 200, many, TimeSpan.Zero);
+
+        Assert.Equal("hi", (string)debug.RequestBody["prompt"]!);
+        Assert.StartsWith("The body is ", (string)debug.ResponseBody["omitted"]!);
+        Assert.True(debug.ResponseBody.ToJsonString().Length < 200);
+    }
+
+    [Fact]
     public void A_secret_named_member_is_hidden_whole_whatever_its_value_and_token_usage_details_stay()
     {
         var body = ApiDebugRedaction.Body(JsonNode.Parse("""

@@ -7,12 +7,22 @@ namespace Functions.Generation;
 /// <summary>
 /// Makes a call safe to show: credentials (headers, secret-named fields, a URL's signature, in the request URL and in
 /// any URL of the bodies) become "***" and Base64 payloads become their length,
-/// so apiDebug never carries a secret or megabytes of image data.
+/// so apiDebug never carries a secret or megabytes of image data; a long text is cut, and a body too large is replaced by a note.
 /// </summary>
 public static class ApiDebugRedaction
 {
     const string Hidden = "***";
     const int LongestPlainString = 256;
+
+    /// <summary>The longest text shown whole: a prompt of 4,000 emoji (8,000 UTF-16 units) fits; longer is cut, with its length.</summary>
+    public const int LongestShownString = 8_192;
+
+    /// <summary>
+    /// The most a body may take once redacted and serialized; a larger one is replaced by a note of its size. A job carries
+    /// its apiDebug through the job engine, whose messages are bounded (4 MiB over gRPC): an upstream's answer of
+    /// megabytes of text kept whole failed its step there, which then held the job past its deadline.
+    /// </summary>
+    public const int LargestShownBody = 32 * 1024;
 
     static readonly HashSet<string> SecretHeaders = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -28,8 +38,12 @@ public static class ApiDebugRedaction
         int status, JsonObject responseBody, TimeSpan duration, bool usedFallback = false, string? fallbackReason = null) =>
         new(Url(url), method,
             headers.ToDictionary(h => h.Key, h => SecretHeaders.Contains(h.Key) ? Hidden : h.Value, StringComparer.OrdinalIgnoreCase),
-            (JsonObject)Body(requestBody)!, status, (JsonObject)Body(responseBody)!, Math.Round(duration.TotalMilliseconds, 1),
+            Bounded((JsonObject)Body(requestBody)!), status, Bounded((JsonObject)Body(responseBody)!), Math.Round(duration.TotalMilliseconds, 1),
             usedFallback, fallbackReason);
+
+    static JsonObject Bounded(JsonObject body) => body.ToJsonString() is { Length: > LargestShownBody } json
+        ? new JsonObject { ["omitted"] = $"The body is {json.Length} characters once redacted; apiDebug shows at most {LargestShownBody}." }
+        : body;
 
     /// <summary>Redacts a JSON body: secret-named fields and Base64 blobs anywhere in it.</summary>
     public static JsonNode? Body(JsonNode? node) => node switch
@@ -45,11 +59,13 @@ public static class ApiDebugRedaction
     public static string String(string text)
     {
         // An upstream's answer carries its image's URL, signed (sig=, X-Amz-Signature=) as often as not.
-        if (text.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || text.StartsWith("http://", StringComparison.OrdinalIgnoreCase)) return Url(text);
+        if (text.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || text.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
+            return Echo.Of(Url(text), LongestShownString);
         if (text.Length <= LongestPlainString) return text;
         var payload = text.StartsWith("data:", StringComparison.Ordinal) && text.IndexOf(',') is var comma and > 0 ? text[(comma + 1)..] : text;
         // Base64.IsValid skips white space, which would let long prose pass for Base64.
-        return !payload.Any(char.IsWhiteSpace) && Base64.IsValid(payload, out var decodedLength) ? $"<base64: {decodedLength} bytes>" : text;
+        return !payload.Any(char.IsWhiteSpace) && Base64.IsValid(payload, out var decodedLength) ? $"<base64: {decodedLength} bytes>"
+            : Echo.Of(text, LongestShownString);
     }
 
     // Query-string credentials (?key=..., ?api_key=..., a signed URL's X-Amz-Signature=... or sig=...) are hidden too.

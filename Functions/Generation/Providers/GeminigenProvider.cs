@@ -52,9 +52,11 @@ public sealed class GeminigenProvider(UpstreamHttp http, IOptions<ProviderOption
             response = await http.SendAsync(Name, () => Authorized(new HttpRequestMessage(HttpMethod.Get, url), call.Token), cancellationToken,
                 UpstreamCallKind.Check);
         }
-        catch (GenerationFailedException e) when (e.Retryable)
+        // A failed check is not a failed task: check again, until the deadline. But a record past the answer cap (it carries
+        // the image's URL, not the image) will be as large at every check: the task's answer cannot be read, now or later.
+        catch (GenerationFailedException e) when (e.Retryable && e.Code != GenerationErrors.InvalidUpstreamImage)
         {
-            return ProviderStep.Pending(taskId, -1, null); // a failed check is not a failed task: check again, until the deadline
+            return ProviderStep.Pending(taskId, -1, null);
         }
         if (response.Status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests or >= HttpStatusCode.InternalServerError)
             return ProviderStep.Pending(taskId, -1, null);
