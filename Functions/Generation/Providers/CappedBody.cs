@@ -5,9 +5,12 @@ static class CappedBody
 {
     public static async Task<byte[]> ReadAsync(HttpContent content, long maxBytes, Func<Exception> tooLarge, CancellationToken cancellationToken)
     {
-        if (content.Headers.ContentLength > maxBytes) throw tooLarge();
+        var announced = content.Headers.ContentLength;
+        if (announced > maxBytes) throw tooLarge();
         await using var body = await content.ReadAsStreamAsync(cancellationToken);
-        using var buffer = new MemoryStream();
+        // Sized as announced (within the cap), so that an image of tens of megabytes is neither grown by doubling nor
+        // copied once more at the end: the buffer is the answer when the body is as long as announced.
+        using var buffer = new MemoryStream(announced > 0 && announced <= Array.MaxLength ? (int)announced.Value : 0);
         var chunk = new byte[81920];
         int read;
         while ((read = await body.ReadAsync(chunk, cancellationToken)) > 0)
@@ -15,6 +18,6 @@ static class CappedBody
             if (buffer.Length + read > maxBytes) throw tooLarge();
             buffer.Write(chunk, 0, read);
         }
-        return buffer.ToArray();
+        return buffer.Length == buffer.Capacity ? buffer.GetBuffer() : buffer.ToArray();
     }
 }
