@@ -60,6 +60,7 @@ sealed class ActivityLockRenewals(IOrchestrationService engine, TimeSpan visibil
     async Task RenewAsync(TaskActivityWorkItem workItem, CancellationToken stop)
     {
         var pause = visibilityTimeout / 3;
+        var failures = 0;
         while (true)
         {
             try
@@ -68,6 +69,8 @@ sealed class ActivityLockRenewals(IOrchestrationService engine, TimeSpan visibil
                 var renewed = await engine.RenewTaskActivityWorkItemLockAsync(workItem);
                 // The engine no longer knows the work item (it gave it up): nothing is left to keep.
                 if (renewed.LockedUntilUtc <= DateTime.UtcNow) return;
+                if (failures > 0) logger.LogInformation("Renewed the lock of activity message {Id} again, after {Failures} failed tries", workItem.Id, failures);
+                failures = 0;
                 pause = visibilityTimeout / 3;
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -81,8 +84,11 @@ sealed class ActivityLockRenewals(IOrchestrationService engine, TimeSpan visibil
             }
             catch (Exception e)
             {
-                // Storage away for a moment: try again soon, while the lock still holds.
-                logger.LogWarning("Could not renew the lock of activity message {Id} ({Reason}); trying again", workItem.Id, e.Message);
+                // Storage away for a moment: try again soon, while the lock still holds. Said once per outage, not at each
+                // try: every second, for each running activity, for as long as an activity may take, would flood the log.
+                if (failures++ == 0) logger.LogWarning("Could not renew the lock of activity message {Id} ({Reason}); trying again every {Seconds} s",
+                    workItem.Id, e.Message, RetryAfterFailure.TotalSeconds);
+                else logger.LogDebug("Could not renew the lock of activity message {Id} ({Reason}), try {Try}", workItem.Id, e.Message, failures);
                 pause = RetryAfterFailure;
             }
         }

@@ -1,7 +1,9 @@
 using Azure;
 using DurableTask.Core;
 using Functions.LocalHost;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 using Moq;
 
 namespace Functions.Tests.Host;
@@ -15,7 +17,7 @@ public sealed class ActivityLockRenewalsTests
     static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
 
     static (Mock<IOrchestrationService> Engine, SidecarOrchestrationService Service, TaskActivityWorkItem WorkItem) Running(bool engineKeepsIt = true,
-        TimeSpan? longestActivity = null, TimeSpan? visibility = null)
+        TimeSpan? longestActivity = null, TimeSpan? visibility = null, ILogger? logger = null)
     {
         var timeout = visibility ?? Visibility;
         var workItem = new TaskActivityWorkItem { Id = "activity-1" };
@@ -30,7 +32,7 @@ public sealed class ActivityLockRenewalsTests
             workItem.LockedUntilUtc = engineKeepsIt ? DateTime.UtcNow.Add(timeout) : DateTime.UtcNow.AddSeconds(-1);
             return workItem;
         });
-        return (engine, new SidecarOrchestrationService(engine.Object, timeout, longestActivity ?? TimeSpan.FromMinutes(1), NullLogger.Instance), workItem);
+        return (engine, new SidecarOrchestrationService(engine.Object, timeout, longestActivity ?? TimeSpan.FromMinutes(1), logger ?? NullLogger.Instance), workItem);
     }
 
     static int Renewals(Mock<IOrchestrationService> engine) =>
@@ -180,6 +182,26 @@ public sealed class ActivityLockRenewalsTests
         // Four more within one retry's wait: at the renewal pace (every 67 ms), not at the retry's (every second).
         var retried = Renewals(engine);
         await Eventually.HoldsAsync(() => Task.FromResult(Renewals(engine) >= retried + 4), RetryAfterFailure * 1.5);
+    }
+
+    [Fact]
+    public async Task Renewals_that_keep_failing_are_warned_of_once_and_their_end_is_told()
+    {
+        var logs = new FakeLogCollector();
+        var (engine, service, workItem) = Running(logger: new FakeLogger(logs));
+        var tries = 0;
+        engine.Setup(e => e.RenewTaskActivityWorkItemLockAsync(workItem)).Returns(() =>
+        {
+            if (Interlocked.Increment(ref tries) <= 3) return Task.FromException<TaskActivityWorkItem>(new RequestFailedException(503, "Server busy"));
+            workItem.LockedUntilUtc = DateTime.UtcNow.Add(Visibility);
+            return Task.FromResult(workItem);
+        });
+
+        await service.LockNextTaskActivityWorkItem(TimeSpan.FromSeconds(1), default);
+        await Eventually.HoldsAsync(() => Task.FromResult(logs.GetSnapshot().Any(r => r.Message.Contains("again, after 3 failed tries"))),
+            RetryAfterFailure * 10);
+
+        Assert.Single(logs.GetSnapshot(), r => r.Level == LogLevel.Warning); // not one per try
     }
 
     [Theory]
