@@ -97,6 +97,6 @@ public sealed class PackageTests(PackageFixture package) : IClassFixture<Package
         Assert.Single(catalog.Orchestrators);
         Assert.Equal(["CheckGeneration", "DiscardGeneration", "StoreGeneration", "SubmitGeneration"], catalog.Activities.Select(a => a.Name).Order());
         Assert.Equal(20, catalog.Http.Count());
-        Assert.Equal(["SweepOrphanFiles"], catalog.Timers.Select(t => t.Name));
+        Assert.Equal(["PurgeEndedJobs", "SweepOrphanFiles"], catalog.Timers.Select(t => t.Name).Order());
     }
 }

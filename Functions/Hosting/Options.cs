@@ -23,6 +23,9 @@ public sealed class GenerationOptions
 
     /// <summary>How long the check of a client's image (an upload, a reference) waits for its share of the decode budget before its request answers 503 server_busy.</summary>
     public double DecodeWaitSeconds { get; set; } = 30;
+
+    /// <summary>How long an ended job is kept (readable, listed) before the daily purge forgets it, as a DELETE would; 0 keeps jobs until deleted.</summary>
+    public double JobRetentionDays { get; set; } = 30;
 }
 
 public sealed class AuthOptions

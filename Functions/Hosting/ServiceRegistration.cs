@@ -78,6 +78,7 @@ public static class ServiceRegistration
         services.AddSingleton<InlineGeneration>();
         services.AddSingleton<IdempotencyKeys>();
         services.AddSingleton<CancelRequests>();
+        services.AddSingleton<EndedJobs>();
         services.AddSingleton<JobSubmitter>();
         services.AddSingleton<AdminOnly>();
         services.AddSingleton<StorageProbe>();

@@ -8,7 +8,7 @@ using Microsoft.DurableTask.Client;
 namespace Functions.Jobs;
 
 /// <summary>The jobs API over the generation orchestrations: a job is an orchestration instance, its id the instance id.</summary>
-public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, IdempotencyKeys keys, CancelRequests cancels, ListPositions positions,
+public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, EndedJobs ended, CancelRequests cancels, ListPositions positions,
     TimeProvider clock, ILogger<JobFunctions> logger)
 {
     /// <summary>
@@ -65,17 +65,9 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, Idempotenc
         if (!JobIds.IsJobId(job_id)) return JobIds.MatchesPattern(job_id) ? JobNotFound(job_id) : KiapiErrors.InvalidPath("job_id", JobIds.Pattern, job_id);
         var job = await durable.GetInstanceAsync(job_id, getInputsAndOutputs: true, cancellationToken);
         if (job is null || job.Name != GenerationOrchestrator.Name) return JobNotFound(job_id);
-        var input = job.ReadInputAs<GenerationJob>();
         if (job.IsCompleted)
         {
-            // Forgotten: its image stays (unless it was canceled: then a Store that landed after the cancel's own
-            // discard is removed now), what only the job needed goes, and its idempotency key makes a new job next
-            // time. The instance goes last, so that a DELETE that fails before it can be sent again.
-            if (job.RuntimeStatus == OrchestrationRuntimeStatus.Terminated) await keeper.DiscardAsync(job_id, CancellationToken.None);
-            await DiscardReferenceAsync(input, CancellationToken.None);
-            if (input?.IdempotencyKeyHash is { } keyHash) await keys.ReleaseAsync(keyHash, job_id, CancellationToken.None);
-            await cancels.ForgetAsync(job_id, CancellationToken.None);
-            await durable.PurgeInstanceAsync(job_id, cancellation: CancellationToken.None);
+            await ended.ForgetAsync(durable, job, CancellationToken.None);
             return Deleted(job_id, wasRunning: false);
         }
         // Once asked, the cancel is carried through even if the client goes away.
@@ -83,7 +75,7 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, Idempotenc
         {
             case CancelOutcome.Stopped:
                 await keeper.DiscardAsync(job_id, CancellationToken.None);
-                await DiscardReferenceAsync(input, CancellationToken.None);
+                await ended.DiscardReferenceAsync(job.ReadInputAs<GenerationJob>(), CancellationToken.None);
                 logger.LogInformation("Job {JobId} canceled while {Status}", job_id, job.RuntimeStatus);
                 return Deleted(job_id, wasRunning: job.RuntimeStatus != OrchestrationRuntimeStatus.Pending);
             case CancelOutcome.EndedFirst:
@@ -123,10 +115,6 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, Idempotenc
         }
         return await durable.WaitUntilStoppedAsync(jobId, clock, CancellationToken.None);
     }
-
-    /// <summary>The job's own copy of an inline reference image; a file the client named as the reference is the client's.</summary>
-    Task DiscardReferenceAsync(GenerationJob? input, CancellationToken cancellationToken) =>
-        input is { ReferenceIsCopy: true, Request.ReferenceFileId: { } copy } ? keeper.DiscardFileAsync(copy, cancellationToken) : Task.CompletedTask;
 
     static JsonHttpResult<KiapiJobDeleted> Deleted(string jobId, bool wasRunning, bool deleted = true) =>
         TypedResults.Json(new KiapiJobDeleted(deleted, jobId, wasRunning), AppJsonContext.Api.KiapiJobDeleted);

@@ -1,0 +1,59 @@
+using Functions.Files;
+using Functions.Jobs;
+using Functions.LocalHost;
+using Functions.Maintenance;
+using Functions.Tests.Api;
+using Microsoft.DurableTask.Client;
+
+namespace Functions.Tests.Maintenance;
+
+/// <summary>
+/// The purge of ended jobs past the retention, on the real app and its Durable backend: each is forgotten as its DELETE
+/// would forget it (the instance, its reference copy, its idempotency key), its image stays, and younger jobs stay.
+/// </summary>
+public sealed class PurgeEndedJobsTests(AppFixture app) : IClassFixture<AppFixture>
+{
+    DurableTaskClient Durable => app.Service<DurableTaskClient>();
+
+    [Fact]
+    public async Task An_ended_job_created_before_the_cutoff_is_forgotten_as_its_delete_would_and_its_image_stays()
+    {
+        var key = Guid.NewGuid().ToString();
+        var body = new { prompt = "purged in time", model = "nano-banana-pro", referenceImageMime = "image/png",
+            referenceImageBase64 = Convert.ToBase64String(TestImages.Png(8, 8)) };
+        var submitted = await JobsApiTests.SubmitAsyncAsync(app.Client, body, key);
+        var job = await JobsApiTests.PollAsync(app.Client, submitted.Headers.Location!.AbsolutePath);
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        var jobId = job.GetProperty("id").GetString()!;
+        var referenceCopy = (await Durable.GetInstanceAsync(jobId, getInputsAndOutputs: true))!.ReadInputAs<GenerationJob>()!.Request.ReferenceFileId!;
+        var image = job.GetProperty("artifacts")[0].GetString()!;
+        var kept = await JobsApiTests.SubmitAndFinishAsync(app.Client, new { prompt = "created after the cutoff" });
+
+        var notYet = await app.Service<EndedJobs>().ForgetEndedBeforeAsync(Durable, DateTimeOffset.UtcNow.AddDays(-1), default);
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync($"/api/v1/jobs/{jobId}")).StatusCode);
+        var createdAt = DateTimeOffset.FromUnixTimeMilliseconds((long)(job.GetProperty("created_at").GetDouble() * 1000));
+        var forgotten = await app.Service<EndedJobs>().ForgetEndedBeforeAsync(Durable, createdAt.AddSeconds(1), default);
+
+        Assert.Equal(0, notYet);
+        Assert.True(forgotten >= 1);
+        Assert.Equal(HttpStatusCode.NotFound, (await app.Client.GetAsync($"/api/v1/jobs/{jobId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync($"/api/v1/jobs/{kept}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync($"/api/v1/files/{image}/download")).StatusCode); // the image stays
+        Assert.Null(await app.Service<FileStore>().GetAsync(referenceCopy, default)); // what only the job needed goes
+        var again = await JobsApiTests.SubmitAsyncAsync(app.Client, body, key); // the key makes a new job
+        Assert.False(again.Headers.Contains("Idempotent-Replayed"));
+        Assert.NotEqual(submitted.Headers.Location, again.Headers.Location);
+    }
+
+    [Fact]
+    public void The_purge_runs_once_a_day_at_03_43_UTC()
+    {
+        var purge = FunctionCatalog.Of(typeof(PurgeEndedJobs).Assembly, new HostJson("api", "Hub", 1)).Timers.Single(t => t.Name == nameof(PurgeEndedJobs));
+        var from = new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);
+
+        var first = purge.Schedule!.Next(from);
+
+        Assert.Equal(new DateTimeOffset(2026, 12, 1, 3, 43, 0, TimeSpan.Zero), first);
+        Assert.Equal(first.AddDays(1), purge.Schedule.Next(first));
+    }
+}

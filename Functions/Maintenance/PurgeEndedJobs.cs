@@ -1,0 +1,24 @@
+using Functions.Jobs;
+using Microsoft.DurableTask.Client;
+
+namespace Functions.Maintenance;
+
+/// <summary>
+/// The timer that forgets ended jobs past <see cref="GenerationOptions.JobRetentionDays"/>, as a DELETE of each would: the
+/// job engine's instance, history and large-payload blobs, the job's cancel record and its idempotency key go; its image
+/// stays. Idempotent, so two instances that both run it do no harm.
+/// </summary>
+public sealed class PurgeEndedJobs(EndedJobs jobs, IOptions<GenerationOptions> options, TimeProvider clock, ILogger<PurgeEndedJobs> logger)
+{
+    /// <summary>Daily, at 03:43 UTC (NCRONTAB with seconds).</summary>
+    public const string Schedule = "0 43 3 * * *";
+
+    [Function(nameof(PurgeEndedJobs))]
+    public async Task RunAsync([TimerTrigger(Schedule)] TimerInfo timer, [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
+    {
+        if (options.Value.JobRetentionDays <= 0) return;
+        var createdBefore = clock.GetUtcNow() - TimeSpan.FromDays(options.Value.JobRetentionDays);
+        var forgotten = await jobs.ForgetEndedBeforeAsync(durable, createdBefore, cancellationToken);
+        logger.LogInformation("Job purge: {Count} ended jobs created before {CreatedBefore:u} forgotten", forgotten, createdBefore);
+    }
+}
