@@ -25,14 +25,15 @@ public sealed class PurgeEndedJobsTests(AppFixture app) : IClassFixture<AppFixtu
         var job = await JobsApiTests.PollAsync(app.Client, submitted.Headers.Location!.AbsolutePath);
         Assert.Equal("succeeded", job.GetProperty("status").GetString());
         var jobId = job.GetProperty("id").GetString()!;
-        var referenceCopy = (await Durable.GetInstanceAsync(jobId, getInputsAndOutputs: true))!.ReadInputAs<GenerationJob>()!.Request.ReferenceFileId!;
+        var instance = (await Durable.GetInstanceAsync(jobId, getInputsAndOutputs: true))!;
+        var referenceCopy = instance.ReadInputAs<GenerationJob>()!.Request.ReferenceFileId!;
         var image = job.GetProperty("artifacts")[0].GetString()!;
         var kept = await JobsApiTests.SubmitAndFinishAsync(app.Client, new { prompt = "created after the cutoff" });
 
         var notYet = await app.Service<EndedJobs>().ForgetEndedBeforeAsync(Durable, DateTimeOffset.UtcNow.AddDays(-1), default);
         Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync($"/api/v1/jobs/{jobId}")).StatusCode);
-        var createdAt = DateTimeOffset.FromUnixTimeMilliseconds((long)(job.GetProperty("created_at").GetDouble() * 1000));
-        var forgotten = await app.Service<EndedJobs>().ForgetEndedBeforeAsync(Durable, createdAt.AddSeconds(1), default);
+        // Just after the engine made the first job's instance; the second was made once the first had ended, later.
+        var forgotten = await app.Service<EndedJobs>().ForgetEndedBeforeAsync(Durable, instance.CreatedAt.AddMilliseconds(1), default);
 
         Assert.Equal(0, notYet);
         Assert.True(forgotten >= 1);

@@ -60,9 +60,11 @@ public sealed class RedactionTests
         var many = new JsonObject();
         for (var i = 0; i < 2000; i++) many[$"field{i}"] = "twenty characters ok";
 
-        var debug = ApiDebugRedaction.Create("https://up.example/v1", "POST", [], new JsonObject { ["prompt"] = "hi" }, 200, many, TimeSpan.Zero);
+        var emoji = string.Concat(Enumerable.Repeat("\U0001F3A8", 4000)); // the longest prompt: 48,000 characters once JSON-escaped
 
-        Assert.Equal("hi", (string)debug.RequestBody["prompt"]!);
+        var debug = ApiDebugRedaction.Create("https://up.example/v1", "POST", [], new JsonObject { ["prompt"] = emoji }, 200, many, TimeSpan.Zero);
+
+        Assert.Equal(emoji, (string)debug.RequestBody["prompt"]!);
         Assert.StartsWith("The body is ", (string)debug.ResponseBody["omitted"]!);
         Assert.True(debug.ResponseBody.ToJsonString().Length < 200);
     }

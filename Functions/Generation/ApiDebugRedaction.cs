@@ -41,9 +41,19 @@ public static class ApiDebugRedaction
             Bounded((JsonObject)Body(requestBody)!), status, Bounded((JsonObject)Body(responseBody)!), Math.Round(duration.TotalMilliseconds, 1),
             usedFallback, fallbackReason);
 
-    static JsonObject Bounded(JsonObject body) => body.ToJsonString() is { Length: > LargestShownBody } json
-        ? new JsonObject { ["omitted"] = $"The body is {json.Length} characters once redacted; apiDebug shows at most {LargestShownBody}." }
+    static JsonObject Bounded(JsonObject body) => TextLength(body) is var length and > LargestShownBody
+        ? new JsonObject { ["omitted"] = $"The body is about {length} characters once redacted; apiDebug shows at most {LargestShownBody}." }
         : body;
+
+    // Counted as text, not as JSON's escapes: a prompt of 4,000 emoji is 8,000 characters, and 48,000 with each escaped.
+    static long TextLength(JsonNode? node) => node switch
+    {
+        JsonObject obj => obj.Sum(p => p.Key.Length + 4L + TextLength(p.Value)),
+        JsonArray array => array.Sum(item => 1L + TextLength(item)),
+        JsonValue value when value.TryGetValue<string>(out var text) => text.Length + 2L,
+        null => 4,
+        _ => node.ToJsonString().Length,
+    };
 
     /// <summary>Redacts a JSON body: secret-named fields and Base64 blobs anywhere in it.</summary>
     public static JsonNode? Body(JsonNode? node) => node switch
