@@ -15,6 +15,10 @@ public sealed class StartupValidationTests
     [InlineData("Upstream:MaxRetryDelaySeconds", "0.5", "RetryBaseDelaySeconds must be 0 or more and at most MaxRetryDelaySeconds")]
     [InlineData("Generation:DecodeBudgetMegapixels", "49", "Generation:DecodeBudgetMegapixels must be at least 50")]
     [InlineData("Generation:DecodeWaitSeconds", "0", "Generation:DecodeWaitSeconds must be above 0")]
+    [InlineData("Generation:JobRetentionDays", "0.5", "Generation:JobRetentionDays must be 0")] // would forget jobs still polled
+    [InlineData("Generation:JobRetentionDays", "-1", "Generation:JobRetentionDays must be 0")]
+    [InlineData("Generation:JobRetentionDays", "1000000", "Generation:JobRetentionDays must be 0")] // a cutoff before the year 1
+    [InlineData("Generation:JobRetentionDays", "NaN", "Generation:JobRetentionDays must be 0")]
     [InlineData("Api:PublicBaseUrl", "images.example.com", "Api:PublicBaseUrl must be an absolute http or https URL")]
     [InlineData("Api:PublicBaseUrl", "ftp://images.example.com", "Api:PublicBaseUrl must be an absolute http or https URL")]
     [InlineData("Api:PublicBaseUrl", "https://images.example.com/?tenant=1", "Api:PublicBaseUrl must be an absolute http or https URL")]

@@ -1,9 +1,14 @@
 using Functions.Files;
+using Functions.Hosting;
 using Functions.Jobs;
 using Functions.LocalHost;
 using Functions.Maintenance;
 using Functions.Tests.Api;
+using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Functions.Tests.Maintenance;
 
@@ -30,13 +35,14 @@ public sealed class PurgeEndedJobsTests(AppFixture app) : IClassFixture<AppFixtu
         var image = job.GetProperty("artifacts")[0].GetString()!;
         var kept = await JobsApiTests.SubmitAndFinishAsync(app.Client, new { prompt = "created after the cutoff" });
 
-        var notYet = await app.Service<EndedJobs>().ForgetEndedBeforeAsync(Durable, DateTimeOffset.UtcNow.AddDays(-1), default);
+        var (notYet, _) = await app.Service<EndedJobs>().ForgetEndedBeforeAsync(Durable, DateTimeOffset.UtcNow.AddDays(-1), default);
         Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync($"/api/v1/jobs/{jobId}")).StatusCode);
         // Just after the engine made the first job's instance; the second was made once the first had ended, later.
-        var forgotten = await app.Service<EndedJobs>().ForgetEndedBeforeAsync(Durable, instance.CreatedAt.AddMilliseconds(1), default);
+        var (forgotten, failed) = await app.Service<EndedJobs>().ForgetEndedBeforeAsync(Durable, instance.CreatedAt.AddMilliseconds(1), default);
 
         Assert.Equal(0, notYet);
         Assert.True(forgotten >= 1);
+        Assert.Equal(0, failed);
         Assert.Equal(HttpStatusCode.NotFound, (await app.Client.GetAsync($"/api/v1/jobs/{jobId}")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync($"/api/v1/jobs/{kept}")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync($"/api/v1/files/{image}/download")).StatusCode); // the image stays
@@ -44,6 +50,22 @@ public sealed class PurgeEndedJobsTests(AppFixture app) : IClassFixture<AppFixtu
         var again = await JobsApiTests.SubmitAsyncAsync(app.Client, body, key); // the key makes a new job
         Assert.False(again.Headers.Contains("Idempotent-Replayed"));
         Assert.NotEqual(submitted.Headers.Location, again.Headers.Location);
+    }
+
+    [Theory]
+    [InlineData(1, 2, true)] // ended a day past the retention: forgotten
+    [InlineData(30, 2, false)] // within it: kept
+    [InlineData(0, 40_000, false)] // 0 keeps jobs until deleted
+    public async Task The_timer_forgets_the_jobs_past_the_retention_counted_from_today(double retentionDays, int daysLater, bool forgotten)
+    {
+        var jobId = await JobsApiTests.SubmitAndFinishAsync(app.Client, new { prompt = $"retained {retentionDays} days" });
+        var timer = new PurgeEndedJobs(app.Service<EndedJobs>(), Options.Create(new GenerationOptions { JobRetentionDays = retentionDays }),
+            new FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(daysLater)), NullLogger<PurgeEndedJobs>.Instance);
+
+        await timer.RunAsync(new TimerInfo(), Durable, default);
+
+        var status = (await app.Client.GetAsync($"/api/v1/jobs/{jobId}")).StatusCode;
+        Assert.Equal(forgotten ? HttpStatusCode.NotFound : HttpStatusCode.OK, status);
     }
 
     [Fact]

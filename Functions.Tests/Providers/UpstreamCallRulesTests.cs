@@ -103,15 +103,17 @@ public sealed class UpstreamCallRulesTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("file:///etc/passwd")]
-    [InlineData("ftp://127.0.0.1/image.png")]
-    [InlineData("http://[::1")] // no URL at all
-    public async Task An_image_url_that_redirects_to_no_http_url_is_refused_as_the_upstreams_failure(string to)
+    [InlineData("file:///etc/passwd", "redirected to no http or https URL")] // it threw, and answered 500
+    [InlineData("ftp://127.0.0.1/image.png", "could not be fetched")]
+    [InlineData("http://[::1", "answered 302")] // no URL at all: the redirect is not followed
+    public async Task An_image_url_that_redirects_to_no_http_url_is_refused_as_the_upstreams_failure(string to, string reason)
     {
         var redirect = _server.Redirect($"/elsewhere/{Guid.NewGuid():N}", to);
         using var images = Images();
 
-        await RefusedAsync(() => images.DownloadAsync(redirect, CancellationToken.None));
+        var refused = await RefusedAsync(() => images.DownloadAsync(redirect, CancellationToken.None));
+
+        Assert.Contains(reason, refused.Message);
     }
 
     [Fact]

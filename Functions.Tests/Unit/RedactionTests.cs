@@ -73,9 +73,10 @@ public sealed class RedactionTests
     public void A_secret_named_member_is_hidden_whole_whatever_its_value_and_token_usage_details_stay()
     {
         var body = ApiDebugRedaction.Body(JsonNode.Parse("""
-            {"session_token":["tok-1"],"client_secret":{"value":"cs-2"},"usage":{"input_tokens_details":{"image_tokens":3}}}
+            {"session_token":["tok-1"],"client_secret":{"value":"cs-2"},"refresh_tokens":{"value":"rt-3"},"usage":{"input_tokens_details":{"image_tokens":3}}}
             """))!;
 
+        Assert.Equal("***", (string)body["refresh_tokens"]!);
         Assert.Equal("***", (string)body["session_token"]!);
         Assert.Equal("***", (string)body["client_secret"]!);
         Assert.Equal(3, (int)body["usage"]!["input_tokens_details"]!["image_tokens"]!);

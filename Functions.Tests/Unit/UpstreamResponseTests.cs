@@ -73,6 +73,24 @@ public sealed class UpstreamResponseTests
     }
 
     [Fact]
+    public void What_only_shares_the_percent_encoding_of_the_tokens_end_is_left_as_it_is()
+    {
+        // The token's last 8 characters are "zz/yy==": percent-encoded "zz%2Fyy%3D%3D". A signature ending in "%3D%3D" is not it.
+        var json = Answer("{\"error\": {\"message\": \"see https://cdn.test/a.png?sig=QWxhZGRpbjpvcGyy%3D%3D\"}}", HttpStatusCode.BadRequest).Json(PlusSlashKey)!;
+
+        Assert.Equal("see https://cdn.test/a.png?sig=QWxhZGRpbjpvcGyy%3D%3D", (string)json["error"]!["message"]!);
+    }
+
+    [Fact]
+    public void A_short_token_is_matched_only_as_sent_and_never_renames_a_property()
+    {
+        var json = Answer("{\"data\": [{\"url\": \"https://cdn.test/i.png\"}], \"note\": \"Data is ready; data\"}").Json("data")!;
+
+        Assert.NotNull(json["data"]); // a property the provider reads
+        Assert.Equal("Data is ready; ***", (string)json["note"]!);
+    }
+
+    [Fact]
     public void A_token_quoted_as_a_property_name_is_masked_too()
     {
         var json = Answer("{\"usage\": {\"keys_seen\": {\"" + PlusSlashKey + "\": 1}}}").Json(PlusSlashKey)!;

@@ -94,9 +94,12 @@ public static class ApiDebugRedaction
 
     // A model's usage ("input_tokens": 10, "max_tokens", "input_tokens_details": {...}): counted tokens, not a credential.
     // Any other value under a secret's name is hidden whole, an array or object included.
-    static bool IsTokenCount(string name, JsonNode? value) =>
-        name.Contains("tokens", StringComparison.OrdinalIgnoreCase)
-        && value?.GetValueKind() is System.Text.Json.JsonValueKind.Number or System.Text.Json.JsonValueKind.Object;
+    static bool IsTokenCount(string name, JsonNode? value) => value?.GetValueKind() switch
+    {
+        System.Text.Json.JsonValueKind.Number => name.Contains("tokens", StringComparison.OrdinalIgnoreCase),
+        System.Text.Json.JsonValueKind.Object => name.EndsWith("tokens_details", StringComparison.OrdinalIgnoreCase),
+        _ => false,
+    };
 
     static bool IsSecretName(string name)
     {

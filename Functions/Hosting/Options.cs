@@ -26,6 +26,9 @@ public sealed class GenerationOptions
 
     /// <summary>How long an ended job is kept (readable, listed) before the daily purge forgets it, as a DELETE would; 0 keeps jobs until deleted.</summary>
     public double JobRetentionDays { get; set; } = 30;
+
+    /// <summary>The longest retention (a century): past it, the cutoff would fall before the calendar's first day.</summary>
+    public const double MaxJobRetentionDays = 36_500;
 }
 
 public sealed class AuthOptions

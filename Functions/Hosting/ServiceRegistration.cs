@@ -22,6 +22,8 @@ public static class ServiceRegistration
                 $"Generation:DecodeBudgetMegapixels must be at least {DecodeBudget.PermitsFor(ImageInspector.MaxPixels)}: the largest image accepted must fit in it.")
             .Validate(o => o.DecodeWaitSeconds > 0 && o.DecodeWaitSeconds <= GenerationOptions.MaxAnswerSeconds,
                 $"Generation:DecodeWaitSeconds must be above 0 and at most {GenerationOptions.MaxAnswerSeconds} (Azure cuts responses at 230 s).")
+            .Validate(o => o.JobRetentionDays == 0 || o.JobRetentionDays is >= 1 and <= GenerationOptions.MaxJobRetentionDays,
+                $"Generation:JobRetentionDays must be 0 (keep jobs until deleted) or 1 to {GenerationOptions.MaxJobRetentionDays} days: a shorter one would forget jobs their clients still poll.")
             .ValidateOnStart();
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section)
             .Validate(o => o.AdminKey is not { Length: > 0 and < AuthOptions.MinAdminKeyLength },

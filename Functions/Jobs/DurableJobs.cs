@@ -41,7 +41,7 @@ public static class DurableJobs
 
     // Jobs are asked of the engine this many at a time: with its input and output a job whose prompt is 4,000 emoji
     // is about 100 KB, and the Durable client's gRPC channel refuses an answer over 4 MiB (a page of 100 answered 500).
-    const int EnginePage = 20;
+    public const int EnginePage = 20;
 
     /// <summary>Public jobs newest first (instance ids sort so), optionally in one status; a page and the token of the next.</summary>
     public static async Task<(IReadOnlyList<JobRecord> Jobs, string? Next)> ListJobsAsync(this DurableTaskClient client, JobStatus? status,

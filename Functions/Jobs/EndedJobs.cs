@@ -7,7 +7,7 @@ namespace Functions.Jobs;
 /// Forgetting ended jobs: one a client deletes (DELETE /api/v1/jobs/{id} on an ended job), and every job past the
 /// retention (<see cref="Maintenance.PurgeEndedJobs"/>), so that the job engine's records do not grow for ever.
 /// </summary>
-public sealed class EndedJobs(ImageKeeper keeper, IdempotencyKeys keys, CancelRequests cancels)
+public sealed class EndedJobs(ImageKeeper keeper, IdempotencyKeys keys, CancelRequests cancels, ILogger<EndedJobs> logger)
 {
     /// <summary>
     /// Its image stays (unless it was canceled: then a Store that landed after the cancel's own discard is removed now),
@@ -24,24 +24,37 @@ public sealed class EndedJobs(ImageKeeper keeper, IdempotencyKeys keys, CancelRe
         await durable.PurgeInstanceAsync(job.InstanceId, cancellation: cancellationToken);
     }
 
-    /// <summary>Forgets every job that has ended and was created before <paramref name="createdBefore"/>; answers how many.</summary>
-    public async Task<int> ForgetEndedBeforeAsync(DurableTaskClient durable, DateTimeOffset createdBefore, CancellationToken cancellationToken)
+    /// <summary>
+    /// Forgets every job that has ended and was created before <paramref name="createdBefore"/>; answers how many were
+    /// forgotten and how many failed. One that fails is logged and passed over (the next run tries it again), so that it
+    /// cannot hold back the others.
+    /// </summary>
+    public async Task<(int Forgotten, int Failed)> ForgetEndedBeforeAsync(DurableTaskClient durable, DateTimeOffset createdBefore,
+        CancellationToken cancellationToken)
     {
         var query = new OrchestrationQuery
         {
             CreatedTo = createdBefore,
             Statuses = [OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated],
             FetchInputsAndOutputs = true, // its input names its reference copy and its idempotency key
-            PageSize = 100,
+            PageSize = DurableJobs.EnginePage, // pages of jobs with their inputs and outputs stay within the engine's message size
         };
-        var forgotten = 0;
+        var (forgotten, failed) = (0, 0);
         await foreach (var job in durable.GetAllInstancesAsync(query).WithCancellation(cancellationToken))
         {
             if (job.Name != GenerationOrchestrator.Name || !job.IsCompleted) continue;
-            await ForgetAsync(durable, job, cancellationToken);
-            forgotten++;
+            try
+            {
+                await ForgetAsync(durable, job, cancellationToken);
+                forgotten++;
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                failed++;
+                logger.LogWarning(e, "Job {JobId} could not be forgotten; the next purge tries it again", job.InstanceId);
+            }
         }
-        return forgotten;
+        return (forgotten, failed);
     }
 
     /// <summary>The job's own copy of an inline reference image; a file the client named as the reference is the client's.</summary>

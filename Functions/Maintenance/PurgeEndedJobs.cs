@@ -16,9 +16,9 @@ public sealed class PurgeEndedJobs(EndedJobs jobs, IOptions<GenerationOptions> o
     [Function(nameof(PurgeEndedJobs))]
     public async Task RunAsync([TimerTrigger(Schedule)] TimerInfo timer, [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
     {
-        if (options.Value.JobRetentionDays <= 0) return;
+        if (options.Value.JobRetentionDays == 0) return;
         var createdBefore = clock.GetUtcNow() - TimeSpan.FromDays(options.Value.JobRetentionDays);
-        var forgotten = await jobs.ForgetEndedBeforeAsync(durable, createdBefore, cancellationToken);
-        logger.LogInformation("Job purge: {Count} ended jobs created before {CreatedBefore:u} forgotten", forgotten, createdBefore);
+        var (forgotten, failed) = await jobs.ForgetEndedBeforeAsync(durable, createdBefore, cancellationToken);
+        logger.LogInformation("Job purge: {Count} ended jobs created before {CreatedBefore:u} forgotten, {Failed} failed", forgotten, createdBefore, failed);
     }
 }

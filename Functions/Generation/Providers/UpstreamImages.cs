@@ -85,9 +85,9 @@ public sealed class UpstreamImages : IDisposable
         {
             throw Refused("the image's download broke off before its end"); // a connection reset, or fewer bytes than announced
         }
-        catch (Exception e) when (e is UriFormatException or InvalidOperationException)
+        catch (UriFormatException)
         {
-            throw Refused("the image URL redirected to no http or https URL"); // the handler follows only those; a Location it cannot read throws
+            throw Refused("the image URL redirected to no http or https URL"); // a Location the redirect handler cannot follow
         }
     }
 

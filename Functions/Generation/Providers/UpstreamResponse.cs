@@ -50,15 +50,20 @@ public sealed partial record UpstreamResponse(HttpStatusCode Status, byte[] Body
         return false;
     }
 
-    // The forms an upstream quotes the token in: as sent, or percent-encoded in a URL it echoes (JSON escapes are undone
-    // by the parse). Each is matched in any case: an echo may be upper-cased, and percent-encoding's hex digits vary.
-    static string[] FormsOf(string token) => Uri.EscapeDataString(token) is var encoded && encoded != token ? [token, encoded] : [token];
+    // The forms an upstream quotes text in: as sent, or percent-encoded in a URL it echoes (JSON escapes are undone by
+    // the parse).
+    static string[] FormsOf(string text) => Uri.EscapeDataString(text) is var encoded && encoded != text ? [text, encoded] : [text];
 
-    static IEnumerable<string> PartsOf(string token) => FormsOf(token).SelectMany(form => (string[])[form, .. FragmentsOf(form)]);
+    static IEnumerable<string> PartsOf(string token) => [.. FormsOf(token), .. FragmentsOf(token)];
 
-    // An upstream may quote the token cut short ("sk-SECRETto...WXYZ"): its first or last 8 characters mark the word as
-    // the key's. A token under 12 characters has no fragment long enough to tell from ordinary text.
-    static string[] FragmentsOf(string token) => token.Length >= 12 ? [token[..8], token[^8..]] : [];
+    // An upstream may quote the token cut short ("sk-SECRETto...WXYZ"): its first or last 8 characters, as sent or
+    // percent-encoded, mark the word as the key's. A token under 12 characters has no fragment long enough to tell from
+    // ordinary text.
+    static IEnumerable<string> FragmentsOf(string token) => token.Length >= 12 ? [.. FormsOf(token[..8]), .. FormsOf(token[^8..])] : [];
+
+    // A token of 12 characters or more is matched in any case (an echo may be upper-cased, and percent-encoding's hex
+    // digits vary) and as a property name; a shorter one only as sent, in values: in another case it is ordinary text.
+    static bool IsLong(string token) => token.Length >= 12;
 
     // An upstream may quote the token it was sent (in an error, even in a result, even as a property name): it becomes
     // *** before any message, apiDebug or log is made of the answer. A body that is no JSON object is never shown.
@@ -74,7 +79,7 @@ public sealed partial record UpstreamResponse(HttpStatusCode Status, byte[] Body
         foreach (var (name, child) in obj.ToList())
         {
             var value = Masked(child, token, ImageFields.Contains(name));
-            var shownName = MaskText(name, token);
+            var shownName = IsLong(token) ? MaskText(name, token) : name;
             if (shownName != name)
             {
                 obj.Remove(name);
@@ -100,15 +105,15 @@ public sealed partial record UpstreamResponse(HttpStatusCode Status, byte[] Body
         FormsOf(token).Aggregate(text, (masked, form) => masked.Replace(form, "***", comparison));
 
     // The fields an image is read from: a signed URL may hold another JWT (whose first 8 characters every JWT shares),
-    // and Base64 any 8 characters, so there only the whole token is masked, as sent.
+    // and Base64 any 8 characters, so there only the whole token is masked, as sent or percent-encoded.
     static readonly HashSet<string> ImageFields = ["url", "image_url", "b64_json"];
 
-    // Text for people: the token in any of its forms, a key the upstream masked itself, or a word holding the first or
-    // last 8 characters of a form of the token.
+    // Text for people: the token in either form, a key the upstream masked itself, or a word holding the token's first or
+    // last 8 characters in either form.
     static string MaskText(string text, string token)
     {
-        var masked = SelfMasked().Replace(MaskWhole(text, token, StringComparison.OrdinalIgnoreCase), "***");
-        foreach (var fragment in FormsOf(token).SelectMany(FragmentsOf))
+        var masked = SelfMasked().Replace(MaskWhole(text, token, IsLong(token) ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal), "***");
+        foreach (var fragment in FragmentsOf(token))
             if (masked.Contains(fragment, StringComparison.OrdinalIgnoreCase))
                 masked = Regex.Replace(masked, $"""[^\s'"]*{Regex.Escape(fragment)}[^\s'"]*""", "***", RegexOptions.IgnoreCase);
         return masked;
