@@ -27,6 +27,19 @@ public sealed class DurableJobsTests
     }
 
     [Fact]
+    public async Task A_list_request_asks_the_engine_at_most_ten_times_then_answers_with_where_it_stopped()
+    {
+        // A filter that matches nothing in a large task hub: every page empty, each with a token to the next.
+        var pages = Enumerable.Range(0, 100).Select(i => new Page<OrchestrationMetadata>([], (i + 1).ToString())).ToArray();
+        EngineAnswers(pages);
+
+        var (jobs, next) = await _durable.Object.ListJobsAsync(JobStatus.Succeeded, continuationToken: null, pageSize: 20, default);
+
+        Assert.Empty(jobs);
+        Assert.Equal("10", next); // has_more, so the client goes on from there
+    }
+
+    [Fact]
     public async Task A_last_page_whose_continuation_token_is_empty_has_no_next_page()
     {
         EngineAnswers(new Page<OrchestrationMetadata>([], ""));

@@ -43,12 +43,18 @@ public static class DurableJobs
     // is about 100 KB, and the Durable client's gRPC channel refuses an answer over 4 MiB (a page of 100 answered 500).
     public const int EnginePage = 20;
 
+    // A filter that matches few of many jobs may be answered with short or empty pages that each carry a token (Azure
+    // Tables stops a query at 5 s or 1,000 rows scanned): one list request asks at most this many, then answers what it
+    // has, with the token of where it stopped, rather than read the whole task hub at once.
+    const int MaxEngineQueries = 10;
+
     /// <summary>Public jobs newest first (instance ids sort so), optionally in one status; a page and the token of the next.</summary>
     public static async Task<(IReadOnlyList<JobRecord> Jobs, string? Next)> ListJobsAsync(this DurableTaskClient client, JobStatus? status,
         string? continuationToken, int pageSize, CancellationToken cancellationToken)
     {
         var jobs = new List<JobRecord>(pageSize);
         var next = continuationToken;
+        var queries = 0;
         do
         {
             var size = Math.Min(EnginePage, pageSize - jobs.Count);
@@ -67,7 +73,7 @@ public static class DurableJobs
                 next = string.IsNullOrEmpty(page.ContinuationToken) ? null : page.ContinuationToken;
                 break;
             }
-        } while (next is not null && jobs.Count < pageSize);
+        } while (next is not null && jobs.Count < pageSize && ++queries < MaxEngineQueries);
         return (jobs, next);
     }
 
