@@ -1,6 +1,8 @@
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
+using Functions.Files;
 using Functions.Maintenance;
+using Functions.Tests.Maintenance;
 using Functions.Storage;
 using Microsoft.DurableTask.Client;
 
@@ -62,6 +64,21 @@ public sealed class LostStorageTests(LostStorageFixture app) : IClassFixture<Los
 
         Assert.Empty(removed);
         Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync("/api/v1/files")).StatusCode); // made again: no 503 left for a client
+    }
+
+    [Fact]
+    public async Task The_orphan_sweep_after_the_history_table_is_lost_keeps_the_images_it_no_longer_lists()
+    {
+        await app.GenerateAsync(new { prompt = "before the loss" }); // storage made again, should an earlier test have lost it
+        var before = await OrphanFilesTests.StoreAsync(app, FileKinds.Generated); // an hour old: its history row is the one lost
+        await new TableServiceClient(app.Azurite.ConnectionString).DeleteTableAsync(StorageNames.HistoryTable);
+
+        var sweep = app.Service<OrphanFiles>();
+        Assert.DoesNotContain(before, await sweep.SweepAsync(app.Service<DurableTaskClient>(), default)); // the table made again, empty
+        await app.GenerateAsync(new { prompt = "the first image of the history made again" });
+        Assert.DoesNotContain(before, await sweep.SweepAsync(app.Service<DurableTaskClient>(), default));
+
+        Assert.NotNull(await app.Service<FileStore>().GetAsync(before, default));
     }
 
     Task LoseAsync() => Task.WhenAll(

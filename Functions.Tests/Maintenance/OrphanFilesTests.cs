@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using Functions.Files;
 using Functions.Generation;
 using Functions.History;
@@ -8,6 +9,7 @@ using Functions.Storage;
 using Functions.Tests.Api;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.DependencyInjection;
 using Moq;
 
 namespace Functions.Tests.Maintenance;
@@ -19,21 +21,32 @@ namespace Functions.Tests.Maintenance;
 public sealed class OrphanFilesTests(AppFixture app) : IClassFixture<AppFixture>
 {
     static readonly byte[] Png = TestImages.Png(8, 8);
-    static readonly DateTimeOffset LongAgo = DateTimeOffset.UtcNow - OrphanFiles.MinimumAge - TimeSpan.FromMinutes(5);
+    internal static readonly DateTimeOffset LongAgo = DateTimeOffset.UtcNow - OrphanFiles.MinimumAge - TimeSpan.FromMinutes(5);
 
     FileStore Files => app.Service<FileStore>();
     DurableTaskClient Durable => app.Service<DurableTaskClient>();
 
-    async Task<string> StoreAsync(string kind, string? jobId = null, DateTimeOffset? createdAt = null, string? fileId = null)
+    Task<string> StoreAsync(string kind, string? jobId = null, DateTimeOffset? createdAt = null, string? fileId = null) =>
+        StoreAsync(app, kind, jobId, createdAt, fileId);
+
+    /// <summary>A file as the app's writers store it, dated <see cref="LongAgo"/> unless told, in a history that began before it.</summary>
+    internal static async Task<string> StoreAsync(AppFixture app, string kind, string? jobId = null, DateTimeOffset? createdAt = null, string? fileId = null)
     {
         fileId ??= FileIds.New(DateTimeOffset.UtcNow);
         var meta = new Dictionary<string, string> { [FileKinds.MetadataKey] = kind };
         if (jobId is not null) meta[FileStore.JobKey] = jobId;
         // As the app's writers do before they store a file (when this is the class's first test, nothing has yet).
         await app.Service<StorageBootstrap>().EnsureCreatedAsync();
-        await Files.SaveAsync(fileId, Png, "image/png", "x.png", createdAt ?? LongAgo, isPrivate: kind == FileKinds.Reference, meta);
+        await HistoryBeganLongAgoAsync(app);
+        await app.Service<FileStore>().SaveAsync(fileId, Png, "image/png", "x.png", createdAt ?? LongAgo, isPrivate: kind == FileKinds.Reference, meta);
         return fileId;
     }
+
+    // The sweep judges a file only by a history that began before it (CounterRow.KeptSince); these files are dated an
+    // hour back, so their history is dated a day back, as a deployment's would be. (The counter row's keys: ImageHistory.)
+    static Task HistoryBeganLongAgoAsync(AppFixture app) =>
+        app.Service<IServiceProvider>().GetRequiredKeyedService<TableClient>(StorageNames.HistoryTable).UpsertEntityAsync(
+            new TableEntity("history", "counter") { [nameof(CounterRow.KeptSince)] = LongAgo - TimeSpan.FromDays(1) }, TableUpdateMode.Merge);
 
     [Fact]
     public async Task A_sweep_removes_only_files_nothing_owns_any_more()

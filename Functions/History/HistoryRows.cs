@@ -32,6 +32,11 @@ public sealed record CounterRow : TableRow
     public long NextId { get; set; } = 1;
     public long PublicCount { get; set; }
     public long PrivateCount { get; set; }
+    /// <summary>
+    /// The first image this counter counted: before it, the history may have been lost (and made again empty), so its rows
+    /// do not tell which older files are orphans. Null on a counter from before it was recorded: the history holds all.
+    /// </summary>
+    public DateTimeOffset? KeptSince { get; set; }
 }
 
 /// <summary>A <c>job-{job id}</c> marker: which image a job produced, so that a retried job never adds a second row.</summary>

@@ -43,7 +43,7 @@ public sealed class ImageHistory([FromKeyedServices(StorageNames.HistoryTable)] 
                 var current = counter ?? await RecountAsync(cancellationToken);
                 var entry = image with { Id = current.NextId };
                 var next = Counter(entry.Id + 1, Count(current.PublicCount) + (entry.IsPrivate ? 0 : 1),
-                    Count(current.PrivateCount) + (entry.IsPrivate ? 1 : 0));
+                    Count(current.PrivateCount) + (entry.IsPrivate ? 1 : 0), counter is null ? entry.CreatedAt : current.KeptSince);
                 var marker = new MarkerRow { PartitionKey = Partition, RowKey = MarkerKey(entry.JobId), ImageId = entry.Id };
                 try
                 {
@@ -123,8 +123,8 @@ public sealed class ImageHistory([FromKeyedServices(StorageNames.HistoryTable)] 
             {
                 var counter = _counter ??= await ReadCounterAsync(cancellationToken);
                 var current = counter ?? await RecountAsync(cancellationToken);
-                var next = Counter(current.NextId,
-                    Count(current.PublicCount) - (entry.IsPrivate ? 0 : 1), Count(current.PrivateCount) - (entry.IsPrivate ? 1 : 0));
+                var next = Counter(current.NextId, Count(current.PublicCount) - (entry.IsPrivate ? 0 : 1),
+                    Count(current.PrivateCount) - (entry.IsPrivate ? 1 : 0), counter is null ? DateTimeOffset.UtcNow : current.KeptSince);
                 try
                 {
                     var written = await table.SubmitTransactionAsync(
@@ -167,6 +167,13 @@ public sealed class ImageHistory([FromKeyedServices(StorageNames.HistoryTable)] 
         return marker.HasValue && await FindAsync(marker.Value!.ImageId, cancellationToken) is { } row ? row.ToEntry() : null;
     }
 
+    /// <summary>
+    /// Since when the history's rows are a full record of the images made (<see cref="CounterRow.KeptSince"/>;
+    /// <see cref="DateTimeOffset.MinValue"/> for a counter from before that was kept); null when it has no counter yet.
+    /// </summary>
+    public async Task<DateTimeOffset?> KeptSinceAsync(CancellationToken cancellationToken) =>
+        await ReadCounterAsync(cancellationToken) is { } counter ? counter.KeptSince ?? DateTimeOffset.MinValue : null;
+
     /// <summary>The file of every image, public and private: a scan of the image rows that reads only their file ids.</summary>
     public async Task<HashSet<string>> FileIdsAsync(CancellationToken cancellationToken)
     {
@@ -200,7 +207,7 @@ public sealed class ImageHistory([FromKeyedServices(StorageNames.HistoryTable)] 
     {
         var (publicCount, newestPublic) = await CountKeysAsync(PublicPrefix, PublicEnd, cancellationToken);
         var (privateCount, newestPrivate) = await CountKeysAsync(PrivatePrefix, PrivateEnd, cancellationToken);
-        return Counter(Math.Max(newestPublic, newestPrivate) + 1, publicCount, privateCount);
+        return Counter(Math.Max(newestPublic, newestPrivate) + 1, publicCount, privateCount, keptSince: null);
     }
 
     async Task<(long Count, long NewestId)> CountKeysAsync(string prefix, string end, CancellationToken cancellationToken)
@@ -239,8 +246,11 @@ public sealed class ImageHistory([FromKeyedServices(StorageNames.HistoryTable)] 
         ? TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and RowKey ge {PublicPrefix} and RowKey lt {PublicEnd}")
         : TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and RowKey gt {after} and RowKey lt {PublicEnd}");
 
-    static CounterRow Counter(long nextId, long publicCount, long privateCount) =>
-        new() { PartitionKey = Partition, RowKey = CounterKey, NextId = nextId, PublicCount = publicCount, PrivateCount = privateCount };
+    // A counter made anew (a new history, or one lost or removed since) holds only what is written from now on.
+    static CounterRow Counter(long nextId, long publicCount, long privateCount, DateTimeOffset? keptSince) => new()
+    {
+        PartitionKey = Partition, RowKey = CounterKey, NextId = nextId, PublicCount = publicCount, PrivateCount = privateCount, KeptSince = keptSince,
+    };
 
     static long Count(long? count) => Math.Max(0, count ?? 0);
 

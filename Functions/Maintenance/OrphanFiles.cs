@@ -39,11 +39,13 @@ public sealed class OrphanFiles(FileStore files, ImageHistory history, StorageBo
             if (file.Kind == FileKinds.Generated || file.Kind == FileKinds.Reference && file.CreatedAt >= now - ReferenceCheckedUntil) candidates.Add(file);
         }
         // Read after the listing, so that a row written after its file is seen; each orphan is then checked on its own.
-        var withRow = candidates.Any(f => f.Kind == FileKinds.Generated) ? await history.FileIdsAsync(cancellationToken) : [];
+        var generated = candidates.Any(f => f.Kind == FileKinds.Generated);
+        var rows = new HistoryView(generated ? await history.KeptSinceAsync(cancellationToken) : null,
+            generated ? await history.FileIdsAsync(cancellationToken) : []);
         var removed = new List<string>();
         foreach (var file in candidates)
         {
-            if (!await IsOrphanAsync(file, withRow, durable, cancellationToken) || !await files.DeleteAsync(file.FileId, cancellationToken)) continue;
+            if (!await IsOrphanAsync(file, rows, durable, cancellationToken) || !await files.DeleteAsync(file.FileId, cancellationToken)) continue;
             removed.Add(file.FileId);
             logger.LogWarning("Removed the orphan file {FileId} ({Kind}, stored {CreatedAt:u}, job {JobId})", file.FileId, file.Kind, file.CreatedAt,
                 file.JobId ?? "none");
@@ -53,11 +55,15 @@ public sealed class OrphanFiles(FileStore files, ImageHistory history, StorageBo
         return removed;
     }
 
-    async Task<bool> IsOrphanAsync(StoredFile file, HashSet<string> withRow, DurableTaskClient durable, CancellationToken cancellationToken)
+    /// <summary>The history as the sweep read it: since when its rows are a full record (null: it has none yet), and the files they name.</summary>
+    sealed record HistoryView(DateTimeOffset? KeptSince, HashSet<string> FileIds);
+
+    async Task<bool> IsOrphanAsync(StoredFile file, HistoryView rows, DurableTaskClient durable, CancellationToken cancellationToken)
     {
         if (file.Kind == FileKinds.Reference)
             return file.JobId is { } job && await durable.GetInstanceAsync(job, getInputsAndOutputs: false, cancellationToken) is null or { IsCompleted: true };
-        if (withRow.Contains(file.FileId)) return false;
+        // A history lost (and made again empty) since the file was stored cannot say it owns none: its bytes may be all that is left of it.
+        if (rows.KeptSince is not { } since || file.CreatedAt < since || rows.FileIds.Contains(file.FileId)) return false;
         if (file.JobId is { } owner && await durable.GetInstanceAsync(owner, getInputsAndOutputs: false, cancellationToken) is { IsCompleted: false })
             return false; // its Store may still write the row
         return await history.FindByJobAsync(file.HistoryKey, cancellationToken) is not { } row || row.FileId != file.FileId;
