@@ -8,14 +8,14 @@ namespace Functions.Tests.Api;
 /// </summary>
 public sealed class ContractTests(AppFixture app) : IClassFixture<AppFixture>
 {
-    [Theory]
+    [SkippableTheory]
     [InlineData("kioai-api.openapi.yaml")]
     [InlineData("kiapi-common.openapi.json")]
     [InlineData("siliconflow-images.openapi.json")]
     public void The_contract_copies_are_the_shared_specs(string file)
     {
         var shared = Path.Combine(RepositoryRoot.Path, "..", "shared", "specs", file);
-        if (!File.Exists(shared)) return; // a clone without the steering folder beside it has only the copies
+        Skip.IfNot(File.Exists(shared), $"No {shared} beside this clone: only the copies can be read.");
         Assert.Equal(File.ReadAllText(shared), File.ReadAllText(OpenApiContract.PathOf(file)));
     }
 

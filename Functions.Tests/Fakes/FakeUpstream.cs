@@ -67,8 +67,9 @@ public enum Fault
     OversizedRecord,
 }
 
-/// <summary>One request a fake received: method, path, headers and (form or JSON) fields.</summary>
-public sealed record FakeRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers, IReadOnlyDictionary<string, string> Fields);
+/// <summary>One request a fake received: method, path, headers, (form or JSON) fields, and when it arrived.</summary>
+public sealed record FakeRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers, IReadOnlyDictionary<string, string> Fields,
+    DateTimeOffset ReceivedAt);
 
 /// <summary>
 /// A provider's API on loopback, speaking its documented protocol, with faults on demand: <see cref="Fail"/> makes the
@@ -152,7 +153,8 @@ public abstract class FakeUpstream : IAsyncDisposable
             foreach (var (name, value) in json)
                 fields[name] = value?.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : value?.ToJsonString() ?? "null";
         }
-        var recorded = new FakeRequest(request.Method, request.Path, request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), fields);
+        var recorded = new FakeRequest(request.Method, request.Path, request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), fields,
+            DateTimeOffset.UtcNow);
         Requests.Enqueue(recorded);
         return recorded;
     }

@@ -1,3 +1,6 @@
+using Functions.Generation;
+using Moq;
+
 namespace Functions.Tests.Jobs;
 
 /// <summary>A synchronous provider that waits until its call is canceled, and says when that happened.</summary>
@@ -9,10 +12,28 @@ public sealed class HangingProviderFixture : SeamProviderFixture
     public HangingProviderFixture() => SubmitsHangUntilCanceled(Canceled, Entered);
 }
 
+/// <summary>
+/// A synchronous provider whose image comes once it is let go (<see cref="Answer"/>), whatever happened to the call
+/// meanwhile; <see cref="Canceled"/> says its call was canceled.
+/// </summary>
+public sealed class LateImageProviderFixture : SeamProviderFixture
+{
+    public TaskCompletionSource Canceled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    public TaskCompletionSource Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public LateImageProviderFixture() => Provider.Setup(p => p.SubmitAsync(It.IsAny<ProviderCall>(), It.IsAny<CancellationToken>()))
+        .Returns(async (ProviderCall _, CancellationToken cancellationToken) =>
+        {
+            await using var registration = cancellationToken.Register(() => Canceled.TrySetResult());
+            await Answer.Task;
+            return ProviderStep.Done(Image());
+        });
+}
+
 public sealed class InlineCancelTests(HangingProviderFixture app) : IClassFixture<HangingProviderFixture>
 {
     [Fact]
-    public async Task A_client_that_goes_away_cancels_the_upstream_call_of_an_inline_generation_and_nothing_is_stored()
+    public async Task A_client_that_goes_away_cancels_the_upstream_call_of_an_inline_generation()
     {
         using var leaving = new CancellationTokenSource();
         var request = app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "nobody waits for me" }, leaving.Token);
@@ -22,7 +43,24 @@ public sealed class InlineCancelTests(HangingProviderFixture app) : IClassFixtur
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request);
         await app.Canceled.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        var history = await app.Client.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/images/history");
-        Assert.Equal(0, history.GetProperty("total").GetInt64());
+    }
+}
+
+public sealed class InlineLateImageTests(LateImageProviderFixture app) : IClassFixture<LateImageProviderFixture>
+{
+    [Fact]
+    public async Task An_image_the_upstream_answers_after_the_client_went_away_is_stored_not_lost()
+    {
+        using var leaving = new CancellationTokenSource();
+        var request = app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "paid for, though nobody waits" }, leaving.Token);
+        await Eventually.HoldsAsync(() => Task.FromResult(app.Provider.Invocations.Any(i => i.Method.Name == nameof(IImageProvider.SubmitAsync))));
+        leaving.Cancel();
+        await app.Canceled.Task.WaitAsync(TimeSpan.FromSeconds(10)); // the app saw the client go
+
+        app.Answer.SetResult(); // an upstream that had already made (and billed) the image
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request);
+
+        await Eventually.HoldsAsync(async () =>
+            (await app.Client.GetFromJsonAsync<JsonElement>("/api/images/history")).GetProperty("total").GetInt64() == 1);
     }
 }

@@ -39,7 +39,13 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
         var submits = app.Geminigen.Requests.Skip(before).Where(r => r.Path == Grok).ToList();
         Assert.Equal(2, submits.Count);
         Assert.Equal(0, app.Geminigen.Requests.Skip(before).Count(r => r.Path == Meta));
+        AssertWaited(submits, TimeSpan.FromSeconds(1)); // Retry-After: 1, against a base retry delay of 0.05 s
     }
+
+    // The second submit came no sooner than the wait the 429 asked for (less a clock's tick).
+    static void AssertWaited(IReadOnlyList<FakeRequest> submits, TimeSpan retryAfter) =>
+        Assert.True(submits[1].ReceivedAt - submits[0].ReceivedAt >= retryAfter - TimeSpan.FromMilliseconds(20),
+            $"sent again after {(submits[1].ReceivedAt - submits[0].ReceivedAt).TotalMilliseconds:0} ms, asked to wait {retryAfter.TotalMilliseconds:0}");
 
     [Fact]
     public async Task A_429_asking_for_a_longer_wait_than_the_retry_delay_maximum_falls_back_at_once()
@@ -72,8 +78,10 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
     {
         app.ClearFaults();
         app.Geminigen.Fail(Grok, Fault.RateLimitedForTheLongestWait, times: 1); // Retry-After: 2, Upstream:MaxRetryDelaySeconds is 2
+        var before = app.Geminigen.Requests.Count;
 
         await AssertServedByGrokAsync("rate limited for the longest wait", grokSubmits: 2);
+        AssertWaited([.. app.Geminigen.Requests.Skip(before).Where(r => r.Path == Grok)], TimeSpan.FromSeconds(2));
     }
 
     [Fact]
