@@ -34,7 +34,7 @@ public class ProviderFixture : AppFixture
         ["Upstream:BreakerMinimumCalls"] = BreakerMinimumCalls,
         ["Upstream:PollMinSeconds"] = "0",
         ["Upstream:PollMaxSeconds"] = "0",
-        ["Upstream:DeadlineSeconds"] = "15", // room for a busy machine; the never-finishing task's test waits it out
+        ["Upstream:DeadlineSeconds"] = "15", // room for a busy machine (the deadline itself is tested in DeadlineTests, at 3 s)
         ["Upstream:MaxImageBytes"] = (1024 * 1024).ToString(),
         ["Upstream:AllowPrivateAddresses"] = AllowPrivateAddresses,
         ["Generation:SyncWaitSeconds"] = "30",

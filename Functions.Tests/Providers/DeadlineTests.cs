@@ -31,6 +31,26 @@ public sealed class DeadlineTests(ShortDeadlineProviderFixture app) : IClassFixt
     }
 
     [Fact]
+    public async Task An_asynchronous_task_that_never_finishes_fails_as_timed_out_at_the_deadline()
+    {
+        app.ClearFaults();
+        app.Geminigen.Hold = true;
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "forever", model = "imagen-flash" });
+
+            var error = await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.GatewayTimeout, "upstream_timeout");
+            Assert.Contains("did not finish within 3 s", error.GetProperty("message").GetString());
+            Assert.True(clock.Elapsed < Bound, $"took {clock.Elapsed}");
+        }
+        finally
+        {
+            app.Geminigen.Hold = false;
+        }
+    }
+
+    [Fact]
     public async Task A_job_ends_at_its_deadline_while_a_synchronous_upstream_hangs()
     {
         app.ClearFaults();
