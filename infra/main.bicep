@@ -12,7 +12,7 @@ param location string = resourceGroup().location
 @maxLength(40)
 param appName string = 'imggen-${uniqueString(resourceGroup().id)}'
 
-@description('Flex Consumption scale-out bound.')
+@description('Flex Consumption scale-out bound, per scale group (the HTTP functions, the Durable ones, each timer).')
 @minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int = 40
@@ -150,7 +150,6 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
         { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
         { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD' }
-        { name: 'ASPNETCORE_ENVIRONMENT', value: 'Production' }
         { name: 'MALLOC_ARENA_MAX', value: '2' } // glibc arenas: less resident memory, as scripts/run.sh (bench/RESULTS.md, "Memory")
         // Only what differs in Azure: every other setting keeps the default its options class gives (README, "Settings").
         { name: 'Auth__AdminKey', value: adminKey }

@@ -52,7 +52,7 @@ public sealed partial class InfrastructureTests
     {
         using var sample = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryRoot.Path, "local.settings.sample.json")));
         var settings = AppSettingNames();
-        string[] platform = ["FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsStorage", "APPLICATIONINSIGHTS_", "ASPNETCORE_ENVIRONMENT", "MALLOC_ARENA_MAX"];
+        string[] platform = ["FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsStorage", "APPLICATIONINSIGHTS_", "MALLOC_ARENA_MAX"];
         // Defaults live in the options classes alone: a setting here that binds to nothing would be a typo, or a copy gone stale.
         foreach (var key in settings.Concat(sample.RootElement.GetProperty("Values").EnumerateObject().Select(p => p.Name)))
             Assert.True(platform.Any(p => key.StartsWith(p, StringComparison.Ordinal)) || AppOptions.Binds(key), $"{key} sets nothing the app reads");
