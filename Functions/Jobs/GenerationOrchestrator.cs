@@ -32,7 +32,7 @@ public static class GenerationOrchestrator
             // Let the current step end (a timer is canceled, an activity finishes; no step starts after it), then undo whatever it stored.
             stop.Cancel();
             try { await work; } catch (Exception e) when (e is OperationCanceledException or TaskFailedException) { }
-            return await PastDeadlineAsync(context, job, started);
+            throw await PastDeadlineAsync(context, job, started);
         }
         stop.Cancel();
         UpstreamStep outcome;
@@ -41,12 +41,12 @@ public static class GenerationOrchestrator
         {
             // A step kept throwing: keep nothing it may have stored, and name the step without its error text (it may be storage's).
             await DiscardAsync(context);
-            return Fail(context, started, GenerationErrors.AttemptsExhausted, $"The job gave up after {Attempts} attempts at {e.TaskName}.");
+            throw Failed(context, started, GenerationErrors.AttemptsExhausted, $"The job gave up after {Attempts} attempts at {e.TaskName}.");
         }
         // A step cut at the deadline may report before the (roughly punctual) deadline timer fires: the same end either way.
         if (outcome.Failure is { Code: GenerationErrors.UpstreamTimeout } && context.CurrentUtcDateTime >= deadlineAt)
-            return await PastDeadlineAsync(context, job, started);
-        if (outcome.Failure is { } failure) return Fail(context, started, failure.Code, failure.Message);
+            throw await PastDeadlineAsync(context, job, started);
+        if (outcome.Failure is { } failure) throw Failed(context, started, failure.Code, failure.Message);
         context.SetCustomStatus(new JobProgress("done", 1, started));
         return outcome.Stored!;
     }
@@ -105,10 +105,10 @@ public static class GenerationOrchestrator
         return context.CallActivityAsync<UpstreamStep>(activity, input, ActivityRetries);
     }
 
-    static async Task<JobResult> PastDeadlineAsync(TaskOrchestrationContext context, GenerationJob job, DateTime started)
+    static async Task<GenerationFailedException> PastDeadlineAsync(TaskOrchestrationContext context, GenerationJob job, DateTime started)
     {
         await DiscardAsync(context);
-        return Fail(context, started, GenerationErrors.UpstreamTimeout,
+        return Failed(context, started, GenerationErrors.UpstreamTimeout,
             $"The generation did not finish within {job.Timings.DeadlineSeconds:0} s (Upstream:DeadlineSeconds).");
     }
 
@@ -123,10 +123,11 @@ public static class GenerationOrchestrator
         }
     }
 
-    static JobResult Fail(TaskOrchestrationContext context, DateTime started, string code, string message)
+    /// <summary>The job's end as failed: its status says why, and the caller throws the exception, which fails the orchestration.</summary>
+    static GenerationFailedException Failed(TaskOrchestrationContext context, DateTime started, string code, string message)
     {
         var failure = new GenerationFailedException(code, message); // its message capped, for the status's size limits
         context.SetCustomStatus(new JobProgress("failed", null, started, code, failure.Message));
-        throw failure;
+        return failure;
     }
 }

@@ -12,6 +12,8 @@ namespace Functions.Tokens;
 public sealed class ConfigTokenFunctions(UpstreamTokens tokens, AdminOnly admin)
 {
     public const int MaxTokenBytes = 4096;
+    // The longest token with every character escaped (\uXXXX, 6 bytes each), and room for the rest of the body.
+    const int MaxBodyBytes = MaxTokenBytes * 6 + 1024;
 
     [Function("GetConfigToken")]
     public Task<Results<Ok<TokenStatusResponse>, JsonHttpResult<ErrorResponse>>> GetConfigToken(
@@ -54,7 +56,7 @@ public sealed class ConfigTokenFunctions(UpstreamTokens tokens, AdminOnly admin)
     async Task<Results<Ok<SuccessResponse>, JsonHttpResult<ErrorResponse>>> SaveAsync(HttpRequest request, string provider)
     {
         if (await RefuseAsync(request, provider) is { } refused) return refused;
-        var (document, failure, _) = await RequestBody.ReadJsonAsync(request, MaxTokenBytes * 6 + 1024, request.HttpContext.RequestAborted);
+        var (document, failure, _) = await RequestBody.ReadJsonAsync(request, MaxBodyBytes, request.HttpContext.RequestAborted);
         if (failure is not null) return KioaiErrors.Of(failure.Status, failure.Code, failure.Message);
         using (document)
         {
