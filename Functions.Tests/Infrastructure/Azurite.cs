@@ -31,9 +31,9 @@ public sealed class Azurite : OwnedProcess
         for (var attempt = 1; ; attempt++)
         {
             var azurite = Start(script);
-            if (await azurite.WaitUntilListeningAsync()) return azurite;
+            if (await azurite.WaitUntilListeningAsync() && await azurite.AnswersAsAzuriteAsync()) return azurite;
             await azurite.DisposeAsync();
-            if (attempt == 3) throw new InvalidOperationException("Azurite exited before it listened, three times.");
+            if (attempt == 3) throw new InvalidOperationException("Azurite did not listen on its ports, three times.");
         }
     }
 
@@ -62,6 +62,26 @@ public sealed class Azurite : OwnedProcess
         process.BeginErrorReadLine();
 
         return new Azurite(process, blob, queue, table);
+    }
+
+    // A port another process took between FreePort and the emulator's bind accepts connections too (a test app's
+    // Kestrel answered a fixture's table requests with 404s once): each port must answer as Azurite's own service.
+    async Task<bool> AnswersAsAzuriteAsync()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        foreach (var port in new[] { BlobPort, QueuePort, TablePort })
+        {
+            try
+            {
+                using var answer = await http.GetAsync($"http://127.0.0.1:{port}/{Account}");
+                if (!answer.Headers.Server.ToString().StartsWith("Azurite-", StringComparison.Ordinal)) return false;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                return false;
+            }
+        }
+        return !Process.HasExited;
     }
 
     // False when the emulator exited first (a port was taken), rather than waiting out the timeout.
