@@ -99,6 +99,7 @@ public sealed class CancelRaceTests(StorageFixture storage) : IClassFixture<Stor
         var jobId = JobIds.New(DateTimeOffset.UtcNow, false);
         _durable.Setup(d => d.GetInstanceAsync(jobId, It.IsAny<bool>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync(Instance(jobId, OrchestrationRuntimeStatus.Terminated));
+        _durable.Setup(d => d.PurgeInstanceAsync(jobId, It.IsAny<CancellationToken>())).ReturnsAsync(new PurgeResult(1));
         var files = new FileStore(storage.Files);
         var fileId = FileIds.FileIdForJob(jobId); // a Store that landed after the first DELETE's discard
         await files.SaveAsync(fileId, TestImages.Png(2, 2), "image/png", "x.png", DateTimeOffset.UtcNow, false, null, default);

@@ -79,4 +79,26 @@ public sealed class PurgeEndedJobsTests(AppFixture app) : IClassFixture<AppFixtu
         Assert.Equal(new DateTimeOffset(2026, 12, 1, 3, 43, 0, TimeSpan.Zero), first);
         Assert.Equal(first.AddDays(1), purge.Schedule.Next(first));
     }
+
+    [Fact]
+    public async Task A_forget_that_finds_the_job_already_purged_says_so_and_its_delete_answers_404()
+    {
+        var jobId = await JobsApiTests.SubmitAndFinishAsync(app.Client, new { prompt = "forgotten twice" });
+        var seen = (await Durable.GetInstanceAsync(jobId, getInputsAndOutputs: true))!; // as a second DELETE read it, before the first purged it
+
+        Assert.True(await app.Service<EndedJobs>().ForgetAsync(Durable, seen, default));
+        Assert.False(await app.Service<EndedJobs>().ForgetAsync(Durable, seen, default));
+        var again = await app.Client.DeleteAsync($"/api/v1/jobs/{jobId}");
+        Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task Of_two_concurrent_deletes_of_an_ended_job_one_deletes_it_and_the_other_answers_404()
+    {
+        var jobId = await JobsApiTests.SubmitAndFinishAsync(app.Client, new { prompt = "deleted twice at once" });
+
+        var answers = await Task.WhenAll(app.Client.DeleteAsync($"/api/v1/jobs/{jobId}"), app.Client.DeleteAsync($"/api/v1/jobs/{jobId}"));
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.NotFound], answers.Select(a => a.StatusCode).Order());
+    }
 }

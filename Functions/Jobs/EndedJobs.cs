@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Functions.Generation;
 using Microsoft.DurableTask.Client;
 
@@ -9,19 +10,51 @@ namespace Functions.Jobs;
 /// </summary>
 public sealed class EndedJobs(ImageKeeper keeper, IdempotencyKeys keys, CancelRequests cancels, ILogger<EndedJobs> logger)
 {
+    // The forgets under way on this instance, by job id: the engine's purge reports an instance purged to each of two
+    // purges that overlap, so concurrent DELETEs of one job would both answer that they deleted it.
+    readonly ConcurrentDictionary<string, Task<bool>> _forgetting = new(StringComparer.Ordinal);
+
     /// <summary>
     /// Its image stays (unless it was canceled: then a Store that landed after the cancel's own discard is removed now),
     /// what only the job needed goes, and its idempotency key makes a new job next time. The instance goes last, so that
-    /// a forget that fails before it can be done again.
+    /// a forget that fails before it can be done again. False when another forget did it (the instance was gone, or
+    /// another request on this instance was forgetting it).
     /// </summary>
-    public async Task ForgetAsync(DurableTaskClient durable, OrchestrationMetadata job, CancellationToken cancellationToken)
+    public async Task<bool> ForgetAsync(DurableTaskClient durable, OrchestrationMetadata job, CancellationToken cancellationToken)
+    {
+        var mine = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var underWay = _forgetting.GetOrAdd(job.InstanceId, mine.Task);
+        if (underWay != mine.Task)
+        {
+            await underWay; // its failure is this request's too: the job may still be there
+            return false;
+        }
+        try
+        {
+            var purged = await ForgetOnceAsync(durable, job, cancellationToken);
+            mine.SetResult(purged);
+            return purged;
+        }
+        catch (Exception e)
+        {
+            mine.SetException(e);
+            throw;
+        }
+        finally
+        {
+            _forgetting.TryRemove(new KeyValuePair<string, Task<bool>>(job.InstanceId, mine.Task));
+        }
+    }
+
+    async Task<bool> ForgetOnceAsync(DurableTaskClient durable, OrchestrationMetadata job, CancellationToken cancellationToken)
     {
         var input = job.ReadInputAs<GenerationJob>();
         if (job.RuntimeStatus == OrchestrationRuntimeStatus.Terminated) await keeper.DiscardAsync(job.InstanceId, cancellationToken);
         await DiscardReferenceAsync(input, cancellationToken);
         if (input?.IdempotencyKeyHash is { } keyHash) await keys.ReleaseAsync(keyHash, job.InstanceId, cancellationToken);
         await cancels.ForgetAsync(job.InstanceId, cancellationToken);
-        await durable.PurgeInstanceAsync(job.InstanceId, cancellation: cancellationToken);
+        var purged = await durable.PurgeInstanceAsync(job.InstanceId, cancellation: cancellationToken);
+        return purged.PurgedInstanceCount > 0;
     }
 
     /// <summary>
@@ -45,8 +78,7 @@ public sealed class EndedJobs(ImageKeeper keeper, IdempotencyKeys keys, CancelRe
             if (job.Name != GenerationOrchestrator.Name || !job.IsCompleted) continue;
             try
             {
-                await ForgetAsync(durable, job, cancellationToken);
-                forgotten++;
+                if (await ForgetAsync(durable, job, cancellationToken)) forgotten++;
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {

@@ -66,10 +66,7 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, EndedJobs 
         var job = await durable.GetInstanceAsync(job_id, getInputsAndOutputs: true, cancellationToken);
         if (job is null || job.Name != GenerationOrchestrator.Name) return JobNotFound(job_id);
         if (job.IsCompleted)
-        {
-            await ended.ForgetAsync(durable, job, CancellationToken.None);
-            return Deleted(job_id, wasRunning: false);
-        }
+            return await ended.ForgetAsync(durable, job, CancellationToken.None) ? Deleted(job_id, wasRunning: false) : DeletedByAnother(job_id);
         // Once asked, the cancel is carried through even if the client goes away.
         switch (await CancelAsync(job_id, durable))
         {
@@ -85,7 +82,7 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, EndedJobs 
                 return Deleted(job_id, wasRunning: true, deleted: false);
             case CancelOutcome.Gone:
                 await cancels.ForgetAsync(job_id, CancellationToken.None);
-                return KiapiErrors.NotFound($"Job {job_id} not found (another request deleted it)");
+                return DeletedByAnother(job_id);
             default:
                 // Another instance holds the job (or held it and died): the cancel lands when the engine moves it, and
                 // a step running meanwhile may still store. Nothing is deleted yet; a DELETE once it has ended removes it all.
@@ -118,6 +115,8 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, EndedJobs 
 
     static JsonHttpResult<KiapiJobDeleted> Deleted(string jobId, bool wasRunning, bool deleted = true) =>
         TypedResults.Json(new KiapiJobDeleted(deleted, jobId, wasRunning), AppJsonContext.Api.KiapiJobDeleted);
+
+    static JsonHttpResult<KiapiError> DeletedByAnother(string jobId) => KiapiErrors.NotFound($"Job {jobId} not found (another request deleted it)");
 
     /// <summary>404: no such job, or an id of the contract's shape longer than any the service makes.</summary>
     static JsonHttpResult<KiapiError> JobNotFound(string jobId) => KiapiErrors.NotFound($"Job {Echo.Of(jobId)} not found");
