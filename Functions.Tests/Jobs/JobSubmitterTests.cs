@@ -161,24 +161,28 @@ public sealed class JobSubmitterTests(StorageFixture storage) : IClassFixture<St
     [Fact]
     public async Task A_fresh_binding_whose_job_never_appears_answers_in_progress_with_the_time_left_not_a_hang()
     {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var key = "orphaned-" + Guid.NewGuid();
-        await _keys.BindAsync(key, new KeyUse(JobIds.New(DateTimeOffset.UtcNow, false), "body", DateTimeOffset.UtcNow), _ => Task.FromResult(true), default);
+        var keys = new IdempotencyKeys(storage.Table(StorageNames.IdempotencyTable), clock);
+        await keys.BindAsync(key, new KeyUse(JobIds.New(clock.GetUtcNow(), false), "body", clock.GetUtcNow()), _ => Task.FromResult(true), default);
         _durable.Setup(d => d.GetInstanceAsync(It.IsAny<string>(), It.IsAny<bool>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync((OrchestrationMetadata?)null); // its request died before it scheduled the job
 
-        var started = DateTime.UtcNow;
-        var error = await Assert.ThrowsAsync<IdempotencyKeyInProgressException>(() => SubmitAsync(key));
+        var started = clock.GetUtcNow();
+        var error = await Assert.ThrowsAsync<IdempotencyKeyInProgressException>(() => WithTimePassingAsync(clock, SubmitAsync(keys, clock, key)));
 
-        Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromSeconds(24), TimeSpan.FromSeconds(60)); // was: the whole 90 s grace
+        Assert.InRange(clock.GetUtcNow() - started, TimeSpan.FromSeconds(24), TimeSpan.FromSeconds(60)); // was: the whole 90 s grace
         Assert.InRange(error.RetryAfter, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(66));
     }
 
     [Fact]
     public async Task A_fresh_binding_whose_job_appears_late_is_shared_not_taken_over()
     {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var key = "fresh-" + Guid.NewGuid();
-        var earlier = JobIds.New(DateTimeOffset.UtcNow, false);
-        await _keys.BindAsync(key, new KeyUse(earlier, "body", DateTimeOffset.UtcNow), _ => Task.FromResult(true), default);
+        var keys = new IdempotencyKeys(storage.Table(StorageNames.IdempotencyTable), clock);
+        var earlier = JobIds.New(clock.GetUtcNow(), false);
+        await keys.BindAsync(key, new KeyUse(earlier, "body", clock.GetUtcNow()), _ => Task.FromResult(true), default);
         var job = new GenerationJob(Request, ["offline"], new JobTimings(30, 2, 10));
         var instance = new OrchestrationMetadata(GenerationOrchestrator.Name, earlier)
         {
@@ -187,15 +191,31 @@ public sealed class JobSubmitterTests(StorageFixture storage) : IClassFixture<St
             SerializedInput = JsonDataConverter.Default.Serialize(job),
         };
         // The winner's schedule lands 4 s later (its first Durable call waited for the backend to start), within the 25 s a
-        // request waits for it; by the clock, not by lookups, which a busy machine spaces out.
-        var appears = DateTime.UtcNow.AddSeconds(4);
+        // request waits for it.
+        var appears = clock.GetUtcNow().AddSeconds(4);
         _durable.Setup(d => d.GetInstanceAsync(earlier, It.IsAny<bool>(), It.IsAny<CancellationToken>()))
-            .ReturnsAsync(() => DateTime.UtcNow < appears ? null : instance);
+            .ReturnsAsync(() => clock.GetUtcNow() < appears ? null : instance);
 
-        var submission = await SubmitAsync(key);
+        var submission = await WithTimePassingAsync(clock, SubmitAsync(keys, clock, key));
 
         Assert.True(submission.Replayed);
         Assert.Equal(earlier, submission.Job.Id);
-        Assert.Equal(earlier, (await _keys.FindAsync(key, default))?.JobId);
+        Assert.Equal(earlier, (await keys.FindAsync(key, default))?.JobId);
+        Assert.InRange(clock.GetUtcNow() - appears, TimeSpan.Zero, TimeSpan.FromSeconds(2)); // it looked again while it waited
+    }
+
+    Task<Submission> SubmitAsync(IdempotencyKeys keys, TimeProvider clock, string key) =>
+        new JobSubmitter(keys, Options.Create(new UpstreamOptions()), clock)
+            .SubmitAsync(_durable.Object, JobIds.New(clock.GetUtcNow(), false), Request, [], new IdempotencyRequest(key, "body"), default);
+
+    /// <summary>The submit's waits on <paramref name="clock"/> pass a quarter second at a time, in a few milliseconds of real time each.</summary>
+    static async Task<T> WithTimePassingAsync<T>(FakeTimeProvider clock, Task<T> submit)
+    {
+        for (var step = 0; step < 2_000 && !submit.IsCompleted; step++)
+        {
+            await Task.Delay(2);
+            clock.Advance(TimeSpan.FromMilliseconds(250));
+        }
+        return await submit.WaitAsync(TimeSpan.FromSeconds(10));
     }
 }
