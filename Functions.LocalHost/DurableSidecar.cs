@@ -175,7 +175,7 @@ sealed class WaitForSidecarHandler(SidecarReadiness ready, TimeSpan? answerWait 
         }
         catch (TimeoutException e)
         {
-            // gRPC reports it as a call that could not start (Internal), which SurfaceErrors.IsJobEngineOutage answers with a 503;
+            // gRPC reports it as a call that could not start (Internal), which JobEngineFaults.IsOutage takes for an outage (a 503);
             // a connection error, since nothing was sent (JobSubmitter then knows the job cannot exist).
             throw new HttpRequestException(HttpRequestError.ConnectionError, "The Durable backend has not started yet.", e);
         }

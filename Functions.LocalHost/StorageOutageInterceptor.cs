@@ -1,4 +1,4 @@
-using Functions.Hosting;
+using Functions.Jobs;
 using Functions.Storage;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
@@ -9,7 +9,7 @@ namespace Functions.LocalHost;
 /// Reports the engine's storage outages to the Durable client as Unavailable. gRPC answers Unknown for any exception a
 /// handler throws, so without this a task hub whose storage refuses connections could not be told from a bug in the
 /// engine: the app answers 503 for the first and 500 for the second (SurfaceErrors). A task hub whose tables or queues
-/// are gone is marked so (<see cref="SurfaceErrors.TaskHubLostTrailer"/>): nothing asked of it was done.
+/// are gone is marked so (<see cref="JobEngineFaults.TaskHubLostTrailer"/>): nothing asked of it was done.
 /// </summary>
 sealed class StorageOutageInterceptor : Interceptor
 {
@@ -23,7 +23,7 @@ sealed class StorageOutageInterceptor : Interceptor
         catch (Exception e) when (Any(e, StorageFaults.IsLostResource))
         {
             throw new RpcException(new Status(StatusCode.Unavailable, "The task hub's tables or queues are gone; restart the service to make them again."),
-                new Metadata { { SurfaceErrors.TaskHubLostTrailer, "true" } });
+                new Metadata { { JobEngineFaults.TaskHubLostTrailer, "true" } });
         }
         catch (Exception e) when (IsStorageOutage(e))
         {

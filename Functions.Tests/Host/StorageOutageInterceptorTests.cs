@@ -31,7 +31,7 @@ public sealed class StorageOutageInterceptorTests
         var error = await Assert.ThrowsAsync<RpcException>(() => Call(lost));
 
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
-        Assert.NotNull(error.Trailers.Get(Functions.Hosting.SurfaceErrors.TaskHubLostTrailer));
+        Assert.NotNull(error.Trailers.Get(Functions.Jobs.JobEngineFaults.TaskHubLostTrailer));
     }
 
     [Fact]

@@ -130,7 +130,7 @@ public sealed class JobSubmitterTests(StorageFixture storage) : IClassFixture<St
     public async Task A_schedule_refused_by_a_lost_task_hub_is_the_outage_itself()
     {
         var lost = new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.Unavailable, "gone"),
-            new Grpc.Core.Metadata { { Functions.Hosting.SurfaceErrors.TaskHubLostTrailer, "true" } });
+            new Grpc.Core.Metadata { { Functions.Jobs.JobEngineFaults.TaskHubLostTrailer, "true" } });
         _durable.Setup(d => d.ScheduleNewOrchestrationInstanceAsync(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(),
                 It.IsAny<CancellationToken>()))
             .ThrowsAsync(lost);

@@ -11,20 +11,6 @@ namespace Functions.Tests.Unit;
 public sealed class SurfaceErrorsTests
 {
     [Fact]
-    public void A_job_engine_call_that_could_not_start_is_an_outage_not_an_internal_error()
-    {
-        // What the gRPC client throws when the local host's sidecar has not started within its wait (storage down).
-        var notStarted = new RpcException(new Status(StatusCode.Internal, "Error starting gRPC call.",
-            new HttpRequestException(HttpRequestError.ConnectionError, "The Durable backend has not started yet.", new TimeoutException())));
-
-        Assert.True(SurfaceErrors.IsJobEngineOutage(notStarted));
-        Assert.True(SurfaceErrors.IsJobEngineOutage(new RpcException(new Status(StatusCode.Unavailable, "down"))));
-        // A handler that threw something else is a bug in the engine (the sidecar reports its storage outages as Unavailable).
-        Assert.False(SurfaceErrors.IsJobEngineOutage(new RpcException(new Status(StatusCode.Unknown, "Exception was thrown by handler."))));
-        Assert.False(SurfaceErrors.IsJobEngineOutage(new RpcException(new Status(StatusCode.Internal, "a bug in the engine"))));
-    }
-
-    [Fact]
     public async Task A_client_that_reset_its_connection_mid_body_is_not_logged_as_a_server_error()
     {
         var (context, log) = Context();
@@ -68,7 +54,7 @@ public sealed class SurfaceErrorsTests
         var (context, _) = Context();
 
         await SurfaceErrors.WriteExceptionAsync(context, new RpcException(new Status(StatusCode.Unavailable, "gone"),
-            new Metadata { { SurfaceErrors.TaskHubLostTrailer, "true" } }));
+            new Metadata { { Functions.Jobs.JobEngineFaults.TaskHubLostTrailer, "true" } }));
 
         Assert.Equal(StatusCodes.Status503ServiceUnavailable, context.Response.StatusCode);
         Assert.Contains("restarts", System.Text.Encoding.UTF8.GetString(((MemoryStream)context.Response.Body).ToArray()));

@@ -120,7 +120,7 @@ public sealed class GenerateImage(
             await DropReferenceCopyAsync();
             return JobDeleted(e);
         }
-        catch (Exception e) when (SurfaceErrors.IsJobEngineOutage(e))
+        catch (Exception e) when (JobEngineFaults.IsOutage(e))
         {
             // Never scheduled: the reference copy has no job to serve. The outage itself answers 503 (SurfaceErrors).
             await DropReferenceCopyAsync();
@@ -132,7 +132,7 @@ public sealed class GenerateImage(
             logger.LogWarning(e.InnerException, "Job scheduling was not confirmed");
             return KioaiErrors.Of(StatusCodes.Status503ServiceUnavailable, "jobs_unavailable", e.Message);
         }
-        catch (Exception e) when (commitBound.IsCancellationRequested && SurfaceErrors.IsCancellation(e))
+        catch (Exception e) when (commitBound.IsCancellationRequested && JobEngineFaults.IsCancellation(e))
         {
             // Not "try again": the job may have been scheduled. The reference copy stays, for the job that may run.
             logger.LogWarning("Scheduling job {JobId} did not finish within {Seconds} s", jobId, CommitBound.TotalSeconds);
@@ -176,8 +176,8 @@ public sealed class GenerateImage(
             (current, deleted) = job.Status.IsTerminal() ? (job, false)
                 : await durable.WaitForJobAsync(job.Id, TimeSpan.FromSeconds(WaitBound(prefer)) - clock.GetElapsedTime(arrived), clock, waiting.Token);
         }
-        catch (Exception e) when (SurfaceErrors.IsJobEngineOutage(e)
-                                  || (stopping.IsCancellationRequested && !cancellationToken.IsCancellationRequested && SurfaceErrors.IsCancellation(e)))
+        catch (Exception e) when (JobEngineFaults.IsOutage(e)
+                                  || (stopping.IsCancellationRequested && !cancellationToken.IsCancellationRequested && JobEngineFaults.IsCancellation(e)))
         {
             // The job exists; losing sight of it while waiting must not make the client submit it again.
             return Accepted(request, urls, job);

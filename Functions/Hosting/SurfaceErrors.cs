@@ -1,7 +1,7 @@
 using Functions.Contracts.Kiapi;
 using Functions.Contracts.Kioai;
+using Functions.Jobs;
 using Functions.Storage;
-using Grpc.Core;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Diagnostics;
 
@@ -54,9 +54,9 @@ public static class SurfaceErrors
             not null when StorageFaults.IsOutage(error) =>
                 (StatusCodes.Status503ServiceUnavailable, "storage_unavailable", "Storage is not reachable right now; try again shortly.", true),
             // The Durable backend: the Functions host's extension, or the local host's sidecar.
-            RpcException rpc when rpc.Trailers.Get(TaskHubLostTrailer) is not null =>
+            not null when JobEngineFaults.IsTaskHubLost(error) =>
                 (StatusCodes.Status503ServiceUnavailable, "jobs_unavailable", "The job engine's storage has lost its task hub; it is made again when the service restarts.", false),
-            not null when IsJobEngineOutage(error) =>
+            not null when JobEngineFaults.IsOutage(error) =>
                 (StatusCodes.Status503ServiceUnavailable, "jobs_unavailable", "The job engine is not reachable right now; try again shortly.", true),
             // The process's decode budget (DecodeBudget) stayed taken for the whole wait: this request's image may be fine.
             Generation.DecodeBusyException => (StatusCodes.Status503ServiceUnavailable, "server_busy", error.Message, true),
@@ -91,27 +91,6 @@ public static class SurfaceErrors
 
     // A hint, not a measurement: the storage clients' own retries (about a second) are spent by the time a client sees 503.
     const string OutageRetryAfter = "5";
-
-    /// <summary>The trailer the local host's Durable backend adds when its task hub's tables or queues are gone: it did nothing it was asked.</summary>
-    public const string TaskHubLostTrailer = "task-hub-lost";
-
-    /// <summary>A call cut off by its token: a gRPC call (the Durable client's) reports it as an RpcException, not as OperationCanceledException.</summary>
-    public static bool IsCancellation(Exception error) => error is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled };
-
-    /// <summary>
-    /// The Durable backend did not answer, said it cannot (Unavailable: the local host's sidecar reports its storage
-    /// outages so), or the call could not even start (gRPC calls a transport failure before the first byte Internal).
-    /// </summary>
-    public static bool IsJobEngineOutage(Exception error) =>
-        error is RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded } or RpcException { Status.DebugException: HttpRequestException };
-
-    /// <summary>
-    /// The engine failed the call: an outage, or an error of its own, which the Durable extension answers Internal (its
-    /// "Failed to start instance" wraps any cause) or Unknown where the local host's sidecar says Unavailable. For the
-    /// calls whose failure must be taken as "it may have happened" (a schedule) or "do not repeat a paid step" (after a store).
-    /// </summary>
-    public static bool IsJobEngineFailure(Exception error) =>
-        IsJobEngineOutage(error) || error is RpcException { StatusCode: StatusCode.Internal or StatusCode.Unknown };
 
     /// <summary>The client reset the connection, or aborted its request, while the request was being read or answered.</summary>
     public static bool ClientWentAway(HttpContext context, Exception? error) =>

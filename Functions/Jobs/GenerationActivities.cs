@@ -1,6 +1,5 @@
 using Functions.Generation;
 using Functions.Generation.Providers;
-using Functions.Hosting;
 using Microsoft.DurableTask.Client;
 
 namespace Functions.Jobs;
@@ -149,7 +148,7 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
         {
             return await client.WasCanceledAsync(jobId);
         }
-        catch (Exception e) when (SurfaceErrors.IsJobEngineFailure(e))
+        catch (Exception e) when (JobEngineFaults.IsFailure(e))
         {
             logger.LogWarning("Job {JobId} stored its image, but the job engine did not answer whether it was canceled meanwhile; its cancel record answers ({Reason})",
                 jobId, e.Message);

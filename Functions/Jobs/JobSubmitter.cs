@@ -90,8 +90,8 @@ public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions>
         {
             await durable.ScheduleJobAsync(jobId, job, scheduleBound.Token);
         }
-        catch (Exception e) when ((SurfaceErrors.IsJobEngineFailure(e) && !NeverSent(e))
-                                  || (cutOff.IsCancellationRequested && SurfaceErrors.IsCancellation(e)))
+        catch (Exception e) when ((JobEngineFaults.IsFailure(e) && !NeverSent(e))
+                                  || (cutOff.IsCancellationRequested && JobEngineFaults.IsCancellation(e)))
         {
             throw new JobUnconfirmedException(jobId, idempotency is not null, e); // a call cut off on its way may have scheduled the job
         }
@@ -108,9 +108,9 @@ public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions>
 
     // No connection (the local host's engine not started is one too), or its task hub is gone: the schedule was not
     // taken, so nothing can run.
-    static bool NeverSent(Exception e) => e is Grpc.Core.RpcException rpc
-        && (rpc is { Status.DebugException: HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } }
-            || rpc.Trailers.Get(SurfaceErrors.TaskHubLostTrailer) is not null);
+    static bool NeverSent(Exception e) =>
+        e is Grpc.Core.RpcException { Status.DebugException: HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } }
+        || JobEngineFaults.IsTaskHubLost(e);
 
     // Best effort: storage may be down too, and then the schedule grace frees the key all the same.
     async Task ReleaseQuietlyAsync(string key, string jobId)
