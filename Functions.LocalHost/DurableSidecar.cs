@@ -15,9 +15,8 @@ namespace Functions.LocalHost;
 public sealed class DurableSidecar(IConfiguration configuration, HostJson hostJson, DurableTimings timings, SidecarEndpoint endpoint,
     SidecarReadiness ready, ILogger<DurableSidecar> logger) : IHostedService, IAsyncDisposable
 {
-    // As the local host's ShutdownTimeout: a stop and the disposes after it wait for a start under way this long in all.
-    static readonly TimeSpan ShutdownBound = TimeSpan.FromSeconds(4);
-    long _stopDeadline; // Environment.TickCount64 of the first stop or dispose plus ShutdownBound; 0 before
+    // A stop and the disposes after it wait for a start under way at most ListenAddress.ShutdownBound in all.
+    long _stopDeadline; // Environment.TickCount64 of the first stop or dispose plus that bound; 0 before
     readonly CancellationTokenSource _stopping = new(); // never disposed: a stop may come after the dispose (see StopAsync)
     // Under WebApplicationFactory the app's own Run stops and disposes the host while the factory stops it too.
     readonly SemaphoreSlim _lifecycle = new(1, 1);
@@ -114,7 +113,7 @@ public sealed class DurableSidecar(IConfiguration configuration, HostJson hostJs
 
     CancellationTokenSource LeftOfStop(CancellationToken cancellationToken)
     {
-        Interlocked.CompareExchange(ref _stopDeadline, Environment.TickCount64 + (long)ShutdownBound.TotalMilliseconds, 0);
+        Interlocked.CompareExchange(ref _stopDeadline, Environment.TickCount64 + (long)ListenAddress.ShutdownBound.TotalMilliseconds, 0);
         var left = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         left.CancelAfter(TimeSpan.FromMilliseconds(Math.Max(0, Interlocked.Read(ref _stopDeadline) - Environment.TickCount64)));
         return left;

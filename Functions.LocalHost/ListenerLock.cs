@@ -96,7 +96,7 @@ public sealed class ListenerLock(BlobServiceClient blobs, string hostId, string 
         return true;
     }
 
-    // Bounded: the host's stop has 4 s in all, and a lease storage cannot be told about runs out on its own.
+    // Bounded: the host's stop has ListenAddress.ShutdownBound in all, and a lease storage cannot be told about runs out on its own.
     async Task ReleaseAsync(BlobLeaseClient lease)
     {
         using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(1));

@@ -13,7 +13,7 @@ namespace Functions.LocalHost;
 sealed class StartedOnceSidecarListens(Func<IHostedService> create, SidecarReadiness ready, Func<CancellationToken, Task> drain,
     IHostApplicationLifetime lifetime, ILogger<StartedOnceSidecarListens> logger) : IHostedService, IDisposable
 {
-    /// <summary>Within the host's 4 s shutdown, leaving the worker and the sidecar time to stop.</summary>
+    /// <summary>Within <see cref="ListenAddress.ShutdownBound"/>, leaving the worker and the sidecar time to stop.</summary>
     public static readonly TimeSpan DrainBound = TimeSpan.FromSeconds(2.5);
 
     readonly CancellationTokenSource _stopping = new(); // never disposed: a stop may come after the dispose

@@ -36,7 +36,7 @@ public sealed class DurableSidecarTests(StorageFixture storage) : IClassFixture<
         var clock = System.Diagnostics.Stopwatch.StartNew();
         await sidecar.StopAsync(CancellationToken.None).WaitAsync(Bound);
 
-        // The retries end with the stop, well before the 4 s the stop would wait for a start that ignored it.
+        // The retries end with the stop, well before the ListenAddress.ShutdownBound the stop would wait for a start that ignored it.
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"the stop took {clock.Elapsed}");
         Assert.False(_ready.WhenStarted.IsCompleted);
     }
