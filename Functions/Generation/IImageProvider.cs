@@ -12,7 +12,11 @@ public sealed record ProviderCall(ProviderRequest Input, string Model, ModelEntr
 }
 
 /// <summary>The image a provider made, and the call that made it (already redacted).</summary>
-public sealed record GeneratedImage(byte[] Bytes, string ContentType, int Width, int Height, ApiDebugInfo Debug);
+public sealed record GeneratedImage(byte[] Bytes, string ContentType, int Width, int Height, ApiDebugInfo Debug)
+{
+    /// <summary>An upstream's image, as its inspection found it.</summary>
+    public static GeneratedImage Of(byte[] bytes, ImageInfo info, ApiDebugInfo debug) => new(bytes, info.ContentType, info.Width, info.Height, debug);
+}
 
 /// <summary>
 /// Where a provider's work stands: done with an image, done with an image still at the upstream's URL (fetched by the

@@ -55,7 +55,7 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
         {
             var planned = await PlannedAsync(call, upstreamOnly: true);
             var (bytes, type) = await BeforeDeadlineAsync(call, bound => images.DownloadAsync(store.Image.Url, bound));
-            var image = UpstreamFailures.Image(bytes, type, store.Image.Debug);
+            var image = GeneratedImage.Of(bytes, type, store.Image.Debug);
             return await KeepAsync(call, client, planned.Provider.Name, image);
         }
         catch (GenerationFailedException e)

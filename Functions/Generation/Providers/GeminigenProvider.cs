@@ -86,13 +86,13 @@ public sealed class GeminigenProvider(UpstreamHttp http, IOptions<ProviderOption
         {
             case 2:
                 // Completed is final: a record without its URL will not get one, so another model is tried.
-                var imageUrl = UpstreamFailures.Text((record["generated_image"] as JsonArray)?.FirstOrDefault(), "image_url")
+                var imageUrl = UpstreamJson.StringMember((record["generated_image"] as JsonArray)?.FirstOrDefault(), "image_url")
                     ?? throw UpstreamFailures.Malformed(Name, "a completed record without generated_image[].image_url");
                 return ProviderStep.Ready(imageUrl, debug);
             case 3:
                 throw Failure(200, record);
             case 0 or 1:
-                var uuid = UpstreamFailures.Text(record, "uuid") ?? checkedTask;
+                var uuid = UpstreamJson.StringMember(record, "uuid") ?? checkedTask;
                 var percent = record["status_percentage"] is JsonValue p && p.TryGetValue<double>(out var pct) ? pct : 0;
                 return uuid is null ? Unreadable("a record without a uuid") : ProviderStep.Pending(uuid, Math.Clamp(percent / 100, 0, 0.99), debug);
             default:
@@ -103,8 +103,8 @@ public sealed class GeminigenProvider(UpstreamHttp http, IOptions<ProviderOption
     /// <summary>An error body ({"detail": {"error_code", "message" | "error_message"}}) or a failed record, to a failure.</summary>
     GenerationFailedException Failure(int httpStatus, JsonNode? detail)
     {
-        var code = UpstreamFailures.Text(detail, "error_code");
-        var message = UpstreamFailures.Text(detail, "message") ?? UpstreamFailures.Text(detail, "error_message")
+        var code = UpstreamJson.StringMember(detail, "error_code");
+        var message = UpstreamJson.StringMember(detail, "message") ?? UpstreamJson.StringMember(detail, "error_message")
             ?? (detail is JsonValue text && text.TryGetValue<string>(out var plain) ? plain : null);
         var reason = $"geminigen: {code ?? (httpStatus == 200 ? "the task failed" : httpStatus.ToString())}" + (message is null ? "" : $": {message}");
         return code switch

@@ -27,7 +27,7 @@ public sealed class OpenAiCompatibleProvider(
         if (!response.IsSuccess)
         {
             var error = json?["error"];
-            var (code, message) = (UpstreamFailures.Text(error, "code"), UpstreamFailures.Text(error, "message"));
+            var (code, message) = (UpstreamJson.StringMember(error, "code"), UpstreamJson.StringMember(error, "message"));
             throw code switch
             {
                 "content_policy_violation" or "moderation_blocked" => new GenerationFailedException(GenerationErrors.ContentFiltered, $"openai: {message}"),
@@ -37,11 +37,11 @@ public sealed class OpenAiCompatibleProvider(
         }
 
         var image = (json?["data"] as JsonArray)?.FirstOrDefault();
-        var (bytes, type) = UpstreamFailures.Text(image, "b64_json") is { } base64
+        var (bytes, type) = UpstreamJson.StringMember(image, "b64_json") is { } base64
             ? await images.FromBase64Async(Name, base64, cancellationToken)
-            : UpstreamFailures.Text(image, "url") is { } url
+            : UpstreamJson.StringMember(image, "url") is { } url
                 ? await images.DownloadAsync(url, cancellationToken)
                 : throw UpstreamFailures.Malformed(Name, "no data[].b64_json or data[].url");
-        return ProviderStep.Done(UpstreamFailures.Image(bytes, type, debug));
+        return ProviderStep.Done(GeneratedImage.Of(bytes, type, debug));
     }
 }

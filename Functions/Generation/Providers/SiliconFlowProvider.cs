@@ -33,7 +33,7 @@ public sealed class SiliconFlowProvider(UpstreamHttp http, UpstreamImages images
         var (response, json, debug) = await JsonImageApi.PostAsync(http, Name, providers.Value.SiliconFlow.BaseUrl, call, body, cancellationToken);
         if (!response.IsSuccess)
         {
-            var message = UpstreamFailures.Text(json, "message");
+            var message = UpstreamJson.StringMember(json, "message");
             var code = json?["code"]?.ToJsonString();
             throw (int)response.Status switch
             {
@@ -46,9 +46,9 @@ public sealed class SiliconFlowProvider(UpstreamHttp http, UpstreamImages images
                 _ => UpstreamFailures.FromStatus(Name, response.Status, code, message),
             };
         }
-        var url = UpstreamFailures.Text((json?["images"] as JsonArray)?.FirstOrDefault(), "url")
+        var url = UpstreamJson.StringMember((json?["images"] as JsonArray)?.FirstOrDefault(), "url")
             ?? throw UpstreamFailures.Malformed(Name, "no images[].url");
         var (bytes, type) = await images.DownloadAsync(url, cancellationToken);
-        return ProviderStep.Done(UpstreamFailures.Image(bytes, type, debug));
+        return ProviderStep.Done(GeneratedImage.Of(bytes, type, debug));
     }
 }

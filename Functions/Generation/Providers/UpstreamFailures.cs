@@ -1,6 +1,4 @@
 using System.Net;
-using System.Text.Json.Nodes;
-using Functions.Contracts.Kioai;
 
 namespace Functions.Generation.Providers;
 
@@ -29,11 +27,4 @@ public static class UpstreamFailures
 
     public static GenerationFailedException Malformed(string provider, string what) =>
         new(GenerationErrors.UpstreamError, $"{provider} answered with {what}.", retryable: true);
-
-    /// <summary>A string member of a JSON object, whatever its nesting; null when absent or not a string.</summary>
-    public static string? Text(JsonNode? node, string name) =>
-        node is JsonObject obj && obj[name] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
-
-    public static GeneratedImage Image(byte[] bytes, ImageInfo info, ApiDebugInfo debug) =>
-        new(bytes, info.ContentType, info.Width, info.Height, debug);
 }
