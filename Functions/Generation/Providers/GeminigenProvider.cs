@@ -6,8 +6,8 @@ using Functions.Contracts.Kioai;
 namespace Functions.Generation.Providers;
 
 /// <summary>
-/// geminigen.ai, asynchronous: a multipart POST answers with a history record (status 1), and
-/// <c>GET /history/{uuid}</c> is checked until status 2 (image URLs) or 3 (an error code). A saved token that is a JWT
+/// geminigen.ai, asynchronous: a multipart POST answers with a history record (processing), and
+/// <c>GET /history/{uuid}</c> is checked until it is completed (image URLs) or failed (an error code). A saved token that is a JWT
 /// goes to the website API as Bearer; any other to the public API as x-api-key (setting <c>Providers:Geminigen:Auth</c>).
 /// </summary>
 public sealed class GeminigenProvider(UpstreamHttp http, IOptions<ProviderOptions> providers)
@@ -15,6 +15,10 @@ public sealed class GeminigenProvider(UpstreamHttp http, IOptions<ProviderOption
 {
     public const string ProviderName = "geminigen";
     const string ImagenEndpoint = "generate_image";
+    // A history record's status, as ../shared/specs/UPSTREAMS.md ("geminigen.ai") lists them.
+    const int Processing = 1, Completed = 2, Failed = 3;
+    // Not listed there: taken for a task still queued, pending as Processing is.
+    const int Queued = 0;
     readonly GeminigenOptions _options = providers.Value.Geminigen;
 
     public string Name => ProviderName;
@@ -84,14 +88,14 @@ public sealed class GeminigenProvider(UpstreamHttp http, IOptions<ProviderOption
         var status = record["status"] is JsonValue s && s.TryGetValue<int>(out var value) ? value : -1;
         switch (status)
         {
-            case 2:
+            case Completed:
                 // Completed is final: a record without its URL will not get one, so another model is tried.
                 var imageUrl = UpstreamJson.StringMember((record["generated_image"] as JsonArray)?.FirstOrDefault(), "image_url")
                     ?? throw UpstreamFailures.Malformed(Name, "a completed record without generated_image[].image_url");
                 return ProviderStep.Ready(imageUrl, debug);
-            case 3:
+            case Failed:
                 throw Failure(200, record);
-            case 0 or 1:
+            case Queued or Processing:
                 var uuid = UpstreamJson.StringMember(record, "uuid") ?? checkedTask;
                 var percent = record["status_percentage"] is JsonValue p && p.TryGetValue<double>(out var pct) ? pct : 0;
                 return uuid is null ? Unreadable("a record without a uuid") : ProviderStep.Pending(uuid, Math.Clamp(percent / 100, 0, 0.99), debug);
