@@ -25,20 +25,20 @@ public sealed class StorageConnection
     public Uri? TableUri { get; }
     public TokenCredential? Credential { get; }
 
-    public static StorageConnection FromConfiguration(IConfiguration configuration, string name = SettingName)
+    public static StorageConnection FromConfiguration(IConfiguration configuration)
     {
-        var connectionString = configuration[name];
+        var connectionString = configuration[SettingName];
         if (!string.IsNullOrWhiteSpace(connectionString)) return new(connectionString, null, null, null, null);
 
-        var section = configuration.GetSection(name);
-        if (section.GetChildren().Any()) return FromIdentitySettings(section, name); // an empty value alone is no setting
+        var section = configuration.GetSection(SettingName);
+        if (section.GetChildren().Any()) return FromIdentitySettings(section); // an empty value alone is no setting
 
         throw new InvalidOperationException(
-            $"No storage is configured: set '{name}' to a connection string (UseDevelopmentStorage=true locally) " +
-            $"or, for an identity-based connection, '{name}__accountName' (or '{name}__blobServiceUri', '{name}__queueServiceUri' and '{name}__tableServiceUri').");
+            $"No storage is configured: set '{SettingName}' to a connection string (UseDevelopmentStorage=true locally) " +
+            $"or, for an identity-based connection, '{SettingName}__accountName' (or '{SettingName}__blobServiceUri', '{SettingName}__queueServiceUri' and '{SettingName}__tableServiceUri').");
     }
 
-    static StorageConnection FromIdentitySettings(IConfigurationSection section, string name)
+    static StorageConnection FromIdentitySettings(IConfigurationSection section)
     {
         var accountName = section["accountName"];
         Uri EndpointOf(string setting, string service)
@@ -46,7 +46,7 @@ public sealed class StorageConnection
             var value = section[setting];
             if (!string.IsNullOrWhiteSpace(value)) return new Uri(value.TrimEnd('/') + "/");
             if (!string.IsNullOrWhiteSpace(accountName)) return new Uri($"https://{accountName}.{service}.core.windows.net/");
-            throw new InvalidOperationException($"Identity-based storage needs '{name}__{setting}' or '{name}__accountName'.");
+            throw new InvalidOperationException($"Identity-based storage needs '{SettingName}__{setting}' or '{SettingName}__accountName'.");
         }
 
         return new(null, EndpointOf("blobServiceUri", "blob"), EndpointOf("queueServiceUri", "queue"), EndpointOf("tableServiceUri", "table"),
