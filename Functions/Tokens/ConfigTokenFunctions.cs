@@ -11,7 +11,7 @@ namespace Functions.Tokens;
 /// </summary>
 public sealed class ConfigTokenFunctions(UpstreamTokens tokens, AdminOnly admin)
 {
-    public const int MaxTokenBytes = 4096;
+    const int MaxTokenBytes = 4096;
     // The longest token with every character escaped (\uXXXX, 6 bytes each), and room for the rest of the body.
     const int MaxBodyBytes = MaxTokenBytes * 6 + 1024;
 
@@ -79,7 +79,7 @@ public sealed class ConfigTokenFunctions(UpstreamTokens tokens, AdminOnly admin)
             : KioaiErrors.NotFound($"There is no provider '{Echo.Of(provider)}'; the providers are {string.Join(", ", UpstreamTokens.Providers)}."));
 
     /// <summary>The one token rule, shared by every provider's token endpoint.</summary>
-    public static ErrorResponse? Validate(JsonElement body, out string? token)
+    static ErrorResponse? Validate(JsonElement body, out string? token)
     {
         token = null;
         if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("token", out var element) || element.ValueKind == JsonValueKind.Null)
