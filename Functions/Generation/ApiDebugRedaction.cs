@@ -11,7 +11,8 @@ namespace Functions.Generation;
 /// </summary>
 public static class ApiDebugRedaction
 {
-    const string Hidden = "***";
+    /// <summary>What a credential becomes.</summary>
+    public const string Hidden = "***";
     const int LongestPlainString = 256;
 
     /// <summary>The longest text shown whole: a prompt of 4,000 emoji (8,000 UTF-16 units) fits; longer is cut, with its length.</summary>
