@@ -45,26 +45,26 @@ public sealed class ModelEndToEndTests(ProviderFixture app) : IClassFixture<Prov
     public async Task Styles_and_models_are_mapped_by_the_tables()
     {
         app.ClearFaults();
-        var before = app.Geminigen.Requests.Count;
-        await app.GenerateAsync(new { prompt = "tiles", model = "nano-banana-pro", resolution = "2K", style = "realistic", aspectRatio = "16:9" });
-        var sent = app.Geminigen.Requests.Skip(before).First(r => r.Method == "POST").Fields;
+        // Each request is found by its own prompt: a fake's log is the class's, in the order requests arrived.
+        await app.GenerateAsync(new { prompt = "tiles, every field", model = "nano-banana-pro", resolution = "2K", style = "realistic", aspectRatio = "16:9" });
+        var sent = SubmitOf(app.Geminigen, "tiles, every field");
         Assert.Equal(("nano-banana-pro", "Photorealistic", "16:9", "2K", "png"),
             (sent["model"], sent["style"], sent["aspect_ratio"], sent["resolution"], sent["output_format"]));
 
-        before = app.Geminigen.Requests.Count;
-        var json = await app.GenerateAsync(new { prompt = "tiles", model = "nano-banana-pro" });
-        Assert.DoesNotContain("resolution", app.Geminigen.Requests.Skip(before).First(r => r.Method == "POST").Fields.Keys); // the upstream's default
+        var json = await app.GenerateAsync(new { prompt = "tiles, no resolution", model = "nano-banana-pro" });
+        Assert.DoesNotContain("resolution", SubmitOf(app.Geminigen, "tiles, no resolution").Keys); // the upstream's default
         Assert.False(json.GetProperty("apiDebug").GetProperty("requestBody").TryGetProperty("resolution", out _));
 
-        var sfBefore = app.SiliconFlow.Requests.Count;
-        await app.GenerateAsync(new { prompt = "a cat", model = "Kwai-Kolors/Kolors", style = "anime", seed = 77 });
-        var sf = app.SiliconFlow.Requests.Skip(sfBefore).First().Fields;
-        Assert.Equal(("Kwai-Kolors/Kolors", "a cat, anime style", "1024x1024", "77"), (sf["model"], sf["prompt"], sf["image_size"], sf["seed"]));
+        await app.GenerateAsync(new { prompt = "a cat with a seed", model = "Kwai-Kolors/Kolors", style = "anime", seed = 77 });
+        var sf = SubmitOf(app.SiliconFlow, "a cat with a seed, anime style");
+        Assert.Equal(("Kwai-Kolors/Kolors", "1024x1024", "77"), (sf["model"], sf["image_size"], sf["seed"]));
 
-        before = app.Geminigen.Requests.Count;
-        await app.GenerateAsync(new { prompt = "a cat", model = "grok", style = "anime" }); // grok takes no style field
-        Assert.Equal("a cat, anime style", app.Geminigen.Requests.Skip(before).First(r => r.Method == "POST").Fields["prompt"]);
+        await app.GenerateAsync(new { prompt = "a grok cat", model = "grok", style = "anime" }); // grok takes no style field
+        Assert.Contains(app.Geminigen.Requests, r => r.Method == "POST" && r.Fields.GetValueOrDefault("prompt") == "a grok cat, anime style");
     }
+
+    static IReadOnlyDictionary<string, string> SubmitOf(FakeUpstream fake, string prompt) =>
+        fake.Requests.First(r => r.Method == "POST" && r.Fields.GetValueOrDefault("prompt") == prompt).Fields;
 
     [Fact]
     public async Task A_request_without_a_seed_sends_siliconflow_none_so_that_it_picks_one()
