@@ -3,7 +3,12 @@ using Functions.Contracts.Kioai;
 namespace Functions.Generation;
 
 /// <summary>What a provider is asked to make: the request, its pixel size and the reference image's bytes if any.</summary>
-public sealed record ProviderRequest(GenerationRequest Request, ImageDimensions Size, ReadOnlyMemory<byte>? ReferenceImage);
+public sealed record ProviderRequest(GenerationRequest Request, ImageDimensions Size, ReadOnlyMemory<byte>? ReferenceImage)
+{
+    /// <summary>The request at the size its aspect ratio and resolution make.</summary>
+    public static ProviderRequest For(GenerationRequest request, ReadOnlyMemory<byte>? reference) =>
+        new(request, ImageDimensions.For(request.AspectRatio, request.Resolution), reference);
+}
 
 /// <summary>One model of the catalog as a provider sees it: the request, the catalog entry and the credential.</summary>
 public sealed record ProviderCall(ProviderRequest Input, string Model, ModelEntry Entry, string Token)
@@ -16,6 +21,10 @@ public sealed record GeneratedImage(byte[] Bytes, string ContentType, int Width,
 {
     /// <summary>An upstream's image, as its inspection found it.</summary>
     public static GeneratedImage Of(byte[] bytes, ImageInfo info, ApiDebugInfo debug) => new(bytes, info.ContentType, info.Width, info.Height, debug);
+
+    /// <summary>The image as the plan's model at <paramref name="modelIndex"/> made it, after the earlier ones failed for <paramref name="reasons"/>.</summary>
+    public GeneratedImage AfterFallbacks(int modelIndex, string? reasons) =>
+        this with { Debug = Debug with { UsedFallback = modelIndex > 0, FallbackReason = reasons } };
 }
 
 /// <summary>

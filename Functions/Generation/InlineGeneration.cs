@@ -38,7 +38,7 @@ public sealed class InlineGeneration(ImageKeeper keeper, IOptions<UpstreamOption
     async Task<JobResult> RunPlanAsync(GenerationRequest request, IReadOnlyList<PlannedModel> plan, ReadOnlyMemory<byte>? reference,
         CancellationToken upstreamDeadline)
     {
-        var input = new ProviderRequest(request, ImageDimensions.For(request.AspectRatio, request.Resolution), reference);
+        var input = ProviderRequest.For(request, reference);
         string? reasons = null;
         for (var index = 0; ; index++)
         {
@@ -59,8 +59,7 @@ public sealed class InlineGeneration(ImageKeeper keeper, IOptions<UpstreamOption
                 throw new GenerationFailedException(e.Code, FallbackReasons.Join(reasons, planned.Model, e.Message));
             }
             var image = step.Image ?? throw new InvalidOperationException($"{planned.Provider.Name} did not answer at once.");
-            var debug = image.Debug with { UsedFallback = index > 0, FallbackReason = reasons };
-            return await keeper.StoreAsync(request, planned.Provider.Name, image with { Debug = debug });
+            return await keeper.StoreAsync(request, planned.Provider.Name, image.AfterFallbacks(index, reasons));
         }
     }
 }

@@ -76,8 +76,7 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
         {
             var planned = await PlannedAsync(call, upstreamOnly: !withReference);
             var reference = withReference ? await references.ReadAsync(call.Request.ReferenceFileId, CancellationToken.None) : null;
-            var input = new ProviderCall(new ProviderRequest(call.Request, ImageDimensions.For(call.Request.AspectRatio, call.Request.Resolution),
-                reference), planned.Model, planned.Entry, planned.Token);
+            var input = new ProviderCall(ProviderRequest.For(call.Request, reference), planned.Model, planned.Entry, planned.Token);
             var step = await send(planned, input);
             if (step.Image is { } image) return await KeepAsync(call, client, planned.Provider.Name, image);
             if (step.ImageUrl is { } url) return new UpstreamStep(Ready: new ReadyImage(url, step.Debug!));
@@ -129,8 +128,8 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
     /// </summary>
     async Task<UpstreamStep> KeepAsync(UpstreamCall call, DurableTaskClient client, string provider, GeneratedImage image)
     {
-        var debug = image.Debug with { UsedFallback = call.ModelIndex > 0, FallbackReason = call.FallbackReason };
-        var stored = await keeper.StoreForJobAsync(call.JobId, call.Request, provider, image with { Debug = debug }, CancellationToken.None);
+        var stored = await keeper.StoreForJobAsync(call.JobId, call.Request, provider, image.AfterFallbacks(call.ModelIndex, call.FallbackReason),
+            CancellationToken.None);
         if (await WasCanceledOnceStoredAsync(call.JobId, client))
         {
             logger.LogInformation("Job {JobId} was canceled while its image was stored", call.JobId);
