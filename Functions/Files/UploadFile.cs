@@ -26,51 +26,13 @@ public sealed class UploadFile(FileStore files, ImageInspector inspector, Storag
     public async Task<Results<JsonHttpResult<KiapiFile>, JsonHttpResult<KiapiError>, JsonHttpResult<KiapiValidationError>>> Run(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = Routes.Files)] HttpRequest request, CancellationToken cancellationToken)
     {
-        if (!request.HasFormContentType || !request.ContentType!.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
-            return KiapiErrors.Of(StatusCodes.Status415UnsupportedMediaType, "Send the file as multipart/form-data in a field named 'file'" +
-                (string.IsNullOrEmpty(request.ContentType) ? "; the request has no Content-Type." : $", not as '{Echo.Of(request.ContentType)}'."));
-        if (RequestBody.EncodingProblem(request) is { } encoding) return KiapiErrors.Of(StatusCodes.Status415UnsupportedMediaType, encoding);
-        if (request.ContentLength > MaxBodyBytes) return TooLarge();
-        // The form reader bounds what it reads (Form); Kestrel counts a chunked body's framing too.
-        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-            limit.MaxRequestBodySize = RequestBody.ServerBound(request, MaxBodyBytes);
-
-        IFormCollection form;
-        try
-        {
-            form = await request.ReadFormAsync(Form, cancellationToken);
-        }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return TooLarge();
-        }
-        catch (InvalidDataException e) when (e.Message.Contains("body length limit", StringComparison.OrdinalIgnoreCase))
-        {
-            request.HttpContext.Response.Headers.Connection = "close"; // the rest of a chunked body is not read (see above)
-            return TooLarge();
-        }
-        // Kestrel's BadHttpRequestException (broken chunked framing) is no multipart problem: SurfaceErrors answers 400, as on every surface.
-        catch (Exception e) when (e is InvalidDataException or IOException and not BadHttpRequestException && !IsTheClients(request.HttpContext, e))
-        {
-            // The reader's own message may quote the body, so it is not passed on.
-            var reason = e.Message.Contains("limit", StringComparison.OrdinalIgnoreCase)
-                ? $"it has more than {Form.ValueCountLimit} parts, or a boundary or part headers longer than allowed"
-                : "it is not well-formed multipart/form-data";
-            return KiapiErrors.Invalid("body", "file", $"The multipart body could not be read: {reason}", "value_error", null);
-        }
-
-        var uploads = form.Files.GetFiles("file");
-        // A part without a filename (or with an empty one) is a text field, not a file.
-        var texts = form.TryGetValue("file", out var values) ? values.Count : 0;
-        if (uploads.Count == 0 && texts > 0)
-            return KiapiErrors.Invalid("body", "file", "Expected a file: the 'file' part has no filename", "value_error", null);
-        if (uploads.Count == 0) return KiapiErrors.Invalid("body", "file", "Field required", "missing", null);
-        // Taking the first or the last of several (files or text fields) would store a file the client may not have meant.
-        if (uploads.Count + texts > 1)
-            return KiapiErrors.Invalid("body", "file", $"Send one file per upload; the body holds {uploads.Count + texts} 'file' fields", "value_error", null);
-        var upload = uploads[0];
-        if (upload.Length == 0) return KiapiErrors.Invalid("body", "file", "The file is empty", "value_error", upload.FileName);
-        if (upload.Length > MaxBytes) return TooLarge();
+        if (RefusedUnread(request) is { } refused) return refused;
+        var (form, tooLarge, malformed) = await ReadFormAsync(request, cancellationToken);
+        if (tooLarge is not null) return tooLarge;
+        if (malformed is not null) return malformed;
+        var (upload, invalid) = TheOneFileOf(form!);
+        if (invalid is not null) return invalid;
+        if (upload!.Length > MaxBytes) return TooLarge();
 
         var bytes = new byte[upload.Length];
         await using (var stream = upload.OpenReadStream()) await stream.ReadExactlyAsync(bytes, cancellationToken);
@@ -83,6 +45,62 @@ public sealed class UploadFile(FileStore files, ImageInspector inspector, Storag
         var stored = await files.SaveAsync(fileId, bytes, image.ContentType, FilenameOf(upload.FileName, fileId, image.ContentType), now,
             isPrivate: false, image.Meta(FileKinds.Upload), cancellationToken);
         return TypedResults.Json(stored.ToKiapi(), AppJsonContext.Api.KiapiFile);
+    }
+
+    /// <summary>What is refused by its headers alone: not multipart (415), an encoding (415), a declared length past the bound (413).</summary>
+    static JsonHttpResult<KiapiError>? RefusedUnread(HttpRequest request)
+    {
+        if (!request.HasFormContentType || !request.ContentType!.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+            return KiapiErrors.Of(StatusCodes.Status415UnsupportedMediaType, "Send the file as multipart/form-data in a field named 'file'" +
+                (string.IsNullOrEmpty(request.ContentType) ? "; the request has no Content-Type." : $", not as '{Echo.Of(request.ContentType)}'."));
+        if (RequestBody.EncodingProblem(request) is { } encoding) return KiapiErrors.Of(StatusCodes.Status415UnsupportedMediaType, encoding);
+        return request.ContentLength > MaxBodyBytes ? TooLarge() : null;
+    }
+
+    /// <summary>The body's form, read within the bound; or 413 past it, or 422 when it is not well-formed multipart.</summary>
+    static async Task<(IFormCollection? Form, JsonHttpResult<KiapiError>? TooLarge, JsonHttpResult<KiapiValidationError>? Malformed)> ReadFormAsync(
+        HttpRequest request, CancellationToken cancellationToken)
+    {
+        // The form reader bounds what it reads (Form); Kestrel counts a chunked body's framing too.
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            limit.MaxRequestBodySize = RequestBody.ServerBound(request, MaxBodyBytes);
+        try
+        {
+            return (await request.ReadFormAsync(Form, cancellationToken), null, null);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, TooLarge(), null);
+        }
+        catch (InvalidDataException e) when (e.Message.Contains("body length limit", StringComparison.OrdinalIgnoreCase))
+        {
+            request.HttpContext.Response.Headers.Connection = "close"; // the rest of a chunked body is not read (see above)
+            return (null, TooLarge(), null);
+        }
+        // Kestrel's BadHttpRequestException (broken chunked framing) is no multipart problem: SurfaceErrors answers 400, as on every surface.
+        catch (Exception e) when (e is InvalidDataException or IOException and not BadHttpRequestException && !IsTheClients(request.HttpContext, e))
+        {
+            // The reader's own message may quote the body, so it is not passed on.
+            var reason = e.Message.Contains("limit", StringComparison.OrdinalIgnoreCase)
+                ? $"it has more than {Form.ValueCountLimit} parts, or a boundary or part headers longer than allowed"
+                : "it is not well-formed multipart/form-data";
+            return (null, null, KiapiErrors.Invalid("body", "file", $"The multipart body could not be read: {reason}", "value_error", null));
+        }
+    }
+
+    /// <summary>The form's one non-empty <c>file</c> part; 422 without it, with it as a text field, with more than one, or empty.</summary>
+    static (IFormFile? Upload, JsonHttpResult<KiapiValidationError>? Invalid) TheOneFileOf(IFormCollection form)
+    {
+        var uploads = form.Files.GetFiles("file");
+        // A part without a filename (or with an empty one) is a text field, not a file.
+        var texts = form.TryGetValue("file", out var values) ? values.Count : 0;
+        if (uploads.Count == 0 && texts > 0)
+            return (null, KiapiErrors.Invalid("body", "file", "Expected a file: the 'file' part has no filename", "value_error", null));
+        if (uploads.Count == 0) return (null, KiapiErrors.Invalid("body", "file", "Field required", "missing", null));
+        // Taking the first or the last of several (files or text fields) would store a file the client may not have meant.
+        if (uploads.Count + texts > 1)
+            return (null, KiapiErrors.Invalid("body", "file", $"Send one file per upload; the body holds {uploads.Count + texts} 'file' fields", "value_error", null));
+        return uploads[0].Length == 0 ? (null, KiapiErrors.Invalid("body", "file", "The file is empty", "value_error", uploads[0].FileName)) : (uploads[0], null);
     }
 
     // The client's name without any path, control or bidi control characters, its last 255 UTF-8 bytes at most (whole
