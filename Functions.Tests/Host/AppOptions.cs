@@ -1,3 +1,5 @@
+using Functions.Generation;
+using Functions.Tokens;
 using System.Reflection;
 using Functions.Generation.Providers;
 using Functions.Hosting;

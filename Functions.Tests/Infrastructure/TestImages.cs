@@ -27,7 +27,7 @@ public static class TestImages
 
     /// <summary>An image check with the app's default decode budget, for tests of the rules rather than of the budget.</summary>
     public static readonly Functions.Generation.ImageInspector Inspector =
-        new(new Functions.Generation.DecodeBudget(Microsoft.Extensions.Options.Options.Create(new Functions.Hosting.GenerationOptions())));
+        new(new Functions.Generation.DecodeBudget(Microsoft.Extensions.Options.Options.Create(new Functions.Generation.GenerationOptions())));
 
     /// <summary>A small gradient, encoded as <paramref name="format"/>.</summary>
     public static byte[] Encode(int width, int height, SKEncodedImageFormat format = SKEncodedImageFormat.Png)

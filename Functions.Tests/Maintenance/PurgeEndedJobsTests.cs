@@ -1,3 +1,4 @@
+using Functions.Generation;
 using Functions.Files;
 using Functions.Hosting;
 using Functions.Jobs;

@@ -1,3 +1,4 @@
+using Functions.Generation;
 using Functions.Jobs;
 using Microsoft.DurableTask.Client;
 

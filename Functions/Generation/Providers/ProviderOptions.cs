@@ -58,4 +58,15 @@ public sealed class UpstreamOptions
 
     /// <summary>Lets image URLs point at loopback and private addresses; for tests and private gateways only.</summary>
     public bool AllowPrivateAddresses { get; set; }
+
+    /// <summary>Bound from its section once; a value out of range stops the app at start, with the reason.</summary>
+    public static void AddTo(IServiceCollection services) =>
+        services.AddOptions<UpstreamOptions>().BindConfiguration(Section)
+            .Validate(o => o.AttemptTimeoutSeconds > 0 && o.DeadlineSeconds > 0 && o.MaxImageBytes > 0 && o.MaxRetries >= 0,
+                "Upstream: AttemptTimeoutSeconds, DeadlineSeconds and MaxImageBytes must be positive, MaxRetries 0 or more.")
+            .Validate(o => o.PollMinSeconds >= 0 && o.PollMaxSeconds >= o.PollMinSeconds && o.PollMaxSeconds <= 600,
+                "Upstream: PollMinSeconds must be 0 or more and at most PollMaxSeconds, which is at most 600.")
+            .Validate(o => o.RetryBaseDelaySeconds >= 0 && o.MaxRetryDelaySeconds >= o.RetryBaseDelaySeconds && o.MaxRetryDelaySeconds <= 86_400,
+                "Upstream: RetryBaseDelaySeconds must be 0 or more and at most MaxRetryDelaySeconds, which is at most a day.")
+            .ValidateOnStart();
 }

@@ -1,0 +1,24 @@
+namespace Functions.Hosting;
+
+/// <summary>How the API names itself in the links it hands out (section <c>Api</c>).</summary>
+public sealed class ApiOptions
+{
+    public const string Section = "Api";
+
+    /// <summary>
+    /// The public base URL for links (imageUrl, Location): an absolute http or https URL. Unset or blank (Core Tools
+    /// turns an empty local setting into an empty variable), the request's own scheme and host.
+    /// </summary>
+    public string? PublicBaseUrl { get; set; }
+
+    public string? ConfiguredBaseUrl => string.IsNullOrWhiteSpace(PublicBaseUrl) ? null : PublicBaseUrl.Trim().TrimEnd('/');
+
+    public bool IsValid => ConfiguredBaseUrl is not { } url
+        || Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.Query.Length == 0 && uri.Fragment.Length == 0;
+
+    /// <summary>Bound from its section once; a value out of range stops the app at start, with the reason.</summary>
+    public static void AddTo(IServiceCollection services) =>
+        services.AddOptions<ApiOptions>().BindConfiguration(Section)
+            .Validate(o => o.IsValid, "Api:PublicBaseUrl must be an absolute http or https URL without a query or fragment, such as https://images.example.com.")
+            .ValidateOnStart();
+}

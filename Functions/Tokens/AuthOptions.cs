@@ -1,0 +1,28 @@
+namespace Functions.Tokens;
+
+/// <summary>Who may manage tokens and delete images (section <c>Auth</c>).</summary>
+public sealed class AuthOptions
+{
+    public const string Section = "Auth";
+
+    public const int MinAdminKeyLength = 16;
+
+    /// <summary>The admin key for token and key management (header X-Admin-Key); at least <see cref="MinAdminKeyLength"/> characters.</summary>
+    public string? AdminKey { get; set; }
+
+    /// <summary>With no AdminKey set, generate one on first start, keep its hash, print it once. On in Development.</summary>
+    public bool GenerateLocalAdminKey { get; set; }
+
+    /// <summary>
+    /// Whether DELETE /api/images/{id} needs the admin key. Off by default, as the kioai contract has it; image ids
+    /// count up from 1, so without it whoever reaches the API can delete every image, private ones included.
+    /// </summary>
+    public bool ImageDeleteNeedsAdminKey { get; set; }
+
+    /// <summary>Bound from its section once; a value out of range stops the app at start, with the reason.</summary>
+    public static void AddTo(IServiceCollection services) =>
+        services.AddOptions<AuthOptions>().BindConfiguration(Section)
+            .Validate(o => o.AdminKey is not { Length: > 0 and < MinAdminKeyLength },
+                $"Auth:AdminKey must be at least {MinAdminKeyLength} characters: it guards every upstream token, and wrong keys are not throttled.")
+            .ValidateOnStart();
+}
