@@ -45,7 +45,9 @@ public sealed class DurableSidecar(IConfiguration configuration, HostJson hostJs
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.ConfigureKestrel(k => k.Listen(SidecarEndpoint.Unbound, l => l.Protocols = HttpProtocols.Http2));
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter("Grpc", LogLevel.Warning);
+        // Its own "Now listening on" (Microsoft.Hosting.Lifetime) would read as a second address of the service: said below instead.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter("Grpc", LogLevel.Warning)
+            .AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
         builder.Services.AddGrpc(grpc => grpc.Interceptors.Add<StorageOutageInterceptor>());
         var engine = new SidecarOrchestrationService(service, settings.WorkItemQueueVisibilityTimeout,
             DurableStorage.LongestActivity(configuration), logger);
@@ -68,6 +70,7 @@ public sealed class DurableSidecar(IConfiguration configuration, HostJson hostJs
         _host = host;
         _engine = engine;
         endpoint.Listening(new Uri(host.Urls.Single()).Port);
+        logger.LogInformation("The Durable backend's gRPC sidecar listens on {Url}, for this process's own job worker and client only", host.Urls.Single());
         ready.Started();
     }
 
