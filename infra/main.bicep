@@ -17,6 +17,18 @@ param appName string = 'imggen-${uniqueString(resourceGroup().id)}'
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
+// Microsoft recommends one always-ready instance for Durable apps on Flex, so that a job's orchestration starts without a
+// cold start; each is billed while idle, so it is the deployment's choice and 0 scales from zero as before.
+@description('Always-ready instances of the HTTP scale group (0: from zero).')
+@minValue(0)
+@maxValue(1000)
+param alwaysReadyHttpInstances int = 0
+
+@description('Always-ready instances of the Durable scale group (orchestrator and activities; 0: from zero).')
+@minValue(0)
+@maxValue(1000)
+param alwaysReadyDurableInstances int = 0
+
 @description('Memory per instance (MB): 512, 2048 or 4096.')
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
@@ -130,6 +142,10 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
+        alwaysReady: filter([
+          { name: 'http', instanceCount: alwaysReadyHttpInstances }
+          { name: 'durable', instanceCount: alwaysReadyDurableInstances }
+        ], group => group.instanceCount > 0)
       }
       // Flex takes the language stack here, not from app settings: FUNCTIONS_WORKER_RUNTIME (and its _VERSION) are in
       // the "Flex Consumption plan deprecations" of the app settings reference, replaced by runtime.name and .version.
