@@ -6,6 +6,7 @@ using Functions.Tests.Storage;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Converters;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Moq;
@@ -141,6 +142,36 @@ public sealed class JobSubmitterTests(StorageFixture storage) : IClassFixture<St
 
         Assert.Same(lost, error); // not "unconfirmed, may still run"
         Assert.Null(await _keys.FindAsync(key, default)); // freed: its repeat makes a job at once, not after the 90 s grace
+    }
+
+    [Theory]
+    [InlineData(false)] // the insert of a new key
+    [InlineData(true)] // the takeover of an expired binding
+    public async Task A_binding_whose_answer_was_lost_is_this_requests_own_and_its_job_is_scheduled_at_once(bool takeover)
+    {
+        var key = "lost-answer-" + Guid.NewGuid();
+        if (takeover)
+            await _keys.BindAsync(key, new KeyUse(JobIds.New(DateTimeOffset.UtcNow.AddDays(-2), false), "body", DateTimeOffset.UtcNow.AddDays(-2)),
+                _ => Task.FromResult(true), default);
+        // The write lands, its answer does not: the storage client's retry then meets the row this request wrote.
+        var lost = 0;
+        using var services = new RecordingTransport(_ => null, afterSending: request =>
+            request.Uri.Path.Contains("/" + StorageNames.IdempotencyTable, StringComparison.Ordinal)
+            && (takeover ? request.Method == Azure.Core.RequestMethod.Put : request.Method == Azure.Core.RequestMethod.Post)
+            && Interlocked.CompareExchange(ref lost, 1, 0) == 0 ? RecordingTransport.Error(request, 503, "the answer was lost") : null).AppStorage(storage.ConnectionString);
+        var keys = new IdempotencyKeys(services.GetRequiredKeyedService<Azure.Data.Tables.TableClient>(StorageNames.IdempotencyTable), TimeProvider.System);
+        _durable.Setup(d => d.GetInstanceAsync(It.IsAny<string>(), It.IsAny<bool>(), It.IsAny<CancellationToken>())).ReturnsAsync((OrchestrationMetadata?)null);
+        _durable.Setup(d => d.ScheduleNewOrchestrationInstanceAsync(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(),
+            It.IsAny<CancellationToken>())).ReturnsAsync("scheduled");
+        var jobId = JobIds.New(DateTimeOffset.UtcNow, false);
+
+        var submission = await new JobSubmitter(keys, Options.Create(new UpstreamOptions()), TimeProvider.System)
+            .SubmitAsync(_durable.Object, jobId, Request, [], new IdempotencyRequest(key, "body"), default).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(1, lost);
+        Assert.Equal((jobId, false), (submission.Job.Id, submission.Replayed)); // was: 25 s of waiting for itself, then 409 in progress
+        _durable.Verify(d => d.ScheduleNewOrchestrationInstanceAsync(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(),
+            It.IsAny<CancellationToken>()), Times.Once);
     }
 
     [Fact]

@@ -50,6 +50,8 @@ public sealed class IdempotencyKeys([FromKeyedServices(StorageNames.IdempotencyT
 
             var row = await table.GetEntityIfExistsAsync<KeyRow>(binding.PartitionKey, RowKey, cancellationToken: cancellationToken);
             if (!row.HasValue) continue; // removed meanwhile: insert again
+            // This request's own write, which landed though its answer was lost (the storage client's retry then met it).
+            if (row.Value!.JobId == use.JobId) return use;
             if (Live(row.Value!) is { } earlier && await jobExists(earlier)) return earlier;
             try
             {
