@@ -93,6 +93,8 @@ public static class SurfaceErrors
     const string OutageRetryAfter = "5";
 
     /// <summary>The client reset the connection, or aborted its request, while the request was being read or answered.</summary>
+    // A Durable client call reports the request's token firing as an RpcException (Cancelled), not as OperationCanceledException.
     public static bool ClientWentAway(HttpContext context, Exception? error) =>
-        error is ConnectionResetException || context.RequestAborted.IsCancellationRequested && error is OperationCanceledException or IOException;
+        error is ConnectionResetException
+        || context.RequestAborted.IsCancellationRequested && (error is IOException || error is not null && JobEngineFaults.IsCancellation(error));
 }
