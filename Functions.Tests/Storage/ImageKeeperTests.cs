@@ -41,12 +41,13 @@ public sealed class ImageKeeperTests(StorageFixture storage) : IClassFixture<Sto
     {
         readonly ServiceProvider _services;
 
-        public KeeperOver(StorageFixture storage, RecordingTransport transport)
+        public KeeperOver(StorageFixture storage, RecordingTransport transport, TimeProvider? clock = null)
         {
             _services = transport.AppStorage(storage.ConnectionString);
             History = new ImageHistory(_services.GetRequiredKeyedService<TableClient>(StorageNames.HistoryTable));
             Files = new FileStore(_services.GetRequiredKeyedService<BlobContainerClient>(StorageNames.FilesContainer));
-            Keeper = new ImageKeeper(Files, History, _services.GetRequiredService<StorageBootstrap>(), TimeProvider.System, NullLogger<ImageKeeper>.Instance);
+            Keeper = new ImageKeeper(Files, History, _services.GetRequiredService<StorageBootstrap>(), clock ?? TimeProvider.System,
+                NullLogger<ImageKeeper>.Instance);
         }
 
         public ImageKeeper Keeper { get; }
@@ -71,18 +72,41 @@ public sealed class ImageKeeperTests(StorageFixture storage) : IClassFixture<Sto
     }
 
     [Fact]
+    public async Task An_inline_store_waits_out_a_storage_outage_instead_of_losing_the_image_its_upstream_was_paid_for()
+    {
+        var request = Request with { Prompt = "outage waited out " + Guid.NewGuid() };
+        var failures = 4; // the storage clients' 3 tries of the history transaction, and one more
+        using var over = new KeeperOver(storage, new RecordingTransport(sent => RecordingTransport.IsTableTransaction(sent)
+            && Interlocked.Decrement(ref failures) >= 0 ? RecordingTransport.Error(sent, 503, "Server busy") : null));
+
+        var stored = await over.Keeper.StoreAsync(request, "openai", Image(100, 64));
+
+        Assert.True(failures < 0, "the outage was not reached");
+        var row = (await over.History.ListPublicAsync(100, 0, default)).Images.Single(i => i.Prompt == request.Prompt);
+        Assert.Equal((stored.ImageId, stored.FileId), (row.Id, row.FileId));
+        Assert.NotNull(await over.Files.GetAsync(stored.FileId, default)); // was: removed, and the client answered 503
+    }
+
+    [Fact]
     public async Task An_inline_store_whose_history_write_landed_unseen_keeps_the_file_its_row_points_at()
     {
         // The history transaction lands but its answer is lost, and storage then fails every retry: the store fails,
         // with a row written after all. Its file must stay with it (removing it would leave a row with a dead link).
         var request = Request with { Prompt = "landed unseen " + Guid.NewGuid() };
         var landed = 0;
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow); // the outage retries' waits pass at once
         using var over = new KeeperOver(storage, new RecordingTransport(
             sent => RecordingTransport.IsTableTransaction(sent) && Volatile.Read(ref landed) > 0 ? RecordingTransport.Error(sent, 503, "Server busy") : null,
             afterSending: sent => RecordingTransport.IsTableTransaction(sent) && Interlocked.Increment(ref landed) == 1
-                ? RecordingTransport.Error(sent, 503, "Server busy") : null));
+                ? RecordingTransport.Error(sent, 503, "Server busy") : null), clock);
 
-        await Assert.ThrowsAsync<Azure.RequestFailedException>(() => over.Keeper.StoreAsync(request, "offline", Image(100, 64)));
+        var store = over.Keeper.StoreAsync(request, "offline", Image(100, 64));
+        for (var step = 0; step < 3_000 && !store.IsCompleted; step++)
+        {
+            await Task.Delay(5);
+            clock.Advance(TimeSpan.FromSeconds(1));
+        }
+        await Assert.ThrowsAsync<Azure.RequestFailedException>(() => store);
 
         var row = (await over.History.ListPublicAsync(100, 0, default)).Images.Single(i => i.Prompt == request.Prompt);
         Assert.NotNull(await over.Files.GetAsync(row.FileId, default));

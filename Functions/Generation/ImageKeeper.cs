@@ -9,34 +9,28 @@ using Polly.Retry;
 namespace Functions.Generation;
 
 /// <summary>
-/// Keeps a generated image: its bytes as a file, then its history row. Two storage requests. Idempotent by key: a job's
-/// file is named after the job and the history keeps one row per key, so a repeated Store finds what the first wrote.
+/// Keeps a generated image: its bytes as a file, then its history row. Two storage requests. Idempotent by key: a file
+/// is created only if absent (a job's named after the job) and the history keeps one row per key, so a repeated store
+/// (a retry after an outage, a job's Store run again) finds what the first wrote.
 /// </summary>
 public sealed class ImageKeeper(FileStore files, ImageHistory history, StorageBootstrap bootstrap, TimeProvider clock, ILogger<ImageKeeper> logger)
 {
     /// <summary>
     /// Stores an inline generation's image under a new file id, which is also its history key. Once the image is made,
     /// a client that goes away no longer stops its storing: the upstream was paid for it, and a write cut off after the
-    /// storage committed it would leave a history row without its file, or a file without its row.
+    /// storage committed it would leave a history row without its file, or a file without its row. A storage outage is
+    /// waited out as a job's store waits it out; only then is the file removed, so that none stays without its row.
     /// </summary>
     public async Task<JobResult> StoreAsync(GenerationRequest request, string provider, GeneratedImage image)
     {
         await bootstrap.EnsureCreatedAsync(CancellationToken.None);
-        return await bootstrap.AgainIfLostAsync(() => StoreNewFileAsync(request, provider, image), CancellationToken.None);
-    }
-
-    async Task<JobResult> StoreNewFileAsync(GenerationRequest request, string provider, GeneratedImage image)
-    {
         var fileId = FileIds.New(clock.GetUtcNow());
         try
         {
-            var file = await files.SaveAsync(fileId, image.Bytes, image.ContentType, FilenameOf(fileId, image), clock.GetUtcNow(),
-                request.IsPrivate, MetadataOf(request, provider, image), CancellationToken.None);
-            return await AddHistoryAsync(file, fileId, request, image.Debug, CancellationToken.None);
+            return await StoreOnceAsync(fileId, fileId, jobId: null, request, provider, image, CancellationToken.None);
         }
         catch (Exception)
         {
-            // No file without its history row. (A job's Store is retried under the same name, then discarded.)
             try
             {
                 if (await history.FindByJobAsync(fileId, CancellationToken.None) is null) await files.DeleteAsync(fileId, CancellationToken.None);
@@ -50,40 +44,45 @@ public sealed class ImageKeeper(FileStore files, ImageHistory history, StorageBo
     /// Stores a job's image under a file id made from the job id. The first write wins: a Store that runs again (Durable
     /// runs an activity at least once) keeps the file and history row the first one wrote, and answers with them.
     /// </summary>
-    public async Task<JobResult> StoreForJobAsync(string jobId, GenerationRequest request, string provider, GeneratedImage image,
+    public Task<JobResult> StoreForJobAsync(string jobId, GenerationRequest request, string provider, GeneratedImage image,
         CancellationToken cancellationToken) =>
-        await StorageOutages.ExecuteAsync(async token =>
-            await bootstrap.AgainIfLostAsync(() => StoreJobFileAsync(jobId, request, provider, image, token), token), cancellationToken);
+        StoreOnceAsync(FileIds.FileIdForJob(jobId), jobId, jobId, request, provider, image, cancellationToken);
 
     // The image is paid for and held only here: a storage outage is waited out (2, 4, 8 s; the storage clients' own
-    // retries are within a second) before the activity fails, since its next run asks the upstream again, and a
-    // synchronous provider bills that. The store is idempotent by job id, so a write that landed unseen is found.
-    static readonly ResiliencePipeline StorageOutages = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+    // retries are within a second) before the store fails: a job's next run, or an inline client's repeat, asks the
+    // upstream again, and a synchronous provider bills that. Each try is idempotent by file id and history key, so a
+    // write that landed unseen is found.
+    readonly ResiliencePipeline _storageOutages = new ResiliencePipelineBuilder { TimeProvider = clock }.AddRetry(new RetryStrategyOptions
     {
         ShouldHandle = new PredicateBuilder().Handle<Exception>(StorageFaults.IsOutage),
         MaxRetryAttempts = 3, Delay = TimeSpan.FromSeconds(2), BackoffType = DelayBackoffType.Exponential,
     }).Build();
 
-    async Task<JobResult> StoreJobFileAsync(string jobId, GenerationRequest request, string provider, GeneratedImage image,
-        CancellationToken cancellationToken)
+    async Task<JobResult> StoreOnceAsync(string fileId, string historyKey, string? jobId, GenerationRequest request, string provider,
+        GeneratedImage image, CancellationToken cancellationToken) =>
+        await _storageOutages.ExecuteAsync(async token =>
+            await bootstrap.AgainIfLostAsync(() => StoreFileAsync(fileId, historyKey, jobId, request, provider, image, token), token), cancellationToken);
+
+    async Task<JobResult> StoreFileAsync(string fileId, string historyKey, string? jobId, GenerationRequest request, string provider,
+        GeneratedImage image, CancellationToken cancellationToken)
     {
-        var fileId = FileIds.FileIdForJob(jobId);
         var metadata = MetadataOf(request, provider, image);
-        metadata[FileStore.JobKey] = jobId;
+        if (jobId is not null) metadata[FileStore.JobKey] = jobId;
         var file = await files.TryCreateAsync(fileId, image.Bytes, image.ContentType, FilenameOf(fileId, image), clock.GetUtcNow(),
             request.IsPrivate, metadata, cancellationToken);
         if (file is not null)
         {
-            logger.LogInformation("Job {JobId} stored its image as {FileId}", jobId, fileId);
+            if (jobId is not null) logger.LogInformation("Job {JobId} stored its image as {FileId}", jobId, fileId);
         }
         else
         {
-            // Gone again means a cancel removed it meanwhile: fail this run, so that the retry writes it or finds the job ended.
+            // Written by an earlier try whose answer was lost, or a job's earlier run. Gone again means it was removed
+            // meanwhile (a job's cancel): fail this try, so that the next writes it or finds the job ended.
             file = await files.GetAsync(fileId, cancellationToken)
-                ?? throw new InvalidOperationException($"The file {fileId} was removed while its job stored it.");
-            logger.LogInformation("Job {JobId} ran its store again; it keeps the image {FileId} stored first", jobId, fileId);
+                ?? throw new InvalidOperationException($"The file {fileId} was removed while its image was stored.");
+            if (jobId is not null) logger.LogInformation("Job {JobId} ran its store again; it keeps the image {FileId} stored first", jobId, fileId);
         }
-        return await AddHistoryAsync(file, jobId, request, image.Debug, cancellationToken);
+        return await AddHistoryAsync(file, historyKey, request, image.Debug, cancellationToken);
     }
 
     static string FilenameOf(string fileId, GeneratedImage image) => $"{fileId}.{ImageFormats.ExtensionOf(image.ContentType)}";
