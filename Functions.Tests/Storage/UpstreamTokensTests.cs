@@ -1,6 +1,7 @@
 using Functions.Generation.Providers;
 using Functions.Storage;
 using Functions.Tokens;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Functions.Tests.Storage;
@@ -47,5 +48,36 @@ public sealed class UpstreamTokensTests(StorageFixture storage) : IClassFixture<
 
         _clock.Now += TimeSpan.FromSeconds(31);
         Assert.Equal("sk-elsewhere", await reader.GetAsync("siliconflow", default));
+    }
+
+    [Theory]
+    [InlineData(false)] // a token rotated (a leaked key replaced)
+    [InlineData(true)] // a token deleted (to stop spending)
+    public async Task A_read_that_overlaps_a_change_on_this_instance_does_not_cache_the_token_it_read_before_it(bool delete)
+    {
+        await NewInstance().SetAsync("siliconflow", "sk-old-leaked", default);
+        var answering = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var held = 0;
+        using var services = new RecordingTransport(_ => null, afterSending: request =>
+        {
+            if (request.Method == Azure.Core.RequestMethod.Get && Interlocked.Exchange(ref held, 1) == 0)
+            {
+                answering.SetResult();
+                release.Task.Wait(TimeSpan.FromSeconds(30)); // the old token is on its way back while the change is made
+            }
+            return null;
+        }).AppStorage(storage.ConnectionString);
+        var tokens = new UpstreamTokens(services.GetRequiredKeyedService<Azure.Data.Tables.TableClient>(StorageNames.SettingsTable),
+            services.GetRequiredService<StorageBootstrap>(), Options.Create(new ProviderOptions()), _clock);
+
+        var read = Task.Run(() => tokens.GetAsync("siliconflow", default)); // a generate, the cache empty
+        await answering.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        if (delete) await tokens.DeleteAsync("siliconflow", default);
+        else await tokens.SetAsync("siliconflow", "sk-new-rotated", default);
+        release.SetResult();
+        await read.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(delete ? null : "sk-new-rotated", await tokens.GetAsync("siliconflow", default)); // was: the old one, for 30 s
     }
 }

@@ -22,6 +22,10 @@ public sealed class UpstreamTokens([FromKeyedServices(StorageNames.SettingsTable
     const string Partition = "tokens";
     static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(30);
     readonly ConcurrentDictionary<string, (string? Token, DateTimeOffset ReadAt)> _cache = new();
+    // Saves and deletes made here, counted: a read that overlapped one may have read the token before it, and must not
+    // put that back in the cache over the change.
+    readonly Lock _changing = new();
+    long _changes;
 
     public async Task<string?> GetAsync(string provider, CancellationToken cancellationToken) =>
         await GetSavedAsync(provider, cancellationToken) ?? FromSettings(provider);
@@ -29,9 +33,11 @@ public sealed class UpstreamTokens([FromKeyedServices(StorageNames.SettingsTable
     async Task<string?> GetSavedAsync(string provider, CancellationToken cancellationToken)
     {
         if (_cache.TryGetValue(provider, out var cached) && clock.GetUtcNow() - cached.ReadAt < CacheFor) return cached.Token;
+        var changesBefore = Interlocked.Read(ref _changes);
         var row = await settingsTable.GetEntityIfExistsAsync<TokenRow>(Partition, provider, cancellationToken: cancellationToken);
         var token = row.HasValue ? row.Value!.Value : null;
-        _cache[provider] = (token, clock.GetUtcNow());
+        lock (_changing)
+            if (_changes == changesBefore) _cache[provider] = (token, clock.GetUtcNow());
         return token;
     }
 
@@ -48,7 +54,7 @@ public sealed class UpstreamTokens([FromKeyedServices(StorageNames.SettingsTable
         await bootstrap.EnsureCreatedAsync(cancellationToken);
         await settingsTable.UpsertEntityAsync(new TokenRow { PartitionKey = Partition, RowKey = provider, Value = token, UpdatedAt = clock.GetUtcNow() },
             TableUpdateMode.Replace, cancellationToken);
-        _cache[provider] = (token, clock.GetUtcNow());
+        Changed(provider, token);
     }
 
     /// <summary>Removes the token; false when none was set.</summary>
@@ -56,8 +62,17 @@ public sealed class UpstreamTokens([FromKeyedServices(StorageNames.SettingsTable
     {
         await bootstrap.EnsureCreatedAsync(cancellationToken);
         var deleted = await settingsTable.DeleteEntityAsync(Partition, provider, ETag.All, cancellationToken);
-        _cache[provider] = (null, clock.GetUtcNow());
+        Changed(provider, null);
         return deleted.Status != StatusCodes.Status404NotFound;
+    }
+
+    void Changed(string provider, string? token)
+    {
+        lock (_changing)
+        {
+            _changes++;
+            _cache[provider] = (token, clock.GetUtcNow());
+        }
     }
 }
 
