@@ -92,7 +92,7 @@ public sealed class GenerateImage(
         // and the schedule, it would leave a copy no job owns, or a job the request does not know was scheduled. Storage
         // calls end within their retries and the local host's Durable client within its waits; under the Functions host
         // the Durable client's calls have no bound of their own, so this one bounds them all (past a key's schedule grace).
-        using var commitBound = new CancellationTokenSource(CommitBound);
+        using var commitBound = new CancellationTokenSource(CommitBound, clock);
         var committed = commitBound.Token;
         var jobId = JobIds.New(clock.GetUtcNow(), input.IsPrivate);
         // An inline reference is kept as a private file: the job's activities read it by id. It names its job, so that

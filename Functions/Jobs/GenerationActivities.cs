@@ -98,7 +98,7 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
     async Task<T> BeforeDeadlineAsync<T>(UpstreamCall call, Func<CancellationToken, Task<T>> upstream)
     {
         var left = call.Deadline is { } deadline ? deadline - clock.GetUtcNow().UtcDateTime : TimeSpan.MaxValue;
-        using var bound = left < TimeSpan.FromDays(49) ? new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero) : new CancellationTokenSource();
+        using var bound = left < TimeSpan.FromDays(49) ? new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero, clock) : new CancellationTokenSource();
         try
         {
             return await upstream(bound.Token);
