@@ -32,16 +32,17 @@ public sealed class OrphanFiles(FileStore files, ImageHistory history, StorageBo
     async Task<IReadOnlyList<string>> SweepStoredAsync(DurableTaskClient durable, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
+        // The history first, so that the listing keeps only the files it does not name (a million images would otherwise
+        // be held with their metadata); a row written after this read is found by each candidate's own check below.
+        var rows = new HistoryView(await history.KeptSinceAsync(cancellationToken), await history.FileIdsAsync(cancellationToken));
         var candidates = new List<StoredFile>();
         await foreach (var file in files.AllAsync(cancellationToken))
         {
             if (file.CreatedAt >= now - MinimumAge) continue;
-            if (file.Kind == FileKinds.Generated || file.Kind == FileKinds.Reference && file.CreatedAt >= now - ReferenceCheckedUntil) candidates.Add(file);
+            if (file.Kind == FileKinds.Generated ? !rows.FileIds.Contains(file.FileId)
+                    : file.Kind == FileKinds.Reference && file.CreatedAt >= now - ReferenceCheckedUntil)
+                candidates.Add(file);
         }
-        // Read after the listing, so that a row written after its file is seen; each orphan is then checked on its own.
-        var generated = candidates.Any(f => f.Kind == FileKinds.Generated);
-        var rows = new HistoryView(generated ? await history.KeptSinceAsync(cancellationToken) : null,
-            generated ? await history.FileIdsAsync(cancellationToken) : []);
         var removed = new List<string>();
         foreach (var file in candidates)
         {
@@ -50,7 +51,7 @@ public sealed class OrphanFiles(FileStore files, ImageHistory history, StorageBo
             logger.LogWarning("Removed the orphan file {FileId} ({Kind}, stored {CreatedAt:u}, job {JobId})", file.FileId, file.Kind, file.CreatedAt,
                 file.JobId ?? "none");
         }
-        logger.LogInformation("Orphan sweep: {Candidates} generated images and reference copies looked at, {Removed} removed",
+        logger.LogInformation("Orphan sweep: {Candidates} generated images without a history row and reference copies looked at, {Removed} removed",
             candidates.Count, removed.Count);
         return removed;
     }
