@@ -12,17 +12,35 @@ namespace Functions.LocalHost;
 /// completed or abandoned (the two would race on the message's pop receipt). It ends when the activity does, when the
 /// engine no longer has the message, when the process lets go (shutdown), or after the longest an activity can take:
 /// the sidecar may lose an activity (its worker gone) without ever completing or abandoning it, and its message must
-/// then come back to the task hub.
+/// then come back to the task hub. A renewal that ends on its own says so (<c>givenUp</c>), as nothing else will.
 /// </summary>
 sealed class ActivityLockRenewals(IOrchestrationService engine, TimeSpan visibilityTimeout, TimeSpan longestActivity, ILogger logger)
 {
     static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(1);
-    readonly ConcurrentDictionary<string, (CancellationTokenSource Stop, Task Loop)> _running = new();
+    readonly ConcurrentDictionary<string, Renewal> _running = new();
 
-    public void Start(TaskActivityWorkItem workItem)
+    sealed record Renewal(CancellationTokenSource Stop, Task Loop);
+
+    public void Start(TaskActivityWorkItem workItem, Action givenUp)
     {
-        var stop = new CancellationTokenSource(longestActivity);
-        _running[workItem.Id] = (stop, Task.Run(() => RenewAsync(workItem, stop.Token)));
+        Renewal? renewal = null;
+        // Made cold and started once registered: a renewal that ends at once must find itself to remove.
+        var run = new Task<Task>(() => RunAsync(workItem, renewal!, givenUp));
+        renewal = new Renewal(new CancellationTokenSource(longestActivity), run.Unwrap());
+        _running[workItem.Id] = renewal;
+        run.Start(TaskScheduler.Default);
+    }
+
+    async Task RunAsync(TaskActivityWorkItem workItem, Renewal renewal, Action givenUp)
+    {
+        await RenewAsync(workItem, renewal.Stop.Token);
+        // Not ended by a completion, an abandon or the stop (they take it out first): nothing else will let go of it.
+        if (!_running.TryRemove(KeyValuePair.Create(workItem.Id, renewal))) return;
+        if (renewal.Stop.IsCancellationRequested)
+            logger.LogWarning("Activity message {Id} was neither completed nor abandoned within {Seconds} s, the longest an activity can take: given up, it comes back to the task hub",
+                workItem.Id, longestActivity.TotalSeconds);
+        renewal.Stop.Dispose();
+        givenUp();
     }
 
     public async Task StopAsync(TaskActivityWorkItem workItem)
@@ -50,7 +68,7 @@ sealed class ActivityLockRenewals(IOrchestrationService engine, TimeSpan visibil
         }
     }
 
-    static async Task EndAsync((CancellationTokenSource Stop, Task Loop) renewal)
+    static async Task EndAsync(Renewal renewal)
     {
         await renewal.Stop.CancelAsync();
         await renewal.Loop;

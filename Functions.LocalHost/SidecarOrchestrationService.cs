@@ -186,7 +186,7 @@ sealed class SidecarOrchestrationService(IOrchestrationService inner, TimeSpan v
         var workItem = await FetchAsync(token => inner.LockNextTaskActivityWorkItem(receiveTimeout, token), cancellationToken);
         if (workItem is null) return null!;
         _activities[workItem.Id] = 0;
-        _renewals.Start(workItem);
+        _renewals.Start(workItem, givenUp: () => _activities.TryRemove(workItem.Id, out _));
         return workItem;
     }
     public Task<TaskActivityWorkItem> RenewTaskActivityWorkItemLockAsync(TaskActivityWorkItem workItem) => inner.RenewTaskActivityWorkItemLockAsync(workItem);

@@ -235,4 +235,20 @@ public sealed class ActivityLockRenewalsTests
 
         Assert.Equal(atTheBound, Renewals(engine));
     }
+
+    [Theory]
+    [InlineData(true)] // its worker gone: nothing completes or abandons it, and the longest an activity can take passes
+    [InlineData(false)] // the engine gave it up
+    public async Task An_activity_whose_renewal_ended_on_its_own_is_not_waited_for_by_the_drain(bool lostBySidecar)
+    {
+        var logs = new FakeLogCollector();
+        var (engine, service, _) = Running(engineKeepsIt: lostBySidecar, longestActivity: TimeSpan.FromMilliseconds(500),
+            logger: new FakeLogger(logs));
+        await service.LockNextTaskActivityWorkItem(TimeSpan.FromSeconds(1), default);
+        await Eventually.HoldsAsync(() => Task.FromResult(Renewals(engine) >= 1));
+
+        using var stopBound = new CancellationTokenSource(Bound);
+        Assert.True(await service.DrainAsync(stopBound.Token)); // false once the bound passed with the activity still counted as under way
+        Assert.Equal(lostBySidecar, logs.GetSnapshot().Any(r => r.Level == LogLevel.Warning && r.Message.Contains("given up")));
+    }
 }
