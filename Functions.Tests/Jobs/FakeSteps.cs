@@ -32,7 +32,7 @@ public sealed class FakeSteps
     /// <summary>Set when the orchestrator has seen its deadline timer fire.</summary>
     public TaskCompletionSource DeadlinePassed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Set when the orchestrator has asked for its first timer between checks.</summary>
+    /// <summary>Set when the orchestrator has asked for its first timer after the deadline's: a wait between checks, or for a terminate.</summary>
     public TaskCompletionSource WaitingToCheck { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>The activities called, in the order they started.</summary>

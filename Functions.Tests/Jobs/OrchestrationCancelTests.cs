@@ -9,19 +9,25 @@ public sealed class OrchestrationCancelTests(OrchestrationHost host) : IClassFix
 {
     const string Submit = GenerationActivities.Submit, Store = GenerationActivities.Store;
     static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
+    // The orchestration's wait: long enough that the termination lands within it even on a loaded machine.
+    static readonly TimeSpan LongWait = TimeSpan.FromSeconds(4);
+
+    // Until past the wait's end, counted from when the wait was seen to begin.
+    static Task PastAsync(System.Diagnostics.Stopwatch waiting) =>
+        Task.Delay(TimeSpan.FromTicks(Math.Max(0, (LongWait - waiting.Elapsed).Ticks)) + TimeSpan.FromSeconds(0.5));
 
     [Fact]
     public async Task A_job_terminated_while_it_waits_to_check_ends_canceled_and_checks_no_more()
     {
-        // A check timer long enough that the termination lands while it runs.
-        var timings = new JobTimings(DeadlineSeconds: 30, PollMinSeconds: 1.5, PollMaxSeconds: 1.5);
+        var timings = new JobTimings(DeadlineSeconds: 30, PollMinSeconds: LongWait.TotalSeconds, PollMaxSeconds: LongWait.TotalSeconds);
         var steps = new FakeSteps { Submit = _ => FakeSteps.Pending("task-canceled"), Check = call => FakeSteps.Pending(call.TaskId!) };
 
         var jobId = await host.StartAsync(steps, timings, "async-model");
         await steps.WaitingToCheck.Task.WaitAsync(Bound);
+        var waiting = System.Diagnostics.Stopwatch.StartNew();
         await host.Client.TerminateInstanceAsync(jobId, JobRecord.CanceledMessage);
         var ended = await host.EndedAsync(jobId);
-        await Task.Delay(TimeSpan.FromSeconds(2)); // past the timer's due time: had it woken the orchestration, a check would show
+        await PastAsync(waiting); // had the timer woken the orchestration, a check would show
 
         Assert.Equal(OrchestrationRuntimeStatus.Terminated, ended.RuntimeStatus);
         Assert.Equal(JobStatus.Canceled, JobRecord.From(ended).Status);
@@ -50,22 +56,15 @@ public sealed class OrchestrationCancelTests(OrchestrationHost host) : IClassFix
     [Fact]
     public async Task A_job_whose_submit_found_a_cancel_ends_canceled_when_the_terminate_comes_and_submits_no_more()
     {
-        var returned = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var steps = new FakeSteps
-        {
-            Submit = _ =>
-            {
-                returned.TrySetResult();
-                return FakeSteps.Failed(GenerationErrors.Canceled, JobRecord.CanceledMessage, retryable: false);
-            },
-        };
-        var timings = new JobTimings(DeadlineSeconds: 30, PollMinSeconds: 2, PollMaxSeconds: 2);
+        var steps = new FakeSteps { Submit = _ => FakeSteps.Failed(GenerationErrors.Canceled, JobRecord.CanceledMessage, retryable: false) };
+        var timings = new JobTimings(DeadlineSeconds: 30, PollMinSeconds: LongWait.TotalSeconds, PollMaxSeconds: LongWait.TotalSeconds);
 
         var jobId = await host.StartAsync(steps, timings, "sync-model");
-        await returned.Task.WaitAsync(Bound);
+        await steps.WaitingToCheck.Task.WaitAsync(Bound); // its wait for the terminate has begun
+        var waiting = System.Diagnostics.Stopwatch.StartNew();
         await host.Client.TerminateInstanceAsync(jobId, JobRecord.CanceledMessage);
         var ended = await host.EndedAsync(jobId);
-        await Task.Delay(TimeSpan.FromSeconds(2.5)); // past the wait's end: had it woken the orchestration, a second Submit would show
+        await PastAsync(waiting); // had the wait woken the orchestration, a second Submit would show
 
         Assert.Equal(OrchestrationRuntimeStatus.Terminated, ended.RuntimeStatus);
         Assert.Equal([Submit], steps.Started);
