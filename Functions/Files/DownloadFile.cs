@@ -16,8 +16,7 @@ public sealed class DownloadFile(FileStore files)
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = Routes.FileDownload)] HttpRequest request, string file_id,
         CancellationToken cancellationToken)
     {
-        if (!FileIds.IsFileId(file_id))
-            return FileIds.MatchesPattern(file_id) ? FileFunctions.NotFound(file_id) : KiapiErrors.InvalidPath("file_id", FileIds.Pattern, file_id);
+        if (!FileIds.InPath.MayExist(file_id, out var malformed)) return malformed is null ? FileFunctions.NotFound(file_id) : malformed;
         var content = await files.OpenReadAsync(file_id, cancellationToken);
         if (content is null) return FileFunctions.NotFound(file_id);
 

@@ -48,8 +48,7 @@ public sealed class FileFunctions(FileStore files, ImageHistory history, TimePro
     async Task<(StoredFile? File, JsonHttpResult<KiapiValidationError>? Invalid, JsonHttpResult<KiapiError>? NotFound)> FindAsync(
         string fileId, CancellationToken cancellationToken)
     {
-        if (!FileIds.IsFileId(fileId))
-            return FileIds.MatchesPattern(fileId) ? (null, null, NotFound(fileId)) : (null, KiapiErrors.InvalidPath("file_id", FileIds.Pattern, fileId), null);
+        if (!FileIds.InPath.MayExist(fileId, out var malformed)) return (null, malformed, malformed is null ? NotFound(fileId) : null);
         var file = await files.GetAsync(fileId, cancellationToken);
         return file is null ? (null, null, NotFound(fileId)) : (file, null, null);
     }

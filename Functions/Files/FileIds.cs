@@ -20,18 +20,12 @@ public static partial class FileIds
 
     public static string FileIdForJob(string jobId) => "file_" + Jobs.JobIds.DigitsOf(jobId);
 
-    public static bool IsFileId(string? id) => id?.Length <= MaxLength && FileIdPattern().MatchesWhole(id);
+    /// <summary>The <c>file_id</c> of a route, and what a malformed one answers.</summary>
+    public static readonly KiapiPathId InPath = new("file_id", Pattern, FileIdPattern());
 
-    /// <summary>Has the contract's shape, whatever its length (the contract sets none).</summary>
-    public static bool MatchesPattern(string id) => FileIdPattern().MatchesWhole(id);
+    public static bool IsFileId(string id) => InPath.MayExist(id);
 
-    public const string Pattern = "^file_[0-9a-f]+$";
-
-    /// <summary>
-    /// Longer than any file or job id the service makes (33): an id past it cannot exist, and is answered so before
-    /// storage sees it, which refuses names past its own limits with a 400.
-    /// </summary>
-    public const int MaxLength = 64;
+    const string Pattern = "^file_[0-9a-f]+$";
 
     [GeneratedRegex(Pattern)]
     private static partial Regex FileIdPattern();

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Functions.Contracts.Kiapi;
 using Functions.Contracts.Kioai;
 using Functions.Files;
 
@@ -43,7 +44,7 @@ public static class GenerateImageValidator
         if (ReadSeed(body, out var seed) is { } seedError) return (null, seedError);
         if (ReadString(body, "referenceFileId", out var referenceFileId) is { } fileIdError) return (null, fileIdError);
         if (referenceFileId is not null && !FileIds.IsFileId(referenceFileId))
-            return (null, new ErrorResponse("invalid_value", $"referenceFileId '{Echo.Of(referenceFileId)}' is not a file id (file_ and hex digits, at most {FileIds.MaxLength} characters)."));
+            return (null, new ErrorResponse("invalid_value", $"referenceFileId '{Echo.Of(referenceFileId)}' is not a file id (file_ and hex digits, at most {KiapiPathId.MaxLength} characters)."));
         // Both ways of giving a reference, or a model without references, are refused before an image is decoded.
         var inline = body.TryGetProperty("referenceImageBase64", out var given) && given.ValueKind != JsonValueKind.Null;
         if (referenceFileId is not null && inline)

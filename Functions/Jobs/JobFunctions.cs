@@ -45,7 +45,7 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, EndedJobs 
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = Routes.Job)] HttpRequest request, string job_id,
         [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
     {
-        if (!JobIds.IsJobId(job_id)) return JobIds.MatchesPattern(job_id) ? JobNotFound(job_id) : KiapiErrors.InvalidPath("job_id", JobIds.Pattern, job_id);
+        if (!JobIds.InPath.MayExist(job_id, out var malformed)) return malformed is null ? JobNotFound(job_id) : malformed;
         var job = await durable.GetJobAsync(job_id, cancellationToken);
         if (job is null) return JobNotFound(job_id);
         if (!job.Status.IsTerminal()) request.HttpContext.Response.Headers.RetryAfter = JobRecord.PollAfterSeconds;
@@ -62,7 +62,7 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, EndedJobs 
         [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = Routes.Job)] HttpRequest request, string job_id,
         [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
     {
-        if (!JobIds.IsJobId(job_id)) return JobIds.MatchesPattern(job_id) ? JobNotFound(job_id) : KiapiErrors.InvalidPath("job_id", JobIds.Pattern, job_id);
+        if (!JobIds.InPath.MayExist(job_id, out var malformed)) return malformed is null ? JobNotFound(job_id) : malformed;
         var job = await durable.GetInstanceAsync(job_id, getInputsAndOutputs: true, cancellationToken);
         if (job is null || job.Name != GenerationOrchestrator.Name) return JobNotFound(job_id);
         if (job.IsCompleted)

@@ -18,12 +18,10 @@ public static partial class JobIds
     /// <summary>The digits a job's image file shares with its job.</summary>
     public static string DigitsOf(string jobId) => jobId[PublicPrefix.Length..];
 
-    public static bool IsJobId(string? id) => id?.Length <= FileIds.MaxLength && JobIdPattern().MatchesWhole(id);
+    /// <summary>The <c>job_id</c> of a route, and what a malformed one answers.</summary>
+    public static readonly KiapiPathId InPath = new("job_id", Pattern, JobIdPattern());
 
-    /// <summary>Has the contract's shape, whatever its length (the contract sets none).</summary>
-    public static bool MatchesPattern(string id) => JobIdPattern().MatchesWhole(id);
-
-    public const string Pattern = "^job_[0-9a-f]+$";
+    const string Pattern = "^job_[0-9a-f]+$";
 
     [GeneratedRegex(Pattern)]
     private static partial Regex JobIdPattern();
