@@ -31,6 +31,9 @@ public sealed class ImageHistory([FromKeyedServices(StorageNames.HistoryTable)] 
 
     sealed record CachedPage(ETag Version, int Limit, IReadOnlyList<ImageEntry> Images, long Total);
 
+    /// <summary>The counter row as it stands, the row after a write, and the write's step that puts it there.</summary>
+    sealed record CounterStep(CounterRow Current, CounterRow Next, TableTransactionAction Step);
+
     /// <summary>Adds the image a job made and gives it the next id; adding for the same job again returns the first entry.</summary>
     public async Task<ImageEntry> AddAsync(ImageEntry image, CancellationToken cancellationToken)
     {
@@ -39,11 +42,8 @@ public sealed class ImageHistory([FromKeyedServices(StorageNames.HistoryTable)] 
         {
             for (var attempt = 0; attempt < MaxAttempts; attempt++)
             {
-                var counter = _counter ??= await ReadCounterAsync(cancellationToken);
-                var current = counter ?? await RecountAsync(cancellationToken);
-                var entry = image with { Id = current.NextId };
-                var next = Counter(entry.Id + 1, Count(current.PublicCount) + (entry.IsPrivate ? 0 : 1),
-                    Count(current.PrivateCount) + (entry.IsPrivate ? 1 : 0), counter is null ? entry.CreatedAt : current.KeptSince);
+                var counter = await CounterStepAsync(image, added: true, cancellationToken);
+                var entry = image with { Id = counter.Current.NextId };
                 var marker = new MarkerRow { PartitionKey = Partition, RowKey = MarkerKey(entry.JobId), ImageId = entry.Id };
                 try
                 {
@@ -51,9 +51,9 @@ public sealed class ImageHistory([FromKeyedServices(StorageNames.HistoryTable)] 
                     [
                         new(TableTransactionActionType.Add, ImageRow.Of(entry, Partition, RowKey(entry.Id, entry.IsPrivate))),
                         new(TableTransactionActionType.Add, marker),
-                        counter is null ? new(TableTransactionActionType.Add, next) : new(TableTransactionActionType.UpdateReplace, next, counter.ETag),
+                        counter.Step,
                     ], cancellationToken);
-                    _counter = next with { ETag = written.Value[2].Headers.ETag ?? default };
+                    _counter = counter.Next with { ETag = written.Value[2].Headers.ETag ?? default };
                     return entry;
                 }
                 catch (RequestFailedException e) when (!StorageFaults.IsLostResource(e)
@@ -121,19 +121,16 @@ public sealed class ImageHistory([FromKeyedServices(StorageNames.HistoryTable)] 
         {
             for (var attempt = 0; attempt < MaxAttempts; attempt++)
             {
-                var counter = _counter ??= await ReadCounterAsync(cancellationToken);
-                var current = counter ?? await RecountAsync(cancellationToken);
-                var next = Counter(current.NextId, Count(current.PublicCount) - (entry.IsPrivate ? 0 : 1),
-                    Count(current.PrivateCount) - (entry.IsPrivate ? 1 : 0), counter is null ? DateTimeOffset.UtcNow : current.KeptSince);
+                var counter = await CounterStepAsync(entry, added: false, cancellationToken);
                 try
                 {
                     var written = await table.SubmitTransactionAsync(
                     [
                         new(TableTransactionActionType.Delete, new TableEntity(Partition, row.RowKey)),
                         new(TableTransactionActionType.Delete, new TableEntity(Partition, MarkerKey(entry.JobId))),
-                        counter is null ? new(TableTransactionActionType.Add, next) : new(TableTransactionActionType.UpdateReplace, next, counter.ETag),
+                        counter.Step,
                     ], cancellationToken);
-                    _counter = next with { ETag = written.Value[2].Headers.ETag ?? default };
+                    _counter = counter.Next with { ETag = written.Value[2].Headers.ETag ?? default };
                     return entry;
                 }
                 catch (RequestFailedException e) when (e.Status is StatusCodes.Status412PreconditionFailed or StatusCodes.Status409Conflict
@@ -193,6 +190,21 @@ public sealed class ImageHistory([FromKeyedServices(StorageNames.HistoryTable)] 
             table.GetEntityIfExistsAsync<ImageRow>(Partition, RowKey(id, isPrivate: false), cancellationToken: cancellationToken),
             table.GetEntityIfExistsAsync<ImageRow>(Partition, RowKey(id, isPrivate: true), cancellationToken: cancellationToken));
         return found.FirstOrDefault(row => row.HasValue)?.Value;
+    }
+
+    // The counter's step in a write that adds (the image takes the next id) or removes one image: a replace under the
+    // ETag this instance last saw, or, without a counter row, an add of one recounted from the keys, kept since the
+    // added image or since now.
+    async Task<CounterStep> CounterStepAsync(ImageEntry image, bool added, CancellationToken cancellationToken)
+    {
+        var counter = _counter ??= await ReadCounterAsync(cancellationToken);
+        var current = counter ?? await RecountAsync(cancellationToken);
+        var change = added ? 1 : -1;
+        var next = Counter(current.NextId + (added ? 1 : 0), Count(current.PublicCount) + (image.IsPrivate ? 0 : change),
+            Count(current.PrivateCount) + (image.IsPrivate ? change : 0),
+            counter is not null ? current.KeptSince : added ? image.CreatedAt : DateTimeOffset.UtcNow);
+        return new(current, next,
+            counter is null ? new(TableTransactionActionType.Add, next) : new(TableTransactionActionType.UpdateReplace, next, counter.ETag));
     }
 
     async Task<CounterRow?> ReadCounterAsync(CancellationToken cancellationToken)
