@@ -73,6 +73,26 @@ public sealed class ClientMisbehaviourTests : IAsyncLifetime
         Assert.DoesNotContain(_app.Output, line => line.StartsWith("fail:", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("/api/images/generate", "application/json")]
+    [InlineData("/api/v1/files", "multipart/form-data; boundary=b")]
+    public async Task A_body_with_a_transfer_coding_besides_chunked_is_refused_as_compressed(string path, string contentType)
+    {
+        // Kestrel undoes the chunked coding only: the gzip one came through, and the JSON was read as if plain (or refused as not UTF-8).
+        const string body = "{\"prompt\":\"sent gzip, chunked but not compressed\"}";
+        using var socket = await ConnectAsync();
+        await socket.SendAsync(Encoding.ASCII.GetBytes($"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {contentType}\r\n" +
+            $"Transfer-Encoding: gzip, chunked\r\nConnection: close\r\n\r\n{body.Length:x}\r\n{body}\r\n0\r\n\r\n"));
+
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var (status, answer) = await AnswerAsync(socket, bound.Token);
+
+        var error = JsonDocument.Parse(answer).RootElement;
+        var kiapi = path.StartsWith("/api/v1/", StringComparison.Ordinal);
+        Assert.Equal(kiapi ? 415 : 400, status); // each surface's status for a compressed body
+        Assert.Contains("Transfer-Encoding gzip, chunked", error.GetProperty(kiapi ? "detail" : "message").GetString());
+    }
+
     [Fact]
     public async Task A_chunked_body_within_the_bound_is_read_even_in_small_chunks_whose_framing_takes_it_past()
     {

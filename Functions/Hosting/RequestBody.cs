@@ -75,14 +75,20 @@ public static class RequestBody
         }
     }
 
-    // Bodies are read as sent: a compressed one would otherwise fail as JSON that is not UTF-8, which misleads.
+    // Bodies are read as sent: a compressed one would otherwise fail as JSON that is not UTF-8, which misleads. Kestrel
+    // undoes only a chunked transfer coding, and passes a body sent "gzip, chunked" on still compressed.
     public static string? EncodingProblem(HttpRequest request)
     {
-        var codings = request.Headers.ContentEncoding;
-        var compressed = codings.SelectMany(value => (value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-            .Any(coding => !coding.Equals("identity", StringComparison.OrdinalIgnoreCase));
-        return compressed ? $"The request body must not be compressed; Content-Encoding {Echo.Of(codings.ToString())} is not accepted." : null;
+        if (OtherThan(request.Headers.ContentEncoding, "identity"))
+            return $"The request body must not be compressed; Content-Encoding {Echo.Of(request.Headers.ContentEncoding.ToString())} is not accepted.";
+        if (OtherThan(request.Headers.TransferEncoding, "chunked"))
+            return $"The request body must not be compressed; Transfer-Encoding {Echo.Of(request.Headers.TransferEncoding.ToString())} is not accepted (chunked is).";
+        return null;
     }
+
+    static bool OtherThan(Microsoft.Extensions.Primitives.StringValues codings, string accepted) =>
+        codings.SelectMany(value => (value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            .Any(coding => !coding.Equals(accepted, StringComparison.OrdinalIgnoreCase));
 
     static string Undecodable(string where) =>
         $"The request body has a string that is not valid Unicode (a lone surrogate escape such as \\ud800){where}.";
