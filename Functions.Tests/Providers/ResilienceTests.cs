@@ -24,6 +24,7 @@ public sealed class CircuitBreakerTests(CircuitBreakerFixture app) : IClassFixtu
         var second = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "fails fast", model = "gpt-image-1" });
 
         await GenerateImageTests.AssertKioaiError(second, HttpStatusCode.ServiceUnavailable, "provider_unavailable");
+        Assert.InRange(second.Headers.RetryAfter?.Delta ?? TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30)); // the break left (Upstream:BreakSeconds, 30)
         Assert.Equal(calls, app.OpenAi.Requests.Count);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
 

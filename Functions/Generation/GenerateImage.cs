@@ -80,6 +80,7 @@ public sealed class GenerateImage(
         }
         catch (GenerationFailedException e)
         {
+            if (e.RetryAfter is { } wait) SetRetryAfter(request, wait);
             return KioaiErrors.Of(GenerationErrors.StatusOf(e.Code), e.Code, e.Message);
         }
     }
@@ -146,7 +147,7 @@ public sealed class GenerateImage(
         catch (IdempotencyKeyInProgressException e)
         {
             await DropReferenceCopyAsync();
-            request.HttpContext.Response.Headers.RetryAfter = Math.Ceiling(e.RetryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            SetRetryAfter(request, e.RetryAfter);
             return KioaiErrors.Of(StatusCodes.Status409Conflict, "idempotency_key_in_progress", e.Message);
         }
         // A concurrent request with the same key won: the reference stored for this one is not needed.
@@ -242,6 +243,10 @@ public sealed class GenerateImage(
     }
 
     /// <summary>A job that ended without an image, with the status its error code means (see <see cref="GenerationErrors"/>).</summary>
+    // In whole seconds (RFC 9110), rounded up so that a retry does not come early.
+    static void SetRetryAfter(HttpRequest request, TimeSpan wait) =>
+        request.HttpContext.Response.Headers.RetryAfter = Math.Max(1, Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     static JsonHttpResult<ErrorResponse> ErrorOf(JobRecord job) => job.Status switch
     {
         JobStatus.Canceled => KioaiErrors.Of(StatusCodes.Status409Conflict, "job_canceled", $"Job {job.Id} was canceled."),

@@ -74,4 +74,6 @@ public sealed class GenerationFailedException(string code, string message, bool 
 
     public string Code { get; } = code;
     public bool Retryable { get; } = retryable;
+    /// <summary>When calls to the provider resume, if known (its circuit is open): the answer's Retry-After.</summary>
+    public TimeSpan? RetryAfter { get; init; }
 }

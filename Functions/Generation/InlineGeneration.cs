@@ -56,7 +56,7 @@ public sealed class InlineGeneration(ImageKeeper keeper, IOptions<UpstreamOption
             }
             catch (GenerationFailedException e) when (planned.Provider is not OfflineRenderer)
             {
-                throw new GenerationFailedException(e.Code, FallbackReasons.Join(reasons, planned.Model, e.Message));
+                throw new GenerationFailedException(e.Code, FallbackReasons.Join(reasons, planned.Model, e.Message)) { RetryAfter = e.RetryAfter };
             }
             var image = step.Image ?? throw new InvalidOperationException($"{planned.Provider.Name} did not answer at once.");
             return await keeper.StoreAsync(request, planned.Provider.Name, image.AfterFallbacks(index, reasons));

@@ -40,10 +40,13 @@ public sealed class UpstreamHttp(IOptions<UpstreamOptions> options, ILogger<Upst
                 return new UpstreamResponse(response.StatusCode, body, RetryAfterOf(response.Headers), TimeProvider.System.GetElapsedTime(started));
             }, cancellationToken);
         }
-        catch (BrokenCircuitException)
+        catch (BrokenCircuitException e)
         {
             throw new GenerationFailedException(GenerationErrors.ProviderUnavailable,
-                $"{provider} is failing; calls to it are paused for a while", retryable: true);
+                $"{provider} is failing; calls to it are paused for a while", retryable: true)
+            {
+                RetryAfter = e.RetryAfter ?? TimeSpan.FromSeconds(_options.BreakSeconds),
+            };
         }
         catch (TimeoutRejectedException)
         {
