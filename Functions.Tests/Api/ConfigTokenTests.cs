@@ -27,6 +27,7 @@ public sealed class ConfigTokenTests(AppFixture app) : IClassFixture<AppFixture>
 
         var error = await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.Unauthorized, "unauthorized");
         Assert.Equal(message, error.GetProperty("message").GetString());
+        Assert.Equal("AdminKey header=\"X-Admin-Key\"", Assert.Single(response.Headers.WwwAuthenticate).ToString()); // RFC 9110: a 401 names its challenge
     }
 
     [Theory]

@@ -6,6 +6,7 @@ namespace Functions.Tokens;
 public sealed class AdminOnly(AdminKey adminKey)
 {
     public const string Header = "X-Admin-Key";
+    public const string Challenge = $"AdminKey header=\"{Header}\"";
 
     /// <summary>Null when the caller holds the admin key; else the 401 to answer (400 when the header comes more than once).</summary>
     public async Task<JsonHttpResult<ErrorResponse>?> RejectAsync(HttpRequest request)
@@ -14,6 +15,8 @@ public sealed class AdminOnly(AdminKey adminKey)
             return KioaiErrors.BadRequest("bad_request", $"The {Header} header appears more than once; send the admin key once.");
         var presented = request.Headers[Header].ToString();
         if (await adminKey.IsValidAsync(presented, request.HttpContext.RequestAborted)) return null;
+        // A 401 names its challenge (RFC 9110): a scheme of our own, since the key goes in a header of its own.
+        request.HttpContext.Response.Headers.WWWAuthenticate = Challenge;
         return KioaiErrors.Of(StatusCodes.Status401Unauthorized, "unauthorized",
             string.IsNullOrEmpty(presented) ? $"This operation needs the admin key in the {Header} header." : "The admin key is not valid.");
     }
