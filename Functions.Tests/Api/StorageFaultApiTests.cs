@@ -96,3 +96,27 @@ public sealed class RefusedHistoryWriteTests(RefusedHistoryWriteFixture app) : I
         Assert.Empty((await app.Client.GetFromJsonAsync<JsonElement>("/api/v1/files")).GetProperty("data").EnumerateArray());
     }
 }
+
+/// <summary>The app on real Azurite, except that every file write lands but its answer is lost (503): a write storage applied after its client gave up.</summary>
+public sealed class LostFileWriteAnswerFixture : AppFixture
+{
+    protected override void ConfigureServices(IServiceCollection services) =>
+        services.AddAzureClients(clients => clients.ConfigureDefaults(options => options.Transport = new RecordingTransport(_ => null,
+            afterSending: request => request.Method == Azure.Core.RequestMethod.Put && request.Uri.Path.Contains("/file_", StringComparison.Ordinal)
+                ? RecordingTransport.Error(request, 503, MisbehavingStorageFixture.StorageText)
+                : null)));
+}
+
+public sealed class LostFileWriteAnswerTests(LostFileWriteAnswerFixture app) : IClassFixture<LostFileWriteAnswerFixture>
+{
+    [Fact]
+    public async Task An_upload_whose_write_storage_did_not_confirm_answers_503_and_leaves_no_file_behind()
+    {
+        using var body = new MultipartFormDataContent { { new ByteArrayContent(TestImages.Png(8, 8)), "file", "unconfirmed.png" } };
+
+        var upload = await app.Client.PostAsync("/api/v1/files", body);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, upload.StatusCode); // "try again": and nothing of this try is kept
+        Assert.Empty((await app.Client.GetFromJsonAsync<JsonElement>("/api/v1/files")).GetProperty("data").EnumerateArray());
+    }
+}

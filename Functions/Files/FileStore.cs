@@ -172,4 +172,23 @@ public sealed class FileStore([FromKeyedServices(StorageNames.FilesContainer)] B
 
     public async Task<bool> DeleteAsync(string fileId, CancellationToken cancellationToken) =>
         await container.GetBlobClient(fileId).DeleteIfExistsAsync(cancellationToken: cancellationToken);
+
+    /// <summary>
+    /// Takes back a write storage did not confirm (no answer, a 5xx, the client gone): it may have landed, or land once
+    /// storage wakes up, as a file whose id nobody was told. Best effort, within a few seconds: a storage still away
+    /// keeps what it applies later.
+    /// </summary>
+    public async Task TakeBackUnconfirmedAsync(string fileId)
+    {
+        using var bound = new CancellationTokenSource(UnconfirmedTakeBackBound);
+        try
+        {
+            await DeleteAsync(fileId, bound.Token);
+        }
+        catch (Exception e) when (StorageFaults.IsOutage(e) || e is OperationCanceledException)
+        {
+        }
+    }
+
+    static readonly TimeSpan UnconfirmedTakeBackBound = TimeSpan.FromSeconds(5);
 }

@@ -42,8 +42,19 @@ public sealed class UploadFile(FileStore files, ImageInspector inspector, Storag
         await bootstrap.EnsureCreatedAsync(cancellationToken);
         var now = clock.GetUtcNow();
         var fileId = FileIds.New(now);
-        var stored = await files.SaveAsync(fileId, bytes, image.ContentType, FilenameOf(upload.FileName, fileId, image.ContentType), now,
-            isPrivate: false, image.Meta(FileKinds.Upload), cancellationToken);
+        StoredFile stored;
+        try
+        {
+            stored = await files.SaveAsync(fileId, bytes, image.ContentType, FilenameOf(upload.FileName, fileId, image.ContentType), now,
+                isPrivate: false, image.Meta(FileKinds.Upload), cancellationToken);
+        }
+        catch (Exception e) when (StorageFaults.IsOutage(e) || e is OperationCanceledException)
+        {
+            // The answer (503 "try again", or none) gives no file id: an upload that landed anyway would stay listed for
+            // good, as no sweep removes uploads, and a retry would store a second copy.
+            await files.TakeBackUnconfirmedAsync(fileId);
+            throw;
+        }
         return TypedResults.Json(stored.ToKiapi(), AppJsonContext.Api.KiapiFile);
     }
 
