@@ -38,7 +38,7 @@ public sealed class CancelRaceTests(StorageFixture storage) : IClassFixture<Stor
             });
         TerminateAnswers(jobId, refusal);
 
-        var result = await Functions().CancelJob(new DefaultHttpContext().Request, jobId, _durable.Object, default);
+        var result = await Functions().DeleteJob(new DefaultHttpContext().Request, jobId, _durable.Object, default);
 
         var deleted = Assert.IsType<JsonHttpResult<Functions.Contracts.Kiapi.KiapiJobDeleted>>(result.Result);
         Assert.False(deleted.Value!.Deleted);
@@ -62,7 +62,7 @@ public sealed class CancelRaceTests(StorageFixture storage) : IClassFixture<Stor
         var fileId = FileIds.FileIdForJob(jobId);
         await files.SaveAsync(fileId, TestImages.Png(2, 2), "image/png", "x.png", DateTimeOffset.UtcNow, false, null, default);
 
-        var result = await Functions().CancelJob(new DefaultHttpContext().Request, jobId, _durable.Object, default);
+        var result = await Functions().DeleteJob(new DefaultHttpContext().Request, jobId, _durable.Object, default);
 
         Assert.Equal(StatusCodes.Status404NotFound, Assert.IsType<JsonHttpResult<Functions.Contracts.Kiapi.KiapiError>>(result.Result).StatusCode);
         Assert.NotNull(await files.GetAsync(fileId, default)); // the job that succeeded keeps its image
@@ -75,7 +75,7 @@ public sealed class CancelRaceTests(StorageFixture storage) : IClassFixture<Stor
         _durable.Setup(d => d.GetInstanceAsync(jobId, It.IsAny<bool>(), It.IsAny<CancellationToken>())).ReturnsAsync(Instance(jobId));
         TerminateAnswers(jobId, refusal: null); // another instance holds the job: it stays Running
 
-        var result = await Functions(new HurriedClock()).CancelJob(new DefaultHttpContext().Request, jobId, _durable.Object, default);
+        var result = await Functions(new HurriedClock()).DeleteJob(new DefaultHttpContext().Request, jobId, _durable.Object, default);
 
         var deleted = Assert.IsType<JsonHttpResult<Functions.Contracts.Kiapi.KiapiJobDeleted>>(result.Result);
         Assert.Equal((false, true), (deleted.Value!.Deleted, deleted.Value.WasRunning)); // was: deleted true, while a Store could still land
@@ -104,7 +104,7 @@ public sealed class CancelRaceTests(StorageFixture storage) : IClassFixture<Stor
         var fileId = FileIds.FileIdForJob(jobId); // a Store that landed after the first DELETE's discard
         await files.SaveAsync(fileId, TestImages.Png(2, 2), "image/png", "x.png", DateTimeOffset.UtcNow, false, null, default);
 
-        await Functions().CancelJob(new DefaultHttpContext().Request, jobId, _durable.Object, default);
+        await Functions().DeleteJob(new DefaultHttpContext().Request, jobId, _durable.Object, default);
 
         Assert.Null(await files.GetAsync(fileId, default));
     }

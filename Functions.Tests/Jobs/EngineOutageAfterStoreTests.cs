@@ -48,7 +48,7 @@ public sealed class EngineOutageAfterStoreTests(ProviderFixture app) : IClassFix
             Assert.NotNull(step.Stored);
             Assert.Equal(2, reads);
             Assert.Equal(1, app.OpenAi.CountOf(Generations) - submitsBefore);
-            var kept = await app.Service<ImageHistory>().FindByJobAsync(jobId, CancellationToken.None);
+            var kept = await app.Service<ImageHistory>().FindByKeyAsync(jobId, CancellationToken.None);
             Assert.Equal(!canceled, kept is not null);
         }
         finally

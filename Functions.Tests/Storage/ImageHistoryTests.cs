@@ -208,8 +208,8 @@ public sealed class ImageHistoryTests(StorageFixture storage) : IClassFixture<St
         var history = NewInstance();
         var first = await history.AddAsync(Image("job_ab01"), default);
 
-        Assert.Equal(first.Id, (await history.DeleteByJobAsync("job_ab01", default))?.Id);
-        Assert.Null(await history.DeleteByJobAsync("job_ab01", default));
+        Assert.Equal(first.Id, (await history.DeleteByKeyAsync("job_ab01", default))?.Id);
+        Assert.Null(await history.DeleteByKeyAsync("job_ab01", default));
         Assert.Null(await history.DeleteAsync(first.Id, default));
         var again = await history.AddAsync(Image("job_ab01"), default);
         Assert.True(again.Id > first.Id);

@@ -68,7 +68,7 @@ public sealed class ImageKeeperTests(StorageFixture storage) : IClassFixture<Sto
         var stored = await over.Keeper.StoreForJobAsync(jobId, Request, "openai", Image(100, 64), default);
 
         Assert.True(failures < 0, "the outage was not reached");
-        Assert.Equal(stored.FileId, (await over.History.FindByJobAsync(jobId, default))!.FileId);
+        Assert.Equal(stored.FileId, (await over.History.FindByKeyAsync(jobId, default))!.FileId);
     }
 
     [Fact]

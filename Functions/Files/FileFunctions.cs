@@ -36,7 +36,7 @@ public sealed class FileFunctions(FileStore files, ImageHistory history, TimePro
         // by a client that goes away: the row and its file go together. An image is stored file first, row second: one
         // without its row, younger than the orphan sweep's bound, is still being stored, and its row would come after
         // its bytes were gone.
-        if (file!.Kind == FileKinds.Generated && await history.DeleteByJobAsync(file.HistoryKey, CancellationToken.None) is null
+        if (file!.Kind == FileKinds.Generated && await history.DeleteByKeyAsync(file.HistoryKey, CancellationToken.None) is null
             && clock.GetUtcNow() - file.CreatedAt < OrphanFiles.MinimumAge)
             return KiapiErrors.Of(StatusCodes.Status409Conflict,
                 $"File {file_id} is a generated image without its history entry: still being stored, or its image being deleted right now; " +

@@ -33,7 +33,7 @@ public sealed class ImageKeeper(FileStore files, ImageHistory history, StorageBo
         {
             try
             {
-                if (await history.FindByJobAsync(fileId, CancellationToken.None) is null) await files.DeleteAsync(fileId, CancellationToken.None);
+                if (await history.FindByKeyAsync(fileId, CancellationToken.None) is null) await files.DeleteAsync(fileId, CancellationToken.None);
             }
             catch (Exception e) { logger.LogWarning("The file {FileId} of a failed generation could not be removed: {Reason}", fileId, e.Message); }
             throw;
@@ -111,7 +111,7 @@ public sealed class ImageKeeper(FileStore files, ImageHistory history, StorageBo
     /// <summary>Undoes <see cref="StoreForJobAsync"/> for a job that ended otherwise (canceled, past its deadline): history row first, then the file.</summary>
     public async Task DiscardAsync(string jobId, CancellationToken cancellationToken)
     {
-        var removed = await history.DeleteByJobAsync(jobId, cancellationToken);
+        var removed = await history.DeleteByKeyAsync(jobId, cancellationToken);
         var deleted = await files.DeleteAsync(FileIds.FileIdForJob(jobId), cancellationToken);
         if (removed is not null || deleted) logger.LogInformation("Job {JobId} ended without its image; the stored image was removed", jobId);
     }

@@ -60,7 +60,7 @@ public sealed class ImageHistory([FromKeyedServices(StorageNames.HistoryTable)] 
                                                        && e.Status is StatusCodes.Status412PreconditionFailed or StatusCodes.Status409Conflict or StatusCodes.Status404NotFound)
                 {
                     _counter = null; // another writer moved (or made, or removed) the counter, or this job is already stored
-                    if (e.Status == StatusCodes.Status409Conflict && await FindByJobAsync(image.JobId, cancellationToken) is { } existing)
+                    if (e.Status == StatusCodes.Status409Conflict && await FindByKeyAsync(image.JobId, cancellationToken) is { } existing)
                         return existing;
                 }
             }
@@ -79,7 +79,7 @@ public sealed class ImageHistory([FromKeyedServices(StorageNames.HistoryTable)] 
         var counterTask = ReadCounterAsync(cancellationToken);
         var after = await SkipAsync(offset, cancellationToken);
         var images = after is null ? [] : await ReadPublicAsync(after, limit, cancellationToken);
-        return new HistoryPage(images, Count((await counterTask)?.PublicCount));
+        return new HistoryPage(images, NotBelowZero((await counterTask)?.PublicCount));
     }
 
     // Every history write rewrites the counter row in the same transaction, so while its ETag is unchanged the first
@@ -92,7 +92,7 @@ public sealed class ImageHistory([FromKeyedServices(StorageNames.HistoryTable)] 
             return new HistoryPage([.. cached.Images.Take(limit)], cached.Total);
 
         var images = await ReadPublicAsync(after: null, limit, cancellationToken);
-        var page = new CachedPage(version, limit, images, Count(counter?.PublicCount));
+        var page = new CachedPage(version, limit, images, NotBelowZero(counter?.PublicCount));
         _firstPage = page;
         return new HistoryPage(images, page.Total);
     }
@@ -153,14 +153,14 @@ public sealed class ImageHistory([FromKeyedServices(StorageNames.HistoryTable)] 
         }
     }
 
-    /// <summary>Removes the image a job made, if it made one (its marker says which); null when there is none.</summary>
-    public async Task<ImageEntry?> DeleteByJobAsync(string jobId, CancellationToken cancellationToken) =>
-        await FindByJobAsync(jobId, cancellationToken) is { } entry ? await DeleteAsync(entry.Id, cancellationToken) : null;
+    /// <summary>Removes the image of a history key (<see cref="ImageEntry.JobId"/>), if there is one (its marker says which); null when there is none.</summary>
+    public async Task<ImageEntry?> DeleteByKeyAsync(string historyKey, CancellationToken cancellationToken) =>
+        await FindByKeyAsync(historyKey, cancellationToken) is { } entry ? await DeleteAsync(entry.Id, cancellationToken) : null;
 
-    /// <summary>The image a job (or an inline generation, by its file id) added; null when it added none.</summary>
-    public async Task<ImageEntry?> FindByJobAsync(string jobId, CancellationToken cancellationToken)
+    /// <summary>The image a job added (by its job id), or an inline generation (by its file id); null when it added none.</summary>
+    public async Task<ImageEntry?> FindByKeyAsync(string historyKey, CancellationToken cancellationToken)
     {
-        var marker = await table.GetEntityIfExistsAsync<MarkerRow>(Partition, MarkerKey(jobId), cancellationToken: cancellationToken);
+        var marker = await table.GetEntityIfExistsAsync<MarkerRow>(Partition, MarkerKey(historyKey), cancellationToken: cancellationToken);
         return marker.HasValue && await FindAsync(marker.Value!.ImageId, cancellationToken) is { } row ? row.ToEntry() : null;
     }
 
@@ -200,8 +200,8 @@ public sealed class ImageHistory([FromKeyedServices(StorageNames.HistoryTable)] 
         var counter = _counter ??= await ReadCounterAsync(cancellationToken);
         var current = counter ?? await RecountAsync(cancellationToken);
         var change = added ? 1 : -1;
-        var next = Counter(current.NextId + (added ? 1 : 0), Count(current.PublicCount) + (image.IsPrivate ? 0 : change),
-            Count(current.PrivateCount) + (image.IsPrivate ? change : 0),
+        var next = Counter(current.NextId + (added ? 1 : 0), NotBelowZero(current.PublicCount) + (image.IsPrivate ? 0 : change),
+            NotBelowZero(current.PrivateCount) + (image.IsPrivate ? change : 0),
             counter is not null ? current.KeptSince : added ? image.CreatedAt : DateTimeOffset.UtcNow);
         return new(current, next,
             counter is null ? new(TableTransactionActionType.Add, next) : new(TableTransactionActionType.UpdateReplace, next, counter.ETag));
@@ -264,7 +264,7 @@ public sealed class ImageHistory([FromKeyedServices(StorageNames.HistoryTable)] 
         PartitionKey = Partition, RowKey = CounterKey, NextId = nextId, PublicCount = publicCount, PrivateCount = privateCount, KeptSince = keptSince,
     };
 
-    static long Count(long? count) => Math.Max(0, count ?? 0);
+    static long NotBelowZero(long? count) => Math.Max(0, count ?? 0);
 
     // Inverted and zero-padded, so that the newest (highest) id sorts first.
     static string RowKey(long id, bool isPrivate) =>

@@ -57,8 +57,8 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, EndedJobs 
     /// canceled job stays readable, so whoever polls it learns why it ended. DELETE on an ended job forgets its record
     /// (purges the instance; its image stays in the history and the files). 404 unknown, 422 malformed id.
     /// </summary>
-    [Function("CancelJob")]
-    public async Task<Results<JsonHttpResult<KiapiJobDeleted>, JsonHttpResult<KiapiError>, JsonHttpResult<KiapiValidationError>>> CancelJob(
+    [Function("DeleteJob")]
+    public async Task<Results<JsonHttpResult<KiapiJobDeleted>, JsonHttpResult<KiapiError>, JsonHttpResult<KiapiValidationError>>> DeleteJob(
         [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = Routes.Job)] HttpRequest request, string job_id,
         [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
     {

@@ -67,6 +67,6 @@ public sealed class OrphanFiles(FileStore files, ImageHistory history, StorageBo
         if (rows.KeptSince is not { } since || file.CreatedAt < since || rows.FileIds.Contains(file.FileId)) return false;
         if (file.JobId is { } owner && await durable.GetInstanceAsync(owner, getInputsAndOutputs: false, cancellationToken) is { IsCompleted: false })
             return false; // its Store may still write the row
-        return await history.FindByJobAsync(file.HistoryKey, cancellationToken) is not { } row || row.FileId != file.FileId;
+        return await history.FindByKeyAsync(file.HistoryKey, cancellationToken) is not { } row || row.FileId != file.FileId;
     }
 }
