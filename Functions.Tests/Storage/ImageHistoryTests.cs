@@ -191,6 +191,25 @@ public sealed class ImageHistoryTests(StorageFixture storage) : IClassFixture<St
     }
 
     [Fact]
+    public async Task A_delete_whose_write_landed_but_whose_answer_was_lost_says_it_deleted_the_image()
+    {
+        var image = await NewInstance().AddAsync(Image("job_ah01"), default);
+        var before = (await NewInstance().ListPublicAsync(1, 0, default)).Total;
+        var lose = 1;
+        // The transaction lands and its answer is lost: the storage client sends it again, and storage answers 404.
+        using var services = new RecordingTransport(_ => null, afterSending: request =>
+            RecordingTransport.IsTableTransaction(request) && Interlocked.Exchange(ref lose, 0) == 1 ? RecordingTransport.Error(request, 503, "lost") : null)
+            .AppStorage(storage.ConnectionString);
+        var history = new ImageHistory(services.GetRequiredKeyedService<Azure.Data.Tables.TableClient>(StorageNames.HistoryTable));
+
+        // Null before: the DELETE then answered 404 and kept the image's file, downloadable, for the sweep's hour.
+        Assert.Equal(image.Id, (await history.DeleteAsync(image.Id, default))?.Id);
+
+        Assert.Equal(0, lose);
+        Assert.Equal(before - 1, (await NewInstance().ListPublicAsync(1, 0, default)).Total);
+    }
+
+    [Fact]
     public async Task An_instance_deletes_with_a_counter_another_instance_has_moved_since()
     {
         var (holder, other) = (NewInstance(), NewInstance());

@@ -37,6 +37,11 @@ public sealed record CounterRow : TableRow
     /// do not tell which older files are orphans. Null on a counter from before it was recorded: the history holds all.
     /// </summary>
     public DateTimeOffset? KeptSince { get; set; }
+    /// <summary>
+    /// A mark of the last write, new with each: a delete sent again after its answer was lost finds the image gone, and
+    /// this tells its own write from another instance's.
+    /// </summary>
+    public string? LastWrite { get; set; }
 }
 
 /// <summary>A <c>job-{job id}</c> marker: which image a job produced, so that a retried job never adds a second row.</summary>

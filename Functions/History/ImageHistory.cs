@@ -113,12 +113,12 @@ public sealed class ImageHistory([FromKeyedServices(StorageNames.HistoryTable)] 
     /// <summary>Removes an image's row; null when there is none. The caller removes its file.</summary>
     public async Task<ImageEntry?> DeleteAsync(long id, CancellationToken cancellationToken)
     {
-        if (await FindAsync(id, cancellationToken) is not { } row) return null;
-        var entry = row.ToEntry();
-
         await _writer.WaitAsync(cancellationToken);
         try
         {
+            // Read under the lock: a delete of it on this instance that came first has ended, and this one finds none.
+            if (await FindAsync(id, cancellationToken) is not { } row) return null;
+            var entry = row.ToEntry();
             for (var attempt = 0; attempt < MaxAttempts; attempt++)
             {
                 var counter = await CounterStepAsync(entry, added: false, cancellationToken);
@@ -140,9 +140,11 @@ public sealed class ImageHistory([FromKeyedServices(StorageNames.HistoryTable)] 
                 }
                 catch (RequestFailedException e) when (e.Status == StatusCodes.Status404NotFound && !StorageFaults.IsLostResource(e))
                 {
-                    // The image deleted meanwhile by another request, or the counter row removed since this instance read it.
+                    // The image gone: this write landed with its answer lost and was sent again (the counter bears its mark), or
+                    // another instance deleted it meanwhile. Or the counter row was removed since this instance read it: again.
                     _counter = null;
-                    if (await FindAsync(id, cancellationToken) is null) return null;
+                    if (await FindAsync(id, cancellationToken) is null)
+                        return (await ReadCounterAsync(cancellationToken))?.LastWrite == counter.Next.LastWrite ? entry : null;
                 }
             }
             throw new InvalidOperationException($"The history counter stayed contended for {MaxAttempts} attempts.");
@@ -202,7 +204,7 @@ public sealed class ImageHistory([FromKeyedServices(StorageNames.HistoryTable)] 
         var change = added ? 1 : -1;
         var next = Counter(current.NextId + (added ? 1 : 0), NotBelowZero(current.PublicCount) + (image.IsPrivate ? 0 : change),
             NotBelowZero(current.PrivateCount) + (image.IsPrivate ? change : 0),
-            counter is not null ? current.KeptSince : added ? image.CreatedAt : DateTimeOffset.UtcNow);
+            counter is not null ? current.KeptSince : added ? image.CreatedAt : DateTimeOffset.UtcNow) with { LastWrite = Guid.NewGuid().ToString("N") };
         return new(current, next,
             counter is null ? new(TableTransactionActionType.Add, next) : new(TableTransactionActionType.UpdateReplace, next, counter.ETag));
     }
