@@ -59,12 +59,7 @@ public sealed class ClientMisbehaviourTests : IAsyncLifetime
     [InlineData("/api/v1/files", "multipart/form-data; boundary=b", "zz")]
     public async Task A_broken_chunk_size_is_a_400_in_the_shape_of_its_surface_not_a_500(string path, string contentType, string chunkSize)
     {
-        using var socket = await ConnectAsync();
-        await socket.SendAsync(Encoding.ASCII.GetBytes($"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {contentType}\r\n" +
-            $"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n{chunkSize}\r\n{{}}\r\n0\r\n\r\n"));
-
-        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var (status, body) = await AnswerAsync(socket, bound.Token);
+        var (status, body) = await PostChunkedAsync(path, contentType, "chunked", $"{chunkSize}\r\n{{}}\r\n0\r\n\r\n");
 
         var error = JsonDocument.Parse(body).RootElement;
         Assert.Equal(400, status);
@@ -80,12 +75,7 @@ public sealed class ClientMisbehaviourTests : IAsyncLifetime
     {
         // Kestrel undoes the chunked coding only: the gzip one came through, and the JSON was read as if plain (or refused as not UTF-8).
         const string body = "{\"prompt\":\"sent gzip, chunked but not compressed\"}";
-        using var socket = await ConnectAsync();
-        await socket.SendAsync(Encoding.ASCII.GetBytes($"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {contentType}\r\n" +
-            $"Transfer-Encoding: gzip, chunked\r\nConnection: close\r\n\r\n{body.Length:x}\r\n{body}\r\n0\r\n\r\n"));
-
-        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var (status, answer) = await AnswerAsync(socket, bound.Token);
+        var (status, answer) = await PostChunkedAsync(path, contentType, "gzip, chunked", $"{body.Length:x}\r\n{body}\r\n0\r\n\r\n");
 
         var error = JsonDocument.Parse(answer).RootElement;
         var kiapi = path.StartsWith("/api/v1/", StringComparison.Ordinal);
@@ -176,6 +166,16 @@ public sealed class ClientMisbehaviourTests : IAsyncLifetime
         await Api.GenerateImageTests.AssertKioaiError(response, HttpStatusCode.BadRequest, "invalid_idempotency_key");
         Assert.Empty((await client.GetFromJsonAsync<JsonElement>("/api/v1/jobs")).GetProperty("data").EnumerateArray());
         Assert.Equal(0, (await client.GetFromJsonAsync<JsonElement>("/api/images/history")).GetProperty("total").GetInt64());
+    }
+
+    /// <summary>A POST with <paramref name="transferEncoding"/> and <paramref name="framedBody"/> sent as written (chunks and all); the status and body of its answer.</summary>
+    async Task<(int Status, string Body)> PostChunkedAsync(string path, string contentType, string transferEncoding, string framedBody)
+    {
+        using var socket = await ConnectAsync();
+        await socket.SendAsync(Encoding.ASCII.GetBytes($"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {contentType}\r\n" +
+            $"Transfer-Encoding: {transferEncoding}\r\nConnection: close\r\n\r\n{framedBody}"));
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        return await AnswerAsync(socket, bound.Token);
     }
 
     /// <summary>Sends the body a byte a second until the server answers; the status and body of its answer.</summary>
