@@ -93,6 +93,7 @@ public sealed class LostStorageTests(LostStorageFixture app) : IClassFixture<Los
 
         var lost = await app.Client.GetAsync("/api/healthz");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, lost.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(5), lost.Headers.RetryAfter?.Delta);
         Assert.Equal("unavailable", (await lost.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
 
         Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync("/api/healthz")).StatusCode);

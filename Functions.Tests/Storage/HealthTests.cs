@@ -17,17 +17,18 @@ public sealed class HealthTests(StorageFixture storage) : IClassFixture<StorageF
     [Fact]
     public async Task A_failing_job_engine_is_503_degraded_with_storage_still_ok()
     {
-        var (answer, log) = await HealthWithEngineAsync(_ => throw new InvalidOperationException("engine down"));
+        var (answer, log, response) = await HealthWithEngineAsync(_ => throw new InvalidOperationException("engine down"));
 
         Assert.Equal(StatusCodes.Status503ServiceUnavailable, answer.StatusCode);
         Assert.Equal(("degraded", "ok"), (answer.Value!.Status, answer.Value.Storage));
+        Assert.Equal("5", response.Headers.RetryAfter);
         Assert.Equal("Health: the job engine did not answer: engine down", log.LatestRecord.Message);
     }
 
     [Fact]
     public async Task A_job_engine_that_never_answers_is_503_degraded_and_logged_as_no_answer_in_time()
     {
-        var (answer, log) = await HealthWithEngineAsync(async cancellationToken =>
+        var (answer, log, _) = await HealthWithEngineAsync(async cancellationToken =>
         {
             await Task.Delay(Timeout.Infinite, cancellationToken);
             throw new UnreachableException();
@@ -37,7 +38,7 @@ public sealed class HealthTests(StorageFixture storage) : IClassFixture<StorageF
         Assert.Equal("Health: the job engine did not answer: no answer within 3 s", log.LatestRecord.Message);
     }
 
-    async Task<(JsonHttpResult<KiapiHealth> Answer, FakeLogCollector Log)> HealthWithEngineAsync(
+    async Task<(JsonHttpResult<KiapiHealth> Answer, FakeLogCollector Log, HttpResponse Response)> HealthWithEngineAsync(
         Func<CancellationToken, Task<Page<OrchestrationMetadata>>> firstPage)
     {
         await storage.Bootstrap.EnsureCreatedAsync(default);
@@ -47,6 +48,7 @@ public sealed class HealthTests(StorageFixture storage) : IClassFixture<StorageF
         var logger = new FakeLogger<HealthFunctions>();
         var health = new HealthFunctions(new StorageProbe(storage.Table(StorageNames.SettingsTable), storage.Bootstrap), logger);
 
-        return (await health.Health(new DefaultHttpContext().Request, durable.Object, default), logger.Collector);
+        var context = new DefaultHttpContext();
+        return (await health.Health(context.Request, durable.Object, default), logger.Collector, context.Response);
     }
 }

@@ -1,5 +1,6 @@
 using Functions.Contracts.Kiapi;
 using Functions.Contracts.Kioai;
+using Functions.Hosting;
 using Functions.Jobs;
 using Microsoft.DurableTask.Client;
 
@@ -27,10 +28,15 @@ public sealed class HealthFunctions(StorageProbe storage, ILogger<HealthFunction
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             logger.LogWarning("Health check: storage did not answer: {Reason}", ReasonOf(e));
+            SayWhenToLookAgain(request);
             return TypedResults.Json(new HealthStatus("unavailable"), AppJsonContext.Api.HealthStatus,
                 statusCode: StatusCodes.Status503ServiceUnavailable);
         }
     }
+
+    /// <summary>A 503 says when another look is worth it (RFC 9110), as the service's other outage answers do.</summary>
+    static void SayWhenToLookAgain(HttpRequest request) =>
+        request.HttpContext.Response.Headers.RetryAfter = SurfaceErrors.OutageRetryAfter;
 
     /// <summary>Why a part did not answer; a call cut by the timeout is canceled (a canceled task holds no exception).</summary>
     static string ReasonOf(Exception? error) =>
@@ -62,6 +68,7 @@ public sealed class HealthFunctions(StorageProbe storage, ILogger<HealthFunction
             var storageUp = probe.IsCompletedSuccessfully;
             logger.LogWarning("Health: {Part} did not answer: {Reason}", storageUp ? "the job engine" : "storage",
                 ReasonOf((storageUp ? queued.Exception : probe.Exception)?.GetBaseException()));
+            SayWhenToLookAgain(request);
             return TypedResults.Json(new KiapiHealth("degraded", storage.IsReady, 0, storageUp ? "ok" : "unavailable", memory),
                 AppJsonContext.Api.KiapiHealth, statusCode: StatusCodes.Status503ServiceUnavailable);
         }

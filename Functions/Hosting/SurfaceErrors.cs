@@ -90,7 +90,7 @@ public static class SurfaceErrors
     }
 
     // A hint, not a measurement: the storage clients' own retries (about a second) are spent by the time a client sees 503.
-    const string OutageRetryAfter = "5";
+    public const string OutageRetryAfter = "5";
 
     /// <summary>The client reset the connection, or aborted its request, while the request was being read or answered.</summary>
     // A Durable client call reports the request's token firing as an RpcException (Cancelled), not as OperationCanceledException.
