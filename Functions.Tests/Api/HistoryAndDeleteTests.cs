@@ -101,14 +101,26 @@ public sealed class HistoryAndDeleteTests(AppFixture app) : IClassFixture<AppFix
         Assert.Equal(HttpStatusCode.NotFound, (await app.Client.DeleteAsync($"/api/images/{id}")).StatusCode);
     }
 
-    [Theory]
-    [InlineData("abc")]
-    [InlineData("1.5")]
-    [InlineData("+5")]
-    [InlineData("-")]
-    public async Task Delete_with_an_id_that_is_no_integer_answers_400(string id)
+    [Fact]
+    public async Task An_id_written_unlike_the_one_given_deletes_nothing()
     {
-        await GenerateImageTests.AssertKioaiError(await app.Client.DeleteAsync($"/api/images/{id}"), HttpStatusCode.BadRequest, "invalid_id");
+        var id = (await app.GenerateAsync(new { prompt = "kept under its own id" })).GetProperty("id").GetInt64();
+
+        foreach (var lookalike in new[] { $"+{id}", $"0{id}" })
+            await GenerateImageTests.AssertKioaiError(await app.Client.DeleteAsync($"/api/images/{lookalike}"), HttpStatusCode.NotFound, "not_found");
+        Assert.Contains(id, Ids(await HistoryAsync("?limit=100")));
+    }
+
+    [Theory]
+    [InlineData("DELETE", "/api/images/generate", "POST")]
+    [InlineData("GET", "/api/images/generate", "POST")]
+    [InlineData("DELETE", "/api/images/history", "GET, HEAD")]
+    public async Task A_wrong_method_on_generate_or_history_is_405_naming_only_their_methods(string method, string path, string allowed)
+    {
+        var response = await app.Client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+
+        await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.MethodNotAllowed, "method_not_allowed");
+        Assert.Equal(allowed, string.Join(", ", response.Content.Headers.Allow));
     }
 
     [Theory]
@@ -116,6 +128,9 @@ public sealed class HistoryAndDeleteTests(AppFixture app) : IClassFixture<AppFix
     [InlineData("0")]
     [InlineData("-3")] // an integer as the contract types it, and no image has it
     [InlineData("99999999999999999999999")] // the contract's integer has no bound
+    [InlineData("abc")] // no integer: the contract declares 404 for an image that is not there, and no 400
+    [InlineData("1.5")]
+    [InlineData("-")]
     public async Task Delete_of_a_missing_image_answers_404(string id)
     {
         await GenerateImageTests.AssertKioaiError(await app.Client.DeleteAsync($"/api/images/{id}"), HttpStatusCode.NotFound, "not_found");

@@ -28,8 +28,9 @@ public sealed class ImageHistoryFunctions(ImageHistory history, FileStore files,
     }
 
     /// <summary>
-    /// Removes the history row, then the image's bytes; 404 when there is no such image, 400 for a non-integer id, 401
-    /// without the admin key when Auth:ImageDeleteNeedsAdminKey is on.
+    /// Removes the history row, then the image's bytes; 404 when there is no such image (a path whose id is no 64-bit
+    /// integer matches no route: 404 too, as the contract declares), 401 without the admin key when
+    /// Auth:ImageDeleteNeedsAdminKey is on.
     /// </summary>
     [Function("DeleteImage")]
     public async Task<Results<Ok<SuccessResponse>, JsonHttpResult<ErrorResponse>>> DeleteImage(
@@ -37,12 +38,11 @@ public sealed class ImageHistoryFunctions(ImageHistory history, FileStore files,
         CancellationToken cancellationToken)
     {
         if (auth.Value.ImageDeleteNeedsAdminKey && await admin.RejectAsync(request) is { } rejected) return rejected;
-        if (!WholeNumbers.IsInteger(id))
-            return KioaiErrors.BadRequest("invalid_id", $"The image id must be an integer, not '{Echo.Of(id)}'.");
 
-        // Not stopped by a client that goes away: the row and its file go together. An integer no image can have
-        // (zero, negative, past 64 bits) is an image that does not exist, as the contract types the id.
+        // Not stopped by a client that goes away: the row and its file go together. An id no image has (zero, negative,
+        // or written unlike any id the service gives, e.g. "+5" or "007") is an image that does not exist.
         var deleted = long.TryParse(id, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var imageId) && imageId > 0
+            && id == imageId.ToString(CultureInfo.InvariantCulture)
             ? await history.DeleteAsync(imageId, CancellationToken.None)
             : null;
         if (deleted is null) return KioaiErrors.NotFound($"Image {Echo.Of(id)} does not exist.");

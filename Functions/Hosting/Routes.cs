@@ -8,7 +8,8 @@ public static class Routes
 
     public const string Generate = "images/generate";
     public const string History = "images/history";
-    public const string Image = "images/{id}";
+    // The contract types an image id as an integer; the constraint also keeps DELETE off images/generate and images/history (405, not 400).
+    public const string Image = "images/{id:long}";
     public const string Healthz = "healthz";
     public const string ConfigToken = "config/token";
     public const string ProviderToken = "config/providers/{provider}/token";
