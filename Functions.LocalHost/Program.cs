@@ -10,5 +10,6 @@ builder.AddFunctionsApp(FunctionCatalog.Of(typeof(Functions.Generation.GenerateI
 
 var app = builder.Build();
 app.UseSurfaceErrors();
+app.UseMethodNotAllowedOnlyWhereARouteTakesThePath();
 app.MapFunctions();
 app.Run();

@@ -123,6 +123,18 @@ public sealed class HistoryAndDeleteTests(AppFixture app) : IClassFixture<AppFix
         Assert.Equal(allowed, string.Join(", ", response.Content.Headers.Allow));
     }
 
+    [Fact]
+    public async Task A_wrong_method_on_an_image_path_that_is_no_image_id_is_404_and_offers_no_method()
+    {
+        var notAnId = await app.Client.GetAsync("/api/images/abc");
+        var anId = await app.Client.GetAsync("/api/images/5");
+
+        await GenerateImageTests.AssertKioaiError(notAnId, HttpStatusCode.NotFound, "not_found");
+        Assert.Empty(notAnId.Content.Headers.Allow);
+        await GenerateImageTests.AssertKioaiError(anId, HttpStatusCode.MethodNotAllowed, "method_not_allowed");
+        Assert.Equal(["DELETE"], anId.Content.Headers.Allow);
+    }
+
     [Theory]
     [InlineData("987654")]
     [InlineData("0")]
