@@ -28,6 +28,17 @@ public sealed class CircuitBreakerTests(CircuitBreakerFixture app) : IClassFixtu
         Assert.Equal(calls, app.OpenAi.Requests.Count);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
 
+        // Through a job (an Idempotency-Key makes one), the 503 says when too, and names the job, which a retry must delete to reuse the key.
+        var viaJob = await app.Client.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/api/images/generate")
+        {
+            Content = JsonContent.Create(new { prompt = "fails fast in a job", model = "gpt-image-1" }),
+            Headers = { { "Idempotency-Key", Guid.NewGuid().ToString("N") } },
+        });
+        var error = await GenerateImageTests.AssertKioaiError(viaJob, HttpStatusCode.ServiceUnavailable, "provider_unavailable");
+        Assert.InRange(viaJob.Headers.RetryAfter?.Delta ?? TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
+        Assert.Matches(@"\(job job_[0-9a-f]+\)$", error.GetProperty("message").GetString());
+        Assert.Equal(calls, app.OpenAi.Requests.Count);
+
         // Another provider's circuit is its own.
         var other = await app.GenerateAsync(new { prompt = "still fine", model = "Qwen/Qwen-Image" });
         Assert.False(other.GetProperty("apiDebug").GetProperty("usedFallback").GetBoolean());

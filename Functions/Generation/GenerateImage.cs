@@ -1,6 +1,7 @@
 using Functions.Contracts.Kiapi;
 using Functions.Contracts.Kioai;
 using Functions.Files;
+using Functions.Generation.Providers;
 using Functions.Jobs;
 using Functions.Storage;
 using Microsoft.DurableTask.Client;
@@ -16,8 +17,8 @@ namespace Functions.Generation;
 /// </summary>
 public sealed class GenerateImage(
     ModelCatalog catalog, ImageInspector inspector, ProviderSelector providers, InlineGeneration inline, JobSubmitter submitter, FileStore files,
-    StorageBootstrap bootstrap, PublicUrls urls, IOptions<GenerationOptions> options, TimeProvider clock, IHostApplicationLifetime lifetime,
-    ILogger<GenerateImage> logger)
+    StorageBootstrap bootstrap, PublicUrls urls, IOptions<GenerationOptions> options, IOptions<UpstreamOptions> upstream, TimeProvider clock,
+    IHostApplicationLifetime lifetime, ILogger<GenerateImage> logger)
 {
     /// <summary>How long storing a job's reference copy and scheduling it may take, whatever the client does.</summary>
     static readonly TimeSpan CommitBound = JobSubmitter.ScheduleGrace + TimeSpan.FromSeconds(30);
@@ -185,7 +186,7 @@ public sealed class GenerateImage(
         }
         if (deleted || current is null) return JobDeleted(new JobDeletedException(job.Id));
         if (!current.Status.IsTerminal()) return Accepted(request, urls, current); // as it is now: running, with its progress
-        if (current.Status != JobStatus.Succeeded || current.Result is not { } result) return ErrorOf(current);
+        if (current.Status != JobStatus.Succeeded || current.Result is not { } result) return ErrorOf(request, current);
         // A replay answers with the image the key made; if that image has been deleted since, there is none to give.
         if (submission.Replayed && await files.GetAsync(result.FileId, cancellationToken) is null)
             return KioaiErrors.Of(StatusCodes.Status409Conflict, "image_deleted",
@@ -242,14 +243,22 @@ public sealed class GenerateImage(
             AppJsonContext.Api.KiapiJob, statusCode: StatusCodes.Status202Accepted);
     }
 
-    /// <summary>A job that ended without an image, with the status its error code means (see <see cref="GenerationErrors"/>).</summary>
     // In whole seconds (RFC 9110), rounded up so that a retry does not come early.
     static void SetRetryAfter(HttpRequest request, TimeSpan wait) =>
         request.HttpContext.Response.Headers.RetryAfter = Math.Max(1, Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    static JsonHttpResult<ErrorResponse> ErrorOf(JobRecord job) => job.Status switch
+    /// <summary>
+    /// A job that ended without an image, with the status its error code means (see <see cref="GenerationErrors"/>); the
+    /// message names the job (a private one is not listed, and deleting it frees its Idempotency-Key).
+    /// </summary>
+    JsonHttpResult<ErrorResponse> ErrorOf(HttpRequest request, JobRecord job)
     {
-        JobStatus.Canceled => KioaiErrors.Of(StatusCodes.Status409Conflict, "job_canceled", $"Job {job.Id} was canceled."),
-        _ => KioaiErrors.Of(GenerationErrors.StatusOf(job.ErrorCode), job.ErrorCode ?? GenerationErrors.GenerationFailed, job.Error ?? GenerationErrors.GenerationFailedMessage),
-    };
+        if (job.Status == JobStatus.Canceled) return KioaiErrors.Of(StatusCodes.Status409Conflict, "job_canceled", $"Job {job.Id} was canceled.");
+        var status = GenerationErrors.StatusOf(job.ErrorCode);
+        // An open circuit failed it: calls resume at most the break after the job ended, as an inline generation's 503 says.
+        if (status == StatusCodes.Status503ServiceUnavailable)
+            SetRetryAfter(request, (job.FinishedAt ?? clock.GetUtcNow()) + TimeSpan.FromSeconds(upstream.Value.BreakSeconds) - clock.GetUtcNow());
+        return KioaiErrors.Of(status, job.ErrorCode ?? GenerationErrors.GenerationFailed,
+            $"{job.Error ?? GenerationErrors.GenerationFailedMessage} (job {job.Id})");
+    }
 }
