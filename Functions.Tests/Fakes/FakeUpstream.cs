@@ -63,7 +63,7 @@ public enum Fault
     EchoesPrompt,
     /// <summary>A geminigen task whose finished record also carries 2 MB of prose (a description of the image, say).</summary>
     VerboseRecord,
-    /// <summary>The same with 5 MB of prose: past the answer cap of the provider fixture (Upstream:MaxImageBytes 1 MiB, in Base64, and 1 MB).</summary>
+    /// <summary>The same with 5 MB of prose: past the 4 MiB cap on a task's record.</summary>
     OversizedRecord,
 }
 

@@ -383,6 +383,25 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
     }
 }
 
+/// <summary>The provider fixture with the default image cap (50 MiB), far above the cap on a task's record.</summary>
+public sealed class DefaultImageCapProviderFixture : ProviderFixture
+{
+    protected override IReadOnlyDictionary<string, string?> Settings =>
+        With(("Upstream:MaxImageBytes", (50L * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+}
+
+/// <summary>A task's record (geminigen's submit and check answers) holds URLs, read in full at each check: it is capped apart from images.</summary>
+public sealed class TaskRecordCapTests(DefaultImageCapProviderFixture app) : IClassFixture<DefaultImageCapProviderFixture>
+{
+    [Fact]
+    public async Task A_task_record_past_4_MiB_moves_the_job_to_its_fallback_whatever_the_image_cap()
+    {
+        var (_, debug) = await app.GenerateThroughFallbackAsync(app.Geminigen, FaultTests.Grok, Fault.OversizedRecord, "grok");
+
+        Assert.Contains("task record is larger than 4 MiB", debug.GetProperty("fallbackReason").GetString());
+    }
+}
+
 /// <summary>
 /// The provider fixture with a deadline well past a whole chain of hanging attempts (two models, two 1.5 s attempts
 /// each, about 7 s), so that on a busy machine the chain, not the deadline, ends the job.

@@ -36,7 +36,7 @@ public sealed class UpstreamHttp(IOptions<UpstreamOptions> options, ILogger<Upst
                 using var message = request();
                 var started = TimeProvider.System.GetTimestamp();
                 using var response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, token);
-                var body = await CappedBody.ReadAsync(response.Content, MaxBodyBytes, () => new AnswerTooLargeException(response.IsSuccessStatusCode), token);
+                var body = await CappedBody.ReadAsync(response.Content, MaxBodyBytes(kind), () => new AnswerTooLargeException(response.IsSuccessStatusCode), token);
                 return new UpstreamResponse(response.StatusCode, body, RetryAfterOf(response.Headers), TimeProvider.System.GetElapsedTime(started));
             }, cancellationToken);
         }
@@ -55,9 +55,12 @@ public sealed class UpstreamHttp(IOptions<UpstreamOptions> options, ILogger<Upst
         }
         catch (AnswerTooLargeException e)
         {
-            // An answer that big can only carry an image that is too large; an error page that big is the upstream's failure.
+            // An answer that big can only carry an image that is too large (a task's record: none that can be read); an
+            // error page that big is the upstream's failure.
             throw new GenerationFailedException(e.Success ? GenerationErrors.InvalidUpstreamImage : GenerationErrors.UpstreamError,
-                $"{provider}'s answer is larger than {MaxBodyBytes} bytes (Upstream:MaxImageBytes in Base64).", retryable: true);
+                kind == UpstreamCallKind.Generate
+                    ? $"{provider}'s answer is larger than {MaxBodyBytes(kind)} bytes (Upstream:MaxImageBytes in Base64)."
+                    : $"{provider}'s task record is larger than {TaskRecordMaxBytes / (1024 * 1024)} MiB.", retryable: true);
         }
         catch (HttpRequestException e)
         {
@@ -89,8 +92,10 @@ public sealed class UpstreamHttp(IOptions<UpstreamOptions> options, ILogger<Upst
         public bool Success => success;
     }
 
-    // An image answered in Base64 is a third larger than the image.
-    long MaxBodyBytes => _options.MaxImageBytes / 3 * 4 + 1024 * 1024;
+    // An image answered in Base64 is a third larger than the image. A task's record (geminigen's submit and check
+    // answers) holds URLs, not an image: read in full at every check, it gets a cap of its own, roomy for verbose records.
+    long MaxBodyBytes(UpstreamCallKind kind) => kind == UpstreamCallKind.Generate ? _options.MaxImageBytes / 3 * 4 + 1024 * 1024 : TaskRecordMaxBytes;
+    const long TaskRecordMaxBytes = 4 * 1024 * 1024;
 
     static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(15);
 
