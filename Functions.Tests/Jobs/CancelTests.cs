@@ -149,6 +149,25 @@ public sealed class CancelWaitingUpstreamTests(RestartFixture app) : IClassFixtu
     }
 }
 
+public sealed class CancelStopsUpstreamCallTests(HangingProviderFixture app) : IClassFixture<HangingProviderFixture>
+{
+    [Fact]
+    public async Task A_cancel_stops_the_upstream_call_its_job_has_under_way()
+    {
+        var accepted = await JobsApiTests.SubmitAsyncAsync(app.Client, new { prompt = "canceled while its upstream hangs" });
+        var path = accepted.Headers.Location!.AbsolutePath;
+        await app.Entered.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var response = await app.Client.DeleteAsync(path);
+
+        Assert.True((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("deleted").GetBoolean());
+        // Not left to the deadline (600 s): a terminate does not stop an activity, and the hung call would hold its slot.
+        await app.Canceled.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal("canceled", (await app.Client.GetFromJsonAsync<JsonElement>(path)).GetProperty("status").GetString());
+        Assert.Equal(0, (await app.Client.GetFromJsonAsync<JsonElement>("/api/images/history")).GetProperty("total").GetInt64());
+    }
+}
+
 /// <summary>
 /// The app whose Durable worker connects to the engine only once a cancel has reached it: until then the engine
 /// starts no job, so every job stays queued.

@@ -1,5 +1,6 @@
 using Functions.Generation;
 using Functions.Generation.Providers;
+using Functions.Storage;
 using Microsoft.DurableTask.Client;
 
 namespace Functions.Jobs;
@@ -92,20 +93,56 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
         new(Failure: new StepFailure(GenerationErrors.Canceled, JobRecord.CanceledMessage, Retryable: false));
 
     /// <summary>
-    /// An upstream call, cut at the job's deadline so that the orchestrator's deadline timer is not kept waiting on it;
-    /// the storing of what it made is never cut. (A token source takes at most about 49 days: a later deadline is left to the timer.)
+    /// An upstream call, cut at the job's deadline so that the orchestrator's deadline timer is not kept waiting on it,
+    /// and when the job's cancel is recorded: a terminate does not stop an activity, and a call that hangs would hold
+    /// its activity slot, which other jobs wait for, up to its attempt timeout. The storing of what it made is never
+    /// cut. (A token source takes at most about 49 days: a later deadline is left to the timer.)
     /// </summary>
     async Task<T> BeforeDeadlineAsync<T>(UpstreamCall call, Func<CancellationToken, Task<T>> upstream)
     {
         var left = call.Deadline is { } deadline ? deadline - clock.GetUtcNow().UtcDateTime : TimeSpan.MaxValue;
         using var bound = left < TimeSpan.FromDays(49) ? new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero, clock) : new CancellationTokenSource();
+        using var canceled = new CancellationTokenSource();
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(bound.Token, canceled.Token);
+        using var callEnded = new CancellationTokenSource();
+        var watch = CancelOnRequestAsync(call.JobId, canceled, callEnded.Token);
         try
         {
-            return await upstream(bound.Token);
+            return await upstream(either.Token);
+        }
+        catch (OperationCanceledException) when (canceled.IsCancellationRequested)
+        {
+            logger.LogInformation("Job {JobId} was canceled while an upstream call was under way; the call is stopped", call.JobId);
+            throw new GenerationFailedException(GenerationErrors.Canceled, JobRecord.CanceledMessage);
         }
         catch (OperationCanceledException) when (bound.IsCancellationRequested)
         {
             throw new GenerationFailedException(GenerationErrors.UpstreamTimeout, "The job's deadline came while this call was under way.");
+        }
+        finally
+        {
+            await callEnded.CancelAsync();
+            await watch;
+        }
+    }
+
+    // Most calls end before the first look; a slow one costs a point read per interval.
+    static readonly TimeSpan CancelLookInterval = TimeSpan.FromSeconds(2);
+
+    /// <summary>Cancels <paramref name="call"/> once the job's cancel is recorded (by a DELETE on any instance), looking until the call ends.</summary>
+    async Task CancelOnRequestAsync(string jobId, CancellationTokenSource call, CancellationToken callEnded)
+    {
+        while (!callEnded.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(CancelLookInterval, clock, callEnded);
+                if (!await cancels.WasRequestedAsync(jobId, callEnded)) continue;
+                await call.CancelAsync();
+                return;
+            }
+            catch (OperationCanceledException) when (callEnded.IsCancellationRequested) { }
+            catch (Exception e) when (StorageFaults.IsOutage(e)) { } // storage away: the deadline still bounds the call
         }
     }
 
