@@ -66,6 +66,41 @@ public sealed class CircuitBreakerTests(CircuitBreakerFixture app) : IClassFixtu
     }
 }
 
+/// <summary>A short break, so that it is over when a failed key is sent again.</summary>
+public sealed class ShortBreakFixture : ProviderFixture
+{
+    protected override string BreakerMinimumCalls => "2";
+    protected override IReadOnlyDictionary<string, string?> Settings => With(("Upstream:BreakSeconds", "2"));
+}
+
+public sealed class ReplayedFailureTests(ShortBreakFixture app) : IClassFixture<ShortBreakFixture>
+{
+    [Fact]
+    public async Task A_replayed_provider_unavailable_does_not_ask_to_be_retried()
+    {
+        app.OpenAi.Fail("/v1/images/generations", Fault.ServerError);
+        await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "breaks", model = "gpt-image-1" });
+        var key = Guid.NewGuid().ToString("N");
+        HttpRequestMessage Keyed() => new(HttpMethod.Post, "/api/images/generate")
+        {
+            Content = JsonContent.Create(new { prompt = "fails fast in a job", model = "gpt-image-1" }),
+            Headers = { { "Idempotency-Key", key } },
+        };
+        var first = await app.Client.SendAsync(Keyed());
+        await GenerateImageTests.AssertKioaiError(first, HttpStatusCode.ServiceUnavailable, "provider_unavailable");
+        Assert.NotNull(first.Headers.RetryAfter);
+        app.OpenAi.ClearFaults();
+        await Task.Delay(TimeSpan.FromSeconds(3)); // the break over, the upstream healthy again
+
+        var again = await app.Client.SendAsync(Keyed());
+
+        // The same key can only answer this failure again: "retry after 1 s" would make a client loop.
+        await GenerateImageTests.AssertKioaiError(again, HttpStatusCode.ServiceUnavailable, "provider_unavailable");
+        Assert.True(again.Headers.Contains("Idempotent-Replayed"));
+        Assert.Null(again.Headers.RetryAfter);
+    }
+}
+
 /// <summary>Image URLs at loopback or private addresses are refused unless a setting allows them.</summary>
 public sealed class StrictImagesFixture : ProviderFixture
 {

@@ -16,6 +16,7 @@ public sealed class GenerationErrorsTests
     [InlineData(GenerationErrors.UpstreamUnauthorized, 502)]
     [InlineData(GenerationErrors.UpstreamNoCredit, 502)]
     [InlineData(GenerationErrors.ProviderUnavailable, 503)]
+    [InlineData(GenerationErrors.StoppedByCancel, 409)] // as a canceled job
     [InlineData(GenerationErrors.UpstreamTimeout, 504)]
     [InlineData(GenerationErrors.AttemptsExhausted, 500)]
     [InlineData(GenerationErrors.GenerationFailed, 500)]

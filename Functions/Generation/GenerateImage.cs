@@ -186,7 +186,7 @@ public sealed class GenerateImage(
         }
         if (deleted || current is null) return JobDeleted(new JobDeletedException(job.Id));
         if (!current.Status.IsTerminal()) return Accepted(request, urls, current); // as it is now: running, with its progress
-        if (current.Status != JobStatus.Succeeded || current.Result is not { } result) return ErrorOf(request, current);
+        if (current.Status != JobStatus.Succeeded || current.Result is not { } result) return ErrorOf(request, current, submission.Replayed);
         // A replay answers with the image the key made; if that image has been deleted since, there is none to give.
         if (submission.Replayed && await files.GetAsync(result.FileId, cancellationToken) is null)
             return KioaiErrors.Of(StatusCodes.Status409Conflict, "image_deleted",
@@ -251,13 +251,14 @@ public sealed class GenerateImage(
     /// A job that ended without an image, with the status its error code means (see <see cref="GenerationErrors"/>); the
     /// message names the job (a private one is not listed, and deleting it frees its Idempotency-Key).
     /// </summary>
-    JsonHttpResult<ErrorResponse> ErrorOf(HttpRequest request, JobRecord job)
+    JsonHttpResult<ErrorResponse> ErrorOf(HttpRequest request, JobRecord job, bool replayed)
     {
         if (job.Status == JobStatus.Canceled) return KioaiErrors.Of(StatusCodes.Status409Conflict, "job_canceled", $"Job {job.Id} was canceled.");
         var status = GenerationErrors.StatusOf(job.ErrorCode);
-        // An open circuit failed it: calls resume at most the break after the job ended, as an inline generation's 503 says.
-        if (status == StatusCodes.Status503ServiceUnavailable)
-            SetRetryAfter(request, (job.FinishedAt ?? clock.GetUtcNow()) + TimeSpan.FromSeconds(upstream.Value.BreakSeconds) - clock.GetUtcNow());
+        // An open circuit failed it: calls resume at most the break after the job ended, as an inline generation's 503
+        // says. Not on a replay, nor once the break is over: the same key answers this failure again, whenever it is sent.
+        var breakLeft = (job.FinishedAt ?? clock.GetUtcNow()) + TimeSpan.FromSeconds(upstream.Value.BreakSeconds) - clock.GetUtcNow();
+        if (status == StatusCodes.Status503ServiceUnavailable && !replayed && breakLeft > TimeSpan.Zero) SetRetryAfter(request, breakLeft);
         return KioaiErrors.Of(status, job.ErrorCode ?? GenerationErrors.GenerationFailed,
             $"{job.Error ?? GenerationErrors.GenerationFailedMessage} (job {job.Id})");
     }

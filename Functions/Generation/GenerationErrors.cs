@@ -20,10 +20,13 @@ public static class GenerationErrors
     public const string GenerationFailed = "generation_failed";
     public const string GenerationFailedMessage = "The generation failed.";
     public const string Canceled = "canceled";
+    /// <summary>An upstream call cut under way by its job's cancel: it may have been paid for, so it is never sent again.</summary>
+    public const string StoppedByCancel = "stopped_by_cancel";
 
     public static int StatusOf(string? code) => code switch
     {
         TokenNotConfigured or ReferenceNotFound or ContentFiltered or UpstreamRejected => StatusCodes.Status400BadRequest,
+        StoppedByCancel => StatusCodes.Status409Conflict, // as a canceled job's job_canceled
         UpstreamTimeout => StatusCodes.Status504GatewayTimeout,
         ProviderUnavailable => StatusCodes.Status503ServiceUnavailable,
         UpstreamUnauthorized or UpstreamNoCredit or UpstreamRateLimited or UpstreamError or InvalidUpstreamImage => StatusCodes.Status502BadGateway,

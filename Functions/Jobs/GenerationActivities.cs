@@ -1,6 +1,5 @@
 using Functions.Generation;
 using Functions.Generation.Providers;
-using Functions.Storage;
 using Microsoft.DurableTask.Client;
 
 namespace Functions.Jobs;
@@ -113,7 +112,7 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
         catch (OperationCanceledException) when (canceled.IsCancellationRequested)
         {
             logger.LogInformation("Job {JobId} was canceled while an upstream call was under way; the call is stopped", call.JobId);
-            throw new GenerationFailedException(GenerationErrors.Canceled, JobRecord.CanceledMessage);
+            throw new GenerationFailedException(GenerationErrors.StoppedByCancel, "A cancel stopped the upstream call under way.");
         }
         catch (OperationCanceledException) when (bound.IsCancellationRequested)
         {
@@ -142,7 +141,11 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
                 return;
             }
             catch (OperationCanceledException) when (callEnded.IsCancellationRequested) { }
-            catch (Exception e) when (StorageFaults.IsOutage(e)) { } // storage away: the deadline still bounds the call
+            catch (Exception e)
+            {
+                // Never the call's failure: its answer (maybe paid for) stands; the deadline still bounds it.
+                logger.LogWarning("Job {JobId}: a look at its cancel record failed ({Reason}); looking again", jobId, e.Message);
+            }
         }
     }
 

@@ -68,6 +68,10 @@ public static class GenerationOrchestrator
                 await context.CreateTimer(job.Timings.CancelRecheckDelay(), stop);
                 step = await RunModelAsync(context, call with { AfterCancel = true }, job.Timings, started, stop);
             }
+            // A call cut under way by the cancel: wait for its terminate as above, but never send anything upstream again (the
+            // cut call may have been paid for). No terminate after the pause (a DELETE that took its cancel back): the job fails.
+            if (step.Failure is { Code: GenerationErrors.StoppedByCancel })
+                await context.CreateTimer(job.Timings.CancelRecheckDelay(), stop);
             if (step.Failure is not { } failure) return step;
             if (failure.Retryable && index + 1 < job.Models.Count)
             {
