@@ -66,6 +66,28 @@ public sealed class GeminigenAnswersTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_record_whose_numbers_come_as_strings_is_read_as_the_same_record()
+    {
+        var running = await CheckAnsweredAsync($$"""{"uuid": "{{TaskId}}", "status": "1", "status_percentage": "45"}""");
+        var done = await CheckAnsweredAsync("""{"status": "2", "generated_image": [{"image_url": "https://cdn.example/a.png"}]}""");
+
+        Assert.Equal((TaskId, 0.45), (running.TaskId, running.Progress));
+        Assert.Equal("https://cdn.example/a.png", done.ImageUrl);
+    }
+
+    [Theory]
+    [InlineData("\"NaN\"")]
+    [InlineData("\"Infinity\"")]
+    [InlineData("\"lots\"")]
+    [InlineData("[45]")]
+    public async Task A_percentage_that_is_no_finite_number_reads_as_no_progress(string percentage)
+    {
+        var step = await CheckAnsweredAsync($$"""{"uuid": "{{TaskId}}", "status": 1, "status_percentage": {{percentage}}}""");
+
+        Assert.Equal(0.0, step.Progress);
+    }
+
+    [Fact]
     public async Task A_running_record_without_a_percentage_or_a_uuid_is_the_checked_task_at_no_progress()
     {
         var step = await CheckAnsweredAsync("""{"status": 1}""");

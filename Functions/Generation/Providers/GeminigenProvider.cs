@@ -85,7 +85,7 @@ public sealed class GeminigenProvider(UpstreamHttp http, IOptions<ProviderOption
         if (json is not { } record) return Unreadable("a body that is not a history record");
 
         var debug = Debug(call, response, record);
-        var status = record["status"] is JsonValue s && s.TryGetValue<int>(out var value) ? value : -1;
+        var status = UpstreamJson.WholeNumberMember(record, "status") ?? -1;
         switch (status)
         {
             case Completed:
@@ -97,7 +97,7 @@ public sealed class GeminigenProvider(UpstreamHttp http, IOptions<ProviderOption
                 throw Failure(200, record);
             case Queued or Processing:
                 var uuid = UpstreamJson.StringMember(record, "uuid") ?? checkedTask;
-                var percent = record["status_percentage"] is JsonValue p && p.TryGetValue<double>(out var pct) ? pct : 0;
+                var percent = UpstreamJson.NumberMember(record, "status_percentage") ?? 0;
                 return uuid is null ? Unreadable("a record without a uuid") : ProviderStep.Pending(uuid, Math.Clamp(percent / 100, 0, 0.99), debug);
             default:
                 return Unreadable($"a record in an unknown status ({record["status"]?.ToJsonString() ?? "none"})");
