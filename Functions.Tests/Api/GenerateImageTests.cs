@@ -229,6 +229,7 @@ public sealed class GenerateImageTests(AppFixture app) : IClassFixture<AppFixtur
         var json = JsonDocument.Parse(text).RootElement;
         Assert.Equal(error, json.GetProperty("error").GetString());
         Assert.False(string.IsNullOrWhiteSpace(json.GetProperty("message").GetString()));
+        Assert.DoesNotContain('\n', json.GetProperty("message").GetString()!); // an upstream's traceback too is quoted on one line
         Assert.False(json.TryGetProperty("title", out _), "problem details leaked");
         return json.Clone();
     }

@@ -209,7 +209,7 @@ public abstract class FakeUpstream : IAsyncDisposable
     /// <summary>The shared faults that are only a status and an error body.</summary>
     static readonly Dictionary<Fault, (int Status, string Code, string Message)> StatusFaults = new()
     {
-        [Fault.ServerError] = (500, "SYSTEM_ERROR", "Internal error"),
+        [Fault.ServerError] = (500, "SYSTEM_ERROR", "Internal error\nTraceback (most recent call last):\n  File \"server.py\", line 42, in generate\nRuntimeError: CUDA out of memory"),
         [Fault.RequestTimeout] = (408, "REQUEST_TIMEOUT", "Request timed out"),
         [Fault.BadGateway] = (502, "SYSTEM_ERROR", "Upstream model failure"),
         [Fault.Unavailable] = (503, "SYSTEM_ERROR", "Service overloaded"),

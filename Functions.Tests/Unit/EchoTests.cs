@@ -28,4 +28,12 @@ public sealed class EchoTests
 
         Assert.Equal(new string('x', 63) + "… (69 characters)", Echo.Of(value));
     }
+
+    [Fact]
+    public void A_line_quote_puts_a_multi_line_text_on_one_line()
+    {
+        var traceback = "Traceback (most recent call last):\r\n  File \"app.py\", line 3\n\t\u001b[31mValueError: bad\u0000 \n";
+
+        Assert.Equal("Traceback (most recent call last): File \"app.py\", line 3 [31mValueError: bad", Echo.Line(traceback, 200));
+    }
 }

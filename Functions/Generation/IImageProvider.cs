@@ -62,10 +62,10 @@ public interface IImageProvider
 /// The code decides the client's status (see <see cref="GenerationErrors"/>).
 /// </summary>
 public sealed class GenerationFailedException(string code, string message, bool retryable = false)
-    : Exception(Echo.Of(message, MaxMessageChars))
+    : Exception(Echo.Line(message, MaxMessageChars))
 {
     /// <summary>
-    /// An upstream's error text is quoted up to this, and so is a job's failure: it travels in the job's status, which
+    /// An upstream's error text is quoted on one line up to this, and so is a job's failure: it travels in the job's status, which
     /// DurableTask.AzureStorage keeps in a table property of at most 32K characters (a longer one failed the job's
     /// every step: 500 generation_failed) and the Durable extension caps at 16 KB, both as serialized, where each
     /// character outside ASCII is escaped as 6 (1,000 emoji: 12,000 characters).
