@@ -8,9 +8,17 @@ public sealed class HostJsonTests
 {
     static HostJson Read(string json)
     {
-        var path = Path.Combine(Directory.CreateTempSubdirectory("hostjson").FullName, "host.json");
-        File.WriteAllText(path, json);
-        return HostJson.Load(path);
+        var directory = Directory.CreateTempSubdirectory("hostjson");
+        try
+        {
+            var path = Path.Combine(directory.FullName, "host.json");
+            File.WriteAllText(path, json);
+            return HostJson.Load(path);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
     }
 
     [Fact]
