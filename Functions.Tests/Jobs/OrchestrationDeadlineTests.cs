@@ -28,7 +28,25 @@ public sealed class OrchestrationDeadlineTests(OrchestrationHost host) : IClassF
         Assert.Equal(steps.JobId, steps.CallsTo(Discard).Single().JobId);
         var job = JobRecord.From(ended);
         Assert.Equal((JobStatus.Failed, GenerationErrors.UpstreamTimeout), (job.Status, job.ErrorCode));
-        Assert.Contains("Upstream:DeadlineSeconds", job.Error);
+        Assert.EndsWith("(Upstream:DeadlineSeconds): slow-model: unfinished at the deadline.", job.Error);
+    }
+
+    [Fact]
+    public async Task The_deadlines_failure_still_says_why_the_earlier_models_were_left()
+    {
+        var steps = new FakeSteps
+        {
+            Submit = call => call.Model == "first-model"
+                ? FakeSteps.Failed(GenerationErrors.UpstreamError, "geminigen answered 503", retryable: true)
+                : FakeSteps.Pending("task-slow"),
+            Check = call => FakeSteps.Pending(call.TaskId!),
+        };
+
+        var ended = await host.EndedAsync(await host.StartAsync(steps, Timings, "first-model", "slow-model"));
+
+        var job = JobRecord.From(ended);
+        Assert.Equal((JobStatus.Failed, GenerationErrors.UpstreamTimeout), (job.Status, job.ErrorCode));
+        Assert.EndsWith("(Upstream:DeadlineSeconds): first-model: geminigen answered 503; slow-model: unfinished at the deadline.", job.Error);
     }
 
     [Fact]

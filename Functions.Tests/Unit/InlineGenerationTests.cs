@@ -6,7 +6,7 @@ using Moq;
 
 namespace Functions.Tests.Unit;
 
-/// <summary>The inline chain's bound counts from the request's arrival, not from the chain's start.</summary>
+/// <summary>The inline chain's bound: it counts from the request's arrival, and its failure still says what each model did.</summary>
 public sealed class InlineGenerationTests
 {
     [Fact]
@@ -29,5 +29,30 @@ public sealed class InlineGenerationTests
 
         Assert.Equal(GenerationErrors.UpstreamTimeout, failed.Code);
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.3), TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task A_chain_cut_by_the_deadline_names_each_model_and_why_it_was_left()
+    {
+        var failing = new Mock<IImageProvider>();
+        failing.Setup(p => p.SubmitAsync(It.IsAny<ProviderCall>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new GenerationFailedException(GenerationErrors.UpstreamError, "siliconflow answered 500 SYSTEM_ERROR", retryable: true));
+        var hanging = new Mock<IImageProvider>();
+        hanging.Setup(p => p.SubmitAsync(It.IsAny<ProviderCall>(), It.IsAny<CancellationToken>()))
+            .Returns(async (ProviderCall _, CancellationToken token) =>
+            {
+                await Task.Delay(Timeout.InfiniteTimeSpan, token);
+                return ProviderStep.Done(null!);
+            });
+        var inline = new InlineGeneration(null!, Options.Create(new UpstreamOptions { DeadlineSeconds = 1 }), NullLogger<InlineGeneration>.Instance);
+        var request = new GenerationRequest("cut short", "none", "1:1", "first", null, false, null, null);
+
+        var failed = await Assert.ThrowsAsync<GenerationFailedException>(() => inline.RunAsync(request,
+            [new PlannedModel("first", new ModelEntry(), failing.Object, "token"), new PlannedModel("second", new ModelEntry(), hanging.Object, "token")],
+            null, TimeSpan.Zero, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)));
+
+        Assert.Equal(GenerationErrors.UpstreamTimeout, failed.Code);
+        Assert.Equal("The generation did not finish within 1 s (Upstream:DeadlineSeconds, at most 220 inline): "
+            + "first: siliconflow answered 500 SYSTEM_ERROR; second: unfinished at the deadline.", failed.Message);
     }
 }

@@ -133,9 +133,9 @@ public sealed class UpstreamResponseTests
     [Fact]
     public void Fallback_reasons_read_as_one_sentence()
     {
-        var reasons = FallbackReasons.Join(FallbackReasons.Join(null, "grok", "geminigen answered 503."), "meta", "no image.");
+        var reasons = FallbackTrail.Join(FallbackTrail.Join(null, "grok", "geminigen answered 503."), "meta", "no image.");
 
         Assert.Equal("grok: geminigen answered 503; meta: no image.", reasons);
-        Assert.Equal("grok: it said wait...; meta: no", FallbackReasons.Join("grok: it said wait...", "meta", "no")); // an ellipsis stays
+        Assert.Equal("grok: it said wait...; meta: no", FallbackTrail.Join("grok: it said wait...", "meta", "no")); // an ellipsis stays
     }
 }

@@ -23,26 +23,27 @@ public sealed class InlineGeneration(ImageKeeper keeper, IOptions<UpstreamOption
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(Bound - spent > TimeSpan.Zero ? Bound - spent : TimeSpan.Zero);
+        var trail = new FallbackTrail();
         try
         {
-            return await RunPlanAsync(request, plan, reference, deadline.Token);
+            return await RunPlanAsync(request, plan, reference, trail, deadline.Token);
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            throw new GenerationFailedException(GenerationErrors.UpstreamTimeout,
-                $"The generation did not finish within {Bound.TotalSeconds:0} s (Upstream:DeadlineSeconds, at most {GenerationOptions.MaxAnswerSeconds} inline).");
+            throw new GenerationFailedException(GenerationErrors.UpstreamTimeout, trail.PastDeadline(
+                $"The generation did not finish within {Bound.TotalSeconds:0} s (Upstream:DeadlineSeconds, at most {GenerationOptions.MaxAnswerSeconds} inline)"));
         }
     }
 
     // The deadline cuts the upstream calls; an image that arrived in time is stored, whatever the deadline does meanwhile.
     async Task<JobResult> RunPlanAsync(GenerationRequest request, IReadOnlyList<PlannedModel> plan, ReadOnlyMemory<byte>? reference,
-        CancellationToken upstreamDeadline)
+        FallbackTrail trail, CancellationToken upstreamDeadline)
     {
         var input = ProviderRequest.For(request, reference);
-        string? reasons = null;
         for (var index = 0; ; index++)
         {
             var planned = plan[index];
+            trail.Trying(planned.Model);
             ProviderStep step;
             try
             {
@@ -51,15 +52,15 @@ public sealed class InlineGeneration(ImageKeeper keeper, IOptions<UpstreamOption
             catch (GenerationFailedException e) when (e.Retryable && index + 1 < plan.Count)
             {
                 logger.LogWarning("{Model} failed ({Code}: {Reason}); falling back to {Next}", planned.Model, e.Code, e.Message, plan[index + 1].Model);
-                reasons = FallbackReasons.Join(reasons, planned.Model, e.Message);
+                trail.Left(e.Message);
                 continue;
             }
             catch (GenerationFailedException e) when (planned.Provider is not OfflineRenderer)
             {
-                throw new GenerationFailedException(e.Code, FallbackReasons.Join(reasons, planned.Model, e.Message)) { RetryAfter = e.RetryAfter };
+                throw new GenerationFailedException(e.Code, trail.Ended(e.Message)) { RetryAfter = e.RetryAfter };
             }
             var image = step.Image ?? throw new InvalidOperationException($"{planned.Provider.Name} did not answer at once.");
-            return await keeper.StoreAsync(request, planned.Provider.Name, image.AfterFallbacks(index, reasons));
+            return await keeper.StoreAsync(request, planned.Provider.Name, image.AfterFallbacks(index, trail.Reasons));
         }
     }
 }

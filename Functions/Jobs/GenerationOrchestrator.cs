@@ -26,13 +26,14 @@ public static class GenerationOrchestrator
         using var stop = new CancellationTokenSource();
         var deadlineAt = started.AddSeconds(job.Timings.DeadlineSeconds);
         var deadline = context.CreateTimer(deadlineAt, stop.Token);
-        var work = RunPlanAsync(context, job, started, stop.Token);
+        var trail = new FallbackTrail();
+        var work = RunPlanAsync(context, job, started, trail, stop.Token);
         if (await Task.WhenAny(work, deadline) == deadline)
         {
             // Let the current step end (a timer is canceled, an activity finishes; no step starts after it), then undo whatever it stored.
             stop.Cancel();
             try { await work; } catch (Exception e) when (e is OperationCanceledException or TaskFailedException) { }
-            throw await PastDeadlineAsync(context, job, started);
+            throw await PastDeadlineAsync(context, job, started, trail);
         }
         stop.Cancel();
         UpstreamStep outcome;
@@ -45,20 +46,21 @@ public static class GenerationOrchestrator
         }
         // A step cut at the deadline may report before the (roughly punctual) deadline timer fires: the same end either way.
         if (outcome.Failure is { Code: GenerationErrors.UpstreamTimeout } && context.CurrentUtcDateTime >= deadlineAt)
-            throw await PastDeadlineAsync(context, job, started);
+            throw await PastDeadlineAsync(context, job, started, trail);
         if (outcome.Failure is { } failure) throw Failed(context, started, failure.Code, failure.Message);
         context.SetCustomStatus(new JobProgress("done", 1, started));
         return outcome.Stored!;
     }
 
-    static async Task<UpstreamStep> RunPlanAsync(TaskOrchestrationContext context, GenerationJob job, DateTime started, CancellationToken stop)
+    static async Task<UpstreamStep> RunPlanAsync(TaskOrchestrationContext context, GenerationJob job, DateTime started, FallbackTrail trail,
+        CancellationToken stop)
     {
-        string? reasons = null;
         for (var index = 0; index < job.Models.Count; index++)
         {
             var model = job.Models[index];
+            trail.Trying(model);
             // The deadline goes with each step, so that an upstream call ends with it instead of keeping the deadline timer waiting.
-            var call = new UpstreamCall(context.InstanceId, job.Request, index, model, FallbackReason: reasons,
+            var call = new UpstreamCall(context.InstanceId, job.Request, index, model, FallbackReason: trail.Reasons,
                 Deadline: started.AddSeconds(job.Timings.DeadlineSeconds));
             var step = await RunModelAsync(context, call, job.Timings, started, stop);
             // Canceled as it started: a terminate on its way ends the job (as canceled) at one of its next steps. One that
@@ -75,11 +77,11 @@ public static class GenerationOrchestrator
             if (step.Failure is not { } failure) return step;
             if (failure.Retryable && index + 1 < job.Models.Count)
             {
-                reasons = FallbackReasons.Join(reasons, model, failure.Message);
+                trail.Left(failure.Message);
                 continue;
             }
             // The job ends here: say which model failed, and what happened to the ones before it.
-            return new UpstreamStep(Failure: failure with { Message = FallbackReasons.Join(reasons, model, failure.Message) });
+            return new UpstreamStep(Failure: failure with { Message = trail.Ended(failure.Message) });
         }
         throw new InvalidOperationException("A job without models.");
     }
@@ -109,11 +111,12 @@ public static class GenerationOrchestrator
         return context.CallActivityAsync<UpstreamStep>(activity, input, ActivityRetries);
     }
 
-    static async Task<GenerationFailedException> PastDeadlineAsync(TaskOrchestrationContext context, GenerationJob job, DateTime started)
+    static async Task<GenerationFailedException> PastDeadlineAsync(TaskOrchestrationContext context, GenerationJob job, DateTime started,
+        FallbackTrail trail)
     {
         await DiscardAsync(context);
         return Failed(context, started, GenerationErrors.UpstreamTimeout,
-            $"The generation did not finish within {job.Timings.DeadlineSeconds:0} s (Upstream:DeadlineSeconds).");
+            trail.PastDeadline($"The generation did not finish within {job.Timings.DeadlineSeconds:0} s (Upstream:DeadlineSeconds)"));
     }
 
     // A discard that keeps failing (storage down) must not end the job with the engine's text, which may quote storage's.

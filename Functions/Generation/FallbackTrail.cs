@@ -1,0 +1,30 @@
+namespace Functions.Generation;
+
+/// <summary>
+/// Where a fallback chain has got to: the model under way and why the ones before it were left. Kept outside the
+/// chain's loop, so that a deadline that cuts the loop can still say what each model did.
+/// </summary>
+public sealed class FallbackTrail
+{
+    /// <summary>"grok: reason; meta: reason.": one sentence, the earlier reasons without their closing period.</summary>
+    public static string Join(string? earlier, string model, string reason) =>
+        earlier is null ? $"{model}: {reason}" : $"{(earlier.EndsWith('.') && !earlier.EndsWith("..") ? earlier[..^1] : earlier)}; {model}: {reason}";
+
+    /// <summary>Why the models before the current one were left; null while the first one runs.</summary>
+    public string? Reasons { get; private set; }
+
+    string? _current;
+
+    public void Trying(string model) => _current = model;
+
+    /// <summary>The current model failed in a way worth a fallback: the next one is tried.</summary>
+    public void Left(string reason) => Reasons = Join(Reasons, Current, reason);
+
+    /// <summary>The chain ends on the current model: its reason after those of the models before it.</summary>
+    public string Ended(string reason) => Join(Reasons, Current, reason);
+
+    /// <summary>"{deadline}: grok: geminigen answered 503 …; meta: unfinished at the deadline." once a model was tried.</summary>
+    public string PastDeadline(string deadline) => _current is null ? deadline + "." : $"{deadline}: {Ended("unfinished at the deadline.")}";
+
+    string Current => _current ?? throw new InvalidOperationException("No model of the chain has started.");
+}
