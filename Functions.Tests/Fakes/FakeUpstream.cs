@@ -15,6 +15,8 @@ public enum Fault
     ContentFiltered, BadCredentials, NoCredit, ConcurrencyLimit, BadRequest, TaskFails,
     /// <summary>JSON that is no object (an array), as an answer or as an error body.</summary>
     NotAnObject,
+    /// <summary>A JSON object holding more values than any image API sends (an array of 20,000 zeros).</summary>
+    TooManyValues,
     /// <summary>The image URL announces more bytes than it sends, then drops the connection.</summary>
     CutOffImage,
     /// <summary>The answer's headers and part of its body, then the connection drops.</summary>
@@ -248,6 +250,10 @@ public abstract class FakeUpstream : IAsyncDisposable
             case Fault.NotAnObject:
                 response.ContentType = "application/json";
                 await response.WriteAsync("[1, 2]");
+                return true;
+            case Fault.TooManyValues:
+                response.ContentType = "application/json";
+                await response.WriteAsync($"{{\"status\": 1, \"data\": [{string.Join(',', Enumerable.Repeat('0', 20_000))}]}}");
                 return true;
             case Fault.BrokenAnswer:
                 response.ContentType = "application/json";

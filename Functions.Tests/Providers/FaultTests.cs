@@ -133,6 +133,7 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
     [InlineData(Fault.RateLimited)] // 429
     [InlineData(Fault.MalformedJson)] // was: a second, paid task on meta
     [InlineData(Fault.NotAnObject)]
+    [InlineData(Fault.TooManyValues)]
     public async Task A_check_without_a_usable_answer_counts_as_pending_and_the_paid_task_is_checked_again(Fault fault)
     {
         app.ClearFaults();
@@ -201,6 +202,8 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
     [InlineData("gpt-image-1", Fault.ServerError, HttpStatusCode.BadGateway, "upstream_error")]
     [InlineData("gpt-image-1", Fault.NotAnObject, HttpStatusCode.BadGateway, "upstream_error")] // was a 500: its members were read as an object's
     [InlineData("Qwen/Qwen-Image", Fault.NotAnObject, HttpStatusCode.BadGateway, "upstream_error")]
+    [InlineData("gpt-image-1", Fault.TooManyValues, HttpStatusCode.BadGateway, "upstream_error")] // read as a tree, 40 MB of them took 3.7 GB
+    [InlineData("Qwen/Qwen-Image", Fault.TooManyValues, HttpStatusCode.BadGateway, "upstream_error")]
     [InlineData("Qwen/Qwen-Image", Fault.CutOffImage, HttpStatusCode.BadGateway, "invalid_upstream_image")] // was a 500: the IOException escaped
     [InlineData("Qwen/Qwen-Image", Fault.ContentFiltered, HttpStatusCode.BadRequest, "content_filtered")] // a 400 about the prompt, not upstream_rejected
     [InlineData("gpt-image-1", Fault.Forbidden, HttpStatusCode.BadGateway, "upstream_unauthorized")] // a 403 with no code of its own
@@ -212,7 +215,8 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
         app.ClearFaults();
         (model == "gpt-image-1" ? (FakeUpstream)app.OpenAi : app.SiliconFlow).Fail("/v1/images/generations", fault);
         var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = $"{model} {fault}", model });
-        await GenerateImageTests.AssertKioaiError(response, status, code);
+        var error = await GenerateImageTests.AssertKioaiError(response, status, code);
+        if (fault is Fault.NotAnObject or Fault.TooManyValues) Assert.Contains(Functions.Generation.Providers.UpstreamResponse.Unreadable, error.GetProperty("message").GetString());
     }
 
     [Theory]

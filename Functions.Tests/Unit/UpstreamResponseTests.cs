@@ -29,6 +29,16 @@ public sealed class UpstreamResponseTests
     }
 
     [Fact]
+    public void An_answer_of_more_values_than_an_image_api_sends_is_not_read()
+    {
+        // {"data": [0, 0, ...]}: the object, the array and its items.
+        static string Wide(int items) => $$"""{"data": [{{string.Join(",", Enumerable.Repeat("0", items))}}]}""";
+
+        Assert.Equal(UpstreamResponse.MaxJsonValues - 2, Answer(Wide(UpstreamResponse.MaxJsonValues - 2)).Json("")!["data"]!.AsArray().Count);
+        Assert.Null(Answer(Wide(UpstreamResponse.MaxJsonValues - 1)).Json(""));
+    }
+
+    [Fact]
     public void The_token_is_masked_wherever_the_answer_quotes_it()
     {
         var json = Answer("""{"error": {"message": "bad key sk-a\"b"}, "data": [{"note": "sk-a\"b twice sk-a\"b"}]}""").Json("sk-a\"b")!;

@@ -82,7 +82,7 @@ public sealed class GeminigenProvider(UpstreamHttp http, IOptions<ProviderOption
         ProviderStep Unreadable(string what) => checkedTask is not null
             ? ProviderStep.Pending(checkedTask, -1, null)
             : throw UpstreamFailures.Malformed(Name, what);
-        if (json is not { } record) return Unreadable("a body that is not a history record");
+        if (json is not { } record) return Unreadable(UpstreamResponse.Unreadable);
 
         var debug = Debug(call, response, record);
         var status = UpstreamJson.WholeNumberMember(record, "status") ?? -1;

@@ -23,6 +23,7 @@ static class JsonImageApi
         var json = response.Json(call.Token);
         var debug = ApiDebugRedaction.Create(url, "POST", [KeyValuePair.Create("Authorization", "Bearer " + call.Token)], body,
             (int)response.Status, json ?? new JsonObject { ["body"] = $"<{response.Body.Length} bytes, not a JSON object>" }, response.Duration);
+        if (response.IsSuccess && json is null) throw UpstreamFailures.Malformed(provider, UpstreamResponse.Unreadable);
         return (response, json, debug);
     }
 

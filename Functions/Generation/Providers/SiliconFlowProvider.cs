@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 
 namespace Functions.Generation.Providers;
@@ -34,7 +35,7 @@ public sealed class SiliconFlowProvider(UpstreamHttp http, UpstreamImages images
         if (!response.IsSuccess)
         {
             var message = UpstreamJson.StringMember(json, "message");
-            var code = json?["code"]?.ToJsonString();
+            var code = UpstreamJson.WholeNumberMember(json, "code")?.ToString(CultureInfo.InvariantCulture) ?? UpstreamJson.StringMember(json, "code");
             throw (int)response.Status switch
             {
                 // 403 is "permission or balance": only the message tells which.
