@@ -17,6 +17,8 @@ public enum Fault
     NotAnObject,
     /// <summary>A JSON object holding more values than any image API sends (an array of 20,000 zeros).</summary>
     TooManyValues,
+    /// <summary>A 401 in the provider's error shape whose message runs to 100,000 characters.</summary>
+    HugeErrorBody,
     /// <summary>The image URL announces more bytes than it sends, then drops the connection.</summary>
     CutOffImage,
     /// <summary>The answer's headers and part of its body, then the connection drops.</summary>
@@ -250,6 +252,9 @@ public abstract class FakeUpstream : IAsyncDisposable
             case Fault.NotAnObject:
                 response.ContentType = "application/json";
                 await response.WriteAsync("[1, 2]");
+                return true;
+            case Fault.HugeErrorBody:
+                await RejectAsync(context, 401, errorBody(401, "invalid_api_key", "Invalid key. " + new string('x', 100_000)));
                 return true;
             case Fault.TooManyValues:
                 response.ContentType = "application/json";

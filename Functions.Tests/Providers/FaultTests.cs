@@ -220,6 +220,20 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
     }
 
     [Theory]
+    [InlineData("gpt-image-1", "gpt-image-1: openai answered 401")]
+    [InlineData("Qwen/Qwen-Image", "Qwen/Qwen-Image: siliconflow answered 401")]
+    public async Task An_error_answer_too_large_to_read_still_counts_by_its_status(string model, string message)
+    {
+        app.ClearFaults();
+        (model == "gpt-image-1" ? (FakeUpstream)app.OpenAi : app.SiliconFlow).Fail("/v1/images/generations", Fault.HugeErrorBody);
+
+        var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "a huge error body", model });
+
+        var error = await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.BadGateway, "upstream_unauthorized");
+        Assert.Equal(message, error.GetProperty("message").GetString()); // the body, past 64 KiB, is not read
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)] // with a key, a job: its failure once overflowed the job's status (500 generation_failed)
     public async Task An_upstream_error_quoting_a_long_prompt_answers_as_the_upstreams_refusal_inline_and_as_a_job(bool asJob)

@@ -51,17 +51,27 @@ public sealed class UpstreamCallRulesTests : IAsyncLifetime
         var largest = MaxImageBytes / 3 * 4 + 1024 * 1024; // the image in Base64, and a megabyte for the JSON around it
         var fits = _server.Serve("/fits", 200, "application/json", new byte[largest]);
         var tooLarge = _server.Serve("/too-large", 200, "application/json", new byte[largest + 1]);
-        var largeError = _server.Serve("/large-error", 500, "text/html", new byte[largest + 1]);
         using var http = Http();
 
         var read = await http.SendAsync("openai", () => new HttpRequestMessage(HttpMethod.Post, fits), CancellationToken.None);
         var refused = await RefusedAsync(() => http.SendAsync("openai", () => new HttpRequestMessage(HttpMethod.Post, tooLarge), CancellationToken.None));
-        var errorPage = await Assert.ThrowsAsync<GenerationFailedException>(() =>
-            http.SendAsync("openai", () => new HttpRequestMessage(HttpMethod.Post, largeError), CancellationToken.None));
 
         Assert.Equal(largest, read.Body.Length);
         Assert.Contains("larger than", refused.Message); // an image too large
-        Assert.Equal((GenerationErrors.UpstreamError, true), (errorPage.Code, errorPage.Retryable)); // the upstream's failure
+    }
+
+    [Fact]
+    public async Task An_error_answer_is_read_up_to_64_KiB_and_past_that_only_its_status_counts()
+    {
+        var readable = _server.Serve("/readable-error", 401, "application/json", new byte[UpstreamHttp.ErrorBodyMaxBytes]);
+        var large = _server.Serve("/large-error", 401, "application/json", new byte[UpstreamHttp.ErrorBodyMaxBytes + 1]);
+        using var http = Http();
+
+        var read = await http.SendAsync("openai", () => new HttpRequestMessage(HttpMethod.Post, readable), CancellationToken.None);
+        var unread = await http.SendAsync("openai", () => new HttpRequestMessage(HttpMethod.Post, large), CancellationToken.None);
+
+        Assert.Equal((HttpStatusCode.Unauthorized, UpstreamHttp.ErrorBodyMaxBytes), (read.Status, read.Body.Length));
+        Assert.Equal((HttpStatusCode.Unauthorized, 0), (unread.Status, unread.Body.Length));
     }
 
     [Theory]

@@ -36,7 +36,9 @@ public sealed class UpstreamHttp(IOptions<UpstreamOptions> options, ILogger<Upst
                 using var message = request();
                 var started = TimeProvider.System.GetTimestamp();
                 using var response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, token);
-                var body = await CappedBody.ReadAsync(response.Content, MaxBodyBytes(kind), () => new AnswerTooLargeException(response.IsSuccessStatusCode), token);
+                var body = response.IsSuccessStatusCode
+                    ? await CappedBody.ReadAsync(response.Content, MaxBodyBytes(kind), () => new AnswerTooLargeException(), token)
+                    : await ErrorBodyAsync(response.Content, token);
                 return new UpstreamResponse(response.StatusCode, body, RetryAfterOf(response.Headers), TimeProvider.System.GetElapsedTime(started));
             }, cancellationToken);
         }
@@ -53,11 +55,10 @@ public sealed class UpstreamHttp(IOptions<UpstreamOptions> options, ILogger<Upst
             throw new GenerationFailedException(GenerationErrors.UpstreamTimeout,
                 $"{provider} did not answer within {_options.AttemptTimeoutSeconds:0.#} s.", retryable: true);
         }
-        catch (AnswerTooLargeException e)
+        catch (AnswerTooLargeException)
         {
-            // An answer that big can only carry an image that is too large (a task's record: none that can be read); an
-            // error page that big is the upstream's failure.
-            throw new GenerationFailedException(e.Success ? GenerationErrors.InvalidUpstreamImage : GenerationErrors.UpstreamError,
+            // An answer that big can only carry an image that is too large (a task's record: none that can be read).
+            throw new GenerationFailedException(GenerationErrors.InvalidUpstreamImage,
                 kind == UpstreamCallKind.Generate
                     ? $"{provider}'s answer is larger than {MaxBodyBytes(kind)} bytes (Upstream:MaxImageBytes in Base64)."
                     : $"{provider}'s task record is larger than {TaskRecordMaxBytes / (1024 * 1024)} MiB.", retryable: true);
@@ -87,10 +88,19 @@ public sealed class UpstreamHttp(IOptions<UpstreamOptions> options, ILogger<Upst
         _ => "transport error",
     };
 
-    sealed class AnswerTooLargeException(bool success) : Exception
+    sealed class AnswerTooLargeException : Exception;
+
+    /// <summary>
+    /// An error answer's body, read for its code and message: past <see cref="ErrorBodyMaxBytes"/> it is not read (none
+    /// at all, so the status alone speaks). A 50 MB error message, within the image cap, had taken the app past 1 GB.
+    /// </summary>
+    static async Task<byte[]> ErrorBodyAsync(HttpContent content, CancellationToken cancellationToken)
     {
-        public bool Success => success;
+        try { return await CappedBody.ReadAsync(content, ErrorBodyMaxBytes, () => new AnswerTooLargeException(), cancellationToken); }
+        catch (AnswerTooLargeException) { return []; }
     }
+
+    public const int ErrorBodyMaxBytes = 64 * 1024;
 
     // An image answered in Base64 is a third larger than the image. A task's record (geminigen's submit and check
     // answers) holds URLs, not an image: read in full at every check, it gets a cap of its own, roomy for verbose records.
