@@ -1,11 +1,12 @@
 using Functions.Contracts.Kiapi;
 using Functions.History;
 using Functions.Maintenance;
+using Functions.Tokens;
 
 namespace Functions.Files;
 
 /// <summary>One file by its id: read its record, or delete it. 422 for a malformed id, 404 for an unknown one.</summary>
-public sealed class FileFunctions(FileStore files, ImageHistory history, TimeProvider clock)
+public sealed class FileFunctions(FileStore files, ImageHistory history, TimeProvider clock, AdminOnly admin)
 {
     /// <summary>A file's record (FileRecord).</summary>
     [Function("GetFile")]
@@ -22,12 +23,14 @@ public sealed class FileFunctions(FileStore files, ImageHistory history, TimePro
     /// <summary>
     /// Deletes a file's bytes and record. A generated image leaves the history first, so that no history entry ever
     /// points at bytes that are gone; one still being stored (its file written, its history row not yet) is a 409.
+    /// 401 without the admin key when Auth:ImageDeleteNeedsAdminKey is on, as for DELETE /api/images/{id}.
     /// </summary>
     [Function("DeleteFile")]
     public async Task<Results<JsonHttpResult<KiapiFileDeleted>, JsonHttpResult<KiapiError>, JsonHttpResult<KiapiValidationError>>> DeleteFile(
         [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = Routes.File)] HttpRequest request, string file_id,
         CancellationToken cancellationToken)
     {
+        if (await admin.RejectKiapiDeleteAsync(request) is { } rejected) return rejected;
         var (file, error, notFound) = await FindAsync(file_id, cancellationToken);
         if (error is not null) return error;
         if (notFound is not null) return notFound;

@@ -8,7 +8,7 @@ namespace Functions.History;
 
 /// <summary>The history: list (newest first, public images only for an anonymous caller) and delete.</summary>
 public sealed class ImageHistoryFunctions(ImageHistory history, FileStore files, PublicUrls urls, StorageBootstrap bootstrap,
-    AdminOnly admin, IOptions<AuthOptions> auth)
+    AdminOnly admin)
 {
     public const int DefaultLimit = 20;
     public const int MaxLimit = 100;
@@ -37,7 +37,7 @@ public sealed class ImageHistoryFunctions(ImageHistory history, FileStore files,
         [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = Routes.Image)] HttpRequest request, string id,
         CancellationToken cancellationToken)
     {
-        if (auth.Value.ImageDeleteNeedsAdminKey && await admin.RejectAsync(request) is { } rejected) return rejected;
+        if (await admin.RejectDeleteAsync(request) is { } rejected) return rejected;
 
         // Not stopped by a client that goes away: the row and its file go together. An id no image has (zero, negative,
         // or written unlike any id the service gives, e.g. "+5" or "007") is an image that does not exist.

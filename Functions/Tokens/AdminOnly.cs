@@ -1,23 +1,40 @@
+using Functions.Contracts.Kiapi;
 using Functions.Contracts.Kioai;
 
 namespace Functions.Tokens;
 
-/// <summary>The admin-key rule of the config functions: X-Admin-Key must hold the admin key (compared in constant time).</summary>
-public sealed class AdminOnly(AdminKey adminKey)
+/// <summary>
+/// The admin-key rule: X-Admin-Key must hold the admin key (compared in constant time). The config functions always
+/// ask for it; the image and file deletes when <see cref="AuthOptions.ImageDeleteNeedsAdminKey"/> is on.
+/// </summary>
+public sealed class AdminOnly(AdminKey adminKey, IOptions<AuthOptions> auth)
 {
     public const string Header = "X-Admin-Key";
     public const string Challenge = $"AdminKey header=\"{Header}\"";
 
-    /// <summary>Null when the caller holds the admin key; else the 401 to answer (400 when the header comes more than once).</summary>
-    public async Task<JsonHttpResult<ErrorResponse>?> RejectAsync(HttpRequest request)
+    /// <summary>Null when the caller holds the admin key; else the kioai 401 to answer (400 when the header comes more than once).</summary>
+    public async Task<JsonHttpResult<ErrorResponse>?> RejectAsync(HttpRequest request) =>
+        await RefusalAsync(request) is { } refused
+            ? KioaiErrors.Of(refused.Status, refused.Status == StatusCodes.Status400BadRequest ? "bad_request" : "unauthorized", refused.Message)
+            : null;
+
+    /// <summary>Null when deletes are open, or when the caller holds the admin key; else the kioai refusal.</summary>
+    public Task<JsonHttpResult<ErrorResponse>?> RejectDeleteAsync(HttpRequest request) =>
+        auth.Value.ImageDeleteNeedsAdminKey ? RejectAsync(request) : Task.FromResult<JsonHttpResult<ErrorResponse>?>(null);
+
+    /// <summary>The same for the jobs-and-files surface, in its {"detail": ...} shape.</summary>
+    public async Task<JsonHttpResult<KiapiError>?> RejectKiapiDeleteAsync(HttpRequest request) =>
+        auth.Value.ImageDeleteNeedsAdminKey && await RefusalAsync(request) is { } refused ? KiapiErrors.Of(refused.Status, refused.Message) : null;
+
+    async Task<(int Status, string Message)?> RefusalAsync(HttpRequest request)
     {
         if (request.Headers[Header].Count > 1)
-            return KioaiErrors.BadRequest("bad_request", $"The {Header} header appears more than once; send the admin key once.");
+            return (StatusCodes.Status400BadRequest, $"The {Header} header appears more than once; send the admin key once.");
         var presented = request.Headers[Header].ToString();
         if (await adminKey.IsValidAsync(presented, request.HttpContext.RequestAborted)) return null;
         // A 401 names its challenge (RFC 9110): a scheme of our own, since the key goes in a header of its own.
         request.HttpContext.Response.Headers.WWWAuthenticate = Challenge;
-        return KioaiErrors.Of(StatusCodes.Status401Unauthorized, "unauthorized",
+        return (StatusCodes.Status401Unauthorized,
             string.IsNullOrEmpty(presented) ? $"This operation needs the admin key in the {Header} header." : "The admin key is not valid.");
     }
 }

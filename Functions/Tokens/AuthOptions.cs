@@ -14,8 +14,9 @@ public sealed class AuthOptions
     public bool GenerateLocalAdminKey { get; set; }
 
     /// <summary>
-    /// Whether DELETE /api/images/{id} needs the admin key. Off by default, as the kioai contract has it; image ids
-    /// count up from 1, so without it whoever reaches the API can delete every image, private ones included.
+    /// Whether DELETE /api/images/{id} and DELETE /api/v1/files/{file_id} need the admin key. Off by default, as the
+    /// contracts have it; image ids count up from 1, and file ids are listed, so without it whoever reaches the API can
+    /// delete every image, private ones included.
     /// </summary>
     public bool ImageDeleteNeedsAdminKey { get; set; }
 
