@@ -23,6 +23,10 @@ public sealed class StartupValidationTests
     [InlineData("Api:PublicBaseUrl", "ftp://images.example.com", "Api:PublicBaseUrl must be an absolute http or https URL")]
     [InlineData("Api:PublicBaseUrl", "https://images.example.com/?tenant=1", "Api:PublicBaseUrl must be an absolute http or https URL")]
     [InlineData("Api:PublicBaseUrl", "https://images.example.com/#top", "Api:PublicBaseUrl must be an absolute http or https URL")]
+    [InlineData("Providers:OpenAI:BaseUrl", "notaurl", "every BaseUrl (and Geminigen:WebBaseUrl) must be an absolute http or https URL")] // was a 500 at each generate
+    [InlineData("Providers:SiliconFlow:BaseUrl", "ftp://api.siliconflow.com/v1", "every BaseUrl")]
+    [InlineData("Providers:Geminigen:WebBaseUrl", "/api", "every BaseUrl")]
+    [InlineData("Providers:Geminigen:Auth", "bogus", "Providers:Geminigen:Auth must be one of: auto, apikey, bearer")] // was taken as auto
     public void A_bad_setting_fails_the_checks_the_host_runs_when_it_starts(string key, string value, string message)
     {
         var error = Assert.ThrowsAny<Exception>(() => Validate(key, value));
@@ -38,6 +42,14 @@ public sealed class StartupValidationTests
     public void A_public_base_url_that_is_blank_or_an_http_or_https_base_passes_the_checks(string value)
     {
         Validate("Api:PublicBaseUrl", value);
+    }
+
+    [Theory]
+    [InlineData("Providers:OpenAI:BaseUrl", "http://127.0.0.1:8787/v1")]
+    [InlineData("Providers:Geminigen:Auth", "Bearer")]
+    public void Provider_settings_of_the_right_form_pass_the_checks(string key, string value)
+    {
+        Validate(key, value);
     }
 
     // What Host.StartAsync runs first, for every ValidateOnStart.

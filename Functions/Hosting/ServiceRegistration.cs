@@ -17,7 +17,7 @@ public static class ServiceRegistration
     {
         GenerationOptions.AddTo(services);
         AuthOptions.AddTo(services);
-        services.AddOptions<ProviderOptions>().BindConfiguration(ProviderOptions.Section);
+        ProviderOptions.AddTo(services);
         UpstreamOptions.AddTo(services);
         // A misspelt key of an entry (TakesRefrence) stops the app too, rather than being ignored.
         services.AddOptions<Dictionary<string, ModelEntry>>()

@@ -8,6 +8,18 @@ public sealed class ProviderOptions
     public GeminigenOptions Geminigen { get; set; } = new();
     public UpstreamEndpoint SiliconFlow { get; set; } = new() { BaseUrl = "https://api.siliconflow.com/v1" };
     public UpstreamEndpoint OpenAI { get; set; } = new() { BaseUrl = "https://api.openai.com/v1" };
+
+    /// <summary>Bound from its section once; a base URL that is no http(s) URL, or an unknown auth mode, stops the app at start.</summary>
+    public static void AddTo(IServiceCollection services) =>
+        services.AddOptions<ProviderOptions>().BindConfiguration(Section)
+            .Validate(o => new[] { o.Geminigen.BaseUrl, o.Geminigen.WebBaseUrl, o.SiliconFlow.BaseUrl, o.OpenAI.BaseUrl }.All(IsHttpUrl),
+                "Providers: every BaseUrl (and Geminigen:WebBaseUrl) must be an absolute http or https URL.")
+            .Validate(o => GeminigenOptions.AuthModes.Contains(o.Geminigen.Auth, StringComparer.OrdinalIgnoreCase),
+                $"Providers:Geminigen:Auth must be one of: {string.Join(", ", GeminigenOptions.AuthModes)}.")
+            .ValidateOnStart();
+
+    static bool IsHttpUrl(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
 }
 
 public class UpstreamEndpoint
@@ -27,6 +39,8 @@ public sealed class GeminigenOptions : UpstreamEndpoint
 
     /// <summary>auto (a JWT goes to the website API as Bearer, anything else to the public API as x-api-key), apikey or bearer.</summary>
     public string Auth { get; set; } = "auto";
+
+    public static readonly string[] AuthModes = ["auto", "apikey", "bearer"];
 }
 
 /// <summary>How upstream calls are bounded and retried (section <c>Upstream</c>).</summary>
