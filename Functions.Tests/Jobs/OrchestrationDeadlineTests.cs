@@ -87,8 +87,10 @@ public sealed class OrchestrationDeadlineTests(OrchestrationHost host) : IClassF
         gate.SetResult();
         var ended = await host.EndedAsync(jobId);
 
-        Assert.Equal(GenerationErrors.UpstreamTimeout, JobRecord.From(ended).ErrorCode);
+        var job = JobRecord.From(ended);
+        Assert.Equal(GenerationErrors.UpstreamTimeout, job.ErrorCode);
         Assert.Equal([Submit, Discard], steps.Started); // no upstream task paid for after the job has ended
+        Assert.EndsWith("(Upstream:DeadlineSeconds): first-model: HTTP 429.", job.Error); // the model that never started is not named
     }
 
     [Fact]

@@ -55,4 +55,18 @@ public sealed class InlineGenerationTests
         Assert.Equal("The generation did not finish within 1 s (Upstream:DeadlineSeconds, at most 220 inline): "
             + "first: siliconflow answered 500 SYSTEM_ERROR; second: unfinished at the deadline.", failed.Message);
     }
+
+    [Fact]
+    public void A_trail_names_the_models_left_and_the_one_under_way_and_no_other()
+    {
+        var trail = new FallbackTrail();
+        Assert.Equal("Too late.", trail.PastDeadline("Too late"));
+
+        trail.Trying("grok");
+        trail.Left("geminigen answered 503");
+        Assert.Equal("Too late: grok: geminigen answered 503.", trail.PastDeadline("Too late"));
+
+        trail.Trying("meta");
+        Assert.Equal("Too late: grok: geminigen answered 503; meta: unfinished at the deadline.", trail.PastDeadline("Too late"));
+    }
 }

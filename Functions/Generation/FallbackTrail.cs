@@ -15,16 +15,26 @@ public sealed class FallbackTrail
 
     string? _current;
 
+    /// <summary>The model's first step starts now: a model the deadline stopped before it is never named.</summary>
     public void Trying(string model) => _current = model;
 
     /// <summary>The current model failed in a way worth a fallback: the next one is tried.</summary>
-    public void Left(string reason) => Reasons = Join(Reasons, Current, reason);
+    public void Left(string reason)
+    {
+        Reasons = Join(Reasons, Current, reason);
+        _current = null;
+    }
 
     /// <summary>The chain ends on the current model: its reason after those of the models before it.</summary>
     public string Ended(string reason) => Join(Reasons, Current, reason);
 
-    /// <summary>"{deadline}: grok: geminigen answered 503 …; meta: unfinished at the deadline." once a model was tried.</summary>
-    public string PastDeadline(string deadline) => _current is null ? deadline + "." : $"{deadline}: {Ended("unfinished at the deadline.")}";
+    /// <summary>
+    /// "{deadline}: grok: geminigen answered 503 …; meta: unfinished at the deadline.": the models left, and the one under
+    /// way if any.
+    /// </summary>
+    public string PastDeadline(string deadline) => (_current is null ? Reasons : Ended("unfinished at the deadline.")) is { } trail
+        ? $"{deadline}: {trail}{(trail.EndsWith('.') ? "" : ".")}"
+        : deadline + ".";
 
     string Current => _current ?? throw new InvalidOperationException("No model of the chain has started.");
 }

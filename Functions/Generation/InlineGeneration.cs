@@ -43,6 +43,7 @@ public sealed class InlineGeneration(ImageKeeper keeper, IOptions<UpstreamOption
         for (var index = 0; ; index++)
         {
             var planned = plan[index];
+            upstreamDeadline.ThrowIfCancellationRequested(); // past the deadline no model starts, so none is named as under way
             trail.Trying(planned.Model);
             ProviderStep step;
             try

@@ -58,6 +58,7 @@ public static class GenerationOrchestrator
         for (var index = 0; index < job.Models.Count; index++)
         {
             var model = job.Models[index];
+            stop.ThrowIfCancellationRequested(); // past the deadline no model starts, so none is named as under way
             trail.Trying(model);
             // The deadline goes with each step, so that an upstream call ends with it instead of keeping the deadline timer waiting.
             var call = new UpstreamCall(context.InstanceId, job.Request, index, model, FallbackReason: trail.Reasons,
