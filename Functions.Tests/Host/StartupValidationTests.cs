@@ -46,19 +46,38 @@ public sealed class StartupValidationTests
 
     [Theory]
     [InlineData("Providers:OpenAI:BaseUrl", "http://127.0.0.1:8787/v1")]
+    [InlineData("Providers:OpenAI:BaseUrl", "https://api.openai.com/v1/")]
     [InlineData("Providers:Geminigen:Auth", "Bearer")]
-    public void Provider_settings_of_the_right_form_pass_the_checks(string key, string value)
+    [InlineData("Providers:Geminigen:Auth", " apikey ")]
+    [InlineData("Providers:Geminigen:Auth", "")] // Core Tools and Azure pass a setting left empty as empty: the default
+    [InlineData("Providers:Geminigen:WebBaseUrl", "")]
+    [InlineData("Providers:SiliconFlow:BaseUrl", "  ")]
+    public void Provider_settings_of_the_right_form_or_blank_pass_the_checks(string key, string value)
     {
         Validate(key, value);
+    }
+
+    [Fact]
+    public void A_blank_provider_setting_is_its_default_and_a_value_is_read_trimmed()
+    {
+        using var services = Services(("Providers:OpenAI:BaseUrl", ""), ("Providers:Geminigen:Auth", " Bearer "));
+
+        var options = services.GetRequiredService<IOptions<Functions.Generation.Providers.ProviderOptions>>().Value;
+
+        Assert.Equal(("https://api.openai.com/v1", "Bearer"), (options.OpenAI.BaseUrl, options.Geminigen.Auth));
     }
 
     // What Host.StartAsync runs first, for every ValidateOnStart.
     static void Validate(string key, string value)
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(
-            [KeyValuePair.Create("AzureWebJobsStorage", (string?)"UseDevelopmentStorage=true"), KeyValuePair.Create(key, (string?)value)]).Build();
-        using var services = new ServiceCollection().AddLogging().AddSingleton<IConfiguration>(configuration)
-            .AddImageService(configuration).BuildServiceProvider();
+        using var services = Services((key, value));
         services.GetRequiredService<IStartupValidator>().Validate();
+    }
+
+    static ServiceProvider Services(params (string Key, string Value)[] settings)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(
+            [KeyValuePair.Create("AzureWebJobsStorage", (string?)"UseDevelopmentStorage=true"), .. settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value))]).Build();
+        return new ServiceCollection().AddLogging().AddSingleton<IConfiguration>(configuration).AddImageService(configuration).BuildServiceProvider();
     }
 }

@@ -9,14 +9,30 @@ public sealed class ProviderOptions
     public UpstreamEndpoint SiliconFlow { get; set; } = new() { BaseUrl = "https://api.siliconflow.com/v1" };
     public UpstreamEndpoint OpenAI { get; set; } = new() { BaseUrl = "https://api.openai.com/v1" };
 
-    /// <summary>Bound from its section once; a base URL that is no http(s) URL, or an unknown auth mode, stops the app at start.</summary>
+    /// <summary>
+    /// Bound from its section once; a blank value is its default, and a base URL that is no http(s) URL, or an unknown
+    /// auth mode, stops the app at start.
+    /// </summary>
     public static void AddTo(IServiceCollection services) =>
-        services.AddOptions<ProviderOptions>().BindConfiguration(Section)
+        services.AddOptions<ProviderOptions>().BindConfiguration(Section).PostConfigure(BlankIsDefault)
             .Validate(o => new[] { o.Geminigen.BaseUrl, o.Geminigen.WebBaseUrl, o.SiliconFlow.BaseUrl, o.OpenAI.BaseUrl }.All(IsHttpUrl),
                 "Providers: every BaseUrl (and Geminigen:WebBaseUrl) must be an absolute http or https URL.")
             .Validate(o => GeminigenOptions.AuthModes.Contains(o.Geminigen.Auth, StringComparer.OrdinalIgnoreCase),
                 $"Providers:Geminigen:Auth must be one of: {string.Join(", ", GeminigenOptions.AuthModes)}.")
             .ValidateOnStart();
+
+    // Core Tools and Azure pass a setting left empty as an empty value: it means the default, as for Api:PublicBaseUrl.
+    static void BlankIsDefault(ProviderOptions options)
+    {
+        var defaults = new ProviderOptions();
+        options.Geminigen.BaseUrl = Or(options.Geminigen.BaseUrl, defaults.Geminigen.BaseUrl);
+        options.Geminigen.WebBaseUrl = Or(options.Geminigen.WebBaseUrl, defaults.Geminigen.WebBaseUrl);
+        options.Geminigen.Auth = Or(options.Geminigen.Auth, defaults.Geminigen.Auth);
+        options.SiliconFlow.BaseUrl = Or(options.SiliconFlow.BaseUrl, defaults.SiliconFlow.BaseUrl);
+        options.OpenAI.BaseUrl = Or(options.OpenAI.BaseUrl, defaults.OpenAI.BaseUrl);
+    }
+
+    static string Or(string? value, string fallback) => string.IsNullOrWhiteSpace(value) ? fallback : value.Trim();
 
     static bool IsHttpUrl(string url) =>
         Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
