@@ -38,6 +38,18 @@ public sealed class UpstreamResponseTests
         Assert.Null(Answer(Wide(UpstreamResponse.MaxJsonValues - 1)).Json(""));
     }
 
+    [Theory]
+    [InlineData("\"007\"", "007")] // a string, as sent
+    [InlineData("20015", "20015")]
+    [InlineData("12345678901", "12345678901")] // a number as written, whatever its size
+    [InlineData("1e3", "1e3")]
+    [InlineData("{\"big\": 1}", null)] // no object serialized whole into a message
+    [InlineData("null", null)]
+    public void An_error_code_is_read_as_the_upstream_wrote_it(string code, string? read)
+    {
+        Assert.Equal(read, UpstreamJson.CodeMember(Answer($$"""{"code": {{code}}}""").Json(""), "code"));
+    }
+
     [Fact]
     public void The_token_is_masked_wherever_the_answer_quotes_it()
     {

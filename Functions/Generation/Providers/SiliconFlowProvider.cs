@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 
 namespace Functions.Generation.Providers;
@@ -35,7 +34,7 @@ public sealed class SiliconFlowProvider(UpstreamHttp http, UpstreamImages images
         if (!response.IsSuccess)
         {
             var message = UpstreamJson.StringMember(json, "message");
-            var code = UpstreamJson.WholeNumberMember(json, "code")?.ToString(CultureInfo.InvariantCulture) ?? UpstreamJson.StringMember(json, "code");
+            var code = UpstreamJson.CodeMember(json, "code");
             throw (int)response.Status switch
             {
                 // 403 is "permission or balance": only the message tells which.

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Functions.Generation.Providers;
@@ -23,4 +24,15 @@ public static class UpstreamJson
     /// <summary>A whole-number member, read as <see cref="NumberMember"/> reads it; null when it is not a whole number.</summary>
     public static int? WholeNumberMember(JsonNode? node, string name) =>
         NumberMember(node, name) is { } number && number == Math.Floor(number) && number is >= int.MinValue and <= int.MaxValue ? (int)number : null;
+
+    /// <summary>A string member as sent, or a number member as its JSON text ("20015"); null when absent or anything else.</summary>
+    public static string? CodeMember(JsonNode? node, string name) =>
+        node is JsonObject obj && obj[name] is JsonValue value
+            ? value.GetValueKind() switch
+            {
+                JsonValueKind.String => value.GetValue<string>(),
+                JsonValueKind.Number => value.ToJsonString(),
+                _ => null,
+            }
+            : null;
 }
