@@ -62,6 +62,11 @@ public sealed class FakeSteps
     public static UpstreamStep StoredStep(string fileId) => new(Stored: new JobResult(42, fileId, 1234, 8, 6, "image/png",
         DateTimeOffset.UnixEpoch, Debug($"https://upstream.test/{fileId}")));
 
+    /// <summary>A Submit where "first-model" fails retryably with <paramref name="message"/> and any other model starts <paramref name="taskId"/>.</summary>
+    public static Func<UpstreamCall, Task<UpstreamStep>> FirstModelFailsThenPending(string message, string taskId) => call => call.Model == "first-model"
+        ? Failed(GenerationErrors.UpstreamError, message, retryable: true)
+        : Pending(taskId);
+
     public static Task<UpstreamStep> Failed(string code, string message, bool retryable) =>
         Task.FromResult(new UpstreamStep(Failure: new StepFailure(code, message, retryable)));
 

@@ -36,9 +36,7 @@ public sealed class OrchestrationDeadlineTests(OrchestrationHost host) : IClassF
     {
         var steps = new FakeSteps
         {
-            Submit = call => call.Model == "first-model"
-                ? FakeSteps.Failed(GenerationErrors.UpstreamError, "geminigen answered 503", retryable: true)
-                : FakeSteps.Pending("task-slow"),
+            Submit = FakeSteps.FirstModelFailsThenPending("geminigen answered 503", "task-slow"),
             Check = call => FakeSteps.Pending(call.TaskId!),
         };
 

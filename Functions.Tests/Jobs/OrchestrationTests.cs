@@ -75,9 +75,7 @@ public sealed class OrchestrationTests(OrchestrationHost host) : IClassFixture<O
     {
         var steps = new FakeSteps
         {
-            Submit = call => call.Model == "first-model"
-                ? FakeSteps.Failed(GenerationErrors.UpstreamError, "HTTP 503 from the upstream", retryable: true)
-                : FakeSteps.Pending("task-2"),
+            Submit = FakeSteps.FirstModelFailsThenPending("HTTP 503 from the upstream", "task-2"),
             Check = _ => FakeSteps.Ready(),
             Store = _ => FakeSteps.Stored("file-fallback"),
         };
