@@ -158,21 +158,40 @@ public sealed class ShortDecodeWaitFixture : AppFixture
 public sealed class BusyDecodeTests(ShortDecodeWaitFixture app) : IClassFixture<ShortDecodeWaitFixture>
 {
     [Fact]
-    public async Task An_upload_that_finds_the_budget_taken_through_the_wait_answers_503_with_Retry_After_in_the_kiapi_shape()
+    public Task An_upload_that_finds_the_budget_taken_through_the_wait_answers_503_with_Retry_After_in_the_kiapi_shape() =>
+        AssertBusyUploadAsync(async () => await ImageCheckTests.TakeWholeBudgetAsync(app), "30 x 20 pixels");
+
+    [Fact]
+    public Task An_upload_that_finds_the_upload_memory_taken_through_the_wait_answers_503_server_busy_and_is_not_stored() =>
+        // Uploads in flight holding the whole budget, as a hundred concurrent 9 MiB uploads would.
+        AssertBusyUploadAsync(async () => await app.Service<UploadBudget>().AcquireAsync(
+            app.Service<IOptions<GenerationOptions>>().Value.UploadBudgetMegabytes / 2L * 1024 * 1024, CancellationToken.None), "uploads");
+
+    /// <summary>While a budget is held, an upload answers 503 with Retry-After after the wait and stores nothing; once it is free, the same upload is stored.</summary>
+    async Task AssertBusyUploadAsync(Func<Task<IDisposable>> holdBudget, string detailNames)
     {
         var before = await ImageCheckTests.FileCountAsync(app);
         HttpResponseMessage response;
         var clock = Stopwatch.StartNew();
-        using (await ImageCheckTests.TakeWholeBudgetAsync(app))
+        using (await holdBudget())
             response = await ImageCheckTests.UploadAsync(app.Client, TestImages.Encode(30, 20), "busy.png");
 
         Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(10));
         Assert.NotNull(response.Headers.RetryAfter);
-        Assert.Contains("30 x 20 pixels", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+        Assert.Contains(detailNames, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
         Assert.Equal(before, await ImageCheckTests.FileCountAsync(app));
-        // Once the budget is free, the same upload is stored.
         Assert.Equal(HttpStatusCode.OK, (await ImageCheckTests.UploadAsync(app.Client, TestImages.Encode(30, 20), "busy.png")).StatusCode);
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(512 * 1024, 1)]
+    [InlineData(512 * 1024 + 1, 2)]
+    [InlineData(UploadFile.MaxBytes, 20)]
+    public void An_upload_holds_twice_its_size_in_MiB_rounded_up(long bytes, int permits)
+    {
+        Assert.Equal(permits, UploadBudget.PermitsFor(bytes));
     }
 
     [Fact]

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http.Features;
 
 namespace Functions.Files;
 
-public sealed class UploadFile(FileStore files, ImageInspector inspector, StorageBootstrap bootstrap, TimeProvider clock)
+public sealed class UploadFile(FileStore files, ImageInspector inspector, UploadBudget memory, StorageBootstrap bootstrap, TimeProvider clock)
 {
     /// <summary>Uploads are references for generations, so they share the reference image's bound.</summary>
     public const int MaxBytes = GenerateImageValidator.MaxReferenceBytes;
@@ -34,6 +34,7 @@ public sealed class UploadFile(FileStore files, ImageInspector inspector, Storag
         if (invalid is not null) return invalid;
         if (upload!.Length > MaxBytes) return TooLarge();
 
+        using var share = await memory.AcquireAsync(upload.Length, cancellationToken); // held until the bytes are stored or refused
         var bytes = new byte[upload.Length];
         await using (var stream = upload.OpenReadStream()) await stream.ReadExactlyAsync(bytes, cancellationToken);
         var check = await inspector.InspectAsync(bytes, ImageFormats.Accepted, DecodeWait.Bounded, cancellationToken);

@@ -14,11 +14,7 @@ public sealed class DecodeBudget(IOptions<GenerationOptions> options) : IDisposa
 {
     readonly TimeSpan _maxWait = TimeSpan.FromSeconds(options.Value.DecodeWaitSeconds);
 
-    // The queue is bounded by the wait, and the requests and activities that can wait in it by the host's concurrency.
-    readonly ConcurrencyLimiter _limiter = new(new ConcurrencyLimiterOptions
-    {
-        PermitLimit = options.Value.DecodeBudgetMegapixels, QueueLimit = int.MaxValue, QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-    });
+    readonly ConcurrencyLimiter _limiter = BoundedLease.Limiter(options.Value.DecodeBudgetMegapixels);
 
     /// <summary>Megapixels asked for by the decodes waiting now.</summary>
     public long Waiting => _limiter.GetStatistics()?.CurrentQueuedCount ?? 0;
@@ -30,22 +26,10 @@ public sealed class DecodeBudget(IOptions<GenerationOptions> options) : IDisposa
     /// The image's share of the budget, to dispose of once its pixels are freed. Throws <see cref="DecodeBusyException"/>
     /// when a bounded wait ends without the share, and OperationCanceledException when the caller gives up first.
     /// </summary>
-    public async Task<RateLimitLease> AcquireAsync(ImageInfo image, DecodeWait how, CancellationToken cancellationToken)
-    {
-        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (how == DecodeWait.Bounded) wait.CancelAfter(_maxWait);
-        try
-        {
-            var lease = await _limiter.AcquireAsync(PermitsFor((long)image.Width * image.Height), wait.Token);
-            if (lease.IsAcquired) return lease;
-            lease.Dispose();
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-        }
-        throw new DecodeBusyException(
-            $"The service is checking too many large images to check this one ({image.Width} x {image.Height} pixels) now; try again shortly.");
-    }
+    public Task<RateLimitLease> AcquireAsync(ImageInfo image, DecodeWait how, CancellationToken cancellationToken) =>
+        BoundedLease.AcquireAsync(_limiter, PermitsFor((long)image.Width * image.Height), how == DecodeWait.Bounded ? _maxWait : null,
+            () => $"The service is checking too many large images to check this one ({image.Width} x {image.Height} pixels) now; try again shortly.",
+            cancellationToken);
 
     public void Dispose() => _limiter.Dispose();
 }
@@ -64,7 +48,8 @@ public enum DecodeWait
 }
 
 /// <summary>
-/// A client's image that could not be checked within the decode budget's wait: the service is busy, the image may be fine.
+/// A client's image that could not be checked (decoded, or held to be checked and stored) within its memory budget's wait:
+/// the service is busy, the image may be fine.
 /// Requests answer it 503 server_busy with Retry-After (SurfaceErrors).
 /// </summary>
 public sealed class DecodeBusyException(string message) : Exception(message);

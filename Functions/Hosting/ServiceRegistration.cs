@@ -53,6 +53,7 @@ public static class ServiceRegistration
         services.AddSingleton<UpstreamHttp>();
 
         services.AddSingleton<DecodeBudget>();
+        services.AddSingleton<UploadBudget>();
         services.AddSingleton<ImageInspector>();
         services.AddSingleton<ImageKeeper>();
         services.AddSingleton<FileReferences>();

@@ -1,0 +1,34 @@
+using System.Threading.RateLimiting;
+
+namespace Functions.Generation;
+
+/// <summary>
+/// Takes permits from one of the process's memory budgets (<see cref="DecodeBudget"/>, <see cref="Files.UploadBudget"/>),
+/// waiting first come, first served: for at most <c>maxWait</c> (null: as long as the caller waits), then it throws
+/// <see cref="DecodeBusyException"/> with <c>busy</c>'s message, which a request answers 503 server_busy.
+/// </summary>
+static class BoundedLease
+{
+    /// <summary>A first-come limiter of this many permits; the requests that can wait in it are bounded by the wait and the host's concurrency.</summary>
+    public static ConcurrencyLimiter Limiter(int permits) => new(new ConcurrencyLimiterOptions
+    {
+        PermitLimit = permits, QueueLimit = int.MaxValue, QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+    });
+
+    public static async Task<RateLimitLease> AcquireAsync(ConcurrencyLimiter limiter, int permits, TimeSpan? maxWait, Func<string> busy,
+        CancellationToken cancellationToken)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (maxWait is { } bound) wait.CancelAfter(bound);
+        try
+        {
+            var lease = await limiter.AcquireAsync(permits, wait.Token);
+            if (lease.IsAcquired) return lease;
+            lease.Dispose();
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+        }
+        throw new DecodeBusyException(busy());
+    }
+}
