@@ -43,13 +43,18 @@ public sealed class ImageInspectorTests
         Assert.Contains("followed by 26 bytes", check.Message);
     }
 
-    [Fact]
-    public async Task A_png_whose_iend_was_replaced_by_other_bytes_is_refused()
+    [Theory]
+    [InlineData("PK\u0003\u0004 a zip where IEND was")]
+    [InlineData("")] // cut off before IEND: truncated, not followed by anything
+    public async Task A_png_whose_iend_was_replaced_by_other_bytes_or_cut_off_is_refused_as_without_its_end(string instead)
     {
         var png = TestImages.Encode(16, 16);
-        byte[] withoutEnd = [.. png[..^12], .. "PK\u0003\u0004 a zip where IEND was"u8];
+        byte[] withoutEnd = [.. png[..^12], .. System.Text.Encoding.ASCII.GetBytes(instead)];
 
-        Assert.Null((await TestImages.Inspector.InspectAsync(withoutEnd, ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None)).Image);
+        var check = await TestImages.Inspector.InspectAsync(withoutEnd, ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None);
+
+        Assert.Null(check.Image);
+        Assert.Contains("does not end with its IEND chunk", check.Message);
     }
 
     [Fact]
@@ -121,6 +126,20 @@ public sealed class ImageInspectorTests
 
         Assert.True(check.Problem == ImageProblem.Undecodable, $"{what}: {check.Problem}, {check.Message}");
         Assert.NotNull(ImageInspector.FormatOfSignature(bytes));
+    }
+
+    [Theory]
+    [InlineData(SKEncodedImageFormat.Ico, "image/vnd.microsoft.icon")]
+    [InlineData(SKEncodedImageFormat.Wbmp, "image/vnd.wap.wbmp")]
+    [InlineData(SKEncodedImageFormat.Bmp, "image/bmp")]
+    public async Task A_refused_format_is_named_by_its_registered_media_type(SKEncodedImageFormat format, string type)
+    {
+        var image = (byte[])ImageOfEachFormat.Single(row => (SKEncodedImageFormat)row[0] == format)[1];
+
+        var check = await TestImages.Inspector.InspectAsync(image, ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None);
+
+        Assert.Equal(ImageProblem.UnsupportedType, check.Problem);
+        Assert.Contains($"is {type};", check.Message);
     }
 
     public static TheoryData<SKEncodedImageFormat, byte[]> ImageOfEachFormat => new()

@@ -59,7 +59,7 @@ public static class GenerateImageValidator
             var check = await inspector.InspectAsync(reference, ImageFormats.Accepted, DecodeWait.Bounded, cancellationToken);
             if (check.Image is null) return (null, ReferenceRefused(check));
             if (declared is not null && declared != check.Image.ContentType)
-                return (null, new ErrorResponse("media_type_mismatch", $"referenceImageMime says {declared} but the bytes are {check.Image.ContentType}."));
+                return (null, new ErrorResponse("media_type_mismatch", $"The reference's declared type (referenceImageMime, or its data URL's) is {declared} but the bytes are {check.Image.ContentType}."));
             referenceInfo = check.Image;
         }
 

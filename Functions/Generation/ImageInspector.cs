@@ -96,6 +96,8 @@ public sealed class ImageInspector(DecodeBudget budget)
             return ImageCheck.Refused(ImageProblem.Undecodable, "The image/jpeg image is truncated: it has no end marker (EOI) after its image data.");
         return TrailingBytes(bytes, info.ContentType) switch
         {
+            NoPngEnd => ImageCheck.Refused(ImageProblem.Undecodable,
+                "The image/png image does not end with its IEND chunk: it is truncated, or other bytes stand where a chunk should be."),
             > 0 and var extra => ImageCheck.Refused(ImageProblem.Undecodable,
                 $"The {info.ContentType} image is followed by {extra} bytes that are not part of it; send the image alone."),
             < 0 and var missing => ImageCheck.Refused(ImageProblem.Undecodable,
@@ -107,7 +109,7 @@ public sealed class ImageInspector(DecodeBudget budget)
     /// <summary>
     /// Bytes after a PNG's IEND chunk or past a WebP's RIFF size, which the codecs ignore: a file that is an image and
     /// something else would otherwise be stored and served as the image; a PNG whose chunks do not end in IEND counts
-    /// as having some. Negative: a WebP shorter than its RIFF size says. (A JPEG may carry other pictures after its end: see JpegHasEnd.)
+    /// as <see cref="NoPngEnd"/>. Negative: a WebP shorter than its RIFF size says. (A JPEG may carry other pictures after its end: see JpegHasEnd.)
     /// </summary>
     static long TrailingBytes(ReadOnlySpan<byte> bytes, string contentType)
     {
@@ -125,9 +127,11 @@ public sealed class ImageInspector(DecodeBudget budget)
             at += 12 + length;
             if (type.SequenceEqual("IEND"u8)) return bytes.Length - at;
         }
-        // Without a whole IEND (cut off, or other bytes where a chunk should be) everything from there on is not PNG.
-        return Math.Max(bytes.Length - Math.Min(at, bytes.Length), 1);
+        return NoPngEnd; // cut off, or other bytes where a chunk should be
     }
+
+    /// <summary>What <see cref="TrailingBytes"/> says of a PNG whose chunks do not end in a whole IEND.</summary>
+    const long NoPngEnd = long.MaxValue;
 
     /// <summary>
     /// Whether a Huffman-coded JPEG is too short for its header's size: each 8x8 block takes at least one bit, and the
@@ -223,6 +227,9 @@ public sealed class ImageInspector(DecodeBudget budget)
         SKEncodedImageFormat.Jpeg => ImageFormats.Jpeg,
         SKEncodedImageFormat.Webp => ImageFormats.Webp,
         SKEncodedImageFormat.Gif => ImageFormats.Gif,
+        // Their registered types (IANA), not "image/ico" or "image/wbmp".
+        SKEncodedImageFormat.Ico => "image/vnd.microsoft.icon",
+        SKEncodedImageFormat.Wbmp => "image/vnd.wap.wbmp",
         _ => $"image/{format.ToString().ToLowerInvariant()}",
     };
 }
