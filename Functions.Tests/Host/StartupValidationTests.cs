@@ -20,6 +20,7 @@ public sealed class StartupValidationTests
     [InlineData("Generation:JobRetentionDays", "-1", "Generation:JobRetentionDays must be 0")]
     [InlineData("Generation:JobRetentionDays", "1000000", "Generation:JobRetentionDays must be 0")] // a cutoff before the year 1
     [InlineData("Generation:JobRetentionDays", "NaN", "Generation:JobRetentionDays must be 0")]
+    [InlineData("Api:BodySilenceSeconds", "0", "Api:BodySilenceSeconds must be above 0")]
     [InlineData("Api:PublicBaseUrl", "images.example.com", "Api:PublicBaseUrl must be an absolute http or https URL")]
     [InlineData("Api:PublicBaseUrl", "ftp://images.example.com", "Api:PublicBaseUrl must be an absolute http or https URL")]
     [InlineData("Api:PublicBaseUrl", "https://images.example.com/?tenant=1", "Api:PublicBaseUrl must be an absolute http or https URL")]

@@ -76,6 +76,7 @@ public sealed class UploadFile(FileStore files, ImageInspector inspector, Upload
         // The form reader bounds what it reads (Form); Kestrel counts a chunked body's framing too.
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = RequestBody.ServerBound(request, MaxBodyBytes);
+        SilenceBoundBody.Guard(request);
         try
         {
             return (await request.ReadFormAsync(Form, cancellationToken), null, null);

@@ -11,6 +11,11 @@ public sealed class ApiOptions
     /// </summary>
     public string? PublicBaseUrl { get; set; }
 
+    public const double DefaultBodySilenceSeconds = 30;
+
+    /// <summary>How long a request body may go without a byte before its request answers 408 (<see cref="SilenceBoundBody"/>).</summary>
+    public double BodySilenceSeconds { get; set; } = DefaultBodySilenceSeconds;
+
     public string? ConfiguredBaseUrl => string.IsNullOrWhiteSpace(PublicBaseUrl) ? null : PublicBaseUrl.Trim().TrimEnd('/');
 
     public bool IsValid => ConfiguredBaseUrl is not { } url
@@ -20,5 +25,9 @@ public sealed class ApiOptions
     public static void AddTo(IServiceCollection services) =>
         services.AddOptions<ApiOptions>().BindConfiguration(Section)
             .Validate(o => o.IsValid, "Api:PublicBaseUrl must be an absolute http or https URL without a query or fragment, such as https://images.example.com.")
+            .Validate(o => o.BodySilenceSeconds > 0 && o.BodySilenceSeconds <= MaxSilenceSeconds,
+                $"Api:BodySilenceSeconds must be above 0 and at most {MaxSilenceSeconds} (Azure cuts requests at 230 s).")
             .ValidateOnStart();
+
+    const int MaxSilenceSeconds = Generation.GenerationOptions.MaxAnswerSeconds;
 }

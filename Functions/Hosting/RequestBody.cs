@@ -30,6 +30,7 @@ public static class RequestBody
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = ServerBound(request, maxBytes + 1);
 
+        SilenceBoundBody.Guard(request);
         // Grown as bytes arrive: a buffer of the declared length would let bodies that never come hold the heap.
         var buffer = new ArrayBufferWriter<byte>((int)Math.Clamp(request.ContentLength ?? 0, 4096, InitialBufferBytes));
         try

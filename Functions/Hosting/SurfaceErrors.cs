@@ -72,6 +72,7 @@ public static class SurfaceErrors
         else if (status >= 500) logger.LogError(error, "Request {Method} {Path} failed", context.Request.Method, context.Request.Path);
         context.Response.Clear();
         context.Response.StatusCode = status;
+        if (status == StatusCodes.Status408RequestTimeout) context.Response.Headers.Connection = "close"; // the rest of the body is not waited for
         if (passing) context.Response.Headers.RetryAfter = OutageRetryAfter; // RFC 9110: when a passing outage is worth another try
         return WriteAsync(context, status, (code, message));
     }
