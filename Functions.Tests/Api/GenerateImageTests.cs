@@ -218,7 +218,9 @@ public sealed class GenerateImageTests(AppFixture app) : IClassFixture<AppFixtur
         Assert.Equal(2, counts.Min());
     }
 
-    async Task<long> HistoryTotalAsync() =>
+    Task<long> HistoryTotalAsync() => HistoryTotalAsync(app);
+
+    internal static async Task<long> HistoryTotalAsync(AppFixture app) =>
         (await app.Client.GetFromJsonAsync<JsonElement>("/api/images/history")).GetProperty("total").GetInt64();
 
     internal static async Task<JsonElement> AssertKioaiError(HttpResponseMessage response, HttpStatusCode status, string error)

@@ -165,7 +165,7 @@ public sealed class BusyDecodeTests(ShortDecodeWaitFixture app) : IClassFixture<
     public Task An_upload_that_finds_the_upload_memory_taken_through_the_wait_answers_503_server_busy_and_is_not_stored() =>
         // Uploads in flight holding the whole budget, as a hundred concurrent 9 MiB uploads would.
         AssertBusyUploadAsync(async () => await app.Service<UploadBudget>().AcquireAsync(
-            app.Service<IOptions<GenerationOptions>>().Value.UploadBudgetMegabytes / 2L * 1024 * 1024, CancellationToken.None), "uploads");
+            app.Service<IOptions<GenerationOptions>>().Value.UploadBudgetMegabytes * 1024L * 1024, CancellationToken.None), "uploaded images");
 
     /// <summary>While a budget is held, an upload answers 503 with Retry-After after the wait and stores nothing; once it is free, the same upload is stored.</summary>
     async Task AssertBusyUploadAsync(Func<Task<IDisposable>> holdBudget, string detailNames)
@@ -184,6 +184,26 @@ public sealed class BusyDecodeTests(ShortDecodeWaitFixture app) : IClassFixture<
         Assert.Equal(HttpStatusCode.OK, (await ImageCheckTests.UploadAsync(app.Client, TestImages.Encode(30, 20), "busy.png")).StatusCode);
     }
 
+    [Fact]
+    public async Task A_generate_with_a_large_inline_reference_that_finds_the_upload_memory_taken_answers_503_server_busy_and_stores_nothing()
+    {
+        // Over RequestBody.SpoolAboveBytes once in Base64: such a body takes its share before it is held in memory.
+        var body = JsonContent.Create(new { prompt = "like this", referenceImageBase64 = Convert.ToBase64String(TestImages.PngOfLength(1024 * 1024)) });
+        await body.LoadIntoBufferAsync();
+        var history = await GenerateImageTests.HistoryTotalAsync(app);
+        HttpResponseMessage busy;
+        var clock = Stopwatch.StartNew();
+        using (await app.Service<UploadBudget>().AcquireAsync(app.Service<IOptions<GenerationOptions>>().Value.UploadBudgetMegabytes * 1024L * 1024, CancellationToken.None))
+            busy = await app.Client.PostAsync("/api/images/generate", body);
+
+        await GenerateImageTests.AssertKioaiError(busy, HttpStatusCode.ServiceUnavailable, "server_busy");
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(10));
+        Assert.NotNull(busy.Headers.RetryAfter);
+        Assert.Equal(history, await GenerateImageTests.HistoryTotalAsync(app));
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.PostAsync("/api/images/generate", body)).StatusCode);
+        Assert.Equal(history + 1, await GenerateImageTests.HistoryTotalAsync(app));
+    }
+
     [Theory]
     [InlineData(1, 1)]
     [InlineData(512 * 1024, 1)]
@@ -191,7 +211,7 @@ public sealed class BusyDecodeTests(ShortDecodeWaitFixture app) : IClassFixture<
     [InlineData(UploadFile.MaxBytes, 20)]
     public void An_upload_holds_twice_its_size_in_MiB_rounded_up(long bytes, int permits)
     {
-        Assert.Equal(permits, UploadBudget.PermitsFor(bytes));
+        Assert.Equal(permits, UploadBudget.PermitsFor(UploadBudget.HeldByUpload(bytes)));
     }
 
     [Fact]

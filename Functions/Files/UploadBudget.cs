@@ -4,11 +4,12 @@ using Functions.Generation;
 namespace Functions.Files;
 
 /// <summary>
-/// The memory uploads hold at once, all together (Generation:UploadBudgetMegabytes): an upload holds its bytes twice
-/// while it is checked and stored (its array and the image codec's copy), one permit per MiB, rounded up. Without it,
-/// memory grew with the uploads in flight (200 uploads of 9 MiB took the local host to 2.4 GB, and under a 1 GiB heap
-/// limit some answered 500 out of memory). Uploads that do not fit wait first come, first served for
-/// Generation:DecodeWaitSeconds, then answer 503 server_busy. The body itself is buffered on disk, not in this budget.
+/// The memory that images sent in by clients hold at once, all together (Generation:UploadBudgetMegabytes), one permit
+/// per MiB, rounded up: file uploads, and generate bodies past <see cref="Hosting.RequestBody.SpoolAboveBytes"/> (an
+/// inline reference image). Without it, memory grew with the requests in flight: 200 uploads of 9 MiB took the local
+/// host to 2.4 GB, 50 generates with a 9 MiB reference to 1.9 GB, and under a 1 GiB heap limit uploads answered 500
+/// out of memory. Requests that do not fit wait first come, first served for Generation:DecodeWaitSeconds, then answer
+/// 503 server_busy. Bodies are buffered on disk while they arrive, outside this budget.
 /// </summary>
 public sealed class UploadBudget(IOptions<GenerationOptions> options) : IDisposable
 {
@@ -17,16 +18,28 @@ public sealed class UploadBudget(IOptions<GenerationOptions> options) : IDisposa
     readonly TimeSpan _maxWait = TimeSpan.FromSeconds(options.Value.DecodeWaitSeconds);
     readonly ConcurrencyLimiter _limiter = BoundedLease.Limiter(options.Value.UploadBudgetMegabytes);
 
-    /// <summary>Uploads waiting now for room, in permits (MiB).</summary>
+    /// <summary>Requests waiting now for room, in permits (MiB).</summary>
     public long Waiting => _limiter.GetStatistics()?.CurrentQueuedCount ?? 0;
 
-    /// <summary>The permits an upload of this many bytes holds: twice its size in MiB, rounded up, at least one.</summary>
-    public static int PermitsFor(long bytes) => (int)Math.Max(1, (2 * bytes + Mebibyte - 1) / Mebibyte);
+    /// <summary>An upload holds its bytes twice while it is checked and stored: its array and the image codec's copy.</summary>
+    public static long HeldByUpload(long fileBytes) => 2 * fileBytes;
 
-    /// <summary>The upload's share, to dispose of once it is stored or refused; <see cref="DecodeBusyException"/> when the wait ends without it.</summary>
-    public Task<RateLimitLease> AcquireAsync(long bytes, CancellationToken cancellationToken) =>
-        BoundedLease.AcquireAsync(_limiter, PermitsFor(bytes), _maxWait,
-            () => "The service is holding as many uploads as its memory allows; try again shortly.", cancellationToken);
+    /// <summary>
+    /// A generate body is held whole while it is parsed, beside its reference image decoded from Base64 (3/4 of it at
+    /// most) and the codec's copy while the image is checked (as much again).
+    /// </summary>
+    public static long HeldByGenerateBody(long bodyBytes) => bodyBytes * 5 / 2;
+
+    /// <summary>The budget's smallest size: what the largest upload or generate body accepted holds must fit in it.</summary>
+    public static int MinimumMegabytes => PermitsFor(Math.Max(HeldByUpload(UploadFile.MaxBytes), HeldByGenerateBody(GenerateImageValidator.MaxBodyBytes)));
+
+    /// <summary>The permits for this many bytes held: their size in MiB, rounded up, at least one.</summary>
+    public static int PermitsFor(long heldBytes) => (int)Math.Max(1, (heldBytes + Mebibyte - 1) / Mebibyte);
+
+    /// <summary>A request's share, to dispose of once the bytes are stored or refused; <see cref="DecodeBusyException"/> when the wait ends without it.</summary>
+    public Task<RateLimitLease> AcquireAsync(long heldBytes, CancellationToken cancellationToken) =>
+        BoundedLease.AcquireAsync(_limiter, PermitsFor(heldBytes), _maxWait,
+            () => "The service is holding as many uploaded images as its memory allows; try again shortly.", cancellationToken);
 
     public void Dispose() => _limiter.Dispose();
 }

@@ -34,7 +34,7 @@ public sealed class UploadFile(FileStore files, ImageInspector inspector, Upload
         if (invalid is not null) return invalid;
         if (upload!.Length > MaxBytes) return TooLarge();
 
-        using var share = await memory.AcquireAsync(upload.Length, cancellationToken); // held until the bytes are stored or refused
+        using var share = await memory.AcquireAsync(UploadBudget.HeldByUpload(upload.Length), cancellationToken); // held until the bytes are stored or refused
         var bytes = new byte[upload.Length];
         await using (var stream = upload.OpenReadStream()) await stream.ReadExactlyAsync(bytes, cancellationToken);
         var check = await inspector.InspectAsync(bytes, ImageFormats.Accepted, DecodeWait.Bounded, cancellationToken);

@@ -5,6 +5,10 @@ using Functions.Generation.Providers;
 using Functions.Jobs;
 using Functions.Storage;
 using Microsoft.DurableTask.Client;
+using GenerateAnswer = Microsoft.AspNetCore.Http.HttpResults.Results<
+    Microsoft.AspNetCore.Http.HttpResults.Ok<Functions.Contracts.Kioai.GenerateImageResponse>,
+    Microsoft.AspNetCore.Http.HttpResults.JsonHttpResult<Functions.Contracts.Kiapi.KiapiJob>,
+    Microsoft.AspNetCore.Http.HttpResults.JsonHttpResult<Functions.Contracts.Kioai.ErrorResponse>>;
 
 namespace Functions.Generation;
 
@@ -17,7 +21,7 @@ namespace Functions.Generation;
 /// </summary>
 public sealed class GenerateImage(
     ModelCatalog catalog, ImageInspector inspector, ProviderSelector providers, InlineGeneration inline, JobSubmitter submitter, FileStore files,
-    StorageBootstrap bootstrap, PublicUrls urls, IOptions<GenerationOptions> options, IOptions<UpstreamOptions> upstream, TimeProvider clock,
+    UploadBudget memory, StorageBootstrap bootstrap, PublicUrls urls, IOptions<GenerationOptions> options, IOptions<UpstreamOptions> upstream, TimeProvider clock,
     IHostApplicationLifetime lifetime, ILogger<GenerateImage> logger)
 {
     /// <summary>How long storing a job's reference copy and scheduling it may take, whatever the client does.</summary>
@@ -31,12 +35,31 @@ public sealed class GenerateImage(
         // The bounds count from here: the wait a client asks for (Prefer: wait) and an inline generation's, since the
         // platform cuts an answer 230 s after the request, however long reading and checking its body took.
         var arrived = clock.GetTimestamp();
+        // Taking the request in ends before any wait for its job, so that its body and reference image (and their share
+        // of the upload budget) are let go while the client waits.
+        var intake = await TakeInAsync(request, durable, arrived, cancellationToken);
+        return intake.Answer ?? await AnswerAsync(request, durable, intake.Job!, intake.Prefer!, arrived, cancellationToken);
+    }
+
+    /// <summary>What taking a request in came to: its answer, or a job to answer for.</summary>
+    sealed record Intake(GenerateAnswer? Answer, Submission? Job = null, PreferHeader? Prefer = null)
+    {
+        public static implicit operator Intake(GenerateAnswer answer) => new(answer);
+        public static implicit operator Intake(JsonHttpResult<ErrorResponse> error) => new((GenerateAnswer)error);
+    }
+
+    /// <summary>Reads and checks the body, then runs the generation inline or schedules its job (or finds the key's job).</summary>
+    async Task<Intake> TakeInAsync(HttpRequest request, DurableTaskClient durable, long arrived, CancellationToken cancellationToken)
+    {
         var key = request.Headers.TryGetValue("Idempotency-Key", out var keyValues) ? keyValues.ToString() : null;
         if (key is not null && (keyValues.Count > 1 || !IdempotencyKeys.IsValid(key)))
             return KioaiErrors.BadRequest("invalid_idempotency_key",
                 $"Idempotency-Key must be 1 to {IdempotencyKeys.MaxKeyLength} printable ASCII characters, in one header.");
-        var (document, failure, body) = await RequestBody.ReadJsonAsync(request, GenerateImageValidator.MaxBodyBytes, cancellationToken);
+        var (document, failure, body, share) = await RequestBody.ReadJsonAsync(request, GenerateImageValidator.MaxBodyBytes,
+            (bytes, token) => memory.AcquireAsync(UploadBudget.HeldByGenerateBody(bytes), token), cancellationToken);
         if (failure is not null) return KioaiErrors.Of(failure.Status, failure.Code, failure.Message);
+        using var heldShare = share; // a large body's: until its reference image is stored or used
+        var idempotency = key is null ? null : new IdempotencyRequest(key, IdempotencyKeys.HashOf(body.Span));
         GenerateImageInput input;
         using (document)
         {
@@ -44,7 +67,6 @@ public sealed class GenerateImage(
             if (error is not null) return KioaiErrors.BadRequest(error);
             input = validated!;
         }
-        var idempotency = key is null ? null : new IdempotencyRequest(key, IdempotencyKeys.HashOf(body.Span));
         await bootstrap.EnsureCreatedAsync(cancellationToken);
         var prefer = PreferHeader.Of(request);
 
@@ -54,23 +76,24 @@ public sealed class GenerateImage(
             Submission? replay;
             try { replay = await submitter.ReplayAsync(durable, idempotency, cancellationToken); }
             catch (IdempotencyKeyReusedException) { return KeyReused(idempotency.Key); }
-            if (replay is not null) return await AnswerAsync(request, durable, replay, prefer, arrived, cancellationToken);
+            if (replay is not null) return new Intake(null, replay, prefer);
         }
 
         var plan = await providers.PlanAsync(input.Model, input.ReferenceImage is not null || input.ReferenceFileId is not null, cancellationToken);
         if (plan.Count == 0)
             return KioaiErrors.BadRequest(GenerationErrors.TokenNotConfigured, $"No token is configured for the provider of '{input.Model}' or its " +
                 "fallbacks (POST /api/config/token, /api/config/providers/{provider}/token) and the offline renderer is off (Generation:OfflineRenderer).");
-        var (namedReference, referenceError) = await ReadReferenceFileAsync(input, cancellationToken);
+        var (namedReference, referenceError, namedShare) = await ReadReferenceFileAsync(input, cancellationToken);
         if (referenceError is not null) return referenceError;
+        using var heldNamedShare = namedShare;
 
         // Inline: synchronous providers, and a client that waits (no respond-async, no key to replay, a wait bound above 0).
         if (idempotency is null && !prefer.RespondAsync && WaitBound(prefer) > 0 && InlineGeneration.CanRun(plan))
             return await RunInlineAsync(request, input, plan, input.ReferenceImage ?? namedReference, arrived, cancellationToken);
-        return await SubmitAsync(request, durable, input, plan, idempotency, prefer, arrived, cancellationToken);
+        return await SubmitAsync(request, durable, input, plan, idempotency, prefer, cancellationToken);
     }
 
-    async Task<Results<Ok<GenerateImageResponse>, JsonHttpResult<KiapiJob>, JsonHttpResult<ErrorResponse>>> RunInlineAsync(
+    async Task<GenerateAnswer> RunInlineAsync(
         HttpRequest request, GenerateImageInput input, IReadOnlyList<PlannedModel> plan, byte[]? reference, long arrived, CancellationToken cancellationToken)
     {
         var generation = RequestOf(input, input.ReferenceFileId);
@@ -86,9 +109,8 @@ public sealed class GenerateImage(
         }
     }
 
-    async Task<Results<Ok<GenerateImageResponse>, JsonHttpResult<KiapiJob>, JsonHttpResult<ErrorResponse>>> SubmitAsync(
-        HttpRequest request, DurableTaskClient durable, GenerateImageInput input, IReadOnlyList<PlannedModel> plan,
-        IdempotencyRequest? idempotency, PreferHeader prefer, long arrived, CancellationToken cancellationToken)
+    async Task<Intake> SubmitAsync(HttpRequest request, DurableTaskClient durable, GenerateImageInput input, IReadOnlyList<PlannedModel> plan,
+        IdempotencyRequest? idempotency, PreferHeader prefer, CancellationToken cancellationToken)
     {
         // A request received in full becomes a job whether or not its client stays: cut off between the reference copy
         // and the schedule, it would leave a copy no job owns, or a job the request does not know was scheduled. Storage
@@ -153,11 +175,11 @@ public sealed class GenerateImage(
         }
         // A concurrent request with the same key won: the reference stored for this one is not needed.
         if (submission.Replayed) await DropReferenceCopyAsync();
-        return await AnswerAsync(request, durable, submission, prefer, arrived, cancellationToken);
+        return new Intake(null, submission, prefer);
     }
 
     /// <summary>202 at once when asked and the job has not ended; otherwise wait up to the bound, then answer as the job ended.</summary>
-    async Task<Results<Ok<GenerateImageResponse>, JsonHttpResult<KiapiJob>, JsonHttpResult<ErrorResponse>>> AnswerAsync(
+    async Task<GenerateAnswer> AnswerAsync(
         HttpRequest request, DurableTaskClient durable, Submission submission, PreferHeader prefer, long arrived, CancellationToken cancellationToken)
     {
         var job = submission.Job;
@@ -205,24 +227,36 @@ public sealed class GenerateImage(
     /// A named reference file's bytes: it must exist, be within the reference bound and decode as an accepted image,
     /// checked as an inline reference would be, so a file stored before that check cannot slip through.
     /// </summary>
-    async Task<(byte[]? Bytes, JsonHttpResult<ErrorResponse>? Error)> ReadReferenceFileAsync(GenerateImageInput input, CancellationToken cancellationToken)
+    async Task<(byte[]? Bytes, JsonHttpResult<ErrorResponse>? Error, IDisposable? Share)> ReadReferenceFileAsync(GenerateImageInput input,
+        CancellationToken cancellationToken)
     {
-        if (input.ReferenceFileId is not { } named) return (null, null);
+        if (input.ReferenceFileId is not { } named) return (null, null, null);
         var notFound = KioaiErrors.BadRequest(GenerationErrors.ReferenceNotFound, $"referenceFileId {named} does not exist.");
         var file = await files.GetAsync(named, cancellationToken);
-        if (file is null) return (null, notFound);
+        if (file is null) return (null, notFound, null);
         // Another job's own copy of its inline reference goes with that job, so it cannot be this one's reference.
         if (file.Kind == FileKinds.Reference)
             return (null, KioaiErrors.BadRequest(GenerationErrors.ReferenceNotFound,
-                $"referenceFileId {named} is another job's private copy of its reference image; upload the image (POST /api/v1/files) to name it."));
+                $"referenceFileId {named} is another job's private copy of its reference image; upload the image (POST /api/v1/files) to name it."), null);
         if (file.Size > GenerateImageValidator.MaxReferenceBytes)
             return (null, KioaiErrors.BadRequest("reference_image_too_large",
-                $"File {named} is larger than {GenerateImageValidator.MaxReferenceBytes / (1024 * 1024)} MiB."));
-        if (await files.ReadAllAsync(named, cancellationToken) is not { } stored) return (null, notFound);
-        var check = await inspector.InspectAsync(stored, ImageFormats.Accepted, DecodeWait.Bounded, cancellationToken);
-        return check.Image is null
-            ? (null, KioaiErrors.BadRequest(GenerateImageValidator.ReferenceRefused(check) with { Message = $"File {named}: {check.Message}" }))
-            : (stored, null);
+                $"File {named} is larger than {GenerateImageValidator.MaxReferenceBytes / (1024 * 1024)} MiB."), null);
+        // Held in memory as an upload is, so it shares the uploads' budget.
+        var share = await memory.AcquireAsync(UploadBudget.HeldByUpload(file.Size), cancellationToken);
+        var kept = false;
+        try
+        {
+            if (await files.ReadAllAsync(named, cancellationToken) is not { } stored) return (null, notFound, null);
+            var check = await inspector.InspectAsync(stored, ImageFormats.Accepted, DecodeWait.Bounded, cancellationToken);
+            if (check.Image is null)
+                return (null, KioaiErrors.BadRequest(GenerateImageValidator.ReferenceRefused(check) with { Message = $"File {named}: {check.Message}" }), null);
+            kept = true;
+            return (stored, null, share);
+        }
+        finally
+        {
+            if (!kept) share.Dispose();
+        }
     }
 
     static GenerationRequest RequestOf(GenerateImageInput input, string? referenceId) =>

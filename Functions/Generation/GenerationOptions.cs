@@ -21,12 +21,12 @@ public sealed class GenerationOptions
     public int DecodeBudgetMegapixels { get; set; } = 2 * (int)(ImageInspector.MaxPixels / 1_000_000);
 
     /// <summary>
-    /// MiB that uploads hold at once, all together (<see cref="Files.UploadBudget"/>: each holds twice its size); at least
-    /// what the largest upload accepted holds.
+    /// MiB that uploads and generate bodies with an inline reference image hold at once, all together
+    /// (<see cref="Files.UploadBudget"/>); at least what the largest of them accepted holds.
     /// </summary>
     public int UploadBudgetMegabytes { get; set; } = 160;
 
-    /// <summary>How long the check of a client's image (an upload, a reference) waits for its share of the decode budget (an upload: of the upload budget too) before its request answers 503 server_busy.</summary>
+    /// <summary>How long the check of a client's image (an upload, a reference) waits for its share of the decode budget (an upload or a large generate body: of the upload budget too) before its request answers 503 server_busy.</summary>
     public double DecodeWaitSeconds { get; set; } = 30;
 
     /// <summary>How long an ended job is kept (readable, listed) before the daily purge forgets it, as a DELETE would; 0 keeps jobs until deleted.</summary>
@@ -42,8 +42,8 @@ public sealed class GenerationOptions
                 $"Generation:SyncWaitSeconds must be 0 to {MaxAnswerSeconds} (Azure cuts responses at 230 s).")
             .Validate(o => o.DecodeBudgetMegapixels >= DecodeBudget.PermitsFor(ImageInspector.MaxPixels),
                 $"Generation:DecodeBudgetMegapixels must be at least {DecodeBudget.PermitsFor(ImageInspector.MaxPixels)}: the largest image accepted must fit in it.")
-            .Validate(o => o.UploadBudgetMegabytes >= Files.UploadBudget.PermitsFor(Files.UploadFile.MaxBytes),
-                $"Generation:UploadBudgetMegabytes must be at least {Files.UploadBudget.PermitsFor(Files.UploadFile.MaxBytes)}: the largest upload accepted must fit in it.")
+            .Validate(o => o.UploadBudgetMegabytes >= Files.UploadBudget.MinimumMegabytes,
+                $"Generation:UploadBudgetMegabytes must be at least {Files.UploadBudget.MinimumMegabytes}: the largest upload or generate body accepted must fit in it.")
             .Validate(o => o.DecodeWaitSeconds > 0 && o.DecodeWaitSeconds <= MaxAnswerSeconds,
                 $"Generation:DecodeWaitSeconds must be above 0 and at most {MaxAnswerSeconds} (Azure cuts responses at 230 s).")
             .Validate(o => o.JobRetentionDays == 0 || o.JobRetentionDays is >= 1 and <= MaxJobRetentionDays,

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Unicode;
 using System.Text.Json;
+using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace Functions.Hosting;
@@ -13,18 +14,28 @@ namespace Functions.Hosting;
 public static class RequestBody
 {
     const int InitialBufferBytes = 64 * 1024;
+    /// <summary>Bodies up to this size are read straight into memory; larger ones, when the caller budgets them, are spooled first.</summary>
+    public const int SpoolAboveBytes = 1024 * 1024;
 
     public sealed record Failure(string Code, string Message, int Status = StatusCodes.Status400BadRequest);
 
-    /// <summary>The body parsed, with its raw bytes (an idempotency key compares them), or why it was refused.</summary>
-    public static async Task<(JsonDocument? Document, Failure? Error, ReadOnlyMemory<byte> Bytes)> ReadJsonAsync(HttpRequest request, long maxBytes,
-        CancellationToken cancellationToken)
+    /// <summary>Takes a share of a memory budget for a body of this many bytes (<see cref="Files.UploadBudget"/>).</summary>
+    public delegate Task<RateLimitLease> MemoryShare(long bodyBytes, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The body parsed, with its raw bytes (an idempotency key compares them), or why it was refused. With
+    /// <paramref name="largeBodyShare"/>, a body past <see cref="SpoolAboveBytes"/> is spooled to a temporary file as it
+    /// arrives and read into memory only under a share, returned to the caller to dispose of once the body's content
+    /// is no longer held; without it, or for a smaller body, the share is null.
+    /// </summary>
+    public static async Task<(JsonDocument? Document, Failure? Error, ReadOnlyMemory<byte> Bytes, RateLimitLease? Share)> ReadJsonAsync(
+        HttpRequest request, long maxBytes, MemoryShare? largeBodyShare, CancellationToken cancellationToken)
     {
-        if (request.ContentLength > maxBytes) return (null, TooLarge(maxBytes), default);
+        if (request.ContentLength > maxBytes) return (null, TooLarge(maxBytes), default, null);
         if (JsonText.MediaTypeProblem(request.ContentType) is { } media)
-            return (null, new Failure("unsupported_content_type", media, StatusCodes.Status415UnsupportedMediaType), default);
-        if (JsonText.CharsetProblem(request.ContentType) is { } charset) return (null, new Failure("unsupported_charset", charset), default);
-        if (EncodingProblem(request) is { } encoding) return (null, new Failure("unsupported_content_encoding", encoding), default);
+            return (null, new Failure("unsupported_content_type", media, StatusCodes.Status415UnsupportedMediaType), default, null);
+        if (JsonText.CharsetProblem(request.ContentType) is { } charset) return (null, new Failure("unsupported_charset", charset), default, null);
+        if (EncodingProblem(request) is { } encoding) return (null, new Failure("unsupported_content_encoding", encoding), default, null);
         // On a chunked body Kestrel counts the chunks' framing too (a body within the bound sent in 1,000-byte chunks was
         // refused): it gets twice the bound, room for chunks of 5 bytes or more, and the loop below bounds what is read.
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
@@ -33,6 +44,8 @@ public static class RequestBody
         SilenceBoundBody.Guard(request);
         // Grown as bytes arrive: a buffer of the declared length would let bodies that never come hold the heap.
         var buffer = new ArrayBufferWriter<byte>((int)Math.Clamp(request.ContentLength ?? 0, 4096, InitialBufferBytes));
+        ReadOnlyMemory<byte> body;
+        RateLimitLease? share = null;
         try
         {
             while (true)
@@ -40,39 +53,55 @@ public static class RequestBody
                 var read = await request.Body.ReadAsync(buffer.GetMemory(16 * 1024), cancellationToken);
                 if (read == 0) break;
                 buffer.Advance(read);
-                if (buffer.WrittenCount > maxBytes) return (null, TooLarge(maxBytes, closing: request), default);
+                if (buffer.WrittenCount > maxBytes) return (null, TooLarge(maxBytes, closing: request), default, null);
+                if (largeBodyShare is not null && buffer.WrittenCount > SpoolAboveBytes) break;
+            }
+            body = buffer.WrittenMemory;
+            if (largeBodyShare is not null && body.Length > SpoolAboveBytes)
+            {
+                (var whole, share) = await SpooledBody.ReadAsync(request.Body, body, maxBytes, largeBodyShare, cancellationToken);
+                if (whole is null) return (null, TooLarge(maxBytes, closing: request), default, null);
+                body = whole;
             }
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return (null, TooLarge(maxBytes), default);
+            return (null, TooLarge(maxBytes), default, null);
         }
         // Kestrel reports a chunk size past 31 bits as a plain IOException, not the BadHttpRequestException of other bad framing.
         catch (IOException e) when (e is not BadHttpRequestException && !SurfaceErrors.ClientWentAway(request.HttpContext, e))
         {
-            return (null, new Failure("bad_request", $"The request body could not be read: {e.Message}"), default);
+            return (null, new Failure("bad_request", $"The request body could not be read: {e.Message}"), default, null);
         }
 
-        var json = JsonText.WithoutByteOrderMark(buffer.WrittenMemory); // Windows PowerShell writes one into files
-        if (json.IsEmpty) return (null, new Failure("invalid_json", "The request body is empty; send a JSON object."), default);
-        if (!Utf8.IsValid(json.Span)) return (null, new Failure("invalid_json", "The request body is not valid UTF-8."), default);
+        var (document, failure) = Parse(body);
+        if (document is not null) return (document, null, body, share);
+        share?.Dispose();
+        return (null, failure, default, null);
+    }
+
+    static (JsonDocument? Document, Failure? Error) Parse(ReadOnlyMemory<byte> body)
+    {
+        var json = JsonText.WithoutByteOrderMark(body); // Windows PowerShell writes one into files
+        if (json.IsEmpty) return (null, new Failure("invalid_json", "The request body is empty; send a JSON object."));
+        if (!Utf8.IsValid(json.Span)) return (null, new Failure("invalid_json", "The request body is not valid UTF-8."));
         try
         {
             var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 32, AllowDuplicateProperties = false });
             var problem = document.RootElement.ValueKind != JsonValueKind.Object ? "The request body must be a JSON object."
                 : JsonText.FirstUndecodableString(document.RootElement) is { } where ? Undecodable($" at {Echo.Of(where)}") : null;
-            if (problem is null) return (document, null, json);
+            if (problem is null) return (document, null);
             document.Dispose();
-            return (null, new Failure("invalid_json", problem), default);
+            return (null, new Failure("invalid_json", problem));
         }
         catch (JsonException e)
         {
-            return (null, new Failure("invalid_json", $"The request body is not valid JSON: {e.Message}"), default);
+            return (null, new Failure("invalid_json", $"The request body is not valid JSON: {e.Message}"));
         }
         catch (InvalidOperationException)
         {
             // The duplicate-name check decodes every property name, and a lone surrogate escape in one cannot be.
-            return (null, new Failure("invalid_json", Undecodable(" in a property name")), default);
+            return (null, new Failure("invalid_json", Undecodable(" in a property name")));
         }
     }
 

@@ -56,7 +56,7 @@ public sealed class ConfigTokenFunctions(UpstreamTokens tokens, AdminOnly admin)
     async Task<Results<Ok<SuccessResponse>, JsonHttpResult<ErrorResponse>>> SaveAsync(HttpRequest request, string provider)
     {
         if (await RefuseAsync(request, provider) is { } refused) return refused;
-        var (document, failure, _) = await RequestBody.ReadJsonAsync(request, MaxBodyBytes, request.HttpContext.RequestAborted);
+        var (document, failure, _, _) = await RequestBody.ReadJsonAsync(request, MaxBodyBytes, largeBodyShare: null, request.HttpContext.RequestAborted);
         if (failure is not null) return KioaiErrors.Of(failure.Status, failure.Code, failure.Message);
         using (document)
         {
