@@ -45,9 +45,13 @@ public sealed class DurableSidecar(IConfiguration configuration, HostJson hostJs
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.ConfigureKestrel(k => k.Listen(SidecarEndpoint.Unbound, l => l.Protocols = HttpProtocols.Http2));
+        builder.Logging.UseLocalHostConsole();
         // Its own "Now listening on" (Microsoft.Hosting.Lifetime) would read as a second address of the service: said below instead.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter("Grpc", LogLevel.Warning)
-            .AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+            .AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning)
+            // Its Kestrel finds the service's address (ASPNETCORE_URLS) in the environment too, and warned that it bound its
+            // own port instead, which read as the service's port changing.
+            .AddFilter("Microsoft.AspNetCore.Server.Kestrel", LogLevel.Error);
         builder.Services.AddGrpc(grpc => grpc.Interceptors.Add<StorageOutageInterceptor>());
         var engine = new SidecarOrchestrationService(service, settings.WorkItemQueueVisibilityTimeout,
             DurableStorage.LongestActivity(configuration), logger);

@@ -5,6 +5,7 @@ using Functions.LocalHost;
 // Settings (appsettings*.json) are the Functions app's, copied beside this host's binaries.
 var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.ConfigureListenAddress();
+builder.Logging.UseLocalHostConsole();
 builder.Services.AddImageService(builder.Configuration);
 builder.AddFunctionsApp(FunctionCatalog.Of(typeof(Functions.Generation.GenerateImage).Assembly, HostJson.Load()));
 

@@ -68,6 +68,9 @@ public sealed class FailingStorageTests(FailingStorageFixture app) : IClassFixtu
     {
         app.Status = status;
         await app.AssertBothSurfacesAnswerAsync(HttpStatusCode.ServiceUnavailable, "storage_unavailable");
+        // A passing outage is one warning line a request, not an error with its stack.
+        Assert.Contains(app.Logs, line => line.StartsWith("Warning ") && line.Contains("answered 503 storage_unavailable: ") && !line.Contains("   at "));
+        Assert.DoesNotContain(app.Logs, line => line.StartsWith("Error ") && line.Contains("storage"));
     }
 }
 

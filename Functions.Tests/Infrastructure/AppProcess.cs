@@ -7,10 +7,16 @@ namespace Functions.Tests.Infrastructure;
 /// The app in its local host, started as its own process (`dotnet Functions.LocalHost.dll`) on a free loopback port, as it runs for real, with
 /// settings as environment variables and its console output kept. <see cref="Kill"/> is a crash: SIGKILL, no shutdown.
 /// </summary>
-public sealed class AppProcess : OwnedProcess
+public sealed partial class AppProcess : OwnedProcess
 {
     public Uri BaseAddress { get; }
     public ConcurrentQueue<string> Output { get; }
+
+    /// <summary>The output's error and critical lines (the console stamps each line with its time first).</summary>
+    public List<string> FailLines => [.. Output.Where(line => FailLevel().IsMatch(line))];
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(\S+ )?(fail|crit): ")]
+    private static partial System.Text.RegularExpressions.Regex FailLevel();
 
     AppProcess(Process process, Uri baseAddress, ConcurrentQueue<string> output) : base(process) => (BaseAddress, Output) = (baseAddress, output);
 

@@ -217,6 +217,9 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
         var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = $"{model} {fault}", model });
         var error = await GenerateImageTests.AssertKioaiError(response, status, code);
         if (fault is Fault.NotAnObject or Fault.TooManyValues) Assert.Contains(Functions.Generation.Providers.UpstreamResponse.Unreadable, error.GetProperty("message").GetString());
+        // Logged once, for whoever runs the service: a warning when the fault is the upstream's, not the client's.
+        var level = (int)status >= 500 ? "Warning" : "Information";
+        Assert.Contains(app.Logs, line => line.StartsWith($"{level} ") && line.Contains($"Generating with {model} failed ({code}): {error.GetProperty("message").GetString()}"));
     }
 
     [Theory]

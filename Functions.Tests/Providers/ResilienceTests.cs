@@ -25,6 +25,7 @@ public sealed class CircuitBreakerTests(CircuitBreakerFixture app) : IClassFixtu
 
         await GenerateImageTests.AssertKioaiError(second, HttpStatusCode.ServiceUnavailable, "provider_unavailable");
         Assert.InRange(second.Headers.RetryAfter?.Delta ?? TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30)); // the break left (Upstream:BreakSeconds, 30)
+        Assert.Contains(app.Logs, line => line.StartsWith("Warning ") && line.Contains("Calls to openai (Generate) are paused for 30 s") && line.Contains("status 500"));
         Assert.Equal(calls, app.OpenAi.Requests.Count);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
 
@@ -37,6 +38,7 @@ public sealed class CircuitBreakerTests(CircuitBreakerFixture app) : IClassFixtu
         var error = await GenerateImageTests.AssertKioaiError(viaJob, HttpStatusCode.ServiceUnavailable, "provider_unavailable");
         Assert.InRange(viaJob.Headers.RetryAfter?.Delta ?? TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
         Assert.Matches(@"\(job job_[0-9a-f]+\)$", error.GetProperty("message").GetString());
+        Assert.Contains(app.Logs, line => line.StartsWith("Warning ") && System.Text.RegularExpressions.Regex.IsMatch(line, @"Job job_[0-9a-f]+ failed \(provider_unavailable\): "));
         Assert.Equal(calls, app.OpenAi.Requests.Count);
 
         // Another provider's circuit is its own.

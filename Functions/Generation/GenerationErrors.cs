@@ -23,6 +23,9 @@ public static class GenerationErrors
     /// <summary>An upstream call cut under way by its job's cancel: it may have been paid for, so it is never sent again.</summary>
     public const string StoppedByCancel = "stopped_by_cancel";
 
+    /// <summary>How loud a generation's failure is logged: an upstream's or the service's fault warns; the client's own (4xx) informs.</summary>
+    public static LogLevel LogLevelOf(string? code) => StatusOf(code) >= StatusCodes.Status500InternalServerError ? LogLevel.Warning : LogLevel.Information;
+
     public static int StatusOf(string? code) => code switch
     {
         TokenNotConfigured or ReferenceNotFound or ContentFiltered or UpstreamRejected => StatusCodes.Status400BadRequest,

@@ -67,8 +67,8 @@ public static class SurfaceErrors
             logger.LogWarning("Storage has lost a container or table of the service; it is made again on the next request");
             context.RequestServices.GetService<StorageBootstrap>()?.Forget();
         }
-        else if (error is Generation.DecodeBusyException) // load, not a fault: no stack
-            logger.LogWarning("Request {Method} {Path} answered 503: {Reason}", context.Request.Method, context.Request.Path, error.Message);
+        else if (passing) // load, or an outage that passes: its stack says nothing more, and a burst of them buried the log
+            logger.LogWarning("Request {Method} {Path} answered {Status} {Code}: {Reason}", context.Request.Method, context.Request.Path, status, code, error!.Message);
         else if (status >= 500) logger.LogError(error, "Request {Method} {Path} failed", context.Request.Method, context.Request.Path);
         context.Response.Clear();
         context.Response.StatusCode = status;

@@ -136,6 +136,8 @@ public static class GenerationOrchestrator
     {
         var failure = new GenerationFailedException(code, message); // its message capped, for the status's size limits
         context.SetCustomStatus(new JobProgress("failed", null, started, code, failure.Message));
+        context.CreateReplaySafeLogger(nameof(GenerationOrchestrator)).Log(GenerationErrors.LogLevelOf(code),
+            "Job {JobId} failed ({Code}): {Reason}", context.InstanceId, code, failure.Message);
         return failure;
     }
 }

@@ -7,7 +7,7 @@ namespace Functions.Tokens;
 /// The admin-key rule: X-Admin-Key must hold the admin key (compared in constant time). The config functions always
 /// ask for it; the image and file deletes when <see cref="AuthOptions.ImageDeleteNeedsAdminKey"/> is on.
 /// </summary>
-public sealed class AdminOnly(AdminKey adminKey, IOptions<AuthOptions> auth)
+public sealed class AdminOnly(AdminKey adminKey, IOptions<AuthOptions> auth, ILogger<AdminOnly> logger)
 {
     public const string Header = "X-Admin-Key";
     public const string Challenge = $"AdminKey header=\"{Header}\"";
@@ -32,6 +32,10 @@ public sealed class AdminOnly(AdminKey adminKey, IOptions<AuthOptions> auth)
             return (StatusCodes.Status400BadRequest, $"The {Header} header appears more than once; send the admin key once.");
         var presented = request.Headers[Header].ToString();
         if (await adminKey.IsValidAsync(presented, request.HttpContext.RequestAborted)) return null;
+        // A wrong key may be someone guessing: the log says where from (never the key).
+        if (!string.IsNullOrEmpty(presented))
+            logger.LogWarning("Request {Method} {Path} from {Client} refused: the admin key is not valid", request.Method, request.Path,
+                request.HttpContext.Connection.RemoteIpAddress);
         // A 401 names its challenge (RFC 9110): a scheme of our own, since the key goes in a header of its own.
         request.HttpContext.Response.Headers.WWWAuthenticate = Challenge;
         return (StatusCodes.Status401Unauthorized,

@@ -9,7 +9,7 @@ namespace Functions.Tokens;
 /// Upstream tokens, admin only: /api/config/token is geminigen's, /api/config/providers/{provider}/token every
 /// provider's (an unknown provider is a 404). Tokens are shown masked, never in full.
 /// </summary>
-public sealed class ConfigTokenFunctions(UpstreamTokens tokens, AdminOnly admin)
+public sealed class ConfigTokenFunctions(UpstreamTokens tokens, AdminOnly admin, ILogger<ConfigTokenFunctions> logger)
 {
     const int MaxTokenBytes = 4096;
     // The longest token with every character escaped (\uXXXX, 6 bytes each), and room for the rest of the body.
@@ -62,6 +62,7 @@ public sealed class ConfigTokenFunctions(UpstreamTokens tokens, AdminOnly admin)
         {
             if (Validate(document!.RootElement, out var token) is { } error) return KioaiErrors.BadRequest(error);
             await tokens.SetAsync(provider, token!, request.HttpContext.RequestAborted);
+            logger.LogInformation("The {Provider} token was saved (by a holder of the admin key, from {Client})", provider, request.HttpContext.Connection.RemoteIpAddress);
             return TypedResults.Ok(new SuccessResponse(true, "Token saved."));
         }
     }
@@ -71,6 +72,7 @@ public sealed class ConfigTokenFunctions(UpstreamTokens tokens, AdminOnly admin)
     {
         if (await RefuseAsync(request, provider) is { } refused) return refused;
         var removed = await tokens.DeleteAsync(provider, request.HttpContext.RequestAborted);
+        if (removed) logger.LogInformation("The {Provider} token was removed (by a holder of the admin key, from {Client})", provider, request.HttpContext.Connection.RemoteIpAddress);
         return TypedResults.Ok(new SuccessResponse(true, removed ? "Token removed." : "No token was saved."));
     }
 

@@ -28,7 +28,7 @@ public sealed class UpstreamHttp(IOptions<UpstreamOptions> options, ILogger<Upst
     public async Task<UpstreamResponse> SendAsync(string provider, Func<HttpRequestMessage> request, CancellationToken cancellationToken,
         UpstreamCallKind kind = UpstreamCallKind.Generate)
     {
-        var pipeline = _pipelines.GetOrAdd((provider, kind), key => key.Kind == UpstreamCallKind.Check ? BuildForChecks() : Build(key.Kind));
+        var pipeline = _pipelines.GetOrAdd((provider, kind), key => key.Kind == UpstreamCallKind.Check ? BuildForChecks() : Build(key.Provider, key.Kind));
         try
         {
             return await pipeline.ExecuteAsync(async token =>
@@ -113,7 +113,7 @@ public sealed class UpstreamHttp(IOptions<UpstreamOptions> options, ILogger<Upst
         .AddTimeout(TimeSpan.FromSeconds(Math.Min(_options.AttemptTimeoutSeconds, CheckTimeout.TotalSeconds)))
         .Build();
 
-    ResiliencePipeline<UpstreamResponse> Build(UpstreamCallKind kind)
+    ResiliencePipeline<UpstreamResponse> Build(string provider, UpstreamCallKind kind)
     {
         var builder = new ResiliencePipelineBuilder<UpstreamResponse>();
         Func<Outcome<UpstreamResponse>, bool> worthRetrying = kind == UpstreamCallKind.StartTask ? SurelyNotStarted : IsTransient;
@@ -136,10 +136,25 @@ public sealed class UpstreamHttp(IOptions<UpstreamOptions> options, ILogger<Upst
                 MinimumThroughput = Math.Max(2, _options.BreakerMinimumCalls),
                 SamplingDuration = TimeSpan.FromSeconds(Math.Max(0.5, _options.BreakerWindowSeconds)),
                 BreakDuration = TimeSpan.FromSeconds(Math.Max(0.5, _options.BreakSeconds)),
+                // Calls then fail at once with provider_unavailable: the log says when and why they stopped and resumed.
+                OnOpened = args =>
+                {
+                    logger.LogWarning("Calls to {Provider} ({Kind}) are paused for {Seconds:0.#} s: half or more of its recent calls failed, the last with {Outcome}",
+                        provider, kind, args.BreakDuration.TotalSeconds, OutcomeOf(args.Outcome));
+                    return default;
+                },
+                OnClosed = _ =>
+                {
+                    logger.LogInformation("Calls to {Provider} ({Kind}) resume: a trial call succeeded", provider, kind);
+                    return default;
+                },
             })
             .AddTimeout(TimeSpan.FromSeconds(_options.AttemptTimeoutSeconds))
             .Build();
     }
+
+    static string OutcomeOf(Outcome<UpstreamResponse> outcome) =>
+        outcome.Exception is { } e ? e.GetType().Name : $"status {(int)outcome.Result!.Status}";
 
     // Worth another try: no answer in time, no connection, rate limited, or the upstream's own failure.
     static bool IsTransient(Outcome<UpstreamResponse> outcome) => outcome.Exception switch
