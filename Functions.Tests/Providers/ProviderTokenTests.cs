@@ -97,6 +97,14 @@ public sealed class SavedTokenAndRendererFixture : ProviderFixture
 public sealed class TokenRemovedMidJobTests(SavedTokenAndRendererFixture app) : IClassFixture<SavedTokenAndRendererFixture>
 {
     [Fact]
+    public void The_start_says_which_providers_have_a_token_in_the_settings_and_that_the_offline_renderer_is_on()
+    {
+        var summary = Assert.Single(app.Logs, line => line.Contains("Provider tokens in the settings:"));
+        Assert.Contains("Provider tokens in the settings: siliconflow, openai; none for geminigen", summary);
+        Assert.Contains("Offline renderer: on", summary);
+    }
+
+    [Fact]
     public async Task A_token_removed_while_its_task_runs_ends_the_job_as_token_not_configured_not_in_the_offline_renderer()
     {
         async Task<HttpStatusCode> TokenAsync(HttpMethod method, object? body = null)

@@ -41,6 +41,7 @@ public static class ServiceRegistration
         services.AddSingleton<AdminKey>();
         services.AddSingleton<IAdminKeyAnnouncer, ConsoleAdminKeyAnnouncer>();
         services.AddHostedService<AdminKey.Startup>();
+        services.AddHostedService<ProviderSummary>();
         services.AddSingleton<PublicUrls>();
 
         services.AddSingleton<ModelCatalog>();

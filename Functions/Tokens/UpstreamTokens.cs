@@ -28,7 +28,7 @@ public sealed class UpstreamTokens([FromKeyedServices(StorageNames.SettingsTable
     long _changes;
 
     public async Task<string?> GetAsync(string provider, CancellationToken cancellationToken) =>
-        await GetSavedAsync(provider, cancellationToken) ?? FromSettings(provider);
+        await GetSavedAsync(provider, cancellationToken) ?? FromSettings(settings.Value, provider);
 
     async Task<string?> GetSavedAsync(string provider, CancellationToken cancellationToken)
     {
@@ -41,11 +41,12 @@ public sealed class UpstreamTokens([FromKeyedServices(StorageNames.SettingsTable
         return token;
     }
 
-    string? FromSettings(string provider) => (provider switch
+    /// <summary>The provider's token in the settings (Providers:{name}:Token), if any; a saved one comes first.</summary>
+    public static string? FromSettings(ProviderOptions settings, string provider) => (provider switch
     {
-        GeminigenProvider.ProviderName => settings.Value.Geminigen.Token,
-        SiliconFlowProvider.ProviderName => settings.Value.SiliconFlow.Token,
-        OpenAiCompatibleProvider.ProviderName => settings.Value.OpenAI.Token,
+        GeminigenProvider.ProviderName => settings.Geminigen.Token,
+        SiliconFlowProvider.ProviderName => settings.SiliconFlow.Token,
+        OpenAiCompatibleProvider.ProviderName => settings.OpenAI.Token,
         _ => null,
     })?.Trim() is { Length: > 0 } token ? token : null; // a setting of spaces is none, as a saved token is never blank
 
