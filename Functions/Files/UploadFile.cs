@@ -91,7 +91,8 @@ public sealed class UploadFile(FileStore files, ImageInspector inspector, Upload
             return (null, TooLarge(), null);
         }
         // Kestrel's BadHttpRequestException (broken chunked framing) is no multipart problem: SurfaceErrors answers 400, as on every surface.
-        catch (Exception e) when (e is InvalidDataException or IOException and not BadHttpRequestException && !IsTheClients(request.HttpContext, e))
+        catch (Exception e) when (e is InvalidDataException or IOException and not BadHttpRequestException && !IsTheClients(request.HttpContext, e)
+                                  && !TemporaryFiles.IsFault(e))
         {
             // The reader's own message may quote the body, so it is not passed on.
             var reason = e.Message.Contains("limit", StringComparison.OrdinalIgnoreCase)

@@ -69,7 +69,7 @@ public static class RequestBody
             return (null, TooLarge(maxBytes), default, null);
         }
         // Kestrel reports a chunk size past 31 bits as a plain IOException, not the BadHttpRequestException of other bad framing.
-        catch (IOException e) when (e is not BadHttpRequestException && !SurfaceErrors.ClientWentAway(request.HttpContext, e))
+        catch (IOException e) when (e is not BadHttpRequestException && !SurfaceErrors.ClientWentAway(request.HttpContext, e) && !TemporaryFiles.IsFault(e))
         {
             return (null, new Failure("bad_request", $"The request body could not be read: {e.Message}"), default, null);
         }

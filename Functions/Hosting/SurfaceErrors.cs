@@ -51,6 +51,9 @@ public static class SurfaceErrors
             BadHttpRequestException { StatusCode: StatusCodes.Status408RequestTimeout } =>
                 (StatusCodes.Status408RequestTimeout, "request_timeout", "The request body arrived too slowly; send it at a steady rate.", false),
             BadHttpRequestException bad => (bad.StatusCode, "bad_request", bad.Message, false),
+            // The temporary directory a large body is spooled to (missing, not writable, full): logged with its path, never sent.
+            not null when TemporaryFiles.IsFault(error) =>
+                (StatusCodes.Status503ServiceUnavailable, "server_busy", "The service cannot hold request bodies right now; try again shortly.", false),
             not null when StorageFaults.IsOutage(error) =>
                 (StatusCodes.Status503ServiceUnavailable, "storage_unavailable", "Storage is not reachable right now; try again shortly.", true),
             // The Durable backend: the Functions host's extension, or the local host's sidecar.
