@@ -328,6 +328,24 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
     }
 
     [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_multipart_body_with_more_than_16_KiB_before_its_first_part_or_after_its_last_is_422_and_says_so(bool before)
+    {
+        var part = Encoding.ASCII.GetBytes("--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n")
+            .Concat(Png).Concat(Encoding.ASCII.GetBytes("\r\n--b--\r\n")).ToArray();
+        var text = Encoding.ASCII.GetBytes(new string('x', 20_000) + "\r\n");
+        var body = new ByteArrayContent(before ? [.. text, .. part] : [.. part, .. text]);
+        body.Headers.ContentType = MediaTypeHeaderValue.Parse("multipart/form-data; boundary=b");
+
+        var response = await app.Client.PostAsync("/api/v1/files", body);
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Contains("text before its first part or after its last longer than 16 KiB",
+            (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail")[0].GetProperty("msg").GetString());
+    }
+
+    [Theory]
     [InlineData(0, HttpStatusCode.OK)]
     [InlineData(1, HttpStatusCode.RequestEntityTooLarge)]
     public async Task An_upload_of_10_MiB_is_stored_and_one_byte_more_is_413(int over, HttpStatusCode status)

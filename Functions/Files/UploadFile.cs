@@ -96,7 +96,8 @@ public sealed class UploadFile(FileStore files, ImageInspector inspector, Upload
         {
             // The reader's own message may quote the body, so it is not passed on.
             var reason = e.Message.Contains("limit", StringComparison.OrdinalIgnoreCase)
-                ? $"it has more than {Form.ValueCountLimit} parts, or a boundary or part headers longer than allowed"
+                ? $"it has more than {Form.ValueCountLimit} parts, text before its first part or after its last longer than " +
+                  $"{Form.MultipartHeadersLengthLimit / 1024} KiB, or a boundary or part headers longer than allowed"
                 : "it is not well-formed multipart/form-data";
             return (null, null, KiapiErrors.Invalid("body", "file", $"The multipart body could not be read: {reason}", "value_error", null));
         }
