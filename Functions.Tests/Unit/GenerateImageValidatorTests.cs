@@ -135,6 +135,24 @@ public sealed class GenerateImageValidatorTests
     }
 
     [Theory]
+    [InlineData("")]
+    [InlineData("data:image/png;base64,")]
+    public async Task A_reference_escaped_in_its_JSON_and_broken_into_lines_decodes_to_its_bytes(string prefix)
+    {
+        var image = TestImages.Encode(40, 40); // Base64 past 76 characters: broken into lines
+        // Every kind of whitespace Base64 may carry, written as JSON escapes (\r\n, \t) by the serializer; a PHP client
+        // escapes '/' too (\/), here in the data URL's type as well.
+        var lines = Convert.ToBase64String(image, Base64FormattingOptions.InsertLineBreaks).Replace("\r\n", " \t\r\n");
+        var json = JsonSerializer.Serialize(new { prompt = "x", referenceImageBase64 = prefix + lines }).Replace("/", "\\/");
+        Assert.Contains("\\r\\n", json);
+
+        var (input, error) = await ValidateAsync(json);
+
+        Assert.Null(error);
+        Assert.Equal(image, input!.ReferenceImage);
+    }
+
+    [Theory]
     [InlineData("DATA:image/png;BASE64,", "no error")] // a URL scheme and its ";base64" are read in any case
     [InlineData("data:image/png;base64", "invalid_base64")] // no comma before the payload
     [InlineData("data:image/png,", "invalid_base64")] // a payload that is not Base64
