@@ -100,7 +100,7 @@ public sealed class TokenRemovedMidJobTests(SavedTokenAndRendererFixture app) : 
     public void The_start_says_which_providers_have_a_token_in_the_settings_and_that_the_offline_renderer_is_on()
     {
         var summary = Assert.Single(app.Logs, line => line.Contains("Provider tokens in the settings:"));
-        Assert.Contains("Provider tokens in the settings: siliconflow, openai; none for geminigen", summary);
+        Assert.Contains("Provider tokens in the settings: siliconflow, openai; without one: geminigen", summary);
         Assert.Contains("Offline renderer: on", summary);
     }
 

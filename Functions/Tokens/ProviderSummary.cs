@@ -14,8 +14,8 @@ sealed class ProviderSummary(IOptions<ProviderOptions> providers, IOptions<Gener
     {
         var configured = UpstreamTokens.Providers.Where(p => UpstreamTokens.FromSettings(providers.Value, p) is not null).ToList();
         var missing = UpstreamTokens.Providers.Except(configured).ToList();
-        logger.LogInformation("Provider tokens in the settings: {Configured}; none for {Missing} (a token saved with POST /api/config/providers/{{provider}}/token counts too). " +
-            "Offline renderer: {Renderer}", configured.Count == 0 ? "none" : string.Join(", ", configured), missing.Count == 0 ? "no provider" : string.Join(", ", missing),
+        logger.LogInformation("Provider tokens in the settings: {Configured}; without one: {Missing} (a token saved with POST /api/config/providers/{{provider}}/token counts too). " +
+            "Offline renderer: {Renderer}", configured.Count == 0 ? "none" : string.Join(", ", configured), missing.Count == 0 ? "none" : string.Join(", ", missing),
             generation.Value.OfflineRenderer ? "on, for the models whose provider has no token" : "off");
         return Task.CompletedTask;
     }
