@@ -130,10 +130,12 @@ public sealed class ModelEndToEndTests(ProviderFixture app) : IClassFixture<Prov
         var jpeg = TestImages.Encode(8, 6, SkiaSharp.SKEncodedImageFormat.Jpeg);
         var before = app.SiliconFlow.Requests.Count;
 
-        await app.GenerateAsync(new { prompt = "like this jpeg", model = "Kwai-Kolors/Kolors",
+        var answer = await app.GenerateAsync(new { prompt = "like this jpeg", model = "Kwai-Kolors/Kolors",
             referenceImageBase64 = Convert.ToBase64String(jpeg), referenceImageMime = "image/jpeg" });
 
         Assert.Equal("data:image/jpeg;base64," + Convert.ToBase64String(jpeg), app.SiliconFlow.Requests.Skip(before).First().Fields["image"]);
+        // apiDebug shows the image by its size, never its bytes.
+        Assert.Equal($"<base64: {jpeg.Length} bytes>", answer.GetProperty("apiDebug").GetProperty("requestBody").GetProperty("image").GetString());
     }
 
     /// <summary>The fields <paramref name="fake"/> was sent for a generation by <paramref name="model"/> with a reference image.</summary>

@@ -28,9 +28,9 @@ public sealed class SiliconFlowProvider(UpstreamHttp http, UpstreamImages images
         };
         // Every seed the API takes (at most 4,294,967,295) is within SiliconFlow's 0 to 9,999,999,999.
         if (request.Seed is { } seed) body["seed"] = seed;
-        if (call.Input.ReferenceImage is { } reference) body["image"] = JsonImageApi.DataUrl(reference);
+        var image = call.Input.ReferenceImage is { } reference ? new JsonImageApi.ImageMember("image", reference) : null;
 
-        var (response, json, debug) = await JsonImageApi.PostAsync(http, Name, providers.Value.SiliconFlow.BaseUrl, call, body, cancellationToken);
+        var (response, json, debug) = await JsonImageApi.PostAsync(http, Name, providers.Value.SiliconFlow.BaseUrl, call, body, cancellationToken, image);
         if (!response.IsSuccess)
         {
             var message = UpstreamJson.StringMember(json, "message");
