@@ -270,6 +270,20 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
     }
 
     [Theory]
+    [InlineData("image/jpeg", HttpStatusCode.BadRequest)]
+    [InlineData("image/PNG", HttpStatusCode.OK)]
+    public async Task A_referenceImageMime_sent_with_a_referenceFileId_must_name_the_files_type(string mime, HttpStatusCode status)
+    {
+        var fileId = (await (await UploadAsync(Png, "ref.png")).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("file_id").GetString();
+
+        var response = await app.Client.PostAsJsonAsync("/api/images/generate",
+            new { prompt = "typed", model = "nano-banana-2", referenceFileId = fileId, referenceImageMime = mime });
+
+        if (status == HttpStatusCode.OK) Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        else Assert.Contains($"file {fileId} is image/png", (await GenerateImageTests.AssertKioaiError(response, status, "media_type_mismatch")).GetProperty("message").GetString());
+    }
+
+    [Theory]
     [InlineData("{\"prompt\":\"x\",\"model\":\"nano-banana-2\",\"referenceFileId\":\"file_00ff00ff00ff00ff00ff\"}", "reference_not_found")]
     [InlineData("{\"prompt\":\"x\",\"model\":\"nano-banana-2\",\"referenceFileId\":\"photo.png\"}", "invalid_value")]
     [InlineData("{\"prompt\":\"x\",\"model\":\"nano-banana-2\",\"referenceFileId\":\"file_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}", "invalid_value")] // longer than any file id

@@ -251,6 +251,8 @@ public sealed class GenerateImage(
             var check = await inspector.InspectAsync(stored, ImageFormats.Accepted, DecodeWait.Bounded, cancellationToken);
             if (check.Image is null)
                 return (null, KioaiErrors.BadRequest(GenerateImageValidator.ReferenceRefused(check) with { Message = $"File {named}: {check.Message}" }), null);
+            if (input.ReferenceFileDeclaredType is { } declared && declared != check.Image.ContentType)
+                return (null, KioaiErrors.BadRequest("media_type_mismatch", $"referenceImageMime is {declared} but file {named} is {check.Image.ContentType}."), null);
             kept = true;
             return (stored, null, share);
         }

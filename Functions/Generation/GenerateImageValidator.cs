@@ -66,7 +66,8 @@ public static class GenerateImageValidator
             referenceInfo = check.Image;
         }
 
-        return (new GenerateImageInput(prompt, style!, ratio!, model!, resolution, isPrivate, seed, reference, referenceInfo, referenceFileId), null);
+        return (new GenerateImageInput(prompt, style!, ratio!, model!, resolution, isPrivate, seed, reference, referenceInfo, referenceFileId,
+            referenceFileId is null ? null : declared), null);
     }
 
     static ErrorResponse? ReadString(JsonElement body, string name, out string? value)
@@ -152,6 +153,7 @@ public static class GenerateImageValidator
         if (!body.TryGetProperty("referenceImageBase64", out var given) || given.ValueKind == JsonValueKind.Null) given = default;
         else if (given.ValueKind != JsonValueKind.String) return WrongType("referenceImageBase64", "a string", given);
         if (TypeProblem(declared, "referenceImageMime") is { } typeError) return typeError; // checked even without an image
+        mime = declared is null ? null : ImageFormats.Normalize(declared); // a named file's declared type, unless a data URL's comes below
         if (given.ValueKind == JsonValueKind.Undefined) return null;
 
         // Decoded from the body's own UTF-8 (unescaped first only when it has escapes), never read as a .NET string:
