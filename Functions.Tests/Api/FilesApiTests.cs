@@ -60,6 +60,24 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
         Assert.Equal(kept ?? $"{fileId}.png", (await app.Client.GetFromJsonAsync<JsonElement>($"/api/v1/files/{fileId}")).GetProperty("filename").GetString());
     }
 
+    [Theory]
+    [InlineData("filename=\"a\\\"b.png\"", "a\"b.png")] // a quoted pair (RFC 9110, 5.6.4): the quote is part of the name
+    [InlineData("filename=\"say \\\"hi\\\".png\"", "say \"hi\".png")]
+    [InlineData("filename=\"a\\\\b.png\"", "b.png")] // an escaped backslash is still a path separator
+    [InlineData("filename=\"C:\\Users\\me\\photo.png\"", "photo.png")] // an old browser's Windows path, unescaped
+    [InlineData("filename*=UTF-8''a%5C%22b.png", "\"b.png")] // RFC 8187: decoded already, no quoted pairs
+    public async Task A_quoted_filename_is_read_as_a_quoted_string(string parameter, string kept)
+    {
+        var body = new ByteArrayContent([.. Encoding.ASCII.GetBytes($"--b\r\nContent-Disposition: form-data; name=\"file\"; {parameter}\r\nContent-Type: image/png\r\n\r\n"),
+            .. Png, .. "\r\n--b--\r\n"u8.ToArray()]);
+        body.Headers.ContentType = MediaTypeHeaderValue.Parse("multipart/form-data; boundary=b");
+
+        var response = await app.Client.PostAsync("/api/v1/files", body);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(kept, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("filename").GetString());
+    }
+
     [Fact]
     public async Task A_long_filename_keeps_its_last_255_utf8_bytes_whole_characters_only()
     {

@@ -4,6 +4,7 @@ using Functions.Contracts.Kiapi;
 using Functions.Generation;
 using Functions.Storage;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Net.Http.Headers;
 
 namespace Functions.Files;
 
@@ -46,7 +47,7 @@ public sealed class UploadFile(FileStore files, ImageInspector inspector, Upload
         StoredFile stored;
         try
         {
-            stored = await files.SaveAsync(fileId, bytes, image.ContentType, FilenameOf(upload.FileName, fileId, image.ContentType), now,
+            stored = await files.SaveAsync(fileId, bytes, image.ContentType, FilenameOf(upload, fileId, image.ContentType), now,
                 isPrivate: false, image.Meta(FileKinds.Upload), cancellationToken);
         }
         catch (Exception e) when (StorageFaults.IsOutage(e) || e is OperationCanceledException)
@@ -120,9 +121,9 @@ public sealed class UploadFile(FileStore files, ImageInspector inspector, Upload
 
     // The client's name without any path, control or bidi control characters, its last 255 UTF-8 bytes at most (whole
     // characters); the file id's when nothing is left but dots (".", "..").
-    static string FilenameOf(string? given, string fileId, string type)
+    static string FilenameOf(IFormFile upload, string fileId, string type)
     {
-        var name = Path.GetFileName((given ?? "").Replace('\\', '/'));
+        var name = Path.GetFileName(GivenFilenameOf(upload).Replace('\\', '/'));
         // Control characters and bidi controls go: a right-to-left override makes "photo\u202Egnp.exe" read as
         // "photoexe.png". Other format characters stay (joiners belong in Persian, Indic and emoji names).
         name = new string([.. name.Where(c => !char.IsControl(c) && !IsBidiControl(c))]).Trim();
@@ -132,6 +133,21 @@ public sealed class UploadFile(FileStore files, ImageInspector inspector, Upload
             (keep, bytes) = (keep - used, bytes + rune.Utf8SequenceLength);
         name = name[keep..];
         return name.Trim('.').Length > 0 ? name : $"{fileId}.{ImageFormats.ExtensionOf(type)}";
+    }
+
+    // The form reader strips a quoted filename's quotes but leaves its quoted pairs (RFC 9110, 5.6.4): "a\"b.png" is
+    // a"b.png. Only \" and \\ are undone, so that an old browser's unescaped "C:\path\name.png" keeps its separators
+    // (HeaderUtilities.UnescapeAsQuotedString would drop them). A filename* (RFC 8187) comes decoded and is taken as is.
+    static string GivenFilenameOf(IFormFile upload)
+    {
+        var given = upload.FileName;
+        if (!given.Contains('\\') || ContentDispositionHeaderValue.TryParse(upload.ContentDisposition, out var disposition)
+            && disposition.FileNameStar.HasValue)
+            return given;
+        var name = new StringBuilder(given.Length);
+        for (var i = 0; i < given.Length; i++)
+            name.Append(given[i] == '\\' && i + 1 < given.Length && given[i + 1] is '"' or '\\' ? given[++i] : given[i]);
+        return name.ToString();
     }
 
     static bool IsBidiControl(char c) => c is '\u061C' or '\u200E' or '\u200F' or (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069');
