@@ -113,6 +113,25 @@ public sealed class ImageKeeperTests(StorageFixture storage) : IClassFixture<Sto
     }
 
     [Fact]
+    public async Task An_inline_store_whose_file_cannot_be_written_leaves_no_history_row()
+    {
+        var request = Request with { Prompt = "file refused " + Guid.NewGuid() };
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow); // the outage retries' waits pass at once
+        using var over = new KeeperOver(storage, new RecordingTransport(sent => sent.Method == Azure.Core.RequestMethod.Put
+            && sent.Uri.Path.Contains("/file_") ? RecordingTransport.Error(sent, 503, "Server busy") : null), clock);
+
+        var store = over.Keeper.StoreAsync(request, "offline", Image(100, 64));
+        for (var step = 0; step < 3_000 && !store.IsCompleted; step++)
+        {
+            await Task.Delay(5);
+            clock.Advance(TimeSpan.FromSeconds(1));
+        }
+        await Assert.ThrowsAsync<Azure.RequestFailedException>(() => store);
+
+        Assert.DoesNotContain((await over.History.ListPublicAsync(100, 0, default)).Images, i => i.Prompt == request.Prompt);
+    }
+
+    [Fact]
     public async Task Inline_stores_are_two_files_and_two_rows()
     {
         var first = await NewKeeper().StoreAsync(Request, "offline", Image(100, 64));
