@@ -4,14 +4,17 @@ namespace Functions.LocalHost;
 static class ConsoleLogs
 {
     /// <summary>
-    /// Each line stamped with its UTC time, to set beside a client's report; the Durable Task framework's per-step
-    /// lines (6 to 8 a job) only from warnings up, as the app logs each job's end itself.
+    /// Each line stamped with its UTC time and, when a request led to it, the request's path and id (its answer's
+    /// X-Request-Id), to set beside a client's report; the Durable Task framework's per-step lines (6 to 8 a job) only
+    /// from warnings up, as the app logs each job's end itself.
     /// </summary>
     public static ILoggingBuilder UseLocalHostConsole(this ILoggingBuilder logging) => logging
+        .Configure(factory => factory.ActivityTrackingOptions = ActivityTrackingOptions.None) // no trace and span ids: nothing exports them
         .AddSimpleConsole(console =>
         {
             console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
             console.UseUtcTimestamp = true;
+            console.IncludeScopes = true; // ASP.NET Core's request scope: "=> ConnectionId:… => RequestPath:… RequestId:…"
         })
         .AddFilter("Microsoft.DurableTask", LogLevel.Warning);
 }

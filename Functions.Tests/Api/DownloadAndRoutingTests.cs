@@ -31,6 +31,24 @@ public sealed class DownloadAndRoutingTests(AppFixture app) : IClassFixture<AppF
         return detail.GetString()!;
     }
 
+    [Theory]
+    [InlineData("GET", "/api/healthz", HttpStatusCode.OK)]
+    [InlineData("HEAD", "/api/v1/files", HttpStatusCode.OK)]
+    [InlineData("GET", "/api/no-such-route", HttpStatusCode.NotFound)]
+    [InlineData("PUT", "/api/healthz", HttpStatusCode.MethodNotAllowed)]
+    [InlineData("GET", "/api/v1/jobs/not-a-job", HttpStatusCode.UnprocessableEntity)]
+    [InlineData("POST", "/api/images/generate", HttpStatusCode.UnsupportedMediaType)]
+    public async Task Every_answer_names_its_request_for_a_clients_report(string method, string path, HttpStatusCode status)
+    {
+        var first = await app.Client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+        var second = await app.Client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+
+        Assert.Equal(status, first.StatusCode);
+        var id = Assert.Single(first.Headers.GetValues("X-Request-Id"));
+        Assert.False(string.IsNullOrWhiteSpace(id));
+        Assert.NotEqual(id, Assert.Single(second.Headers.GetValues("X-Request-Id")));
+    }
+
     [Fact]
     public async Task Download_sends_type_length_etag_and_cache_headers()
     {

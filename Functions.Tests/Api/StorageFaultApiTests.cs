@@ -41,6 +41,8 @@ public abstract class MisbehavingStorageFixture(int status) : AppFixture
         var kiapi = await files.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(JsonValueKind.String, kiapi.GetProperty("detail").ValueKind);
         Assert.DoesNotContain("RequestId", kiapi.GetRawText());
+        // The storage's request id stays out of the answers; the service's own names each, for a client's report.
+        Assert.NotEqual(Assert.Single(generate.Headers.GetValues("X-Request-Id")), Assert.Single(files.Headers.GetValues("X-Request-Id")));
     }
 }
 

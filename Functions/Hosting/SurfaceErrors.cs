@@ -19,6 +19,7 @@ public static class SurfaceErrors
     {
         app.Use((context, next) =>
         {
+            context.Response.NameInAnswer(context.TraceIdentifier);
             context.Request.OmitBodyOfHead();
             return next(context);
         });

@@ -2,12 +2,16 @@ using Microsoft.Azure.Functions.Worker.Middleware;
 
 namespace Functions.Hosting;
 
-/// <summary>Under the Functions host: an HTTP function's exception answers in its surface's error shape, and a HEAD answer has no body (see <see cref="SurfaceErrors"/>).</summary>
+/// <summary>Under the Functions host: an HTTP function's exception answers in its surface's error shape, a HEAD answer has no body (see <see cref="SurfaceErrors"/>), and each answer names its invocation (<see cref="RequestIds"/>).</summary>
 public sealed class SurfaceErrorsMiddleware : IFunctionsWorkerMiddleware
 {
     public async Task Invoke(FunctionContext context, FunctionExecutionDelegate next)
     {
-        context.GetHttpContext()?.Request.OmitBodyOfHead();
+        if (context.GetHttpContext() is { } request)
+        {
+            request.Response.NameInAnswer(context.InvocationId);
+            request.Request.OmitBodyOfHead();
+        }
         try
         {
             await next(context);
