@@ -12,6 +12,8 @@ public abstract class OwnedProcess(Process process) : IAsyncDisposable
 
     public int ExitCode => Process.ExitCode;
 
+    public int Id => Process.Id;
+
     /// <summary>SIGKILL: the process dies at once, mid-request, with nothing flushed or shut down.</summary>
     public void Kill()
     {

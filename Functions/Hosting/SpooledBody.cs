@@ -18,8 +18,7 @@ static class SpooledBody
     public static async Task<(byte[]? Bytes, RateLimitLease? Share)> ReadAsync(Stream body, ReadOnlyMemory<byte> start, long maxBytes,
         RequestBody.MemoryShare share, CancellationToken cancellationToken)
     {
-        await using var spool = new FileStream(Path.Combine(Path.GetTempPath(), Path.GetRandomFileName()), FileMode.CreateNew, FileAccess.ReadWrite,
-            FileShare.None, CopyBufferBytes, FileOptions.Asynchronous | FileOptions.DeleteOnClose);
+        await using var spool = OpenSpool();
         await spool.WriteAsync(start, cancellationToken);
         var buffer = new byte[CopyBufferBytes];
         int read;
@@ -40,6 +39,26 @@ static class SpooledBody
         catch
         {
             lease.Dispose();
+            throw;
+        }
+    }
+
+    // A file no other process needs to see: on Unix its name goes as soon as it is open, so that a process killed while
+    // a body arrives (kill -9, out of memory) leaves nothing behind; .NET's DeleteOnClose there only deletes on Dispose.
+    // On Windows the system deletes a DeleteOnClose file when its last handle closes, however the process ends.
+    static FileStream OpenSpool()
+    {
+        var path = Path.Combine(Path.GetTempPath(), Path.GetRandomFileName());
+        var spool = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, CopyBufferBytes,
+            FileOptions.Asynchronous | (OperatingSystem.IsWindows() ? FileOptions.DeleteOnClose : FileOptions.None));
+        try
+        {
+            if (!OperatingSystem.IsWindows()) File.Delete(path);
+            return spool;
+        }
+        catch
+        {
+            spool.Dispose();
             throw;
         }
     }

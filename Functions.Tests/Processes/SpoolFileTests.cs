@@ -1,0 +1,53 @@
+using System.Net.Sockets;
+using System.Text;
+
+namespace Functions.Tests.Processes;
+
+/// <summary>
+/// A large generate body is spooled to a temporary file while it arrives. A process killed meanwhile (kill -9, out of
+/// memory) must not leave that file behind: .NET deletes a DeleteOnClose file on Linux only when it is disposed.
+/// </summary>
+public sealed class SpoolFileTests : IAsyncLifetime
+{
+    readonly DirectoryInfo _temporary = Directory.CreateTempSubdirectory("spool-test-");
+    Azurite _azurite = null!;
+    AppProcess _app = null!;
+
+    public async Task InitializeAsync()
+    {
+        _azurite = await Azurite.StartAsync();
+        _app = await AppProcess.StartAsync(AppProcess.BuiltDll, _azurite.ConnectionString,
+            new Dictionary<string, string> { ["TMPDIR"] = _temporary.FullName, ["ASPNETCORE_TEMP"] = _temporary.FullName });
+    }
+
+    [Fact]
+    public async Task A_process_killed_while_a_body_is_spooled_leaves_no_file_behind()
+    {
+        using var socket = new TcpClient();
+        await socket.ConnectAsync(_app.BaseAddress.Host, _app.BaseAddress.Port);
+        var stream = socket.GetStream();
+        var start = "{\"prompt\":\"spooled\",\"referenceImageBase64\":\"" + new string('A', 2 * 1024 * 1024);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(
+            $"POST /api/images/generate HTTP/1.1\r\nHost: {_app.BaseAddress.Authority}\r\nContent-Type: application/json\r\nContent-Length: {start.Length + 1024}\r\n\r\n{start}"));
+
+        // The body stops short of its length: the app holds it open in its spool until the kill.
+        await Eventually.HoldsAsync(() => Task.FromResult(OpenFilesUnder(_app.Id, _temporary.FullName) > 0));
+        _app.Kill();
+
+        // The runtime's own diagnostic sockets and pipes stay (they are not files of the app's).
+        Assert.DoesNotContain(_temporary.EnumerateFiles("*", SearchOption.AllDirectories),
+            file => !file.Name.StartsWith("dotnet-diagnostic-", StringComparison.Ordinal) && !file.Name.StartsWith("clr-debug-pipe-", StringComparison.Ordinal));
+    }
+
+    /// <summary>How many of the process's open files are (or were, before they were unlinked) in <paramref name="directory"/>.</summary>
+    static int OpenFilesUnder(int processId, string directory) =>
+        new DirectoryInfo($"/proc/{processId}/fd").EnumerateFileSystemInfos()
+            .Count(fd => fd.LinkTarget?.StartsWith(directory + "/", StringComparison.Ordinal) == true);
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        await _azurite.DisposeAsync();
+        _temporary.Delete(recursive: true);
+    }
+}
