@@ -4,8 +4,9 @@ using System.Text;
 namespace Functions.Tests.Processes;
 
 /// <summary>
-/// A large generate body is spooled to a temporary file while it arrives. A process killed meanwhile (kill -9, out of
-/// memory) must not leave that file behind: .NET deletes a DeleteOnClose file on Linux only when it is disposed.
+/// Large bodies go to temporary files while they arrive: a generate body to the app's spool, an upload's file part to
+/// ASP.NET Core's multipart buffer. A process killed meanwhile (kill -9, out of memory) must not leave them behind for
+/// good: .NET deletes a DeleteOnClose file on Linux only when it is disposed.
 /// </summary>
 public sealed class SpoolFileTests : IAsyncLifetime
 {
@@ -37,6 +38,38 @@ public sealed class SpoolFileTests : IAsyncLifetime
         // The runtime's own diagnostic sockets and pipes stay (they are not files of the app's).
         Assert.DoesNotContain(_temporary.EnumerateFiles("*", SearchOption.AllDirectories),
             file => !file.Name.StartsWith("dotnet-diagnostic-", StringComparison.Ordinal) && !file.Name.StartsWith("clr-debug-pipe-", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_upload_buffer_a_killed_process_left_is_removed_by_the_next_start_once_an_hour_old()
+    {
+        using (var socket = new TcpClient())
+        {
+            await socket.ConnectAsync(_app.BaseAddress.Host, _app.BaseAddress.Port);
+            var part = "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n" + new string('x', 256 * 1024);
+            await socket.GetStream().WriteAsync(Encoding.ASCII.GetBytes(
+                $"POST /api/v1/files HTTP/1.1\r\nHost: {_app.BaseAddress.Authority}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: {part.Length + 1024}\r\n\r\n{part}"));
+            await Eventually.HoldsAsync(() => Task.FromResult(OpenFilesUnder(_app.Id, _temporary.FullName) > 0));
+            _app.Kill();
+        }
+        var left = Assert.Single(_temporary.EnumerateFiles("ASPNETCORE_*.tmp")); // ASP.NET Core's own, deleted only when disposed
+        left.LastWriteTimeUtc = DateTime.UtcNow.AddHours(-2);
+        var recent = Plant("ASPNETCORE_recent.tmp", TimeSpan.FromMinutes(10)); // maybe another process's upload under way
+        var other = Plant("other.tmp", TimeSpan.FromHours(2)); // not ASP.NET Core's
+
+        await using var next = await AppProcess.StartAsync(AppProcess.BuiltDll, _azurite.ConnectionString,
+            new Dictionary<string, string> { ["TMPDIR"] = _temporary.FullName, ["ASPNETCORE_TEMP"] = _temporary.FullName });
+
+        await Eventually.HoldsAsync(() => Task.FromResult(!File.Exists(left.FullName)));
+        Assert.True(File.Exists(recent) && File.Exists(other));
+    }
+
+    string Plant(string name, TimeSpan age)
+    {
+        var path = Path.Combine(_temporary.FullName, name);
+        File.WriteAllText(path, "x");
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow - age);
+        return path;
     }
 
     /// <summary>How many of the process's open files are (or were, before they were unlinked) in <paramref name="directory"/>.</summary>

@@ -42,6 +42,7 @@ public static class ServiceRegistration
         services.AddSingleton<IAdminKeyAnnouncer, ConsoleAdminKeyAnnouncer>();
         services.AddHostedService<AdminKey.Startup>();
         services.AddHostedService<ProviderSummary>();
+        services.AddHostedService<StaleUploadBuffers>();
         services.AddSingleton<PublicUrls>();
 
         services.AddSingleton<ModelCatalog>();
