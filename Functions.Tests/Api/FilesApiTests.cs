@@ -78,6 +78,22 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
         Assert.Equal(kept, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("filename").GetString());
     }
 
+    [Theory]
+    [InlineData("filename*=UTF-8''%FF%FEx.png")]
+    [InlineData("filename=\"\u00FF\u00FE.png\"")] // raw bytes 0xFF 0xFE (the part is written in Latin-1)
+    [InlineData("filename=\"caf\u00E9.png\"")] // "café" in Latin-1: 0xE9 alone is no UTF-8
+    public async Task A_filename_that_is_not_utf8_is_422(string parameter)
+    {
+        var body = new ByteArrayContent([.. Encoding.Latin1.GetBytes($"--b\r\nContent-Disposition: form-data; name=\"file\"; {parameter}\r\nContent-Type: image/png\r\n\r\n"),
+            .. Png, .. "\r\n--b--\r\n"u8.ToArray()]);
+        body.Headers.ContentType = MediaTypeHeaderValue.Parse("multipart/form-data; boundary=b");
+
+        var response = await app.Client.PostAsync("/api/v1/files", body);
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Contains("not valid UTF-8", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail")[0].GetProperty("msg").GetString());
+    }
+
     [Fact]
     public async Task A_long_filename_keeps_its_last_255_utf8_bytes_whole_characters_only()
     {

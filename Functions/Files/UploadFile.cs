@@ -34,6 +34,11 @@ public sealed class UploadFile(FileStore files, ImageInspector inspector, Upload
         var (upload, invalid) = TheOneFileOf(form!);
         if (invalid is not null) return invalid;
         if (upload!.Length > MaxBytes) return TooLarge();
+        var given = GivenFilenameOf(upload);
+        // The multipart reader decodes a name's bytes that are not UTF-8 (raw, or percent-encoded in filename*) as U+FFFD.
+        if (given.Contains('\uFFFD'))
+            return KiapiErrors.Invalid("body", "file", "The filename is not valid UTF-8 (or holds U+FFFD); send it in UTF-8, raw or percent-encoded in filename*",
+                "value_error", null);
 
         using var share = await memory.AcquireAsync(UploadBudget.HeldByUpload(upload.Length), cancellationToken); // held until the bytes are stored or refused
         var bytes = new byte[upload.Length];
@@ -47,7 +52,7 @@ public sealed class UploadFile(FileStore files, ImageInspector inspector, Upload
         StoredFile stored;
         try
         {
-            stored = await files.SaveAsync(fileId, bytes, image.ContentType, FilenameOf(upload, fileId, image.ContentType), now,
+            stored = await files.SaveAsync(fileId, bytes, image.ContentType, FilenameOf(given, fileId, image.ContentType), now,
                 isPrivate: false, image.Meta(FileKinds.Upload), cancellationToken);
         }
         catch (Exception e) when (StorageFaults.IsOutage(e) || e is OperationCanceledException)
@@ -121,9 +126,9 @@ public sealed class UploadFile(FileStore files, ImageInspector inspector, Upload
 
     // The client's name without any path, control or bidi control characters, its last 255 UTF-8 bytes at most (whole
     // characters); the file id's when nothing is left but dots (".", "..").
-    static string FilenameOf(IFormFile upload, string fileId, string type)
+    static string FilenameOf(string given, string fileId, string type)
     {
-        var name = Path.GetFileName(GivenFilenameOf(upload).Replace('\\', '/'));
+        var name = Path.GetFileName(given.Replace('\\', '/'));
         // Control characters and bidi controls go: a right-to-left override makes "photo\u202Egnp.exe" read as
         // "photoexe.png". Other format characters stay (joiners belong in Persian, Indic and emoji names).
         name = new string([.. name.Where(c => !char.IsControl(c) && !IsBidiControl(c))]).Trim();
