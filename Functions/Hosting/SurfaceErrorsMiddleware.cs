@@ -7,16 +7,17 @@ public sealed class SurfaceErrorsMiddleware : IFunctionsWorkerMiddleware
 {
     public async Task Invoke(FunctionContext context, FunctionExecutionDelegate next)
     {
-        if (context.GetHttpContext() is { } request)
+        var http = context.GetHttpContext(); // none for the orchestrator and activities
+        if (http is not null)
         {
-            request.Response.NameInAnswer(context.InvocationId);
-            request.Request.OmitBodyOfHead();
+            http.Response.NameInAnswer(context.InvocationId);
+            http.Request.OmitBodyOfHead();
         }
         try
         {
             await next(context);
         }
-        catch (Exception e) when (context.GetHttpContext() is { Response.HasStarted: false } http)
+        catch (Exception e) when (http is { Response.HasStarted: false })
         {
             await SurfaceErrors.WriteExceptionAsync(http, e);
         }
