@@ -153,6 +153,29 @@ public sealed class GenerateImageValidatorTests
     }
 
     [Theory]
+    [InlineData("a space between the two '='")]
+    [InlineData("a line break between the two '='")]
+    [InlineData("a space after every character")]
+    public async Task A_reference_whose_padding_whitespace_splits_decodes_to_its_bytes(string spacing)
+    {
+        // An image whose length leaves one byte over three, so that its Base64 ends in "==".
+        var image = Enumerable.Range(8, 40).Select(side => TestImages.Encode(side, side)).First(bytes => bytes.Length % 3 == 1);
+        var base64 = Convert.ToBase64String(image);
+        Assert.EndsWith("==", base64);
+        var spaced = spacing switch
+        {
+            "a space between the two '='" => base64[..^1] + " =",
+            "a line break between the two '='" => base64[..^1] + "\n=",
+            _ => string.Join(' ', base64.ToCharArray()),
+        };
+
+        var (input, error) = await ValidateAsync(JsonSerializer.Serialize(new { prompt = "x", referenceImageBase64 = spaced }));
+
+        Assert.Null(error);
+        Assert.Equal(image, input!.ReferenceImage);
+    }
+
+    [Theory]
     [InlineData("DATA:image/png;BASE64,", "no error")] // a URL scheme and its ";base64" are read in any case
     [InlineData("data:image/png;base64", "invalid_base64")] // no comma before the payload
     [InlineData("data:image/png,", "invalid_base64")] // a payload that is not Base64

@@ -174,8 +174,7 @@ public static class GenerateImageValidator
         // and is skipped by the decoder.
         var significant = base64.Length - base64.Count((byte)' ') - base64.Count((byte)'\n') - base64.Count((byte)'\r') - base64.Count((byte)'\t');
         if (significant > MaxReferenceBase64) return TooLarge();
-        var trimmed = base64.TrimEnd(" \t\r\n"u8);
-        var decoded = new byte[Math.Max(0, significant / 4 * 3 - (trimmed.EndsWith("=="u8) ? 2 : trimmed.EndsWith("="u8) ? 1 : 0))];
+        var decoded = new byte[Math.Max(0, significant / 4 * 3 - PaddingOf(base64))];
         if (Base64.DecodeFromUtf8(base64, decoded, out _, out var written) != OperationStatus.Done || written != decoded.Length)
             return new ErrorResponse("invalid_base64", "referenceImageBase64 is not valid Base64.");
         // An empty image is a mistake, not "no reference": leave the field out for that.
@@ -184,6 +183,19 @@ public static class GenerateImageValidator
         bytes = decoded;
         mime = declared is null ? null : ImageFormats.Normalize(declared);
         return null;
+    }
+
+    /// <summary>How many '=' end the Base64, whitespace among them skipped ("…g= =" has two, as the decoder reads it).</summary>
+    static int PaddingOf(ReadOnlySpan<byte> base64)
+    {
+        var padding = 0;
+        for (var i = base64.Length - 1; i >= 0 && padding < 2; i--)
+        {
+            if (base64[i] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n') continue;
+            if (base64[i] != (byte)'=') break;
+            padding++;
+        }
+        return padding;
     }
 
     /// <summary>A JSON string's UTF-8, as the body holds it when it has no escape, else unescaped into an array of its own.</summary>
