@@ -66,7 +66,10 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
     [InlineData("filename=\"a\\\\b.png\"", "b.png")] // an escaped backslash is still a path separator
     [InlineData("filename=\"C:\\Users\\me\\photo.png\"", "photo.png")] // an old browser's Windows path, unescaped
     [InlineData("filename*=UTF-8''a%5C%22b.png", "\"b.png")] // RFC 8187: decoded already, no quoted pairs
-    public async Task A_quoted_filename_is_read_as_a_quoted_string(string parameter, string kept)
+    [InlineData("filename=\"pl\\\"ain.png\"; filename*=UTF-8''", "pl\"ain.png")] // a filename* that names nothing: the filename
+    [InlineData("filename=\"a.png\"; filename*=UTF-8''%E2%80%AE", "a.png")] // nor one of only a bidi control
+    [InlineData("filename=\"b.png\"; filename*=UTF-8''st%C3%A4r.png", "stär.png")] // filename* first (RFC 6266, 4.3)
+    public async Task A_parts_filename_is_read_as_its_header_gives_it(string parameter, string kept)
     {
         var body = new ByteArrayContent([.. Encoding.ASCII.GetBytes($"--b\r\nContent-Disposition: form-data; name=\"file\"; {parameter}\r\nContent-Type: image/png\r\n\r\n"),
             .. Png, .. "\r\n--b--\r\n"u8.ToArray()]);
@@ -106,6 +109,13 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
 
         var ascii = await (await UploadAsync(Png, new string('a', 300) + ".png")).Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(new string('a', 251) + ".png", ascii.GetProperty("filename").GetString()); // 255 bytes exactly
+
+        // A cut that keeps a space or a dot at the start drops it.
+        foreach (var before in new[] { ' ', '.' })
+        {
+            var cut = await (await UploadAsync(Png, "xxxxxxxxx" + before + new string('y', 250) + ".png")).Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal(new string('y', 250) + ".png", cut.GetProperty("filename").GetString());
+        }
     }
 
     [Fact]

@@ -34,9 +34,9 @@ public sealed class UploadFile(FileStore files, ImageInspector inspector, Upload
         var (upload, invalid) = TheOneFileOf(form!);
         if (invalid is not null) return invalid;
         if (upload!.Length > MaxBytes) return TooLarge();
-        var given = GivenFilenameOf(upload);
+        var given = GivenFilenamesOf(upload);
         // The multipart reader decodes a name's bytes that are not UTF-8 (raw, or percent-encoded in filename*) as U+FFFD.
-        if (given.Contains('\uFFFD'))
+        if (given.Any(name => name.Contains('\uFFFD')))
             return KiapiErrors.Invalid("body", "file", "The filename is not valid UTF-8 (or holds U+FFFD); send it in UTF-8, raw or percent-encoded in filename*",
                 "value_error", null);
 
@@ -124,9 +124,13 @@ public sealed class UploadFile(FileStore files, ImageInspector inspector, Upload
         return uploads[0].Length == 0 ? (null, KiapiErrors.Invalid("body", "file", "The file is empty", "value_error", uploads[0].FileName)) : (uploads[0], null);
     }
 
-    // The client's name without any path, control or bidi control characters, its last 255 UTF-8 bytes at most (whole
-    // characters); the file id's when nothing is left but dots (".", "..").
-    static string FilenameOf(string given, string fileId, string type)
+    // The client's first name that leaves something once cleaned, else the file id's (see CleanFilename).
+    static string FilenameOf(IEnumerable<string> given, string fileId, string type) =>
+        given.Select(CleanFilename).FirstOrDefault(name => name.Length > 0) ?? $"{fileId}.{ImageFormats.ExtensionOf(type)}";
+
+    // A name without any path, control or bidi control characters, its last 255 UTF-8 bytes at most (whole characters,
+    // not starting with a space or a dot); empty when nothing is left but dots (".", "..").
+    static string CleanFilename(string given)
     {
         var name = Path.GetFileName(given.Replace('\\', '/'));
         // Control characters and bidi controls go: a right-to-left override makes "photo\u202Egnp.exe" read as
@@ -136,19 +140,26 @@ public sealed class UploadFile(FileStore files, ImageInspector inspector, Upload
         while (keep > 0 && Rune.DecodeLastFromUtf16(name.AsSpan(0, keep), out var rune, out var used) == OperationStatus.Done
                && bytes + rune.Utf8SequenceLength <= MaxFilenameBytes)
             (keep, bytes) = (keep - used, bytes + rune.Utf8SequenceLength);
-        name = name[keep..];
-        return name.Trim('.').Length > 0 ? name : $"{fileId}.{ImageFormats.ExtensionOf(type)}";
+        if (keep > 0) name = new string([.. name[keep..].SkipWhile(c => c == '.' || char.IsWhiteSpace(c))]);
+        return name.Trim('.').Length > 0 ? name : "";
     }
 
-    // The form reader strips a quoted filename's quotes but leaves its quoted pairs (RFC 9110, 5.6.4): "a\"b.png" is
-    // a"b.png. Only \" and \\ are undone, so that an old browser's unescaped "C:\path\name.png" keeps its separators
-    // (HeaderUtilities.UnescapeAsQuotedString would drop them). A filename* (RFC 8187) comes decoded and is taken as is.
-    static string GivenFilenameOf(IFormFile upload)
+    // The names the part gives, the preferred first (RFC 6266, 4.3): filename* (RFC 8187), decoded as is, then filename,
+    // whose quoted pairs (RFC 9110, 5.6.4) the header parser leaves in: "a\"b.png" is a"b.png.
+    static List<string> GivenFilenamesOf(IFormFile upload)
     {
-        var given = upload.FileName;
-        if (!given.Contains('\\') || ContentDispositionHeaderValue.TryParse(upload.ContentDisposition, out var disposition)
-            && disposition.FileNameStar.HasValue)
-            return given;
+        if (!ContentDispositionHeaderValue.TryParse(upload.ContentDisposition, out var disposition)) return [upload.FileName];
+        List<string> names = [];
+        if (disposition.FileNameStar.HasValue) names.Add(disposition.FileNameStar.ToString());
+        if (disposition.FileName.HasValue) names.Add(WithoutQuotedPairs(HeaderUtilities.RemoveQuotes(disposition.FileName).ToString()));
+        return names;
+    }
+
+    // Only \" and \\ are undone, so that an old browser's unescaped "C:\path\name.png" keeps its separators
+    // (HeaderUtilities.UnescapeAsQuotedString would drop them).
+    static string WithoutQuotedPairs(string given)
+    {
+        if (!given.Contains('\\')) return given;
         var name = new StringBuilder(given.Length);
         for (var i = 0; i < given.Length; i++)
             name.Append(given[i] == '\\' && i + 1 < given.Length && given[i + 1] is '"' or '\\' ? given[++i] : given[i]);
