@@ -41,7 +41,7 @@ public sealed class IdempotencyKeyReusedException(string key)
 /// Schedules a generation orchestration. With an idempotency key, the key is bound to the new job id first and the
 /// job scheduled second; of concurrent requests with one key exactly one binds it, and the others answer for its job.
 /// </summary>
-public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions> upstream, TimeProvider clock)
+public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions> upstream, TimeProvider clock, ILogger<JobSubmitter> logger)
 {
     // How long after binding a key the winner may take to schedule its job: well past what one Durable client call may
     // take (the local host waits 20 s for the backend to start, then 30 s for its answer), since a call cut off there
@@ -101,6 +101,8 @@ public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions>
             await ReleaseQuietlyAsync(idempotency.Key, jobId);
             throw;
         }
+        // Under the request's scope: the line that ties its X-Request-Id to the job, whose own lines carry the job id.
+        logger.LogInformation("Job {JobId} scheduled ({Model})", jobId, request.Model);
         return new Submission(new JobRecord(jobId, JobStatus.Queued, request, now, "queued", ReferenceIsCopy: referenceIsCopy), Replayed: false);
     }
 
