@@ -65,6 +65,19 @@ public sealed class ClientMisbehaviourTests : IAsyncLifetime
         return await AnswerAsync(socket, bound.Token);
     }
 
+    [Fact]
+    public async Task An_asterisk_request_target_is_a_404_that_names_it()
+    {
+        using var socket = await ConnectAsync();
+        await socket.SendAsync("OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"u8.ToArray());
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        var (status, body) = await AnswerAsync(socket, bound.Token);
+
+        Assert.Equal(404, status);
+        Assert.Equal("There is no endpoint at *.", JsonDocument.Parse(body).RootElement.GetProperty("message").GetString()); // was "at ."
+    }
+
     [Theory]
     [InlineData("/api/images/generate", "application/json")]
     [InlineData("/api/v1/files", "multipart/form-data; boundary=b")]

@@ -4,6 +4,7 @@ using Functions.Jobs;
 using Functions.Storage;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Functions.Hosting;
 
@@ -85,14 +86,18 @@ public static class SurfaceErrors
     {
         var (code, message) = error ?? status switch
         {
-            StatusCodes.Status404NotFound => ("not_found", $"There is no endpoint at {Echo.Of(context.Request.Path.Value)}."),
-            StatusCodes.Status405MethodNotAllowed => ("method_not_allowed", $"{Echo.Of(context.Request.Method)} is not allowed on {Echo.Of(context.Request.Path.Value)}."),
+            StatusCodes.Status404NotFound => ("not_found", $"There is no endpoint at {Echo.Of(TargetOf(context))}."),
+            StatusCodes.Status405MethodNotAllowed => ("method_not_allowed", $"{Echo.Of(context.Request.Method)} is not allowed on {Echo.Of(TargetOf(context))}."),
             _ => ("error", $"The request failed with status {status}."),
         };
         return Routes.IsKiapi(context.Request.Path)
             ? KiapiErrors.Of(status, message).ExecuteAsync(context)
             : KioaiErrors.Of(status, code, message).ExecuteAsync(context);
     }
+
+    // The path, or the request target when there is none (OPTIONS *).
+    static string? TargetOf(HttpContext context) =>
+        context.Request.Path.HasValue ? context.Request.Path.Value : context.Features.Get<IHttpRequestFeature>()?.RawTarget;
 
     // A hint, not a measurement: the storage clients' own retries (about a second) are spent by the time a client sees 503.
     public const string OutageRetryAfter = "5";
