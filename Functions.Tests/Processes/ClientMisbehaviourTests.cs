@@ -203,8 +203,7 @@ public sealed class ClientMisbehaviourTests : IAsyncLifetime
     public async Task An_empty_idempotency_key_is_400_invalid_idempotency_key_and_makes_no_job()
     {
         using var client = _app.CreateClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/images/generate") { Content = JsonContent.Create(new { prompt = "empty key" }) };
-        request.Headers.TryAddWithoutValidation("Idempotency-Key", "");
+        using var request = GenerateRequests.With(new { prompt = "empty key" }, "Idempotency-Key", "");
 
         var response = await client.SendAsync(request);
 

@@ -20,8 +20,7 @@ public sealed class RequestIdLogTests : IAsyncLifetime
     public async Task The_request_that_made_a_job_logs_its_request_id_beside_the_job_id()
     {
         using var client = _app.CreateClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/images/generate") { Content = JsonContent.Create(new { prompt = "a logged job" }) };
-        request.Headers.Add("Prefer", "respond-async");
+        using var request = GenerateRequests.With(new { prompt = "a logged job" }, "Prefer", "respond-async");
 
         var answer = await client.SendAsync(request);
 
