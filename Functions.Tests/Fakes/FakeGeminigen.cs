@@ -129,7 +129,7 @@ public sealed class FakeGeminigen : FakeUpstream
                 _ => 0,
             }),
         };
-        await Results.Json(record).ExecuteAsync(context);
+        await Results.Json(WithNesting(record, task.Fault)).ExecuteAsync(context);
     }
 
     static Dictionary<string, object?> Record(string uuid, int status, int percentage) => new()

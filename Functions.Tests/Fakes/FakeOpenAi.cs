@@ -68,7 +68,7 @@ public sealed class FakeOpenAi : FakeUpstream
             : fault == Fault.BothImageForms
                 ? new { b64_json = Convert.ToBase64String(Image), url = ImageUrl(null), revised_prompt = prompt }
                 : new { b64_json = Convert.ToBase64String(fault == Fault.NotAnImage ? "not an image at all"u8.ToArray() : Image), revised_prompt = prompt };
-        await Results.Json(new { created = 1763600000, data = new[] { data }, usage = new { total_tokens = 100 } }).ExecuteAsync(context);
+        await Results.Json(WithNesting(new { created = 1763600000, data = new[] { data }, usage = new { total_tokens = 100 } }, fault)).ExecuteAsync(context);
     });
 
     static async Task<(string? Code, string Message, string? Param)?> ProblemOfAsync(HttpRequest request)

@@ -55,7 +55,7 @@ public sealed class FakeSiliconFlow : FakeUpstream
         }
         context.Response.Headers["x-siliconcloud-trace-id"] = Guid.NewGuid().ToString("N");
         var url = ImageUrl(fault is Fault.ExpiredUrl or Fault.NotAnImage or Fault.OversizedImage or Fault.CutOffImage or Fault.MislabelledImage ? fault : null);
-        await Results.Json(new { images = new[] { new { url } }, timings = new { inference = 0.42 }, seed = 4242 }).ExecuteAsync(context);
+        await Results.Json(WithNesting(new { images = new[] { new { url } }, timings = new { inference = 0.42 }, seed = 4242 }, fault)).ExecuteAsync(context);
     });
 
     // Fields the schema does not name pass: it does not set additionalProperties to false.

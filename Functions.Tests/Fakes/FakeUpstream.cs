@@ -69,6 +69,8 @@ public enum Fault
     VerboseRecord,
     /// <summary>The same with 5 MB of prose: past the 4 MiB cap on a task's record.</summary>
     OversizedRecord,
+    /// <summary>The usual answer with one field more, <see cref="FakeUpstream.NestingDepth"/> arrays deep (a reader takes 64 levels).</summary>
+    DeeplyNested,
 }
 
 /// <summary>One request a fake received: method, path, headers, (form or JSON) fields, and when it arrived.</summary>
@@ -108,6 +110,20 @@ public abstract class FakeUpstream : IAsyncDisposable
     }
 
     public string BaseUrl { get; }
+
+    /// <summary>How deep a <see cref="Fault.DeeplyNested"/> answer's extra field goes: deeper than apiDebug can show within 64 levels.</summary>
+    public const int NestingDepth = 60;
+
+    /// <summary>The answer, with a field <see cref="NestingDepth"/> arrays deep added under <see cref="Fault.DeeplyNested"/>.</summary>
+    protected static object WithNesting(object answer, Fault? fault)
+    {
+        if (fault != Fault.DeeplyNested) return answer;
+        var nested = new JsonArray();
+        for (var level = 1; level < NestingDepth; level++) nested = new JsonArray(nested);
+        var withField = JsonSerializer.SerializeToNode(answer)!.AsObject();
+        withField["layers"] = nested;
+        return withField;
+    }
 
     protected abstract void Map(WebApplication app);
 

@@ -392,6 +392,32 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
         Assert.True(debug.GetRawText().Length < 100_000, $"apiDebug is {debug.GetRawText().Length} characters");
     }
 
+    [Theory]
+    [InlineData("gpt-image-1")]
+    [InlineData("Kwai-Kolors/Kolors")]
+    [InlineData("grok")]
+    public async Task An_answer_nested_deeper_than_apidebug_can_show_gives_the_image_once_with_the_depth_cut(string model)
+    {
+        app.ClearFaults();
+        var (upstream, path) = model switch
+        {
+            "grok" => ((FakeUpstream)app.Geminigen, Grok),
+            "gpt-image-1" => (app.OpenAi, "/v1/images/generations"),
+            _ => (app.SiliconFlow, "/v1/images/generations"),
+        };
+        upstream.Fail(path, Fault.DeeplyNested, times: 1);
+        var (calls, history) = (upstream.CountOf(path), await GenerateImageTests.HistoryTotalAsync(app));
+
+        // apiDebug sits 3 levels down in the answer (and deeper in a job's engine messages), whose writers stop at 64 levels.
+        var json = await app.GenerateAsync(new { prompt = "a deeply nested answer", model });
+
+        Assert.Equal(calls + 1, upstream.CountOf(path)); // a job's submit was not sent again
+        Assert.Equal(history + 1, await GenerateImageTests.HistoryTotalAsync(app));
+        var debug = json.GetProperty("apiDebug");
+        Assert.False(debug.GetProperty("usedFallback").GetBoolean());
+        Assert.Contains("nested deeper than", debug.GetProperty("responseBody").GetRawText());
+    }
+
     [Fact]
     public async Task A_check_answer_past_the_answer_cap_moves_the_job_to_its_fallback_at_once_not_at_its_deadline()
     {

@@ -127,6 +127,21 @@ public sealed class RedactionTests
     }
 
     [Fact]
+    public void A_prompt_that_happens_to_be_valid_base64_is_shown_as_the_text_it_is()
+    {
+        var letters = new string('a', 4000);
+        var pattern = string.Concat(Enumerable.Repeat("Ab1+", 70));
+
+        var debug = ApiDebugRedaction.Create("https://up.example/v1", "POST", [], new JsonObject { ["prompt"] = letters, ["negative_prompt"] = pattern },
+            200, new JsonObject { ["revised_prompt"] = pattern, ["b64_json"] = pattern }, TimeSpan.Zero);
+
+        Assert.Equal(letters, (string)debug.RequestBody["prompt"]!);
+        Assert.Equal(pattern, (string)debug.RequestBody["negative_prompt"]!);
+        Assert.Equal(pattern, (string)debug.ResponseBody["revised_prompt"]!);
+        Assert.Equal("<base64: 210 bytes>", (string)debug.ResponseBody["b64_json"]!); // any other member: a payload
+    }
+
+    [Fact]
     public void Base64_payloads_become_their_length()
     {
         var payload = Convert.ToBase64String(new byte[3000]);

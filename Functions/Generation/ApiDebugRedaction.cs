@@ -56,23 +56,39 @@ public static class ApiDebugRedaction
         _ => node.ToJsonString().Length,
     };
 
-    /// <summary>Redacts a JSON body: secret-named fields and Base64 blobs anywhere in it.</summary>
-    public static JsonNode? Body(JsonNode? node) => node switch
+    /// <summary>
+    /// How many levels of objects and arrays a body shows; deeper ones become a note. apiDebug sits 3 levels down in an
+    /// answer, and deeper in a job's engine messages, whose writers stop at 64: an upstream's answer read whole (64 levels) failed them.
+    /// </summary>
+    public const int DeepestShownLevel = 16;
+
+    /// <summary>Redacts a JSON body: secret-named fields and Base64 blobs anywhere in it, and what lies past <see cref="DeepestShownLevel"/>.</summary>
+    public static JsonNode? Body(JsonNode? node) => Body(node, level: 0);
+
+    static JsonNode? Body(JsonNode? node, int level) => node switch
     {
+        JsonObject or JsonArray when level >= DeepestShownLevel => JsonValue.Create($"<nested deeper than {DeepestShownLevel} levels>"),
         JsonObject obj => new JsonObject(obj.Select(p => KeyValuePair.Create(p.Key,
-            IsSecretName(p.Key) && !IsTokenCount(p.Key, p.Value) ? JsonValue.Create(Hidden) : Body(p.Value)))),
-        JsonArray array => new JsonArray(array.Select(Body).ToArray()),
+            IsSecretName(p.Key) && !IsTokenCount(p.Key, p.Value) ? JsonValue.Create(Hidden)
+            : IsPrompt(p.Key) && p.Value is JsonValue prompt && prompt.TryGetValue<string>(out var text) ? JsonValue.Create(String(text, mayBePayload: false))
+            : Body(p.Value, level + 1)))),
+        JsonArray array => new JsonArray(array.Select(item => Body(item, level + 1)).ToArray()),
         JsonValue value when value.TryGetValue<string>(out var text) => JsonValue.Create(String(text)),
         _ => node?.DeepClone(),
     };
 
+    // A prompt (prompt, negative_prompt, revised_prompt) is text someone wrote, even when it reads as Base64 ("aaaa…").
+    static bool IsPrompt(string name) => name.Contains("prompt", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>A URL loses its query-string credentials; a long Base64 string (or data URL) becomes a note of its decoded size.</summary>
-    public static string String(string text)
+    public static string String(string text) => String(text, mayBePayload: true);
+
+    static string String(string text, bool mayBePayload)
     {
         // An upstream's answer carries its image's URL, signed (sig=, X-Amz-Signature=) as often as not.
         if (text.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || text.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
             return Echo.Of(Url(text), LongestShownString);
-        if (text.Length <= LongestPlainString) return text;
+        if (text.Length <= LongestPlainString || !mayBePayload) return Echo.Of(text, LongestShownString);
         var payload = text.StartsWith("data:", StringComparison.Ordinal) && text.IndexOf(',') is var comma and > 0 ? text[(comma + 1)..] : text;
         // Base64.IsValid skips white space, which would let long prose pass for Base64.
         return !payload.Any(char.IsWhiteSpace) && Base64.IsValid(payload, out var decodedLength) ? $"<base64: {decodedLength} bytes>"
