@@ -140,7 +140,7 @@ public sealed class WaitForJobTests
         var durable = new Mock<DurableTaskClient>("test");
         durable.Setup(d => d.GetInstanceAsync("job_0abc", It.IsAny<bool>(), It.IsAny<CancellationToken>())).ReturnsAsync((OrchestrationMetadata?)null);
 
-        var (job, deleted) = await durable.Object.WaitForJobAsync("job_0abc", TimeSpan.FromSeconds(5), TimeProvider.System, default);
+        var (job, deleted) = await durable.Object.WaitForJobAsync("job_0abc", DurableJobsTests.NoCancels, TimeSpan.FromSeconds(5), TimeProvider.System, default);
 
         Assert.Null(job);
         Assert.True(deleted);

@@ -98,8 +98,9 @@ public sealed class CancelRunningTests(GatedProviderFixture app) : IClassFixture
     }
 
     /// <summary>The ids of the public jobs <c>GET /api/v1/jobs?status=</c> lists in <paramref name="status"/> (one page of 100).</summary>
-    public static async Task<List<string>> JobIdsListedAsync(HttpClient client, string status) =>
-        [.. (await client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs?status={status}&limit=100")).GetProperty("data").EnumerateArray()
+    public static async Task<List<string>> JobIdsListedAsync(HttpClient client, string? status) =>
+        [.. (await client.GetFromJsonAsync<JsonElement>(status is null ? "/api/v1/jobs?limit=100" : $"/api/v1/jobs?status={status}&limit=100"))
+            .GetProperty("data").EnumerateArray()
             .Select(j => j.GetProperty("id").GetString()!)];
 
     [Fact]
@@ -280,6 +281,39 @@ public sealed class CancelBeforeStartTests(LoneTerminateFixture app) : IClassFix
         Assert.Equal("canceled", (await app.Client.GetFromJsonAsync<JsonElement>(path)).GetProperty("status").GetString());
         Assert.Equal(0, (await app.Client.GetFromJsonAsync<JsonElement>("/api/images/history")).GetProperty("total").GetInt64());
         Assert.Empty((await app.Client.GetFromJsonAsync<JsonElement>("/api/v1/files")).GetProperty("data").EnumerateArray());
+    }
+}
+
+public sealed class ForgetBeforeStartTests(LoneTerminateFixture app) : IClassFixture<LoneTerminateFixture>
+{
+    [Fact]
+    public async Task A_job_canceled_and_forgotten_before_the_engine_started_it_stays_forgotten_when_it_starts_after_all()
+    {
+        var path = (await JobsApiTests.SubmitAsyncAsync(app.Client, new { prompt = "forgotten before its start" })).Headers.Location!.AbsolutePath;
+        Assert.True((await (await app.Client.DeleteAsync(path)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("deleted").GetBoolean());
+
+        var forget = await (await app.Client.DeleteAsync(path)).Content.ReadFromJsonAsync<JsonElement>(); // the second DELETE forgets the canceled job
+
+        Assert.True(forget.GetProperty("deleted").GetBoolean(), forget.GetRawText());
+        Assert.Equal(HttpStatusCode.NotFound, (await app.Client.GetAsync(path)).StatusCode);
+        var allowedAt = DateTimeOffset.UtcNow;
+        app.AllowStart(); // the start message the engine still held comes now, and runs the job
+        var durable = app.Service<DurableTaskClient>();
+        var jobId = path.Split('/')[^1];
+        // Purged at once, the instance came back from the start as a new job, which found no cancel and made its image.
+        await Eventually.HoldsAsync(async () => await durable.GetInstanceAsync(jobId) is { IsCompleted: true } job && job.LastUpdatedAt > allowedAt);
+        Assert.Equal(HttpStatusCode.NotFound, (await app.Client.GetAsync(path)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await app.Client.DeleteAsync(path)).StatusCode);
+        Assert.DoesNotContain(jobId, await CancelRunningTests.JobIdsListedAsync(app.Client, null));
+        Assert.DoesNotContain(jobId, await CancelRunningTests.JobIdsListedAsync(app.Client, "canceled"));
+        Assert.Equal(0, (await app.Client.GetFromJsonAsync<JsonElement>("/api/images/history")).GetProperty("total").GetInt64());
+
+        // The daily purge forgets it for good: the engine has long ended it by then.
+        var (forgotten, failed) = await app.Service<EndedJobs>().ForgetEndedBeforeAsync(durable, DateTimeOffset.UtcNow.AddMinutes(1), CancellationToken.None);
+
+        Assert.Equal((1, 0), (forgotten, failed));
+        Assert.Null(await durable.GetInstanceAsync(jobId));
+        Assert.False(await app.HasCancelRecordAsync(jobId));
     }
 }
 

@@ -21,7 +21,7 @@ public sealed class JobSubmitterTests(StorageFixture storage) : IClassFixture<St
     readonly IdempotencyKeys _keys = new(storage.Table(StorageNames.IdempotencyTable), TimeProvider.System);
     readonly Mock<DurableTaskClient> _durable = new("test");
 
-    JobSubmitter Submitter() => new(_keys, Options.Create(new UpstreamOptions()), TimeProvider.System, NullLogger<JobSubmitter>.Instance);
+    JobSubmitter Submitter() => new(_keys, DurableJobsTests.NoCancels, Options.Create(new UpstreamOptions()), TimeProvider.System, NullLogger<JobSubmitter>.Instance);
 
     Task<Submission> SubmitAsync(string key) =>
         Submitter().SubmitAsync(_durable.Object, JobIds.New(DateTimeOffset.UtcNow, false), Request, [], new IdempotencyRequest(key, "body"), default);
@@ -53,7 +53,7 @@ public sealed class JobSubmitterTests(StorageFixture storage) : IClassFixture<St
         var upstream = new UpstreamOptions { DeadlineSeconds = 120, PollMinSeconds = 1.5, PollMaxSeconds = 8 };
         PlannedModel[] plan = [.. new[] { "first-model", "fallback-model" }.Select(m => new PlannedModel(m, new ModelEntry(), Mock.Of<IImageProvider>(), "token"))];
 
-        await new JobSubmitter(_keys, Options.Create(upstream), TimeProvider.System, NullLogger<JobSubmitter>.Instance)
+        await new JobSubmitter(_keys, DurableJobsTests.NoCancels, Options.Create(upstream), TimeProvider.System, NullLogger<JobSubmitter>.Instance)
             .SubmitAsync(_durable.Object, JobIds.New(DateTimeOffset.UtcNow, false), Request, plan, idempotency: null, default);
 
         var job = Assert.IsType<GenerationJob>(scheduled);
@@ -66,7 +66,7 @@ public sealed class JobSubmitterTests(StorageFixture storage) : IClassFixture<St
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var called = EngineNeverAnswers();
-        var submitter = new JobSubmitter(new IdempotencyKeys(storage.Table(StorageNames.IdempotencyTable), clock), Options.Create(new UpstreamOptions()), clock, NullLogger<JobSubmitter>.Instance);
+        var submitter = new JobSubmitter(new IdempotencyKeys(storage.Table(StorageNames.IdempotencyTable), clock), DurableJobsTests.NoCancels, Options.Create(new UpstreamOptions()), clock, NullLogger<JobSubmitter>.Instance);
 
         var submit = submitter.SubmitAsync(_durable.Object, JobIds.New(clock.GetUtcNow(), false), Request, [],
             new IdempotencyRequest($"slow-schedule-{Guid.NewGuid():N}", "body"), default);
@@ -88,7 +88,7 @@ public sealed class JobSubmitterTests(StorageFixture storage) : IClassFixture<St
         var called = EngineNeverAnswers();
         var jobId = JobIds.New(clock.GetUtcNow(), false);
 
-        var submit = new JobSubmitter(_keys, Options.Create(new UpstreamOptions()), clock, NullLogger<JobSubmitter>.Instance).SubmitAsync(_durable.Object, jobId, Request, [], idempotency: null, default);
+        var submit = new JobSubmitter(_keys, DurableJobsTests.NoCancels, Options.Create(new UpstreamOptions()), clock, NullLogger<JobSubmitter>.Instance).SubmitAsync(_durable.Object, jobId, Request, [], idempotency: null, default);
         await called.Task.WaitAsync(TimeSpan.FromSeconds(10));
         clock.Advance(JobSubmitter.ScheduleBound);
 
@@ -166,7 +166,7 @@ public sealed class JobSubmitterTests(StorageFixture storage) : IClassFixture<St
             It.IsAny<CancellationToken>())).ReturnsAsync("scheduled");
         var jobId = JobIds.New(DateTimeOffset.UtcNow, false);
 
-        var submission = await new JobSubmitter(keys, Options.Create(new UpstreamOptions()), TimeProvider.System, NullLogger<JobSubmitter>.Instance)
+        var submission = await new JobSubmitter(keys, DurableJobsTests.NoCancels, Options.Create(new UpstreamOptions()), TimeProvider.System, NullLogger<JobSubmitter>.Instance)
             .SubmitAsync(_durable.Object, jobId, Request, [], new IdempotencyRequest(key, "body"), default).WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.Equal(1, lost);
@@ -237,7 +237,7 @@ public sealed class JobSubmitterTests(StorageFixture storage) : IClassFixture<St
     }
 
     Task<Submission> SubmitAsync(IdempotencyKeys keys, TimeProvider clock, string key) =>
-        new JobSubmitter(keys, Options.Create(new UpstreamOptions()), clock, NullLogger<JobSubmitter>.Instance)
+        new JobSubmitter(keys, DurableJobsTests.NoCancels, Options.Create(new UpstreamOptions()), clock, NullLogger<JobSubmitter>.Instance)
             .SubmitAsync(_durable.Object, JobIds.New(clock.GetUtcNow(), false), Request, [], new IdempotencyRequest(key, "body"), default);
 
     /// <summary>The submit's waits on <paramref name="clock"/> pass a quarter second at a time, in a few milliseconds of real time each.</summary>

@@ -199,7 +199,7 @@ public sealed class GenerateImage(
         try
         {
             (current, deleted) = job.Status.IsTerminal() ? (job, false)
-                : await durable.WaitForJobAsync(job.Id, TimeSpan.FromSeconds(WaitBound(prefer)) - clock.GetElapsedTime(arrived), clock, waiting.Token);
+                : await submitter.WaitAsync(durable, job.Id, TimeSpan.FromSeconds(WaitBound(prefer)) - clock.GetElapsedTime(arrived), waiting.Token);
         }
         catch (Exception e) when (JobEngineFaults.IsOutage(e)
                                   || (stopping.IsCancellationRequested && !cancellationToken.IsCancellationRequested && JobEngineFaults.IsCancellation(e)))

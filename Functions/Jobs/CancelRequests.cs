@@ -22,6 +22,20 @@ public sealed class CancelRequests([FromKeyedServices(StorageNames.CancelsTable)
         (await bootstrap.AgainIfLostAsync(() => table.GetEntityIfExistsAsync<CancelRow>(jobId, RowKey, cancellationToken: cancellationToken),
             cancellationToken)).HasValue;
 
+    /// <summary>
+    /// Marks a canceled job forgotten (a DELETE after its cancel): reads no longer show it, and its instance is purged by
+    /// the daily purge, not now. DurableTask.AzureStorage may still hold the job's start, and runs it after a purge as a
+    /// new job that no cancel stops; kept, the instance shows the start it was canceled, and this row keeps its Submit from the upstream.
+    /// </summary>
+    public Task MarkForgottenAsync(string jobId, CancellationToken cancellationToken) =>
+        bootstrap.AgainIfLostAsync(() => table.UpsertEntityAsync(new CancelRow { PartitionKey = jobId, RowKey = RowKey, Forgotten = true },
+            TableUpdateMode.Replace, cancellationToken), cancellationToken);
+
+    /// <summary>Whether a DELETE forgot the canceled job (<see cref="MarkForgottenAsync"/>).</summary>
+    public async Task<bool> WasForgottenAsync(string jobId, CancellationToken cancellationToken) =>
+        (await bootstrap.AgainIfLostAsync(() => table.GetEntityIfExistsAsync<CancelRow>(jobId, RowKey, cancellationToken: cancellationToken),
+            cancellationToken)) is { HasValue: true, Value.Forgotten: true };
+
     public async Task ForgetAsync(string jobId, CancellationToken cancellationToken)
     {
         try
@@ -32,5 +46,8 @@ public sealed class CancelRequests([FromKeyedServices(StorageNames.CancelsTable)
     }
 }
 
-/// <summary>A job's cancel request as stored: partition = job id, row <c>cancel</c>.</summary>
-public sealed record CancelRow : TableRow;
+/// <summary>A job's cancel request as stored: partition = job id, row <c>cancel</c>; and whether a DELETE has since forgotten the job.</summary>
+public sealed record CancelRow : TableRow
+{
+    public bool Forgotten { get; set; }
+}

@@ -12,18 +12,25 @@ public static class DurableJobs
     public static Task ScheduleJobAsync(this DurableTaskClient client, string jobId, GenerationJob job, CancellationToken cancellationToken) =>
         client.ScheduleNewOrchestrationInstanceAsync(GenerationOrchestrator.Name, job, new StartOrchestrationOptions(jobId), cancellationToken);
 
-    public static async Task<JobRecord?> GetJobAsync(this DurableTaskClient client, string jobId, CancellationToken cancellationToken) =>
+    /// <summary>The job, or null when there is none (or a DELETE forgot it: <see cref="CancelRequests.MarkForgottenAsync"/>).</summary>
+    public static async Task<JobRecord?> GetJobAsync(this DurableTaskClient client, string jobId, CancelRequests cancels,
+        CancellationToken cancellationToken) =>
         await client.GetInstanceAsync(jobId, getInputsAndOutputs: true, cancellationToken) is { } instance && IsJob(instance)
+            && !await IsForgottenAsync(instance, cancels, cancellationToken)
             ? JobRecord.From(instance)
             : null;
+
+    /// <summary>Whether a DELETE forgot this canceled job, whose instance stays until the daily purge (one read, for canceled jobs only).</summary>
+    public static async Task<bool> IsForgottenAsync(OrchestrationMetadata instance, CancelRequests cancels, CancellationToken cancellationToken) =>
+        WasCanceled(instance) && await cancels.WasForgottenAsync(instance.InstanceId, cancellationToken);
 
     /// <summary>
     /// Waits until the job ends or <paramref name="bound"/> passes, then reads it: the job as it is then (ended or not),
     /// or <c>Deleted</c> when it was deleted meanwhile. Reads the instance's status (one small read each) at growing
     /// intervals: 50 ms doubling to 1 s, so a fast job answers fast and a slow one costs little.
     /// </summary>
-    public static async Task<(JobRecord? Job, bool Deleted)> WaitForJobAsync(this DurableTaskClient client, string jobId, TimeSpan bound,
-        TimeProvider clock, CancellationToken cancellationToken)
+    public static async Task<(JobRecord? Job, bool Deleted)> WaitForJobAsync(this DurableTaskClient client, string jobId, CancelRequests cancels,
+        TimeSpan bound, TimeProvider clock, CancellationToken cancellationToken)
     {
         var deadline = clock.GetUtcNow() + bound;
         var pause = TimeSpan.FromMilliseconds(50);
@@ -33,7 +40,7 @@ public static class DurableJobs
             if (instance is null) return (null, true);
             var remaining = deadline - clock.GetUtcNow();
             if (instance.IsCompleted || remaining <= TimeSpan.Zero)
-                return await client.GetJobAsync(jobId, cancellationToken) is { } job ? (job, false) : (null, true);
+                return await client.GetJobAsync(jobId, cancels, cancellationToken) is { } job ? (job, false) : (null, true);
             await Task.Delay(pause < remaining ? pause : remaining, clock, cancellationToken);
             pause = TimeSpan.FromMilliseconds(Math.Min(pause.TotalMilliseconds * 2, 1000));
         }
@@ -49,8 +56,8 @@ public static class DurableJobs
     const int MaxEngineQueries = 10;
 
     /// <summary>Public jobs newest first (instance ids sort so), optionally in one status; a page and the token of the next.</summary>
-    public static async Task<(IReadOnlyList<JobRecord> Jobs, string? Next)> ListJobsAsync(this DurableTaskClient client, JobStatus? status,
-        string? continuationToken, int pageSize, CancellationToken cancellationToken)
+    public static async Task<(IReadOnlyList<JobRecord> Jobs, string? Next)> ListJobsAsync(this DurableTaskClient client, CancelRequests cancels,
+        JobStatus? status, string? continuationToken, int pageSize, CancellationToken cancellationToken)
     {
         var jobs = new List<JobRecord>(pageSize);
         var next = continuationToken;
@@ -69,7 +76,10 @@ public static class DurableJobs
             next = null;
             await foreach (var page in client.GetAllInstancesAsync(query).AsPages(query.ContinuationToken, size).WithCancellation(cancellationToken))
             {
-                jobs.AddRange(page.Values.Where(IsJob).Select(JobRecord.From));
+                foreach (var instance in page.Values.Where(IsJob))
+                    if (JobRecord.From(instance) is var job && (status is null || job.Status == status)
+                        && !await IsForgottenAsync(instance, cancels, cancellationToken))
+                        jobs.Add(job);
                 next = string.IsNullOrEmpty(page.ContinuationToken) ? null : page.ContinuationToken;
                 break;
             }

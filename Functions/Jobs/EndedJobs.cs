@@ -17,10 +17,11 @@ public sealed class EndedJobs(ImageKeeper keeper, IdempotencyKeys keys, CancelRe
     /// <summary>
     /// Its image stays (unless it was canceled: then a Store that landed after the cancel's own discard is removed now),
     /// what only the job needed goes, and its idempotency key makes a new job next time. The instance goes last, so that
-    /// a forget that fails before it can be done again. False when another forget did it (the instance was gone, or
-    /// another request on this instance was forgetting it).
+    /// a forget that fails before it can be done again; a canceled job's only when <paramref name="forGood"/> (the daily
+    /// purge), else it is marked forgotten (<see cref="CancelRequests.MarkForgottenAsync"/>). False when another forget
+    /// did it (the instance was gone or marked, or another request on this instance was forgetting it).
     /// </summary>
-    public async Task<bool> ForgetAsync(DurableTaskClient durable, OrchestrationMetadata job, CancellationToken cancellationToken)
+    public async Task<bool> ForgetAsync(DurableTaskClient durable, OrchestrationMetadata job, CancellationToken cancellationToken, bool forGood = false)
     {
         var mine = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         var underWay = _forgetting.GetOrAdd(job.InstanceId, mine.Task);
@@ -31,7 +32,7 @@ public sealed class EndedJobs(ImageKeeper keeper, IdempotencyKeys keys, CancelRe
         }
         try
         {
-            var purged = await ForgetOnceAsync(durable, job, cancellationToken);
+            var purged = await ForgetOnceAsync(durable, job, forGood, cancellationToken);
             mine.SetResult(purged);
             return purged;
         }
@@ -46,12 +47,19 @@ public sealed class EndedJobs(ImageKeeper keeper, IdempotencyKeys keys, CancelRe
         }
     }
 
-    async Task<bool> ForgetOnceAsync(DurableTaskClient durable, OrchestrationMetadata job, CancellationToken cancellationToken)
+    async Task<bool> ForgetOnceAsync(DurableTaskClient durable, OrchestrationMetadata job, bool forGood, CancellationToken cancellationToken)
     {
+        var canceled = DurableJobs.WasCanceled(job);
+        if (canceled && !forGood && await cancels.WasForgottenAsync(job.InstanceId, cancellationToken)) return false;
         var input = job.ReadInputAs<GenerationJob>();
-        if (job.RuntimeStatus == OrchestrationRuntimeStatus.Terminated) await keeper.DiscardAsync(job.InstanceId, cancellationToken);
+        if (canceled) await keeper.DiscardAsync(job.InstanceId, cancellationToken);
         await DiscardReferenceAsync(input, cancellationToken);
         if (input?.IdempotencyKeyHash is { } keyHash) await keys.ReleaseAsync(keyHash, job.InstanceId, cancellationToken);
+        if (canceled && !forGood)
+        {
+            await cancels.MarkForgottenAsync(job.InstanceId, cancellationToken);
+            return true;
+        }
         await cancels.ForgetAsync(job.InstanceId, cancellationToken);
         var purged = await durable.PurgeInstanceAsync(job.InstanceId, cancellation: cancellationToken);
         return purged.PurgedInstanceCount > 0;
@@ -78,7 +86,8 @@ public sealed class EndedJobs(ImageKeeper keeper, IdempotencyKeys keys, CancelRe
             if (job.Name != GenerationOrchestrator.Name || !job.IsCompleted) continue;
             try
             {
-                if (await ForgetAsync(durable, job, cancellationToken)) forgotten++;
+                // Past the retention a canceled job's engine has long done with it: its instance goes too.
+                if (await ForgetAsync(durable, job, cancellationToken, forGood: true)) forgotten++;
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {

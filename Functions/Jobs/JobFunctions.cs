@@ -34,7 +34,7 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, EndedJobs 
         var list = only is { } filter ? $"{ListQuery.Jobs}?status={filter.ToWire()}" : ListQuery.Jobs;
         var (valid, position) = await positions.OpenAsync(list, token, cancellationToken);
         if (!valid) return ListQuery.InvalidToken(token!);
-        var (page, next) = await durable.ListJobsAsync(only, position, pageSize, cancellationToken);
+        var (page, next) = await durable.ListJobsAsync(cancels, only, position, pageSize, cancellationToken);
         return TypedResults.Json(new KiapiList<KiapiJob>([.. page.Select(job => job.ToKiapi(id => urls.FileDownload(request, id)))],
             next is not null, await positions.SealAsync(list, next, cancellationToken)), AppJsonContext.Api.KiapiListKiapiJob);
     }
@@ -46,7 +46,7 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, EndedJobs 
         [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
     {
         if (!JobIds.InPath.MayExist(job_id, out var malformed)) return malformed is null ? JobNotFound(job_id) : malformed;
-        var job = await durable.GetJobAsync(job_id, cancellationToken);
+        var job = await durable.GetJobAsync(job_id, cancels, cancellationToken);
         if (job is null) return JobNotFound(job_id);
         if (!job.Status.IsTerminal()) request.HttpContext.Response.Headers.RetryAfter = JobRecord.PollAfterSeconds;
         return TypedResults.Json(job.ToKiapi(id => urls.FileDownload(request, id)), AppJsonContext.Api.KiapiJob);
@@ -64,8 +64,10 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, EndedJobs 
     {
         if (!JobIds.InPath.MayExist(job_id, out var malformed)) return malformed is null ? JobNotFound(job_id) : malformed;
         var job = await durable.GetInstanceAsync(job_id, getInputsAndOutputs: true, cancellationToken);
-        if (job is null || job.Name != GenerationOrchestrator.Name) return JobNotFound(job_id);
-        if (job.IsCompleted)
+        if (job is null || job.Name != GenerationOrchestrator.Name || await DurableJobs.IsForgottenAsync(job, cancels, CancellationToken.None))
+            return JobNotFound(job_id);
+        // Canceled counts as ended even while a start the engine held past the cancel runs it (until its Submit ends it again).
+        if (job.IsCompleted || DurableJobs.WasCanceled(job))
             return await ended.ForgetAsync(durable, job, CancellationToken.None) ? Deleted(job_id, wasRunning: false) : DeletedByAnother(job_id);
         // Once asked, the cancel is carried through even if the client goes away.
         switch (await CancelAsync(job_id, durable))

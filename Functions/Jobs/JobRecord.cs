@@ -24,15 +24,17 @@ public sealed record JobRecord(
     /// <summary>The Retry-After a job that has not ended is answered with: how soon to look again, in seconds.</summary>
     public const string PollAfterSeconds = "2";
 
-    /// <summary>From an instance read with its inputs and outputs. Canceled is Terminated; a failure's code is in the custom status.</summary>
+    /// <summary>
+    /// From an instance read with its inputs and outputs. Canceled is <see cref="DurableJobs.WasCanceled"/>: terminated, or
+    /// run by a start the engine held past the cancel (it ends terminated again); a failure's code is in the custom status.
+    /// </summary>
     public static JobRecord From(OrchestrationMetadata instance)
     {
-        var status = instance.RuntimeStatus switch
+        var status = DurableJobs.WasCanceled(instance) ? JobStatus.Canceled : instance.RuntimeStatus switch
         {
             OrchestrationRuntimeStatus.Pending => JobStatus.Queued,
             OrchestrationRuntimeStatus.Completed => JobStatus.Succeeded,
             OrchestrationRuntimeStatus.Failed => JobStatus.Failed,
-            OrchestrationRuntimeStatus.Terminated => JobStatus.Canceled,
             _ => JobStatus.Running,
         };
         var progress = instance.SerializedCustomStatus is null ? null : instance.ReadCustomStatusAs<JobProgress>();

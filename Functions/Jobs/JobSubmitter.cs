@@ -41,7 +41,8 @@ public sealed class IdempotencyKeyReusedException(string key)
 /// Schedules a generation orchestration. With an idempotency key, the key is bound to the new job id first and the
 /// job scheduled second; of concurrent requests with one key exactly one binds it, and the others answer for its job.
 /// </summary>
-public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions> upstream, TimeProvider clock, ILogger<JobSubmitter> logger)
+public sealed class JobSubmitter(IdempotencyKeys keys, CancelRequests cancels, IOptions<UpstreamOptions> upstream, TimeProvider clock,
+    ILogger<JobSubmitter> logger)
 {
     // How long after binding a key the winner may take to schedule its job: well past what one Durable client call may
     // take (the local host waits 20 s for the backend to start, then 30 s for its answer), since a call cut off there
@@ -60,11 +61,15 @@ public sealed class JobSubmitter(IdempotencyKeys keys, IOptions<UpstreamOptions>
     public async Task<Submission?> ReplayAsync(DurableTaskClient durable, IdempotencyRequest idempotency, CancellationToken cancellationToken) =>
         await keys.FindAsync(idempotency.Key, cancellationToken) is { } used ? await ReplayOfAsync(durable, idempotency, used, cancellationToken) : null;
 
-    static async Task<Submission?> ReplayOfAsync(DurableTaskClient durable, IdempotencyRequest idempotency, KeyUse used, CancellationToken cancellationToken)
+    async Task<Submission?> ReplayOfAsync(DurableTaskClient durable, IdempotencyRequest idempotency, KeyUse used, CancellationToken cancellationToken)
     {
         if (used.BodyHash != idempotency.BodyHash) throw new IdempotencyKeyReusedException(idempotency.Key);
-        return await durable.GetJobAsync(used.JobId, cancellationToken) is { } earlier ? new Submission(earlier, Replayed: true) : null;
+        return await durable.GetJobAsync(used.JobId, cancels, cancellationToken) is { } earlier ? new Submission(earlier, Replayed: true) : null;
     }
+
+    /// <summary>Waits at most <paramref name="bound"/> for the job to end (<see cref="DurableJobs.WaitForJobAsync"/>): the job then, or Deleted.</summary>
+    public Task<(JobRecord? Job, bool Deleted)> WaitAsync(DurableTaskClient durable, string jobId, TimeSpan bound, CancellationToken cancellationToken) =>
+        durable.WaitForJobAsync(jobId, cancels, bound, clock, cancellationToken);
 
     /// <summary>Schedules <paramref name="request"/> as job <paramref name="jobId"/> (<see cref="JobIds.New"/>), or answers for the job its idempotency key made.</summary>
     public async Task<Submission> SubmitAsync(DurableTaskClient durable, string jobId, GenerationRequest request, IReadOnlyList<PlannedModel> plan,
