@@ -56,7 +56,7 @@ public sealed class DurableSidecar(IConfiguration configuration, HostJson hostJs
         var engine = new SidecarOrchestrationService(service, settings.WorkItemQueueVisibilityTimeout,
             DurableStorage.LongestActivity(configuration), logger);
         builder.Services.AddSingleton<IOrchestrationService>(engine);
-        builder.Services.AddSingleton<IOrchestrationServiceClient>(service);
+        builder.Services.AddSingleton<IOrchestrationServiceClient>(new NamedInstancesClient(service));
         builder.Services.AddSingleton<TaskHubGrpcServer>();
         // Stopped by the local host, in its order (the worker drained first), never by SIGTERM on its own.
         builder.Services.AddSingleton<IHostLifetime, StoppedByTheLocalHost>();

@@ -8,6 +8,26 @@ namespace Functions.Tests.Api;
 public sealed class JobsApiTests(AppFixture app) : IClassFixture<AppFixture>
 {
     [Fact]
+    public async Task An_instance_row_without_a_name_is_no_job_and_fails_no_list()
+    {
+        // What the engine leaves when it writes a step's status to a row whose start it never recorded (one purged while
+        // a step of it still ran): status and output only. One such row made every list answer 500.
+        var jobId = Functions.Jobs.JobIds.New(DateTimeOffset.UtcNow, isPrivate: false);
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync("/api/v1/jobs")).StatusCode); // once the engine has made its task hub
+        await new Azure.Data.Tables.TableClient(app.Azurite.ConnectionString, "ImageJobsInstances").UpsertEntityAsync(
+            new Azure.Data.Tables.TableEntity(jobId, "") { ["RuntimeStatus"] = "Failed", ["Output"] = "The job gave up after 4 attempts at SubmitGeneration." });
+
+        Assert.Equal(HttpStatusCode.NotFound, (await app.Client.GetAsync($"/api/v1/jobs/{jobId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await app.Client.DeleteAsync($"/api/v1/jobs/{jobId}")).StatusCode);
+        foreach (var list in new[] { "/api/v1/jobs?limit=100", "/api/v1/jobs?status=failed&limit=100" })
+        {
+            var response = await app.Client.GetAsync(list);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.DoesNotContain(jobId, await response.Content.ReadAsStringAsync());
+        }
+    }
+
+    [Fact]
     public async Task A_full_page_of_jobs_with_the_longest_prompts_is_listed_in_one_answer()
     {
         // About 100 KB a job with its input and output (the prompt is in both, each emoji escaped in 12 bytes): 45 of
