@@ -69,6 +69,30 @@ public sealed class PurgeEndedJobsTests(AppFixture app) : IClassFixture<AppFixtu
         Assert.Equal(forgotten ? HttpStatusCode.NotFound : HttpStatusCode.OK, status);
     }
 
+    [Theory]
+    [InlineData(0)] // jobs kept until deleted
+    [InlineData(30)] // within the retention
+    public async Task A_canceled_job_a_delete_forgot_is_purged_by_the_timer_a_day_later_whatever_the_retention(double retentionDays)
+    {
+        // Scheduled for later, so that the engine takes its cancel before its start, as it may under load.
+        var jobId = JobIds.New(DateTimeOffset.UtcNow, isPrivate: false);
+        await Durable.ScheduleNewOrchestrationInstanceAsync(GenerationOrchestrator.Name, new GenerationJob(
+                new GenerationRequest("forgotten, then purged", "none", "1:1", "grok", null, false, null, null), ["grok"], new JobTimings(600, 2, 10)),
+            new Microsoft.DurableTask.StartOrchestrationOptions(jobId, StartAt: DateTimeOffset.UtcNow.AddHours(1)));
+        Assert.True((await (await app.Client.DeleteAsync($"/api/v1/jobs/{jobId}")).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("deleted").GetBoolean());
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.DeleteAsync($"/api/v1/jobs/{jobId}")).StatusCode); // forgotten, its instance kept
+        Assert.NotNull(await Durable.GetInstanceAsync(jobId));
+        PurgeEndedJobs Timer(int daysLater) => new(app.Service<EndedJobs>(), Options.Create(new GenerationOptions { JobRetentionDays = retentionDays }),
+            new FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(daysLater)), NullLogger<PurgeEndedJobs>.Instance);
+
+        await Timer(daysLater: 0).RunAsync(new TimerInfo(), Durable, default);
+        Assert.NotNull(await Durable.GetInstanceAsync(jobId)); // the same day: kept for a start the engine may still hold
+        await Timer(daysLater: 2).RunAsync(new TimerInfo(), Durable, default);
+
+        Assert.Null(await Durable.GetInstanceAsync(jobId));
+        Assert.False(await app.HasCancelRecordAsync(jobId));
+    }
+
     [Fact]
     public void The_purge_runs_once_a_day_at_03_43_UTC()
     {

@@ -70,13 +70,27 @@ public sealed class EndedJobs(ImageKeeper keeper, IdempotencyKeys keys, CancelRe
     /// forgotten and how many failed. One that fails is logged and passed over (the next run tries it again), so that it
     /// cannot hold back the others.
     /// </summary>
-    public async Task<(int Forgotten, int Failed)> ForgetEndedBeforeAsync(DurableTaskClient durable, DateTimeOffset createdBefore,
-        CancellationToken cancellationToken)
+    public Task<(int Forgotten, int Failed)> ForgetEndedBeforeAsync(DurableTaskClient durable, DateTimeOffset createdBefore,
+        CancellationToken cancellationToken) =>
+        ForgetEachAsync(durable, createdBefore, [OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated],
+            _ => Task.FromResult(true), cancellationToken);
+
+    /// <summary>
+    /// Purges the canceled jobs a DELETE forgot (<see cref="CancelRequests.MarkForgottenAsync"/>) that were created before
+    /// <paramref name="createdBefore"/>, whatever the retention: by then the engine holds no start of theirs.
+    /// </summary>
+    public Task<(int Forgotten, int Failed)> PurgeForgottenBeforeAsync(DurableTaskClient durable, DateTimeOffset createdBefore,
+        CancellationToken cancellationToken) =>
+        ForgetEachAsync(durable, createdBefore, [OrchestrationRuntimeStatus.Terminated],
+            job => cancels.WasForgottenAsync(job.InstanceId, cancellationToken), cancellationToken);
+
+    async Task<(int Forgotten, int Failed)> ForgetEachAsync(DurableTaskClient durable, DateTimeOffset createdBefore,
+        IReadOnlyList<OrchestrationRuntimeStatus> statuses, Func<OrchestrationMetadata, Task<bool>> chosen, CancellationToken cancellationToken)
     {
         var query = new OrchestrationQuery
         {
             CreatedTo = createdBefore,
-            Statuses = [OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStatus.Failed, OrchestrationRuntimeStatus.Terminated],
+            Statuses = statuses,
             FetchInputsAndOutputs = true, // its input names its reference copy and its idempotency key
             PageSize = DurableJobs.EnginePage, // pages of jobs with their inputs and outputs stay within the engine's message size
         };
@@ -86,8 +100,8 @@ public sealed class EndedJobs(ImageKeeper keeper, IdempotencyKeys keys, CancelRe
             if (job.Name != GenerationOrchestrator.Name || !job.IsCompleted) continue;
             try
             {
-                // Past the retention a canceled job's engine has long done with it: its instance goes too.
-                if (await ForgetAsync(durable, job, cancellationToken, forGood: true)) forgotten++;
+                // Past the retention (or a day after a DELETE forgot it) the engine is long done with a canceled job: its instance goes too.
+                if (await chosen(job) && await ForgetAsync(durable, job, cancellationToken, forGood: true)) forgotten++;
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {

@@ -17,6 +17,10 @@ public sealed class PurgeEndedJobs(EndedJobs jobs, IOptions<GenerationOptions> o
     [Function(nameof(PurgeEndedJobs))]
     public async Task RunAsync([TimerTrigger(Schedule)] TimerInfo timer, [DurableClient] DurableTaskClient durable, CancellationToken cancellationToken)
     {
+        // The canceled jobs a DELETE forgot kept their instance for the start the engine might still hold, never a day: whatever the retention.
+        var dayBefore = clock.GetUtcNow() - TimeSpan.FromDays(1);
+        var (purged, purgeFailed) = await jobs.PurgeForgottenBeforeAsync(durable, dayBefore, cancellationToken);
+        logger.LogInformation("Job purge: {Count} canceled jobs forgotten by a DELETE before {CreatedBefore:u} purged, {Failed} failed", purged, dayBefore, purgeFailed);
         if (options.Value.JobRetentionDays == 0) return;
         var createdBefore = clock.GetUtcNow() - TimeSpan.FromDays(options.Value.JobRetentionDays);
         var (forgotten, failed) = await jobs.ForgetEndedBeforeAsync(durable, createdBefore, cancellationToken);
