@@ -76,10 +76,10 @@ public static class DurableJobs
             next = null;
             await foreach (var page in client.GetAllInstancesAsync(query).AsPages(query.ContinuationToken, size).WithCancellation(cancellationToken))
             {
-                foreach (var instance in page.Values.Where(IsJob))
-                    if (JobRecord.From(instance) is var job && (status is null || job.Status == status)
-                        && !await IsForgottenAsync(instance, cancels, cancellationToken))
-                        jobs.Add(job);
+                var listed = page.Values.Where(IsJob).Select(instance => (Instance: instance, Job: JobRecord.From(instance)))
+                    .Where(read => status is null || read.Job.Status == status).ToList();
+                var forgotten = await Task.WhenAll(listed.Select(read => IsForgottenAsync(read.Instance, cancels, cancellationToken)));
+                jobs.AddRange(listed.Where((_, index) => !forgotten[index]).Select(read => read.Job));
                 next = string.IsNullOrEmpty(page.ContinuationToken) ? null : page.ContinuationToken;
                 break;
             }
