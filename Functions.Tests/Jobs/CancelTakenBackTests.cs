@@ -60,8 +60,8 @@ public sealed class CancelTakenBackTests(TerminateFailsAfterSubmitFixture app) :
 
     [Theory]
     [InlineData(false, 1)] // the first Submit terminates a job its row shows terminated again: that terminate may have been dropped
-    [InlineData(true, 0)] // one sent again after the wait does not: the first's terminate is on its way, and more could outlive a purge
-    public async Task A_submit_of_a_job_shown_terminated_terminates_it_again_only_the_first_time(bool afterCancel, int terminates)
+    [InlineData(true, 1)] // and one sent again after the wait: the job still runs, so the terminate it waited for was lost
+    public async Task A_submit_of_a_job_shown_terminated_terminates_it_again_each_time(bool afterCancel, int terminates)
     {
         var jobId = JobIds.New(DateTimeOffset.UtcNow, isPrivate: false);
         var durable = new Mock<DurableTaskClient>("seam") { CallBase = true }; // its convenience overloads call the abstract ones
@@ -77,5 +77,25 @@ public sealed class CancelTakenBackTests(TerminateFailsAfterSubmitFixture app) :
         Assert.Equal(GenerationErrors.Canceled, step.Failure?.Code);
         durable.Verify(c => c.TerminateInstanceAsync(jobId, It.IsAny<TerminateInstanceOptions>(), It.IsAny<CancellationToken>()), Times.Exactly(terminates));
         app.Provider.Verify(p => p.SubmitAsync(It.Is<ProviderCall>(c => c.Input.Request.Prompt == "terminated"), It.IsAny<CancellationToken>()), Times.Never());
+    }
+
+    [Theory]
+    [InlineData(false, 0)] // the first Submit that finds the cancel record: the DELETE's terminate is on its way
+    [InlineData(true, 1)] // one sent again after the wait: that terminate was lost
+    public async Task A_submit_of_a_running_job_with_a_cancel_record_terminates_it_again_only_after_the_wait(bool afterCancel, int terminates)
+    {
+        var jobId = JobIds.New(DateTimeOffset.UtcNow, isPrivate: false);
+        await app.Service<CancelRequests>().RecordAsync(jobId, CancellationToken.None);
+        var durable = new Mock<DurableTaskClient>("seam") { CallBase = true };
+        durable.Setup(c => c.GetInstanceAsync(jobId, true, It.IsAny<CancellationToken>()))
+            .ReturnsAsync(new OrchestrationMetadata(GenerationOrchestrator.Name, jobId) { RuntimeStatus = OrchestrationRuntimeStatus.Running });
+        durable.Setup(c => c.TerminateInstanceAsync(jobId, It.IsAny<TerminateInstanceOptions>(), It.IsAny<CancellationToken>())).Returns(Task.CompletedTask);
+        var call = new UpstreamCall(jobId, new GenerationRequest("cancel recorded", "none", "1:1", "grok", null, false, null, null), 0, "grok",
+            AfterCancel: afterCancel);
+
+        var step = await ActivatorUtilities.CreateInstance<GenerationActivities>(app.App.Services).SubmitGeneration(call, durable.Object);
+
+        Assert.Equal(GenerationErrors.Canceled, step.Failure?.Code);
+        durable.Verify(c => c.TerminateInstanceAsync(jobId, It.IsAny<TerminateInstanceOptions>(), It.IsAny<CancellationToken>()), Times.Exactly(terminates));
     }
 }

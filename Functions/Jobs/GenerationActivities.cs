@@ -25,17 +25,21 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
         if (DurableJobs.WasCanceled(job))
         {
             logger.LogInformation("Job {JobId} was canceled before its submit; it ends without it", call.JobId);
-            // Not a job that is gone (forgotten): DurableTask.AzureStorage fails on a terminate for an instance with neither
+            // Not a job that is gone (purged): DurableTask.AzureStorage fails on a terminate for an instance with neither
             // row nor history and takes it again for good. One the row shows terminated is terminated again: the start's
-            // checkpoint sends this step before it writes the row as running. Once only: a Submit sent again finds that one on its way.
-            if (job is not null && !call.AfterCancel) await client.TerminateJobAsync(call.JobId, CancellationToken.None);
+            // checkpoint sends this step before it writes the row as running. And again by a Submit after the orchestrator's
+            // wait (AfterCancel): the terminate it waited for was lost (seen with two processes completing one step of it at
+            // once: one completion fails, its messages with it), and it would wait Submit after Submit until its deadline. It lands on a
+            // running job, and a canceled job is purged only a day later, so none is left over for a purge to strand.
+            if (job is not null) await client.TerminateJobAsync(call.JobId, CancellationToken.None);
             return Canceled();
         }
         // Nor does a running job whose cancel was asked for: the engine applies its terminate at the job's next step,
-        // after this one, and the orchestrator waits for it. (No second terminate: one left over would outlive a purge.)
+        // after this one, and the orchestrator waits for it.
         if (await cancels.WasRequestedAsync(call.JobId, CancellationToken.None))
         {
             logger.LogInformation("Job {JobId} was canceled as its submit was sent; it ends without it", call.JobId);
+            if (job is not null && call.AfterCancel) await client.TerminateJobAsync(call.JobId, CancellationToken.None); // lost, as above
             return Canceled();
         }
         return await StepAsync(call, client, withReference: true, (planned, input) => BeforeDeadlineAsync(call, bound => planned.Provider.SubmitAsync(input, bound)));
