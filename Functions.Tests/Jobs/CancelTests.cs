@@ -284,6 +284,25 @@ public sealed class CancelBeforeStartTests(LoneTerminateFixture app) : IClassFix
     }
 }
 
+public sealed class CanceledListBeforeStartTests(LoneTerminateFixture app) : IClassFixture<LoneTerminateFixture>
+{
+    [Fact]
+    public async Task A_job_canceled_before_its_start_is_listed_as_canceled_while_the_late_start_runs_it()
+    {
+        var path = (await JobsApiTests.SubmitAsyncAsync(app.Client, new { prompt = "listed while its late start runs" })).Headers.Location!.AbsolutePath;
+        Assert.True((await (await app.Client.DeleteAsync(path)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("deleted").GetBoolean());
+        var jobId = path.Split('/')[^1];
+
+        // What the engine writes when the start it held runs the job: Running, the cancel's reason still the output.
+        await new TableClient(app.Azurite.ConnectionString, "ImageJobsInstances").UpdateEntityAsync(
+            new TableEntity(jobId, "") { ["RuntimeStatus"] = "Running" }, ETag.All, TableUpdateMode.Merge);
+
+        Assert.Equal("canceled", (await app.Client.GetFromJsonAsync<JsonElement>(path)).GetProperty("status").GetString());
+        Assert.Equal([jobId], await CancelRunningTests.JobIdsListedAsync(app.Client, "canceled"));
+        Assert.Empty(await CancelRunningTests.JobIdsListedAsync(app.Client, "running"));
+    }
+}
+
 public sealed class ForgetBeforeStartTests(LoneTerminateFixture app) : IClassFixture<LoneTerminateFixture>
 {
     [Fact]

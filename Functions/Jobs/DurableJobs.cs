@@ -68,7 +68,7 @@ public static class DurableJobs
             var query = new OrchestrationQuery
             {
                 InstanceIdPrefix = JobIds.PublicPrefix,
-                Statuses = status is { } only ? [RuntimeStatusOf(only)] : null,
+                Statuses = status is { } only ? RuntimeStatusesOf(only) : null,
                 PageSize = size,
                 ContinuationToken = next,
                 FetchInputsAndOutputs = true,
@@ -133,13 +133,14 @@ public static class DurableJobs
 
     static bool IsJob(OrchestrationMetadata instance) => instance.Name == GenerationOrchestrator.Name;
 
-    static OrchestrationRuntimeStatus RuntimeStatusOf(JobStatus status) => status switch
+    // A canceled job may be Running: a start the engine held runs it after the terminate (see WasCanceled).
+    static OrchestrationRuntimeStatus[] RuntimeStatusesOf(JobStatus status) => status switch
     {
-        JobStatus.Queued => OrchestrationRuntimeStatus.Pending,
-        JobStatus.Running => OrchestrationRuntimeStatus.Running,
-        JobStatus.Succeeded => OrchestrationRuntimeStatus.Completed,
-        JobStatus.Failed => OrchestrationRuntimeStatus.Failed,
-        _ => OrchestrationRuntimeStatus.Terminated,
+        JobStatus.Queued => [OrchestrationRuntimeStatus.Pending],
+        JobStatus.Running => [OrchestrationRuntimeStatus.Running],
+        JobStatus.Succeeded => [OrchestrationRuntimeStatus.Completed],
+        JobStatus.Failed => [OrchestrationRuntimeStatus.Failed],
+        _ => [OrchestrationRuntimeStatus.Terminated, OrchestrationRuntimeStatus.Running],
     };
 }
 
