@@ -1,6 +1,7 @@
 using System.Text;
 using Functions.Generation.Providers;
 using Functions.Generation;
+using Functions.Hosting;
 
 namespace Functions.Tests.Unit;
 
@@ -34,8 +35,8 @@ public sealed class UpstreamResponseTests
         // {"data": [0, 0, ...]}: the object, the array and its items.
         static string Wide(int items) => $$"""{"data": [{{string.Join(",", Enumerable.Repeat("0", items))}}]}""";
 
-        Assert.Equal(UpstreamResponse.MaxJsonValues - 2, Answer(Wide(UpstreamResponse.MaxJsonValues - 2)).Json("")!["data"]!.AsArray().Count);
-        Assert.Null(Answer(Wide(UpstreamResponse.MaxJsonValues - 1)).Json(""));
+        Assert.Equal(JsonText.MaxValues - 2, Answer(Wide(JsonText.MaxValues - 2)).Json("")!["data"]!.AsArray().Count);
+        Assert.Null(Answer(Wide(JsonText.MaxValues - 1)).Json(""));
     }
 
     [Theory]

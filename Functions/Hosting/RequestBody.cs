@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text.Unicode;
 using System.Text.Json;
 using System.Threading.RateLimiting;
@@ -14,6 +15,7 @@ namespace Functions.Hosting;
 public static class RequestBody
 {
     const int InitialBufferBytes = 64 * 1024;
+    const int MaxDepth = 32;
     /// <summary>Bodies up to this size are read straight into memory; larger ones, when the caller budgets them, are spooled first.</summary>
     public const int SpoolAboveBytes = 1024 * 1024;
 
@@ -87,7 +89,9 @@ public static class RequestBody
         if (!Utf8.IsValid(json.Span)) return (null, new Failure("invalid_json", "The request body is not valid UTF-8."));
         try
         {
-            var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 32, AllowDuplicateProperties = false });
+            if (!JsonText.HasAtMostValues(json.Span, JsonText.MaxValues, MaxDepth))
+                return (null, new Failure("too_many_values", TooManyValues));
+            var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = MaxDepth, AllowDuplicateProperties = false });
             var problem = document.RootElement.ValueKind != JsonValueKind.Object ? "The request body must be a JSON object."
                 : JsonText.FirstUndecodableString(document.RootElement) is { } where ? Undecodable($" at {Echo.Of(where)}") : null;
             if (problem is null) return (document, null);
@@ -119,6 +123,9 @@ public static class RequestBody
     static bool OtherThan(Microsoft.Extensions.Primitives.StringValues codings, string accepted) =>
         codings.SelectMany(value => (value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
             .Any(coding => !coding.Equals(accepted, StringComparison.OrdinalIgnoreCase));
+
+    static readonly string TooManyValues = string.Create(CultureInfo.InvariantCulture,
+        $"The request body holds more than {JsonText.MaxValues:N0} JSON values; a request holds a few dozen.");
 
     static string Undecodable(string where) =>
         $"The request body has a string that is not valid Unicode (a lone surrogate escape such as \\ud800){where}.";

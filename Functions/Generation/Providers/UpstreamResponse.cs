@@ -10,30 +10,23 @@ public sealed record UpstreamResponse(HttpStatusCode Status, byte[] Body, TimeSp
 {
     static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false };
 
-    /// <summary>
-    /// The most values (numbers, strings, objects, arrays...) an answer is read with. An image API answers a few dozen.
-    /// Read as a tree, each value is an object of its own, and apiDebug copies the tree: a 40 MB answer of 20 million
-    /// zeros, within the size cap, took the app from 130 MB to 3.7 GB.
-    /// </summary>
-    public const int MaxJsonValues = 10_000;
-
     /// <summary>What a failure says of an answer <see cref="Json"/> cannot read.</summary>
     public static readonly string Unreadable =
-        $"a body that is no JSON object the app reads (not JSON, cut short, a name given twice, or over {MaxJsonValues.ToString("N0", CultureInfo.InvariantCulture)} values)";
+        $"a body that is no JSON object the app reads (not JSON, cut short, a name given twice, or over {JsonText.MaxValues.ToString("N0", CultureInfo.InvariantCulture)} values)";
 
     public bool IsSuccess => (int)Status is >= 200 and < 300;
 
     /// <summary>
     /// The body as a JSON object, or null when it is none: a proxy's HTML page, a truncated answer, JSON of another kind
     /// (reading a member of an array would throw), JSON that could not be read back (a key given twice, a lone
-    /// surrogate escape), or JSON of more than <see cref="MaxJsonValues"/> values. The token the call was sent with is masked in it.
+    /// surrogate escape), or JSON of more than <see cref="JsonText.MaxValues"/> values. The token the call was sent with is masked in it.
     /// </summary>
     public JsonObject? Json(string token)
     {
         var body = JsonText.WithoutByteOrderMark(Body).Span;
         try
         {
-            if (!HasAtMostValues(body, MaxJsonValues)) return null;
+            if (!JsonText.HasAtMostValues(body, JsonText.MaxValues)) return null;
             var root = JsonElement.Parse(body, Strict);
             if (root.ValueKind != JsonValueKind.Object || JsonText.FirstUndecodableString(root) is not null) return null;
             var json = JsonObject.Create(root)!;
@@ -48,16 +41,5 @@ public sealed record UpstreamResponse(HttpStatusCode Status, byte[] Body, TimeSp
         {
             return null; // the duplicate-name check met a property name that does not decode
         }
-    }
-
-    // Counted by a forward-only reader, which allocates nothing, before any tree is built.
-    static bool HasAtMostValues(ReadOnlySpan<byte> body, int max)
-    {
-        var reader = new Utf8JsonReader(body);
-        var values = 0;
-        while (reader.Read())
-            if (reader.TokenType is not (JsonTokenType.EndObject or JsonTokenType.EndArray or JsonTokenType.PropertyName) && ++values > max)
-                return false;
-        return true;
     }
 }
