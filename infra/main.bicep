@@ -183,7 +183,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
 // coordinate activity functions and maintain orchestration state" (task hub queues, instance and history tables,
 // lease and large-message blobs); the quickstart "Configure Durable Functions with managed identity" lists the same
 // three. They also cover the app's own container and tables (the images container; the images, settings,
-// idempotency and cancels tables: Functions/Storage/StorageNames.cs) and Flex reading its package. Monitoring Metrics
+// idempotency, cancels and submits tables: Functions/Storage/StorageNames.cs) and Flex reading its package. Monitoring Metrics
 // Publisher: telemetry to Application Insights with local auth off.
 resource blobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage.id, functionApp.id, storageBlobDataOwner)

@@ -4,14 +4,31 @@ using Moq;
 
 namespace Functions.Tests.Jobs;
 
-/// <summary>A provider that always throws something unexpected (not a generation failure).</summary>
+/// <summary>
+/// An asynchronous provider that throws something unexpected (not a generation failure): at the submit for one prompt,
+/// at every check for the others.
+/// </summary>
 public sealed class AlwaysThrowingFixture : SeamProviderFixture
 {
-    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Generation:SyncWaitSeconds"] = "0" };
+    public const string BreaksAtSubmit = "breaks at its submit";
 
-    public AlwaysThrowingFixture() =>
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["Generation:SyncWaitSeconds"] = "0",
+        ["Upstream:PollMinSeconds"] = "0.1",
+        ["Upstream:PollMaxSeconds"] = "0.1",
+    };
+
+    public AlwaysThrowingFixture()
+    {
+        Provider.Setup(p => p.Asynchronous).Returns(true);
         Provider.Setup(p => p.SubmitAsync(It.IsAny<ProviderCall>(), It.IsAny<CancellationToken>()))
+            .Returns((ProviderCall call, CancellationToken _) => call.Input.Request.Prompt == BreaksAtSubmit
+                ? throw new InvalidOperationException("the seam always breaks")
+                : Task.FromResult(ProviderStep.Pending("task-1", 0, null)));
+        Provider.Setup(p => p.CheckAsync(It.IsAny<ProviderCall>(), "task-1", It.IsAny<CancellationToken>()))
             .ThrowsAsync(new InvalidOperationException("the seam always breaks"));
+    }
 }
 
 public sealed class ActivityFailureTests(AlwaysThrowingFixture app) : IClassFixture<AlwaysThrowingFixture>
@@ -19,13 +36,24 @@ public sealed class ActivityFailureTests(AlwaysThrowingFixture app) : IClassFixt
     [Fact]
     public async Task An_activity_that_keeps_throwing_is_retried_then_fails_its_job_with_the_reason()
     {
-        var job = await JobFailures.SubmitToFailureAsync(app.Client, "always breaks", "gave up after 4 attempts at SubmitGeneration", seconds: 40);
+        var job = await JobFailures.SubmitToFailureAsync(app.Client, "breaks at its checks", "gave up after 4 attempts at CheckGeneration", seconds: 40);
 
         // What broke is logged, never shown: it may be a storage service's own text.
         Assert.DoesNotContain("the seam always breaks", job.GetProperty("error").GetString());
-        app.Provider.Verify(p => p.SubmitAsync(It.IsAny<ProviderCall>(), It.IsAny<CancellationToken>()), Times.Exactly(4));
+        app.Provider.Verify(p => p.CheckAsync(It.IsAny<ProviderCall>(), "task-1", It.IsAny<CancellationToken>()), Times.Exactly(4));
         var queued = await app.Client.GetFromJsonAsync<JsonElement>("/api/v1/jobs?status=queued");
         Assert.Empty(queued.GetProperty("data").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task A_submit_that_throws_once_its_call_may_have_been_sent_is_not_sent_again()
+    {
+        // The engine runs the activity again; the call may have reached the upstream (a billed task), so that run sends nothing.
+        var job = await JobFailures.SubmitToFailureAsync(app.Client, AlwaysThrowingFixture.BreaksAtSubmit, "not sent again", seconds: 40);
+
+        Assert.DoesNotContain("the seam always breaks", job.GetProperty("error").GetString());
+        app.Provider.Verify(p => p.SubmitAsync(It.Is<ProviderCall>(c => c.Input.Request.Prompt == AlwaysThrowingFixture.BreaksAtSubmit),
+            It.IsAny<CancellationToken>()), Times.Once());
     }
 }
 

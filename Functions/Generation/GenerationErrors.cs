@@ -22,6 +22,8 @@ public static class GenerationErrors
     public const string Canceled = "canceled";
     /// <summary>An upstream call cut under way by its job's cancel: it may have been paid for, so it is never sent again.</summary>
     public const string StoppedByCancel = "stopped_by_cancel";
+    /// <summary>A submit cut off under way by the service (it stopped, or failed once the call was sent): never sent again.</summary>
+    public const string SubmitInterrupted = "submit_interrupted";
 
     /// <summary>How loud a generation's failure is logged: an upstream's or the service's fault warns; the client's own (4xx) informs.</summary>
     public static LogLevel LogLevelOf(string? code) => StatusOf(code) >= StatusCodes.Status500InternalServerError ? LogLevel.Warning : LogLevel.Information;
@@ -31,7 +33,7 @@ public static class GenerationErrors
         TokenNotConfigured or ReferenceNotFound or ContentFiltered or UpstreamRejected => StatusCodes.Status400BadRequest,
         StoppedByCancel => StatusCodes.Status409Conflict, // as a canceled job's job_canceled
         UpstreamTimeout => StatusCodes.Status504GatewayTimeout,
-        ProviderUnavailable => StatusCodes.Status503ServiceUnavailable,
+        ProviderUnavailable or SubmitInterrupted => StatusCodes.Status503ServiceUnavailable,
         UpstreamUnauthorized or UpstreamNoCredit or UpstreamRateLimited or UpstreamError or InvalidUpstreamImage => StatusCodes.Status502BadGateway,
         _ => StatusCodes.Status500InternalServerError,
     };

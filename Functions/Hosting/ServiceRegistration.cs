@@ -62,6 +62,7 @@ public static class ServiceRegistration
         services.AddSingleton<InlineGeneration>();
         services.AddSingleton<IdempotencyKeys>();
         services.AddSingleton<CancelRequests>();
+        services.AddSingleton<SubmitClaims>();
         services.AddSingleton<EndedJobs>();
         services.AddSingleton<JobSubmitter>();
         services.AddSingleton<AdminOnly>();

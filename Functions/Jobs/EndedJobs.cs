@@ -8,7 +8,7 @@ namespace Functions.Jobs;
 /// Forgetting ended jobs: one a client deletes (DELETE /api/v1/jobs/{id} on an ended job), and every job past the
 /// retention (<see cref="Maintenance.PurgeEndedJobs"/>), so that the job engine's records do not grow for ever.
 /// </summary>
-public sealed class EndedJobs(ImageKeeper keeper, IdempotencyKeys keys, CancelRequests cancels, ILogger<EndedJobs> logger)
+public sealed class EndedJobs(ImageKeeper keeper, IdempotencyKeys keys, CancelRequests cancels, SubmitClaims claims, ILogger<EndedJobs> logger)
 {
     // The forgets under way on this instance, by job id: the engine's purge reports an instance purged to each of two
     // purges that overlap, so concurrent DELETEs of one job would both answer that they deleted it.
@@ -61,6 +61,7 @@ public sealed class EndedJobs(ImageKeeper keeper, IdempotencyKeys keys, CancelRe
             return true;
         }
         await cancels.ForgetAsync(job.InstanceId, cancellationToken);
+        await claims.ForgetAsync(job.InstanceId, cancellationToken);
         var purged = await durable.PurgeInstanceAsync(job.InstanceId, cancellation: cancellationToken);
         return purged.PurgedInstanceCount > 0;
     }

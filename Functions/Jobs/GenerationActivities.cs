@@ -1,5 +1,6 @@
 using Functions.Generation;
 using Functions.Generation.Providers;
+using Functions.Storage;
 using Microsoft.DurableTask.Client;
 
 namespace Functions.Jobs;
@@ -9,7 +10,7 @@ namespace Functions.Jobs;
 /// (<see cref="StepFailure"/>); anything else throws and the orchestrator's retry policy runs the activity again.
 /// </summary>
 public sealed class GenerationActivities(ProviderSelector providers, FileReferences references, UpstreamImages images, ImageKeeper keeper,
-    CancelRequests cancels, TimeProvider clock, ILogger<GenerationActivities> logger)
+    CancelRequests cancels, SubmitClaims claims, TimeProvider clock, ILogger<GenerationActivities> logger)
 {
     public const string Submit = "SubmitGeneration";
     public const string Check = "CheckGeneration";
@@ -42,7 +43,70 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
             if (job is not null && call.AfterCancel) await client.TerminateJobAsync(call.JobId, CancellationToken.None); // lost, as above
             return Canceled();
         }
-        return await StepAsync(call, client, withReference: true, (planned, input) => BeforeDeadlineAsync(call, bound => planned.Provider.SubmitAsync(input, bound)));
+        return await SubmitOnceAsync(call, client);
+    }
+
+    /// <summary>Sends the submit if this run claims it (<see cref="SubmitClaims"/>), else answers what the run that did got.</summary>
+    async Task<UpstreamStep> SubmitOnceAsync(UpstreamCall call, DurableTaskClient client)
+    {
+        PlannedModel planned;
+        ProviderCall input;
+        try
+        {
+            (planned, input) = await PrepareAsync(call, withReference: true);
+        }
+        catch (GenerationFailedException e)
+        {
+            return Failed(e);
+        }
+        if (!await claims.TryClaimAsync(call.JobId, call.ModelIndex, CancellationToken.None))
+        {
+            if (await claims.EarlierAnswerAsync(call.JobId, call.ModelIndex, CancellationToken.None) is { } earlier)
+            {
+                logger.LogInformation("Job {JobId}'s submit to {Model} ran again; it answers what the first run got, and sends nothing", call.JobId, call.Model);
+                return earlier;
+            }
+            logger.LogWarning("Job {JobId}'s submit to {Model} ran again after a run cut off during its call; it is not sent again ({Code})",
+                call.JobId, call.Model, GenerationErrors.SubmitInterrupted);
+            return Interrupted(call);
+        }
+        UpstreamStep step;
+        try
+        {
+            var sent = await BeforeDeadlineAsync(call, bound => planned.Provider.SubmitAsync(input, bound),
+                beat: cancellationToken => claims.BeatAsync(call.JobId, cancellationToken));
+            step = await AnswerAsync(call, client, planned, sent);
+        }
+        catch (GenerationFailedException e)
+        {
+            step = Failed(e);
+        }
+        catch
+        {
+            // Sent, then a fault of the service's (the image could not be stored): the engine runs this step again, which must not send it again.
+            await RecordAsync(call, Interrupted(call));
+            throw;
+        }
+        await RecordAsync(call, step);
+        return step;
+    }
+
+    static UpstreamStep Interrupted(UpstreamCall call) => new(Failure: new StepFailure(GenerationErrors.SubmitInterrupted,
+        $"The submit to {call.Model} was cut off under way (the service stopped, or failed after sending it); whether the upstream " +
+        "took it is unknown, and it is not sent again, as it may have been paid for.", Retryable: true));
+
+    // The answer (maybe paid for) stands whether or not it is recorded: only a second run of this step would miss it.
+    async Task RecordAsync(UpstreamCall call, UpstreamStep answer)
+    {
+        try
+        {
+            await claims.RecordAsync(call.JobId, answer, CancellationToken.None);
+        }
+        catch (Exception e) when (StorageFaults.IsStorage(e))
+        {
+            logger.LogWarning("Job {JobId}: its submit's answer could not be recorded ({Reason}); a second run of the step would end the model as interrupted",
+                call.JobId, e.Message);
+        }
     }
 
     /// <summary>Asks the upstream how its task is doing; a failed check is not a failed task (the provider says pending).</summary>
@@ -64,7 +128,7 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
         }
         catch (GenerationFailedException e)
         {
-            return new UpstreamStep(Failure: StepFailure.Of(e));
+            return Failed(e);
         }
     }
 
@@ -72,25 +136,36 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
     [Function(Discard)]
     public Task DiscardGeneration([ActivityTrigger] string jobId) => keeper.DiscardAsync(jobId, CancellationToken.None);
 
-    // A check sends no image: the reference (up to 10 MiB) is read for the submit only, not at every check.
     async Task<UpstreamStep> StepAsync(UpstreamCall call, DurableTaskClient client, bool withReference,
         Func<PlannedModel, ProviderCall, Task<ProviderStep>> send)
     {
         try
         {
-            var planned = await PlannedAsync(call, upstreamOnly: !withReference);
-            var reference = withReference ? await references.ReadAsync(call.Request.ReferenceFileId, CancellationToken.None) : null;
-            var input = new ProviderCall(ProviderRequest.For(call.Request, reference), planned.Model, planned.Entry, planned.Token);
-            var step = await send(planned, input);
-            if (step.Image is { } image) return await KeepAsync(call, client, planned.Provider.Name, image);
-            if (step.ImageUrl is { } url) return new UpstreamStep(Ready: new ReadyImage(url, step.Debug!));
-            return new UpstreamStep(TaskId: step.TaskId, Progress: step.Progress >= 0 ? step.Progress : null);
+            var (planned, input) = await PrepareAsync(call, withReference);
+            return await AnswerAsync(call, client, planned, await send(planned, input));
         }
         catch (GenerationFailedException e)
         {
-            return new UpstreamStep(Failure: StepFailure.Of(e));
+            return Failed(e);
         }
     }
+
+    // A check sends no image: the reference (up to 10 MiB) is read for the submit only, not at every check.
+    async Task<(PlannedModel Planned, ProviderCall Input)> PrepareAsync(UpstreamCall call, bool withReference)
+    {
+        var planned = await PlannedAsync(call, upstreamOnly: !withReference);
+        var reference = withReference ? await references.ReadAsync(call.Request.ReferenceFileId, CancellationToken.None) : null;
+        return (planned, new ProviderCall(ProviderRequest.For(call.Request, reference), planned.Model, planned.Entry, planned.Token));
+    }
+
+    async Task<UpstreamStep> AnswerAsync(UpstreamCall call, DurableTaskClient client, PlannedModel planned, ProviderStep step)
+    {
+        if (step.Image is { } image) return await KeepAsync(call, client, planned.Provider.Name, image);
+        if (step.ImageUrl is { } url) return new UpstreamStep(Ready: new ReadyImage(url, step.Debug!));
+        return new UpstreamStep(TaskId: step.TaskId, Progress: step.Progress >= 0 ? step.Progress : null);
+    }
+
+    static UpstreamStep Failed(GenerationFailedException e) => new(Failure: StepFailure.Of(e));
 
     static UpstreamStep Canceled() =>
         new(Failure: new StepFailure(GenerationErrors.Canceled, JobRecord.CanceledMessage, Retryable: false));
@@ -101,14 +176,14 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
     /// its activity slot, which other jobs wait for, up to its attempt timeout. The storing of what it made is never
     /// cut. (A token source takes at most about 49 days: a later deadline is left to the timer.)
     /// </summary>
-    async Task<T> BeforeDeadlineAsync<T>(UpstreamCall call, Func<CancellationToken, Task<T>> upstream)
+    async Task<T> BeforeDeadlineAsync<T>(UpstreamCall call, Func<CancellationToken, Task<T>> upstream, Func<CancellationToken, Task>? beat = null)
     {
         var left = call.Deadline is { } deadline ? deadline - clock.GetUtcNow().UtcDateTime : TimeSpan.MaxValue;
         using var bound = left < TimeSpan.FromDays(49) ? new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero, clock) : new CancellationTokenSource();
         using var canceled = new CancellationTokenSource();
         using var either = CancellationTokenSource.CreateLinkedTokenSource(bound.Token, canceled.Token);
         using var callEnded = new CancellationTokenSource();
-        var watch = CancelOnRequestAsync(call.JobId, canceled, callEnded.Token);
+        var watch = CancelOnRequestAsync(call.JobId, canceled, beat, callEnded.Token);
         try
         {
             return await upstream(either.Token);
@@ -132,14 +207,18 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
     // Most calls end before the first look; a slow one costs a point read per interval.
     static readonly TimeSpan CancelLookInterval = TimeSpan.FromSeconds(2);
 
-    /// <summary>Cancels <paramref name="call"/> once the job's cancel is recorded (by a DELETE on any instance), looking until the call ends.</summary>
-    async Task CancelOnRequestAsync(string jobId, CancellationTokenSource call, CancellationToken callEnded)
+    /// <summary>
+    /// Cancels <paramref name="call"/> once the job's cancel is recorded (by a DELETE on any instance), looking until the
+    /// call ends, and beats (<see cref="SubmitClaims.BeatAsync"/>) at each look.
+    /// </summary>
+    async Task CancelOnRequestAsync(string jobId, CancellationTokenSource call, Func<CancellationToken, Task>? beat, CancellationToken callEnded)
     {
         while (!callEnded.IsCancellationRequested)
         {
             try
             {
                 await Task.Delay(CancelLookInterval, clock, callEnded);
+                if (beat is not null) await beat(callEnded);
                 if (!await cancels.WasRequestedAsync(jobId, callEnded)) continue;
                 await call.CancelAsync();
                 return;
@@ -148,7 +227,7 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
             catch (Exception e)
             {
                 // Never the call's failure: its answer (maybe paid for) stands; the deadline still bounds it.
-                logger.LogWarning("Job {JobId}: a look at its cancel record failed ({Reason}); looking again", jobId, e.Message);
+                logger.LogWarning("Job {JobId}: a look at its cancel record (or a beat of its submit) failed ({Reason}); looking again", jobId, e.Message);
             }
         }
     }

@@ -8,6 +8,7 @@ public static class StorageNames
     public const string SettingsTable = "settings";
     public const string IdempotencyTable = "idempotency";
     public const string CancelsTable = "cancels";
+    public const string SubmitsTable = "submits";
 
-    public static readonly IReadOnlyList<string> Tables = [HistoryTable, SettingsTable, IdempotencyTable, CancelsTable];
+    public static readonly IReadOnlyList<string> Tables = [HistoryTable, SettingsTable, IdempotencyTable, CancelsTable, SubmitsTable];
 }

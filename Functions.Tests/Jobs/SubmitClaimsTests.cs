@@ -1,0 +1,116 @@
+using Azure.Data.Tables;
+using Functions.Generation;
+using Functions.Jobs;
+using Functions.Storage;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.DependencyInjection;
+using Moq;
+
+namespace Functions.Tests.Jobs;
+
+/// <summary>The app whose provider answers a submit with a task id, at a gate the test opens (open at first).</summary>
+public sealed class TaskSubmitFixture : SeamProviderFixture
+{
+    public TaskCompletionSource Gate { get; set; } = Opened();
+    public TaskCompletionSource Entered { get; set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public TaskSubmitFixture() =>
+        Provider.Setup(p => p.SubmitAsync(It.IsAny<ProviderCall>(), It.IsAny<CancellationToken>())).Returns(async (ProviderCall call, CancellationToken _) =>
+        {
+            Entered.TrySetResult();
+            await Gate.Task;
+            return ProviderStep.Pending($"task-of-{call.Input.Request.Prompt}", 0, null);
+        });
+
+    public static TaskCompletionSource Opened()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        gate.SetResult();
+        return gate;
+    }
+}
+
+/// <summary>A Submit the engine runs twice for one job and model sends one upstream call (<see cref="SubmitClaims"/>).</summary>
+public sealed class SubmitClaimsTests(TaskSubmitFixture app) : IClassFixture<TaskSubmitFixture>
+{
+    [Fact]
+    public async Task A_submit_run_again_after_the_first_answered_sends_nothing_and_answers_the_same_task()
+    {
+        var call = Call("run twice");
+
+        var first = await SubmitAsync(call);
+        var second = await SubmitAsync(call);
+
+        Assert.Equal("task-of-run twice", first.TaskId);
+        Assert.Equal(first.TaskId, second.TaskId);
+        Assert.Null(second.Failure);
+        Assert.Equal(1, UpstreamCalls("run twice"));
+    }
+
+    [Fact]
+    public async Task A_submit_run_again_while_the_first_waits_on_its_call_waits_for_that_answer()
+    {
+        app.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        app.Entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var call = Call("two at once");
+
+        var first = SubmitAsync(call);
+        await app.Entered.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var second = SubmitAsync(call);
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        Assert.False(second.IsCompleted);
+        app.Gate.SetResult();
+
+        Assert.Equal("task-of-two at once", (await first).TaskId);
+        Assert.Equal("task-of-two at once", (await second.WaitAsync(TimeSpan.FromSeconds(30))).TaskId);
+        Assert.Equal(1, UpstreamCalls("two at once"));
+    }
+
+    [Fact]
+    public async Task A_submit_whose_first_run_stopped_during_its_call_ends_the_model_as_interrupted_and_sends_nothing()
+    {
+        // What a process stopped or killed during the upstream call leaves: the claim, its last beat, no answer.
+        var call = Call("its first run died");
+        await app.Service<TableServiceClient>().GetTableClient(StorageNames.SubmitsTable).AddEntityAsync(new TableEntity(call.JobId, "submit")
+        {
+            ["ModelIndex"] = 0, ["BeatAt"] = DateTimeOffset.UtcNow - SubmitClaims.StaleAfter - TimeSpan.FromSeconds(1),
+        });
+
+        var step = await SubmitAsync(call);
+
+        Assert.Equal(GenerationErrors.SubmitInterrupted, step.Failure?.Code);
+        Assert.True(step.Failure!.Retryable); // the next model of the plan, if any, is tried, as after a submit that timed out
+        Assert.Equal(0, UpstreamCalls("its first run died"));
+    }
+
+    [Fact]
+    public async Task A_fallback_models_submit_is_sent_after_the_first_models_and_forgetting_the_job_removes_its_claim()
+    {
+        var call = Call("falls back");
+
+        await SubmitAsync(call);
+        var fallback = await SubmitAsync(call with { ModelIndex = 1 });
+        var late = await SubmitAsync(call); // the first model's step delivered again after the job moved on
+
+        Assert.Equal("task-of-falls back", fallback.TaskId);
+        Assert.Equal(GenerationErrors.SubmitInterrupted, late.Failure?.Code);
+        Assert.Equal(2, UpstreamCalls("falls back"));
+        await app.Service<SubmitClaims>().ForgetAsync(call.JobId, CancellationToken.None);
+        Assert.False((await app.Service<TableServiceClient>().GetTableClient(StorageNames.SubmitsTable)
+            .GetEntityIfExistsAsync<TableEntity>(call.JobId, "submit")).HasValue);
+    }
+
+    static UpstreamCall Call(string prompt) => new(JobIds.New(DateTimeOffset.UtcNow, isPrivate: false),
+        new GenerationRequest(prompt, "none", "1:1", "grok", null, false, null, null), 0, "grok");
+
+    async Task<UpstreamStep> SubmitAsync(UpstreamCall call)
+    {
+        var durable = new Mock<DurableTaskClient>("seam") { CallBase = true }; // a running job, no cancel
+        durable.Setup(c => c.GetInstanceAsync(call.JobId, true, It.IsAny<CancellationToken>()))
+            .ReturnsAsync(new OrchestrationMetadata(GenerationOrchestrator.Name, call.JobId) { RuntimeStatus = OrchestrationRuntimeStatus.Running });
+        return await ActivatorUtilities.CreateInstance<GenerationActivities>(app.App.Services).SubmitGeneration(call, durable.Object);
+    }
+
+    int UpstreamCalls(string prompt) => app.Provider.Invocations.Count(i =>
+        i.Method.Name == nameof(IImageProvider.SubmitAsync) && i.Arguments[0] is ProviderCall { Input.Request.Prompt: var sent } && sent == prompt);
+}
