@@ -97,6 +97,22 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
         Assert.Contains("not valid UTF-8", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail")[0].GetProperty("msg").GetString());
     }
 
+    [Theory]
+    [InlineData("Content-Disposition: form-data; name=\"file\"; filename*=UTF-7''a.png\r\nContent-Type: image/png")]
+    [InlineData("Content-Disposition: form-data; name=\"note\"; filename*=utf-7''a.png\r\nContent-Type: image/png")]
+    [InlineData("Content-Disposition: form-data; name=\"note\"\r\nContent-Type: text/plain; charset=utf-7")]
+    public async Task A_part_in_a_charset_net_does_not_read_is_422_not_500(string headers)
+    {
+        // .NET refuses UTF-7 (SYSLIB0001), and the form reader threw NotSupportedException: a 500.
+        var body = new ByteArrayContent([.. Encoding.ASCII.GetBytes($"--b\r\n{headers}\r\n\r\n"), .. Png, .. "\r\n--b--\r\n"u8.ToArray()]);
+        body.Headers.ContentType = MediaTypeHeaderValue.Parse("multipart/form-data; boundary=b");
+
+        var response = await app.Client.PostAsync("/api/v1/files", body);
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Contains("character set", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail")[0].GetProperty("msg").GetString());
+    }
+
     [Fact]
     public async Task A_long_filename_keeps_its_last_255_utf8_bytes_whole_characters_only()
     {

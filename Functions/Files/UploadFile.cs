@@ -97,6 +97,12 @@ public sealed class UploadFile(FileStore files, ImageInspector inspector, Upload
             return (null, TooLarge(), null);
         }
         // Kestrel's BadHttpRequestException (broken chunked framing) is no multipart problem: SurfaceErrors answers 400, as on every surface.
+        // .NET reads no UTF-7 (SYSLIB0001): a part's filename* or text in it fails the reader with NotSupportedException.
+        catch (NotSupportedException)
+        {
+            return (null, null, KiapiErrors.Invalid("body", "file",
+                "The multipart body could not be read: a part declares a character set this service does not read (such as UTF-7); send UTF-8", "value_error", null));
+        }
         catch (Exception e) when (e is InvalidDataException or IOException and not BadHttpRequestException && !IsTheClients(request.HttpContext, e)
                                   && !TemporaryFiles.IsFault(e))
         {
