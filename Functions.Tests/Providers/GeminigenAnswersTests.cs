@@ -95,6 +95,19 @@ public sealed class GeminigenAnswersTests : IAsyncDisposable
         Assert.Equal((TaskId, 0.0), (step.TaskId, step.Progress));
     }
 
+    [Theory]
+    [InlineData(1)] // running: the job would check the other task from then on
+    [InlineData(2)] // done: the job would store the other task's image, another client's, private or not
+    public async Task A_check_answered_with_another_tasks_record_is_no_answer_and_the_checked_task_stays(int status)
+    {
+        var step = await CheckAnsweredAsync($$"""
+            {"uuid": "someone-elses-task", "status": {{status}}, "status_percentage": 50,
+             "generated_image": [{"image_url": "https://cdn.example/someone-elses.png"}]}
+            """);
+
+        Assert.Equal((TaskId, -1.0, null), (step.TaskId, step.Progress, step.ImageUrl)); // as an unreadable answer: checked again
+    }
+
     public async ValueTask DisposeAsync()
     {
         _http.Dispose();

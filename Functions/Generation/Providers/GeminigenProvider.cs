@@ -83,6 +83,10 @@ public sealed class GeminigenProvider(UpstreamHttp http, IOptions<ProviderOption
             ? ProviderStep.Pending(checkedTask, -1, null)
             : throw UpstreamFailures.Malformed(Name, what);
         if (json is not { } record) return Unreadable(UpstreamResponse.Unreadable);
+        // A check's answer about another task (a cache or proxy mix-up) is none: followed, it would hand this job another's image.
+        var uuid = UpstreamJson.StringMember(record, "uuid");
+        if (checkedTask is not null && uuid is not null && !uuid.Equals(checkedTask, StringComparison.OrdinalIgnoreCase))
+            return Unreadable($"a record of another task ({uuid})");
 
         var debug = Debug(call, response, record);
         var status = UpstreamJson.WholeNumberMember(record, "status") ?? -1;
@@ -96,9 +100,8 @@ public sealed class GeminigenProvider(UpstreamHttp http, IOptions<ProviderOption
             case Failed:
                 throw Failure(200, record);
             case Queued or Processing:
-                var uuid = UpstreamJson.StringMember(record, "uuid") ?? checkedTask;
                 var percent = UpstreamJson.NumberMember(record, "status_percentage") ?? 0;
-                return uuid is null ? Unreadable("a record without a uuid") : ProviderStep.Pending(uuid, Math.Clamp(percent / 100, 0, 0.99), debug);
+                return (checkedTask ?? uuid) is { } task ? ProviderStep.Pending(task, Math.Clamp(percent / 100, 0, 0.99), debug) : Unreadable("a record without a uuid");
             default:
                 return Unreadable($"a record in an unknown status ({record["status"]?.ToJsonString() ?? "none"})");
         }
