@@ -222,6 +222,19 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
         Assert.Contains(app.Logs, line => line.StartsWith($"{level} ") && line.Contains($"Generating with {model} failed ({code}): {error.GetProperty("message").GetString()}"));
     }
 
+    [Fact]
+    public async Task An_openai_429_for_an_exhausted_quota_is_final_and_not_sent_again()
+    {
+        app.ClearFaults();
+        var before = app.OpenAi.CountOf("/v1/images/generations");
+        app.OpenAi.Fail("/v1/images/generations", Fault.NoCredit);
+
+        var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "out of quota", model = "gpt-image-1" });
+
+        await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.BadGateway, "upstream_no_credit");
+        Assert.Equal(before + 1, app.OpenAi.CountOf("/v1/images/generations")); // a rate-limit 429 is retried (Upstream:MaxRetries 1)
+    }
+
     [Theory]
     [InlineData("gpt-image-1", "gpt-image-1: openai answered 401")]
     [InlineData("Qwen/Qwen-Image", "Qwen/Qwen-Image: siliconflow answered 401")]

@@ -31,7 +31,7 @@ public sealed class OpenAiCompatibleProvider(
             throw code switch
             {
                 "content_policy_violation" or "moderation_blocked" => new GenerationFailedException(GenerationErrors.ContentFiltered, $"openai: {message}"),
-                "insufficient_quota" or "billing_hard_limit_reached" => new GenerationFailedException(GenerationErrors.UpstreamNoCredit, $"openai: {message}"),
+                _ when UpstreamFailures.IsOutOfCredit(code) => new GenerationFailedException(GenerationErrors.UpstreamNoCredit, $"openai: {message}"),
                 _ => UpstreamFailures.FromStatus(Name, response.Status, code, message),
             };
         }

@@ -25,6 +25,9 @@ public static class UpstreamFailures
         };
     }
 
+    /// <summary>The OpenAI error codes of an account out of credit: final whatever the status (a 429 among them), so not retried.</summary>
+    public static bool IsOutOfCredit(string? openAiCode) => openAiCode is "insufficient_quota" or "billing_hard_limit_reached";
+
     public static GenerationFailedException Malformed(string provider, string what) =>
         new(GenerationErrors.UpstreamError, $"{provider} answered with {what}.", retryable: true);
 }

@@ -160,9 +160,13 @@ public sealed class UpstreamHttp(IOptions<UpstreamOptions> options, ILogger<Upst
     static bool IsTransient(Outcome<UpstreamResponse> outcome) => outcome.Exception switch
     {
         HttpRequestException or IOException or TimeoutRejectedException => true,
-        null => outcome.Result is { Status: HttpStatusCode.TooManyRequests } or { Status: >= HttpStatusCode.InternalServerError },
+        // OpenAI answers 429 for an exhausted quota too, which no retry changes (each one a call to a paid endpoint).
+        null => outcome.Result is { Status: HttpStatusCode.TooManyRequests } limited ? !SaysOutOfCredit(limited)
+            : outcome.Result is { Status: >= HttpStatusCode.InternalServerError },
         _ => false,
     };
+
+    static bool SaysOutOfCredit(UpstreamResponse answer) => UpstreamFailures.IsOutOfCredit(UpstreamJson.StringMember(answer.Json("")?["error"], "code"));
 
     // A task the upstream may have started would be started (and billed) twice: retried only when no connection was made,
     // or when the upstream answered that it took nothing on (rate limited, unavailable).
