@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Functions.Generation;
 using Functions.Generation.Providers;
 using Functions.Tests.Fakes;
@@ -152,15 +153,19 @@ public sealed class UpstreamCallRulesTests : IAsyncLifetime
         Assert.Contains("Upstream:MaxImageBytes", refused.Message);
     }
 
-    [Fact]
-    public async Task A_base64_image_is_taken_up_to_the_size_cap_as_a_download_is_and_refused_past_it_even_when_it_decodes()
+    [Theory]
+    [InlineData(false)] // read from the answer's UTF-8
+    [InlineData(true)] // with a JSON escape: read as a string
+    public async Task A_base64_image_is_taken_up_to_the_size_cap_as_a_download_is_and_refused_past_it_even_when_it_decodes(bool escaped)
     {
         Assert.NotEqual(0, Png.Length % 3); // its Base64 is padded: the padded length alone would say more bytes than it has
         using var atCap = Images(maxImageBytes: Png.Length);
         using var belowCap = Images(maxImageBytes: Png.Length - 1);
+        var base64 = Convert.ToBase64String(Png);
+        JsonValue Answered() => (JsonValue)JsonNode.Parse($"\"{(escaped ? "\\u" + ((int)base64[0]).ToString("x4") + base64[1..] : base64)}\"")!;
 
-        var (bytes, _) = await atCap.FromBase64Async("openai", Convert.ToBase64String(Png), CancellationToken.None);
-        var refused = await RefusedAsync(() => belowCap.FromBase64Async("openai", Convert.ToBase64String(Png), CancellationToken.None));
+        var (bytes, _) = await atCap.FromBase64Async("openai", Answered(), CancellationToken.None);
+        var refused = await RefusedAsync(() => belowCap.FromBase64Async("openai", Answered(), CancellationToken.None));
 
         Assert.Equal(Png, bytes);
         Assert.Contains($"larger than {Png.Length - 1} bytes", refused.Message);

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Functions.Generation;
+using Functions.Hosting;
 using Functions.Tokens;
 
 namespace Functions.Tests.Unit;
@@ -162,6 +163,32 @@ public sealed class RedactionTests
 
         var item = body!["data"]![0]!;
         Assert.Equal(("<base64: 3000 bytes>", "***"), ((string)item["b64_json"]!, (string)item["api_key"]!));
+    }
+
+    [Theory]
+    [InlineData("AAAA", "<base64: 3000 bytes>")] // straight from the answer's UTF-8
+    [InlineData("\\u0041AAA", "<base64: 3000 bytes>")] // with an escape: as a string, the same note
+    [InlineData("AA A", null)] // spaced out: text, not a payload (cut as long text)
+    public void A_base64_payload_in_a_parsed_answer_is_noted_whether_or_not_it_has_escapes(string firstQuad, string? note)
+    {
+        var answer = JsonNode.Parse($$"""{"data": [{"b64_json": "{{firstQuad}}{{Convert.ToBase64String(new byte[3000])[4..]}}"}]}""");
+
+        var shown = (string)ApiDebugRedaction.Body(answer)!["data"]![0]!["b64_json"]!;
+
+        if (note is null) Assert.StartsWith("AA A", shown);
+        else Assert.Equal(note, shown);
+    }
+
+    [Fact]
+    public void A_string_is_read_from_its_utf8_only_when_parsed_from_text_without_escapes()
+    {
+        var parsed = JsonNode.Parse("""{"plain": "abc", "escaped": "a\u0062c", "number": 7}""")!;
+
+        Assert.True(JsonText.TryGetUnescapedUtf8(parsed["plain"], out var utf8));
+        Assert.Equal("abc"u8.ToArray(), utf8.ToArray());
+        Assert.False(JsonText.TryGetUnescapedUtf8(parsed["escaped"], out _));
+        Assert.False(JsonText.TryGetUnescapedUtf8(parsed["number"], out _));
+        Assert.False(JsonText.TryGetUnescapedUtf8(JsonValue.Create("abc"), out _)); // built in code: no text behind it
     }
 
     [Theory]

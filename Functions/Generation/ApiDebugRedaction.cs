@@ -73,9 +73,15 @@ public static class ApiDebugRedaction
             : IsPrompt(p.Key) && p.Value is JsonValue prompt && prompt.TryGetValue<string>(out var text) ? JsonValue.Create(String(text, mayBePayload: false))
             : Body(p.Value, level + 1)))),
         JsonArray array => new JsonArray(array.Select(item => Body(item, level + 1)).ToArray()),
+        JsonValue value when LongBase64Note(value) is { } note => JsonValue.Create(note),
         JsonValue value when value.TryGetValue<string>(out var text) => JsonValue.Create(String(text)),
         _ => node?.DeepClone(),
     };
+
+    // An answer's Base64 image is noted from its UTF-8, as String would note it, without a .NET string twice its size.
+    static string? LongBase64Note(JsonValue value) =>
+        JsonText.TryGetUnescapedUtf8(value, out var utf8) && utf8.Length > LongestPlainString && !utf8.Contains((byte)' ')
+        && Base64.IsValid(utf8, out var decodedLength) ? $"<base64: {decodedLength} bytes>" : null;
 
     // A prompt (prompt, negative_prompt, revised_prompt) is text someone wrote, even when it reads as Base64 ("aaaa…").
     static bool IsPrompt(string name) => name.Contains("prompt", StringComparison.OrdinalIgnoreCase);

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Net.Http.Headers;
 
 namespace Functions.Hosting;
@@ -52,6 +53,21 @@ public static class JsonText
         while (reader.Read())
             if (reader.TokenType is not (JsonTokenType.EndObject or JsonTokenType.EndArray or JsonTokenType.PropertyName) && ++values > max)
                 return false;
+        return true;
+    }
+
+    /// <summary>
+    /// The UTF-8 of a string value read from JSON text, where it was written without escapes, without making a .NET
+    /// string of it (a 60 MB Base64 image is 120 MB as one, made again at each read); false for any other value.
+    /// </summary>
+    public static bool TryGetUnescapedUtf8(JsonNode? node, out ReadOnlySpan<byte> utf8)
+    {
+        utf8 = default;
+        if (node is not JsonValue value || !value.TryGetValue<JsonElement>(out var element) || element.ValueKind != JsonValueKind.String) return false;
+        var raw = JsonMarshal.GetRawUtf8Value(element);
+        if (raw is [(byte)'"', .., (byte)'"']) raw = raw[1..^1];
+        if (IsEscaped(raw)) return false;
+        utf8 = raw;
         return true;
     }
 

@@ -37,7 +37,7 @@ public sealed class OpenAiCompatibleProvider(
         }
 
         var image = (json?["data"] as JsonArray)?.FirstOrDefault();
-        var (bytes, type) = UpstreamJson.StringMember(image, "b64_json") is { } base64
+        var (bytes, type) = UpstreamJson.StringValueMember(image, "b64_json") is { } base64
             ? await images.FromBase64Async(Name, base64, cancellationToken)
             : UpstreamJson.StringMember(image, "url") is { } url
                 ? await images.DownloadAsync(url, cancellationToken)

@@ -11,6 +11,10 @@ public static class UpstreamJson
     public static string? StringMember(JsonNode? node, string name) =>
         node is JsonObject obj && obj[name] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 
+    /// <summary>A string member as its JSON value, to be read without a copy (<see cref="Hosting.JsonText.TryGetUnescapedUtf8"/>); null when absent or not a string.</summary>
+    public static JsonValue? StringValueMember(JsonNode? node, string name) =>
+        node is JsonObject obj && obj[name] is JsonValue value && value.GetValueKind() == JsonValueKind.String ? value : null;
+
     /// <summary>A finite number member, sent as a JSON number or as a string of one ("2"); null when absent or anything else.</summary>
     public static double? NumberMember(JsonNode? node, string name)
     {

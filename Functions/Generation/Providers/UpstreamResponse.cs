@@ -23,11 +23,14 @@ public sealed record UpstreamResponse(HttpStatusCode Status, byte[] Body, TimeSp
     /// </summary>
     public JsonObject? Json(string token)
     {
-        var body = JsonText.WithoutByteOrderMark(Body).Span;
+        var text = JsonText.WithoutByteOrderMark(Body);
+        var body = text.Span;
         try
         {
             if (!JsonText.HasAtMostValues(body, JsonText.MaxValues)) return null;
-            var root = JsonElement.Parse(body, Strict);
+            // Over the body itself, not a copy of it (a Base64 image's answer is tens of MB): the document is left to the
+            // collector, as the tree reads it for as long as the answer is used.
+            var root = JsonDocument.Parse(text, Strict).RootElement;
             if (root.ValueKind != JsonValueKind.Object || JsonText.FirstUndecodableString(root) is not null) return null;
             var json = JsonObject.Create(root)!;
             EchoedTokenMask.MaskIn(json, body, token);
