@@ -36,4 +36,10 @@ public sealed class EchoTests
 
         Assert.Equal("Traceback (most recent call last): File \"app.py\", line 3 [31mValueError: bad", Echo.Line(traceback, 200));
     }
+
+    [Fact]
+    public void A_line_quote_drops_bidi_controls_that_would_reorder_what_follows_where_it_is_shown()
+    {
+        Assert.Equal("the task failed: see gnp.exe here", Echo.Line("the task failed: see\u202Egnp.exe\u2066 here\u2069", 200));
+    }
 }

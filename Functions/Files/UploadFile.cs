@@ -141,7 +141,7 @@ public sealed class UploadFile(FileStore files, ImageInspector inspector, Upload
         var name = Path.GetFileName(given.Replace('\\', '/'));
         // Control characters and bidi controls go: a right-to-left override makes "photo\u202Egnp.exe" read as
         // "photoexe.png". Other format characters stay (joiners belong in Persian, Indic and emoji names).
-        name = new string([.. name.Where(c => !char.IsControl(c) && !IsBidiControl(c))]).Trim();
+        name = new string([.. name.Where(c => !char.IsControl(c) && !Echo.IsBidiControl(c))]).Trim();
         var (keep, bytes) = (name.Length, 0);
         while (keep > 0 && Rune.DecodeLastFromUtf16(name.AsSpan(0, keep), out var rune, out var used) == OperationStatus.Done
                && bytes + rune.Utf8SequenceLength <= MaxFilenameBytes)
@@ -172,7 +172,6 @@ public sealed class UploadFile(FileStore files, ImageInspector inspector, Upload
         return name.ToString();
     }
 
-    static bool IsBidiControl(char c) => c is '\u061C' or '\u200E' or '\u200F' or (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069');
 
     static JsonHttpResult<KiapiError> TooLarge() =>
         KiapiErrors.Of(StatusCodes.Status413PayloadTooLarge, $"The file is larger than the limit of {MaxBytes / (1024 * 1024)} MiB.");

@@ -55,20 +55,23 @@ public sealed class ImageInspector(DecodeBudget budget)
         return Decode(bytes.Span, info);
     }
 
-    /// <summary>Everything the header alone tells: recognized, accepted, within the bounds, and (JPEG) not far too short.</summary>
+    /// <summary>
+    /// Everything the header alone tells: recognized, accepted, within the bounds, and (JPEG) not far too short. Worded
+    /// for a client's upload and an upstream's image alike.
+    /// </summary>
     static ImageCheck CheckHeader(ReadOnlySpan<byte> bytes, IReadOnlyCollection<string> accepted)
     {
         var kinds = string.Join(", ", accepted.Select(ImageFormats.ExtensionOf));
         if (FormatOfSignature(bytes) is null)
-            return ImageCheck.Refused(ImageProblem.NotAnImage, $"The bytes are not a recognized image; send one of: {kinds}.");
+            return ImageCheck.Refused(ImageProblem.NotAnImage, $"The bytes are not a recognized image (accepted: {kinds}).");
         using var codec = Open(bytes, out var opened);
         if (codec is null)
             return ImageCheck.Refused(ImageProblem.Undecodable,
-                $"The bytes look like an image but its header does not decode ({opened}); send a whole {kinds} image.");
+                $"The bytes look like an image but its header does not decode ({opened}); a whole image is accepted ({kinds}).");
 
         var info = InfoOf(codec);
         if (!accepted.Contains(info.ContentType))
-            return ImageCheck.Refused(ImageProblem.UnsupportedType, $"The image is {info.ContentType}; send one of: {kinds}.");
+            return ImageCheck.Refused(ImageProblem.UnsupportedType, $"The image is {info.ContentType}; accepted: {kinds}.");
         if (info.Width > MaxSide || info.Height > MaxSide || (long)info.Width * info.Height > MaxPixels)
             return ImageCheck.Refused(ImageProblem.TooLarge, $"The image is {info.Width} x {info.Height} pixels; the limit is " +
                 $"{MaxSide} pixels a side and {MaxPixels / 1_000_000} megapixels.");
