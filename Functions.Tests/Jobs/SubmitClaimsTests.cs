@@ -1,4 +1,6 @@
+using System.Text.Json.Nodes;
 using Azure.Data.Tables;
+using Functions.Contracts.Kioai;
 using Functions.Generation;
 using Functions.Jobs;
 using Functions.Storage;
@@ -98,6 +100,26 @@ public sealed class SubmitClaimsTests(TaskSubmitFixture app) : IClassFixture<Tas
         await app.Service<SubmitClaims>().ForgetAsync(call.JobId, CancellationToken.None);
         Assert.False((await app.Service<TableServiceClient>().GetTableClient(StorageNames.SubmitsTable)
             .GetEntityIfExistsAsync<TableEntity>(call.JobId, "submit")).HasValue);
+    }
+
+    [Fact]
+    public async Task A_recorded_answer_with_a_stored_image_and_a_large_apidebug_comes_back_whole()
+    {
+        // A synchronous provider's answer is the stored image with its apiDebug, which may pass a binary property's 64 KiB.
+        var claims = app.Service<SubmitClaims>();
+        var jobId = Call("recorded").JobId;
+        var debug = new ApiDebugInfo("https://upstream.example/v1/images", "POST", new Dictionary<string, string> { ["x-api-key"] = "***" },
+            new JsonObject { ["prompt"] = new string('p', 40_000) }, 200, new JsonObject { ["note"] = new string('n', 40_000) }, 12.5, true, "grok: 503");
+        var stored = new UpstreamStep(Stored: new JobResult(7, "file_0123", 165, 8, 6, "image/png", DateTimeOffset.UnixEpoch, debug));
+        Assert.True(await claims.TryClaimAsync(jobId, 0, CancellationToken.None));
+
+        await claims.RecordAsync(jobId, stored, CancellationToken.None);
+        var answer = (await claims.EarlierAnswerAsync(jobId, 0, CancellationToken.None))!.Stored!;
+
+        Assert.Equal(stored.Stored! with { ApiDebug = null! }, answer with { ApiDebug = null! });
+        Assert.Equal(debug.RequestBody.ToJsonString(), answer.ApiDebug.RequestBody.ToJsonString());
+        Assert.Equal(debug.ResponseBody.ToJsonString(), answer.ApiDebug.ResponseBody.ToJsonString());
+        Assert.Equal((debug.FallbackReason, debug.UsedFallback), (answer.ApiDebug.FallbackReason, answer.ApiDebug.UsedFallback));
     }
 
     static UpstreamCall Call(string prompt) => new(JobIds.New(DateTimeOffset.UtcNow, isPrivate: false),
