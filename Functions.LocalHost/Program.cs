@@ -1,5 +1,6 @@
 using Functions.Hosting;
 using Functions.LocalHost;
+using Microsoft.Extensions.Options;
 
 // The Functions app's second home: the same function classes, without the Functions host (see DESIGN.md, "The two hosts").
 // Settings (appsettings*.json) are the Functions app's, copied beside this host's binaries.
@@ -10,7 +11,18 @@ builder.Services.AddImageService(builder.Configuration);
 builder.AddFunctionsApp(FunctionCatalog.Of(typeof(Functions.Generation.GenerateImage).Assembly, HostJson.Load()));
 
 var app = builder.Build();
+// A setting the app cannot work with stops it here, in one line naming it, not as a failed start with stack traces.
+try
+{
+    app.Services.GetService<IStartupValidator>()?.Validate();
+}
+catch (Exception e) when (e is OptionsValidationException or InvalidOperationException)
+{
+    Console.Error.WriteLine($"The app cannot start with these settings: {e.Message}");
+    return 1;
+}
 app.UseSurfaceErrors();
 app.UseMethodNotAllowedOnlyWhereARouteTakesThePath();
 app.MapFunctions();
 app.Run();
+return 0;

@@ -33,6 +33,22 @@ public sealed class ShutdownTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_bad_setting_stops_the_local_host_at_its_start_with_one_line_naming_it_and_exit_code_1()
+    {
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var process = AppProcess.Start(AppProcess.BuiltDll, _azurite.ConnectionString, FreePort.Next(),
+            new Dictionary<string, string> { ["Auth:AdminKey"] = "short" }, output);
+
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        var said = string.Join('\n', output);
+        Assert.Equal(1, process.ExitCode); // not an abort's 134
+        Assert.Contains("Auth:AdminKey must be at least 16 characters", said);
+        Assert.DoesNotContain("Unhandled exception", said);
+        Assert.DoesNotContain("   at ", said); // no stack trace for a setting
+    }
+
+    [Fact]
     public async Task SIGTERM_stops_the_local_host_within_5_seconds_while_its_storage_does_not_answer()
     {
         // Connections are taken (by the kernel) and never answered: the Durable backend's start hangs on the task hub.
