@@ -4,6 +4,7 @@ using Functions.Contracts.Kioai;
 using Functions.Generation;
 using Functions.Jobs;
 using Functions.Storage;
+using Microsoft.DurableTask.Converters;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Moq;
@@ -111,15 +112,49 @@ public sealed class SubmitClaimsTests(TaskSubmitFixture app) : IClassFixture<Tas
         var debug = new ApiDebugInfo("https://upstream.example/v1/images", "POST", new Dictionary<string, string> { ["x-api-key"] = "***" },
             new JsonObject { ["prompt"] = new string('p', 40_000) }, 200, new JsonObject { ["note"] = new string('n', 40_000) }, 12.5, true, "grok: 503");
         var stored = new UpstreamStep(Stored: new JobResult(7, "file_0123", 165, 8, 6, "image/png", DateTimeOffset.UnixEpoch, debug));
-        Assert.True(await claims.TryClaimAsync(jobId, 0, CancellationToken.None));
+        var claim = (await claims.TryClaimAsync(jobId, 0, CancellationToken.None))!;
 
-        await claims.RecordAsync(jobId, stored, CancellationToken.None);
+        Assert.True(await claims.RecordAsync(claim, stored, CancellationToken.None));
         var answer = (await claims.EarlierAnswerAsync(jobId, 0, CancellationToken.None))!.Stored!;
 
         Assert.Equal(stored.Stored! with { ApiDebug = null! }, answer with { ApiDebug = null! });
         Assert.Equal(debug.RequestBody.ToJsonString(), answer.ApiDebug.RequestBody.ToJsonString());
         Assert.Equal(debug.ResponseBody.ToJsonString(), answer.ApiDebug.ResponseBody.ToJsonString());
         Assert.Equal((debug.FallbackReason, debug.UsedFallback), (answer.ApiDebug.FallbackReason, answer.ApiDebug.UsedFallback));
+    }
+
+    [Fact]
+    public async Task A_run_whose_claim_a_later_model_took_over_writes_neither_beat_nor_answer_into_it()
+    {
+        // A process frozen past the claim's staleness wakes up with the first model's answer after the job moved on.
+        var claims = app.Service<SubmitClaims>();
+        var jobId = Call("frozen").JobId;
+        var first = (await claims.TryClaimAsync(jobId, 0, CancellationToken.None))!;
+        var fallback = (await claims.TryClaimAsync(jobId, 1, CancellationToken.None))!;
+
+        Assert.False(await claims.BeatAsync(first, CancellationToken.None));
+        Assert.False(await claims.RecordAsync(first, new UpstreamStep(TaskId: "first-models-task"), CancellationToken.None));
+        Assert.True(await claims.BeatAsync(fallback, CancellationToken.None));
+        Assert.True(await claims.RecordAsync(fallback, new UpstreamStep(TaskId: "fallbacks-task"), CancellationToken.None));
+        Assert.Equal("fallbacks-task", (await claims.EarlierAnswerAsync(jobId, 1, CancellationToken.None))?.TaskId);
+    }
+
+    [Fact]
+    public async Task Forgetting_a_canceled_job_removes_its_claim_at_once_though_its_instance_stays_a_day()
+    {
+        var call = Call("canceled, then forgotten");
+        await SubmitAsync(call);
+        var canceled = new OrchestrationMetadata(GenerationOrchestrator.Name, call.JobId)
+        {
+            RuntimeStatus = OrchestrationRuntimeStatus.Terminated,
+            DataConverter = JsonDataConverter.Default,
+            SerializedInput = JsonDataConverter.Default.Serialize(new GenerationJob(call.Request, ["grok"], new JobTimings(30, 2, 10))),
+        };
+
+        Assert.True(await app.Service<EndedJobs>().ForgetAsync(new Mock<DurableTaskClient>("seam").Object, canceled, CancellationToken.None));
+
+        Assert.False((await app.Service<TableServiceClient>().GetTableClient(StorageNames.SubmitsTable)
+            .GetEntityIfExistsAsync<TableEntity>(call.JobId, "submit")).HasValue);
     }
 
     static UpstreamCall Call(string prompt) => new(JobIds.New(DateTimeOffset.UtcNow, isPrivate: false),

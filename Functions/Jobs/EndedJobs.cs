@@ -55,13 +55,14 @@ public sealed class EndedJobs(ImageKeeper keeper, IdempotencyKeys keys, CancelRe
         if (canceled) await keeper.DiscardAsync(job.InstanceId, cancellationToken);
         await DiscardReferenceAsync(input, cancellationToken);
         if (input?.IdempotencyKeyHash is { } keyHash) await keys.ReleaseAsync(keyHash, job.InstanceId, cancellationToken);
+        // A late Submit of a canceled job finds its cancel record first: its submit claim is not needed to stop it.
+        await claims.ForgetAsync(job.InstanceId, cancellationToken);
         if (canceled && !forGood)
         {
             await cancels.MarkForgottenAsync(job.InstanceId, cancellationToken);
             return true;
         }
         await cancels.ForgetAsync(job.InstanceId, cancellationToken);
-        await claims.ForgetAsync(job.InstanceId, cancellationToken);
         var purged = await durable.PurgeInstanceAsync(job.InstanceId, cancellation: cancellationToken);
         return purged.PurgedInstanceCount > 0;
     }

@@ -59,7 +59,7 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
         {
             return Failed(e);
         }
-        if (!await claims.TryClaimAsync(call.JobId, call.ModelIndex, CancellationToken.None))
+        if (await claims.TryClaimAsync(call.JobId, call.ModelIndex, CancellationToken.None) is not { } claim)
         {
             if (await claims.EarlierAnswerAsync(call.JobId, call.ModelIndex, CancellationToken.None) is { } earlier)
             {
@@ -68,13 +68,13 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
             }
             logger.LogWarning("Job {JobId}'s submit to {Model} ran again after a run cut off during its call; it is not sent again ({Code})",
                 call.JobId, call.Model, GenerationErrors.SubmitInterrupted);
-            return Interrupted(call);
+            return Interrupted();
         }
         UpstreamStep step;
         try
         {
             var sent = await BeforeDeadlineAsync(call, bound => planned.Provider.SubmitAsync(input, bound),
-                beat: cancellationToken => claims.BeatAsync(call.JobId, cancellationToken));
+                beat: cancellationToken => claims.BeatAsync(claim, cancellationToken));
             step = await AnswerAsync(call, client, planned, sent);
         }
         catch (GenerationFailedException e)
@@ -84,23 +84,27 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
         catch
         {
             // Sent, then a fault of the service's (the image could not be stored): the engine runs this step again, which must not send it again.
-            await RecordAsync(call, Interrupted(call));
+            await RecordAsync(call, claim, Interrupted());
             throw;
         }
-        await RecordAsync(call, step);
+        await RecordAsync(call, claim, step);
         return step;
     }
 
-    static UpstreamStep Interrupted(UpstreamCall call) => new(Failure: new StepFailure(GenerationErrors.SubmitInterrupted,
-        $"The submit to {call.Model} was cut off under way (the service stopped, or failed after sending it); whether the upstream " +
-        "took it is unknown, and it is not sent again, as it may have been paid for.", Retryable: true));
+    // The failure trail names the model before it ("grok: ...").
+    static UpstreamStep Interrupted() => new(Failure: new StepFailure(GenerationErrors.SubmitInterrupted,
+        "the submit was cut off under way (the service stopped, or failed once it was sent); the upstream may " +
+        "have taken, and billed, it, so it is not sent again. Send the request again (with a new Idempotency-Key, or DELETE this job first).",
+        Retryable: true));
 
     // The answer (maybe paid for) stands whether or not it is recorded: only a second run of this step would miss it.
-    async Task RecordAsync(UpstreamCall call, UpstreamStep answer)
+    async Task RecordAsync(UpstreamCall call, SubmitClaim claim, UpstreamStep answer)
     {
         try
         {
-            await claims.RecordAsync(call.JobId, answer, CancellationToken.None);
+            if (!await claims.RecordAsync(claim, answer, CancellationToken.None))
+                logger.LogWarning("Job {JobId}'s submit to {Model} was answered after the job had moved on without it (this run stopped for a while); the answer is not recorded",
+                    call.JobId, call.Model);
         }
         catch (Exception e) when (StorageFaults.IsStorage(e))
         {

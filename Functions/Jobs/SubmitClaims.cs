@@ -25,44 +25,63 @@ public sealed class SubmitClaims([FromKeyedServices(StorageNames.SubmitsTable)] 
     static readonly TimeSpan LookInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// Claims the submit of the job's model at <paramref name="modelIndex"/>: true when this run is to send it; false
-    /// when another run claimed it first (this model's, or a later model's: the job has moved on).
+    /// Claims the submit of the job's model at <paramref name="modelIndex"/>: the claim when this run is to send it;
+    /// null when another run claimed it first (this model's, or a later model's: the job has moved on).
     /// </summary>
-    public async Task<bool> TryClaimAsync(string jobId, int modelIndex, CancellationToken cancellationToken)
+    public async Task<SubmitClaim?> TryClaimAsync(string jobId, int modelIndex, CancellationToken cancellationToken)
     {
         var claim = new TableEntity(jobId, RowKey) { [ModelIndex] = modelIndex, [BeatAt] = clock.GetUtcNow() };
         try
         {
-            await bootstrap.AgainIfLostAsync(() => table.AddEntityAsync(claim, cancellationToken), cancellationToken);
-            return true;
+            var added = await bootstrap.AgainIfLostAsync(() => table.AddEntityAsync(claim, cancellationToken), cancellationToken);
+            return new SubmitClaim(jobId, added.Headers.ETag ?? ETag.All);
         }
         catch (RequestFailedException e) when (e.Status == StatusCodes.Status409Conflict) { }
-        if (await ReadAsync(jobId, cancellationToken) is not { } earlier || earlier.GetInt32(ModelIndex) >= modelIndex) return false;
+        if (await ReadAsync(jobId, cancellationToken) is not { } earlier || earlier.GetInt32(ModelIndex) >= modelIndex) return null;
         try
         {
-            await table.UpdateEntityAsync(claim, earlier.ETag, TableUpdateMode.Replace, cancellationToken); // a fallback model's turn
-            return true;
+            var replaced = await table.UpdateEntityAsync(claim, earlier.ETag, TableUpdateMode.Replace, cancellationToken); // a fallback model's turn
+            return new SubmitClaim(jobId, replaced.Headers.ETag ?? ETag.All);
         }
         catch (RequestFailedException e) when (e.Status == StatusCodes.Status412PreconditionFailed)
         {
-            return false; // another run of this step claimed it meanwhile
+            return null; // another run of this step claimed it meanwhile
         }
     }
 
-    /// <summary>Says the run that claimed the submit still waits on its call.</summary>
-    public Task BeatAsync(string jobId, CancellationToken cancellationToken) =>
-        table.UpdateEntityAsync(new TableEntity(jobId, RowKey) { [BeatAt] = clock.GetUtcNow() }, ETag.All, TableUpdateMode.Merge, cancellationToken);
+    /// <summary>Says the run that claimed the submit still waits on its call; false once the claim is no longer its own.</summary>
+    public Task<bool> BeatAsync(SubmitClaim claim, CancellationToken cancellationToken) =>
+        WriteAsync(claim, new TableEntity(claim.JobId, RowKey) { [BeatAt] = clock.GetUtcNow() }, cancellationToken);
 
-    /// <summary>Records the call's outcome for a later run of the same step.</summary>
-    public Task RecordAsync(string jobId, UpstreamStep answer, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records the call's outcome for a later run of the same step; false when the claim is no longer this run's (the
+    /// run was frozen past <see cref="StaleAfter"/> and the job moved on: its answer is not the job's any more).
+    /// </summary>
+    public Task<bool> RecordAsync(SubmitClaim claim, UpstreamStep answer, CancellationToken cancellationToken)
     {
         var json = JsonSerializer.SerializeToUtf8Bytes(answer);
-        var row = new TableEntity(jobId, RowKey);
+        var row = new TableEntity(claim.JobId, RowKey);
         var parts = (json.Length + AnswerPartBytes - 1) / AnswerPartBytes;
-        if (parts > MaxAnswerParts) return Task.CompletedTask; // a later run then finds no answer and ends the model as interrupted
+        if (parts > MaxAnswerParts) return Task.FromResult(true); // a later run then finds no answer and ends the model as interrupted
         for (var part = 0; part < parts; part++)
             row[Answer + part] = json.AsSpan(part * AnswerPartBytes, Math.Min(AnswerPartBytes, json.Length - part * AnswerPartBytes)).ToArray();
-        return table.UpdateEntityAsync(row, ETag.All, TableUpdateMode.Merge, cancellationToken);
+        return WriteAsync(claim, row, cancellationToken);
+    }
+
+    // Only over the claim's own last write: a later model's claim (or this model's taken over) is never written into.
+    async Task<bool> WriteAsync(SubmitClaim claim, TableEntity row, CancellationToken cancellationToken)
+    {
+        if (claim.Lost) return false;
+        try
+        {
+            claim.ETag = (await table.UpdateEntityAsync(row, claim.ETag, TableUpdateMode.Merge, cancellationToken)).Headers.ETag ?? ETag.All;
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status is StatusCodes.Status412PreconditionFailed or StatusCodes.Status404NotFound)
+        {
+            claim.Lost = true;
+            return false;
+        }
     }
 
     /// <summary>
@@ -97,4 +116,13 @@ public sealed class SubmitClaims([FromKeyedServices(StorageNames.SubmitsTable)] 
         }
         catch (RequestFailedException e) when (e.Status == StatusCodes.Status404NotFound) { } // never submitted, or its table lost
     }
+}
+
+/// <summary>A run's claim on a job's submit: the ETag of its last write, which its next write must match.</summary>
+public sealed class SubmitClaim(string jobId, ETag etag)
+{
+    public string JobId { get; } = jobId;
+    public ETag ETag { get; set; } = etag;
+    /// <summary>Whether another run has taken the row over (or the job was forgotten): this run writes it no more.</summary>
+    public bool Lost { get; set; }
 }
