@@ -60,7 +60,7 @@ public sealed class PurgeEndedJobsTests(AppFixture app) : IClassFixture<AppFixtu
     public async Task The_timer_forgets_the_jobs_past_the_retention_counted_from_today(double retentionDays, int daysLater, bool forgotten)
     {
         var jobId = await JobsApiTests.SubmitAndFinishAsync(app.Client, new { prompt = $"retained {retentionDays} days" });
-        var timer = new PurgeEndedJobs(app.Service<EndedJobs>(), Options.Create(new GenerationOptions { JobRetentionDays = retentionDays }),
+        var timer = new PurgeEndedJobs(app.Service<EndedJobs>(), app.Service<IdempotencyKeys>(), Options.Create(new GenerationOptions { JobRetentionDays = retentionDays }),
             new FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(daysLater)), NullLogger<PurgeEndedJobs>.Instance);
 
         await timer.RunAsync(new TimerInfo(), Durable, default);
@@ -82,7 +82,7 @@ public sealed class PurgeEndedJobsTests(AppFixture app) : IClassFixture<AppFixtu
         Assert.True((await (await app.Client.DeleteAsync($"/api/v1/jobs/{jobId}")).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("deleted").GetBoolean());
         Assert.Equal(HttpStatusCode.OK, (await app.Client.DeleteAsync($"/api/v1/jobs/{jobId}")).StatusCode); // forgotten, its instance kept
         Assert.NotNull(await Durable.GetInstanceAsync(jobId));
-        PurgeEndedJobs Timer(int daysLater) => new(app.Service<EndedJobs>(), Options.Create(new GenerationOptions { JobRetentionDays = retentionDays }),
+        PurgeEndedJobs Timer(int daysLater) => new(app.Service<EndedJobs>(), app.Service<IdempotencyKeys>(), Options.Create(new GenerationOptions { JobRetentionDays = retentionDays }),
             new FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(daysLater)), NullLogger<PurgeEndedJobs>.Instance);
 
         await Timer(daysLater: 0).RunAsync(new TimerInfo(), Durable, default);
@@ -91,6 +91,25 @@ public sealed class PurgeEndedJobsTests(AppFixture app) : IClassFixture<AppFixtu
 
         Assert.Null(await Durable.GetInstanceAsync(jobId));
         Assert.False(await app.HasCancelRecordAsync(jobId));
+    }
+
+    [Fact]
+    public async Task The_timer_removes_lapsed_idempotency_keys_even_of_a_job_never_scheduled_and_keeps_live_ones()
+    {
+        // A request killed between binding its key and scheduling its job left a binding that no job's forget removes.
+        var keys = app.Service<IdempotencyKeys>();
+        var (lapsed, live) = (Guid.NewGuid().ToString(), Guid.NewGuid().ToString());
+        var now = DateTimeOffset.UtcNow;
+        await keys.BindAsync(lapsed, new KeyUse(JobIds.New(now, false), "body", now - IdempotencyKeys.Lifetime - TimeSpan.FromHours(1)), _ => Task.FromResult(false), default);
+        await keys.BindAsync(live, new KeyUse(JobIds.New(now, false), "body", now), _ => Task.FromResult(false), default);
+        var timer = new PurgeEndedJobs(app.Service<EndedJobs>(), keys, Options.Create(new GenerationOptions { JobRetentionDays = 0 }),
+            TimeProvider.System, NullLogger<PurgeEndedJobs>.Instance);
+
+        await timer.RunAsync(new TimerInfo(), Durable, default);
+
+        var table = app.Service<Azure.Data.Tables.TableServiceClient>().GetTableClient(Functions.Storage.StorageNames.IdempotencyTable);
+        Assert.False((await table.GetEntityIfExistsAsync<KeyRow>(IdempotencyKeys.HashOfKey(lapsed), "key")).HasValue);
+        Assert.NotNull(await keys.FindAsync(live, default));
     }
 
     [Fact]

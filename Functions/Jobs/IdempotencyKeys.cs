@@ -76,6 +76,26 @@ public sealed class IdempotencyKeys([FromKeyedServices(StorageNames.IdempotencyT
         catch (RequestFailedException e) when (e.Status is StatusCodes.Status404NotFound or StatusCodes.Status412PreconditionFailed) { }
     }
 
+    /// <summary>
+    /// Removes the bindings made before <paramref name="expiredBefore"/> (a <see cref="Lifetime"/> ago at most: they bind
+    /// nothing any more). A job's forget removes its own; one whose request died between binding the key and scheduling
+    /// the job has no job to be forgotten with. Answers how many went.
+    /// </summary>
+    public async Task<int> SweepAsync(DateTimeOffset expiredBefore, CancellationToken cancellationToken)
+    {
+        var removed = 0;
+        await foreach (var row in table.QueryAsync<KeyRow>(r => r.CreatedAt < expiredBefore, cancellationToken: cancellationToken))
+        {
+            try
+            {
+                await table.DeleteEntityAsync(row.PartitionKey, row.RowKey, row.ETag, cancellationToken);
+                removed++;
+            }
+            catch (RequestFailedException e) when (e.Status is StatusCodes.Status404NotFound or StatusCodes.Status412PreconditionFailed) { } // freed or bound again meanwhile
+        }
+        return removed;
+    }
+
     KeyUse? Live(KeyRow row) => clock.GetUtcNow() - row.CreatedAt > Lifetime ? null : new KeyUse(row.JobId, row.BodyHash, row.CreatedAt);
 
     /// <summary>The key's hash, which is also its row's partition.</summary>
