@@ -106,7 +106,8 @@ public sealed class ImageKeeperTests(StorageFixture storage) : IClassFixture<Sto
             await Task.Delay(5);
             clock.Advance(TimeSpan.FromSeconds(1));
         }
-        await Assert.ThrowsAsync<Azure.RequestFailedException>(() => store);
+        // Its tries ran out, or (the clock runs fast here) its bound passed: an outage either way, 503 to the client.
+        Assert.True(StorageFaults.IsOutage(await Assert.ThrowsAnyAsync<Exception>(() => store)));
 
         var row = (await over.History.ListPublicAsync(100, 0, default)).Images.Single(i => i.Prompt == request.Prompt);
         Assert.NotNull(await over.Files.GetAsync(row.FileId, default));
@@ -126,9 +127,40 @@ public sealed class ImageKeeperTests(StorageFixture storage) : IClassFixture<Sto
             await Task.Delay(5);
             clock.Advance(TimeSpan.FromSeconds(1));
         }
-        await Assert.ThrowsAsync<Azure.RequestFailedException>(() => store);
+        // Its tries ran out, or (the clock runs fast here) its bound passed: an outage either way, 503 to the client.
+        Assert.True(StorageFaults.IsOutage(await Assert.ThrowsAnyAsync<Exception>(() => store)));
 
         Assert.DoesNotContain((await over.History.ListPublicAsync(100, 0, default)).Images, i => i.Prompt == request.Prompt);
+    }
+
+    [Fact]
+    public async Task An_inline_store_on_storage_that_stopped_answering_gives_up_within_its_bound_and_keeps_neither_file_nor_row()
+    {
+        // Each hanging request costs the storage clients' network timeout three times, and the outage is tried 4 times:
+        // without a bound of its own the client waited minutes (166 s seen through HTTP with Azurite stopped).
+        var request = Request with { Prompt = "storage hangs " + Guid.NewGuid() };
+        var provider = "hanging-" + Guid.NewGuid().ToString("N")[..8];
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var filesWritten = 0;
+        using var over = new KeeperOver(storage, new RecordingTransport(_ => null,
+            afterSending: sent => { if (sent.Method == Azure.Core.RequestMethod.Put && sent.Uri.Path.Contains("/file_")) Interlocked.Increment(ref filesWritten); return null; },
+            hangs: RecordingTransport.IsTableTransaction), clock);
+
+        var store = over.Keeper.StoreAsync(request, provider, Image(100, 64));
+        for (var advanced = TimeSpan.Zero; advanced < ImageKeeper.InlineStoreBound; advanced += TimeSpan.FromSeconds(1))
+        {
+            await Task.Delay(5);
+            Assert.False(store.IsCompleted, $"gave up after {advanced}");
+            clock.Advance(TimeSpan.FromSeconds(1));
+        }
+        // The clock stands still from here: the removal of the file has its own bound, not reached on a quiet Azurite.
+        var error = await Assert.ThrowsAsync<StorageTimeoutException>(() => store.WaitAsync(TimeSpan.FromSeconds(30)));
+
+        Assert.True(StorageFaults.IsOutage(error)); // a 503 storage_unavailable to the client
+        Assert.DoesNotContain((await over.History.ListPublicAsync(100, 0, default)).Images, i => i.Prompt == request.Prompt);
+        Assert.Equal(1, filesWritten); // and removed again:
+        await foreach (var file in over.Files.AllAsync(default))
+            Assert.NotEqual(provider, file.Meta.GetValueOrDefault("provider"));
     }
 
     [Fact]

@@ -11,9 +11,11 @@ namespace Functions.Tests.Storage;
 /// Stands in for a storage account, or for part of one: keeps every request sent and answers each with what
 /// <paramref name="answer"/> says (status and body), or, where it says null, lets the request through to the real service.
 /// Where <paramref name="afterSending"/> says an answer, the request goes through first and its answer is replaced: a
-/// write that landed, whose answer was lost on the way back.
+/// write that landed, whose answer was lost on the way back. Where <paramref name="hangs"/> says so, no answer comes
+/// until the request is canceled: storage that stopped answering.
 /// </summary>
-public sealed class RecordingTransport(Func<Request, (int Status, string Body)?> answer, Func<Request, (int Status, string Body)?>? afterSending = null)
+public sealed class RecordingTransport(Func<Request, (int Status, string Body)?> answer, Func<Request, (int Status, string Body)?>? afterSending = null,
+    Func<Request, bool>? hangs = null)
     : HttpPipelineTransport
 {
     public List<(string Host, string? Authorization, string? Version)> Requests { get; } = [];
@@ -46,6 +48,7 @@ public sealed class RecordingTransport(Func<Request, (int Status, string Body)?>
         request.Headers.TryGetValue("Authorization", out var authorization);
         request.Headers.TryGetValue("x-ms-version", out var version);
         lock (Requests) Requests.Add((request.Uri.Host!, authorization, version));
+        if (hangs?.Invoke(request) == true) await Task.Delay(Timeout.Infinite, message.CancellationToken);
         if (answer(request) is { } canned)
         {
             message.Response = new CannedResponse(canned.Status, canned.Body);

@@ -52,7 +52,7 @@ public sealed class InlineGenerationTests
             null, TimeSpan.Zero, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)));
 
         Assert.Equal(GenerationErrors.UpstreamTimeout, failed.Code);
-        Assert.Equal("The generation did not finish within 1 s (Upstream:DeadlineSeconds, at most 220 inline): "
+        Assert.Equal("The generation did not finish within 1 s (Upstream:DeadlineSeconds, at most 185 inline): "
             + "first: siliconflow answered 500 SYSTEM_ERROR; second: unfinished at the deadline.", failed.Message);
     }
 

@@ -15,29 +15,46 @@ namespace Functions.Generation;
 /// </summary>
 public sealed class ImageKeeper(FileStore files, ImageHistory history, StorageBootstrap bootstrap, TimeProvider clock, ILogger<ImageKeeper> logger)
 {
+    /// <summary>How long an inline generation's store may wait out a storage outage before its client is answered 503.</summary>
+    public static readonly TimeSpan InlineStoreBound = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long the removal of a file whose history row could not be written may take; past it, the orphan sweep removes the file.</summary>
+    public static readonly TimeSpan CleanupBound = TimeSpan.FromSeconds(5);
+
     /// <summary>
     /// Stores an inline generation's image under a new file id, which is also its history key. Once the image is made,
     /// a client that goes away no longer stops its storing: the upstream was paid for it, and a write cut off after the
     /// storage committed it would leave a history row without its file, or a file without its row. A storage outage is
-    /// waited out as a job's store waits it out; only then is the file removed, so that none stays without its row.
+    /// waited out as a job's store waits it out, for at most <see cref="InlineStoreBound"/> (a client is waiting); then
+    /// the file is removed, so that none stays without its row, and a <see cref="StorageTimeoutException"/> is thrown.
     /// </summary>
     public async Task<JobResult> StoreAsync(GenerationRequest request, string provider, GeneratedImage image)
     {
-        await bootstrap.EnsureCreatedAsync(CancellationToken.None);
         var fileId = FileIds.New(clock.GetUtcNow());
+        using var bound = new CancellationTokenSource(InlineStoreBound, clock);
         try
         {
-            return await StoreOnceAsync(fileId, fileId, jobId: null, request, provider, image, CancellationToken.None);
+            await bootstrap.EnsureCreatedAsync(bound.Token);
+            return await StoreOnceAsync(fileId, fileId, jobId: null, request, provider, image, bound.Token);
         }
-        catch (Exception)
+        catch (Exception e)
         {
-            try
-            {
-                if (await history.FindByKeyAsync(fileId, CancellationToken.None) is null) await files.DeleteAsync(fileId, CancellationToken.None);
-            }
-            catch (Exception e) { logger.LogWarning("The file {FileId} of a failed generation could not be removed: {Reason}", fileId, e.Message); }
+            await RemoveUnlistedFileAsync(fileId);
+            if (bound.IsCancellationRequested)
+                throw new StorageTimeoutException($"Storage did not take the image within {InlineStoreBound.TotalSeconds:0} s.", e);
             throw;
         }
+    }
+
+    // A row may have landed unseen: its file then stays with it (removing it would leave a row with a dead link).
+    async Task RemoveUnlistedFileAsync(string fileId)
+    {
+        using var bound = new CancellationTokenSource(CleanupBound, clock);
+        try
+        {
+            if (await history.FindByKeyAsync(fileId, bound.Token) is null) await files.DeleteAsync(fileId, bound.Token);
+        }
+        catch (Exception e) { logger.LogWarning("The file {FileId} of a failed generation could not be removed: {Reason}", fileId, e.Message); }
     }
 
     /// <summary>

@@ -8,8 +8,12 @@ namespace Functions.Generation;
 /// </summary>
 public sealed class InlineGeneration(ImageKeeper keeper, IOptions<UpstreamOptions> options, ILogger<InlineGeneration> logger)
 {
-    /// <summary>The whole chain's bound: the job deadline, and never past what the platform lets an answer take.</summary>
-    TimeSpan Bound => TimeSpan.FromSeconds(Math.Min(options.Value.DeadlineSeconds, GenerationOptions.MaxAnswerSeconds));
+    /// <summary>The longest the upstream calls may take inline: what the platform lets an answer take, less the store's own bound.</summary>
+    public static readonly TimeSpan MaxChainBound =
+        TimeSpan.FromSeconds(GenerationOptions.MaxAnswerSeconds) - ImageKeeper.InlineStoreBound - ImageKeeper.CleanupBound;
+
+    /// <summary>The whole chain's bound: the job deadline, and never so long that storing its image would pass the platform's bound.</summary>
+    TimeSpan Bound => TimeSpan.FromSeconds(Math.Min(options.Value.DeadlineSeconds, MaxChainBound.TotalSeconds));
 
     /// <summary>Whether the plan can run inline: every model answers at once, none needs a task to be checked.</summary>
     public static bool CanRun(IReadOnlyList<PlannedModel> plan) => plan.All(p => !p.Provider.Asynchronous);
@@ -31,7 +35,7 @@ public sealed class InlineGeneration(ImageKeeper keeper, IOptions<UpstreamOption
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             throw new GenerationFailedException(GenerationErrors.UpstreamTimeout, trail.PastDeadline(
-                $"The generation did not finish within {Bound.TotalSeconds:0} s (Upstream:DeadlineSeconds, at most {GenerationOptions.MaxAnswerSeconds} inline)"));
+                $"The generation did not finish within {Bound.TotalSeconds:0} s (Upstream:DeadlineSeconds, at most {MaxChainBound.TotalSeconds:0} inline)"));
         }
     }
 

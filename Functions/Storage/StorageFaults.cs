@@ -12,6 +12,7 @@ public static class StorageFaults
     /// </summary>
     public static bool IsOutage(Exception e) => e switch
     {
+        StorageTimeoutException => true,
         RequestFailedException failed => failed.Status == 0 || failed.Status >= 500 || IsLostResource(failed),
         AggregateException retries => retries.InnerExceptions.Count > 0
                                       && retries.InnerExceptions.All(inner => inner is OperationCanceledException || IsOutage(inner)),
@@ -31,3 +32,6 @@ public static class StorageFaults
     /// <summary>Whether the exception came from storage at all (an outage, or a request of ours that it refused).</summary>
     public static bool IsStorage(Exception e) => e is RequestFailedException || IsOutage(e);
 }
+
+/// <summary>Storage did not finish a piece of work within the time the caller could give it (the Azure SDK's own retries may each take their full network timeout).</summary>
+public sealed class StorageTimeoutException(string message, Exception? innerException = null) : TimeoutException(message, innerException);
