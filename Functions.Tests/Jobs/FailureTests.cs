@@ -12,6 +12,8 @@ public sealed class AlwaysThrowingFixture : SeamProviderFixture
 {
     public const string BreaksAtSubmit = "breaks at its submit";
 
+    protected override bool KeepsLogs => true;
+
     protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
         ["Generation:SyncWaitSeconds"] = "0",
@@ -40,6 +42,8 @@ public sealed class ActivityFailureTests(AlwaysThrowingFixture app) : IClassFixt
 
         // What broke is logged, never shown: it may be a storage service's own text.
         Assert.DoesNotContain("the seam always breaks", job.GetProperty("error").GetString());
+        Assert.Contains(app.Logs, line => line.StartsWith("Error ") && line.Contains($"Job {job.GetProperty("id").GetString()}: CheckGeneration failed 4 times")
+            && line.Contains("System.InvalidOperationException: the seam always breaks"));
         app.Provider.Verify(p => p.CheckAsync(It.IsAny<ProviderCall>(), "task-1", It.IsAny<CancellationToken>()), Times.Exactly(4));
         var queued = await app.Client.GetFromJsonAsync<JsonElement>("/api/v1/jobs?status=queued");
         Assert.Empty(queued.GetProperty("data").EnumerateArray());

@@ -29,10 +29,10 @@ public abstract class CrashTest : IAsyncLifetime
         await StartAppAsync();
     }
 
-    async Task StartAppAsync()
+    async Task StartAppAsync(IReadOnlyDictionary<string, string>? changed = null)
     {
         var storage = Azurite.ConnectionString.Replace($"127.0.0.1:{Azurite.TablePort}/", $"127.0.0.1:{TableProxy.Port}/");
-        App = await AppProcess.StartAsync(AppProcess.BuiltDll, storage, new Dictionary<string, string>
+        var settings = new Dictionary<string, string>
         {
             ["Generation:OfflineRenderer"] = "false",
             ["Providers:Geminigen:BaseUrl"] = Geminigen.BaseUrl + "/uapi/v1",
@@ -42,12 +42,17 @@ public abstract class CrashTest : IAsyncLifetime
             ["Upstream:PollMaxSeconds"] = "0.2",
             ["DurableTask:VisibilityTimeoutSeconds"] = "5",
             ["DurableTask:LeaseSeconds"] = "6",
-        });
+        };
+        foreach (var (key, value) in changed ?? new Dictionary<string, string>()) settings[key] = value;
+        App = await AppProcess.StartAsync(AppProcess.BuiltDll, storage, settings);
         Client = App.CreateClient();
     }
 
-    /// <summary>Submits a job, lets <paramref name="crashPoint"/> bring it to where the process dies, kills it, restarts.</summary>
-    protected async Task<string> CrashAndRestartAsync(Func<string, Task> crashPoint)
+    /// <summary>
+    /// Submits a job, lets <paramref name="crashPoint"/> bring it to where the process dies, kills it, restarts (with
+    /// the settings <paramref name="changed"/> says, as after a deployment).
+    /// </summary>
+    protected async Task<string> CrashAndRestartAsync(Func<string, Task> crashPoint, IReadOnlyDictionary<string, string>? changed = null)
     {
         var accepted = await JobsApiTests.SubmitAsyncAsync(Client, new { prompt = "survives a crash", model = "imagen-4" });
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
@@ -59,7 +64,7 @@ public abstract class CrashTest : IAsyncLifetime
         Client.Dispose();
         TableProxy.PassAll();
         Geminigen.Hold = false;
-        await StartAppAsync();
+        await StartAppAsync(changed);
         return jobId;
     }
 
@@ -108,6 +113,32 @@ public sealed class CrashAfterUpstreamSubmitTests : CrashTest
         });
 
         await AssertEndedOnceAsync(jobId);
+    }
+}
+
+public sealed class ModelMovedWhileItsTaskRanTests : CrashTest
+{
+    [Fact]
+    public async Task A_model_moved_to_a_provider_without_tasks_ends_with_that_reason_and_its_fallback_runs()
+    {
+        Geminigen.Hold = true;
+
+        var jobId = await CrashAndRestartAsync(
+            jobId => Eventually.HoldsAsync(async () =>
+                (await Client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{jobId}")).GetProperty("progress_label").GetString() == "generating",
+                TimeSpan.FromSeconds(110)),
+            changed: new Dictionary<string, string>
+            {
+                ["Models:imagen-4:Provider"] = "siliconflow", // its geminigen task cannot be checked there: was 4 attempts, then 500 attempts_exhausted
+                ["Providers:SiliconFlow:Token"] = "sk-moved-model-0000",
+                ["Providers:SiliconFlow:BaseUrl"] = "http://127.0.0.1:9/v1",
+            });
+
+        var job = await JobsApiTests.PollAsync(Client, $"/api/v1/jobs/{jobId}", seconds: 60);
+        Assert.True(job.GetProperty("status").GetString() == "succeeded", job.ToString());
+        Assert.Equal(2, Geminigen.Submits); // imagen-4's before the restart, then its fallback's
+        Assert.Contains(App.Output, line => line.Contains("imagen-4 failed (provider_unavailable: imagen-4 was moved to the siliconflow provider while the job ran")
+            && line.Contains("falling back to imagen-flash"));
     }
 }
 

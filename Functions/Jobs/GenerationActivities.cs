@@ -9,7 +9,7 @@ namespace Functions.Jobs;
 /// The orchestration's side effects, each idempotent by job id. Provider failures come back as data
 /// (<see cref="StepFailure"/>); anything else throws and the orchestrator's retry policy runs the activity again.
 /// </summary>
-public sealed class GenerationActivities(ProviderSelector providers, FileReferences references, UpstreamImages images, ImageKeeper keeper,
+public sealed class GenerationActivities(ModelCatalog catalog, ProviderSelector providers, FileReferences references, UpstreamImages images, ImageKeeper keeper,
     CancelRequests cancels, SubmitClaims claims, TimeProvider clock, ILogger<GenerationActivities> logger)
 {
     public const string Submit = "SubmitGeneration";
@@ -125,7 +125,7 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
         var call = store.Call;
         try
         {
-            var planned = await PlannedAsync(call, upstreamOnly: true);
+            var planned = await PlannedAsync(call, followsTask: true);
             var (bytes, type) = await BeforeDeadlineAsync(call, bound => images.DownloadAsync(store.Image.Url, bound));
             var image = GeneratedImage.Of(bytes, type, store.Image.Debug);
             return await KeepAsync(call, client, planned.Provider.Name, image);
@@ -157,7 +157,7 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
     // A check sends no image: the reference (up to 10 MiB) is read for the submit only, not at every check.
     async Task<(PlannedModel Planned, ProviderCall Input)> PrepareAsync(UpstreamCall call, bool withReference)
     {
-        var planned = await PlannedAsync(call, upstreamOnly: !withReference);
+        var planned = await PlannedAsync(call, followsTask: !withReference);
         var reference = withReference ? await references.ReadAsync(call.Request.ReferenceFileId, CancellationToken.None) : null;
         return (planned, new ProviderCall(ProviderRequest.For(call.Request, reference), planned.Model, planned.Entry, planned.Token));
     }
@@ -237,16 +237,24 @@ public sealed class GenerationActivities(ProviderSelector providers, FileReferen
     }
 
     /// <summary>
-    /// The model this step is for, as the plan has it now: a token removed meanwhile ends the job. A check or a store
-    /// follows an upstream's answer, so the offline renderer (the plan when no token is left) cannot take it over.
+    /// The model this step is for, as the plan has it now: the settings may have changed since the job was planned (a
+    /// restart). A token removed meanwhile ends the job; a model taken out of the catalog, or moved to a provider that
+    /// has no task to check, ends the model, and the next of the plan runs. A check or a store follows an upstream's
+    /// answer, so the offline renderer (the plan when no token is left) cannot take it over.
     /// </summary>
-    async Task<PlannedModel> PlannedAsync(UpstreamCall call, bool upstreamOnly)
+    async Task<PlannedModel> PlannedAsync(UpstreamCall call, bool followsTask)
     {
         // By name: a job planned by an earlier version may have its models at other places in today's plan.
         var plan = await providers.PlanAsync(call.Request.Model, call.Request.ReferenceFileId is not null, CancellationToken.None);
-        return plan.FirstOrDefault(p => p.Model == call.Model && !(upstreamOnly && p.Provider is OfflineRenderer)) is { } planned
-            ? planned
-            : throw new GenerationFailedException(GenerationErrors.TokenNotConfigured, $"The token for {call.Model} was removed while the job ran.");
+        var planned = plan.FirstOrDefault(p => p.Model == call.Model && !(followsTask && p.Provider is OfflineRenderer));
+        if (catalog.Find(call.Model) is null)
+            throw new GenerationFailedException(GenerationErrors.ProviderUnavailable, $"{call.Model} was taken out of the model catalog while the job ran.", retryable: true);
+        if (planned is null)
+            throw new GenerationFailedException(GenerationErrors.TokenNotConfigured, $"The token for {call.Model} was removed while the job ran.");
+        if (followsTask && !planned.Provider.Asynchronous)
+            throw new GenerationFailedException(GenerationErrors.ProviderUnavailable,
+                $"{call.Model} was moved to the {planned.Provider.Name} provider while the job ran; its task at the earlier one is not followed.", retryable: true);
+        return planned;
     }
 
     /// <summary>

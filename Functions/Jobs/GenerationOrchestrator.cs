@@ -40,7 +40,10 @@ public static class GenerationOrchestrator
         try { outcome = await work; }
         catch (TaskFailedException e)
         {
-            // A step kept throwing: keep nothing it may have stored, and name the step without its error text (it may be storage's).
+            // A step kept throwing: keep nothing it may have stored, and name the step without its error text (it may be
+            // storage's). The log says why: under the local host no other line does (the Durable worker's own logs are off).
+            context.CreateReplaySafeLogger(nameof(GenerationOrchestrator)).LogError("Job {JobId}: {Step} failed {Attempts} times; the last time: {ErrorType}: {Error}\n{StackTrace}",
+                context.InstanceId, e.TaskName, Attempts, e.FailureDetails.ErrorType, e.FailureDetails.ErrorMessage, e.FailureDetails.StackTrace);
             await DiscardAsync(context);
             throw Failed(context, started, GenerationErrors.AttemptsExhausted, $"The job gave up after {Attempts} attempts at {e.TaskName}.");
         }
@@ -78,6 +81,8 @@ public static class GenerationOrchestrator
             if (step.Failure is not { } failure) return step;
             if (failure.Retryable && index + 1 < job.Models.Count)
             {
+                context.CreateReplaySafeLogger(nameof(GenerationOrchestrator)).LogWarning("Job {JobId}: {Model} failed ({Code}: {Reason}); falling back to {Next}",
+                    context.InstanceId, model, failure.Code, failure.Message, job.Models[index + 1]);
                 trail.Left(failure.Message);
                 continue;
             }
