@@ -4,15 +4,16 @@ using DurableTask.Core.History;
 namespace Functions.LocalHost;
 
 /// <summary>
-/// The Durable engine as the sidecar's dispatchers see it, with four things they lack. A start and a stop that are safe
+/// The Durable engine as the sidecar's dispatchers see it, with five things they lack. A start and a stop that are safe
 /// at any time: the sidecar starts and stops the engine from async void handlers, where an exception ends the process.
 /// So a start that fails (storage gone between the task hub's creation and the worker's connection) is tried again
 /// until it succeeds or the stop comes, and a start that comes after the stop (the sidecar starts the engine once a
 /// worker connects, or once its wait for one is cut short by the stop) does nothing. AzureStorageOrchestrationService.StopAsync
 /// throws when it was never started, and when its partition manager has not stopped after 10 minutes (storage gone);
 /// so the stop is bounded and only logs what went wrong. Activity locks renewed while activities run (<see cref="ActivityLockRenewals"/>). A drain
-/// before the worker stops (<see cref="DrainAsync"/>). And the stale messages DTFx's own dispatcher drops, dropped
-/// (<see cref="DropStaleMessages"/>). Everything else is passed through.
+/// before the worker stops (<see cref="DrainAsync"/>). The stale messages DTFx's own dispatcher drops, dropped
+/// (<see cref="DropStaleMessages"/>). And an activity whose abandon failed let run again (<see cref="ActivitySessions"/>).
+/// Everything else is passed through.
 /// </summary>
 sealed class SidecarOrchestrationService(IOrchestrationService inner, TimeSpan visibilityTimeout, TimeSpan longestActivity, ILogger logger,
     TimeSpan? stopBound = null, TimeSpan? firstStartRetry = null)
@@ -201,6 +202,13 @@ sealed class SidecarOrchestrationService(IOrchestrationService inner, TimeSpan v
     {
         await _renewals.StopAsync(workItem);
         try { await inner.AbandonTaskActivityWorkItemAsync(workItem); }
+        catch (Exception e)
+        {
+            if (ActivitySessions.Forget(inner, workItem.Id))
+                logger.LogWarning("An activity's message ({TaskName}, job {InstanceId}) could not be given back to storage ({Reason}); the step runs again when the message next comes",
+                    (workItem.TaskMessage.Event as TaskScheduledEvent)?.Name, workItem.TaskMessage.OrchestrationInstance?.InstanceId, e.Message);
+            throw;
+        }
         finally { _activities.TryRemove(workItem.Id, out _); }
     }
 }

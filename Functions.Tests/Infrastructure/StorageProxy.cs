@@ -22,6 +22,7 @@ public sealed class StorageProxy : IAsyncDisposable
     readonly HttpClient _client = new(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
     readonly Uri _target;
     Func<ProxiedRequest, bool>? _hold;
+    bool _holdsAll; // every request that matches, not only the first
     HttpStatusCode? _answer; // what the request held is answered with; none: it is held for ever
     TaskCompletionSource<ProxiedRequest> _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -46,10 +47,14 @@ public sealed class StorageProxy : IAsyncDisposable
     /// <summary>Answers the first request that matches with <paramref name="status"/> at once, as storage that refused it; the returned task completes when it arrives.</summary>
     public Task<ProxiedRequest> RefuseFirst(Func<ProxiedRequest, bool> match, HttpStatusCode status) => Intercept(match, status);
 
-    Task<ProxiedRequest> Intercept(Func<ProxiedRequest, bool> match, HttpStatusCode? answer)
+    /// <summary>Answers every request with <paramref name="status"/> at once, as storage that is down, until <see cref="PassAll"/>.</summary>
+    public void RefuseAll(HttpStatusCode status) => Intercept(_ => true, status, all: true);
+
+    Task<ProxiedRequest> Intercept(Func<ProxiedRequest, bool> match, HttpStatusCode? answer, bool all = false)
     {
         _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
         _answer = answer;
+        _holdsAll = all;
         _hold = match;
         return _held.Task;
     }
@@ -67,7 +72,7 @@ public sealed class StorageProxy : IAsyncDisposable
 
         if (_hold is { } hold && hold(seen))
         {
-            _hold = null;
+            if (!_holdsAll) _hold = null;
             _held.TrySetResult(seen);
             if (_answer is { } status)
             {

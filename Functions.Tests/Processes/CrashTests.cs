@@ -16,6 +16,7 @@ public abstract class CrashTest : IAsyncLifetime
 {
     protected Azurite Azurite { get; private set; } = null!;
     protected StorageProxy TableProxy { get; private set; } = null!;
+    protected StorageProxy QueueProxy { get; private set; } = null!;
     protected FakeGeminigen Geminigen { get; } = new();
     protected AppProcess App { get; private set; } = null!;
     protected HttpClient Client { get; private set; } = null!;
@@ -25,13 +26,15 @@ public abstract class CrashTest : IAsyncLifetime
     {
         Azurite = await Azurite.StartAsync();
         TableProxy = new StorageProxy(Azurite.TablePort);
+        QueueProxy = new StorageProxy(Azurite.QueuePort);
         _files = new BlobContainerClient(Azurite.ConnectionString, StorageNames.FilesContainer);
         await StartAppAsync();
     }
 
     async Task StartAppAsync(IReadOnlyDictionary<string, string>? changed = null)
     {
-        var storage = Azurite.ConnectionString.Replace($"127.0.0.1:{Azurite.TablePort}/", $"127.0.0.1:{TableProxy.Port}/");
+        var storage = Azurite.ConnectionString.Replace($"127.0.0.1:{Azurite.TablePort}/", $"127.0.0.1:{TableProxy.Port}/")
+            .Replace($"127.0.0.1:{Azurite.QueuePort}/", $"127.0.0.1:{QueueProxy.Port}/");
         var settings = new Dictionary<string, string>
         {
             ["Generation:OfflineRenderer"] = "false",
@@ -91,6 +94,7 @@ public abstract class CrashTest : IAsyncLifetime
         Client.Dispose();
         await App.DisposeAsync();
         await TableProxy.DisposeAsync();
+        await QueueProxy.DisposeAsync();
         await Geminigen.DisposeAsync();
         await Azurite.DisposeAsync();
     }
@@ -139,6 +143,25 @@ public sealed class ModelMovedWhileItsTaskRanTests : CrashTest
         Assert.Equal(2, Geminigen.Submits); // imagen-4's before the restart, then its fallback's
         Assert.Contains(App.Output, line => line.Contains("imagen-4 failed (provider_unavailable: imagen-4 was moved to the siliconflow provider while the job ran")
             && line.Contains("falling back to imagen-flash"));
+    }
+}
+
+public sealed class QueueOutageAtAStepsEndTests : CrashTest
+{
+    [Fact]
+    public async Task A_step_whose_end_storage_could_not_take_runs_again_once_storage_is_back_and_its_job_ends()
+    {
+        // The Store's history write is held (the storage clients give up on it after their network timeout and send it
+        // again); meanwhile the task hub's queues go down, so that neither the step's completion nor its abandon lands.
+        var historyWrite = TableProxy.HoldFirst(r => r.Method == "POST" && r.Target.Contains("$batch") && r.Body.Contains("/images"));
+        var accepted = await JobsApiTests.SubmitAsyncAsync(Client, new { prompt = "ends across a queue outage", model = "imagen-4" });
+        var jobId = accepted.Headers.Location!.AbsolutePath.Split('/')[^1];
+        await historyWrite.WaitAsync(TimeSpan.FromSeconds(120));
+        QueueProxy.RefuseAll(HttpStatusCode.ServiceUnavailable);
+        await Eventually.HoldsAsync(() => Task.FromResult(App.Output.Any(line => line.Contains("could not be given back to storage"))), TimeSpan.FromSeconds(180));
+        QueueProxy.PassAll();
+
+        await AssertEndedOnceAsync(jobId); // was: running for good (its deadline's timer fired; the orchestrator waited for the step)
     }
 }
 
