@@ -81,6 +81,23 @@ public sealed class CancelRaceTests(StorageFixture storage) : IClassFixture<Stor
         Assert.Equal((false, true), (deleted.Value!.Deleted, deleted.Value.WasRunning)); // was: deleted true, while a Store could still land
     }
 
+    [Fact]
+    public async Task A_cancel_sent_before_the_engine_stopped_answering_says_it_was_sent_not_503()
+    {
+        var jobId = JobIds.New(DateTimeOffset.UtcNow, false);
+        var lookups = 0;
+        _durable.Setup(d => d.GetInstanceAsync(jobId, It.IsAny<bool>(), It.IsAny<CancellationToken>())).Returns(() => ++lookups == 1
+            ? Task.FromResult<OrchestrationMetadata?>(Instance(jobId))
+            : Task.FromException<OrchestrationMetadata?>(new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.Unavailable, "storage down"))));
+        TerminateAnswers(jobId, refusal: null); // the terminate is sent; the wait for it to land then reads nothing
+
+        var result = await Functions().DeleteJob(new DefaultHttpContext().Request, jobId, _durable.Object, default);
+
+        // Was: 503 jobs_unavailable, which says the cancel did not happen, while the engine went on to apply it.
+        var deleted = Assert.IsType<JsonHttpResult<Functions.Contracts.Kiapi.KiapiJobDeleted>>(result.Result);
+        Assert.Equal((false, true), (deleted.Value!.Deleted, deleted.Value.WasRunning));
+    }
+
     // The overload DurableJobs.TerminateJobAsync calls (with the cancel's reason as the output).
     void TerminateAnswers(string jobId, Grpc.Core.StatusCode? refusal) =>
         _durable.Setup(d => d.TerminateInstanceAsync(jobId, It.IsAny<object?>(), It.IsAny<CancellationToken>()))

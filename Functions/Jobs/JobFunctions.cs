@@ -112,7 +112,17 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, EndedJobs 
             await cancels.ForgetAsync(jobId, CancellationToken.None);
             throw;
         }
-        return await durable.WaitUntilStoppedAsync(jobId, clock, CancellationToken.None);
+        try
+        {
+            return await durable.WaitUntilStoppedAsync(jobId, clock, CancellationToken.None);
+        }
+        // The terminate was sent and the engine applies it: a 503 would say the cancel did not happen (a client would
+        // send it again and find a canceled job). As after a wait that ran out, nothing is deleted yet.
+        catch (Exception e) when (JobEngineFaults.IsFailure(e))
+        {
+            logger.LogWarning("Job {JobId}: its cancel was sent, but the engine stopped answering before it was seen applied ({Reason})", jobId, e.Message);
+            return CancelOutcome.StillStopping;
+        }
     }
 
     static JsonHttpResult<KiapiJobDeleted> Deleted(string jobId, bool wasRunning, bool deleted = true) =>
