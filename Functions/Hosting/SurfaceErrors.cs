@@ -40,8 +40,10 @@ public static class SurfaceErrors
         var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SurfaceErrors));
         if (ClientWentAway(context, error))
         {
-            // Nobody is left to answer. A plain reset is the client's doing; anything else is kept, with its stack, in case it was ours.
-            logger.LogInformation(error is ConnectionResetException ? null : error, "Request {Method} {Path} ended: the client went away ({Reason})",
+            // Nobody is left to answer. A reset, a body cut short or a call canceled with the request is the client's doing;
+            // anything else is kept, with its stack, in case it was ours.
+            var clientsDoing = error is ConnectionResetException or BadHttpRequestException || error is not null && JobEngineFaults.IsCancellation(error);
+            logger.LogInformation(clientsDoing ? null : error, "Request {Method} {Path} ended: the client went away ({Reason})",
                 context.Request.Method, context.Request.Path, error?.GetType().Name);
             context.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
             context.Abort(); // so that the server does not try to drain a body whose connection is gone
