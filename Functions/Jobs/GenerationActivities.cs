@@ -244,9 +244,13 @@ public sealed class GenerationActivities(ModelCatalog catalog, ProviderSelector 
     /// </summary>
     async Task<PlannedModel> PlannedAsync(UpstreamCall call, bool followsTask)
     {
-        // By name: a job planned by an earlier version may have its models at other places in today's plan.
-        var plan = await providers.PlanAsync(call.Request.Model, call.Request.ReferenceFileId is not null, CancellationToken.None);
-        var planned = plan.FirstOrDefault(p => p.Model == call.Model && !(followsTask && p.Provider is OfflineRenderer));
+        // By name: a job planned by an earlier version may have its models at other places in today's plan. A requested
+        // model taken out of the catalog has no chain any more: each of its fallbacks is then planned on its own.
+        var head = catalog.Find(call.Request.Model) is null ? call.Model : call.Request.Model;
+        var plan = await providers.PlanAsync(head, call.Request.ReferenceFileId is not null, CancellationToken.None);
+        // The offline renderer (the plan when no token is left) stands in for the requested model's submit only.
+        var planned = plan.FirstOrDefault(p => p.Model == call.Model
+            && !(p.Provider is OfflineRenderer && (followsTask || call.Model != call.Request.Model)));
         if (catalog.Find(call.Model) is null)
             throw new GenerationFailedException(GenerationErrors.ProviderUnavailable, $"{call.Model} was taken out of the model catalog while the job ran.", retryable: true);
         if (planned is null)
