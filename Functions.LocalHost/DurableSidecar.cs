@@ -55,6 +55,7 @@ public sealed class DurableSidecar(IConfiguration configuration, HostJson hostJs
         builder.Services.AddGrpc(grpc => grpc.Interceptors.Add<StorageOutageInterceptor>());
         var engine = new SidecarOrchestrationService(service, settings.WorkItemQueueVisibilityTimeout,
             DurableStorage.LongestActivity(configuration), logger);
+        builder.Services.AddSingleton(new TaskHubRepair(() => new AzureStorageOrchestrationService(settings).CreateIfNotExistsAsync(), logger));
         builder.Services.AddSingleton<IOrchestrationService>(engine);
         builder.Services.AddSingleton<IOrchestrationServiceClient>(new NamedInstancesClient(service));
         builder.Services.AddSingleton<TaskHubGrpcServer>();

@@ -9,9 +9,10 @@ namespace Functions.LocalHost;
 /// Reports the engine's storage outages to the Durable client as Unavailable. gRPC answers Unknown for any exception a
 /// handler throws, so without this a task hub whose storage refuses connections could not be told from a bug in the
 /// engine: the app answers 503 for the first and 500 for the second (SurfaceErrors). A task hub whose tables or queues
-/// are gone is marked so (<see cref="JobEngineFaults.TaskHubLostTrailer"/>): nothing asked of it was done.
+/// are gone is marked so (<see cref="JobEngineFaults.TaskHubLostTrailer"/>): nothing asked of it was done, and it is made
+/// again (<see cref="TaskHubRepair"/>).
 /// </summary>
-sealed class StorageOutageInterceptor : Interceptor
+sealed class StorageOutageInterceptor(TaskHubRepair repair) : Interceptor
 {
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
         UnaryServerMethod<TRequest, TResponse> continuation)
@@ -22,7 +23,8 @@ sealed class StorageOutageInterceptor : Interceptor
         }
         catch (Exception e) when (Any(e, StorageFaults.IsLostResource))
         {
-            throw new RpcException(new Status(StatusCode.Unavailable, "The task hub's tables or queues are gone; restart the service to make them again."),
+            repair.Begin();
+            throw new RpcException(new Status(StatusCode.Unavailable, "The task hub's tables or queues are gone; they are being made again."),
                 new Metadata { { JobEngineFaults.TaskHubLostTrailer, "true" } });
         }
         catch (Exception e) when (IsStorageOutage(e))

@@ -1,13 +1,17 @@
 using Azure;
 using Functions.LocalHost;
 using Grpc.Core;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Functions.Tests.Host;
 
 public sealed class StorageOutageInterceptorTests
 {
-    static Task<string> Call(Exception thrown) =>
-        new StorageOutageInterceptor().UnaryServerHandler<string, string>("request", null!, (_, _) => throw thrown);
+    int _hubsMade;
+
+    Task<string> Call(Exception thrown) =>
+        new StorageOutageInterceptor(new TaskHubRepair(() => Task.FromResult(Interlocked.Increment(ref _hubsMade)), NullLogger.Instance))
+            .UnaryServerHandler<string, string>("request", null!, (_, _) => throw thrown);
 
     [Fact]
     public async Task The_engines_storage_refusing_connections_reaches_the_client_as_Unavailable()
@@ -23,7 +27,7 @@ public sealed class StorageOutageInterceptorTests
     }
 
     [Fact]
-    public async Task A_task_hub_whose_tables_are_gone_is_Unavailable_and_marked_lost()
+    public async Task A_task_hub_whose_tables_are_gone_is_Unavailable_marked_lost_and_made_again()
     {
         var lost = new InvalidOperationException("An error occurred while communicating with Azure Storage",
             new RequestFailedException(404, "The table specified does not exist.", "TableNotFound", null));
@@ -32,6 +36,7 @@ public sealed class StorageOutageInterceptorTests
 
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
         Assert.NotNull(error.Trailers.Get(Functions.Jobs.JobEngineFaults.TaskHubLostTrailer));
+        await Eventually.HoldsAsync(() => Task.FromResult(Volatile.Read(ref _hubsMade) == 1));
     }
 
     [Fact]
@@ -39,5 +44,6 @@ public sealed class StorageOutageInterceptorTests
     {
         await Assert.ThrowsAsync<NullReferenceException>(() => Call(new NullReferenceException()));
         await Assert.ThrowsAsync<RequestFailedException>(() => Call(new RequestFailedException(409, "conflict")));
+        Assert.Equal(0, _hubsMade);
     }
 }

@@ -62,7 +62,8 @@ public static class SurfaceErrors
                 (StatusCodes.Status503ServiceUnavailable, "storage_unavailable", "Storage is not reachable right now; try again shortly.", true),
             // The Durable backend: the Functions host's extension, or the local host's sidecar.
             not null when JobEngineFaults.IsTaskHubLost(error) =>
-                (StatusCodes.Status503ServiceUnavailable, "jobs_unavailable", "The job engine's storage has lost its task hub; it is made again when the service restarts.", false),
+                (StatusCodes.Status503ServiceUnavailable, "jobs_unavailable",
+                    "The job engine's storage lost its task hub, and jobs from before with it; it is being made again: try again shortly.", true),
             not null when JobEngineFaults.IsOutage(error) =>
                 (StatusCodes.Status503ServiceUnavailable, "jobs_unavailable", "The job engine is not reachable right now; try again shortly.", true),
             // The process's decode budget (DecodeBudget) stayed taken for the whole wait: this request's image may be fine.
