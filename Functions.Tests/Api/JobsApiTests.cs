@@ -95,7 +95,7 @@ public sealed class JobsApiTests(AppFixture app) : IClassFixture<AppFixture>
             var page = await app.Client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs?limit=2{(token is null ? "" : "&continuation_token=" + token)}");
             Assert.Equal("list", page.GetProperty("object").GetString());
             var data = page.GetProperty("data").EnumerateArray().ToList();
-            Assert.InRange(data.Count, 1, 2);
+            Assert.True(data.Count <= 2); // and may be none: the jobs of its span may all be hidden (private, or forgotten)
             seen.AddRange(data.Select(j => j.GetProperty("id").GetString()!));
             token = page.GetProperty("continuation_token").GetString();
             Assert.Equal(token is not null, page.GetProperty("has_more").GetBoolean());
@@ -159,14 +159,20 @@ public sealed class JobsApiTests(AppFixture app) : IClassFixture<AppFixture>
     }
 
     [Fact]
-    public async Task A_token_pages_only_the_status_filter_it_came_from()
+    public async Task A_token_pages_only_the_status_filter_it_came_from_which_it_resumes_when_the_status_is_not_sent_again()
     {
-        for (var i = 0; i < 2; i++) await SubmitAndFinishAsync(app.Client, new { prompt = $"filtered page {i}" });
+        var older = await SubmitAndFinishAsync(app.Client, new { prompt = "filtered page, older" });
+        var (canceled, _) = await SubmitThenDeleteAsync(app.Client, "filtered page, canceled between"); // a page that lost the filter shows it
+        Assert.Equal("canceled", (await app.Client.GetFromJsonAsync<JsonElement>(canceled)).GetProperty("status").GetString());
+        await SubmitAndFinishAsync(app.Client, new { prompt = "filtered page, newer" });
         var token = (await app.Client.GetFromJsonAsync<JsonElement>("/api/v1/jobs?status=succeeded&limit=1")).GetProperty("continuation_token").GetString()!;
 
         Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync($"/api/v1/jobs?status=succeeded&limit=1&continuation_token={token}")).StatusCode);
-        foreach (var other in new[] { "", "status=failed&", "status=canceled&" }) // once: a page of another listing, jobs skipped
+        foreach (var other in new[] { "status=failed&", "status=canceled&" }) // once: a page of another listing, jobs skipped
             Assert.Equal(HttpStatusCode.UnprocessableEntity, (await app.Client.GetAsync($"/api/v1/jobs?{other}continuation_token={token}")).StatusCode);
+        // As the README has it: the token alone goes back for the next page, of the same listing.
+        var next = await app.Client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs?limit=1&continuation_token={token}");
+        Assert.Equal(older, next.GetProperty("data")[0].GetProperty("id").GetString());
     }
 
     [Theory]

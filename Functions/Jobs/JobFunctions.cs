@@ -30,9 +30,16 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, EndedJobs 
                     "enum", statusValues[^1]);
             only = parsed;
         }
-        // A token pages the listing it came from: one of another status filter would resume that one's query (and skip jobs).
-        var list = only is { } filter ? $"{ListQuery.Jobs}?status={filter.ToWire()}" : ListQuery.Jobs;
-        var (valid, position) = await positions.OpenAsync(list, token, cancellationToken);
+        // A token pages the listing it came from: one of another status filter would resume that one's query (and skip
+        // jobs). Sent without the status, it resumes its own listing, filter included.
+        JobStatus?[] filters = only is { } asked ? [asked] : token is null ? [null] : [null, .. Enum.GetValues<JobStatus>().Cast<JobStatus?>()];
+        var (list, position, valid) = ("", (string?)null, false);
+        foreach (var filter in filters)
+        {
+            list = filter is { } status ? $"{ListQuery.Jobs}?status={status.ToWire()}" : ListQuery.Jobs;
+            (valid, position) = await positions.OpenAsync(list, token, cancellationToken);
+            if (valid) { only = filter; break; }
+        }
         if (!valid) return ListQuery.InvalidToken(token!);
         var (page, next) = await durable.ListJobsAsync(cancels, only, position, pageSize, cancellationToken);
         return TypedResults.Json(new KiapiList<KiapiJob>([.. page.Select(job => job.ToKiapi(id => urls.FileDownload(request, id)))],
