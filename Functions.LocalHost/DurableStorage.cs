@@ -4,19 +4,36 @@ using DurableTask.AzureStorage;
 
 namespace Functions.LocalHost;
 
-/// <summary>The engine's timings and hub name from the <c>DurableTask:*</c> settings; read when the host is built, so that a bad value stops the start.</summary>
+/// <summary>
+/// The engine's timings and hub name from the <c>DurableTask:*</c> settings; read when the host is built, so that a bad
+/// value stops the start, naming the setting.
+/// </summary>
 public sealed record DurableTimings(string? HubName, TimeSpan MaxQueuePollingInterval, TimeSpan VisibilityTimeout, TimeSpan Lease)
 {
+    const string Section = "DurableTask";
+
     public static DurableTimings From(IConfiguration configuration)
     {
-        var durable = configuration.GetSection("DurableTask");
-        return new DurableTimings(durable["HubName"],
+        var durable = configuration.GetSection(Section);
+        var hub = string.IsNullOrWhiteSpace(durable["HubName"]) ? null : durable["HubName"]!.Trim();
+        // The Durable extension's rule for a task hub's name: its tables, queues and containers are named after it.
+        if (hub is not null && !(hub.Length is >= 3 and <= 45 && char.IsAsciiLetter(hub[0]) && hub.All(char.IsAsciiLetterOrDigit)))
+            throw new InvalidOperationException($"{Section}:HubName must be 3 to 45 letters and digits, the first a letter.");
+        return new DurableTimings(hub,
             // Idle polling backs off to this; the default 30 s would make a quiet local host slow to pick up work.
-            TimeSpan.FromSeconds(durable.GetValue("MaxQueuePollingIntervalSeconds", 1.0)),
-            // A work item held by a process that died reappears after this (DTFx's default is 5 minutes).
-            TimeSpan.FromSeconds(durable.GetValue("VisibilityTimeoutSeconds", 15.0)),
+            Seconds(durable, "MaxQueuePollingIntervalSeconds", 1.0, min: 0.1, max: 600),
+            // A work item held by a process that died reappears after this (DTFx's default is 5 minutes); a queue takes 1 s to 7 days.
+            Seconds(durable, "VisibilityTimeoutSeconds", 15.0, min: 1, max: 7 * 86_400),
             // A partition held by a process that died is taken over after this (DTFx's default is 30 s).
-            TimeSpan.FromSeconds(durable.GetValue("LeaseSeconds", 15.0)));
+            Seconds(durable, "LeaseSeconds", 15.0, min: 1, max: 600));
+    }
+
+    // A blank value is the default (Core Tools passes a setting left empty as empty); a value that is no number stops the start.
+    static TimeSpan Seconds(IConfigurationSection section, string key, double fallback, double min, double max)
+    {
+        var value = string.IsNullOrWhiteSpace(section[key]) ? fallback : section.GetValue<double>(key);
+        if (!(value >= min && value <= max)) throw new InvalidOperationException($"{Section}:{key} must be {min} to {max}.");
+        return TimeSpan.FromSeconds(value);
     }
 }
 

@@ -5,12 +5,39 @@ public static class ListenAddress
     /// <summary>How long a stop of the local host may take in all: the issue asks it to stop within 5 s of SIGTERM.</summary>
     public static readonly TimeSpan ShutdownBound = TimeSpan.FromSeconds(4);
 
-    /// <summary>http://localhost:7071, the Functions host's own default, unless --urls, ASPNETCORE_URLS or ASPNETCORE_HTTP_PORTS says otherwise.</summary>
+    /// <summary>
+    /// http://localhost:7071, the Functions host's own default, unless --urls, ASPNETCORE_URLS or ASPNETCORE_HTTP_PORTS
+    /// says otherwise. A value the server cannot use stops the start here, naming it: Kestrel would fail its start
+    /// with stack traces for a bad URL, and take a port list it cannot read for none (listening on port 80).
+    /// </summary>
     public static WebApplicationBuilder ConfigureListenAddress(this WebApplicationBuilder builder)
     {
-        var configured = builder.Configuration["urls"] ?? builder.Configuration["http_ports"];
-        if (string.IsNullOrEmpty(configured)) builder.WebHost.UseUrls("http://localhost:7071");
+        var urls = builder.Configuration["urls"];
+        var ports = builder.Configuration["http_ports"];
+        foreach (var url in Entries(urls))
+            if (!IsServerUrl(url))
+                throw new InvalidOperationException($"ASPNETCORE_URLS (or --urls) has '{url}'; each must be an http or https URL such as http://localhost:7071.");
+        foreach (var port in Entries(ports))
+            if (!ushort.TryParse(port, out _))
+                throw new InvalidOperationException($"ASPNETCORE_HTTP_PORTS has '{port}'; each must be a port number, 0 to 65535.");
+        if (string.IsNullOrEmpty(urls) && string.IsNullOrEmpty(ports)) builder.WebHost.UseUrls("http://localhost:7071");
         builder.Host.ConfigureHostOptions(o => o.ShutdownTimeout = ShutdownBound);
         return builder;
+    }
+
+    // Both lists are separated by semicolons, as the server reads them.
+    static string[] Entries(string? list) => list?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
+
+    static bool IsServerUrl(string url)
+    {
+        try
+        {
+            var address = BindingAddress.Parse(url);
+            return address.Scheme is "http" or "https";
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
     }
 }

@@ -37,6 +37,29 @@ public sealed class DurableStorageTests
         Assert.Equal(TimeSpan.FromSeconds(6), DurableTimings.From(Configuration(("DurableTask:LeaseSeconds", "6"))).Lease);
     }
 
+    [Theory]
+    [InlineData("DurableTask:VisibilityTimeoutSeconds", "-1", "DurableTask:VisibilityTimeoutSeconds must be 1 to 604800")] // jobs stayed queued
+    [InlineData("DurableTask:VisibilityTimeoutSeconds", "0.5", "DurableTask:VisibilityTimeoutSeconds must be 1 to 604800")]
+    [InlineData("DurableTask:MaxQueuePollingIntervalSeconds", "0", "DurableTask:MaxQueuePollingIntervalSeconds must be 0.1 to 600")] // polls without a pause
+    [InlineData("DurableTask:LeaseSeconds", "NaN", "DurableTask:LeaseSeconds must be 1 to 600")]
+    [InlineData("DurableTask:HubName", "bad name!", "DurableTask:HubName must be 3 to 45 letters and digits")] // jobs 503 for ever
+    [InlineData("DurableTask:HubName", "ab", "DurableTask:HubName must be 3 to 45 letters and digits")]
+    [InlineData("DurableTask:HubName", "1hub", "the first a letter")]
+    public void A_DurableTask_setting_out_of_its_range_stops_the_start_naming_it(string key, string value, string message)
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => DurableTimings.From(Configuration((key, value))));
+
+        Assert.Contains(message, error.Message);
+    }
+
+    [Fact]
+    public void A_blank_DurableTask_setting_is_its_default()
+    {
+        var timings = DurableTimings.From(Configuration(("DurableTask:HubName", " "), ("DurableTask:LeaseSeconds", "")));
+
+        Assert.Equal((null, TimeSpan.FromSeconds(15)), (timings.HubName, timings.Lease));
+    }
+
     [Fact]
     public void A_step_may_hold_its_lock_for_the_job_deadline_two_attempts_and_a_minute()
     {

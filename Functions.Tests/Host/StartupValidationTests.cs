@@ -10,7 +10,7 @@ public sealed class StartupValidationTests
 {
     [Theory]
     [InlineData("Models:mine:Provider", "openAI", "Models:mine:Provider is 'openAI'")]
-    [InlineData("Models:grok:TakesRefrence", "false", "TakesRefrence")]
+    [InlineData("Models:grok:TakesRefrence", "false", "Models:grok:TakesRefrence is not a setting of a model; a model has Provider")]
     [InlineData("Auth:AdminKey", "short-key", "Auth:AdminKey must be at least 16 characters")]
     [InlineData("Upstream:MaxRetryDelaySeconds", "0.5", "RetryBaseDelaySeconds must be 0 or more and at most MaxRetryDelaySeconds")]
     [InlineData("Generation:DecodeBudgetMegapixels", "49", "Generation:DecodeBudgetMegapixels must be at least 50")]
@@ -25,9 +25,14 @@ public sealed class StartupValidationTests
     [InlineData("Api:PublicBaseUrl", "ftp://images.example.com", "Api:PublicBaseUrl must be an absolute http or https URL")]
     [InlineData("Api:PublicBaseUrl", "https://images.example.com/?tenant=1", "Api:PublicBaseUrl must be an absolute http or https URL")]
     [InlineData("Api:PublicBaseUrl", "https://images.example.com/#top", "Api:PublicBaseUrl must be an absolute http or https URL")]
-    [InlineData("Providers:OpenAI:BaseUrl", "notaurl", "every BaseUrl (and Geminigen:WebBaseUrl) must be an absolute http or https URL")] // was a 500 at each generate
-    [InlineData("Providers:SiliconFlow:BaseUrl", "ftp://api.siliconflow.com/v1", "every BaseUrl")]
-    [InlineData("Providers:Geminigen:WebBaseUrl", "/api", "every BaseUrl")]
+    [InlineData("Providers:OpenAI:BaseUrl", "notaurl", "Providers:OpenAI:BaseUrl must be an absolute http or https URL, such as https://api.openai.com/v1")] // was a 500 at each generate
+    [InlineData("Providers:SiliconFlow:BaseUrl", "ftp://api.siliconflow.com/v1", "Providers:SiliconFlow:BaseUrl must be")]
+    [InlineData("Providers:Geminigen:BaseUrl", "file:///etc", "Providers:Geminigen:BaseUrl must be")]
+    [InlineData("Providers:Geminigen:WebBaseUrl", "/api", "Providers:Geminigen:WebBaseUrl must be")]
+    [InlineData("Upstream:MaxRetries", "-1", "Upstream:MaxRetries must be 0 or more")]
+    [InlineData("Upstream:AttemptTimeoutSeconds", "0", "Upstream:AttemptTimeoutSeconds must be above 0")]
+    [InlineData("Upstream:DeadlineSeconds", "-1", "Upstream:DeadlineSeconds must be above 0")]
+    [InlineData("Upstream:MaxImageBytes", "0", "Upstream:MaxImageBytes must be above 0")]
     [InlineData("Providers:Geminigen:Auth", "bogus", "Providers:Geminigen:Auth must be one of: auto, apikey, bearer")] // was taken as auto
     public void A_bad_setting_fails_the_checks_the_host_runs_when_it_starts(string key, string value, string message)
     {

@@ -32,18 +32,24 @@ public sealed class ShutdownTests : IAsyncLifetime
         Assert.Equal(0, app.ExitCode);
     }
 
-    [Fact]
-    public async Task A_bad_setting_stops_the_local_host_at_its_start_with_one_line_naming_it_and_exit_code_1()
+    [Theory]
+    [InlineData("Auth:AdminKey", "short", "Auth:AdminKey must be at least 16 characters")] // checked at start
+    [InlineData("AzureWebJobsStorage", "garbage", "'AzureWebJobsStorage' is not a storage connection string")] // was: started, failed, exit 0
+    [InlineData("DurableTask:LeaseSeconds", "abc", "DurableTask:LeaseSeconds")] // read while the host is built: was an abort
+    [InlineData("DurableTask:HubName", "bad name!", "DurableTask:HubName must be 3 to 45 letters and digits")] // was: jobs 503 for ever
+    [InlineData("ASPNETCORE_URLS", "notaurl", "ASPNETCORE_URLS (or --urls) has 'notaurl'")] // was: an abort at Kestrel's start
+    [InlineData("ASPNETCORE_HTTP_PORTS", "notaport", "ASPNETCORE_HTTP_PORTS has 'notaport'")] // was: listening on port 80
+    public async Task A_bad_setting_stops_the_local_host_at_its_start_with_one_line_naming_it_and_exit_code_1(string key, string value, string message)
     {
         var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
         using var process = AppProcess.Start(AppProcess.BuiltDll, _azurite.ConnectionString, FreePort.Next(),
-            new Dictionary<string, string> { ["Auth:AdminKey"] = "short" }, output);
+            new Dictionary<string, string> { [key] = value }, output);
 
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
 
         var said = string.Join('\n', output);
-        Assert.Equal(1, process.ExitCode); // not an abort's 134
-        Assert.Contains("Auth:AdminKey must be at least 16 characters", said);
+        Assert.True(process.ExitCode == 1, $"exit code {process.ExitCode}:\n{said}"); // not an abort's 134, nor 0
+        Assert.Contains(message, said);
         Assert.DoesNotContain("Unhandled exception", said);
         Assert.DoesNotContain("   at ", said); // no stack trace for a setting
     }

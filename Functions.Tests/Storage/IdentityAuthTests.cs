@@ -62,6 +62,18 @@ public sealed class IdentityAuthTests
     }
 
     [Theory]
+    [InlineData("garbage")] // was taken, and every storage call failed after the start
+    [InlineData("AccountName=acct;AccountKey=not-base64-secret!")]
+    [InlineData("DefaultEndpointsProtocol=https;AccountName=acct")] // no key and no endpoint
+    public void A_connection_string_the_storage_SDKs_cannot_read_stops_the_start_without_showing_it(string value)
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => new ServiceCollection().AddAppStorage(Settings(("AzureWebJobsStorage", value))));
+
+        Assert.Contains("'AzureWebJobsStorage' is not a storage connection string", error.Message);
+        Assert.DoesNotContain("secret", error.Message);
+    }
+
+    [Theory]
     [InlineData(null)]
     [InlineData("")] // an environment variable set to nothing
     [InlineData(" ")]

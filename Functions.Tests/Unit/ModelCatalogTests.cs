@@ -1,5 +1,6 @@
 using Functions.Generation;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Configuration;
 
 namespace Functions.Tests.Unit;
 
@@ -54,7 +55,7 @@ public sealed class ModelCatalogTests
         var models = new Dictionary<string, ModelEntry> { ["mine"] = new() { Provider = "openAI" } };
 
         Assert.Equal("Models:mine:Provider is 'openAI'; it must be one of geminigen, siliconflow, openai.", ModelCatalog.ProblemOf(models));
-        Assert.True(new ModelCatalog.Validation().Validate(null, models).Failed);
+        Assert.True(new ModelCatalog.Validation(new ConfigurationBuilder().Build()).Validate(null, models).Failed);
     }
 
     [Fact]

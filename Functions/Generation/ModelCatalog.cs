@@ -84,11 +84,24 @@ public sealed class ModelCatalog
         return null;
     }
 
-    /// <summary>Runs <see cref="ProblemOf"/> as options validation, so that a bad catalog stops the app when it starts.</summary>
-    public sealed class Validation : IValidateOptions<Dictionary<string, ModelEntry>>
+    /// <summary>
+    /// Runs <see cref="ProblemOf"/> as options validation, so that a bad catalog stops the app when it starts; a key no
+    /// entry has (a misspelt TakesRefrence) stops it too, rather than being ignored.
+    /// </summary>
+    public sealed class Validation(IConfiguration configuration) : IValidateOptions<Dictionary<string, ModelEntry>>
     {
+        static readonly string[] Keys = [.. typeof(ModelEntry).GetProperties().Select(p => p.Name)];
+
         public ValidateOptionsResult Validate(string? name, Dictionary<string, ModelEntry> options) =>
-            ProblemOf(options) is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
+            (UnknownKey() ?? ProblemOf(options)) is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
+
+        string? UnknownKey()
+        {
+            foreach (var model in configuration.GetSection(Section).GetChildren())
+            foreach (var key in model.GetChildren().Where(k => !Keys.Contains(k.Key, StringComparer.OrdinalIgnoreCase)))
+                return $"{Section}:{model.Key}:{key.Key} is not a setting of a model; a model has {string.Join(", ", Keys)}.";
+            return null;
+        }
     }
 
     public IReadOnlyList<string> Names { get; }

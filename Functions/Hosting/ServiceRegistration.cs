@@ -19,9 +19,7 @@ public static class ServiceRegistration
         AuthOptions.AddTo(services);
         ProviderOptions.AddTo(services);
         UpstreamOptions.AddTo(services);
-        // A misspelt key of an entry (TakesRefrence) stops the app too, rather than being ignored.
-        services.AddOptions<Dictionary<string, ModelEntry>>()
-            .BindConfiguration(ModelCatalog.Section, binder => binder.ErrorOnUnknownConfiguration = true).ValidateOnStart();
+        services.AddOptions<Dictionary<string, ModelEntry>>().BindConfiguration(ModelCatalog.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<Dictionary<string, ModelEntry>>, ModelCatalog.Validation>();
         ApiOptions.AddTo(services);
 

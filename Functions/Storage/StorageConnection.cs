@@ -1,5 +1,7 @@
 using Azure.Core;
+using Azure.Data.Tables;
 using Azure.Identity;
+using Azure.Storage.Blobs;
 
 namespace Functions.Storage;
 
@@ -28,7 +30,7 @@ public sealed class StorageConnection
     public static StorageConnection FromConfiguration(IConfiguration configuration)
     {
         var connectionString = configuration[SettingName];
-        if (!string.IsNullOrWhiteSpace(connectionString)) return new(connectionString, null, null, null, null);
+        if (!string.IsNullOrWhiteSpace(connectionString)) return new(Checked(connectionString), null, null, null, null);
 
         var section = configuration.GetSection(SettingName);
         if (section.GetChildren().Any()) return FromIdentitySettings(section); // an empty value alone is no setting
@@ -36,6 +38,25 @@ public sealed class StorageConnection
         throw new InvalidOperationException(
             $"No storage is configured: set '{SettingName}' to a connection string (UseDevelopmentStorage=true locally) " +
             $"or, for an identity-based connection, '{SettingName}__accountName' (or '{SettingName}__blobServiceUri', '{SettingName}__queueServiceUri' and '{SettingName}__tableServiceUri').");
+    }
+
+    /// <summary>
+    /// The connection string, if the storage SDKs can read it: one they cannot would otherwise pass the start and fail
+    /// each storage call. Their message names a part's key at most, never a value (the account key is one).
+    /// </summary>
+    static string Checked(string connectionString)
+    {
+        try
+        {
+            _ = new BlobServiceClient(connectionString);
+            _ = new TableServiceClient(connectionString);
+            return connectionString;
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)
+        {
+            throw new InvalidOperationException($"'{SettingName}' is not a storage connection string ({e.Message}); locally use " +
+                "UseDevelopmentStorage=true, else DefaultEndpointsProtocol=https;AccountName=…;AccountKey=….", e);
+        }
     }
 
     static StorageConnection FromIdentitySettings(IConfigurationSection section)

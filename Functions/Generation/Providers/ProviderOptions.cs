@@ -13,13 +13,18 @@ public sealed class ProviderOptions
     /// Bound from its section once; a blank value is its default, and a base URL that is no http(s) URL, or an unknown
     /// auth mode, stops the app at start.
     /// </summary>
-    public static void AddTo(IServiceCollection services) =>
+    public static void AddTo(IServiceCollection services)
+    {
+        var defaults = new ProviderOptions();
         services.AddOptions<ProviderOptions>().BindConfiguration(Section).PostConfigure(BlankIsDefault)
-            .Validate(o => new[] { o.Geminigen.BaseUrl, o.Geminigen.WebBaseUrl, o.SiliconFlow.BaseUrl, o.OpenAI.BaseUrl }.All(IsHttpUrl),
-                "Providers: every BaseUrl (and Geminigen:WebBaseUrl) must be an absolute http or https URL.")
+            .Validate(o => IsHttpUrl(o.Geminigen.BaseUrl), UrlMessage("Geminigen:BaseUrl", defaults.Geminigen.BaseUrl))
+            .Validate(o => IsHttpUrl(o.Geminigen.WebBaseUrl), UrlMessage("Geminigen:WebBaseUrl", defaults.Geminigen.WebBaseUrl))
+            .Validate(o => IsHttpUrl(o.SiliconFlow.BaseUrl), UrlMessage("SiliconFlow:BaseUrl", defaults.SiliconFlow.BaseUrl))
+            .Validate(o => IsHttpUrl(o.OpenAI.BaseUrl), UrlMessage("OpenAI:BaseUrl", defaults.OpenAI.BaseUrl))
             .Validate(o => GeminigenOptions.AuthModes.Contains(o.Geminigen.Auth, StringComparer.OrdinalIgnoreCase),
                 $"Providers:Geminigen:Auth must be one of: {string.Join(", ", GeminigenOptions.AuthModes)}.")
             .ValidateOnStart();
+    }
 
     // Core Tools and Azure pass a setting left empty as an empty value: it means the default, as for Api:PublicBaseUrl.
     static void BlankIsDefault(ProviderOptions options)
@@ -33,6 +38,8 @@ public sealed class ProviderOptions
     }
 
     static string Or(string? value, string fallback) => string.IsNullOrWhiteSpace(value) ? fallback : value.Trim();
+
+    static string UrlMessage(string key, string example) => $"{Section}:{key} must be an absolute http or https URL, such as {example}.";
 
     static bool IsHttpUrl(string url) =>
         Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
@@ -92,8 +99,10 @@ public sealed class UpstreamOptions
     /// <summary>Bound from its section once; a value out of range stops the app at start, with the reason.</summary>
     public static void AddTo(IServiceCollection services) =>
         services.AddOptions<UpstreamOptions>().BindConfiguration(Section)
-            .Validate(o => o.AttemptTimeoutSeconds > 0 && o.DeadlineSeconds > 0 && o.MaxImageBytes > 0 && o.MaxRetries >= 0,
-                "Upstream: AttemptTimeoutSeconds, DeadlineSeconds and MaxImageBytes must be positive, MaxRetries 0 or more.")
+            .Validate(o => o.AttemptTimeoutSeconds > 0, "Upstream:AttemptTimeoutSeconds must be above 0.")
+            .Validate(o => o.DeadlineSeconds > 0, "Upstream:DeadlineSeconds must be above 0.")
+            .Validate(o => o.MaxImageBytes > 0, "Upstream:MaxImageBytes must be above 0.")
+            .Validate(o => o.MaxRetries >= 0, "Upstream:MaxRetries must be 0 or more.")
             .Validate(o => o.PollMinSeconds >= 0 && o.PollMaxSeconds >= o.PollMinSeconds && o.PollMaxSeconds <= 600,
                 "Upstream: PollMinSeconds must be 0 or more and at most PollMaxSeconds, which is at most 600.")
             .Validate(o => o.RetryBaseDelaySeconds >= 0 && o.MaxRetryDelaySeconds >= o.RetryBaseDelaySeconds && o.MaxRetryDelaySeconds <= 86_400,
