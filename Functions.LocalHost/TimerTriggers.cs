@@ -76,11 +76,12 @@ public sealed class TimerTriggers(FunctionCatalog catalog, IServiceProvider serv
         {
             logger.LogError(e, "The timer function {Function} failed; it runs again at its next occurrence", function.Name);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e)
         {
-            // Cut off by the lost lock or the stop; a canceled call may surface as another exception (a gRPC call's
-            // RpcException), which must not fail the loop: a failed background service stops the whole host.
-            logger.LogInformation("The timer function {Function} was cut off ({Reason})", function.Name, e.Message);
+            // Cut off by the lost lock or the stop, said either way (a sweep or purge may have done part of its work); a
+            // canceled call may surface as another exception (a gRPC call's RpcException), which must not fail the loop:
+            // a failed background service stops the whole host.
+            logger.LogWarning("The timer function {Function} was cut off ({Reason}); it runs again at its next occurrence", function.Name, e.Message);
         }
     }
 }

@@ -9,7 +9,7 @@ using Functions.Tests.Storage;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Functions.Tests.Host;
@@ -78,6 +78,7 @@ public sealed class TimerTriggersTests(StorageFixture storage) : IClassFixture<S
     }
 
     readonly List<(TimerTriggers Timers, ServiceProvider Services)> _processes = [];
+    readonly FakeLogger<TimerTriggers> _log = new();
     // Each test's processes are one app of their own, so that no test meets another's lock.
     readonly string _hostId = $"test-{Guid.NewGuid():N}"[..32];
 
@@ -89,8 +90,7 @@ public sealed class TimerTriggersTests(StorageFixture storage) : IClassFixture<S
             .AddInMemoryCollection([new(StorageConnection.SettingName, storage.ConnectionString), new("AzureFunctionsWebHost:hostid", _hostId)])
             .AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value))).Build();
         var services = new ServiceCollection().AddLogging().AddAppStorage(configuration).AddSingleton<Occurrences>().BuildServiceProvider();
-        var timers = new TimerTriggers(FunctionCatalog.Of([functions], new HostJson("api", "Hub", 1)), services, configuration, clock,
-            NullLogger<TimerTriggers>.Instance);
+        var timers = new TimerTriggers(FunctionCatalog.Of([functions], new HostJson("api", "Hub", 1)), services, configuration, clock, _log);
         _processes.Add((timers, services));
         return (timers, services.GetRequiredService<Occurrences>());
     }
@@ -211,6 +211,7 @@ public sealed class TimerTriggersTests(StorageFixture storage) : IClassFixture<S
 
         Assert.True((await WaitsForItsToken.Running.Task).IsCancellationRequested);
         Assert.True(timers.ExecuteTask!.IsCompletedSuccessfully);
+        Assert.Contains(_log.Collector.GetSnapshot(), r => r.Message.StartsWith("The timer function Waits was cut off")); // a purge cut off said nothing
     }
 
     [Fact]
