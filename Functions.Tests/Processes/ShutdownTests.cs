@@ -45,7 +45,14 @@ public sealed class ShutdownTests : IAsyncLifetime
         using var process = AppProcess.Start(AppProcess.BuiltDll, _azurite.ConnectionString, FreePort.Next(),
             new Dictionary<string, string> { [key] = value }, output);
 
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true); // a host that took the setting runs on: not left behind
+        }
 
         var said = string.Join('\n', output);
         Assert.True(process.ExitCode == 1, $"exit code {process.ExitCode}:\n{said}"); // not an abort's 134, nor 0

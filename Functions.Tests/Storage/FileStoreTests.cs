@@ -28,6 +28,17 @@ public sealed class FileStoreTests(StorageFixture storage) : IClassFixture<Stora
     }
 
     [Fact]
+    public async Task An_unconfirmed_write_that_lands_after_its_take_back_is_taken_back_again()
+    {
+        var id = FileIds.New(DateTimeOffset.UtcNow);
+
+        await Files.TakeBackUnconfirmedAsync(id, lateWrites: TimeSpan.FromSeconds(1)); // nothing there yet
+        await Files.SaveAsync(id, Bytes, "image/png", "late.png", DateTimeOffset.UtcNow, isPrivate: false); // storage applies the write now
+
+        await Eventually.HoldsAsync(async () => !await storage.Files.GetBlobClient(id).ExistsAsync()); // was kept: listed for good
+    }
+
+    [Fact]
     public async Task A_file_deleted_between_its_record_and_its_bytes_reads_as_not_found()
     {
         var id = await SaveAsync();

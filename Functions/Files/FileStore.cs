@@ -175,10 +175,21 @@ public sealed class FileStore([FromKeyedServices(StorageNames.FilesContainer)] B
 
     /// <summary>
     /// Takes back a write storage did not confirm (no answer, a 5xx, the client gone): it may have landed, or land once
-    /// storage wakes up, as a file whose id nobody was told. Best effort, within a few seconds: a storage still away
-    /// keeps what it applies later.
+    /// storage wakes up, as a file whose id nobody was told. Best effort, within a few seconds, and once more in the
+    /// background after <paramref name="lateWrites"/> (a minute by default): a write storage took but applied after the
+    /// first take-back stayed (seen under load). A storage away longer, or a stop meanwhile, keeps what it applies later.
     /// </summary>
-    public async Task TakeBackUnconfirmedAsync(string fileId)
+    public async Task TakeBackUnconfirmedAsync(string fileId, TimeSpan? lateWrites = null)
+    {
+        await TryDeleteAsync(fileId);
+        _ = Task.Run(async () =>
+        {
+            await Task.Delay(lateWrites ?? LateWriteWindow);
+            await TryDeleteAsync(fileId);
+        });
+    }
+
+    async Task TryDeleteAsync(string fileId)
     {
         using var bound = new CancellationTokenSource(UnconfirmedTakeBackBound);
         try
@@ -190,5 +201,7 @@ public sealed class FileStore([FromKeyedServices(StorageNames.FilesContainer)] B
         }
     }
 
+    // Past the storage clients' own tries (three of at most 10 s each) and a storage slow to apply what it took.
+    static readonly TimeSpan LateWriteWindow = TimeSpan.FromMinutes(1);
     static readonly TimeSpan UnconfirmedTakeBackBound = TimeSpan.FromSeconds(5);
 }
