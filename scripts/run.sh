@@ -13,6 +13,7 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 azurite_pid=""
 app_pid=""
 stop() {
+  trap '' INT TERM # a second Ctrl+C or SIGTERM (timeout sends one too) would end this script mid-stop, leaving Azurite running
   if [ -n "$app_pid" ]; then kill "$app_pid" 2>/dev/null || true; wait "$app_pid" 2>/dev/null || true; fi
   if [ -n "$azurite_pid" ]; then
     # Azurite closes its three services (saving its data) on a signal, but its node process lingers for seconds after:
@@ -44,9 +45,22 @@ else
     --blobHost 127.0.0.1 --queueHost 127.0.0.1 --tableHost 127.0.0.1 > .azurite/azurite.log 2>&1 &
   azurite_pid=$!
   set +m
-  for _ in $(seq 1 100); do port_open 10002 && break; sleep 0.1; done
-  port_open 10002 || { echo "Azurite did not start; see .azurite/azurite.log" >&2; exit 1; }
-  echo "Azurite started (blob 10000, queue 10001, table 10002; data in .azurite/)."
+  # Started when it says its three services listen: the ports answering is not enough, as another emulator started
+  # meanwhile may hold them while this one exits (EADDRINUSE).
+  listening() { [ "$(grep -c 'successfully listening' .azurite/azurite.log 2>/dev/null)" -ge 3 ]; }
+  for _ in $(seq 1 100); do
+    kill -0 "$azurite_pid" 2>/dev/null || break
+    listening && break
+    sleep 0.1
+  done
+  if listening && kill -0 "$azurite_pid" 2>/dev/null; then
+    echo "Azurite started (blob 10000, queue 10001, table 10002; data in .azurite/)."
+  elif ! kill -0 "$azurite_pid" 2>/dev/null && port_open 10000 && port_open 10001 && port_open 10002; then
+    azurite_pid=""
+    echo "Another emulator took ports 10000-10002 as this one started: using it."
+  else
+    echo "Azurite did not start; see .azurite/azurite.log" >&2; exit 1
+  fi
 fi
 
 # glibc keeps an arena per contending thread (up to 8 per core) and seldom gives their memory back: two arenas keep
