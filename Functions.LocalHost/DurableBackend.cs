@@ -23,6 +23,7 @@ public static class DurableBackend
         var endpoint = new SidecarEndpoint();
         var ready = new SidecarReadiness();
         var timings = DurableTimings.From(builder.Configuration);
+        _ = TimerTriggers.HostIdOf(builder.Configuration, catalog.Host); // checked now: the timers read it in the background
         services.AddSingleton(provider => new DurableSidecar(provider.GetRequiredService<IConfiguration>(), catalog.Host, timings, endpoint, ready,
             provider.GetRequiredService<ILogger<DurableSidecar>>()));
         services.AddHostedService(provider => provider.GetRequiredService<DurableSidecar>());

@@ -25,6 +25,10 @@ catch (Exception e) when (e is OptionsValidationException or InvalidOperationExc
 app.UseSurfaceErrors();
 app.UseMethodNotAllowedOnlyWhereARouteTakesThePath();
 app.MapFunctions();
+// The same instances the host starts (singletons), taken now: the host's provider is disposed once Run returns. One that
+// failed stopped the host (which logged why): not a clean stop, and whatever supervises this process should know.
+var backgroundServices = app.Services.GetServices<IHostedService>().OfType<BackgroundService>().ToArray();
+bool BackgroundServiceFailed() => backgroundServices.Any(s => s.ExecuteTask is { IsFaulted: true });
 try
 {
     app.Run();
@@ -34,4 +38,8 @@ catch (IOException e) // Kestrel's bind failure at start ("address already in us
     Console.Error.WriteLine($"The app cannot listen: {e.Message}");
     return 1;
 }
-return 0;
+catch (OperationCanceledException) when (BackgroundServiceFailed()) // its failure canceled the start
+{
+    return 1;
+}
+return BackgroundServiceFailed() ? 1 : 0;

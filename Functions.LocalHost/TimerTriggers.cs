@@ -19,11 +19,26 @@ public sealed class TimerTriggers(FunctionCatalog catalog, IServiceProvider serv
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var hostId = (configuration["AzureFunctionsWebHost:hostid"] ?? catalog.Host.HubName).ToLowerInvariant();
+        var hostId = HostIdOf(configuration, catalog.Host);
         // Not a constructor parameter: the host makes its hosted services on its start path, and ExecuteAsync runs on the pool.
         var blobs = services.GetRequiredService<BlobServiceClient>();
         return Task.WhenAll(catalog.Timers.Where(IsEnabled)
             .Select(f => new ListenerLock(blobs, hostId, f.Name, logger).HoldAsync(held => RunAsync(f, held), stoppingToken)));
+    }
+
+    /// <summary>
+    /// The app's id in its timer locks: <c>AzureFunctionsWebHost:hostid</c>, else the task hub's name, lower-cased; one
+    /// the Functions host would refuse (1 to 32 letters, digits and single dashes, no dash at either end) stops the
+    /// start here too. Read when the host is built, so that it does.
+    /// </summary>
+    public static string HostIdOf(IConfiguration configuration, HostJson host)
+    {
+        var configured = configuration["AzureFunctionsWebHost:hostid"];
+        var hostId = (string.IsNullOrWhiteSpace(configured) ? host.HubName : configured.Trim()).ToLowerInvariant();
+        if (hostId.Length is < 1 or > 32 || !hostId.All(c => char.IsAsciiLetterOrDigit(c) || c == '-')
+            || hostId.StartsWith('-') || hostId.EndsWith('-') || hostId.Contains("--"))
+            throw new InvalidOperationException("AzureFunctionsWebHost:hostid must be 1 to 32 letters, digits and single dashes, with no dash at either end.");
+        return hostId;
     }
 
     bool IsEnabled(FunctionInfo function)

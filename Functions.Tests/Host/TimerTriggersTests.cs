@@ -160,6 +160,29 @@ public sealed class TimerTriggersTests(StorageFixture storage) : IClassFixture<S
         await timers.StopAsync(default);
     }
 
+    [Theory]
+    [InlineData("bad/id!")]
+    [InlineData("-leading")]
+    [InlineData("trailing-")]
+    [InlineData("two--dashes")]
+    [InlineData("a-host-id-of-thirty-three-letters")]
+    public void A_host_id_the_Functions_host_would_refuse_stops_the_start(string hostId)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection([new("AzureFunctionsWebHost:hostid", hostId)]).Build();
+
+        Assert.Throws<InvalidOperationException>(() => TimerTriggers.HostIdOf(configuration, new HostJson("api", "Hub", 1)));
+    }
+
+    [Theory]
+    [InlineData("My-App1", "my-app1")]
+    [InlineData(" ", "imagejobs")] // blank: the task hub's name
+    public void A_host_id_is_read_lower_cased_and_a_blank_one_is_the_task_hubs_name(string hostId, string expected)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection([new("AzureFunctionsWebHost:hostid", hostId)]).Build();
+
+        Assert.Equal(expected, TimerTriggers.HostIdOf(configuration, new HostJson("api", "ImageJobs", 1)));
+    }
+
     [Fact]
     public async Task The_lock_is_named_after_the_host_id_in_lower_case_as_the_Functions_host_names_it()
     {
