@@ -8,7 +8,7 @@ namespace Functions.LocalHost;
 /// Runs every timer function on its schedule, as the Functions host's timer trigger does, in the one process of the app
 /// that holds the function's <see cref="ListenerLock"/> (the host's singleton listener lock), but without its schedule
 /// monitor: an occurrence missed while no process ran the timer is not caught up. The host's setting
-/// <c>AzureWebJobs.{name}.Disabled</c> = true turns one off here too, and <c>AzureFunctionsWebHost:hostid</c> names
+/// <c>AzureWebJobs.{name}.Disabled</c> = true (or 1) turns one off here too, and <c>AzureFunctionsWebHost:hostid</c> names
 /// the app in its locks (else the task hub does).
 /// </summary>
 public sealed class TimerTriggers(FunctionCatalog catalog, IServiceProvider services, IConfiguration configuration, TimeProvider clock,
@@ -41,12 +41,19 @@ public sealed class TimerTriggers(FunctionCatalog catalog, IServiceProvider serv
         return hostId;
     }
 
+    // As the WebJobs SDK reads it (IsSettingEnabled): "1" or "true" in any case turns a function off, any other value not.
     bool IsEnabled(FunctionInfo function)
     {
         var disabled = configuration[$"AzureWebJobs.{function.Name}.Disabled"] ?? configuration[$"AzureWebJobs:{function.Name}:Disabled"];
-        if (!bool.TryParse(disabled, out var off) || !off) return true;
-        logger.LogInformation("The timer function {Function} is disabled (AzureWebJobs.{Function}.Disabled)", function.Name, function.Name);
-        return false;
+        if (disabled is not null && (disabled == "1" || disabled.Equals("true", StringComparison.OrdinalIgnoreCase)))
+        {
+            logger.LogInformation("The timer function {Function} is disabled (AzureWebJobs.{Function}.Disabled)", function.Name, function.Name);
+            return false;
+        }
+        if (!string.IsNullOrEmpty(disabled) && disabled != "0" && !disabled.Equals("false", StringComparison.OrdinalIgnoreCase))
+            logger.LogWarning("AzureWebJobs.{Function}.Disabled is '{Value}', neither true nor 1 (nor false nor 0): the timer function stays on",
+                function.Name, disabled);
+        return true;
     }
 
     // Until the lock is lost or the host stops (held is canceled then, and with it a run under way).

@@ -9,6 +9,7 @@ using Functions.Tests.Storage;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 
@@ -137,9 +138,11 @@ public sealed class TimerTriggersTests(StorageFixture storage) : IClassFixture<S
     [Theory]
     [InlineData("AzureWebJobs.LeapDay.Disabled")]
     [InlineData("AzureWebJobs:LeapDay:Disabled")] // the environment variable AzureWebJobs__LeapDay__Disabled
-    public async Task A_timer_turned_off_by_the_hosts_setting_is_not_scheduled(string setting)
+    [InlineData("AzureWebJobs.LeapDay.Disabled", "1")] // the WebJobs SDK takes "1" or "true", in any case
+    [InlineData("AzureWebJobs:LeapDay:Disabled", "TRUE")]
+    public async Task A_timer_turned_off_by_the_hosts_setting_is_not_scheduled(string setting, string value = "true")
     {
-        var timers = Timers(typeof(OnLeapDays), TimeProvider.System, (setting, "true"));
+        var timers = Timers(typeof(OnLeapDays), TimeProvider.System, (setting, value));
 
         await timers.StartAsync(default);
 
@@ -150,6 +153,8 @@ public sealed class TimerTriggersTests(StorageFixture storage) : IClassFixture<S
     [Theory]
     [InlineData("AzureWebJobs.LeapDay.Disabled", "false")]
     [InlineData("AzureWebJobs:LeapDay:Disabled", "False")]
+    [InlineData("AzureWebJobs.LeapDay.Disabled", "0")]
+    [InlineData("AzureWebJobs.LeapDay.Disabled", "")]
     public async Task A_timer_the_hosts_setting_does_not_turn_off_is_scheduled(string setting, string value)
     {
         var timers = Timers(typeof(OnLeapDays), TimeProvider.System, (setting, value));
@@ -158,6 +163,24 @@ public sealed class TimerTriggersTests(StorageFixture storage) : IClassFixture<S
 
         await HeldAsync("LeapDay"); // it takes its lock to wait for its next occurrence
         await timers.StopAsync(default);
+        Assert.DoesNotContain(_log.Collector.GetSnapshot(), r => r.Level == LogLevel.Warning);
+    }
+
+    [Theory]
+    [InlineData("maybe")]
+    [InlineData(" true")] // the WebJobs SDK compares the whole value
+    [InlineData("yes")]
+    public async Task A_timer_setting_the_host_does_not_read_as_off_keeps_the_timer_on_and_says_so(string value)
+    {
+        var timers = Timers(typeof(OnLeapDays), TimeProvider.System, ("AzureWebJobs.LeapDay.Disabled", value));
+
+        await timers.StartAsync(default);
+
+        await HeldAsync("LeapDay");
+        await timers.StopAsync(default);
+        var warning = Assert.Single(_log.Collector.GetSnapshot(), r => r.Level == LogLevel.Warning);
+        Assert.Contains("AzureWebJobs.LeapDay.Disabled", warning.Message);
+        Assert.Contains("stays on", warning.Message);
     }
 
     [Theory]
