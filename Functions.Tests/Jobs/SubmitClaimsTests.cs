@@ -114,13 +114,28 @@ public sealed class SubmitClaimsTests(TaskSubmitFixture app) : IClassFixture<Tas
         var stored = new UpstreamStep(Stored: new JobResult(7, "file_0123", 165, 8, 6, "image/png", DateTimeOffset.UnixEpoch, debug));
         var claim = (await claims.TryClaimAsync(jobId, 0, CancellationToken.None))!;
 
-        Assert.True(await claims.RecordAsync(claim, stored, CancellationToken.None));
+        Assert.Equal(SubmitClaims.Recording.Recorded, await claims.RecordAsync(claim, stored, CancellationToken.None));
         var answer = (await claims.EarlierAnswerAsync(jobId, 0, CancellationToken.None))!.Stored!;
 
         Assert.Equal(stored.Stored! with { ApiDebug = null! }, answer with { ApiDebug = null! });
         Assert.Equal(debug.RequestBody.ToJsonString(), answer.ApiDebug.RequestBody.ToJsonString());
         Assert.Equal(debug.ResponseBody.ToJsonString(), answer.ApiDebug.ResponseBody.ToJsonString());
         Assert.Equal((debug.FallbackReason, debug.UsedFallback), (answer.ApiDebug.FallbackReason, answer.ApiDebug.UsedFallback));
+    }
+
+    [Fact]
+    public async Task An_answer_over_what_a_row_holds_is_said_to_be_too_large_and_not_recorded()
+    {
+        var claims = app.Service<SubmitClaims>();
+        var jobId = Call("too large").JobId;
+        var debug = new ApiDebugInfo("https://upstream.example/v1/images", "POST", new Dictionary<string, string>(),
+            new JsonObject { ["prompt"] = new string('p', 1_000_000) }, 200, new JsonObject(), 12.5, false, null);
+        var claim = (await claims.TryClaimAsync(jobId, 0, CancellationToken.None))!;
+
+        var recording = await claims.RecordAsync(claim, new UpstreamStep(Stored: new JobResult(7, "file_0123", 165, 8, 6, "image/png", DateTimeOffset.UnixEpoch, debug)),
+            CancellationToken.None);
+
+        Assert.Equal(SubmitClaims.Recording.TooLarge, recording); // a later run would find no answer and end the model as interrupted
     }
 
     [Fact]
@@ -133,9 +148,9 @@ public sealed class SubmitClaimsTests(TaskSubmitFixture app) : IClassFixture<Tas
         var fallback = (await claims.TryClaimAsync(jobId, 1, CancellationToken.None))!;
 
         Assert.False(await claims.BeatAsync(first, CancellationToken.None));
-        Assert.False(await claims.RecordAsync(first, new UpstreamStep(TaskId: "first-models-task"), CancellationToken.None));
+        Assert.Equal(SubmitClaims.Recording.ClaimLost, await claims.RecordAsync(first, new UpstreamStep(TaskId: "first-models-task"), CancellationToken.None));
         Assert.True(await claims.BeatAsync(fallback, CancellationToken.None));
-        Assert.True(await claims.RecordAsync(fallback, new UpstreamStep(TaskId: "fallbacks-task"), CancellationToken.None));
+        Assert.Equal(SubmitClaims.Recording.Recorded, await claims.RecordAsync(fallback, new UpstreamStep(TaskId: "fallbacks-task"), CancellationToken.None));
         Assert.Equal("fallbacks-task", (await claims.EarlierAnswerAsync(jobId, 1, CancellationToken.None))?.TaskId);
     }
 

@@ -14,8 +14,8 @@ namespace Functions.Generation;
 
 /// <summary>
 /// POST /api/images/generate. A plan of synchronous providers runs inside this function and answers 200 with the
-/// image. An asynchronous upstream, <c>Prefer: respond-async</c> or an <c>Idempotency-Key</c> makes it a job (an
-/// orchestration): 202 at once when asked, else a wait up to the sync bound (<c>Prefer: wait=n</c> shortens it), then
+/// image. An asynchronous upstream, <c>Prefer: respond-async</c>, a wait bound of 0 (<c>Prefer: wait=0</c>, or
+/// <c>Generation:SyncWaitSeconds</c> 0) or an <c>Idempotency-Key</c> makes it a job (an orchestration): 202 at once when asked, else a wait up to the sync bound (<c>Prefer: wait=n</c> shortens it), then
 /// 200 with the image or 202 with Location and Retry-After. With an <c>Idempotency-Key</c>, a repeat of the same body
 /// within 24 h answers for the first request's job (<c>Idempotent-Replayed: true</c>); another body gets 409.
 /// </summary>
@@ -179,15 +179,15 @@ public sealed class GenerateImage(
         return new Intake(null, submission, prefer);
     }
 
-    /// <summary>202 at once when asked and the job has not ended; otherwise wait up to the bound, then answer as the job ended.</summary>
+    /// <summary>202 at once when asked (respond-async, or a wait bound of 0) and the job has not ended; otherwise wait up to the bound, then answer as the job ended.</summary>
     async Task<GenerateAnswer> AnswerAsync(
         HttpRequest request, DurableTaskClient durable, Submission submission, PreferHeader prefer, long arrived, CancellationToken cancellationToken)
     {
         var job = submission.Job;
         if (submission.Replayed) request.HttpContext.Response.Headers["Idempotent-Replayed"] = "true";
-        if (prefer.RespondAsync && !job.Status.IsTerminal())
+        if ((prefer.RespondAsync || WaitBound(prefer) <= 0) && !job.Status.IsTerminal())
         {
-            request.HttpContext.Response.Headers["Preference-Applied"] = "respond-async";
+            if (prefer.RespondAsync) request.HttpContext.Response.Headers["Preference-Applied"] = "respond-async";
             return Accepted(request, urls, job);
         }
         JobRecord? current;
@@ -294,8 +294,9 @@ public sealed class GenerateImage(
         var status = GenerationErrors.StatusOf(job.ErrorCode);
         // An open circuit failed it: calls resume at most the break after the job ended, as an inline generation's 503
         // says. Not on a replay, nor once the break is over: the same key answers this failure again, whenever it is sent.
+        // Nor for another 503 (submit_interrupted), which the break says nothing about.
         var breakLeft = (job.FinishedAt ?? clock.GetUtcNow()) + TimeSpan.FromSeconds(upstream.Value.BreakSeconds) - clock.GetUtcNow();
-        if (status == StatusCodes.Status503ServiceUnavailable && !replayed && breakLeft > TimeSpan.Zero) SetRetryAfter(request, breakLeft);
+        if (job.ErrorCode == GenerationErrors.ProviderUnavailable && !replayed && breakLeft > TimeSpan.Zero) SetRetryAfter(request, breakLeft);
         return KioaiErrors.Of(status, job.ErrorCode ?? GenerationErrors.GenerationFailed,
             $"{job.Error ?? GenerationErrors.GenerationFailedMessage} (job {job.Id})");
     }

@@ -102,9 +102,17 @@ public sealed class GenerationActivities(ModelCatalog catalog, ProviderSelector 
     {
         try
         {
-            if (!await claims.RecordAsync(claim, answer, CancellationToken.None))
-                logger.LogWarning("Job {JobId}'s submit to {Model} was answered after the job had moved on without it (this run stopped for a while); the answer is not recorded",
-                    call.JobId, call.Model);
+            switch (await claims.RecordAsync(claim, answer, CancellationToken.None))
+            {
+                case SubmitClaims.Recording.ClaimLost:
+                    logger.LogWarning("Job {JobId}'s submit to {Model} was answered after the job had moved on without it (this run stopped for a while); the answer is not recorded",
+                        call.JobId, call.Model);
+                    break;
+                case SubmitClaims.Recording.TooLarge:
+                    logger.LogWarning("Job {JobId}: its submit's answer from {Model} is too large to record; a second run of the step would end the model as interrupted",
+                        call.JobId, call.Model);
+                    break;
+            }
         }
         catch (Exception e) when (StorageFaults.IsStorage(e))
         {

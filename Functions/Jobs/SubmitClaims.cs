@@ -53,19 +53,26 @@ public sealed class SubmitClaims([FromKeyedServices(StorageNames.SubmitsTable)] 
     public Task<bool> BeatAsync(SubmitClaim claim, CancellationToken cancellationToken) =>
         WriteAsync(claim, new TableEntity(claim.JobId, RowKey) { [BeatAt] = clock.GetUtcNow() }, cancellationToken);
 
-    /// <summary>
-    /// Records the call's outcome for a later run of the same step; false when the claim is no longer this run's (the
-    /// run was frozen past <see cref="StaleAfter"/> and the job moved on: its answer is not the job's any more).
-    /// </summary>
-    public Task<bool> RecordAsync(SubmitClaim claim, UpstreamStep answer, CancellationToken cancellationToken)
+    /// <summary>How recording a call's outcome went.</summary>
+    public enum Recording
+    {
+        Recorded,
+        /// <summary>The claim is no longer this run's (it was frozen past <see cref="StaleAfter"/> and the job moved on: its answer is not the job's any more).</summary>
+        ClaimLost,
+        /// <summary>The answer is over what a row holds: a later run of the step finds none and ends the model as interrupted.</summary>
+        TooLarge,
+    }
+
+    /// <summary>Records the call's outcome for a later run of the same step.</summary>
+    public async Task<Recording> RecordAsync(SubmitClaim claim, UpstreamStep answer, CancellationToken cancellationToken)
     {
         var json = JsonSerializer.SerializeToUtf8Bytes(answer);
         var row = new TableEntity(claim.JobId, RowKey);
         var parts = (json.Length + AnswerPartBytes - 1) / AnswerPartBytes;
-        if (parts > MaxAnswerParts) return Task.FromResult(true); // a later run then finds no answer and ends the model as interrupted
+        if (parts > MaxAnswerParts) return Recording.TooLarge;
         for (var part = 0; part < parts; part++)
             row[Answer + part] = json.AsSpan(part * AnswerPartBytes, Math.Min(AnswerPartBytes, json.Length - part * AnswerPartBytes)).ToArray();
-        return WriteAsync(claim, row, cancellationToken);
+        return await WriteAsync(claim, row, cancellationToken) ? Recording.Recorded : Recording.ClaimLost;
     }
 
     // Only over the claim's own last write: a later model's claim (or this model's taken over) is never written into.

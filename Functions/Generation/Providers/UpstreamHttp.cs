@@ -50,10 +50,10 @@ public sealed class UpstreamHttp(IOptions<UpstreamOptions> options, ILogger<Upst
                 RetryAfter = e.RetryAfter ?? TimeSpan.FromSeconds(_options.BreakSeconds),
             };
         }
-        catch (TimeoutRejectedException)
+        catch (TimeoutRejectedException e)
         {
             throw new GenerationFailedException(GenerationErrors.UpstreamTimeout,
-                $"{provider} did not answer within {_options.AttemptTimeoutSeconds:0.#} s.", retryable: true);
+                $"{provider} did not answer within {e.Timeout.TotalSeconds:0.#} s.", retryable: true);
         }
         catch (AnswerTooLargeException)
         {
