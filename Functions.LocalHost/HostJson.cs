@@ -6,6 +6,7 @@ namespace Functions.LocalHost;
 /// The settings of host.json the local host honours as the Functions host would: the route prefix, the Durable task
 /// hub, whether the hub's status rows are written under their ETag (DTFx's <c>UseInstanceTableEtag</c>, see DESIGN.md),
 /// and how many activities and orchestrations a process runs at once (null when unset: the engine's own default).
+/// Not its <c>maxQueuePollingInterval</c> (for Azure): the local host polls per <c>DurableTask:MaxQueuePollingIntervalSeconds</c>.
 /// </summary>
 public sealed record HostJson(string RoutePrefix, string HubName, int PartitionCount, bool UseInstanceTableEtag = false,
     int? MaxConcurrentActivities = null, int? MaxConcurrentOrchestrations = null)

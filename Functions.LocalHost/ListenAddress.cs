@@ -2,7 +2,7 @@ namespace Functions.LocalHost;
 
 public static class ListenAddress
 {
-    /// <summary>How long a stop of the local host may take in all: the issue asks it to stop within 5 s of SIGTERM.</summary>
+    /// <summary>How long a stop of the local host may take in all: within 5 s of SIGTERM, with a second to spare.</summary>
     public static readonly TimeSpan ShutdownBound = TimeSpan.FromSeconds(4);
 
     /// <summary>

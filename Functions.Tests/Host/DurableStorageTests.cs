@@ -11,7 +11,7 @@ public sealed class DurableStorageTests
         .Build();
 
     [Fact]
-    public void Both_hosts_write_instance_status_rows_under_their_ETag_as_the_shipped_host_json_says()
+    public void The_local_host_writes_instance_status_rows_under_their_ETag_as_the_shipped_host_json_asks_of_the_extension()
     {
         var shipped = HostJson.Load(Path.Combine(RepositoryRoot.Path, "host.json"));
 
@@ -31,7 +31,7 @@ public sealed class DurableStorageTests
     }
 
     [Fact]
-    public void A_bad_DurableTask_timing_fails_when_the_host_is_built_not_in_the_background()
+    public void A_DurableTask_timing_that_is_no_number_is_refused_and_a_number_is_taken()
     {
         Assert.ThrowsAny<InvalidOperationException>(() => DurableTimings.From(Configuration(("DurableTask:LeaseSeconds", "abc"))));
         Assert.Equal(TimeSpan.FromSeconds(6), DurableTimings.From(Configuration(("DurableTask:LeaseSeconds", "6"))).Lease);

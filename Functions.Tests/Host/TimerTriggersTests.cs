@@ -148,6 +148,7 @@ public sealed class TimerTriggersTests(StorageFixture storage) : IClassFixture<S
 
         await timers.ExecuteTask!.WaitAsync(TimeSpan.FromSeconds(10)); // ends at once: nothing to wait for (an enabled timer waits until 2028)
         await timers.StopAsync(default);
+        Assert.Contains(_log.Collector.GetSnapshot(), r => r.Message == "The timer function LeapDay is disabled (AzureWebJobs.LeapDay.Disabled)");
     }
 
     [Theory]

@@ -223,7 +223,7 @@ public sealed class GenerateImageValidatorTests
         TinyPng.CopyTo(atLimit, 0);
         var lines = Convert.ToBase64String(atLimit, Base64FormattingOptions.InsertLineBreaks).Replace("\r\n", " \t\r\n"); // every kind of whitespace Base64 may carry
 
-        Assert.NotEqual("reference_image_too_large", await ErrorOfAsync(JsonSerializer.Serialize(new { prompt = "x", referenceImageBase64 = lines })));
+        Assert.Equal("invalid_image", await ErrorOfAsync(JsonSerializer.Serialize(new { prompt = "x", referenceImageBase64 = lines }))); // read, then refused as no PNG
         Assert.Equal("reference_image_too_large", await ErrorOfAsync(JsonSerializer.Serialize(new { prompt = "x", referenceImageBase64 = lines + "AAAA" })));
     }
 

@@ -16,9 +16,12 @@ public static partial class FileIds
         return inverted.ToString("x12") + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
     }
 
-    public static string New(DateTimeOffset now) => "file_" + NewHex(now);
+    /// <summary>What every file id, and so every file's blob name, begins with.</summary>
+    public const string Prefix = "file_";
 
-    public static string FileIdForJob(string jobId) => "file_" + Jobs.JobIds.DigitsOf(jobId);
+    public static string New(DateTimeOffset now) => Prefix + NewHex(now);
+
+    public static string FileIdForJob(string jobId) => Prefix + Jobs.JobIds.DigitsOf(jobId);
 
     /// <summary>The <c>file_id</c> of a route, and what a malformed one answers.</summary>
     public static readonly KiapiPathId InPath = new("file_id", Pattern, FileIdPattern());

@@ -143,7 +143,7 @@ public sealed class FileStore([FromKeyedServices(StorageNames.FilesContainer)] B
 
     async Task<(List<StoredFile> Files, string? NextMarker)> PageAsync(string? marker, int size, CancellationToken cancellationToken)
     {
-        var listing = new GetBlobsOptions { Traits = BlobTraits.Metadata, Prefix = "file_" };
+        var listing = new GetBlobsOptions { Traits = BlobTraits.Metadata, Prefix = FileIds.Prefix };
         await foreach (var page in container.GetBlobsAsync(listing, cancellationToken).AsPages(marker, size))
             return ([.. page.Values.Select(b => FromBlob(b.Name, b.Properties.ContentType, b.Properties.ContentLength ?? 0, b.Metadata))],
                 string.IsNullOrEmpty(page.ContinuationToken) ? null : page.ContinuationToken);
@@ -153,7 +153,7 @@ public sealed class FileStore([FromKeyedServices(StorageNames.FilesContainer)] B
     /// <summary>Every file with its record, newest first; for a sweep, which reads them all.</summary>
     public async IAsyncEnumerable<StoredFile> AllAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await foreach (var blob in container.GetBlobsAsync(new GetBlobsOptions { Traits = BlobTraits.Metadata, Prefix = "file_" }, cancellationToken))
+        await foreach (var blob in container.GetBlobsAsync(new GetBlobsOptions { Traits = BlobTraits.Metadata, Prefix = FileIds.Prefix }, cancellationToken))
             yield return FromBlob(blob.Name, blob.Properties.ContentType, blob.Properties.ContentLength ?? 0, blob.Metadata);
     }
 

@@ -78,10 +78,13 @@ public static class ApiDebugRedaction
         _ => node?.DeepClone(),
     };
 
+    /// <summary>What apiDebug shows in place of a Base64 payload: its decoded size (README: "&lt;base64: N bytes&gt;").</summary>
+    public static string Base64Note(long decodedBytes) => $"<base64: {decodedBytes} bytes>";
+
     // An answer's Base64 image is noted from its UTF-8, as String would note it, without a .NET string twice its size.
     static string? LongBase64Note(JsonValue value) =>
         JsonText.TryGetUnescapedUtf8(value, out var utf8) && utf8.Length > LongestPlainString && !utf8.Contains((byte)' ')
-        && Base64.IsValid(utf8, out var decodedLength) ? $"<base64: {decodedLength} bytes>" : null;
+        && Base64.IsValid(utf8, out var decodedLength) ? Base64Note(decodedLength) : null;
 
     // A prompt (prompt, negative_prompt, revised_prompt) is text someone wrote, even when it reads as Base64 ("aaaa…").
     static bool IsPrompt(string name) => name.Contains("prompt", StringComparison.OrdinalIgnoreCase);
@@ -97,7 +100,7 @@ public static class ApiDebugRedaction
         if (text.Length <= LongestPlainString || !mayBePayload) return Echo.Of(text, LongestShownString);
         var payload = text.StartsWith("data:", StringComparison.Ordinal) && text.IndexOf(',') is var comma and > 0 ? text[(comma + 1)..] : text;
         // Base64.IsValid skips white space, which would let long prose pass for Base64.
-        return !payload.Any(char.IsWhiteSpace) && Base64.IsValid(payload, out var decodedLength) ? $"<base64: {decodedLength} bytes>"
+        return !payload.Any(char.IsWhiteSpace) && Base64.IsValid(payload, out var decodedLength) ? Base64Note(decodedLength)
             : Echo.Of(text, LongestShownString);
     }
 

@@ -46,7 +46,7 @@ public sealed class OfflineRenderer : IImageProvider
             ["prompt"] = r.Prompt, ["style"] = r.Style, ["aspectRatio"] = r.AspectRatio, ["model"] = r.Model,
             ["resolution"] = r.Resolution, ["seed"] = seed, ["width"] = width, ["height"] = height,
         };
-        if (request.ReferenceImage is { } reference) body["referenceImage"] = $"<base64: {reference.Length} bytes>";
+        if (request.ReferenceImage is { } reference) body["referenceImage"] = ApiDebugRedaction.Base64Note(reference.Length);
         var debug = ApiDebugRedaction.Create(
             $"offline://renderer/{Uri.EscapeDataString(r.Model)}", "POST", [], body, 200,
             new JsonObject { ["contentType"] = contentType, ["bytes"] = encoded.Length, ["width"] = width, ["height"] = height },

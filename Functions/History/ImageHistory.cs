@@ -34,7 +34,7 @@ public sealed class ImageHistory([FromKeyedServices(StorageNames.HistoryTable)] 
     /// <summary>The counter row as it stands, the row after a write, and the write's step that puts it there.</summary>
     sealed record CounterStep(CounterRow Current, CounterRow Next, TableTransactionAction Step);
 
-    /// <summary>Adds the image a job made and gives it the next id; adding for the same job again returns the first entry.</summary>
+    /// <summary>Adds a generated image (its key is its job's id, or an inline generation's file id) and gives it the next id; adding for the same key again returns the first entry.</summary>
     public async Task<ImageEntry> AddAsync(ImageEntry image, CancellationToken cancellationToken)
     {
         await _writer.WaitAsync(cancellationToken);

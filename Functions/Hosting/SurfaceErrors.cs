@@ -66,7 +66,7 @@ public static class SurfaceErrors
                     "The job engine's storage lost its task hub, and jobs from before with it; it is being made again: try again shortly.", true),
             not null when JobEngineFaults.IsOutage(error) =>
                 (StatusCodes.Status503ServiceUnavailable, "jobs_unavailable", "The job engine is not reachable right now; try again shortly.", true),
-            // The process's decode budget (DecodeBudget) stayed taken for the whole wait: this request's image may be fine.
+            // The process's decode or upload budget (DecodeBudget, UploadBudget) stayed taken for the whole wait: this request may be fine.
             Generation.DecodeBusyException => (StatusCodes.Status503ServiceUnavailable, "server_busy", error.Message, true),
             _ => (StatusCodes.Status500InternalServerError, "internal_error", "An unexpected error occurred; it has been logged.", false),
         };

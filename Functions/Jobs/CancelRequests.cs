@@ -7,7 +7,8 @@ namespace Functions.Jobs;
 /// <summary>
 /// The jobs a client asked to cancel: one row per job (partition = job id), written before the engine is asked to
 /// terminate it. A terminate is a message the engine applies at the job's next step, so a Submit it dispatched
-/// meanwhile would still pay the upstream; Submit reads this row before it calls one. The row lives as long as its job's record.
+/// meanwhile would still pay the upstream; Submit reads this row before it calls one. The row lives as long as its job's record, and a day past a DELETE that
+/// forgot a canceled job (marked forgotten), until the daily purge.
 /// </summary>
 public sealed class CancelRequests([FromKeyedServices(StorageNames.CancelsTable)] TableClient table, StorageBootstrap bootstrap)
 {

@@ -20,21 +20,22 @@ public sealed class StorageBootstrap(BlobServiceClient blobs, TableServiceClient
     public void Forget() => _ready = false;
 
     /// <summary>
-    /// Runs a write that must not be lost to storage that lost a container or table since this process made them (an
-    /// image already paid for): makes them again and runs it once more.
+    /// Runs a storage call that must not fail for a container or table lost since this process made them (a write of an
+    /// image already paid for, a cancel, or a read that decides whether to pay an upstream): makes them again and runs
+    /// it once more.
     /// </summary>
-    public async Task<T> AgainIfLostAsync<T>(Func<Task<T>> write, CancellationToken cancellationToken)
+    public async Task<T> AgainIfLostAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken)
     {
         await EnsureCreatedAsync(cancellationToken);
         try
         {
-            return await write();
+            return await call();
         }
         catch (Exception e) when (StorageFaults.IsLostResource(e))
         {
             Forget();
             await EnsureCreatedAsync(cancellationToken);
-            return await write();
+            return await call();
         }
     }
 

@@ -25,7 +25,7 @@ public sealed record KiapiJob(
     public string? StatusQueryGetUri { get; init; }
 }
 
-/// <summary>FastAPI's plain error body: every kiapi error that is not a 422 validation error (404, 412, 413, 415, 416, 500, 503).</summary>
+/// <summary>FastAPI's plain error body: every kiapi error that is not a 422 validation error (400, 401, 404, 408, 409, 412, 413, 415, 416, 500, 503).</summary>
 public sealed record KiapiError([property: JsonPropertyName("detail")] string Detail);
 
 public sealed record KiapiValidationIssue(

@@ -26,7 +26,7 @@ static class JsonImageApi
         }, cancellationToken);
         var json = response.Json(call.Token);
         // apiDebug shows the image as its size, as the redaction would have shown its Base64.
-        if (image is { } shown) body[shown.Name] = $"<base64: {shown.Bytes.Length} bytes>";
+        if (image is { } shown) body[shown.Name] = ApiDebugRedaction.Base64Note(shown.Bytes.Length);
         var debug = ApiDebugRedaction.Create(url, "POST", [KeyValuePair.Create("Authorization", "Bearer " + call.Token)], body,
             (int)response.Status, json ?? new JsonObject { ["body"] = $"<{response.Body.Length} bytes, not a JSON object>" }, response.Duration);
         if (response.IsSuccess && json is null) throw UpstreamFailures.Malformed(provider, UpstreamResponse.Unreadable);
