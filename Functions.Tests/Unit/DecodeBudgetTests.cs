@@ -54,7 +54,7 @@ public sealed class DecodeBudgetTests
         using var held = await budget.AcquireAsync(Megapixels(3), DecodeWait.Bounded, CancellationToken.None);
         var clock = Stopwatch.StartNew();
 
-        var busy = await Assert.ThrowsAsync<DecodeBusyException>(() => budget.AcquireAsync(Megapixels(1), DecodeWait.Bounded, CancellationToken.None));
+        var busy = await Assert.ThrowsAsync<BudgetBusyException>(() => budget.AcquireAsync(Megapixels(1), DecodeWait.Bounded, CancellationToken.None));
 
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.25), TimeSpan.FromSeconds(5));
         Assert.Contains("1000 x 1000 pixels", busy.Message);
@@ -115,6 +115,6 @@ public sealed class DecodeBudgetTests
 
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"took {clock.Elapsed}"); // not the 2 s wait for the budget
         Assert.Equal((ImageProblem.TooLarge, ImageProblem.UnsupportedType), (bomb.Problem, gif.Problem));
-        await Assert.ThrowsAsync<DecodeBusyException>(() => inspector.InspectAsync(TestImages.Encode(16, 16), ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None));
+        await Assert.ThrowsAsync<BudgetBusyException>(() => inspector.InspectAsync(TestImages.Encode(16, 16), ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None));
     }
 }

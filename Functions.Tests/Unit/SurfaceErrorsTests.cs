@@ -73,7 +73,7 @@ public sealed class SurfaceErrorsTests
         { "/api/v1/files", new Azure.RequestFailedException(0, "Connection refused"), 503, "", "5" },
         { "/api/v1/jobs/job_1", new RpcException(new Status(StatusCode.Unavailable, "down")), 503, "", "5" },
         { "/api/images/generate", new RpcException(new Status(StatusCode.DeadlineExceeded, "slow")), 503, "jobs_unavailable", "5" },
-        { "/api/images/generate", new Functions.Generation.DecodeBusyException("busy decoding"), 503, "server_busy", "5" },
+        { "/api/images/generate", new Functions.Generation.BudgetBusyException("busy decoding"), 503, "server_busy", "5" },
         { "/api/images/generate", new BadHttpRequestException("Bad chunk size data.", 400), 400, "bad_request", null },
         { "/api/v1/files", new BadHttpRequestException("Bad chunk size data.", 400), 400, "", null },
         { "/api/images/generate", new Azure.RequestFailedException(400, "The table specified does not exist"), 500, "internal_error", null },
@@ -103,7 +103,7 @@ public sealed class SurfaceErrorsTests
     {
         var (context, log) = Context();
 
-        await SurfaceErrors.WriteExceptionAsync(context, new Functions.Generation.DecodeBusyException("busy decoding"));
+        await SurfaceErrors.WriteExceptionAsync(context, new Functions.Generation.BudgetBusyException("busy decoding"));
 
         Assert.Equal(LogLevel.Warning, Levels(log).Max());
     }

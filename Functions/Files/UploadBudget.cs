@@ -36,7 +36,7 @@ public sealed class UploadBudget(IOptions<GenerationOptions> options) : IDisposa
     /// <summary>The permits for this many bytes held: their size in MiB, rounded up, at least one.</summary>
     public static int PermitsFor(long heldBytes) => (int)Math.Max(1, (heldBytes + Mebibyte - 1) / Mebibyte);
 
-    /// <summary>A request's share, to dispose of once the bytes are stored or refused; <see cref="DecodeBusyException"/> when the wait ends without it.</summary>
+    /// <summary>A request's share, to dispose of once the bytes are stored or refused; <see cref="BudgetBusyException"/> when the wait ends without it.</summary>
     public Task<RateLimitLease> AcquireAsync(long heldBytes, CancellationToken cancellationToken) =>
         BoundedLease.AcquireAsync(_limiter, PermitsFor(heldBytes), _maxWait,
             () => "The service is holding as many uploaded images as its memory allows; try again shortly.", cancellationToken);

@@ -5,7 +5,7 @@ namespace Functions.Generation;
 /// <summary>
 /// Takes permits from one of the process's memory budgets (<see cref="DecodeBudget"/>, <see cref="Files.UploadBudget"/>),
 /// waiting first come, first served: for at most <c>maxWait</c> (null: as long as the caller waits), then it throws
-/// <see cref="DecodeBusyException"/> with <c>busy</c>'s message, which a request answers 503 server_busy.
+/// <see cref="BudgetBusyException"/> with <c>busy</c>'s message, which a request answers 503 server_busy.
 /// </summary>
 static class BoundedLease
 {
@@ -29,6 +29,13 @@ static class BoundedLease
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
         }
-        throw new DecodeBusyException(busy());
+        throw new BudgetBusyException(busy());
     }
 }
+
+/// <summary>
+/// A client's image that could not be checked (decoded, or held to be checked and stored) within its memory budget's wait
+/// (<see cref="DecodeBudget"/> or <see cref="Files.UploadBudget"/>): the service is busy, the image may be fine.
+/// Requests answer it 503 server_busy with Retry-After (SurfaceErrors).
+/// </summary>
+public sealed class BudgetBusyException(string message) : Exception(message);

@@ -7,7 +7,7 @@ namespace Functions.Generation;
 /// <see cref="ImageInspector"/> draws on: one permit per megapixel, rounded up, held while its bitmap lives (4 bytes a
 /// pixel). A 50-megapixel PNG of one colour is well under 1 MiB, so without it a few small requests could make the
 /// process take gigabytes. Decodes that do not fit wait first come, first served (a large image is not overtaken by
-/// small ones): a client's image for at most Generation:DecodeWaitSeconds, then it fails as <see cref="DecodeBusyException"/>;
+/// small ones): a client's image for at most Generation:DecodeWaitSeconds, then it fails as <see cref="BudgetBusyException"/>;
 /// an upstream's image (<see cref="DecodeWait.AsLongAsCaller"/>) for as long as its caller waits, as it is paid for.
 /// </summary>
 public sealed class DecodeBudget(IOptions<GenerationOptions> options) : IDisposable
@@ -23,7 +23,7 @@ public sealed class DecodeBudget(IOptions<GenerationOptions> options) : IDisposa
     public static int PermitsFor(long pixels) => (int)Math.Max(1, (pixels + 999_999) / 1_000_000);
 
     /// <summary>
-    /// The image's share of the budget, to dispose of once its pixels are freed. Throws <see cref="DecodeBusyException"/>
+    /// The image's share of the budget, to dispose of once its pixels are freed. Throws <see cref="BudgetBusyException"/>
     /// when a bounded wait ends without the share, and OperationCanceledException when the caller gives up first.
     /// </summary>
     public Task<RateLimitLease> AcquireAsync(ImageInfo image, DecodeWait how, CancellationToken cancellationToken) =>
@@ -46,10 +46,3 @@ public enum DecodeWait
     /// </summary>
     AsLongAsCaller,
 }
-
-/// <summary>
-/// A client's image that could not be checked (decoded, or held to be checked and stored) within its memory budget's wait:
-/// the service is busy, the image may be fine.
-/// Requests answer it 503 server_busy with Retry-After (SurfaceErrors).
-/// </summary>
-public sealed class DecodeBusyException(string message) : Exception(message);

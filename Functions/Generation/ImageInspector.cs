@@ -42,7 +42,7 @@ public sealed class ImageInspector(DecodeBudget budget)
     }
 
     /// <summary>
-    /// The image, or why it is refused. Throws <see cref="DecodeBusyException"/> when the decode budget has no room for
+    /// The image, or why it is refused. Throws <see cref="BudgetBusyException"/> when the decode budget has no room for
     /// it within a bounded wait (a refused header never waits).
     /// </summary>
     public async Task<ImageCheck> InspectAsync(ReadOnlyMemory<byte> bytes, IReadOnlyCollection<string> accepted, DecodeWait wait,
