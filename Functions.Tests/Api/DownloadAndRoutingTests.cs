@@ -1,3 +1,4 @@
+using Functions.Hosting;
 using System.Net.Http.Headers;
 using SkiaSharp;
 
@@ -356,6 +357,26 @@ public sealed class DownloadAndRoutingTests(AppFixture app) : IClassFixture<AppF
         Assert.Empty(await head.Content.ReadAsByteArrayAsync());
         Assert.Equal(get.Content.Headers.ContentType, head.Content.Headers.ContentType);
         if (what == "download") Assert.Equal(get.Content.Headers.ContentLength, head.Content.Headers.ContentLength);
+    }
+
+    [Theory]
+    [InlineData("head", "download", "GET, HEAD")] // answered as HEAD, it was a 500 with no body: Kestrel saw no HEAD and wanted the bytes
+    [InlineData("Head", "api/v1/files", "GET, HEAD, POST")]
+    [InlineData("get", "api/healthz", "GET, HEAD")]
+    [InlineData("delete", "image", "DELETE")] // it deleted the image
+    public async Task A_method_in_another_case_is_not_the_routes_and_answers_405_in_the_surface_shape(string method, string what, string allowed)
+    {
+        var generated = await app.GenerateAsync(new { prompt = "a method in another case" });
+        var download = new Uri(generated.GetProperty("imageUrl").GetString()!).PathAndQuery;
+        var path = what switch { "download" => download, "image" => $"/api/images/{generated.GetProperty("id").GetInt64()}", _ => "/" + what };
+
+        var response = await app.Client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.Equal(allowed, string.Join(", ", response.Content.Headers.Allow.Order(StringComparer.Ordinal)));
+        var body = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync()).RootElement;
+        Assert.Contains("case-sensitive", body.GetProperty(Routes.IsKiapi(path) ? "detail" : "message").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync(download)).StatusCode); // nothing was deleted
     }
 
     [Fact]

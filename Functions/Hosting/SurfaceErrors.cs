@@ -66,8 +66,8 @@ public static class SurfaceErrors
                     "The job engine's storage lost its task hub, and jobs from before with it; it is being made again: try again shortly.", true),
             not null when JobEngineFaults.IsOutage(error) =>
                 (StatusCodes.Status503ServiceUnavailable, "jobs_unavailable", "The job engine is not reachable right now; try again shortly.", true),
-            // The process's decode or upload budget (DecodeBudget, UploadBudget) stayed taken for the whole wait: this request may be fine.
-            Generation.DecodeBusyException => (StatusCodes.Status503ServiceUnavailable, "server_busy", error.Message, true),
+            // The process's decode or upload budget stayed taken for the whole wait: this request may be fine.
+            Generation.BudgetBusyException => (StatusCodes.Status503ServiceUnavailable, "server_busy", error.Message, true),
             _ => (StatusCodes.Status500InternalServerError, "internal_error", "An unexpected error occurred; it has been logged.", false),
         };
         if (error is not null && StorageFaults.IsLostResource(error))
@@ -83,6 +83,16 @@ public static class SurfaceErrors
         if (status == StatusCodes.Status408RequestTimeout) context.Response.Headers.Connection = "close"; // the rest of the body is not waited for
         if (passing) context.Response.Headers.RetryAfter = OutageRetryAfter; // RFC 9110: when a passing outage is worth another try
         return WriteAsync(context, status, (code, message));
+    }
+
+    /// <summary>405 for a method in another case than the route's (<see cref="HeadRequests.HasMethodInAnotherCase"/>), with the methods the path allows.</summary>
+    public static Task RefuseMethodInAnotherCaseAsync(HttpContext context, IEnumerable<string> allowed)
+    {
+        var method = context.Request.Method;
+        context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+        context.Response.Headers.Allow = string.Join(", ", allowed);
+        return WriteAsync(context, StatusCodes.Status405MethodNotAllowed, ("method_not_allowed",
+            $"{Echo.Of(method)} is not allowed on {Echo.Of(TargetOf(context))}: methods are case-sensitive ({HttpMethods.GetCanonicalizedValue(method)})."));
     }
 
     static Task WriteAsync(HttpContext context, int status, (string Code, string Message)? error)

@@ -11,6 +11,12 @@ public sealed class SurfaceErrorsMiddleware : IFunctionsWorkerMiddleware
         if (http is not null)
         {
             http.Response.NameInAnswer(context.InvocationId);
+            // The host's routing matched it ignoring case: the method it matched is the one this function is known to allow.
+            if (http.Request.HasMethodInAnotherCase())
+            {
+                await SurfaceErrors.RefuseMethodInAnotherCaseAsync(http, [HttpMethods.GetCanonicalizedValue(http.Request.Method)]);
+                return;
+            }
             http.Request.OmitBodyOfHead();
         }
         try
