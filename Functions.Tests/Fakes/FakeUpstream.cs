@@ -27,6 +27,8 @@ public enum Fault
     EchoesKey,
     /// <summary>The key may not use this model (a 403 that is no matter of credit).</summary>
     Forbidden,
+    /// <summary>A 403 with an empty body, as a proxy in front of the API may answer.</summary>
+    BareForbidden,
     /// <summary>A 307 to /elsewhere on the same fake, which records whatever follows it there.</summary>
     Redirect,
     /// <summary>geminigen's history answers 404 HISTORY_NOT_FOUND, as for a task it does not know.</summary>
@@ -268,6 +270,9 @@ public abstract class FakeUpstream : IAsyncDisposable
             case Fault.NotAnObject:
                 response.ContentType = "application/json";
                 await response.WriteAsync("[1, 2]");
+                return true;
+            case Fault.BareForbidden:
+                response.StatusCode = StatusCodes.Status403Forbidden;
                 return true;
             case Fault.HugeErrorBody:
                 await RejectAsync(context, 401, errorBody(401, "invalid_api_key", "Invalid key. " + new string('x', 100_000)));

@@ -16,7 +16,7 @@ public sealed class ScriptedServer : IAsyncDisposable
     readonly ConcurrentDictionary<string, Answer> _answers = new();
 
     /// <summary>What a path answers; a null body means the server never answers (until the client goes away).</summary>
-    public sealed record Answer(int Status, string ContentType, byte[]? Body, string? Location = null);
+    public sealed record Answer(int Status, string ContentType, byte[]? Body, string? Location = null, string? RetryAfter = null);
 
     public ScriptedServer()
     {
@@ -32,9 +32,9 @@ public sealed class ScriptedServer : IAsyncDisposable
     public string BaseUrl { get; }
 
     /// <summary>Makes <paramref name="path"/> answer so from now on, and returns its URL.</summary>
-    public string Serve(string path, int status, string contentType, byte[]? body)
+    public string Serve(string path, int status, string contentType, byte[]? body, string? retryAfter = null)
     {
-        _answers[path] = new Answer(status, contentType, body);
+        _answers[path] = new Answer(status, contentType, body, RetryAfter: retryAfter);
         return BaseUrl + path;
     }
 
@@ -60,6 +60,7 @@ public sealed class ScriptedServer : IAsyncDisposable
         context.Response.StatusCode = answer.Status;
         context.Response.ContentType = answer.ContentType;
         if (answer.Location is { } location) context.Response.Headers.Location = location;
+        if (answer.RetryAfter is { } retryAfter) context.Response.Headers.RetryAfter = retryAfter;
         await context.Response.Body.WriteAsync(answer.Body);
     }
 

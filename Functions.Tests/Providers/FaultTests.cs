@@ -236,6 +236,20 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
     }
 
     [Theory]
+    [InlineData("gpt-image-1", "gpt-image-1: openai answered 403")]
+    [InlineData("Qwen/Qwen-Image", "Qwen/Qwen-Image: siliconflow answered 403")] // was "siliconflow answered 403 :"
+    public async Task An_error_answer_without_a_body_is_named_by_its_status_alone(string model, string message)
+    {
+        app.ClearFaults();
+        (model == "gpt-image-1" ? (FakeUpstream)app.OpenAi : app.SiliconFlow).Fail("/v1/images/generations", Fault.BareForbidden);
+
+        var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "a bare 403", model });
+
+        var error = await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.BadGateway, "upstream_unauthorized");
+        Assert.Equal(message, error.GetProperty("message").GetString());
+    }
+
+    [Theory]
     [InlineData("gpt-image-1", "gpt-image-1: openai answered 401")]
     [InlineData("Qwen/Qwen-Image", "Qwen/Qwen-Image: siliconflow answered 401")]
     public async Task An_error_answer_too_large_to_read_still_counts_by_its_status(string model, string message)

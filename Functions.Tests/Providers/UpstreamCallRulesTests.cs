@@ -46,6 +46,32 @@ public sealed class UpstreamCallRulesTests : IAsyncLifetime
         Assert.Equal(2, attempts);
     }
 
+    [Theory]
+    [InlineData("0")]
+    [InlineData("a minute ago")] // as an HTTP date
+    public async Task A_retry_after_of_no_wait_is_retried_after_the_base_delay_not_at_once(string retryAfter)
+    {
+        if (retryAfter == "a minute ago") retryAfter = DateTimeOffset.UtcNow.AddMinutes(-1).ToString("R");
+        var limited = _server.Serve("/limited", 429, "application/json", """{"error": {"code": "rate_limit_exceeded"}}"""u8.ToArray(), retryAfter);
+        var open = _server.Serve("/open", 200, "application/json", """{"data": []}"""u8.ToArray());
+        var sent = new List<long>();
+        using var http = new UpstreamHttp(Microsoft.Extensions.Options.Options.Create(new UpstreamOptions
+        {
+            MaxRetries = 1, RetryBaseDelaySeconds = 2, AttemptTimeoutSeconds = 5, AllowPrivateAddresses = true,
+        }), NullLogger<UpstreamHttp>.Instance);
+
+        var response = await http.SendAsync("openai", () =>
+        {
+            sent.Add(Environment.TickCount64);
+            return new HttpRequestMessage(HttpMethod.Post, sent.Count == 1 ? limited : open);
+        }, CancellationToken.None);
+
+        Assert.Equal(HttpStatusCode.OK, response.Status);
+        // Three calls within 10 ms before: a rate-limited, paid endpoint asked again at once. The jittered delay from a 2 s
+        // base is under 50 ms once in about 3,000 tries.
+        Assert.True(sent[1] - sent[0] >= 50, $"sent again after {sent[1] - sent[0]} ms");
+    }
+
     [Fact]
     public async Task An_answer_may_carry_a_base64_image_of_the_largest_size_and_no_more()
     {

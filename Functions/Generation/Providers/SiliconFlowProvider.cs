@@ -39,8 +39,7 @@ public sealed class SiliconFlowProvider(UpstreamHttp http, UpstreamImages images
             {
                 // 403 is "permission or balance": only the message tells which.
                 403 when message?.Contains("balance", StringComparison.OrdinalIgnoreCase) == true =>
-                    new GenerationFailedException(GenerationErrors.UpstreamNoCredit, $"siliconflow answered 403 {code}: {message}"),
-                403 => new GenerationFailedException(GenerationErrors.UpstreamUnauthorized, $"siliconflow answered 403 {code}: {message}"),
+                    new GenerationFailedException(GenerationErrors.UpstreamNoCredit, UpstreamFailures.Reason(Name, response.Status, code, message)),
                 400 when message?.Contains("sensitive", StringComparison.OrdinalIgnoreCase) == true =>
                     new GenerationFailedException(GenerationErrors.ContentFiltered, $"siliconflow: {message}"),
                 _ => UpstreamFailures.FromStatus(Name, response.Status, code, message),

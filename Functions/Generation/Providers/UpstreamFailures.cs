@@ -9,9 +9,13 @@ public static class UpstreamFailures
     /// By HTTP status: 429, 5xx, a redirect, 404 and 408 are worth a fallback; 401/403 (credentials), 402 (credit) and
     /// other 4xx end the job. A 404 is no fault of the client's: the catalog names an endpoint or model the upstream lacks.
     /// </summary>
+    /// <summary>"provider answered 403 code: message", leaving out what the answer did not say.</summary>
+    public static string Reason(string provider, HttpStatusCode status, string? code, string? message) =>
+        $"{provider} answered {(int)status}" + (code is null ? "" : $" {code}") + (message is null ? "" : $": {message}");
+
     public static GenerationFailedException FromStatus(string provider, HttpStatusCode status, string? code, string? message)
     {
-        var reason = $"{provider} answered {(int)status}" + (code is null ? "" : $" {code}") + (message is null ? "" : $": {message}");
+        var reason = Reason(provider, status, code, message);
         return (int)status switch
         {
             401 or 403 => new(GenerationErrors.UpstreamUnauthorized, reason),

@@ -126,7 +126,8 @@ public sealed class UpstreamHttp(IOptions<UpstreamOptions> options, ILogger<Upst
                 UseJitter = true,
                 Delay = TimeSpan.FromSeconds(_options.RetryBaseDelaySeconds),
                 MaxDelay = TimeSpan.FromSeconds(_options.MaxRetryDelaySeconds),
-                DelayGenerator = args => ValueTask.FromResult(args.Outcome.Result?.RetryAfter),
+                // A Retry-After of no wait (0, a date past) would send a rate-limited, paid call again at once: the backoff decides then.
+                DelayGenerator = args => ValueTask.FromResult(args.Outcome.Result?.RetryAfter is { } wait && wait > TimeSpan.Zero ? wait : (TimeSpan?)null),
             });
         return builder
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions<UpstreamResponse>
