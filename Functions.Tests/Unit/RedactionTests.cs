@@ -155,6 +155,18 @@ public sealed class RedactionTests
     }
 
     [Fact]
+    public void A_base64_payload_in_mime_lines_is_noted_as_one_without_them()
+    {
+        var lines = Convert.ToBase64String(new byte[3000], Base64FormattingOptions.InsertLineBreaks); // 76 characters and CRLF
+        var answer = JsonNode.Parse(JsonSerializer.Serialize(new { data = new[] { new { b64_json = lines.Replace("\r\n", "\n") } } }));
+
+        Assert.Equal("<base64: 3000 bytes>", ApiDebugRedaction.String(lines));
+        Assert.Equal("<base64: 3000 bytes>", (string)ApiDebugRedaction.Body(answer)!["data"]![0]!["b64_json"]!); // shown as 8 KiB of text before
+        var tabbed = string.Join("\t", Enumerable.Repeat("AAAA", 100));
+        Assert.NotEqual("<base64: 300 bytes>", ApiDebugRedaction.String(tabbed)); // other white space: text
+    }
+
+    [Fact]
     public void Base64_payloads_and_secrets_inside_arrays_are_redacted_too()
     {
         var payload = Convert.ToBase64String(new byte[3000]);

@@ -83,7 +83,7 @@ public static class ApiDebugRedaction
 
     // An answer's Base64 image is noted from its UTF-8, as String would note it, without a .NET string twice its size.
     static string? LongBase64Note(JsonValue value) =>
-        JsonText.TryGetUnescapedUtf8(value, out var utf8) && utf8.Length > LongestPlainString && !utf8.Contains((byte)' ')
+        JsonText.TryGetUnescapedUtf8(value, out var utf8) && utf8.Length > LongestPlainString && utf8.IndexOfAny((byte)' ', (byte)'\t') < 0
         && Base64.IsValid(utf8, out var decodedLength) ? Base64Note(decodedLength) : null;
 
     // A prompt (prompt, negative_prompt, revised_prompt) is text someone wrote, even when it reads as Base64 ("aaaa…").
@@ -99,8 +99,8 @@ public static class ApiDebugRedaction
             return Echo.Of(Url(text), LongestShownString);
         if (text.Length <= LongestPlainString || !mayBePayload) return Echo.Of(text, LongestShownString);
         var payload = text.StartsWith("data:", StringComparison.Ordinal) && text.IndexOf(',') is var comma and > 0 ? text[(comma + 1)..] : text;
-        // Base64.IsValid skips white space, which would let long prose pass for Base64.
-        return !payload.Any(char.IsWhiteSpace) && Base64.IsValid(payload, out var decodedLength) ? Base64Note(decodedLength)
+        // Base64.IsValid skips white space, which would let long prose pass for Base64; MIME breaks Base64 into lines.
+        return !payload.Any(c => char.IsWhiteSpace(c) && c is not '\r' and not '\n') && Base64.IsValid(payload, out var decodedLength) ? Base64Note(decodedLength)
             : Echo.Of(text, LongestShownString);
     }
 
