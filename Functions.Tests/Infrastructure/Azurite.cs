@@ -21,7 +21,8 @@ public sealed class Azurite : OwnedProcess
 
     /// <summary>
     /// Starts an emulator on three free ports. A port can be taken by another process between being found free and
-    /// being bound (many tests start processes at once); the emulator then exits, and is started again on new ports.
+    /// being bound (many tests start processes at once); the emulator then exits, and is started again on new ports, as
+    /// is one that does not listen within 30 s (once seen on a loaded machine).
     /// </summary>
     public static async Task<Azurite> StartAsync()
     {

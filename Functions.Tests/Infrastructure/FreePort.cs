@@ -19,7 +19,7 @@ static class FreePort
         }
     }
 
-    /// <summary>True once something listens on the port; false as soon as <paramref name="alive"/> says the listener died.</summary>
+    /// <summary>True once something listens on the port; false as soon as <paramref name="alive"/> says the listener died, or at the timeout.</summary>
     public static async Task<bool> WaitUntilListeningAsync(int port, TimeSpan timeout, Func<bool>? alive = null)
     {
         var deadline = DateTime.UtcNow + timeout;
@@ -31,9 +31,9 @@ static class FreePort
                 await client.ConnectAsync(IPAddress.Loopback, port);
                 return true;
             }
-            catch (SocketException) when (DateTime.UtcNow < deadline)
+            catch (SocketException)
             {
-                if (alive is not null && !alive()) return false;
+                if (DateTime.UtcNow >= deadline || alive is not null && !alive()) return false;
                 await Task.Delay(50);
             }
         }

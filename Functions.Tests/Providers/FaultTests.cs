@@ -448,12 +448,10 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
     [Fact]
     public async Task A_check_answer_past_the_answer_cap_moves_the_job_to_its_fallback_at_once_not_at_its_deadline()
     {
-        var clock = Stopwatch.StartNew();
-
         var (_, debug) = await app.GenerateThroughFallbackAsync(app.Geminigen, Grok, Fault.OversizedRecord, "grok");
 
+        // Fell back, and for the record's size: at the deadline (15 s) the job would have ended as upstream_timeout instead.
         Assert.Contains("larger than", debug.GetProperty("fallbackReason").GetString());
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}"); // the deadline is 15 s
     }
 }
 
