@@ -18,7 +18,7 @@ public sealed class AdminKey(IOptions<AuthOptions> options, [FromKeyedServices(S
     readonly SemaphoreSlim _gate = new(1, 1);
     byte[]? _storedHash;
 
-    public bool IsConfigured => !string.IsNullOrEmpty(options.Value.AdminKey);
+    public bool IsConfigured => options.Value.HasAdminKey;
 
     public async Task<bool> IsValidAsync(string? presented, CancellationToken cancellationToken)
     {
@@ -77,7 +77,7 @@ public sealed class AdminKey(IOptions<AuthOptions> options, [FromKeyedServices(S
     {
         protected override async Task ExecuteAsync(CancellationToken stoppingToken)
         {
-            if (!string.IsNullOrEmpty(options.Value.AdminKey)) return; // a set key needs no storage
+            if (options.Value.HasAdminKey) return; // a set key needs no storage
             if (!options.Value.GenerateLocalAdminKey)
             {
                 logger.LogWarning("No admin key is set (Auth:AdminKey): token and key management answer 401 until one is.");

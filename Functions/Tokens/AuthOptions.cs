@@ -10,6 +10,9 @@ public sealed class AuthOptions
     /// <summary>The admin key for token and key management (header X-Admin-Key); at least <see cref="MinAdminKeyLength"/> characters.</summary>
     public string? AdminKey { get; set; }
 
+    /// <summary>An admin key is set (else a local one may be generated, see <see cref="GenerateLocalAdminKey"/>).</summary>
+    public bool HasAdminKey => !string.IsNullOrEmpty(AdminKey);
+
     /// <summary>With no AdminKey set, generate one on first start, keep its hash, print it once. On in Development.</summary>
     public bool GenerateLocalAdminKey { get; set; }
 
