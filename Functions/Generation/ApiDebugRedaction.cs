@@ -104,8 +104,8 @@ public static class ApiDebugRedaction
             : Echo.Of(text, LongestShownString);
     }
 
-    // Query-string credentials (?key=..., ?api_key=..., a signed URL's X-Amz-Signature=... or sig=...) are hidden too.
-    static string Url(string url)
+    /// <summary>The URL with its query-string credentials (?key=..., ?api_key=..., a signed URL's X-Amz-Signature=... or sig=...) hidden.</summary>
+    public static string Url(string url)
     {
         var question = url.IndexOf('?');
         if (question < 0) return url;
