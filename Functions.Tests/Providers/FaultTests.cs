@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Functions.Tests.Api;
 using Functions.Tests.Fakes;
+using Functions.Generation;
 
 namespace Functions.Tests.Providers;
 
@@ -281,6 +282,27 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
         Assert.StartsWith("gpt-image-1: openai answered 400 invalid_prompt: Your prompt was rejected: echo \U0001F600", error.GetProperty("message").GetString());
         // A job's answer also names its job: " (job job_…)".
         Assert.InRange(error.GetProperty("message").GetString()!.Length, 100, Functions.Generation.GenerationFailedException.MaxMessageChars + (asJob ? 70 : 30));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_prompt_an_upstream_quotes_back_is_answered_to_its_client_but_not_logged(bool asJob)
+    {
+        app.ClearFaults();
+        app.OpenAi.Fail("/v1/images/generations", Fault.EchoesPrompt, times: 1);
+        var prompt = $"PRIVATE-{Guid.NewGuid():N} a plan nobody else should read";
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/images/generate")
+        {
+            Content = JsonContent.Create(new { prompt, model = "gpt-image-1", isPrivate = true }),
+        };
+        if (asJob) request.Headers.Add("Idempotency-Key", $"echo-{Guid.NewGuid():N}");
+
+        var error = await GenerateImageTests.AssertKioaiError(await app.Client.SendAsync(request), HttpStatusCode.BadRequest, "upstream_rejected");
+
+        Assert.Contains(prompt, error.GetProperty("message").GetString()); // the client's own prompt, to the client
+        Assert.DoesNotContain(app.Logs, line => line.Contains(prompt[..16]));
+        Assert.Contains(app.Logs, line => line.Contains("failed (upstream_rejected)") && line.Contains(PromptsInLogs.Placeholder));
     }
 
     [Fact]

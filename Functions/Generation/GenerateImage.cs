@@ -104,7 +104,8 @@ public sealed class GenerateImage(
         }
         catch (GenerationFailedException e)
         {
-            logger.Log(GenerationErrors.LogLevelOf(e.Code), "Generating with {Model} failed ({Code}): {Reason}", input.Model, e.Code, e.Message);
+            logger.Log(GenerationErrors.LogLevelOf(e.Code), "Generating with {Model} failed ({Code}): {Reason}", input.Model, e.Code,
+                PromptsInLogs.Hide(e.Message, input.Prompt));
             if (e.RetryAfter is { } wait) SetRetryAfter(request, wait);
             return KioaiErrors.Of(GenerationErrors.StatusOf(e.Code), e.Code, e.Message);
         }

@@ -56,7 +56,8 @@ public sealed class InlineGeneration(ImageKeeper keeper, IOptions<UpstreamOption
             }
             catch (GenerationFailedException e) when (e.Retryable && index + 1 < plan.Count)
             {
-                logger.LogWarning("{Model} failed ({Code}: {Reason}); falling back to {Next}", planned.Model, e.Code, e.Message, plan[index + 1].Model);
+                logger.LogWarning("{Model} failed ({Code}: {Reason}); falling back to {Next}", planned.Model, e.Code, PromptsInLogs.Hide(e.Message, request.Prompt),
+                    plan[index + 1].Model);
                 trail.Left(e.Message);
                 continue;
             }

@@ -82,7 +82,7 @@ public static class GenerationOrchestrator
             if (failure.Retryable && index + 1 < job.Models.Count)
             {
                 context.CreateReplaySafeLogger(nameof(GenerationOrchestrator)).LogWarning("Job {JobId}: {Model} failed ({Code}: {Reason}); falling back to {Next}",
-                    context.InstanceId, model, failure.Code, failure.Message, job.Models[index + 1]);
+                    context.InstanceId, model, failure.Code, PromptsInLogs.Hide(failure.Message, job.Request.Prompt), job.Models[index + 1]);
                 trail.Left(failure.Message);
                 continue;
             }
@@ -142,7 +142,7 @@ public static class GenerationOrchestrator
         var failure = new GenerationFailedException(code, message); // its message capped, for the status's size limits
         context.SetCustomStatus(new JobProgress("failed", null, started, code, failure.Message));
         context.CreateReplaySafeLogger(nameof(GenerationOrchestrator)).Log(GenerationErrors.LogLevelOf(code),
-            "Job {JobId} failed ({Code}): {Reason}", context.InstanceId, code, failure.Message);
+            "Job {JobId} failed ({Code}): {Reason}", context.InstanceId, code, PromptsInLogs.Hide(failure.Message, context.GetInput<GenerationJob>()?.Request.Prompt));
         return failure;
     }
 }
