@@ -155,7 +155,8 @@ public sealed class GenerateImage(
         catch (JobUnconfirmedException e)
         {
             // Not "try again": a repeat could make a second job. The reference copy stays, for the job that may run.
-            logger.LogWarning(e.InnerException, "Job scheduling was not confirmed");
+            // An outage's passing fault: one line, naming the job (it may run), not the engine client's stack.
+            logger.LogWarning("Scheduling job {JobId} was not confirmed ({Reason}); it may run", jobId, FaultText.Of(e.InnerException ?? e));
             return KioaiErrors.Of(StatusCodes.Status503ServiceUnavailable, "jobs_unavailable", e.Message);
         }
         catch (Exception e) when (commitBound.IsCancellationRequested && JobEngineFaults.IsCancellation(e))

@@ -76,7 +76,7 @@ public static class SurfaceErrors
             context.RequestServices.GetService<StorageBootstrap>()?.Forget();
         }
         else if (passing) // load, or an outage that passes: its stack says nothing more, and a burst of them buried the log
-            logger.LogWarning("Request {Method} {Path} answered {Status} {Code}: {Reason}", context.Request.Method, context.Request.Path, status, code, error!.Message);
+            logger.LogWarning("Request {Method} {Path} answered {Status} {Code}: {Reason}", context.Request.Method, context.Request.Path, status, code, FaultText.Of(error!));
         else if (status >= 500) logger.LogError(error, "Request {Method} {Path} failed", context.Request.Method, context.Request.Path);
         context.Response.Clear();
         context.Response.StatusCode = status;
