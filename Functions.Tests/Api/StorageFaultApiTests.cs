@@ -74,6 +74,27 @@ public sealed class FailingStorageTests(FailingStorageFixture app) : IClassFixtu
         Assert.Contains(app.Logs, line => line.StartsWith("Warning ") && line.Contains("answered 503 storage_unavailable: ") && !line.Contains("   at "));
         Assert.DoesNotContain(app.Logs, line => line.StartsWith("Error ") && line.Contains("storage"));
     }
+
+    [Theory]
+    [InlineData("POST")]
+    [InlineData("DELETE")]
+    public async Task A_token_change_storage_did_not_confirm_is_logged_for_the_audit_as_maybe_made(string method)
+    {
+        app.Status = 503;
+        using var request = new HttpRequestMessage(new HttpMethod(method), "/api/config/providers/siliconflow/token")
+        {
+            Content = method == "POST" ? JsonContent.Create(new { token = "sk-unconfirmed-1234567890" }) : null,
+            Headers = { { "X-Admin-Key", AppFixture.AdminKey } },
+        };
+
+        var response = await app.Client.SendAsync(request);
+
+        await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.ServiceUnavailable, "storage_unavailable");
+        // The write may have landed after the client's answer (a storage that was slow, not down): the audit says so.
+        Assert.Contains(app.Logs, line => line.StartsWith("Warning ") && line.Contains($"The siliconflow token's {(method == "POST" ? "save" : "removal")}")
+            && line.Contains("was not confirmed") && line.Contains("it may have been made"));
+        Assert.DoesNotContain(app.Logs, line => line.Contains("sk-unconfirmed"));
+    }
 }
 
 /// <summary>The app on real Azurite, except that storage refuses the history transaction (as it did a row too large).</summary>

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text;
 using Functions.Contracts.Kioai;
 using Functions.Generation.Providers;
+using Functions.Storage;
 
 namespace Functions.Tokens;
 
@@ -61,7 +62,11 @@ public sealed class ConfigTokenFunctions(UpstreamTokens tokens, AdminOnly admin,
         using (document)
         {
             if (Validate(document!.RootElement, out var token) is { } error) return KioaiErrors.BadRequest(error);
-            await tokens.SetAsync(provider, token!, request.HttpContext.RequestAborted);
+            await AuditedAsync(request, provider, "save", async () =>
+            {
+                await tokens.SetAsync(provider, token!, request.HttpContext.RequestAborted);
+                return true;
+            });
             logger.LogInformation("The {Provider} token was saved (by a holder of the admin key, from {Client})", provider, request.HttpContext.Connection.RemoteIpAddress);
             return TypedResults.Ok(new SuccessResponse(true, "Token saved."));
         }
@@ -71,9 +76,24 @@ public sealed class ConfigTokenFunctions(UpstreamTokens tokens, AdminOnly admin,
     async Task<Results<Ok<SuccessResponse>, JsonHttpResult<ErrorResponse>>> DeleteAsync(HttpRequest request, string provider)
     {
         if (await RefuseAsync(request, provider) is { } refused) return refused;
-        var removed = await tokens.DeleteAsync(provider, request.HttpContext.RequestAborted);
+        var removed = await AuditedAsync(request, provider, "removal", () => tokens.DeleteAsync(provider, request.HttpContext.RequestAborted));
         if (removed) logger.LogInformation("The {Provider} token was removed (by a holder of the admin key, from {Client})", provider, request.HttpContext.Connection.RemoteIpAddress);
         return TypedResults.Ok(new SuccessResponse(true, removed ? "Token removed." : "No token was saved."));
+    }
+
+    // A change storage did not confirm may still land (slow, not down): the audit trail says who asked for it.
+    async Task<T> AuditedAsync<T>(HttpRequest request, string provider, string change, Func<Task<T>> write)
+    {
+        try
+        {
+            return await write();
+        }
+        catch (Exception e) when (StorageFaults.IsStorage(e))
+        {
+            logger.LogWarning("The {Provider} token's {Change} (by a holder of the admin key, from {Client}) was not confirmed ({Reason}); it may have been made: GET shows which",
+                provider, change, request.HttpContext.Connection.RemoteIpAddress, FaultText.Of(e));
+            throw;
+        }
     }
 
     async Task<JsonHttpResult<ErrorResponse>?> RefuseAsync(HttpRequest request, string provider) =>
