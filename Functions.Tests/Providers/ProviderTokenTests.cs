@@ -99,8 +99,8 @@ public sealed class TokenRemovedMidJobTests(SavedTokenAndRendererFixture app) : 
     [Fact]
     public void The_start_says_which_providers_have_a_token_in_the_settings_and_that_the_offline_renderer_is_on()
     {
-        var summary = Assert.Single(app.Logs, line => line.Contains("Provider tokens in the settings:"));
-        Assert.Contains("Provider tokens in the settings: siliconflow, openai; without one: geminigen", summary);
+        var summary = Assert.Single(app.Logs, line => line.Contains("Provider tokens in the app settings:"));
+        Assert.Contains("Provider tokens in the app settings: siliconflow, openai; without one there: geminigen", summary);
         Assert.Contains("Offline renderer: on", summary);
     }
 

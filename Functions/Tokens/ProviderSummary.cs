@@ -14,7 +14,7 @@ sealed class ProviderSummary(IOptions<ProviderOptions> providers, IOptions<Gener
     {
         var configured = UpstreamTokens.Providers.Where(p => UpstreamTokens.FromSettings(providers.Value, p) is not null).ToList();
         var missing = UpstreamTokens.Providers.Except(configured).ToList();
-        logger.LogInformation("Provider tokens in the settings: {Configured}; without one: {Missing} (a token saved with POST /api/config/providers/{{provider}}/token counts too). " +
+        logger.LogInformation("Provider tokens in the app settings: {Configured}; without one there: {Missing} (a token saved with POST /api/config/providers/{{provider}}/token is read from storage when first needed, and used instead). " +
             "Offline renderer: {Renderer}", configured.Count == 0 ? "none" : string.Join(", ", configured), missing.Count == 0 ? "none" : string.Join(", ", missing),
             generation.Value.OfflineRenderer ? "on, for the models whose provider has no token" : "off");
         return Task.CompletedTask;
