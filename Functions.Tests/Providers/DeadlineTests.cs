@@ -51,6 +51,29 @@ public sealed class DeadlineTests(ShortDeadlineProviderFixture app) : IClassFixt
     }
 
     [Fact]
+    public async Task A_task_whose_checks_all_fail_ends_at_the_deadline_naming_the_last_checks_failure()
+    {
+        app.ClearFaults();
+        app.Geminigen.Hold = true;
+        app.Geminigen.Fail("/uapi/v1/history/", Fault.ServerError);
+        try
+        {
+            var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "its checks fail", model = "imagen-flash" });
+
+            var error = await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.GatewayTimeout, "upstream_timeout");
+            // Not only "unfinished": the task could not be followed, which is the upstream's history endpoint failing.
+            Assert.Contains("unfinished at the deadline (its last status check failed: geminigen answered 500)", error.GetProperty("message").GetString());
+            Assert.Contains(app.Logs, line => line.Contains("a status check of imagen-flash's task failed (geminigen answered 500); it checks again")
+                && line.Contains("Job job_"));
+        }
+        finally
+        {
+            app.Geminigen.Hold = false;
+            app.ClearFaults();
+        }
+    }
+
+    [Fact]
     public async Task A_job_ends_at_its_deadline_while_a_synchronous_upstream_hangs()
     {
         app.ClearFaults();

@@ -14,9 +14,13 @@ public sealed class FallbackTrail
     public string? Reasons { get; private set; }
 
     string? _current;
+    string? _lastCheckFailed;
 
     /// <summary>The model's first step starts now: a model the deadline stopped before it is never named.</summary>
-    public void Trying(string model) => _current = model;
+    public void Trying(string model) => (_current, _lastCheckFailed) = (model, null);
+
+    /// <summary>The current model's task was checked: null when its state was read, else why not (named if the deadline comes).</summary>
+    public void Checked(string? failed) => _lastCheckFailed = failed;
 
     /// <summary>The current model failed in a way worth a fallback: the next one is tried.</summary>
     public void Left(string reason)
@@ -32,7 +36,8 @@ public sealed class FallbackTrail
     /// "{deadline}: grok: geminigen answered 503 …; meta: unfinished at the deadline.": the models left, and the one under
     /// way if any.
     /// </summary>
-    public string PastDeadline(string deadline) => (_current is null ? Reasons : Ended("unfinished at the deadline.")) is { } trail
+    public string PastDeadline(string deadline) => (_current is null ? Reasons
+            : Ended(_lastCheckFailed is null ? "unfinished at the deadline." : $"unfinished at the deadline (its last status check failed: {_lastCheckFailed}).")) is { } trail
         ? $"{deadline}: {trail}{(trail.EndsWith('.') ? "" : ".")}"
         : deadline + ".";
 

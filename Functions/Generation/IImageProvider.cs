@@ -31,12 +31,15 @@ public sealed record GeneratedImage(byte[] Bytes, string ContentType, int Width,
 /// Where a provider's work stands: done with an image, done with an image still at the upstream's URL (fetched by the
 /// caller, so that fetching and storing are one step), or running upstream under a task id to check again.
 /// </summary>
-public sealed record ProviderStep(GeneratedImage? Image, string? TaskId, double Progress, ApiDebugInfo? Debug, string? ImageUrl = null)
+public sealed record ProviderStep(GeneratedImage? Image, string? TaskId, double Progress, ApiDebugInfo? Debug, string? ImageUrl = null,
+    string? CheckFailed = null)
 {
     public static ProviderStep Done(GeneratedImage image) => new(image, null, 1, image.Debug);
     public static ProviderStep Ready(string imageUrl, ApiDebugInfo debug) => new(null, null, 1, debug, imageUrl);
     /// <summary>Still running upstream; a negative progress means unknown (the check itself failed and will be repeated).</summary>
     public static ProviderStep Pending(string taskId, double progress, ApiDebugInfo? debug) => new(null, taskId, progress, debug);
+    /// <summary>Still running as far as is known: the check could not read the task's state (why), and is repeated until the deadline.</summary>
+    public static ProviderStep Unknown(string taskId, string why) => new(null, taskId, -1, null, CheckFailed: why);
 }
 
 /// <summary>

@@ -174,7 +174,10 @@ public sealed class GenerationActivities(ModelCatalog catalog, ProviderSelector 
     {
         if (step.Image is { } image) return await KeepAsync(call, client, planned.Provider.Name, image);
         if (step.ImageUrl is { } url) return new UpstreamStep(Ready: new ReadyImage(url, step.Debug!));
-        return new UpstreamStep(TaskId: step.TaskId, Progress: step.Progress >= 0 ? step.Progress : null);
+        // One line a failed check, naming its job: until the deadline nothing else says that the task cannot be followed.
+        if (step.CheckFailed is { } why)
+            logger.LogInformation("Job {JobId}: a status check of {Model}'s task failed ({Reason}); it checks again", call.JobId, call.Model, why);
+        return new UpstreamStep(TaskId: step.TaskId, Progress: step.Progress >= 0 ? step.Progress : null, CheckFailed: step.CheckFailed);
     }
 
     static UpstreamStep Failed(GenerationFailedException e) => new(Failure: StepFailure.Of(e));

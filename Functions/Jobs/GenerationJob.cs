@@ -42,7 +42,8 @@ public sealed record ReadyImage(string Url, ApiDebugInfo Debug);
 /// <summary>
 /// What an upstream step gave: a task still running, an image to fetch, an image already stored, or a failure.
 /// </summary>
-public sealed record UpstreamStep(string? TaskId = null, double? Progress = null, ReadyImage? Ready = null, JobResult? Stored = null, StepFailure? Failure = null);
+public sealed record UpstreamStep(string? TaskId = null, double? Progress = null, ReadyImage? Ready = null, JobResult? Stored = null, StepFailure? Failure = null,
+    string? CheckFailed = null);
 
 /// <summary>A generation failure as data, so the orchestrator decides (fallback or end) without exceptions crossing activities.</summary>
 public sealed record StepFailure(string Code, string Message, bool Retryable)

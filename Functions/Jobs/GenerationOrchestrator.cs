@@ -66,13 +66,13 @@ public static class GenerationOrchestrator
             // The deadline goes with each step, so that an upstream call ends with it instead of keeping the deadline timer waiting.
             var call = new UpstreamCall(context.InstanceId, job.Request, index, model, FallbackReason: trail.Reasons,
                 Deadline: started.AddSeconds(job.Timings.DeadlineSeconds));
-            var step = await RunModelAsync(context, call, job.Timings, started, stop);
+            var step = await RunModelAsync(context, call, job.Timings, started, trail, stop);
             // Canceled as it started: a terminate on its way ends the job (as canceled) at one of its next steps. One that
             // has not come after the pause may never come (the DELETE could not send it and took its cancel back): Submit again.
             while (step.Failure is { Code: GenerationErrors.Canceled })
             {
                 await context.CreateTimer(job.Timings.CancelRecheckDelay(), stop);
-                step = await RunModelAsync(context, call with { AfterCancel = true }, job.Timings, started, stop);
+                step = await RunModelAsync(context, call with { AfterCancel = true }, job.Timings, started, trail, stop);
             }
             // A call cut under way by the cancel: wait for its terminate as above, but never send anything upstream again (the
             // cut call may have been paid for). No terminate after the pause (a DELETE that took its cancel back): the job fails.
@@ -93,7 +93,7 @@ public static class GenerationOrchestrator
     }
 
     static async Task<UpstreamStep> RunModelAsync(TaskOrchestrationContext context, UpstreamCall call, JobTimings timings, DateTime started,
-        CancellationToken stop)
+        FallbackTrail trail, CancellationToken stop)
     {
         var step = await StepAsync(context, GenerationActivities.Submit, call, stop);
         for (var check = 1; step.TaskId is { } taskId && step.Failure is null && step.Stored is null && step.Ready is null; check++)
@@ -101,6 +101,7 @@ public static class GenerationOrchestrator
             if (step.Progress is { } progress) context.SetCustomStatus(new JobProgress("generating", progress, started));
             await context.CreateTimer(timings.CheckDelay(check), stop);
             step = await StepAsync(context, GenerationActivities.Check, call with { TaskId = taskId }, stop);
+            trail.Checked(step.CheckFailed);
         }
         if (step.Ready is { } ready)
         {

@@ -60,10 +60,10 @@ public sealed class GeminigenProvider(UpstreamHttp http, IOptions<ProviderOption
         // the image's URL, not the image) will be as large at every check: the task's answer cannot be read, now or later.
         catch (GenerationFailedException e) when (e.Retryable && e.Code != GenerationErrors.InvalidUpstreamImage)
         {
-            return ProviderStep.Pending(taskId, -1, null);
+            return ProviderStep.Unknown(taskId, e.Message);
         }
         if (response.Status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests or >= HttpStatusCode.InternalServerError)
-            return ProviderStep.Pending(taskId, -1, null);
+            return ProviderStep.Unknown(taskId, $"geminigen answered {(int)response.Status}");
         // The task is gone upstream: nothing the client did, and another model may still make the image.
         if (response.Status == HttpStatusCode.NotFound)
             throw new GenerationFailedException(GenerationErrors.UpstreamError, $"geminigen no longer knows the task {taskId} (404).", retryable: true);
@@ -80,7 +80,7 @@ public sealed class GeminigenProvider(UpstreamHttp http, IOptions<ProviderOption
         var json = response.Json(call.Token);
         if (!response.IsSuccess) throw Failure((int)response.Status, json?["detail"]);
         ProviderStep Unreadable(string what) => checkedTask is not null
-            ? ProviderStep.Pending(checkedTask, -1, null)
+            ? ProviderStep.Unknown(checkedTask, $"geminigen's answer could not be read ({what})")
             : throw UpstreamFailures.Malformed(Name, what);
         if (json is not { } record) return Unreadable(UpstreamResponse.Unreadable);
         // A check's answer about another task (a cache or proxy mix-up) is none: followed, it would hand this job another's image.

@@ -65,13 +65,14 @@ public sealed class UpstreamHttp(IOptions<UpstreamOptions> options, ILogger<Upst
         }
         catch (HttpRequestException e)
         {
-            // The client gets the kind of failure; the log keeps the detail (addresses of private gateways included).
-            logger.LogWarning("{Provider} could not be reached: {Reason}", provider, e.Message);
+            // The client gets the kind of failure; the log keeps the detail (addresses of private gateways included). A failed
+            // check is logged by its job, which names itself (one a poll, each job's own).
+            if (kind != UpstreamCallKind.Check) logger.LogWarning("{Provider} could not be reached: {Reason}", provider, e.Message);
             throw new GenerationFailedException(GenerationErrors.UpstreamError, $"{provider} could not be reached ({Describe(e)})", retryable: true);
         }
         catch (IOException e)
         {
-            logger.LogWarning("{Provider}'s answer broke off: {Reason}", provider, e.Message);
+            if (kind != UpstreamCallKind.Check) logger.LogWarning("{Provider}'s answer broke off: {Reason}", provider, e.Message);
             throw new GenerationFailedException(GenerationErrors.UpstreamError, $"{provider}'s answer broke off before its end", retryable: true);
         }
     }
