@@ -273,6 +273,18 @@ public sealed class ImageInspectorTests
     }
 
     [Theory]
+    [InlineData(1_000_001, 1)]       // over libpng's own limit of 1,000,000 a side, where it will not open the header
+    [InlineData(int.MaxValue, 1)]
+    [InlineData(1, 1_000_001)]
+    public async Task A_png_wider_than_libpng_opens_is_too_large_not_undecodable(int width, int height)
+    {
+        var check = await TestImages.Inspector.InspectAsync(TestImages.PngDeclaring(width, height), ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None);
+
+        Assert.Equal(ImageProblem.TooLarge, check.Problem);
+        Assert.Contains($"{width} x {height}", check.Message);
+    }
+
+    [Theory]
     [InlineData(16_384, 3_051)]  // a side at its bound, just under 50 megapixels
     [InlineData(3_051, 16_384)]
     [InlineData(10_000, 5_000)]  // 50 megapixels exactly

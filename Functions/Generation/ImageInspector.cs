@@ -62,25 +62,43 @@ public sealed class ImageInspector(DecodeBudget budget)
     static ImageCheck CheckHeader(ReadOnlySpan<byte> bytes, IReadOnlyCollection<string> accepted)
     {
         var kinds = string.Join(", ", accepted.Select(ImageFormats.ExtensionOf));
-        if (FormatOfSignature(bytes) is null)
+        if (FormatOfSignature(bytes) is not { } format)
             return ImageCheck.Refused(ImageProblem.NotAnImage, $"The bytes are not a recognized image (accepted: {kinds}).");
+        // libpng will not open a PNG over 1,000,000 pixels a side, so the rules read a PNG's IHDR before the codec does.
+        if (format == SKEncodedImageFormat.Png && PngHeaderOf(bytes) is { } png
+            && Unacceptable(ImageFormats.Png, png.Width, png.Height, accepted, kinds) is { } refusedPng)
+            return refusedPng;
         using var codec = Open(bytes, out var opened);
         if (codec is null)
             return ImageCheck.Refused(ImageProblem.Undecodable,
                 $"The bytes look like an image but its header does not decode ({opened}); a whole image is accepted ({kinds}).");
 
         var info = InfoOf(codec);
-        if (!accepted.Contains(info.ContentType))
-            return ImageCheck.Refused(ImageProblem.UnsupportedType, $"The image is {info.ContentType}; accepted: {kinds}.");
-        if (info.Width > MaxSide || info.Height > MaxSide || (long)info.Width * info.Height > MaxPixels)
-            return ImageCheck.Refused(ImageProblem.TooLarge, $"The image is {info.Width} x {info.Height} pixels; the limit is " +
-                $"{MaxSide} pixels a side and {MaxPixels / 1_000_000} megapixels.");
+        if (Unacceptable(info.ContentType, info.Width, info.Height, accepted, kinds) is { } refused) return refused;
 
         if (info.ContentType == ImageFormats.Jpeg && JpegTooShortFor(bytes, info))
             return ImageCheck.Refused(ImageProblem.Undecodable, $"The image/jpeg image is truncated: {bytes.Length} bytes cannot hold " +
                 $"{info.Width} x {info.Height} pixels.");
         return new ImageCheck(info, ImageProblem.None, "");
     }
+
+    /// <summary>A type not accepted, or a size over the bounds; null when neither.</summary>
+    static ImageCheck? Unacceptable(string contentType, long width, long height, IReadOnlyCollection<string> accepted, string kinds)
+    {
+        if (!accepted.Contains(contentType))
+            return ImageCheck.Refused(ImageProblem.UnsupportedType, $"The image is {contentType}; accepted: {kinds}.");
+        if (width > MaxSide || height > MaxSide || width * height > MaxPixels)
+            return ImageCheck.Refused(ImageProblem.TooLarge, $"The image is {width} x {height} pixels; the limit is " +
+                $"{MaxSide} pixels a side and {MaxPixels / 1_000_000} megapixels.");
+        return null;
+    }
+
+    /// <summary>The fields of a PNG's IHDR chunk, which libpng requires first; null when the bytes do not begin so.</summary>
+    static (long Width, long Height, byte BitDepth, byte ColourType, bool Interlaced)? PngHeaderOf(ReadOnlySpan<byte> bytes) =>
+        bytes.Length >= 29 && bytes[12..16].SequenceEqual("IHDR"u8)
+            ? (System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(bytes[16..]),
+                System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(bytes[20..]), bytes[24], bytes[25], bytes[28] == 1)
+            : null;
 
     /// <summary>The full decode of an image whose header passed, and the check of what follows it.</summary>
     static ImageCheck Decode(ReadOnlySpan<byte> bytes, ImageInfo info)
