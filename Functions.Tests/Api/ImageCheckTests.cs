@@ -138,7 +138,8 @@ public sealed class ImageCheckTests(AppFixture app) : IClassFixture<AppFixture>
     internal static async Task<System.Threading.RateLimiting.RateLimitLease> TakeWholeBudgetAsync(AppFixture app)
     {
         var megapixels = app.Service<IOptions<GenerationOptions>>().Value.DecodeBudgetMegapixels;
-        return await app.Service<DecodeBudget>().AcquireAsync(new ImageInfo(ImageFormats.Png, 1000, 1000 * megapixels), DecodeWait.Bounded, CancellationToken.None);
+        return await app.Service<DecodeBudget>().AcquireAsync(new ImageInfo(ImageFormats.Png, 1000, 1000 * megapixels),
+            megapixels * DecodeBudget.BytesPerPermit, DecodeWait.Bounded, CancellationToken.None);
     }
 
     internal static async Task<int> FileCountAsync(AppFixture app) =>
