@@ -23,6 +23,7 @@ public sealed class ImageCheckTests(AppFixture app) : IClassFixture<AppFixture>
         { "the first line of a pdf", "%PDF-1.7\n"u8.ToArray(), HttpStatusCode.UnsupportedMediaType },
         { "png declaring 100000 x 100000", TestImages.PngDeclaring(100_000, 100_000), HttpStatusCode.RequestEntityTooLarge },
         { "png declaring 16385 x 16", TestImages.PngDeclaring(16_385, 16), HttpStatusCode.RequestEntityTooLarge },
+        { "png declaring 1000001 x 1 (more than libpng opens)", TestImages.PngDeclaring(1_000_001, 1), HttpStatusCode.RequestEntityTooLarge },
     };
 
     [Theory]
@@ -60,6 +61,7 @@ public sealed class ImageCheckTests(AppFixture app) : IClassFixture<AppFixture>
         { Convert.ToBase64String(TestImages.Gif), "unsupported_media_type" },
         { Convert.ToBase64String("%PDF-1.7\n"u8), "unsupported_media_type" }, // no image at all, not a damaged one
         { Convert.ToBase64String(TestImages.PngDeclaring(100_000, 100_000)), "reference_image_too_large" },
+        { Convert.ToBase64String(TestImages.PngDeclaring(1_000_001, 1)), "reference_image_too_large" }, // more than libpng opens
         { "", "invalid_value" },
         { "data:image/png;base64,", "invalid_value" },
     };
@@ -76,12 +78,18 @@ public sealed class ImageCheckTests(AppFixture app) : IClassFixture<AppFixture>
     [Theory]
     [InlineData("garbage", "invalid_image")]
     [InlineData("bomb", "reference_image_too_large")]
+    [InlineData("wide", "reference_image_too_large")]
     public async Task A_stored_file_that_is_no_usable_image_cannot_be_a_reference(string kind, string error)
     {
         // Files stored before uploads were decode-checked: written straight to the store, as they were then.
         await app.Service<StorageBootstrap>().EnsureCreatedAsync(CancellationToken.None);
         var fileId = FileIds.New(DateTimeOffset.UtcNow);
-        var bytes = kind == "bomb" ? TestImages.PngDeclaring(100_000, 100_000) : TestImages.PngSignatureThenGarbage();
+        var bytes = kind switch
+        {
+            "bomb" => TestImages.PngDeclaring(100_000, 100_000),
+            "wide" => TestImages.PngDeclaring(1_000_001, 1), // more than libpng opens
+            _ => TestImages.PngSignatureThenGarbage(),
+        };
         await app.Service<FileStore>().SaveAsync(fileId, bytes, "image/png", "old.png", DateTimeOffset.UtcNow, isPrivate: false);
 
         var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "x", model = "nano-banana-2", referenceFileId = fileId });
@@ -130,7 +138,8 @@ public sealed class ImageCheckTests(AppFixture app) : IClassFixture<AppFixture>
     internal static async Task<System.Threading.RateLimiting.RateLimitLease> TakeWholeBudgetAsync(AppFixture app)
     {
         var megapixels = app.Service<IOptions<GenerationOptions>>().Value.DecodeBudgetMegapixels;
-        return await app.Service<DecodeBudget>().AcquireAsync(new ImageInfo(ImageFormats.Png, 1000, 1000 * megapixels), DecodeWait.Bounded, CancellationToken.None);
+        return await app.Service<DecodeBudget>().AcquireAsync(new ImageInfo(ImageFormats.Png, 1000, 1000 * megapixels),
+            megapixels * DecodeBudget.BytesPerPermit, DecodeWait.Bounded, CancellationToken.None);
     }
 
     internal static async Task<int> FileCountAsync(AppFixture app) =>

@@ -13,7 +13,7 @@ public sealed class StartupValidationTests
     [InlineData("Models:grok:TakesRefrence", "false", "Models:grok:TakesRefrence is not a setting of a model; a model has Provider")]
     [InlineData("Auth:AdminKey", "short-key", "Auth:AdminKey must be at least 16 characters")]
     [InlineData("Upstream:MaxRetryDelaySeconds", "0.5", "RetryBaseDelaySeconds must be 0 or more and at most MaxRetryDelaySeconds")]
-    [InlineData("Generation:DecodeBudgetMegapixels", "49", "Generation:DecodeBudgetMegapixels must be at least 50")]
+    [InlineData("Generation:DecodeBudgetMegapixels", "149", "Generation:DecodeBudgetMegapixels must be at least 150")]
     [InlineData("Generation:UploadBudgetMegabytes", "40", "Generation:UploadBudgetMegabytes must be at least 41")]
     [InlineData("Generation:DecodeWaitSeconds", "0", "Generation:DecodeWaitSeconds must be above 0")]
     [InlineData("Generation:JobRetentionDays", "0.5", "Generation:JobRetentionDays must be 0")] // would forget jobs still polled

@@ -62,6 +62,32 @@ public static class TestImages
     }
 
     /// <summary>
+    /// A real RGBA PNG of zeros at 8 or 16 bits, Adam7-interlaced or not (SkiaSharp encodes neither 16 bits nor interlacing):
+    /// each pass's rows, a filter byte then its pixels.
+    /// </summary>
+    public static byte[] RgbaPng(int width, int height, int bitDepth, bool interlaced)
+    {
+        var bytesPerPixel = 4 * bitDepth / 8;
+        (int X, int Y, int Dx, int Dy)[] passes = interlaced
+            ? [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
+            : [(0, 0, 1, 1)];
+        long raw = passes.Sum(p => (width - p.X + p.Dx - 1) / p.Dx is var w and > 0 ? (long)((height - p.Y + p.Dy - 1) / p.Dy) * (1 + w * bytesPerPixel) : 0);
+        var idat = new MemoryStream();
+        using (var zlib = new System.IO.Compression.ZLibStream(idat, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+            for (var zeros = new byte[64 * 1024]; raw > 0; raw -= zeros.Length) zlib.Write(zeros, 0, (int)Math.Min(raw, zeros.Length));
+        var header = new byte[13];
+        BinaryPrimitives.WriteInt32BigEndian(header, width);
+        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), height);
+        (header[8], header[9], header[12]) = ((byte)bitDepth, 6, (byte)(interlaced ? 1 : 0)); // depth, RGBA, interlace method
+        var output = new MemoryStream();
+        output.Write(PngSignature);
+        Chunk(output, "IHDR", header);
+        Chunk(output, "IDAT", idat.ToArray());
+        Chunk(output, "IEND", []);
+        return output.ToArray();
+    }
+
+    /// <summary>
     /// A real 4 x 3 PNG of exactly <paramref name="length"/> bytes: before its IEND, a private ancillary chunk of zeros,
     /// which decoders skip (at least 100 bytes).
     /// </summary>

@@ -11,18 +11,20 @@ public sealed class DecodeBudgetTests
     static DecodeBudget Budget(int megapixels, double waitSeconds = 30) =>
         new(Options.Create(new GenerationOptions { DecodeBudgetMegapixels = megapixels, DecodeWaitSeconds = waitSeconds }));
 
-    /// <summary>An image of this many megapixels (as its header tells).</summary>
-    static ImageInfo Megapixels(int megapixels) => new(ImageFormats.Png, 1000, 1000 * megapixels);
+    /// <summary>The share of an image of this many megapixels whose decode holds its bitmap alone (as a header tells).</summary>
+    static Task<System.Threading.RateLimiting.RateLimitLease> Take(DecodeBudget budget, int megapixels, DecodeWait how, CancellationToken cancellationToken) =>
+        budget.AcquireAsync(new ImageInfo(ImageFormats.Png, 1000, 1000 * megapixels), megapixels * DecodeBudget.BytesPerPermit, how, cancellationToken);
 
     [Theory]
     [InlineData(1, 1)]
-    [InlineData(1_000_000, 1)]
-    [InlineData(1_000_001, 2)]
-    [InlineData(49_999_999, 50)]
-    [InlineData(ImageInspector.MaxPixels, 50)]
-    public void A_decode_holds_its_megapixels_rounded_up_and_at_least_one(long pixels, int permits)
+    [InlineData(4_000_000, 1)]
+    [InlineData(4_000_001, 2)]
+    [InlineData(4 * 49_999_999, 50)]
+    [InlineData(4 * ImageInspector.MaxPixels, 50)] // the largest image's bitmap alone
+    [InlineData(ImageInspector.MaxDecodeBytes, 150)]
+    public void A_decode_holds_a_permit_per_4_MB_rounded_up_and_at_least_one(long decodeBytes, int permits)
     {
-        Assert.Equal(permits, DecodeBudget.PermitsFor(pixels));
+        Assert.Equal(permits, DecodeBudget.PermitsFor(decodeBytes));
     }
 
     [Fact]
@@ -30,9 +32,9 @@ public sealed class DecodeBudgetTests
     {
         using var budget = Budget(3);
 
-        var first = budget.AcquireAsync(Megapixels(2), DecodeWait.Bounded, CancellationToken.None);
-        var second = budget.AcquireAsync(Megapixels(2), DecodeWait.Bounded, CancellationToken.None);
-        var third = budget.AcquireAsync(Megapixels(1), DecodeWait.Bounded, CancellationToken.None); // fits in what is left, but comes after the second
+        var first = Take(budget, 2, DecodeWait.Bounded, CancellationToken.None);
+        var second = Take(budget, 2, DecodeWait.Bounded, CancellationToken.None);
+        var third = Take(budget, 1, DecodeWait.Bounded, CancellationToken.None); // fits in what is left, but comes after the second
 
         Assert.True(first.IsCompletedSuccessfully);
         await Task.Delay(100);
@@ -51,10 +53,10 @@ public sealed class DecodeBudgetTests
     public async Task A_decode_that_does_not_get_its_share_within_the_wait_is_refused_as_busy_and_leaves_the_queue()
     {
         using var budget = Budget(3, waitSeconds: 0.3);
-        using var held = await budget.AcquireAsync(Megapixels(3), DecodeWait.Bounded, CancellationToken.None);
+        using var held = await Take(budget, 3, DecodeWait.Bounded, CancellationToken.None);
         var clock = Stopwatch.StartNew();
 
-        var busy = await Assert.ThrowsAsync<BudgetBusyException>(() => budget.AcquireAsync(Megapixels(1), DecodeWait.Bounded, CancellationToken.None));
+        var busy = await Assert.ThrowsAsync<BudgetBusyException>(() => Take(budget, 1, DecodeWait.Bounded, CancellationToken.None));
 
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.25), TimeSpan.FromSeconds(5));
         Assert.Contains("1000 x 1000 pixels", busy.Message);
@@ -65,10 +67,10 @@ public sealed class DecodeBudgetTests
     public async Task A_caller_that_gives_up_first_is_canceled_not_busy()
     {
         using var budget = Budget(3);
-        using var held = await budget.AcquireAsync(Megapixels(3), DecodeWait.Bounded, CancellationToken.None);
+        using var held = await Take(budget, 3, DecodeWait.Bounded, CancellationToken.None);
         using var gone = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => budget.AcquireAsync(Megapixels(1), DecodeWait.Bounded, gone.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Take(budget, 1, DecodeWait.Bounded, gone.Token));
         await Eventually.HoldsAsync(() => Task.FromResult(budget.Waiting == 0)); // the limiter counts a wait out just after ending it
     }
 
@@ -76,11 +78,11 @@ public sealed class DecodeBudgetTests
     public async Task A_paid_image_waits_past_the_bounded_wait_for_as_long_as_its_caller_does()
     {
         using var budget = Budget(3, waitSeconds: 0.2);
-        var held = await budget.AcquireAsync(Megapixels(3), DecodeWait.Bounded, CancellationToken.None);
+        var held = await Take(budget, 3, DecodeWait.Bounded, CancellationToken.None);
 
-        var freedLater = budget.AcquireAsync(Megapixels(1), DecodeWait.AsLongAsCaller, CancellationToken.None);
+        var freedLater = Take(budget, 1, DecodeWait.AsLongAsCaller, CancellationToken.None);
         using var gone = new CancellationTokenSource(TimeSpan.FromSeconds(0.6));
-        var givenUp = budget.AcquireAsync(Megapixels(1), DecodeWait.AsLongAsCaller, gone.Token);
+        var givenUp = Take(budget, 1, DecodeWait.AsLongAsCaller, gone.Token);
         await Task.Delay(TimeSpan.FromSeconds(0.4)); // twice the bounded wait
 
         Assert.False(freedLater.IsCompleted);
@@ -99,7 +101,7 @@ public sealed class DecodeBudgetTests
         var check = await inspector.InspectAsync(TestImages.Encode(2000, 1000), ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None);
 
         Assert.Equal(new ImageInfo(ImageFormats.Png, 2000, 1000), check.Image);
-        using var whole = await budget.AcquireAsync(Megapixels(3), DecodeWait.Bounded, CancellationToken.None); // would be refused as busy if a share were kept
+        using var whole = await Take(budget, 3, DecodeWait.Bounded, CancellationToken.None); // would be refused as busy if a share were kept
     }
 
     [Fact]
@@ -107,7 +109,7 @@ public sealed class DecodeBudgetTests
     {
         using var budget = Budget(3, waitSeconds: 2);
         var inspector = new ImageInspector(budget);
-        using var held = await budget.AcquireAsync(Megapixels(3), DecodeWait.Bounded, CancellationToken.None);
+        using var held = await Take(budget, 3, DecodeWait.Bounded, CancellationToken.None);
         var clock = Stopwatch.StartNew();
 
         var bomb = await inspector.InspectAsync(TestImages.PngDeclaring(100_000, 100_000), ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None);
@@ -116,5 +118,17 @@ public sealed class DecodeBudgetTests
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"took {clock.Elapsed}"); // not the 2 s wait for the budget
         Assert.Equal((ImageProblem.TooLarge, ImageProblem.UnsupportedType), (bomb.Problem, gif.Problem));
         await Assert.ThrowsAsync<BudgetBusyException>(() => inspector.InspectAsync(TestImages.Encode(16, 16), ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task An_interlaced_16_bit_png_takes_three_times_its_megapixels_from_the_budget()
+    {
+        using var budget = Budget(3, waitSeconds: 0.3);
+        var inspector = new ImageInspector(budget);
+        var png = TestImages.RgbaPng(1000, 1000, 16, interlaced: true); // 4 MB of bitmap, 8 MB of interlaced rows
+
+        using (await Take(budget, 1, DecodeWait.Bounded, CancellationToken.None))
+            await Assert.ThrowsAsync<BudgetBusyException>(() => inspector.InspectAsync(png, ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None));
+        Assert.NotNull((await inspector.InspectAsync(png, ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None)).Image);
     }
 }

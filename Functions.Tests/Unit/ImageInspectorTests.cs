@@ -273,6 +273,44 @@ public sealed class ImageInspectorTests
     }
 
     [Theory]
+    [InlineData(1_000_001, 1)]       // over libpng's own limit of 1,000,000 a side, where it will not open the header
+    [InlineData(int.MaxValue, 1)]
+    [InlineData(1, 1_000_001)]
+    public async Task A_png_wider_than_libpng_opens_is_too_large_not_undecodable(int width, int height)
+    {
+        var check = await TestImages.Inspector.InspectAsync(TestImages.PngDeclaring(width, height), ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None);
+
+        Assert.Equal(ImageProblem.TooLarge, check.Problem);
+        Assert.Contains($"{width} x {height}", check.Message);
+    }
+
+    [Theory]
+    [InlineData(16, true, 4 + 8)]  // the interlaced rows at 16 bits RGBA beside the bitmap
+    [InlineData(8, true, 4 + 4)]
+    [InlineData(16, false, 4)]     // read a row at a time into the bitmap
+    [InlineData(8, false, 4)]
+    public async Task A_png_decode_is_charged_its_bitmap_and_the_interlaced_rows_its_codec_holds(int bitDepth, bool interlaced, int bytesPerPixel)
+    {
+        var png = TestImages.RgbaPng(40, 30, bitDepth, interlaced);
+
+        var check = await TestImages.Inspector.InspectAsync(png, ImageFormats.Accepted, DecodeWait.Bounded, CancellationToken.None);
+
+        Assert.Equal(new ImageInfo(ImageFormats.Png, 40, 30), check.Image); // a real image
+        Assert.Equal(40 * 30 * bytesPerPixel, ImageInspector.DecodeBytes(png, check.Image!));
+    }
+
+    [Fact]
+    public void A_progressive_jpeg_decode_is_charged_its_coefficients_2_bytes_a_pixel_a_component_at_its_sampling()
+    {
+        var baseline = TestImages.Encode(32, 24, SKEncodedImageFormat.Jpeg);
+        var info = new ImageInfo(ImageFormats.Jpeg, 32, 24);
+
+        Assert.Equal(32 * 24 * 4, ImageInspector.DecodeBytes(baseline, info));
+        // 4:2:0: luma at every pixel, the two chroma components at a quarter of them.
+        Assert.Equal(32 * 24 * 4 + 2 * (32 * 24 + 2 * (32 * 24 / 4)), ImageInspector.DecodeBytes(TestImages.ProgressiveJpeg, info));
+    }
+
+    [Theory]
     [InlineData(16_384, 3_051)]  // a side at its bound, just under 50 megapixels
     [InlineData(3_051, 16_384)]
     [InlineData(10_000, 5_000)]  // 50 megapixels exactly

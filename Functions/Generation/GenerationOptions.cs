@@ -15,10 +15,10 @@ public sealed class GenerationOptions
     public bool OfflineRenderer { get; set; }
 
     /// <summary>
-    /// Megapixels the process decodes at once, every image check together (4 bytes a pixel: 100 is 400 MB); at least
-    /// the largest image accepted (<see cref="ImageInspector.MaxPixels"/>), which must be able to decode.
+    /// Megapixels the process decodes at once, every image check together, in 4 MB (<see cref="DecodeBudget"/>: 150 is
+    /// 600 MB); at least what the largest decode accepted holds (<see cref="ImageInspector.MaxDecodeBytes"/>), which must be able to run.
     /// </summary>
-    public int DecodeBudgetMegapixels { get; set; } = 2 * (int)(ImageInspector.MaxPixels / 1_000_000);
+    public int DecodeBudgetMegapixels { get; set; } = DecodeBudget.PermitsFor(ImageInspector.MaxDecodeBytes);
 
     /// <summary>
     /// MiB that uploads and generate bodies with an inline reference image hold at once, all together
@@ -40,8 +40,8 @@ public sealed class GenerationOptions
         services.AddOptions<GenerationOptions>().BindConfiguration(Section)
             .Validate(o => o.SyncWaitSeconds >= 0 && o.SyncWaitSeconds <= MaxAnswerSeconds,
                 $"Generation:SyncWaitSeconds must be 0 to {MaxAnswerSeconds} (Azure cuts responses at 230 s).")
-            .Validate(o => o.DecodeBudgetMegapixels >= DecodeBudget.PermitsFor(ImageInspector.MaxPixels),
-                $"Generation:DecodeBudgetMegapixels must be at least {DecodeBudget.PermitsFor(ImageInspector.MaxPixels)}: the largest image accepted must fit in it.")
+            .Validate(o => o.DecodeBudgetMegapixels >= DecodeBudget.PermitsFor(ImageInspector.MaxDecodeBytes),
+                $"Generation:DecodeBudgetMegapixels must be at least {DecodeBudget.PermitsFor(ImageInspector.MaxDecodeBytes)}: the largest decode accepted must fit in it.")
             .Validate(o => o.UploadBudgetMegabytes >= Files.UploadBudget.MinimumMegabytes,
                 $"Generation:UploadBudgetMegabytes must be at least {Files.UploadBudget.MinimumMegabytes}: the largest upload or generate body accepted must fit in it.")
             .Validate(o => o.DecodeWaitSeconds > 0 && o.DecodeWaitSeconds <= MaxAnswerSeconds,

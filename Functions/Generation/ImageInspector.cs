@@ -34,6 +34,15 @@ public sealed class ImageInspector(DecodeBudget budget)
     public const int MaxSide = 16_384;
     public const long MaxPixels = 50_000_000;
 
+    /// <summary>The bitmap every full decode fills: 8 bits a channel (a 16-bit PNG would take twice that).</summary>
+    const int BitmapBytesPerPixel = 4;
+
+    /// <summary>
+    /// The most a decode of an accepted image holds: the largest one's bitmap and beside it 8 bytes a pixel, a 16-bit RGBA
+    /// interlaced PNG's rows or a 4-component progressive JPEG's coefficients (600 MB); a JPEG of more components is refused.
+    /// </summary>
+    public const long MaxDecodeBytes = MaxPixels * (BitmapBytesPerPixel + 8);
+
     /// <summary>Type and size from the header alone; null when no codec recognizes the bytes.</summary>
     public static ImageInfo? ReadHeader(ReadOnlySpan<byte> bytes)
     {
@@ -50,8 +59,12 @@ public sealed class ImageInspector(DecodeBudget budget)
     {
         var header = CheckHeader(bytes.Span, accepted);
         if (header.Image is not { } info) return header;
+        var held = DecodeBytes(bytes.Span, info);
+        if (held > MaxDecodeBytes)
+            return ImageCheck.Refused(ImageProblem.TooLarge, $"The image is {info.Width} x {info.Height} pixels and its decode would hold " +
+                $"{held / 1_000_000} MB; the limit is {MaxDecodeBytes / 1_000_000} MB.");
         // The header's codec, and its copy of the bytes, is let go while this waits; the decode opens its own.
-        using var share = await budget.AcquireAsync(info, wait, cancellationToken);
+        using var share = await budget.AcquireAsync(info, held, wait, cancellationToken);
         return Decode(bytes.Span, info);
     }
 
@@ -62,24 +75,83 @@ public sealed class ImageInspector(DecodeBudget budget)
     static ImageCheck CheckHeader(ReadOnlySpan<byte> bytes, IReadOnlyCollection<string> accepted)
     {
         var kinds = string.Join(", ", accepted.Select(ImageFormats.ExtensionOf));
-        if (FormatOfSignature(bytes) is null)
+        if (FormatOfSignature(bytes) is not { } format)
             return ImageCheck.Refused(ImageProblem.NotAnImage, $"The bytes are not a recognized image (accepted: {kinds}).");
+        // libpng will not open a PNG over 1,000,000 pixels a side, so the rules read a PNG's IHDR before the codec does.
+        if (format == SKEncodedImageFormat.Png && PngHeaderOf(bytes) is { } png
+            && Unacceptable(ImageFormats.Png, png.Width, png.Height, accepted, kinds) is { } refusedPng)
+            return refusedPng;
         using var codec = Open(bytes, out var opened);
         if (codec is null)
             return ImageCheck.Refused(ImageProblem.Undecodable,
                 $"The bytes look like an image but its header does not decode ({opened}); a whole image is accepted ({kinds}).");
 
         var info = InfoOf(codec);
-        if (!accepted.Contains(info.ContentType))
-            return ImageCheck.Refused(ImageProblem.UnsupportedType, $"The image is {info.ContentType}; accepted: {kinds}.");
-        if (info.Width > MaxSide || info.Height > MaxSide || (long)info.Width * info.Height > MaxPixels)
-            return ImageCheck.Refused(ImageProblem.TooLarge, $"The image is {info.Width} x {info.Height} pixels; the limit is " +
-                $"{MaxSide} pixels a side and {MaxPixels / 1_000_000} megapixels.");
+        if (Unacceptable(info.ContentType, info.Width, info.Height, accepted, kinds) is { } refused) return refused;
 
         if (info.ContentType == ImageFormats.Jpeg && JpegTooShortFor(bytes, info))
             return ImageCheck.Refused(ImageProblem.Undecodable, $"The image/jpeg image is truncated: {bytes.Length} bytes cannot hold " +
                 $"{info.Width} x {info.Height} pixels.");
         return new ImageCheck(info, ImageProblem.None, "");
+    }
+
+    /// <summary>A type not accepted, or a size over the bounds; null when neither.</summary>
+    static ImageCheck? Unacceptable(string contentType, long width, long height, IReadOnlyCollection<string> accepted, string kinds)
+    {
+        if (!accepted.Contains(contentType))
+            return ImageCheck.Refused(ImageProblem.UnsupportedType, $"The image is {contentType}; accepted: {kinds}.");
+        if (width > MaxSide || height > MaxSide || width * height > MaxPixels)
+            return ImageCheck.Refused(ImageProblem.TooLarge, $"The image is {width} x {height} pixels; the limit is " +
+                $"{MaxSide} pixels a side and {MaxPixels / 1_000_000} megapixels.");
+        return null;
+    }
+
+    /// <summary>
+    /// The memory a full decode holds, from the header: its bitmap, and the whole image a codec keeps beside it until its
+    /// last pass (an interlaced PNG's rows, a progressive JPEG's coefficients), up to twice the bitmap again.
+    /// </summary>
+    public static long DecodeBytes(ReadOnlySpan<byte> bytes, ImageInfo info) =>
+        (long)info.Width * info.Height * BitmapBytesPerPixel + info.ContentType switch
+        {
+            ImageFormats.Png => PngInterlacedRowBytes(bytes),
+            ImageFormats.Jpeg => JpegCoefficientBytes(bytes),
+            _ => 0,
+        };
+
+    /// <summary>The fields of a PNG's IHDR chunk, which libpng requires first; null when the bytes do not begin so.</summary>
+    static (long Width, long Height, byte BitDepth, byte ColourType, bool Interlaced)? PngHeaderOf(ReadOnlySpan<byte> bytes) =>
+        bytes.Length >= 29 && bytes[12..16].SequenceEqual("IHDR"u8)
+            ? (System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(bytes[16..]),
+                System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(bytes[20..]), bytes[24], bytes[25], bytes[28] == 1)
+            : null;
+
+    /// <summary>
+    /// An Adam7-interlaced PNG is read whole into rows of its own format before one pixel is put out: its samples a pixel
+    /// (grey and truecolour counted with the alpha a tRNS chunk adds) at 1 byte, or 2 at 16 bits.
+    /// </summary>
+    static long PngInterlacedRowBytes(ReadOnlySpan<byte> bytes) => PngHeaderOf(bytes) is { Interlaced: true } png
+        ? png.Width * png.Height * (png.ColourType == 3 ? 1 : png.ColourType is 0 or 4 ? 2 : 4) * (png.BitDepth == 16 ? 2 : 1)
+        : 0;
+
+    /// <summary>
+    /// A JPEG decoded in more than one pass (progressive, SOF2 or SOF10, or a first scan without every component) keeps
+    /// every 8x8 block's 64 coefficients of 2 bytes until its last scan (libjpeg's whole-image buffer): 2 bytes a pixel
+    /// for each component, at its sampling (a 4:2:0 image's two chroma components a quarter each).
+    /// </summary>
+    static long JpegCoefficientBytes(ReadOnlySpan<byte> bytes)
+    {
+        var (frame, at, scan) = JpegLayoutOf(bytes);
+        if (at == -1 || at + 10 > bytes.Length) return 0;
+        int components = bytes[at + 9], maxH = 1, maxV = 1;
+        var multiPass = frame is 0xC2 or 0xC6 or 0xCA or 0xCE || (scan != -1 && scan + 4 < bytes.Length && bytes[scan + 4] < components);
+        if (!multiPass || at + 10 + 3 * components > bytes.Length) return 0;
+        var sampling = bytes.Slice(at + 10, 3 * components);
+        for (var c = 0; c < components; c++) (maxH, maxV) = (Math.Max(maxH, sampling[3 * c + 1] >> 4), Math.Max(maxV, sampling[3 * c + 1] & 0xF));
+        long pixels = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(bytes[(at + 5)..])
+            * (long)System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(bytes[(at + 7)..]), held = 0;
+        for (var c = 0; c < components; c++)
+            held += 2 * pixels * (sampling[3 * c + 1] >> 4) * (sampling[3 * c + 1] & 0xF) / (maxH * maxV);
+        return held;
     }
 
     /// <summary>The full decode of an image whose header passed, and the check of what follows it.</summary>
@@ -88,7 +160,7 @@ public sealed class ImageInspector(DecodeBudget budget)
         using var codec = Open(bytes, out var opened);
         if (codec is null)
             return ImageCheck.Refused(ImageProblem.Undecodable, $"The {info.ContentType} image's header does not decode ({opened}).");
-        // Decoded to 8 bits a channel (a 16-bit PNG would take twice that), in native memory freed at once: at most MaxPixels x 4 bytes.
+        // In native memory freed at once; what it and the codec hold is DecodeBytes.
         var target = new SKImageInfo(info.Width, info.Height, SKColorType.Rgba8888,
             codec.Info.AlphaType == SKAlphaType.Opaque ? SKAlphaType.Opaque : SKAlphaType.Premul);
         using var pixels = new SKBitmap(target);
@@ -153,18 +225,18 @@ public sealed class ImageInspector(DecodeBudget budget)
     static bool JpegHasEnd(ReadOnlySpan<byte> bytes) =>
         JpegLayoutOf(bytes).Scan is not -1 and var scan && bytes[scan..].IndexOf([(byte)0xFF, (byte)0xD9]) >= 0;
 
-    /// <summary>The JPEG's frame marker (SOFn) and where its first scan (SOS) begins, from the segments before it; -1 where none is found.</summary>
-    static (int Frame, int Scan) JpegLayoutOf(ReadOnlySpan<byte> bytes)
+    /// <summary>The JPEG's frame marker (SOFn), where that segment and its first scan (SOS) begin, from the segments before it; -1 where none is found.</summary>
+    static (int Frame, int FrameAt, int Scan) JpegLayoutOf(ReadOnlySpan<byte> bytes)
     {
-        var frame = -1;
+        int frame = -1, frameAt = -1;
         for (var at = 2; at + 4 <= bytes.Length && bytes[at] == 0xFF; at += 2 + System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(bytes[(at + 2)..]))
         {
             while (at + 4 < bytes.Length && bytes[at + 1] == 0xFF) at++; // fill bytes may stand before any marker (T.81, B.1.1.2)
             var marker = bytes[at + 1];
-            if (marker == 0xDA) return (frame, at);
-            if (frame == -1 && marker is >= 0xC0 and <= 0xCF and not 0xC4 and not 0xC8 and not 0xCC) frame = marker;
+            if (marker == 0xDA) return (frame, frameAt, at);
+            if (frame == -1 && marker is >= 0xC0 and <= 0xCF and not 0xC4 and not 0xC8 and not 0xCC) (frame, frameAt) = (marker, at);
         }
-        return (frame, -1);
+        return (frame, frameAt, -1);
     }
 
     /// <summary>
