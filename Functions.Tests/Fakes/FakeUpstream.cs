@@ -35,7 +35,7 @@ public enum Fault
     TaskGone,
     /// <summary>The usual answer, <see cref="FakeUpstream.SlowFor"/> late (a Bearer-keyed JSON API's call under way for that long).</summary>
     Slow,
-    /// <summary>A 408: the upstream gave up waiting for the request.</summary>
+    /// <summary>A 408: the upstream gave up waiting for the request (no spec lists it: the proxy in front of the service answers it, as nginx does).</summary>
     RequestTimeout,
     /// <summary>The connection closes before any answer, as when the upstream cannot be reached.</summary>
     NoAnswer,
@@ -57,9 +57,9 @@ public enum Fault
     ModerationBlocked,
     /// <summary>The account's spending limit is reached (OpenAI's 400 billing_hard_limit_reached).</summary>
     BillingHardLimit,
-    /// <summary>A 502: the upstream's own model failed (AIImg's, auto-refunded).</summary>
+    /// <summary>A 502: the upstream's own model failed (AIImg's, auto-refunded); from geminigen or SiliconFlow, whose specs list no 502, the proxy in front of them.</summary>
     BadGateway,
-    /// <summary>A 504: the upstream's gateway gave up waiting (SiliconFlow's "overloaded").</summary>
+    /// <summary>A 504: the upstream's gateway gave up waiting (SiliconFlow's "overloaded"; from geminigen or AIImg, whose specs list no 504, their proxy's).</summary>
     GatewayTimeout,
     /// <summary>A 402: no balance left (AIImg's "Insufficient T-coin balance").</summary>
     PaymentRequired,
