@@ -192,13 +192,16 @@ public abstract class FakeUpstream : IAsyncDisposable
         if (request.Body.CanSeek) request.Body.Position = 0;
         try
         {
-            return await JsonNode.ParseAsync(request.Body) is JsonObject body ? (body, null) : (null, "the body is not a JSON object");
+            return await JsonNode.ParseAsync(request.Body, documentOptions: NoDuplicateMembers) is JsonObject body ? (body, null) : (null, "the body is not a JSON object");
         }
         catch (JsonException e)
         {
             return (null, $"the body is not JSON ({e.Message})");
         }
     }
+
+    // A member named twice is no body the providers take (a JsonObject built of one threw on first use, and the fake answered 500).
+    static readonly JsonDocumentOptions NoDuplicateMembers = new() { AllowDuplicateProperties = false };
 
     /// <summary>Writes a refusal in the provider's error shape: every error answer of every fake goes out here.</summary>
     protected static Task RejectAsync(HttpContext context, int status, object errorBody) =>

@@ -83,6 +83,15 @@ public sealed class FakeOpenAiTests : FakeUpstreamTests<FakeOpenAi>
         }
     }
 
+    [Fact]
+    public async Task A_body_naming_a_member_twice_is_a_400_in_openais_error_shape()
+    {
+        var error = (await RefusalAsync(await PostAsync("/v1/images/generations", JsonNamingTwice(Valid(), "prompt"), Bearer))).GetProperty("error");
+
+        Assert.Equal("invalid_request_error", error.GetProperty("type").GetString());
+        Assert.Contains("prompt", error.GetProperty("message").GetString());
+    }
+
     static readonly (string, string) Bearer = ("Authorization", "Bearer " + FakeOpenAi.Key);
 
     Task<HttpResponseMessage> PostAsync(JsonObject body) => PostAsync("/v1/images/generations", Json(body), Bearer);

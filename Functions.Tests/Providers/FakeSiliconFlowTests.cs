@@ -79,6 +79,15 @@ public sealed class FakeSiliconFlowTests : FakeUpstreamTests<FakeSiliconFlow>
         Assert.Contains("application/json", error.GetProperty("message").GetString());
     }
 
+    [Fact]
+    public async Task A_body_naming_a_member_twice_is_a_400_in_siliconflows_error_shape()
+    {
+        var error = await RefusalAsync(await PostAsync("/v1/images/generations", JsonNamingTwice(Valid(), "prompt"), Bearer));
+
+        Assert.Equal(FakeSiliconFlow.InvalidParameterCode, error.GetProperty("code").GetInt32());
+        Assert.Contains("prompt", error.GetProperty("message").GetString());
+    }
+
     static readonly (string, string) Bearer = ("Authorization", "Bearer " + FakeSiliconFlow.Key);
 
     Task<HttpResponseMessage> PostAsync(JsonObject body) => PostAsync("/v1/images/generations", Json(body), Bearer);

@@ -34,6 +34,13 @@ public abstract class FakeUpstreamTests<TFake> : IAsyncLifetime where TFake : Fa
         return JsonDocument.Parse(body).RootElement;
     }
 
+    /// <summary>A JSON body that names <paramref name="member"/> twice, as a hand-built body can.</summary>
+    protected static HttpContent JsonNamingTwice(JsonObject body, string member)
+    {
+        var json = body.ToJsonString();
+        return new StringContent(json.Insert(json.Length - 1, $",\"{member}\":{body[member]!.ToJsonString()}"), System.Text.Encoding.UTF8, "application/json");
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
