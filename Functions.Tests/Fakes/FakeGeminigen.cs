@@ -56,46 +56,51 @@ public sealed class FakeGeminigen : FakeUpstream
 
     static string[] Counts(int max) => [.. Enumerable.Range(1, max).Select(n => n.ToString())];
 
+    /// <summary>geminigen's own refusals of a submit, by the fault that asks for one.</summary>
+    static readonly Dictionary<Fault, Func<HttpContext, Task>> Refusals = new()
+    {
+        [Fault.BadCredentials] = context => Unauthorized(context, website: context.Request.Path.StartsWithSegments("/api")),
+        [Fault.GeminiRateLimited] = context => RejectAsync(context, 429, Error(429, "GEMINI_RATE_LIMIT", "Gemini rate limit reached, try again later")),
+        [Fault.NoCredit] = context => RejectAsync(context, 403, new { detail = new { error_code = "NOT_ENOUGH_CREDIT", error_message = "Not enough credit" } }),
+        [Fault.PremiumPlanRequired] = context => RejectAsync(context, 403, Error(403, "PREMIUM_PLAN_REQUIRED", "This model requires a premium plan")),
+        [Fault.ConcurrencyLimit] = context =>
+            RejectAsync(context, 400, Error(400, "SYSTEM_ERROR", "You have reached the maximum of concurrent generations for your plan")),
+        [Fault.BadRequest] = context => RejectAsync(context, 400, Error(400, "TEXT_TOO_LONG", "Prompt is too long")),
+    };
+
+    /// <summary>A submit's faults that its task shows at each check (besides the image URL's, <see cref="FakeUpstream.ImageFaults"/>).</summary>
+    static readonly Fault[] TaskFaults = [Fault.ContentFiltered, Fault.TaskFails, Fault.TaskFailsWithoutCode, Fault.VerboseRecord, Fault.OversizedRecord, Fault.DeeplyNested];
+
     // The website API is documented only as mirroring generate_image and history; it is taken to mirror every endpoint (unconfirmed).
     protected override void Map(WebApplication app)
     {
         foreach (var endpoint in Endpoints.Keys)
+            foreach (var (route, website) in new[] { ($"/uapi/v1/{endpoint}", false), ($"/api/{endpoint}", true) })
+            {
+                Shows(route, [.. CommonFaults.Keys, .. Refusals.Keys, .. TaskFaults, .. ImageFaults.Keys]);
+                app.MapPost(route, context => SubmitAsync(context, endpoint, website));
+            }
+        foreach (var (route, website) in new[] { ("/uapi/v1/history/{uuid}", false), ("/api/history/{uuid}", true) })
         {
-            app.MapPost($"/uapi/v1/{endpoint}", context => SubmitAsync(context, endpoint, website: false));
-            app.MapPost($"/api/{endpoint}", context => SubmitAsync(context, endpoint, website: true));
+            Shows(route, [.. CommonFaults.Keys, Fault.TaskGone]);
+            app.MapGet(route, context => CheckAsync(context, website));
         }
-        app.MapGet("/uapi/v1/history/{uuid}", context => CheckAsync(context, website: false));
-        app.MapGet("/api/history/{uuid}", context => CheckAsync(context, website: true));
     }
 
     async Task SubmitAsync(HttpContext context, string endpoint, bool website)
     {
         await RecordAsync(context.Request);
         if (!Authorized(context.Request, website)) { await Unauthorized(context, website); return; }
-        var fault = NextFault(context.Request.Path);
-        if (fault is { } f && await TryWriteCommonFaultAsync(context, f, Error)) return;
-        switch (fault)
-        {
-            case Fault.BadCredentials: await Unauthorized(context, website); return;
-            case Fault.GeminiRateLimited:
-                await RejectAsync(context, 429, Error(429, "GEMINI_RATE_LIMIT", "Gemini rate limit reached, try again later"));
-                return;
-            case Fault.NoCredit:
-                await RejectAsync(context, 403, new { detail = new { error_code = "NOT_ENOUGH_CREDIT", error_message = "Not enough credit" } });
-                return;
-            case Fault.PremiumPlanRequired:
-                await RejectAsync(context, 403, Error(403, "PREMIUM_PLAN_REQUIRED", "This model requires a premium plan"));
-                return;
-            case Fault.ConcurrencyLimit:
-                await RejectAsync(context, 400, Error(400, "SYSTEM_ERROR", "You have reached the maximum of concurrent generations for your plan"));
-                return;
-            case Fault.BadRequest:
-                await RejectAsync(context, 400, Error(400, "TEXT_TOO_LONG", "Prompt is too long"));
-                return;
-        }
         if (await ProblemOfAsync(context.Request, Endpoints[endpoint]) is { } problem)
         {
             await RejectAsync(context, 400, Error(400, problem.Code, problem.Message));
+            return;
+        }
+        var fault = NextFault(context.Request.Path);
+        if (fault is { } common && await TryWriteCommonFaultAsync(context, common, Error)) return;
+        if (fault is { } own && Refusals.TryGetValue(own, out var refuse))
+        {
+            await refuse(context);
             return;
         }
         var uuid = Guid.NewGuid().ToString();
@@ -107,12 +112,17 @@ public sealed class FakeGeminigen : FakeUpstream
     {
         await RecordAsync(context.Request);
         if (!Authorized(context.Request, website)) { await Unauthorized(context, website); return; }
+        var uuid = (string)context.Request.RouteValues["uuid"]!;
+        if (!_tasks.TryGetValue(uuid, out var task))
+        {
+            await TaskNotFound(context);
+            return;
+        }
         var fault = NextFault(context.Request.Path);
         if (fault is { } common && await TryWriteCommonFaultAsync(context, common, Error)) return;
-        var uuid = (string)context.Request.RouteValues["uuid"]!;
-        if (fault == Fault.TaskGone || !_tasks.TryGetValue(uuid, out var task))
+        if (fault == Fault.TaskGone)
         {
-            await RejectAsync(context, 404, Error(404, "HISTORY_NOT_FOUND", "No such generation"));
+            await TaskNotFound(context);
             return;
         }
         var polls = Interlocked.Increment(ref task.Polls);
@@ -122,7 +132,7 @@ public sealed class FakeGeminigen : FakeUpstream
             Fault.TaskFails => Failed(uuid, "SYSTEM_ERROR", "Generation failed upstream"),
             Fault.TaskFailsWithoutCode => Failed(uuid, null, "Generation failed upstream"),
             _ when Hold || polls < PollsToFinish => Record(uuid, 1, Math.Min(90, polls * 30)),
-            _ => Completed(uuid, ImageUrl(task.Fault is Fault.OversizedImage or Fault.NotAnImage ? task.Fault : null), proseBytes: task.Fault switch
+            _ => Completed(uuid, ImageUrl(task.Fault), proseBytes: task.Fault switch
             {
                 Fault.VerboseRecord => 2_000_000,
                 Fault.OversizedRecord => 5_000_000,
@@ -131,6 +141,8 @@ public sealed class FakeGeminigen : FakeUpstream
         };
         await Results.Json(WithNesting(record, task.Fault)).ExecuteAsync(context);
     }
+
+    static Task TaskNotFound(HttpContext context) => RejectAsync(context, 404, Error(404, "HISTORY_NOT_FOUND", "No such generation"));
 
     static Dictionary<string, object?> Record(string uuid, int status, int percentage) => new()
     {

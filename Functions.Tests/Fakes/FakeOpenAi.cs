@@ -39,37 +39,64 @@ public sealed class FakeOpenAi : FakeUpstream
 
     const string DefaultModel = "dall-e-2";
 
-    protected override void Map(WebApplication app) => app.MapPost("/v1/images/generations", async context =>
+    const string Route = "/v1/images/generations";
+
+    /// <summary>OpenAI's (and AIImg's) own refusals, by the fault that asks for one.</summary>
+    static readonly Dictionary<Fault, (int Status, string? Code, string Message)> Refusals = new()
     {
-        if (await BeginBearerCallAsync(context, Key, Error, Error(401, "invalid_api_key", "Incorrect API key provided")) is not { } call) return;
-        var (request, fault) = call;
-        switch (fault)
+        [Fault.ContentFiltered] = (400, "content_policy_violation", "Your request was rejected by the safety system"),
+        [Fault.ModerationBlocked] = (400, "moderation_blocked", "Your request was rejected by the safety system"),
+        [Fault.BillingHardLimit] = (400, "billing_hard_limit_reached", "Billing hard limit has been reached"),
+        [Fault.NoCredit] = (429, "insufficient_quota", "You exceeded your current quota"),
+        [Fault.PaymentRequired] = (402, "insufficient_balance", "Insufficient T-coin balance"),
+        [Fault.BadRequest] = (400, "invalid_size", "Invalid size"),
+        [Fault.BadCredentials] = (401, "invalid_api_key", "Incorrect API key provided"),
+        [Fault.EchoesKey] = (400, "invalid_request", $"Key {Key} may not use this model"),
+        [Fault.Forbidden] = (403, null, "Your organization must be verified to use this model"),
+    };
+
+    /// <summary>The faults the answer itself shows, as a URL or as Base64 (of the image faults, only those Base64 can show too).</summary>
+    static readonly Fault[] AnswerFaults = [Fault.NotAnImage, Fault.OversizedImage, Fault.BothImageForms, Fault.DeeplyNested];
+
+    protected override void Map(WebApplication app)
+    {
+        Shows(Route, [.. BearerCallFaults, .. Refusals.Keys, Fault.EchoesPrompt, .. AnswerFaults]);
+        app.MapPost(Route, async context =>
         {
-            case Fault.ContentFiltered: await RejectAsync(context, 400, Error(400, "content_policy_violation", "Your request was rejected by the safety system")); return;
-            case Fault.ModerationBlocked: await RejectAsync(context, 400, Error(400, "moderation_blocked", "Your request was rejected by the safety system")); return;
-            case Fault.BillingHardLimit: await RejectAsync(context, 400, Error(400, "billing_hard_limit_reached", "Billing hard limit has been reached")); return;
-            case Fault.NoCredit: await RejectAsync(context, 429, Error(429, "insufficient_quota", "You exceeded your current quota")); return;
-            case Fault.PaymentRequired: await RejectAsync(context, 402, Error(402, "insufficient_balance", "Insufficient T-coin balance")); return;
-            case Fault.BadRequest: await RejectAsync(context, 400, Error(400, "invalid_size", "Invalid size")); return;
-            case Fault.EchoesKey: await RejectAsync(context, 400, Error(400, "invalid_request", $"Key {Key} may not use this model")); return;
-            case Fault.EchoesPrompt:
-                await RejectAsync(context, 400, Error(400, "invalid_prompt", $"Your prompt was rejected: {request.Fields.GetValueOrDefault("prompt")}"));
+            if (await BeginBearerCallAsync(context, Key, Error, Error(401, "invalid_api_key", "Incorrect API key provided"), RefuseBodyAsync) is not { } call)
                 return;
-            case Fault.Forbidden: await RejectAsync(context, 403, Error(403, null, "Your organization must be verified to use this model")); return;
-        }
-        if (await ProblemOfAsync(context.Request) is { } problem)
-        {
-            await RejectAsync(context, 400, Error(400, problem.Code, problem.Message, problem.Param));
-            return;
-        }
-        var prompt = request.Fields["prompt"];
-        object data = request.Fields.GetValueOrDefault("response_format") == "url"
-            ? new { url = ImageUrl(fault is Fault.NotAnImage or Fault.OversizedImage ? fault : null), revised_prompt = prompt }
-            : fault == Fault.BothImageForms
+            var (request, fault) = call;
+            var prompt = request.Fields["prompt"];
+            if (fault is { } own && Refusals.TryGetValue(own, out var refusal))
+            {
+                await RejectAsync(context, refusal.Status, Error(refusal.Status, refusal.Code, refusal.Message));
+                return;
+            }
+            if (fault == Fault.EchoesPrompt)
+            {
+                await RejectAsync(context, 400, Error(400, "invalid_prompt", $"Your prompt was rejected: {prompt}"));
+                return;
+            }
+            object data = fault == Fault.BothImageForms
                 ? new { b64_json = Convert.ToBase64String(Image), url = ImageUrl(null), revised_prompt = prompt }
-                : new { b64_json = Convert.ToBase64String(fault == Fault.NotAnImage ? "not an image at all"u8.ToArray() : Image), revised_prompt = prompt };
-        await Results.Json(WithNesting(new { created = 1763600000, data = new[] { data }, usage = new { total_tokens = 100 } }, fault)).ExecuteAsync(context);
-    });
+                : request.Fields.GetValueOrDefault("response_format") == "url"
+                    ? new { url = ImageUrl(fault), revised_prompt = prompt }
+                    : new { b64_json = Convert.ToBase64String(fault switch
+                    {
+                        Fault.NotAnImage => "not an image at all"u8.ToArray(),
+                        Fault.OversizedImage => OversizedImageBytes,
+                        _ => Image,
+                    }), revised_prompt = prompt };
+            await Results.Json(WithNesting(new { created = 1763600000, data = new[] { data }, usage = new { total_tokens = 100 } }, fault)).ExecuteAsync(context);
+        });
+    }
+
+    static async Task<bool> RefuseBodyAsync(HttpContext context)
+    {
+        if (await ProblemOfAsync(context.Request) is not { } problem) return false;
+        await RejectAsync(context, 400, Error(400, problem.Code, problem.Message, problem.Param));
+        return true;
+    }
 
     static async Task<(string? Code, string Message, string? Param)?> ProblemOfAsync(HttpRequest request)
     {

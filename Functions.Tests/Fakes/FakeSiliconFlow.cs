@@ -35,28 +35,43 @@ public sealed class FakeSiliconFlow : FakeUpstream
         ["black-forest-labs/FLUX.1-schnell"] = null,
     };
 
-    protected override void Map(WebApplication app) => app.MapPost("/v1/images/generations", async context =>
+    const string Route = "/v1/images/generations";
+
+    /// <summary>SiliconFlow's own refusals, by the fault that asks for one.</summary>
+    static readonly Dictionary<Fault, (int Status, string Code, string Message)> Refusals = new()
     {
-        if (await BeginBearerCallAsync(context, Key, Error, Error(401, "20001", "Invalid token")) is not { } call) return;
-        var fault = call.Fault;
-        switch (fault)
+        [Fault.NoCredit] = (403, "30001", "Sorry, your account balance is insufficient"),
+        [Fault.BadRequest] = (400, "20012", "Model does not exist. Please check it carefully."),
+        [Fault.BadCredentials] = (401, "20001", "Invalid token"),
+        [Fault.Forbidden] = (403, "30011", "The model is not available for your account"),
+        // UPSTREAMS.md gives no code for a refused prompt; the provider reads "sensitive" in a 400's message.
+        [Fault.ContentFiltered] = (400, "20015", "The prompt contains sensitive content"),
+    };
+
+    protected override void Map(WebApplication app)
+    {
+        Shows(Route, [.. BearerCallFaults, .. Refusals.Keys, .. ImageFaults.Keys, Fault.DeeplyNested]);
+        app.MapPost(Route, async context =>
         {
-            case Fault.NoCredit: await RejectAsync(context, 403, Error(403, "30001", "Sorry, your account balance is insufficient")); return;
-            case Fault.BadRequest: await RejectAsync(context, 400, Error(400, "20012", "Model does not exist. Please check it carefully.")); return;
-            case Fault.BadCredentials: await RejectAsync(context, 401, Error(401, "20001", "Invalid token")); return;
-            case Fault.Forbidden: await RejectAsync(context, 403, Error(403, "30011", "The model is not available for your account")); return;
-            // UPSTREAMS.md gives no code for a refused prompt; the provider reads "sensitive" in a 400's message.
-            case Fault.ContentFiltered: await RejectAsync(context, 400, Error(400, "20015", "The prompt contains sensitive content")); return;
-        }
-        if (await ParameterProblemAsync(context.Request) is { } problem)
-        {
-            await RejectAsync(context, 400, new { code = problem.Code, message = problem.Message, data = (object?)null });
-            return;
-        }
-        context.Response.Headers["x-siliconcloud-trace-id"] = Guid.NewGuid().ToString("N");
-        var url = ImageUrl(fault is Fault.ExpiredUrl or Fault.NotAnImage or Fault.OversizedImage or Fault.CutOffImage or Fault.MislabelledImage ? fault : null);
-        await Results.Json(WithNesting(new { images = new[] { new { url } }, timings = new { inference = 0.42 }, seed = 4242 }, fault)).ExecuteAsync(context);
-    });
+            if (await BeginBearerCallAsync(context, Key, Error, Error(401, "20001", "Invalid token"), RefuseBodyAsync) is not { } call) return;
+            var fault = call.Fault;
+            if (fault is { } own && Refusals.TryGetValue(own, out var refusal))
+            {
+                await RejectAsync(context, refusal.Status, Error(refusal.Status, refusal.Code, refusal.Message));
+                return;
+            }
+            context.Response.Headers["x-siliconcloud-trace-id"] = Guid.NewGuid().ToString("N");
+            await Results.Json(WithNesting(new { images = new[] { new { url = ImageUrl(fault) } }, timings = new { inference = 0.42 }, seed = 4242 }, fault))
+                .ExecuteAsync(context);
+        });
+    }
+
+    static async Task<bool> RefuseBodyAsync(HttpContext context)
+    {
+        if (await ParameterProblemAsync(context.Request) is not { } problem) return false;
+        await RejectAsync(context, 400, new { code = problem.Code, message = problem.Message, data = (object?)null });
+        return true;
+    }
 
     // Fields the schema does not name pass: it does not set additionalProperties to false.
     static async Task<(int Code, string Message)?> ParameterProblemAsync(HttpRequest request)

@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using ErrorBody = System.Func<int, string, string, object>; // (status, code, message) to the provider's error shape
+using FaultWriter = System.Func<Microsoft.AspNetCore.Http.HttpContext, System.Func<int, string, string, object>, System.Threading.Tasks.Task>;
 
 namespace Functions.Tests.Fakes;
 
@@ -35,7 +37,7 @@ public enum Fault
     TaskGone,
     /// <summary>The usual answer, <see cref="FakeUpstream.SlowFor"/> late (a Bearer-keyed JSON API's call under way for that long).</summary>
     Slow,
-    /// <summary>A 408: the upstream gave up waiting for the request.</summary>
+    /// <summary>A 408: the upstream gave up waiting for the request (no spec lists it: the proxy in front of the service answers it, as nginx does).</summary>
     RequestTimeout,
     /// <summary>The connection closes before any answer, as when the upstream cannot be reached.</summary>
     NoAnswer,
@@ -57,9 +59,9 @@ public enum Fault
     ModerationBlocked,
     /// <summary>The account's spending limit is reached (OpenAI's 400 billing_hard_limit_reached).</summary>
     BillingHardLimit,
-    /// <summary>A 502: the upstream's own model failed (AIImg's, auto-refunded).</summary>
+    /// <summary>A 502: the upstream's own model failed (AIImg's, auto-refunded); from geminigen or SiliconFlow, whose specs list no 502, the proxy in front of them.</summary>
     BadGateway,
-    /// <summary>A 504: the upstream's gateway gave up waiting (SiliconFlow's "overloaded").</summary>
+    /// <summary>A 504: the upstream's gateway gave up waiting (SiliconFlow's "overloaded"; from geminigen or AIImg, whose specs list no 504, their proxy's).</summary>
     GatewayTimeout,
     /// <summary>A 402: no balance left (AIImg's "Insufficient T-coin balance").</summary>
     PaymentRequired,
@@ -81,12 +83,14 @@ public sealed record FakeRequest(string Method, string Path, IReadOnlyDictionary
 
 /// <summary>
 /// A provider's API on loopback, speaking its documented protocol, with faults on demand: <see cref="Fail"/> makes the
-/// next requests to a path (prefix) answer with a fault. It serves the images it hands out under /img/.
+/// next requests to a path (prefix) that the fake takes (its key and body checked) answer with a fault. It serves the
+/// images it hands out under /img/.
 /// </summary>
 public abstract class FakeUpstream : IAsyncDisposable
 {
     readonly WebApplication _app;
     readonly List<(string PathPrefix, Fault Fault, int Remaining)> _faults = [];
+    readonly Dictionary<string, IReadOnlySet<Fault>> _faultsByRoute = [];
     public ConcurrentQueue<FakeRequest> Requests { get; } = new();
 
     /// <summary>The image every successful generation answers with: a real 8x6 PNG.</summary>
@@ -127,11 +131,30 @@ public abstract class FakeUpstream : IAsyncDisposable
         return withField;
     }
 
+    /// <summary>Maps the provider's routes, each declared with <see cref="Shows"/>.</summary>
     protected abstract void Map(WebApplication app);
 
+    /// <summary>Declares the faults a request to <paramref name="route"/> (a route template, as mapped) shows: the only ones <see cref="Fail"/> takes for it.</summary>
+    protected void Shows(string route, IEnumerable<Fault> faults) => _faultsByRoute[route] = faults.ToHashSet();
+
+    /// <summary>
+    /// Makes the next <paramref name="times"/> requests under <paramref name="pathPrefix"/> show <paramref name="fault"/>;
+    /// refuses a fault that some route under the prefix would take and answer as usual, so that no test passes without its fault.
+    /// </summary>
     public void Fail(string pathPrefix, Fault fault, int times = int.MaxValue)
     {
+        var routes = _faultsByRoute.Where(route => Reaches(pathPrefix, route.Key)).ToList();
+        if (routes.Count == 0) throw new ArgumentException($"{GetType().Name} has no route under {pathPrefix} to show {fault} at", nameof(pathPrefix));
+        if (routes.Where(route => !route.Value.Contains(fault)).Select(route => route.Key).ToList() is [_, ..] blind)
+            throw new ArgumentException($"{GetType().Name} does not show {fault} at {string.Join(", ", blind)}", nameof(fault));
         lock (_faults) _faults.Add((pathPrefix, fault, times));
+    }
+
+    // A request path under the prefix can reach the route: the prefix begins the route, or runs into its first parameter.
+    static bool Reaches(string pathPrefix, string route)
+    {
+        var literal = route.Split('{')[0];
+        return literal.StartsWith(pathPrefix, StringComparison.Ordinal) || literal != route && pathPrefix.StartsWith(literal, StringComparison.Ordinal);
     }
 
     public void ClearFaults()
@@ -192,7 +215,7 @@ public abstract class FakeUpstream : IAsyncDisposable
         if (request.Body.CanSeek) request.Body.Position = 0;
         try
         {
-            return await JsonNode.ParseAsync(request.Body) is JsonObject body ? (body, null) : (null, "the body is not a JSON object");
+            return await JsonNode.ParseAsync(request.Body, documentOptions: NoDuplicateMembers) is JsonObject body ? (body, null) : (null, "the body is not a JSON object");
         }
         catch (JsonException e)
         {
@@ -200,16 +223,23 @@ public abstract class FakeUpstream : IAsyncDisposable
         }
     }
 
+    // A member named twice is no body the providers take (a JsonObject built of one threw on first use, and the fake answered 500).
+    static readonly JsonDocumentOptions NoDuplicateMembers = new() { AllowDuplicateProperties = false };
+
     /// <summary>Writes a refusal in the provider's error shape: every error answer of every fake goes out here.</summary>
     protected static Task RejectAsync(HttpContext context, int status, object errorBody) =>
         Results.Json(errorBody, statusCode: status).ExecuteAsync(context);
 
+    /// <summary>The faults <see cref="BeginBearerCallAsync"/> shows itself.</summary>
+    protected static IEnumerable<Fault> BearerCallFaults => CommonFaults.Keys.Append(Fault.Slow);
+
     /// <summary>
-    /// The start every Bearer-keyed JSON API shares: record the request, refuse a wrong key with 401, write the shared
+    /// The start every Bearer-keyed JSON API shares: record the request, refuse a wrong key with 401, let the provider
+    /// refuse its body (<paramref name="refuseBodyAsync"/> writes the refusal and answers true), then write the shared
     /// faults. Null when the answer is already written; else the request and the fault left for the provider to show.
     /// </summary>
-    protected async Task<(FakeRequest Request, Fault? Fault)?> BeginBearerCallAsync(
-        HttpContext context, string key, Func<int, string, string, object> errorBody, object unauthorizedBody)
+    protected async Task<(FakeRequest Request, Fault? Fault)?> BeginBearerCallAsync(HttpContext context, string key,
+        ErrorBody errorBody, object unauthorizedBody, Func<HttpContext, Task<bool>> refuseBodyAsync)
     {
         context.Request.EnableBuffering(); // read twice: recorded, then checked against the contract
         var request = await RecordAsync(context.Request);
@@ -218,6 +248,7 @@ public abstract class FakeUpstream : IAsyncDisposable
             await RejectAsync(context, 401, unauthorizedBody);
             return null;
         }
+        if (await refuseBodyAsync(context)) return null;
         var fault = NextFault(context.Request.Path);
         if (fault == Fault.Slow)
         {
@@ -238,110 +269,105 @@ public abstract class FakeUpstream : IAsyncDisposable
         [Fault.GatewayTimeout] = (504, "SYSTEM_ERROR", "Gateway timeout"),
     };
 
-    /// <summary>The faults every provider shares, written in the provider's error shape; false when the fault is the provider's own.</summary>
-    protected async Task<bool> TryWriteCommonFaultAsync(HttpContext context, Fault fault, Func<int, string, string, object> errorBody)
-    {
-        var response = context.Response;
-        if (StatusFaults.TryGetValue(fault, out var plain))
+    /// <summary>The faults every provider shares, each written in the provider's error shape (the second argument).</summary>
+    protected static readonly IReadOnlyDictionary<Fault, FaultWriter> CommonFaults =
+        StatusFaults.ToDictionary(plain => plain.Key, plain => (FaultWriter)((context, errorBody) =>
+            RejectAsync(context, plain.Value.Status, errorBody(plain.Value.Status, plain.Value.Code, plain.Value.Message))))
+        .Concat(new Dictionary<Fault, FaultWriter>
         {
-            await RejectAsync(context, plain.Status, errorBody(plain.Status, plain.Code, plain.Message));
-            return true;
-        }
-        switch (fault)
-        {
-            case Fault.RateLimited or Fault.RateLimitedForAMinute or Fault.RateLimitedForTheLongestWait:
-                response.Headers.RetryAfter = fault switch { Fault.RateLimited => "1", Fault.RateLimitedForTheLongestWait => "2", _ => "60" };
-                await RejectAsync(context, 429, errorBody(429, "RATE_LIMIT_ERROR", "Too many requests"));
-                return true;
-            case Fault.RateLimitedForAnHourByDate:
-                response.Headers.RetryAfter = DateTimeOffset.UtcNow.AddHours(1).ToString("R");
-                await RejectAsync(context, 429, errorBody(429, "RATE_LIMIT_ERROR", "Too many requests"));
-                return true;
-            case Fault.NoAnswer:
-                context.Abort();
-                return true;
-            case Fault.Hang:
-                await Task.Delay(HangFor, context.RequestAborted).ContinueWith(_ => { });
-                return true;
-            case Fault.MalformedJson:
-                response.ContentType = "application/json";
-                await response.WriteAsync("{\"status\": 1, \"uuid\": ");
-                return true;
-            case Fault.NotAnObject:
-                response.ContentType = "application/json";
-                await response.WriteAsync("[1, 2]");
-                return true;
-            case Fault.BareForbidden:
-                response.StatusCode = StatusCodes.Status403Forbidden;
-                return true;
-            case Fault.HugeErrorBody:
-                await RejectAsync(context, 401, errorBody(401, "invalid_api_key", "Invalid key. " + new string('x', 100_000)));
-                return true;
-            case Fault.TooManyValues:
-                response.ContentType = "application/json";
-                await response.WriteAsync($"{{\"status\": 1, \"data\": [{string.Join(',', Enumerable.Repeat('0', 20_000))}]}}");
-                return true;
-            case Fault.BrokenAnswer:
-                response.ContentType = "application/json";
-                response.ContentLength = 1000;
-                await response.WriteAsync("{\"status\": 1, ");
-                await response.Body.FlushAsync();
+            [Fault.RateLimited] = (context, errorBody) => RateLimitedAsync(context, errorBody, "1"),
+            [Fault.RateLimitedForTheLongestWait] = (context, errorBody) => RateLimitedAsync(context, errorBody, "2"),
+            [Fault.RateLimitedForAMinute] = (context, errorBody) => RateLimitedAsync(context, errorBody, "60"),
+            [Fault.RateLimitedForAnHourByDate] = (context, errorBody) => RateLimitedAsync(context, errorBody, DateTimeOffset.UtcNow.AddHours(1).ToString("R")),
+            [Fault.NoAnswer] = (context, _) => { context.Abort(); return Task.CompletedTask; },
+            [Fault.Hang] = (context, _) => Task.Delay(HangFor, context.RequestAborted).ContinueWith(_ => { }),
+            [Fault.MalformedJson] = (context, _) => WriteJsonAsync(context, "{\"status\": 1, \"uuid\": "),
+            [Fault.NotAnObject] = (context, _) => WriteJsonAsync(context, "[1, 2]"),
+            [Fault.BareForbidden] = (context, _) => { context.Response.StatusCode = StatusCodes.Status403Forbidden; return Task.CompletedTask; },
+            [Fault.HugeErrorBody] = (context, errorBody) => RejectAsync(context, 401, errorBody(401, "invalid_api_key", "Invalid key. " + new string('x', 100_000))),
+            [Fault.TooManyValues] = (context, _) => WriteJsonAsync(context, $"{{\"status\": 1, \"data\": [{string.Join(',', Enumerable.Repeat('0', 20_000))}]}}"),
+            [Fault.BrokenAnswer] = async (context, _) =>
+            {
+                context.Response.ContentLength = 1000;
+                await WriteJsonAsync(context, "{\"status\": 1, ");
+                await context.Response.Body.FlushAsync();
                 await Task.Delay(300); // the reader has the headers and the first bytes, and waits for the rest when the connection drops
                 context.Abort();
-                return true;
-            case Fault.Redirect:
-                response.StatusCode = StatusCodes.Status307TemporaryRedirect;
-                response.Headers.Location = $"{BaseUrl}/elsewhere{context.Request.Path}";
-                return true;
-            case Fault.SlowBody:
-                response.ContentType = "application/json";
-                await response.WriteAsync("{\"padding\": \"");
-                await response.Body.FlushAsync();
+            },
+            [Fault.Redirect] = (context, _) =>
+            {
+                var request = context.Request;
+                context.Response.StatusCode = StatusCodes.Status307TemporaryRedirect;
+                context.Response.Headers.Location = $"{request.Scheme}://{request.Host}/elsewhere{request.Path}";
+                return Task.CompletedTask;
+            },
+            [Fault.SlowBody] = async (context, _) =>
+            {
+                await WriteJsonAsync(context, "{\"padding\": \"");
+                await context.Response.Body.FlushAsync();
                 await Task.Delay(HangFor, context.RequestAborted).ContinueWith(_ => { });
-                return true;
-            default:
-                return false;
-        }
+            },
+        }).ToDictionary();
+
+    static Task RateLimitedAsync(HttpContext context, ErrorBody errorBody, string retryAfter)
+    {
+        context.Response.Headers.RetryAfter = retryAfter;
+        return RejectAsync(context, 429, errorBody(429, "RATE_LIMIT_ERROR", "Too many requests"));
     }
 
-    /// <summary>A URL of this fake's image, carrying the fault the image route should show.</summary>
-    protected string ImageUrl(Fault? fault) => $"{BaseUrl}/img/{Guid.NewGuid():N}.png" + (fault is { } f ? $"?fault={f}" : "");
+    static Task WriteJsonAsync(HttpContext context, string json)
+    {
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsync(json);
+    }
+
+    /// <summary>Writes <paramref name="fault"/> if it is one every provider shares; false when it is the provider's own.</summary>
+    protected static async Task<bool> TryWriteCommonFaultAsync(HttpContext context, Fault fault, ErrorBody errorBody)
+    {
+        if (!CommonFaults.TryGetValue(fault, out var write)) return false;
+        await write(context, errorBody);
+        return true;
+    }
+
+    /// <summary>A URL of this fake's image, carrying <paramref name="fault"/> when it is one the image route shows.</summary>
+    protected string ImageUrl(Fault? fault) =>
+        $"{BaseUrl}/img/{Guid.NewGuid():N}.png" + (fault is { } f && ImageFaults.ContainsKey(f) ? $"?fault={f}" : "");
+
+    /// <summary>A PNG's first 16 bytes and 3 MiB of zeros: an image past every cap the tests set.</summary>
+    protected static readonly byte[] OversizedImageBytes = [.. Image.AsSpan(0, 16), .. new byte[3 * 1024 * 1024]];
+
+    /// <summary>The faults an image URL of a fake shows, when the answer that handed it out carried one.</summary>
+    protected static readonly IReadOnlyDictionary<Fault, Func<HttpResponse, Task>> ImageFaults = new Dictionary<Fault, Func<HttpResponse, Task>>
+    {
+        [Fault.NotAnImage] = response => response.WriteAsync("<html><body>Expired or missing</body></html>"),
+        [Fault.OversizedImage] = response => response.Body.WriteAsync(OversizedImageBytes).AsTask(),
+        [Fault.CutOffImage] = async response =>
+        {
+            response.ContentLength = Image.Length + 5000;
+            await response.Body.WriteAsync(Image);
+            await response.Body.FlushAsync();
+            await Task.Delay(300); // the reader has the headers and the bytes, and waits for the rest when the connection drops
+            response.HttpContext.Abort();
+        },
+        [Fault.MislabelledImage] = response =>
+        {
+            response.ContentType = "image/jpeg";
+            return response.Body.WriteAsync(Image).AsTask();
+        },
+        [Fault.ExpiredUrl] = response =>
+        {
+            response.StatusCode = 403;
+            response.ContentType = "application/xml";
+            return response.WriteAsync("<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>");
+        },
+    };
 
     async Task ServeImageAsync(HttpContext context)
     {
         Interlocked.Increment(ref _imagesServed);
-        var fault = Enum.TryParse<Fault>(context.Request.Query["fault"], out var f) ? f : (Fault?)null;
-        var response = context.Response;
-        response.ContentType = "image/png";
-        switch (fault)
-        {
-            case Fault.NotAnImage:
-                await response.WriteAsync("<html><body>Expired or missing</body></html>");
-                break;
-            case Fault.OversizedImage:
-                await response.Body.WriteAsync(Image.AsMemory(0, 16));
-                await response.Body.WriteAsync(new byte[3 * 1024 * 1024]);
-                break;
-            case Fault.CutOffImage:
-                response.ContentLength = Image.Length + 5000;
-                await response.Body.WriteAsync(Image);
-                await response.Body.FlushAsync();
-                await Task.Delay(300); // the reader has the headers and the bytes, and waits for the rest when the connection drops
-                context.Abort();
-                break;
-            case Fault.MislabelledImage:
-                response.ContentType = "image/jpeg";
-                await response.Body.WriteAsync(Image);
-                break;
-            case Fault.ExpiredUrl:
-                response.StatusCode = 403;
-                response.ContentType = "application/xml";
-                await response.WriteAsync("<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>");
-                break;
-            default:
-                await response.Body.WriteAsync(Image);
-                break;
-        }
+        context.Response.ContentType = "image/png";
+        if (Enum.TryParse<Fault>(context.Request.Query["fault"], out var fault) && ImageFaults.TryGetValue(fault, out var write)) await write(context.Response);
+        else await context.Response.Body.WriteAsync(Image);
     }
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();

@@ -136,5 +136,67 @@ public sealed class FakeGeminigenTests : FakeUpstreamTests<FakeGeminigen>
         Assert.Equal(code, error.GetProperty("error_code").GetString());
     }
 
+    [Theory]
+    [InlineData(Grok, Fault.PaymentRequired)] // geminigen's lack of credit is a 403 (NoCredit)
+    [InlineData(Grok, Fault.Forbidden)]
+    [InlineData(Grok, Fault.EchoesKey)]
+    [InlineData(Grok, Fault.Slow)]
+    [InlineData(Grok, Fault.TaskGone)] // a check's fault
+    [InlineData("/uapi/v1/", Fault.TaskGone)] // the submits under the prefix would take it and not show it
+    [InlineData("/uapi/v1/history/", Fault.ContentFiltered)] // a submit's fault: the task it starts fails
+    [InlineData("/uapi/v1/history/", Fault.BadCredentials)]
+    [InlineData("/uapi/v1/history/", Fault.GeminiRateLimited)]
+    [InlineData("/uapi/v2/", Fault.ServerError)] // no route there
+    public void A_fault_the_fake_does_not_show_at_a_path_is_refused_when_asked_for(string path, Fault fault) => AssertRefused(path, fault);
+
+    [Theory]
+    [InlineData(Fault.ExpiredUrl, HttpStatusCode.Forbidden, "application/xml")]
+    [InlineData(Fault.MislabelledImage, HttpStatusCode.OK, "image/jpeg")]
+    public async Task A_submits_image_fault_shows_on_the_finished_tasks_image_url(Fault fault, HttpStatusCode status, string contentType)
+    {
+        Fake.Fail(Grok, fault, times: 1);
+        var uuid = await SubmitAsync();
+
+        JsonElement record;
+        do record = await (await GetAsync(History + uuid, ApiKey)).Content.ReadFromJsonAsync<JsonElement>();
+        while (record.GetProperty("status").GetInt32() == 1);
+        using var image = await GetAsync(record.GetProperty("generated_image")[0].GetProperty("image_url").GetString()!);
+
+        Assert.Equal((status, contentType), (image.StatusCode, image.Content.Headers.ContentType?.MediaType));
+    }
+
+    [Theory]
+    [InlineData(Fault.ServerError, HttpStatusCode.InternalServerError)]
+    [InlineData(Fault.NoCredit, HttpStatusCode.Forbidden)]
+    public async Task A_fault_comes_after_the_submit_is_checked_and_waits_for_one_the_fake_takes(Fault fault, HttpStatusCode status)
+    {
+        Fake.Fail(Grok, fault, times: 1);
+
+        var refused = await ErrorAsync(await PostAsync(Grok, Form(("orientation", "square")), ApiKey));
+        var faulted = await PostAsync(Grok, Form(("prompt", "a heron")), ApiKey);
+
+        Assert.Equal(FakeGeminigen.InvalidFieldCode, refused.GetProperty("error_code").GetString());
+        Assert.Equal(status, faulted.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(Grok, Form(("prompt", "a heron")), ApiKey)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_check_fault_comes_after_the_task_is_found_and_waits_for_one_the_fake_knows()
+    {
+        Fake.Fail("/uapi/v1/history/", Fault.ServerError, times: 1);
+
+        var unknown = await GetAsync(History + Guid.NewGuid(), ApiKey);
+        var faulted = await GetAsync(History + await SubmitAsync(), ApiKey);
+
+        Assert.Equal((HttpStatusCode.NotFound, HttpStatusCode.InternalServerError), (unknown.StatusCode, faulted.StatusCode));
+    }
+
+    const string Grok = "/uapi/v1/imagen/grok";
+    string History => Fake.BaseUrl + "/uapi/v1/history/";
+
+    /// <summary>Submits a grok task and answers its uuid.</summary>
+    async Task<string> SubmitAsync() =>
+        (await (await PostAsync(Grok, Form(("prompt", "a heron")), ApiKey)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("uuid").GetString()!;
+
     static async Task<JsonElement> ErrorAsync(HttpResponseMessage response) => (await RefusalAsync(response)).GetProperty("detail");
 }

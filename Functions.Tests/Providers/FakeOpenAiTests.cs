@@ -83,7 +83,51 @@ public sealed class FakeOpenAiTests : FakeUpstreamTests<FakeOpenAi>
         }
     }
 
+    [Theory]
+    [InlineData(Fault.TaskGone)]
+    [InlineData(Fault.GeminiRateLimited)]
+    [InlineData(Fault.ExpiredUrl)] // GPT image models answer in Base64: no URL to expire
+    public void A_fault_the_fake_does_not_show_is_refused_when_asked_for(Fault fault) => AssertRefused(Path, fault);
+
+    [Fact]
+    public async Task Bad_credentials_are_a_401_invalid_api_key()
+    {
+        Fake.Fail(Path, Fault.BadCredentials);
+
+        var error = (await RefusalAsync(await PostAsync(Valid()), HttpStatusCode.Unauthorized)).GetProperty("error");
+
+        Assert.Equal("invalid_api_key", error.GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task A_body_naming_a_member_twice_is_a_400_in_openais_error_shape()
+    {
+        var error = (await RefusalAsync(await PostAsync(Path, JsonNamingTwice(Valid(), "prompt"), Bearer))).GetProperty("error");
+
+        Assert.Equal("invalid_request_error", error.GetProperty("type").GetString());
+        Assert.Contains("prompt", error.GetProperty("message").GetString());
+    }
+
+    [Theory]
+    [InlineData(Fault.ServerError, HttpStatusCode.InternalServerError)]
+    [InlineData(Fault.ContentFiltered, HttpStatusCode.BadRequest)]
+    public async Task A_fault_comes_after_the_request_is_checked_and_waits_for_one_the_fake_takes(Fault fault, HttpStatusCode status)
+    {
+        Fake.Fail(Path, fault, times: 1);
+        var noPrompt = Valid();
+        noPrompt.Remove("prompt");
+
+        var refused = (await RefusalAsync(await PostAsync(noPrompt))).GetProperty("error");
+        var faulted = await PostAsync(Valid());
+
+        Assert.Equal("missing_required_parameter", refused.GetProperty("code").GetString());
+        Assert.Equal(status, faulted.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(Valid())).StatusCode);
+    }
+
+    const string Path = "/v1/images/generations";
+
     static readonly (string, string) Bearer = ("Authorization", "Bearer " + FakeOpenAi.Key);
 
-    Task<HttpResponseMessage> PostAsync(JsonObject body) => PostAsync("/v1/images/generations", Json(body), Bearer);
+    Task<HttpResponseMessage> PostAsync(JsonObject body) => PostAsync(Path, Json(body), Bearer);
 }

@@ -73,13 +73,50 @@ public sealed class FakeSiliconFlowTests : FakeUpstreamTests<FakeSiliconFlow>
     [Fact]
     public async Task A_body_that_is_not_sent_as_json_is_a_400_in_siliconflows_error_shape()
     {
-        var error = await RefusalAsync(await PostAsync("/v1/images/generations", JsonAsText(Valid()), Bearer));
+        var error = await RefusalAsync(await PostAsync(Path, JsonAsText(Valid()), Bearer));
 
         Assert.Equal(FakeSiliconFlow.InvalidParameterCode, error.GetProperty("code").GetInt32());
         Assert.Contains("application/json", error.GetProperty("message").GetString());
     }
 
+    [Theory]
+    [InlineData(Fault.TaskGone)]
+    [InlineData(Fault.PaymentRequired)] // SiliconFlow's balance is a 403 (NoCredit)
+    [InlineData(Fault.ModerationBlocked)]
+    [InlineData(Fault.ConcurrencyLimit)]
+    [InlineData(Fault.EchoesKey)]
+    [InlineData(Fault.BothImageForms)]
+    public void A_fault_the_fake_does_not_show_is_refused_when_asked_for(Fault fault) => AssertRefused(Path, fault);
+
+    [Fact]
+    public async Task A_body_naming_a_member_twice_is_a_400_in_siliconflows_error_shape()
+    {
+        var error = await RefusalAsync(await PostAsync(Path, JsonNamingTwice(Valid(), "prompt"), Bearer));
+
+        Assert.Equal(FakeSiliconFlow.InvalidParameterCode, error.GetProperty("code").GetInt32());
+        Assert.Contains("prompt", error.GetProperty("message").GetString());
+    }
+
+    [Theory]
+    [InlineData(Fault.ServerError, HttpStatusCode.InternalServerError)]
+    [InlineData(Fault.NoCredit, HttpStatusCode.Forbidden)]
+    public async Task A_fault_comes_after_the_request_is_checked_and_waits_for_one_the_fake_takes(Fault fault, HttpStatusCode status)
+    {
+        Fake.Fail(Path, fault, times: 1);
+        var noSteps = Valid();
+        noSteps.Remove("num_inference_steps");
+
+        var refused = await RefusalAsync(await PostAsync(noSteps));
+        var faulted = await PostAsync(Valid());
+
+        Assert.Equal(FakeSiliconFlow.InvalidParameterCode, refused.GetProperty("code").GetInt32());
+        Assert.Equal(status, faulted.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(Valid())).StatusCode);
+    }
+
+    const string Path = "/v1/images/generations";
+
     static readonly (string, string) Bearer = ("Authorization", "Bearer " + FakeSiliconFlow.Key);
 
-    Task<HttpResponseMessage> PostAsync(JsonObject body) => PostAsync("/v1/images/generations", Json(body), Bearer);
+    Task<HttpResponseMessage> PostAsync(JsonObject body) => PostAsync(Path, Json(body), Bearer);
 }

@@ -21,6 +21,14 @@ public abstract class FakeUpstreamTests<TFake> : IAsyncLifetime where TFake : Fa
         return _client.SendAsync(request);
     }
 
+    /// <summary>GETs <paramref name="url"/>, with <paramref name="auth"/> if given, reading no more than the headers.</summary>
+    protected Task<HttpResponseMessage> GetAsync(string url, (string Name, string Value)? auth = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, url);
+        if (auth is var (name, value)) request.Headers.TryAddWithoutValidation(name, value);
+        return _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+    }
+
     protected static HttpContent Json(JsonObject body) => JsonContent.Create(body);
 
     /// <summary>JSON that says it is something else (as a client that forgets the content type sends it).</summary>
@@ -32,6 +40,21 @@ public abstract class FakeUpstreamTests<TFake> : IAsyncLifetime where TFake : Fa
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == status, $"{(int)response.StatusCode}, not {(int)status}: {body}");
         return JsonDocument.Parse(body).RootElement;
+    }
+
+    /// <summary>Checks that <see cref="FakeUpstream.Fail"/> refuses a fault the fake does not show at <paramref name="path"/>, naming both.</summary>
+    protected void AssertRefused(string path, Fault fault)
+    {
+        var refused = Assert.Throws<ArgumentException>(() => Fake.Fail(path, fault));
+        Assert.Contains(fault.ToString(), refused.Message);
+        Assert.Contains(typeof(TFake).Name, refused.Message);
+    }
+
+    /// <summary>A JSON body that names <paramref name="member"/> twice, as a hand-built body can.</summary>
+    protected static HttpContent JsonNamingTwice(JsonObject body, string member)
+    {
+        var json = body.ToJsonString();
+        return new StringContent(json.Insert(json.Length - 1, $",\"{member}\":{body[member]!.ToJsonString()}"), System.Text.Encoding.UTF8, "application/json");
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
