@@ -113,16 +113,9 @@ public sealed class FakeOpenAiTests : FakeUpstreamTests<FakeOpenAi>
     [InlineData(Fault.ContentFiltered, HttpStatusCode.BadRequest)]
     public async Task A_fault_comes_after_the_request_is_checked_and_waits_for_one_the_fake_takes(Fault fault, HttpStatusCode status)
     {
-        Fake.Fail(Path, fault, times: 1);
-        var noPrompt = Valid();
-        noPrompt.Remove("prompt");
+        var refused = await AssertFaultWaitsForARequestTakenAsync(Path, Bearer, Valid(), "prompt", fault, status);
 
-        var refused = (await RefusalAsync(await PostAsync(noPrompt))).GetProperty("error");
-        var faulted = await PostAsync(Valid());
-
-        Assert.Equal("missing_required_parameter", refused.GetProperty("code").GetString());
-        Assert.Equal(status, faulted.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await PostAsync(Valid())).StatusCode);
+        Assert.Equal("missing_required_parameter", refused.GetProperty("error").GetProperty("code").GetString());
     }
 
     const string Path = "/v1/images/generations";

@@ -102,16 +102,9 @@ public sealed class FakeSiliconFlowTests : FakeUpstreamTests<FakeSiliconFlow>
     [InlineData(Fault.NoCredit, HttpStatusCode.Forbidden)]
     public async Task A_fault_comes_after_the_request_is_checked_and_waits_for_one_the_fake_takes(Fault fault, HttpStatusCode status)
     {
-        Fake.Fail(Path, fault, times: 1);
-        var noSteps = Valid();
-        noSteps.Remove("num_inference_steps");
-
-        var refused = await RefusalAsync(await PostAsync(noSteps));
-        var faulted = await PostAsync(Valid());
+        var refused = await AssertFaultWaitsForARequestTakenAsync(Path, Bearer, Valid(), "num_inference_steps", fault, status);
 
         Assert.Equal(FakeSiliconFlow.InvalidParameterCode, refused.GetProperty("code").GetInt32());
-        Assert.Equal(status, faulted.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await PostAsync(Valid())).StatusCode);
     }
 
     const string Path = "/v1/images/generations";

@@ -50,6 +50,25 @@ public abstract class FakeUpstreamTests<TFake> : IAsyncLifetime where TFake : Fa
         Assert.Contains(typeof(TFake).Name, refused.Message);
     }
 
+    /// <summary>
+    /// A fault set on <paramref name="path"/> comes after the request is checked and waits for one the fake takes: a body
+    /// without <paramref name="required"/> gets the fake's refusal (returned, for its shape), the next valid body the
+    /// fault's <paramref name="faultStatus"/>, and the one after that the usual 200.
+    /// </summary>
+    protected async Task<JsonElement> AssertFaultWaitsForARequestTakenAsync(string path, (string Name, string Value) auth, JsonObject valid,
+        string required, Fault fault, HttpStatusCode faultStatus)
+    {
+        Fake.Fail(path, fault, times: 1);
+        var incomplete = valid.DeepClone().AsObject();
+        incomplete.Remove(required);
+
+        var refused = await RefusalAsync(await PostAsync(path, Json(incomplete), auth));
+
+        Assert.Equal(faultStatus, (await PostAsync(path, Json(valid), auth)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(path, Json(valid), auth)).StatusCode);
+        return refused;
+    }
+
     /// <summary>A JSON body that names <paramref name="member"/> twice, as a hand-built body can.</summary>
     protected static HttpContent JsonNamingTwice(JsonObject body, string member)
     {
