@@ -129,3 +129,28 @@ public sealed class NoAdminKeyTests(NoAdminKeyFixture app) : IClassFixture<NoAdm
         Assert.Equal("The admin key is not valid.", error.GetProperty("message").GetString());
     }
 }
+
+/// <summary>The app with its log kept, for one test of what a flood of wrong admin keys writes.</summary>
+public sealed class KeptLogFixture : AppFixture
+{
+    protected override bool KeepsLogs => true;
+}
+
+public sealed class AdminKeyGuessTests(KeptLogFixture app) : IClassFixture<KeptLogFixture>
+{
+    [Fact]
+    public async Task A_flood_of_wrong_admin_keys_logs_one_line_a_minute_naming_the_client_and_never_a_key()
+    {
+        for (var attempt = 0; attempt < 30; attempt++)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, "/api/config/token") { Headers = { { "X-Admin-Key", $"guess-{attempt:D4}" } } };
+            Assert.Equal(HttpStatusCode.Unauthorized, (await app.Client.SendAsync(request)).StatusCode);
+        }
+
+        var line = Assert.Single(app.Logs, line => line.Contains("the admin key is not valid"));
+        Assert.StartsWith("Warning ", line);
+        Assert.Contains("GET /api/config/token from", line);
+        Assert.Contains("(0 more refused since the last such line; those of the next 00:01:00 are counted, not logged)", line);
+        Assert.DoesNotContain(app.Logs, logged => logged.Contains("guess-"));
+    }
+}

@@ -7,10 +7,12 @@ namespace Functions.Tokens;
 /// The admin-key rule: X-Admin-Key must hold the admin key (compared in constant time). The config functions always
 /// ask for it; the image and file deletes when <see cref="AuthOptions.ImageDeleteNeedsAdminKey"/> is on.
 /// </summary>
-public sealed class AdminOnly(AdminKey adminKey, IOptions<AuthOptions> auth, ILogger<AdminOnly> logger)
+public sealed class AdminOnly(AdminKey adminKey, IOptions<AuthOptions> auth, TimeProvider clock, ILogger<AdminOnly> logger)
 {
     public const string Header = "X-Admin-Key";
     public const string Challenge = $"AdminKey header=\"{Header}\"";
+
+    readonly LogWindow _wrongKeys = new(clock, TimeSpan.FromMinutes(1));
 
     /// <summary>Null when the caller holds the admin key; else the kioai 401 to answer (400 when the header comes more than once).</summary>
     public async Task<JsonHttpResult<ErrorResponse>?> RejectAsync(HttpRequest request) =>
@@ -32,10 +34,11 @@ public sealed class AdminOnly(AdminKey adminKey, IOptions<AuthOptions> auth, ILo
             return (StatusCodes.Status400BadRequest, $"The {Header} header appears more than once; send the admin key once.");
         var presented = request.Headers[Header].ToString();
         if (await adminKey.IsValidAsync(presented, request.HttpContext.RequestAborted)) return null;
-        // A wrong key may be someone guessing: the log says where from (never the key).
-        if (!string.IsNullOrEmpty(presented))
-            logger.LogWarning("Request {Method} {Path} from {Client} refused: the admin key is not valid", request.Method, request.Path,
-                request.HttpContext.Connection.RemoteIpAddress);
+        // A wrong key may be someone guessing: the log says where from (never the key), once a minute at most.
+        if (!string.IsNullOrEmpty(presented) && _wrongKeys.ShouldLog(out var heldBack))
+            logger.LogWarning("Request {Method} {Path} from {Client} refused: the admin key is not valid ({HeldBack} more refused since the last such line; " +
+                "those of the next {Window} are counted, not logged)", request.Method, request.Path, request.HttpContext.Connection.RemoteIpAddress, heldBack,
+                _wrongKeys.Length);
         // A 401 names its challenge (RFC 9110): a scheme of our own, since the key goes in a header of its own.
         request.HttpContext.Response.Headers.WWWAuthenticate = Challenge;
         return (StatusCodes.Status401Unauthorized,
