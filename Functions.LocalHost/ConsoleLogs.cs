@@ -6,15 +6,20 @@ static class ConsoleLogs
     /// <summary>
     /// Each line stamped with its UTC time and, when a request led to it, the request's path and id (its answer's
     /// X-Request-Id), to set beside a client's report; the Durable Task framework's per-step lines (6 to 8 a job) only
-    /// from warnings up, as the app logs each job's end itself.
+    /// from warnings up, as the app logs each job's end itself, and without its errors once the stop cut the worker off.
     /// </summary>
-    public static ILoggingBuilder UseLocalHostConsole(this ILoggingBuilder logging) => logging
-        .Configure(factory => factory.ActivityTrackingOptions = ActivityTrackingOptions.None) // no trace and span ids: nothing exports them
-        .AddSimpleConsole(console =>
-        {
-            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            console.UseUtcTimestamp = true;
-            console.IncludeScopes = true; // ASP.NET Core's request scope: "=> ConnectionId:… => RequestPath:… RequestId:…"
-        })
-        .AddFilter("Microsoft.DurableTask", LogLevel.Warning);
+    public static ILoggingBuilder UseLocalHostConsole(this ILoggingBuilder logging)
+    {
+        var cutOff = new WorkerCutOff();
+        logging.Services.AddSingleton(cutOff);
+        return logging
+            .Configure(factory => factory.ActivityTrackingOptions = ActivityTrackingOptions.None) // no trace and span ids: nothing exports them
+            .AddSimpleConsole(console =>
+            {
+                console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                console.UseUtcTimestamp = true;
+                console.IncludeScopes = true; // ASP.NET Core's request scope: "=> ConnectionId:… => RequestPath:… RequestId:…"
+            })
+            .AddFilter("Microsoft.DurableTask", level => level >= LogLevel.Warning && !(level == LogLevel.Error && cutOff.Happened));
+    }
 }

@@ -80,7 +80,7 @@ public sealed class DurableSidecar(IConfiguration configuration, HostJson hostJs
     }
 
     /// <summary>Lets the work under way be completed and takes no more (<see cref="SidecarOrchestrationService.DrainAsync"/>); before the worker stops.</summary>
-    public Task DrainAsync(CancellationToken cancellationToken) => _engine?.DrainAsync(cancellationToken) ?? Task.CompletedTask;
+    public Task<bool> DrainAsync(CancellationToken cancellationToken) => _engine?.DrainAsync(cancellationToken) ?? Task.FromResult(true);
 
     // Stopping the sidecar's host stops its dispatchers and the engine (see SidecarOrchestrationService).
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -10,8 +10,8 @@ namespace Functions.LocalHost;
 /// to stop, not when this service's turn comes: the server stops first, and waits for the requests under way (up to
 /// the whole shutdown bound), during which the engine would still take new work and the drain would get no time.
 /// </summary>
-sealed class StartedOnceSidecarListens(Func<IHostedService> create, SidecarReadiness ready, Func<CancellationToken, Task> drain,
-    IHostApplicationLifetime lifetime, ILogger<StartedOnceSidecarListens> logger) : IHostedService, IDisposable
+sealed class StartedOnceSidecarListens(Func<IHostedService> create, SidecarReadiness ready, Func<CancellationToken, Task<bool>> drain,
+    WorkerCutOff? cutOff, IHostApplicationLifetime lifetime, ILogger<StartedOnceSidecarListens> logger) : IHostedService, IDisposable
 {
     /// <summary>Within <see cref="ListenAddress.ShutdownBound"/>, leaving the worker and the sidecar time to stop.</summary>
     public static readonly TimeSpan DrainBound = TimeSpan.FromSeconds(2.5);
@@ -29,13 +29,13 @@ sealed class StartedOnceSidecarListens(Func<IHostedService> create, SidecarReadi
         var factory = services[index].ImplementationFactory
             ?? throw new InvalidOperationException("The Durable worker's hosted service is no longer registered through a factory.");
         services[index] = ServiceDescriptor.Singleton<IHostedService>(provider => new StartedOnceSidecarListens(
-            () => (IHostedService)factory(provider), ready, DrainOf(provider.GetService<DurableSidecar>()),
+            () => (IHostedService)factory(provider), ready, DrainOf(provider.GetService<DurableSidecar>()), provider.GetService<WorkerCutOff>(),
             provider.GetRequiredService<IHostApplicationLifetime>(),
             provider.GetRequiredService<ILogger<StartedOnceSidecarListens>>()));
     }
 
     // Resolved with the wrapper, not at the stop: under WebApplicationFactory the provider may be disposed by then.
-    static Func<CancellationToken, Task> DrainOf(DurableSidecar? sidecar) => token => sidecar?.DrainAsync(token) ?? Task.CompletedTask;
+    static Func<CancellationToken, Task<bool>> DrainOf(DurableSidecar? sidecar) => token => sidecar?.DrainAsync(token) ?? Task.FromResult(true);
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -49,7 +49,10 @@ sealed class StartedOnceSidecarListens(Func<IHostedService> create, SidecarReadi
     {
         if (_worker is null) return; // not started: nothing runs
         using var bound = new CancellationTokenSource(DrainBound);
-        try { await drain(bound.Token); }
+        try
+        {
+            if (!await drain(bound.Token)) cutOff?.Mark();
+        }
         catch (ObjectDisposedException) { } // the host was disposed meanwhile (WebApplicationFactory stops and disposes at once): nothing to drain
     }
 

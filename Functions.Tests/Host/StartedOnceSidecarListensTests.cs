@@ -13,7 +13,7 @@ namespace Functions.Tests.Host;
 public sealed class StartedOnceSidecarListensTests
 {
     static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
-    static readonly Func<CancellationToken, Task> NoDrain = _ => Task.CompletedTask;
+    static readonly Func<CancellationToken, Task<bool>> NoDrain = _ => Task.FromResult(true);
 
     [Fact]
     public async Task The_worker_is_made_and_started_only_once_the_sidecar_listens_and_stopped_with_the_host()
@@ -22,8 +22,9 @@ public sealed class StartedOnceSidecarListensTests
         var worker = new RecordingWorker();
         var made = 0;
         bool? drainedWhileTheWorkerRan = null;
+        var cutOff = new WorkerCutOff();
         using var service = new StartedOnceSidecarListens(() => { made++; return worker; }, ready,
-            _ => { drainedWhileTheWorkerRan = !worker.Stopped; return Task.CompletedTask; }, new Lifetime(), NullLogger<StartedOnceSidecarListens>.Instance);
+            _ => { drainedWhileTheWorkerRan = !worker.Stopped; return Task.FromResult(true); }, cutOff, new Lifetime(), NullLogger<StartedOnceSidecarListens>.Instance);
 
         await service.StartAsync(CancellationToken.None).WaitAsync(Bound);
         await Task.Delay(100);
@@ -36,15 +37,17 @@ public sealed class StartedOnceSidecarListensTests
         await service.StopAsync(CancellationToken.None).WaitAsync(Bound);
         Assert.True(worker.Stopped);
         Assert.True(drainedWhileTheWorkerRan);
+        Assert.False(cutOff.Happened);
     }
 
     [Fact]
-    public async Task A_drain_that_does_not_end_is_cut_at_its_bound_and_the_worker_still_stops()
+    public async Task A_drain_that_does_not_end_is_cut_at_its_bound_and_the_worker_still_stops_marked_as_cut_off()
     {
         var ready = new SidecarReadiness();
         var worker = new RecordingWorker();
-        using var service = new StartedOnceSidecarListens(() => worker, ready, token => Task.Delay(Timeout.Infinite, token).ContinueWith(_ => { }),
-            new Lifetime(), NullLogger<StartedOnceSidecarListens>.Instance);
+        var cutOff = new WorkerCutOff();
+        using var service = new StartedOnceSidecarListens(() => worker, ready, token => Task.Delay(Timeout.Infinite, token).ContinueWith(_ => false),
+            cutOff, new Lifetime(), NullLogger<StartedOnceSidecarListens>.Instance);
         await service.StartAsync(CancellationToken.None);
         ready.Started();
         await worker.Started.Task.WaitAsync(Bound);
@@ -53,6 +56,7 @@ public sealed class StartedOnceSidecarListensTests
         await service.StopAsync(CancellationToken.None).WaitAsync(Bound);
 
         Assert.True(worker.Stopped);
+        Assert.True(cutOff.Happened);
         Assert.InRange(clock.Elapsed, StartedOnceSidecarListens.DrainBound - TimeSpan.FromMilliseconds(100), Bound);
     }
 
@@ -61,7 +65,7 @@ public sealed class StartedOnceSidecarListensTests
     {
         var ready = new SidecarReadiness();
         var made = 0;
-        using var service = new StartedOnceSidecarListens(() => { made++; return new RecordingWorker(); }, ready, NoDrain, new Lifetime(),
+        using var service = new StartedOnceSidecarListens(() => { made++; return new RecordingWorker(); }, ready, NoDrain, null, new Lifetime(),
             NullLogger<StartedOnceSidecarListens>.Instance);
 
         await service.StartAsync(CancellationToken.None);
@@ -75,7 +79,7 @@ public sealed class StartedOnceSidecarListensTests
     [Fact]
     public async Task A_stop_without_a_start_stops_nothing()
     {
-        using var service = new StartedOnceSidecarListens(() => new RecordingWorker(), new SidecarReadiness(), NoDrain, new Lifetime(),
+        using var service = new StartedOnceSidecarListens(() => new RecordingWorker(), new SidecarReadiness(), NoDrain, null, new Lifetime(),
             NullLogger<StartedOnceSidecarListens>.Instance);
 
         await service.StopAsync(CancellationToken.None).WaitAsync(Bound); // the host stops every service it made, started or not
@@ -86,7 +90,7 @@ public sealed class StartedOnceSidecarListensTests
     {
         var ready = new SidecarReadiness();
         var lifetime = new Lifetime();
-        using var service = new StartedOnceSidecarListens(() => new FailsWhileRunning(), ready, NoDrain, lifetime, NullLogger<StartedOnceSidecarListens>.Instance);
+        using var service = new StartedOnceSidecarListens(() => new FailsWhileRunning(), ready, NoDrain, null, lifetime, NullLogger<StartedOnceSidecarListens>.Instance);
 
         await service.StartAsync(CancellationToken.None);
         ready.Started();
@@ -100,7 +104,7 @@ public sealed class StartedOnceSidecarListensTests
     {
         var ready = new SidecarReadiness();
         var lifetime = new Lifetime();
-        using var service = new StartedOnceSidecarListens(() => throw new InvalidOperationException("no worker"), ready, NoDrain, lifetime,
+        using var service = new StartedOnceSidecarListens(() => throw new InvalidOperationException("no worker"), ready, NoDrain, null, lifetime,
             NullLogger<StartedOnceSidecarListens>.Instance);
 
         await service.StartAsync(CancellationToken.None);
