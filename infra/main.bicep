@@ -29,14 +29,20 @@ param alwaysReadyHttpInstances int = 0
 @maxValue(1000)
 param alwaysReadyDurableInstances int = 0
 
-@description('Memory per instance (MB): 512, 2048 or 4096.')
-@allowed([512, 2048, 4096])
+// Not Flex's 512: the app's image checks alone may hold 600 MB (Generation:DecodeBudgetMegapixels at its least, 150),
+// beside about 130 MB idle, and an instance's memory is shared with the Functions host.
+@description('Memory per instance (MB): 2048 or 4096.')
+@allowed([2048, 4096])
 param instanceMemoryMB int = 2048
 
 @description('How long Log Analytics keeps logs (days).')
 @minValue(30)
 @maxValue(730)
 param logRetentionDays int = 30
+
+// The contracts have both deletes anonymous, so the app's default is off; a public app lets anyone delete every image.
+@description('Whether DELETE /api/images/{id} and DELETE /api/v1/files/{file_id} need the admin key (Auth:ImageDeleteNeedsAdminKey).')
+param imageDeleteNeedsAdminKey bool = false
 
 @description('Public base URL for links the API returns (a custom domain or front door); empty: the request host.')
 param publicBaseUrl string = ''
@@ -170,6 +176,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         // Only what differs in Azure: every other setting keeps the default its options class gives (README, "Settings").
         { name: 'Auth__AdminKey', value: adminKey }
         { name: 'Api__PublicBaseUrl', value: publicBaseUrl }
+        { name: 'Auth__ImageDeleteNeedsAdminKey', value: string(imageDeleteNeedsAdminKey) }
       ]
     }
   }

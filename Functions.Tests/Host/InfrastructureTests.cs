@@ -77,6 +77,15 @@ public sealed partial class InfrastructureTests
     }
 
     [Fact]
+    public void An_instance_has_room_for_the_image_checks_and_the_deployment_chooses_whether_deletes_need_the_admin_key()
+    {
+        // The image checks may hold 600 MB at the least decode budget (GenerationOptions): Flex's 512 MB instance is too small.
+        Assert.Matches(@"@allowed\(\[2048, 4096\]\)\s*\nparam instanceMemoryMB int = 2048", Code);
+        Assert.Matches(@"param imageDeleteNeedsAdminKey bool = false", Code); // the contracts' anonymous deletes, unless the deployment says otherwise
+        Assert.Contains("{ name: 'Auth__ImageDeleteNeedsAdminKey', value: string(imageDeleteNeedsAdminKey) }", Code);
+    }
+
+    [Fact]
     public void The_local_sample_is_an_isolated_worker_app_on_the_storage_emulator()
     {
         using var sample = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryRoot.Path, "local.settings.sample.json")));
