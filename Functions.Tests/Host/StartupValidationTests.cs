@@ -12,6 +12,9 @@ public sealed class StartupValidationTests
     [InlineData("Models:mine:Provider", "openAI", "Models:mine:Provider is 'openAI'")]
     [InlineData("Models:grok:TakesRefrence", "false", "Models:grok:TakesRefrence is not a setting of a model; a model has Provider")]
     [InlineData("Auth:AdminKey", "short-key", "Auth:AdminKey must be at least 16 characters")]
+    [InlineData("Auth:AdminKey", "process-admin-key-pad ", "Auth:AdminKey must not begin or end with whitespace")] // Kestrel trims a header's ends: 401 for ever
+    [InlineData("Auth:AdminKey", "\tprocess-admin-key-pad", "Auth:AdminKey must not begin or end with whitespace")]
+    [InlineData("Auth:AdminKey", "process-admin\u0001key-pad", "Auth:AdminKey must not begin or end with whitespace, nor hold control characters")]
     [InlineData("Upstream:MaxRetryDelaySeconds", "0.5", "RetryBaseDelaySeconds must be 0 or more and at most MaxRetryDelaySeconds")]
     [InlineData("Generation:DecodeBudgetMegapixels", "149", "Generation:DecodeBudgetMegapixels must be at least 150")]
     [InlineData("Generation:UploadBudgetMegabytes", "40", "Generation:UploadBudgetMegabytes must be at least 41")]

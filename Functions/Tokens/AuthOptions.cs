@@ -28,5 +28,8 @@ public sealed class AuthOptions
         services.AddOptions<AuthOptions>().BindConfiguration(Section)
             .Validate(o => o.AdminKey is not { Length: > 0 and < MinAdminKeyLength },
                 $"Auth:AdminKey must be at least {MinAdminKeyLength} characters: it guards every upstream token, and wrong keys are not throttled.")
+            // Kestrel trims a header value's ends, and a header cannot carry control characters: such a key could never be sent.
+            .Validate(o => o.AdminKey is not { Length: > 0 } key || (key.Trim() == key && !key.Any(char.IsControl)),
+                "Auth:AdminKey must not begin or end with whitespace, nor hold control characters: no X-Admin-Key header could carry it.")
             .ValidateOnStart();
 }

@@ -64,7 +64,7 @@ public sealed class ConfigTokenFunctions(UpstreamTokens tokens, AdminOnly admin,
             if (Validate(document!.RootElement, out var token) is { } error) return KioaiErrors.BadRequest(error);
             await AuditedAsync(request, provider, "save", async () =>
             {
-                await tokens.SetAsync(provider, token!, request.HttpContext.RequestAborted);
+                await tokens.SetAsync(provider, token!, CancellationToken.None);
                 return true;
             });
             logger.LogInformation("The {Provider} token was saved (by a holder of the admin key, from {Client})", provider, request.HttpContext.Connection.RemoteIpAddress);
@@ -76,12 +76,13 @@ public sealed class ConfigTokenFunctions(UpstreamTokens tokens, AdminOnly admin,
     async Task<Results<Ok<SuccessResponse>, JsonHttpResult<ErrorResponse>>> DeleteAsync(HttpRequest request, string provider)
     {
         if (await RefuseAsync(request, provider) is { } refused) return refused;
-        var removed = await AuditedAsync(request, provider, "removal", () => tokens.DeleteAsync(provider, request.HttpContext.RequestAborted));
+        var removed = await AuditedAsync(request, provider, "removal", () => tokens.DeleteAsync(provider, CancellationToken.None));
         if (removed) logger.LogInformation("The {Provider} token was removed (by a holder of the admin key, from {Client})", provider, request.HttpContext.Connection.RemoteIpAddress);
         return TypedResults.Ok(new SuccessResponse(true, removed ? "Token removed." : "No token was saved."));
     }
 
-    // A change storage did not confirm may still land (slow, not down): the audit trail says who asked for it.
+    // A change storage did not confirm may still land (slow, not down): the audit trail says who asked for it. A change
+    // once asked for is not cut off by a client that goes: made unseen, it would miss the audit trail.
     async Task<T> AuditedAsync<T>(HttpRequest request, string provider, string change, Func<Task<T>> write)
     {
         try

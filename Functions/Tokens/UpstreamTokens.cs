@@ -10,6 +10,8 @@ namespace Functions.Tokens;
 /// Upstream tokens, one row per provider in the settings table; a token saved here wins over one in app settings
 /// (<c>Providers:{Name}:Token</c>), which serves when none is saved. Reads are cached briefly, so that a generate does
 /// not pay a storage read; a change made here shows at once, one made on another instance within <see cref="CacheFor"/>.
+/// A change, confirmed or not, empties the provider's cache rather than filling it: concurrent changes are confirmed in
+/// any order, and one that failed may have landed, so only storage knows which token is saved.
 /// </summary>
 public sealed class UpstreamTokens([FromKeyedServices(StorageNames.SettingsTable)] TableClient settingsTable, StorageBootstrap bootstrap, IOptions<ProviderOptions> settings, TimeProvider clock)
 {
@@ -52,27 +54,42 @@ public sealed class UpstreamTokens([FromKeyedServices(StorageNames.SettingsTable
 
     public async Task SetAsync(string provider, string token, CancellationToken cancellationToken)
     {
-        await bootstrap.EnsureCreatedAsync(cancellationToken);
-        await settingsTable.UpsertEntityAsync(new TokenRow { PartitionKey = Partition, RowKey = provider, Value = token, UpdatedAt = clock.GetUtcNow() },
-            TableUpdateMode.Replace, cancellationToken);
-        Changed(provider, token);
+        try
+        {
+            await bootstrap.EnsureCreatedAsync(cancellationToken);
+            await settingsTable.UpsertEntityAsync(new TokenRow { PartitionKey = Partition, RowKey = provider, Value = token, UpdatedAt = clock.GetUtcNow() },
+                TableUpdateMode.Replace, cancellationToken);
+        }
+        finally
+        {
+            Changed(provider);
+        }
     }
 
-    /// <summary>Removes the token; false when none was set.</summary>
+    /// <summary>Removes the token; false when none was saved.</summary>
     public async Task<bool> DeleteAsync(string provider, CancellationToken cancellationToken)
     {
-        await bootstrap.EnsureCreatedAsync(cancellationToken);
-        var deleted = await settingsTable.DeleteEntityAsync(Partition, provider, ETag.All, cancellationToken);
-        Changed(provider, null);
-        return deleted.Status != StatusCodes.Status404NotFound;
+        try
+        {
+            await bootstrap.EnsureCreatedAsync(cancellationToken);
+            // Read first: the delete's own 404 also comes when the storage client's retry follows a try that landed.
+            var saved = await settingsTable.GetEntityIfExistsAsync<TokenRow>(Partition, provider, select: ["RowKey"], cancellationToken: cancellationToken);
+            if (!saved.HasValue) return false;
+            await settingsTable.DeleteEntityAsync(Partition, provider, ETag.All, cancellationToken);
+            return true;
+        }
+        finally
+        {
+            Changed(provider);
+        }
     }
 
-    void Changed(string provider, string? token)
+    void Changed(string provider)
     {
         lock (_changing)
         {
             _changes++;
-            _cache[provider] = (token, clock.GetUtcNow());
+            _cache.TryRemove(provider, out _);
         }
     }
 }
