@@ -33,6 +33,9 @@ public sealed class TemporaryDirectoryTests : IAsyncLifetime
         Assert.Equal(JsonValueKind.String, (await upload.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").ValueKind);
         foreach (var answer in new[] { generate, upload }) Assert.DoesNotContain(Missing, await answer.Content.ReadAsStringAsync());
         await Eventually.HoldsAsync(() => Task.FromResult(_app.FailLines.Count(line => line.Contains(Missing)) >= 2));
+        // The first with its stack, the second in one line: a full disk fails every large body until someone frees it.
+        Assert.Equal(2, _app.FailLines.Count(line => line.Contains(Missing)));
+        Assert.Single(_app.FailLines, line => line.Contains(Missing) && line.Contains("(the temporary directory's fault; its stack is logged once a minute)"));
         // Each failure's lines carry the request id its answer named (the console shows the request's scope).
         foreach (var answer in new[] { generate, upload })
             Assert.Contains(_app.Output, line => line.Contains("RequestId:" + Assert.Single(answer.Headers.GetValues("X-Request-Id"))));

@@ -30,6 +30,7 @@ public static class ServiceRegistration
         });
 
         services.AddSingleton(TimeProvider.System);
+        services.AddKeyedSingleton(nameof(TemporaryFiles), (provider, _) => new LogWindow(provider.GetRequiredService<TimeProvider>(), TimeSpan.FromMinutes(1)));
         services.AddAppStorage(configuration);
 
         services.AddSingleton<FileStore>();

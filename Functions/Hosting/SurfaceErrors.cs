@@ -77,6 +77,9 @@ public static class SurfaceErrors
         }
         else if (passing) // load, or an outage that passes: its stack says nothing more, and a burst of them buried the log
             logger.LogWarning("Request {Method} {Path} answered {Status} {Code}: {Reason}", context.Request.Method, context.Request.Path, status, code, FaultText.Of(error!));
+        else if (error is not null && TemporaryFiles.IsFault(error) && !TemporaryFiles.LogsStackOf(context))
+            logger.LogError("Request {Method} {Path} answered {Status} {Code}: {Reason} (the temporary directory's fault; its stack is logged once a minute)",
+                context.Request.Method, context.Request.Path, status, code, FaultText.Of(error));
         else if (status >= 500) logger.LogError(error, "Request {Method} {Path} failed", context.Request.Method, context.Request.Path);
         context.Response.Clear();
         context.Response.StatusCode = status;

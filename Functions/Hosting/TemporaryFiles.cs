@@ -11,6 +11,13 @@ public static class TemporaryFiles
     const int NoSpace = 28, ReadOnlyFileSystem = 30, QuotaExceeded = 122;
     const int WindowsDiskFull = unchecked((int)0x80070070), WindowsHandleDiskFull = unchecked((int)0x80070027);
 
+    /// <summary>
+    /// Whether this request's fault of the directory is logged with its stack: the first of a minute is; the others, one
+    /// line each, since a full disk fails every large body until someone frees it.
+    /// </summary>
+    public static bool LogsStackOf(HttpContext context) =>
+        context.RequestServices.GetKeyedService<LogWindow>(nameof(TemporaryFiles))?.ShouldLog(out _) ?? true;
+
     /// <summary>Whether the exception is the temporary directory's: missing, not writable, or full.</summary>
     public static bool IsFault(Exception e) =>
         e is DirectoryNotFoundException or UnauthorizedAccessException or PathTooLongException
