@@ -56,6 +56,9 @@ public sealed class ActivityFailureTests(AlwaysThrowingFixture app) : IClassFixt
         var job = await JobFailures.SubmitToFailureAsync(app.Client, AlwaysThrowingFixture.BreaksAtSubmit, "not sent again", seconds: 40);
 
         Assert.DoesNotContain("the seam always breaks", job.GetProperty("error").GetString());
+        // The advice to send it again comes once the job ends with it (a fallback's log line, where the job goes on, has none).
+        Assert.EndsWith("so it is not sent again. Send the request again (with a new Idempotency-Key, or DELETE this job first).",
+            job.GetProperty("error").GetString());
         app.Provider.Verify(p => p.SubmitAsync(It.Is<ProviderCall>(c => c.Input.Request.Prompt == AlwaysThrowingFixture.BreaksAtSubmit),
             It.IsAny<CancellationToken>()), Times.Once());
     }

@@ -94,8 +94,8 @@ public sealed class GenerationActivities(ModelCatalog catalog, ProviderSelector 
     // The failure trail names the model before it ("grok: ...").
     static UpstreamStep Interrupted() => new(Failure: new StepFailure(GenerationErrors.SubmitInterrupted,
         "the submit was cut off under way (the service stopped, or failed once it was sent); the upstream may " +
-        "have taken, and billed, it, so it is not sent again. Send the request again (with a new Idempotency-Key, or DELETE this job first).",
-        Retryable: true));
+        "have taken, and billed, it, so it is not sent again.", Retryable: true,
+        Advice: " Send the request again (with a new Idempotency-Key, or DELETE this job first)."));
 
     // The answer (maybe paid for) stands whether or not it is recorded: only a second run of this step would miss it.
     async Task RecordAsync(UpstreamCall call, SubmitClaim claim, UpstreamStep answer)

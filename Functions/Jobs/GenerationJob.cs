@@ -46,7 +46,8 @@ public sealed record UpstreamStep(string? TaskId = null, double? Progress = null
     string? CheckFailed = null);
 
 /// <summary>A generation failure as data, so the orchestrator decides (fallback or end) without exceptions crossing activities.</summary>
-public sealed record StepFailure(string Code, string Message, bool Retryable)
+/// <summary>A model's failure; <paramref name="Advice"/>, for the client, is added to the message only when the job ends with it (not in a fallback's line).</summary>
+public sealed record StepFailure(string Code, string Message, bool Retryable, string? Advice = null)
 {
     public static StepFailure Of(GenerationFailedException e) => new(e.Code, e.Message, e.Retryable);
 }

@@ -87,7 +87,7 @@ public static class GenerationOrchestrator
                 continue;
             }
             // The job ends here: say which model failed, and what happened to the ones before it.
-            return new UpstreamStep(Failure: failure with { Message = trail.Ended(failure.Message) });
+            return new UpstreamStep(Failure: failure with { Message = trail.Ended(failure.Message) + failure.Advice, Advice = null });
         }
         throw new InvalidOperationException("A job without models.");
     }
