@@ -220,6 +220,19 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
     }
 
     [Fact]
+    public async Task Five_deletes_of_one_generated_file_at_once_answer_one_200_and_four_404()
+    {
+        var generated = await app.GenerateAsync(new { prompt = "deleted five times at once" });
+        var fileId = generated.GetProperty("imageUrl").GetString()!.Split('/')[^2];
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => app.Client.DeleteAsync($"/api/v1/files/{fileId}")));
+
+        // Was: 200 and four 409 "still being stored" (the others found its bytes, but its row already gone).
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.NotFound, HttpStatusCode.NotFound, HttpStatusCode.NotFound, HttpStatusCode.NotFound],
+            answers.Select(a => a.StatusCode).Order());
+    }
+
+    [Fact]
     public async Task Forgetting_a_job_removes_its_inline_reference_copy_but_not_an_uploaded_reference()
     {
         var uploaded = (await (await UploadAsync(Png, "mine.png")).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("file_id").GetString()!;
