@@ -130,6 +130,8 @@ public sealed class ShutdownTests : IAsyncLifetime
             var answer = await waiting.WaitAsync(TimeSpan.FromSeconds(5));
 
             Assert.True(answer.StatusCode == HttpStatusCode.Accepted, $"{(int)answer.StatusCode} {await answer.Content.ReadAsStringAsync()}");
+            // The job as it is at the stop, its submit under way: was "queued", as it was scheduled.
+            Assert.Equal("running", (await answer.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"answered {clock.Elapsed} after SIGTERM");
             Assert.True(await stopped, $"still running {clock.Elapsed} after SIGTERM:\n{string.Join('\n', app.Output.TakeLast(30))}");
             job = answer.Headers.Location!.AbsolutePath;

@@ -206,8 +206,10 @@ public sealed class GenerateImage(
         catch (Exception e) when (JobEngineFaults.IsOutage(e)
                                   || (stopping.IsCancellationRequested && !cancellationToken.IsCancellationRequested && JobEngineFaults.IsCancellation(e)))
         {
-            // The job exists; losing sight of it while waiting must not make the client submit it again.
-            return Accepted(request, urls, job);
+            // The job exists; losing sight of it while waiting must not make the client submit it again. At a stop the engine
+            // still answers for a moment: the job as it is now (running, say), not as it was scheduled.
+            return Accepted(request, urls, stopping.IsCancellationRequested && !JobEngineFaults.IsOutage(e)
+                ? await submitter.NowOrAsync(durable, job, StopReadBound) : job);
         }
         if (deleted || current is null) return JobDeleted(new JobDeletedException(job.Id));
         if (!current.Status.IsTerminal()) return Accepted(request, urls, current); // as it is now: running, with its progress
@@ -218,6 +220,9 @@ public sealed class GenerateImage(
                 $"The image this Idempotency-Key produced (id {result.ImageId}) was deleted; send a new key to generate again.");
         return Succeeded(request, current.Request, result);
     }
+
+    /// <summary>How long a request waiting on its job at a stop spends reading the job once more, before it answers 202.</summary>
+    static readonly TimeSpan StopReadBound = TimeSpan.FromSeconds(0.5);
 
     /// <summary>How long the client waits: the sync bound (Generation:SyncWaitSeconds), or less when <c>Prefer: wait=n</c> asks.</summary>
     int WaitBound(PreferHeader prefer) => Math.Min(prefer.WaitSeconds ?? options.Value.SyncWaitSeconds, options.Value.SyncWaitSeconds);

@@ -71,6 +71,20 @@ public sealed class JobSubmitter(IdempotencyKeys keys, CancelRequests cancels, I
     public Task<(JobRecord? Job, bool Deleted)> WaitAsync(DurableTaskClient durable, string jobId, TimeSpan bound, CancellationToken cancellationToken) =>
         durable.WaitForJobAsync(jobId, cancels, bound, clock, cancellationToken);
 
+    /// <summary>The job as the engine has it now, read within <paramref name="bound"/>; <paramref name="known"/> when that read fails or finds none.</summary>
+    public async Task<JobRecord> NowOrAsync(DurableTaskClient durable, JobRecord known, TimeSpan bound)
+    {
+        using var cutOff = new CancellationTokenSource(bound, clock);
+        try
+        {
+            return await durable.GetJobAsync(known.Id, cancels, cutOff.Token) ?? known;
+        }
+        catch (Exception e) when (JobEngineFaults.IsFailure(e) || JobEngineFaults.IsCancellation(e) || StorageFaults.IsStorage(e))
+        {
+            return known;
+        }
+    }
+
     /// <summary>Schedules <paramref name="request"/> as job <paramref name="jobId"/> (<see cref="JobIds.New"/>), or answers for the job its idempotency key made.</summary>
     public async Task<Submission> SubmitAsync(DurableTaskClient durable, string jobId, GenerationRequest request, IReadOnlyList<PlannedModel> plan,
         IdempotencyRequest? idempotency, CancellationToken cancellationToken, bool referenceIsCopy = false)
