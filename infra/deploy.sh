@@ -42,8 +42,9 @@ if [ -n "$previous" ]; then
     --query "[?name=='Auth__AdminKey'].value" --output tsv) \
     || { echo "Could not read the admin key of $previous; nothing was changed." >&2; exit 1; }
 fi
-# A key under 16 characters no longer starts the app (Auth:AdminKey's rule): it is replaced by a new one too.
-if [ "${#key}" -lt 16 ]; then key=$(openssl rand -hex 24); new_key=1; fi
+# A key under 16 characters, or with whitespace at its ends, no longer starts the app (Auth:AdminKey's rules): it is
+# replaced by a new one too.
+if [ "${#key}" -lt 16 ] || [[ $key =~ ^[[:space:]] || $key =~ [[:space:]]$ ]]; then key=$(openssl rand -hex 24); new_key=1; fi
 
 # The key goes in a parameters file only this user can read, not on a command line that ps shows.
 secret=$(mktemp)

@@ -58,7 +58,7 @@ public sealed class GenerateImage(
         var (document, failure, body, share) = await RequestBody.ReadJsonAsync(request, GenerateImageValidator.MaxBodyBytes,
             (bytes, token) => memory.AcquireAsync(UploadBudget.HeldByGenerateBody(bytes), token), cancellationToken);
         if (failure is not null) return KioaiErrors.Of(failure.Status, failure.Code, failure.Message);
-        using var heldShare = share; // a large body's: until its reference image is stored or used
+        using var heldShare = share; // a large body's: until the intake ends (generated inline, or its job scheduled)
         var idempotency = key is null ? null : new IdempotencyRequest(key, IdempotencyKeys.HashOf(body.Span));
         GenerateImageInput input;
         using (document)

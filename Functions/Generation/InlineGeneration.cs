@@ -8,7 +8,7 @@ namespace Functions.Generation;
 /// </summary>
 public sealed class InlineGeneration(ImageKeeper keeper, IOptions<UpstreamOptions> options, ILogger<InlineGeneration> logger)
 {
-    /// <summary>The longest the upstream calls may take inline: what the platform lets an answer take, less the store's own bound.</summary>
+    /// <summary>The longest the upstream calls may take inline: what the platform lets an answer take, less the store's bound and its cleanup's.</summary>
     public static readonly TimeSpan MaxChainBound =
         TimeSpan.FromSeconds(GenerationOptions.MaxAnswerSeconds) - ImageKeeper.InlineStoreBound - ImageKeeper.CleanupBound;
 

@@ -51,7 +51,7 @@ public static class SurfaceErrors
         }
         var (status, code, message, passing) = error switch
         {
-            // The server's minimum data rate (Kestrel's default: 240 bytes a second after a 5 s grace).
+            // The server's minimum data rate (Kestrel's default: 240 bytes a second after a 5 s grace), or a body gone silent (SilenceBoundBody).
             BadHttpRequestException { StatusCode: StatusCodes.Status408RequestTimeout } =>
                 (StatusCodes.Status408RequestTimeout, "request_timeout", "The request body arrived too slowly; send it at a steady rate.", false),
             BadHttpRequestException bad => (bad.StatusCode, "bad_request", bad.Message, false),

@@ -21,7 +21,7 @@ public sealed class GenerationActivities(ModelCatalog catalog, ProviderSelector 
     [Function(Submit)]
     public async Task<UpstreamStep> SubmitGeneration([ActivityTrigger] UpstreamCall call, [DurableClient] DurableTaskClient client)
     {
-        // A job the engine started after its cancel (DurableJobs.WasCanceledAsync) calls no upstream: it is terminated again, now that it runs.
+        // A job the engine started after its cancel (DurableJobs.WasCanceled) calls no upstream: it is terminated again, now that it runs.
         var job = await client.GetInstanceAsync(call.JobId, getInputsAndOutputs: true);
         if (DurableJobs.WasCanceled(job))
         {

@@ -45,8 +45,10 @@ public sealed record ReadyImage(string Url, ApiDebugInfo Debug);
 public sealed record UpstreamStep(string? TaskId = null, double? Progress = null, ReadyImage? Ready = null, JobResult? Stored = null, StepFailure? Failure = null,
     string? CheckFailed = null);
 
-/// <summary>A generation failure as data, so the orchestrator decides (fallback or end) without exceptions crossing activities.</summary>
-/// <summary>A model's failure; <paramref name="Advice"/>, for the client, is added to the message only when the job ends with it (not in a fallback's line).</summary>
+/// <summary>
+/// A generation failure as data, so the orchestrator decides (fallback or end) without exceptions crossing activities;
+/// <paramref name="Advice"/>, for the client, is added to the message only when the job ends with it (not in a fallback's line).
+/// </summary>
 public sealed record StepFailure(string Code, string Message, bool Retryable, string? Advice = null)
 {
     public static StepFailure Of(GenerationFailedException e) => new(e.Code, e.Message, e.Retryable);
