@@ -60,7 +60,15 @@ if [ -n "${AppName:-}" ]; then params+=(--parameters appName="$AppName"); fi
 az deployment group create --resource-group "$group" --name main --template-file infra/main.bicep "${params[@]}" --output none
 # Now, not at the end: the app holds it from here on, and a failed upload must not leave it unseen (a run after that
 # reads it back and prints nothing).
-if [ -n "$new_key" ]; then echo "Admin key (shown once; header X-Admin-Key): $key"; fi
+if [ -n "$new_key" ]; then
+  if [ -t 1 ]; then
+    echo "Admin key (shown once; header X-Admin-Key): $key"
+  else
+    # Not a terminal: a CI job's log would keep the key. It goes to a file only this user can read instead.
+    (umask 077 && printf '%s\n' "$key" > artifacts/admin-key)
+    echo "Admin key (header X-Admin-Key) written to artifacts/admin-key, readable by this user only"
+  fi
+fi
 app=$(required_output functionAppName)
 url=$(required_output functionAppUrl)
 
