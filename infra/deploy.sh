@@ -64,9 +64,11 @@ if [ -n "$new_key" ]; then
   if [ -t 1 ]; then
     echo "Admin key (shown once; header X-Admin-Key): $key"
   else
-    # Not a terminal: a CI job's log would keep the key. It goes to a file only this user can read instead.
-    (umask 077 && printf '%s\n' "$key" > artifacts/admin-key)
-    echo "Admin key (header X-Admin-Key) written to artifacts/admin-key, readable by this user only"
+    # Not a terminal: a CI job's log would keep the key. It goes to a new file (mktemp makes it 0600), not in artifacts/,
+    # which a pipeline may upload.
+    key_file=$(mktemp "${TMPDIR:-/tmp}/imggen-admin-key.XXXXXX")
+    printf '%s\n' "$key" > "$key_file"
+    echo "Admin key (header X-Admin-Key) written to $key_file, readable by this user only"
   fi
 fi
 app=$(required_output functionAppName)

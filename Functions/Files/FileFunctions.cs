@@ -41,26 +41,35 @@ public sealed class FileFunctions(FileStore files, ImageHistory history, TimePro
         // its bytes were gone.
         if (file!.Kind == FileKinds.Generated && await history.DeleteByKeyAsync(file.HistoryKey, CancellationToken.None) is null
             && clock.GetUtcNow() - file.CreatedAt < OrphanFiles.MinimumAge)
-            return await RemovedByAnotherDeleteAsync(file_id) ? NotFound(file_id) : KiapiErrors.Of(StatusCodes.Status409Conflict,
+            return await RemovedByAnotherDeleteAsync(file_id, cancellationToken) ? NotFound(file_id) : KiapiErrors.Of(StatusCodes.Status409Conflict,
                 $"File {file_id} is a generated image without its history entry: still being stored, or its image being deleted right now; " +
                 "delete it once its generation has answered or its job has ended");
         if (!await files.DeleteAsync(file_id, CancellationToken.None)) return NotFound(file_id);
         return TypedResults.Json(new KiapiFileDeleted(true, file_id), AppJsonContext.Api.KiapiFileDeleted);
     }
 
-    /// <summary>How long a DELETE that found the row gone waits for another DELETE, which took the row, to remove the bytes.</summary>
-    static readonly TimeSpan AnotherDeleteBound = TimeSpan.FromSeconds(1);
+    /// <summary>How long, storage reads included, a DELETE that found the row gone waits for another DELETE, which took the row, to remove the bytes.</summary>
+    static readonly TimeSpan AnotherDeleteBound = TimeSpan.FromSeconds(2);
 
     // Five DELETEs of one generated file at once: the one that took its row removes its bytes a moment later. The others
-    // found the bytes but no row, as for an image still being stored, and answered 409; an upload's answered 404.
-    async Task<bool> RemovedByAnotherDeleteAsync(string fileId)
+    // found the bytes but no row, as for an image still being stored, and answered 409; an upload's answered 404. Only
+    // looking now (nothing is written), so a client that goes away ends the wait.
+    async Task<bool> RemovedByAnotherDeleteAsync(string fileId, CancellationToken cancellationToken)
     {
-        for (var waited = TimeSpan.Zero; waited < AnotherDeleteBound; waited += TimeSpan.FromMilliseconds(100))
+        using var timeout = new CancellationTokenSource(AnotherDeleteBound, clock);
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
         {
-            if (await files.GetAsync(fileId, CancellationToken.None) is null) return true;
-            await Task.Delay(TimeSpan.FromMilliseconds(100), clock);
+            while (true)
+            {
+                if (await files.GetAsync(fileId, bound.Token) is null) return true;
+                await Task.Delay(TimeSpan.FromMilliseconds(100), clock, bound.Token);
+            }
         }
-        return false;
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return false; // still there at the bound: being stored, most likely
+        }
     }
 
     async Task<(StoredFile? File, JsonHttpResult<KiapiValidationError>? Invalid, JsonHttpResult<KiapiError>? NotFound)> FindAsync(

@@ -206,10 +206,11 @@ public sealed class GenerateImage(
         catch (Exception e) when (JobEngineFaults.IsOutage(e)
                                   || (stopping.IsCancellationRequested && !cancellationToken.IsCancellationRequested && JobEngineFaults.IsCancellation(e)))
         {
-            // The job exists; losing sight of it while waiting must not make the client submit it again. At a stop the engine
-            // still answers for a moment: the job as it is now (running, say), not as it was scheduled.
-            return Accepted(request, urls, stopping.IsCancellationRequested && !JobEngineFaults.IsOutage(e)
-                ? await submitter.NowOrAsync(durable, job, StopReadBound) : job);
+            // The job exists; losing sight of it while waiting must not make the client submit it again.
+            if (JobEngineFaults.IsOutage(e)) return Accepted(request, urls, job);
+            // At a stop the engine still answers for a moment: the job as it is now (running, say, or just ended), not as
+            // it was scheduled; as it was scheduled when that read fails.
+            (current, deleted) = await submitter.NowOrAsync(durable, job, StopReadBound);
         }
         if (deleted || current is null) return JobDeleted(new JobDeletedException(job.Id));
         if (!current.Status.IsTerminal()) return Accepted(request, urls, current); // as it is now: running, with its progress
