@@ -16,7 +16,7 @@ public static class TemporaryFiles
     /// line each, since a full disk fails every large body until someone frees it.
     /// </summary>
     public static bool LogsStackOf(HttpContext context) =>
-        context.RequestServices.GetKeyedService<LogWindow>(nameof(TemporaryFiles))?.ShouldLog(out _) ?? true;
+        context.RequestServices.GetKeyedService<LogWindow>(nameof(TemporaryFiles))?.ShouldLog() ?? true;
 
     /// <summary>Whether the exception is the temporary directory's: missing, not writable, or full.</summary>
     public static bool IsFault(Exception e) =>

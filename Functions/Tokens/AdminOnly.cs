@@ -7,12 +7,16 @@ namespace Functions.Tokens;
 /// The admin-key rule: X-Admin-Key must hold the admin key (compared in constant time). The config functions always
 /// ask for it; the image and file deletes when <see cref="AuthOptions.ImageDeleteNeedsAdminKey"/> is on.
 /// </summary>
-public sealed class AdminOnly(AdminKey adminKey, IOptions<AuthOptions> auth, TimeProvider clock, ILogger<AdminOnly> logger)
+public sealed class AdminOnly(AdminKey adminKey, IOptions<AuthOptions> auth, TimeProvider clock, ILogger<AdminOnly> logger) : IDisposable
 {
     public const string Header = "X-Admin-Key";
     public const string Challenge = $"AdminKey header=\"{Header}\"";
+    static readonly TimeSpan WrongKeyWindow = TimeSpan.FromMinutes(1);
 
-    readonly LogWindow _wrongKeys = new(clock, TimeSpan.FromMinutes(1));
+    // The wrong keys a window held back are counted at its end, so the size of a flood that stops is logged too.
+    readonly LogWindow _wrongKeys = new(clock, WrongKeyWindow, heldBack => logger.LogWarning(
+        "{Count} more requests were refused for a wrong admin key in the last {Window}, from {Clients}{Others}", heldBack.Count, WrongKeyWindow,
+        string.Join(", ", heldBack.Sources), heldBack.FromOthers > 0 ? $" and {heldBack.FromOthers} from other addresses" : ""));
 
     /// <summary>Null when the caller holds the admin key; else the kioai 401 to answer (400 when the header comes more than once).</summary>
     public async Task<JsonHttpResult<ErrorResponse>?> RejectAsync(HttpRequest request) =>
@@ -35,13 +39,15 @@ public sealed class AdminOnly(AdminKey adminKey, IOptions<AuthOptions> auth, Tim
         var presented = request.Headers[Header].ToString();
         if (await adminKey.IsValidAsync(presented, request.HttpContext.RequestAborted)) return null;
         // A wrong key may be someone guessing: the log says where from (never the key), once a minute at most.
-        if (!string.IsNullOrEmpty(presented) && _wrongKeys.ShouldLog(out var heldBack))
-            logger.LogWarning("Request {Method} {Path} from {Client} refused: the admin key is not valid ({HeldBack} more refused since the last such line; " +
-                "those of the next {Window} are counted, not logged)", request.Method, request.Path, request.HttpContext.Connection.RemoteIpAddress, heldBack,
-                _wrongKeys.Length);
+        var client = request.HttpContext.Connection.RemoteIpAddress?.ToString() ?? "an unknown address";
+        if (!string.IsNullOrEmpty(presented) && _wrongKeys.ShouldLog(client))
+            logger.LogWarning("Request {Method} {Path} from {Client} refused: the admin key is not valid (the others of the next {Window} " +
+                "are counted in one line at its end)", request.Method, request.Path, client, WrongKeyWindow);
         // A 401 names its challenge (RFC 9110): a scheme of our own, since the key goes in a header of its own.
         request.HttpContext.Response.Headers.WWWAuthenticate = Challenge;
         return (StatusCodes.Status401Unauthorized,
             string.IsNullOrEmpty(presented) ? $"This operation needs the admin key in the {Header} header." : "The admin key is not valid.");
     }
+
+    public void Dispose() => _wrongKeys.Dispose();
 }
