@@ -95,6 +95,18 @@ public sealed class GenerateImageTests(AppFixture app) : IClassFixture<AppFixtur
     }
 
     [Fact]
+    public async Task A_value_named_in_an_error_shows_its_control_and_bidi_characters_as_escapes()
+    {
+        var body = JsonSerializer.Serialize(new { prompt = "x", model = "\u202Egpt\r\nimage" });
+
+        var response = await app.Client.PostAsync("/api/images/generate", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        var message = (await AssertKioaiError(response, HttpStatusCode.BadRequest, "invalid_value")).GetProperty("message").GetString()!;
+        Assert.StartsWith(@"model '\u202Egpt\u000D\u000Aimage' is not one of: ", message);
+        Assert.DoesNotContain(message, c => char.IsControl(c) || Echo.IsBidiControl(c));
+    }
+
+    [Fact]
     public async Task A_body_of_more_json_values_than_the_bound_answers_400_before_it_is_parsed()
     {
         // Parsed, each value costs a dozen bytes of the parser's table: 8.5 million zeros within the size bound held

@@ -42,4 +42,18 @@ public sealed class EchoTests
     {
         Assert.Equal("the task failed: see gnp.exe here", Echo.Line("the task failed: see\u202Egnp.exe\u2066 here\u2069", 200));
     }
+
+    [Fact]
+    public void A_quoted_client_value_names_its_control_bidi_and_line_separator_characters_as_escapes()
+    {
+        Assert.Equal(@"1\u000A", Echo.Quote("1\n"));
+        Assert.Equal(@"\u202Egnp.exe\u2028x\u0000\u001B[31m", Echo.Quote("\u202Egnp.exe\u2028x\0\u001b[31m"));
+        Assert.Equal("café 😀 a b", Echo.Quote("café 😀 a b")); // letters, emoji and spaces as they are
+    }
+
+    [Fact]
+    public void A_quoted_value_is_cut_before_its_characters_are_escaped()
+    {
+        Assert.Equal(new string('x', 63) + @"\u202E… (70 characters)", Echo.Quote(new string('x', 63) + "\u202E" + "tail12"));
+    }
 }

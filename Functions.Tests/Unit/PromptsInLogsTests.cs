@@ -21,4 +21,25 @@ public sealed class PromptsInLogsTests
     [InlineData(null)]
     public void A_prompt_too_short_to_tell_apart_is_left(string? prompt) =>
         Assert.Equal("The cat was rejected", PromptsInLogs.Hide("The cat was rejected", prompt));
+
+    [Theory]
+    [InlineData("a secret plan  for the merger of two firms")] // two spaces
+    [InlineData("topsecret\tcodeword bluebird in the north")]
+    [InlineData("patient name\u202A John Doe, diagnosis attached")] // a bidi control
+    [InlineData("line one of the secret\nline two of the secret")]
+    public void A_prompt_of_many_lines_or_spaces_is_hidden_in_a_failure_s_one_line_message(string prompt)
+    {
+        var failure = new GenerationFailedException(GenerationErrors.UpstreamRejected, $"geminigen answered 400: The prompt '{prompt}' violates our policy");
+
+        Assert.Equal("geminigen answered 400: The prompt '<the prompt>' violates our policy", PromptsInLogs.Hide(failure.Message, prompt));
+    }
+
+    [Fact]
+    public void The_start_of_a_prompt_of_many_lines_is_hidden_in_a_failure_s_one_line_message()
+    {
+        const string prompt = "the first line of a long prompt\n\nand then its second, cut off by the upstream";
+        var failure = new GenerationFailedException(GenerationErrors.UpstreamRejected, "refused: 'the first line of a long prompt\n\nand then…'");
+
+        Assert.Equal("refused: '<the prompt>…'", PromptsInLogs.Hide(failure.Message, prompt));
+    }
 }

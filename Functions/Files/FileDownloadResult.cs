@@ -47,7 +47,7 @@ public sealed class FileDownloadResult(string fileId, FileStreamHttpResult file,
         response.Headers.Remove(HeaderNames.ContentDisposition);
         response.Headers.CacheControl = "no-store";
         var detail = response.StatusCode == StatusCodes.Status416RangeNotSatisfiable
-            ? $"Range {Echo.Of(httpContext.Request.Headers.Range.ToString())} selects no byte of the file's {size} bytes"
+            ? $"Range {Echo.Quote(httpContext.Request.Headers.Range.ToString())} selects no byte of the file's {size} bytes"
             : "A precondition of the request (If-Match, If-Unmodified-Since) does not hold for this file";
         await KiapiErrors.Of(response.StatusCode, detail).ExecuteAsync(httpContext);
     }

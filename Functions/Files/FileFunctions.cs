@@ -81,5 +81,5 @@ public sealed class FileFunctions(FileStore files, ImageHistory history, TimePro
     }
 
     /// <summary>404: no such file, or an id of the contract's shape longer than any the service makes.</summary>
-    public static JsonHttpResult<KiapiError> NotFound(string fileId) => KiapiErrors.NotFound($"File {Echo.Of(fileId)} not found");
+    public static JsonHttpResult<KiapiError> NotFound(string fileId) => KiapiErrors.NotFound($"File {Echo.Quote(fileId)} not found");
 }

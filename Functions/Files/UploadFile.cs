@@ -70,7 +70,7 @@ public sealed class UploadFile(FileStore files, ImageInspector inspector, Upload
     {
         if (!request.HasFormContentType || !request.ContentType!.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
             return KiapiErrors.Of(StatusCodes.Status415UnsupportedMediaType, "Send the file as multipart/form-data in a field named 'file'" +
-                (string.IsNullOrEmpty(request.ContentType) ? "; the request has no Content-Type." : $", not as '{Echo.Of(request.ContentType)}'."));
+                (string.IsNullOrEmpty(request.ContentType) ? "; the request has no Content-Type." : $", not as '{Echo.Quote(request.ContentType)}'."));
         if (RequestBody.EncodingProblem(request) is { } encoding) return KiapiErrors.Of(StatusCodes.Status415UnsupportedMediaType, encoding);
         return request.ContentLength > MaxBodyBytes ? TooLarge() : null;
     }

@@ -47,7 +47,7 @@ public static class GenerateImageValidator
         if (ReadSeed(body, out var seed) is { } seedError) return (null, seedError);
         if (ReadString(body, "referenceFileId", out var referenceFileId) is { } fileIdError) return (null, fileIdError);
         if (referenceFileId is not null && !FileIds.IsFileId(referenceFileId))
-            return (null, new ErrorResponse("invalid_value", $"referenceFileId '{Echo.Of(referenceFileId)}' is not a file id (file_ and hex digits, at most {KiapiPathId.MaxLength} characters)."));
+            return (null, new ErrorResponse("invalid_value", $"referenceFileId '{Echo.Quote(referenceFileId)}' is not a file id (file_ and hex digits, at most {KiapiPathId.MaxLength} characters)."));
         // Both ways of giving a reference, or a model without references, are refused before an image is decoded.
         var inline = body.TryGetProperty("referenceImageBase64", out var given) && given.ValueKind != JsonValueKind.Null;
         if (referenceFileId is not null && inline)
@@ -85,7 +85,7 @@ public static class GenerateImageValidator
         if (error is not null) return error;
         value ??= fallback;
         if (value is null || allowed.Contains(value)) return null;
-        return new ErrorResponse("invalid_value", $"{name} '{Echo.Of(value)}' is not one of: {string.Join(", ", allowed)}.");
+        return new ErrorResponse("invalid_value", $"{name} '{Echo.Quote(value)}' is not one of: {string.Join(", ", allowed)}.");
     }
 
     static ErrorResponse? ReadBool(JsonElement body, string name, out bool value)
@@ -142,7 +142,7 @@ public static class GenerateImageValidator
 
     static ErrorResponse? TypeProblem(string? declared, string what) =>
         declared is null || ImageFormats.Accepted.Contains(ImageFormats.Normalize(declared)) ? null
-            : new ErrorResponse("unsupported_media_type", $"{what} '{Echo.Of(declared)}' is not one of: {string.Join(", ", ImageFormats.Accepted)}.");
+            : new ErrorResponse("unsupported_media_type", $"{what} '{Echo.Quote(declared)}' is not one of: {string.Join(", ", ImageFormats.Accepted)}.");
 
     /// <summary>The reference's bytes, within the bound, and the type its field or data URL declares (normalized); not yet decoded.</summary>
     static ErrorResponse? ReadReference(JsonElement body, out byte[]? bytes, out string? mime)

@@ -15,16 +15,20 @@ public static class PromptsInLogs
 
     public static string Hide(string reason, string? prompt)
     {
-        if (prompt is null || prompt.Trim().Length < ShortestHidden) return reason;
+        if (prompt is null) return reason;
+        // A failure's message is on one line (GenerationFailedException): so is the prompt it may quote.
+        var oneLine = Echo.OneLine(prompt);
+        if (oneLine.Length < ShortestHidden) return reason;
         var hidden = reason.Replace(prompt, Placeholder, StringComparison.OrdinalIgnoreCase);
+        if (oneLine != prompt) hidden = hidden.Replace(oneLine, Placeholder, StringComparison.OrdinalIgnoreCase);
         // An upstream may quote only a long prompt's start: the longest start quoted (if one start is, so is each shorter one).
-        var (quoted, longest) = (0, Math.Min(prompt.Length - 1, hidden.Length));
+        var (quoted, longest) = (0, Math.Min(oneLine.Length - 1, hidden.Length));
         while (quoted < longest)
         {
             var length = (quoted + longest + 1) / 2;
-            if (hidden.Contains(prompt[..length], StringComparison.OrdinalIgnoreCase)) quoted = length;
+            if (hidden.Contains(oneLine[..length], StringComparison.OrdinalIgnoreCase)) quoted = length;
             else longest = length - 1;
         }
-        return quoted >= ShortestQuotedStart ? hidden.Replace(prompt[..quoted], Placeholder, StringComparison.OrdinalIgnoreCase) : hidden;
+        return quoted >= ShortestQuotedStart ? hidden.Replace(oneLine[..quoted], Placeholder, StringComparison.OrdinalIgnoreCase) : hidden;
     }
 }

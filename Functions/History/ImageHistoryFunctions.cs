@@ -45,7 +45,7 @@ public sealed class ImageHistoryFunctions(ImageHistory history, FileStore files,
             && id == imageId.ToString(CultureInfo.InvariantCulture)
             ? await history.DeleteAsync(imageId, CancellationToken.None)
             : null;
-        if (deleted is null) return KioaiErrors.NotFound($"Image {Echo.Of(id)} does not exist.");
+        if (deleted is null) return KioaiErrors.NotFound($"Image {Echo.Quote(id)} does not exist.");
         await files.DeleteAsync(deleted.FileId, CancellationToken.None);
         return TypedResults.Ok(new SuccessResponse(true, $"Image {imageId} deleted."));
     }
@@ -56,6 +56,6 @@ public sealed class ImageHistoryFunctions(ImageHistory history, FileStore files,
         if (!request.Query.TryGetValue(name, out var values)) return null;
         if (values.Count == 1 && WholeNumbers.TryParse(values[0], out value) && value >= min && value <= max)
             return null;
-        return KioaiErrors.BadRequest($"invalid_{name}", $"{name} must be one whole number from {min} to {max}, not '{Echo.Of(values.ToString())}'.");
+        return KioaiErrors.BadRequest($"invalid_{name}", $"{name} must be one whole number from {min} to {max}, not '{Echo.Quote(values.ToString())}'.");
     }
 }

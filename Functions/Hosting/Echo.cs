@@ -28,9 +28,22 @@ public static partial class Echo
     /// escape codes) and bidi controls becomes one space, so a quoted text never spans lines of a log or of a client's
     /// display, nor reorders what a client shows after it.
     /// </summary>
-    public static string Line(string? value, int maxChars = MaxChars) =>
-        Of(value is null ? null : ControlOrSpace().Replace(value, " ").Trim(), maxChars);
+    public static string Line(string? value, int maxChars = MaxChars) => Of(value is null ? null : OneLine(value), maxChars);
+
+    /// <summary>The text as <see cref="Line"/> quotes it, whole.</summary>
+    public static string OneLine(string value) => ControlOrSpace().Replace(value, " ").Trim();
+
+    /// <summary>
+    /// A client's value named in an error message: <see cref="Of"/> with each control character, line separator and
+    /// bidi control written as its \u escape, so the value is named exactly (a trailing "\u000A" shows) on one line,
+    /// and never reorders the message around it where the client shows it.
+    /// </summary>
+    public static string Quote(string? value, int maxChars = MaxChars) =>
+        Unprintable().Replace(Of(value, maxChars), match => $"\\u{(int)match.Value[0]:X4}");
 
     [GeneratedRegex(@"[\s\p{Cc}" + BidiControls + "]+")]
     private static partial Regex ControlOrSpace();
+
+    [GeneratedRegex(@"[\p{Cc}\p{Zl}\p{Zp}" + BidiControls + "]")]
+    private static partial Regex Unprintable();
 }

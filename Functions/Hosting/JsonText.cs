@@ -20,7 +20,7 @@ public static class JsonText
             && (media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
                 || (media.Type.Equals("application", StringComparison.OrdinalIgnoreCase) && media.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase))))
             return null;
-        return $"The request body must be JSON, sent as Content-Type: application/json, not '{Echo.Of(contentType)}'.";
+        return $"The request body must be JSON, sent as Content-Type: application/json, not '{Echo.Quote(contentType)}'.";
     }
 
     /// <summary>Why a Content-Type's charset is refused (JSON between systems is UTF-8), or null when it is UTF-8 or absent.</summary>
@@ -31,10 +31,10 @@ public static class JsonText
         if (declared == 0) return null;
         // The parser reads the first of two charsets, another reader may read the last: the body's text would be in doubt.
         if (declared > 1)
-            return $"The Content-Type '{Echo.Of(contentType!)}' declares a charset more than once; declare it once, as utf-8.";
+            return $"The Content-Type '{Echo.Quote(contentType!)}' declares a charset more than once; declare it once, as utf-8.";
         var charset = HeaderUtilities.RemoveQuotes(media.Charset).ToString();
         return charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase) ? null
-            : $"The request body must be UTF-8 JSON; the Content-Type declares charset={Echo.Of(charset)}.";
+            : $"The request body must be UTF-8 JSON; the Content-Type declares charset={Echo.Quote(charset)}.";
     }
 
     /// <summary>

@@ -93,7 +93,7 @@ public static class RequestBody
                 return (null, new Failure("too_many_values", TooManyValues));
             var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = MaxDepth, AllowDuplicateProperties = false });
             var problem = document.RootElement.ValueKind != JsonValueKind.Object ? "The request body must be a JSON object."
-                : JsonText.FirstUndecodableString(document.RootElement) is { } where ? Undecodable($" at {Echo.Of(where)}") : null;
+                : JsonText.FirstUndecodableString(document.RootElement) is { } where ? Undecodable($" at {Echo.Quote(where)}") : null;
             if (problem is null) return (document, null);
             document.Dispose();
             return (null, new Failure("invalid_json", problem));
@@ -114,9 +114,9 @@ public static class RequestBody
     public static string? EncodingProblem(HttpRequest request)
     {
         if (OtherThan(request.Headers.ContentEncoding, "identity"))
-            return $"The request body must not be compressed; Content-Encoding {Echo.Of(request.Headers.ContentEncoding.ToString())} is not accepted.";
+            return $"The request body must not be compressed; Content-Encoding {Echo.Quote(request.Headers.ContentEncoding.ToString())} is not accepted.";
         if (OtherThan(request.Headers.TransferEncoding, "chunked"))
-            return $"The request body must not be compressed; Transfer-Encoding {Echo.Of(request.Headers.TransferEncoding.ToString())} is not accepted (chunked is).";
+            return $"The request body must not be compressed; Transfer-Encoding {Echo.Quote(request.Headers.TransferEncoding.ToString())} is not accepted (chunked is).";
         return null;
     }
 

@@ -95,15 +95,15 @@ public static class SurfaceErrors
         context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
         context.Response.Headers.Allow = string.Join(", ", allowed);
         return WriteAsync(context, StatusCodes.Status405MethodNotAllowed, ("method_not_allowed",
-            $"{Echo.Of(method)} is not allowed on {Echo.Of(TargetOf(context))}: methods are case-sensitive ({HttpMethods.GetCanonicalizedValue(method)})."));
+            $"{Echo.Quote(method)} is not allowed on {Echo.Quote(TargetOf(context))}: methods are case-sensitive ({HttpMethods.GetCanonicalizedValue(method)})."));
     }
 
     static Task WriteAsync(HttpContext context, int status, (string Code, string Message)? error)
     {
         var (code, message) = error ?? status switch
         {
-            StatusCodes.Status404NotFound => ("not_found", $"There is no endpoint at {Echo.Of(TargetOf(context))}."),
-            StatusCodes.Status405MethodNotAllowed => ("method_not_allowed", $"{Echo.Of(context.Request.Method)} is not allowed on {Echo.Of(TargetOf(context))}."),
+            StatusCodes.Status404NotFound => ("not_found", $"There is no endpoint at {Echo.Quote(TargetOf(context))}."),
+            StatusCodes.Status405MethodNotAllowed => ("method_not_allowed", $"{Echo.Quote(context.Request.Method)} is not allowed on {Echo.Quote(TargetOf(context))}."),
             _ => ("error", $"The request failed with status {status}."),
         };
         return Routes.IsKiapi(context.Request.Path)

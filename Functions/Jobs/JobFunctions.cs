@@ -138,5 +138,5 @@ public sealed class JobFunctions(PublicUrls urls, ImageKeeper keeper, EndedJobs 
     static JsonHttpResult<KiapiError> DeletedByAnother(string jobId) => KiapiErrors.NotFound($"Job {jobId} not found (another request deleted it)");
 
     /// <summary>404: no such job, or an id of the contract's shape longer than any the service makes.</summary>
-    static JsonHttpResult<KiapiError> JobNotFound(string jobId) => KiapiErrors.NotFound($"Job {Echo.Of(jobId)} not found");
+    static JsonHttpResult<KiapiError> JobNotFound(string jobId) => KiapiErrors.NotFound($"Job {Echo.Quote(jobId)} not found");
 }

@@ -99,7 +99,7 @@ public sealed class ConfigTokenFunctions(UpstreamTokens tokens, AdminOnly admin,
 
     async Task<JsonHttpResult<ErrorResponse>?> RefuseAsync(HttpRequest request, string provider) =>
         await admin.RejectAsync(request) ?? (UpstreamTokens.Providers.Contains(provider) ? null
-            : KioaiErrors.NotFound($"There is no provider '{Echo.Of(provider)}'; the providers are {string.Join(", ", UpstreamTokens.Providers)}."));
+            : KioaiErrors.NotFound($"There is no provider '{Echo.Quote(provider)}'; the providers are {string.Join(", ", UpstreamTokens.Providers)}."));
 
     /// <summary>The one token rule, shared by every provider's token endpoint.</summary>
     static ErrorResponse? Validate(JsonElement body, out string? token)
