@@ -1,10 +1,12 @@
 using DurableTask.Core;
 using DurableTask.Core.History;
+using Functions.Hosting;
+using Functions.Jobs;
 
 namespace Functions.LocalHost;
 
 /// <summary>
-/// The Durable engine as the sidecar's dispatchers see it, with five things they lack. A start and a stop that are safe
+/// The Durable engine as the sidecar's dispatchers see it, with six things they lack. A start and a stop that are safe
 /// at any time: the sidecar starts and stops the engine from async void handlers, where an exception ends the process.
 /// So a start that fails (storage gone between the task hub's creation and the worker's connection) is tried again
 /// until it succeeds or the stop comes, and a start that comes after the stop (the sidecar starts the engine once a
@@ -12,8 +14,8 @@ namespace Functions.LocalHost;
 /// throws when it was never started, and when its partition manager has not stopped after 10 minutes (storage gone);
 /// so the stop is bounded and only logs what went wrong. Activity locks renewed while activities run (<see cref="ActivityLockRenewals"/>). A drain
 /// before the worker stops (<see cref="DrainAsync"/>). The stale messages DTFx's own dispatcher drops, dropped
-/// (<see cref="DropStaleMessages"/>). And an activity whose abandon failed let run again (<see cref="ActivitySessions"/>).
-/// Everything else is passed through.
+/// (<see cref="DropStaleMessages"/>). An activity whose abandon failed let run again (<see cref="ActivitySessions"/>). And a
+/// job the engine failed, not one of its steps, logged (<see cref="EngineFailures"/>). Everything else is passed through.
 /// </summary>
 sealed class SidecarOrchestrationService(IOrchestrationService inner, TimeSpan visibilityTimeout, TimeSpan longestActivity, ILogger logger,
     TimeSpan? stopBound = null, TimeSpan? firstStartRetry = null)
@@ -169,11 +171,27 @@ sealed class SidecarOrchestrationService(IOrchestrationService inner, TimeSpan v
         if (kept.Count < messages.Count) workItem.NewMessages = kept;
     }
     public Task RenewTaskOrchestrationWorkItemLockAsync(TaskOrchestrationWorkItem workItem) => inner.RenewTaskOrchestrationWorkItemLockAsync(workItem);
-    public Task CompleteTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem, OrchestrationRuntimeState newOrchestrationRuntimeState,
+    public async Task CompleteTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem, OrchestrationRuntimeState newOrchestrationRuntimeState,
         IList<TaskMessage> outboundMessages, IList<TaskMessage> orchestratorMessages, IList<TaskMessage> timerMessages,
-        TaskMessage continuedAsNewMessage, OrchestrationState orchestrationState) =>
-        inner.CompleteTaskOrchestrationWorkItemAsync(workItem, newOrchestrationRuntimeState, outboundMessages, orchestratorMessages, timerMessages,
+        TaskMessage continuedAsNewMessage, OrchestrationState orchestrationState)
+    {
+        await inner.CompleteTaskOrchestrationWorkItemAsync(workItem, newOrchestrationRuntimeState, outboundMessages, orchestratorMessages, timerMessages,
             continuedAsNewMessage, orchestrationState);
+        // A step's failure is logged by the orchestrator; one of the engine's (a replay that no longer matches the code) is logged here, as the Functions host does in Azure.
+        if (orchestrationState is { OrchestrationStatus: OrchestrationStatus.Failed } failed && !EngineFailures.FailedInAStep(failed.Status))
+            LogEngineFailure(failed);
+    }
+
+    void LogEngineFailure(OrchestrationState failed)
+    {
+        var (type, text) = (failed.FailureDetails?.ErrorType, failed.FailureDetails?.ErrorMessage ?? failed.Output);
+        if (EngineFailures.StepsChanged(type, text))
+            logger.LogWarning("Job {JobId} failed: its history no longer matches the orchestrator's steps (a deployment changed them while it ran): {Reason}",
+                failed.OrchestrationInstance?.InstanceId, Echo.Line(text, 1000));
+        else
+            logger.LogError("Job {JobId} failed in the job engine, not in a step: {ErrorType}: {Reason}", failed.OrchestrationInstance?.InstanceId, type,
+                Echo.Line(text, 1000));
+    }
     public Task AbandonTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem) => inner.AbandonTaskOrchestrationWorkItemAsync(workItem);
     public async Task ReleaseTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem)
     {

@@ -42,7 +42,7 @@ public sealed record JobRecord(
         var ended = status.IsTerminal();
         var (code, error) = status switch
         {
-            JobStatus.Failed => (progress?.ErrorCode ?? GenerationErrors.GenerationFailed, progress?.Error ?? GenerationErrors.GenerationFailedMessage),
+            JobStatus.Failed => (progress?.ErrorCode ?? GenerationErrors.GenerationFailed, progress?.Error ?? EngineFailureMessage(instance)),
             JobStatus.Canceled => (GenerationErrors.Canceled, CanceledMessage),
             _ => ((string?)null, (string?)null),
         };
@@ -52,4 +52,10 @@ public sealed record JobRecord(
             status == JobStatus.Succeeded ? instance.ReadOutputAs<JobResult>() : null,
             error, code, progress?.StartedAt, ended ? instance.LastUpdatedAt : null, job.ReferenceIsCopy);
     }
+
+    // The engine's own failure text is not shown (it names code); only whether a deployment caused it.
+    static string EngineFailureMessage(OrchestrationMetadata instance) =>
+        EngineFailures.StepsChanged(instance.FailureDetails?.ErrorType, instance.FailureDetails?.ErrorMessage ?? instance.SerializedOutput)
+            ? EngineFailures.StepsChangedMessage
+            : GenerationErrors.GenerationFailedMessage;
 }
