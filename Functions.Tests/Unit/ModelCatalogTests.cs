@@ -1,4 +1,6 @@
+using System.Reflection;
 using Functions.Generation;
+using Functions.Tests.Providers;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Configuration;
 
@@ -65,5 +67,42 @@ public sealed class ModelCatalogTests
 
         Assert.Equal("Models:mine:TakesReference is true, but the openai provider sends no reference image (it calls /images/generations only).",
             ModelCatalog.ProblemOf(models));
+    }
+
+    [Theory]
+    [InlineData("Models:gpt-image-1:InferenceSteps", "5",
+        "Models:gpt-image-1:InferenceSteps is 5, but the openai provider sends no num_inference_steps (only siliconflow does).")]
+    [InlineData("Models:gpt-image-1:GuidanceScale", "3",
+        "Models:gpt-image-1:GuidanceScale is 3, but the openai provider sends no guidance_scale (only siliconflow does).")]
+    [InlineData("Models:grok:GuidanceScale", "7.5", "Models:grok:GuidanceScale is 7.5, but the geminigen provider sends no guidance_scale (only siliconflow does).")]
+    [InlineData("Models:grok:ResponseFormat", "b64_json",
+        "Models:grok:ResponseFormat is 'b64_json', but the geminigen provider sends no response_format (only openai does).")]
+    [InlineData("Models:Qwen/Qwen-Image:ResponseFormat", "url",
+        "Models:Qwen/Qwen-Image:ResponseFormat is 'url', but the siliconflow provider sends no response_format (only openai does).")]
+    public void A_field_only_another_provider_sends_stops_the_app_at_startup_rather_than_being_dropped(string key, string value, string problem)
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => ShippedCatalog.Load((key, value)));
+
+        Assert.Equal(problem, error.Message);
+    }
+
+    [Fact]
+    public void Every_shipped_model_has_a_row_in_the_end_to_end_test()
+    {
+        var test = typeof(ModelEndToEndTests).GetMethod(nameof(ModelEndToEndTests.Every_model_generates_through_its_upstream_protocol))!;
+        var rows = test.GetCustomAttributes<InlineDataAttribute>().SelectMany(a => a.GetData(test)).Select(row => (string)row[0]);
+
+        Assert.Empty(ShippedCatalog.Load().Names.Except(rows));
+    }
+
+    [Fact]
+    public void READMEs_catalog_table_lists_exactly_the_shipped_models()
+    {
+        // The table's rows, from its header to the first line that is no row; each begins with the model's name in backticks.
+        var rows = File.ReadLines(Path.Combine(RepositoryRoot.Path, "README.md"))
+            .SkipWhile(line => !line.StartsWith("| model | provider, endpoint |", StringComparison.Ordinal)).Skip(2)
+            .TakeWhile(line => line.StartsWith('|'));
+
+        Assert.Equal(ShippedCatalog.Load().Names, rows.Select(row => row.Split('|')[1].Trim().Trim('`')).Order(StringComparer.Ordinal));
     }
 }

@@ -25,10 +25,10 @@ public sealed class ModelEntry
     /// <summary>OpenAI-compatible only: the response_format to ask for; none for GPT image models, which always answer in Base64.</summary>
     public string? ResponseFormat { get; set; }
 
-    /// <summary>SiliconFlow only (required there): denoising steps, 1 to 100.</summary>
+    /// <summary>SiliconFlow only: denoising steps, 1 to 100; none sends SiliconFlow's default (<see cref="Providers.SiliconFlowProvider.DefaultInferenceSteps"/>).</summary>
     public int? InferenceSteps { get; set; }
 
-    /// <summary>SiliconFlow only (required there): how closely the image follows the prompt, 0 to 20.</summary>
+    /// <summary>SiliconFlow only: how closely the image follows the prompt, 0 to 20; none sends SiliconFlow's default (<see cref="Providers.SiliconFlowProvider.DefaultGuidanceScale"/>).</summary>
     public double? GuidanceScale { get; set; }
 
     /// <summary>The models to try, in order, when this one fails in a way that another might not.</summary>
@@ -76,6 +76,13 @@ public sealed class ModelCatalog
             // Its one call, POST /images/generations, has no image field: a reference would be dropped without a word.
             if (entry.TakesReference && entry.Provider == Providers.OpenAiCompatibleProvider.ProviderName)
                 return $"Models:{name}:TakesReference is true, but the openai provider sends no reference image (it calls /images/generations only).";
+            // The fields of one provider's request, which the others would drop without a word.
+            if (entry.ResponseFormat is not null && entry.Provider != Providers.OpenAiCompatibleProvider.ProviderName)
+                return $"Models:{name}:ResponseFormat is '{entry.ResponseFormat}', but the {entry.Provider} provider sends no response_format (only openai does).";
+            if (entry.InferenceSteps is not null && entry.Provider != Providers.SiliconFlowProvider.ProviderName)
+                return $"Models:{name}:InferenceSteps is {entry.InferenceSteps}, but the {entry.Provider} provider sends no num_inference_steps (only siliconflow does).";
+            if (entry.GuidanceScale is not null && entry.Provider != Providers.SiliconFlowProvider.ProviderName)
+                return $"Models:{name}:GuidanceScale is {entry.GuidanceScale}, but the {entry.Provider} provider sends no guidance_scale (only siliconflow does).";
             if (entry.InferenceSteps is < 1 or > 100)
                 return $"Models:{name}:InferenceSteps is {entry.InferenceSteps}; SiliconFlow takes 1 to 100.";
             if (entry.GuidanceScale is < 0 or > 20 || entry.GuidanceScale is double.NaN)
