@@ -31,6 +31,30 @@ public sealed class InlineGenerationTests
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.3), TimeSpan.FromSeconds(5));
     }
 
+    [Theory]
+    [InlineData(600)] // the default
+    [InlineData(3600)]
+    public async Task A_longer_job_deadline_still_ends_an_inline_chain_at_the_platform_s_bound(int deadlineSeconds)
+    {
+        // Azure cuts an HTTP answer at 230 s: past the inline bound the client would get the platform's cut, not a 504.
+        var provider = new Mock<IImageProvider>();
+        provider.Setup(p => p.SubmitAsync(It.IsAny<ProviderCall>(), It.IsAny<CancellationToken>()))
+            .Returns(async (ProviderCall _, CancellationToken token) =>
+            {
+                await Task.Delay(Timeout.InfiniteTimeSpan, token);
+                return ProviderStep.Done(null!);
+            });
+        var inline = new InlineGeneration(null!, Options.Create(new UpstreamOptions { DeadlineSeconds = deadlineSeconds }), NullLogger<InlineGeneration>.Instance);
+        var request = new GenerationRequest("never answered", "none", "1:1", "hanging", null, false, null, null);
+
+        var failed = await Assert.ThrowsAsync<GenerationFailedException>(() => inline.RunAsync(request,
+            [new PlannedModel("hanging", new ModelEntry(), provider.Object, "token")], null, InlineGeneration.MaxChainBound - TimeSpan.FromSeconds(0.5),
+            CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)));
+
+        Assert.Equal(GenerationErrors.UpstreamTimeout, failed.Code);
+        Assert.StartsWith("The generation did not finish within 185 s (Upstream:DeadlineSeconds, at most 185 inline)", failed.Message);
+    }
+
     [Fact]
     public async Task A_chain_cut_by_the_deadline_names_each_model_and_why_it_was_left()
     {
