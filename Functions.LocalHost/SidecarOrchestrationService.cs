@@ -6,7 +6,7 @@ using Functions.Jobs;
 namespace Functions.LocalHost;
 
 /// <summary>
-/// The Durable engine as the sidecar's dispatchers see it, with six things they lack. A start and a stop that are safe
+/// The Durable engine as the sidecar's dispatchers see it, with seven things they lack. A start and a stop that are safe
 /// at any time: the sidecar starts and stops the engine from async void handlers, where an exception ends the process.
 /// So a start that fails (storage gone between the task hub's creation and the worker's connection) is tried again
 /// until it succeeds or the stop comes, and a start that comes after the stop (the sidecar starts the engine once a
@@ -15,7 +15,8 @@ namespace Functions.LocalHost;
 /// so the stop is bounded and only logs what went wrong. Activity locks renewed while activities run (<see cref="ActivityLockRenewals"/>). A drain
 /// before the worker stops (<see cref="DrainAsync"/>). The stale messages DTFx's own dispatcher drops, dropped
 /// (<see cref="DropStaleMessages"/>). An activity whose abandon failed let run again (<see cref="ActivitySessions"/>). And a
-/// job the engine failed, not one of its steps, logged (<see cref="EngineFailures"/>). Everything else is passed through.
+/// job the engine failed, not one of its steps, logged (<see cref="EngineFailures"/>). A step another process completed first
+/// abandoned with a Warning, as DurableTask.Core's own dispatcher does. Everything else is passed through.
 /// </summary>
 sealed class SidecarOrchestrationService(IOrchestrationService inner, TimeSpan visibilityTimeout, TimeSpan longestActivity, ILogger logger,
     TimeSpan? stopBound = null, TimeSpan? firstStartRetry = null)
@@ -175,11 +176,36 @@ sealed class SidecarOrchestrationService(IOrchestrationService inner, TimeSpan v
         IList<TaskMessage> outboundMessages, IList<TaskMessage> orchestratorMessages, IList<TaskMessage> timerMessages,
         TaskMessage continuedAsNewMessage, OrchestrationState orchestrationState)
     {
-        await inner.CompleteTaskOrchestrationWorkItemAsync(workItem, newOrchestrationRuntimeState, outboundMessages, orchestratorMessages, timerMessages,
-            continuedAsNewMessage, orchestrationState);
+        try
+        {
+            await inner.CompleteTaskOrchestrationWorkItemAsync(workItem, newOrchestrationRuntimeState, outboundMessages, orchestratorMessages, timerMessages,
+                continuedAsNewMessage, orchestrationState);
+        }
+        catch (Exception e) when (RefusalAsAnotherProcessWasFirst(e) is { } refusal)
+        {
+            // Another process completed this step, or took its messages, first (two on one task hub, one of them slow).
+            // DurableTask.Core's own dispatcher abandons such a work item with a Warning; the sidecar's logged an Error with its stack.
+            logger.LogWarning("Job {JobId}: another process of the task hub completed this step first; its messages go back to the task hub ({Reason})",
+                workItem.InstanceId, Echo.Line(refusal.Message.Split('\n')[0], 300)); // storage's first line, without its request ids
+            try { await inner.AbandonTaskOrchestrationWorkItemAsync(workItem); }
+            catch (Exception lost) when (RefusalAsAnotherProcessWasFirst(lost) is not null) { } // the messages are that process's now
+            return;
+        }
         // A step's failure is logged by the orchestrator; one of the engine's (a replay that no longer matches the code) is logged here, as the Functions host does in Azure.
         if (orchestrationState is { OrchestrationStatus: OrchestrationStatus.Failed } failed && !EngineFailures.FailedInAStep(failed.Status))
             LogEngineFailure(failed);
+    }
+
+    /// <summary>
+    /// The engine's refusal, in the exception or one it wraps, of a step another process has completed (the history's
+    /// ETag moved) or whose messages it has taken (their pop receipts changed) meanwhile; null for any other failure.
+    /// </summary>
+    static Exception? RefusalAsAnotherProcessWasFirst(Exception? error)
+    {
+        for (; error is not null; error = error.InnerException)
+            if (error is DurableTask.Core.Exceptions.SessionAbortedException or Azure.RequestFailedException { Status: 412 }
+                or Azure.RequestFailedException { ErrorCode: "PopReceiptMismatch" }) return error;
+        return null;
     }
 
     void LogEngineFailure(OrchestrationState failed)
