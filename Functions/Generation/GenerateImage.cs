@@ -38,11 +38,11 @@ public sealed class GenerateImage(
         // Taking the request in ends before any wait for its job, so that its body and reference image (and their share
         // of the upload budget) are let go while the client waits.
         var intake = await TakeInAsync(request, durable, arrived, cancellationToken);
-        return intake.Answer ?? await AnswerAsync(request, durable, intake.Job!, intake.Prefer!, arrived, cancellationToken);
+        return intake.Answer ?? await AnswerAsync(request, durable, intake.Submission!, intake.Prefer!, arrived, cancellationToken);
     }
 
     /// <summary>What taking a request in came to: its answer, or a job to answer for.</summary>
-    sealed record Intake(GenerateAnswer? Answer, Submission? Job = null, PreferHeader? Prefer = null)
+    sealed record Intake(GenerateAnswer? Answer, Submission? Submission = null, PreferHeader? Prefer = null)
     {
         public static implicit operator Intake(GenerateAnswer answer) => new(answer);
         public static implicit operator Intake(JsonHttpResult<ErrorResponse> error) => new((GenerateAnswer)error);
