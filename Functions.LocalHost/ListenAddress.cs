@@ -16,7 +16,10 @@ public static class ListenAddress
         var ports = builder.Configuration["http_ports"];
         foreach (var url in Entries(urls))
             if (!IsServerUrl(url))
-                throw new InvalidOperationException($"ASPNETCORE_URLS (or --urls) has '{url}'; each must be an http or https URL such as http://localhost:7071.");
+                throw new InvalidOperationException($"ASPNETCORE_URLS (or --urls) has '{url}'; each must be an http or https URL with a port " +
+                    "from 0 to 65535 and no path, such as http://localhost:7071.");
+        // The server would take each entry as written, spaces around it included (and fail on them).
+        if (!string.IsNullOrEmpty(urls)) builder.WebHost.UseUrls(Entries(urls));
         foreach (var port in Entries(ports))
             if (!ushort.TryParse(port, out _))
                 throw new InvalidOperationException($"ASPNETCORE_HTTP_PORTS has '{port}'; each must be a port number, 0 to 65535.");
@@ -33,9 +36,10 @@ public static class ListenAddress
         try
         {
             var address = BindingAddress.Parse(url);
-            return address.Scheme is "http" or "https";
+            // A path base is the app's to set (UsePathBase); the server refuses one in its address, and an out-of-range port, with a stack trace.
+            return address.Scheme is "http" or "https" && address.Port is >= 0 and <= ushort.MaxValue && address.PathBase.Length == 0;
         }
-        catch (FormatException)
+        catch (Exception e) when (e is FormatException or ArgumentException)
         {
             return false;
         }

@@ -23,18 +23,29 @@ public sealed class StartupValidationTests
     [InlineData("Generation:JobRetentionDays", "-1", "Generation:JobRetentionDays must be 0")]
     [InlineData("Generation:JobRetentionDays", "1000000", "Generation:JobRetentionDays must be 0")] // a cutoff before the year 1
     [InlineData("Generation:JobRetentionDays", "NaN", "Generation:JobRetentionDays must be 0")]
-    [InlineData("Api:BodySilenceSeconds", "0", "Api:BodySilenceSeconds must be above 0")]
+    [InlineData("Api:BodySilenceSeconds", "0", "Api:BodySilenceSeconds must be from 1 to 220")]
+    [InlineData("Api:BodySilenceSeconds", "0.000000001", "Api:BodySilenceSeconds must be from 1 to 220")] // was: every POST with a body 408
     [InlineData("Api:PublicBaseUrl", "images.example.com", "Api:PublicBaseUrl must be an absolute http or https URL")]
     [InlineData("Api:PublicBaseUrl", "ftp://images.example.com", "Api:PublicBaseUrl must be an absolute http or https URL")]
     [InlineData("Api:PublicBaseUrl", "https://images.example.com/?tenant=1", "Api:PublicBaseUrl must be an absolute http or https URL")]
     [InlineData("Api:PublicBaseUrl", "https://images.example.com/#top", "Api:PublicBaseUrl must be an absolute http or https URL")]
-    [InlineData("Providers:OpenAI:BaseUrl", "notaurl", "Providers:OpenAI:BaseUrl must be an absolute http or https URL, such as https://api.openai.com/v1")] // was a 500 at each generate
+    [InlineData("Api:PublicBaseUrl", "https://user:pw@images.example.com", "Api:PublicBaseUrl must be an absolute http or https URL without credentials")] // was: in every link
+    [InlineData("Providers:SiliconFlow:BaseUrl", "https://api.siliconflow.com/v1?x=1", "Providers:SiliconFlow:BaseUrl must be an absolute http or https URL without credentials")] // was: every call 404
+    [InlineData("Providers:Geminigen:BaseUrl", "http://user:s3cret@127.0.0.1/uapi/v1", "Providers:Geminigen:BaseUrl must be an absolute http or https URL without credentials")] // was: in apiDebug
+    [InlineData("Providers:OpenAI:BaseUrl", "notaurl", "Providers:OpenAI:BaseUrl must be an absolute http or https URL without credentials, query or fragment, such as https://api.openai.com/v1")] // was a 500 at each generate
     [InlineData("Providers:SiliconFlow:BaseUrl", "ftp://api.siliconflow.com/v1", "Providers:SiliconFlow:BaseUrl must be")]
     [InlineData("Providers:Geminigen:BaseUrl", "file:///etc", "Providers:Geminigen:BaseUrl must be")]
     [InlineData("Providers:Geminigen:WebBaseUrl", "/api", "Providers:Geminigen:WebBaseUrl must be")]
     [InlineData("Upstream:MaxRetries", "-1", "Upstream:MaxRetries must be 0 or more")]
-    [InlineData("Upstream:AttemptTimeoutSeconds", "0", "Upstream:AttemptTimeoutSeconds must be above 0")]
-    [InlineData("Upstream:DeadlineSeconds", "-1", "Upstream:DeadlineSeconds must be above 0")]
+    [InlineData("Upstream:AttemptTimeoutSeconds", "0", "Upstream:AttemptTimeoutSeconds must be from 0.01 to 86400")]
+    [InlineData("Upstream:AttemptTimeoutSeconds", "86401", "Upstream:AttemptTimeoutSeconds must be from 0.01 to 86400")] // was: every upstream call refused as "submit_interrupted"
+    [InlineData("Upstream:AttemptTimeoutSeconds", "Infinity", "Upstream:AttemptTimeoutSeconds must be from 0.01 to 86400")] // was: jobs 503 for ever
+    [InlineData("Upstream:BreakSeconds", "NaN", "Upstream: BreakerWindowSeconds and BreakSeconds must be at most 86400")] // was: a 500
+    [InlineData("Upstream:BreakerWindowSeconds", "100000", "Upstream: BreakerWindowSeconds and BreakSeconds must be at most 86400")]
+    [InlineData("Upstream:DeadlineSeconds", "-1", "Upstream:DeadlineSeconds must be from 1 to 86400")]
+    [InlineData("Upstream:DeadlineSeconds", "0.001", "Upstream:DeadlineSeconds must be from 1 to 86400")] // was: every generation 504 "within 0 s"
+    [InlineData("Upstream:DeadlineSeconds", "4300000", "Upstream:DeadlineSeconds must be from 1 to 86400")] // was: jobs running for ever
+    [InlineData("Upstream:DeadlineSeconds", "Infinity", "Upstream:DeadlineSeconds must be from 1 to 86400")] // was: a 500
     [InlineData("Upstream:MaxImageBytes", "0", "Upstream:MaxImageBytes must be above 0")]
     [InlineData("Providers:Geminigen:Auth", "bogus", "Providers:Geminigen:Auth must be one of: auto, apikey, bearer")] // was taken as auto
     public void A_bad_setting_fails_the_checks_the_host_runs_when_it_starts(string key, string value, string message)
@@ -52,6 +63,18 @@ public sealed class StartupValidationTests
     public void A_public_base_url_that_is_blank_or_an_http_or_https_base_passes_the_checks(string value)
     {
         Validate("Api:PublicBaseUrl", value);
+    }
+
+    [Theory]
+    [InlineData("Upstream:DeadlineSeconds", "1")]
+    [InlineData("Upstream:DeadlineSeconds", "86400")]
+    [InlineData("Upstream:AttemptTimeoutSeconds", "0.01")]
+    [InlineData("Upstream:AttemptTimeoutSeconds", "86400")]
+    [InlineData("Upstream:BreakSeconds", "0.1")] // counts as 0.5
+    [InlineData("Api:BodySilenceSeconds", "1")]
+    public void Upstream_and_api_bounds_at_their_limits_pass_the_checks(string key, string value)
+    {
+        Validate(key, value);
     }
 
     [Theory]

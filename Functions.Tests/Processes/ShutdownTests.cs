@@ -38,6 +38,8 @@ public sealed class ShutdownTests : IAsyncLifetime
     [InlineData("DurableTask:LeaseSeconds", "abc", "DurableTask:LeaseSeconds")] // read while the host is built: was an abort
     [InlineData("DurableTask:HubName", "bad name!", "DurableTask:HubName must be 3 to 45 letters and digits")] // was: jobs 503 for ever
     [InlineData("ASPNETCORE_URLS", "notaurl", "ASPNETCORE_URLS (or --urls) has 'notaurl'")] // was: an abort at Kestrel's start
+    [InlineData("ASPNETCORE_URLS", "http://127.0.0.1:7890/path", "ASPNETCORE_URLS (or --urls) has 'http://127.0.0.1:7890/path'")] // was: an abort, 134
+    [InlineData("ASPNETCORE_URLS", "http://127.0.0.1:99999", "ASPNETCORE_URLS (or --urls) has 'http://127.0.0.1:99999'")] // was: an abort, 134
     [InlineData("ASPNETCORE_HTTP_PORTS", "notaport", "ASPNETCORE_HTTP_PORTS has 'notaport'")] // was: listening on port 80
     [InlineData("AzureFunctionsWebHost:hostid", "bad/id!", "AzureFunctionsWebHost:hostid must be 1 to 32")] // was: taken into the lock blobs' names
     public async Task A_bad_setting_stops_the_local_host_at_its_start_with_one_line_naming_it_and_exit_code_1(string key, string value, string message)

@@ -18,15 +18,15 @@ public sealed class ApiOptions
 
     public string? ConfiguredBaseUrl => string.IsNullOrWhiteSpace(PublicBaseUrl) ? null : PublicBaseUrl.Trim().TrimEnd('/');
 
-    public bool IsValid => ConfiguredBaseUrl is not { } url
-        || Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.Query.Length == 0 && uri.Fragment.Length == 0;
+    public bool IsValid => ConfiguredBaseUrl is not { } url || PlainHttpUrl.IsValid(url);
 
     /// <summary>Bound from its section once; a value out of range stops the app at start, with the reason.</summary>
     public static void AddTo(IServiceCollection services) =>
         services.AddOptions<ApiOptions>().BindConfiguration(Section)
-            .Validate(o => o.IsValid, "Api:PublicBaseUrl must be an absolute http or https URL without a query or fragment, such as https://images.example.com.")
-            .Validate(o => o.BodySilenceSeconds > 0 && o.BodySilenceSeconds <= MaxSilenceSeconds,
-                $"Api:BodySilenceSeconds must be above 0 and at most {MaxSilenceSeconds} (Azure cuts requests at 230 s).")
+            .Validate(o => o.IsValid, $"Api:PublicBaseUrl must be {PlainHttpUrl.Rule}, such as https://images.example.com.")
+            // Under a second, a client's ordinary pause between packets failed its request (1e-9: every POST with a body, 408).
+            .Validate(o => o.BodySilenceSeconds is >= 1 and <= MaxSilenceSeconds,
+                $"Api:BodySilenceSeconds must be from 1 to {MaxSilenceSeconds} (Azure cuts requests at 230 s).")
             .ValidateOnStart();
 
     const int MaxSilenceSeconds = Generation.GenerationOptions.MaxAnswerSeconds;

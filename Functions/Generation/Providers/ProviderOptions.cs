@@ -17,10 +17,10 @@ public sealed class ProviderOptions
     {
         var defaults = new ProviderOptions();
         services.AddOptions<ProviderOptions>().BindConfiguration(Section).PostConfigure(BlankIsDefault)
-            .Validate(o => IsHttpUrl(o.Geminigen.BaseUrl), UrlMessage("Geminigen:BaseUrl", defaults.Geminigen.BaseUrl))
-            .Validate(o => IsHttpUrl(o.Geminigen.WebBaseUrl), UrlMessage("Geminigen:WebBaseUrl", defaults.Geminigen.WebBaseUrl))
-            .Validate(o => IsHttpUrl(o.SiliconFlow.BaseUrl), UrlMessage("SiliconFlow:BaseUrl", defaults.SiliconFlow.BaseUrl))
-            .Validate(o => IsHttpUrl(o.OpenAI.BaseUrl), UrlMessage("OpenAI:BaseUrl", defaults.OpenAI.BaseUrl))
+            .Validate(o => PlainHttpUrl.IsValid(o.Geminigen.BaseUrl), UrlMessage("Geminigen:BaseUrl", defaults.Geminigen.BaseUrl))
+            .Validate(o => PlainHttpUrl.IsValid(o.Geminigen.WebBaseUrl), UrlMessage("Geminigen:WebBaseUrl", defaults.Geminigen.WebBaseUrl))
+            .Validate(o => PlainHttpUrl.IsValid(o.SiliconFlow.BaseUrl), UrlMessage("SiliconFlow:BaseUrl", defaults.SiliconFlow.BaseUrl))
+            .Validate(o => PlainHttpUrl.IsValid(o.OpenAI.BaseUrl), UrlMessage("OpenAI:BaseUrl", defaults.OpenAI.BaseUrl))
             .Validate(o => GeminigenOptions.AuthModes.Contains(o.Geminigen.Auth, StringComparer.OrdinalIgnoreCase),
                 $"Providers:Geminigen:Auth must be one of: {string.Join(", ", GeminigenOptions.AuthModes)}.")
             .ValidateOnStart();
@@ -39,10 +39,7 @@ public sealed class ProviderOptions
 
     static string Or(string? value, string fallback) => string.IsNullOrWhiteSpace(value) ? fallback : value.Trim();
 
-    static string UrlMessage(string key, string example) => $"{Section}:{key} must be an absolute http or https URL, such as {example}.";
-
-    static bool IsHttpUrl(string url) =>
-        Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
+    static string UrlMessage(string key, string example) => $"{Section}:{key} must be {PlainHttpUrl.Rule}, such as {example}.";
 }
 
 public class UpstreamEndpoint
@@ -96,11 +93,18 @@ public sealed class UpstreamOptions
     /// <summary>Lets image URLs point at loopback and private addresses; for tests and private gateways only.</summary>
     public bool AllowPrivateAddresses { get; set; }
 
+    const double Day = 86_400;
+
     /// <summary>Bound from its section once; a value out of range stops the app at start, with the reason.</summary>
     public static void AddTo(IServiceCollection services) =>
         services.AddOptions<UpstreamOptions>().BindConfiguration(Section)
-            .Validate(o => o.AttemptTimeoutSeconds > 0, "Upstream:AttemptTimeoutSeconds must be above 0.")
-            .Validate(o => o.DeadlineSeconds > 0, "Upstream:DeadlineSeconds must be above 0.")
+            // Past these the resilience pipeline, built on the first call, refused every call (Polly takes 10 ms to a day).
+            .Validate(o => o.AttemptTimeoutSeconds is >= 0.01 and <= Day, "Upstream:AttemptTimeoutSeconds must be from 0.01 to 86400 (a day).")
+            .Validate(o => o.BreakerWindowSeconds <= Day && o.BreakSeconds <= Day, // NaN fails both comparisons
+                "Upstream: BreakerWindowSeconds and BreakSeconds must be at most 86400 (a day); under 0.5 counts as 0.5.")
+            // A job's every step is bounded by it: a deadline shorter than a second failed every generation; one past a day
+            // overflowed the engine's timers.
+            .Validate(o => o.DeadlineSeconds is >= 1 and <= Day, "Upstream:DeadlineSeconds must be from 1 to 86400 (a day).")
             .Validate(o => o.MaxImageBytes > 0, "Upstream:MaxImageBytes must be above 0.")
             .Validate(o => o.MaxRetries >= 0, "Upstream:MaxRetries must be 0 or more.")
             .Validate(o => o.PollMinSeconds >= 0 && o.PollMaxSeconds >= o.PollMinSeconds && o.PollMaxSeconds <= 600,
