@@ -61,6 +61,9 @@ public sealed class ActivityFailureTests(AlwaysThrowingFixture app) : IClassFixt
             job.GetProperty("error").GetString());
         app.Provider.Verify(p => p.SubmitAsync(It.Is<ProviderCall>(c => c.Input.Request.Prompt == AlwaysThrowingFixture.BreaksAtSubmit),
             It.IsAny<CancellationToken>()), Times.Once());
+        // Its run again answers "interrupted" without the cause: the first run's line says what broke.
+        Assert.Contains(app.Logs, line => line.StartsWith("Error ") && line.Contains($"Job {job.GetProperty("id").GetString()}'s submit to")
+            && line.Contains("failed in the service") && line.Contains("System.InvalidOperationException: the seam always breaks"));
     }
 }
 

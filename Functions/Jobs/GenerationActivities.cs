@@ -81,9 +81,13 @@ public sealed class GenerationActivities(ModelCatalog catalog, ProviderSelector 
         {
             step = Failed(e);
         }
-        catch
+        catch (Exception e)
         {
             // Sent, then a fault of the service's (the image could not be stored): the engine runs this step again, which must not send it again.
+            // Its run again answers "interrupted" without the cause, which only this line tells (the Durable worker's own logs are off locally).
+            if (e is not OperationCanceledException)
+                logger.LogError(e, "Job {JobId}'s submit to {Model} failed in the service; the model ends as interrupted ({Code})", call.JobId, call.Model,
+                    GenerationErrors.SubmitInterrupted);
             await RecordAsync(call, claim, Interrupted());
             throw;
         }
