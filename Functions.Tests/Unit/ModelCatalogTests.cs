@@ -86,6 +86,12 @@ public sealed class ModelCatalogTests
         Assert.Equal(problem, error.Message);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("  ")]
+    public void A_blank_endpoint_is_the_provider_s_default(string blank) =>
+        Assert.Null(ShippedCatalog.Load(("Models:grok:Endpoint", blank)).Find("grok")!.Endpoint);
+
     [Fact]
     public void Every_shipped_model_has_a_row_in_the_end_to_end_test()
     {

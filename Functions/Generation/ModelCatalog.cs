@@ -11,8 +11,11 @@ public sealed class ModelEntry
     /// <summary>The upstream's model id; the public name when empty.</summary>
     public string? UpstreamModel { get; set; }
 
-    /// <summary>The upstream path under the provider's base URL (geminigen: generate_image, imagen/grok, meta_ai/generate).</summary>
-    public string? Endpoint { get; set; }
+    /// <summary>
+    /// The upstream path under the provider's base URL (geminigen: generate_image, imagen/grok, meta_ai/generate); blank is
+    /// the provider's default, as Core Tools and Azure pass a setting left empty (it was the base URL itself: a 404, then the fallback).
+    /// </summary>
+    public string? Endpoint { get; set => field = string.IsNullOrWhiteSpace(value) ? null : value; }
 
     /// <summary>What the upstream takes for the picture's shape: ratios ("16:9"), sizes ("1024x1536") or orientations ("landscape").</summary>
     public List<string> Shapes { get; set; } = [];
