@@ -12,18 +12,19 @@ public static class ListenAddress
     /// </summary>
     public static WebApplicationBuilder ConfigureListenAddress(this WebApplicationBuilder builder)
     {
-        var urls = builder.Configuration["urls"];
-        var ports = builder.Configuration["http_ports"];
-        foreach (var url in Entries(urls))
+        var urls = Entries(builder.Configuration["urls"]);
+        var ports = Entries(builder.Configuration["http_ports"]);
+        foreach (var url in urls)
             if (!IsServerUrl(url))
                 throw new InvalidOperationException($"ASPNETCORE_URLS (or --urls) has '{url}'; each must be an http or https URL with a port " +
                     "from 0 to 65535 and no path, such as http://localhost:7071.");
         // The server would take each entry as written, spaces around it included (and fail on them).
-        if (!string.IsNullOrEmpty(urls)) builder.WebHost.UseUrls(Entries(urls));
-        foreach (var port in Entries(ports))
+        if (urls.Length > 0) builder.WebHost.UseUrls(urls);
+        foreach (var port in ports)
             if (!ushort.TryParse(port, out _))
                 throw new InvalidOperationException($"ASPNETCORE_HTTP_PORTS has '{port}'; each must be a port number, 0 to 65535.");
-        if (string.IsNullOrEmpty(urls) && string.IsNullOrEmpty(ports)) builder.WebHost.UseUrls("http://localhost:7071");
+        // A list of only spaces or separators is none: it failed with a stack trace, or listened on the server's port 5000.
+        if (urls.Length == 0 && ports.Length == 0) builder.WebHost.UseUrls("http://localhost:7071");
         builder.Host.ConfigureHostOptions(o => o.ShutdownTimeout = ShutdownBound);
         return builder;
     }

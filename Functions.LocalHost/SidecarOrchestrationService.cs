@@ -185,7 +185,7 @@ sealed class SidecarOrchestrationService(IOrchestrationService inner, TimeSpan v
         {
             // Another process completed this step, or took its messages, first (two on one task hub, one of them slow).
             // DurableTask.Core's own dispatcher abandons such a work item with a Warning; the sidecar's logged an Error with its stack.
-            logger.LogWarning("Job {JobId}: another process of the task hub completed this step first; its messages go back to the task hub ({Reason})",
+            logger.LogWarning("Job {JobId}: another process of the task hub completed this step, or took its messages, first; this process lets the step go ({Reason})",
                 workItem.InstanceId, Echo.Line(refusal.Message.Split('\n')[0], 300)); // storage's first line, without its request ids
             try { await inner.AbandonTaskOrchestrationWorkItemAsync(workItem); }
             catch (Exception lost) when (RefusalAsAnotherProcessWasFirst(lost) is not null) { } // the messages are that process's now
@@ -215,7 +215,7 @@ sealed class SidecarOrchestrationService(IOrchestrationService inner, TimeSpan v
             logger.LogWarning("Job {JobId} failed: its history no longer matches the orchestrator's steps (a deployment changed them while it ran): {Reason}",
                 failed.OrchestrationInstance?.InstanceId, Echo.Line(text, 1000));
         else
-            logger.LogError("Job {JobId} failed in the job engine, not in a step: {ErrorType}: {Reason}", failed.OrchestrationInstance?.InstanceId, type,
+            logger.LogError("Job {JobId} failed outside its steps (in the job engine, or in the orchestrator's own code): {ErrorType}: {Reason}", failed.OrchestrationInstance?.InstanceId, type,
                 Echo.Line(text, 1000));
     }
     public Task AbandonTaskOrchestrationWorkItemAsync(TaskOrchestrationWorkItem workItem) => inner.AbandonTaskOrchestrationWorkItemAsync(workItem);

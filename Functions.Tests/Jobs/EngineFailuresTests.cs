@@ -40,6 +40,7 @@ public sealed class EngineFailuresTests
     {
         { typeof(NonDeterministicOrchestrationException).FullName, null, EngineFailures.StepsChangedMessage },
         { null, NonDeterministic, EngineFailures.StepsChangedMessage }, // a store that keeps only the text
+        { null, "Orchestrator function 'GenerationOrchestrator' failed: " + NonDeterministic, EngineFailures.StepsChangedMessage }, // with a host's words before it
         { typeof(InvalidOperationException).FullName, null, GenerationErrors.GenerationFailedMessage },
         { null, "something else", GenerationErrors.GenerationFailedMessage },
     };
@@ -100,7 +101,8 @@ public sealed class EngineFailuresTests
 
         var line = Assert.Single(logs.GetSnapshot());
         Assert.Equal(LogLevel.Error, line.Level);
-        Assert.Contains($"Job {JobId} failed in the job engine, not in a step: System.InvalidOperationException: broken second line", line.Message);
+        Assert.Contains($"Job {JobId} failed outside its steps (in the job engine, or in the orchestrator's own code): System.InvalidOperationException: broken second line",
+            line.Message);
     }
 
     [Fact]

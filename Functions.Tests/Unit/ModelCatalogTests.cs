@@ -89,8 +89,12 @@ public sealed class ModelCatalogTests
     [Theory]
     [InlineData("")]
     [InlineData("  ")]
-    public void A_blank_endpoint_is_the_provider_s_default(string blank) =>
-        Assert.Null(ShippedCatalog.Load(("Models:grok:Endpoint", blank)).Find("grok")!.Endpoint);
+    public void A_blank_endpoint_or_response_format_is_the_default_and_refused_on_no_provider(string blank)
+    {
+        var grok = ShippedCatalog.Load(("Models:grok:Endpoint", blank), ("Models:grok:ResponseFormat", blank)).Find("grok")!;
+
+        Assert.Equal((null, null), (grok.Endpoint, grok.ResponseFormat));
+    }
 
     [Fact]
     public void Every_shipped_model_has_a_row_in_the_end_to_end_test()

@@ -26,7 +26,7 @@ public sealed class ModelEntry
     public bool TakesReference { get; set; }
 
     /// <summary>OpenAI-compatible only: the response_format to ask for; none for GPT image models, which always answer in Base64.</summary>
-    public string? ResponseFormat { get; set; }
+    public string? ResponseFormat { get; set => field = string.IsNullOrWhiteSpace(value) ? null : value; } // blank: none, as for Endpoint
 
     /// <summary>SiliconFlow only: denoising steps, 1 to 100; none sends SiliconFlow's default (<see cref="Providers.SiliconFlowProvider.DefaultInferenceSteps"/>).</summary>
     public int? InferenceSteps { get; set; }

@@ -13,12 +13,12 @@ public static class EngineFailures
     public const string StepsChangedMessage = "The job could not resume after the service was updated while it ran (the update " +
         "changed its steps); send the request again, under a new Idempotency-Key if it had one.";
 
-    // DurableTask.Core's NonDeterministicOrchestrationException starts its message so; a store that keeps only the failure's text has this.
+    // DurableTask.Core's NonDeterministicOrchestrationException's message has this (a host may put words before it); a store that keeps only the failure's text has it.
     const string StepsChangedText = "Non-Deterministic workflow detected";
 
     /// <summary>Whether the failure (its exception type, or only its text where that is all the store kept) is a replay that no longer matches the code.</summary>
     public static bool StepsChanged(string? errorType, string? text) =>
-        errorType == typeof(NonDeterministicOrchestrationException).FullName || text?.StartsWith(StepsChangedText, StringComparison.Ordinal) == true;
+        errorType == typeof(NonDeterministicOrchestrationException).FullName || text?.Contains(StepsChangedText, StringComparison.Ordinal) == true;
 
     /// <summary>Whether a failed job's serialized custom status holds the failure of one of its steps (<see cref="JobProgress.ErrorCode"/>).</summary>
     public static bool FailedInAStep(string? serializedStatus)

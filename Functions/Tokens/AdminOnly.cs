@@ -16,7 +16,7 @@ public sealed class AdminOnly(AdminKey adminKey, IOptions<AuthOptions> auth, Tim
     // The wrong keys a window held back are counted at its end, so the size of a flood that stops is logged too.
     readonly LogWindow _wrongKeys = new(clock, WrongKeyWindow, heldBack => logger.LogWarning(
         "{Count} more requests were refused for a wrong admin key in the last {Window}, from {Clients}{Others}", heldBack.Count, WrongKeyWindow,
-        string.Join(", ", heldBack.Sources), heldBack.FromOthers > 0 ? $" and {heldBack.FromOthers} from other addresses" : ""));
+        string.Join(", ", heldBack.Sources), heldBack.FromOthers > 0 ? $" ({heldBack.FromOthers} of them from other addresses)" : ""));
 
     /// <summary>Null when the caller holds the admin key; else the kioai 401 to answer (400 when the header comes more than once).</summary>
     public async Task<JsonHttpResult<ErrorResponse>?> RejectAsync(HttpRequest request) =>
@@ -38,7 +38,7 @@ public sealed class AdminOnly(AdminKey adminKey, IOptions<AuthOptions> auth, Tim
             return (StatusCodes.Status400BadRequest, $"The {Header} header appears more than once; send the admin key once.");
         var presented = request.Headers[Header].ToString();
         if (await adminKey.IsValidAsync(presented, request.HttpContext.RequestAborted)) return null;
-        // A wrong key may be someone guessing: the log says where from (never the key), once a minute at most.
+        // A wrong key may be someone guessing: the log says where from (never the key): the first of a minute, then a count at its end.
         var client = request.HttpContext.Connection.RemoteIpAddress?.ToString() ?? "an unknown address";
         if (!string.IsNullOrEmpty(presented) && _wrongKeys.ShouldLog(client))
             logger.LogWarning("Request {Method} {Path} from {Client} refused: the admin key is not valid (the others of the next {Window} " +
