@@ -53,7 +53,7 @@ public sealed class GenerateImage(
     {
         var key = request.Headers.TryGetValue("Idempotency-Key", out var keyValues) ? keyValues.ToString() : null;
         if (key is not null && (keyValues.Count > 1 || !IdempotencyKeys.IsValid(key)))
-            return KioaiErrors.BadRequest("invalid_idempotency_key",
+            return KioaiErrors.BadRequest(KioaiErrorCodes.InvalidIdempotencyKey,
                 $"Idempotency-Key must be 1 to {IdempotencyKeys.MaxKeyLength} printable ASCII characters, in one header.");
         var (document, failure, body, share) = await RequestBody.ReadJsonAsync(request, GenerateImageValidator.MaxBodyBytes,
             (bytes, token) => memory.AcquireAsync(UploadBudget.HeldByGenerateBody(bytes), token), cancellationToken);
@@ -157,13 +157,13 @@ public sealed class GenerateImage(
             // Not "try again": a repeat could make a second job. The reference copy stays, for the job that may run.
             // An outage's passing fault: one line, naming the job (it may run), not the engine client's stack.
             logger.LogWarning("Scheduling job {JobId} was not confirmed ({Reason}); it may run", jobId, FaultText.Of(e.InnerException ?? e));
-            return KioaiErrors.Of(StatusCodes.Status503ServiceUnavailable, "jobs_unavailable", e.Message);
+            return KioaiErrors.Of(StatusCodes.Status503ServiceUnavailable, KioaiErrorCodes.JobsUnavailable, e.Message);
         }
         catch (Exception e) when (commitBound.IsCancellationRequested && JobEngineFaults.IsCancellation(e))
         {
             // Not "try again": the job may have been scheduled. The reference copy stays, for the job that may run.
             logger.LogWarning("Scheduling job {JobId} did not finish within {Seconds} s", jobId, CommitBound.TotalSeconds);
-            return KioaiErrors.Of(StatusCodes.Status503ServiceUnavailable, "jobs_unavailable", new JobUnconfirmedException(jobId, idempotency is not null, e).Message);
+            return KioaiErrors.Of(StatusCodes.Status503ServiceUnavailable, KioaiErrorCodes.JobsUnavailable, new JobUnconfirmedException(jobId, idempotency is not null, e).Message);
         }
         catch (IdempotencyKeyReusedException)
         {
@@ -174,7 +174,7 @@ public sealed class GenerateImage(
         {
             await DropReferenceCopyAsync();
             SetRetryAfter(request, e.RetryAfter);
-            return KioaiErrors.Of(StatusCodes.Status409Conflict, "idempotency_key_in_progress", e.Message);
+            return KioaiErrors.Of(StatusCodes.Status409Conflict, KioaiErrorCodes.IdempotencyKeyInProgress, e.Message);
         }
         // A concurrent request with the same key won: the reference stored for this one is not needed.
         if (submission.Replayed) await DropReferenceCopyAsync();
@@ -217,7 +217,7 @@ public sealed class GenerateImage(
         if (current.Status != JobStatus.Succeeded || current.Result is not { } result) return ErrorOf(request, current, submission.Replayed);
         // A replay answers with the image the key made; if that image has been deleted since, there is none to give.
         if (submission.Replayed && await files.GetAsync(result.FileId, cancellationToken) is null)
-            return KioaiErrors.Of(StatusCodes.Status409Conflict, "image_deleted",
+            return KioaiErrors.Of(StatusCodes.Status409Conflict, KioaiErrorCodes.ImageDeleted,
                 $"The image this Idempotency-Key produced (id {result.ImageId}) was deleted; send a new key to generate again.");
         return Succeeded(request, current.Request, result);
     }
@@ -248,7 +248,7 @@ public sealed class GenerateImage(
             return (null, KioaiErrors.BadRequest(GenerationErrors.ReferenceNotFound,
                 $"referenceFileId {named} is another job's private copy of its reference image; upload the image (POST /api/v1/files) to name it."), null);
         if (file.Size > GenerateImageValidator.MaxReferenceBytes)
-            return (null, KioaiErrors.BadRequest("reference_image_too_large",
+            return (null, KioaiErrors.BadRequest(KioaiErrorCodes.ReferenceImageTooLarge,
                 $"File {named} is larger than {GenerateImageValidator.MaxReferenceBytes / (1024 * 1024)} MiB."), null);
         // Held in memory as an upload is, so it shares the uploads' budget.
         var share = await memory.AcquireAsync(UploadBudget.HeldByUpload(file.Size), cancellationToken);
@@ -260,7 +260,7 @@ public sealed class GenerateImage(
             if (check.Image is null)
                 return (null, KioaiErrors.BadRequest(GenerateImageValidator.ReferenceRefused(check) with { Message = $"File {named}: {check.Message}" }), null);
             if (input.ReferenceFileDeclaredType is { } declared && declared != check.Image.ContentType)
-                return (null, KioaiErrors.BadRequest("media_type_mismatch", $"referenceImageMime is {declared} but file {named} is {check.Image.ContentType}."), null);
+                return (null, KioaiErrors.BadRequest(KioaiErrorCodes.MediaTypeMismatch, $"referenceImageMime is {declared} but file {named} is {check.Image.ContentType}."), null);
             kept = true;
             return (stored, null, share);
         }
@@ -273,10 +273,10 @@ public sealed class GenerateImage(
     static GenerationRequest RequestOf(GenerateImageInput input, string? referenceId) =>
         new(input.Prompt, input.Style, input.AspectRatio, input.Model, input.Resolution, input.IsPrivate, input.Seed, referenceId);
 
-    static JsonHttpResult<ErrorResponse> JobDeleted(JobDeletedException e) => KioaiErrors.Of(StatusCodes.Status409Conflict, "job_deleted", e.Message);
+    static JsonHttpResult<ErrorResponse> JobDeleted(JobDeletedException e) => KioaiErrors.Of(StatusCodes.Status409Conflict, KioaiErrorCodes.JobDeleted, e.Message);
 
     static JsonHttpResult<ErrorResponse> KeyReused(string key) =>
-        KioaiErrors.Of(StatusCodes.Status409Conflict, "idempotency_key_reused", new IdempotencyKeyReusedException(key).Message);
+        KioaiErrors.Of(StatusCodes.Status409Conflict, KioaiErrorCodes.IdempotencyKeyReused, new IdempotencyKeyReusedException(key).Message);
 
     /// <summary>The async request-reply answer: 202, the job, where to poll it (Location, and statusQueryGetUri in the body) and how soon.</summary>
     public static JsonHttpResult<KiapiJob> Accepted(HttpRequest request, PublicUrls urls, JobRecord job)
@@ -298,7 +298,7 @@ public sealed class GenerateImage(
     /// </summary>
     JsonHttpResult<ErrorResponse> ErrorOf(HttpRequest request, JobRecord job, bool replayed)
     {
-        if (job.Status == JobStatus.Canceled) return KioaiErrors.Of(StatusCodes.Status409Conflict, "job_canceled", $"Job {job.Id} was canceled.");
+        if (job.Status == JobStatus.Canceled) return KioaiErrors.Of(StatusCodes.Status409Conflict, KioaiErrorCodes.JobCanceled, $"Job {job.Id} was canceled.");
         var status = GenerationErrors.StatusOf(job.ErrorCode);
         // An open circuit failed it: calls resume at most the break after the job ended, as an inline generation's 503
         // says. Not on a replay, nor once the break is over: the same key answers this failure again, whenever it is sent.

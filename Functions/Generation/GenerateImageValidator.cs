@@ -28,10 +28,10 @@ public static class GenerateImageValidator
     {
         var error = ReadString(body, "prompt", out var prompt);
         if (error is not null) return (null, error);
-        if (prompt is null || IsBlank(prompt)) return (null, new ErrorResponse("missing_prompt", "prompt is required and must not be blank."));
+        if (prompt is null || IsBlank(prompt)) return (null, new ErrorResponse(KioaiErrorCodes.MissingPrompt, "prompt is required and must not be blank."));
         var promptLength = prompt.EnumerateRunes().Count();
         if (promptLength > MaxPromptLength)
-            return (null, new ErrorResponse("prompt_too_long", $"prompt has {promptLength} characters; the limit is {MaxPromptLength}."));
+            return (null, new ErrorResponse(KioaiErrorCodes.PromptTooLong, $"prompt has {promptLength} characters; the limit is {MaxPromptLength}."));
 
         if (ReadEnum(body, "style", ModelCatalog.Styles, ModelCatalog.DefaultStyle, out var style) is { } styleError) return (null, styleError);
         if (ReadEnum(body, "aspectRatio", ModelCatalog.AspectRatios, ModelCatalog.DefaultAspectRatio, out var ratio) is { } ratioError) return (null, ratioError);
@@ -39,7 +39,7 @@ public static class GenerateImageValidator
         var entry = catalog.Find(model!)!;
         if (ReadEnum(body, "resolution", ModelCatalog.Resolutions, null, out var resolution) is { } resolutionError) return (null, resolutionError);
         if (resolution is not null && !entry.Resolutions.Contains(resolution))
-            return (null, new ErrorResponse("resolution_not_supported", entry.Resolutions.Count == 0
+            return (null, new ErrorResponse(KioaiErrorCodes.ResolutionNotSupported, entry.Resolutions.Count == 0
                 ? $"Model '{model}' takes no resolution."
                 : $"Model '{model}' takes resolution {string.Join(", ", entry.Resolutions)}, not {resolution}."));
 
@@ -47,13 +47,13 @@ public static class GenerateImageValidator
         if (ReadSeed(body, out var seed) is { } seedError) return (null, seedError);
         if (ReadString(body, "referenceFileId", out var referenceFileId) is { } fileIdError) return (null, fileIdError);
         if (referenceFileId is not null && !FileIds.IsFileId(referenceFileId))
-            return (null, new ErrorResponse("invalid_value", $"referenceFileId '{Echo.Quote(referenceFileId)}' is not a file id (file_ and hex digits, at most {KiapiPathId.MaxLength} characters)."));
+            return (null, new ErrorResponse(KioaiErrorCodes.InvalidValue, $"referenceFileId '{Echo.Quote(referenceFileId)}' is not a file id (file_ and hex digits, at most {KiapiPathId.MaxLength} characters)."));
         // Both ways of giving a reference, or a model without references, are refused before an image is decoded.
         var inline = body.TryGetProperty("referenceImageBase64", out var given) && given.ValueKind != JsonValueKind.Null;
         if (referenceFileId is not null && inline)
-            return (null, new ErrorResponse("conflicting_reference", "Send either referenceImageBase64 or referenceFileId, not both."));
+            return (null, new ErrorResponse(KioaiErrorCodes.ConflictingReference, "Send either referenceImageBase64 or referenceFileId, not both."));
         if ((inline || referenceFileId is not null) && !entry.TakesReference)
-            return (null, new ErrorResponse("reference_not_supported", $"Model '{model}' takes no reference image."));
+            return (null, new ErrorResponse(KioaiErrorCodes.ReferenceNotSupported, $"Model '{model}' takes no reference image."));
         if (ReadReference(body, out var reference, out var declared) is { } referenceError) return (null, referenceError);
         ImageInfo? referenceInfo = null;
         if (reference is not null)
@@ -62,7 +62,7 @@ public static class GenerateImageValidator
             var check = await inspector.InspectAsync(reference, ImageFormats.Accepted, DecodeWait.Bounded, cancellationToken);
             if (check.Image is null) return (null, ReferenceRefused(check));
             if (declared is not null && declared != check.Image.ContentType)
-                return (null, new ErrorResponse("media_type_mismatch", $"The reference's declared type (referenceImageMime, or its data URL's) is {declared} but the bytes are {check.Image.ContentType}."));
+                return (null, new ErrorResponse(KioaiErrorCodes.MediaTypeMismatch, $"The reference's declared type (referenceImageMime, or its data URL's) is {declared} but the bytes are {check.Image.ContentType}."));
             referenceInfo = check.Image;
         }
 
@@ -85,7 +85,7 @@ public static class GenerateImageValidator
         if (error is not null) return error;
         value ??= fallback;
         if (value is null || allowed.Contains(value)) return null;
-        return new ErrorResponse("invalid_value", $"{name} '{Echo.Quote(value)}' is not one of: {string.Join(", ", allowed)}.");
+        return new ErrorResponse(KioaiErrorCodes.InvalidValue, $"{name} '{Echo.Quote(value)}' is not one of: {string.Join(", ", allowed)}.");
     }
 
     static ErrorResponse? ReadBool(JsonElement body, string name, out bool value)
@@ -103,7 +103,7 @@ public static class GenerateImageValidator
         seed = null;
         if (!body.TryGetProperty("seed", out var element) || element.ValueKind == JsonValueKind.Null) return null;
         if (element.ValueKind != JsonValueKind.Number || !TryReadWhole(element, out var value)) return WrongType("seed", "an integer", element);
-        if (value is < 0 or > uint.MaxValue) return new ErrorResponse("invalid_value", $"seed must be between 0 and {uint.MaxValue}.");
+        if (value is < 0 or > uint.MaxValue) return new ErrorResponse(KioaiErrorCodes.InvalidValue, $"seed must be between 0 and {uint.MaxValue}.");
         seed = value;
         return null;
     }
@@ -142,7 +142,7 @@ public static class GenerateImageValidator
 
     static ErrorResponse? TypeProblem(string? declared, string what) =>
         declared is null || ImageFormats.Accepted.Contains(ImageFormats.Normalize(declared)) ? null
-            : new ErrorResponse("unsupported_media_type", $"{what} '{Echo.Quote(declared)}' is not one of: {string.Join(", ", ImageFormats.Accepted)}.");
+            : new ErrorResponse(KioaiErrorCodes.UnsupportedMediaType, $"{what} '{Echo.Quote(declared)}' is not one of: {string.Join(", ", ImageFormats.Accepted)}.");
 
     /// <summary>The reference's bytes, within the bound, and the type its field or data URL declares (normalized); not yet decoded.</summary>
     static ErrorResponse? ReadReference(JsonElement body, out byte[]? bytes, out string? mime)
@@ -178,7 +178,7 @@ public static class GenerateImageValidator
         if (Base64.DecodeFromUtf8(base64, decoded, out _, out var written) != OperationStatus.Done || written != decoded.Length)
             return new ErrorResponse("invalid_base64", "referenceImageBase64 is not valid Base64.");
         // An empty image is a mistake, not "no reference": leave the field out for that.
-        if (written == 0) return new ErrorResponse("invalid_value", "referenceImageBase64 is empty; send an image, or leave the field out.");
+        if (written == 0) return new ErrorResponse(KioaiErrorCodes.InvalidValue, "referenceImageBase64 is empty; send an image, or leave the field out.");
         if (written > MaxReferenceBytes) return TooLarge();
         bytes = decoded;
         mime = declared is null ? null : ImageFormats.Normalize(declared);
@@ -212,16 +212,16 @@ public static class GenerateImageValidator
     /// <summary>A reference (inline or a stored file) that is no usable image: too many pixels, another type, or bytes that do not decode.</summary>
     public static ErrorResponse ReferenceRefused(ImageCheck check) => check.Problem switch
     {
-        ImageProblem.TooLarge => new("reference_image_too_large", check.Message),
-        ImageProblem.Undecodable => new("invalid_image", check.Message),
-        _ => new("unsupported_media_type", check.Message),
+        ImageProblem.TooLarge => new(KioaiErrorCodes.ReferenceImageTooLarge, check.Message),
+        ImageProblem.Undecodable => new(KioaiErrorCodes.InvalidImage, check.Message),
+        _ => new(KioaiErrorCodes.UnsupportedMediaType, check.Message),
     };
 
     static ErrorResponse TooLarge() =>
-        new("reference_image_too_large", $"The reference image is larger than {MaxReferenceBytes / (1024 * 1024)} MiB.");
+        new(KioaiErrorCodes.ReferenceImageTooLarge, $"The reference image is larger than {MaxReferenceBytes / (1024 * 1024)} MiB.");
 
     static ErrorResponse WrongType(string name, string expected, JsonElement actual) =>
-        new("invalid_type", $"{name} must be {expected}, not {Describe(actual.ValueKind)}.");
+        new(KioaiErrorCodes.InvalidType, $"{name} must be {expected}, not {Describe(actual.ValueKind)}.");
 
     static string Describe(JsonValueKind kind) => kind switch
     {

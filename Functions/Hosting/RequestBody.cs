@@ -4,6 +4,7 @@ using System.Text.Unicode;
 using System.Text.Json;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http.Features;
+using Functions.Contracts.Kioai;
 
 namespace Functions.Hosting;
 
@@ -35,9 +36,9 @@ public static class RequestBody
     {
         if (request.ContentLength > maxBytes) return (null, TooLarge(maxBytes), default, null);
         if (JsonText.MediaTypeProblem(request.ContentType) is { } media)
-            return (null, new Failure("unsupported_content_type", media, StatusCodes.Status415UnsupportedMediaType), default, null);
-        if (JsonText.CharsetProblem(request.ContentType) is { } charset) return (null, new Failure("unsupported_charset", charset), default, null);
-        if (EncodingProblem(request) is { } encoding) return (null, new Failure("unsupported_content_encoding", encoding), default, null);
+            return (null, new Failure(KioaiErrorCodes.UnsupportedContentType, media, StatusCodes.Status415UnsupportedMediaType), default, null);
+        if (JsonText.CharsetProblem(request.ContentType) is { } charset) return (null, new Failure(KioaiErrorCodes.UnsupportedCharset, charset), default, null);
+        if (EncodingProblem(request) is { } encoding) return (null, new Failure(KioaiErrorCodes.UnsupportedContentEncoding, encoding), default, null);
         // On a chunked body Kestrel counts the chunks' framing too (a body within the bound sent in 1,000-byte chunks was
         // refused): it gets twice the bound, room for chunks of 5 bytes or more, and the loop below bounds what is read.
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
@@ -73,7 +74,7 @@ public static class RequestBody
         // Kestrel reports a chunk size past 31 bits as a plain IOException, not the BadHttpRequestException of other bad framing.
         catch (IOException e) when (e is not BadHttpRequestException && !SurfaceErrors.ClientWentAway(request.HttpContext, e) && !TemporaryFiles.IsFault(e))
         {
-            return (null, new Failure("bad_request", $"The request body could not be read: {e.Message}"), default, null);
+            return (null, new Failure(KioaiErrorCodes.BadRequest, $"The request body could not be read: {e.Message}"), default, null);
         }
 
         var (document, failure) = Parse(body);
@@ -85,27 +86,27 @@ public static class RequestBody
     static (JsonDocument? Document, Failure? Error) Parse(ReadOnlyMemory<byte> body)
     {
         var json = JsonText.WithoutByteOrderMark(body); // Windows PowerShell writes one into files
-        if (json.IsEmpty) return (null, new Failure("invalid_json", "The request body is empty; send a JSON object."));
-        if (!Utf8.IsValid(json.Span)) return (null, new Failure("invalid_json", "The request body is not valid UTF-8."));
+        if (json.IsEmpty) return (null, new Failure(KioaiErrorCodes.InvalidJson, "The request body is empty; send a JSON object."));
+        if (!Utf8.IsValid(json.Span)) return (null, new Failure(KioaiErrorCodes.InvalidJson, "The request body is not valid UTF-8."));
         try
         {
             if (!JsonText.HasAtMostValues(json.Span, JsonText.MaxValues, MaxDepth))
-                return (null, new Failure("too_many_values", TooManyValues));
+                return (null, new Failure(KioaiErrorCodes.TooManyValues, TooManyValues));
             var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = MaxDepth, AllowDuplicateProperties = false });
             var problem = document.RootElement.ValueKind != JsonValueKind.Object ? "The request body must be a JSON object."
                 : JsonText.FirstUndecodableString(document.RootElement) is { } where ? Undecodable($" at {Echo.Quote(where)}") : null;
             if (problem is null) return (document, null);
             document.Dispose();
-            return (null, new Failure("invalid_json", problem));
+            return (null, new Failure(KioaiErrorCodes.InvalidJson, problem));
         }
         catch (JsonException e)
         {
-            return (null, new Failure("invalid_json", $"The request body is not valid JSON: {e.Message}"));
+            return (null, new Failure(KioaiErrorCodes.InvalidJson, $"The request body is not valid JSON: {e.Message}"));
         }
         catch (InvalidOperationException)
         {
             // The duplicate-name check decodes every property name, and a lone surrogate escape in one cannot be.
-            return (null, new Failure("invalid_json", Undecodable(" in a property name")));
+            return (null, new Failure(KioaiErrorCodes.InvalidJson, Undecodable(" in a property name")));
         }
     }
 
@@ -142,5 +143,5 @@ public static class RequestBody
     }
 
     static Failure TooLarge(long maxBytes) =>
-        new("body_too_large", $"The request body is larger than the limit of {maxBytes} bytes.");
+        new(KioaiErrorCodes.BodyTooLarge, $"The request body is larger than the limit of {maxBytes} bytes.");
 }

@@ -53,22 +53,22 @@ public static class SurfaceErrors
         {
             // The server's minimum data rate (Kestrel's default: 240 bytes a second after a 5 s grace), or a body gone silent (SilenceBoundBody).
             BadHttpRequestException { StatusCode: StatusCodes.Status408RequestTimeout } =>
-                (StatusCodes.Status408RequestTimeout, "request_timeout", "The request body arrived too slowly; send it at a steady rate.", false),
-            BadHttpRequestException bad => (bad.StatusCode, "bad_request", bad.Message, false),
+                (StatusCodes.Status408RequestTimeout, KioaiErrorCodes.RequestTimeout, "The request body arrived too slowly; send it at a steady rate.", false),
+            BadHttpRequestException bad => (bad.StatusCode, KioaiErrorCodes.BadRequest, bad.Message, false),
             // The temporary directory a large body is spooled to (missing, not writable, full): logged with its path, never sent.
             not null when TemporaryFiles.IsFault(error) =>
-                (StatusCodes.Status503ServiceUnavailable, "server_busy", "The service cannot hold request bodies right now; try again shortly.", false),
+                (StatusCodes.Status503ServiceUnavailable, KioaiErrorCodes.ServerBusy, "The service cannot hold request bodies right now; try again shortly.", false),
             not null when StorageFaults.IsOutage(error) =>
-                (StatusCodes.Status503ServiceUnavailable, "storage_unavailable", "Storage is not reachable right now; try again shortly.", true),
+                (StatusCodes.Status503ServiceUnavailable, KioaiErrorCodes.StorageUnavailable, "Storage is not reachable right now; try again shortly.", true),
             // The Durable backend: the Functions host's extension, or the local host's sidecar.
             not null when JobEngineFaults.IsTaskHubLost(error) =>
-                (StatusCodes.Status503ServiceUnavailable, "jobs_unavailable",
+                (StatusCodes.Status503ServiceUnavailable, KioaiErrorCodes.JobsUnavailable,
                     "The job engine's storage lost its task hub, and jobs from before with it; it is being made again: try again shortly.", true),
             not null when JobEngineFaults.IsOutage(error) =>
-                (StatusCodes.Status503ServiceUnavailable, "jobs_unavailable", "The job engine is not reachable right now; try again shortly.", true),
+                (StatusCodes.Status503ServiceUnavailable, KioaiErrorCodes.JobsUnavailable, "The job engine is not reachable right now; try again shortly.", true),
             // The process's decode or upload budget stayed taken for the whole wait: this request may be fine.
-            Generation.BudgetBusyException => (StatusCodes.Status503ServiceUnavailable, "server_busy", error.Message, true),
-            _ => (StatusCodes.Status500InternalServerError, "internal_error", "An unexpected error occurred; it has been logged.", false),
+            Generation.BudgetBusyException => (StatusCodes.Status503ServiceUnavailable, KioaiErrorCodes.ServerBusy, error.Message, true),
+            _ => (StatusCodes.Status500InternalServerError, KioaiErrorCodes.InternalError, "An unexpected error occurred; it has been logged.", false),
         };
         if (error is not null && StorageFaults.IsLostResource(error))
         {
@@ -94,7 +94,7 @@ public static class SurfaceErrors
         var method = context.Request.Method;
         context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
         context.Response.Headers.Allow = string.Join(", ", allowed);
-        return WriteAsync(context, StatusCodes.Status405MethodNotAllowed, ("method_not_allowed",
+        return WriteAsync(context, StatusCodes.Status405MethodNotAllowed, (KioaiErrorCodes.MethodNotAllowed,
             $"{Echo.Quote(method)} is not allowed on {Echo.Quote(TargetOf(context))}: methods are case-sensitive ({HttpMethods.GetCanonicalizedValue(method)})."));
     }
 
@@ -102,9 +102,9 @@ public static class SurfaceErrors
     {
         var (code, message) = error ?? status switch
         {
-            StatusCodes.Status404NotFound => ("not_found", $"There is no endpoint at {Echo.Quote(TargetOf(context))}."),
-            StatusCodes.Status405MethodNotAllowed => ("method_not_allowed", $"{Echo.Quote(context.Request.Method)} is not allowed on {Echo.Quote(TargetOf(context))}."),
-            _ => ("error", $"The request failed with status {status}."),
+            StatusCodes.Status404NotFound => (KioaiErrorCodes.NotFound, $"There is no endpoint at {Echo.Quote(TargetOf(context))}."),
+            StatusCodes.Status405MethodNotAllowed => (KioaiErrorCodes.MethodNotAllowed, $"{Echo.Quote(context.Request.Method)} is not allowed on {Echo.Quote(TargetOf(context))}."),
+            _ => (KioaiErrorCodes.Error, $"The request failed with status {status}."),
         };
         return Routes.IsKiapi(context.Request.Path)
             ? KiapiErrors.Of(status, message).ExecuteAsync(context)

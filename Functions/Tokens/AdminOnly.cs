@@ -21,7 +21,7 @@ public sealed class AdminOnly(AdminKey adminKey, IOptions<AuthOptions> auth, Tim
     /// <summary>Null when the caller holds the admin key; else the kioai 401 to answer (400 when the header comes more than once).</summary>
     public async Task<JsonHttpResult<ErrorResponse>?> RejectAsync(HttpRequest request) =>
         await RefusalAsync(request) is { } refused
-            ? KioaiErrors.Of(refused.Status, refused.Status == StatusCodes.Status400BadRequest ? "bad_request" : "unauthorized", refused.Message)
+            ? KioaiErrors.Of(refused.Status, refused.Status == StatusCodes.Status400BadRequest ? KioaiErrorCodes.BadRequest : KioaiErrorCodes.Unauthorized, refused.Message)
             : null;
 
     /// <summary>Null when deletes are open, or when the caller holds the admin key; else the kioai refusal.</summary>

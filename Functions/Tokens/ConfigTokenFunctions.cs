@@ -106,15 +106,15 @@ public sealed class ConfigTokenFunctions(UpstreamTokens tokens, AdminOnly admin,
     {
         token = null;
         if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("token", out var element) || element.ValueKind == JsonValueKind.Null)
-            return new ErrorResponse("missing_token", "token is required.");
-        if (element.ValueKind != JsonValueKind.String) return new ErrorResponse("invalid_type", "token must be a string.");
+            return new ErrorResponse(KioaiErrorCodes.MissingToken, "token is required.");
+        if (element.ValueKind != JsonValueKind.String) return new ErrorResponse(KioaiErrorCodes.InvalidType, "token must be a string.");
         token = element.GetString()!.Trim();
-        if (token.Length == 0) return new ErrorResponse("missing_token", "token must not be empty or blank.");
+        if (token.Length == 0) return new ErrorResponse(KioaiErrorCodes.MissingToken, "token must not be empty or blank.");
         if (Encoding.UTF8.GetByteCount(token) > MaxTokenBytes)
-            return new ErrorResponse("token_too_long", $"token is longer than {MaxTokenBytes} bytes.");
+            return new ErrorResponse(KioaiErrorCodes.TokenTooLong, $"token is longer than {MaxTokenBytes} bytes.");
         // It goes into an upstream's Authorization header, which carries printable ASCII only.
         if (!HeaderText.IsPrintableAscii(token))
-            return new ErrorResponse("invalid_token", "token must be printable ASCII (no control characters, no other characters).");
+            return new ErrorResponse(KioaiErrorCodes.InvalidToken, "token must be printable ASCII (no control characters, no other characters).");
         return null;
     }
 }

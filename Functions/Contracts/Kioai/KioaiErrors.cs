@@ -10,6 +10,6 @@ public static class KioaiErrors
 
     public static JsonHttpResult<ErrorResponse> BadRequest(ErrorResponse error) => BadRequest(error.Error, error.Message);
 
-    public static JsonHttpResult<ErrorResponse> NotFound(string message) => Of(StatusCodes.Status404NotFound, "not_found", message);
+    public static JsonHttpResult<ErrorResponse> NotFound(string message) => Of(StatusCodes.Status404NotFound, KioaiErrorCodes.NotFound, message);
 
 }
