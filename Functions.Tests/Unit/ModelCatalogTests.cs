@@ -87,6 +87,30 @@ public sealed class ModelCatalogTests
     }
 
     [Theory]
+    [InlineData("../admin")] // would leave the provider's base path
+    [InlineData("imagen/../../x")]
+    [InlineData("imagen/./grok")]
+    [InlineData("imagen//grok")]
+    [InlineData("generate_image?debug=1")] // a query or a fragment is no part of a path
+    [InlineData("generate_image#x")]
+    [InlineData("imagen%2Fgrok")]
+    [InlineData("https://elsewhere.example/generate")]
+    public void An_endpoint_that_is_not_a_plain_path_under_the_base_url_stops_the_app_at_startup(string endpoint)
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => ShippedCatalog.Load(("Models:grok:Endpoint", endpoint)));
+
+        Assert.StartsWith($"Models:grok:Endpoint is '{endpoint}'; it must be a path under the provider's base URL", error.Message);
+    }
+
+    [Theory]
+    [InlineData("/imagen/grok/")] // the slashes around it are dropped, as they always were
+    [InlineData("v1.2/images~beta/generate-image_x")]
+    public void An_endpoint_of_plain_segments_is_taken(string endpoint)
+    {
+        Assert.Equal(endpoint, ShippedCatalog.Load(("Models:grok:Endpoint", endpoint)).Find("grok")!.Endpoint);
+    }
+
+    [Theory]
     [InlineData("")]
     [InlineData("  ")]
     public void A_blank_endpoint_or_response_format_is_the_default_and_refused_on_no_provider(string blank)

@@ -74,6 +74,9 @@ public sealed class ModelCatalog
                 return $"Models:{name}:Provider is '{entry.Provider}'; it must be one of {string.Join(", ", UpstreamTokens.Providers)}.";
             foreach (var fallback in entry.Fallbacks.Where(f => !models.ContainsKey(f)))
                 return $"Models:{name}:Fallbacks names '{fallback}', which is not in the catalog.";
+            if (entry.Endpoint is { } endpoint && !IsPlainPath(endpoint))
+                return $"Models:{name}:Endpoint is '{endpoint}'; it must be a path under the provider's base URL: segments of letters, digits, " +
+                       "'-', '_', '.' and '~', none of them '.' or '..' (such as imagen/grok).";
             foreach (var shape in entry.Shapes.Where(s => !Providers.UpstreamMapping.IsShape(s)))
                 return $"Models:{name}:Shapes has '{shape}', which is not a ratio (3:4), a size (768x1024) or landscape, portrait or square.";
             // Its one call, POST /images/generations, has no image field: a reference would be dropped without a word.
@@ -93,6 +96,10 @@ public sealed class ModelCatalog
         }
         return null;
     }
+
+    // The URL is the base URL, '/' and this: a '..' or a query would call another endpoint than the one named.
+    static bool IsPlainPath(string path) => path.Trim('/').Split('/')
+        .All(segment => segment is not ("" or "." or "..") && segment.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '~'));
 
     /// <summary>
     /// Runs <see cref="ProblemOf"/> as options validation, so that a bad catalog stops the app when it starts; a key no
