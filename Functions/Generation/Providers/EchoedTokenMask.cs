@@ -95,8 +95,8 @@ static partial class EchoedTokenMask
     {
         var masked = SelfMasked().Replace(MaskWhole(text, token, IsLong(token) ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal), Mask);
         foreach (var fragment in FragmentsOf(token))
-            if (masked.Contains(fragment, StringComparison.OrdinalIgnoreCase))
-                masked = Regex.Replace(masked, $"""[^\s'"]*{Regex.Escape(fragment)}[^\s'"]*""", Mask, RegexOptions.IgnoreCase);
+            if (masked.Contains(fragment, StringComparison.OrdinalIgnoreCase)) // in any case, as the replace below, whatever the culture
+                masked = Regex.Replace(masked, $"""[^\s'"]*{Regex.Escape(fragment)}[^\s'"]*""", Mask, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
         return masked;
     }
 
