@@ -364,12 +364,14 @@ public sealed class TimerTriggersTests(StorageFixture storage) : IClassFixture<S
 
         // The next lease request is the renewal: refused at once, while the lease still has two thirds of its period to run.
         await proxy.RefuseFirst(r => r.Method == "PUT" && r.Target.Contains("comp=lease"), HttpStatusCode.BadRequest).WaitAsync(ListenerLock.Renewal * 2);
-        var refused = Stopwatch.StartNew();
+        var refusedAt = DateTime.UtcNow;
         await StopsRunningAsync(process.Runs, ListenerLock.Renewal);
         var stoppedAt = process.Runs.Count;
 
         // Taken again with its own lease id at the next try; another id would be refused until the lease ran out, a try later.
-        await Eventually.HoldsAsync(() => Task.FromResult(process.Runs.Count > stoppedAt), ListenerLock.Renewal + TimeSpan.FromSeconds(2.5) - refused.Elapsed);
+        await Eventually.HoldsAsync(() => Task.FromResult(process.Runs.Count > stoppedAt), ListenerLock.Period);
+        // Due before the lease, last renewed a Renewal before the refusal, runs out (Period - Renewal after it): no other lease id could take it by then.
+        Assert.InRange(process.Runs.ElementAt(stoppedAt) - refusedAt, TimeSpan.Zero, ListenerLock.Period - ListenerLock.Renewal);
         await process.Timers.StopAsync(default);
     }
 

@@ -26,15 +26,15 @@ public sealed class JobSubmitterTests(StorageFixture storage) : IClassFixture<St
     Task<Submission> SubmitAsync(string key) =>
         Submitter().SubmitAsync(_durable.Object, JobIds.New(DateTimeOffset.UtcNow, false), Request, [], new IdempotencyRequest(key, "body"), default);
 
-    /// <summary>Schedule calls that never answer, cut off by their token as the gRPC client reports it; the task completes at the first call.</summary>
-    TaskCompletionSource EngineNeverAnswers()
+    /// <summary>Schedule calls that never answer, cut off by their token as the gRPC client reports it; the task completes at the first call, with its token.</summary>
+    TaskCompletionSource<CancellationToken> EngineNeverAnswers()
     {
-        var called = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var called = new TaskCompletionSource<CancellationToken>(TaskCreationOptions.RunContinuationsAsynchronously);
         _durable.Setup(d => d.ScheduleNewOrchestrationInstanceAsync(It.IsAny<TaskName>(), It.IsAny<object?>(), It.IsAny<StartOrchestrationOptions?>(),
                 It.IsAny<CancellationToken>()))
             .Returns(async (TaskName _, object? _, StartOrchestrationOptions? _, CancellationToken token) =>
             {
-                called.TrySetResult();
+                called.TrySetResult(token);
                 try { await Task.Delay(Timeout.InfiniteTimeSpan, token); }
                 catch (OperationCanceledException) { throw new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.Cancelled, "cut off")); }
                 return "never";
@@ -70,11 +70,12 @@ public sealed class JobSubmitterTests(StorageFixture storage) : IClassFixture<St
 
         var submit = submitter.SubmitAsync(_durable.Object, JobIds.New(clock.GetUtcNow(), false), Request, [],
             new IdempotencyRequest($"slow-schedule-{Guid.NewGuid():N}", "body"), default);
-        await called.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var cutOff = await called.Task.WaitAsync(TimeSpan.FromSeconds(10));
         clock.Advance(JobSubmitter.ScheduleBound - TimeSpan.FromSeconds(1));
-        await Task.Delay(200);
+        Assert.False(cutOff.IsCancellationRequested); // the fake clock fires a due cut-off within Advance itself
         Assert.False(submit.IsCompleted);
         clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(cutOff.IsCancellationRequested);
 
         var refused = await Assert.ThrowsAsync<JobUnconfirmedException>(() => submit.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Contains("send the request again with the same Idempotency-Key", refused.Message);

@@ -59,8 +59,11 @@ public sealed class SubmitClaimsTests(TaskSubmitFixture app) : IClassFixture<Tas
 
         var first = SubmitAsync(call);
         await app.Entered.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        var second = SubmitAsync(call);
-        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        var looking = new WaitWatchingClock();
+        var second = SubmitAsync(call, new SubmitClaims(app.App.Services.GetRequiredKeyedService<TableClient>(StorageNames.SubmitsTable),
+            app.Service<StorageBootstrap>(), looking));
+        // Its first wait to look again: an answer without waiting (interrupted, or its own call) would have come before it.
+        await Task.WhenAny(looking.Waiting.Task, second).WaitAsync(TimeSpan.FromSeconds(30));
         Assert.False(second.IsCompleted);
         app.Gate.SetResult();
 
@@ -175,12 +178,27 @@ public sealed class SubmitClaimsTests(TaskSubmitFixture app) : IClassFixture<Tas
     static UpstreamCall Call(string prompt) => new(JobIds.New(DateTimeOffset.UtcNow, isPrivate: false),
         new GenerationRequest(prompt, "none", "1:1", "grok", null, false, null, null), 0, "grok");
 
-    async Task<UpstreamStep> SubmitAsync(UpstreamCall call)
+    async Task<UpstreamStep> SubmitAsync(UpstreamCall call, SubmitClaims? claims = null)
     {
         var durable = new Mock<DurableTaskClient>("seam") { CallBase = true }; // a running job, no cancel
         durable.Setup(c => c.GetInstanceAsync(call.JobId, true, It.IsAny<CancellationToken>()))
             .ReturnsAsync(new OrchestrationMetadata(GenerationOrchestrator.Name, call.JobId) { RuntimeStatus = OrchestrationRuntimeStatus.Running });
-        return await ActivatorUtilities.CreateInstance<GenerationActivities>(app.App.Services).SubmitGeneration(call, durable.Object);
+        var activities = claims is null
+            ? ActivatorUtilities.CreateInstance<GenerationActivities>(app.App.Services)
+            : ActivatorUtilities.CreateInstance<GenerationActivities>(app.App.Services, claims);
+        return await activities.SubmitGeneration(call, durable.Object);
+    }
+
+    /// <summary>The system clock, which says when a wait on it begins.</summary>
+    sealed class WaitWatchingClock : TimeProvider
+    {
+        public TaskCompletionSource Waiting { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            Waiting.TrySetResult();
+            return System.CreateTimer(callback, state, dueTime, period);
+        }
     }
 
     int UpstreamCalls(string prompt) => app.Provider.Invocations.Count(i =>

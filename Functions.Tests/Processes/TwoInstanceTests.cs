@@ -64,7 +64,13 @@ public sealed partial class TwoInstanceTests : IAsyncLifetime
         List<Match>[] StoresBy() => [.. _apps.Select(a => a.Output.Select(line => StoreRan().Match(line)).Where(m => m.Success).ToList())];
         HashSet<string> Stored() => [.. StoresBy().SelectMany(d => d).Select(m => m.Groups[1].Value)];
         await Eventually.HoldsAsync(() => Task.FromResult(Stored().Count >= Jobs), TimeSpan.FromSeconds(30));
-        await Task.Delay(500); // a file written twice would show by now
+        // A line each process logs now: its console logger writes in order, so every Store line it logged before is in too.
+        foreach (var (app, client) in _apps.Zip(clients))
+        {
+            using var marker = new HttpRequestMessage(HttpMethod.Get, "/api/config/token") { Headers = { { "X-Admin-Key", "not-the-admin-key" } } };
+            Assert.Equal(HttpStatusCode.Unauthorized, (await client.SendAsync(marker)).StatusCode);
+            await Eventually.HoldsAsync(() => Task.FromResult(app.Output.Any(line => line.Contains("refused: the admin key is not valid"))));
+        }
         Assert.Equal(jobIds.Order(), Stored().Order());
         var written = StoresBy().SelectMany(d => d).Where(m => m.Groups[2].Value == "stored its image").Select(m => m.Groups[1].Value).ToList();
         Assert.Equal(written.Distinct().Count(), written.Count);

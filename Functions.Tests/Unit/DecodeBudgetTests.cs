@@ -37,10 +37,9 @@ public sealed class DecodeBudgetTests
         var third = Take(budget, 1, DecodeWait.Bounded, CancellationToken.None); // fits in what is left, but comes after the second
 
         Assert.True(first.IsCompletedSuccessfully);
-        await Task.Delay(100);
+        Assert.Equal(3, budget.Waiting); // both queued as they were asked: the limiter grants a queued wait only at a release
         Assert.False(second.IsCompleted);
         Assert.False(third.IsCompleted);
-        Assert.Equal(3, budget.Waiting);
 
         (await first).Dispose();
         using var secondShare = await second.WaitAsync(TimeSpan.FromSeconds(5));
@@ -83,10 +82,9 @@ public sealed class DecodeBudgetTests
         var freedLater = Take(budget, 1, DecodeWait.AsLongAsCaller, CancellationToken.None);
         using var gone = new CancellationTokenSource(TimeSpan.FromSeconds(0.6));
         var givenUp = Take(budget, 1, DecodeWait.AsLongAsCaller, gone.Token);
-        await Task.Delay(TimeSpan.FromSeconds(0.4)); // twice the bounded wait
 
-        Assert.False(freedLater.IsCompleted);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => givenUp); // its caller's end, never busy
+        Assert.False(freedLater.IsCompleted); // queued first, it is still waiting at 0.6 s, three times the bounded wait
         held.Dispose();
         using var share = await freedLater.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.True(share.IsAcquired);
