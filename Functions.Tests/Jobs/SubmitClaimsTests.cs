@@ -89,6 +89,32 @@ public sealed class SubmitClaimsTests(TaskSubmitFixture app) : IClassFixture<Tas
         Assert.Equal(0, UpstreamCalls("its first run died"));
     }
 
+    [Theory]
+    [InlineData(true)] // cut off between the history row and the record of its answer
+    [InlineData(false)] // cut off between the file and its history row
+    public async Task A_submit_whose_first_run_stored_its_image_before_it_was_cut_off_keeps_that_image_and_sends_nothing(bool rowWritten)
+    {
+        // A synchronous provider's image is stored within the submit; a crash before the answer is recorded leaves the image and a stale claim.
+        var call = Call($"stored, then cut off ({rowWritten})");
+        var debug = new ApiDebugInfo("https://upstream.example/v1/images", "POST", new Dictionary<string, string>(), [], 200, [], 1, false, null);
+        await app.Service<ImageKeeper>().StoreForJobAsync(call.JobId, call.Request, "openai", new GeneratedImage(TestImages.Png(4, 3), "image/png", 4, 3, debug),
+            CancellationToken.None);
+        if (!rowWritten) await app.Service<History.ImageHistory>().DeleteByKeyAsync(call.JobId, CancellationToken.None);
+        await app.Service<TableServiceClient>().GetTableClient(StorageNames.SubmitsTable).AddEntityAsync(new TableEntity(call.JobId, "submit")
+        {
+            ["ModelIndex"] = 0, ["BeatAt"] = DateTimeOffset.UtcNow - SubmitClaims.StaleAfter - TimeSpan.FromSeconds(1),
+        });
+
+        var step = await SubmitAsync(call);
+
+        Assert.Null(step.Failure);
+        Assert.Equal(Files.FileIds.FileIdForJob(call.JobId), step.Stored?.FileId);
+        Assert.Equal((4, 3, "image/png"), (step.Stored!.Width, step.Stored.Height, step.Stored.ContentType));
+        Assert.Equal(step.Stored.ImageId, (await app.Service<History.ImageHistory>().FindByKeyAsync(call.JobId, CancellationToken.None))?.Id);
+        Assert.StartsWith("recovered://", step.Stored.ApiDebug.RequestUrl); // the cut-off run's call details were not kept
+        Assert.Equal(0, UpstreamCalls(call.Request.Prompt));
+    }
+
     [Fact]
     public async Task A_fallback_models_submit_is_sent_after_the_first_models_and_forgetting_the_job_removes_its_claim()
     {

@@ -65,6 +65,15 @@ public sealed class ImageKeeper(FileStore files, ImageHistory history, StorageBo
         CancellationToken cancellationToken) =>
         StoreOnceAsync(FileIds.FileIdForJob(jobId), jobId, jobId, request, provider, image, cancellationToken);
 
+    /// <summary>
+    /// A job's image that an earlier run of its step stored before it was cut off (a crash between the store and the
+    /// record of its answer): the job keeps it, its history row added if the cut came before it. Null when no image was stored.
+    /// </summary>
+    public async Task<JobResult?> FindStoredForJobAsync(string jobId, GenerationRequest request, ApiDebugInfo debug, CancellationToken cancellationToken) =>
+        await files.GetAsync(FileIds.FileIdForJob(jobId), cancellationToken) is { } file
+            ? await AddHistoryAsync(file, jobId, request, debug, cancellationToken)
+            : null;
+
     // The image is paid for and held only here: a storage outage is waited out (2, 4, 8 s; the storage clients' own
     // retries are within a second) before the store fails: a job's next run, or an inline client's repeat, asks the
     // upstream again, and a synchronous provider bills that. Each try is idempotent by file id and history key, so a

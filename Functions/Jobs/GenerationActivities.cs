@@ -1,6 +1,8 @@
 using Functions.Generation;
 using Functions.Generation.Providers;
 using Functions.Storage;
+using System.Text.Json.Nodes;
+using Functions.Contracts.Kioai;
 using Microsoft.DurableTask.Client;
 
 namespace Functions.Jobs;
@@ -65,6 +67,13 @@ public sealed class GenerationActivities(ModelCatalog catalog, ProviderSelector 
             {
                 logger.LogInformation("Job {JobId}'s submit to {Model} ran again; it answers what the first run got, and sends nothing", call.JobId, call.Model);
                 return earlier;
+            }
+            // A synchronous provider's image is stored within the submit: a run cut off after that store leaves the image, not an answer.
+            if (await keeper.FindStoredForJobAsync(call.JobId, call.Request, RecoveredDebug(call), CancellationToken.None) is { } stored)
+            {
+                logger.LogWarning("Job {JobId}'s submit to {Model} ran again after a run that stored its image was cut off; the job keeps that image, and nothing is sent",
+                    call.JobId, call.Model);
+                return await AfterStoredAsync(call, client, stored);
             }
             logger.LogWarning("Job {JobId}'s submit to {Model} ran again after a run cut off during its call; it is not sent again ({Code})",
                 call.JobId, call.Model, GenerationErrors.SubmitInterrupted);
@@ -280,10 +289,12 @@ public sealed class GenerationActivities(ModelCatalog catalog, ProviderSelector 
     /// Stores the image, then looks at the job once more: a job canceled meanwhile (terminated while this ran) keeps
     /// nothing, whichever of the two removals (the canceler's or this one) comes last.
     /// </summary>
-    async Task<UpstreamStep> KeepAsync(UpstreamCall call, DurableTaskClient client, string provider, GeneratedImage image)
+    async Task<UpstreamStep> KeepAsync(UpstreamCall call, DurableTaskClient client, string provider, GeneratedImage image) =>
+        await AfterStoredAsync(call, client, await keeper.StoreForJobAsync(call.JobId, call.Request, provider,
+            image.AfterFallbacks(call.ModelIndex, call.FallbackReason), CancellationToken.None));
+
+    async Task<UpstreamStep> AfterStoredAsync(UpstreamCall call, DurableTaskClient client, JobResult stored)
     {
-        var stored = await keeper.StoreForJobAsync(call.JobId, call.Request, provider, image.AfterFallbacks(call.ModelIndex, call.FallbackReason),
-            CancellationToken.None);
         if (await WasCanceledOnceStoredAsync(call.JobId, client))
         {
             logger.LogInformation("Job {JobId} was canceled while its image was stored", call.JobId);
@@ -291,6 +302,11 @@ public sealed class GenerationActivities(ModelCatalog catalog, ProviderSelector 
         }
         return new UpstreamStep(Stored: stored);
     }
+
+    // The run that made the image kept no account of its upstream call (it was cut off before recording its answer): apiDebug says so.
+    static ApiDebugInfo RecoveredDebug(UpstreamCall call) => ApiDebugRedaction.Create($"recovered://{Uri.EscapeDataString(call.Model)}", "POST", [],
+        [], 200, new JsonObject { ["note"] = "This image was stored by an earlier run of the job's step, cut off before it recorded the upstream call; the call's details were not kept." },
+        TimeSpan.Zero, call.ModelIndex > 0, call.FallbackReason);
 
     // The image is stored and paid for: a job engine that does not answer now must not fail this step, whose next run
     // would ask the upstream again (a synchronous provider bills a second image). The cancel record answers instead:
