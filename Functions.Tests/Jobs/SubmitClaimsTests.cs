@@ -75,12 +75,8 @@ public sealed class SubmitClaimsTests(TaskSubmitFixture app) : IClassFixture<Tas
     [Fact]
     public async Task A_submit_whose_first_run_stopped_during_its_call_ends_the_model_as_interrupted_and_sends_nothing()
     {
-        // What a process stopped or killed during the upstream call leaves: the claim, its last beat, no answer.
         var call = Call("its first run died");
-        await app.Service<TableServiceClient>().GetTableClient(StorageNames.SubmitsTable).AddEntityAsync(new TableEntity(call.JobId, "submit")
-        {
-            ["ModelIndex"] = 0, ["BeatAt"] = DateTimeOffset.UtcNow - SubmitClaims.StaleAfter - TimeSpan.FromSeconds(1),
-        });
+        await LeaveAStaleClaimAsync(app.Service<TableServiceClient>(), call.JobId);
 
         var step = await SubmitAsync(call);
 
@@ -100,10 +96,7 @@ public sealed class SubmitClaimsTests(TaskSubmitFixture app) : IClassFixture<Tas
         await app.Service<ImageKeeper>().StoreForJobAsync(call.JobId, call.Request, "openai", new GeneratedImage(TestImages.Png(4, 3), "image/png", 4, 3, debug),
             CancellationToken.None);
         if (!rowWritten) await app.Service<History.ImageHistory>().DeleteByKeyAsync(call.JobId, CancellationToken.None);
-        await app.Service<TableServiceClient>().GetTableClient(StorageNames.SubmitsTable).AddEntityAsync(new TableEntity(call.JobId, "submit")
-        {
-            ["ModelIndex"] = 0, ["BeatAt"] = DateTimeOffset.UtcNow - SubmitClaims.StaleAfter - TimeSpan.FromSeconds(1),
-        });
+        await LeaveAStaleClaimAsync(app.Service<TableServiceClient>(), call.JobId);
 
         var step = await SubmitAsync(call);
 
@@ -201,19 +194,29 @@ public sealed class SubmitClaimsTests(TaskSubmitFixture app) : IClassFixture<Tas
             .GetEntityIfExistsAsync<TableEntity>(call.JobId, "submit")).HasValue);
     }
 
-    static UpstreamCall Call(string prompt) => new(JobIds.New(DateTimeOffset.UtcNow, isPrivate: false),
-        new GenerationRequest(prompt, "none", "1:1", "grok", null, false, null, null), 0, "grok");
+    internal static UpstreamCall Call(string prompt, string model = "grok") => new(JobIds.New(DateTimeOffset.UtcNow, isPrivate: false),
+        new GenerationRequest(prompt, "none", "1:1", model, null, false, null, null), 0, model);
 
-    async Task<UpstreamStep> SubmitAsync(UpstreamCall call, SubmitClaims? claims = null)
+    Task<UpstreamStep> SubmitAsync(UpstreamCall call, SubmitClaims? claims = null) => SubmitAsync(app.App.Services, call, claims);
+
+    /// <summary>The Submit step of a running job that no cancel was asked for, run as the engine runs it.</summary>
+    internal static async Task<UpstreamStep> SubmitAsync(IServiceProvider services, UpstreamCall call, SubmitClaims? claims = null)
     {
         var durable = new Mock<DurableTaskClient>("seam") { CallBase = true }; // a running job, no cancel
         durable.Setup(c => c.GetInstanceAsync(call.JobId, true, It.IsAny<CancellationToken>()))
             .ReturnsAsync(new OrchestrationMetadata(GenerationOrchestrator.Name, call.JobId) { RuntimeStatus = OrchestrationRuntimeStatus.Running });
         var activities = claims is null
-            ? ActivatorUtilities.CreateInstance<GenerationActivities>(app.App.Services)
-            : ActivatorUtilities.CreateInstance<GenerationActivities>(app.App.Services, claims);
+            ? ActivatorUtilities.CreateInstance<GenerationActivities>(services)
+            : ActivatorUtilities.CreateInstance<GenerationActivities>(services, claims);
         return await activities.SubmitGeneration(call, durable.Object);
     }
+
+    /// <summary>What a process stopped or killed during a submit's call leaves: the claim, its last beat long ago, no answer.</summary>
+    internal static Task LeaveAStaleClaimAsync(TableServiceClient tables, string jobId) =>
+        tables.GetTableClient(StorageNames.SubmitsTable).AddEntityAsync(new TableEntity(jobId, "submit")
+        {
+            ["ModelIndex"] = 0, ["BeatAt"] = DateTimeOffset.UtcNow - SubmitClaims.StaleAfter - TimeSpan.FromSeconds(1),
+        });
 
     /// <summary>The system clock, which says when a wait on it begins.</summary>
     sealed class WaitWatchingClock : TimeProvider

@@ -61,6 +61,8 @@ public sealed class GenerationActivities(ModelCatalog catalog, ProviderSelector 
         {
             return Failed(e);
         }
+        // The offline renderer bills nothing and draws the same image again: a run again renders (its store keeps the first image).
+        if (planned.Provider is OfflineRenderer) return await StepAsync(call, client, planned, input, planned.Provider.SubmitAsync);
         if (await claims.TryClaimAsync(call.JobId, call.ModelIndex, CancellationToken.None) is not { } claim)
         {
             if (await claims.EarlierAnswerAsync(call.JobId, call.ModelIndex, CancellationToken.None) is { } earlier)
@@ -168,6 +170,19 @@ public sealed class GenerationActivities(ModelCatalog catalog, ProviderSelector 
         {
             var (planned, input) = await PrepareAsync(call, withReference);
             return await AnswerAsync(call, client, planned, await send(planned, input));
+        }
+        catch (GenerationFailedException e)
+        {
+            return Failed(e);
+        }
+    }
+
+    async Task<UpstreamStep> StepAsync(UpstreamCall call, DurableTaskClient client, PlannedModel planned, ProviderCall input,
+        Func<ProviderCall, CancellationToken, Task<ProviderStep>> send)
+    {
+        try
+        {
+            return await AnswerAsync(call, client, planned, await BeforeDeadlineAsync(call, bound => send(input, bound)));
         }
         catch (GenerationFailedException e)
         {
