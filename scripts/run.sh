@@ -11,9 +11,11 @@ scripts/ensure-tools.sh
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # The app's default address taken (most often by this script started before, in another terminal): say so now, before
-# anything starts, rather than as the server's failed start with stack traces. An address given (--urls, ASPNETCORE_URLS,
-# ASPNETCORE_HTTP_PORTS) is left to the app, which names one it cannot listen on.
-if [ -z "${ASPNETCORE_URLS:-}${ASPNETCORE_HTTP_PORTS:-}" ] && [[ " $* " != *" --urls"* ]] && port_open 7071; then
+# anything starts, rather than as the server's failed start with stack traces. An address given (--urls or --http_ports
+# in any case, ASPNETCORE_ or DOTNET_URLS or HTTP_PORTS) is left to the app, which names one it cannot listen on.
+args=" ${*,,} "
+if [ -z "${ASPNETCORE_URLS:-}${ASPNETCORE_HTTP_PORTS:-}${DOTNET_URLS:-}${DOTNET_HTTP_PORTS:-}" ] \
+  && [[ "$args" != *" --urls"* && "$args" != *" --http_ports"* ]] && port_open 7071; then
   echo "Port 7071 already answers: the service (or another server) is running there. Stop it, or give another address:" \
     "scripts/run.sh --urls http://localhost:7072" >&2
   exit 1

@@ -109,6 +109,26 @@ public sealed class SubmitClaimsTests(TaskSubmitFixture app) : IClassFixture<Tas
     }
 
     [Fact]
+    public async Task A_submit_whose_first_run_stored_its_image_and_then_failed_keeps_that_image_and_sends_nothing()
+    {
+        // The first run's history row could not be written (storage): it recorded "interrupted" and threw; the engine runs the step again.
+        var call = Call("stored, then failed");
+        var debug = new ApiDebugInfo("https://upstream.example/v1/images", "POST", new Dictionary<string, string>(), [], 200, [], 1, false, null);
+        await app.Service<ImageKeeper>().StoreForJobAsync(call.JobId, call.Request, "openai", new GeneratedImage(TestImages.Png(4, 3), "image/png", 4, 3, debug),
+            CancellationToken.None);
+        await app.Service<History.ImageHistory>().DeleteByKeyAsync(call.JobId, CancellationToken.None);
+        var claims = app.Service<SubmitClaims>();
+        await claims.RecordAsync((await claims.TryClaimAsync(call.JobId, 0, CancellationToken.None))!,
+            new UpstreamStep(Failure: new StepFailure(GenerationErrors.SubmitInterrupted, "failed once sent", Retryable: true)), CancellationToken.None);
+
+        var step = await SubmitAsync(call);
+
+        Assert.Null(step.Failure);
+        Assert.Equal(step.Stored?.ImageId, (await app.Service<History.ImageHistory>().FindByKeyAsync(call.JobId, CancellationToken.None))?.Id);
+        Assert.Equal(0, UpstreamCalls(call.Request.Prompt));
+    }
+
+    [Fact]
     public async Task A_fallback_models_submit_is_sent_after_the_first_models_and_forgetting_the_job_removes_its_claim()
     {
         var call = Call("falls back");

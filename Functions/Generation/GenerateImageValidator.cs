@@ -164,7 +164,7 @@ public static class GenerateImageValidator
         {
             var comma = base64.IndexOf((byte)',');
             if (comma < ";base64".Length || !Ascii.EqualsIgnoreCase(base64[(comma - ";base64".Length)..comma], ";base64"u8))
-                return new ErrorResponse("invalid_base64", "referenceImageBase64 is a data URL without a ';base64,' payload.");
+                return new ErrorResponse(KioaiErrorCodes.InvalidBase64, "referenceImageBase64 is a data URL without a ';base64,' payload.");
             if (declared is null && TypeProblem(declared = Encoding.UTF8.GetString(base64[5..(comma - ";base64".Length)]), "The data URL's type") is { } urlTypeError)
                 return urlTypeError;
             base64 = base64[(comma + 1)..];
@@ -176,7 +176,7 @@ public static class GenerateImageValidator
         if (significant > MaxReferenceBase64) return TooLarge();
         var decoded = new byte[Math.Max(0, significant / 4 * 3 - PaddingOf(base64))];
         if (Base64.DecodeFromUtf8(base64, decoded, out _, out var written) != OperationStatus.Done || written != decoded.Length)
-            return new ErrorResponse("invalid_base64", "referenceImageBase64 is not valid Base64.");
+            return new ErrorResponse(KioaiErrorCodes.InvalidBase64, "referenceImageBase64 is not valid Base64.");
         // An empty image is a mistake, not "no reference": leave the field out for that.
         if (written == 0) return new ErrorResponse(KioaiErrorCodes.InvalidValue, "referenceImageBase64 is empty; send an image, or leave the field out.");
         if (written > MaxReferenceBytes) return TooLarge();

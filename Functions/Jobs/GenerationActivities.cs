@@ -65,17 +65,20 @@ public sealed class GenerationActivities(ModelCatalog catalog, ProviderSelector 
         if (planned.Provider is OfflineRenderer) return await StepAsync(call, client, planned, input, planned.Provider.SubmitAsync);
         if (await claims.TryClaimAsync(call.JobId, call.ModelIndex, CancellationToken.None) is not { } claim)
         {
-            if (await claims.EarlierAnswerAsync(call.JobId, call.ModelIndex, CancellationToken.None) is { } earlier)
+            var earlier = await claims.EarlierAnswerAsync(call.JobId, call.ModelIndex, CancellationToken.None);
+            // A synchronous provider's image is stored within the submit: a run cut off after that store, or that failed after
+            // it (recorded as interrupted), leaves the image, and the job keeps it.
+            if (earlier is null or { Failure.Code: GenerationErrors.SubmitInterrupted } && !planned.Provider.Asynchronous
+                && await keeper.FindStoredForJobAsync(call.JobId, call.Request, RecoveredDebug(call), CancellationToken.None) is { } stored)
+            {
+                logger.LogWarning("Job {JobId}'s submit to {Model} ran again after a run that stored its image ended without its answer; the job keeps that image, and nothing is sent",
+                    call.JobId, call.Model);
+                return await AfterStoredAsync(call, client, stored);
+            }
+            if (earlier is not null)
             {
                 logger.LogInformation("Job {JobId}'s submit to {Model} ran again; it answers what the first run got, and sends nothing", call.JobId, call.Model);
                 return earlier;
-            }
-            // A synchronous provider's image is stored within the submit: a run cut off after that store leaves the image, not an answer.
-            if (await keeper.FindStoredForJobAsync(call.JobId, call.Request, RecoveredDebug(call), CancellationToken.None) is { } stored)
-            {
-                logger.LogWarning("Job {JobId}'s submit to {Model} ran again after a run that stored its image was cut off; the job keeps that image, and nothing is sent",
-                    call.JobId, call.Model);
-                return await AfterStoredAsync(call, client, stored);
             }
             logger.LogWarning("Job {JobId}'s submit to {Model} ran again after a run cut off during its call; it is not sent again ({Code})",
                 call.JobId, call.Model, GenerationErrors.SubmitInterrupted);
@@ -139,7 +142,7 @@ public sealed class GenerationActivities(ModelCatalog catalog, ProviderSelector 
     /// <summary>Asks the upstream how its task is doing; a failed check is not a failed task (the provider says pending).</summary>
     [Function(Check)]
     public Task<UpstreamStep> CheckGeneration([ActivityTrigger] UpstreamCall call, [DurableClient] DurableTaskClient client) =>
-        StepAsync(call, client, withReference: false, (planned, input) => BeforeDeadlineAsync(call, bound => planned.Provider.CheckAsync(input, call.TaskId!, bound)));
+        StepAsync(call, client, withReference: false, (planned, input, bound) => planned.Provider.CheckAsync(input, call.TaskId!, bound));
 
     /// <summary>Fetches a finished task's image (URL and size rules of <see cref="UpstreamImages"/>) and keeps it.</summary>
     [Function(Store)]
@@ -164,17 +167,19 @@ public sealed class GenerationActivities(ModelCatalog catalog, ProviderSelector 
     public Task DiscardGeneration([ActivityTrigger] string jobId) => keeper.DiscardAsync(jobId, CancellationToken.None);
 
     async Task<UpstreamStep> StepAsync(UpstreamCall call, DurableTaskClient client, bool withReference,
-        Func<PlannedModel, ProviderCall, Task<ProviderStep>> send)
+        Func<PlannedModel, ProviderCall, CancellationToken, Task<ProviderStep>> send)
     {
+        PlannedModel planned;
+        ProviderCall input;
         try
         {
-            var (planned, input) = await PrepareAsync(call, withReference);
-            return await AnswerAsync(call, client, planned, await send(planned, input));
+            (planned, input) = await PrepareAsync(call, withReference);
         }
         catch (GenerationFailedException e)
         {
             return Failed(e);
         }
+        return await StepAsync(call, client, planned, input, (sent, bound) => send(planned, sent, bound));
     }
 
     async Task<UpstreamStep> StepAsync(UpstreamCall call, DurableTaskClient client, PlannedModel planned, ProviderCall input,
@@ -318,9 +323,9 @@ public sealed class GenerationActivities(ModelCatalog catalog, ProviderSelector 
         return new UpstreamStep(Stored: stored);
     }
 
-    // The run that made the image kept no account of its upstream call (it was cut off before recording its answer): apiDebug says so.
+    // The run that made the image kept no account of its upstream call (it ended before recording its answer): apiDebug says so.
     static ApiDebugInfo RecoveredDebug(UpstreamCall call) => ApiDebugRedaction.Create($"recovered://{Uri.EscapeDataString(call.Model)}", "POST", [],
-        [], 200, new JsonObject { ["note"] = "This image was stored by an earlier run of the job's step, cut off before it recorded the upstream call; the call's details were not kept." },
+        [], 200, new JsonObject { ["note"] = "This image was stored by an earlier run of the job's step, which ended (cut off, or failed after the store) without recording the upstream call's details." },
         TimeSpan.Zero, call.ModelIndex > 0, call.FallbackReason);
 
     // The image is stored and paid for: a job engine that does not answer now must not fail this step, whose next run
