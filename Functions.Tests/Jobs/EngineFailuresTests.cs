@@ -56,6 +56,43 @@ public sealed class EngineFailuresTests
         Assert.Equal((JobStatus.Failed, GenerationErrors.GenerationFailed, error), (record.Status, record.ErrorCode, record.Error));
     }
 
+    public static TheoryData<string?, string> RowsWrittenAgainFromTheHistory => new()
+    {
+        { null, "{0}" }, // the local host's engine: the failure's text is the output
+        { "null", "{0}" },
+        { JsonDataConverter.Default.Serialize(new JobProgress("generating", 0.3, DateTimeOffset.UtcNow)), "{0}" }, // an earlier status
+        { null, "Functions.Jobs.JobFailedException: {0}" }, // with a host's words before it
+        { null, "quoted" }, // as a JSON string
+    };
+
+    [Theory]
+    [MemberData(nameof(RowsWrittenAgainFromTheHistory))]
+    public void A_failed_job_whose_row_lost_its_custom_status_reads_its_code_reason_and_start_from_the_failure(string? customStatus, string output)
+    {
+        var started = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
+        var thrown = new JobFailedException(new JobProgress("failed", null, started, "upstream_timeout", "imagen-4: unfinished at the deadline \"x\" é"));
+        var instance = FailedJob(null, output == "quoted" ? JsonDataConverter.Default.Serialize(thrown.Message) : output.Replace("{0}", thrown.Message));
+        instance = new OrchestrationMetadata(instance.Name, instance.InstanceId)
+        {
+            RuntimeStatus = instance.RuntimeStatus, SerializedInput = instance.SerializedInput, SerializedOutput = instance.SerializedOutput,
+            SerializedCustomStatus = customStatus, DataConverter = JsonDataConverter.Default,
+        };
+
+        var record = JobRecord.From(instance);
+
+        Assert.Equal((JobStatus.Failed, "upstream_timeout", "imagen-4: unfinished at the deadline \"x\" é", started),
+            (record.Status, record.ErrorCode, record.Error, record.StartedAt));
+    }
+
+    [Fact]
+    public void A_failure_text_without_a_failed_status_is_none()
+    {
+        Assert.Null(JobFailedException.StatusIn(null));
+        Assert.Null(JobFailedException.StatusIn("imagen-4: geminigen: TEXT_TOO_LONG"));
+        Assert.Null(JobFailedException.StatusIn("{\"Label\":\"failed\",\"Progress\":"));
+        Assert.Null(JobFailedException.StatusIn(NonDeterministic));
+    }
+
     [Fact]
     public void A_job_a_step_failed_keeps_its_own_code_and_reason()
     {

@@ -201,3 +201,25 @@ public sealed class CrashAfterHistoryWriteTests : CrashTest
         await AssertEndedOnceAsync(jobId);
     }
 }
+
+public sealed class CrashBeforeAFailedJobsStatusRowTests : CrashTest
+{
+    [Fact]
+    public async Task Killed_between_a_failed_jobs_history_and_its_status_row_the_job_still_reads_its_failure()
+    {
+        // Every submit is refused (400, not retried): the job fails in its first step. DurableTask.AzureStorage writes the
+        // step's history (ExecutionCompleted) and then the instance row (Failed, with the custom status that holds the code):
+        // hold that row's write, and die there. The next process finds the history ended and the row still running, and
+        // writes the row again from the history alone, which has no custom status.
+        Geminigen.Fail("/uapi/v1/generate_image", Fault.BadRequest);
+        var statusRow = TableProxy.HoldFirst(r => r.Method != "GET" && r.Target.Contains("Instances") && r.Body.Contains("\"RuntimeStatus\":\"Failed\""));
+
+        var jobId = await CrashAndRestartAsync(async _ => await statusRow);
+
+        var job = await JobsApiTests.PollAsync(Client, $"/api/v1/jobs/{jobId}", seconds: 60);
+        Assert.True(job.GetProperty("status").GetString() == "failed", job.ToString());
+        // Was: "The generation failed." and no started_at (the row's custom status "null", its output the failure's text).
+        Assert.Equal("imagen-4: geminigen: TEXT_TOO_LONG: Prompt is too long", job.GetProperty("error").GetString());
+        Assert.NotEqual(JsonValueKind.Null, job.GetProperty("started_at").ValueKind);
+    }
+}

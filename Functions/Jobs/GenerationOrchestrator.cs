@@ -118,7 +118,7 @@ public static class GenerationOrchestrator
         return context.CallActivityAsync<UpstreamStep>(activity, input, ActivityRetries);
     }
 
-    static async Task<GenerationFailedException> PastDeadlineAsync(TaskOrchestrationContext context, GenerationJob job, DateTime started,
+    static async Task<JobFailedException> PastDeadlineAsync(TaskOrchestrationContext context, GenerationJob job, DateTime started,
         FallbackTrail trail)
     {
         await DiscardAsync(context);
@@ -137,13 +137,17 @@ public static class GenerationOrchestrator
         }
     }
 
-    /// <summary>The job's end as failed: its status says why, and the caller throws the exception, which fails the orchestration.</summary>
-    static GenerationFailedException Failed(TaskOrchestrationContext context, DateTime started, string code, string message)
+    /// <summary>
+    /// The job's end as failed: its status says why, and the caller throws the exception, which fails the orchestration
+    /// and carries the same status (a row the engine writes again from the history keeps only the failure's text).
+    /// </summary>
+    static JobFailedException Failed(TaskOrchestrationContext context, DateTime started, string code, string message)
     {
         var failure = new GenerationFailedException(code, message); // its message capped, for the status's size limits
-        context.SetCustomStatus(new JobProgress("failed", null, started, code, failure.Message));
+        var status = new JobProgress("failed", null, started, code, failure.Message);
+        context.SetCustomStatus(status);
         context.CreateReplaySafeLogger(nameof(GenerationOrchestrator)).Log(GenerationErrors.LogLevelOf(code),
             "Job {JobId} failed ({Code}): {Reason}", context.InstanceId, code, PromptsInLogs.Hide(failure.Message, context.GetInput<GenerationJob>()?.Request.Prompt));
-        return failure;
+        return new JobFailedException(status);
     }
 }

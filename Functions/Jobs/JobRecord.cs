@@ -38,6 +38,11 @@ public sealed record JobRecord(
             _ => JobStatus.Running,
         };
         var progress = instance.SerializedCustomStatus is null ? null : instance.ReadCustomStatusAs<JobProgress>();
+        // A failed job whose row the engine wrote again from its history (a crash between the two writes) has no custom status
+        // left, or an earlier one; the failure's text holds the same failed status (JobFailedException).
+        if (instance.RuntimeStatus == OrchestrationRuntimeStatus.Failed && progress?.ErrorCode is null
+            && JobFailedException.StatusIn(instance.FailureDetails?.ErrorMessage ?? instance.SerializedOutput) is { } failed)
+            progress = failed;
         var job = instance.ReadInputAs<GenerationJob>() ?? throw new InvalidOperationException($"Job {instance.InstanceId} has no input.");
         var ended = status.IsTerminal();
         var (code, error) = status switch
