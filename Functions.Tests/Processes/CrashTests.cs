@@ -223,3 +223,20 @@ public sealed class CrashBeforeAFailedJobsStatusRowTests : CrashTest
         Assert.NotEqual(JsonValueKind.Null, job.GetProperty("started_at").ValueKind);
     }
 }
+
+public sealed class CrashBeforeASucceededJobsStatusRowTests : CrashTest
+{
+    [Fact]
+    public async Task Killed_between_a_succeeded_jobs_history_and_its_status_row_the_job_reads_done_with_its_start()
+    {
+        // As for a failed job above: the row written again from the history alone has no custom status ("done", the start).
+        var statusRow = TableProxy.HoldFirst(r => r.Method != "GET" && r.Target.Contains("Instances") && r.Body.Contains("\"RuntimeStatus\":\"Completed\""));
+
+        var jobId = await CrashAndRestartAsync(async _ => await statusRow);
+
+        await AssertEndedOnceAsync(jobId);
+        var job = await Client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{jobId}");
+        Assert.Equal("done", job.GetProperty("progress_label").GetString()); // was "running"
+        Assert.True(job.GetProperty("started_at").ValueKind == JsonValueKind.Number, job.ToString()); // was null
+    }
+}

@@ -52,7 +52,7 @@ public static class GenerationOrchestrator
             throw await PastDeadlineAsync(context, job, started, trail);
         if (outcome.Failure is { } failure) throw Failed(context, started, failure.Code, failure.Message);
         context.SetCustomStatus(new JobProgress("done", 1, started));
-        return outcome.Stored!;
+        return outcome.Stored! with { JobStartedAt = started };
     }
 
     static async Task<UpstreamStep> RunPlanAsync(TaskOrchestrationContext context, GenerationJob job, DateTime started, FallbackTrail trail,

@@ -38,8 +38,9 @@ public sealed record JobRecord(
             _ => JobStatus.Running,
         };
         var progress = instance.SerializedCustomStatus is null ? null : instance.ReadCustomStatusAs<JobProgress>();
-        // A failed job whose row the engine wrote again from its history (a crash between the two writes) has no custom status
-        // left, or an earlier one; the failure's text holds the same failed status (JobFailedException).
+        // An ended job whose row the engine wrote again from its history (a crash between the two writes) has no custom status
+        // left, or an earlier one: a failed job's text holds the same failed status (JobFailedException), a succeeded one's
+        // output its start.
         if (instance.RuntimeStatus == OrchestrationRuntimeStatus.Failed && progress?.ErrorCode is null
             && JobFailedException.StatusIn(instance.FailureDetails?.ErrorMessage ?? instance.SerializedOutput) is { } failed)
             progress = failed;
@@ -51,11 +52,15 @@ public sealed record JobRecord(
             JobStatus.Canceled => (GenerationErrors.Canceled, CanceledMessage),
             _ => ((string?)null, (string?)null),
         };
+        var result = status == JobStatus.Succeeded ? instance.ReadOutputAs<JobResult>() : null;
         return new JobRecord(instance.InstanceId, status, job.Request, job.SubmittedAt ?? instance.CreatedAt,
-            status switch { JobStatus.Queued => "queued", JobStatus.Canceled => "canceled", JobStatus.Failed => "failed", _ => progress?.Label ?? "running" },
-            status == JobStatus.Succeeded ? 1 : progress?.Progress,
-            status == JobStatus.Succeeded ? instance.ReadOutputAs<JobResult>() : null,
-            error, code, progress?.StartedAt, ended ? instance.LastUpdatedAt : null, job.ReferenceIsCopy);
+            status switch
+            {
+                JobStatus.Queued => "queued", JobStatus.Canceled => "canceled", JobStatus.Failed => "failed", JobStatus.Succeeded => "done",
+                _ => progress?.Label ?? "running",
+            },
+            status == JobStatus.Succeeded ? 1 : progress?.Progress, result,
+            error, code, progress?.StartedAt ?? result?.JobStartedAt, ended ? instance.LastUpdatedAt : null, job.ReferenceIsCopy);
     }
 
     // The engine's own failure text is not shown (it names code); only whether a deployment caused it.
