@@ -58,7 +58,8 @@ public sealed class DurableSidecar(IConfiguration configuration, HostJson hostJs
         builder.Services.AddSingleton(new TaskHubRepair(() => new AzureStorageOrchestrationService(settings).CreateIfNotExistsAsync(), logger));
         builder.Services.AddSingleton<IOrchestrationService>(engine);
         builder.Services.AddSingleton<IOrchestrationServiceClient>(new NamedInstancesClient(service));
-        builder.Services.AddSingleton<TaskHubGrpcServer>();
+        builder.Services.AddSingleton(services => ActivatorUtilities.CreateInstance<TaskHubGrpcServer>(services,
+            new SidecarOutageLogs(services.GetRequiredService<ILoggerFactory>())));
         // Stopped by the local host, in its order (the worker drained first), never by SIGTERM on its own.
         builder.Services.AddSingleton<IHostLifetime, StoppedByTheLocalHost>();
         var host = builder.Build();
