@@ -48,6 +48,8 @@ public sealed class StartupValidationTests
     [InlineData("Upstream:DeadlineSeconds", "Infinity", "Upstream:DeadlineSeconds must be from 1 to 86400")] // was: a 500
     [InlineData("Upstream:MaxImageBytes", "0", "Upstream:MaxImageBytes must be above 0")]
     [InlineData("Providers:Geminigen:Auth", "bogus", "Providers:Geminigen:Auth must be one of: auto, apikey, bearer")] // was taken as auto
+    [InlineData("Generation:OfflineRenderer", "", "Generation:OfflineRenderer is set but empty")] // was: off, even in Development
+    [InlineData("Auth:GenerateLocalAdminKey", "", "Auth:GenerateLocalAdminKey is set but empty")]
     public void A_bad_setting_fails_the_checks_the_host_runs_when_it_starts(string key, string value, string message)
     {
         var error = Assert.ThrowsAny<Exception>(() => Validate(key, value));

@@ -37,7 +37,7 @@ public sealed class GenerationOptions
 
     /// <summary>Bound from its section once; a value out of range stops the app at start, with the reason.</summary>
     public static void AddTo(IServiceCollection services) =>
-        services.AddOptions<GenerationOptions>().BindConfiguration(Section)
+        services.AddOptions<GenerationOptions>().BindConfiguration(Section).RefuseEmpty(Section, nameof(OfflineRenderer))
             .Validate(o => o.SyncWaitSeconds >= 0 && o.SyncWaitSeconds <= MaxAnswerSeconds,
                 $"Generation:SyncWaitSeconds must be 0 to {MaxAnswerSeconds} (Azure cuts responses at 230 s).")
             .Validate(o => o.DecodeBudgetMegapixels >= DecodeBudget.PermitsFor(ImageInspector.MaxDecodeBytes),

@@ -25,7 +25,7 @@ public sealed class AuthOptions
 
     /// <summary>Bound from its section once; a value out of range stops the app at start, with the reason.</summary>
     public static void AddTo(IServiceCollection services) =>
-        services.AddOptions<AuthOptions>().BindConfiguration(Section)
+        services.AddOptions<AuthOptions>().BindConfiguration(Section).RefuseEmpty(Section, nameof(GenerateLocalAdminKey))
             .Validate(o => o.AdminKey is not { Length: > 0 and < MinAdminKeyLength },
                 $"Auth:AdminKey must be at least {MinAdminKeyLength} characters: it guards every upstream token, and wrong keys are not throttled.")
             // Kestrel trims a header value's ends, and a header cannot carry control characters: such a key could never be sent.
