@@ -81,6 +81,9 @@ public sealed class ListenerLock(BlobServiceClient blobs, string hostId, string 
         }
         catch (RequestFailedException e) when (e.Status == 409)
         {
+            // At Debug: a process that does not hold the lock is refused at every try, for as long as the holder runs.
+            logger.LogDebug("The lock {Lock} of the timer function {Function} is held by another process; trying again every {Seconds} s",
+                _blob.Name, function, Renewal.TotalSeconds);
             _unreachable = false;
             return false;
         }

@@ -310,22 +310,26 @@ public sealed class TimerTriggersTests(StorageFixture storage) : IClassFixture<S
     [Fact]
     public async Task A_holder_whose_lease_is_broken_stops_running_the_timer_until_it_holds_the_lock_again()
     {
-        var process = Process(typeof(EverySecond), TimeProvider.System);
-        await process.Timers.StartAsync(default);
-        await Eventually.HoldsAsync(() => Task.FromResult(!process.Runs.IsEmpty));
+        await using var proxy = ProxyOf(storage.ConnectionString);
+        var process = await RunningThroughAsync(proxy);
 
         // Broken and taken by someone else, as a lease the holder could not renew in time would be.
         var outside = Lock("EverySecond").GetBlobLeaseClient();
         await outside.BreakAsync(TimeSpan.Zero);
         await outside.AcquireAsync(ListenerLock.Period);
-        await StopsRunningAsync(process.Runs, ListenerLock.Renewal * 2 + TimeSpan.FromSeconds(5)); // at its next renewal
+        // At its next renewal, said once its run under way has ended.
+        await Eventually.HoldsAsync(() => Task.FromResult(_log.Collector.GetSnapshot().Any(r => r.Message.Contains("could not be renewed"))),
+            ListenerLock.Renewal * 2 + TimeSpan.FromSeconds(5));
         var stoppedAt = process.Runs.Count;
-        await Task.Delay(ListenerLock.Renewal + TimeSpan.FromSeconds(1)); // past a try to take the lock again, which fails
-        Assert.Equal(stoppedAt, process.Runs.Count);
+        // Its next lease request is a try to take the lock again, which storage refuses: the lease is someone else's.
+        var refused = await proxy.SeeFirst(r => r.Method == "PUT" && r.Target.Contains("comp=lease")).WaitAsync(ListenerLock.Renewal * 2);
+        Assert.Equal(HttpStatusCode.Conflict, refused.Answered);
 
         await outside.ReleaseAsync();
         await Eventually.HoldsAsync(() => Task.FromResult(process.Runs.Count > stoppedAt), ListenerLock.Renewal + TimeSpan.FromSeconds(5));
         await process.Timers.StopAsync(default);
+        // Not before its try after the refused one, a Renewal later: had it run the timer on the refused try, it would have within a second.
+        Assert.InRange(process.Runs.ElementAt(stoppedAt) - refused.At, ListenerLock.Renewal, ListenerLock.Period);
     }
 
     // A process whose blob requests pass through a proxy, once it runs the timer.

@@ -87,7 +87,9 @@ public sealed class OrchestrationCancelTests(OrchestrationHost host) : IClassFix
         var ended = await host.EndedAsync(jobId);
         gate.SetResult();
         await Eventually.HoldsAsync(() => Task.FromResult(steps.Timeline.Contains($"{Store} returned")), Bound);
-        await Task.Delay(TimeSpan.FromSeconds(0.5)); // time for the engine to receive the late result
+        // A later job through the same engine: its start, two orchestration steps and its Submit come after the late result, one step away.
+        var later = new FakeSteps { Submit = _ => FakeSteps.Stored("file-later") };
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, (await host.EndedAsync(await host.StartAsync(later, new JobTimings(30, 0.05, 0.05), "sync-model"))).RuntimeStatus);
 
         Assert.Equal(OrchestrationRuntimeStatus.Terminated, ended.RuntimeStatus);
         var after = await host.Client.GetInstanceAsync(jobId, getInputsAndOutputs: true);
