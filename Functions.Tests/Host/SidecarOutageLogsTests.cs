@@ -32,7 +32,7 @@ public sealed class SidecarOutageLogsTests
     public void Any_other_failure_and_any_other_category_keep_their_level()
     {
         Logger(SidecarOutageLogs.Category).LogError(new NullReferenceException(), "An error occurred when trying to terminate an instance.");
-        Logger(SidecarOutageLogs.Category + ".Dispatcher").LogError(Refused, "the dispatcher's own");
+        Logger(SidecarOutageLogs.Category).LogError("Dispatching a work item failed: {Details}", Refused.ToString()); // the dispatcher's: a text, no exception
         Logger(SidecarOutageLogs.Category).LogWarning(new RequestFailedException(409, "conflict"), "Orchestration already exists");
 
         Assert.Equal([LogLevel.Error, LogLevel.Error, LogLevel.Warning], _logs.GetSnapshot().Select(r => r.Level));

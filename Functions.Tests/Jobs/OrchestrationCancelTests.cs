@@ -88,6 +88,8 @@ public sealed class OrchestrationCancelTests(OrchestrationHost host) : IClassFix
         gate.SetResult();
         await Eventually.HoldsAsync(() => Task.FromResult(steps.Timeline.Contains($"{Store} returned")), Bound);
         // A later job through the same engine: its start, two orchestration steps and its Submit come after the late result, one step away.
+        // This in-process engine drops a message to an ended instance as it is queued, so here the checks below hold at once; they
+        // guard the orchestrator against a host whose engine delivered it (DurableTask.AzureStorage discards it at delivery).
         var later = new FakeSteps { Submit = _ => FakeSteps.Stored("file-later") };
         Assert.Equal(OrchestrationRuntimeStatus.Completed, (await host.EndedAsync(await host.StartAsync(later, new JobTimings(30, 0.05, 0.05), "sync-model"))).RuntimeStatus);
 

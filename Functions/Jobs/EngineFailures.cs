@@ -24,12 +24,7 @@ public static class EngineFailures
     public static bool FailedInAStep(string? serializedStatus)
     {
         if (string.IsNullOrEmpty(serializedStatus)) return false;
-        try
-        {
-            using var status = JsonDocument.Parse(serializedStatus);
-            return status.RootElement.ValueKind == JsonValueKind.Object
-                && status.RootElement.TryGetProperty(nameof(JobProgress.ErrorCode), out var code) && code.ValueKind == JsonValueKind.String;
-        }
+        try { return JsonSerializer.Deserialize<JobProgress>(serializedStatus)?.RecordsAFailure == true; }
         catch (JsonException) { return false; }
     }
 }

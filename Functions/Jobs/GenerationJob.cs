@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Functions.Contracts.Kioai;
 using Functions.Generation;
 
@@ -24,7 +25,11 @@ public sealed record JobTimings(double DeadlineSeconds, double PollMinSeconds, d
 }
 
 /// <summary>The orchestration's custom status: progress and its label, and once failed, why (the error code decides the status a client sees).</summary>
-public sealed record JobProgress(string Label, double? Progress = null, DateTimeOffset? StartedAt = null, string? ErrorCode = null, string? Error = null);
+public sealed record JobProgress(string Label, double? Progress = null, DateTimeOffset? StartedAt = null, string? ErrorCode = null, string? Error = null)
+{
+    /// <summary>Whether this status says how the job failed: only the status a failed job ends with has a code.</summary>
+    [JsonIgnore] public bool RecordsAFailure => ErrorCode is not null;
+}
 
 /// <summary>
 /// An activity's input: which job, which model of its plan, the upstream task once submitted, why earlier models were

@@ -13,8 +13,6 @@ namespace Functions.Jobs;
 /// </summary>
 public sealed class JobFailedException(JobProgress status) : Exception(JsonDataConverter.Default.Serialize(status))
 {
-    public JobProgress Status { get; } = status;
-
     // How the status begins as serialized (JsonDataConverter.Default: property names as declared, no spaces).
     const string Start = "{\"Label\":\"failed\"";
 
@@ -26,12 +24,19 @@ public sealed class JobFailedException(JobProgress status) : Exception(JsonDataC
     {
         try
         {
-            if (text is ['"', ..]) text = JsonSerializer.Deserialize<string>(text);
+            if (text is ['"', ..]) text = Unquoted(text);
             var at = text?.IndexOf(Start, StringComparison.Ordinal) ?? -1;
             if (at < 0) return null;
             var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(text![at..])); // one value: what follows it is not read
-            return JsonSerializer.Deserialize<JobProgress>(ref reader) is { ErrorCode: not null } status ? status : null;
+            return JsonSerializer.Deserialize<JobProgress>(ref reader) is { RecordsAFailure: true } status ? status : null;
         }
         catch (JsonException) { return null; }
+    }
+
+    // A text quoted as one JSON string, as a host may store it; else the text as it is.
+    static string Unquoted(string text)
+    {
+        try { return JsonSerializer.Deserialize<string>(text) ?? text; }
+        catch (JsonException) { return text; }
     }
 }

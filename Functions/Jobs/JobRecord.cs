@@ -41,7 +41,7 @@ public sealed record JobRecord(
         // An ended job whose row the engine wrote again from its history (a crash between the two writes) has no custom status
         // left, or an earlier one: a failed job's text holds the same failed status (JobFailedException), a succeeded one's
         // output its start.
-        if (instance.RuntimeStatus == OrchestrationRuntimeStatus.Failed && progress?.ErrorCode is null
+        if (instance.RuntimeStatus == OrchestrationRuntimeStatus.Failed && progress?.RecordsAFailure != true
             && JobFailedException.StatusIn(instance.FailureDetails?.ErrorMessage ?? instance.SerializedOutput) is { } failed)
             progress = failed;
         var job = instance.ReadInputAs<GenerationJob>() ?? throw new InvalidOperationException($"Job {instance.InstanceId} has no input.");
