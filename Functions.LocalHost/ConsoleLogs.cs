@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging.Console;
+
 namespace Functions.LocalHost;
 
 /// <summary>The console log of the local host and of its Durable sidecar, in one form.</summary>
@@ -20,6 +22,15 @@ static class ConsoleLogs
                 console.UseUtcTimestamp = true;
                 console.IncludeScopes = true; // ASP.NET Core's request scope: "=> ConnectionId:… => RequestPath:… RequestId:…"
             })
+            .ReplaceConsoleWith(console => new BindFailureLogs(console))
             .AddFilter("Microsoft.DurableTask", level => level >= LogLevel.Warning && !(level == LogLevel.Error && cutOff.Happened));
+    }
+
+    /// <summary>The console provider AddSimpleConsole registered, given to <paramref name="wrap"/>: what logs instead.</summary>
+    static ILoggingBuilder ReplaceConsoleWith(this ILoggingBuilder logging, Func<ConsoleLoggerProvider, ILoggerProvider> wrap)
+    {
+        logging.Services.Remove(logging.Services.Single(d => d.ServiceType == typeof(ILoggerProvider) && d.ImplementationType == typeof(ConsoleLoggerProvider)));
+        logging.Services.AddSingleton(services => wrap(ActivatorUtilities.CreateInstance<ConsoleLoggerProvider>(services)));
+        return logging;
     }
 }

@@ -29,6 +29,9 @@ public static class ListenAddress
         return builder;
     }
 
+    /// <summary>Whether a failed start is the server's failure to listen on its address (in use, say): Kestrel's IOException.</summary>
+    public static bool IsBindFailure(Exception? exception) => exception is IOException;
+
     // Both lists are separated by semicolons, as the server reads them.
     static string[] Entries(string? list) => list?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
 

@@ -33,7 +33,7 @@ try
 {
     app.Run();
 }
-catch (IOException e) // Kestrel's bind failure at start ("address already in use"), a setting's fault too
+catch (Exception e) when (ListenAddress.IsBindFailure(e)) // "address already in use", say: a setting's fault too
 {
     Console.Error.WriteLine($"The app cannot listen: {e.Message}");
     return 1;

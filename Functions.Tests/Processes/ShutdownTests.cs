@@ -42,11 +42,31 @@ public sealed class ShutdownTests : IAsyncLifetime
     [InlineData("ASPNETCORE_URLS", "http://127.0.0.1:99999", "ASPNETCORE_URLS (or --urls) has 'http://127.0.0.1:99999'")] // was: an abort, 134
     [InlineData("ASPNETCORE_HTTP_PORTS", "notaport", "ASPNETCORE_HTTP_PORTS has 'notaport'")] // was: listening on port 80
     [InlineData("AzureFunctionsWebHost:hostid", "bad/id!", "AzureFunctionsWebHost:hostid must be 1 to 32")] // was: taken into the lock blobs' names
-    public async Task A_bad_setting_stops_the_local_host_at_its_start_with_one_line_naming_it_and_exit_code_1(string key, string value, string message)
+    public Task A_bad_setting_stops_the_local_host_at_its_start_with_one_line_naming_it_and_exit_code_1(string key, string value, string message) =>
+        AssertStopsAtStartWithOneLineAsync(FreePort.Next(), new Dictionary<string, string> { [key] = value }, message);
+
+    [Fact]
+    public async Task An_address_already_in_use_stops_the_local_host_at_its_start_with_one_line_naming_it_and_exit_code_1()
+    {
+        var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        try
+        {
+            var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+            // Was: the host's 25-line "Hosting failed to start" stack before that line.
+            await AssertStopsAtStartWithOneLineAsync(port, new Dictionary<string, string>(),
+                $"The app cannot listen: Failed to bind to address http://127.0.0.1:{port}: address already in use.");
+        }
+        finally
+        {
+            taken.Stop();
+        }
+    }
+
+    async Task AssertStopsAtStartWithOneLineAsync(int port, Dictionary<string, string> settings, string message)
     {
         var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        using var process = AppProcess.Start(AppProcess.BuiltDll, _azurite.ConnectionString, FreePort.Next(),
-            new Dictionary<string, string> { [key] = value }, output);
+        using var process = AppProcess.Start(AppProcess.BuiltDll, _azurite.ConnectionString, port, settings, output);
 
         try
         {
