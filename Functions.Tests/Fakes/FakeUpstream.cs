@@ -19,6 +19,10 @@ public enum Fault
     NotAnObject,
     /// <summary>A JSON object holding more values than any image API sends (an array of 20,000 zeros).</summary>
     TooManyValues,
+    /// <summary>A JSON object one of whose strings holds a byte that is no UTF-8 (as a Latin-1 proxy might pass on).</summary>
+    NotUtf8,
+    /// <summary>A 400 in the provider's error shape whose message holds a byte that is no UTF-8.</summary>
+    RefusalNotUtf8,
     /// <summary>A 401 in the provider's error shape whose message runs to 100,000 characters.</summary>
     HugeErrorBody,
     /// <summary>The image URL announces more bytes than it sends, then drops the connection.</summary>
@@ -286,6 +290,8 @@ public abstract class FakeUpstream : IAsyncDisposable
             [Fault.BareForbidden] = (context, _) => { context.Response.StatusCode = StatusCodes.Status403Forbidden; return Task.CompletedTask; },
             [Fault.HugeErrorBody] = (context, errorBody) => RejectAsync(context, 401, errorBody(401, "invalid_api_key", "Invalid key. " + new string('x', 100_000))),
             [Fault.TooManyValues] = (context, _) => WriteJsonAsync(context, $"{{\"status\": 1, \"data\": [{string.Join(',', Enumerable.Repeat('0', 20_000))}]}}"),
+            [Fault.NotUtf8] = (context, _) => WriteWithAByteNoUtf8Async(context, 200, new { status = 1, note = "#" }),
+            [Fault.RefusalNotUtf8] = (context, errorBody) => WriteWithAByteNoUtf8Async(context, 400, errorBody(400, "INVALID_REQUEST", "Bad prompt: #")),
             [Fault.BrokenAnswer] = async (context, _) =>
             {
                 context.Response.ContentLength = 1000;
@@ -313,6 +319,16 @@ public abstract class FakeUpstream : IAsyncDisposable
     {
         context.Response.Headers.RetryAfter = retryAfter;
         return RejectAsync(context, 429, errorBody(429, "RATE_LIMIT_ERROR", "Too many requests"));
+    }
+
+    /// <summary>The body as JSON, its last '#' written as the byte 0xFF, which no UTF-8 text holds.</summary>
+    static async Task WriteWithAByteNoUtf8Async(HttpContext context, int status, object body)
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(body, JsonSerializerOptions.Web);
+        json[Array.LastIndexOf(json, (byte)'#')] = 0xFF;
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        await context.Response.Body.WriteAsync(json);
     }
 
     static Task WriteJsonAsync(HttpContext context, string json)

@@ -104,6 +104,7 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
     [InlineData(Fault.NoCredit, HttpStatusCode.BadGateway, "upstream_no_credit", "Not enough credit")]
     [InlineData(Fault.PremiumPlanRequired, HttpStatusCode.BadGateway, "upstream_no_credit", "PREMIUM_PLAN_REQUIRED")] // a 403 about the plan, not the key
     [InlineData(Fault.BadRequest, HttpStatusCode.BadRequest, "upstream_rejected", "Prompt is too long")]
+    [InlineData(Fault.RefusalNotUtf8, HttpStatusCode.BadRequest, "upstream_rejected", "grok: geminigen answered 400")] // was: 503 submit_interrupted, "may have taken, and billed, it"
     public async Task A_final_fault_fails_the_job_with_the_upstreams_reason_and_no_fallback(Fault fault, HttpStatusCode status, string code, string reason)
     {
         app.ClearFaults();
@@ -141,6 +142,15 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
         app.Geminigen.Fail("/uapi/v1/history/", fault, times: 2);
 
         await AssertServedByGrokAsync($"check fails: {fault}", grokSubmits: 1);
+    }
+
+    [Fact]
+    public async Task A_check_answer_with_a_byte_that_is_no_utf8_counts_as_pending_past_the_checks_retries()
+    {
+        app.ClearFaults();
+        app.Geminigen.Fail("/uapi/v1/history/", Fault.NotUtf8, times: 5); // was: the job failed after 4 attempts at its check, the paid task left
+
+        await AssertServedByGrokAsync("check answer not UTF-8", grokSubmits: 1);
     }
 
     [Fact]
@@ -205,6 +215,9 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
     [InlineData("Qwen/Qwen-Image", Fault.NotAnObject, HttpStatusCode.BadGateway, "upstream_error")]
     [InlineData("gpt-image-1", Fault.TooManyValues, HttpStatusCode.BadGateway, "upstream_error")] // read as a tree, 40 MB of them took 3.7 GB
     [InlineData("Qwen/Qwen-Image", Fault.TooManyValues, HttpStatusCode.BadGateway, "upstream_error")]
+    [InlineData("gpt-image-1", Fault.NotUtf8, HttpStatusCode.BadGateway, "upstream_error")] // was a 500: a string of it could not be read
+    [InlineData("Qwen/Qwen-Image", Fault.NotUtf8, HttpStatusCode.BadGateway, "upstream_error")]
+    [InlineData("gpt-image-1", Fault.RefusalNotUtf8, HttpStatusCode.BadRequest, "upstream_rejected")] // was a 500
     [InlineData("Qwen/Qwen-Image", Fault.CutOffImage, HttpStatusCode.BadGateway, "invalid_upstream_image")] // was a 500: the IOException escaped
     [InlineData("Qwen/Qwen-Image", Fault.ContentFiltered, HttpStatusCode.BadRequest, "content_filtered")] // a 400 about the prompt, not upstream_rejected
     [InlineData("gpt-image-1", Fault.Forbidden, HttpStatusCode.BadGateway, "upstream_unauthorized")] // a 403 with no code of its own
@@ -217,7 +230,7 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
         (model == "gpt-image-1" ? (FakeUpstream)app.OpenAi : app.SiliconFlow).Fail("/v1/images/generations", fault);
         var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = $"{model} {fault}", model });
         var error = await GenerateImageTests.AssertKioaiError(response, status, code);
-        if (fault is Fault.NotAnObject or Fault.TooManyValues) Assert.Contains(Functions.Generation.Providers.UpstreamResponse.Unreadable, error.GetProperty("message").GetString());
+        if (fault is Fault.NotAnObject or Fault.TooManyValues or Fault.NotUtf8) Assert.Contains(Functions.Generation.Providers.UpstreamResponse.Unreadable, error.GetProperty("message").GetString());
         // Logged once, for whoever runs the service: a warning when the fault is the upstream's, not the client's.
         var level = (int)status >= 500 ? "Warning" : "Information";
         Assert.Contains(app.Logs, line => line.StartsWith($"{level} ") && line.Contains($"Generating with {model} failed ({code}): {error.GetProperty("message").GetString()}"));

@@ -52,6 +52,14 @@ public sealed class EchoTests
     }
 
     [Fact]
+    public void A_quoted_client_value_names_its_invisible_format_characters_as_escapes()
+    {
+        // Was: "model 'grok' is not one of: …, grok, …", a zero-width space making the refused value read as an allowed one.
+        Assert.Equal(@"grok\u200B", Echo.Quote("grok\u200B"));
+        Assert.Equal(@"\uFEFFa\u2060b\u00ADc", Echo.Quote("\uFEFFa\u2060b\u00ADc")); // byte-order mark, word joiner, soft hyphen
+    }
+
+    [Fact]
     public void A_quoted_value_is_cut_before_its_characters_are_escaped()
     {
         Assert.Equal(new string('x', 63) + @"\u202E… (70 characters)", Echo.Quote(new string('x', 63) + "\u202E" + "tail12"));

@@ -29,6 +29,15 @@ public sealed class UpstreamResponseTests
         Assert.Null(Answer(body).Json(""));
     }
 
+    [Theory]
+    [InlineData("{\"error\": {\"message\": \"bad ", " bytes\"}}")] // in a value
+    [InlineData("{\"data\": [{\"", "\": 1}]}")] // in a property name
+    public void A_body_with_a_byte_that_is_no_utf8_reads_as_none(string before, string after)
+    {
+        // Read back, its string threw (an InvalidOperationException), where the reader expects a value or none.
+        Assert.Null(new UpstreamResponse(HttpStatusCode.OK, [.. Encoding.UTF8.GetBytes(before), 0xFF, .. Encoding.UTF8.GetBytes(after)], null, TimeSpan.Zero).Json(""));
+    }
+
     [Fact]
     public void An_answer_of_more_values_than_an_image_api_sends_is_not_read()
     {

@@ -35,8 +35,9 @@ public static partial class Echo
 
     /// <summary>
     /// A client's value named in an error message: <see cref="Of"/> with each control character, line separator and
-    /// bidi control written as its \u escape, so the value is named exactly (a trailing "\u000A" shows) on one line,
-    /// and never reorders the message around it where the client shows it.
+    /// format character (bidi controls, zero-width spaces and joiners, a byte-order mark) written as its \u escape, so
+    /// the value is named exactly (a trailing "\u000A" or "\u200B" shows) on one line, and never reorders the message
+    /// around it where the client shows it.
     /// </summary>
     public static string Quote(string? value, int maxChars = MaxChars) =>
         Unprintable().Replace(Of(value, maxChars), match => $"\\u{(int)match.Value[0]:X4}");
@@ -44,6 +45,6 @@ public static partial class Echo
     [GeneratedRegex(@"[\s\p{Cc}" + BidiControls + "]+")]
     private static partial Regex ControlOrSpace();
 
-    [GeneratedRegex(@"[\p{Cc}\p{Zl}\p{Zp}" + BidiControls + "]")]
+    [GeneratedRegex(@"[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]")] // the bidi controls are format characters (Cf)
     private static partial Regex Unprintable();
 }

@@ -76,7 +76,8 @@ public static class JsonText
 
     /// <summary>
     /// The JSON path of the first string (a value or a property name) that cannot become a .NET string, such as a lone
-    /// surrogate escape ("\ud800"); null when every string decodes. Only strings with escapes are decoded to find out.
+    /// surrogate escape ("\ud800"); null when every string decodes. Only strings with escapes are decoded to find out:
+    /// the caller has checked the whole text as UTF-8 (<see cref="System.Text.Unicode.Utf8.IsValid(ReadOnlySpan{byte})"/>).
     /// </summary>
     public static string? FirstUndecodableString(JsonElement element) => Find(element) is { } path ? "$" + path : null;
 
