@@ -45,6 +45,8 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
     [InlineData("café 100%.png", "café 100%.png")]
     [InlineData("../../etc/x.png", "x.png")]
     [InlineData("..", null)] // nothing left but dots: the generated name
+    [InlineData("\u200B\u200B", null)] // nor anything visible (was kept: a name that shows as nothing)
+    [InlineData("\uFEFF\u2060 \u0301", null)]
     [InlineData("photo\u202Egnp.exe", "photognp.exe")] // no right-to-left override to disguise the name
     [InlineData("photo\u2067gnp.exe\u2069", "photognp.exe")] // nor an isolate
     [InlineData("\u061Cphoto.png", "photo.png")] // nor an Arabic letter mark

@@ -135,7 +135,7 @@ public sealed class UploadFile(FileStore files, ImageInspector inspector, Upload
         given.Select(CleanFilename).FirstOrDefault(name => name.Length > 0) ?? $"{fileId}.{ImageFormats.ExtensionOf(type)}";
 
     // A name without any path, control or bidi control characters, its last 255 UTF-8 bytes at most (whole characters,
-    // not starting with a space or a dot); empty when nothing is left but dots (".", "..").
+    // not starting with a space or a dot); empty when nothing is left but dots (".", "..") or nothing visible.
     static string CleanFilename(string given)
     {
         var name = Path.GetFileName(given.Replace('\\', '/'));
@@ -147,7 +147,7 @@ public sealed class UploadFile(FileStore files, ImageInspector inspector, Upload
                && bytes + rune.Utf8SequenceLength <= MaxFilenameBytes)
             (keep, bytes) = (keep - used, bytes + rune.Utf8SequenceLength);
         if (keep > 0) name = new string([.. name[keep..].SkipWhile(c => c == '.' || char.IsWhiteSpace(c))]);
-        return name.Trim('.').Length > 0 ? name : "";
+        return name.Trim('.').Length > 0 && !BlankText.IsBlank(name) ? name : "";
     }
 
     // The names the part gives, the preferred first (RFC 6266, 4.3): filename* (RFC 8187), decoded as is, then filename,

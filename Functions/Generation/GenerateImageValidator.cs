@@ -28,7 +28,7 @@ public static class GenerateImageValidator
     {
         var error = ReadString(body, "prompt", out var prompt);
         if (error is not null) return (null, error);
-        if (prompt is null || IsBlank(prompt)) return (null, new ErrorResponse(KioaiErrorCodes.MissingPrompt, "prompt is required and must not be blank."));
+        if (prompt is null || BlankText.IsBlank(prompt)) return (null, new ErrorResponse(KioaiErrorCodes.MissingPrompt, "prompt is required and must not be blank."));
         var promptLength = prompt.EnumerateRunes().Count();
         if (promptLength > MaxPromptLength)
             return (null, new ErrorResponse(KioaiErrorCodes.PromptTooLong, $"prompt has {promptLength} characters; the limit is {MaxPromptLength}."));
@@ -131,14 +131,6 @@ public static class GenerateImageValidator
             value = long.Parse(significand, CultureInfo.InvariantCulture) * (long)Math.Pow(10, (int)shift) * (whole.StartsWith('-') ? -1 : 1);
         return true;
     }
-
-    // Blank: nothing a model could read. Spaces, control and format characters (U+200B...), combining marks with
-    // nothing to combine with, and the characters fonts draw as nothing: the Hangul fillers, the Braille blank,
-    // variation selectors.
-    static bool IsBlank(string prompt) => prompt.EnumerateRunes().All(r =>
-        Rune.IsWhiteSpace(r) || Rune.IsControl(r)
-        || Rune.GetUnicodeCategory(r) is UnicodeCategory.Format or UnicodeCategory.NonSpacingMark or UnicodeCategory.EnclosingMark
-        || r.Value is 0x115F or 0x1160 or 0x3164 or 0xFFA0 or 0x2800 or (>= 0x180B and <= 0x180F) or (>= 0xFE00 and <= 0xFE0F));
 
     static ErrorResponse? TypeProblem(string? declared, string what) =>
         declared is null || ImageFormats.Accepted.Contains(ImageFormats.Normalize(declared)) ? null
