@@ -19,7 +19,7 @@ namespace Functions.LocalHost;
 /// abandoned with a Warning, as DurableTask.Core's own dispatcher does. Everything else is passed through.
 /// </summary>
 sealed class SidecarOrchestrationService(IOrchestrationService inner, TimeSpan visibilityTimeout, TimeSpan longestActivity, ILogger logger,
-    TimeSpan? stopBound = null, TimeSpan? firstStartRetry = null)
+    TimeSpan? stopBound = null, TimeSpan? firstStartRetry = null, TimeProvider? time = null)
     : IOrchestrationService
 {
     // The process is stopping: past this the engine's leases are left to lapse, as after a crash.
@@ -46,7 +46,8 @@ sealed class SidecarOrchestrationService(IOrchestrationService inner, TimeSpan v
         await _stopping.CancelAsync();
         try
         {
-            while (!_activities.IsEmpty || Volatile.Read(ref _orchestrations) > 0) await Task.Delay(20, cancellationToken);
+            while (!_activities.IsEmpty || Volatile.Read(ref _orchestrations) > 0)
+                await Task.Delay(TimeSpan.FromMilliseconds(20), time ?? TimeProvider.System, cancellationToken);
             return true;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -58,6 +58,7 @@ sealed class StartedOnceSidecarListens(Func<IHostedService> create, SidecarReadi
 
     async Task StartWorkerAsync()
     {
+        if (!ready.WhenStarted.IsCompleted) logger.LogDebug("The Durable worker starts once the sidecar listens");
         await ready.WhenStarted.WaitAsync(_stopping.Token);
         try
         {

@@ -134,9 +134,19 @@ public sealed class ActivityLockRenewalsTests
         await service.LockNextTaskActivityWorkItem(TimeSpan.FromSeconds(1), default);
         // Waited for, not timed: under load the first renewal can come later than any fixed delay.
         await Eventually.HoldsAsync(() => Task.FromResult(Renewals(engine) >= 1));
-        await Task.Delay(Visibility * 2); // six renewal periods
+        await RenewalEndedAsync(service);
 
         Assert.Equal(1, Renewals(engine));
+    }
+
+    /// <summary>
+    /// Until the activity's renewal has ended on its own: the drain waits for the activity until then, as the sidecar's
+    /// count of work under way lets go of it only once its renewal has returned.
+    /// </summary>
+    static async Task RenewalEndedAsync(SidecarOrchestrationService service)
+    {
+        using var stopBound = new CancellationTokenSource(Bound);
+        Assert.True(await service.DrainAsync(stopBound.Token));
     }
 
     [Fact]
@@ -216,7 +226,7 @@ public sealed class ActivityLockRenewalsTests
 
         await service.LockNextTaskActivityWorkItem(TimeSpan.FromSeconds(1), default);
         await Eventually.HoldsAsync(() => Task.FromResult(Renewals(engine) >= 1));
-        await Task.Delay(RetryAfterFailure * 2); // past a retry after a failure storage may recover from
+        await RenewalEndedAsync(service); // ended, where a failure storage may recover from is tried again a second later
 
         Assert.Equal(1, Renewals(engine));
     }
@@ -229,11 +239,9 @@ public sealed class ActivityLockRenewalsTests
 
         await service.LockNextTaskActivityWorkItem(TimeSpan.FromSeconds(1), default); // and never completed nor abandoned
         await Eventually.HoldsAsync(() => Task.FromResult(Renewals(engine) >= 1));
-        await Task.Delay(longest);
-        var atTheBound = Renewals(engine);
-        await Task.Delay(Visibility * 2); // six renewal periods
+        await RenewalEndedAsync(service);
 
-        Assert.Equal(atTheBound, Renewals(engine));
+        Assert.InRange(Renewals(engine), 1, (int)(longest / (Visibility / 3)) + 1); // every 67 ms, up to the bound and not past it
     }
 
     [Theory]

@@ -13,8 +13,16 @@ public sealed class SidecarDrainTests
 {
     static readonly TimeSpan Bound = TimeSpan.FromSeconds(5);
     readonly Mock<IOrchestrationService> _engine = new();
+    readonly CountsWaits _clock = new();
 
-    SidecarOrchestrationService Service() => new(_engine.Object, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), NullLogger.Instance);
+    SidecarOrchestrationService Service() => new(_engine.Object, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), NullLogger.Instance, time: _clock);
+
+    /// <summary>Until the drain has looked at the work under way since this call and found some (it waits to look again), or ended.</summary>
+    Task LookedAgainAsync(Task drain)
+    {
+        var waits = _clock.Waits; // the wait after next follows a look begun after this
+        return Eventually.HoldsAsync(() => Task.FromResult(_clock.Waits >= waits + 2 || drain.IsCompleted), Bound);
+    }
 
     [Theory]
     [InlineData(true, false)]
@@ -34,10 +42,10 @@ public sealed class SidecarDrainTests
         Func<Task> endStep = () => service.ReleaseTaskOrchestrationWorkItemAsync(step);
 
         var drain = service.DrainAsync(CancellationToken.None);
-        await Task.Delay(100);
+        await LookedAgainAsync(drain);
         Assert.False(drain.IsCompleted);
         await (activityFirst ? endActivity() : endStep());
-        await Task.Delay(100);
+        await LookedAgainAsync(drain);
         Assert.False(drain.IsCompleted); // the other one is still under way
 
         await (activityFirst ? endStep() : endActivity());
@@ -48,23 +56,42 @@ public sealed class SidecarDrainTests
     public async Task While_draining_a_fetch_under_way_or_new_takes_no_work_and_ends_with_the_dispatchers_stop()
     {
         var message = new TaskCompletionSource<TaskActivityWorkItem>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var fetching = new TaskCompletionSource<CancellationToken>(TaskCreationOptions.RunContinuationsAsynchronously);
         _engine.Setup(e => e.LockNextTaskActivityWorkItem(It.IsAny<TimeSpan>(), It.IsAny<CancellationToken>()))
-            .Returns((TimeSpan _, CancellationToken token) => message.Task.WaitAsync(token));
+            .Returns((TimeSpan _, CancellationToken token) =>
+            {
+                fetching.TrySetResult(token);
+                return message.Task.WaitAsync(token);
+            });
         var service = Service();
         using var dispatcherStop = new CancellationTokenSource();
         var underWay = service.LockNextTaskActivityWorkItem(TimeSpan.FromSeconds(30), dispatcherStop.Token);
+        var engineFetch = await fetching.Task.WaitAsync(Bound);
 
         Assert.True(await service.DrainAsync(CancellationToken.None).WaitAsync(Bound)); // nothing was under way
-        var after = service.LockNextTaskActivityWorkItem(TimeSpan.FromSeconds(30), dispatcherStop.Token);
+        Assert.True(engineFetch.IsCancellationRequested); // the engine's fetch under way is cut: the message cannot go to it
+        var after = service.LockNextTaskActivityWorkItem(TimeSpan.FromSeconds(30), dispatcherStop.Token); // draining, it waits before it awaits anything
         message.SetResult(new TaskActivityWorkItem { Id = "activity-1", LockedUntilUtc = DateTime.UtcNow.AddMinutes(1) });
-        await Task.Delay(200);
 
-        // Neither took the message that came, nor answered null (which the dispatcher would fetch again at once).
+        // Neither took the message that came, nor answered null (which the dispatcher would fetch again at once): each ends only with the dispatcher's stop.
         Assert.False(underWay.IsCompleted);
         Assert.False(after.IsCompleted);
         _engine.Verify(e => e.LockNextTaskActivityWorkItem(It.IsAny<TimeSpan>(), It.IsAny<CancellationToken>()), Times.Once);
         dispatcherStop.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => underWay.WaitAsync(Bound));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => after.WaitAsync(Bound));
+    }
+
+    /// <summary>The system clock, counting the waits begun on it.</summary>
+    sealed class CountsWaits : TimeProvider
+    {
+        int _waits;
+        public int Waits => Volatile.Read(ref _waits);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            Interlocked.Increment(ref _waits);
+            return System.CreateTimer(callback, state, dueTime, period);
+        }
     }
 }

@@ -51,10 +51,9 @@ public sealed class SidecarEngineStartStopTests
         var start = service.StartAsync();
         await Eventually.HoldsAsync(() => Task.FromResult(Volatile.Read(ref attempts) >= 2));
 
-        await service.StopAsync().WaitAsync(Bound);
-        await start.WaitAsync(Bound);
+        await service.StopAsync().WaitAsync(Bound); // once an attempt under way has ended: it waits for the start's gate
         var atTheStop = Volatile.Read(ref attempts);
-        await Task.Delay(FirstStartRetry * 8);
+        await start.WaitAsync(Bound); // the retries, the only caller of the engine's start, have ended
 
         Assert.Equal(atTheStop, Volatile.Read(ref attempts));
         engine.Verify(e => e.StopAsync(It.IsAny<bool>()), Times.Never);

@@ -3,6 +3,7 @@ using Microsoft.DurableTask.Worker;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Functions.Tests.Host;
 
@@ -23,11 +24,13 @@ public sealed class StartedOnceSidecarListensTests
         var made = 0;
         bool? drainedWhileTheWorkerRan = null;
         var cutOff = new WorkerCutOff();
+        var logs = new FakeLogCollector();
         using var service = new StartedOnceSidecarListens(() => { made++; return worker; }, ready,
-            _ => { drainedWhileTheWorkerRan = !worker.Stopped; return Task.FromResult(true); }, cutOff, new Lifetime(), NullLogger<StartedOnceSidecarListens>.Instance);
+            _ => { drainedWhileTheWorkerRan = !worker.Stopped; return Task.FromResult(true); }, cutOff, new Lifetime(), new FakeLogger<StartedOnceSidecarListens>(logs));
 
         await service.StartAsync(CancellationToken.None).WaitAsync(Bound);
-        await Task.Delay(100);
+        // Said as the start in the background begins to wait: a worker made without waiting would be made by now.
+        await Eventually.HoldsAsync(() => Task.FromResult(logs.GetSnapshot().Any(r => r.Message.Contains("starts once the sidecar listens"))), Bound);
         Assert.Equal(0, made);
 
         ready.Started();
@@ -69,9 +72,9 @@ public sealed class StartedOnceSidecarListensTests
             NullLogger<StartedOnceSidecarListens>.Instance);
 
         await service.StartAsync(CancellationToken.None);
+        // The stop returns once the start in the background has ended, and only that start makes the worker.
         await service.StopAsync(CancellationToken.None).WaitAsync(Bound);
         ready.Started();
-        await Task.Delay(100);
 
         Assert.Equal(0, made);
     }

@@ -34,17 +34,18 @@ public sealed class WaitForSidecarHandlerTests
     public async Task A_call_made_before_the_sidecar_listens_goes_out_once_it_does()
     {
         var ready = new SidecarReadiness();
-        var inner = new CountsCalls();
+        var inner = new CountsCalls(ready);
         using var client = new HttpClient(new WaitForSidecarHandler(ready) { InnerHandler = inner });
 
         var call = client.GetAsync("http://127.0.0.1/durabletask");
-        await Task.Delay(100);
+        // The client runs the handler up to its first wait before it returns: a call that did not wait would have gone out.
         Assert.False(call.IsCompleted);
         Assert.Equal(0, inner.Calls);
         ready.Started();
 
         Assert.Equal(HttpStatusCode.OK, (await call.WaitAsync(TimeSpan.FromSeconds(10))).StatusCode);
         Assert.Equal(1, inner.Calls);
+        Assert.False(inner.SentBeforeTheStart);
     }
 
     [Fact]
@@ -60,14 +61,17 @@ public sealed class WaitForSidecarHandlerTests
             invoker.SendAsync(new HttpRequestMessage(HttpMethod.Post, "http://127.0.0.1/durabletask"), giveUp.Token));
     }
 
-    sealed class CountsCalls : HttpMessageHandler
+    sealed class CountsCalls(SidecarReadiness? ready = null) : HttpMessageHandler
     {
         int _calls;
         public int Calls => Volatile.Read(ref _calls);
+        /// <summary>A call came while <c>ready</c> had not started.</summary>
+        public bool SentBeforeTheStart { get; private set; }
 
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _calls);
+            if (ready is { WhenStarted.IsCompleted: false }) SentBeforeTheStart = true;
             return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK));
         }
     }

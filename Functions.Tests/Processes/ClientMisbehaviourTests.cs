@@ -17,9 +17,21 @@ public sealed class ClientMisbehaviourTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _azurite = await Azurite.StartAsync();
-        _app = await AppProcess.StartAsync(AppProcess.BuiltDll, _azurite.ConnectionString,
-            new Dictionary<string, string> { ["Api:BodySilenceSeconds"] = SilenceSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        _app = await AppProcess.StartAsync(AppProcess.BuiltDll, _azurite.ConnectionString, new Dictionary<string, string>(RequestLines)
+        {
+            ["Api:BodySilenceSeconds"] = SilenceSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Logging:LogLevel:Microsoft.AspNetCore.Server.Kestrel.Connections"] = "Debug", // a line as each connection ends
+        });
     }
+
+    // A line as each request reaches the app: before its body is read.
+    static readonly Dictionary<string, string> RequestLines = new() { ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information" };
+
+    static bool Starting(string line, string path) => line.Contains($"Request starting HTTP/1.1 POST http://x{path} ", StringComparison.Ordinal);
+
+    /// <summary>The connection of the first request to <paramref name="path"/> to reach the app (its line's scope names it), or null.</summary>
+    static string? ConnectionOf(IEnumerable<string> output, string path) =>
+        output.FirstOrDefault(line => Starting(line, path)) is { } line ? System.Text.RegularExpressions.Regex.Match(line, @"ConnectionId:(\S+)").Groups[1].Value : null;
 
     [Fact]
     public async Task A_body_sent_a_byte_a_second_is_a_408_in_the_shape_of_its_surface()
@@ -83,13 +95,16 @@ public sealed class ClientMisbehaviourTests : IAsyncLifetime
     [InlineData("/api/v1/files", "multipart/form-data; boundary=b")]
     public async Task A_client_that_resets_the_connection_halfway_through_its_body_is_no_server_error(string path, string contentType)
     {
+        string? connection = null;
         using (var socket = await ConnectAsync())
         {
             await socket.SendAsync(Encoding.ASCII.GetBytes($"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {contentType}\r\nContent-Length: 100\r\n\r\n0123456789"));
-            await Task.Delay(200);
+            // The app has the request: the reset comes halfway through its body.
+            await Eventually.HoldsAsync(() => Task.FromResult((connection = ConnectionOf(_app.Output, path)) is not null));
             socket.LingerState = new LingerOption(true, 0); // close with a reset
         }
-        await Task.Delay(1000); // for the log lines to come through
+        // The server's last line of the connection: whatever was logged for its request came before.
+        await Eventually.HoldsAsync(() => Task.FromResult(_app.Output.Any(line => line.Contains($"Connection id \"{connection}\" stopped.", StringComparison.Ordinal))));
 
         var errors = _app.FailLines.Concat(_app.Output.Where(line => line.Contains("ConnectionResetException"))).ToList();
         Assert.True(errors.Count == 0, string.Join('\n', errors));
@@ -172,7 +187,7 @@ public sealed class ClientMisbehaviourTests : IAsyncLifetime
     {
         // A heap of 512 MB: forty bodies of the largest declared length would take 600 MB if buffered by what they declare.
         await using var app = await AppProcess.StartAsync(AppProcess.BuiltDll, _azurite.ConnectionString,
-            new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = "0x20000000" });
+            new Dictionary<string, string>(RequestLines) { ["DOTNET_GCHeapHardLimit"] = "0x20000000" });
         var stalled = new List<Socket>();
         try
         {
@@ -183,7 +198,8 @@ public sealed class ClientMisbehaviourTests : IAsyncLifetime
                 await socket.SendAsync(Encoding.ASCII.GetBytes("POST /api/images/generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
                     $"Content-Length: {Generation.GenerateImageValidator.MaxBodyBytes}\r\n\r\n{{\"prompt\":\""));
             }
-            await Task.Delay(1000);
+            // Each has reached the app, whose first step reads the body: a buffer of the declared length would be taken by now.
+            await Eventually.HoldsAsync(() => Task.FromResult(app.Output.Count(line => Starting(line, "/api/images/generate")) == stalled.Count));
             using var client = app.CreateClient();
 
             // A body of 4 MB, the size of a reference image, sent in full meanwhile.
