@@ -22,7 +22,7 @@ static class ConsoleLogs
                 console.UseUtcTimestamp = true;
                 console.IncludeScopes = true; // ASP.NET Core's request scope: "=> ConnectionId:… => RequestPath:… RequestId:…"
             })
-            .ReplaceConsoleWith(console => new BindFailureLogs(console))
+            .ReplaceConsoleWith(console => new StartFailureLogs(console))
             .AddFilter("Microsoft.DurableTask", level => level >= LogLevel.Warning && !(level == LogLevel.Error && cutOff.Happened));
     }
 
