@@ -39,7 +39,8 @@ stop() {
   fi
 }
 trap stop EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT # 128 + the signal's number, as a shell reports a process a signal ended
+trap 'exit 143' TERM
 # Set to nothing counts as not set (the app then takes the emulator from its Development settings).
 [ -n "${AzureWebJobsStorage:-}" ] || unset AzureWebJobsStorage
 if [ -n "${AzureWebJobsStorage:-}" ] && [ "${AzureWebJobsStorage}" != "UseDevelopmentStorage=true" ]; then
