@@ -112,6 +112,13 @@ public sealed class RedactionTests
         Assert.Equal($"https://gateway.example/v1/images/generations?size=1024&{name}=***&n=1", debug.RequestUrl);
     }
 
+    [Theory]
+    [InlineData("http://user:s3cretpw@files.example/x.png?token=abc", "http://***@files.example/x.png?token=***")] // was: the password shown
+    [InlineData("ftp://ghp_token@files.example:21/x.png", "ftp://***@files.example:21/x.png")] // a token as the user name
+    [InlineData("https://files.example/a@b.png?x=1", "https://files.example/a@b.png?x=1")] // an @ in the path is no user
+    [InlineData("https://files.example?u=a@b", "https://files.example?u=a@b")]
+    public void A_urls_user_and_password_are_masked(string url, string shown) => Assert.Equal(shown, ApiDebugRedaction.Url(url));
+
     [Fact]
     public void A_signed_image_url_in_the_answer_loses_its_signature_as_the_request_url_does()
     {

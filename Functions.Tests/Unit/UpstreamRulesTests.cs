@@ -90,4 +90,17 @@ public sealed class UpstreamRulesTests
     [InlineData("2606:4700::1111", false)]
     public void Private_addresses_are_recognised(string address, bool isPrivate) =>
         Assert.Equal(isPrivate, UpstreamImages.IsPrivate(IPAddress.Parse(address)));
+
+    [Theory]
+    [InlineData(400, "upstream_rejected", false)]
+    [InlineData(422, "upstream_rejected", false)]
+    [InlineData(101, "upstream_error", true)] // a protocol switch nobody asked for: the upstream's fault, not the request's (was upstream_rejected)
+    [InlineData(199, "upstream_error", true)]
+    [InlineData(503, "upstream_error", true)]
+    public void Only_a_4xx_says_the_upstream_refused_the_request(int status, string code, bool retryable)
+    {
+        var failure = UpstreamFailures.FromStatus("openai", (System.Net.HttpStatusCode)status, null, null);
+
+        Assert.Equal((code, retryable), (failure.Code, failure.Retryable));
+    }
 }

@@ -104,9 +104,13 @@ public static class ApiDebugRedaction
             : Echo.Of(text, LongestShownString);
     }
 
-    /// <summary>The URL with its query-string credentials (?key=..., ?api_key=..., a signed URL's X-Amz-Signature=... or sig=...) hidden.</summary>
+    /// <summary>
+    /// The URL with its credentials hidden: its user and password (scheme://user:password@host), and its query-string
+    /// ones (?key=..., ?api_key=..., a signed URL's X-Amz-Signature=... or sig=...).
+    /// </summary>
     public static string Url(string url)
     {
+        url = WithoutUserInfo(url);
         var question = url.IndexOf('?');
         if (question < 0) return url;
         var query = url[(question + 1)..].Split('&').Select(pair =>
@@ -116,6 +120,17 @@ public static class ApiDebugRedaction
             return IsSecretName(decoded) || SecretQueryNames.Contains(decoded) ? $"{name}={Hidden}" : pair;
         });
         return url[..question] + "?" + string.Join('&', query);
+    }
+
+    // The user information of the authority, between "//" and the last "@" before the path, query or fragment, hidden whole:
+    // a user name alone may be a token (https://ghp_…@host).
+    static string WithoutUserInfo(string url)
+    {
+        var authority = url.IndexOf("//", StringComparison.Ordinal) + 2;
+        if (authority < 2) return url;
+        var end = url.IndexOfAny(['/', '?', '#'], authority) is var found and >= 0 ? found : url.Length;
+        var at = url.LastIndexOf('@', end - 1, end - authority);
+        return at < 0 ? url : url[..authority] + Hidden + url[at..];
     }
 
     // A model's usage ("input_tokens": 10, "max_tokens", "input_tokens_details": {...}): counted tokens, not a credential.

@@ -25,7 +25,9 @@ public static class UpstreamFailures
             404 => new(GenerationErrors.UpstreamError, reason + " (no such endpoint or model there: check the catalog's Endpoint and UpstreamModel)", retryable: true),
             408 => new(GenerationErrors.UpstreamTimeout, reason, retryable: true),
             >= 500 => new(GenerationErrors.UpstreamError, reason, retryable: true),
-            _ => new(GenerationErrors.UpstreamRejected, reason),
+            >= 400 => new(GenerationErrors.UpstreamRejected, reason),
+            // A 1xx as the final answer (101 Switching Protocols): nothing the request asked for, so the upstream's fault.
+            _ => new(GenerationErrors.UpstreamError, reason, retryable: true),
         };
     }
 
