@@ -77,7 +77,7 @@ public sealed class FakeGeminigen : FakeUpstream
         foreach (var endpoint in Endpoints.Keys)
             foreach (var (route, website) in new[] { ($"/uapi/v1/{endpoint}", false), ($"/api/{endpoint}", true) })
             {
-                Shows(route, [.. CommonFaults.Keys, .. Refusals.Keys, .. TaskFaults, .. ImageFaults.Keys]);
+                Shows(route, [.. CommonFaults.Keys, .. Refusals.Keys, .. TaskFaults, .. ImageFaults.Keys, Fault.NumericTaskId]);
                 app.MapPost(route, context => SubmitAsync(context, endpoint, website));
             }
         foreach (var (route, website) in new[] { ("/uapi/v1/history/{uuid}", false), ("/api/history/{uuid}", true) })
@@ -103,9 +103,11 @@ public sealed class FakeGeminigen : FakeUpstream
             await refuse(context);
             return;
         }
-        var uuid = Guid.NewGuid().ToString();
+        var uuid = fault == Fault.NumericTaskId ? Random.Shared.NextInt64(1, long.MaxValue).ToString() : Guid.NewGuid().ToString();
         _tasks[uuid] = new TaskState(fault);
-        await Results.Json(Record(uuid, 1, 0)).ExecuteAsync(context);
+        var record = Record(uuid, 1, 0);
+        if (fault == Fault.NumericTaskId) record["uuid"] = long.Parse(uuid);
+        await Results.Json(record).ExecuteAsync(context);
     }
 
     async Task CheckAsync(HttpContext context, bool website)

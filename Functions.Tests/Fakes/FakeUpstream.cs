@@ -73,6 +73,8 @@ public enum Fault
     GeminiRateLimited,
     /// <summary>A 400 that quotes the whole prompt back (an upstream's "Your prompt was rejected: …").</summary>
     EchoesPrompt,
+    /// <summary>geminigen's submit answers the task's uuid as a JSON number, not the string its docs show (its id's kind).</summary>
+    NumericTaskId,
     /// <summary>A geminigen task whose finished record also carries 2 MB of prose (a description of the image, say).</summary>
     VerboseRecord,
     /// <summary>The same with 5 MB of prose: past the 4 MiB cap on a task's record.</summary>

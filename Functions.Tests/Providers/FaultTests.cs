@@ -154,6 +154,15 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
     }
 
     [Fact]
+    public async Task A_task_id_sent_as_a_number_is_checked_by_it_and_the_paid_task_is_not_submitted_again()
+    {
+        app.ClearFaults();
+        app.Geminigen.Fail(Grok, Fault.NumericTaskId, times: 1); // was: "a record without a uuid", and meta submitted (and paid) too
+
+        await AssertServedByGrokAsync("a numeric task id", grokSubmits: 1);
+    }
+
+    [Fact]
     public async Task A_task_the_upstream_no_longer_knows_falls_back_as_its_failure_not_the_clients()
     {
         app.ClearFaults();

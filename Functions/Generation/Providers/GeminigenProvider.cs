@@ -84,7 +84,7 @@ public sealed class GeminigenProvider(UpstreamHttp http, IOptions<ProviderOption
             : throw UpstreamFailures.Malformed(Name, what);
         if (json is not { } record) return Unreadable(UpstreamResponse.Unreadable);
         // A check's answer about another task (a cache or proxy mix-up) is none: followed, it would hand this job another's image.
-        var uuid = UpstreamJson.StringMember(record, "uuid");
+        var uuid = UpstreamJson.CodeMember(record, "uuid"); // a number too, as written: read as none, its paid task was left
         if (checkedTask is not null && uuid is not null && !uuid.Equals(checkedTask, StringComparison.OrdinalIgnoreCase))
             return Unreadable($"a record of another task ({uuid})");
 
