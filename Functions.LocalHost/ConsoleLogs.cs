@@ -26,7 +26,11 @@ static class ConsoleLogs
             .AddFilter("Microsoft.DurableTask", level => level >= LogLevel.Warning && !(level == LogLevel.Error && cutOff.Happened));
     }
 
-    /// <summary>The console provider AddSimpleConsole registered, given to <paramref name="wrap"/>: what logs instead.</summary>
+    /// <summary>
+    /// The console provider AddSimpleConsole registered, given to <paramref name="wrap"/>: what logs instead. The last
+    /// console registration: an AddConsole after it would add a second provider, and filters name the wrapper's type
+    /// (its alias, "Console", still applies).
+    /// </summary>
     static ILoggingBuilder ReplaceConsoleWith(this ILoggingBuilder logging, Func<ConsoleLoggerProvider, ILoggerProvider> wrap)
     {
         logging.Services.Remove(logging.Services.Single(d => d.ServiceType == typeof(ILoggerProvider) && d.ImplementationType == typeof(ConsoleLoggerProvider)));

@@ -16,8 +16,8 @@ public static class ListenAddress
         var ports = Entries(builder.Configuration["http_ports"]);
         foreach (var url in urls)
             if (!IsServerUrl(url))
-                throw new InvalidOperationException($"ASPNETCORE_URLS (or --urls) has '{url}'; each must be an http or https URL with a port " +
-                    "from 0 to 65535 and no path, such as http://localhost:7071.");
+                throw new InvalidOperationException($"ASPNETCORE_URLS (or --urls) has '{url}'; each must be an http URL with a port " +
+                    "from 0 to 65535 and no path, such as http://localhost:7071 (HTTPS is the platform's: this host has no certificate set up).");
         // The server would take each entry as written, spaces around it included (and fail on them).
         if (urls.Length > 0) builder.WebHost.UseUrls(urls);
         foreach (var port in ports)
@@ -29,8 +29,12 @@ public static class ListenAddress
         return builder;
     }
 
-    /// <summary>Whether a failed start is the server's failure to listen on its address (in use, say): Kestrel's IOException.</summary>
-    public static bool IsBindFailure(Exception? exception) => exception is IOException;
+    /// <summary>
+    /// Whether a failed start is the server's failure to listen on its address: in use (Kestrel's IOException), not on
+    /// this machine or not ours to open (the socket's own error).
+    /// </summary>
+    public static bool IsBindFailure(Exception? exception) =>
+        exception is IOException { InnerException: Microsoft.AspNetCore.Connections.AddressInUseException } or System.Net.Sockets.SocketException;
 
     // Both lists are separated by semicolons, as the server reads them.
     static string[] Entries(string? list) => list?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
@@ -41,7 +45,8 @@ public static class ListenAddress
         {
             var address = BindingAddress.Parse(url);
             // A path base is the app's to set (UsePathBase); the server refuses one in its address, and an out-of-range port, with a stack trace.
-            return address.Scheme is "http" or "https" && address.Port is >= 0 and <= ushort.MaxValue && address.PathBase.Length == 0;
+            // https too would need a certificate, which the slim builder's server is not set up to load: an abort at its start.
+            return address.Scheme is "http" && address.Port is >= 0 and <= ushort.MaxValue && address.PathBase.Length == 0;
         }
         catch (Exception e) when (e is FormatException or ArgumentException)
         {

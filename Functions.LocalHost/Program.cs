@@ -29,13 +29,15 @@ app.MapFunctions();
 // failed stopped the host (which logged why): not a clean stop, and whatever supervises this process should know.
 var backgroundServices = app.Services.GetServices<IHostedService>().OfType<BackgroundService>().ToArray();
 bool BackgroundServiceFailed() => backgroundServices.Any(s => s.ExecuteTask is { IsFaulted: true });
+var listenOn = app.Configuration["urls"] ?? $"port {app.Configuration["http_ports"]}"; // read now: the host's services are gone after Run
 try
 {
     app.Run();
 }
 catch (Exception e) when (ListenAddress.IsBindFailure(e)) // "address already in use", say: a setting's fault too
 {
-    Console.Error.WriteLine($"The app cannot listen: {e.Message}");
+    // Kestrel names the address when it is in use; the socket's own error ("Cannot assign requested address") does not.
+    Console.Error.WriteLine($"The app cannot listen{(e is IOException ? "" : $" on {listenOn}")}: {e.Message}");
     return 1;
 }
 catch (OperationCanceledException) when (BackgroundServiceFailed()) // its failure canceled the start

@@ -47,6 +47,7 @@ public sealed class FilesApiTests(AppFixture app) : IClassFixture<AppFixture>
     [InlineData("..", null)] // nothing left but dots: the generated name
     [InlineData("\u200B\u200B", null)] // nor anything visible (was kept: a name that shows as nothing)
     [InlineData("\uFEFF\u2060 \u0301", null)]
+    [InlineData("..\u200B", null)] // dots and nothing visible besides
     [InlineData("photo\u202Egnp.exe", "photognp.exe")] // no right-to-left override to disguise the name
     [InlineData("photo\u2067gnp.exe\u2069", "photognp.exe")] // nor an isolate
     [InlineData("\u061Cphoto.png", "photo.png")] // nor an Arabic letter mark

@@ -41,6 +41,7 @@ public sealed class ShutdownTests : IAsyncLifetime
     [InlineData("ASPNETCORE_URLS", "http://127.0.0.1:7890/path", "ASPNETCORE_URLS (or --urls) has 'http://127.0.0.1:7890/path'")] // was: an abort, 134
     [InlineData("ASPNETCORE_URLS", "http://127.0.0.1:99999", "ASPNETCORE_URLS (or --urls) has 'http://127.0.0.1:99999'")] // was: an abort, 134
     [InlineData("ASPNETCORE_HTTP_PORTS", "notaport", "ASPNETCORE_HTTP_PORTS has 'notaport'")] // was: listening on port 80
+    [InlineData("ASPNETCORE_URLS", "http://192.0.2.1:7890", "The app cannot listen on http://192.0.2.1:7890: ")] // an address not on this machine (TEST-NET-1): was an abort, 134
     [InlineData("AzureFunctionsWebHost:hostid", "bad/id!", "AzureFunctionsWebHost:hostid must be 1 to 32")] // was: taken into the lock blobs' names
     public Task A_bad_setting_stops_the_local_host_at_its_start_with_one_line_naming_it_and_exit_code_1(string key, string value, string message) =>
         AssertStopsAtStartWithOneLineAsync(FreePort.Next(), new Dictionary<string, string> { [key] = value }, message);

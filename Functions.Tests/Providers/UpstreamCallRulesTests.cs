@@ -105,6 +105,8 @@ public sealed class UpstreamCallRulesTests : IAsyncLifetime
     [InlineData("ftp://127.0.0.1/image.png")]
     [InlineData("file:///etc/passwd")]
     [InlineData("ftp://127.0.0.1/img/1?sig=SIGSECRET&se=2030")] // a signed URL: its signature stays out of the message (logged, and answered)
+    [InlineData("https://user:SIGSECRET/x@files.example/x.png")] // no URL .NET reads: a password where no redaction finds it
+    [InlineData("user:SIGSECRET@files.example/x.png")]
     public async Task An_image_url_that_is_not_http_or_https_is_refused_as_the_upstreams_failure(string url)
     {
         using var images = Images();

@@ -57,6 +57,8 @@ public sealed class EchoTests
         // Was: "model 'grok' is not one of: …, grok, …", a zero-width space making the refused value read as an allowed one.
         Assert.Equal(@"grok\u200B", Echo.Quote("grok\u200B"));
         Assert.Equal(@"\uFEFFa\u2060b\u00ADc", Echo.Quote("\uFEFFa\u2060b\u00ADc")); // byte-order mark, word joiner, soft hyphen
+        Assert.Equal(@"grok\uFE0F grok\u034F grok\u3164 grok\U000E0020", Echo.Quote("grok\uFE0F grok\u034F grok\u3164 grok\U000E0020")); // a variation selector, the grapheme joiner, a Hangul filler, a tag
+        Assert.Equal("cafe\u0301 नमस्ते", Echo.Quote("cafe\u0301 नमस्ते")); // marks on a letter are seen: as they are
     }
 
     [Fact]

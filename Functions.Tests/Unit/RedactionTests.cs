@@ -117,6 +117,7 @@ public sealed class RedactionTests
     [InlineData("ftp://ghp_token@files.example:21/x.png", "ftp://***@files.example:21/x.png")] // a token as the user name
     [InlineData("https://files.example/a@b.png?x=1", "https://files.example/a@b.png?x=1")] // an @ in the path is no user
     [InlineData("https://files.example?u=a@b", "https://files.example?u=a@b")]
+    [InlineData("http://evil.example\\@good.example/x.png", "http://evil.example\\@good.example/x.png")] // a backslash ends the host, as Uri reads it
     public void A_urls_user_and_password_are_masked(string url, string shown) => Assert.Equal(shown, ApiDebugRedaction.Url(url));
 
     [Fact]

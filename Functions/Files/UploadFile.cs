@@ -147,7 +147,7 @@ public sealed class UploadFile(FileStore files, ImageInspector inspector, Upload
                && bytes + rune.Utf8SequenceLength <= MaxFilenameBytes)
             (keep, bytes) = (keep - used, bytes + rune.Utf8SequenceLength);
         if (keep > 0) name = new string([.. name[keep..].SkipWhile(c => c == '.' || char.IsWhiteSpace(c))]);
-        return name.Trim('.').Length > 0 && !BlankText.IsBlank(name) ? name : "";
+        return BlankText.IsBlank(name.Replace(".", "")) ? "" : name;
     }
 
     // The names the part gives, the preferred first (RFC 6266, 4.3): filename* (RFC 8187), decoded as is, then filename,

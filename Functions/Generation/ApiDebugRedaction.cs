@@ -128,7 +128,7 @@ public static class ApiDebugRedaction
     {
         var authority = url.IndexOf("//", StringComparison.Ordinal) + 2;
         if (authority < 2) return url;
-        var end = url.IndexOfAny(['/', '?', '#'], authority) is var found and >= 0 ? found : url.Length;
+        var end = url.IndexOfAny(['/', '\\', '?', '#'], authority) is var found and >= 0 ? found : url.Length; // Uri takes "\\" as "/"
         var at = url.LastIndexOf('@', end - 1, end - authority);
         return at < 0 ? url : url[..authority] + Hidden + url[at..];
     }

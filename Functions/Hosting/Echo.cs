@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using System.Text.RegularExpressions;
 
 namespace Functions.Hosting;
@@ -35,16 +37,19 @@ public static partial class Echo
 
     /// <summary>
     /// A client's value named in an error message: <see cref="Of"/> with each control character, line separator and
-    /// format character (bidi controls, zero-width spaces and joiners, a byte-order mark) written as its \u escape, so
-    /// the value is named exactly (a trailing "\u000A" or "\u200B" shows) on one line, and never reorders the message
-    /// around it where the client shows it.
+    /// format character (bidi controls, zero-width spaces and joiners, a byte-order mark, tags) and character drawn as
+    /// nothing (<see cref="BlankText.IsDrawnAsNothing"/>) written as its \u (or \U) escape, so the value is named exactly
+    /// (a trailing "\u000A" or "\u200B" shows) on one line, and never reorders the message around it where the client shows it.
     /// </summary>
     public static string Quote(string? value, int maxChars = MaxChars) =>
-        Unprintable().Replace(Of(value, maxChars), match => $"\\u{(int)match.Value[0]:X4}");
+        string.Concat(Of(value, maxChars).EnumerateRunes().Select(r => IsUnseen(r) ? Escaped(r) : r.ToString()));
+
+    // By character, not UTF-16 unit: a tag character (U+E0020) is a format character too. The bidi controls are format characters.
+    static bool IsUnseen(Rune r) => BlankText.IsDrawnAsNothing(r) || Rune.GetUnicodeCategory(r) is UnicodeCategory.Control
+        or UnicodeCategory.Format or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator;
+
+    static string Escaped(Rune r) => r.IsBmp ? $"\\u{r.Value:X4}" : $"\\U{r.Value:X8}";
 
     [GeneratedRegex(@"[\s\p{Cc}" + BidiControls + "]+")]
     private static partial Regex ControlOrSpace();
-
-    [GeneratedRegex(@"[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]")] // the bidi controls are format characters (Cf)
-    private static partial Regex Unprintable();
 }

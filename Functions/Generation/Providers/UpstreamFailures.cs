@@ -5,14 +5,14 @@ namespace Functions.Generation.Providers;
 /// <summary>The failure rules every upstream shares; each provider adds its own error codes before falling back on these.</summary>
 public static class UpstreamFailures
 {
-    /// <summary>
-    /// By HTTP status: 429, 5xx, a redirect, 404 and 408 are worth a fallback; 401/403 (credentials), 402 (credit) and
-    /// other 4xx end the job. A 404 is no fault of the client's: the catalog names an endpoint or model the upstream lacks.
-    /// </summary>
     /// <summary>"provider answered 403 code: message", leaving out what the answer did not say.</summary>
     public static string Reason(string provider, HttpStatusCode status, string? code, string? message) =>
         $"{provider} answered {(int)status}" + (code is null ? "" : $" {code}") + (message is null ? "" : $": {message}");
 
+    /// <summary>
+    /// By HTTP status: 429, 5xx, a redirect, 404, 408 and a final 1xx are worth a fallback; 401/403 (credentials), 402
+    /// (credit) and other 4xx end the job. A 404 is no fault of the client's: the catalog names an endpoint or model the upstream lacks.
+    /// </summary>
     public static GenerationFailedException FromStatus(string provider, HttpStatusCode status, string? code, string? message)
     {
         var reason = Reason(provider, status, code, message);
