@@ -25,23 +25,29 @@ catch (Exception e) when (e is OptionsValidationException or InvalidOperationExc
 app.UseSurfaceErrors();
 app.UseMethodNotAllowedOnlyWhereARouteTakesThePath();
 app.MapFunctions();
-// The same instances the host starts (singletons), taken now: the host's provider is disposed once Run returns. One that
+// The same instances the host starts (singletons), taken now: the host's provider is disposed with the app. One that
 // failed stopped the host (which logged why): not a clean stop, and whatever supervises this process should know.
 var backgroundServices = app.Services.GetServices<IHostedService>().OfType<BackgroundService>().ToArray();
 bool BackgroundServiceFailed() => backgroundServices.Any(s => s.ExecuteTask is { IsFaulted: true });
-var listenOn = app.Configuration["urls"] ?? $"port {app.Configuration["http_ports"]}"; // read now: the host's services are gone after Run
-try
+await using (app)
 {
-    app.Run();
-}
-catch (Exception e) when (ListenAddress.IsBindFailure(e)) // "address already in use", say: a setting's fault too
-{
-    // Kestrel names the address when it is in use; the socket's own error ("Cannot assign requested address") does not.
-    Console.Error.WriteLine($"The app cannot listen{(e is IOException ? "" : $" on {listenOn}")}: {e.Message}");
-    return 1;
-}
-catch (OperationCanceledException) when (BackgroundServiceFailed()) // its failure canceled the start
-{
-    return 1;
+    try
+    {
+        await app.StartAsync();
+    }
+    catch (Exception e) when (ListenAddress.IsBindFailure(e)) // "address already in use", say: a setting's fault too
+    {
+        // Kestrel names the address when it is in use; the socket's own error ("Cannot assign requested address") does not.
+        Console.Error.WriteLine($"The app cannot listen{(e is IOException ? "" : $" on {app.Configuration["urls"] ?? "port " + app.Configuration["http_ports"]}")}: {e.Message}");
+        // Stopped, not only disposed: the background services already started (one waiting on storage, say) then end as
+        // at a stop, where disposing them cancels them as failures (Error and Critical lines with stacks).
+        await app.StopAsync();
+        return 1;
+    }
+    catch (OperationCanceledException) when (BackgroundServiceFailed()) // its failure canceled the start
+    {
+        return 1;
+    }
+    await app.WaitForShutdownAsync();
 }
 return BackgroundServiceFailed() ? 1 : 0;

@@ -64,10 +64,16 @@ public sealed class ShutdownTests : IAsyncLifetime
         }
     }
 
-    async Task AssertStopsAtStartWithOneLineAsync(int port, Dictionary<string, string> settings, string message)
+    [Fact]
+    public Task An_address_it_cannot_listen_on_stops_the_start_with_one_line_while_storage_does_not_answer() =>
+        // Was: the background services waiting on storage were cancelled as failures, Error and Critical lines with stacks.
+        AssertStopsAtStartWithOneLineAsync(FreePort.Next(), new Dictionary<string, string> { ["ASPNETCORE_URLS"] = "http://192.0.2.1:7890", ["Auth:AdminKey"] = "" }, // a local key to make: a wait on storage
+            "The app cannot listen on http://192.0.2.1:7890: ", storage: _azurite.ConnectionString.Replace($":{_azurite.TablePort}/", $":{FreePort.Next()}/"));
+
+    async Task AssertStopsAtStartWithOneLineAsync(int port, Dictionary<string, string> settings, string message, string? storage = null)
     {
         var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        using var process = AppProcess.Start(AppProcess.BuiltDll, _azurite.ConnectionString, port, settings, output);
+        using var process = AppProcess.Start(AppProcess.BuiltDll, storage ?? _azurite.ConnectionString, port, settings, output);
 
         try
         {

@@ -85,9 +85,12 @@ public sealed class AdminKey(IOptions<AuthOptions> options, [FromKeyedServices(S
             }
             await Task.Yield(); // off the cold-start path: the storage stack is built after the server listens
             try { await services.GetRequiredService<AdminKey>().LoadOrCreateAsync(stoppingToken); }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e) when (e is not OperationCanceledException && !stoppingToken.IsCancellationRequested)
             {
-                logger.LogWarning(e, "Could not prepare the local admin key yet; the first admin request will try again.");
+                // Storage not answering yet is an outage's one line, as for a request; anything else keeps its stack.
+                if (StorageFaults.IsOutage(e))
+                    logger.LogWarning("Could not prepare the local admin key yet ({Reason}); the first admin request will try again.", FaultText.Of(e));
+                else logger.LogWarning(e, "Could not prepare the local admin key yet; the first admin request will try again.");
             }
         }
     }
