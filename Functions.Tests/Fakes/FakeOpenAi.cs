@@ -60,7 +60,7 @@ public sealed class FakeOpenAi : FakeUpstream
 
     protected override void Map(WebApplication app)
     {
-        Shows(Route, [.. BearerCallFaults, .. Refusals.Keys, Fault.EchoesPrompt, .. AnswerFaults]);
+        Shows(Route, [.. BearerCallFaults, .. Refusals.Keys, Fault.EchoesPrompt, Fault.ErrorAsText, .. AnswerFaults]);
         app.MapPost(Route, async context =>
         {
             if (await BeginBearerCallAsync(context, Key, Error, Error(401, "invalid_api_key", "Incorrect API key provided"), RefuseBodyAsync) is not { } call)
@@ -70,6 +70,11 @@ public sealed class FakeOpenAi : FakeUpstream
             if (fault is { } own && Refusals.TryGetValue(own, out var refusal))
             {
                 await RejectAsync(context, refusal.Status, Error(refusal.Status, refusal.Code, refusal.Message));
+                return;
+            }
+            if (fault == Fault.ErrorAsText)
+            {
+                await RejectAsync(context, 400, new { error = "size must be one of 1024x1024, 1536x1024, 1024x1536" });
                 return;
             }
             if (fault == Fault.EchoesPrompt)

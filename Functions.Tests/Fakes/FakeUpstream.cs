@@ -73,6 +73,8 @@ public enum Fault
     GeminiRateLimited,
     /// <summary>A 400 that quotes the whole prompt back (an upstream's "Your prompt was rejected: …").</summary>
     EchoesPrompt,
+    /// <summary>An OpenAI-compatible gateway's 400 whose error is a plain string (<c>{"error": "…"}</c>), not OpenAI's object.</summary>
+    ErrorAsText,
     /// <summary>geminigen's submit answers the task's uuid as a JSON number, not the string its docs show (its id's kind).</summary>
     NumericTaskId,
     /// <summary>A geminigen task whose finished record also carries 2 MB of prose (a description of the image, say).</summary>

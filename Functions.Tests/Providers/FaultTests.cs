@@ -246,6 +246,18 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
     }
 
     [Fact]
+    public async Task An_error_given_as_a_plain_string_is_quoted_as_the_upstreams_message()
+    {
+        app.ClearFaults();
+        app.OpenAi.Fail("/v1/images/generations", Fault.ErrorAsText);
+        var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "an error as text", model = "gpt-image-1" });
+
+        var error = await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.BadRequest, "upstream_rejected");
+        // Was: "gpt-image-1: openai answered 400", the gateway's reason lost.
+        Assert.Contains("openai answered 400: size must be one of 1024x1024", error.GetProperty("message").GetString());
+    }
+
+    [Fact]
     public async Task An_openai_429_for_an_exhausted_quota_is_final_and_not_sent_again()
     {
         app.ClearFaults();

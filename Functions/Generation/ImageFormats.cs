@@ -18,7 +18,12 @@ public static class ImageFormats
     public static string Normalize(string mime)
     {
         var type = mime.Split(';')[0].Trim().ToLowerInvariant();
-        return type is "image/jpg" or "image/pjpeg" ? Jpeg : type;
+        return type switch
+        {
+            "image/jpg" or "image/pjpeg" => Jpeg,
+            "image/x-png" => Png, // PNG's name before its registration, which older servers still send
+            _ => type,
+        };
     }
 
     public static string ExtensionOf(string contentType) => contentType switch

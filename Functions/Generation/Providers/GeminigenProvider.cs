@@ -112,7 +112,7 @@ public sealed class GeminigenProvider(UpstreamHttp http, IOptions<ProviderOption
     {
         var code = UpstreamJson.StringMember(detail, "error_code");
         var message = UpstreamJson.StringMember(detail, "message") ?? UpstreamJson.StringMember(detail, "error_message")
-            ?? (detail is JsonValue text && text.TryGetValue<string>(out var plain) ? plain : null);
+            ?? UpstreamJson.TextOf(detail);
         var reason = $"geminigen: {code ?? (httpStatus == 200 ? "the task failed" : httpStatus.ToString())}" + (message is null ? "" : $": {message}");
         return code switch
         {

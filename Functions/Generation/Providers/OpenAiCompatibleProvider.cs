@@ -27,7 +27,8 @@ public sealed class OpenAiCompatibleProvider(
         if (!response.IsSuccess)
         {
             var error = json?["error"];
-            var (code, message) = (UpstreamJson.StringMember(error, "code"), UpstreamJson.StringMember(error, "message"));
+            // OpenAI's {"error": {"code", "message"}}; some compatible gateways send {"error": "…"}.
+            var (code, message) = (UpstreamJson.StringMember(error, "code"), UpstreamJson.StringMember(error, "message") ?? UpstreamJson.TextOf(error));
             throw code switch
             {
                 "content_policy_violation" or "moderation_blocked" => new GenerationFailedException(GenerationErrors.ContentFiltered, $"openai: {message}"),

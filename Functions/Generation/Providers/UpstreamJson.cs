@@ -29,6 +29,9 @@ public static class UpstreamJson
     public static int? WholeNumberMember(JsonNode? node, string name) =>
         NumberMember(node, name) is { } number && number == Math.Floor(number) && number is >= int.MinValue and <= int.MaxValue ? (int)number : null;
 
+    /// <summary>The node's text when it is a JSON string: an error given as text rather than as an object.</summary>
+    public static string? TextOf(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+
     /// <summary>A string member as sent, or a number member as its JSON text ("20015"); null when absent or anything else.</summary>
     public static string? CodeMember(JsonNode? node, string name) =>
         node is JsonObject obj && obj[name] is JsonValue value
