@@ -245,17 +245,21 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
         Assert.Contains(app.Logs, line => line.StartsWith($"{level} ") && line.Contains($"Generating with {model} failed ({code}): {error.GetProperty("message").GetString()}"));
     }
 
-    [Fact]
-    public async Task An_error_given_as_a_plain_string_is_quoted_as_the_upstreams_message()
+    /// <summary>The message of gpt-image-1's refusal (400 upstream_rejected) when the fake OpenAI answers <paramref name="fault"/>.</summary>
+    async Task<string> OpenAiRefusalAsync(Fault fault, string prompt)
     {
         app.ClearFaults();
-        app.OpenAi.Fail("/v1/images/generations", Fault.ErrorAsText);
-        var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "an error as text", model = "gpt-image-1" });
+        app.OpenAi.Fail("/v1/images/generations", fault);
 
-        var error = await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.BadRequest, "upstream_rejected");
-        // Was: "gpt-image-1: openai answered 400", the gateway's reason lost.
-        Assert.Contains("openai answered 400: size must be one of 1024x1024", error.GetProperty("message").GetString());
+        var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt, model = "gpt-image-1" });
+
+        return (await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.BadRequest, "upstream_rejected")).GetProperty("message").GetString()!;
     }
+
+    [Fact]
+    public async Task An_error_given_as_a_plain_string_is_quoted_as_the_upstreams_message() =>
+        // Was: "gpt-image-1: openai answered 400", the gateway's reason lost.
+        Assert.Contains("openai answered 400: size must be one of 1024x1024", await OpenAiRefusalAsync(Fault.ErrorAsText, "an error as text"));
 
     [Fact]
     public async Task An_openai_429_for_an_exhausted_quota_is_final_and_not_sent_again()
@@ -450,13 +454,7 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
     [Fact]
     public async Task A_key_the_upstream_quotes_back_is_masked_in_the_answer()
     {
-        app.ClearFaults();
-        app.OpenAi.Fail("/v1/images/generations", Fault.EchoesKey);
-
-        var response = await app.Client.PostAsJsonAsync("/api/images/generate", new { prompt = "echoes its key", model = "gpt-image-1" });
-
-        var error = await GenerateImageTests.AssertKioaiError(response, HttpStatusCode.BadRequest, "upstream_rejected");
-        var message = error.GetProperty("message").GetString()!;
+        var message = await OpenAiRefusalAsync(Fault.EchoesKey, "echoes its key");
         Assert.DoesNotContain(FakeOpenAi.Key, message);
         Assert.Contains("Key *** may not use this model", message);
     }
