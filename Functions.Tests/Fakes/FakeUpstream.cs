@@ -47,6 +47,8 @@ public enum Fault
     NoAnswer,
     /// <summary>A 429 whose Retry-After asks for a minute: longer than any retry delay the tests allow.</summary>
     RateLimitedForAMinute,
+    /// <summary>A 429 whose Retry-After asks for more seconds than an Int32 holds (about 3,000 years): a wait, if not one .NET parses.</summary>
+    RateLimitedForMillennia,
     /// <summary>A 429 whose Retry-After is an HTTP date an hour from now: the other form of a wait too long to make.</summary>
     RateLimitedForAnHourByDate,
     /// <summary>A 429 whose Retry-After asks for 2 s: exactly the longest retry delay the provider fixture allows.</summary>
@@ -286,6 +288,7 @@ public abstract class FakeUpstream : IAsyncDisposable
             [Fault.RateLimited] = (context, errorBody) => RateLimitedAsync(context, errorBody, "1"),
             [Fault.RateLimitedForTheLongestWait] = (context, errorBody) => RateLimitedAsync(context, errorBody, "2"),
             [Fault.RateLimitedForAMinute] = (context, errorBody) => RateLimitedAsync(context, errorBody, "60"),
+            [Fault.RateLimitedForMillennia] = (context, errorBody) => RateLimitedAsync(context, errorBody, "99999999999"),
             [Fault.RateLimitedForAnHourByDate] = (context, errorBody) => RateLimitedAsync(context, errorBody, DateTimeOffset.UtcNow.AddHours(1).ToString("R")),
             [Fault.NoAnswer] = (context, _) => { context.Abort(); return Task.CompletedTask; },
             [Fault.Hang] = (context, _) => Task.Delay(HangFor, context.RequestAborted).ContinueWith(_ => { }),

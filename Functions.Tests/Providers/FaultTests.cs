@@ -48,11 +48,13 @@ public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixt
         Assert.True(submits[1].ReceivedAt - submits[0].ReceivedAt >= retryAfter - TimeSpan.FromMilliseconds(20),
             $"sent again after {(submits[1].ReceivedAt - submits[0].ReceivedAt).TotalMilliseconds:0} ms, asked to wait {retryAfter.TotalMilliseconds:0}");
 
-    [Fact]
-    public async Task A_429_asking_for_a_longer_wait_than_the_retry_delay_maximum_falls_back_at_once()
+    [Theory]
+    [InlineData(Fault.RateLimitedForAMinute)]
+    [InlineData(Fault.RateLimitedForMillennia)]
+    public async Task A_429_asking_for_a_longer_wait_than_the_retry_delay_maximum_falls_back_at_once(Fault fault)
     {
         app.ClearFaults();
-        app.Geminigen.Fail(Grok, Fault.RateLimitedForAMinute, times: 1);
+        app.Geminigen.Fail(Grok, fault, times: 1);
         var clock = Stopwatch.StartNew();
 
         var (debug, grok, meta) = await GenerateOnGrokAsync("rate limited for a minute");

@@ -187,7 +187,9 @@ public sealed class UpstreamHttp(IOptions<UpstreamOptions> options, ILogger<Upst
     {
         { Delta: { } delta } => delta,
         { Date: { } date } => date - DateTimeOffset.UtcNow is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero,
-        _ => null,
+        // Seconds past an Int32 do not parse, yet ask for a wait longer than any retry: read as the longest, not as none.
+        _ => headers.NonValidated.TryGetValues("Retry-After", out var values) && values.Count == 1
+            && values.ToString().Trim() is { Length: > 0 } text && text.All(char.IsAsciiDigit) ? TimeSpan.MaxValue : null,
     };
 }
 
