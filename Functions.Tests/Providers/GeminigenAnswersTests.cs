@@ -108,6 +108,22 @@ public sealed class GeminigenAnswersTests : IAsyncDisposable
         Assert.Equal((TaskId, -1.0, null), (step.TaskId, step.Progress, step.ImageUrl)); // as an unreadable answer: checked again
     }
 
+    // UPSTREAMS.md gives errors with 4xx and 5xx statuses; an error body under a 200 (as a proxy or a new release may send)
+    // is that error, not a record in an unknown status.
+    [Fact]
+    public async Task An_error_body_answered_with_200_is_that_error_at_submit_and_at_check()
+    {
+        const string credit = """{"detail": {"error_code": "NOT_ENOUGH_CREDIT", "error_message": "Not enough credit"}}""";
+        _server.Serve("/imagen/grok", 200, "application/json", Encoding.UTF8.GetBytes(credit));
+
+        var atSubmit = await Assert.ThrowsAsync<GenerationFailedException>(() => Provider().SubmitAsync(Call, CancellationToken.None));
+        var atCheck = await Assert.ThrowsAsync<GenerationFailedException>(() => CheckAnsweredAsync(credit));
+
+        foreach (var failed in new[] { atSubmit, atCheck })
+            Assert.Equal((GenerationErrors.UpstreamNoCredit, false, "geminigen: NOT_ENOUGH_CREDIT: Not enough credit"),
+                (failed.Code, failed.Retryable, failed.Message));
+    }
+
     public async ValueTask DisposeAsync()
     {
         _http.Dispose();

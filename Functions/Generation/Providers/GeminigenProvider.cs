@@ -83,6 +83,8 @@ public sealed class GeminigenProvider(UpstreamHttp http, IOptions<ProviderOption
             ? ProviderStep.Unknown(checkedTask, $"geminigen's answer could not be read ({what})")
             : throw UpstreamFailures.Malformed(Name, what);
         if (json is not { } record) return Unreadable(UpstreamResponse.Unreadable);
+        // UPSTREAMS.md's errors come with 4xx and 5xx statuses; one under a 200 (a proxy's, a new release's) is still that error.
+        if (record["status"] is null && UpstreamJson.StringMember(record["detail"], "error_code") is not null) throw Failure(200, record["detail"]);
         // A check's answer about another task (a cache or proxy mix-up) is none: followed, it would hand this job another's image.
         var uuid = UpstreamJson.CodeMember(record, "uuid"); // a number too, as written: read as none, its paid task was left
         if (checkedTask is not null && uuid is not null && !uuid.Equals(checkedTask, StringComparison.OrdinalIgnoreCase))
