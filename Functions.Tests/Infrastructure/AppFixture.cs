@@ -78,8 +78,9 @@ public class AppFixture : IAsyncLifetime
 
     public virtual async Task DisposeAsync()
     {
-        Client.Dispose();
-        await App.DisposeAsync();
-        await Azurite.DisposeAsync();
+        // Each may be missing when the start failed (Azurite not installed): that failure is the one to read, not a null here.
+        Client?.Dispose();
+        if (App is not null) await App.DisposeAsync();
+        if (Azurite is not null) await Azurite.DisposeAsync();
     }
 }
