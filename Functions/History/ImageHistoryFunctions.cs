@@ -17,8 +17,8 @@ public sealed class ImageHistoryFunctions(ImageHistory history, FileStore files,
     public async Task<Results<Ok<ImageHistoryResponse>, JsonHttpResult<ErrorResponse>>> GetImageHistory(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = Routes.History)] HttpRequest request, CancellationToken cancellationToken)
     {
-        if (ReadInt(request, "limit", DefaultLimit, 1, MaxLimit, out var limit) is { } limitError) return limitError;
-        if (ReadInt(request, "offset", 0, 0, int.MaxValue, out var offset) is { } offsetError) return offsetError;
+        if (ReadInt(request, "limit", KioaiErrorCodes.InvalidLimit, DefaultLimit, 1, MaxLimit, out var limit) is { } limitError) return limitError;
+        if (ReadInt(request, "offset", KioaiErrorCodes.InvalidOffset, 0, 0, int.MaxValue, out var offset) is { } offsetError) return offsetError;
 
         await bootstrap.EnsureCreatedAsync(cancellationToken);
         var page = await history.ListPublicAsync(limit, offset, cancellationToken);
@@ -50,12 +50,12 @@ public sealed class ImageHistoryFunctions(ImageHistory history, FileStore files,
         return TypedResults.Ok(new SuccessResponse(true, $"Image {imageId} deleted."));
     }
 
-    static JsonHttpResult<ErrorResponse>? ReadInt(HttpRequest request, string name, int fallback, int min, int max, out int value)
+    static JsonHttpResult<ErrorResponse>? ReadInt(HttpRequest request, string name, string code, int fallback, int min, int max, out int value)
     {
         value = fallback;
         if (!request.Query.TryGetValue(name, out var values)) return null;
         if (values.Count == 1 && WholeNumbers.TryParse(values[0], out value) && value >= min && value <= max)
             return null;
-        return KioaiErrors.BadRequest($"invalid_{name}", $"{name} must be one whole number from {min} to {max}, not '{Echo.Quote(values.ToString())}'.");
+        return KioaiErrors.BadRequest(code, $"{name} must be one whole number from {min} to {max}, not '{Echo.Quote(values.ToString())}'.");
     }
 }

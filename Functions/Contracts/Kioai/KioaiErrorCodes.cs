@@ -27,6 +27,10 @@ public static class KioaiErrorCodes
     public const string TokenTooLong = "token_too_long";
     public const string InvalidToken = "invalid_token";
 
+    // The history's query.
+    public const string InvalidLimit = "invalid_limit";
+    public const string InvalidOffset = "invalid_offset";
+
     // The reference image.
     public const string ReferenceNotSupported = "reference_not_supported";
     public const string ConflictingReference = "conflicting_reference";
