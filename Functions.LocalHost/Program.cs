@@ -11,6 +11,7 @@ try
 {
     var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
     builder.ConfigureListenAddress();
+    builder.AddPlatformCors();
     builder.Logging.UseLocalHostConsole();
     builder.Services.AddImageService(builder.Configuration);
     builder.AddFunctionsApp(FunctionCatalog.Of(typeof(Functions.Generation.GenerateImage).Assembly, HostJson.Load()));
@@ -22,6 +23,7 @@ catch (Exception e) when (e is OptionsValidationException or InvalidOperationExc
     Console.Error.WriteLine($"The app cannot start with these settings: {e.Message}");
     return 1;
 }
+app.UsePlatformCors();
 app.UseSurfaceErrors();
 app.UseMethodNotAllowedOnlyWhereARouteTakesThePath();
 app.MapFunctions();

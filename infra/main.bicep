@@ -47,6 +47,13 @@ param imageDeleteNeedsAdminKey bool = false
 @description('Public base URL for links the API returns (a custom domain or front door); empty: the request host.')
 param publicBaseUrl string = ''
 
+// The platform answers preflights and adds the CORS headers before the app sees a request (Host:CORS in the local host).
+@description('Origins whose browser pages may call the API, such as https://app.example.com (or \'*\'); empty: none.')
+param corsAllowedOrigins array = []
+
+@description('Whether those pages may send credentials (cookies, Authorization); not with \'*\'.')
+param corsSupportCredentials bool = false
+
 // Every deployment writes the whole app settings list, so a key set outside the template would be lost on the next one.
 @description('The admin key for /api/config/* (header X-Admin-Key). infra/deploy.sh passes the app\'s current one, or a new one.')
 @secure()
@@ -162,6 +169,10 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
     }
     siteConfig: {
       minTlsVersion: '1.2' // no ftpsState: Flex Consumption has no FTP, and lists the property as not supported
+      cors: {
+        allowedOrigins: corsAllowedOrigins
+        supportCredentials: corsSupportCredentials
+      }
       appSettings: [
         // The host, the Durable extension and the app's storage clients all read AzureWebJobsStorage; with the
         // identity no key exists. The account name gives the endpoints (Durable docs, "Configure Durable Functions

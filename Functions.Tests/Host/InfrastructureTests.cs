@@ -86,6 +86,15 @@ public sealed partial class InfrastructureTests
     }
 
     [Fact]
+    public void Browser_pages_of_other_origins_are_allowed_only_as_the_deployment_lists_them()
+    {
+        var cors = BlockAfter(BlockAfter(Code, "siteConfig: {"), "cors: {");
+        Assert.Contains("allowedOrigins: corsAllowedOrigins", cors);
+        Assert.Contains("supportCredentials: corsSupportCredentials", cors);
+        Assert.Matches(@"param corsAllowedOrigins array = \[\]", Code); // none by default, as the local host without Host:CORS
+    }
+
+    [Fact]
     public void The_local_sample_is_an_isolated_worker_app_on_the_storage_emulator()
     {
         using var sample = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryRoot.Path, "local.settings.sample.json")));
