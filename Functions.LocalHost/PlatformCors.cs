@@ -37,8 +37,9 @@ public static class PlatformCors
     }
 
     /// <summary>
-    /// Outermost, so that a preflight is answered before routing refuses its OPTIONS; the headers are added as the answer
-    /// starts, so error answers written late (an exception's, after clearing the response) carry them too.
+    /// Before routing, so that a preflight is answered before routing refuses its OPTIONS (and after the error pages, so
+    /// that it names its request as every answer does); the headers are added as the answer starts, so error answers
+    /// written late (an exception's, after clearing the response) carry them too.
     /// </summary>
     public static WebApplication UsePlatformCors(this WebApplication app)
     {

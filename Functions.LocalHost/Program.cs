@@ -23,8 +23,8 @@ catch (Exception e) when (e is OptionsValidationException or InvalidOperationExc
     Console.Error.WriteLine($"The app cannot start with these settings: {e.Message}");
     return 1;
 }
-app.UsePlatformCors();
 app.UseSurfaceErrors();
+app.UsePlatformCors();
 app.UseMethodNotAllowedOnlyWhereARouteTakesThePath();
 app.MapFunctions();
 // The same instances the host starts (singletons), taken now: the host's provider is disposed with the app. One that

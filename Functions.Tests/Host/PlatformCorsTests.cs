@@ -38,6 +38,7 @@ public sealed class PlatformCorsTests(PlatformCorsTests.CorsFixture app) : IClas
         Assert.Contains("POST", response.Headers.GetValues("Access-Control-Allow-Methods").Single());
         Assert.Equal("content-type,idempotency-key,prefer", response.Headers.GetValues("Access-Control-Allow-Headers").Single());
         Assert.Equal("true", response.Headers.GetValues("Access-Control-Allow-Credentials").Single());
+        Assert.True(response.Headers.Contains("X-Request-Id")); // as every answer
     }
 
     [Theory]
