@@ -143,7 +143,7 @@ public sealed class CancelLookFaultTests(SlowSubmitFixture app) : IClassFixture<
         table.SetupSequence(t => t.GetEntityIfExistsAsync<Functions.Jobs.CancelRow>(jobId, "cancel", It.IsAny<IEnumerable<string>>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync(absent.Object)
             .ThrowsAsync(new Azure.RequestFailedException(403, "AuthorizationFailure"));
-        var cancels = new Functions.Jobs.CancelRequests(table.Object, app.Service<Functions.Storage.StorageBootstrap>());
+        var cancels = new Functions.Jobs.CancelRequests(table.Object, app.Service<Functions.Storage.StorageBootstrap>(), TimeProvider.System);
         var durable = new Mock<Microsoft.DurableTask.Client.DurableTaskClient>("seam") { CallBase = true };
         durable.Setup(c => c.GetInstanceAsync(jobId, It.IsAny<bool>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync(new Microsoft.DurableTask.Client.OrchestrationMetadata(Functions.Jobs.GenerationOrchestrator.Name, jobId)

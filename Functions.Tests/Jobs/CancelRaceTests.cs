@@ -141,7 +141,7 @@ public sealed class CancelRaceTests(StorageFixture storage) : IClassFixture<Stor
         var history = new ImageHistory(storage.Table(StorageNames.HistoryTable));
         var keeper = new ImageKeeper(files, history, storage.Bootstrap, TimeProvider.System, NullLogger<ImageKeeper>.Instance);
         var keys = new IdempotencyKeys(storage.Table(StorageNames.IdempotencyTable), TimeProvider.System);
-        var cancels = new CancelRequests(storage.Table(StorageNames.CancelsTable), storage.Bootstrap);
+        var cancels = new CancelRequests(storage.Table(StorageNames.CancelsTable), storage.Bootstrap, TimeProvider.System);
         return new JobFunctions(new PublicUrls(Options.Create(new ApiOptions())), keeper, new EndedJobs(keeper, keys, cancels,
             new SubmitClaims(storage.Table(StorageNames.SubmitsTable), storage.Bootstrap, TimeProvider.System), NullLogger<EndedJobs>.Instance), cancels,
             new ListPositions(storage.Table(StorageNames.SettingsTable), storage.Bootstrap), clock ?? TimeProvider.System,

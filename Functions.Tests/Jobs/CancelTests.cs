@@ -287,6 +287,39 @@ public sealed class CancelBeforeStartTests(LoneTerminateFixture app) : IClassFix
     }
 }
 
+public sealed class CanceledTimesBeforeStartTests(LoneTerminateFixture app) : IClassFixture<LoneTerminateFixture>
+{
+    [Fact]
+    public async Task A_job_canceled_before_its_start_reads_the_same_ended_job_in_every_read_when_the_engine_runs_it_after_all()
+    {
+        var path = (await JobsApiTests.SubmitAsyncAsync(app.Client, new { prompt = "its end stays put" })).Headers.Location!.AbsolutePath;
+        var jobId = path.Split('/')[^1];
+        Assert.True((await (await app.Client.DeleteAsync(path)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("deleted").GetBoolean());
+        var canceled = await ReadBothWaysAsync(path);
+        Assert.Equal(JsonValueKind.Null, canceled.GetProperty("started_at").ValueKind); // canceled while queued
+        Assert.True(canceled.GetProperty("finished_at").GetDouble() >= canceled.GetProperty("created_at").GetDouble(), canceled.GetRawText());
+
+        var allowedAt = DateTimeOffset.UtcNow;
+        app.AllowStart(); // the start the engine held runs the job, writing its instance again (running, then terminated)
+        var durable = app.Service<DurableTaskClient>();
+        await Eventually.HoldsAsync(async () => await durable.GetInstanceAsync(jobId) is { IsCompleted: true } job && job.LastUpdatedAt > allowedAt);
+
+        var after = await ReadBothWaysAsync(path);
+        Assert.Equal(canceled.GetProperty("finished_at").GetDouble(), after.GetProperty("finished_at").GetDouble()); // was: the late start's last write
+        Assert.Equal(canceled.GetRawText(), after.GetRawText()); // nor a started_at (after that end) or progress of the late start
+    }
+
+    /// <summary>The job as GET /api/v1/jobs/{id} reads it, once the list has shown it the same.</summary>
+    async Task<JsonElement> ReadBothWaysAsync(string path)
+    {
+        var job = await app.Client.GetFromJsonAsync<JsonElement>(path);
+        var listed = (await app.Client.GetFromJsonAsync<JsonElement>("/api/v1/jobs?limit=100")).GetProperty("data").EnumerateArray()
+            .Single(j => j.GetProperty("id").GetString() == job.GetProperty("id").GetString());
+        Assert.Equal(job.GetRawText(), listed.GetRawText());
+        return job;
+    }
+}
+
 public sealed class CanceledListBeforeStartTests(LoneTerminateFixture app) : IClassFixture<LoneTerminateFixture>
 {
     [Fact]

@@ -8,20 +8,31 @@ namespace Functions.Jobs;
 /// The jobs a client asked to cancel: one row per job (partition = job id), written before the engine is asked to
 /// terminate it. A terminate is a message the engine applies at the job's next step, so a Submit it dispatched
 /// meanwhile would still pay the upstream; Submit reads this row before it calls one. The row lives as long as its job's record, and a day past a DELETE that
-/// forgot a canceled job (marked forgotten), until the daily purge.
+/// forgot a canceled job (marked forgotten), until the daily purge. It also holds when the cancel was accepted: the canceled job's end.
 /// </summary>
-public sealed class CancelRequests([FromKeyedServices(StorageNames.CancelsTable)] TableClient table, StorageBootstrap bootstrap)
+public sealed class CancelRequests([FromKeyedServices(StorageNames.CancelsTable)] TableClient table, StorageBootstrap bootstrap, TimeProvider clock)
 {
     const string RowKey = "cancel";
 
-    public Task RecordAsync(string jobId, CancellationToken cancellationToken) =>
-        bootstrap.AgainIfLostAsync(() => table.UpsertEntityAsync(new CancelRow { PartitionKey = jobId, RowKey = RowKey },
-            TableUpdateMode.Replace, cancellationToken), cancellationToken);
+    /// <summary>Records the cancel, accepted now; a record already there (a concurrent DELETE's) keeps its own time, which reads may have shown.</summary>
+    public async Task RecordAsync(string jobId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await bootstrap.AgainIfLostAsync(() => table.AddEntityAsync(new CancelRow { PartitionKey = jobId, RowKey = RowKey, CanceledAt = clock.GetUtcNow() },
+                cancellationToken), cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == StatusCodes.Status409Conflict) { }
+    }
 
-    /// <summary>Whether the job's cancel was asked for (a lost table holds no request: it is made again, empty).</summary>
+    /// <summary>The job's cancel record, or null when none was asked for (a lost table holds none: it is made again, empty).</summary>
+    public async Task<CancelRow?> FindAsync(string jobId, CancellationToken cancellationToken) =>
+        await bootstrap.AgainIfLostAsync(() => table.GetEntityIfExistsAsync<CancelRow>(jobId, RowKey, cancellationToken: cancellationToken),
+            cancellationToken) is { HasValue: true } found ? found.Value : null;
+
+    /// <summary>Whether the job's cancel was asked for.</summary>
     public async Task<bool> WasRequestedAsync(string jobId, CancellationToken cancellationToken) =>
-        (await bootstrap.AgainIfLostAsync(() => table.GetEntityIfExistsAsync<CancelRow>(jobId, RowKey, cancellationToken: cancellationToken),
-            cancellationToken)).HasValue;
+        await FindAsync(jobId, cancellationToken) is not null;
 
     /// <summary>
     /// Marks a canceled job forgotten (a DELETE after its cancel): reads no longer show it, and its instance is purged by
@@ -34,8 +45,7 @@ public sealed class CancelRequests([FromKeyedServices(StorageNames.CancelsTable)
 
     /// <summary>Whether a DELETE forgot the canceled job (<see cref="MarkForgottenAsync"/>).</summary>
     public async Task<bool> WasForgottenAsync(string jobId, CancellationToken cancellationToken) =>
-        (await bootstrap.AgainIfLostAsync(() => table.GetEntityIfExistsAsync<CancelRow>(jobId, RowKey, cancellationToken: cancellationToken),
-            cancellationToken)) is { HasValue: true, Value.Forgotten: true };
+        await FindAsync(jobId, cancellationToken) is { Forgotten: true };
 
     public async Task ForgetAsync(string jobId, CancellationToken cancellationToken)
     {
@@ -47,8 +57,16 @@ public sealed class CancelRequests([FromKeyedServices(StorageNames.CancelsTable)
     }
 }
 
-/// <summary>A job's cancel request as stored: partition = job id, row <c>cancel</c>; and whether a DELETE has since forgotten the job.</summary>
+/// <summary>
+/// A job's cancel request as stored: partition = job id, row <c>cancel</c>; when it was accepted (null in a row written
+/// before it was kept: the row's own timestamp is that time); and whether a DELETE has since forgotten the job.
+/// </summary>
 public sealed record CancelRow : TableRow
 {
+    public DateTimeOffset? CanceledAt { get; set; }
+
     public bool Forgotten { get; set; }
+
+    /// <summary>When the cancel was accepted: the canceled job's finished_at.</summary>
+    public DateTimeOffset? AcceptedAt() => CanceledAt ?? Timestamp;
 }

@@ -16,9 +16,19 @@ public static class DurableJobs
     public static async Task<JobRecord?> GetJobAsync(this DurableTaskClient client, string jobId, CancelRequests cancels,
         CancellationToken cancellationToken) =>
         await client.GetInstanceAsync(jobId, getInputsAndOutputs: true, cancellationToken) is { } instance && IsJob(instance)
-            && !await IsForgottenAsync(instance, cancels, cancellationToken)
-            ? JobRecord.From(instance)
+            ? await ReadJobAsync(instance, cancels, cancellationToken)
             : null;
+
+    /// <summary>
+    /// The job of an instance read with its inputs and outputs, or null when a DELETE forgot it. A canceled job's cancel
+    /// record (one read, for canceled jobs only) says whether, and when the job ended.
+    /// </summary>
+    static async Task<JobRecord?> ReadJobAsync(OrchestrationMetadata instance, CancelRequests cancels, CancellationToken cancellationToken)
+    {
+        if (!WasCanceled(instance)) return JobRecord.From(instance);
+        var cancel = await cancels.FindAsync(instance.InstanceId, cancellationToken);
+        return cancel is { Forgotten: true } ? null : JobRecord.From(instance, cancel?.AcceptedAt());
+    }
 
     /// <summary>Whether a DELETE forgot this canceled job, whose instance stays until the daily purge (one read, for canceled jobs only).</summary>
     public static async Task<bool> IsForgottenAsync(OrchestrationMetadata instance, CancelRequests cancels, CancellationToken cancellationToken) =>
@@ -76,10 +86,8 @@ public static class DurableJobs
             next = null;
             await foreach (var page in client.GetAllInstancesAsync(query).AsPages(query.ContinuationToken, size).WithCancellation(cancellationToken))
             {
-                var listed = page.Values.Where(IsJob).Select(instance => (Instance: instance, Job: JobRecord.From(instance)))
-                    .Where(read => status is null || read.Job.Status == status).ToList();
-                var forgotten = await Task.WhenAll(listed.Select(read => IsForgottenAsync(read.Instance, cancels, cancellationToken)));
-                jobs.AddRange(listed.Where((_, index) => !forgotten[index]).Select(read => read.Job));
+                var listed = await Task.WhenAll(page.Values.Where(IsJob).Select(instance => ReadJobAsync(instance, cancels, cancellationToken)));
+                jobs.AddRange(listed.OfType<JobRecord>().Where(job => status is null || job.Status == status));
                 next = string.IsNullOrEmpty(page.ContinuationToken) ? null : page.ContinuationToken;
                 break;
             }

@@ -27,8 +27,10 @@ public sealed record JobRecord(
     /// <summary>
     /// From an instance read with its inputs and outputs. Canceled is <see cref="DurableJobs.WasCanceled"/>: terminated, or
     /// run by a start the engine held past the cancel (it ends terminated again); a failure's code is in the custom status.
+    /// A canceled job ended at <paramref name="canceledAt"/>, when its cancel was accepted (<see cref="CancelRow.AcceptedAt"/>;
+    /// without it, the instance's last write).
     /// </summary>
-    public static JobRecord From(OrchestrationMetadata instance)
+    public static JobRecord From(OrchestrationMetadata instance, DateTimeOffset? canceledAt = null)
     {
         var status = DurableJobs.WasCanceled(instance) ? JobStatus.Canceled : instance.RuntimeStatus switch
         {
@@ -45,7 +47,10 @@ public sealed record JobRecord(
             && JobFailedException.StatusIn(instance.FailureDetails?.ErrorMessage ?? instance.SerializedOutput) is { } failed)
             progress = failed;
         var job = instance.ReadInputAs<GenerationJob>() ?? throw new InvalidOperationException($"Job {instance.InstanceId} has no input.");
-        var ended = status.IsTerminal();
+        // Not the instance's last write for a canceled job: a start the engine held runs it after the cancel, writing it again.
+        DateTimeOffset? finished = !status.IsTerminal() ? null : status == JobStatus.Canceled && canceledAt is { } accepted ? accepted : instance.LastUpdatedAt;
+        // Nor does what such a start wrote show: a canceled job started, and got as far, as it had when it was canceled.
+        if (status == JobStatus.Canceled && progress?.StartedAt > finished) progress = null;
         var (code, error) = status switch
         {
             JobStatus.Failed => (progress?.ErrorCode ?? GenerationErrors.GenerationFailed, progress?.Error ?? EngineFailureMessage(instance)),
@@ -60,7 +65,7 @@ public sealed record JobRecord(
                 _ => progress?.Label ?? "running",
             },
             status == JobStatus.Succeeded ? 1 : progress?.Progress, result,
-            error, code, progress?.StartedAt ?? result?.JobStartedAt, ended ? instance.LastUpdatedAt : null, job.ReferenceIsCopy);
+            error, code, progress?.StartedAt ?? result?.JobStartedAt, finished, job.ReferenceIsCopy);
     }
 
     // The engine's own failure text is not shown (it names code); only whether a deployment caused it.
