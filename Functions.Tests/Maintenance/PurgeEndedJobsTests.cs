@@ -98,6 +98,7 @@ public sealed class PurgeEndedJobsTests(AppFixture app) : IClassFixture<AppFixtu
     {
         // A request killed between binding its key and scheduling its job left a binding that no job's forget removes.
         var keys = app.Service<IdempotencyKeys>();
+        await app.Service<Functions.Storage.StorageBootstrap>().EnsureCreatedAsync(default); // as a request does first, when this test runs first
         var (lapsed, live) = (Guid.NewGuid().ToString(), Guid.NewGuid().ToString());
         var now = DateTimeOffset.UtcNow;
         await keys.BindAsync(lapsed, new KeyUse(JobIds.New(now, false), "body", now - IdempotencyKeys.Lifetime - TimeSpan.FromHours(1)), _ => Task.FromResult(false), default);

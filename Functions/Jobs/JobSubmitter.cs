@@ -35,7 +35,7 @@ public sealed class IdempotencyKeyInProgressException(string key, TimeSpan retry
 
 /// <summary>The idempotency key was used within its lifetime for a different body.</summary>
 public sealed class IdempotencyKeyReusedException(string key)
-    : Exception($"Idempotency-Key '{key}' was used with a different request body within the last {IdempotencyKeys.Lifetime.TotalHours:0} hours.");
+    : Exception($"Idempotency-Key '{key}' was used with a different request body within the last {IdempotencyKeys.Lifetime.TotalHours:0} hours: send this body with a new key.");
 
 /// <summary>
 /// Schedules a generation orchestration. With an idempotency key, the key is bound to the new job id first and the

@@ -35,5 +35,5 @@ public static class ListQuery
 
     /// <summary>A token this service did not issue for the list.</summary>
     public static JsonHttpResult<KiapiValidationError> InvalidToken(string token) =>
-        KiapiErrors.Invalid("query", "continuation_token", "Input should be the continuation_token of a previous page", "invalid_token", token);
+        KiapiErrors.Invalid("query", "continuation_token", "Input should be the continuation_token of a previous page of this list, sent with its status filter or none", "invalid_token", token);
 }
