@@ -124,6 +124,17 @@ public sealed class GeminigenAnswersTests : IAsyncDisposable
                 (failed.Code, failed.Retryable, failed.Message));
     }
 
+    [Theory]
+    [InlineData("SYSTEM_ERROR")]
+    [InlineData("GEMINI_RATE_LIMIT")]
+    public async Task A_passing_error_answered_with_200_at_a_check_is_a_failed_check_as_under_a_429_or_5xx(string code)
+    {
+        // Was thrown: the job fell back to another model (paid again) while its paid task might still finish.
+        var step = await CheckAnsweredAsync($$$"""{"detail": {"error_code": "{{{code}}}", "error_message": "try later"}}""");
+
+        Assert.Equal((TaskId, -1.0, null), (step.TaskId, step.Progress, step.ImageUrl)); // checked again
+    }
+
     public async ValueTask DisposeAsync()
     {
         _http.Dispose();

@@ -117,6 +117,18 @@ public sealed class UpstreamCallRulesTests : IAsyncLifetime
         Assert.DoesNotContain("SIGSECRET", refused.Message);
     }
 
+    [Theory]
+    [InlineData("images/1.png", "no scheme .NET reads")] // a relative URL: the message's own words, not a client value cut at 16 characters
+    [InlineData("ftp://127.0.0.1/image.png", "ftp")]
+    public async Task An_image_url_that_is_not_http_or_https_is_named_by_its_scheme_in_the_message(string url, string named)
+    {
+        using var images = Images();
+
+        var refused = await RefusedAsync(() => images.DownloadAsync(url, CancellationToken.None));
+
+        Assert.Contains($"the image URL ({named}) is not an http or https URL", refused.Message);
+    }
+
     [Fact]
     public async Task An_image_at_an_error_status_is_refused_even_when_its_bytes_are_an_image()
     {

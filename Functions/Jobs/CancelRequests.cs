@@ -22,7 +22,8 @@ public sealed class CancelRequests([FromKeyedServices(StorageNames.CancelsTable)
             await bootstrap.AgainIfLostAsync(() => table.AddEntityAsync(new CancelRow { PartitionKey = jobId, RowKey = RowKey, CanceledAt = clock.GetUtcNow() },
                 cancellationToken), cancellationToken);
         }
-        catch (RequestFailedException e) when (e.Status == StatusCodes.Status409Conflict) { }
+        // Not a table still being deleted (409 too): then no record is kept, and a Submit would pay after the cancel.
+        catch (RequestFailedException e) when (e.Status == StatusCodes.Status409Conflict && !StorageFaults.IsLostResource(e)) { }
     }
 
     /// <summary>The job's cancel record, or null when none was asked for (a lost table holds none: it is made again, empty).</summary>

@@ -85,7 +85,10 @@ public sealed class AdminKey(IOptions<AuthOptions> options, [FromKeyedServices(S
             }
             await Task.Yield(); // off the cold-start path: the storage stack is built after the server listens
             try { await services.GetRequiredService<AdminKey>().LoadOrCreateAsync(stoppingToken); }
-            catch (Exception e) when (e is not OperationCanceledException && !stoppingToken.IsCancellationRequested)
+            // Cut short by a stop: nothing to warn of. Not only an OperationCanceledException: a retry the stop cut reaches
+            // here as Azure.Core's AggregateException, which, thrown on, would fault the service (exit code 1).
+            catch (Exception) when (stoppingToken.IsCancellationRequested) { }
+            catch (Exception e) when (e is not OperationCanceledException)
             {
                 // Storage not answering yet is an outage's one line, as for a request; anything else keeps its stack.
                 if (StorageFaults.IsOutage(e))

@@ -84,7 +84,12 @@ public sealed class GeminigenProvider(UpstreamHttp http, IOptions<ProviderOption
             : throw UpstreamFailures.Malformed(Name, what);
         if (json is not { } record) return Unreadable(UpstreamResponse.Unreadable);
         // UPSTREAMS.md's errors come with 4xx and 5xx statuses; one under a 200 (a proxy's, a new release's) is still that error.
-        if (record["status"] is null && UpstreamJson.StringMember(record["detail"], "error_code") is not null) throw Failure(200, record["detail"]);
+        if (record["status"] is null && UpstreamJson.StringMember(record["detail"], "error_code") is not null)
+        {
+            // At a check, a passing one (a rate limit, the upstream's own fault) is a failed check, as under a 429 or 5xx.
+            var failure = Failure(200, record["detail"]);
+            return checkedTask is not null && failure.Retryable ? ProviderStep.Unknown(checkedTask, failure.Message) : throw failure;
+        }
         // A check's answer about another task (a cache or proxy mix-up) is none: followed, it would hand this job another's image.
         var uuid = UpstreamJson.CodeMember(record, "uuid"); // a number too, as written: read as none, its paid task was left
         if (checkedTask is not null && uuid is not null && !uuid.Equals(checkedTask, StringComparison.OrdinalIgnoreCase))

@@ -37,7 +37,7 @@ public sealed class UpstreamImages : IDisposable
     {
         // Named by its scheme alone: in a string that is no URL, a password may sit where no redaction finds it.
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-            throw Refused($"the image URL ({Echo.Quote(uri?.Scheme ?? "no scheme .NET reads", 16)}) is not an http or https URL");
+            throw Refused($"the image URL ({(uri is null ? "no scheme .NET reads" : Echo.Quote(uri.Scheme, 16))}) is not an http or https URL");
 
         var (bytes, declared) = await FetchAsync(uri, cancellationToken);
         // Past the download's time bound: waiting for the decode budget is not the upstream being slow.
