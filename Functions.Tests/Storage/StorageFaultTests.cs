@@ -49,4 +49,13 @@ public sealed class StorageFaultTests
         Assert.False(StorageFaults.IsOutage(error));
         Assert.True(StorageFaults.IsStorage(error));
     }
+
+    [Theory]
+    [InlineData(409, "EntityAlreadyExists", true)]
+    [InlineData(409, "BlobAlreadyExists", true)]
+    [InlineData(409, "TableBeingDeleted", false)] // nothing was written: a write that takes it for "made first" loses its row
+    [InlineData(409, "ContainerBeingDeleted", false)]
+    [InlineData(412, "UpdateConditionNotSatisfied", false)]
+    public void A_409_is_a_row_already_there_unless_its_table_or_container_is_being_deleted(int status, string code, bool alreadyThere) =>
+        Assert.Equal(alreadyThere, StorageFaults.IsAlreadyThere(new Azure.RequestFailedException(status, "refused", code, null)));
 }

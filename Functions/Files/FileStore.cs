@@ -34,7 +34,7 @@ public sealed class FileStore([FromKeyedServices(StorageNames.FilesContainer)] B
             return await WriteAsync(fileId, bytes, contentType, filename, createdAt, isPrivate, meta,
                 new BlobRequestConditions { IfNoneMatch = ETag.All }, cancellationToken);
         }
-        catch (RequestFailedException e) when (e.Status == StatusCodes.Status409Conflict)
+        catch (RequestFailedException e) when (StorageFaults.IsAlreadyThere(e))
         {
             return null;
         }

@@ -23,7 +23,7 @@ public sealed class CancelRequests([FromKeyedServices(StorageNames.CancelsTable)
                 cancellationToken), cancellationToken);
         }
         // Not a table still being deleted (409 too): then no record is kept, and a Submit would pay after the cancel.
-        catch (RequestFailedException e) when (e.Status == StatusCodes.Status409Conflict && !StorageFaults.IsLostResource(e)) { }
+        catch (RequestFailedException e) when (StorageFaults.IsAlreadyThere(e)) { }
     }
 
     /// <summary>The job's cancel record, or null when none was asked for (a lost table holds none: it is made again, empty).</summary>

@@ -46,7 +46,7 @@ public sealed class IdempotencyKeys([FromKeyedServices(StorageNames.IdempotencyT
                 await table.AddEntityAsync(binding, cancellationToken);
                 return use;
             }
-            catch (RequestFailedException e) when (e.Status == StatusCodes.Status409Conflict) { }
+            catch (RequestFailedException e) when (StorageFaults.IsAlreadyThere(e)) { }
 
             var row = await table.GetEntityIfExistsAsync<KeyRow>(binding.PartitionKey, RowKey, cancellationToken: cancellationToken);
             if (!row.HasValue) continue; // removed meanwhile: insert again

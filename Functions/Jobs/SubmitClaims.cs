@@ -36,7 +36,7 @@ public sealed class SubmitClaims([FromKeyedServices(StorageNames.SubmitsTable)] 
             var added = await bootstrap.AgainIfLostAsync(() => table.AddEntityAsync(claim, cancellationToken), cancellationToken);
             return new SubmitClaim(jobId, added.Headers.ETag ?? ETag.All);
         }
-        catch (RequestFailedException e) when (e.Status == StatusCodes.Status409Conflict) { }
+        catch (RequestFailedException e) when (StorageFaults.IsAlreadyThere(e)) { }
         if (await ReadAsync(jobId, cancellationToken) is not { } earlier || earlier.GetInt32(ModelIndex) >= modelIndex) return null;
         try
         {

@@ -75,7 +75,7 @@ public sealed class ListPositions([FromKeyedServices(StorageNames.SettingsTable)
                 await settings.AddEntityAsync(new ListKeyRow { PartitionKey = Partition, RowKey = Row, Key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) },
                     cancellationToken);
             }
-            catch (RequestFailedException e) when (e.Status == StatusCodes.Status409Conflict) { } // another instance made it first
+            catch (RequestFailedException e) when (StorageFaults.IsAlreadyThere(e)) { } // another instance made it first
             stored = await ReadAsync(cancellationToken) ?? throw new InvalidOperationException("The list key was not kept.");
         }
         return _key = stored;

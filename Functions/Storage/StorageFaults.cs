@@ -29,6 +29,12 @@ public static class StorageFaults
         Status: 404, ErrorCode: "ContainerNotFound" or "TableNotFound" or "QueueNotFound",
     } or RequestFailedException { Status: 409, ErrorCode: "ContainerBeingDeleted" or "TableBeingDeleted" or "QueueBeingDeleted" };
 
+    /// <summary>
+    /// A row, blob or resource already there (409): another request or instance made it first. Not a table, container or
+    /// queue still being deleted (409 too), where nothing was made and the write must fail or be tried again.
+    /// </summary>
+    public static bool IsAlreadyThere(Exception e) => e is RequestFailedException { Status: 409 } && !IsLostResource(e);
+
     /// <summary>Whether the exception came from storage at all (an outage, or a request of ours that it refused).</summary>
     public static bool IsStorage(Exception e) => e is RequestFailedException || IsOutage(e);
 }

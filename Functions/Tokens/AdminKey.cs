@@ -50,7 +50,7 @@ public sealed class AdminKey(IOptions<AuthOptions> options, [FromKeyedServices(S
                 await settingsTable.AddEntityAsync(new AdminKeyRow { PartitionKey = Partition, RowKey = Row, Sha256 = Convert.ToHexStringLower(hash) },
                     CancellationToken.None);
             }
-            catch (RequestFailedException e) when (e.Status == StatusCodes.Status409Conflict)
+            catch (RequestFailedException e) when (StorageFaults.IsAlreadyThere(e))
             {
                 // Another instance made one first; or this insert landed on an attempt whose answer was lost, and the
                 // client's retry met it: then the key is this one's, to be shown.

@@ -15,7 +15,7 @@ public sealed class AdminOnly(AdminKey adminKey, IOptions<AuthOptions> auth, Tim
 
     // The wrong keys a window held back are counted at its end, so the size of a flood that stops is logged too.
     readonly LogWindow _wrongKeys = new(clock, WrongKeyWindow, heldBack => logger.LogWarning(
-        "Wrong admin keys refused in the last {Window}, besides the one logged: {Count}, from {Clients}{Others}", heldBack.Count, WrongKeyWindow,
+        "Wrong admin keys refused in the last {Window}, besides the one logged: {Count}, from {Clients}{Others}", WrongKeyWindow, heldBack.Count,
         string.Join(", ", heldBack.Sources), heldBack.FromOthers > 0 ? $" ({heldBack.FromOthers} of them from other addresses)" : ""));
 
     /// <summary>Null when the caller holds the admin key; else the kioai 401 to answer (400 when the header comes more than once).</summary>
