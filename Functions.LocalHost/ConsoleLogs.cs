@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Logging.Console;
 
 namespace Functions.LocalHost;
@@ -22,8 +23,24 @@ static class ConsoleLogs
                 console.UseUtcTimestamp = true;
                 console.IncludeScopes = true; // ASP.NET Core's request scope: "=> ConnectionId:… => RequestPath:… RequestId:…"
             })
+            .NamedFormatterFirst()
             .ReplaceConsoleWith(console => new StartFailureLogs(console))
             .AddFilter("Microsoft.DurableTask", level => level >= LogLevel.Warning && !(level == LogLevel.Error && cutOff.Happened));
+    }
+
+    /// <summary>A formatter the settings name (<c>Logging:Console:FormatterName</c>, e.g. json) is used: AddSimpleConsole sets its own over it.</summary>
+    static ILoggingBuilder NamedFormatterFirst(this ILoggingBuilder logging)
+    {
+        logging.Services.AddSingleton<IPostConfigureOptions<ConsoleLoggerOptions>, NamedFormatter>();
+        return logging;
+    }
+
+    sealed class NamedFormatter(IConfiguration? configuration = null) : IPostConfigureOptions<ConsoleLoggerOptions>
+    {
+        public void PostConfigure(string? name, ConsoleLoggerOptions options)
+        {
+            if (configuration?["Logging:Console:FormatterName"] is { Length: > 0 } named) options.FormatterName = named;
+        }
     }
 
     /// <summary>

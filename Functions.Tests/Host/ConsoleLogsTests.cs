@@ -1,4 +1,5 @@
 using Functions.LocalHost;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -20,5 +21,19 @@ public sealed class ConsoleLogsTests
 
         Assert.Equal((false, true, true), before);
         Assert.Equal((true, false, true, true), after);
+    }
+
+    [Theory]
+    [InlineData(null, "simple")]
+    [InlineData("json", "json")] // was: simple whatever the settings said
+    [InlineData("systemd", "systemd")]
+    public void The_console_formatter_the_settings_name_is_the_one_used(string? named, string used)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Logging:Console:FormatterName"] = named }).Build();
+        using var provider = new ServiceCollection().AddSingleton<IConfiguration>(configuration)
+            .AddLogging(logging => logging.AddConfiguration(configuration.GetSection("Logging")).UseLocalHostConsole()).BuildServiceProvider();
+
+        Assert.Equal(used, provider.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>>().CurrentValue.FormatterName);
     }
 }
