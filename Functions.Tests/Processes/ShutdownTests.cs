@@ -91,14 +91,21 @@ public sealed class ShutdownTests : IAsyncLifetime
         Assert.DoesNotContain("   at ", said); // no stack trace for a setting
     }
 
+    /// <summary>A listener that takes connections and never answers, and this Azurite's connection string pointed at it.</summary>
+    (System.Net.Sockets.TcpListener Silent, string Storage) SilentStorage()
+    {
+        var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        var port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+        return (silent, System.Text.RegularExpressions.Regex.Replace(_azurite.ConnectionString, @"127\.0\.0\.1:\d+", $"127.0.0.1:{port}"));
+    }
+
     [Fact]
     public async Task SIGTERM_stops_the_local_host_within_5_seconds_while_its_storage_does_not_answer()
     {
         // Connections are taken (by the kernel) and never answered: the Durable backend's start hangs on the task hub.
-        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        silent.Start();
-        var port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
-        var storage = System.Text.RegularExpressions.Regex.Replace(_azurite.ConnectionString, @"127\.0\.0\.1:\d+", $"127.0.0.1:{port}");
+        var (silent, storage) = SilentStorage();
+        using var _ = silent;
         await using var app = await AppProcess.StartAsync(AppProcess.BuiltDll, storage, untilHealthy: false);
         await Task.Delay(TimeSpan.FromSeconds(1));
 
@@ -111,10 +118,8 @@ public sealed class ShutdownTests : IAsyncLifetime
     [Fact]
     public async Task SIGTERM_as_the_local_admin_key_waits_on_a_storage_retry_stops_with_exit_code_0_and_no_warning()
     {
-        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        silent.Start();
-        var port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
-        var storage = System.Text.RegularExpressions.Regex.Replace(_azurite.ConnectionString, @"127\.0\.0\.1:\d+", $"127.0.0.1:{port}");
+        var (silent, storage) = SilentStorage();
+        using var _ = silent;
         await using var app = await AppProcess.StartAsync(AppProcess.BuiltDll, storage, new Dictionary<string, string> { ["Auth:AdminKey"] = "" }, untilHealthy: false);
         // Time is the subject: past the storage clients' 10 s network timeout their retry is under way, and a stop that
         // cuts it short gets both tries back as an AggregateException (was: the service faulted, exit code 1).
