@@ -21,7 +21,7 @@ public sealed class RendererOffTests(RendererOffFixture app) : IClassFixture<Ren
     }
 }
 
-// The fixture's Azurite is new and empty, and nothing creates the tables at startup (StorageBootstrap does on first use).
+// The fixture's Azurite is empty (new, or emptied by AzuritePool), and nothing creates the tables at startup (StorageBootstrap does on first use).
 public sealed class NewStorageTests(AppFixture app) : IClassFixture<AppFixture>
 {
     [Fact]
@@ -41,7 +41,7 @@ public sealed class StorageOutageTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _azurite = await Azurite.StartAsync();
+        _azurite = await AzuritePool.RentAsync();
         _app = new AppFactory(_azurite.ConnectionString, new Dictionary<string, string?> { ["Auth:AdminKey"] = AppFixture.AdminKey });
     }
 
@@ -63,7 +63,7 @@ public sealed class StorageOutageTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _app.DisposeAsync();
-        await _azurite.DisposeAsync();
+        await AzuritePool.ReturnAsync(_azurite);
     }
 }
 
@@ -72,7 +72,7 @@ public sealed class GeneratedAdminKeyTests : IAsyncLifetime
     Azurite _azurite = null!;
     readonly List<string> _announced = [];
 
-    public async Task InitializeAsync() => _azurite = await Azurite.StartAsync();
+    public async Task InitializeAsync() => _azurite = await AzuritePool.RentAsync();
 
     AppFactory NewApp() => new(_azurite.ConnectionString, new Dictionary<string, string?> { ["Auth:GenerateLocalAdminKey"] = "true" },
         services => services.AddSingleton<IAdminKeyAnnouncer>(new CapturingAnnouncer(_announced)));
@@ -98,7 +98,7 @@ public sealed class GeneratedAdminKeyTests : IAsyncLifetime
         Assert.Single(_announced);
     }
 
-    public async Task DisposeAsync() => await _azurite.DisposeAsync();
+    public async Task DisposeAsync() => await AzuritePool.ReturnAsync(_azurite);
 
     internal sealed class CapturingAnnouncer(List<string> keys) : IAdminKeyAnnouncer
     {

@@ -33,7 +33,7 @@ public class AppFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Azurite = await Azurite.StartAsync();
+        Azurite = await AzuritePool.RentAsync();
         // The hourly orphan sweep stays out of the tests' way (at minute 17 it would remove files a test keeps old on purpose);
         // OrphanFilesTests runs it itself.
         _settings = new Dictionary<string, string?> { ["Auth:AdminKey"] = AdminKey, ["AzureWebJobs.SweepOrphanFiles.Disabled"] = "true" };
@@ -81,6 +81,6 @@ public class AppFixture : IAsyncLifetime
         // Each may be missing when the start failed (Azurite not installed): that failure is the one to read, not a null here.
         Client?.Dispose();
         if (App is not null) await App.DisposeAsync();
-        if (Azurite is not null) await Azurite.DisposeAsync();
+        await AzuritePool.ReturnAsync(Azurite);
     }
 }

@@ -47,11 +47,13 @@ public sealed class Azurite : OwnedProcess
         {
             ArgumentList =
             {
+                "-e", ExitsWithItsParent, "--",
                 script, "--inMemoryPersistence", "--silent", "--skipApiVersionCheck", "--disableProductStyleUrl", "--disableTelemetry",
                 "--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1", "--tableHost", "127.0.0.1",
                 "--blobPort", blob.ToString(), "--queuePort", queue.ToString(), "--tablePort", table.ToString(),
             },
             WorkingDirectory = Path.GetTempPath(),
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -64,6 +66,10 @@ public sealed class Azurite : OwnedProcess
 
         return new Azurite(process, blob, queue, table);
     }
+
+    // Azurite (its script, process.argv[1]) that exits when its standard input closes: when the process that started it
+    // ends, however it ends, rather than living on with its ports (AzuritePool keeps emulators until the test run's end).
+    const string ExitsWithItsParent = "process.stdin.on('end', () => process.exit(0)); process.stdin.resume(); require(process.argv[1]);";
 
     // A port another process took between FreePort and the emulator's bind accepts connections too (a test app's
     // Kestrel answered a fixture's table requests with 404s once): each port must answer as Azurite's own service.

@@ -14,6 +14,8 @@ public abstract class OwnedProcess(Process process) : IAsyncDisposable
 
     public int Id => Process.Id;
 
+    public bool HasExited => Process.HasExited;
+
     /// <summary>SIGKILL: the process dies at once, mid-request, with nothing flushed or shut down.</summary>
     public void Kill()
     {

@@ -16,7 +16,7 @@ public sealed class ClientMisbehaviourTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _azurite = await Azurite.StartAsync();
+        _azurite = await AzuritePool.RentAsync();
         _app = await AppProcess.StartAsync(AppProcess.BuiltDll, _azurite.ConnectionString, new Dictionary<string, string>(RequestLines)
         {
             ["Api:BodySilenceSeconds"] = SilenceSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -298,6 +298,6 @@ public sealed class ClientMisbehaviourTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _app.DisposeAsync();
-        await _azurite.DisposeAsync();
+        await AzuritePool.ReturnAsync(_azurite);
     }
 }

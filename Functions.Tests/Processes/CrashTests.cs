@@ -24,7 +24,7 @@ public abstract class CrashTest : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Azurite = await Azurite.StartAsync();
+        Azurite = await AzuritePool.RentAsync();
         TableProxy = new StorageProxy(Azurite.TablePort);
         QueueProxy = new StorageProxy(Azurite.QueuePort);
         _files = new BlobContainerClient(Azurite.ConnectionString, StorageNames.FilesContainer);
@@ -96,7 +96,7 @@ public abstract class CrashTest : IAsyncLifetime
         await TableProxy.DisposeAsync();
         await QueueProxy.DisposeAsync();
         await Geminigen.DisposeAsync();
-        await Azurite.DisposeAsync();
+        await AzuritePool.ReturnAsync(Azurite);
     }
 }
 

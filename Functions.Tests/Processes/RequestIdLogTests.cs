@@ -11,7 +11,7 @@ public sealed class RequestIdLogTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _azurite = await Azurite.StartAsync();
+        _azurite = await AzuritePool.RentAsync();
         _app = await AppProcess.StartAsync(AppProcess.BuiltDll, _azurite.ConnectionString,
             new Dictionary<string, string> { ["Logging:LogLevel:Functions.Jobs.JobSubmitter"] = "Information" });
     }
@@ -33,6 +33,6 @@ public sealed class RequestIdLogTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _app.DisposeAsync();
-        await _azurite.DisposeAsync();
+        await AzuritePool.ReturnAsync(_azurite);
     }
 }

@@ -12,7 +12,7 @@ public sealed class ShutdownTests : IAsyncLifetime
 {
     Azurite _azurite = null!;
 
-    public async Task InitializeAsync() => _azurite = await Azurite.StartAsync();
+    public async Task InitializeAsync() => _azurite = await AzuritePool.RentAsync();
 
     [Fact]
     public async Task SIGTERM_stops_the_local_host_within_5_seconds_after_it_ran_a_job()
@@ -228,5 +228,5 @@ public sealed class ShutdownTests : IAsyncLifetime
         return await JobsApiTests.PollAsync(client, job, seconds: 60);
     }
 
-    public Task DisposeAsync() => _azurite.DisposeAsync().AsTask();
+    public Task DisposeAsync() => AzuritePool.ReturnAsync(_azurite);
 }

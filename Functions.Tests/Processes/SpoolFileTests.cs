@@ -16,7 +16,7 @@ public sealed class SpoolFileTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _azurite = await Azurite.StartAsync();
+        _azurite = await AzuritePool.RentAsync();
         _app = await AppProcess.StartAsync(AppProcess.BuiltDll, _azurite.ConnectionString,
             new Dictionary<string, string> { ["TMPDIR"] = _temporary.FullName, ["ASPNETCORE_TEMP"] = _temporary.FullName });
     }
@@ -80,7 +80,7 @@ public sealed class SpoolFileTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _app.DisposeAsync();
-        await _azurite.DisposeAsync();
+        await AzuritePool.ReturnAsync(_azurite);
         _temporary.Delete(recursive: true);
     }
 }

@@ -13,7 +13,7 @@ public sealed class TemporaryDirectoryTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _azurite = await Azurite.StartAsync();
+        _azurite = await AzuritePool.RentAsync();
         _app = await AppProcess.StartAsync(AppProcess.BuiltDll, _azurite.ConnectionString,
             new Dictionary<string, string> { ["TMPDIR"] = Missing, ["ASPNETCORE_TEMP"] = Missing });
     }
@@ -44,6 +44,6 @@ public sealed class TemporaryDirectoryTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _app.DisposeAsync();
-        await _azurite.DisposeAsync();
+        await AzuritePool.ReturnAsync(_azurite);
     }
 }

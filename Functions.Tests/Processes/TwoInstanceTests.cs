@@ -13,7 +13,7 @@ public sealed partial class TwoInstanceTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _azurite = await Azurite.StartAsync();
+        _azurite = await AzuritePool.RentAsync();
         var settings = new Dictionary<string, string>
         {
             ["Logging:LogLevel:Functions.Generation.ImageKeeper"] = "Information",
@@ -100,6 +100,6 @@ public sealed partial class TwoInstanceTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         foreach (var app in _apps) await app.DisposeAsync();
-        await _azurite.DisposeAsync();
+        await AzuritePool.ReturnAsync(_azurite);
     }
 }

@@ -20,7 +20,7 @@ public sealed class StorageFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _azurite = await Azurite.StartAsync();
+        _azurite = await AzuritePool.RentAsync();
         var configuration = new ConfigurationBuilder()
             .AddInMemoryCollection([new KeyValuePair<string, string?>(StorageConnection.SettingName, _azurite.ConnectionString)]).Build();
         _services = new ServiceCollection().AddLogging().AddAppStorage(configuration).BuildServiceProvider();
@@ -30,7 +30,7 @@ public sealed class StorageFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _services.DisposeAsync();
-        if (_azurite is not null) await _azurite.DisposeAsync();
+        if (_azurite is not null) await AzuritePool.ReturnAsync(_azurite);
     }
 }
 
