@@ -2,6 +2,7 @@ using Functions.Jobs;
 
 namespace Functions.Tests.Api;
 
+[RunsLong]
 public sealed class IdempotencyTests(AppFixture app) : IClassFixture<AppFixture>
 {
     [Fact]

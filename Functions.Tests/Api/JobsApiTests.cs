@@ -5,6 +5,7 @@ using Functions.Generation;
 
 namespace Functions.Tests.Api;
 
+[RunsLong]
 public sealed class JobsApiTests(AppFixture app) : IClassFixture<AppFixture>
 {
     [Fact]

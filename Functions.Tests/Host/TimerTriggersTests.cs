@@ -21,6 +21,7 @@ namespace Functions.Tests.Host;
 /// function's lock (a blob lease, as the Functions host's singleton listener lock) runs it. Each test "process" is a
 /// timer loop with its own storage clients, on one real Azurite.
 /// </summary>
+[RunsLong]
 public sealed class TimerTriggersTests(StorageFixture storage) : IClassFixture<StorageFixture>, IAsyncLifetime
 {
     public static class EveryTenSeconds

@@ -5,6 +5,7 @@ using Microsoft.DurableTask.Client;
 namespace Functions.Tests.Jobs;
 
 /// <summary>The deadline timer raced against the work: it ends the job as upstream_timeout and keeps nothing stored.</summary>
+[RunsLong]
 public sealed class OrchestrationDeadlineTests(OrchestrationHost host) : IClassFixture<OrchestrationHost>
 {
     const string Submit = GenerationActivities.Submit, Check = GenerationActivities.Check, Store = GenerationActivities.Store,

@@ -8,6 +8,7 @@ namespace Functions.Tests.Jobs;
 /// An activity that throws (storage down, a bug; not a provider's failure) is retried with the orchestrator's policy:
 /// 4 attempts, 2 s then doubling. These tests take that real back-off (about 16 s).
 /// </summary>
+[RunsLong]
 public sealed class OrchestrationRetryTests(OrchestrationHost host) : IClassFixture<OrchestrationHost>
 {
     const string Submit = GenerationActivities.Submit, Store = GenerationActivities.Store, Discard = GenerationActivities.Discard;

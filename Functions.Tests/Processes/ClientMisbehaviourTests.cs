@@ -8,6 +8,7 @@ namespace Functions.Tests.Processes;
 /// host's own Kestrel (an in-memory test server has neither a data rate nor a connection to reset, and drops a header
 /// whose value is empty): a 408 or 400 in the surface's shape, and no server error in the log.
 /// </summary>
+[RunsLong]
 public sealed class ClientMisbehaviourTests : IAsyncLifetime
 {
     const int SilenceSeconds = 3; // longer than the byte-a-second test's gaps

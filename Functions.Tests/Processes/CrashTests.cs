@@ -146,6 +146,7 @@ public sealed class ModelMovedWhileItsTaskRanTests : CrashTest
     }
 }
 
+[RunsLong]
 public sealed class QueueOutageAtAStepsEndTests : CrashTest
 {
     [Fact]

@@ -8,6 +8,7 @@ namespace Functions.Tests.Processes;
 /// The local host as its own process: SIGTERM stops it cleanly and soon, Durable worker and sidecar included, a job
 /// step that finishes during the stop is kept rather than run (and paid for) again, and one still under way is not waited for.
 /// </summary>
+[RunsLong]
 public sealed class ShutdownTests : IAsyncLifetime
 {
     Azurite _azurite = null!;

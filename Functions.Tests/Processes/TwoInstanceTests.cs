@@ -5,6 +5,7 @@ using Functions.Tests.Api;
 namespace Functions.Tests.Processes;
 
 /// <summary>Two local hosts on one Azurite share one task hub and the timers' locks, as instances of one Functions app do.</summary>
+[RunsLong]
 public sealed partial class TwoInstanceTests : IAsyncLifetime
 {
     const int Jobs = 100;

@@ -6,6 +6,7 @@ using Functions.Generation;
 namespace Functions.Tests.Providers;
 
 /// <summary>Every upstream fault ends in a fallback success or in the documented error, within its deadline.</summary>
+[RunsLong]
 public sealed class FaultTests(ProviderFixture app) : IClassFixture<ProviderFixture>
 {
     internal const string Grok = "/uapi/v1/imagen/grok";
@@ -533,6 +534,7 @@ public sealed class LongDeadlineProviderFixture : ProviderFixture
 }
 
 /// <summary>Faults whose retries take seconds: the job falls back, or the whole chain fails with its last failure.</summary>
+[RunsLong]
 public sealed class FallbackChainTests(LongDeadlineProviderFixture app) : IClassFixture<LongDeadlineProviderFixture>
 {
     const string Grok = FaultTests.Grok, Meta = FaultTests.Meta;
