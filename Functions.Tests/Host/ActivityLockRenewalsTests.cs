@@ -85,9 +85,10 @@ public sealed class ActivityLockRenewalsTests
 
         var locked = await service.LockNextTaskActivityWorkItem(TimeSpan.FromSeconds(1), default);
         await service.AbandonTaskActivityWorkItemAsync(locked);
+        var atAbandon = Renewals(engine); // 0, or 1 when a loaded machine let a renewal come before the abandon (seen in CI)
         await Task.Delay(Visibility * 2);
 
-        Assert.Equal(0, Renewals(engine));
+        Assert.Equal(atAbandon, Renewals(engine));
         engine.Verify(e => e.AbandonTaskActivityWorkItemAsync(locked), Times.Once);
     }
 

@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using System.Diagnostics;
 using Azure.Core;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
@@ -9,45 +9,65 @@ using Azure.Storage.Queues;
 namespace Functions.Tests.Infrastructure;
 
 /// <summary>
-/// Emulators handed from one test class to the next, emptied in between. A new Azurite costs 2.2 s of CPU (node loading
+/// Emulators handed from one test class to the next, rested and emptied in between. A new Azurite costs 2.2 s of CPU (node loading
 /// its modules): started for each of the suite's 130 fixtures, that was a third of the suite's CPU on a 2-core machine.
 /// </summary>
 public static class AzuritePool
 {
-    /// <summary>As many as run at once (xunit.runner.json's four threads, and a class's second fixture); more are killed.</summary>
-    const int MaxIdle = 6;
+    /// <summary>As many as rest or wait at once; more are killed.</summary>
+    const int MaxIdle = 12;
 
-    static readonly ConcurrentBag<Azurite> Idle = [];
+    /// <summary>
+    /// How long a given-back emulator rests before it is emptied for the next fixture: an in-process app's Durable engine
+    /// may still be stopping after its fixture's dispose returned (up to the local host's 15 s stop bound), and would
+    /// take the next app's messages from the task hub's queues of the same name, or write into its storage.
+    /// </summary>
+    static readonly TimeSpan Rest = TimeSpan.FromSeconds(20);
+
+    static readonly List<(Azurite Azurite, long ReturnedAt)> Idle = [];
 
     // What the pool holds at the test run's end exits with the test host (Azurite.Start); not killed at ProcessExit,
     // where a whole-tree kill stops (SIGSTOP) each process before its SIGKILL: after such a run one was found stopped.
 
-    /// <summary>An empty emulator of its own: one a finished fixture gave back, or a new one.</summary>
+    /// <summary>An empty emulator of its own: a rested one a finished fixture gave back, emptied, or a new one.</summary>
     public static async Task<Azurite> RentAsync()
     {
-        while (Idle.TryTake(out var azurite))
+        while (TakeRested() is { } azurite)
         {
-            if (!azurite.HasExited) return azurite;
+            if (!azurite.HasExited && await TryEmptyAsync(azurite.ConnectionString)) return azurite;
             await azurite.DisposeAsync();
         }
         return await Azurite.StartAsync();
     }
 
-    /// <summary>
-    /// Gives an emulator back once nothing uses it (its apps stopped): emptied of every container, queue and table for
-    /// the next fixture; killed when it died, cannot be emptied, or the pool is full.
-    /// </summary>
+    static Azurite? TakeRested()
+    {
+        lock (Idle)
+        {
+            var index = Idle.FindIndex(idle => Stopwatch.GetElapsedTime(idle.ReturnedAt) >= Rest);
+            if (index < 0) return null;
+            var azurite = Idle[index].Azurite;
+            Idle.RemoveAt(index);
+            return azurite;
+        }
+    }
+
+    /// <summary>Gives an emulator back once its fixture is done with it; killed when it died or the pool is full.</summary>
     public static async Task ReturnAsync(Azurite? azurite)
     {
         if (azurite is null) return;
-        if (!azurite.HasExited && Idle.Count < MaxIdle && await TryEmptyAsync(azurite.ConnectionString))
+        lock (Idle)
         {
-            Idle.Add(azurite);
-            return;
+            if (!azurite.HasExited && Idle.Count < MaxIdle)
+            {
+                Idle.Add((azurite, Stopwatch.GetTimestamp()));
+                return;
+            }
         }
         await azurite.DisposeAsync();
     }
 
+    /// <summary>Deletes every container, queue and table; false when the emulator does not answer at once or something comes back.</summary>
     static async Task<bool> TryEmptyAsync(string connectionString)
     {
         var blobs = new BlobServiceClient(connectionString, Quick(new BlobClientOptions()));
@@ -64,7 +84,7 @@ public static class AzuritePool
             }
             await foreach (var queue in queues.GetQueuesAsync()) await queues.DeleteQueueAsync(queue.Name);
             await foreach (var table in tables.QueryAsync()) await tables.DeleteTableAsync(table.Name);
-            // Emptied only if nothing came back meanwhile (an app still writing would make the next fixture's storage not new).
+            // Emptied only if nothing came back meanwhile (something still writing would make the next fixture's storage not new).
             await foreach (var _ in blobs.GetBlobContainersAsync()) return false;
             await foreach (var _ in queues.GetQueuesAsync()) return false;
             await foreach (var _ in tables.QueryAsync()) return false;
