@@ -32,8 +32,8 @@ public class ProviderFixture : AppFixture
         ["Upstream:RetryBaseDelaySeconds"] = "0.05",
         ["Upstream:MaxRetryDelaySeconds"] = "2",
         ["Upstream:BreakerMinimumCalls"] = BreakerMinimumCalls,
-        ["Upstream:PollMinSeconds"] = "0",
-        ["Upstream:PollMaxSeconds"] = "0",
+        ["Upstream:PollMinSeconds"] = "0.01",
+        ["Upstream:PollMaxSeconds"] = "0.01",
         ["Upstream:DeadlineSeconds"] = "15", // room for a busy machine (the deadline itself is tested in DeadlineTests, at 3 s)
         ["Upstream:MaxImageBytes"] = (1024 * 1024).ToString(),
         ["Upstream:AllowPrivateAddresses"] = AllowPrivateAddresses,

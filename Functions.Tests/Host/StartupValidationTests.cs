@@ -47,6 +47,7 @@ public sealed class StartupValidationTests
     [InlineData("Upstream:DeadlineSeconds", "4300000", "Upstream:DeadlineSeconds must be from 1 to 86400")] // was: jobs running for ever
     [InlineData("Upstream:DeadlineSeconds", "Infinity", "Upstream:DeadlineSeconds must be from 1 to 86400")] // was: a 500
     [InlineData("Upstream:MaxImageBytes", "0", "Upstream:MaxImageBytes must be above 0")]
+    [InlineData("Upstream:PollMinSeconds", "0", "Upstream: PollMinSeconds must be above 0")] // was: no wait between checks, ever (0 grows to 0)
     [InlineData("Providers:Geminigen:Auth", "bogus", "Providers:Geminigen:Auth must be one of: auto, apikey, bearer")] // was taken as auto
     [InlineData("Generation:OfflineRenderer", "", "Generation:OfflineRenderer is set but empty")] // was: off, even in Development
     [InlineData("Auth:GenerateLocalAdminKey", "", "Auth:GenerateLocalAdminKey is set but empty")]

@@ -107,8 +107,9 @@ public sealed class UpstreamOptions
             .Validate(o => o.DeadlineSeconds is >= 1 and <= Day, "Upstream:DeadlineSeconds must be from 1 to 86400 (a day).")
             .Validate(o => o.MaxImageBytes > 0, "Upstream:MaxImageBytes must be above 0.")
             .Validate(o => o.MaxRetries >= 0, "Upstream:MaxRetries must be 0 or more.")
-            .Validate(o => o.PollMinSeconds >= 0 && o.PollMaxSeconds >= o.PollMinSeconds && o.PollMaxSeconds <= 600,
-                "Upstream: PollMinSeconds must be 0 or more and at most PollMaxSeconds, which is at most 600.")
+            // The wait grows from the minimum by half each check: from 0 it stayed 0, checks back to back until the deadline.
+            .Validate(o => o.PollMinSeconds > 0 && o.PollMaxSeconds >= o.PollMinSeconds && o.PollMaxSeconds <= 600,
+                "Upstream: PollMinSeconds must be above 0 and at most PollMaxSeconds, which is at most 600.")
             .Validate(o => o.RetryBaseDelaySeconds >= 0 && o.MaxRetryDelaySeconds >= o.RetryBaseDelaySeconds && o.MaxRetryDelaySeconds <= 86_400,
                 "Upstream: RetryBaseDelaySeconds must be 0 or more and at most MaxRetryDelaySeconds, which is at most a day.")
             .ValidateOnStart();
