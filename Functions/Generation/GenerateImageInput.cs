@@ -8,4 +8,9 @@ namespace Functions.Generation;
 /// </summary>
 public sealed record GenerateImageInput(
     string Prompt, string Style, string AspectRatio, string Model, string? Resolution, bool IsPrivate, long? Seed,
-    byte[]? ReferenceImage, ImageInfo? ReferenceInfo, string? ReferenceFileId = null, string? ReferenceFileDeclaredType = null);
+    byte[]? ReferenceImage, ImageInfo? ReferenceInfo, string? ReferenceFileId = null, string? ReferenceFileDeclaredType = null)
+{
+    /// <summary>The request a generation runs with, its reference image named by <paramref name="referenceId"/>.</summary>
+    public GenerationRequest RequestOf(string? referenceId) =>
+        new(Prompt, Style, AspectRatio, Model, Resolution, IsPrivate, Seed, referenceId);
+}

@@ -64,6 +64,8 @@ public static class ServiceRegistration
         services.AddSingleton<SubmitClaims>();
         services.AddSingleton<EndedJobs>();
         services.AddSingleton<JobSubmitter>();
+        services.AddSingleton<GenerateRequestReader>();
+        services.AddSingleton<GenerateAsJob>();
         services.AddSingleton<AdminOnly>();
         services.AddSingleton<StorageProbe>();
         services.AddSingleton<OrphanFiles>();
