@@ -1,9 +1,3 @@
-using Azure.Data.Tables;
-using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
-using Azure.Storage.Blobs.Specialized;
-using Azure.Storage.Queues;
-
 namespace Functions.Tests.Api;
 
 /// <summary>An app of its own: this test deletes its task hub under it.</summary>
@@ -33,19 +27,5 @@ public sealed class LostTaskHubTests(LostTaskHubFixture app) : IClassFixture<Los
         Assert.Equal("succeeded", job.GetProperty("status").GetString());
     }
 
-    async Task LoseTheTaskHubAsync()
-    {
-        var tables = new TableServiceClient(app.Azurite.ConnectionString);
-        await foreach (var table in tables.QueryAsync())
-            if (table.Name.StartsWith(Hub, StringComparison.OrdinalIgnoreCase)) await tables.DeleteTableAsync(table.Name);
-        var queues = new QueueServiceClient(app.Azurite.ConnectionString);
-        await foreach (var queue in queues.GetQueuesAsync(prefix: Hub)) await queues.DeleteQueueAsync(queue.Name);
-        var blobs = new BlobServiceClient(app.Azurite.ConnectionString);
-        await foreach (var container in blobs.GetBlobContainersAsync(prefix: Hub))
-        {
-            var client = blobs.GetBlobContainerClient(container.Name);
-            if (container.Properties.LeaseState == LeaseState.Leased) await client.GetBlobLeaseClient().BreakAsync(TimeSpan.Zero); // the engine's app lease
-            await client.DeleteAsync();
-        }
-    }
+    Task LoseTheTaskHubAsync() => new EmulatorStorage(app.Azurite.ConnectionString).DeleteAllAsync(prefix: Hub);
 }

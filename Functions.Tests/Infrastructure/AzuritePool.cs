@@ -1,10 +1,4 @@
 using System.Diagnostics;
-using Azure.Core;
-using Azure.Data.Tables;
-using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
-using Azure.Storage.Blobs.Specialized;
-using Azure.Storage.Queues;
 
 namespace Functions.Tests.Infrastructure;
 
@@ -70,37 +64,16 @@ public static class AzuritePool
     /// <summary>Deletes every container, queue and table; false when the emulator does not answer at once or something comes back.</summary>
     static async Task<bool> TryEmptyAsync(string connectionString)
     {
-        var blobs = new BlobServiceClient(connectionString, Quick(new BlobClientOptions()));
-        var queues = new QueueServiceClient(connectionString, Quick(new QueueClientOptions()));
-        var tables = new TableServiceClient(connectionString, Quick(new TableClientOptions()));
+        var storage = new EmulatorStorage(connectionString);
         try
         {
-            await foreach (var container in blobs.GetBlobContainersAsync())
-            {
-                // A leased container refuses the delete (the Durable backend leases one of its task hub's): the lease is broken first.
-                if (container.Properties.LeaseState == LeaseState.Leased)
-                    await blobs.GetBlobContainerClient(container.Name).GetBlobLeaseClient().BreakAsync(TimeSpan.Zero);
-                await blobs.DeleteBlobContainerAsync(container.Name);
-            }
-            await foreach (var queue in queues.GetQueuesAsync()) await queues.DeleteQueueAsync(queue.Name);
-            await foreach (var table in tables.QueryAsync()) await tables.DeleteTableAsync(table.Name);
+            await storage.DeleteAllAsync();
             // Emptied only if nothing came back meanwhile (something still writing would make the next fixture's storage not new).
-            await foreach (var _ in blobs.GetBlobContainersAsync()) return false;
-            await foreach (var _ in queues.GetQueuesAsync()) return false;
-            await foreach (var _ in tables.QueryAsync()) return false;
-            return true;
+            return await storage.IsEmptyAsync();
         }
         catch (Exception e) when (e is Azure.RequestFailedException or HttpRequestException or TaskCanceledException)
         {
             return false;
         }
-    }
-
-    // An emulator that does not answer at once is not worth keeping.
-    static T Quick<T>(T options) where T : ClientOptions
-    {
-        options.Retry.MaxRetries = 0;
-        options.Retry.NetworkTimeout = TimeSpan.FromSeconds(5);
-        return options;
     }
 }
